@@ -1,0 +1,12 @@
+import { FetchRequest, JsonRpcProvider, Network } from "ethers";
+
+/**
+ * A provider for any EVM JSON-RPC endpoint. The network is fixed from config so a node that is briefly
+ * unreachable at start does not leave ethers re-detecting it forever.
+ */
+export function createChainProvider(rpcUrl: string, chainId: number): JsonRpcProvider {
+  const request = new FetchRequest(rpcUrl);
+  request.timeout = 15_000;
+  const provider = new JsonRpcProvider(request, Network.from(chainId), { staticNetwork: true, pollingInterval: 250 });
+  return provider;
+}

@@ -1,0 +1,100 @@
+import { z } from "zod";
+
+/** Every setting the platform reads from the environment, parsed once at start. */
+const schema = z.object({
+  NODE_ENV: z.enum(["development", "test", "production"]).default("development"),
+  HALLMARK_DATA_DIR: z.string().min(1).default(".data"),
+  HOST: z.string().min(1).default("127.0.0.1"),
+  PORT: z.coerce.number().int().min(0).max(65535).default(4000),
+  PUBLIC_URL: z.url().optional(),
+  LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
+  DATABASE_URL: z.url().optional(),
+  REDIS_URL: z.url().optional(),
+  IPFS_API_URL: z.url().optional(),
+  CHAIN_RPC_URL: z.url().optional(),
+  CHAIN_ID: z.coerce.number().int().positive().default(31337),
+  CHAIN_PORT: z.coerce.number().int().min(0).max(65535).default(8545),
+  CHAIN_CONFIRMATIONS: z.coerce.number().int().min(0).default(0),
+  SIGNER_PRIVATE_KEY: z.string().regex(/^0x[0-9a-fA-F]{64}$/, "must be a 32-byte hex private key").optional(),
+  DEPLOYER_PRIVATE_KEY: z.string().regex(/^0x[0-9a-fA-F]{64}$/, "must be a 32-byte hex private key").optional(),
+  INDEXER_POLL_MS: z.coerce.number().int().positive().default(250),
+  WORKER_CONCURRENCY: z.coerce.number().int().positive().default(8),
+  GRAPHIQL: z.enum(["true", "false"]).optional(),
+});
+
+export interface Config {
+  env: "development" | "test" | "production";
+  dataDir: string;
+  host: string;
+  port: number;
+  publicUrl?: string;
+  logLevel: string;
+  databaseUrl?: string;
+  redisUrl?: string;
+  ipfsApiUrl?: string;
+  chain: {
+    /** Absent: the dev stack runs an embedded EDR chain. */
+    rpcUrl?: string;
+    chainId: number;
+    embeddedPort: number;
+    confirmations: number;
+    signerKey?: string;
+    deployerKey?: string;
+  };
+  indexerPollMs: number;
+  workerConcurrency: number;
+  graphiql: boolean;
+}
+
+export class ConfigError extends Error {
+  readonly problems: string[];
+  constructor(problems: string[]) {
+    super(`Invalid configuration:\n${problems.map((p) => `  - ${p}`).join("\n")}`);
+    this.name = "ConfigError";
+    this.problems = problems;
+  }
+}
+
+/** Parses the environment, reporting every problem at once. */
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
+  // An empty variable means "not set", as a shell user expects from `FOO= npm run dev`.
+  const present = Object.fromEntries(Object.entries(env).filter(([, v]) => v !== undefined && v !== ""));
+  const parsed = schema.safeParse(present);
+  if (!parsed.success) {
+    throw new ConfigError(parsed.error.issues.map((i) => `${i.path.join(".")}: ${i.message}`));
+  }
+  const e = parsed.data;
+  const problems: string[] = [];
+  if (e.NODE_ENV === "production") {
+    // Production never falls back to embedded services or development keys.
+    for (const key of ["DATABASE_URL", "REDIS_URL", "CHAIN_RPC_URL", "SIGNER_PRIVATE_KEY", "PUBLIC_URL"] as const) {
+      if (!e[key]) problems.push(`${key}: required when NODE_ENV=production`);
+    }
+  }
+  if (e.CHAIN_RPC_URL && !e.SIGNER_PRIVATE_KEY) {
+    problems.push("SIGNER_PRIVATE_KEY: required when CHAIN_RPC_URL points at an external chain");
+  }
+  if (problems.length) throw new ConfigError(problems);
+  return {
+    env: e.NODE_ENV,
+    dataDir: e.HALLMARK_DATA_DIR,
+    host: e.HOST,
+    port: e.PORT,
+    publicUrl: e.PUBLIC_URL,
+    logLevel: e.LOG_LEVEL,
+    databaseUrl: e.DATABASE_URL,
+    redisUrl: e.REDIS_URL,
+    ipfsApiUrl: e.IPFS_API_URL,
+    chain: {
+      rpcUrl: e.CHAIN_RPC_URL,
+      chainId: e.CHAIN_ID,
+      embeddedPort: e.CHAIN_PORT,
+      confirmations: e.CHAIN_CONFIRMATIONS,
+      signerKey: e.SIGNER_PRIVATE_KEY,
+      deployerKey: e.DEPLOYER_PRIVATE_KEY,
+    },
+    indexerPollMs: e.INDEXER_POLL_MS,
+    workerConcurrency: e.WORKER_CONCURRENCY,
+    graphiql: e.GRAPHIQL ? e.GRAPHIQL === "true" : e.NODE_ENV !== "production",
+  };
+}

@@ -1,0 +1,43 @@
+import type { JobsOptions } from "bullmq";
+
+/** One queue carries every chain operation; each job names its operation row, state lives in the database. */
+export const OPERATIONS_QUEUE = "hallmark-operations";
+
+export interface IssueCertificateJob {
+  issuanceId: string;
+}
+export interface RevokeCertificateJob {
+  revocationId: string;
+}
+
+export interface JobPayloads {
+  "issue-certificate": IssueCertificateJob;
+  "revoke-certificate": RevokeCertificateJob;
+}
+export type JobName = keyof JobPayloads;
+
+/** Outbox topics map one-to-one onto job names. */
+export const OUTBOX_TOPICS = ["issue-certificate", "revoke-certificate"] as const satisfies readonly JobName[];
+
+/**
+ * The job id derives from the operation id, so the relay may enqueue the same outbox row twice (after a
+ * crash between enqueue and marking it dispatched) and BullMQ still holds one job.
+ */
+export function jobIdFor<N extends JobName>(name: N, payload: JobPayloads[N]): string {
+  switch (name) {
+    case "issue-certificate":
+      return `issue-${(payload as IssueCertificateJob).issuanceId}`;
+    case "revoke-certificate":
+      return `revoke-${(payload as RevokeCertificateJob).revocationId}`;
+    default:
+      throw new Error(`unknown job ${name satisfies never}`);
+  }
+}
+
+/** Transient faults (RPC down, IPFS slow) retry with backoff; poison input fails at once via UnrecoverableError. */
+export const DEFAULT_JOB_OPTIONS: JobsOptions = {
+  attempts: 12,
+  backoff: { type: "exponential", delay: 500 },
+  removeOnComplete: { age: 24 * 3600, count: 10_000 },
+  removeOnFail: { age: 7 * 24 * 3600 },
+};

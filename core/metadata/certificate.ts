@@ -1,0 +1,72 @@
+import { createHash } from "node:crypto";
+import { canonicalJson } from "./canonical-json.ts";
+
+/** The certificate fields an issuer supplies; stored on the issuance row and rendered into the document. */
+export interface CertificateFields {
+  title: string;
+  recipientName?: string;
+  description?: string;
+  /** ISO-8601; absent means no expiry. */
+  validUntil?: string;
+  attributes?: { name: string; value: string }[];
+  /** Free-form, institution-specific data (JSON object). */
+  data?: Record<string, unknown>;
+}
+
+export interface CertificateContext {
+  issuanceId: string;
+  requestId: string;
+  issuedAt: Date;
+  recipient: string;
+  institution: { id: string; name: string };
+  collection: { id: string; name: string; chainId: number; contractAddress: string };
+}
+
+export interface CertificateDocument {
+  bytes: Uint8Array;
+  /** sha256 of the bytes, 0x-hex: the content digest stored on chain, equal to the raw CID's multihash digest. */
+  digest: string;
+  document: Record<string, unknown>;
+}
+
+export const CERTIFICATE_SCHEMA = "https://hallmark.dev/schemas/certificate/v1";
+
+/**
+ * The certificate document pinned to IPFS. ERC-721 metadata fields (name, description, attributes) at the top
+ * so wallets and explorers show it; the full record under `certificate`.
+ */
+export function buildCertificateDocument(fields: CertificateFields, ctx: CertificateContext): CertificateDocument {
+  const attributes = [
+    ...(fields.recipientName ? [{ trait_type: "Recipient", value: fields.recipientName }] : []),
+    { trait_type: "Issuer", value: ctx.institution.name },
+    { trait_type: "Issued", value: ctx.issuedAt.toISOString() },
+    ...(fields.validUntil ? [{ trait_type: "Valid until", value: fields.validUntil }] : []),
+    ...(fields.attributes ?? []).map((a) => ({ trait_type: a.name, value: a.value })),
+  ];
+  const document = {
+    $schema: CERTIFICATE_SCHEMA,
+    name: fields.title,
+    description: fields.description ?? "",
+    attributes,
+    certificate: {
+      id: ctx.issuanceId,
+      requestId: ctx.requestId,
+      title: fields.title,
+      recipient: { address: ctx.recipient, name: fields.recipientName },
+      issuer: { id: ctx.institution.id, name: ctx.institution.name },
+      collection: {
+        id: ctx.collection.id,
+        name: ctx.collection.name,
+        chainId: ctx.collection.chainId,
+        contract: ctx.collection.contractAddress,
+      },
+      issuedAt: ctx.issuedAt.toISOString(),
+      validUntil: fields.validUntil,
+      attributes: fields.attributes,
+      data: fields.data,
+    },
+  };
+  const bytes = new TextEncoder().encode(canonicalJson(document));
+  const digest = `0x${createHash("sha256").update(bytes).digest("hex")}`;
+  return { bytes, digest, document };
+}

@@ -1,0 +1,81 @@
+import { createHash, randomUUID } from "node:crypto";
+import { and, eq, ne } from "drizzle-orm";
+import type { Database } from "../db/index.ts";
+import { certificates, outbox, revocations } from "../db/schema.ts";
+import { RevocationReason } from "../chain/registry.ts";
+import { canonicalJson } from "../metadata/canonical-json.ts";
+import { OperationError } from "./errors.ts";
+import { parseIdempotencyKey, parseReason } from "./validate.ts";
+
+export type Revocation = typeof revocations.$inferSelect;
+
+export interface RevokeCertificateInput {
+  certificateId: string;
+  reason: string;
+  reasonCode?: RevocationReason | null;
+  idempotencyKey?: string | null;
+}
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+/**
+ * Records a revocation and its outbox entry in one transaction. A certificate is revoked once: without an
+ * idempotency key, asking again returns the revocation already under way.
+ */
+export async function requestRevocation(
+  db: Database,
+  institutionId: string,
+  input: RevokeCertificateInput,
+): Promise<{ revocation: Revocation; created: boolean }> {
+  if (!UUID.test(input.certificateId)) throw new OperationError("NOT_FOUND", "certificate not found", "certificateId");
+  const reason = parseReason(input.reason);
+  const reasonCode = input.reasonCode ?? "UNSPECIFIED";
+  if (!RevocationReason.includes(reasonCode) || reasonCode === "UNUSED") {
+    throw new OperationError("BAD_USER_INPUT", "reasonCode is not an RFC 5280 revocation reason", "reasonCode");
+  }
+  const explicitKey = input.idempotencyKey ? parseIdempotencyKey(input.idempotencyKey) : undefined;
+  const requestHash = createHash("sha256")
+    .update(canonicalJson({ certificateId: input.certificateId, reason, reasonCode }))
+    .digest("hex");
+
+  return db.transaction(async (tx) => {
+    const [certificate] = await tx
+      .select()
+      .from(certificates)
+      .where(and(eq(certificates.id, input.certificateId), eq(certificates.institutionId, institutionId)));
+    if (!certificate) throw new OperationError("NOT_FOUND", "certificate not found", "certificateId");
+
+    if (explicitKey) {
+      const [sameKey] = await tx
+        .select()
+        .from(revocations)
+        .where(and(eq(revocations.institutionId, institutionId), eq(revocations.idempotencyKey, explicitKey)));
+      if (sameKey) {
+        if (sameKey.requestHash !== requestHash) {
+          throw new OperationError("IDEMPOTENCY_CONFLICT", "this idempotencyKey was already used for a different request", "idempotencyKey");
+        }
+        return { revocation: sameKey, created: false };
+      }
+    }
+    // Revocation is permanent and happens once: a second request is answered with the first.
+    const [active] = await tx
+      .select()
+      .from(revocations)
+      .where(and(eq(revocations.certificateId, certificate.id), ne(revocations.status, "FAILED")));
+    if (active) return { revocation: active, created: false };
+
+    const id = randomUUID();
+    const idempotencyKey = explicitKey ?? `revoke:${id}`;
+    const inserted = await tx
+      .insert(revocations)
+      .values({ id, institutionId, certificateId: certificate.id, idempotencyKey, requestHash, reason, reasonCode })
+      .onConflictDoNothing()
+      .returning();
+    if (!inserted[0]) {
+      // A concurrent request won the race (same key, or the one active revocation per certificate).
+      throw new OperationError("IDEMPOTENCY_CONFLICT", "a concurrent revocation of this certificate is being recorded; retry", "certificateId");
+    }
+    await tx.insert(outbox).values({ topic: "revoke-certificate", payload: { revocationId: id } });
+    return { revocation: inserted[0], created: true };
+  });
+}

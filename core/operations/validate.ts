@@ -1,0 +1,95 @@
+import { getAddress, ZeroAddress } from "ethers";
+import type { CertificateFields } from "../metadata/certificate.ts";
+import { OperationError } from "./errors.ts";
+
+export const LIMITS = {
+  title: 200,
+  recipientName: 200,
+  description: 4000,
+  attributes: 50,
+  attributeName: 100,
+  attributeValue: 1000,
+  dataBytes: 16 * 1024,
+  idempotencyKey: 200,
+  reason: 1000,
+} as const;
+
+/** A holder address: well-formed, not zero, and when mixed-case, correctly checksummed (EIP-55). */
+export function parseAddress(value: string, field: string): string {
+  let address: string;
+  try {
+    address = getAddress(value.trim());
+  } catch {
+    const hint = /^0x[0-9a-fA-F]{40}$/.test(value.trim()) ? " (its EIP-55 checksum is wrong)" : "";
+    throw new OperationError("BAD_USER_INPUT", `${field} is not a valid Ethereum address${hint}`, field);
+  }
+  if (address === ZeroAddress) throw new OperationError("BAD_USER_INPUT", `${field} must not be the zero address`, field);
+  return address;
+}
+
+function text(value: string | null | undefined, field: string, max: number, required = false): string | undefined {
+  const v = value?.normalize("NFC").trim();
+  if (!v) {
+    if (required) throw new OperationError("BAD_USER_INPUT", `${field} is required`, field);
+    return undefined;
+  }
+  if (v.length > max) throw new OperationError("BAD_USER_INPUT", `${field} is longer than ${max} characters`, field);
+  // Control characters have no place in a certificate and break renderers downstream.
+  if (/[\u0000-\u0008\u000B\u000C\u000E-\u001F\u007F]/.test(v)) {
+    throw new OperationError("BAD_USER_INPUT", `${field} contains control characters`, field);
+  }
+  return v;
+}
+
+export function parseIdempotencyKey(value: string): string {
+  return text(value, "idempotencyKey", LIMITS.idempotencyKey, true)!;
+}
+
+export interface RawCertificateInput {
+  title?: string | null;
+  recipientName?: string | null;
+  description?: string | null;
+  validUntil?: Date | string | null;
+  attributes?: { name: string; value: string }[] | null;
+  data?: unknown;
+}
+
+export function parseCertificateFields(input: RawCertificateInput, defaultTitle: string, now = new Date()): CertificateFields {
+  const fields: CertificateFields = {
+    title: text(input.title, "title", LIMITS.title) ?? defaultTitle,
+    recipientName: text(input.recipientName, "recipientName", LIMITS.recipientName),
+    description: text(input.description, "description", LIMITS.description),
+  };
+  if (input.validUntil != null) {
+    const until = input.validUntil instanceof Date ? input.validUntil : new Date(input.validUntil);
+    if (Number.isNaN(until.getTime())) throw new OperationError("BAD_USER_INPUT", "validUntil is not a date", "validUntil");
+    if (until.getTime() <= now.getTime()) {
+      throw new OperationError("BAD_USER_INPUT", "validUntil must be in the future", "validUntil");
+    }
+    if (until.getTime() / 1000 >= 2 ** 63) throw new OperationError("BAD_USER_INPUT", "validUntil is out of range", "validUntil");
+    fields.validUntil = until.toISOString();
+  }
+  if (input.attributes?.length) {
+    if (input.attributes.length > LIMITS.attributes) {
+      throw new OperationError("BAD_USER_INPUT", `at most ${LIMITS.attributes} attributes`, "attributes");
+    }
+    fields.attributes = input.attributes.map((a, i) => ({
+      name: text(a.name, `attributes[${i}].name`, LIMITS.attributeName, true)!,
+      value: text(a.value, `attributes[${i}].value`, LIMITS.attributeValue, true)!,
+    }));
+  }
+  if (input.data != null) {
+    if (typeof input.data !== "object" || Array.isArray(input.data)) {
+      throw new OperationError("BAD_USER_INPUT", "data must be a JSON object", "data");
+    }
+    if (Buffer.byteLength(JSON.stringify(input.data)) > LIMITS.dataBytes) {
+      throw new OperationError("BAD_USER_INPUT", `data is larger than ${LIMITS.dataBytes} bytes`, "data");
+    }
+    fields.data = input.data as Record<string, unknown>;
+  }
+  return fields;
+}
+
+export function parseReason(value: string): string {
+  return text(value, "reason", LIMITS.reason, true)!;
+}

@@ -1,0 +1,91 @@
+import { createServer, type Server } from "node:http";
+import type { AddressInfo } from "node:net";
+import { network } from "hardhat";
+
+/** An in-process EDR chain (Hardhat's simulated network) served as plain JSON-RPC over HTTP. */
+export interface EmbeddedChain {
+  rpcUrl: string;
+  chainId: number;
+  close(): Promise<void>;
+}
+
+interface RpcRequest {
+  jsonrpc?: string;
+  id?: string | number | null;
+  method?: unknown;
+  params?: unknown;
+}
+
+type Provider = { request(args: { method: string; params?: unknown[] | object }): Promise<unknown> };
+
+async function answer(provider: Provider, req: RpcRequest) {
+  const id = req.id ?? null;
+  if (typeof req.method !== "string") {
+    return { jsonrpc: "2.0", id, error: { code: -32600, message: "Invalid request" } };
+  }
+  try {
+    const params = Array.isArray(req.params) ? req.params : [];
+    const result = await provider.request({ method: req.method, params });
+    return { jsonrpc: "2.0", id, result };
+  } catch (err) {
+    // Keep the node's error shape (code, message, revert data) so clients decode custom errors as from any node.
+    const e = err as { code?: number; message?: string; data?: unknown };
+    const error: Record<string, unknown> = { code: typeof e.code === "number" ? e.code : -32603, message: e.message ?? String(err) };
+    if (e.data !== undefined) error.data = e.data;
+    return { jsonrpc: "2.0", id, error };
+  }
+}
+
+/**
+ * Starts EDR and a JSON-RPC HTTP endpoint for it. Everything outside dev tooling talks to the chain only
+ * through this endpoint, exactly as it would to a Besu or GoQuorum node.
+ */
+export async function startEmbeddedChain(opts: { port: number; chainId: number; host?: string }): Promise<EmbeddedChain> {
+  const connection = await network.connect({ override: { chainId: opts.chainId } });
+  const provider = connection.provider as unknown as Provider;
+  const server: Server = createServer((request, response) => {
+    if (request.method !== "POST") {
+      response.writeHead(405, { allow: "POST" }).end();
+      return;
+    }
+    const chunks: Buffer[] = [];
+    request.on("data", (c: Buffer) => chunks.push(c));
+    request.on("end", async () => {
+      let body: unknown;
+      try {
+        body = JSON.parse(Buffer.concat(chunks).toString("utf8"));
+      } catch {
+        response.writeHead(200, { "content-type": "application/json" });
+        response.end(JSON.stringify({ jsonrpc: "2.0", id: null, error: { code: -32700, message: "Parse error" } }));
+        return;
+      }
+      const out = Array.isArray(body)
+        ? await Promise.all(body.map((r) => answer(provider, r as RpcRequest)))
+        : await answer(provider, body as RpcRequest);
+      response.writeHead(200, { "content-type": "application/json" });
+      response.end(JSON.stringify(out, (_k, v) => (typeof v === "bigint" ? `0x${v.toString(16)}` : v)));
+    });
+  });
+  server.keepAliveTimeout = 60_000;
+  const host = opts.host ?? "127.0.0.1";
+  await new Promise<void>((resolve, reject) => {
+    server.once("error", reject);
+    server.listen(opts.port, host, () => resolve());
+  });
+  const port = (server.address() as AddressInfo).port;
+  return {
+    rpcUrl: `http://${host}:${port}`,
+    chainId: opts.chainId,
+    async close() {
+      server.closeAllConnections();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+      await connection.close();
+    },
+  };
+}
+
+/** Hardhat's well-known development keys: public knowledge, valid only on development chains. */
+export const DEV_KEYS = {
+  deployer: "0xac0974bec39a17e36ba4a6b4d238ff944bacb478cbed5efcae784d7bf4f2ff80",
+  minter: "0x59c6995e998f97a5a0044966f0945389dc9e86dae88c7a8412f4603b6b78690d",
+} as const;

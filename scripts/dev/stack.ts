@@ -1,0 +1,143 @@
+import { execFileSync } from "node:child_process";
+import { existsSync, mkdirSync, rmSync, writeFileSync } from "node:fs";
+import type { AddressInfo } from "node:net";
+import { join, resolve } from "node:path";
+import { fileURLToPath } from "node:url";
+import { Wallet, type JsonRpcProvider } from "ethers";
+import { createChainProvider } from "../../core/chain/provider.ts";
+import { TxSender } from "../../core/chain/tx-sender.ts";
+import { loadConfig, type Config } from "../../core/config.ts";
+import { openDatabase, schema, type DatabaseHandle } from "../../core/db/index.ts";
+import { openIpfs, type IpfsStore } from "../../core/ipfs/index.ts";
+import { createLogger, type Logger } from "../../core/logger.ts";
+import { checkRedis } from "../../core/redis.ts";
+import { createApp } from "../../server/app.ts";
+import { startWorker, type RunningWorker } from "../../worker/index.ts";
+import { DEV_KEYS, startEmbeddedChain, type EmbeddedChain } from "./chain.ts";
+import { ensureDemo, type DevInfo } from "./demo.ts";
+import { startEmbeddedRedis, type EmbeddedRedis } from "./redis.ts";
+
+const projectRoot = fileURLToPath(new URL("../../", import.meta.url));
+
+export interface RunningStack {
+  config: Config;
+  devInfo: DevInfo;
+  dataDir: string;
+  db: DatabaseHandle;
+  ipfs: IpfsStore;
+  provider: JsonRpcProvider;
+  worker: RunningWorker;
+  redisUrl: string;
+  logger: Logger;
+  stop(): Promise<void>;
+}
+
+/**
+ * Brings up the whole platform: every service the environment does not name runs embedded, with its data
+ * under one folder. `npm run dev` and the end-to-end tests both start here.
+ */
+export async function startStack(opts: { env?: NodeJS.ProcessEnv; notice?: (line: string) => void } = {}): Promise<RunningStack> {
+  const config = loadConfig(opts.env ?? process.env);
+  const notice = opts.notice ?? ((line: string) => process.stderr.write(`${line}\n`));
+  const logger = createLogger(config.logLevel);
+  const dataDir = resolve(projectRoot, config.dataDir);
+  mkdirSync(dataDir, { recursive: true });
+  const stoppers: (() => Promise<void>)[] = [];
+  const stop = async () => {
+    for (const s of stoppers.reverse()) {
+      await s().catch((err) => logger.warn({ err: String(err) }, "error while stopping"));
+    }
+    stoppers.length = 0;
+  };
+
+  try {
+    // Chain
+    let rpcUrl = config.chain.rpcUrl;
+    let chain: EmbeddedChain | undefined;
+    if (!rpcUrl) {
+      execFileSync("npx", ["hardhat", "build", "--quiet"], { cwd: projectRoot, stdio: ["ignore", "ignore", "inherit"] });
+      chain = await startEmbeddedChain({ port: config.chain.embeddedPort, chainId: config.chain.chainId, host: "127.0.0.1" });
+      stoppers.push(() => chain!.close());
+      rpcUrl = chain.rpcUrl;
+      if (!config.databaseUrl && existsSync(join(dataDir, "db"))) {
+        // EDR keeps no state across restarts: the previous run's records would name certificates this chain lacks.
+        notice(
+          "The embedded chain (EDR) keeps no state across restarts: clearing the previous run's database and queue under " +
+            `${config.dataDir}/ so they never hold certificates the chain does not have. IPFS content is kept.`,
+        );
+        rmSync(join(dataDir, "db"), { recursive: true, force: true });
+        rmSync(join(dataDir, "redis"), { recursive: true, force: true });
+      }
+    }
+    const provider = createChainProvider(rpcUrl, config.chain.chainId);
+    stoppers.push(async () => provider.destroy());
+    const signerKey = config.chain.signerKey ?? DEV_KEYS.minter;
+    const deployerKey = config.chain.deployerKey ?? (chain ? DEV_KEYS.deployer : signerKey);
+
+    // Redis
+    let redisUrl = config.redisUrl;
+    if (!redisUrl) {
+      const redis: EmbeddedRedis = await startEmbeddedRedis(join(dataDir, "redis"));
+      stoppers.push(() => redis.stop());
+      redisUrl = redis.url;
+    }
+    await checkRedis(redisUrl, { requireAof: config.env === "production" });
+
+    // PostgreSQL
+    const db = await openDatabase({ url: config.databaseUrl, dir: join(dataDir, "db") });
+    stoppers.push(() => db.close());
+    if (chain && db.kind === "postgres") await refuseStaleDatabase(db, provider, config);
+
+    // IPFS
+    const ipfs = await openIpfs({ apiUrl: config.ipfsApiUrl, dataDir: join(dataDir, "ipfs") });
+    stoppers.push(() => ipfs.close());
+
+    // Demo institution
+    const deployer = new Wallet(deployerKey, provider);
+    const signer = new Wallet(signerKey, provider);
+    const devInfoPath = join(dataDir, "dev.json");
+    const demo = await ensureDemo({ db: db.db, deployer, issuerAddress: signer.address, chainId: config.chain.chainId, devInfoPath });
+
+    // Worker
+    const sender = new TxSender({ db: db.db, provider, wallet: signer, chainId: config.chain.chainId, logger });
+    const worker = await startWorker({ config, db: db.db, ipfs, provider, sender, logger }, redisUrl);
+    stoppers.push(() => worker.close());
+
+    // Server
+    const app = createApp({ config, db: db.db, ipfs, logger });
+    const server = app.listen(config.port, config.host);
+    await new Promise<void>((ok, fail) => {
+      server.once("listening", ok);
+      server.once("error", fail);
+    });
+    stoppers.push(
+      () =>
+        new Promise<void>((ok) => {
+          server.closeAllConnections();
+          server.close(() => ok());
+        }),
+    );
+    const port = (server.address() as AddressInfo).port;
+    const baseUrl = config.publicUrl ?? `http://${config.host}:${port}`;
+
+    const devInfo: DevInfo = { graphqlUrl: `${baseUrl}/graphql`, rpcUrl, ...demo };
+    writeFileSync(devInfoPath, `${JSON.stringify(devInfo, null, 2)}\n`, { mode: 0o600 });
+    return { config, devInfo, dataDir, db, ipfs, provider, worker, redisUrl, logger, stop };
+  } catch (err) {
+    await stop();
+    throw err;
+  }
+}
+
+/** A server database cannot be wiped for the user: refuse to run it against a fresh embedded chain. */
+async function refuseStaleDatabase(db: DatabaseHandle, provider: JsonRpcProvider, config: Config): Promise<void> {
+  const rows = await db.db.select().from(schema.collections);
+  for (const row of rows.filter((r) => r.chainId === config.chain.chainId)) {
+    if ((await provider.getCode(row.contractAddress)) === "0x") {
+      throw new Error(
+        `DATABASE_URL holds collections of an earlier embedded chain (contract ${row.contractAddress} no longer exists). ` +
+          "The embedded chain keeps no state across restarts: point DATABASE_URL at an empty database, or set CHAIN_RPC_URL to a persistent chain.",
+      );
+    }
+  }
+}

@@ -1,0 +1,52 @@
+import express, { type Express, type Request, type Response } from "express";
+import { GraphQLError } from "graphql";
+import { createYoga } from "graphql-yoga";
+import type { Config } from "../core/config.ts";
+import type { Database } from "../core/db/index.ts";
+import type { IpfsStore } from "../core/ipfs/index.ts";
+import type { Logger } from "../core/logger.ts";
+import { authenticateApiKey } from "./auth/api-keys.ts";
+import type { Context } from "./context.ts";
+import { ipfsGateway } from "./ipfs-gateway.ts";
+import { schema } from "./schema/index.ts";
+
+export interface ServerDeps {
+  config: Config;
+  db: Database;
+  ipfs: IpfsStore;
+  logger: Logger;
+}
+
+export function createApp(deps: ServerDeps): Express {
+  const yoga = createYoga<{ req: Request; res: Response }, Context>({
+    schema,
+    graphqlEndpoint: "/graphql",
+    graphiql: deps.config.graphiql,
+    landingPage: false,
+    maskedErrors: { isDev: deps.config.env === "development" },
+    logging: false,
+    context: async ({ request }): Promise<Context> => {
+      const base = { db: deps.db, ipfs: deps.ipfs, logger: deps.logger };
+      const header = request.headers.get("authorization");
+      if (!header) return base;
+      const m = /^Bearer\s+(\S+)$/i.exec(header);
+      const caller = m ? await authenticateApiKey(deps.db, m[1]!) : undefined;
+      if (!caller) {
+        throw new GraphQLError("Invalid, expired or revoked API key", {
+          extensions: { code: "UNAUTHENTICATED", http: { status: 401, headers: { "WWW-Authenticate": "Bearer" } } },
+        });
+      }
+      return { ...base, caller };
+    },
+  });
+
+  const app = express();
+  app.disable("x-powered-by");
+  app.get("/healthz", (_req, res) => {
+    res.json({ ok: true });
+  });
+  app.use(ipfsGateway(deps.ipfs));
+  // Yoga is a Node request listener; express types it as neither middleware nor app.
+  app.use(yoga.graphqlEndpoint, yoga as unknown as express.RequestHandler);
+  return app;
+}

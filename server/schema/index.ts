@@ -1,0 +1,12 @@
+import { builder } from "../builder.ts";
+import "./scalars.ts";
+import "./enums.ts";
+import "./institution.ts";
+import "./certificate.ts";
+import "./issuance.ts";
+import "./revocation.ts";
+
+builder.queryType({ description: "Reads. Every field needs an API key with the `read` scope unless it says otherwise." });
+builder.mutationType({ description: "Operations. Each returns at once; follow the operation's `status`." });
+
+export const schema = builder.toSchema({ sortSchema: true });

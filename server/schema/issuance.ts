@@ -1,0 +1,116 @@
+import { and, eq } from "drizzle-orm";
+import { collections, issuances } from "../../core/db/schema.ts";
+import { requestIssuance } from "../../core/operations/issue.ts";
+import { builder } from "../builder.ts";
+import { notFound, withOperationErrors } from "../errors.ts";
+import { CertificateRef, certificateOfIssuance } from "./certificate.ts";
+import { OperationStatusEnum } from "./enums.ts";
+import { isId } from "./ids.ts";
+import { CollectionRef } from "./institution.ts";
+
+type IssuanceRow = typeof issuances.$inferSelect;
+
+export const IssuanceRef = builder.objectRef<IssuanceRow>("Issuance").implement({
+  description: "The operation that issues one certificate: QUEUED → PINNED → SUBMITTED → CONFIRMED, or FAILED.",
+  fields: (t) => ({
+    id: t.exposeID("id", { description: "Stable identifier." }),
+    status: t.field({ type: OperationStatusEnum, description: "Where the operation stands.", resolve: (i) => i.status }),
+    idempotencyKey: t.exposeString("idempotencyKey", { description: "The key the issuer sent with the request." }),
+    recipient: t.exposeString("recipient", { description: "Holder address (EIP-55 checksummed)." }),
+    requestId: t.exposeString("requestId", { description: "Single-use request id the contract checks (bytes32)." }),
+    metadataCid: t.exposeString("metadataCid", { nullable: true, description: "CID of the pinned certificate document." }),
+    metadataUri: t.string({
+      nullable: true,
+      description: "`ipfs://<cid>` of the pinned certificate document.",
+      resolve: (i) => (i.metadataCid ? `ipfs://${i.metadataCid}` : null),
+    }),
+    digest: t.exposeString("digest", { nullable: true, description: "sha256 of the certificate document." }),
+    txHash: t.exposeString("txHash", { nullable: true, description: "Hash of the issuing transaction, once signed." }),
+    error: t.exposeString("error", { nullable: true, description: "Why the operation failed, when FAILED." }),
+    fields: t.expose("document", { type: "JSON", description: "The certificate fields as validated and stored." }),
+    createdAt: t.expose("createdAt", { type: "DateTime", description: "When the request was accepted." }),
+    updatedAt: t.expose("updatedAt", { type: "DateTime", description: "Last state change." }),
+    collection: t.field({
+      type: CollectionRef,
+      description: "The collection it issues into.",
+      resolve: async (i, _args, ctx) => (await ctx.db.select().from(collections).where(eq(collections.id, i.collectionId)))[0]!,
+    }),
+    certificate: t.field({
+      type: CertificateRef,
+      nullable: true,
+      description: "The certificate, once CONFIRMED.",
+      resolve: (i, _args, ctx) => certificateOfIssuance(ctx, i.id),
+    }),
+  }),
+});
+
+const AttributeInput = builder.inputType("CertificateAttributeInput", {
+  description: "A named field shown on the certificate.",
+  fields: (t) => ({
+    name: t.string({ required: true, description: "Field name, e.g. `Degree`." }),
+    value: t.string({ required: true, description: "Field value, e.g. `MSc Computer Science`." }),
+  }),
+});
+
+const IssueCertificateInput = builder.inputType("IssueCertificateInput", {
+  description: "One certificate to issue.",
+  fields: (t) => ({
+    collectionId: t.id({ required: true, description: "Collection to issue into." }),
+    recipient: t.string({ required: true, description: "Holder's Ethereum address (lower-case or EIP-55 checksummed)." }),
+    idempotencyKey: t.string({
+      required: true,
+      description: "Your unique key for this request; repeating a request with the same key returns the same issuance.",
+    }),
+    title: t.string({ description: "Certificate title; defaults to the collection name." }),
+    recipientName: t.string({ description: "Holder's name as printed on the certificate." }),
+    description: t.string({ description: "Longer description." }),
+    validUntil: t.field({ type: "DateTime", description: "Expiry; omit for a certificate that never expires." }),
+    attributes: t.field({ type: [AttributeInput], description: "Named fields shown on the certificate." }),
+    data: t.field({ type: "JSON", description: "Institution-specific data (a JSON object, at most 16 KiB)." }),
+  }),
+});
+
+const IssueCertificatePayload = builder
+  .objectRef<{ issuance: IssuanceRow; created: boolean }>("IssueCertificatePayload")
+  .implement({
+    description: "Result of issueCertificate.",
+    fields: (t) => ({
+      issuance: t.field({ type: IssuanceRef, description: "The issuance, QUEUED when just created.", resolve: (p) => p.issuance }),
+      created: t.exposeBoolean("created", { description: "False when the idempotency key named an earlier request." }),
+    }),
+  });
+
+builder.queryField("issuance", (t) =>
+  t.field({
+    type: IssuanceRef,
+    nullable: true,
+    description: "An issuance of the caller's institution, by id.",
+    authScopes: { scope: "read" },
+    args: { id: t.arg.id({ required: true, description: "Issuance id." }) },
+    resolve: async (_root, { id }, ctx) => {
+      const row = isId(String(id))
+        ? (
+            await ctx.db
+              .select()
+              .from(issuances)
+              .where(and(eq(issuances.id, String(id)), eq(issuances.institutionId, ctx.caller!.institutionId)))
+          )[0]
+        : undefined;
+      if (!row) throw notFound("issuance");
+      return row;
+    },
+  }),
+);
+
+builder.mutationField("issueCertificate", (t) =>
+  t.field({
+    type: IssueCertificatePayload,
+    description: "Accepts a certificate for issuance and returns at once with the issuance QUEUED.",
+    authScopes: { scope: "issue" },
+    args: { input: t.arg({ type: IssueCertificateInput, required: true }) },
+    resolve: (_root, { input }, ctx) =>
+      withOperationErrors(() =>
+        requestIssuance(ctx.db, ctx.caller!.institutionId, { ...input, collectionId: String(input.collectionId) }),
+      ),
+  }),
+);

@@ -1,0 +1,6 @@
+import { execFileSync } from "node:child_process";
+
+/** Compiles the contracts once per run; every suite reads the artifacts. */
+export default function setup() {
+  execFileSync("npx", ["hardhat", "build", "--quiet"], { stdio: "inherit" });
+}

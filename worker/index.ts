@@ -1,0 +1,56 @@
+import { Queue, Worker, type Job } from "bullmq";
+import { OPERATIONS_QUEUE, type JobName, type JobPayloads } from "../core/jobs.ts";
+import type { WorkerDeps } from "./deps.ts";
+import { ChainIndexer } from "./indexer.ts";
+import { OutboxRelay } from "./outbox-relay.ts";
+import { issueCertificate } from "./processors/issue-certificate.ts";
+import { revokeCertificate } from "./processors/revoke-certificate.ts";
+
+export type { WorkerDeps } from "./deps.ts";
+
+const processors: { [N in JobName]: (deps: WorkerDeps, payload: JobPayloads[N]) => Promise<void> } = {
+  "issue-certificate": issueCertificate,
+  "revoke-certificate": revokeCertificate,
+};
+
+export interface RunningWorker {
+  queue: Queue;
+  indexer: ChainIndexer;
+  close(): Promise<void>;
+}
+
+/** Starts the queue consumer, the outbox relay and the chain indexer. */
+export async function startWorker(deps: WorkerDeps, redisUrl: string): Promise<RunningWorker> {
+  const log = deps.logger;
+  await deps.sender.init();
+  // Producers fail fast when Redis is down (no offline queue); the consumer reconnects on its own.
+  const queue = new Queue(OPERATIONS_QUEUE, { connection: { url: redisUrl, enableOfflineQueue: false } });
+  const worker = new Worker(
+    OPERATIONS_QUEUE,
+    async (job: Job) => {
+      const name = job.name as JobName;
+      const processor = processors[name] as (d: WorkerDeps, p: unknown) => Promise<void>;
+      if (!processor) throw new Error(`no processor for job ${job.name}`);
+      await processor(deps, job.data);
+    },
+    { connection: { url: redisUrl, maxRetriesPerRequest: null }, concurrency: deps.config.workerConcurrency },
+  );
+  worker.on("failed", (job, err) =>
+    log.warn({ jobId: job?.id, attempts: job?.attemptsMade, err: err.message }, "job attempt failed"),
+  );
+  worker.on("error", (err) => log.warn({ err: err.message }, "worker connection error"));
+  const relay = new OutboxRelay({ db: deps.db, queue, logger: log });
+  const indexer = new ChainIndexer(deps);
+  relay.start();
+  indexer.start();
+  return {
+    queue,
+    indexer,
+    async close() {
+      await relay.stop();
+      await worker.close();
+      await indexer.stop();
+      await queue.close();
+    },
+  };
+}

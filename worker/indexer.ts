@@ -1,0 +1,143 @@
+import { and, eq, inArray } from "drizzle-orm";
+import { getAddress, type Log } from "ethers";
+import { certificateRegistryInterface, RevocationReason } from "../core/chain/registry.ts";
+import type { Database } from "../core/db/index.ts";
+import { certificates, collections, indexerCursors, issuances, revocations } from "../core/db/schema.ts";
+import { transition } from "../core/operations/transitions.ts";
+import type { WorkerDeps } from "./deps.ts";
+
+type Tx = Parameters<Parameters<Database["transaction"]>[0]>[0];
+type Collection = typeof collections.$inferSelect;
+
+const MAX_RANGE = 2_000;
+
+/**
+ * Reads the registries' events from a persisted cursor and records what the chain says: the chain is the
+ * authority on what was issued and revoked, and this is the only writer of confirmations.
+ */
+export class ChainIndexer {
+  private readonly deps: WorkerDeps;
+  private readonly cursorName: string;
+  private timer?: NodeJS.Timeout;
+  private running?: Promise<void>;
+  private stopped = false;
+
+  constructor(deps: WorkerDeps) {
+    this.deps = deps;
+    this.cursorName = `registries:${deps.config.chain.chainId}`;
+  }
+
+  start(): void {
+    const loop = async () => {
+      if (this.stopped) return;
+      let caughtUp = true;
+      this.running = this.tick()
+        .then((c) => {
+          caughtUp = c;
+        })
+        .catch((err) => this.deps.logger.warn({ err: String(err) }, "indexer tick failed; retrying"));
+      await this.running;
+      if (!this.stopped) this.timer = setTimeout(loop, caughtUp ? this.deps.config.indexerPollMs : 0);
+    };
+    void loop();
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    clearTimeout(this.timer);
+    await this.running;
+  }
+
+  /** Indexes one range of blocks; returns true when it has reached the head. */
+  async tick(): Promise<boolean> {
+    const { db, provider, config } = this.deps;
+    const registries = await db.select().from(collections).where(eq(collections.chainId, config.chain.chainId));
+    if (!registries.length) return true;
+    const head = (await provider.getBlockNumber()) - config.chain.confirmations;
+    const [cursor] = await db.select().from(indexerCursors).where(eq(indexerCursors.name, this.cursorName));
+    const from = cursor ? cursor.lastBlock + 1 : Math.min(...registries.map((r) => r.deployBlock));
+    if (from > head) return true;
+    const to = Math.min(head, from + MAX_RANGE - 1);
+    const iface = certificateRegistryInterface();
+    const logs = await provider.getLogs({
+      address: registries.map((r) => r.contractAddress),
+      topics: [[iface.getEvent("CertificateIssued")!.topicHash, iface.getEvent("CertificateRevoked")!.topicHash]],
+      fromBlock: from,
+      toBlock: to,
+    });
+    const byAddress = new Map(registries.map((r) => [getAddress(r.contractAddress), r]));
+    const blockTimes = new Map<number, Date>();
+    for (const log of logs) {
+      if (!blockTimes.has(log.blockNumber) && iface.parseLog(log)?.name === "CertificateRevoked") {
+        const block = await provider.getBlock(log.blockNumber);
+        blockTimes.set(log.blockNumber, new Date(Number(block!.timestamp) * 1000));
+      }
+    }
+    await db.transaction(async (tx) => {
+      for (const log of logs) {
+        const registry = byAddress.get(getAddress(log.address));
+        if (registry) await this.apply(tx, registry, log, blockTimes.get(log.blockNumber));
+      }
+      await tx
+        .insert(indexerCursors)
+        .values({ name: this.cursorName, lastBlock: to })
+        .onConflictDoUpdate({ target: indexerCursors.name, set: { lastBlock: to, updatedAt: new Date() } });
+    });
+    return to >= head;
+  }
+
+  private async apply(tx: Tx, registry: Collection, log: Log, blockTime?: Date): Promise<void> {
+    const parsed = certificateRegistryInterface().parseLog(log);
+    if (!parsed) return;
+    const logger = this.deps.logger;
+    if (parsed.name === "CertificateIssued") {
+      const [requestId, tokenId, holder, uri, digest, validUntil] = parsed.args as unknown as [string, bigint, string, string, string, bigint];
+      const [issuance] = await tx.select().from(issuances).where(eq(issuances.requestId, requestId));
+      if (!issuance) {
+        logger.warn({ requestId, tokenId: tokenId.toString(), contract: registry.contractAddress }, "certificate issued outside Hallmark");
+        return;
+      }
+      await tx
+        .insert(certificates)
+        .values({
+          issuanceId: issuance.id,
+          institutionId: issuance.institutionId,
+          collectionId: registry.id,
+          tokenId: tokenId.toString(),
+          owner: getAddress(holder),
+          metadataUri: uri,
+          digest,
+          validUntil: validUntil ? new Date(Number(validUntil) * 1000) : null,
+          txHash: log.transactionHash,
+          blockNumber: log.blockNumber,
+        })
+        .onConflictDoNothing();
+      await transition(tx, logger, "issuance", issuance.id, ["QUEUED", "PINNED", "SUBMITTED", "FAILED"], "CONFIRMED", {
+        txHash: log.transactionHash,
+      });
+    } else if (parsed.name === "CertificateRevoked") {
+      const [tokenId, reason] = parsed.args as unknown as [bigint, bigint];
+      const updated = await tx
+        .update(certificates)
+        .set({
+          status: "REVOKED",
+          revocationReason: RevocationReason[Number(reason)] ?? "UNSPECIFIED",
+          revokedAt: blockTime ?? new Date(),
+          revokedTxHash: log.transactionHash,
+        })
+        .where(and(eq(certificates.collectionId, registry.id), eq(certificates.tokenId, tokenId.toString())))
+        .returning({ id: certificates.id });
+      for (const { id } of updated) {
+        const pending = await tx
+          .select({ id: revocations.id })
+          .from(revocations)
+          .where(and(eq(revocations.certificateId, id), inArray(revocations.status, ["QUEUED", "SUBMITTED", "FAILED"])));
+        for (const r of pending) {
+          await transition(tx, logger, "revocation", r.id, ["QUEUED", "SUBMITTED", "FAILED"], "CONFIRMED", {
+            txHash: log.transactionHash,
+          });
+        }
+      }
+    }
+  }
+}
