@@ -41,6 +41,9 @@ export async function startEmbeddedRedis(dir: string): Promise<EmbeddedRedis> {
     ],
     { stdio: ["ignore", "ignore", "pipe"] },
   );
+  // Last resort for an exit that skips stop(): never leave a redis-server behind.
+  const killOnExit = () => child.kill("SIGTERM");
+  process.once("exit", killOnExit);
   const exited = new Promise<number | null>((r) => child.once("exit", (code) => r(code)));
   const spawnError = new Promise<never>((_, reject) =>
     child.once("error", (err) =>
@@ -73,6 +76,7 @@ export async function startEmbeddedRedis(dir: string): Promise<EmbeddedRedis> {
   return {
     url,
     async stop() {
+      process.off("exit", killOnExit);
       if (child.exitCode !== null) return;
       child.kill("SIGTERM");
       const timer = setTimeout(() => child.kill("SIGKILL"), 5_000);

@@ -1,0 +1,43 @@
+import { describe, expect, it } from "vitest";
+import { ConfigError, loadConfig } from "../../core/config.ts";
+
+describe("config", () => {
+  it("defaults to the embedded development stack", () => {
+    const c = loadConfig({});
+    expect(c).toMatchObject({ env: "development", dataDir: ".data", port: 4000, graphiql: true });
+    expect(c.chain).toMatchObject({ chainId: 31337, embeddedPort: 8545, rpcUrl: undefined });
+    expect(c.redisUrl).toBeUndefined();
+    expect(c.databaseUrl).toBeUndefined();
+  });
+
+  it("reports every problem at once", () => {
+    let error: ConfigError | undefined;
+    try {
+      loadConfig({ PORT: "http", REDIS_URL: "not a url", CHAIN_ID: "-1", SIGNER_PRIVATE_KEY: "0x12" });
+    } catch (err) {
+      error = err as ConfigError;
+    }
+    expect(error).toBeInstanceOf(ConfigError);
+    expect(error!.problems.map((p) => p.split(":")[0]).sort()).toEqual(["CHAIN_ID", "PORT", "REDIS_URL", "SIGNER_PRIVATE_KEY"]);
+  });
+
+  it("never falls back to embedded services or development keys in production", () => {
+    expect(() => loadConfig({ NODE_ENV: "production" })).toThrow(
+      /DATABASE_URL: required[\s\S]*REDIS_URL: required[\s\S]*CHAIN_RPC_URL: required[\s\S]*SIGNER_PRIVATE_KEY: required/,
+    );
+    const c = loadConfig({
+      NODE_ENV: "production",
+      DATABASE_URL: "postgres://u:p@db/hallmark",
+      REDIS_URL: "redis://cache:6379",
+      CHAIN_RPC_URL: "http://besu:8545",
+      CHAIN_ID: "1337",
+      SIGNER_PRIVATE_KEY: `0x${"11".repeat(32)}`,
+      PUBLIC_URL: "https://certs.example.org",
+    });
+    expect(c.graphiql).toBe(false);
+  });
+
+  it("treats an empty variable as unset", () => {
+    expect(loadConfig({ REDIS_URL: "", PORT: "" }).port).toBe(4000);
+  });
+});
