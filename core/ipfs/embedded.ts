@@ -2,18 +2,19 @@ import { join } from "node:path";
 import { unixfs } from "@helia/unixfs";
 import { FsBlockstore } from "blockstore-fs";
 import { FsDatastore } from "datastore-fs";
-import { Key } from "interface-datastore";
+import { createHeliaLight } from "helia";
 import { importFile } from "ipfs-unixfs-importer";
-import type { CID } from "multiformats/cid";
+import { CID } from "multiformats/cid";
 import { parseCid } from "./cid.ts";
 import { IpfsNotFoundError, IpfsUnavailableError } from "./errors.ts";
 import { kuboV1ImportOptions } from "./import-params.ts";
 import type { CatOptions, IpfsStore } from "./types.ts";
+import { writeOnce } from "./write-once.ts";
 
 /**
- * A local IPFS store: @helia/unixfs over a filesystem blockstore, with no Helia node around it. A Helia node (even
- * @helia/http's) brings block brokers and routers that reach for public gateways on a miss; consortium deployments
- * must never do that, and a miss has to fail at once. Reading the blockstore directly gives both by construction.
+ * An embedded Helia node over a filesystem blockstore and datastore. It is Helia's light node: no libp2p, no block
+ * brokers, no routers, because consortium deployments must never reach for public gateways on a miss. Reads are
+ * also made `offline`, so a missing block fails at once instead of waiting on a network that is not there.
  */
 export async function openEmbeddedIpfs(dir: string): Promise<IpfsStore> {
   const blockstore = new FsBlockstore(join(dir, "blocks"));
@@ -21,7 +22,17 @@ export async function openEmbeddedIpfs(dir: string): Promise<IpfsStore> {
   const datastore = new FsDatastore(join(dir, "datastore"));
   await blockstore.open();
   await datastore.open();
-  const fs = unixfs({ blockstore });
+  const helia = createHeliaLight({ blockstore, datastore });
+  await helia.start();
+  const fs = unixfs(helia);
+  const putBlock = writeOnce((cid) => blockstore.has(CID.parse(cid)));
+  const pin = writeOnce((cid) => helia.pins.isPinned(CID.parse(cid)));
+  const writer = {
+    put: async (cid: CID, bytes: Uint8Array) => {
+      await putBlock(cid.toString(), async () => helia.blockstore.put(cid, bytes));
+      return cid;
+    },
+  };
   let closed = false;
 
   const open = (cid: string): CID => {
@@ -29,25 +40,28 @@ export async function openEmbeddedIpfs(dir: string): Promise<IpfsStore> {
     return parseCid(cid);
   };
 
-  // blockstore-fs reports every read failure (even an abort) as NotFoundError, so aborts are told apart first.
+  // blockstore-fs reports every read failure (even an abort) as NotFoundError, so aborts are told apart first;
+  // an offline Helia read of an absent block says BlockNotFoundWhileOfflineError.
   const translate = (cid: string, err: unknown, signal?: AbortSignal): unknown => {
     if (signal?.aborted) return signal.reason;
-    if (err instanceof Error && err.name === "NotFoundError") return new IpfsNotFoundError(cid, { cause: err });
+    if (err instanceof Error && (err.name === "NotFoundError" || err.name === "BlockNotFoundWhileOfflineError")) return new IpfsNotFoundError(cid, { cause: err });
     return err;
   };
 
   return {
     async add(bytes) {
       if (closed) throw new IpfsUnavailableError("Embedded IPFS store is closed");
-      const { cid } = await importFile({ content: bytes }, blockstore, kuboV1ImportOptions());
-      await datastore.put(new Key(`/pins/${cid}`), new TextEncoder().encode(JSON.stringify({ depth: "all" })));
+      const { cid } = await importFile({ content: bytes }, writer, kuboV1ImportOptions());
+      await pin(cid.toString(), async () => {
+        for await (const _ of helia.pins.add(cid, { offline: true } as never)) void _;
+      });
       return cid.toString();
     },
 
     async *cat(cid, opts: CatOptions = {}) {
       const parsed = open(cid);
       try {
-        yield* fs.cat(parsed, { offset: opts.offset, length: opts.length, signal: opts.signal });
+        yield* fs.cat(parsed, { offset: opts.offset, length: opts.length, signal: opts.signal, offline: true });
       } catch (err) {
         throw translate(cid, err, opts.signal);
       }
@@ -56,7 +70,7 @@ export async function openEmbeddedIpfs(dir: string): Promise<IpfsStore> {
     async size(cid) {
       const parsed = open(cid);
       try {
-        return Number((await fs.stat(parsed)).size);
+        return Number((await fs.stat(parsed, { offline: true })).size);
       } catch (err) {
         throw translate(cid, err);
       }
@@ -69,6 +83,7 @@ export async function openEmbeddedIpfs(dir: string): Promise<IpfsStore> {
     async close() {
       if (closed) return;
       closed = true;
+      await helia.stop();
       await Promise.all([blockstore.close(), datastore.close()]);
     },
   };
