@@ -15,10 +15,16 @@ const schema = z.object({
   CHAIN_ID: z.coerce.number().int().positive().default(31337),
   CHAIN_PORT: z.coerce.number().int().min(0).max(65535).default(8545),
   CHAIN_CONFIRMATIONS: z.coerce.number().int().min(0).default(0),
-  SIGNER_PRIVATE_KEY: z.string().regex(/^0x[0-9a-fA-F]{64}$/, "must be a 32-byte hex private key").optional(),
+  SIGNER_PRIVATE_KEY: z
+    .string()
+    .regex(/^0x[0-9a-fA-F]{64}(\s*,\s*0x[0-9a-fA-F]{64})*$/, "must be 32-byte hex private keys, separated by commas")
+    .optional(),
   DEPLOYER_PRIVATE_KEY: z.string().regex(/^0x[0-9a-fA-F]{64}$/, "must be a 32-byte hex private key").optional(),
   INDEXER_POLL_MS: z.coerce.number().int().positive().default(250),
-  WORKER_CONCURRENCY: z.coerce.number().int().positive().default(8),
+  WORKER_CONCURRENCY: z.coerce.number().int().positive().default(32),
+  BATCH_SIZE: z.coerce.number().int().min(1).max(10_000).default(200),
+  BATCH_WINDOW_MS: z.coerce.number().int().min(0).default(100),
+  MAX_IN_FLIGHT_PER_KEY: z.coerce.number().int().min(1).default(4),
   GRAPHIQL: z.enum(["true", "false"]).optional(),
 });
 
@@ -38,11 +44,15 @@ export interface Config {
     chainId: number;
     embeddedPort: number;
     confirmations: number;
-    signerKey?: string;
+    /** The worker's signing keys; each has its own nonce sequence. Empty: development keys on the embedded chain. */
+    signerKeys: string[];
+    maxInFlightPerKey: number;
     deployerKey?: string;
   };
   indexerPollMs: number;
   workerConcurrency: number;
+  /** An issue transaction leaves when it holds `size` certificates or its oldest has waited `windowMs`. */
+  batch: { size: number; windowMs: number };
   graphiql: boolean;
 }
 
@@ -90,11 +100,13 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       chainId: e.CHAIN_ID,
       embeddedPort: e.CHAIN_PORT,
       confirmations: e.CHAIN_CONFIRMATIONS,
-      signerKey: e.SIGNER_PRIVATE_KEY,
+      signerKeys: e.SIGNER_PRIVATE_KEY ? e.SIGNER_PRIVATE_KEY.split(",").map((k) => k.trim()) : [],
+      maxInFlightPerKey: e.MAX_IN_FLIGHT_PER_KEY,
       deployerKey: e.DEPLOYER_PRIVATE_KEY,
     },
     indexerPollMs: e.INDEXER_POLL_MS,
     workerConcurrency: e.WORKER_CONCURRENCY,
+    batch: { size: e.BATCH_SIZE, windowMs: e.BATCH_WINDOW_MS },
     graphiql: e.GRAPHIQL ? e.GRAPHIQL === "true" : e.NODE_ENV !== "production",
   };
 }

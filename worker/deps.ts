@@ -11,6 +11,7 @@ export interface WorkerDeps {
   db: Database;
   ipfs: IpfsStore;
   provider: JsonRpcProvider;
-  sender: TxSender;
+  /** One per signing key; the batcher spreads transactions across them. */
+  senders: TxSender[];
   logger: Logger;
 }

@@ -1,10 +1,12 @@
 import { Queue, Worker, type Job } from "bullmq";
 import { OPERATIONS_QUEUE, type JobName, type JobPayloads } from "../core/jobs.ts";
 import type { WorkerDeps } from "./deps.ts";
+import { IssuanceBatcher } from "./batcher.ts";
 import { ChainIndexer } from "./indexer.ts";
 import { OutboxRelay } from "./outbox-relay.ts";
 import { issueCertificate } from "./processors/issue-certificate.ts";
 import { revokeCertificate } from "./processors/revoke-certificate.ts";
+import { TxMonitor } from "./tx-monitor.ts";
 
 export type { WorkerDeps } from "./deps.ts";
 
@@ -19,10 +21,10 @@ export interface RunningWorker {
   close(): Promise<void>;
 }
 
-/** Starts the queue consumer, the outbox relay and the chain indexer. */
+/** Starts the queue consumer, the outbox relay, the batcher, the transaction monitor and the chain indexer. */
 export async function startWorker(deps: WorkerDeps, redisUrl: string): Promise<RunningWorker> {
   const log = deps.logger;
-  await deps.sender.init();
+  for (const sender of deps.senders) await sender.init();
   // Producers fail fast when Redis is down (no offline queue); the consumer reconnects on its own.
   const queue = new Queue(OPERATIONS_QUEUE, { connection: { url: redisUrl, enableOfflineQueue: false } });
   const worker = new Worker(
@@ -41,7 +43,11 @@ export async function startWorker(deps: WorkerDeps, redisUrl: string): Promise<R
   worker.on("error", (err) => log.warn({ err: err.message }, "worker connection error"));
   const relay = new OutboxRelay({ db: deps.db, queue, logger: log });
   const indexer = new ChainIndexer(deps);
+  const batcher = new IssuanceBatcher(deps, deps.senders);
+  const monitor = new TxMonitor(deps, deps.senders);
   relay.start();
+  monitor.start();
+  batcher.start();
   indexer.start();
   return {
     queue,
@@ -49,6 +55,8 @@ export async function startWorker(deps: WorkerDeps, redisUrl: string): Promise<R
     async close() {
       await relay.stop();
       await worker.close();
+      await batcher.stop();
+      await monitor.stop();
       await indexer.stop();
       await queue.close();
     },

@@ -3,11 +3,12 @@ import { getAddress, type Log } from "ethers";
 import { certificateRegistryInterface, RevocationReason } from "../core/chain/registry.ts";
 import type { Database } from "../core/db/index.ts";
 import { certificates, collections, indexerCursors, issuances, revocations } from "../core/db/schema.ts";
-import { transition } from "../core/operations/transitions.ts";
+import { transitionMany } from "../core/operations/transitions.ts";
 import type { WorkerDeps } from "./deps.ts";
 
 type Tx = Parameters<Parameters<Database["transaction"]>[0]>[0];
 type Collection = typeof collections.$inferSelect;
+type IssuedArgs = [requestId: string, tokenId: bigint, holder: string, uri: string, digest: string, validUntil: bigint];
 
 const MAX_RANGE = 2_000;
 
@@ -74,10 +75,17 @@ export class ChainIndexer {
       }
     }
     await db.transaction(async (tx) => {
+      const issued: { registry: Collection; log: Log; args: IssuedArgs }[] = [];
+      const revoked: { registry: Collection; log: Log; args: [bigint, bigint] }[] = [];
       for (const log of logs) {
         const registry = byAddress.get(getAddress(log.address));
-        if (registry) await this.apply(tx, registry, log, blockTimes.get(log.blockNumber));
+        const parsed = registry && iface.parseLog(log);
+        if (!parsed) continue;
+        if (parsed.name === "CertificateIssued") issued.push({ registry: registry!, log, args: [...parsed.args] as unknown as IssuedArgs });
+        else if (parsed.name === "CertificateRevoked") revoked.push({ registry: registry!, log, args: [...parsed.args] as unknown as [bigint, bigint] });
       }
+      for (let i = 0; i < issued.length; i += 1000) await this.applyIssued(tx, issued.slice(i, i + 1000));
+      for (const r of revoked) await this.applyRevoked(tx, r.registry, r.log, r.args, blockTimes.get(r.log.blockNumber));
       await tx
         .insert(indexerCursors)
         .values({ name: this.cursorName, lastBlock: to })
@@ -86,58 +94,64 @@ export class ChainIndexer {
     return to >= head;
   }
 
-  private async apply(tx: Tx, registry: Collection, log: Log, blockTime?: Date): Promise<void> {
-    const parsed = certificateRegistryInterface().parseLog(log);
-    if (!parsed) return;
+  /** Records a chunk of issue events with a fixed number of queries, whatever its size. */
+  private async applyIssued(tx: Tx, events: { registry: Collection; log: Log; args: IssuedArgs }[]): Promise<void> {
     const logger = this.deps.logger;
-    if (parsed.name === "CertificateIssued") {
-      const [requestId, tokenId, holder, uri, digest, validUntil] = parsed.args as unknown as [string, bigint, string, string, string, bigint];
-      const [issuance] = await tx.select().from(issuances).where(eq(issuances.requestId, requestId));
+    const rows = await tx
+      .select()
+      .from(issuances)
+      .where(inArray(issuances.requestId, events.map((e) => e.args[0])));
+    const byRequest = new Map(rows.map((r) => [r.requestId, r]));
+    const values = [];
+    const confirmed = new Map<string, string[]>();
+    for (const { registry, log, args } of events) {
+      const [requestId, tokenId, holder, uri, digest, validUntil] = args;
+      const issuance = byRequest.get(requestId);
       if (!issuance) {
         logger.warn({ requestId, tokenId: tokenId.toString(), contract: registry.contractAddress }, "certificate issued outside Hallmark");
-        return;
+        continue;
       }
-      await tx
-        .insert(certificates)
-        .values({
-          issuanceId: issuance.id,
-          institutionId: issuance.institutionId,
-          collectionId: registry.id,
-          tokenId: tokenId.toString(),
-          owner: getAddress(holder),
-          metadataUri: uri,
-          digest,
-          validUntil: validUntil ? new Date(Number(validUntil) * 1000) : null,
-          txHash: log.transactionHash,
-          blockNumber: log.blockNumber,
-        })
-        .onConflictDoNothing();
-      await transition(tx, logger, "issuance", issuance.id, ["QUEUED", "PINNED", "SUBMITTED", "FAILED"], "CONFIRMED", {
+      values.push({
+        issuanceId: issuance.id,
+        institutionId: issuance.institutionId,
+        collectionId: registry.id,
+        tokenId: tokenId.toString(),
+        owner: getAddress(holder),
+        metadataUri: uri,
+        digest,
+        validUntil: validUntil ? new Date(Number(validUntil) * 1000) : null,
+        txHash: log.transactionHash,
+        blockNumber: log.blockNumber,
+      });
+      confirmed.set(log.transactionHash, [...(confirmed.get(log.transactionHash) ?? []), issuance.id]);
+    }
+    if (values.length) await tx.insert(certificates).values(values).onConflictDoNothing();
+    for (const [txHash, ids] of confirmed) {
+      await transitionMany(tx, logger, "issuance", ids, ["QUEUED", "PINNED", "SUBMITTED", "FAILED"], "CONFIRMED", { txHash, error: null });
+    }
+  }
+
+  private async applyRevoked(tx: Tx, registry: Collection, log: Log, args: [bigint, bigint], blockTime?: Date): Promise<void> {
+    const logger = this.deps.logger;
+    const [tokenId, reason] = args;
+    const updated = await tx
+      .update(certificates)
+      .set({
+        status: "REVOKED",
+        revocationReason: RevocationReason[Number(reason)] ?? "UNSPECIFIED",
+        revokedAt: blockTime ?? new Date(),
+        revokedTxHash: log.transactionHash,
+      })
+      .where(and(eq(certificates.collectionId, registry.id), eq(certificates.tokenId, tokenId.toString())))
+      .returning({ id: certificates.id });
+    for (const { id } of updated) {
+      const pending = await tx
+        .select({ id: revocations.id })
+        .from(revocations)
+        .where(and(eq(revocations.certificateId, id), inArray(revocations.status, ["QUEUED", "SUBMITTED", "FAILED"])));
+      await transitionMany(tx, logger, "revocation", pending.map((r) => r.id), ["QUEUED", "SUBMITTED", "FAILED"], "CONFIRMED", {
         txHash: log.transactionHash,
       });
-    } else if (parsed.name === "CertificateRevoked") {
-      const [tokenId, reason] = parsed.args as unknown as [bigint, bigint];
-      const updated = await tx
-        .update(certificates)
-        .set({
-          status: "REVOKED",
-          revocationReason: RevocationReason[Number(reason)] ?? "UNSPECIFIED",
-          revokedAt: blockTime ?? new Date(),
-          revokedTxHash: log.transactionHash,
-        })
-        .where(and(eq(certificates.collectionId, registry.id), eq(certificates.tokenId, tokenId.toString())))
-        .returning({ id: certificates.id });
-      for (const { id } of updated) {
-        const pending = await tx
-          .select({ id: revocations.id })
-          .from(revocations)
-          .where(and(eq(revocations.certificateId, id), inArray(revocations.status, ["QUEUED", "SUBMITTED", "FAILED"])));
-        for (const r of pending) {
-          await transition(tx, logger, "revocation", r.id, ["QUEUED", "SUBMITTED", "FAILED"], "CONFIRMED", {
-            txHash: log.transactionHash,
-          });
-        }
-      }
     }
   }
 }

@@ -1,4 +1,4 @@
-import { ContractFactory, type Signer } from "ethers";
+import { Contract, ContractFactory, type Signer } from "ethers";
 import { loadArtifact } from "./artifacts.ts";
 
 export interface RegistryDeployment {
@@ -13,13 +13,22 @@ export interface RegistryDeployment {
  */
 export async function deployCertificateRegistry(
   deployer: Signer,
-  params: { name: string; symbol: string; admin: string; issuer: string },
+  params: { name: string; symbol: string; admin: string; issuers: string[] },
 ): Promise<RegistryDeployment> {
   const { abi, bytecode } = loadArtifact("CertificateRegistry");
   const factory = new ContractFactory(abi, bytecode, deployer);
-  const contract = await factory.deploy(params.name, params.symbol, params.admin, params.issuer);
+  const [first, ...others] = params.issuers;
+  if (!first) throw new Error("a registry needs at least one issuer key");
+  const contract = await factory.deploy(params.name, params.symbol, params.admin, first);
   const tx = contract.deploymentTransaction();
   const receipt = await tx!.wait();
   if (!receipt || receipt.status !== 1) throw new Error(`Deployment of ${params.name} failed`);
-  return { address: await contract.getAddress(), txHash: receipt.hash, blockNumber: receipt.blockNumber };
+  const address = await contract.getAddress();
+  if (others.length) {
+    // Only the admin can grant: these run when the deployer is the admin, as in development.
+    const registry = new Contract(address, abi, deployer);
+    const role = await registry.ISSUER_ROLE();
+    for (const issuer of others) await (await registry.grantRole(role, issuer)).wait();
+  }
+  return { address, txHash: receipt.hash, blockNumber: receipt.blockNumber };
 }

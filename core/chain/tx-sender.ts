@@ -1,34 +1,44 @@
-import { and, eq, sql } from "drizzle-orm";
-import { Transaction, type JsonRpcProvider, type Wallet } from "ethers";
+import { and, asc, eq, inArray, sql } from "drizzle-orm";
+import { Transaction, type JsonRpcProvider, type TransactionReceipt, type Wallet } from "ethers";
 import type { Database } from "../db/index.ts";
 import { chainTxs, signerNonces } from "../db/schema.ts";
 import type { Logger } from "../logger.ts";
+import { faultPoint } from "./faults.ts";
 
 export type ChainTx = typeof chainTxs.$inferSelect;
-type Tx = Parameters<Parameters<Database["transaction"]>[0]>[0];
+export type DbTx = Parameters<Parameters<Database["transaction"]>[0]>[0];
+export interface TxCall {
+  to: string;
+  data: string;
+  purpose: string;
+  gasLimit: bigint;
+}
 
 /** The node answered that it already has this transaction or its nonce: it may well be on its way. */
-const POSSIBLY_SENT = /already known|known transaction|nonce too low|nonce has already been used|already imported/i;
+const POSSIBLY_SENT = /already known|known transaction|nonce too low|nonce has already been used|already imported|replacement transaction underpriced/i;
 
 /**
- * Sends transactions from one key so that a crash at any point never produces a second transaction for the
- * same operation: the nonce is taken under a row lock, and the signed bytes and hash are stored in the same
- * database transaction that links them to their operation, before anything is broadcast.
+ * Sends transactions from one key so that a crash at any point never produces a second transaction for the same
+ * operation: the nonce is taken under a row lock, and the signed bytes and hash are stored in the same database
+ * transaction that links them to their operations, before anything is broadcast. A stored transaction is only
+ * ever re-broadcast, never re-signed.
  */
 export class TxSender {
   readonly address: string;
+  readonly maxInFlight: number;
   private readonly db: Database;
   private readonly provider: JsonRpcProvider;
   private readonly wallet: Wallet;
   private readonly chainId: number;
   private readonly log: Logger;
 
-  constructor(opts: { db: Database; provider: JsonRpcProvider; wallet: Wallet; chainId: number; logger: Logger }) {
+  constructor(opts: { db: Database; provider: JsonRpcProvider; wallet: Wallet; chainId: number; logger: Logger; maxInFlight?: number }) {
     this.db = opts.db;
     this.provider = opts.provider;
     this.wallet = opts.wallet;
     this.chainId = opts.chainId;
     this.address = opts.wallet.address;
+    this.maxInFlight = opts.maxInFlight ?? 8;
     this.log = opts.logger.child({ signer: this.address });
   }
 
@@ -44,49 +54,56 @@ export class TxSender {
       });
   }
 
+  /** Transactions of this key signed but not yet known to be mined. */
+  async inFlight(): Promise<ChainTx[]> {
+    return this.db
+      .select()
+      .from(chainTxs)
+      .where(and(eq(chainTxs.signer, this.address), eq(chainTxs.chainId, this.chainId), inArray(chainTxs.status, ["SIGNED", "SENT"])))
+      .orderBy(asc(chainTxs.nonce));
+  }
+
+  async fees(): Promise<{ type: 2; maxFeePerGas: bigint; maxPriorityFeePerGas: bigint } | { type: 0; gasPrice: bigint }> {
+    const fees = await this.provider.getFeeData();
+    return fees.maxFeePerGas != null
+      ? { type: 2, maxFeePerGas: fees.maxFeePerGas, maxPriorityFeePerGas: fees.maxPriorityFeePerGas ?? 0n }
+      : { type: 0, gasPrice: fees.gasPrice ?? 0n };
+  }
+
   /**
-   * Estimates, takes a nonce, signs and stores the transaction, and lets `link` record it on its operation,
-   * all in one database transaction. Throws the node's revert error untouched when estimation fails, before
-   * any nonce is taken, so a poison request consumes nothing.
+   * In one database transaction: takes the nonce under lock, lets `build` decide what to send (it may lock and
+   * claim the operation rows it covers, or return undefined to give up), signs, stores the signed bytes and lets
+   * `link` record the transaction on its operations. Nothing is broadcast here.
    */
   async prepare(
-    req: { to: string; data: string; purpose: string },
-    link: (tx: Tx, chainTx: ChainTx) => Promise<void>,
-  ): Promise<ChainTx> {
-    const gas = await this.provider.estimateGas({ from: this.address, to: req.to, data: req.data });
-    const fees = await this.provider.getFeeData();
+    build: (tx: DbTx) => Promise<TxCall | undefined>,
+    link: (tx: DbTx, chainTx: ChainTx) => Promise<void>,
+  ): Promise<ChainTx | undefined> {
+    const fees = await this.fees();
     return this.db.transaction(async (tx) => {
-      const [row] = await tx
-        .select()
-        .from(signerNonces)
-        .where(eq(signerNonces.signer, this.address))
-        .for("update");
+      const [row] = await tx.select().from(signerNonces).where(eq(signerNonces.signer, this.address)).for("update");
       if (!row) throw new Error(`nonce sequence for ${this.address} missing: call init() first`);
       const nonce = row.nextNonce;
-      const unsigned =
-        fees.maxFeePerGas != null
-          ? {
-              type: 2,
-              maxFeePerGas: fees.maxFeePerGas,
-              maxPriorityFeePerGas: fees.maxPriorityFeePerGas ?? 0n,
-            }
-          : { type: 0, gasPrice: fees.gasPrice ?? 0n };
+      faultPoint("after-nonce");
+      const call = await build(tx);
+      if (!call) return undefined;
       const raw = await this.wallet.signTransaction({
-        ...unsigned,
+        ...fees,
         chainId: this.chainId,
         nonce,
-        to: req.to,
-        data: req.data,
-        gasLimit: (gas * 12n) / 10n + 10_000n,
+        to: call.to,
+        data: call.data,
+        gasLimit: call.gasLimit,
       });
+      faultPoint("after-sign");
       const txHash = Transaction.from(raw).hash!;
       const [stored] = await tx
         .insert(chainTxs)
-        .values({ chainId: this.chainId, signer: this.address, nonce, to: req.to, purpose: req.purpose, rawTx: raw, txHash })
+        .values({ chainId: this.chainId, signer: this.address, nonce, to: call.to, purpose: call.purpose, rawTx: raw, txHash })
         .returning();
       await tx.update(signerNonces).set({ nextNonce: nonce + 1 }).where(eq(signerNonces.signer, this.address));
       await link(tx, stored!);
-      this.log.debug({ nonce, txHash, purpose: req.purpose }, "transaction signed");
+      this.log.debug({ nonce, txHash, purpose: call.purpose }, "transaction signed");
       return stored!;
     });
   }
@@ -96,15 +113,16 @@ export class TxSender {
     return row;
   }
 
-  /** Broadcasts the stored bytes; sending them again is harmless, so retries always come through here. */
+  /** Broadcasts the stored bytes; sending them again is harmless, so every retry comes through here. */
   async broadcast(chainTx: ChainTx): Promise<void> {
     try {
       await this.provider.send("eth_sendRawTransaction", [chainTx.rawTx]);
     } catch (err) {
       const message = errorText(err);
       if (!POSSIBLY_SENT.test(message)) throw err;
-      this.log.info({ txHash: chainTx.txHash, nonce: chainTx.nonce }, `broadcast answered "${message}": looking for the receipt`);
+      this.log.debug({ txHash: chainTx.txHash, nonce: chainTx.nonce }, `broadcast answered "${message}": looking for the receipt`);
     }
+    faultPoint("after-broadcast");
     if (chainTx.status === "SIGNED") {
       await this.db
         .update(chainTxs)
@@ -113,19 +131,31 @@ export class TxSender {
     }
   }
 
-  /** Waits for the receipt of a stored transaction and records the outcome. */
-  async waitForReceipt(chainTx: ChainTx, timeoutMs = 120_000) {
-    const receipt = await this.provider.waitForTransaction(chainTx.txHash, 1, timeoutMs);
-    if (!receipt) throw new Error(`no receipt for ${chainTx.txHash} after ${timeoutMs} ms`);
-    await this.db
-      .update(chainTxs)
-      .set({ status: receipt.status === 1 ? "MINED" : "REVERTED", blockNumber: receipt.blockNumber, updatedAt: new Date() })
-      .where(eq(chainTxs.id, chainTx.id));
-    return receipt;
+  /**
+   * What became of a sent transaction: its receipt; "dropped" when its nonce was taken by another transaction
+   * (it can then never be mined); or undefined while still pending.
+   */
+  async outcome(chainTx: ChainTx): Promise<TransactionReceipt | "dropped" | undefined> {
+    // Nonce first, receipt second: a transaction mined in between is then seen by the receipt look-up.
+    const minedNonce = await this.provider.getTransactionCount(this.address, "latest");
+    const receipt = await this.provider.getTransactionReceipt(chainTx.txHash);
+    if (receipt) {
+      faultPoint("after-receipt");
+      await this.db
+        .update(chainTxs)
+        .set({ status: receipt.status === 1 ? "MINED" : "REVERTED", blockNumber: receipt.blockNumber, updatedAt: new Date() })
+        .where(eq(chainTxs.id, chainTx.id));
+      return receipt;
+    }
+    if (minedNonce > chainTx.nonce) {
+      await this.db.update(chainTxs).set({ status: "DROPPED", updatedAt: new Date() }).where(eq(chainTxs.id, chainTx.id));
+      return "dropped";
+    }
+    return undefined;
   }
 }
 
-function errorText(err: unknown): string {
+export function errorText(err: unknown): string {
   const e = err as { message?: string; error?: { message?: string }; info?: { error?: { message?: string } } };
   return [e?.error?.message, e?.info?.error?.message, e?.message].filter(Boolean).join(" | ");
 }

@@ -147,7 +147,7 @@ export const signerNonces = pgTable("signer_nonces", {
   nextNonce: bigint("next_nonce", { mode: "number" }).notNull(),
 });
 
-export const CHAIN_TX_STATUSES = ["SIGNED", "SENT", "MINED", "REVERTED"] as const;
+export const CHAIN_TX_STATUSES = ["SIGNED", "SENT", "MINED", "REVERTED", "DROPPED"] as const;
 
 /** Every transaction is stored signed, with its hash, before it is broadcast. */
 export const chainTxs = pgTable(

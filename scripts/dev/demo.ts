@@ -25,7 +25,7 @@ const DEMO_SLUG = "demo-university";
 export async function ensureDemo(opts: {
   db: Database;
   deployer: Wallet;
-  issuerAddress: string;
+  issuers: string[];
   chainId: number;
   devInfoPath: string;
 }): Promise<Omit<DevInfo, "graphqlUrl" | "rpcUrl">> {
@@ -40,7 +40,7 @@ export async function ensureDemo(opts: {
       name: "Demo University Diplomas",
       symbol: "DEMO",
       admin: opts.deployer.address,
-      issuer: opts.issuerAddress,
+      issuers: opts.issuers,
     });
     [collection] = await db
       .insert(collections)

@@ -71,8 +71,8 @@ export async function startStack(opts: { env?: NodeJS.ProcessEnv; notice?: (line
     }
     const provider = createChainProvider(rpcUrl, config.chain.chainId);
     stoppers.push(async () => provider.destroy());
-    const signerKey = config.chain.signerKey ?? DEV_KEYS.minter;
-    const deployerKey = config.chain.deployerKey ?? (chain ? DEV_KEYS.deployer : signerKey);
+    const signerKeys = config.chain.signerKeys.length ? config.chain.signerKeys : [DEV_KEYS.minter];
+    const deployerKey = config.chain.deployerKey ?? (chain ? DEV_KEYS.deployer : signerKeys[0]!);
 
     // Redis
     let redisUrl = config.redisUrl;
@@ -94,13 +94,16 @@ export async function startStack(opts: { env?: NodeJS.ProcessEnv; notice?: (line
 
     // Demo institution
     const deployer = new Wallet(deployerKey, provider);
-    const signer = new Wallet(signerKey, provider);
+    const signers = signerKeys.map((k) => new Wallet(k, provider));
     const devInfoPath = join(dataDir, "dev.json");
-    const demo = await ensureDemo({ db: db.db, deployer, issuerAddress: signer.address, chainId: config.chain.chainId, devInfoPath });
+    const demo = await ensureDemo({ db: db.db, deployer, issuers: signers.map((s) => s.address), chainId: config.chain.chainId, devInfoPath });
 
     // Worker
-    const sender = new TxSender({ db: db.db, provider, wallet: signer, chainId: config.chain.chainId, logger });
-    const worker = await startWorker({ config, db: db.db, ipfs, provider, sender, logger }, redisUrl);
+    const senders = signers.map(
+      (wallet) =>
+        new TxSender({ db: db.db, provider, wallet, chainId: config.chain.chainId, logger, maxInFlight: config.chain.maxInFlightPerKey }),
+    );
+    const worker = await startWorker({ config, db: db.db, ipfs, provider, senders, logger }, redisUrl);
     stoppers.push(() => worker.close());
 
     // Server

@@ -1,14 +1,22 @@
 import { UnrecoverableError } from "bullmq";
-import { eq } from "drizzle-orm";
-import { certificateRegistryInterface, RevocationReason } from "../../core/chain/registry.ts";
+import { and, eq, isNull } from "drizzle-orm";
+import { certificateRegistryInterface, decodeRegistryError, RevocationReason } from "../../core/chain/registry.ts";
+import { faultPoint } from "../../core/chain/faults.ts";
 import { certificates, collections, revocations } from "../../core/db/schema.ts";
 import type { RevokeCertificateJob } from "../../core/jobs.ts";
+import { transition } from "../../core/operations/transitions.ts";
 import type { WorkerDeps } from "../deps.ts";
-import { sendOperationTx } from "./send-operation-tx.ts";
 
-/** QUEUED → SUBMITTED (revoke transaction broadcast); nothing to pin. */
+/** Contract errors that say the request itself is wrong: retrying cannot help. */
+const POISON_ERRORS = new Set(["CertificateNotFound", "AccessControlUnauthorizedAccount"]);
+
+/**
+ * QUEUED → SUBMITTED: signs, stores and broadcasts the revoke transaction. The transaction monitor carries it to
+ * its receipt and the indexer confirms it from the contract's event.
+ */
 export async function revokeCertificate(deps: WorkerDeps, job: RevokeCertificateJob): Promise<void> {
-  const [row] = await deps.db
+  const { db, logger } = deps;
+  const [row] = await db
     .select({ revocation: revocations, certificate: certificates, collection: collections })
     .from(revocations)
     .innerJoin(certificates, eq(certificates.id, revocations.certificateId))
@@ -16,14 +24,43 @@ export async function revokeCertificate(deps: WorkerDeps, job: RevokeCertificate
     .where(eq(revocations.id, job.revocationId));
   if (!row) throw new UnrecoverableError(`revocation ${job.revocationId} does not exist`);
   const { revocation, certificate, collection } = row;
-  if (revocation.status === "CONFIRMED" || revocation.status === "FAILED") return;
-  if (revocation.status === "SUBMITTED" && !revocation.chainTxId) return;
+  if (revocation.status !== "QUEUED" || revocation.chainTxId) return;
 
   const reason = RevocationReason.indexOf(revocation.reasonCode as RevocationReason);
   const data = certificateRegistryInterface().encodeFunctionData("revoke", [BigInt(certificate.tokenId), reason]);
-  await sendOperationTx(
-    deps,
-    { kind: "revocation", id: revocation.id, chainTxId: revocation.chainTxId, readyStatus: "QUEUED" },
-    { to: collection.contractAddress, data, purpose: `revoke:${revocation.id}` },
+  const sender = deps.senders[0]!;
+  let gas: bigint;
+  try {
+    gas = await deps.provider.estimateGas({ from: sender.address, to: collection.contractAddress, data });
+  } catch (err) {
+    const decoded = decodeRegistryError(err);
+    if (decoded?.name === "CertificateAlreadyRevoked") {
+      // Revoked already (by an earlier attempt or outside Hallmark): the indexer confirms from the event.
+      await transition(db, logger, "revocation", revocation.id, ["QUEUED"], "SUBMITTED");
+      return;
+    }
+    if (decoded && POISON_ERRORS.has(decoded.name)) {
+      const message = `rejected by the contract: ${decoded.name}(${decoded.args.map(String).join(", ")})`;
+      await transition(db, logger, "revocation", revocation.id, ["QUEUED"], "FAILED", { error: message });
+      throw new UnrecoverableError(message);
+    }
+    throw err;
+  }
+  const chainTx = await sender.prepare(
+    async (tx) => {
+      const [claimed] = await tx
+        .select({ id: revocations.id })
+        .from(revocations)
+        .where(and(eq(revocations.id, revocation.id), eq(revocations.status, "QUEUED"), isNull(revocations.chainTxId)))
+        .for("update", { skipLocked: true });
+      if (!claimed) return undefined;
+      return { to: collection.contractAddress, data, purpose: `revoke:${revocation.id}`, gasLimit: (gas * 12n) / 10n + 10_000n };
+    },
+    async (tx, stored) => {
+      await transition(tx, logger, "revocation", revocation.id, ["QUEUED"], "SUBMITTED", { chainTxId: stored.id, txHash: stored.txHash });
+    },
   );
+  if (!chainTx) return;
+  faultPoint("after-commit");
+  await sender.broadcast(chainTx).catch((err) => logger.warn({ txHash: chainTx.txHash, err: String(err) }, "broadcast failed; will retry"));
 }

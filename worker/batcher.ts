@@ -1,0 +1,210 @@
+import { and, asc, eq, inArray, isNull } from "drizzle-orm";
+import { certificateRegistryInterface, decodeRegistryError, type IssueRequest } from "../core/chain/registry.ts";
+import { faultPoint } from "../core/chain/faults.ts";
+import type { TxSender } from "../core/chain/tx-sender.ts";
+import { collections, issuances } from "../core/db/schema.ts";
+import type { CertificateFields } from "../core/metadata/certificate.ts";
+import { transitionMany } from "../core/operations/transitions.ts";
+import type { WorkerDeps } from "./deps.ts";
+
+type Issuance = typeof issuances.$inferSelect;
+type Collection = typeof collections.$inferSelect;
+
+/** Contract errors naming a holder the registry will never accept. */
+const HOLDER_ERRORS = new Set(["HolderInvalid", "ERC721InvalidReceiver"]);
+
+function toRequest(i: Issuance): IssueRequest {
+  const { validUntil } = i.document as unknown as CertificateFields;
+  return {
+    requestId: i.requestId,
+    holder: i.recipient,
+    uri: `ipfs://${i.metadataCid}`,
+    digest: i.digest!,
+    validUntil: validUntil ? BigInt(Math.floor(new Date(validUntil).getTime() / 1000)) : 0n,
+  };
+}
+
+/**
+ * Coalesces pinned issuances of each registry into `issueBatch` transactions: a batch leaves when it is full or
+ * its oldest issuance has waited the batch window. Poison items are found by estimation before any nonce is
+ * taken, failed on their own, and never hold back the rest.
+ */
+export class IssuanceBatcher {
+  private readonly deps: WorkerDeps;
+  private readonly senders: TxSender[];
+  private timer?: NodeJS.Timeout;
+  private running?: Promise<unknown>;
+  private stopped = false;
+  private next = 0;
+
+  constructor(deps: WorkerDeps, senders: TxSender[]) {
+    this.deps = deps;
+    this.senders = senders;
+  }
+
+  start(): void {
+    const loop = async () => {
+      if (this.stopped) return;
+      let sent = 0;
+      this.running = this.tick()
+        .then((n) => {
+          sent = n;
+        })
+        .catch((err) => this.deps.logger.warn({ err: String(err) }, "batcher tick failed; retrying"));
+      await this.running;
+      if (!this.stopped) this.timer = setTimeout(loop, sent ? 0 : 50);
+    };
+    void loop();
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    clearTimeout(this.timer);
+    await this.running;
+  }
+
+  /** Sends at most one batch per registry; returns how many issuances it sent. */
+  async tick(): Promise<number> {
+    const { db, config } = this.deps;
+    const pending = await db
+      .selectDistinct({ collectionId: issuances.collectionId })
+      .from(issuances)
+      .where(and(eq(issuances.status, "PINNED"), isNull(issuances.chainTxId)));
+    let sent = 0;
+    for (const { collectionId } of pending) {
+      const [collection] = await db.select().from(collections).where(eq(collections.id, collectionId));
+      if (!collection || collection.chainId !== config.chain.chainId) continue;
+      sent += await this.sendBatch(collection);
+    }
+    return sent;
+  }
+
+  private async pickSender(): Promise<TxSender | undefined> {
+    for (let i = 0; i < this.senders.length; i++) {
+      const sender = this.senders[(this.next + i) % this.senders.length]!;
+      if ((await sender.inFlight()).length < sender.maxInFlight) {
+        this.next = (this.next + i + 1) % this.senders.length;
+        return sender;
+      }
+    }
+    return undefined;
+  }
+
+  private async sendBatch(collection: Collection): Promise<number> {
+    const { db, config, logger } = this.deps;
+    const candidates = await db
+      .select()
+      .from(issuances)
+      .where(and(eq(issuances.collectionId, collection.id), eq(issuances.status, "PINNED"), isNull(issuances.chainTxId)))
+      .orderBy(asc(issuances.updatedAt))
+      .limit(config.batch.size);
+    if (!candidates.length) return 0;
+    const oldestWait = Date.now() - candidates[0]!.updatedAt.getTime();
+    if (candidates.length < config.batch.size && oldestWait < config.batch.windowMs) return 0;
+    const sender = await this.pickSender();
+    if (!sender) return 0;
+
+    const { items, gas } = await this.sendable(collection, sender, candidates);
+    if (!items.length) return 0;
+    const iface = certificateRegistryInterface();
+    const chainTx = await sender.prepare(
+      async (tx) => {
+        // Claim under lock: another worker may have taken some of these since they were read.
+        const claimed = await tx
+          .select({ id: issuances.id })
+          .from(issuances)
+          .where(and(inArray(issuances.id, items.map((i) => i.id)), eq(issuances.status, "PINNED"), isNull(issuances.chainTxId)))
+          .for("update", { skipLocked: true });
+        const ids = new Set(claimed.map((c) => c.id));
+        const batch = items.filter((i) => ids.has(i.id));
+        if (!batch.length) return undefined;
+        items.splice(0, items.length, ...batch);
+        return {
+          to: collection.contractAddress,
+          data: iface.encodeFunctionData("issueBatch", [batch.map(toRequest)]),
+          purpose: `issueBatch:${batch.length}`,
+          // The estimate covered a superset of this batch: a safe upper bound.
+          gasLimit: (gas * 12n) / 10n + 50_000n,
+        };
+      },
+      async (tx, stored) => {
+        await transitionMany(tx, logger, "issuance", items.map((i) => i.id), ["PINNED"], "SUBMITTED", {
+          chainTxId: stored.id,
+          txHash: stored.txHash,
+        });
+      },
+    );
+    if (!chainTx) return 0;
+    faultPoint("after-commit");
+    // Best effort: the transaction monitor re-broadcasts whatever is still only SIGNED.
+    await sender.broadcast(chainTx).catch((err) => logger.warn({ txHash: chainTx.txHash, err: String(err) }, "broadcast failed; will retry"));
+    return items.length;
+  }
+
+  /**
+   * The largest prefix-free subset of `candidates` the contract accepts, with its gas estimate: items the
+   * contract rejects are failed (holder errors) or set aside to the indexer (request id already used), and an
+   * error that names no item is narrowed down by halving.
+   */
+  private async sendable(collection: Collection, sender: TxSender, candidates: Issuance[]): Promise<{ items: Issuance[]; gas: bigint }> {
+    const { provider, db, logger } = this.deps;
+    const iface = certificateRegistryInterface();
+    const estimate = (batch: Issuance[]) =>
+      provider.estimateGas({
+        from: sender.address,
+        to: collection.contractAddress,
+        data: iface.encodeFunctionData("issueBatch", [batch.map(toRequest)]),
+      });
+    let items = candidates;
+    for (;;) {
+      if (!items.length) return { items, gas: 0n };
+      try {
+        return { items, gas: await estimate(items) };
+      } catch (err) {
+        const decoded = decodeRegistryError(err);
+        // Not a contract verdict (node down, timeout): let the caller retry the same batch later.
+        if (!decoded && !isRevert(err)) throw err;
+        if (decoded?.name === "RequestAlreadyUsed") {
+          const minted = items.filter((i) => i.requestId === decoded.args[0]);
+          // Already minted: the indexer confirms it from the event; it must not be sent again.
+          await transitionMany(db, logger, "issuance", minted.map((c) => c.id), ["PINNED"], "SUBMITTED");
+          items = items.filter((i) => !minted.includes(i));
+          continue;
+        }
+        let culprits: Issuance[] = [];
+        if (decoded && HOLDER_ERRORS.has(decoded.name)) {
+          const holder = String(decoded.args[0]).toLowerCase();
+          culprits = items.filter((i) => i.recipient.toLowerCase() === holder);
+        }
+        if (!culprits.length) culprits = items.length === 1 ? items : await this.narrow(items, estimate);
+        const reason = decoded ? `${decoded.name}(${decoded.args.map(String).join(", ")})` : "reverted";
+        await transitionMany(db, logger, "issuance", culprits.map((c) => c.id), ["PINNED"], "FAILED", {
+          error: `rejected by the contract: ${reason}`,
+        });
+        items = items.filter((i) => !culprits.includes(i));
+      }
+    }
+  }
+
+  /** Halves a failing batch until the one failing item is found. */
+  private async narrow(items: Issuance[], estimate: (b: Issuance[]) => Promise<bigint>): Promise<Issuance[]> {
+    let suspects = items;
+    while (suspects.length > 1) {
+      const half = suspects.slice(0, Math.ceil(suspects.length / 2));
+      const ok = await estimate(half).then(
+        () => true,
+        (err) => {
+          if (!isRevert(err)) throw err;
+          return false;
+        },
+      );
+      suspects = ok ? suspects.slice(half.length) : half;
+    }
+    return suspects;
+  }
+}
+
+function isRevert(err: unknown): boolean {
+  const e = err as { code?: string; message?: string };
+  return e?.code === "CALL_EXCEPTION" || /revert/i.test(e?.message ?? "");
+}
