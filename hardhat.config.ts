@@ -16,4 +16,11 @@ export default defineConfig({
     },
   },
   paths: { sources: "./contracts" },
+  // Solidity tests (contracts/**/*.t.sol): sized for a 2-core CI machine.
+  test: {
+    solidity: {
+      fuzz: { runs: 256 },
+      invariant: { runs: 48, depth: 40, failOnRevert: false },
+    },
+  },
 });

@@ -1,9 +1,16 @@
 // SPDX-License-Identifier: Apache-2.0
 pragma solidity ^0.8.24;
 
+import {IERC5484} from "./IERC5484.sol";
+import {IIssuerRegistry} from "./IIssuerRegistry.sol";
+
 /// @title Hallmark certificate registry
 /// @notice One registry per institution collection. Each certificate is a non-transferable ERC-721 token
 /// minted against a single-use request id, so a retried issuance can never mint twice.
+/// @dev Roles: the default admin (two-step transfer with a delay) configures; `ISSUER_ROLE` issues, revokes,
+/// suspends, reissues and corrects metadata; `MINTER_ROLE` (a hot key) only issues and revokes, under an
+/// optional per-period cap; `PAUSER_ROLE` pauses issuance. Pausing stops issue, reissue and metadata
+/// corrections; revocation and suspension stay available during an incident.
 interface ICertificateRegistry {
     /// @notice Revocation reasons, in the order of RFC 5280 CRLReason (value 7 is unused there).
     enum RevocationReason {
@@ -36,6 +43,7 @@ interface ICertificateRegistry {
     /// @param uri Metadata URI, `ipfs://<cid>`.
     /// @param digest Hash of the certificate document.
     /// @param validUntil Expiry as a unix timestamp; 0 means the certificate never expires.
+    // solhint-disable-next-line gas-struct-packing
     struct IssueRequest {
         bytes32 requestId;
         address holder;
@@ -70,6 +78,24 @@ interface ICertificateRegistry {
     error ApprovalsDisabled();
     /// @notice A batch was empty.
     error BatchEmpty();
+    /// @notice `validUntil` is beyond what the registry stores (a 40-bit unix time, year 36812).
+    error ValidUntilInvalid(uint64 validUntil);
+    /// @notice The certificate is already suspended.
+    error CertificateAlreadySuspended(uint256 tokenId);
+    /// @notice The certificate is not suspended.
+    error CertificateNotSuspended(uint256 tokenId);
+    /// @notice The certificate was already superseded by a reissue; superseding is permanent.
+    error CertificateAlreadySuperseded(uint256 tokenId);
+    /// @notice The caller may not burn this certificate under its ERC-5484 burn authorization.
+    error BurnNotAllowed(uint256 tokenId, address caller);
+    /// @notice The linked issuer registry does not let this registry issue (institution suspended or unbound).
+    error IssuerInactive(address registry);
+    /// @notice The issuer registry can be linked once only.
+    error IssuerRegistryAlreadySet(address issuerRegistry);
+    /// @notice The minter's per-period cap does not allow this many certificates now.
+    error MintCapExceeded(uint256 requested, uint256 remaining);
+    /// @notice A mint cap needs a non-zero period.
+    error MintCapInvalid(uint64 cap, uint32 period);
 
     /// @notice Emitted once per minted certificate.
     event CertificateIssued(
@@ -84,10 +110,36 @@ interface ICertificateRegistry {
     /// @notice Emitted when a certificate is revoked.
     event CertificateRevoked(uint256 indexed tokenId, RevocationReason reason, address indexed revokedBy);
 
+    /// @notice Emitted when a certificate is suspended.
+    event CertificateSuspended(uint256 indexed tokenId, address indexed suspendedBy);
+
+    /// @notice Emitted when a suspended certificate is reinstated.
+    event CertificateUnsuspended(uint256 indexed tokenId, address indexed unsuspendedBy);
+
+    /// @notice Emitted when a certificate is reissued to a new holder address; the previous one is superseded.
+    event CertificateReissued(uint256 indexed previousTokenId, uint256 indexed tokenId, address indexed holder);
+
+    /// @notice Emitted when a certificate is burned (renounced by its holder or removed by the issuer).
+    event CertificateBurned(uint256 indexed tokenId, address indexed holder, address indexed burnedBy);
+
+    /// @notice Emitted when a certificate's metadata is corrected; the previous URI stays in earlier events.
+    event CertificateMetadataUpdated(uint256 indexed tokenId, string uri, bytes32 digest);
+
+    /// @notice Emitted when the registry is linked to the platform's issuer registry.
+    event IssuerRegistrySet(address indexed issuerRegistry);
+
+    /// @notice Emitted when the minters' cap changes (`cap` 0: no cap).
+    // solhint-disable-next-line gas-indexed-events
+    event MintCapSet(uint64 cap, uint32 period);
+
+    /// @notice Emitted when the burn authorization given to future certificates changes.
+    event DefaultBurnAuthSet(IERC5484.BurnAuth burnAuth);
+
     /// @notice Issues one certificate.
-    /// @dev Requirements: caller has the issuer role; `request.requestId` is non-zero and unused;
-    /// `request.holder` is not the zero address.
-    /// Emits a {CertificateIssued}, an ERC-5192 {Locked} and an ERC-721 {Transfer} event.
+    /// @dev Requirements: caller has the issuer role, or the minter role within its cap; the registry is not
+    /// paused and, when linked to an issuer registry, may issue; `request.requestId` is non-zero and unused;
+    /// `request.holder` is not the zero address and, if a contract, accepts ERC-721 tokens.
+    /// Emits a {CertificateIssued}, an ERC-5192 {Locked}, an ERC-5484 {Issued} and an ERC-721 {Transfer} event.
     /// @param request The certificate to issue.
     /// @return tokenId The id of the minted token.
     function issue(IssueRequest calldata request) external returns (uint256 tokenId);
@@ -100,7 +152,7 @@ interface ICertificateRegistry {
     function issueBatch(IssueRequest[] calldata requests) external returns (uint256 firstTokenId);
 
     /// @notice Revokes a certificate for good.
-    /// @dev Requirements: caller has the issuer role; the token exists and is not revoked.
+    /// @dev Requirements: caller has the issuer or the minter role; the token exists and is not revoked.
     /// Emits a {CertificateRevoked} event.
     /// @param tokenId The certificate to revoke.
     /// @param reason Why, as an RFC 5280 reason code.
@@ -120,4 +172,99 @@ interface ICertificateRegistry {
     /// @param requestId The request id given at issue.
     /// @return The token id, or 0 when the request id was never used (token ids start at 1).
     function tokenOfRequest(bytes32 requestId) external view returns (uint256);
+
+    /// @notice Suspends a certificate (reversible); its status becomes `Suspended` unless a stronger verdict applies.
+    /// @dev Requirements: caller has the issuer role; the token exists, is not revoked and not suspended.
+    /// Emits a {CertificateSuspended} event.
+    /// @param tokenId The certificate.
+    function suspend(uint256 tokenId) external;
+
+    /// @notice Lifts a suspension.
+    /// @dev Requirements: caller has the issuer role; the token is suspended and not revoked.
+    /// Emits a {CertificateUnsuspended} event.
+    /// @param tokenId The certificate.
+    function unsuspend(uint256 tokenId) external;
+
+    /// @notice Recovery after a lost wallet: issues a new certificate (to the holder's new address) that links
+    /// to the previous one, which becomes `Superseded` for good.
+    /// @dev Requirements: as {issue}, with the issuer role; the previous token exists and is neither revoked,
+    /// burned nor already superseded.
+    /// Emits a {CertificateReissued} event and the events of {issue}.
+    /// @param previousTokenId The certificate being replaced.
+    /// @param request The new certificate.
+    /// @return tokenId The new token id.
+    function reissue(uint256 previousTokenId, IssueRequest calldata request) external returns (uint256 tokenId);
+
+    /// @notice Burns a certificate, as its ERC-5484 burn authorization allows: the holder renounces it, or
+    /// the issuer removes it. Its request id stays used; its status becomes `Revoked`.
+    /// @dev Requirements: the token exists; the caller is the holder and the burn authorization is
+    /// `OwnerOnly` or `Both`, or the caller has the issuer role and it is `IssuerOnly` or `Both`.
+    /// Emits a {CertificateBurned} and an ERC-721 {Transfer} event to the zero address.
+    /// @param tokenId The certificate.
+    function burn(uint256 tokenId) external;
+
+    /// @notice Corrects a certificate's metadata URI and document digest.
+    /// @dev Requirements: caller has the issuer role; not paused; the token exists and is not revoked or burned.
+    /// Emits a {CertificateMetadataUpdated} and an ERC-4906 {MetadataUpdate} event.
+    /// @param tokenId The certificate.
+    /// @param uri The new metadata URI.
+    /// @param digest The new document digest.
+    function updateMetadata(uint256 tokenId, string calldata uri, bytes32 digest) external;
+
+    /// @notice Links the platform's issuer registry (once): from then on, issuing needs this registry to be
+    /// bound to an active institution there, and the operator's token freezes show as `Suspended`.
+    /// @dev Requirements: caller has the default admin role; no issuer registry is linked yet; non-zero.
+    /// Emits an {IssuerRegistrySet} event.
+    /// @param issuerRegistry_ The issuer registry.
+    function setIssuerRegistry(IIssuerRegistry issuerRegistry_) external;
+
+    /// @notice Caps how many certificates minters (accounts with the minter role but not the issuer role)
+    /// may issue per period, counted across all minters; `cap` 0 removes the cap.
+    /// @dev Requirements: caller has the default admin role; `period` is non-zero when `cap` is.
+    /// Emits a {MintCapSet} event.
+    /// @param cap Certificates per period.
+    /// @param period Length of a period in seconds (periods are aligned to unix time 0).
+    function setMintCap(uint64 cap, uint32 period) external;
+
+    /// @notice Sets the ERC-5484 burn authorization given to certificates issued from now on.
+    /// @dev Requirements: caller has the default admin role. Emits a {DefaultBurnAuthSet} event.
+    /// @param burnAuth_ The burn authorization.
+    function setDefaultBurnAuth(IERC5484.BurnAuth burnAuth_) external;
+
+    /// @notice Stops issuing, reissuing and metadata corrections.
+    /// @dev Requirements: caller has the pauser role; not paused. Emits a {Paused} event.
+    function pause() external;
+
+    /// @notice Resumes issuing.
+    /// @dev Requirements: caller has the pauser role; paused. Emits an {Unpaused} event.
+    function unpause() external;
+
+    /// @notice The token that superseded this one, 0 when none.
+    /// @param tokenId The certificate.
+    /// @return The successor's token id.
+    function supersededBy(uint256 tokenId) external view returns (uint256);
+
+    /// @notice The token this one replaced through {reissue}, 0 when none.
+    /// @param tokenId The certificate.
+    /// @return The predecessor's token id.
+    function replaces(uint256 tokenId) external view returns (uint256);
+
+    /// @notice Whether the issuer suspended the certificate (the operator's freeze is reported by {status}).
+    /// @param tokenId The certificate.
+    /// @return True when suspended.
+    function isSuspended(uint256 tokenId) external view returns (bool);
+
+    /// @notice The burn authorization given to certificates issued from now on.
+    /// @return The burn authorization.
+    function defaultBurnAuth() external view returns (IERC5484.BurnAuth);
+
+    /// @notice The linked issuer registry, or the zero address.
+    /// @return The issuer registry.
+    function issuerRegistry() external view returns (IIssuerRegistry);
+
+    /// @notice The minters' cap and how much of the current period is used.
+    /// @return cap Certificates per period (0: no cap).
+    /// @return period Period length in seconds.
+    /// @return remaining How many more minters may issue in the current period.
+    function mintCap() external view returns (uint64 cap, uint32 period, uint256 remaining);
 }

@@ -6,10 +6,12 @@ pragma solidity ^0.8.24;
 interface IERC5192 {
     /// @notice Emitted when the locking status is changed to locked.
     /// @param tokenId The identifier for a token.
+    // solhint-disable-next-line gas-indexed-events
     event Locked(uint256 tokenId);
 
     /// @notice Emitted when the locking status is changed to unlocked.
     /// @param tokenId The identifier for a token.
+    // solhint-disable-next-line gas-indexed-events
     event Unlocked(uint256 tokenId);
 
     /// @notice Returns the locking status of a Soulbound Token.

@@ -32,3 +32,30 @@ export async function deployCertificateRegistry(
   }
   return { address, txHash: receipt.hash, blockNumber: receipt.blockNumber };
 }
+
+async function deployContract(deployer: Signer, contractName: string, args: unknown[]): Promise<RegistryDeployment> {
+  const { abi, bytecode } = loadArtifact(contractName);
+  const contract = await new ContractFactory(abi, bytecode, deployer).deploy(...args);
+  const receipt = await contract.deploymentTransaction()!.wait();
+  if (!receipt || receipt.status !== 1) throw new Error(`Deployment of ${contractName} failed`);
+  return { address: await contract.getAddress(), txHash: receipt.hash, blockNumber: receipt.blockNumber };
+}
+
+/**
+ * Deploys the platform operator's issuer registry. `adminDelay` (seconds, default 2 days) is how long a default
+ * admin transfer waits; `operator` runs the register day to day.
+ */
+export async function deployIssuerRegistry(
+  deployer: Signer,
+  params: { admin: string; operator: string; adminDelay?: number },
+): Promise<RegistryDeployment> {
+  return deployContract(deployer, "IssuerRegistry", [params.adminDelay ?? 2 * 24 * 3600, params.admin, params.operator]);
+}
+
+/** Deploys an anchored-certificate store (OpenAttestation DocumentStore compatible). */
+export async function deployCertificateAnchor(
+  deployer: Signer,
+  params: { name: string; admin: string; issuer: string },
+): Promise<RegistryDeployment> {
+  return deployContract(deployer, "CertificateAnchor", [params.name, params.admin, params.issuer]);
+}

@@ -5,6 +5,7 @@ import {
   Wallet,
   ZeroAddress,
   ZeroHash,
+  getBytes,
   hexlify,
   id as keccakText,
   randomBytes,
@@ -13,6 +14,8 @@ import {
   type LogDescription,
   type TransactionReceipt,
 } from "ethers";
+import { CID } from "multiformats/cid";
+import * as Digest from "multiformats/hashes/digest";
 import { DEV_KEYS, startEmbeddedChain, type EmbeddedChain } from "../../scripts/dev/chain.ts";
 import { deployCertificateRegistry } from "../../core/chain/deploy.ts";
 import {
@@ -509,6 +512,9 @@ describe("CertificateRegistry ERC-165", () => {
     ["ERC-721", "0x80ac58cd", true],
     ["ERC-721 Metadata", "0x5b5e139f", true],
     ["ERC-5192", "0xb45a3c0e", true],
+    ["ERC-4906", "0x49064906", true],
+    ["ERC-5484", "0x0489b56f", true],
+    ["AccessControlDefaultAdminRules", "0x31498786", true],
     ["ERC-165", "0x01ffc9a7", true],
     ["AccessControl", "0x7965db0b", true],
     ["invalid id", "0xffffffff", false],
@@ -518,6 +524,10 @@ describe("CertificateRegistry ERC-165", () => {
 
   it("ERC-165: the ERC-5192 id is the selector of locked(uint256)", () => {
     expect(keccakText("locked(uint256)").slice(0, 10)).toBe("0xb45a3c0e");
+  });
+
+  it("ERC-165: the ERC-5484 id is the selector of burnAuth(uint256)", () => {
+    expect(keccakText("burnAuth(uint256)").slice(0, 10)).toBe("0x0489b56f");
   });
 });
 
@@ -577,5 +587,358 @@ describe("CertificateRegistry re-entrancy", () => {
     expect(events.filter((e) => e.name === "Transfer")).toHaveLength(1);
     // The id the inner call would have taken was rolled back with it.
     await expectRevert(registry.ownerOf(tokenId + 1n), "ERC721NonexistentToken", [tokenId + 1n]);
+  });
+});
+
+// ---------------------------------------------------------------------------------------------------------
+// Features beyond the walking skeleton: derived URIs, suspension, reissue, burn authority, metadata
+// correction, roles (minter cap, pauser, two-step admin), issuer registry link.
+
+/** `ipfs://<CIDv1 raw sha256 base32>` of a digest, as the worker builds it. */
+function rawCidUri(digest: string): string {
+  return `ipfs://${CID.createV1(0x55, Digest.create(0x12, getBytes(digest))).toString()}`;
+}
+
+async function cidRequest(overrides: Partial<IssueRequest> = {}): Promise<IssueRequest> {
+  const digest = hexlify(randomBytes(32));
+  return makeRequest({ digest, uri: rawCidUri(digest), ...overrides });
+}
+
+const MINTER_ROLE = keccakText("MINTER_ROLE");
+const PAUSER_ROLE = keccakText("PAUSER_ROLE");
+const BurnAuth = { IssuerOnly: 0n, OwnerOnly: 1n, Both: 2n, Neither: 3n } as const;
+
+describe("CertificateRegistry tokenURI", () => {
+  let registry: Contract;
+  beforeAll(async () => {
+    registry = await freshRegistry();
+  });
+
+  it("tokenURI: a raw-codec CIDv1 URI of the digest is rebuilt from the digest, equal to the URI given", async () => {
+    for (let i = 0; i < 5; i++) {
+      const request = await cidRequest();
+      expect(request.uri).toMatch(/^ipfs:\/\/bafkrei[a-z2-7]{52}$/);
+      const { tokenId } = await issueOne(registry, request);
+      expect(await registry.tokenURI(tokenId)).toBe(request.uri);
+    }
+  });
+
+  it("tokenURI: a URI of another form (CIDv0, other digest, gateway URL) is stored and returned as given", async () => {
+    const digest = hexlify(randomBytes(32));
+    for (const uri of [
+      "ipfs://QmYwAPJzv5CZsnA625s3Xf2nemtYgPpHdWEz79ojWnPbdG",
+      rawCidUri(hexlify(randomBytes(32))), // a CID of some other content than `digest`
+      rawCidUri(digest).toUpperCase(),
+      "https://example.org/certificates/1.json",
+      "",
+    ]) {
+      const { tokenId } = await issueOne(registry, await makeRequest({ digest, uri }));
+      expect(await registry.tokenURI(tokenId)).toBe(uri);
+    }
+  });
+
+  it("tokenURI: a derived URI costs less gas than a stored one", async () => {
+    const derived = await cidRequest();
+    const stored = await makeRequest({ uri: rawCidUri(hexlify(randomBytes(32))) });
+    const g1 = (await issueOne(registry, derived)).receipt.gasUsed;
+    const g2 = (await issueOne(registry, stored)).receipt.gasUsed;
+    expect(g2 - g1).toBeGreaterThan(60_000n); // three string words and the length word are not written
+  });
+});
+
+describe("CertificateRegistry suspend and unsuspend", () => {
+  let registry: Contract;
+  beforeAll(async () => {
+    registry = await freshRegistry();
+  });
+
+  it("suspend: status becomes SUSPENDED and CertificateSuspended(tokenId, by) is emitted; unsuspend restores VALID", async () => {
+    const { tokenId } = await issueOne(registry, await makeRequest());
+    const receipt = await send(registry.suspend(tokenId));
+    expect(parseLogs(registry, receipt.logs).map((e) => [e.name, ...e.args])).toEqual([["CertificateSuspended", tokenId, issuer.address]]);
+    expect(await statusOf(registry, tokenId)).toBe("SUSPENDED");
+    expect(await registry.isSuspended(tokenId)).toBe(true);
+
+    const back = await send(registry.unsuspend(tokenId));
+    expect(parseLogs(registry, back.logs).map((e) => [e.name, ...e.args])).toEqual([["CertificateUnsuspended", tokenId, issuer.address]]);
+    expect(await statusOf(registry, tokenId)).toBe("VALID");
+    expect(await registry.isSuspended(tokenId)).toBe(false);
+  });
+
+  it("suspend: revocation wins over suspension, and a revoked token cannot be suspended or unsuspended", async () => {
+    const { tokenId } = await issueOne(registry, await makeRequest());
+    await send(registry.suspend(tokenId));
+    await send(registry.revoke(tokenId, reason("KEY_COMPROMISE")));
+    expect(await statusOf(registry, tokenId)).toBe("REVOKED");
+    await expectRevert(registry.unsuspend(tokenId), "CertificateAlreadyRevoked", [tokenId]);
+    const other = (await issueOne(registry, await makeRequest())).tokenId;
+    await send(registry.revoke(other, reason("UNSPECIFIED")));
+    await expectRevert(registry.suspend(other), "CertificateAlreadyRevoked", [other]);
+  });
+
+  it("suspend: reverts CertificateAlreadySuspended / CertificateNotSuspended / CertificateNotFound", async () => {
+    const { tokenId } = await issueOne(registry, await makeRequest());
+    await expectRevert(registry.unsuspend(tokenId), "CertificateNotSuspended", [tokenId]);
+    await send(registry.suspend(tokenId));
+    await expectRevert(registry.suspend(tokenId), "CertificateAlreadySuspended", [tokenId]);
+    await expectRevert(registry.suspend(999_999n), "CertificateNotFound", [999_999n]);
+    await expectRevert(registry.unsuspend(999_999n), "CertificateNotFound", [999_999n]);
+  });
+
+  it("suspend: an expired suspended certificate reports EXPIRED", async () => {
+    const { tokenId } = await issueOne(registry, await makeRequest({ validUntil: (await latestTimestamp()) + 20n }));
+    await send(registry.suspend(tokenId));
+    await provider.send("evm_increaseTime", [60]);
+    await provider.send("evm_mine", []);
+    expect(await statusOf(registry, tokenId)).toBe("EXPIRED");
+  });
+
+  it("suspend: reverts AccessControlUnauthorizedAccount(caller, ISSUER_ROLE) for the admin, a minter, the holder", async () => {
+    const { tokenId } = await issueOne(registry, await makeRequest());
+    await send((registry.connect(admin) as Contract).grantRole(MINTER_ROLE, outsider.address));
+    for (const who of [admin, outsider, holder]) {
+      const as = registry.connect(who) as Contract;
+      await expectRevert(as.suspend(tokenId), "AccessControlUnauthorizedAccount", [who.address, ISSUER_ROLE]);
+      await expectRevert(as.unsuspend(tokenId), "AccessControlUnauthorizedAccount", [who.address, ISSUER_ROLE]);
+    }
+  });
+});
+
+describe("CertificateRegistry reissue", () => {
+  let registry: Contract;
+  beforeAll(async () => {
+    registry = await freshRegistry();
+  });
+
+  it("reissue: mints to the new address, links both ways, the old token is SUPERSEDED and stays with the old address", async () => {
+    const { tokenId: old } = await issueOne(registry, await makeRequest());
+    const request = await cidRequest({ holder: outsider.address });
+    const predicted: bigint = await registry.reissue.staticCall(old, request);
+    const receipt = await send(registry.reissue(old, request));
+    const events = parseLogs(registry, receipt.logs);
+    expect(events.filter((e) => e.name === "CertificateReissued").map((e) => [...e.args])).toEqual([[old, predicted, outsider.address]]);
+    expect(events.filter((e) => e.name === "CertificateIssued").map((e) => [...e.args])).toEqual([
+      [request.requestId, predicted, outsider.address, request.uri, request.digest, request.validUntil],
+    ]);
+    expect(await registry.ownerOf(predicted)).toBe(outsider.address);
+    expect(await registry.ownerOf(old)).toBe(holder.address);
+    expect(await statusOf(registry, old)).toBe("SUPERSEDED");
+    expect(await statusOf(registry, predicted)).toBe("VALID");
+    expect(await registry.supersededBy(old)).toBe(predicted);
+    expect(await registry.replaces(predicted)).toBe(old);
+    expect(await registry.supersededBy(predicted)).toBe(0n);
+  });
+
+  it("reissue: reverts CertificateAlreadySuperseded, CertificateAlreadyRevoked, CertificateNotFound, RequestAlreadyUsed", async () => {
+    const { tokenId: old } = await issueOne(registry, await makeRequest());
+    await send(registry.reissue(old, await makeRequest({ holder: outsider.address })));
+    await expectRevert(registry.reissue(old, await makeRequest()), "CertificateAlreadySuperseded", [old]);
+
+    const { tokenId: revoked } = await issueOne(registry, await makeRequest());
+    await send(registry.revoke(revoked, reason("KEY_COMPROMISE")));
+    await expectRevert(registry.reissue(revoked, await makeRequest()), "CertificateAlreadyRevoked", [revoked]);
+    await expectRevert(registry.reissue(424_242n, await makeRequest()), "CertificateNotFound", [424_242n]);
+
+    const used = await makeRequest();
+    const { tokenId: live } = await issueOne(registry, used);
+    await expectRevert(registry.reissue(live, used), "RequestAlreadyUsed", [used.requestId]);
+    expect(await statusOf(registry, live)).toBe("VALID"); // the failed reissue rolled the superseded flag back
+  });
+
+  it("reissue: reverts AccessControlUnauthorizedAccount(caller, ISSUER_ROLE) for a minter", async () => {
+    const { tokenId } = await issueOne(registry, await makeRequest());
+    await send((registry.connect(admin) as Contract).grantRole(MINTER_ROLE, outsider.address));
+    await expectRevert(
+      (registry.connect(outsider) as Contract).reissue(tokenId, await makeRequest()),
+      "AccessControlUnauthorizedAccount",
+      [outsider.address, ISSUER_ROLE],
+    );
+  });
+});
+
+describe("CertificateRegistry burn (ERC-5484)", () => {
+  it("burn: the default burn authorization is Neither: nobody can burn", async () => {
+    const registry = await freshRegistry();
+    const { tokenId } = await issueOne(registry, await makeRequest());
+    expect(await registry.burnAuth(tokenId)).toBe(BurnAuth.Neither);
+    await expectRevert((registry.connect(holder) as Contract).burn(tokenId), "BurnNotAllowed", [tokenId, holder.address]);
+    await expectRevert(registry.burn(tokenId), "BurnNotAllowed", [tokenId, issuer.address]);
+  });
+
+  it("burn: with OwnerOnly fixed at issue, the holder renounces: Transfer to zero, CertificateBurned, status REVOKED, request id stays used", async () => {
+    const registry = await freshRegistry();
+    const set = await send((registry.connect(admin) as Contract).setDefaultBurnAuth(BurnAuth.OwnerOnly));
+    expect(parseLogs(registry, set.logs).map((e) => [e.name, ...e.args])).toEqual([["DefaultBurnAuthSet", BurnAuth.OwnerOnly]]);
+    const request = await makeRequest();
+    const { tokenId, receipt: issued } = await issueOne(registry, request);
+    expect(parseLogs(registry, issued.logs).filter((e) => e.name === "Issued").map((e) => [...e.args])).toEqual([
+      [issuer.address, holder.address, tokenId, BurnAuth.OwnerOnly],
+    ]);
+    // Changing the default later does not change a token's authorization: it is fixed at issue.
+    await send((registry.connect(admin) as Contract).setDefaultBurnAuth(BurnAuth.Neither));
+    expect(await registry.burnAuth(tokenId)).toBe(BurnAuth.OwnerOnly);
+
+    await expectRevert(registry.burn(tokenId), "BurnNotAllowed", [tokenId, issuer.address]);
+    const before: bigint = await registry.balanceOf(holder.address);
+    const receipt = await send((registry.connect(holder) as Contract).burn(tokenId));
+    expect(parseLogs(registry, receipt.logs).map((e) => [e.name, ...e.args])).toEqual([
+      ["CertificateBurned", tokenId, holder.address, holder.address],
+      ["Transfer", holder.address, ZeroAddress, tokenId],
+    ]);
+    expect(await registry.balanceOf(holder.address)).toBe(before - 1n);
+    await expectRevert(registry.ownerOf(tokenId), "ERC721NonexistentToken", [tokenId]);
+    await expectRevert(registry.locked(tokenId), "ERC721NonexistentToken", [tokenId]);
+    expect(await statusOf(registry, tokenId)).toBe("REVOKED");
+    expect((await registry.certificate(tokenId)).revoked).toBe(true);
+    await expectRevert(registry.issue(request), "RequestAlreadyUsed", [request.requestId]);
+    await expectRevert((registry.connect(holder) as Contract).burn(tokenId), "BurnNotAllowed", [tokenId, holder.address]);
+  });
+
+  it("burn: with IssuerOnly the issuer burns and the holder cannot; with Both either can", async () => {
+    const registry = await freshRegistry();
+    await send((registry.connect(admin) as Contract).setDefaultBurnAuth(BurnAuth.IssuerOnly));
+    const { tokenId: a } = await issueOne(registry, await makeRequest());
+    await expectRevert((registry.connect(holder) as Contract).burn(a), "BurnNotAllowed", [a, holder.address]);
+    await send(registry.burn(a));
+    expect(await statusOf(registry, a)).toBe("REVOKED");
+
+    await send((registry.connect(admin) as Contract).setDefaultBurnAuth(BurnAuth.Both));
+    const { tokenId: b } = await issueOne(registry, await makeRequest());
+    const { tokenId: c } = await issueOne(registry, await makeRequest());
+    await send((registry.connect(holder) as Contract).burn(b));
+    await send(registry.burn(c));
+    await expectRevert((registry.connect(outsider) as Contract).burn(b), "BurnNotAllowed", [b, outsider.address]);
+    await expectRevert(registry.burn(424_242n), "CertificateNotFound", [424_242n]);
+  });
+});
+
+describe("CertificateRegistry updateMetadata (ERC-4906)", () => {
+  let registry: Contract;
+  beforeAll(async () => {
+    registry = await freshRegistry();
+  });
+
+  it("updateMetadata: emits CertificateMetadataUpdated and MetadataUpdate; tokenURI and digest follow; old URI stays in events", async () => {
+    const first = await cidRequest();
+    const { tokenId } = await issueOne(registry, first);
+    const digest = hexlify(randomBytes(32));
+    const receipt = await send(registry.updateMetadata(tokenId, "https://example.org/fixed.json", digest));
+    expect(parseLogs(registry, receipt.logs).map((e) => [e.name, ...e.args])).toEqual([
+      ["CertificateMetadataUpdated", tokenId, "https://example.org/fixed.json", digest],
+      ["MetadataUpdate", tokenId],
+    ]);
+    expect(await registry.tokenURI(tokenId)).toBe("https://example.org/fixed.json");
+    expect((await registry.certificate(tokenId)).digest).toBe(digest);
+
+    // Back to a derived URI: the stored string is dropped and the URI is rebuilt from the new digest.
+    const digest2 = hexlify(randomBytes(32));
+    await send(registry.updateMetadata(tokenId, rawCidUri(digest2), digest2));
+    expect(await registry.tokenURI(tokenId)).toBe(rawCidUri(digest2));
+
+    const issued = await registry.queryFilter(registry.filters.CertificateIssued!(null, tokenId));
+    expect((issued[0] as unknown as LogDescription).args.uri).toBe(first.uri);
+    const updates = await registry.queryFilter(registry.filters.CertificateMetadataUpdated!(tokenId));
+    expect(updates.map((u) => (u as unknown as LogDescription).args.uri)).toEqual(["https://example.org/fixed.json", rawCidUri(digest2)]);
+  });
+
+  it("updateMetadata: reverts CertificateAlreadyRevoked, CertificateNotFound, and for a non-issuer", async () => {
+    const { tokenId } = await issueOne(registry, await makeRequest());
+    await send(registry.revoke(tokenId, reason("UNSPECIFIED")));
+    await expectRevert(registry.updateMetadata(tokenId, "ipfs://x", ZeroHash), "CertificateAlreadyRevoked", [tokenId]);
+    await expectRevert(registry.updateMetadata(424_242n, "ipfs://x", ZeroHash), "CertificateNotFound", [424_242n]);
+    await expectRevert(
+      (registry.connect(outsider) as Contract).updateMetadata(tokenId, "ipfs://x", ZeroHash),
+      "AccessControlUnauthorizedAccount",
+      [outsider.address, ISSUER_ROLE],
+    );
+  });
+});
+
+describe("CertificateRegistry roles", () => {
+  it("roles: a minter issues and revokes but cannot suspend, reissue or correct metadata", async () => {
+    const registry = await freshRegistry();
+    await send((registry.connect(admin) as Contract).grantRole(MINTER_ROLE, outsider.address));
+    const asMinter = registry.connect(outsider) as Contract;
+    const { tokenId } = await issueOne(asMinter, await makeRequest());
+    await send(asMinter.issueBatch([await makeRequest(), await makeRequest()]));
+    const receipt = await send(asMinter.revoke(tokenId, reason("PRIVILEGE_WITHDRAWN")));
+    expect(parseLogs(registry, receipt.logs).map((e) => [...e.args])).toEqual([[tokenId, reason("PRIVILEGE_WITHDRAWN"), outsider.address]]);
+  });
+
+  it("roles: the mint cap limits minters per period (MintCapExceeded(requested, remaining)) and not issuers", async () => {
+    const registry = await freshRegistry();
+    const asAdmin = registry.connect(admin) as Contract;
+    await send(asAdmin.grantRole(MINTER_ROLE, outsider.address));
+    await expectRevert(asAdmin.setMintCap(3n, 0), "MintCapInvalid", [3n, 0n]);
+    const set = await send(asAdmin.setMintCap(3n, 3600));
+    expect(parseLogs(registry, set.logs).map((e) => [e.name, ...e.args])).toEqual([["MintCapSet", 3n, 3600n]]);
+    const asMinter = registry.connect(outsider) as Contract;
+    // Align to the start of a period so the window cannot roll over mid-test.
+    const now = await latestTimestamp();
+    await provider.send("evm_setNextBlockTimestamp", [Number(now - (now % 3600n) + 3600n)]);
+    await send(asMinter.issueBatch([await makeRequest(), await makeRequest()]));
+    expect((await registry.mintCap())[2]).toBe(1n);
+    await expectRevert(asMinter.issueBatch([await makeRequest(), await makeRequest()]), "MintCapExceeded", [2n, 1n]);
+    await send(asMinter.issue(await makeRequest()));
+    await expectRevert(asMinter.issue(await makeRequest()), "MintCapExceeded", [1n, 0n]);
+    await send(registry.issueBatch([await makeRequest(), await makeRequest()])); // the issuer is not capped
+    await provider.send("evm_increaseTime", [3600]);
+    await provider.send("evm_mine", []);
+    expect((await registry.mintCap())[2]).toBe(3n);
+    await send(asMinter.issue(await makeRequest()));
+    await send(asAdmin.setMintCap(0n, 0));
+    expect((await registry.mintCap())[0]).toBe(0n);
+  });
+
+  it("roles: pause stops issue, issueBatch, reissue and updateMetadata (EnforcedPause); revoke and suspend still work", async () => {
+    const registry = await freshRegistry();
+    const asAdmin = registry.connect(admin) as Contract;
+    expect(await registry.hasRole(PAUSER_ROLE, admin.address)).toBe(true);
+    const { tokenId } = await issueOne(registry, await makeRequest());
+    await expectRevert(registry.pause(), "AccessControlUnauthorizedAccount", [issuer.address, PAUSER_ROLE]);
+    await send(asAdmin.pause());
+    await expectRevert(registry.issue(await makeRequest()), "EnforcedPause", []);
+    await expectRevert(registry.issueBatch([await makeRequest()]), "EnforcedPause", []);
+    await expectRevert(registry.reissue(tokenId, await makeRequest()), "EnforcedPause", []);
+    await expectRevert(registry.updateMetadata(tokenId, "ipfs://x", ZeroHash), "EnforcedPause", []);
+    await send(registry.suspend(tokenId));
+    await send(registry.revoke(tokenId, reason("KEY_COMPROMISE")));
+    await send(asAdmin.unpause());
+    await expectRevert(asAdmin.unpause(), "ExpectedPause", []);
+    await issueOne(registry, await makeRequest());
+  });
+
+  it("roles: the default admin is transferred in two steps after the delay, never by grantRole", async () => {
+    const registry = await freshRegistry();
+    const asAdmin = registry.connect(admin) as Contract;
+    expect(await registry.defaultAdmin()).toBe(admin.address);
+    expect(await registry.defaultAdminDelay()).toBe(2n * 24n * 3600n);
+    await expectRevert(asAdmin.grantRole(ZeroHash, outsider.address), "AccessControlEnforcedDefaultAdminRules", []);
+    await send(asAdmin.beginDefaultAdminTransfer(outsider.address));
+    const [pending, schedule] = await registry.pendingDefaultAdmin();
+    expect(pending).toBe(outsider.address);
+    await expectRevert((registry.connect(outsider) as Contract).acceptDefaultAdminTransfer(), "AccessControlEnforcedDefaultAdminDelay", [schedule]);
+    await provider.send("evm_setNextBlockTimestamp", [Number(schedule) + 1]);
+    await send((registry.connect(outsider) as Contract).acceptDefaultAdminTransfer());
+    expect(await registry.defaultAdmin()).toBe(outsider.address);
+    expect(await registry.hasRole(ZeroHash, admin.address)).toBe(false);
+  });
+
+  it("roles: admin-only configuration reverts for others", async () => {
+    const registry = await freshRegistry();
+    for (const call of [
+      () => registry.setMintCap(1n, 1),
+      () => registry.setDefaultBurnAuth(BurnAuth.Both),
+      () => registry.setIssuerRegistry(outsider.address),
+    ]) {
+      await expectRevert(call(), "AccessControlUnauthorizedAccount", [issuer.address, ZeroHash]);
+    }
+  });
+
+  it("roles: validUntil beyond 40 bits reverts ValidUntilInvalid(validUntil)", async () => {
+    const registry = await freshRegistry();
+    const validUntil = 1n << 40n;
+    await expectRevert(registry.issue(await makeRequest({ validUntil })), "ValidUntilInvalid", [validUntil]);
+    await issueOne(registry, await makeRequest({ validUntil: validUntil - 1n }));
   });
 });

@@ -1,0 +1,107 @@
+// SPDX-License-Identifier: Apache-2.0
+pragma solidity ^0.8.24;
+
+/// @title Hallmark collectible editions
+/// @notice Limited editions for museums and culture: every item is a unique ERC-721 token with a serial number
+/// within its edition (#12/1000), never a fungible fraction. Items are airdropped or claimed with single-use
+/// EIP-712 vouchers, and move only as their edition's transfer policy allows: there is no sale, approval or
+/// marketplace path.
+interface ICollectibleEditions {
+    /// @notice How items of an edition may move.
+    /// @param Locked Never (soulbound).
+    /// @param GiftAfterLockup The holder may give an item away after holding it `lockup` seconds, at most
+    /// `maxGifts` times over the item's life; each receiver's own lockup starts when they receive it.
+    /// @param IssuerMediated Only the issuer moves items (recovery), through {issuerTransfer}.
+    enum TransferPolicy {
+        Locked,
+        GiftAfterLockup,
+        IssuerMediated
+    }
+
+    /// @notice An edition.
+    // solhint-disable-next-line gas-struct-packing
+    struct Edition {
+        string name;
+        string uri;
+        uint32 maxSupply;
+        uint32 minted;
+        TransferPolicy policy;
+        uint32 lockup;
+        uint8 maxGifts;
+    }
+
+    /// @notice A claim code: whoever presents it with the issuer's signature before `deadline` receives one item.
+    struct Voucher {
+        uint256 editionId;
+        bytes32 code;
+        uint64 deadline;
+    }
+
+    /// @notice No edition has this id.
+    error EditionNotFound(uint256 editionId);
+    /// @notice The edition has no items left.
+    error EditionSoldOut(uint256 editionId);
+    /// @notice An edition needs a name, a URI and a non-zero max supply.
+    error EditionInvalid();
+    /// @notice The item's policy forbids this move (or any move).
+    error ItemLocked(uint256 tokenId);
+    /// @notice The item is still in its holder's lockup period.
+    error ItemInLockup(uint256 tokenId, uint256 unlocksAt);
+    /// @notice The item was already given away as often as its edition allows.
+    error GiftLimitReached(uint256 tokenId);
+    /// @notice Approvals do not exist here.
+    error ApprovalsDisabled();
+    /// @notice The voucher's deadline passed.
+    error VoucherExpired(bytes32 code, uint64 deadline);
+    /// @notice The voucher's code was already used.
+    error VoucherAlreadyUsed(bytes32 code);
+    /// @notice The voucher was not signed by an issuer of this contract on this chain.
+    error VoucherSignerInvalid(address signer);
+
+    /// @notice Emitted when an edition is created.
+    event EditionCreated(uint256 indexed editionId, string name, string uri, uint32 maxSupply, TransferPolicy policy);
+    /// @notice Emitted for every item minted, with its serial number.
+    event ItemMinted(uint256 indexed editionId, uint256 indexed tokenId, address indexed holder, uint32 serial);
+    /// @notice Emitted when a voucher is redeemed.
+    event VoucherRedeemed(bytes32 indexed code, uint256 indexed tokenId, address indexed holder);
+
+    /// @notice Creates an edition.
+    /// @dev Requirements: caller has the issuer role; name and URI non-empty; max supply non-zero.
+    /// Emits an {EditionCreated} event.
+    /// @return editionId The new edition's id (from 1).
+    function createEdition(
+        string calldata name,
+        string calldata uri,
+        uint32 maxSupply,
+        TransferPolicy policy,
+        uint32 lockup,
+        uint8 maxGifts
+    ) external returns (uint256 editionId);
+
+    /// @notice Mints one item of an edition to each holder, serials in order.
+    /// @dev Requirements: caller has the issuer role; the edition exists and has enough items left.
+    /// Emits an {ItemMinted} and a {Transfer} event per item.
+    /// @return firstTokenId The first token id.
+    function airdrop(uint256 editionId, address[] calldata holders) external returns (uint256 firstTokenId);
+
+    /// @notice Redeems a claim voucher: mints one item to the caller.
+    /// @dev Requirements: the voucher is unexpired, unused, signed (EIP-712, this chain and contract) by an
+    /// account with the issuer role; the edition has items left.
+    /// Emits a {VoucherRedeemed}, an {ItemMinted} and a {Transfer} event.
+    /// @return tokenId The minted token.
+    function claim(Voucher calldata voucher, bytes calldata signature) external returns (uint256 tokenId);
+
+    /// @notice Moves an item of an `IssuerMediated` edition (recovery).
+    /// @dev Requirements: caller has the issuer role; the item's edition is `IssuerMediated`; `from` owns it.
+    /// Emits a {Transfer} event.
+    function issuerTransfer(address from, address to, uint256 tokenId) external;
+
+    /// @notice An edition.
+    function edition(uint256 editionId) external view returns (Edition memory);
+
+    /// @notice An item's edition and serial number (1-based).
+    function itemOf(uint256 tokenId) external view returns (uint256 editionId, uint32 serial);
+
+    /// @notice The EIP-712 digest a voucher's signer signs.
+    function voucherDigest(Voucher calldata voucher) external view returns (bytes32);
+}

@@ -1,0 +1,173 @@
+// SPDX-License-Identifier: Apache-2.0
+/* solhint-disable func-name-mixedcase, gas-small-strings, gas-custom-errors, avoid-low-level-calls */
+pragma solidity ^0.8.24;
+
+import {Test} from "./utils/Test.sol";
+import {CollectibleEditions} from "../CollectibleEditions.sol";
+import {ICollectibleEditions} from "../interfaces/ICollectibleEditions.sol";
+
+contract CollectibleEditionsTest is Test {
+    uint256 internal constant ISSUER_KEY = 0xA11CE;
+    address internal constant ADMIN = address(0xAD);
+    address internal constant ALICE = address(0xA1);
+    address internal constant BOB = address(0xB2);
+    address internal constant CAROL = address(0xC3);
+
+    address internal issuer;
+    CollectibleEditions internal editions;
+    uint256 internal lockedEdition;
+    uint256 internal giftEdition;
+    uint256 internal mediatedEdition;
+
+    function setUp() public {
+        issuer = vm.addr(ISSUER_KEY);
+        editions = new CollectibleEditions("Museum Editions", "MUSE", ADMIN, issuer);
+        vm.startPrank(issuer);
+        lockedEdition = editions.createEdition("Night Watch", "ipfs://edition-1", 1000, ICollectibleEditions.TransferPolicy.Locked, 0, 0);
+        giftEdition = editions.createEdition("Sunflowers", "ipfs://edition-2", 3, ICollectibleEditions.TransferPolicy.GiftAfterLockup, 1 days, 1);
+        mediatedEdition = editions.createEdition("Mona", "ipfs://edition-3", 10, ICollectibleEditions.TransferPolicy.IssuerMediated, 0, 0);
+        vm.stopPrank();
+    }
+
+    function _voucher(bytes32 code, uint64 deadline) internal view returns (ICollectibleEditions.Voucher memory) {
+        return ICollectibleEditions.Voucher({editionId: lockedEdition, code: code, deadline: deadline});
+    }
+
+    function _sign(CollectibleEditions target, ICollectibleEditions.Voucher memory v) internal view returns (bytes memory) {
+        (uint8 sv, bytes32 r, bytes32 s) = vm.sign(ISSUER_KEY, target.voucherDigest(v));
+        return abi.encodePacked(r, s, sv);
+    }
+
+    function _airdrop(uint256 editionId, address holder) internal returns (uint256) {
+        address[] memory holders = new address[](1);
+        holders[0] = holder;
+        vm.prank(issuer);
+        return editions.airdrop(editionId, holders);
+    }
+
+    function test_airdrop_assignsSerialsInOrder() public {
+        address[] memory holders = new address[](3);
+        holders[0] = ALICE;
+        holders[1] = BOB;
+        holders[2] = CAROL;
+        vm.prank(issuer);
+        uint256 first = editions.airdrop(lockedEdition, holders);
+        for (uint256 i = 0; i < 3; ++i) {
+            (uint256 editionId, uint32 serial) = editions.itemOf(first + i);
+            assertEq(editionId, lockedEdition, "edition");
+            assertEq(serial, i + 1, "serial");
+            assertEq(editions.ownerOf(first + i), holders[i], "holder");
+        }
+        assertEq(editions.edition(lockedEdition).minted, 3, "minted");
+    }
+
+    function test_airdrop_revertsEditionSoldOut() public {
+        address[] memory holders = new address[](4);
+        holders[0] = ALICE;
+        holders[1] = BOB;
+        holders[2] = CAROL;
+        holders[3] = ALICE;
+        vm.prank(issuer);
+        vm.expectRevert(abi.encodeWithSelector(ICollectibleEditions.EditionSoldOut.selector, giftEdition));
+        editions.airdrop(giftEdition, holders);
+    }
+
+    function test_claim_mintsOnceThenRevertsVoucherAlreadyUsed() public {
+        ICollectibleEditions.Voucher memory v = _voucher(keccak256("code-1"), uint64(block.timestamp + 1 hours));
+        bytes memory sig = _sign(editions, v);
+        vm.prank(ALICE);
+        uint256 tokenId = editions.claim(v, sig);
+        assertEq(editions.ownerOf(tokenId), ALICE, "claimed");
+        vm.prank(BOB);
+        vm.expectRevert(abi.encodeWithSelector(ICollectibleEditions.VoucherAlreadyUsed.selector, v.code));
+        editions.claim(v, sig);
+    }
+
+    function test_claim_revertsVoucherExpired() public {
+        ICollectibleEditions.Voucher memory v = _voucher(keccak256("code-2"), uint64(block.timestamp + 60));
+        bytes memory sig = _sign(editions, v);
+        vm.warp(block.timestamp + 61);
+        vm.expectRevert(abi.encodeWithSelector(ICollectibleEditions.VoucherExpired.selector, v.code, v.deadline));
+        editions.claim(v, sig);
+    }
+
+    function test_claim_voucherReplayedOnOtherChainReverts() public {
+        ICollectibleEditions.Voucher memory v = _voucher(keccak256("code-3"), uint64(block.timestamp + 1 hours));
+        bytes memory sig = _sign(editions, v);
+        vm.chainId(block.chainid + 1);
+        (bool ok, bytes memory data) = address(editions).call(abi.encodeCall(editions.claim, (v, sig)));
+        assertTrue(!ok, "claimed on another chain");
+        assertEq(bytes4(data), ICollectibleEditions.VoucherSignerInvalid.selector, "VoucherSignerInvalid");
+    }
+
+    function test_claim_voucherReplayedOnOtherContractReverts() public {
+        CollectibleEditions other = new CollectibleEditions("Museum Editions", "MUSE", ADMIN, issuer);
+        vm.prank(issuer);
+        other.createEdition("Night Watch", "ipfs://edition-1", 1000, ICollectibleEditions.TransferPolicy.Locked, 0, 0);
+        ICollectibleEditions.Voucher memory v = _voucher(keccak256("code-4"), uint64(block.timestamp + 1 hours));
+        bytes memory sig = _sign(editions, v);
+        (bool ok, bytes memory data) = address(other).call(abi.encodeCall(other.claim, (v, sig)));
+        assertTrue(!ok, "claimed on another contract");
+        assertEq(bytes4(data), ICollectibleEditions.VoucherSignerInvalid.selector, "VoucherSignerInvalid");
+        assertTrue(!editions.voucherUsed(v.code), "original still unused");
+    }
+
+    function testFuzz_claim_voucherSignedByOtherKeyReverts(uint256 key) public {
+        key = bound(key, 1, 0xfffffffffffffffffffffffffffffffebaaedce6af48a03bbfd25e8cd0364140);
+        vm.assume(key != ISSUER_KEY);
+        ICollectibleEditions.Voucher memory v = _voucher(keccak256(abi.encode(key)), uint64(block.timestamp + 1));
+        (uint8 sv, bytes32 r, bytes32 s) = vm.sign(key, editions.voucherDigest(v));
+        vm.expectRevert(abi.encodeWithSelector(ICollectibleEditions.VoucherSignerInvalid.selector, vm.addr(key)));
+        editions.claim(v, abi.encodePacked(r, s, sv));
+    }
+
+    function testFuzz_transferFrom_lockedEditionNeverMoves(address to, uint8 path) public {
+        vm.assume(to != address(0));
+        uint256 tokenId = _airdrop(lockedEdition, ALICE);
+        vm.startPrank(ALICE);
+        if (path % 3 == 0) {
+            vm.expectRevert(abi.encodeWithSelector(ICollectibleEditions.ItemLocked.selector, tokenId));
+            editions.transferFrom(ALICE, to, tokenId);
+        } else if (path % 3 == 1) {
+            vm.expectRevert(abi.encodeWithSelector(ICollectibleEditions.ApprovalsDisabled.selector));
+            editions.approve(to, tokenId);
+        } else {
+            vm.expectRevert(abi.encodeWithSelector(ICollectibleEditions.ApprovalsDisabled.selector));
+            editions.setApprovalForAll(to, true);
+        }
+        vm.stopPrank();
+        assertEq(editions.ownerOf(tokenId), ALICE, "owner unchanged");
+        assertTrue(editions.locked(tokenId), "locked");
+    }
+
+    function test_transferFrom_giftAfterLockupOnceThenReceiverLockupRestarts() public {
+        uint256 tokenId = _airdrop(giftEdition, ALICE);
+        vm.prank(ALICE);
+        vm.expectRevert(abi.encodeWithSelector(ICollectibleEditions.ItemInLockup.selector, tokenId, block.timestamp + 1 days));
+        editions.transferFrom(ALICE, BOB, tokenId);
+        vm.warp(block.timestamp + 1 days);
+        assertTrue(!editions.locked(tokenId), "unlocked after the lockup");
+        vm.prank(ALICE);
+        editions.transferFrom(ALICE, BOB, tokenId);
+        assertEq(editions.ownerOf(tokenId), BOB, "gifted");
+        assertTrue(editions.locked(tokenId), "out of gifts");
+        vm.warp(block.timestamp + 2 days);
+        vm.prank(BOB);
+        vm.expectRevert(abi.encodeWithSelector(ICollectibleEditions.GiftLimitReached.selector, tokenId));
+        editions.transferFrom(BOB, CAROL, tokenId);
+    }
+
+    function test_issuerTransfer_onlyIssuerMovesMediatedItems() public {
+        uint256 tokenId = _airdrop(mediatedEdition, ALICE);
+        vm.prank(ALICE);
+        vm.expectRevert(abi.encodeWithSelector(ICollectibleEditions.ItemLocked.selector, tokenId));
+        editions.transferFrom(ALICE, BOB, tokenId);
+        vm.prank(issuer);
+        editions.issuerTransfer(ALICE, BOB, tokenId);
+        assertEq(editions.ownerOf(tokenId), BOB, "recovered");
+        uint256 lockedItem = _airdrop(lockedEdition, ALICE);
+        vm.prank(issuer);
+        vm.expectRevert(abi.encodeWithSelector(ICollectibleEditions.ItemLocked.selector, lockedItem));
+        editions.issuerTransfer(ALICE, BOB, lockedItem);
+    }
+}
