@@ -1,6 +1,7 @@
 import type { Database } from "../core/db/index.ts";
 import type { IpfsStore } from "../core/ipfs/index.ts";
 import type { Logger } from "../core/logger.ts";
+import type { Verifier } from "../core/verification/index.ts";
 import type { ApiKeyScope } from "./auth/api-keys.ts";
 
 export interface Caller {
@@ -15,6 +16,8 @@ export interface Context {
   db: Database;
   ipfs: IpfsStore;
   logger: Logger;
+  /** Verifies certificates against the chain and IPFS (public). */
+  verifier: Verifier;
   /** Absent for anonymous requests. */
   caller?: Caller;
 }

@@ -174,3 +174,34 @@ export const indexerCursors = pgTable("indexer_cursors", {
   lastBlock: bigint("last_block", { mode: "number" }).notNull(),
   updatedAt: updatedAt(),
 });
+
+/**
+ * Each institution's key for signing exported credentials (Ed25519, named by its did:key), made on first use.
+ * The secret is stored as is: a deployment that needs more moves it to a KMS behind `institutionSigningKey`.
+ */
+export const institutionKeys = pgTable("institution_keys", {
+  institutionId: uuid("institution_id").primaryKey().references(() => institutions.id),
+  did: text("did").notNull().unique(),
+  publicKeyMultibase: text("public_key_multibase").notNull(),
+  secretKeyMultibase: text("secret_key_multibase").notNull(),
+  createdAt: createdAt(),
+});
+
+/** Sign-In with Ethereum (EIP-4361) messages handed to holders; each nonce signs in once, before it expires. */
+export const holderSignIns = pgTable("holder_sign_ins", {
+  nonce: text("nonce").primaryKey(),
+  address: text("address").notNull(),
+  /** The exact text the holder is asked to sign: the server checks the signature against it, never parses theirs. */
+  message: text("message").notNull(),
+  expiresAt: timestamp("expires_at", { withTimezone: true, mode: "date" }).notNull(),
+  usedAt: timestamp("used_at", { withTimezone: true, mode: "date" }),
+  createdAt: createdAt(),
+});
+
+/** A signed-in holder's browser session; the cookie carries a secret whose sha256 is kept here. */
+export const holderSessions = pgTable("holder_sessions", {
+  tokenHash: text("token_hash").primaryKey(),
+  address: text("address").notNull(),
+  expiresAt: timestamp("expires_at", { withTimezone: true, mode: "date" }).notNull(),
+  createdAt: createdAt(),
+});

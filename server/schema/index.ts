@@ -5,6 +5,7 @@ import "./institution.ts";
 import "./certificate.ts";
 import "./issuance.ts";
 import "./revocation.ts";
+import "./verification.ts";
 
 builder.queryType({ description: "Reads. Every field needs an API key with the `read` scope unless it says otherwise." });
 builder.mutationType({ description: "Operations. Each returns at once; follow the operation's `status`." });

@@ -1,0 +1,22 @@
+/**
+ * Hallmark's own terms, carried inline in every credential (VC 2.0 allows context objects after the base URL), so a
+ * verifier needs only the W3C and Open Badges contexts it already has, and nothing hosted by Hallmark.
+ */
+export const hallmarkContext = {
+  "@protected": true,
+  HallmarkRegistryStatus: {
+    "@id": "https://hallmark.dev/ns#RegistryStatus",
+    "@context": {
+      "@protected": true,
+      id: "@id",
+      type: "@type",
+      chainId: { "@id": "https://hallmark.dev/ns#chainId", "@type": "http://www.w3.org/2001/XMLSchema#integer" },
+      registry: { "@id": "https://hallmark.dev/ns#registry" },
+      tokenId: { "@id": "https://hallmark.dev/ns#tokenId" },
+    },
+  },
+  certificateDocument: { "@id": "https://hallmark.dev/ns#certificateDocument", "@type": "@json" },
+} as const;
+
+export const CREDENTIALS_V2 = "https://www.w3.org/ns/credentials/v2";
+export const OPEN_BADGES_V3 = "https://purl.imsglobal.org/spec/ob/v3p0/context-3.0.3.json";

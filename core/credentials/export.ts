@@ -1,0 +1,70 @@
+import { DataIntegrityProof } from "@digitalbazaar/data-integrity";
+import { cryptosuite as eddsaRdfc2022 } from "@digitalbazaar/eddsa-rdfc-2022-cryptosuite";
+import * as vc from "@digitalbazaar/vc";
+import { eq } from "drizzle-orm";
+import type { Database } from "../db/index.ts";
+import { certificates, institutions } from "../db/schema.ts";
+import { isHallmarkDocument, parseJson } from "../verification/certificate-document.ts";
+import { readCertificate, type ChainProviders } from "../verification/chain-reader.ts";
+import { checkIntegrity, cidOf } from "../verification/checks.ts";
+import type { DocumentSource } from "../verification/document-source.ts";
+import { ChainUnavailableError, CertificateNotFoundError } from "../verification/errors.ts";
+import { resolveReference } from "../verification/reference.ts";
+import { documentLoader } from "./document-loader.ts";
+import { CredentialExportError } from "./errors.ts";
+import { institutionSigningKey } from "./institution-keys.ts";
+import { buildOpenBadgeCredential } from "./open-badge.ts";
+
+export interface ExportDeps {
+  db: Database;
+  chains: ChainProviders;
+  documents: DocumentSource;
+}
+
+/**
+ * The certificate as an Open Badges 3.0 credential signed (eddsa-rdfc-2022) by its institution's key. Only a
+ * certificate that is valid on chain and whose document matches the chain is signed: the institution's signature
+ * must never vouch for content the chain does not.
+ */
+export async function exportCredential(deps: ExportDeps, certificateId: string, opts: { verifyUrl: string }): Promise<Record<string, unknown>> {
+  let resolved;
+  try {
+    resolved = await resolveReference(deps.db, certificateId);
+  } catch (err) {
+    if (err instanceof CertificateNotFoundError) throw new CredentialExportError("NOT_FOUND", err.message);
+    throw err;
+  }
+  const [row] = await deps.db
+    .select({ institutionId: certificates.institutionId, institutionName: institutions.name })
+    .from(certificates)
+    .innerJoin(institutions, eq(institutions.id, certificates.institutionId))
+    .where(eq(certificates.id, certificateId));
+  if (!row) throw new CredentialExportError("NOT_FOUND", `no certificate "${certificateId}"`);
+
+  let facts;
+  try {
+    facts = (await readCertificate(deps.chains, resolved.reference)).facts;
+  } catch (err) {
+    if (err instanceof ChainUnavailableError) throw new CredentialExportError("UNAVAILABLE", err.message);
+    throw err;
+  }
+  if (facts.status !== "VALID") throw new CredentialExportError("NOT_VALID", `the certificate is ${facts.status.toLowerCase()} on chain`);
+  const cid = cidOf(facts.metadataUri);
+  const bytes = cid ? await deps.documents.fetch(cid) : undefined;
+  if (!cid || !bytes) throw new CredentialExportError("UNAVAILABLE", `the certificate document ${facts.metadataUri} is not available`);
+  const integrity = await checkIntegrity(bytes, facts, "the certificate document");
+  if (integrity.result !== "valid") throw new CredentialExportError("NOT_VALID", integrity.reason);
+  const document = parseJson(bytes, "the certificate document");
+  if (!isHallmarkDocument(document)) throw new CredentialExportError("NOT_VALID", "the pinned document is not a Hallmark certificate");
+
+  const key = await institutionSigningKey(deps.db, row.institutionId);
+  const credential = buildOpenBadgeCredential({
+    document,
+    cid,
+    chain: { chainId: facts.chainId, contract: facts.contract, tokenId: facts.tokenId!, owner: facts.owner! },
+    issuer: { did: key.did, name: row.institutionName },
+    verifyUrl: opts.verifyUrl,
+  });
+  const suite = new DataIntegrityProof({ signer: key.keyPair.signer(), cryptosuite: eddsaRdfc2022 });
+  return vc.issue({ credential, suite, documentLoader });
+}

@@ -1,0 +1,65 @@
+import { createHash } from "node:crypto";
+import { canonicalBytes, type HallmarkDocument } from "../verification/certificate-document.ts";
+import { CREDENTIALS_V2, hallmarkContext, OPEN_BADGES_V3 } from "./context.ts";
+
+export interface CredentialClaims {
+  /** The certificate document exactly as pinned (its sha256 is the on-chain digest). */
+  document: HallmarkDocument;
+  cid: string;
+  chain: { chainId: number; contract: string; tokenId: string; owner: string };
+  issuer: { did: string; name: string };
+  verifyUrl: string;
+}
+
+export function digestSri(bytes: Uint8Array): string {
+  return `sha256-${createHash("sha256").update(bytes).digest("base64")}`;
+}
+
+/**
+ * A W3C VC 2.0 credential shaped as an Open Badges 3.0 OpenBadgeCredential. It carries the certificate document
+ * itself (so it verifies offline against its own digest) and points at the token whose on-chain status is the
+ * certificate's status.
+ */
+export function buildOpenBadgeCredential(claims: CredentialClaims): Record<string, unknown> {
+  const c = claims.document.certificate;
+  const title = c.title ?? claims.document.name ?? "Certificate";
+  const description = claims.document.description || undefined;
+  const recipientName = c.recipient?.name;
+  const id = `urn:uuid:${c.id}`;
+  return withoutUndefined({
+    "@context": [CREDENTIALS_V2, OPEN_BADGES_V3, hallmarkContext],
+    id,
+    type: ["VerifiableCredential", "OpenBadgeCredential"],
+    name: title,
+    description,
+    issuer: { id: claims.issuer.did, type: ["Profile"], name: claims.issuer.name },
+    validFrom: c.issuedAt,
+    validUntil: c.validUntil,
+    credentialSubject: {
+      // The holder is the token's owner: an Ethereum account, named as a did:pkh.
+      id: `did:pkh:eip155:${claims.chain.chainId}:${claims.chain.owner}`,
+      type: ["AchievementSubject"],
+      identifier: recipientName ? [{ type: ["IdentityObject"], identityType: "name", hashed: false, identityHash: recipientName }] : undefined,
+      achievement: {
+        id: `${id}#achievement`,
+        type: ["Achievement"],
+        name: title,
+        description: description ?? title,
+        criteria: { narrative: `Awarded by ${claims.issuer.name}${c.collection.name ? ` (${c.collection.name})` : ""}.` },
+      },
+    },
+    credentialStatus: {
+      id: claims.verifyUrl,
+      type: "HallmarkRegistryStatus",
+      chainId: claims.chain.chainId,
+      registry: claims.chain.contract,
+      tokenId: claims.chain.tokenId,
+    },
+    relatedResource: [{ id: `ipfs://${claims.cid}`, mediaType: "application/json", digestSRI: digestSri(canonicalBytes(claims.document)) }],
+    certificateDocument: claims.document,
+  });
+}
+
+function withoutUndefined<T>(value: T): T {
+  return JSON.parse(JSON.stringify(value)) as T;
+}

@@ -1,0 +1,100 @@
+import { createHash } from "node:crypto";
+import { DataIntegrityProof } from "@digitalbazaar/data-integrity";
+import { cryptosuite as eddsaRdfc2022 } from "@digitalbazaar/eddsa-rdfc-2022-cryptosuite";
+import * as vc from "@digitalbazaar/vc";
+import { getAddress } from "ethers";
+import { cidDigestMatches } from "../ipfs/index.ts";
+import { canonicalBytes, isHallmarkDocument, type HallmarkDocument } from "../verification/certificate-document.ts";
+import type { Check } from "../verification/types.ts";
+import type { CredentialVerifier, OpenedCredential } from "../verification/verify.ts";
+import { CREDENTIALS_V2 } from "./context.ts";
+import { ContextNotBundledError, documentLoader } from "./document-loader.ts";
+
+interface HallmarkCredential {
+  "@context": unknown[];
+  type: string[];
+  name?: string;
+  validFrom?: string;
+  issuer?: { id?: string; name?: string } | string;
+  credentialSubject?: { id?: string };
+  credentialStatus?: { type?: string; chainId?: number; registry?: string; tokenId?: string };
+  relatedResource?: { id?: string; digestSRI?: string }[];
+  certificateDocument?: unknown;
+  proof?: unknown;
+}
+
+/** Verifies exported credentials with no network: contexts are bundled and did:key documents derive from the key. */
+export const credentialVerifier: CredentialVerifier = {
+  recognizes(json) {
+    const c = json as HallmarkCredential | undefined;
+    return !!c && Array.isArray(c["@context"]) && c["@context"][0] === CREDENTIALS_V2 && Array.isArray(c.type) && c.type.includes("VerifiableCredential");
+  },
+
+  async open(json): Promise<OpenedCredential> {
+    const credential = json as HallmarkCredential;
+    const signature = await checkSignature(credential);
+    const document = isHallmarkDocument(credential.certificateDocument) ? credential.certificateDocument : undefined;
+    if (!document) return { signature, consistency: { name: "integrity", result: "invalid", reason: "the credential carries no Hallmark certificate document" } };
+    return { signature, consistency: await checkConsistency(credential, document), document };
+  },
+};
+
+async function checkSignature(credential: HallmarkCredential): Promise<Check> {
+  if (!credential.proof) return { name: "signature", result: "invalid", reason: "the credential carries no proof" };
+  try {
+    const result = await vc.verifyCredential({
+      credential,
+      suite: new DataIntegrityProof({ cryptosuite: eddsaRdfc2022 }),
+      documentLoader,
+      // Status and validity in time are judged from the chain (the status check), not from this machine's clock.
+      checkStatus: async () => ({ verified: true }),
+      now: credential.validFrom,
+    });
+    if (result.verified) return { name: "signature", result: "valid", reason: `the proof (eddsa-rdfc-2022) holds for the key of ${issuerId(credential)}` };
+    const why = result.error?.errors?.[0]?.message ?? result.error?.message ?? "the proof does not match the credential";
+    if (/ContextNotBundled|refusing to load/.test(why)) return { name: "signature", result: "skipped", reason: why };
+    return { name: "signature", result: "invalid", reason: `the proof does not hold: the credential was altered after signing (${why})` };
+  } catch (err) {
+    if (err instanceof ContextNotBundledError) return { name: "signature", result: "skipped", reason: err.message };
+    return { name: "signature", result: "invalid", reason: `the credential is malformed: ${(err as Error).message}` };
+  }
+}
+
+/**
+ * The signed claims and the document inside must describe one certificate, and the document's bytes must be the
+ * ones named by the signed digest; then the document's on-chain digest speaks for the whole credential.
+ */
+async function checkConsistency(credential: HallmarkCredential, document: HallmarkDocument): Promise<Check> {
+  const bytes = canonicalBytes(document);
+  const related = credential.relatedResource?.find((r) => r.id?.startsWith("ipfs://"));
+  const fail = (reason: string): Check => ({ name: "integrity", result: "invalid", reason });
+  if (!related?.digestSRI || !related.id) return fail("the credential names no digest for its certificate document");
+  if (related.digestSRI !== `sha256-${createHash("sha256").update(bytes).digest("base64")}`) return fail("the certificate document inside the credential does not match its signed digest");
+  const cid = related.id.slice("ipfs://".length);
+  try {
+    if (!(await cidDigestMatches(cid, bytes))) return fail(`the certificate document inside the credential does not hash to ${cid}`);
+  } catch (err) {
+    return fail(`the credential names an unusable CID: ${(err as Error).message}`);
+  }
+  const c = document.certificate;
+  const status = credential.credentialStatus;
+  if (credential.name !== (c.title ?? document.name)) return fail("the credential's name differs from the certificate's title");
+  if (status?.chainId !== c.collection.chainId || !sameAddress(status.registry, c.collection.contract)) {
+    return fail("the credential's status points at another registry than its certificate document names");
+  }
+  const holder = credential.credentialSubject?.id?.split(":").at(-1);
+  if (c.recipient?.address && !sameAddress(holder, c.recipient.address)) return fail("the credential's subject is not the certificate's recipient");
+  return { name: "integrity", result: "valid", reason: `the certificate document inside hashes to ${cid}, the digest the credential signs, and matches its claims` };
+}
+
+function issuerId(credential: HallmarkCredential): string {
+  return (typeof credential.issuer === "string" ? credential.issuer : credential.issuer?.id) ?? "its issuer";
+}
+
+function sameAddress(a: string | undefined, b: string | undefined): boolean {
+  try {
+    return !!a && !!b && getAddress(a.toLowerCase()) === getAddress(b.toLowerCase());
+  } catch {
+    return false;
+  }
+}

@@ -1,0 +1,8 @@
+export { verifyCertificate, type CredentialVerifier, type OpenedCredential, type VerificationInput, type VerifierDeps } from "./verify.ts";
+export { resolveReference, parseExplicitReference, isCertificateId, type ResolvedReference } from "./reference.ts";
+export { createVerifier, type Verifier } from "./service.ts";
+export { gatewaySource, ipfsStoreSource, type DocumentSource } from "./document-source.ts";
+export type { ChainProviders } from "./chain-reader.ts";
+export type { IssuerRegistry } from "./issuer-registry.ts";
+export { CertificateNotFoundError, ChainUnavailableError, DocumentFormatError } from "./errors.ts";
+export type * from "./types.ts";

@@ -1,0 +1,61 @@
+import type { OnChainStatus, RevocationReason } from "../chain/registry.ts";
+
+export type Verdict = "VALID" | "INVALID" | "UNKNOWN";
+export type CheckName = "integrity" | "status" | "issuer" | "signature";
+export type CheckResult = "valid" | "invalid" | "skipped";
+
+export interface Check {
+  name: CheckName;
+  result: CheckResult;
+  /** A sentence a person can act on: what was compared with what, or why it could not be. */
+  reason: string;
+}
+
+/** Where a certificate lives on chain: everything else about it is read from there. */
+export interface ChainReference {
+  chainId: number;
+  contract: string;
+  tokenId: bigint;
+}
+
+/** What the chain says about a certificate; absent fields could not be read. */
+export interface ChainFacts {
+  chainId: number;
+  contract: string;
+  /** Absent when a document names no token that exists. */
+  tokenId?: string;
+  owner?: string;
+  status?: OnChainStatus;
+  metadataUri?: string;
+  digest?: string;
+  issuedAt?: string;
+  /** ISO-8601; absent when the certificate never expires. */
+  validUntil?: string;
+  revocationReason?: RevocationReason;
+  txHash?: string;
+  blockNumber?: number;
+}
+
+/** The certificate's fields, as its document states them (shown to a person, never used to decide). */
+export interface CertificateSummary {
+  id?: string;
+  title?: string;
+  description?: string;
+  recipientName?: string;
+  recipientAddress?: string;
+  issuerName?: string;
+  issuerId?: string;
+  collectionName?: string;
+  issuedAt?: string;
+  validUntil?: string;
+  attributes: { name: string; value: string }[];
+}
+
+export interface VerificationResult {
+  verdict: Verdict;
+  checks: Check[];
+  certificate: CertificateSummary;
+  chain?: ChainFacts;
+  /** When the checks ran (ISO-8601). */
+  checkedAt: string;
+}

@@ -1,0 +1,169 @@
+import { canonicalBytes, isHallmarkDocument, parseJson, summarize, type HallmarkDocument } from "./certificate-document.ts";
+import { readCertificate, RegistryMissingError, tokenOfRequest, type ChainProviders } from "./chain-reader.ts";
+import { checkIntegrity, checkIssuer, checkStatus, cidOf } from "./checks.ts";
+import type { DocumentSource } from "./document-source.ts";
+import { ChainUnavailableError, DocumentFormatError } from "./errors.ts";
+import type { IssuerRegistry } from "./issuer-registry.ts";
+import type { CertificateSummary, ChainFacts, ChainReference, Check, CheckName, VerificationResult, Verdict } from "./types.ts";
+
+export type VerificationInput =
+  /** A token on chain; `fromBlock` only narrows the search for its issuing transaction. */
+  | { reference: ChainReference; fromBlock?: number }
+  /** A file someone was handed: a Hallmark certificate document or an exported credential. */
+  | { document: Uint8Array };
+
+export interface VerifierDeps {
+  chains: ChainProviders;
+  /** Where documents are fetched by CID; needed to verify a reference. */
+  documents?: DocumentSource;
+  issuers?: IssuerRegistry;
+  /** Consult neither chain nor IPFS: whatever needs them is reported as skipped, so the verdict is never VALID. */
+  offline?: boolean;
+  /** Checks an exported credential's proof and hands back the certificate document it carries. */
+  credentials?: CredentialVerifier;
+}
+
+export interface CredentialVerifier {
+  /** Whether `json` looks like a credential this verifier should handle. */
+  recognizes(json: unknown): boolean;
+  open(json: unknown): Promise<OpenedCredential>;
+}
+
+export interface OpenedCredential {
+  signature: Check;
+  /** Whether the certificate document carried inside is the one the credential's signed claims describe. */
+  consistency: Check;
+  document?: HallmarkDocument;
+  reference?: ChainReference;
+}
+
+/**
+ * The one verification Hallmark runs, for GraphQL, the verify page and the CLI alike. It believes only the chain
+ * and hashes it computes itself: Hallmark's database may at most say where on chain to look.
+ */
+export async function verifyCertificate(input: VerificationInput, deps: VerifierDeps): Promise<VerificationResult> {
+  if ("reference" in input) return verifyReference(input.reference, deps, input.fromBlock);
+  const json = parseJson(input.document, "the file");
+  if (deps.credentials?.recognizes(json)) return verifyCredential(json, deps.credentials, deps);
+  if (!isHallmarkDocument(json)) {
+    throw new DocumentFormatError("the file is neither a Hallmark certificate document nor a Hallmark verifiable credential");
+  }
+  return verifyDocument(json, deps, []);
+}
+
+async function verifyReference(ref: ChainReference, deps: VerifierDeps, fromBlock?: number): Promise<VerificationResult> {
+  const base: ChainFacts = { chainId: ref.chainId, contract: ref.contract, tokenId: ref.tokenId.toString() };
+  if (deps.offline) {
+    return finish(deps, [skip("integrity", "offline: the document's digest is on chain"), skip("status", "offline: the chain was not consulted"), skip("issuer", "offline")], NO_SUMMARY, base);
+  }
+  const read = await readChain(() => readCertificate(deps.chains, ref, { fromBlock }));
+  if ("unavailable" in read) return finish(deps, [skip("integrity", read.unavailable), skip("status", read.unavailable), skip("issuer", read.unavailable)], NO_SUMMARY, base);
+  if ("missing" in read) return finish(deps, [skip("integrity", read.missing), fail("status", read.missing), skip("issuer", read.missing)], NO_SUMMARY, base);
+  const facts = read.value.facts;
+  if (facts.status === "UNKNOWN") return finish(deps, [skip("integrity", "nothing was issued to compare with"), checkStatus(facts), skip("issuer", "nothing was issued")], NO_SUMMARY, facts);
+
+  const cid = cidOf(facts.metadataUri);
+  let summary: CertificateSummary = { attributes: [] };
+  let integrity: Check;
+  if (!facts.metadataUri) integrity = fail("integrity", "the registry gives no metadata URI for this token");
+  else if (!cid) integrity = fail("integrity", `the token's metadata URI "${facts.metadataUri}" is not an ipfs:// CID`);
+  else if (!deps.documents) integrity = skip("integrity", "no IPFS source to fetch the document from");
+  else {
+    const bytes = await deps.documents.fetch(cid).catch((err: Error) => err);
+    if (bytes instanceof Error) integrity = skip("integrity", `the document ${cid} could not be fetched from ${deps.documents.description}: ${bytes.message}`);
+    else if (!bytes) integrity = skip("integrity", `the document ${cid} is not held by ${deps.documents.description}`);
+    else {
+      integrity = await checkIntegrity(bytes, facts, "the document fetched from IPFS");
+      // Shown even when altered, so a person sees what the forgery claims; the verdict says not to believe it.
+      const json = safeParse(bytes);
+      if (isHallmarkDocument(json)) summary = summarize(json);
+    }
+  }
+  return finish(deps, [integrity, checkStatus(facts), await checkIssuer(deps.issuers, facts)], summary, facts);
+}
+
+/**
+ * `carried` is what could be established about the document without the chain (a credential's signed digest);
+ * offline it is the integrity verdict, and online a failure in it outranks the comparison with the chain.
+ */
+async function verifyDocument(doc: HallmarkDocument, deps: VerifierDeps, leading: Check[], carried?: Check): Promise<VerificationResult> {
+  const summary = summarize(doc);
+  const { chainId, contract } = doc.certificate.collection;
+  const base: ChainFacts = { chainId, contract };
+  if (deps.offline) {
+    const integrity = carried ?? skip("integrity", "offline: a certificate document is vouched for only by the digest on chain");
+    return finish(deps, [...leading, integrity, skip("status", "offline: the chain was not consulted, so the status is unknown"), skip("issuer", "offline")], summary, base);
+  }
+  const read = await readChain(async () => {
+    const tokenId = await tokenOfRequest(deps.chains, chainId, contract, doc.certificate.requestId);
+    return tokenId === undefined ? undefined : readCertificate(deps.chains, { chainId, contract, tokenId });
+  });
+  if ("unavailable" in read) {
+    const integrity = carried ?? skip("integrity", read.unavailable);
+    return finish(deps, [...leading, integrity, skip("status", read.unavailable), skip("issuer", read.unavailable)], summary, base);
+  }
+  if ("missing" in read) return finish(deps, [...leading, skip("integrity", read.missing), fail("status", read.missing), skip("issuer", read.missing)], summary, base);
+  if (!read.value) {
+    const reason = `the registry ${contract} on chain ${chainId} never issued a certificate for this document's request id`;
+    return finish(deps, [...leading, fail("integrity", reason), fail("status", reason), skip("issuer", "nothing was issued")], summary, base);
+  }
+  const facts = read.value.facts;
+  const integrity = carried?.result === "invalid" ? carried : await checkIntegrity(canonicalBytes(doc), facts, "the document");
+  return finish(deps, [...leading, integrity, checkStatus(facts), await checkIssuer(deps.issuers, facts)], summary, facts);
+}
+
+async function verifyCredential(json: unknown, credentials: CredentialVerifier, deps: VerifierDeps): Promise<VerificationResult> {
+  const opened = await credentials.open(json);
+  if (!opened.document) {
+    const why = "the credential carries no certificate document";
+    return finish(deps, [opened.signature, fail("integrity", why), skip("status", why), skip("issuer", why)], { attributes: [] }, undefined);
+  }
+  // The signed claims, the document inside and its digest must agree before the chain is even asked.
+  return verifyDocument(opened.document, deps, [opened.signature], opened.consistency);
+}
+
+const NO_SUMMARY: CertificateSummary = { attributes: [] };
+
+type ChainRead<T> = { value: T } | { unavailable: string } | { missing: string };
+
+async function readChain<T>(run: () => Promise<T>): Promise<ChainRead<T>> {
+  try {
+    return { value: await run() };
+  } catch (err) {
+    if (err instanceof ChainUnavailableError) return { unavailable: `the chain could not be reached (${err.message}), so nothing on it could be checked` };
+    if (err instanceof RegistryMissingError) return { missing: err.message };
+    throw err;
+  }
+}
+
+/**
+ * INVALID when any check failed. Otherwise VALID only when every check that matters here passed: integrity, status,
+ * the signature of a credential, and the issuer once an issuer registry is configured. A skipped issuer check with
+ * no registry configured is listed but does not hold the verdict back, since no deployment could pass it yet.
+ */
+function verdictOf(checks: Check[], deps: VerifierDeps): Verdict {
+  if (checks.some((c) => c.result === "invalid")) return "INVALID";
+  const required = new Set<CheckName>(["integrity", "status", "signature"]);
+  if (deps.issuers) required.add("issuer");
+  return checks.every((c) => c.result === "valid" || !required.has(c.name)) ? "VALID" : "UNKNOWN";
+}
+
+function finish(deps: VerifierDeps, checks: Check[], certificate: CertificateSummary, chain: ChainFacts | undefined): VerificationResult {
+  return { verdict: verdictOf(checks, deps), checks, certificate, chain, checkedAt: new Date().toISOString() };
+}
+
+function skip(name: CheckName, reason: string): Check {
+  return { name, result: "skipped", reason };
+}
+
+function fail(name: CheckName, reason: string): Check {
+  return { name, result: "invalid", reason };
+}
+
+function safeParse(bytes: Uint8Array): unknown {
+  try {
+    return JSON.parse(new TextDecoder().decode(bytes));
+  } catch {
+    return undefined;
+  }
+}

@@ -1,0 +1,172 @@
+/**
+ * `npm run verify -- <certificate id | chainId:contract:tokenId | file.json> [options]`
+ *
+ * Runs Hallmark's checks from this machine: every fact is read from the chain over JSON-RPC and every document is
+ * hashed here. The Hallmark server is asked at most where a certificate id lives on chain and for the document bytes
+ * (through its IPFS gateway), neither of which is believed without those checks. Exits 0 only for VALID.
+ */
+import { existsSync, readFileSync, statSync } from "node:fs";
+import { resolve } from "node:path";
+import { parseArgs } from "node:util";
+import { JsonRpcProvider, type Provider } from "ethers";
+import { createChainProvider } from "../core/chain/provider.ts";
+import {
+  DocumentFormatError,
+  gatewaySource,
+  parseExplicitReference,
+  verifyCertificate,
+  type ChainReference,
+  type VerificationResult,
+  type VerifierDeps,
+} from "../core/verification/index.ts";
+
+const USAGE = `usage: npm run verify -- <certificate id | chainId:contract:tokenId | file.json> [options]
+
+  --offline          use no network: check a file's integrity and signature only; status is reported unknown
+  --rpc <url>        chain JSON-RPC endpoint (default: rpcUrl in <data dir>/dev.json)
+  --graphql <url>    Hallmark GraphQL endpoint, to look up certificate ids (default: graphqlUrl in dev.json)
+  --gateway <url>    IPFS gateway to fetch documents from (default: the Hallmark server's /ipfs)
+  --json             print the result as JSON
+  --data-dir <dir>   where dev.json is (default: $HALLMARK_DATA_DIR or .data)
+
+exit status: 0 VALID, 1 INVALID, 2 UNKNOWN, 64 usage error, 66 not found`;
+
+const EXIT = { VALID: 0, INVALID: 1, UNKNOWN: 2, usage: 64, notFound: 66 } as const;
+
+class UsageError extends Error {}
+class NotFoundError extends Error {}
+
+async function main(argv: string[]): Promise<number> {
+  const { values, positionals } = parseArgs({
+    args: argv,
+    allowPositionals: true,
+    options: {
+      offline: { type: "boolean", default: false },
+      rpc: { type: "string" },
+      graphql: { type: "string" },
+      gateway: { type: "string" },
+      json: { type: "boolean", default: false },
+      "data-dir": { type: "string" },
+      help: { type: "boolean", short: "h", default: false },
+    },
+  });
+  if (values.help) {
+    process.stdout.write(`${USAGE}\n`);
+    return 0;
+  }
+  if (positionals.length !== 1) throw new UsageError("give exactly one certificate id or file");
+  const target = positionals[0]!;
+  const dev = readDevInfo(values["data-dir"] ?? process.env.HALLMARK_DATA_DIR ?? ".data");
+  const rpcUrl = values.rpc ?? dev.rpcUrl;
+  const graphqlUrl = values.graphql ?? dev.graphqlUrl;
+  const gatewayUrl = values.gateway ?? graphqlUrl?.replace(/\/graphql\/?$/, "");
+
+  const providers = new Map<number, Provider>();
+  const deps: VerifierDeps = {
+    offline: values.offline,
+    chains: (chainId) => {
+      if (!rpcUrl || values.offline) return undefined;
+      let provider = providers.get(chainId);
+      if (!provider) providers.set(chainId, (provider = createChainProvider(rpcUrl, chainId)));
+      return provider;
+    },
+    documents: gatewayUrl && !values.offline ? gatewaySource(gatewayUrl) : undefined,
+    credentials: await loadCredentialVerifier(),
+  };
+  try {
+    if (!values.offline && rpcUrl) await refuseWrongChain(rpcUrl, dev.chainId);
+    let result: VerificationResult;
+    if (isFile(target)) {
+      result = await verifyCertificate({ document: new Uint8Array(readFileSync(target)) }, deps);
+    } else {
+      if (values.offline) throw new UsageError("--offline verifies a file; a certificate id needs the chain");
+      if (!rpcUrl) throw new UsageError("no chain endpoint: pass --rpc <url> (or run `npm run dev`, which writes .data/dev.json)");
+      const reference = parseExplicitReference(target) ?? (await lookUp(target, graphqlUrl));
+      result = await verifyCertificate({ reference }, deps);
+    }
+    process.stdout.write(values.json ? `${JSON.stringify(result, null, 2)}\n` : describe(result));
+    return EXIT[result.verdict];
+  } finally {
+    for (const p of providers.values()) p.destroy();
+  }
+}
+
+/** Asks the Hallmark server where an id lives on chain; the rest of its answer is ignored and checked afresh here. */
+async function lookUp(id: string, graphqlUrl: string | undefined): Promise<ChainReference> {
+  if (!graphqlUrl) throw new UsageError("a certificate id is looked up through Hallmark's API: pass --graphql <url>, or give chainId:contract:tokenId");
+  const res = await fetch(graphqlUrl, {
+    method: "POST",
+    headers: { "content-type": "application/json" },
+    body: JSON.stringify({ query: "query($id: ID!) { verify(id: $id) { chain { chainId contract tokenId } } }", variables: { id } }),
+    signal: AbortSignal.timeout(30_000),
+  });
+  const body = (await res.json()) as { data?: { verify?: { chain?: { chainId: number; contract: string; tokenId: string | null } } }; errors?: { message: string; extensions?: { code?: string } }[] };
+  if (body.errors?.some((e) => e.extensions?.code === "NOT_FOUND")) throw new NotFoundError(`no certificate "${id}"`);
+  const chain = body.data?.verify?.chain;
+  if (!chain?.tokenId) throw new Error(`${graphqlUrl} did not say where "${id}" is: ${body.errors?.[0]?.message ?? res.status}`);
+  return { chainId: chain.chainId, contract: chain.contract, tokenId: BigInt(chain.tokenId) };
+}
+
+/** A node of another chain answers calls too, with another chain's facts: stop before reading them. */
+async function refuseWrongChain(rpcUrl: string, expected: number | undefined): Promise<void> {
+  if (expected === undefined) return;
+  const probe = new JsonRpcProvider(rpcUrl, undefined, { staticNetwork: true });
+  try {
+    const actual = Number(await probe.send("eth_chainId", []));
+    if (actual !== expected) throw new UsageError(`${rpcUrl} serves chain ${actual}, not ${expected}`);
+  } catch (err) {
+    if (err instanceof UsageError) throw err;
+    // Unreachable: the checks report it themselves, as UNKNOWN.
+  } finally {
+    probe.destroy();
+  }
+}
+
+function describe(r: VerificationResult): string {
+  const mark = { valid: "✓", invalid: "✗", skipped: "–" } as const;
+  const lines = [
+    r.certificate.title ? `${r.certificate.title}${r.certificate.recipientName ? ` — ${r.certificate.recipientName}` : ""}` : "",
+    r.certificate.issuerName ? `issued by ${r.certificate.issuerName}` : "",
+    r.chain ? `chain ${r.chain.chainId}, registry ${r.chain.contract}${r.chain.tokenId ? `, token ${r.chain.tokenId}` : ""}${r.chain.owner ? `, held by ${r.chain.owner}` : ""}` : "",
+    "",
+    ...r.checks.map((c) => `${mark[c.result]} ${c.name.padEnd(9)} ${c.result.padEnd(7)} ${c.reason}`),
+    "",
+    `verdict: ${r.verdict}`,
+  ];
+  return `${lines.filter((l, i) => l !== "" || i > 2).join("\n")}\n`;
+}
+
+function readDevInfo(dataDir: string): { rpcUrl?: string; graphqlUrl?: string; chainId?: number } {
+  const path = resolve(dataDir, "dev.json");
+  if (!existsSync(path)) return {};
+  try {
+    return JSON.parse(readFileSync(path, "utf8"));
+  } catch {
+    return {};
+  }
+}
+
+function isFile(target: string): boolean {
+  return existsSync(target) && statSync(target).isFile();
+}
+
+/** Loaded on demand: the JSON-LD machinery is only needed for exported credentials. */
+async function loadCredentialVerifier(): Promise<VerifierDeps["credentials"]> {
+  return (await import("../core/credentials/verify-credential.ts")).credentialVerifier;
+}
+
+main(process.argv.slice(2)).then(
+  (code) => process.exit(code),
+  (err: unknown) => {
+    if (err instanceof UsageError) {
+      process.stderr.write(`verify: ${err.message}\n\n${USAGE}\n`);
+      process.exit(EXIT.usage);
+    }
+    if (err instanceof NotFoundError || err instanceof DocumentFormatError) {
+      process.stderr.write(`verify: ${err.message}\n`);
+      process.exit(err instanceof NotFoundError ? EXIT.notFound : EXIT.usage);
+    }
+    process.stderr.write(`verify: ${err instanceof Error ? err.message : String(err)}\n`);
+    process.exit(2);
+  },
+);

@@ -1,0 +1,99 @@
+import { createHash, randomBytes } from "node:crypto";
+import { and, eq, gt, isNull } from "drizzle-orm";
+import { getAddress, verifyMessage } from "ethers";
+import type { Database } from "../../core/db/index.ts";
+import { holderSessions, holderSignIns } from "../../core/db/schema.ts";
+
+const MESSAGE_TTL_MS = 10 * 60_000;
+const SESSION_TTL_MS = 12 * 60 * 60_000;
+export const SESSION_COOKIE = "hallmark_holder";
+
+export class SignInError extends Error {
+  override name = "SignInError";
+}
+
+/**
+ * An EIP-4361 (Sign-In with Ethereum) message for `address`, bound to this site's domain and URI, with a fresh
+ * single-use nonce. It is stored as issued so the signature is later checked against these exact bytes.
+ */
+export async function createSignInMessage(
+  db: Database,
+  opts: { address: string; origin: string; chainId: number; now?: Date },
+): Promise<{ message: string; nonce: string }> {
+  let address: string;
+  try {
+    address = getAddress(opts.address.toLowerCase());
+  } catch {
+    throw new SignInError("not an Ethereum address");
+  }
+  const url = new URL(opts.origin);
+  const now = opts.now ?? new Date();
+  const expiresAt = new Date(now.getTime() + MESSAGE_TTL_MS);
+  const nonce = randomBytes(12).toString("hex");
+  const message = [
+    `${url.host} wants you to sign in with your Ethereum account:`,
+    address,
+    "",
+    "Sign in to see the certificates you hold. This request costs nothing and sends no transaction.",
+    "",
+    `URI: ${url.origin}/holder`,
+    "Version: 1",
+    `Chain ID: ${opts.chainId}`,
+    `Nonce: ${nonce}`,
+    `Issued At: ${now.toISOString()}`,
+    `Expiration Time: ${expiresAt.toISOString()}`,
+  ].join("\n");
+  await db.insert(holderSignIns).values({ nonce, address, message, expiresAt });
+  return { message, nonce };
+}
+
+/**
+ * Checks the signature over the message issued for `nonce`, spends the nonce, and opens a session for the address
+ * that signed. The nonce is spent in the same statement that checks it, so a replayed signature finds it gone.
+ */
+export async function signIn(db: Database, opts: { nonce: string; signature: string; now?: Date }): Promise<{ address: string; token: string; expiresAt: Date }> {
+  const now = opts.now ?? new Date();
+  const [issued] = await db
+    .update(holderSignIns)
+    .set({ usedAt: now })
+    .where(and(eq(holderSignIns.nonce, String(opts.nonce)), isNull(holderSignIns.usedAt), gt(holderSignIns.expiresAt, now)))
+    .returning();
+  if (!issued) throw new SignInError("this sign-in request is unknown, expired or already used: start again");
+  let signer: string;
+  try {
+    signer = verifyMessage(issued.message, String(opts.signature));
+  } catch {
+    throw new SignInError("the signature is malformed");
+  }
+  if (signer !== issued.address) throw new SignInError("the message was not signed by the account it names");
+  const token = randomBytes(32).toString("base64url");
+  const expiresAt = new Date(now.getTime() + SESSION_TTL_MS);
+  await db.insert(holderSessions).values({ tokenHash: hash(token), address: signer, expiresAt });
+  return { address: signer, token, expiresAt };
+}
+
+/** The holder a session cookie belongs to, while the session lasts. */
+export async function sessionHolder(db: Database, token: string | undefined): Promise<string | undefined> {
+  if (!token) return undefined;
+  const [row] = await db
+    .select({ address: holderSessions.address })
+    .from(holderSessions)
+    .where(and(eq(holderSessions.tokenHash, hash(token)), gt(holderSessions.expiresAt, new Date())));
+  return row?.address;
+}
+
+export async function signOut(db: Database, token: string | undefined): Promise<void> {
+  if (token) await db.delete(holderSessions).where(eq(holderSessions.tokenHash, hash(token)));
+}
+
+export function readCookie(header: string | undefined, name: string): string | undefined {
+  for (const part of (header ?? "").split(";")) {
+    const [key, ...rest] = part.trim().split("=");
+    if (key === name) return decodeURIComponent(rest.join("="));
+  }
+  return undefined;
+}
+
+function hash(token: string): string {
+  return createHash("sha256").update(token).digest("hex");
+}

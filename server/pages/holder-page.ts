@@ -1,0 +1,91 @@
+import type { VerificationResult } from "../../core/verification/index.ts";
+import { html, raw } from "./html.ts";
+import { page } from "./layout.ts";
+
+export interface HeldCertificate {
+  id: string;
+  result: VerificationResult;
+}
+
+const BADGES = {
+  VALID: { css: "valid", text: "✓ Valid" },
+  INVALID: { css: "invalid", text: "✗ Not valid" },
+  UNKNOWN: { css: "unknown", text: "? Could not be verified" },
+} as const;
+
+const STYLE = `
+ul.held { list-style: none; padding: 0; display: grid; gap: 1rem; grid-template-columns: repeat(auto-fill, minmax(min(100%, 19rem), 1fr)); }
+ul.held li { border: 1px solid var(--line); border-radius: .5rem; padding: 1rem; display: flex; flex-direction: column; gap: .35rem; }
+ul.held h3 { margin: 0; font-size: 1.1rem; }
+ul.held p { margin: 0; color: var(--muted); }
+.badge { align-self: flex-start; font-weight: 700; border: 2px solid; border-radius: 1rem; padding: .05rem .6rem; }
+.badge.valid { color: var(--ok); background: var(--ok-bg); } .badge.invalid { color: var(--bad); background: var(--bad-bg); } .badge.unknown { color: var(--unk); background: var(--unk-bg); }
+ul.held .actions { margin: .5rem 0 0; }
+`;
+
+/** Runs in the holder's browser: asks their wallet (EIP-1193) to sign the server's EIP-4361 message. */
+const SIGN_IN_SCRIPT = `
+document.getElementById("siwe").addEventListener("click", async () => {
+  const status = document.getElementById("siwe-status");
+  const fail = (text) => { status.textContent = text; };
+  if (!window.ethereum) return fail("No Ethereum wallet was found in this browser. Install or unlock one, then try again.");
+  try {
+    status.textContent = "Waiting for your wallet…";
+    const [address] = await window.ethereum.request({ method: "eth_requestAccounts" });
+    const post = async (url, body) => {
+      const res = await fetch(url, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify(body) });
+      const json = await res.json();
+      if (!res.ok) throw new Error(json.error.message);
+      return json;
+    };
+    const { message, nonce } = await post("/holder/sign-in/message", { address });
+    const hex = "0x" + Array.from(new TextEncoder().encode(message), (b) => b.toString(16).padStart(2, "0")).join("");
+    const signature = await window.ethereum.request({ method: "personal_sign", params: [hex, address] });
+    await post("/holder/sign-in", { nonce, signature });
+    location.reload();
+  } catch (err) {
+    fail("Sign-in did not complete: " + (err && err.message ? err.message : err));
+  }
+});`;
+
+export function renderSignInPage(): string {
+  return page({
+    title: "Your certificates · Hallmark",
+    section: "Holder",
+    body: html`<h1>Your certificates</h1>
+<p>Sign in with the Ethereum account your certificates were issued to. Your wallet will ask you to sign a message;
+this costs nothing and sends no transaction.</p>
+<div class="actions"><button type="button" class="button primary" id="siwe">Sign in with Ethereum</button></div>
+<p id="siwe-status" role="status" aria-live="polite"></p>
+<script>${raw(SIGN_IN_SCRIPT)}</script>`,
+  });
+}
+
+export function renderHolderPage(address: string, held: HeldCertificate[]): string {
+  return page({
+    title: "Your certificates · Hallmark",
+    section: "Holder",
+    style: STYLE,
+    body: html`<h1>Your certificates</h1>
+<p>Signed in as <span class="mono">${address}</span>.</p>
+<form method="post" action="/holder/sign-out"><button class="button" type="submit">Sign out</button></form>
+<h2 id="held-heading">Certificates (${held.length})</h2>
+${
+  held.length
+    ? html`<ul class="held" aria-labelledby="held-heading">${held.map(({ id, result }) => {
+        const badge = BADGES[result.verdict];
+        const c = result.certificate;
+        return html`<li>
+  <h3>${c.title ?? "Certificate"}</h3>
+  <p>${c.issuerName ?? ""}${c.issuedAt ? html` · issued <time style="white-space:nowrap" datetime="${c.issuedAt}">${new Date(c.issuedAt).toISOString().slice(0, 10)}</time>` : ""}</p>
+  <span class="badge ${badge.css}">${badge.text}</span>
+  <div class="actions">
+    <a class="button" href="/verify/${id}">Verification<span class="visually-hidden"> of ${c.title ?? "certificate"}</span></a>
+    ${result.verdict === "VALID" ? html`<a class="button" href="/certificates/${id}/print">Print</a><a class="button" href="/certificates/${id}/credential" download>Download credential</a>` : ""}
+  </div>
+</li>`;
+      })}</ul>`
+    : html`<p>No certificate has been issued to this account.</p>`
+}`,
+  });
+}

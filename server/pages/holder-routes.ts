@@ -1,0 +1,71 @@
+import express, { Router, type Request, type Response } from "express";
+import { desc, eq } from "drizzle-orm";
+import type { Database } from "../../core/db/index.ts";
+import { certificates } from "../../core/db/schema.ts";
+import type { Verifier } from "../../core/verification/index.ts";
+import { createSignInMessage, readCookie, SESSION_COOKIE, sessionHolder, signIn, SignInError, signOut } from "./holder-auth.ts";
+import { renderHolderPage, renderSignInPage, type HeldCertificate } from "./holder-page.ts";
+import { publicBase } from "./verify-routes.ts";
+
+/** Enough for a person's wallet; each is verified live against the chain on every visit. */
+const MAX_LISTED = 50;
+
+/**
+ * `GET /holder`: after Sign-In with Ethereum, the certificates held by the signed-in account, each verified from
+ * the chain as the page is built (the database only says which certificates to look at).
+ */
+export function holderRoutes(opts: { db: Database; verifier: Verifier; chainId: number; publicUrl?: string }): Router {
+  const router = Router();
+  const json = express.json({ limit: "4kb" });
+
+  router.get("/holder", async (req: Request, res: Response) => {
+    res.set("Cache-Control", "no-store");
+    const address = await sessionHolder(opts.db, readCookie(req.headers.cookie, SESSION_COOKIE));
+    if (!address) {
+      res.type("html").send(renderSignInPage());
+      return;
+    }
+    const rows = await opts.db
+      .select({ id: certificates.id })
+      .from(certificates)
+      .where(eq(certificates.owner, address))
+      .orderBy(desc(certificates.createdAt))
+      .limit(MAX_LISTED);
+    const held: HeldCertificate[] = await Promise.all(rows.map(async ({ id }) => ({ id, result: await opts.verifier.verifyId(id) })));
+    res.type("html").send(renderHolderPage(address, held));
+  });
+
+  router.post("/holder/sign-in/message", json, async (req: Request, res: Response) => {
+    try {
+      res.json(await createSignInMessage(opts.db, { address: String(req.body?.address ?? ""), origin: publicBase(req, opts.publicUrl), chainId: opts.chainId }));
+    } catch (err) {
+      if (!(err instanceof SignInError)) throw err;
+      res.status(400).json({ error: { code: "BAD_USER_INPUT", message: err.message } });
+    }
+  });
+
+  router.post("/holder/sign-in", json, async (req: Request, res: Response) => {
+    try {
+      const session = await signIn(opts.db, { nonce: String(req.body?.nonce ?? ""), signature: String(req.body?.signature ?? "") });
+      res.cookie(SESSION_COOKIE, session.token, {
+        httpOnly: true,
+        sameSite: "lax",
+        secure: publicBase(req, opts.publicUrl).startsWith("https:"),
+        path: "/",
+        expires: session.expiresAt,
+      });
+      res.json({ address: session.address });
+    } catch (err) {
+      if (!(err instanceof SignInError)) throw err;
+      res.status(401).json({ error: { code: "UNAUTHENTICATED", message: err.message } });
+    }
+  });
+
+  router.post("/holder/sign-out", async (req: Request, res: Response) => {
+    await signOut(opts.db, readCookie(req.headers.cookie, SESSION_COOKIE));
+    res.clearCookie(SESSION_COOKIE, { path: "/" });
+    res.redirect(303, "/holder");
+  });
+
+  return router;
+}

@@ -1,0 +1,88 @@
+import express, { Router, type Request, type Response } from "express";
+import { CertificateNotFoundError, DocumentFormatError, isCertificateId, type Verifier } from "../../core/verification/index.ts";
+import { renderCertificatePrintPage } from "./certificate-print-page.ts";
+import { renderLookupPage, renderNotFoundPage, renderVerifyPage } from "./verify-page.ts";
+
+/** The base URL people reach this server at: configured, or else the one this request came in by. */
+export function publicBase(req: Request, configured: string | undefined): string {
+  return (configured ?? `${req.protocol}://${req.get("host")}`).replace(/\/+$/, "");
+}
+
+/**
+ * `GET /verify/<id>`: the verify page, or the same result as JSON when asked for with `Accept: application/json`.
+ * `POST /verify` with a certificate document or credential as the JSON body: its result as JSON.
+ */
+export function verifyRoutes(opts: { verifier: Verifier; publicUrl?: string }): Router {
+  const router = Router();
+
+  router.get("/verify", (req: Request, res: Response) => {
+    const id = typeof req.query.id === "string" ? req.query.id.trim() : "";
+    if (id) {
+      res.redirect(303, `/verify/${encodeURIComponent(id)}`);
+      return;
+    }
+    res.type("html").send(renderLookupPage());
+  });
+
+  router.get("/verify/:id", async (req: Request, res: Response) => {
+    const id = String(req.params.id);
+    const wantsJson = req.accepts(["html", "json"]) === "json";
+    // Results are read live from the chain: a cached VALID could outlive a revocation.
+    res.set({ "Cache-Control": "no-store", Vary: "Accept" });
+    try {
+      const result = await opts.verifier.verifyId(id);
+      if (wantsJson) {
+        res.json(result);
+        return;
+      }
+      const base = publicBase(req, opts.publicUrl);
+      // Only a valid certificate is offered for download or printing: neither should outlive a revocation on paper.
+      const holderLinks = isCertificateId(id) && result.verdict === "VALID";
+      res.type("html").send(
+        await renderVerifyPage(result, {
+          verifyUrl: `${base}/verify/${encodeURIComponent(id)}`,
+          credentialUrl: holderLinks ? `${base}/certificates/${id}/credential` : undefined,
+          printUrl: holderLinks ? `${base}/certificates/${id}/print` : undefined,
+        }),
+      );
+    } catch (err) {
+      if (!(err instanceof CertificateNotFoundError)) throw err;
+      if (wantsJson) res.status(404).json({ error: { code: "NOT_FOUND", message: err.message } });
+      else res.status(404).type("html").send(renderNotFoundPage(id));
+    }
+  });
+
+  router.get("/certificates/:id/print", async (req: Request, res: Response) => {
+    const id = String(req.params.id);
+    res.set("Cache-Control", "no-store");
+    try {
+      const result = await opts.verifier.verifyId(id);
+      const verifyUrl = `${publicBase(req, opts.publicUrl)}/verify/${encodeURIComponent(id)}`;
+      // A certificate that is not valid gets no printable copy; its verify page says why.
+      if (result.verdict !== "VALID") {
+        res.redirect(303, verifyUrl);
+        return;
+      }
+      res.type("html").send(await renderCertificatePrintPage(result, { verifyUrl }));
+    } catch (err) {
+      if (!(err instanceof CertificateNotFoundError)) throw err;
+      res.status(404).type("html").send(renderNotFoundPage(id));
+    }
+  });
+
+  router.post("/verify", express.raw({ type: ["application/json", "application/ld+json", "application/vc", "application/vc+ld+json"], limit: "1mb" }), async (req: Request, res: Response) => {
+    res.set("Cache-Control", "no-store");
+    if (!Buffer.isBuffer(req.body) || !req.body.length) {
+      res.status(415).json({ error: { code: "BAD_USER_INPUT", message: "send the certificate document or credential as a JSON body" } });
+      return;
+    }
+    try {
+      res.json(await opts.verifier.verifyFile(new Uint8Array(req.body)));
+    } catch (err) {
+      if (!(err instanceof DocumentFormatError)) throw err;
+      res.status(400).json({ error: { code: "BAD_USER_INPUT", message: err.message } });
+    }
+  });
+
+  return router;
+}

