@@ -38,6 +38,6 @@ export function jobIdFor<N extends JobName>(name: N, payload: JobPayloads[N]): s
 export const DEFAULT_JOB_OPTIONS: JobsOptions = {
   attempts: 12,
   backoff: { type: "exponential", delay: 500 },
-  removeOnComplete: { age: 24 * 3600, count: 10_000 },
+  removeOnComplete: { age: 3600, count: 100_000 },
   removeOnFail: { age: 7 * 24 * 3600 },
 };

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Installs what Hallmark needs and this machine lacks, and nothing that is already there:
 # Node.js 24, redis-server (unless REDIS_URL names a Redis), the npm dependencies (under Node 24),
-# and with --test, Chromium for the browser tests.
+# with --test, Chromium for the browser tests, and with --chaos, a PostgreSQL server for the fault tests.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -34,9 +34,16 @@ if [ -z "${REDIS_URL:-}" ] && ! command -v redis-server >/dev/null; then
   apt_install redis-server
 fi
 
-if [ "${1:-}" = "--test" ] && ! command -v chromium >/dev/null && [ -n "${HALLMARK_BROWSER_TESTS:-}" ]; then
+# Chromium for the browser tests (test/e2e/browser): Debian's build, since playwright-core never downloads one.
+if [ "${1:-}" = "--test" ] && ! command -v chromium >/dev/null; then
   say "installing chromium (Debian package) for the browser tests"
   apt_install chromium
+fi
+
+# The fault tests run against a PostgreSQL server (Debian's), started by the test setup itself.
+if [ "${1:-}" = "--chaos" ] && ! ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1; then
+  say "installing postgresql (Debian package) for the fault tests"
+  apt_install postgresql
 fi
 
 # Dependencies, installed by Node 24's npm; reinstalled when the lock file changed or the EDR binding is missing.

@@ -10,6 +10,9 @@ import type { WorkerDeps } from "./deps.ts";
 type Issuance = typeof issuances.$inferSelect;
 type Collection = typeof collections.$inferSelect;
 
+/** Node messages meaning the call needs more gas than a block (or the node's cap) allows. */
+const OUT_OF_GAS = /out of gas|gas required exceeds|exceeds block gas limit|gas limit reached|allowance/i;
+
 /** Contract errors naming a holder the registry will never accept. */
 const HOLDER_ERRORS = new Set(["HolderInvalid", "ERC721InvalidReceiver"]);
 
@@ -36,6 +39,9 @@ export class IssuanceBatcher {
   private running?: Promise<unknown>;
   private stopped = false;
   private next = 0;
+  /** Largest batch per registry known to fit in a block (learned by halving). */
+  private readonly learnedCap = new Map<string, number>();
+  private gasLimitCache?: { value: bigint; at: number };
 
   constructor(deps: WorkerDeps, senders: TxSender[]) {
     this.deps = deps;
@@ -50,7 +56,7 @@ export class IssuanceBatcher {
         .then((n) => {
           sent = n;
         })
-        .catch((err) => this.deps.logger.warn({ err: String(err) }, "batcher tick failed; retrying"));
+        .catch((err) => this.deps.logger.warn({ err: String(err).slice(0, 500) }, "batcher tick failed; retrying"));
       await this.running;
       if (!this.stopped) this.timer = setTimeout(loop, sent ? 0 : 50);
     };
@@ -155,15 +161,33 @@ export class IssuanceBatcher {
         to: collection.contractAddress,
         data: iface.encodeFunctionData("issueBatch", [batch.map(toRequest)]),
       });
-    let items = candidates;
+    const blockGas = await this.blockGasLimit();
+    let items = candidates.slice(0, this.learnedCap.get(collection.id) ?? candidates.length);
+    const shrink = () => {
+      items = items.slice(0, Math.ceil(items.length / 2));
+      this.learnedCap.set(collection.id, items.length);
+      logger.debug({ collection: collection.id, size: items.length }, "batch too large for a block; halving");
+    };
     for (;;) {
       if (!items.length) return { items, gas: 0n };
       try {
-        return { items, gas: await estimate(items) };
+        const gas = await estimate(items);
+        // Leave room in the block: a transaction near the block gas limit may wait forever to be included.
+        if (gas > (blockGas * 8n) / 10n && items.length > 1) {
+          shrink();
+          continue;
+        }
+        return { items, gas };
       } catch (err) {
         const decoded = decodeRegistryError(err);
-        // Not a contract verdict (node down, timeout): let the caller retry the same batch later.
-        if (!decoded && !isRevert(err)) throw err;
+        if (!decoded && !isRevert(err)) {
+          if (OUT_OF_GAS.test(String((err as Error).message)) && items.length > 1) {
+            shrink();
+            continue;
+          }
+          // Not a contract verdict (node down, timeout): the same batch is tried again on a later tick.
+          throw err;
+        }
         if (decoded?.name === "RequestAlreadyUsed") {
           const minted = items.filter((i) => i.requestId === decoded.args[0]);
           // Already minted: the indexer confirms it from the event; it must not be sent again.
@@ -184,6 +208,14 @@ export class IssuanceBatcher {
         items = items.filter((i) => !culprits.includes(i));
       }
     }
+  }
+
+  private async blockGasLimit(): Promise<bigint> {
+    if (!this.gasLimitCache || Date.now() - this.gasLimitCache.at > 60_000) {
+      const block = await this.deps.provider.getBlock("latest");
+      this.gasLimitCache = { value: block?.gasLimit ?? 30_000_000n, at: Date.now() };
+    }
+    return this.gasLimitCache.value;
   }
 
   /** Halves a failing batch until the one failing item is found. */

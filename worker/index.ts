@@ -35,7 +35,15 @@ export async function startWorker(deps: WorkerDeps, redisUrl: string): Promise<R
       if (!processor) throw new Error(`no processor for job ${job.name}`);
       await processor(deps, job.data);
     },
-    { connection: { url: redisUrl, maxRetriesPerRequest: null }, concurrency: deps.config.workerConcurrency },
+    {
+      connection: { url: redisUrl, maxRetriesPerRequest: null },
+      concurrency: deps.config.workerConcurrency,
+      // A job stalls when its worker dies. Processors resume from stored state, so a stalled job is simply
+      // run again, however often the crash repeats; the locks are short so that happens within seconds.
+      lockDuration: 10_000,
+      stalledInterval: 5_000,
+      maxStalledCount: 1_000,
+    },
   );
   worker.on("failed", (job, err) =>
     log.warn({ jobId: job?.id, attempts: job?.attemptsMade, err: err.message }, "job attempt failed"),

@@ -1,11 +1,14 @@
 import type { Queue } from "bullmq";
-import { inArray, isNull } from "drizzle-orm";
+import { and, eq, inArray, isNull, lt } from "drizzle-orm";
 import type { Database } from "../core/db/index.ts";
-import { outbox } from "../core/db/schema.ts";
+import { issuances, outbox, revocations } from "../core/db/schema.ts";
 import { DEFAULT_JOB_OPTIONS, jobIdFor, OUTBOX_TOPICS, type JobName, type JobPayloads } from "../core/jobs.ts";
 import type { Logger } from "../core/logger.ts";
 
 const BATCH = 500;
+/** Operations still QUEUED this long after their last change get their job enqueued again (same job id). */
+const REDISPATCH_AFTER_MS = 20_000;
+const SWEEP_EVERY_MS = 10_000;
 
 /**
  * Moves committed outbox rows into the queue. Rows are locked while they are enqueued, so several relays
@@ -20,6 +23,7 @@ export class OutboxRelay {
   private timer?: NodeJS.Timeout;
   private running?: Promise<unknown>;
   private stopped = false;
+  private lastSweep = Date.now();
 
   constructor(opts: { db: Database; queue: Queue; logger: Logger; pollMs?: number }) {
     this.db = opts.db;
@@ -33,6 +37,13 @@ export class OutboxRelay {
       if (this.stopped) return;
       let moved = 0;
       this.running = this.relayOnce()
+        .then(async (n) => {
+          if (Date.now() - this.lastSweep > SWEEP_EVERY_MS) {
+            this.lastSweep = Date.now();
+            await this.redispatchStale();
+          }
+          return n;
+        })
         .then((n) => {
           moved = n;
         })
@@ -47,6 +58,39 @@ export class OutboxRelay {
     this.stopped = true;
     clearTimeout(this.timer);
     await this.running;
+  }
+
+  /**
+   * The database is the record of truth: a job lost with Redis (killed between its last AOF sync and the
+   * enqueue, or its data wiped) is enqueued again for every operation still QUEUED. An existing job with the
+   * same id makes the add a no-op.
+   */
+  async redispatchStale(): Promise<number> {
+    const before = new Date(Date.now() - REDISPATCH_AFTER_MS);
+    const stale = await this.db
+      .select({ id: issuances.id })
+      .from(issuances)
+      .where(and(eq(issuances.status, "QUEUED"), lt(issuances.updatedAt, before)))
+      .limit(5_000);
+    const staleRevocations = await this.db
+      .select({ id: revocations.id })
+      .from(revocations)
+      .where(and(eq(revocations.status, "QUEUED"), isNull(revocations.chainTxId), lt(revocations.updatedAt, before)))
+      .limit(5_000);
+    const jobs = [
+      ...stale.map((r) => ({ name: "issue-certificate" as const, data: { issuanceId: r.id } })),
+      ...staleRevocations.map((r) => ({ name: "revoke-certificate" as const, data: { revocationId: r.id } })),
+    ].map((j) => ({ ...j, opts: { ...DEFAULT_JOB_OPTIONS, jobId: jobIdFor(j.name, j.data as never) } }));
+    if (jobs.length) {
+      // A job that failed for good under the same id would make the add a no-op: send it back to wait.
+      for (const j of jobs) {
+        const existing = await this.queue.getJob(j.opts.jobId);
+        if (existing && (await existing.isFailed())) await existing.retry();
+      }
+      await this.queue.addBulk(jobs);
+      this.log.info({ count: jobs.length }, "re-enqueued jobs of operations still QUEUED");
+    }
+    return jobs.length;
   }
 
   /** Enqueues one batch of pending rows; returns how many it moved. */

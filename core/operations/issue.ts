@@ -1,5 +1,5 @@
 import { createHash, randomUUID } from "node:crypto";
-import { and, eq } from "drizzle-orm";
+import { and, eq, inArray } from "drizzle-orm";
 import type { Database } from "../db/index.ts";
 import { collections, issuances, outbox } from "../db/schema.ts";
 import { canonicalJson } from "../metadata/canonical-json.ts";
@@ -16,6 +16,98 @@ export interface IssueCertificateInput extends RawCertificateInput {
 }
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+export interface BatchItemResult {
+  index: number;
+  issuance?: Issuance;
+  created: boolean;
+  error?: OperationError;
+}
+
+/**
+ * Records many issuances into one collection, each with its outbox entry, in one transaction with a fixed number
+ * of statements. Every item gets its own result: a bad item is reported, never fails the rest; an item whose
+ * idempotency key was seen before names the earlier issuance (or a conflict, when its request differs).
+ */
+export async function requestIssuanceBatch(
+  db: Database,
+  institutionId: string,
+  collectionId: string,
+  items: Omit<IssueCertificateInput, "collectionId">[],
+): Promise<BatchItemResult[]> {
+  if (!UUID.test(collectionId)) throw new OperationError("NOT_FOUND", "collection not found", "collectionId");
+  const [collection] = await db
+    .select()
+    .from(collections)
+    .where(and(eq(collections.id, collectionId), eq(collections.institutionId, institutionId)));
+  if (!collection) throw new OperationError("NOT_FOUND", "collection not found", "collectionId");
+
+  const results: BatchItemResult[] = items.map((_, index) => ({ index, created: false }));
+  const rows: (typeof issuances.$inferInsert & { index: number })[] = [];
+  const seenKeys = new Set<string>();
+  items.forEach((input, index) => {
+    try {
+      const idempotencyKey = parseIdempotencyKey(input.idempotencyKey);
+      if (seenKeys.has(idempotencyKey)) throw new OperationError("IDEMPOTENCY_CONFLICT", "idempotencyKey repeated within the batch", "idempotencyKey");
+      seenKeys.add(idempotencyKey);
+      const recipient = parseAddress(input.recipient, "recipient");
+      const document = parseCertificateFields(input, collection.name);
+      const requestHash = hashRequest(collection.id, recipient, document);
+      const id = randomUUID();
+      rows.push({
+        index,
+        id,
+        institutionId,
+        collectionId: collection.id,
+        idempotencyKey,
+        requestHash,
+        requestId: requestIdFor(id),
+        recipient,
+        document: document as unknown as Record<string, unknown>,
+      });
+    } catch (err) {
+      if (!(err instanceof OperationError)) throw err;
+      results[index]!.error = err;
+    }
+  });
+  if (!rows.length) return results;
+
+  await db.transaction(async (tx) => {
+    const inserted = await tx
+      .insert(issuances)
+      .values(rows.map(({ index: _, ...row }) => row))
+      .onConflictDoNothing({ target: [issuances.institutionId, issuances.idempotencyKey] })
+      .returning();
+    const byKey = new Map(inserted.map((r) => [r.idempotencyKey, r]));
+    if (inserted.length) {
+      await tx.insert(outbox).values(inserted.map((r) => ({ topic: "issue-certificate", payload: { issuanceId: r.id } })));
+    }
+    const repeated = rows.filter((r) => !byKey.has(r.idempotencyKey));
+    const earlier = repeated.length
+      ? await tx
+          .select()
+          .from(issuances)
+          .where(and(eq(issuances.institutionId, institutionId), inArray(issuances.idempotencyKey, repeated.map((r) => r.idempotencyKey))))
+      : [];
+    const earlierByKey = new Map(earlier.map((r) => [r.idempotencyKey, r]));
+    for (const row of rows) {
+      const result = results[row.index]!;
+      const mine = byKey.get(row.idempotencyKey);
+      if (mine) {
+        Object.assign(result, { issuance: mine, created: true });
+        continue;
+      }
+      const previous = earlierByKey.get(row.idempotencyKey);
+      if (previous && previous.requestHash === row.requestHash) result.issuance = previous;
+      else result.error = new OperationError("IDEMPOTENCY_CONFLICT", "this idempotencyKey was already used for a different request", "idempotencyKey");
+    }
+  });
+  return results;
+}
+
+function hashRequest(collectionId: string, recipient: string, document: unknown): string {
+  return createHash("sha256").update(canonicalJson({ collectionId, recipient, document })).digest("hex");
+}
 
 /**
  * Records an issuance and its outbox entry in one transaction. The same idempotency key with the same
@@ -35,9 +127,7 @@ export async function requestIssuance(
   if (!collection) throw new OperationError("NOT_FOUND", "collection not found", "collectionId");
   const recipient = parseAddress(input.recipient, "recipient");
   const document = parseCertificateFields(input, collection.name);
-  const requestHash = createHash("sha256")
-    .update(canonicalJson({ collectionId: collection.id, recipient, document }))
-    .digest("hex");
+  const requestHash = hashRequest(collection.id, recipient, document);
 
   const id = randomUUID();
   return db.transaction(async (tx) => {

@@ -24,9 +24,9 @@ export async function freePort(): Promise<number> {
  * Starts `redis-server` from PATH on a free loopback port, its append-only file under `dir`, and stops it
  * with the process. Keys are never evicted: a lost job is a lost certificate.
  */
-export async function startEmbeddedRedis(dir: string): Promise<EmbeddedRedis> {
+export async function startEmbeddedRedis(dir: string, opts: { port?: number } = {}): Promise<EmbeddedRedis> {
   mkdirSync(dir, { recursive: true });
-  const port = await freePort();
+  const port = opts.port ?? (await freePort());
   const child: ChildProcess = spawn(
     "redis-server",
     [

@@ -55,7 +55,10 @@ export async function startStack(opts: { env?: NodeJS.ProcessEnv; notice?: (line
     let rpcUrl = config.chain.rpcUrl;
     let chain: EmbeddedChain | undefined;
     if (!rpcUrl) {
-      execFileSync("npx", ["hardhat", "build", "--quiet"], { cwd: projectRoot, stdio: ["ignore", "ignore", "inherit"] });
+      // Test runs compile once in their global setup; concurrent builds of one project would race.
+      if (!process.env.HALLMARK_CONTRACTS_BUILT) {
+        execFileSync("npx", ["hardhat", "build", "--quiet"], { cwd: projectRoot, stdio: ["ignore", "ignore", "inherit"] });
+      }
       chain = await startEmbeddedChain({ port: config.chain.embeddedPort, chainId: config.chain.chainId, host: "127.0.0.1" });
       stoppers.push(() => chain!.close());
       rpcUrl = chain.rpcUrl;
@@ -107,7 +110,7 @@ export async function startStack(opts: { env?: NodeJS.ProcessEnv; notice?: (line
     stoppers.push(() => worker.close());
 
     // Server
-    const app = createApp({ config, db: db.db, ipfs, logger });
+    const app = createApp({ config, db: db.db, ipfs, logger, provider });
     const server = app.listen(config.port, config.host);
     await new Promise<void>((ok, fail) => {
       server.once("listening", ok);

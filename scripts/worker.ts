@@ -1,0 +1,51 @@
+import { join, resolve } from "node:path";
+import { Wallet } from "ethers";
+import { createChainProvider } from "../core/chain/provider.ts";
+import { TxSender } from "../core/chain/tx-sender.ts";
+import { ConfigError, loadConfig } from "../core/config.ts";
+import { openDatabase } from "../core/db/index.ts";
+import { openIpfs } from "../core/ipfs/index.ts";
+import { createLogger } from "../core/logger.ts";
+import { checkRedis } from "../core/redis.ts";
+import { startWorker } from "../worker/index.ts";
+
+/**
+ * `npm run worker`: one worker process against external services (REDIS_URL, CHAIN_RPC_URL, DATABASE_URL or
+ * the data folder's PGlite, IPFS_API_URL or the data folder's Helia). Run several for more throughput, each
+ * with its own SIGNER_PRIVATE_KEY list.
+ */
+try {
+  const config = loadConfig();
+  const problems = [
+    !config.redisUrl && "REDIS_URL: required for a worker process",
+    !config.chain.rpcUrl && "CHAIN_RPC_URL: required for a worker process",
+  ].filter(Boolean) as string[];
+  if (problems.length) throw new ConfigError(problems);
+  const logger = createLogger(config.logLevel, { role: "worker" });
+  const dataDir = resolve(config.dataDir);
+  await checkRedis(config.redisUrl!, { requireAof: config.env === "production" });
+  const db = await openDatabase({ url: config.databaseUrl, dir: join(dataDir, "db") });
+  const ipfs = await openIpfs({ apiUrl: config.ipfsApiUrl, dataDir: join(dataDir, "ipfs") });
+  const provider = createChainProvider(config.chain.rpcUrl!, config.chain.chainId);
+  const senders = config.chain.signerKeys.map(
+    (key) =>
+      new TxSender({ db: db.db, provider, wallet: new Wallet(key, provider), chainId: config.chain.chainId, logger, maxInFlight: config.chain.maxInFlightPerKey }),
+  );
+  const worker = await startWorker({ config, db: db.db, ipfs, provider, senders, logger }, config.redisUrl!);
+  logger.info({ signers: senders.map((s) => s.address) }, "worker started");
+  let stopping = false;
+  const shutdown = async () => {
+    if (stopping) return;
+    stopping = true;
+    await worker.close();
+    await ipfs.close();
+    await db.close();
+    provider.destroy();
+    process.exit(0);
+  };
+  process.on("SIGINT", () => void shutdown());
+  process.on("SIGTERM", () => void shutdown());
+} catch (err) {
+  process.stderr.write(`${err instanceof ConfigError ? err.message : `worker could not start: ${(err as Error).message}`}\n`);
+  process.exit(1);
+}

@@ -1,0 +1,132 @@
+import { spawn, type ChildProcess } from "node:child_process";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { and, count, inArray, like, notInArray } from "drizzle-orm";
+import { Wallet } from "ethers";
+import { createChainProvider } from "../../core/chain/provider.ts";
+import { openDatabase, type DatabaseHandle } from "../../core/db/index.ts";
+import { issuances } from "../../core/db/schema.ts";
+import { DEV_KEYS, startEmbeddedChain, type EmbeddedChain } from "../../scripts/dev/chain.ts";
+import { ensureDemo, type DevInfo } from "../../scripts/dev/demo.ts";
+import { startEmbeddedRedis, type EmbeddedRedis } from "../../scripts/dev/redis.ts";
+import { startPostgres, type TestPostgres } from "../support/postgres.ts";
+import { startTcpProxy } from "../support/tcp-proxy.ts";
+
+const root = fileURLToPath(new URL("../../", import.meta.url));
+
+export interface WorkerProcess {
+  child: ChildProcess;
+  stderr: string;
+  exited: Promise<number | null>;
+}
+
+/**
+ * Every service as its own process or endpoint, so each can fail on its own: PostgreSQL and Redis servers, the
+ * chain behind a TCP proxy that can be cut, and worker processes that can be killed. The test process plays the
+ * API, writing issuances as the server does.
+ */
+export async function startChaosHarness() {
+  const dir = mkdtempSync(join(tmpdir(), "hallmark-chaos-"));
+  const pg: TestPostgres = await startPostgres();
+  let redis: EmbeddedRedis = await startEmbeddedRedis(join(dir, "redis"));
+  const redisPort = Number(new URL(redis.url).port);
+  const chain: EmbeddedChain = await startEmbeddedChain({ port: 0, chainId: 31337 });
+  const proxy = await startTcpProxy(chain.rpcUrl);
+  const db: DatabaseHandle = await openDatabase({ url: pg.url, dir: "" });
+  const provider = createChainProvider(chain.rpcUrl, 31337);
+  const minter = new Wallet(DEV_KEYS.minter);
+  const demo = await ensureDemo({
+    db: db.db,
+    deployer: new Wallet(DEV_KEYS.deployer, provider),
+    issuers: [minter.address],
+    chainId: 31337,
+    devInfoPath: join(dir, "dev.json"),
+  });
+  const workers = new Set<WorkerProcess>();
+
+  const harness = {
+    db: db.db,
+    provider,
+    demo: demo as Omit<DevInfo, "graphqlUrl" | "rpcUrl">,
+    proxy,
+    redisUrl: redis.url,
+    pgUrl: pg.url,
+
+    /** A worker process as `npm run worker` starts it, optionally armed to kill itself at a fault point. */
+    startWorker(env: Record<string, string> = {}): WorkerProcess {
+      const child = spawn(process.execPath, ["scripts/worker.ts"], {
+        cwd: root,
+        env: {
+          PATH: process.env.PATH,
+          NODE_ENV: "test",
+          HALLMARK_DATA_DIR: join(dir, "worker"),
+          DATABASE_URL: pg.url,
+          REDIS_URL: redis.url,
+          CHAIN_RPC_URL: proxy.url,
+          CHAIN_ID: "31337",
+          SIGNER_PRIVATE_KEY: DEV_KEYS.minter,
+          LOG_LEVEL: process.env.CHAOS_LOG_LEVEL ?? "warn",
+          BATCH_SIZE: "100",
+          BATCH_WINDOW_MS: "100",
+          ...env,
+        },
+        stdio: ["ignore", "inherit", "pipe"],
+      });
+      const w: WorkerProcess = { child, stderr: "", exited: new Promise((r) => child.once("exit", (code) => r(code))) };
+      child.stderr!.on("data", (d) => (w.stderr += d));
+      workers.add(w);
+      void w.exited.then(() => workers.delete(w));
+      return w;
+    },
+
+    async killWorker(w: WorkerProcess): Promise<void> {
+      w.child.kill("SIGKILL");
+      await w.exited;
+    },
+
+    /** Kills Redis outright (SIGKILL: whatever AOF had not synced is lost) and brings it back on the same port. */
+    async crashRedis(downMs: number): Promise<void> {
+      const pid = Number((await import("node:child_process")).execFileSync("pgrep", ["-f", `redis-server 127.0.0.1:${redisPort}`], { encoding: "utf8" }).trim().split("\n")[0]);
+      process.kill(pid, "SIGKILL");
+      await redis.stop().catch(() => {});
+      await new Promise((r) => setTimeout(r, downMs));
+      redis = await startEmbeddedRedis(join(dir, "redis"), { port: redisPort });
+    },
+
+    /** Waits until every issuance whose idempotency key starts with `prefix` is CONFIRMED or FAILED. */
+    async settle(prefix: string, timeoutMs = 180_000): Promise<void> {
+      const deadline = Date.now() + timeoutMs;
+      for (;;) {
+        const [row] = await db.db
+          .select({ n: count() })
+          .from(issuances)
+          .where(and(like(issuances.idempotencyKey, `${prefix}%`), notInArray(issuances.status, ["CONFIRMED", "FAILED"])));
+        if (row!.n === 0) return;
+        if (Date.now() > deadline) throw new Error(`${row!.n} issuances of ${prefix} still not settled`);
+        await new Promise((r) => setTimeout(r, 200));
+      }
+    },
+
+    async statuses(prefix: string) {
+      return db.db
+        .select({ id: issuances.id, status: issuances.status, txHash: issuances.txHash, error: issuances.error, key: issuances.idempotencyKey })
+        .from(issuances)
+        .where(and(like(issuances.idempotencyKey, `${prefix}%`), inArray(issuances.status, ["QUEUED", "PINNED", "SUBMITTED", "CONFIRMED", "FAILED"])));
+    },
+
+    async stop(): Promise<void> {
+      for (const w of workers) await harness.killWorker(w);
+      provider.destroy();
+      await db.close();
+      await proxy.close();
+      await chain.close();
+      await redis.stop();
+      await pg.stop();
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+  return harness;
+}
+export type ChaosHarness = Awaited<ReturnType<typeof startChaosHarness>>;
