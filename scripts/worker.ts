@@ -33,6 +33,7 @@ try {
   );
   const worker = await startWorker({ config, db: db.db, ipfs, provider, senders, logger }, config.redisUrl!);
   logger.info({ signers: senders.map((s) => s.address) }, "worker started");
+  process.stderr.write("worker ready\n");
   let stopping = false;
   const shutdown = async () => {
     if (stopping) return;

@@ -24,7 +24,18 @@ export interface RunningWorker {
 /** Starts the queue consumer, the outbox relay, the batcher, the transaction monitor and the chain indexer. */
 export async function startWorker(deps: WorkerDeps, redisUrl: string): Promise<RunningWorker> {
   const log = deps.logger;
-  for (const sender of deps.senders) await sender.init();
+  // A node that is briefly unreachable at start (a restart, a network blip) is waited for, not fatal.
+  for (const sender of deps.senders) {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        await sender.init();
+        break;
+      } catch (err) {
+        log.warn({ err: String(err).slice(0, 300), attempt }, "chain unreachable at start; retrying");
+        await new Promise((r) => setTimeout(r, Math.min(5_000, 250 * 2 ** attempt)));
+      }
+    }
+  }
   // Producers fail fast when Redis is down (no offline queue); the consumer reconnects on its own.
   const queue = new Queue(OPERATIONS_QUEUE, { connection: { url: redisUrl, enableOfflineQueue: false } });
   const worker = new Worker(
@@ -49,6 +60,8 @@ export async function startWorker(deps: WorkerDeps, redisUrl: string): Promise<R
     log.warn({ jobId: job?.id, attempts: job?.attemptsMade, err: err.message }, "job attempt failed"),
   );
   worker.on("error", (err) => log.warn({ err: err.message }, "worker connection error"));
+  // Without a listener an 'error' (Redis gone) would end the process; it reconnects on its own instead.
+  queue.on("error", (err) => log.warn({ err: err.message }, "queue connection error"));
   const relay = new OutboxRelay({ db: deps.db, queue, logger: log });
   const indexer = new ChainIndexer(deps);
   const batcher = new IssuanceBatcher(deps, deps.senders);

@@ -71,10 +71,16 @@ export const issuances = pgTable(
     chainTxId: uuid("chain_tx_id"),
     txHash: text("tx_hash"),
     error: text("error"),
+    /** The bulk issuance it was requested in, if any. */
+    bulkId: uuid("bulk_id"),
     createdAt: createdAt(),
     updatedAt: updatedAt(),
   },
-  (t) => [uniqueIndex("issuances_idempotency").on(t.institutionId, t.idempotencyKey), index("issuances_status").on(t.status)],
+  (t) => [
+    uniqueIndex("issuances_idempotency").on(t.institutionId, t.idempotencyKey),
+    index("issuances_status").on(t.status),
+    index("issuances_bulk").on(t.bulkId),
+  ],
 );
 
 export const CERTIFICATE_STATUSES = ["VALID", "REVOKED"] as const;
@@ -205,3 +211,18 @@ export const holderSessions = pgTable("holder_sessions", {
   expiresAt: timestamp("expires_at", { withTimezone: true, mode: "date" }).notNull(),
   createdAt: createdAt(),
 });
+
+/** One request that issues many certificates; its items are ordinary issuances carrying its id. */
+export const bulkIssuances = pgTable(
+  "bulk_issuances",
+  {
+    id: uuid("id").primaryKey().defaultRandom(),
+    institutionId: uuid("institution_id").notNull().references(() => institutions.id),
+    collectionId: uuid("collection_id").notNull().references(() => collections.id),
+    idempotencyKey: text("idempotency_key").notNull(),
+    total: integer("total").notNull(),
+    rejected: integer("rejected").notNull().default(0),
+    createdAt: createdAt(),
+  },
+  (t) => [uniqueIndex("bulk_issuances_idempotency").on(t.institutionId, t.idempotencyKey)],
+);

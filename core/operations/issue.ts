@@ -17,6 +17,17 @@ export interface IssueCertificateInput extends RawCertificateInput {
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
+/** The institution's collection, or NOT_FOUND: another institution's collection is never revealed. */
+export async function ownedCollection(db: Database, institutionId: string, collectionId: string) {
+  if (!UUID.test(collectionId)) throw new OperationError("NOT_FOUND", "collection not found", "collectionId");
+  const [collection] = await db
+    .select()
+    .from(collections)
+    .where(and(eq(collections.id, collectionId), eq(collections.institutionId, institutionId)));
+  if (!collection) throw new OperationError("NOT_FOUND", "collection not found", "collectionId");
+  return collection;
+}
+
 export interface BatchItemResult {
   index: number;
   issuance?: Issuance;
@@ -34,13 +45,9 @@ export async function requestIssuanceBatch(
   institutionId: string,
   collectionId: string,
   items: Omit<IssueCertificateInput, "collectionId">[],
+  bulkId?: string,
 ): Promise<BatchItemResult[]> {
-  if (!UUID.test(collectionId)) throw new OperationError("NOT_FOUND", "collection not found", "collectionId");
-  const [collection] = await db
-    .select()
-    .from(collections)
-    .where(and(eq(collections.id, collectionId), eq(collections.institutionId, institutionId)));
-  if (!collection) throw new OperationError("NOT_FOUND", "collection not found", "collectionId");
+  const collection = await ownedCollection(db, institutionId, collectionId);
 
   const results: BatchItemResult[] = items.map((_, index) => ({ index, created: false }));
   const rows: (typeof issuances.$inferInsert & { index: number })[] = [];
@@ -64,6 +71,7 @@ export async function requestIssuanceBatch(
         requestId: requestIdFor(id),
         recipient,
         document: document as unknown as Record<string, unknown>,
+        bulkId,
       });
     } catch (err) {
       if (!(err instanceof OperationError)) throw err;
@@ -119,12 +127,7 @@ export async function requestIssuance(
   input: IssueCertificateInput,
 ): Promise<{ issuance: Issuance; created: boolean }> {
   const idempotencyKey = parseIdempotencyKey(input.idempotencyKey);
-  if (!UUID.test(input.collectionId)) throw new OperationError("NOT_FOUND", "collection not found", "collectionId");
-  const [collection] = await db
-    .select()
-    .from(collections)
-    .where(and(eq(collections.id, input.collectionId), eq(collections.institutionId, institutionId)));
-  if (!collection) throw new OperationError("NOT_FOUND", "collection not found", "collectionId");
+  const collection = await ownedCollection(db, institutionId, input.collectionId);
   const recipient = parseAddress(input.recipient, "recipient");
   const document = parseCertificateFields(input, collection.name);
   const requestHash = hashRequest(collection.id, recipient, document);

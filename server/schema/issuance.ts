@@ -1,6 +1,7 @@
 import { and, eq } from "drizzle-orm";
 import { collections, issuances } from "../../core/db/schema.ts";
 import { requestIssuance } from "../../core/operations/issue.ts";
+import { standing } from "../../core/operations/position.ts";
 import { builder } from "../builder.ts";
 import { notFound, withOperationErrors } from "../errors.ts";
 import { CertificateRef, certificateOfIssuance } from "./certificate.ts";
@@ -41,6 +42,17 @@ export const IssuanceRef = builder.objectRef<IssuanceRow>("Issuance").implement(
       description: "The certificate, once CONFIRMED.",
       resolve: (i, _args, ctx) => certificateOfIssuance(ctx, i.id),
     }),
+    queuePosition: t.int({
+      nullable: true,
+      description: "Issuances accepted before this one and not yet sent to the chain (0 once sent); null once it has ended.",
+      resolve: async (i, _args, ctx) => (await standing(ctx.db, i)).position,
+    }),
+    estimatedConfirmationAt: t.field({
+      type: "DateTime",
+      nullable: true,
+      description: "When it should be CONFIRMED at the pace of the last minute; null once it has ended.",
+      resolve: async (i, _args, ctx) => (await standing(ctx.db, i)).estimatedConfirmationAt,
+    }),
   }),
 });
 
@@ -52,14 +64,13 @@ const AttributeInput = builder.inputType("CertificateAttributeInput", {
   }),
 });
 
-const IssueCertificateInput = builder.inputType("IssueCertificateInput", {
-  description: "One certificate to issue.",
-  fields: (t) => ({
-    collectionId: t.id({ required: true, description: "Collection to issue into." }),
+/** The fields of one certificate, shared by the single and the bulk mutation. */
+function certificateFields(t: Parameters<Parameters<typeof builder.inputType>[1]["fields"]>[0]) {
+  return {
     recipient: t.string({ required: true, description: "Holder's Ethereum address (lower-case or EIP-55 checksummed)." }),
     idempotencyKey: t.string({
       required: true,
-      description: "Your unique key for this request; repeating a request with the same key returns the same issuance.",
+      description: "Your unique key for this certificate; repeating a request with the same key returns the same issuance.",
     }),
     title: t.string({ description: "Certificate title; defaults to the collection name." }),
     recipientName: t.string({ description: "Holder's name as printed on the certificate." }),
@@ -67,6 +78,19 @@ const IssueCertificateInput = builder.inputType("IssueCertificateInput", {
     validUntil: t.field({ type: "DateTime", description: "Expiry; omit for a certificate that never expires." }),
     attributes: t.field({ type: [AttributeInput], description: "Named fields shown on the certificate." }),
     data: t.field({ type: "JSON", description: "Institution-specific data (a JSON object, at most 16 KiB)." }),
+  };
+}
+
+export const IssueCertificateItemInput = builder.inputType("IssueCertificateItemInput", {
+  description: "One certificate of a bulk issuance.",
+  fields: (t) => certificateFields(t),
+});
+
+const IssueCertificateInput = builder.inputType("IssueCertificateInput", {
+  description: "One certificate to issue.",
+  fields: (t) => ({
+    collectionId: t.id({ required: true, description: "Collection to issue into." }),
+    ...certificateFields(t),
   }),
 });
 

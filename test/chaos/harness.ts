@@ -19,6 +19,10 @@ const root = fileURLToPath(new URL("../../", import.meta.url));
 export interface WorkerProcess {
   child: ChildProcess;
   stderr: string;
+  /** The tail of the worker's log. */
+  log: string;
+  /** Resolves once the worker has connected to everything and started consuming. */
+  ready: Promise<void>;
   exited: Promise<number | null>;
 }
 
@@ -45,6 +49,8 @@ export async function startChaosHarness() {
     devInfoPath: join(dir, "dev.json"),
   });
   const workers = new Set<WorkerProcess>();
+  /** Workers that ended on their own, neither killed nor at a fault point: their logs explain a hang. */
+  const exitedEarly: WorkerProcess[] = [];
 
   const harness = {
     db: db.db,
@@ -72,12 +78,27 @@ export async function startChaosHarness() {
           BATCH_WINDOW_MS: "100",
           ...env,
         },
-        stdio: ["ignore", "inherit", "pipe"],
+        // Both streams are drained here: a full pipe would block the worker's log writes, and with them the worker.
+        stdio: ["ignore", "pipe", "pipe"],
       });
-      const w: WorkerProcess = { child, stderr: "", exited: new Promise((r) => child.once("exit", (code) => r(code))) };
-      child.stderr!.on("data", (d) => (w.stderr += d));
+      let markReady = () => {};
+      const w: WorkerProcess = {
+        child,
+        stderr: "",
+        log: "",
+        ready: new Promise<void>((r) => (markReady = r)),
+        exited: new Promise((r) => child.once("exit", (code) => r(code))),
+      };
+      child.stderr!.on("data", (d) => {
+        w.stderr += d;
+        if (w.stderr.includes("worker ready")) markReady();
+      });
+      child.stdout!.on("data", (d) => (w.log = (w.log + d).slice(-20_000)));
       workers.add(w);
-      void w.exited.then(() => workers.delete(w));
+      void w.exited.then(() => {
+        workers.delete(w);
+        if (!w.stderr.includes("fault injected") && w.child.signalCode !== "SIGKILL") exitedEarly.push(w);
+      });
       return w;
     },
 
@@ -96,7 +117,7 @@ export async function startChaosHarness() {
     },
 
     /** Waits until every issuance whose idempotency key starts with `prefix` is CONFIRMED or FAILED. */
-    async settle(prefix: string, timeoutMs = 180_000): Promise<void> {
+    async settle(prefix: string, timeoutMs = Number(process.env.CHAOS_SETTLE_MS ?? 180_000)): Promise<void> {
       const deadline = Date.now() + timeoutMs;
       for (;;) {
         const [row] = await db.db
@@ -104,7 +125,10 @@ export async function startChaosHarness() {
           .from(issuances)
           .where(and(like(issuances.idempotencyKey, `${prefix}%`), notInArray(issuances.status, ["CONFIRMED", "FAILED"])));
         if (row!.n === 0) return;
-        if (Date.now() > deadline) throw new Error(`${row!.n} issuances of ${prefix} still not settled`);
+        if (Date.now() > deadline) {
+          const logs = [...workers, ...exitedEarly].map((w) => `worker ${w.child.pid} (exit ${w.child.exitCode}):\n${w.stderr.slice(-2000)}\n${w.log.slice(-3000)}`);
+          throw new Error(`${row!.n} issuances of ${prefix} still not settled\n${logs.join("\n")}`);
+        }
         await new Promise((r) => setTimeout(r, 200));
       }
     },

@@ -112,6 +112,7 @@ describe("issuance pipeline under faults", () => {
 
   it("Redis killed and restarted mid-run: every issuance still ends on chain once", async () => {
     const worker = h.startWorker();
+    await worker.ready;
     await issue(h, "redis-", 300);
     expected += 300;
     await new Promise((r) => setTimeout(r, 700));
@@ -124,6 +125,7 @@ describe("issuance pipeline under faults", () => {
 
   it("the JSON-RPC endpoint unreachable for 10 s mid-run: every issuance still ends on chain once", async () => {
     const worker = h.startWorker();
+    await worker.ready;
     await issue(h, "rpc-", 300);
     expected += 300;
     await new Promise((r) => setTimeout(r, 500));

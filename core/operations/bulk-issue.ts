@@ -1,0 +1,71 @@
+import { and, count, eq } from "drizzle-orm";
+import type { Database } from "../db/index.ts";
+import { bulkIssuances, issuances, type IssuanceStatus } from "../db/schema.ts";
+import { OperationError } from "./errors.ts";
+import { ownedCollection, requestIssuanceBatch, type BatchItemResult, type IssueCertificateInput } from "./issue.ts";
+import { parseIdempotencyKey } from "./validate.ts";
+
+export const MAX_BULK_ITEMS = 10_000;
+const CHUNK = 1_000;
+
+export type BulkIssuance = typeof bulkIssuances.$inferSelect;
+
+/**
+ * Many certificates as one operation. Each item is an ordinary issuance with its own idempotency key, so a
+ * bulk request sent again (after a timeout, or resumed by the CSV importer) creates only what is missing.
+ */
+export async function requestBulkIssuance(
+  db: Database,
+  institutionId: string,
+  input: { collectionId: string; idempotencyKey: string; items: Omit<IssueCertificateInput, "collectionId">[] },
+  onProgress?: (done: number, total: number) => void,
+): Promise<{ bulk: BulkIssuance; results: BatchItemResult[] }> {
+  const idempotencyKey = parseIdempotencyKey(input.idempotencyKey);
+  await ownedCollection(db, institutionId, input.collectionId);
+  if (!input.items.length) throw new OperationError("BAD_USER_INPUT", "items must not be empty", "items");
+  if (input.items.length > MAX_BULK_ITEMS) {
+    throw new OperationError("BAD_USER_INPUT", `at most ${MAX_BULK_ITEMS} items per request`, "items");
+  }
+  const [created] = await db
+    .insert(bulkIssuances)
+    .values({ institutionId, collectionId: input.collectionId, idempotencyKey, total: input.items.length })
+    .onConflictDoNothing()
+    .returning();
+  const bulk =
+    created ??
+    (await db
+      .select()
+      .from(bulkIssuances)
+      .where(and(eq(bulkIssuances.institutionId, institutionId), eq(bulkIssuances.idempotencyKey, idempotencyKey))))[0]!;
+  if (bulk.collectionId !== input.collectionId) {
+    throw new OperationError("IDEMPOTENCY_CONFLICT", "this idempotencyKey was already used for another collection", "idempotencyKey");
+  }
+  const results: BatchItemResult[] = [];
+  for (let offset = 0; offset < input.items.length; offset += CHUNK) {
+    const chunk = await requestIssuanceBatch(db, institutionId, input.collectionId, input.items.slice(offset, offset + CHUNK), bulk.id);
+    results.push(...chunk.map((r) => ({ ...r, index: r.index + offset })));
+    onProgress?.(results.length, input.items.length);
+  }
+  const rejected = results.filter((r) => r.error).length;
+  await db.update(bulkIssuances).set({ rejected, total: input.items.length }).where(eq(bulkIssuances.id, bulk.id));
+  return { bulk: { ...bulk, rejected, total: input.items.length }, results };
+}
+
+export interface BulkProgress {
+  total: number;
+  rejected: number;
+  byStatus: Record<IssuanceStatus, number>;
+  /** Items that reached an end: confirmed, failed, or rejected at the door. */
+  done: number;
+}
+
+export async function bulkProgress(db: Database, bulk: BulkIssuance): Promise<BulkProgress> {
+  const rows = await db
+    .select({ status: issuances.status, n: count() })
+    .from(issuances)
+    .where(eq(issuances.bulkId, bulk.id))
+    .groupBy(issuances.status);
+  const byStatus = { QUEUED: 0, PINNED: 0, SUBMITTED: 0, CONFIRMED: 0, FAILED: 0 } as Record<IssuanceStatus, number>;
+  for (const r of rows) byStatus[r.status] = r.n;
+  return { total: bulk.total, rejected: bulk.rejected, byStatus, done: byStatus.CONFIRMED + byStatus.FAILED + bulk.rejected };
+}

@@ -1,0 +1,12 @@
+import { startChaosHarness } from "./test/chaos/harness.ts";
+import { requestIssuanceBatch } from "./core/operations/issue.ts";
+import { Wallet } from "ethers";
+const h = await startChaosHarness();
+const w = h.startWorker();
+const items = Array.from({ length: 300 }, (_, i) => ({ recipient: Wallet.createRandom().address, title: "x", idempotencyKey: `d-${i}` }));
+await requestIssuanceBatch(h.db, h.demo.institutionId, h.demo.collectionId, items);
+await new Promise((r) => setTimeout(r, 10000));
+const st = (await h.statuses("d-")).map((r) => r.status);
+console.log("STATUSES", JSON.stringify(Object.fromEntries([...new Set(st)].map((s) => [s, st.filter((x) => x === s).length]))));
+console.log("WORKER LOG", w.log.slice(-3000), "STDERR", w.stderr.slice(0, 2000), "exit", w.child.exitCode);
+await h.stop();
