@@ -1,0 +1,147 @@
+import { createHash } from "node:crypto";
+import { existsSync, readFileSync } from "node:fs";
+import { parseArgs } from "node:util";
+import { parse } from "csv-parse/sync";
+import { progressBar } from "./progress.ts";
+
+/**
+ * `npm run issue -- --csv diplomas.csv --collection <id>`: bulk issuance through the GraphQL API.
+ * Every row carries an idempotency key (its `idempotencyKey` column, or the file's hash and the row number), so
+ * running the same file again after an interruption issues only what is missing, never a row twice.
+ * Columns: recipient (required), title, recipientName, description, validUntil (ISO-8601), idempotencyKey, and
+ * `attr:<Name>` for each named field shown on the certificate. A JSON array of such objects works too (--json).
+ */
+const { values: args } = parseArgs({
+  options: {
+    csv: { type: "string" },
+    json: { type: "string" },
+    collection: { type: "string" },
+    url: { type: "string" },
+    "api-key": { type: "string" },
+    chunk: { type: "string", default: "500" },
+    "no-wait": { type: "boolean", default: false },
+  },
+});
+
+function fail(message: string): never {
+  process.stderr.write(`issue: ${message}\n`);
+  process.exit(64);
+}
+
+const file = args.csv ?? args.json ?? fail("give --csv <file> or --json <file>");
+if (!args.collection) fail("give --collection <id>");
+const dev = existsSync(".data/dev.json") ? JSON.parse(readFileSync(".data/dev.json", "utf8")) : {};
+const url: string = args.url ?? process.env.HALLMARK_GRAPHQL_URL ?? dev.graphqlUrl ?? fail("give --url (no .data/dev.json)");
+const apiKey: string = args["api-key"] ?? process.env.HALLMARK_API_KEY ?? dev.apiKey ?? fail("give --api-key (no .data/dev.json)");
+
+const raw = readFileSync(file);
+const fileHash = createHash("sha256").update(raw).digest("hex").slice(0, 16);
+const records: Record<string, string>[] = args.json
+  ? JSON.parse(raw.toString("utf8"))
+  : parse(raw, { columns: true, bom: true, skip_empty_lines: true, trim: true });
+
+interface Row {
+  line: number;
+  item: Record<string, unknown>;
+}
+const rows: Row[] = records.map((r, i) => {
+  const attributes = Object.entries(r)
+    .filter(([k, v]) => k.startsWith("attr:") && v !== "")
+    .map(([k, v]) => ({ name: k.slice(5), value: String(v) }));
+  const text = (k: string) => (r[k] === undefined || r[k] === "" ? undefined : String(r[k]));
+  return {
+    // Line in the file as a person counts it: the header is line 1.
+    line: args.json ? i + 1 : i + 2,
+    item: {
+      recipient: text("recipient") ?? "",
+      title: text("title"),
+      recipientName: text("recipientName"),
+      description: text("description"),
+      validUntil: text("validUntil"),
+      attributes: attributes.length ? attributes : undefined,
+      idempotencyKey: text("idempotencyKey") ?? `file:${fileHash}:${args.json ? i + 1 : i + 2}`,
+    },
+  };
+});
+if (!rows.length) fail(`${file} has no rows`);
+
+async function graphql<T>(query: string, variables: Record<string, unknown>): Promise<T> {
+  const res = await fetch(url, {
+    method: "POST",
+    headers: { "content-type": "application/json", authorization: `Bearer ${apiKey}` },
+    body: JSON.stringify({ query, variables }),
+  });
+  const body = (await res.json()) as { data?: T; errors?: { message: string; extensions?: { code?: string } }[] };
+  if (body.errors?.length) throw new Error(body.errors.map((e) => `${e.extensions?.code ?? "ERROR"}: ${e.message}`).join("; "));
+  return body.data!;
+}
+
+const ISSUE = `mutation ($input: IssueCertificatesInput!) {
+  issueCertificates(input: $input) {
+    bulkIssuance { id }
+    results { index created issuance { id } error { code message field } }
+  }
+}`;
+const PROGRESS = `query ($id: ID!) { bulkIssuance(id: $id) { progress { total done confirmed failed rejected } } }`;
+const FAILED = `query ($id: ID!) { issuance(id: $id) { status error } }`;
+
+const chunkSize = Number(args.chunk);
+const rejected: { line: number; code: string; message: string; field?: string }[] = [];
+const issued: { line: number; issuanceId: string }[] = [];
+const bulkIds: string[] = [];
+const accepting = progressBar("accepted ", rows.length);
+for (let offset = 0; offset < rows.length; offset += chunkSize) {
+  const chunk = rows.slice(offset, offset + chunkSize);
+  // Validation errors come back per item; only a transport or auth failure throws here.
+  const data = await graphql<{
+    issueCertificates: {
+      bulkIssuance: { id: string };
+      results: { index: number; created: boolean; issuance: { id: string } | null; error: { code: string; message: string; field?: string } | null }[];
+    };
+  }>(ISSUE, {
+    input: {
+      collectionId: args.collection,
+      idempotencyKey: `file:${fileHash}:${offset}`,
+      items: chunk.map((r) => r.item),
+    },
+  }).catch((err: Error) => fail(`the API refused the request: ${err.message}`));
+  bulkIds.push(data.issueCertificates.bulkIssuance.id);
+  for (const r of data.issueCertificates.results) {
+    const row = chunk[r.index]!;
+    if (r.error) rejected.push({ line: row.line, ...r.error });
+    else issued.push({ line: row.line, issuanceId: r.issuance!.id });
+  }
+  accepting.update(Math.min(rows.length, offset + chunk.length));
+}
+accepting.done();
+
+const failed: { line: number; message: string }[] = [];
+if (!args["no-wait"] && issued.length) {
+  const confirming = progressBar("confirmed", rows.length);
+  for (;;) {
+    let done = 0;
+    let failures = 0;
+    for (const id of bulkIds) {
+      const { bulkIssuance } = await graphql<{ bulkIssuance: { progress: { done: number; failed: number } } }>(PROGRESS, { id });
+      done += bulkIssuance.progress.done;
+      failures += bulkIssuance.progress.failed;
+    }
+    confirming.update(done);
+    if (done >= rows.length) {
+      if (failures) {
+        for (const { line, issuanceId } of issued) {
+          const { issuance } = await graphql<{ issuance: { status: string; error: string | null } }>(FAILED, { id: issuanceId });
+          if (issuance.status === "FAILED") failed.push({ line, message: issuance.error ?? "failed" });
+        }
+      }
+      break;
+    }
+    await new Promise((r) => setTimeout(r, 500));
+  }
+  confirming.done();
+}
+
+console.log(`${file}: ${rows.length} rows, ${issued.length} accepted, ${rejected.length} rejected, ${failed.length} failed on chain`);
+for (const r of rejected) console.log(`  line ${r.line}: ${r.code}${r.field ? ` (${r.field})` : ""}: ${r.message}`);
+for (const f of failed) console.log(`  line ${f.line}: FAILED: ${f.message}`);
+process.exit(rejected.length || failed.length ? 1 : 0);
