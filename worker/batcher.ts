@@ -5,6 +5,7 @@ import type { TxSender } from "../core/chain/tx-sender.ts";
 import { collections, issuances } from "../core/db/schema.ts";
 import type { CertificateFields } from "../core/metadata/certificate.ts";
 import { transitionMany } from "../core/operations/transitions.ts";
+import { PollLoop } from "../core/poll-loop.ts";
 import type { WorkerDeps } from "./deps.ts";
 
 type Issuance = typeof issuances.$inferSelect;
@@ -35,9 +36,7 @@ function toRequest(i: Issuance): IssueRequest {
 export class IssuanceBatcher {
   private readonly deps: WorkerDeps;
   private readonly senders: TxSender[];
-  private timer?: NodeJS.Timeout;
-  private running?: Promise<unknown>;
-  private stopped = false;
+  private readonly loop: PollLoop;
   private next = 0;
   /** Largest batch per registry known to fit in a block (learned by halving). */
   private readonly learnedCap = new Map<string, number>();
@@ -46,27 +45,15 @@ export class IssuanceBatcher {
   constructor(deps: WorkerDeps, senders: TxSender[]) {
     this.deps = deps;
     this.senders = senders;
+    this.loop = new PollLoop("batcher", async () => (await this.tick()) > 0, { idleMs: 50, logger: deps.logger });
   }
 
   start(): void {
-    const loop = async () => {
-      if (this.stopped) return;
-      let sent = 0;
-      this.running = this.tick()
-        .then((n) => {
-          sent = n;
-        })
-        .catch((err) => this.deps.logger.warn({ err: String(err).slice(0, 500) }, "batcher tick failed; retrying"));
-      await this.running;
-      if (!this.stopped) this.timer = setTimeout(loop, sent ? 0 : 50);
-    };
-    void loop();
+    this.loop.start();
   }
 
-  async stop(): Promise<void> {
-    this.stopped = true;
-    clearTimeout(this.timer);
-    await this.running;
+  stop(): Promise<void> {
+    return this.loop.stop();
   }
 
   /** Sends at most one batch per registry; returns how many issuances it sent. */

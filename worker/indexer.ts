@@ -4,6 +4,7 @@ import { certificateRegistryInterface, RevocationReason } from "../core/chain/re
 import type { Database } from "../core/db/index.ts";
 import { certificates, collections, indexerCursors, issuances, revocations } from "../core/db/schema.ts";
 import { transitionMany } from "../core/operations/transitions.ts";
+import { PollLoop } from "../core/poll-loop.ts";
 import type { WorkerDeps } from "./deps.ts";
 
 type Tx = Parameters<Parameters<Database["transaction"]>[0]>[0];
@@ -19,34 +20,20 @@ const MAX_RANGE = 2_000;
 export class ChainIndexer {
   private readonly deps: WorkerDeps;
   private readonly cursorName: string;
-  private timer?: NodeJS.Timeout;
-  private running?: Promise<void>;
-  private stopped = false;
+  private readonly loop: PollLoop;
 
   constructor(deps: WorkerDeps) {
     this.deps = deps;
     this.cursorName = `registries:${deps.config.chain.chainId}`;
+    this.loop = new PollLoop("indexer", async () => !(await this.tick()), { idleMs: deps.config.indexerPollMs, logger: deps.logger });
   }
 
   start(): void {
-    const loop = async () => {
-      if (this.stopped) return;
-      let caughtUp = true;
-      this.running = this.tick()
-        .then((c) => {
-          caughtUp = c;
-        })
-        .catch((err) => this.deps.logger.warn({ err: String(err) }, "indexer tick failed; retrying"));
-      await this.running;
-      if (!this.stopped) this.timer = setTimeout(loop, caughtUp ? this.deps.config.indexerPollMs : 0);
-    };
-    void loop();
+    this.loop.start();
   }
 
-  async stop(): Promise<void> {
-    this.stopped = true;
-    clearTimeout(this.timer);
-    await this.running;
+  stop(): Promise<void> {
+    return this.loop.stop();
   }
 
   /** Indexes one range of blocks; returns true when it has reached the head. */

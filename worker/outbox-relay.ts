@@ -4,6 +4,7 @@ import type { Database } from "../core/db/index.ts";
 import { issuances, outbox, revocations } from "../core/db/schema.ts";
 import { DEFAULT_JOB_OPTIONS, jobIdFor, OUTBOX_TOPICS, type JobName, type JobPayloads } from "../core/jobs.ts";
 import type { Logger } from "../core/logger.ts";
+import { PollLoop } from "../core/poll-loop.ts";
 
 const BATCH = 500;
 /** Operations still QUEUED this long after their last change get their job enqueued again (same job id). */
@@ -19,45 +20,31 @@ export class OutboxRelay {
   private readonly db: Database;
   private readonly queue: Queue;
   private readonly log: Logger;
-  private readonly pollMs: number;
-  private timer?: NodeJS.Timeout;
-  private running?: Promise<unknown>;
-  private stopped = false;
+  private readonly loop: PollLoop;
   private lastSweep = Date.now();
 
   constructor(opts: { db: Database; queue: Queue; logger: Logger; pollMs?: number }) {
     this.db = opts.db;
     this.queue = opts.queue;
     this.log = opts.logger;
-    this.pollMs = opts.pollMs ?? 100;
+    this.loop = new PollLoop("outbox relay", () => this.tick(), { idleMs: opts.pollMs ?? 100, logger: opts.logger });
   }
 
   start(): void {
-    const loop = async () => {
-      if (this.stopped) return;
-      let moved = 0;
-      this.running = this.relayOnce()
-        .then(async (n) => {
-          if (Date.now() - this.lastSweep > SWEEP_EVERY_MS) {
-            this.lastSweep = Date.now();
-            await this.redispatchStale();
-          }
-          return n;
-        })
-        .then((n) => {
-          moved = n;
-        })
-        .catch((err) => this.log.warn({ err: String(err) }, "outbox relay failed; retrying"));
-      await this.running;
-      if (!this.stopped) this.timer = setTimeout(loop, moved === BATCH ? 0 : this.pollMs);
-    };
-    void loop();
+    this.loop.start();
   }
 
-  async stop(): Promise<void> {
-    this.stopped = true;
-    clearTimeout(this.timer);
-    await this.running;
+  stop(): Promise<void> {
+    return this.loop.stop();
+  }
+
+  private async tick(): Promise<boolean> {
+    const moved = await this.relayOnce();
+    if (Date.now() - this.lastSweep > SWEEP_EVERY_MS) {
+      this.lastSweep = Date.now();
+      await this.redispatchStale();
+    }
+    return moved === BATCH;
   }
 
   /**

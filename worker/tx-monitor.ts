@@ -3,6 +3,7 @@ import { Transaction } from "ethers";
 import type { ChainTx, TxSender } from "../core/chain/tx-sender.ts";
 import { issuances, revocations } from "../core/db/schema.ts";
 import { transitionMany } from "../core/operations/transitions.ts";
+import { PollLoop } from "../core/poll-loop.ts";
 import type { WorkerDeps } from "./deps.ts";
 
 const REBROADCAST_AFTER_MS = 3_000;
@@ -17,29 +18,23 @@ export class TxMonitor {
   private readonly deps: WorkerDeps;
   private readonly senders: TxSender[];
   private readonly lastBroadcast = new Map<string, number>();
-  private timer?: NodeJS.Timeout;
-  private running?: Promise<unknown>;
-  private stopped = false;
+  private readonly loop: PollLoop;
 
   constructor(deps: WorkerDeps, senders: TxSender[]) {
     this.deps = deps;
     this.senders = senders;
+    this.loop = new PollLoop("transaction monitor", async () => {
+      await this.tick();
+      return false;
+    }, { idleMs: 200, logger: deps.logger });
   }
 
   start(): void {
-    const loop = async () => {
-      if (this.stopped) return;
-      this.running = this.tick().catch((err) => this.deps.logger.warn({ err: String(err) }, "transaction monitor tick failed; retrying"));
-      await this.running;
-      if (!this.stopped) this.timer = setTimeout(loop, 200);
-    };
-    void loop();
+    this.loop.start();
   }
 
-  async stop(): Promise<void> {
-    this.stopped = true;
-    clearTimeout(this.timer);
-    await this.running;
+  stop(): Promise<void> {
+    return this.loop.stop();
   }
 
   async tick(): Promise<void> {

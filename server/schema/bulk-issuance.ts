@@ -1,11 +1,10 @@
-import { and, eq } from "drizzle-orm";
 import { GraphQLError } from "graphql";
 import { bulkIssuances } from "../../core/db/schema.ts";
 import { bulkProgress, MAX_BULK_ITEMS, requestBulkIssuance, type BulkIssuance } from "../../core/operations/bulk-issue.ts";
 import type { BatchItemResult } from "../../core/operations/issue.ts";
 import { builder } from "../builder.ts";
-import { notFound, withOperationErrors } from "../errors.ts";
-import { isId } from "./ids.ts";
+import { withOperationErrors } from "../errors.ts";
+import { ownedRow } from "./ids.ts";
 import { IssuanceRef, IssueCertificateItemInput } from "./issuance.ts";
 
 const BulkIssuanceRef = builder.objectRef<BulkIssuance>("BulkIssuance").implement({
@@ -111,17 +110,6 @@ builder.queryField("bulkIssuance", (t) =>
     description: "A bulk issuance of the caller's institution, by id.",
     authScopes: { scope: "read" },
     args: { id: t.arg.id({ required: true, description: "Bulk issuance id." }) },
-    resolve: async (_root, { id }, ctx) => {
-      const row = isId(String(id))
-        ? (
-            await ctx.db
-              .select()
-              .from(bulkIssuances)
-              .where(and(eq(bulkIssuances.id, String(id)), eq(bulkIssuances.institutionId, ctx.caller!.institutionId)))
-          )[0]
-        : undefined;
-      if (!row) throw notFound("bulk issuance");
-      return row;
-    },
+    resolve: (_root, { id }, ctx) => ownedRow(ctx, bulkIssuances, id, "bulk issuance"),
   }),
 );

@@ -1,9 +1,9 @@
-import { and, eq } from "drizzle-orm";
+import { eq } from "drizzle-orm";
 import { certificates, collections } from "../../core/db/schema.ts";
 import { builder } from "../builder.ts";
-import { notFound } from "../errors.ts";
+
 import { CertificateStatusEnum, RevocationReasonEnum } from "./enums.ts";
-import { isId } from "./ids.ts";
+import { ownedRow } from "./ids.ts";
 import { CollectionRef } from "./institution.ts";
 
 export type CertificateRow = typeof certificates.$inferSelect;
@@ -52,18 +52,7 @@ builder.queryField("certificate", (t) =>
     description: "A certificate of the caller's institution, by id.",
     authScopes: { scope: "read" },
     args: { id: t.arg.id({ required: true, description: "Certificate id." }) },
-    resolve: async (_root, { id }, ctx) => {
-      const row = isId(String(id))
-        ? (
-            await ctx.db
-              .select()
-              .from(certificates)
-              .where(and(eq(certificates.id, String(id)), eq(certificates.institutionId, ctx.caller!.institutionId)))
-          )[0]
-        : undefined;
-      if (!row) throw notFound("certificate");
-      return row;
-    },
+    resolve: (_root, { id }, ctx) => ownedRow(ctx, certificates, id, "certificate"),
   }),
 );
 

@@ -1,12 +1,12 @@
-import { and, eq } from "drizzle-orm";
+import { eq } from "drizzle-orm";
 import { collections, issuances } from "../../core/db/schema.ts";
 import { requestIssuance } from "../../core/operations/issue.ts";
 import { standing } from "../../core/operations/position.ts";
 import { builder } from "../builder.ts";
-import { notFound, withOperationErrors } from "../errors.ts";
+import { withOperationErrors } from "../errors.ts";
 import { CertificateRef, certificateOfIssuance } from "./certificate.ts";
 import { OperationStatusEnum } from "./enums.ts";
-import { isId } from "./ids.ts";
+import { ownedRow } from "./ids.ts";
 import { CollectionRef } from "./institution.ts";
 
 type IssuanceRow = typeof issuances.$inferSelect;
@@ -111,18 +111,7 @@ builder.queryField("issuance", (t) =>
     description: "An issuance of the caller's institution, by id.",
     authScopes: { scope: "read" },
     args: { id: t.arg.id({ required: true, description: "Issuance id." }) },
-    resolve: async (_root, { id }, ctx) => {
-      const row = isId(String(id))
-        ? (
-            await ctx.db
-              .select()
-              .from(issuances)
-              .where(and(eq(issuances.id, String(id)), eq(issuances.institutionId, ctx.caller!.institutionId)))
-          )[0]
-        : undefined;
-      if (!row) throw notFound("issuance");
-      return row;
-    },
+    resolve: (_root, { id }, ctx) => ownedRow(ctx, issuances, id, "issuance"),
   }),
 );
 

@@ -1,11 +1,11 @@
-import { and, eq } from "drizzle-orm";
+import { eq } from "drizzle-orm";
 import { certificates, revocations } from "../../core/db/schema.ts";
 import { requestRevocation } from "../../core/operations/revoke.ts";
 import { builder } from "../builder.ts";
-import { notFound, withOperationErrors } from "../errors.ts";
+import { withOperationErrors } from "../errors.ts";
 import { CertificateRef } from "./certificate.ts";
 import { OperationStatusEnum, RevocationReasonEnum } from "./enums.ts";
-import { isId } from "./ids.ts";
+import { ownedRow } from "./ids.ts";
 
 type RevocationRow = typeof revocations.$inferSelect;
 
@@ -61,18 +61,7 @@ builder.queryField("revocation", (t) =>
     description: "A revocation of the caller's institution, by id.",
     authScopes: { scope: "read" },
     args: { id: t.arg.id({ required: true, description: "Revocation id." }) },
-    resolve: async (_root, { id }, ctx) => {
-      const row = isId(String(id))
-        ? (
-            await ctx.db
-              .select()
-              .from(revocations)
-              .where(and(eq(revocations.id, String(id)), eq(revocations.institutionId, ctx.caller!.institutionId)))
-          )[0]
-        : undefined;
-      if (!row) throw notFound("revocation");
-      return row;
-    },
+    resolve: (_root, { id }, ctx) => ownedRow(ctx, revocations, id, "revocation"),
   }),
 );
 

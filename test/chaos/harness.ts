@@ -7,7 +7,7 @@ import { and, count, inArray, like, notInArray } from "drizzle-orm";
 import { Wallet } from "ethers";
 import { createChainProvider } from "../../core/chain/provider.ts";
 import { openDatabase, type DatabaseHandle } from "../../core/db/index.ts";
-import { issuances } from "../../core/db/schema.ts";
+import { chainTxs, issuances } from "../../core/db/schema.ts";
 import { DEV_KEYS, startEmbeddedChain, type EmbeddedChain } from "../../scripts/dev/chain.ts";
 import { ensureDemo, type DevInfo } from "../../scripts/dev/demo.ts";
 import { startEmbeddedRedis, type EmbeddedRedis } from "../../scripts/dev/redis.ts";
@@ -131,6 +131,18 @@ export async function startChaosHarness() {
         }
         await new Promise((r) => setTimeout(r, 200));
       }
+    },
+
+    /** Lets a worker carry every stored transaction to its receipt, so a later fault hits only new work. */
+    async drainTransactions(): Promise<void> {
+      const w = harness.startWorker();
+      const deadline = Date.now() + 60_000;
+      for (;;) {
+        const [row] = await db.db.select({ n: count() }).from(chainTxs).where(inArray(chainTxs.status, ["SIGNED", "SENT"]));
+        if (row!.n === 0 || Date.now() > deadline) break;
+        await new Promise((r) => setTimeout(r, 200));
+      }
+      await harness.killWorker(w);
     },
 
     async statuses(prefix: string) {

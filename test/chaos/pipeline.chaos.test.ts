@@ -82,6 +82,7 @@ describe("issuance pipeline under faults", () => {
   for (const seam of seams) {
     it(`a crash ${seam.replace("-", " ")}: each certificate on chain once, the stored transaction reused`, async () => {
       const prefix = `seam-${seam}-`;
+      await h.drainTransactions();
       await issue(h, prefix, 5);
       expected += 5;
       const doomed = h.startWorker({ HALLMARK_FAULT: seam });
