@@ -7,6 +7,7 @@ import { OutboxRelay } from "./outbox-relay.ts";
 import { issueCertificate } from "./processors/issue-certificate.ts";
 import { revokeCertificate } from "./processors/revoke-certificate.ts";
 import { TxMonitor } from "./tx-monitor.ts";
+import { WebhookDispatcher } from "./webhook-dispatcher.ts";
 
 export type { WorkerDeps } from "./deps.ts";
 
@@ -21,7 +22,7 @@ export interface RunningWorker {
   close(): Promise<void>;
 }
 
-/** Starts the queue consumer, the outbox relay, the batcher, the transaction monitor and the chain indexer. */
+/** Starts the queue consumer, the outbox relay, the batcher, the transaction monitor, the chain indexer and the webhook dispatcher. */
 export async function startWorker(deps: WorkerDeps, redisUrl: string): Promise<RunningWorker> {
   const log = deps.logger;
   // A node that is briefly unreachable at start (a restart, a network blip) is waited for, not fatal.
@@ -66,7 +67,9 @@ export async function startWorker(deps: WorkerDeps, redisUrl: string): Promise<R
   const indexer = new ChainIndexer(deps);
   const batcher = new IssuanceBatcher(deps, deps.senders);
   const monitor = new TxMonitor(deps, deps.senders);
+  const webhooks = new WebhookDispatcher({ db: deps.db, logger: log });
   relay.start();
+  webhooks.start();
   monitor.start();
   batcher.start();
   indexer.start();
@@ -79,6 +82,7 @@ export async function startWorker(deps: WorkerDeps, redisUrl: string): Promise<R
       await batcher.stop();
       await monitor.stop();
       await indexer.stop();
+      await webhooks.stop();
       await queue.close();
     },
   };

@@ -226,3 +226,38 @@ export const bulkIssuances = pgTable(
   },
   (t) => [uniqueIndex("bulk_issuances_idempotency").on(t.institutionId, t.idempotencyKey)],
 );
+
+/** An institution's webhook: every state change of its operations is POSTed there, signed with `secret`. */
+export const webhookEndpoints = pgTable("webhook_endpoints", {
+  id: uuid("id").primaryKey().defaultRandom(),
+  institutionId: uuid("institution_id").notNull().references(() => institutions.id),
+  url: text("url").notNull(),
+  /** HMAC-SHA256 key; shown to the institution once. */
+  secret: text("secret").notNull(),
+  createdAt: createdAt(),
+  disabledAt: timestamp("disabled_at", { withTimezone: true, mode: "date" }),
+});
+
+export const WEBHOOK_DELIVERY_STATUSES = ["PENDING", "DELIVERED", "FAILED"] as const;
+
+/** One event for one endpoint; the event id is the receiver's deduplication key. */
+export const webhookDeliveries = pgTable(
+  "webhook_deliveries",
+  {
+    id: uuid("id").primaryKey().defaultRandom(),
+    endpointId: uuid("endpoint_id").notNull().references(() => webhookEndpoints.id),
+    eventId: text("event_id").notNull(),
+    eventType: text("event_type").notNull(),
+    payload: jsonb("payload").$type<Record<string, unknown>>().notNull(),
+    status: text("status", { enum: WEBHOOK_DELIVERY_STATUSES }).notNull().default("PENDING"),
+    attempts: integer("attempts").notNull().default(0),
+    nextAttemptAt: timestamp("next_attempt_at", { withTimezone: true, mode: "date" }).notNull().defaultNow(),
+    lastError: text("last_error"),
+    createdAt: createdAt(),
+    deliveredAt: timestamp("delivered_at", { withTimezone: true, mode: "date" }),
+  },
+  (t) => [
+    uniqueIndex("webhook_deliveries_event").on(t.endpointId, t.eventId),
+    index("webhook_deliveries_due").on(t.nextAttemptAt).where(sql`status = 'PENDING'`),
+  ],
+);

@@ -2,6 +2,7 @@ import { and, inArray } from "drizzle-orm";
 import type { Database } from "../db/index.ts";
 import { issuances, revocations, type IssuanceStatus } from "../db/schema.ts";
 import type { Logger } from "../logger.ts";
+import { recordStateChanges } from "../webhooks/events.ts";
 
 type Tx = Parameters<Parameters<Database["transaction"]>[0]>[0];
 export type OperationKind = "issuance" | "revocation";
@@ -9,7 +10,8 @@ type Extra = Partial<{ metadataCid: string; digest: string; chainTxId: string | 
 
 /**
  * Moves operations from one of `from` to `to`, and only those still in `from`: two workers racing on the same
- * row cannot both make the move. Logs one line per operation moved. Returns the ids this call moved.
+ * row cannot both make the move. Logs one line per operation moved and records its webhook events in the same
+ * transaction. Returns the ids this call moved.
  */
 export async function transitionMany(
   db: Database | Tx,
@@ -28,8 +30,10 @@ export async function transitionMany(
     .update(table)
     .set({ ...set, status: to, updatedAt: new Date() })
     .where(and(inArray(table.id, [...ids]), inArray(table.status, [...from])))
-    .returning({ id: table.id });
+    .returning({ id: table.id, institutionId: table.institutionId });
   const context = Object.fromEntries(Object.entries(extra).filter(([, v]) => v != null));
+  const { chainTxId: _internal, ...published } = context;
+  await recordStateChanges(db, kind, rows, to, published);
   for (const { id } of rows) {
     log.info({ [`${kind}Id`]: id, from: from.length === 1 ? from[0] : from, to, ...context }, `${kind} ${to}`);
   }
