@@ -6,6 +6,7 @@ import "./certificate.ts";
 import "./issuance.ts";
 import "./revocation.ts";
 import "./bulk-issuance.ts";
+import "./webhook.ts";
 import "./verification.ts";
 
 builder.queryType({ description: "Reads. Every field needs an API key with the `read` scope unless it says otherwise." });

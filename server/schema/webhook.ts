@@ -1,0 +1,93 @@
+import { randomBytes } from "node:crypto";
+import { and, eq, isNull } from "drizzle-orm";
+import { GraphQLError } from "graphql";
+import { webhookEndpoints } from "../../core/db/schema.ts";
+import { forgetEndpoints } from "../../core/webhooks/events.ts";
+import { builder } from "../builder.ts";
+import { ownedRow } from "./ids.ts";
+
+type Endpoint = typeof webhookEndpoints.$inferSelect;
+
+const WebhookRef = builder.objectRef<Endpoint>("Webhook").implement({
+  description:
+    "A URL that receives every state change of the institution's operations as a signed POST. Headers: `Hallmark-Event-Id` (deduplicate on it), `Hallmark-Event-Type` and `Hallmark-Signature: t=<unix>,v1=<hex HMAC-SHA256 of \"<t>.<body>\" with the secret>`.",
+  fields: (t) => ({
+    id: t.exposeID("id", { description: "Stable identifier." }),
+    url: t.exposeString("url", { description: "Where events are POSTed." }),
+    createdAt: t.expose("createdAt", { type: "DateTime", description: "When it was registered." }),
+    disabledAt: t.expose("disabledAt", { type: "DateTime", nullable: true, description: "When it was disabled; null while active." }),
+  }),
+});
+
+const RegisterWebhookPayload = builder.objectRef<{ webhook: Endpoint; secret: string }>("RegisterWebhookPayload").implement({
+  description: "A registered webhook and its signing secret, shown this once.",
+  fields: (t) => ({
+    webhook: t.field({ type: WebhookRef, description: "The webhook.", resolve: (p) => p.webhook }),
+    secret: t.exposeString("secret", { description: "HMAC-SHA256 key of the signatures; it cannot be shown again." }),
+  }),
+});
+
+function parseWebhookUrl(value: string): string {
+  let url: URL;
+  try {
+    url = new URL(value);
+  } catch {
+    throw new GraphQLError("url is not a URL", { extensions: { code: "BAD_USER_INPUT", field: "url" } });
+  }
+  if (!["http:", "https:"].includes(url.protocol) || url.username || url.password || value.length > 2000) {
+    throw new GraphQLError("url must be an http(s) URL without credentials, at most 2000 characters", {
+      extensions: { code: "BAD_USER_INPUT", field: "url" },
+    });
+  }
+  return url.toString();
+}
+
+builder.queryField("webhooks", (t) =>
+  t.field({
+    type: [WebhookRef],
+    description: "The institution's active webhooks.",
+    authScopes: { scope: "admin" },
+    resolve: (_root, _args, ctx) =>
+      ctx.db
+        .select()
+        .from(webhookEndpoints)
+        .where(and(eq(webhookEndpoints.institutionId, ctx.caller!.institutionId), isNull(webhookEndpoints.disabledAt))),
+  }),
+);
+
+builder.mutationField("registerWebhook", (t) =>
+  t.field({
+    type: RegisterWebhookPayload,
+    description: "Registers a URL for the institution's events; returns the signing secret once.",
+    authScopes: { scope: "admin" },
+    args: { url: t.arg.string({ required: true, description: "http(s) URL that accepts POST." }) },
+    resolve: async (_root, { url }, ctx) => {
+      const secret = `whsec_${randomBytes(24).toString("base64url")}`;
+      const [webhook] = await ctx.db
+        .insert(webhookEndpoints)
+        .values({ institutionId: ctx.caller!.institutionId, url: parseWebhookUrl(url), secret })
+        .returning();
+      forgetEndpoints(ctx.caller!.institutionId);
+      return { webhook: webhook!, secret };
+    },
+  }),
+);
+
+builder.mutationField("disableWebhook", (t) =>
+  t.field({
+    type: WebhookRef,
+    description: "Stops deliveries to a webhook.",
+    authScopes: { scope: "admin" },
+    args: { id: t.arg.id({ required: true, description: "Webhook id." }) },
+    resolve: async (_root, { id }, ctx) => {
+      const webhook = await ownedRow(ctx, webhookEndpoints, id, "webhook");
+      const [updated] = await ctx.db
+        .update(webhookEndpoints)
+        .set({ disabledAt: webhook.disabledAt ?? new Date() })
+        .where(eq(webhookEndpoints.id, webhook.id))
+        .returning();
+      forgetEndpoints(ctx.caller!.institutionId);
+      return updated!;
+    },
+  }),
+);

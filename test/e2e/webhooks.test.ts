@@ -1,0 +1,82 @@
+import { createServer, type Server } from "node:http";
+import type { AddressInfo } from "node:net";
+import { Wallet } from "ethers";
+import { GraphQLClient, gql } from "graphql-request";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { verifyWebhookSignature } from "../../core/webhooks/signature.ts";
+import { startTestStack, waitFor } from "../support/stack.ts";
+
+interface Received {
+  eventId: string;
+  type: string;
+  signature: string;
+  body: string;
+  answered: number;
+}
+
+describe("webhooks", () => {
+  let stack: Awaited<ReturnType<typeof startTestStack>>;
+  let client: GraphQLClient;
+  let receiver: Server;
+  let receiverUrl: string;
+  const received: Received[] = [];
+
+  beforeAll(async () => {
+    stack = await startTestStack();
+    client = new GraphQLClient(stack.devInfo.graphqlUrl, { headers: { authorization: `Bearer ${stack.devInfo.apiKey}` } });
+    // A receiver that fails the first delivery of every event, to prove retries.
+    receiver = createServer((req, res) => {
+      let body = "";
+      req.on("data", (d) => (body += d));
+      req.on("end", () => {
+        const eventId = String(req.headers["hallmark-event-id"]);
+        const answered = received.some((r) => r.eventId === eventId) ? 204 : 500;
+        received.push({ eventId, type: String(req.headers["hallmark-event-type"]), signature: String(req.headers["hallmark-signature"]), body, answered });
+        res.writeHead(answered).end();
+      });
+    });
+    await new Promise<void>((r) => receiver.listen(0, "127.0.0.1", r));
+    receiverUrl = `http://127.0.0.1:${(receiver.address() as AddressInfo).port}/hooks`;
+  });
+  afterAll(async () => {
+    await stack?.cleanup();
+    receiver?.close();
+  });
+
+  it("refuses a URL that is not http(s) with a typed error", async () => {
+    const err = await client.request(gql`mutation { registerWebhook(url: "ftp://example.org/x") { secret } }`).catch((e) => e);
+    expect(err.response.errors[0].extensions).toMatchObject({ code: "BAD_USER_INPUT", field: "url" });
+  });
+
+  it("delivers every state change, signed with the secret, retrying a failed delivery under the same event id", async () => {
+    const { registerWebhook } = await client.request<{ registerWebhook: { secret: string; webhook: { id: string } } }>(
+      gql`mutation ($url: String!) { registerWebhook(url: $url) { secret webhook { id url } } }`,
+      { url: receiverUrl },
+    );
+    expect(registerWebhook.secret).toMatch(/^whsec_/);
+    const { issueCertificate } = await client.request<{ issueCertificate: { issuance: { id: string } } }>(
+      gql`mutation ($input: IssueCertificateInput!) { issueCertificate(input: $input) { issuance { id } } }`,
+      { input: { collectionId: stack.devInfo.collectionId, recipient: Wallet.createRandom().address, idempotencyKey: "webhook-1" } },
+    );
+    const id = issueCertificate.issuance.id;
+    const wanted = ["issuance.pinned", "issuance.submitted", "issuance.confirmed"];
+    await waitFor(
+      async () => received.filter((r) => r.answered === 204).map((r) => r.type),
+      (types) => wanted.every((t) => types.includes(t)),
+      30_000,
+    );
+    for (const type of wanted) {
+      const attempts = received.filter((r) => r.type === type);
+      // The first attempt was answered 500; the retry carried the same event id and body.
+      expect(attempts.map((a) => a.answered).slice(0, 2)).toEqual([500, 204]);
+      expect(new Set(attempts.map((a) => a.eventId)).size).toBe(1);
+      expect(attempts[1]!.body).toBe(attempts[0]!.body);
+      const ok = attempts.find((a) => a.answered === 204)!;
+      expect(verifyWebhookSignature(registerWebhook.secret, ok.body, ok.signature)).toBe(true);
+      expect(verifyWebhookSignature(registerWebhook.secret, ok.body.replace(id, id.replace(/.$/, "0")), ok.signature)).toBe(false);
+      expect(verifyWebhookSignature("whsec_wrong", ok.body, ok.signature)).toBe(false);
+      const event = JSON.parse(ok.body);
+      expect(event).toMatchObject({ id: ok.eventId, type, data: { issuance: { id } } });
+    }
+  });
+});
