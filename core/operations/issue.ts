@@ -118,52 +118,16 @@ function hashRequest(collectionId: string, recipient: string, document: unknown)
 }
 
 /**
- * Records an issuance and its outbox entry in one transaction. The same idempotency key with the same
- * request returns the issuance already recorded; with a different request it is refused.
+ * Records one issuance and its outbox entry in one transaction. The same idempotency key with the same request
+ * returns the issuance already recorded; with a different request it is refused.
  */
 export async function requestIssuance(
   db: Database,
   institutionId: string,
   input: IssueCertificateInput,
 ): Promise<{ issuance: Issuance; created: boolean }> {
-  const idempotencyKey = parseIdempotencyKey(input.idempotencyKey);
-  const collection = await ownedCollection(db, institutionId, input.collectionId);
-  const recipient = parseAddress(input.recipient, "recipient");
-  const document = parseCertificateFields(input, collection.name);
-  const requestHash = hashRequest(collection.id, recipient, document);
-
-  const id = randomUUID();
-  return db.transaction(async (tx) => {
-    const inserted = await tx
-      .insert(issuances)
-      .values({
-        id,
-        institutionId,
-        collectionId: collection.id,
-        idempotencyKey,
-        requestHash,
-        requestId: requestIdFor(id),
-        recipient,
-        document: document as unknown as Record<string, unknown>,
-      })
-      .onConflictDoNothing({ target: [issuances.institutionId, issuances.idempotencyKey] })
-      .returning();
-    if (inserted[0]) {
-      await tx.insert(outbox).values({ topic: "issue-certificate", payload: { issuanceId: id } });
-      return { issuance: inserted[0], created: true };
-    }
-    const [existing] = await tx
-      .select()
-      .from(issuances)
-      .where(and(eq(issuances.institutionId, institutionId), eq(issuances.idempotencyKey, idempotencyKey)));
-    if (!existing) throw new Error("idempotency conflict vanished");
-    if (existing.requestHash !== requestHash) {
-      throw new OperationError(
-        "IDEMPOTENCY_CONFLICT",
-        "this idempotencyKey was already used for a different request",
-        "idempotencyKey",
-      );
-    }
-    return { issuance: existing, created: false };
-  });
+  const { collectionId, ...item } = input;
+  const [result] = await requestIssuanceBatch(db, institutionId, collectionId, [item]);
+  if (result!.error) throw result!.error;
+  return { issuance: result!.issuance!, created: result!.created };
 }
