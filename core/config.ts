@@ -22,9 +22,10 @@ const schema = z.object({
   DEPLOYER_PRIVATE_KEY: z.string().regex(/^0x[0-9a-fA-F]{64}$/, "must be a 32-byte hex private key").optional(),
   INDEXER_POLL_MS: z.coerce.number().int().positive().default(250),
   WORKER_CONCURRENCY: z.coerce.number().int().positive().default(32),
-  BATCH_SIZE: z.coerce.number().int().min(1).max(10_000).default(200),
+  BATCH_SIZE: z.coerce.number().int().min(1).max(10_000).default(100),
   BATCH_WINDOW_MS: z.coerce.number().int().min(0).default(100),
   MAX_IN_FLIGHT_PER_KEY: z.coerce.number().int().min(1).default(4),
+  TX_GAS_CAP: z.coerce.number().int().min(100_000).default(16_777_216),
   GRAPHIQL: z.enum(["true", "false"]).optional(),
 });
 
@@ -47,6 +48,8 @@ export interface Config {
     /** The worker's signing keys; each has its own nonce sequence. Empty: development keys on the embedded chain. */
     signerKeys: string[];
     maxInFlightPerKey: number;
+    /** Most gas one transaction may ask for: EIP-7825's 2^24 on current Ethereum rules (EDR enforces it). */
+    txGasCap: number;
     deployerKey?: string;
   };
   indexerPollMs: number;
@@ -102,6 +105,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       confirmations: e.CHAIN_CONFIRMATIONS,
       signerKeys: e.SIGNER_PRIVATE_KEY ? e.SIGNER_PRIVATE_KEY.split(",").map((k) => k.trim()) : [],
       maxInFlightPerKey: e.MAX_IN_FLIGHT_PER_KEY,
+      txGasCap: e.TX_GAS_CAP,
       deployerKey: e.DEPLOYER_PRIVATE_KEY,
     },
     indexerPollMs: e.INDEXER_POLL_MS,

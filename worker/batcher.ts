@@ -117,7 +117,7 @@ export class IssuanceBatcher {
           data: iface.encodeFunctionData("issueBatch", [batch.map(toRequest)]),
           purpose: `issueBatch:${batch.length}`,
           // The estimate covered a superset of this batch: a safe upper bound.
-          gasLimit: (gas * 12n) / 10n + 50_000n,
+          gasLimit: gasLimitFor(gas),
         };
       },
       async (tx, stored) => {
@@ -159,8 +159,10 @@ export class IssuanceBatcher {
       if (!items.length) return { items, gas: 0n };
       try {
         const gas = await estimate(items);
-        // Leave room in the block: a transaction near the block gas limit may wait forever to be included.
-        if (gas > (blockGas * 8n) / 10n && items.length > 1) {
+        // Leave room in the block (a transaction near the block gas limit may wait forever to be included), and
+        // stay under the per-transaction cap, or the node refuses the transaction outright.
+        const ceiling = BigInt(this.deps.config.chain.txGasCap);
+        if ((gas > (blockGas * 8n) / 10n || gasLimitFor(gas) > ceiling) && items.length > 1) {
           shrink();
           continue;
         }
@@ -221,6 +223,11 @@ export class IssuanceBatcher {
     }
     return suspects;
   }
+}
+
+/** Headroom over the estimate: state touched by other transactions in the same block can cost a little more. */
+function gasLimitFor(estimate: bigint): bigint {
+  return (estimate * 12n) / 10n + 50_000n;
 }
 
 function isRevert(err: unknown): boolean {

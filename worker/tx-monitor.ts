@@ -39,7 +39,15 @@ export class TxMonitor {
 
   async tick(): Promise<void> {
     for (const sender of this.senders) {
-      for (const chainTx of await sender.inFlight()) await this.follow(sender, chainTx);
+      for (const chainTx of await sender.inFlight()) {
+        try {
+          await this.follow(sender, chainTx);
+        } catch (err) {
+          // Later nonces of this key cannot be mined before this one: try them again on the next tick.
+          this.deps.logger.warn({ txHash: chainTx.txHash, nonce: chainTx.nonce, err: String(err).slice(0, 400) }, "transaction not accepted by the node; retrying");
+          break;
+        }
+      }
     }
   }
 
