@@ -6,6 +6,7 @@ import { canonicalJson } from "../metadata/canonical-json.ts";
 import { OperationError } from "./errors.ts";
 import { requestIdFor } from "./request-id.ts";
 import { parseAddress, parseCertificateFields, parseIdempotencyKey, type RawCertificateInput } from "./validate.ts";
+import { isId } from "../db/ids.ts";
 
 export type Issuance = typeof issuances.$inferSelect;
 
@@ -15,11 +16,10 @@ export interface IssueCertificateInput extends RawCertificateInput {
   idempotencyKey: string;
 }
 
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 /** The institution's collection, or NOT_FOUND: another institution's collection is never revealed. */
 export async function ownedCollection(db: Database, institutionId: string, collectionId: string) {
-  if (!UUID.test(collectionId)) throw new OperationError("NOT_FOUND", "collection not found", "collectionId");
+  if (!isId(collectionId)) throw new OperationError("NOT_FOUND", "collection not found", "collectionId");
   const [collection] = await db
     .select()
     .from(collections)

@@ -6,6 +6,7 @@ import { RevocationReason } from "../chain/registry.ts";
 import { canonicalJson } from "../metadata/canonical-json.ts";
 import { OperationError } from "./errors.ts";
 import { parseIdempotencyKey, parseReason } from "./validate.ts";
+import { isId } from "../db/ids.ts";
 
 export type Revocation = typeof revocations.$inferSelect;
 
@@ -16,7 +17,6 @@ export interface RevokeCertificateInput {
   idempotencyKey?: string | null;
 }
 
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 /**
  * Records a revocation and its outbox entry in one transaction. A certificate is revoked once: without an
@@ -27,7 +27,7 @@ export async function requestRevocation(
   institutionId: string,
   input: RevokeCertificateInput,
 ): Promise<{ revocation: Revocation; created: boolean }> {
-  if (!UUID.test(input.certificateId)) throw new OperationError("NOT_FOUND", "certificate not found", "certificateId");
+  if (!isId(input.certificateId)) throw new OperationError("NOT_FOUND", "certificate not found", "certificateId");
   const reason = parseReason(input.reason);
   const reasonCode = input.reasonCode ?? "UNSPECIFIED";
   if (!RevocationReason.includes(reasonCode) || reasonCode === "UNUSED") {

@@ -4,8 +4,8 @@ import type { Database } from "../db/index.ts";
 import { certificates, collections } from "../db/schema.ts";
 import { CertificateNotFoundError } from "./errors.ts";
 import type { ChainReference } from "./types.ts";
+import { isId } from "../db/ids.ts";
 
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 /** `<chainId>:<contract>:<tokenId>`, so a token can be verified with no Hallmark id (and no Hallmark database). */
 const EXPLICIT = /^(\d{1,12}):(0x[0-9a-fA-F]{40}):(\d{1,78})$/;
 
@@ -24,7 +24,7 @@ export function parseExplicitReference(value: string): ChainReference | undefine
 }
 
 export function isCertificateId(value: string): boolean {
-  return UUID.test(value);
+  return isId(value);
 }
 
 /**

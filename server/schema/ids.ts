@@ -2,13 +2,9 @@ import { and, eq } from "drizzle-orm";
 import type { PgColumn, PgTable } from "drizzle-orm/pg-core";
 import type { Context } from "../context.ts";
 import { notFound } from "../errors.ts";
+import { isId } from "../../core/db/ids.ts";
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
-
-/** Ids are UUIDs; anything else can name nothing, and must not reach PostgreSQL as a malformed literal. */
-export function isId(value: string): boolean {
-  return UUID.test(value);
-}
 
 /**
  * The caller's institution's row with this id, or NOT_FOUND: another institution's row is answered exactly as

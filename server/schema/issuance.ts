@@ -11,6 +11,14 @@ import { CollectionRef } from "./institution.ts";
 
 type IssuanceRow = typeof issuances.$inferSelect;
 
+/** `queuePosition` and `estimatedConfirmationAt` share one reading per issuance row of a response. */
+const standings = new WeakMap<IssuanceRow, ReturnType<typeof standing>>();
+function standingOf(db: Parameters<typeof standing>[0], row: IssuanceRow) {
+  let reading = standings.get(row);
+  if (!reading) standings.set(row, (reading = standing(db, row)));
+  return reading;
+}
+
 export const IssuanceRef = builder.objectRef<IssuanceRow>("Issuance").implement({
   description: "The operation that issues one certificate: QUEUED → PINNED → SUBMITTED → CONFIRMED, or FAILED.",
   fields: (t) => ({
@@ -45,13 +53,13 @@ export const IssuanceRef = builder.objectRef<IssuanceRow>("Issuance").implement(
     queuePosition: t.int({
       nullable: true,
       description: "Issuances accepted before this one and not yet sent to the chain (0 once sent); null once it has ended.",
-      resolve: async (i, _args, ctx) => (await standing(ctx.db, i)).position,
+      resolve: async (i, _args, ctx) => (await standingOf(ctx.db, i)).position,
     }),
     estimatedConfirmationAt: t.field({
       type: "DateTime",
       nullable: true,
       description: "When it should be CONFIRMED at the pace of the last minute; null once it has ended.",
-      resolve: async (i, _args, ctx) => (await standing(ctx.db, i)).estimatedConfirmationAt,
+      resolve: async (i, _args, ctx) => (await standingOf(ctx.db, i)).estimatedConfirmationAt,
     }),
   }),
 });

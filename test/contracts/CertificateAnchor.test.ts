@@ -1,28 +1,28 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { Contract, JsonRpcProvider, Wallet, ZeroHash, concat, hexlify, id as keccakText, keccak256, randomBytes, type TransactionReceipt } from "ethers";
-import { DEV_KEYS, startEmbeddedChain, type EmbeddedChain } from "../../scripts/dev/chain.ts";
+import { DEV_KEYS } from "../../scripts/dev/chain.ts";
+import { ACCOUNT_3_KEY, startTestChain, type TestChain } from "../support/test-chain.ts";
 import { deployCertificateAnchor } from "../../core/chain/deploy.ts";
 import { loadArtifact } from "../../core/chain/artifacts.ts";
 
-const OUTSIDER_KEY = "0x7c852118294e51e653712a81e05800f419141751be58f605c371e15141b007a6";
+const OUTSIDER_KEY = ACCOUNT_3_KEY;
 
-let chain: EmbeddedChain;
+let testChain: TestChain;
 let provider: JsonRpcProvider;
 let admin: Wallet;
 let issuer: Wallet;
 let outsider: Wallet;
 
 beforeAll(async () => {
-  chain = await startEmbeddedChain({ port: 0, chainId: 31337 });
-  provider = new JsonRpcProvider(chain.rpcUrl, 31337, { staticNetwork: true, pollingInterval: 50, cacheTimeout: -1 });
-  admin = new Wallet(DEV_KEYS.deployer, provider);
-  issuer = new Wallet(DEV_KEYS.minter, provider);
-  outsider = new Wallet(OUTSIDER_KEY, provider);
+  testChain = await startTestChain();
+  provider = testChain.provider;
+  admin = testChain.wallet(DEV_KEYS.deployer);
+  issuer = testChain.wallet(DEV_KEYS.minter);
+  outsider = testChain.wallet(OUTSIDER_KEY);
 });
 
 afterAll(async () => {
-  provider?.destroy();
-  await chain?.close();
+  await testChain?.close();
 });
 
 // OpenAttestation / OpenZeppelin commutative Merkle tree: leaves as they are, parent = keccak256(sorted pair).

@@ -16,7 +16,8 @@ import {
 } from "ethers";
 import { CID } from "multiformats/cid";
 import * as Digest from "multiformats/hashes/digest";
-import { DEV_KEYS, startEmbeddedChain, type EmbeddedChain } from "../../scripts/dev/chain.ts";
+import { DEV_KEYS } from "../../scripts/dev/chain.ts";
+import { ACCOUNT_2_KEY, ACCOUNT_3_KEY, startTestChain, type TestChain } from "../support/test-chain.ts";
 import { deployCertificateRegistry } from "../../core/chain/deploy.ts";
 import {
   OnChainStatus,
@@ -27,14 +28,13 @@ import {
 } from "../../core/chain/registry.ts";
 import { loadArtifact } from "../../core/chain/artifacts.ts";
 
-// Hardhat's well-known mnemonic accounts #2 and #3 (dev-only keys).
-const HOLDER_KEY = "0x5de4111afa1a4b94908f83103eb1f1706367c2e68ca870fc3fb9a804cdab365a";
-const OUTSIDER_KEY = "0x7c852118294e51e653712a81e05800f419141751be58f605c371e15141b007a6";
+const HOLDER_KEY = ACCOUNT_2_KEY;
+const OUTSIDER_KEY = ACCOUNT_3_KEY;
 
 const ISSUER_ROLE = keccakText("ISSUER_ROLE");
 const ONE_YEAR = 365n * 24n * 60n * 60n;
 
-let chain: EmbeddedChain;
+let testChain: TestChain;
 let provider: JsonRpcProvider;
 let admin: Wallet; // DEFAULT_ADMIN_ROLE only
 let issuer: Wallet; // ISSUER_ROLE only
@@ -42,19 +42,16 @@ let holder: Wallet;
 let outsider: Wallet;
 
 beforeAll(async () => {
-  chain = await startEmbeddedChain({ port: 0, chainId: 31337 });
-  // cacheTimeout -1: ethers otherwise shares identical requests made within 250 ms, so back-to-back sends from
-  // one wallet would reuse a stale "pending" nonce (EDR automines, so the nonce moves on every send).
-  provider = new JsonRpcProvider(chain.rpcUrl, 31337, { staticNetwork: true, pollingInterval: 50, cacheTimeout: -1 });
-  admin = new Wallet(DEV_KEYS.deployer, provider);
-  issuer = new Wallet(DEV_KEYS.minter, provider);
-  holder = new Wallet(HOLDER_KEY, provider);
-  outsider = new Wallet(OUTSIDER_KEY, provider);
+  testChain = await startTestChain();
+  provider = testChain.provider;
+  admin = testChain.wallet(DEV_KEYS.deployer);
+  issuer = testChain.wallet(DEV_KEYS.minter);
+  holder = testChain.wallet(HOLDER_KEY);
+  outsider = testChain.wallet(OUTSIDER_KEY);
 });
 
 afterAll(async () => {
-  provider?.destroy();
-  await chain?.close();
+  await testChain?.close();
 });
 
 // ---------------------------------------------------------------------------------------------------------

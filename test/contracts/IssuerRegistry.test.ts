@@ -1,15 +1,16 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { Contract, JsonRpcProvider, Wallet, ZeroAddress, hexlify, id as keccakText, randomBytes, type TransactionReceipt } from "ethers";
-import { DEV_KEYS, startEmbeddedChain, type EmbeddedChain } from "../../scripts/dev/chain.ts";
+import { DEV_KEYS } from "../../scripts/dev/chain.ts";
+import { ACCOUNT_2_KEY, ACCOUNT_3_KEY, startTestChain, type TestChain } from "../support/test-chain.ts";
 import { deployCertificateRegistry, deployIssuerRegistry } from "../../core/chain/deploy.ts";
 import { certificateRegistryAt, decodeRegistryError, OnChainStatus } from "../../core/chain/registry.ts";
 import { loadArtifact } from "../../core/chain/artifacts.ts";
 
-const OPERATOR_KEY = "0x5de4111afa1a4b94908f83103eb1f1706367c2e68ca870fc3fb9a804cdab365a";
-const OUTSIDER_KEY = "0x7c852118294e51e653712a81e05800f419141751be58f605c371e15141b007a6";
+const OPERATOR_KEY = ACCOUNT_2_KEY;
+const OUTSIDER_KEY = ACCOUNT_3_KEY;
 const OPERATOR_ROLE = keccakText("OPERATOR_ROLE");
 
-let chain: EmbeddedChain;
+let testChain: TestChain;
 let provider: JsonRpcProvider;
 let admin: Wallet;
 let issuer: Wallet;
@@ -17,17 +18,16 @@ let operator: Wallet;
 let outsider: Wallet;
 
 beforeAll(async () => {
-  chain = await startEmbeddedChain({ port: 0, chainId: 31337 });
-  provider = new JsonRpcProvider(chain.rpcUrl, 31337, { staticNetwork: true, pollingInterval: 50, cacheTimeout: -1 });
-  admin = new Wallet(DEV_KEYS.deployer, provider);
-  issuer = new Wallet(DEV_KEYS.minter, provider);
-  operator = new Wallet(OPERATOR_KEY, provider);
-  outsider = new Wallet(OUTSIDER_KEY, provider);
+  testChain = await startTestChain();
+  provider = testChain.provider;
+  admin = testChain.wallet(DEV_KEYS.deployer);
+  issuer = testChain.wallet(DEV_KEYS.minter);
+  operator = testChain.wallet(OPERATOR_KEY);
+  outsider = testChain.wallet(OUTSIDER_KEY);
 });
 
 afterAll(async () => {
-  provider?.destroy();
-  await chain?.close();
+  await testChain?.close();
 });
 
 async function freshIssuerRegistry(): Promise<Contract> {
