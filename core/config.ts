@@ -20,6 +20,7 @@ const schema = z.object({
     .regex(/^0x[0-9a-fA-F]{64}(\s*,\s*0x[0-9a-fA-F]{64})*$/, "must be 32-byte hex private keys, separated by commas")
     .optional(),
   DEPLOYER_PRIVATE_KEY: z.string().regex(/^0x[0-9a-fA-F]{64}$/, "must be a 32-byte hex private key").optional(),
+  ISSUER_REGISTRY_ADDRESS: z.string().regex(/^0x[0-9a-fA-F]{40}$/, "must be a 20-byte hex address").optional(),
   INDEXER_POLL_MS: z.coerce.number().int().positive().default(250),
   WORKER_CONCURRENCY: z.coerce.number().int().positive().default(32),
   BATCH_SIZE: z.coerce.number().int().min(1).max(10_000).default(100),
@@ -51,6 +52,12 @@ export interface Config {
     /** Most gas one transaction may ask for: EIP-7825's 2^24 on current Ethereum rules (EDR enforces it). */
     txGasCap: number;
     deployerKey?: string;
+    /**
+     * The platform operator's issuer registry, the one verifiers trust to say which institutions were active.
+     * Absent: the dev stack finds the one its demo registry is linked to; elsewhere the issuer check is skipped and
+     * verification never answers VALID.
+     */
+    issuerRegistry?: string;
   };
   indexerPollMs: number;
   workerConcurrency: number;
@@ -107,6 +114,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       maxInFlightPerKey: e.MAX_IN_FLIGHT_PER_KEY,
       txGasCap: e.TX_GAS_CAP,
       deployerKey: e.DEPLOYER_PRIVATE_KEY,
+      issuerRegistry: e.ISSUER_REGISTRY_ADDRESS,
     },
     indexerPollMs: e.INDEXER_POLL_MS,
     workerConcurrency: e.WORKER_CONCURRENCY,

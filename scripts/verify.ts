@@ -13,6 +13,7 @@ import { createChainProvider } from "../core/chain/provider.ts";
 import {
   DocumentFormatError,
   gatewaySource,
+  onChainIssuerRegistry,
   parseExplicitReference,
   verifyCertificate,
   type ChainReference,
@@ -26,6 +27,8 @@ const USAGE = `usage: npm run verify -- <certificate id | chainId:contract:token
   --rpc <url>        chain JSON-RPC endpoint (default: rpcUrl in <data dir>/dev.json)
   --graphql <url>    Hallmark GraphQL endpoint, to look up certificate ids (default: graphqlUrl in dev.json)
   --gateway <url>    IPFS gateway to fetch documents from (default: the Hallmark server's /ipfs)
+  --issuer-registry <address>
+                     the operator's issuer registry to trust (default: $ISSUER_REGISTRY_ADDRESS, then dev.json)
   --json             print the result as JSON
   --data-dir <dir>   where dev.json is (default: $HALLMARK_DATA_DIR or .data)
 
@@ -45,6 +48,7 @@ async function main(argv: string[]): Promise<number> {
       rpc: { type: "string" },
       graphql: { type: "string" },
       gateway: { type: "string" },
+      "issuer-registry": { type: "string" },
       json: { type: "boolean", default: false },
       "data-dir": { type: "string" },
       help: { type: "boolean", short: "h", default: false },
@@ -73,6 +77,11 @@ async function main(argv: string[]): Promise<number> {
     documents: gatewayUrl && !values.offline ? gatewaySource(gatewayUrl) : undefined,
     credentials: await loadCredentialVerifier(),
   };
+  const issuerRegistry = values["issuer-registry"] ?? process.env.ISSUER_REGISTRY_ADDRESS ?? dev.contracts?.IssuerRegistry;
+  if (issuerRegistry && !values.offline) {
+    // dev.json's chain id holds only for dev.json's endpoint.
+    deps.issuers = onChainIssuerRegistry(deps.chains, { chainId: values.rpc ? undefined : dev.chainId, address: issuerRegistry });
+  }
   try {
     if (!values.offline && rpcUrl) await refuseWrongChain(rpcUrl, dev.chainId);
     let result: VerificationResult;
@@ -136,7 +145,7 @@ function describe(r: VerificationResult): string {
   return `${lines.filter((l, i) => l !== "" || i > 2).join("\n")}\n`;
 }
 
-function readDevInfo(dataDir: string): { rpcUrl?: string; graphqlUrl?: string; chainId?: number } {
+function readDevInfo(dataDir: string): { rpcUrl?: string; graphqlUrl?: string; chainId?: number; contracts?: { IssuerRegistry?: string } } {
   const path = resolve(dataDir, "dev.json");
   if (!existsSync(path)) return {};
   try {

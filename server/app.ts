@@ -8,7 +8,7 @@ import type { IpfsStore } from "../core/ipfs/index.ts";
 import type { Logger } from "../core/logger.ts";
 import { createChainProvider } from "../core/chain/provider.ts";
 import { credentialVerifier } from "../core/credentials/index.ts";
-import { createVerifier, ipfsStoreSource, type ChainProviders } from "../core/verification/index.ts";
+import { createVerifier, ipfsStoreSource, onChainIssuerRegistry, type ChainProviders } from "../core/verification/index.ts";
 import { authenticateApiKey } from "./auth/api-keys.ts";
 import type { Context } from "./context.ts";
 import { ipfsGateway } from "./ipfs-gateway.ts";
@@ -24,13 +24,17 @@ export interface ServerDeps {
   logger: Logger;
   /** JSON-RPC to the configured chain, for verification; made from `CHAIN_RPC_URL` when not given. */
   provider?: Provider;
+  /** The issuer registry verification trusts, when not configured (the dev stack's own); see `config.chain.issuerRegistry`. */
+  issuerRegistry?: string;
 }
 
 export function createApp(deps: ServerDeps): Express {
   const provider = deps.provider ?? (deps.config.chain.rpcUrl ? createChainProvider(deps.config.chain.rpcUrl, deps.config.chain.chainId) : undefined);
   const chains: ChainProviders = (chainId) => (chainId === deps.config.chain.chainId ? provider : undefined);
   const documents = ipfsStoreSource(deps.ipfs);
-  const verifier = createVerifier({ db: deps.db, chains, documents, credentials: credentialVerifier });
+  const issuerRegistry = deps.issuerRegistry ?? deps.config.chain.issuerRegistry;
+  const issuers = issuerRegistry ? onChainIssuerRegistry(chains, { chainId: deps.config.chain.chainId, address: issuerRegistry }) : undefined;
+  const verifier = createVerifier({ db: deps.db, chains, documents, issuers, credentials: credentialVerifier });
   const yoga = createYoga<{ req: Request; res: Response }, Context>({
     schema,
     graphqlEndpoint: "/graphql",

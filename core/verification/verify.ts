@@ -54,13 +54,13 @@ export async function verifyCertificate(input: VerificationInput, deps: Verifier
 async function verifyReference(ref: ChainReference, deps: VerifierDeps, fromBlock?: number): Promise<VerificationResult> {
   const base: ChainFacts = { chainId: ref.chainId, contract: ref.contract, tokenId: ref.tokenId.toString() };
   if (deps.offline) {
-    return finish(deps, [skip("integrity", "offline: the document's digest is on chain"), skip("status", "offline: the chain was not consulted"), skip("issuer", "offline")], NO_SUMMARY, base);
+    return finish([skip("integrity", "offline: the document's digest is on chain"), skip("status", "offline: the chain was not consulted"), skip("issuer", "offline")], NO_SUMMARY, base);
   }
   const read = await readChain(() => readCertificate(deps.chains, ref, { fromBlock }));
-  if ("unavailable" in read) return finish(deps, [skip("integrity", read.unavailable), skip("status", read.unavailable), skip("issuer", read.unavailable)], NO_SUMMARY, base);
-  if ("missing" in read) return finish(deps, [skip("integrity", read.missing), fail("status", read.missing), skip("issuer", read.missing)], NO_SUMMARY, base);
+  if ("unavailable" in read) return finish([skip("integrity", read.unavailable), skip("status", read.unavailable), skip("issuer", read.unavailable)], NO_SUMMARY, base);
+  if ("missing" in read) return finish([skip("integrity", read.missing), fail("status", read.missing), skip("issuer", read.missing)], NO_SUMMARY, base);
   const facts = read.value.facts;
-  if (facts.status === "UNKNOWN") return finish(deps, [skip("integrity", "nothing was issued to compare with"), checkStatus(facts), skip("issuer", "nothing was issued")], NO_SUMMARY, facts);
+  if (facts.status === "UNKNOWN") return finish([skip("integrity", "nothing was issued to compare with"), checkStatus(facts), skip("issuer", "nothing was issued")], NO_SUMMARY, facts);
 
   const cid = cidOf(facts.metadataUri);
   let summary: CertificateSummary = { attributes: [] };
@@ -79,7 +79,7 @@ async function verifyReference(ref: ChainReference, deps: VerifierDeps, fromBloc
       if (isHallmarkDocument(json)) summary = summarize(json);
     }
   }
-  return finish(deps, [integrity, checkStatus(facts), await checkIssuer(deps.issuers, facts)], summary, facts);
+  return finish([integrity, checkStatus(facts), await checkIssuer(deps.issuers, facts)], summary, facts);
 }
 
 /**
@@ -92,7 +92,7 @@ async function verifyDocument(doc: HallmarkDocument, deps: VerifierDeps, leading
   const base: ChainFacts = { chainId, contract };
   if (deps.offline) {
     const integrity = carried ?? skip("integrity", "offline: a certificate document is vouched for only by the digest on chain");
-    return finish(deps, [...leading, integrity, skip("status", "offline: the chain was not consulted, so the status is unknown"), skip("issuer", "offline")], summary, base);
+    return finish([...leading, integrity, skip("status", "offline: the chain was not consulted, so the status is unknown"), skip("issuer", "offline")], summary, base);
   }
   const read = await readChain(async () => {
     const tokenId = await tokenOfRequest(deps.chains, chainId, contract, doc.certificate.requestId);
@@ -100,23 +100,23 @@ async function verifyDocument(doc: HallmarkDocument, deps: VerifierDeps, leading
   });
   if ("unavailable" in read) {
     const integrity = carried ?? skip("integrity", read.unavailable);
-    return finish(deps, [...leading, integrity, skip("status", read.unavailable), skip("issuer", read.unavailable)], summary, base);
+    return finish([...leading, integrity, skip("status", read.unavailable), skip("issuer", read.unavailable)], summary, base);
   }
-  if ("missing" in read) return finish(deps, [...leading, skip("integrity", read.missing), fail("status", read.missing), skip("issuer", read.missing)], summary, base);
+  if ("missing" in read) return finish([...leading, skip("integrity", read.missing), fail("status", read.missing), skip("issuer", read.missing)], summary, base);
   if (!read.value) {
     const reason = `the registry ${contract} on chain ${chainId} never issued a certificate for this document's request id`;
-    return finish(deps, [...leading, fail("integrity", reason), fail("status", reason), skip("issuer", "nothing was issued")], summary, base);
+    return finish([...leading, fail("integrity", reason), fail("status", reason), skip("issuer", "nothing was issued")], summary, base);
   }
   const facts = read.value.facts;
   const integrity = carried?.result === "invalid" ? carried : await checkIntegrity(canonicalBytes(doc), facts, "the document");
-  return finish(deps, [...leading, integrity, checkStatus(facts), await checkIssuer(deps.issuers, facts)], summary, facts);
+  return finish([...leading, integrity, checkStatus(facts), await checkIssuer(deps.issuers, facts)], summary, facts);
 }
 
 async function verifyCredential(json: unknown, credentials: CredentialVerifier, deps: VerifierDeps): Promise<VerificationResult> {
   const opened = await credentials.open(json);
   if (!opened.document) {
     const why = "the credential carries no certificate document";
-    return finish(deps, [opened.signature, fail("integrity", why), skip("status", why), skip("issuer", why)], { attributes: [] }, undefined);
+    return finish([opened.signature, fail("integrity", why), skip("status", why), skip("issuer", why)], { attributes: [] }, undefined);
   }
   // The signed claims, the document inside and its digest must agree before the chain is even asked.
   return verifyDocument(opened.document, deps, [opened.signature], opened.consistency);
@@ -137,19 +137,17 @@ async function readChain<T>(run: () => Promise<T>): Promise<ChainRead<T>> {
 }
 
 /**
- * INVALID when any check failed. Otherwise VALID only when every check that matters here passed: integrity, status,
- * the signature of a credential, and the issuer once an issuer registry is configured. A skipped issuer check with
- * no registry configured is listed but does not hold the verdict back, since no deployment could pass it yet.
+ * INVALID when any check failed; VALID only when every check passed (integrity, status, issuer, and the signature of
+ * a credential); UNKNOWN otherwise. A verifier configured with no issuer registry therefore never says VALID: who
+ * issued a certificate is part of whether it is genuine.
  */
-function verdictOf(checks: Check[], deps: VerifierDeps): Verdict {
+function verdictOf(checks: Check[]): Verdict {
   if (checks.some((c) => c.result === "invalid")) return "INVALID";
-  const required = new Set<CheckName>(["integrity", "status", "signature"]);
-  if (deps.issuers) required.add("issuer");
-  return checks.every((c) => c.result === "valid" || !required.has(c.name)) ? "VALID" : "UNKNOWN";
+  return checks.every((c) => c.result === "valid") ? "VALID" : "UNKNOWN";
 }
 
-function finish(deps: VerifierDeps, checks: Check[], certificate: CertificateSummary, chain: ChainFacts | undefined): VerificationResult {
-  return { verdict: verdictOf(checks, deps), checks, certificate, chain, checkedAt: new Date().toISOString() };
+function finish(checks: Check[], certificate: CertificateSummary, chain: ChainFacts | undefined): VerificationResult {
+  return { verdict: verdictOf(checks), checks, certificate, chain, checkedAt: new Date().toISOString() };
 }
 
 function skip(name: CheckName, reason: string): Check {

@@ -13,7 +13,8 @@ export interface DevInfo {
   rpcUrl: string;
   chainId: number;
   institutionId: string;
-  contracts: { CertificateRegistry: string };
+  /** IssuerRegistry: the operator's registry the verifier trusts (ISSUER_REGISTRY_ADDRESS, or the dev stack's own). */
+  contracts: { CertificateRegistry: string; IssuerRegistry?: string };
 }
 
 const DEMO_SLUG = "demo-university";

@@ -5,6 +5,7 @@ import { join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { Wallet, type JsonRpcProvider } from "ethers";
 import { createChainProvider } from "../../core/chain/provider.ts";
+import { institutionSigningKey } from "../../core/credentials/institution-keys.ts";
 import { TxSender } from "../../core/chain/tx-sender.ts";
 import { loadConfig, type Config } from "../../core/config.ts";
 import { openDatabase, schema, type DatabaseHandle } from "../../core/db/index.ts";
@@ -15,6 +16,7 @@ import { createApp } from "../../server/app.ts";
 import { startWorker, type RunningWorker } from "../../worker/index.ts";
 import { DEV_KEYS, startEmbeddedChain, type EmbeddedChain } from "./chain.ts";
 import { ensureDemo, type DevInfo } from "./demo.ts";
+import { ensureDemoIssuerRegistry } from "./issuer-registry.ts";
 import { startEmbeddedRedis, type EmbeddedRedis } from "./redis.ts";
 
 const projectRoot = fileURLToPath(new URL("../../", import.meta.url));
@@ -100,6 +102,14 @@ export async function startStack(opts: { env?: NodeJS.ProcessEnv; notice?: (line
     const signers = signerKeys.map((k) => new Wallet(k, provider));
     const devInfoPath = join(dataDir, "dev.json");
     const demo = await ensureDemo({ db: db.db, deployer, issuers: signers.map((s) => s.address), chainId: config.chain.chainId, devInfoPath });
+    const issuerRegistry =
+      config.chain.issuerRegistry ??
+      (await ensureDemoIssuerRegistry({
+        deployer,
+        certificateRegistry: demo.contracts.CertificateRegistry,
+        institution: { name: "Demo University", identity: (await institutionSigningKey(db.db, demo.institutionId)).did },
+      }));
+    demo.contracts.IssuerRegistry = issuerRegistry;
 
     // Worker
     const senders = signers.map(
@@ -110,7 +120,7 @@ export async function startStack(opts: { env?: NodeJS.ProcessEnv; notice?: (line
     stoppers.push(() => worker.close());
 
     // Server
-    const app = createApp({ config, db: db.db, ipfs, logger, provider });
+    const app = createApp({ config, db: db.db, ipfs, logger, provider, issuerRegistry });
     const server = app.listen(config.port, config.host);
     await new Promise<void>((ok, fail) => {
       server.once("listening", ok);

@@ -46,7 +46,8 @@ describe("verification over HTTP, GraphQL and the command line", () => {
   it("GraphQL `verify` answers anyone, with no API key, from the chain", async () => {
     const { verify } = await anonymous.request<{ verify: any }>(VERIFY, { id: diploma.id });
     expect(verify.verdict).toBe("VALID");
-    expect(verify.checks.map((c: any) => [c.name, c.result])).toEqual([["integrity", "valid"], ["status", "valid"], ["issuer", "skipped"]]);
+    expect(verify.checks.map((c: any) => [c.name, c.result])).toEqual([["integrity", "valid"], ["status", "valid"], ["issuer", "valid"]]);
+    expect(verify.checks[2].reason).toMatch(/^issued by "Demo University" \(did:key:z6Mk\w+\), registered and active in the issuer registry 0x[0-9a-fA-F]{40} on chain 31337 at issue time/);
     expect(verify.certificate).toMatchObject({ title: "Doctor of Philosophy", recipientName: "Emmy Noether", issuerName: "Demo University", attributes: [{ name: "Field", value: "Algebra" }] });
     expect(verify.chain).toMatchObject({ chainId: 31337, tokenId: diploma.tokenId, owner: holder, status: "VALID" });
 
@@ -110,7 +111,7 @@ describe("verification over HTTP, GraphQL and the command line", () => {
     expect(valid.code).toBe(0);
     expect(valid.stdout).toMatch(/✓ integrity +valid/);
     expect(valid.stdout).toMatch(/✓ status +valid/);
-    expect(valid.stdout).toMatch(/– issuer +skipped +no issuer registry configured/);
+    expect(valid.stdout).toMatch(/✓ issuer +valid +issued by "Demo University"/);
     expect(valid.stdout).toContain("verdict: VALID");
 
     const gone = await cli(revoked.id);

@@ -1,7 +1,9 @@
 import { Wallet } from "ethers";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createChainProvider } from "../../../core/chain/provider.ts";
-import { ipfsStoreSource, verifyCertificate, type VerifierDeps } from "../../../core/verification/index.ts";
+import { deployIssuerRegistry } from "../../../core/chain/deploy.ts";
+import { ipfsStoreSource, onChainIssuerRegistry, verifyCertificate, type VerifierDeps } from "../../../core/verification/index.ts";
+import { DEV_KEYS } from "../../../scripts/dev/chain.ts";
 import { resolveReference } from "../../../core/verification/reference.ts";
 import { startTestStack } from "../../support/stack.ts";
 import { advanceChainTime, fetchDocument, issueCertificate, revokeCertificate, tamperWithStoredBlock, type IssuedCertificate } from "./certificates.ts";
@@ -21,9 +23,11 @@ describe("verifyCertificate", () => {
 
   beforeAll(async () => {
     stack = await startTestStack();
+    const chains: VerifierDeps["chains"] = (chainId) => (chainId === stack.config.chain.chainId ? stack.provider : undefined);
     deps = {
-      chains: (chainId) => (chainId === stack.config.chain.chainId ? stack.provider : undefined),
+      chains,
       documents: ipfsStoreSource(stack.ipfs),
+      issuers: onChainIssuerRegistry(chains, { chainId: 31337, address: stack.devInfo.contracts.IssuerRegistry! }),
     };
     diploma = await issueCertificate(stack, {
       recipient: HOLDER,
@@ -39,13 +43,27 @@ describe("verifyCertificate", () => {
   it("finds a freshly issued certificate VALID, every fact read from the chain", async () => {
     const result = await byId(diploma.id);
     expect(result.verdict).toBe("VALID");
-    expect(checksOf(result)).toEqual({ integrity: "valid", status: "valid", issuer: "skipped" });
-    expect(result.checks.find((c) => c.name === "issuer")!.reason).toBe("no issuer registry configured");
+    expect(checksOf(result)).toEqual({ integrity: "valid", status: "valid", issuer: "valid" });
+    expect(result.checks.find((c) => c.name === "issuer")!.reason).toMatch(/^issued by "Demo University" \(did:key:z6Mk\w+\), registered and active/);
     expect(result.certificate).toMatchObject({ title: "Master of Science in Computer Science", recipientName: "Ada Lovelace", issuerName: "Demo University" });
     expect(result.certificate.attributes).toEqual([{ name: "Grade", value: "Distinction" }]);
     expect(result.chain).toMatchObject({ chainId: 31337, tokenId: diploma.tokenId, owner: HOLDER, status: "VALID", metadataUri: `ipfs://${diploma.metadataCid}` });
     expect(result.chain!.txHash).toMatch(/^0x[0-9a-f]{64}$/);
     expect(result.chain!.blockNumber).toBeGreaterThan(0);
+  });
+
+  it("is INVALID when the trusted issuer registry never registered the certificate's registry, UNKNOWN with none", async () => {
+    // An issuer registry that knows no institution stands for an operator who never vouched for this registry.
+    const { address } = await deployIssuerRegistry(new Wallet(DEV_KEYS.deployer, stack.provider), { admin: HOLDER, operator: HOLDER });
+    const stranger = { ...deps, issuers: onChainIssuerRegistry(deps.chains, { chainId: 31337, address }) };
+    const { reference } = await resolveReference(stack.db.db, diploma.id);
+    const unvouched = await verifyCertificate({ reference }, stranger);
+    expect(unvouched.verdict).toBe("INVALID");
+    expect(unvouched.checks.find((c) => c.name === "issuer")).toMatchObject({ result: "invalid", reason: expect.stringContaining(`was not bound to an active institution in the issuer registry ${address}`) });
+
+    const unconfigured = await verifyCertificate({ reference }, { ...deps, issuers: undefined });
+    expect(unconfigured.verdict).toBe("UNKNOWN");
+    expect(unconfigured.checks.find((c) => c.name === "issuer")).toMatchObject({ result: "skipped", reason: "no issuer registry configured" });
   });
 
   it("verifies the same token named by chain id, contract and token id, with no database at all", async () => {
