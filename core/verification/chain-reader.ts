@@ -93,7 +93,7 @@ async function orUndefinedOnRevert<T>(read: Promise<T>): Promise<T | undefined> 
 }
 
 /** A revert is the contract's answer; anything else (refused, timed out, bad gateway) means the chain was not reached. */
-async function call<T>(run: () => Promise<T>): Promise<T> {
+export async function call<T>(run: () => Promise<T>): Promise<T> {
   try {
     return await run();
   } catch (err) {

@@ -1,15 +1,18 @@
 import { canonicalBytes, isHallmarkDocument, parseJson, summarize, type HallmarkDocument } from "./certificate-document.ts";
-import { readCertificate, RegistryMissingError, tokenOfRequest, type ChainProviders } from "./chain-reader.ts";
+import { isAnchoredCertificate } from "../anchoring/envelope.ts";
+import { verifyAnchored } from "./anchored.ts";
+import { readCertificate, tokenOfRequest, type ChainProviders } from "./chain-reader.ts";
 import { checkIntegrity, checkIssuer, checkStatus, cidOf } from "./checks.ts";
 import type { DocumentSource } from "./document-source.ts";
-import { ChainUnavailableError, DocumentFormatError } from "./errors.ts";
+import { DocumentFormatError } from "./errors.ts";
 import type { IssuerRegistry } from "./issuer-registry.ts";
-import type { CertificateSummary, ChainFacts, ChainReference, Check, CheckName, VerificationResult, Verdict } from "./types.ts";
+import { fail, finish, readChain, skip } from "./results.ts";
+import type { CertificateSummary, ChainFacts, ChainReference, Check, VerificationResult } from "./types.ts";
 
 export type VerificationInput =
   /** A token on chain; `fromBlock` only narrows the search for its issuing transaction. */
   | { reference: ChainReference; fromBlock?: number }
-  /** A file someone was handed: a Hallmark certificate document or an exported credential. */
+  /** A file someone was handed: a Hallmark certificate document, an anchored certificate or an exported credential. */
   | { document: Uint8Array };
 
 export interface VerifierDeps {
@@ -45,6 +48,7 @@ export async function verifyCertificate(input: VerificationInput, deps: Verifier
   if ("reference" in input) return verifyReference(input.reference, deps, input.fromBlock);
   const json = parseJson(input.document, "the file");
   if (deps.credentials?.recognizes(json)) return verifyCredential(json, deps.credentials, deps);
+  if (isAnchoredCertificate(json)) return verifyAnchored(json, deps);
   if (!isHallmarkDocument(json)) {
     throw new DocumentFormatError("the file is neither a Hallmark certificate document nor a Hallmark verifiable credential");
   }
@@ -123,40 +127,6 @@ async function verifyCredential(json: unknown, credentials: CredentialVerifier, 
 }
 
 const NO_SUMMARY: CertificateSummary = { attributes: [] };
-
-type ChainRead<T> = { value: T } | { unavailable: string } | { missing: string };
-
-async function readChain<T>(run: () => Promise<T>): Promise<ChainRead<T>> {
-  try {
-    return { value: await run() };
-  } catch (err) {
-    if (err instanceof ChainUnavailableError) return { unavailable: `the chain could not be reached (${err.message}), so nothing on it could be checked` };
-    if (err instanceof RegistryMissingError) return { missing: err.message };
-    throw err;
-  }
-}
-
-/**
- * INVALID when any check failed; VALID only when every check passed (integrity, status, issuer, and the signature of
- * a credential); UNKNOWN otherwise. A verifier configured with no issuer registry therefore never says VALID: who
- * issued a certificate is part of whether it is genuine.
- */
-function verdictOf(checks: Check[]): Verdict {
-  if (checks.some((c) => c.result === "invalid")) return "INVALID";
-  return checks.every((c) => c.result === "valid") ? "VALID" : "UNKNOWN";
-}
-
-function finish(checks: Check[], certificate: CertificateSummary, chain: ChainFacts | undefined): VerificationResult {
-  return { verdict: verdictOf(checks), checks, certificate, chain, checkedAt: new Date().toISOString() };
-}
-
-function skip(name: CheckName, reason: string): Check {
-  return { name, result: "skipped", reason };
-}
-
-function fail(name: CheckName, reason: string): Check {
-  return { name, result: "invalid", reason };
-}
 
 function safeParse(bytes: Uint8Array): unknown {
   try {
