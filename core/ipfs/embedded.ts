@@ -3,9 +3,9 @@ import { unixfs } from "@helia/unixfs";
 import { FsBlockstore } from "blockstore-fs";
 import { FsDatastore } from "datastore-fs";
 import { createHeliaLight } from "helia";
-import { importFile } from "ipfs-unixfs-importer";
+import { importer, importFile } from "ipfs-unixfs-importer";
 import { CID } from "multiformats/cid";
-import { parseCid } from "./cid.ts";
+import { parseContentPath, type ContentPath } from "./content-path.ts";
 import { IpfsNotFoundError, IpfsUnavailableError } from "./errors.ts";
 import { kuboV1ImportOptions } from "./import-params.ts";
 import type { CatOptions, IpfsStore } from "./types.ts";
@@ -35,9 +35,17 @@ export async function openEmbeddedIpfs(dir: string): Promise<IpfsStore> {
   };
   let closed = false;
 
-  const open = (cid: string): CID => {
+  const open = (cid: string): ContentPath => {
     if (closed) throw new IpfsUnavailableError("Embedded IPFS store is closed");
-    return parseCid(cid);
+    return parseContentPath(cid);
+  };
+  const pinRoot = (cid: CID) =>
+    pin(cid.toString(), async () => {
+      for await (const _ of helia.pins.add(cid, { offline: true } as never)) void _;
+    });
+  const statOf = async (cid: CID, path?: string) => {
+    const stat = await fs.stat(cid, { path, offline: true });
+    return { type: stat.type === "directory" ? ("directory" as const) : ("file" as const), size: Number(stat.size) };
   };
 
   // blockstore-fs reports every read failure (even an abort) as NotFoundError, so aborts are told apart first;
@@ -52,32 +60,55 @@ export async function openEmbeddedIpfs(dir: string): Promise<IpfsStore> {
     async add(bytes) {
       if (closed) throw new IpfsUnavailableError("Embedded IPFS store is closed");
       const { cid } = await importFile({ content: bytes }, writer, kuboV1ImportOptions());
-      await pin(cid.toString(), async () => {
-        for await (const _ of helia.pins.add(cid, { offline: true } as never)) void _;
-      });
+      await pinRoot(cid);
       return cid.toString();
     },
 
+    async addDirectory(files) {
+      if (closed) throw new IpfsUnavailableError("Embedded IPFS store is closed");
+      let root: CID | undefined;
+      // wrapWithDirectory yields the wrapping directory last.
+      for await (const entry of importer(files.map((f) => ({ path: f.path, content: f.bytes })), writer, { ...kuboV1ImportOptions(), wrapWithDirectory: true })) {
+        root = entry.cid;
+      }
+      if (!root) throw new Error("a directory needs at least one file");
+      await pinRoot(root);
+      return root.toString();
+    },
+
     async *cat(cid, opts: CatOptions = {}) {
-      const parsed = open(cid);
+      const { cid: root, path } = open(cid);
       try {
-        yield* fs.cat(parsed, { offset: opts.offset, length: opts.length, signal: opts.signal, offline: true });
+        yield* fs.cat(root, { path, offset: opts.offset, length: opts.length, signal: opts.signal, offline: true });
       } catch (err) {
         throw translate(cid, err, opts.signal);
       }
     },
 
     async size(cid) {
-      const parsed = open(cid);
+      const { cid: root, path } = open(cid);
       try {
-        return Number((await fs.stat(parsed, { offline: true })).size);
+        return (await statOf(root, path)).size;
+      } catch (err) {
+        throw translate(cid, err);
+      }
+    },
+
+    async stat(cid) {
+      const { cid: root, path } = open(cid);
+      try {
+        const stat = await statOf(root, path);
+        if (stat.type === "file") return { type: "file", size: stat.size };
+        const entries = [];
+        for await (const entry of fs.ls(root, { path, offline: true })) entries.push({ name: entry.name, ...(await statOf(entry.cid)) });
+        return { type: "directory", entries };
       } catch (err) {
         throw translate(cid, err);
       }
     },
 
     async has(cid) {
-      return blockstore.has(open(cid));
+      return blockstore.has(open(cid).cid);
     },
 
     async close() {

@@ -1,6 +1,5 @@
 import { create, type KuboRPCClient } from "kubo-rpc-client";
-import type { CID } from "multiformats/cid";
-import { parseCid } from "./cid.ts";
+import { parseContentPath } from "./content-path.ts";
 import { IpfsNotFoundError, IpfsUnavailableError } from "./errors.ts";
 import { computeCid, KUBO_CHUNKER } from "./import-params.ts";
 import type { CatOptions, IpfsStore } from "./types.ts";
@@ -34,8 +33,13 @@ export async function openKuboIpfs(apiUrl: string, options: KuboOptions = {}): P
     }
   };
 
-  const stat = (cid: string, parsed: CID, signal?: AbortSignal) =>
-    call("files/stat", cid, signal, (s) => client.files.stat(`/ipfs/${parsed}`, { ...OFFLINE, signal: s }));
+  /** `/ipfs/<cid>[/<path>]`, validated: a path goes to Kubo only once it is known to be a plain content path. */
+  const ipfsPath = (cid: string) => {
+    const { cid: root, path } = parseContentPath(cid);
+    return path ? `/ipfs/${root}/${path}` : `/ipfs/${root}`;
+  };
+  const stat = (cid: string, signal?: AbortSignal) =>
+    call("files/stat", cid, signal, (s) => client.files.stat(ipfsPath(cid), { ...OFFLINE, signal: s }));
 
   return {
     async add(bytes) {
@@ -51,11 +55,23 @@ export async function openKuboIpfs(apiUrl: string, options: KuboOptions = {}): P
       return result.cid.toString();
     },
 
+    async addDirectory(files) {
+      if (!files.length) throw new Error("a directory needs at least one file");
+      return call("add", undefined, undefined, async (signal) => {
+        let root: string | undefined;
+        const entries = files.map((f) => ({ path: f.path, content: f.bytes }));
+        for await (const added of client.addAll(entries, { wrapWithDirectory: true, cidVersion: 1, rawLeaves: true, chunker: KUBO_CHUNKER, hashAlg: "sha2-256", pin: true, signal })) {
+          root = added.cid.toString(); // the wrapping directory comes last
+        }
+        return root!;
+      });
+    },
+
     async *cat(cid, opts: CatOptions = {}) {
-      const parsed = parseCid(cid);
+      const path = ipfsPath(cid);
       // Stat first: a missing root fails fast and clearly, and the size lets a truncated stream be caught
       // (Kubo reports mid-stream errors only in an HTTP trailer, which fetch does not expose).
-      const total = (await stat(cid, parsed, opts.signal)).size;
+      const total = (await stat(cid, opts.signal)).size;
       const offset = Math.min(opts.offset ?? 0, total);
       const expected = Math.min(opts.length ?? Infinity, total - offset);
       if (expected <= 0) return;
@@ -65,7 +81,7 @@ export async function openKuboIpfs(apiUrl: string, options: KuboOptions = {}): P
       const signal = opts.signal ? AbortSignal.any([opts.signal, firstByte.signal]) : firstByte.signal;
       let received = 0;
       try {
-        for await (const chunk of client.cat(parsed, { offset, length: expected, ...OFFLINE, signal })) {
+        for await (const chunk of client.cat(path, { offset, length: expected, ...OFFLINE, signal })) {
           clearTimeout(timer);
           received += chunk.byteLength;
           yield chunk;
@@ -82,11 +98,23 @@ export async function openKuboIpfs(apiUrl: string, options: KuboOptions = {}): P
     },
 
     async size(cid) {
-      return (await stat(cid, parseCid(cid))).size;
+      return (await stat(cid)).size;
+    },
+
+    async stat(cid) {
+      const found = await stat(cid);
+      if (found.type !== "directory") return { type: "file", size: found.size };
+      return call("ls", cid, undefined, async (signal) => {
+        const entries = [];
+        for await (const e of client.ls(ipfsPath(cid), { ...OFFLINE, signal })) {
+          entries.push({ name: e.name, type: e.type === "dir" ? ("directory" as const) : ("file" as const), size: Number(e.size) });
+        }
+        return { type: "directory" as const, entries };
+      });
     },
 
     async has(cid) {
-      const parsed = parseCid(cid);
+      const parsed = parseContentPath(cid).cid;
       try {
         await call("block/stat", cid, undefined, (signal) => client.block.stat(parsed, { ...OFFLINE, signal }));
         return true;

@@ -135,6 +135,32 @@ describe("embedded IPFS store", () => {
     }
   });
 
+  it("adds files as one directory and reads each at <cid>/<path>, with stat listing the directories", async () => {
+    const front = new Uint8Array(randomBytes(300_000)); // more than one chunk
+    const manifest = new TextEncoder().encode('{"label":"Vase"}');
+    const root = await store.addDirectory([
+      { path: "images/front.png", bytes: front },
+      { path: "manifest.json", bytes: manifest },
+    ]);
+    expect(CID.parse(root).code).toBe(DAG_PB_CODE);
+    expect(await store.has(root)).toBe(true);
+    expect(Buffer.compare(await collect(store.cat(`${root}/images/front.png`)), front)).toBe(0);
+    expect(Buffer.from(await collect(store.cat(`${root}/images/front.png`, { offset: 262_140, length: 8 })))).toEqual(Buffer.from(front.subarray(262_140, 262_148)));
+    expect(await store.size(`${root}/manifest.json`)).toBe(manifest.length);
+    expect(await store.stat(root)).toEqual({
+      type: "directory",
+      entries: [
+        { name: "images", type: "directory", size: 0 },
+        { name: "manifest.json", type: "file", size: manifest.length },
+      ],
+    });
+    expect(await store.stat(`${root}/images`)).toEqual({ type: "directory", entries: [{ name: "front.png", type: "file", size: front.length }] });
+    await expect(store.size(`${root}/images/back.png`)).rejects.toBeInstanceOf(IpfsNotFoundError);
+    await expect(store.size(`${root}/../etc/passwd`)).rejects.toBeInstanceOf(TypeError);
+    // Content-addressed: the same files give the same directory CID.
+    expect(await store.addDirectory([{ path: "manifest.json", bytes: manifest }, { path: "images/front.png", bytes: front }])).toBe(root);
+  });
+
   it("rejects a malformed CID with a TypeError", async () => {
     await expect(store.has("not-a-cid")).rejects.toBeInstanceOf(TypeError);
   });
