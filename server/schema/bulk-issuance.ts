@@ -87,7 +87,7 @@ builder.mutationField("issueCertificates", (t) =>
     type: IssueCertificatesPayload,
     description: `Accepts up to ${MAX_BULK_ITEMS} certificates at once. A bad item is reported in its result and never fails the others.`,
     authScopes: { scope: "issue" },
-    args: { input: t.arg({ type: IssueCertificatesInput, required: true }) },
+    args: { input: t.arg({ type: IssueCertificatesInput, required: true, description: "The collection and the certificates to issue." }) },
     resolve: (_root, { input }, ctx) => {
       if (input.items.length > MAX_BULK_ITEMS) {
         throw new GraphQLError(`at most ${MAX_BULK_ITEMS} items per request`, { extensions: { code: "BAD_USER_INPUT", field: "items" } });

@@ -2,18 +2,46 @@ import { RevocationReason } from "../../core/chain/registry.ts";
 import { CERTIFICATE_STATUSES, ISSUANCE_STATUSES } from "../../core/db/schema.ts";
 import { builder } from "../builder.ts";
 
+/** An enum's values, each with its description; the compiler insists every value has one. */
+export function describedValues<const V extends string>(values: readonly V[], descriptions: Record<V, string>): { [K in V]: { value: K; description: string } } {
+  return Object.fromEntries(values.map((v) => [v, { value: v, description: descriptions[v] }])) as { [K in V]: { value: K; description: string } };
+}
+
 export const OperationStatusEnum = builder.enumType("OperationStatus", {
   description:
     "Where an asynchronous operation stands. QUEUED: recorded. PINNED: metadata stored on IPFS. SUBMITTED: transaction sent to the chain. CONFIRMED: seen in a block by the indexer. FAILED: will not happen (see `error`).",
-  values: ISSUANCE_STATUSES,
+  values: describedValues(ISSUANCE_STATUSES, {
+    QUEUED: "Recorded; waiting for the worker.",
+    PINNED: "Metadata stored on IPFS; not yet sent to the chain.",
+    SUBMITTED: "Transaction sent to the chain; not yet seen in a block.",
+    CONFIRMED: "Seen in a block by the indexer. Final.",
+    FAILED: "Will not happen; `error` says why. Final.",
+  }),
 });
 
 export const CertificateStatusEnum = builder.enumType("CertificateStatus", {
   description: "VALID: issued and in force. REVOKED: revoked for good on chain.",
-  values: CERTIFICATE_STATUSES,
+  values: describedValues(CERTIFICATE_STATUSES, {
+    VALID: "Issued and in force.",
+    REVOKED: "Revoked for good on chain.",
+  }),
 });
 
 export const RevocationReasonEnum = builder.enumType("RevocationReason", {
   description: "RFC 5280 revocation reasons, recorded on chain with the revocation.",
-  values: RevocationReason.filter((r) => r !== "UNUSED"),
+  values: describedValues(
+    RevocationReason.filter((r): r is Exclude<RevocationReason, "UNUSED"> => r !== "UNUSED"),
+    {
+      UNSPECIFIED: "No reason given (RFC 5280 unspecified).",
+      KEY_COMPROMISE: "The holder's key was compromised (RFC 5280 keyCompromise).",
+      CA_COMPROMISE: "The issuer's key was compromised (RFC 5280 cACompromise).",
+      AFFILIATION_CHANGED: "The holder's affiliation changed (RFC 5280 affiliationChanged).",
+      SUPERSEDED: "Replaced by another certificate (RFC 5280 superseded).",
+      CESSATION_OF_OPERATION: "What it certifies no longer operates (RFC 5280 cessationOfOperation).",
+      CERTIFICATE_HOLD: "Put on hold (RFC 5280 certificateHold).",
+      REMOVE_FROM_CRL: "RFC 5280 removeFromCRL, kept for completeness.",
+      PRIVILEGE_WITHDRAWN: "A privilege it granted was withdrawn (RFC 5280 privilegeWithdrawn).",
+      AA_COMPROMISE: "The attribute authority was compromised (RFC 5280 aACompromise).",
+    },
+  ),
 });

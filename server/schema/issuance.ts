@@ -128,7 +128,7 @@ builder.mutationField("issueCertificate", (t) =>
     type: IssueCertificatePayload,
     description: "Accepts a certificate for issuance and returns at once with the issuance QUEUED.",
     authScopes: { scope: "issue" },
-    args: { input: t.arg({ type: IssueCertificateInput, required: true }) },
+    args: { input: t.arg({ type: IssueCertificateInput, required: true, description: "The certificate to issue." }) },
     resolve: (_root, { input }, ctx) =>
       withOperationErrors(() =>
         requestIssuance(ctx.db, ctx.caller!.institutionId, { ...input, collectionId: String(input.collectionId) }),

@@ -70,7 +70,7 @@ builder.mutationField("revokeCertificate", (t) =>
     type: RevokeCertificatePayload,
     description: "Revokes a certificate on chain; the certificate's status turns REVOKED when the revocation is CONFIRMED.",
     authScopes: { scope: "issue" },
-    args: { input: t.arg({ type: RevokeCertificateInput, required: true }) },
+    args: { input: t.arg({ type: RevokeCertificateInput, required: true, description: "The certificate to revoke and why." }) },
     resolve: (_root, { input }, ctx) =>
       withOperationErrors(() =>
         requestRevocation(ctx.db, ctx.caller!.institutionId, { ...input, certificateId: String(input.certificateId) }),

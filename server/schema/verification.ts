@@ -2,84 +2,106 @@ import { GraphQLError } from "graphql";
 import { CertificateNotFoundError, DocumentFormatError, type Check, type ChainFacts, type CertificateSummary, type VerificationResult } from "../../core/verification/index.ts";
 import { OnChainStatus } from "../../core/chain/registry.ts";
 import { builder } from "../builder.ts";
+import { describedValues } from "./enums.ts";
 import { notFound } from "../errors.ts";
 
 const CertificateStatusOnChainEnum = builder.enumType("OnChainStatus", {
   description: "The registry's status(): UNKNOWN (never issued), VALID, SUSPENDED, REVOKED, EXPIRED, SUPERSEDED.",
-  values: OnChainStatus,
+  values: describedValues(OnChainStatus, {
+    UNKNOWN: "The registry never issued this token.",
+    VALID: "Issued and in force.",
+    SUSPENDED: "Suspended by the issuer; may be reinstated.",
+    REVOKED: "Revoked for good.",
+    EXPIRED: "Past its expiry.",
+    SUPERSEDED: "Replaced by a newer certificate.",
+  }),
 });
 
 const VerdictEnum = builder.enumType("VerificationVerdict", {
   description: "VALID: every check passed. INVALID: at least one failed; do not accept it. UNKNOWN: something could not be checked (e.g. the chain was unreachable); never read as valid.",
-  values: ["VALID", "INVALID", "UNKNOWN"] as const,
+  values: describedValues(["VALID", "INVALID", "UNKNOWN"], {
+    VALID: "Every check passed.",
+    INVALID: "At least one check failed; do not accept the certificate.",
+    UNKNOWN: "Something could not be checked (e.g. the chain was unreachable); never read it as valid.",
+  }),
 });
 
 const CheckNameEnum = builder.enumType("VerificationCheckName", {
   description:
     "integrity: the document hashes to its CID and to the digest on chain. status: issued, not revoked, expired or superseded, read from the chain. issuer: the institution was registered and active when it issued. signature: an exported credential's proof.",
-  values: ["integrity", "status", "issuer", "signature"] as const,
+  values: describedValues(["integrity", "status", "issuer", "signature"], {
+    integrity: "The document hashes to its CID and to the digest on chain.",
+    status: "Issued and not revoked, expired or superseded, read from the chain.",
+    issuer: "The institution was registered and active when it issued.",
+    signature: "An exported credential's proof verifies.",
+  }),
 });
 
 const CheckResultEnum = builder.enumType("VerificationCheckResult", {
   description: "valid, invalid, or skipped (could not be or was not checked; `reason` says why).",
-  values: ["valid", "invalid", "skipped"] as const,
+  values: describedValues(["valid", "invalid", "skipped"], {
+    valid: "The check passed.",
+    invalid: "The check failed.",
+    skipped: "Could not be or was not checked; `reason` says why.",
+  }),
 });
 
 const CheckRef = builder.objectRef<Check>("VerificationCheck").implement({
   description: "One check and its outcome.",
   fields: (t) => ({
-    name: t.field({ type: CheckNameEnum, resolve: (c) => c.name }),
-    result: t.field({ type: CheckResultEnum, resolve: (c) => c.result }),
+    name: t.field({ type: CheckNameEnum, description: "Which check.", resolve: (c) => c.name }),
+    result: t.field({ type: CheckResultEnum, description: "Its outcome.", resolve: (c) => c.result }),
     reason: t.exposeString("reason", { description: "Why, in words a person can act on." }),
   }),
 });
 
 const AttributeRef = builder.objectRef<{ name: string; value: string }>("VerifiedAttribute").implement({
-  fields: (t) => ({ name: t.exposeString("name"), value: t.exposeString("value") }),
+  description: "A named field of the certificate, as its document states it.",
+  fields: (t) => ({ name: t.exposeString("name", { description: "Field name, e.g. `Degree`." }), value: t.exposeString("value", { description: "Field value." }) }),
 });
 
 const SummaryRef = builder.objectRef<CertificateSummary>("VerifiedCertificate").implement({
   description: "The certificate's fields as its document states them; believe them only when the verdict is VALID.",
   fields: (t) => ({
-    id: t.exposeString("id", { nullable: true }),
-    title: t.exposeString("title", { nullable: true }),
-    description: t.exposeString("description", { nullable: true }),
-    recipientName: t.exposeString("recipientName", { nullable: true }),
-    recipientAddress: t.exposeString("recipientAddress", { nullable: true }),
-    issuerName: t.exposeString("issuerName", { nullable: true }),
-    issuerId: t.exposeString("issuerId", { nullable: true }),
-    collectionName: t.exposeString("collectionName", { nullable: true }),
+    id: t.exposeString("id", { nullable: true, description: "The certificate's identifier, as the document states it." }),
+    title: t.exposeString("title", { nullable: true, description: "Certificate title." }),
+    description: t.exposeString("description", { nullable: true, description: "Longer description." }),
+    recipientName: t.exposeString("recipientName", { nullable: true, description: "Holder's name." }),
+    recipientAddress: t.exposeString("recipientAddress", { nullable: true, description: "Holder's Ethereum address." }),
+    issuerName: t.exposeString("issuerName", { nullable: true, description: "Issuing institution's name." }),
+    issuerId: t.exposeString("issuerId", { nullable: true, description: "Issuing institution's identifier (a DID or URL)." }),
+    collectionName: t.exposeString("collectionName", { nullable: true, description: "Name of the collection it belongs to." }),
     issuedAt: t.exposeString("issuedAt", { nullable: true, description: "ISO-8601, as the document states it." }),
     validUntil: t.exposeString("validUntil", { nullable: true, description: "ISO-8601; null when it never expires." }),
-    attributes: t.field({ type: [AttributeRef], resolve: (c) => c.attributes }),
+    attributes: t.field({ type: [AttributeRef], description: "Named fields shown on the certificate.", resolve: (c) => c.attributes }),
   }),
 });
 
 const ChainFactsRef = builder.objectRef<ChainFacts>("ChainFacts").implement({
   description: "What the registry contract says, read over JSON-RPC when the check ran.",
   fields: (t) => ({
-    chainId: t.exposeInt("chainId"),
+    chainId: t.exposeInt("chainId", { description: "EVM chain id." }),
     contract: t.exposeString("contract", { description: "Registry contract address." }),
     tokenId: t.exposeString("tokenId", { nullable: true, description: "ERC-721 token id (decimal)." }),
     owner: t.exposeString("owner", { nullable: true, description: "Holder address." }),
-    status: t.field({ type: CertificateStatusOnChainEnum, nullable: true, resolve: (c) => c.status ?? null }),
-    metadataUri: t.exposeString("metadataUri", { nullable: true }),
-    digest: t.exposeString("digest", { nullable: true }),
+    status: t.field({ type: CertificateStatusOnChainEnum, nullable: true, description: "The registry's status() of the token.", resolve: (c) => c.status ?? null }),
+    metadataUri: t.exposeString("metadataUri", { nullable: true, description: "The token's metadata URI (`ipfs://<cid>`)." }),
+    digest: t.exposeString("digest", { nullable: true, description: "sha256 of the certificate document, as stored on chain." }),
     issuedAt: t.exposeString("issuedAt", { nullable: true, description: "Block time of issue (ISO-8601)." }),
     validUntil: t.exposeString("validUntil", { nullable: true, description: "Expiry on chain (ISO-8601); null when none." }),
-    revocationReason: t.exposeString("revocationReason", { nullable: true }),
+    revocationReason: t.exposeString("revocationReason", { nullable: true, description: "RFC 5280 reason recorded with a revocation." }),
     txHash: t.exposeString("txHash", { nullable: true, description: "Issuing transaction." }),
-    blockNumber: t.exposeInt("blockNumber", { nullable: true }),
+    blockNumber: t.exposeInt("blockNumber", { nullable: true, description: "Block that includes the issuing transaction." }),
   }),
 });
 
 const VerificationRef = builder.objectRef<VerificationResult>("Verification").implement({
   description: "The outcome of verifying a certificate against the chain and IPFS.",
   fields: (t) => ({
-    verdict: t.field({ type: VerdictEnum, resolve: (r) => r.verdict }),
-    checks: t.field({ type: [CheckRef], resolve: (r) => r.checks }),
-    certificate: t.field({ type: SummaryRef, resolve: (r) => r.certificate }),
-    chain: t.field({ type: ChainFactsRef, nullable: true, resolve: (r) => r.chain ?? null }),
+    verdict: t.field({ type: VerdictEnum, description: "The overall answer.", resolve: (r) => r.verdict }),
+    checks: t.field({ type: [CheckRef], description: "Each check and its outcome.", resolve: (r) => r.checks }),
+    certificate: t.field({ type: SummaryRef, description: "The certificate's fields as its document states them.", resolve: (r) => r.certificate }),
+    chain: t.field({ type: ChainFactsRef, nullable: true, description: "What the chain says; null when it could not be read.", resolve: (r) => r.chain ?? null }),
     checkedAt: t.exposeString("checkedAt", { description: "When the checks ran (ISO-8601)." }),
   }),
 });
