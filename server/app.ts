@@ -13,6 +13,7 @@ import { authenticateApiKey } from "./auth/api-keys.ts";
 import type { Context } from "./context.ts";
 import { ipfsGateway } from "./ipfs-gateway.ts";
 import { credentialRoutes } from "./pages/credential-routes.ts";
+import { galleryRoutes } from "./pages/gallery-routes.ts";
 import { holderRoutes } from "./pages/holder-routes.ts";
 import { verifyRoutes } from "./pages/verify-routes.ts";
 import { schema } from "./schema/index.ts";
@@ -66,6 +67,7 @@ export function createApp(deps: ServerDeps): Express {
   app.use(verifyRoutes({ verifier, publicUrl: deps.config.publicUrl }));
   app.use(credentialRoutes({ db: deps.db, chains, documents, publicUrl: deps.config.publicUrl }));
   app.use(holderRoutes({ db: deps.db, verifier, chainId: deps.config.chain.chainId, publicUrl: deps.config.publicUrl }));
+  app.use(galleryRoutes({ chains, chainId: deps.config.chain.chainId, ipfs: deps.ipfs, publicUrl: deps.config.publicUrl }));
   // Yoga is a Node request listener; express types it as neither middleware nor app.
   app.use(yoga.graphqlEndpoint, yoga as unknown as express.RequestHandler);
   return app;

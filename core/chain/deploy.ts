@@ -59,3 +59,11 @@ export async function deployCertificateAnchor(
 ): Promise<RegistryDeployment> {
   return deployContract(deployer, "CertificateAnchor", [params.name, params.admin, params.issuer]);
 }
+
+/** Deploys a collectible editions contract (limited editions of serial-numbered, non-tradable items). */
+export async function deployCollectibleEditions(
+  deployer: Signer,
+  params: { name: string; symbol: string; admin: string; issuer: string },
+): Promise<RegistryDeployment> {
+  return deployContract(deployer, "CollectibleEditions", [params.name, params.symbol, params.admin, params.issuer]);
+}

@@ -16,6 +16,7 @@ import { createApp } from "../../server/app.ts";
 import { startWorker, type RunningWorker } from "../../worker/index.ts";
 import { DEV_KEYS, startEmbeddedChain, type EmbeddedChain } from "./chain.ts";
 import { ensureDemo, type DevInfo } from "./demo.ts";
+import { ensureDemoEdition } from "./demo-edition.ts";
 import { ensureDemoIssuerRegistry } from "./issuer-registry.ts";
 import { startEmbeddedRedis, type EmbeddedRedis } from "./redis.ts";
 
@@ -110,6 +111,9 @@ export async function startStack(opts: { env?: NodeJS.ProcessEnv; notice?: (line
         institution: { name: "Demo University", identity: (await institutionSigningKey(db.db, demo.institutionId)).did },
       }));
     demo.contracts.IssuerRegistry = issuerRegistry;
+    // The museum demo: an editions contract with one edition, its images and metadata pinned to IPFS.
+    const demoEdition = await ensureDemoEdition({ ipfs, deployer, devInfoPath });
+    Object.assign(demo.contracts, { CollectibleEditions: demoEdition.contract });
 
     // Worker
     const senders = signers.map(
@@ -135,6 +139,7 @@ export async function startStack(opts: { env?: NodeJS.ProcessEnv; notice?: (line
     );
     const port = (server.address() as AddressInfo).port;
     const baseUrl = config.publicUrl ?? `http://${config.host}:${port}`;
+    notice(`Museum gallery: ${baseUrl}${demoEdition.galleryPath}  (IIIF manifest: ${baseUrl}${demoEdition.manifestPath})`);
 
     const devInfo: DevInfo = { graphqlUrl: `${baseUrl}/graphql`, rpcUrl, ...demo };
     writeFileSync(devInfoPath, `${JSON.stringify(devInfo, null, 2)}\n`, { mode: 0o600 });

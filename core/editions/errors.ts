@@ -1,0 +1,23 @@
+/** No edition by that id: the contract answered `EditionNotFound`, or there is no contract at the address. */
+export class EditionNotFoundError extends Error {
+  override name = "EditionNotFoundError";
+}
+
+/** The chain or the IPFS store could not be asked: nothing can be concluded about the edition right now. */
+export class EditionUnavailableError extends Error {
+  override name = "EditionUnavailableError";
+}
+
+/**
+ * The edition exists on chain but its metadata (or one of its images) cannot be used: not held by the IPFS store,
+ * too large, or not an edition metadata document. `problems` says what, one entry a problem.
+ */
+export class EditionMetadataUnusableError extends Error {
+  override name = "EditionMetadataUnusableError";
+  readonly problems: string[];
+
+  constructor(problems: string[], options?: { cause?: unknown }) {
+    super(`the edition's metadata cannot be used: ${problems.join("; ")}`, options);
+    this.problems = problems;
+  }
+}
