@@ -7,6 +7,7 @@ import {ERC721Utils} from "@openzeppelin/contracts/token/ERC721/utils/ERC721Util
 import {IERC721Errors} from "@openzeppelin/contracts/interfaces/draft-IERC6093.sol";
 import {IERC4906} from "@openzeppelin/contracts/interfaces/IERC4906.sol";
 import {IERC165} from "@openzeppelin/contracts/utils/introspection/IERC165.sol";
+import {Math} from "@openzeppelin/contracts/utils/math/Math.sol";
 import {AccessControlDefaultAdminRules} from
     "@openzeppelin/contracts/access/extensions/AccessControlDefaultAdminRules.sol";
 import {Pausable} from "@openzeppelin/contracts/utils/Pausable.sol";
@@ -19,8 +20,17 @@ import {IpfsCid} from "./libraries/IpfsCid.sol";
 /// @title Hallmark certificate registry
 /// @notice Non-transferable ERC-721 certificates (ERC-5192, ERC-5484, ERC-4906), issued against single-use
 /// request ids, revocable with an RFC 5280 reason, suspendable, reissuable after a lost wallet.
-/// @dev Storage per certificate is four fresh slots besides the holder's balance: one packed word (holder,
-/// issue time, expiry, flags, revocation reason), the digest, the request id, and the request id's index entry.
+/// @dev Storage per certificate is one fresh word besides the holder's balance, plus 64 bytes of contract code:
+/// - the record, keyed by the request id: holder, token id, expiry, flags. Being keyed by the request id, the
+///   one word is at once the single-use guard, the `tokenOfRequest` index and the mutable state of the token;
+/// - the request id and the digest, written as the code of one data contract per batch (the SSTORE2 pattern):
+///   code costs 200 gas a byte, 6,400 a word, against 22,100 for a fresh storage word. Both are immutable;
+///   a digest corrected by {updateMetadata} is stored apart and flagged in the record.
+/// Per batch, one word holds the data contract and the issue time (shared by the batch), keyed by the batch's
+/// first token id, and one bit of a bitmap marks that first token id. A token id resolves to its record by the
+/// highest start bit at or below it (its batch), its position in the batch's code (its request id), then the
+/// record: reads cost a few cold accesses more than a word keyed by token id would, writes are what is saved.
+/// The revocation reason, a stored URI and recovery links are written only when they occur.
 /// The metadata URI is not stored when it is `ipfs://<CIDv1 raw sha256>` of the digest (Hallmark's case): it
 /// is rebuilt from the digest. Any other URI is stored as given.
 contract CertificateRegistry is
@@ -47,15 +57,31 @@ contract CertificateRegistry is
     uint8 private constant _SUPERSEDED = 1 << 2;
     uint8 private constant _BURNED = 1 << 3;
     uint8 private constant _URI_STORED = 1 << 4;
-    uint8 private constant _BURN_AUTH_SHIFT = 5; // two bits
+    uint8 private constant _DIGEST_UPDATED = 1 << 5;
+    uint8 private constant _BURN_AUTH_SHIFT = 6; // two bits
 
-    /// @dev One storage word per certificate.
-    struct Token {
-        address owner; // zero before mint and after burn
-        uint40 issuedAt; // non-zero for every issued token, burned or not
+    /// @dev Bytes of data-contract code per certificate: the request id, then the digest.
+    uint256 private constant _ENTRY_SIZE = 64;
+    /// @dev Certificates per data contract, so that its code (a leading STOP byte, so that a call to it halts at
+    /// once, then the entries) stays within the EIP-170 limit of 24,576 bytes. A larger batch gets several.
+    uint256 private constant _MAX_ENTRIES = (24_576 - 1) / _ENTRY_SIZE;
+    /// @dev The ten bytes of creation code before a data contract's runtime code, with the runtime length to
+    /// be placed at bits 56..71: PUSH2 length, DUP1, PUSH1 10, RETURNDATASIZE, CODECOPY, RETURNDATASIZE, RETURN
+    /// (copies the code after these ten bytes to memory 0 and returns it as the runtime code).
+    uint256 private constant _DATA_CREATION_PREFIX = 0x61000080600a3d393df3;
+
+    /// @dev One storage word per certificate, keyed by its request id.
+    struct Record {
+        address owner; // zero before the mint and after a burn
+        uint48 tokenId; // non-zero once issued, so the request id stays used after a revoke or burn
         uint40 validUntil;
         uint8 flags;
-        RevocationReason reason;
+    }
+
+    /// @dev One storage word per batch (per data contract), keyed by the batch's first token id.
+    struct Batch {
+        address data; // the data contract: request id and digest of each certificate, in token id order
+        uint40 issuedAt;
     }
 
     /// @dev Mint cap of minters: one storage word.
@@ -68,16 +94,21 @@ contract CertificateRegistry is
 
     string private _name;
     string private _symbol;
-    uint256 private _nextTokenId = 1;
+    // These three share a word, read once per issuing transaction.
     IIssuerRegistry private _issuerRegistry;
+    /// @dev 48 bits, the width of the record's token id; the checked addition in {_reserve} reverts (panic)
+    /// rather than wrap, and 2^48 certificates are out of reach of any chain's gas anyway.
+    uint48 private _nextTokenId = 1;
     BurnAuth private _defaultBurnAuth = BurnAuth.Neither;
     MintCap private _mintCap;
 
-    mapping(uint256 tokenId => Token) private _tokens;
-    mapping(uint256 tokenId => bytes32) private _digests;
-    mapping(uint256 tokenId => bytes32) private _requestIds;
-    mapping(bytes32 requestId => uint256 tokenId) private _tokenOfRequest;
+    mapping(bytes32 requestId => Record) private _records;
     mapping(address holder => uint256) private _balances;
+    mapping(uint256 firstTokenId => Batch) private _batches;
+    /// @dev Bit `id % 256` of word `id / 256` is set when a batch starts at token id `id`.
+    mapping(uint256 word => uint256 bits) private _batchStarts;
+    mapping(uint256 tokenId => bytes32) private _updatedDigests;
+    mapping(uint256 tokenId => RevocationReason) private _reasons;
     mapping(uint256 tokenId => string) private _uris;
     mapping(uint256 tokenId => uint256) private _supersededBy;
     mapping(uint256 tokenId => uint256) private _replaces;
@@ -103,9 +134,8 @@ contract CertificateRegistry is
     function issue(IssueRequest calldata request) external whenNotPaused returns (uint256 tokenId) {
         _authorizeIssue(1);
         _requireIssuerActive();
-        tokenId = _nextTokenId;
-        _nextTokenId = tokenId + 1;
-        _issue(tokenId, request);
+        tokenId = _reserve(1);
+        _issueOne(tokenId, request);
     }
 
     /// @inheritdoc ICertificateRegistry
@@ -114,10 +144,21 @@ contract CertificateRegistry is
         _authorizeIssue(count);
         if (count == 0) revert BatchEmpty();
         _requireIssuerActive();
-        firstTokenId = _nextTokenId;
-        _nextTokenId = firstTokenId + count;
+        firstTokenId = _reserve(count);
+        BurnAuth auth = _defaultBurnAuth;
+        // Every record, event and data contract of the batch is written before the first receiver hook runs, so
+        // a holder contract re-entering sees every token of the batch complete and every request id spent.
+        for (uint256 done = 0; done < count;) {
+            uint256 entries = Math.min(count - done, _MAX_ENTRIES);
+            bytes memory code = _dataCode(entries);
+            for (uint256 i = 0; i < entries; ++i) {
+                _mint(firstTokenId + done + i, requests[done + i], auth, code, i);
+            }
+            _storeBatch(firstTokenId + done, code);
+            done += entries;
+        }
         for (uint256 i = 0; i < count; ++i) {
-            _issue(firstTokenId + i, requests[i]);
+            ERC721Utils.checkOnERC721Received(msg.sender, address(0), requests[i].holder, firstTokenId + i, "");
         }
     }
 
@@ -129,17 +170,16 @@ contract CertificateRegistry is
         returns (uint256 tokenId)
     {
         _requireIssuerActive();
-        Token storage previous = _existing(previousTokenId);
+        Record storage previous = _existing(previousTokenId);
         uint8 flags = previous.flags;
         if (flags & (_REVOKED | _BURNED) != 0) revert CertificateAlreadyRevoked(previousTokenId);
         if (flags & _SUPERSEDED != 0) revert CertificateAlreadySuperseded(previousTokenId);
         previous.flags = flags | _SUPERSEDED;
-        tokenId = _nextTokenId;
-        _nextTokenId = tokenId + 1;
+        tokenId = _reserve(1);
         _supersededBy[previousTokenId] = tokenId;
         _replaces[tokenId] = previousTokenId;
         emit CertificateReissued(previousTokenId, tokenId, request.holder);
-        _issue(tokenId, request);
+        _issueOne(tokenId, request);
     }
 
     // ------------------------------------------------------------------------------------------------------
@@ -150,69 +190,74 @@ contract CertificateRegistry is
         if (!hasRole(ISSUER_ROLE, msg.sender) && !hasRole(MINTER_ROLE, msg.sender)) {
             revert AccessControlUnauthorizedAccount(msg.sender, ISSUER_ROLE);
         }
-        Token storage token = _existing(tokenId);
-        uint8 flags = token.flags;
+        Record storage record = _existing(tokenId);
+        uint8 flags = record.flags;
         if (flags & _REVOKED != 0) revert CertificateAlreadyRevoked(tokenId);
-        token.flags = flags | _REVOKED;
-        token.reason = reason;
+        record.flags = flags | _REVOKED;
+        _reasons[tokenId] = reason;
         emit CertificateRevoked(tokenId, reason, msg.sender);
     }
 
     /// @inheritdoc ICertificateRegistry
     function suspend(uint256 tokenId) external onlyRole(ISSUER_ROLE) {
-        Token storage token = _existing(tokenId);
-        uint8 flags = token.flags;
+        Record storage record = _existing(tokenId);
+        uint8 flags = record.flags;
         if (flags & (_REVOKED | _BURNED) != 0) revert CertificateAlreadyRevoked(tokenId);
         if (flags & _SUSPENDED != 0) revert CertificateAlreadySuspended(tokenId);
-        token.flags = flags | _SUSPENDED;
+        record.flags = flags | _SUSPENDED;
         emit CertificateSuspended(tokenId, msg.sender);
     }
 
     /// @inheritdoc ICertificateRegistry
     function unsuspend(uint256 tokenId) external onlyRole(ISSUER_ROLE) {
-        Token storage token = _existing(tokenId);
-        uint8 flags = token.flags;
+        Record storage record = _existing(tokenId);
+        uint8 flags = record.flags;
         if (flags & (_REVOKED | _BURNED) != 0) revert CertificateAlreadyRevoked(tokenId);
         if (flags & _SUSPENDED == 0) revert CertificateNotSuspended(tokenId);
-        token.flags = flags & ~_SUSPENDED;
+        record.flags = flags & ~_SUSPENDED;
         emit CertificateUnsuspended(tokenId, msg.sender);
     }
 
     /// @inheritdoc ICertificateRegistry
     function burn(uint256 tokenId) external {
-        Token storage token = _existing(tokenId);
-        address holder = token.owner;
-        BurnAuth auth = BurnAuth((token.flags >> _BURN_AUTH_SHIFT) & 3);
+        Record storage record = _existing(tokenId);
+        address holder = record.owner;
+        uint8 flags = record.flags;
+        BurnAuth auth = BurnAuth((flags >> _BURN_AUTH_SHIFT) & 3);
         bool allowed;
         if (holder != address(0)) {
             if (msg.sender == holder) allowed = auth == BurnAuth.OwnerOnly || auth == BurnAuth.Both;
             else if (hasRole(ISSUER_ROLE, msg.sender)) allowed = auth == BurnAuth.IssuerOnly || auth == BurnAuth.Both;
         }
         if (!allowed) revert BurnNotAllowed(tokenId, msg.sender);
-        token.flags |= _BURNED;
+        record.flags = flags | _BURNED;
         emit CertificateBurned(tokenId, holder, msg.sender);
-        _update(address(0), tokenId, address(0));
+        _update(record, address(0), tokenId, address(0));
     }
 
     /// @inheritdoc ICertificateRegistry
+    /// @dev The digest given at issue stays in the batch's code (code is immutable): the new one is stored
+    /// apart and the record flagged to read it from there.
     function updateMetadata(uint256 tokenId, string calldata uri, bytes32 digest)
         external
         whenNotPaused
         onlyRole(ISSUER_ROLE)
     {
-        Token storage token = _existing(tokenId);
-        uint8 flags = token.flags;
+        Record storage record = _existing(tokenId);
+        uint8 flags = record.flags;
         if (flags & (_REVOKED | _BURNED) != 0) revert CertificateAlreadyRevoked(tokenId);
-        _digests[tokenId] = digest;
+        _updatedDigests[tokenId] = digest;
+        flags |= _DIGEST_UPDATED;
         if (IpfsCid.isUriOf(uri, digest)) {
             if (flags & _URI_STORED != 0) {
                 delete _uris[tokenId];
-                token.flags = flags & ~_URI_STORED;
+                flags &= ~_URI_STORED;
             }
         } else {
             _uris[tokenId] = uri;
-            token.flags = flags | _URI_STORED;
+            flags |= _URI_STORED;
         }
+        record.flags = flags;
         emit CertificateMetadataUpdated(tokenId, uri, digest);
         emit MetadataUpdate(tokenId);
     }
@@ -258,13 +303,12 @@ contract CertificateRegistry is
     /// @dev Precedence: Unknown, then Revoked (revoked or burned), Superseded, Expired, Suspended (by the
     /// issuer, or frozen by the platform operator in the linked issuer registry), Valid.
     function status(uint256 tokenId) external view returns (Status) {
-        Token storage token = _tokens[tokenId];
-        uint256 issuedAt = token.issuedAt;
-        if (issuedAt == 0) return Status.Unknown;
-        uint8 flags = token.flags;
+        if (!_isIssued(tokenId)) return Status.Unknown;
+        Record memory record = _recordOf(tokenId);
+        uint8 flags = record.flags;
         if (flags & (_REVOKED | _BURNED) != 0) return Status.Revoked;
         if (flags & _SUPERSEDED != 0) return Status.Superseded;
-        uint256 validUntil = token.validUntil;
+        uint256 validUntil = record.validUntil;
         if (validUntil != 0 && block.timestamp > validUntil) return Status.Expired;
         if (flags & _SUSPENDED != 0) return Status.Suspended;
         IIssuerRegistry registry = _issuerRegistry;
@@ -277,20 +321,22 @@ contract CertificateRegistry is
     /// @inheritdoc ICertificateRegistry
     /// @dev `revoked` is also true for a burned certificate.
     function certificate(uint256 tokenId) external view returns (CertificateRecord memory) {
-        Token storage token = _existing(tokenId);
+        if (!_isIssued(tokenId)) revert CertificateNotFound(tokenId);
+        (bytes32 requestId, bytes32 digest, uint40 issuedAt) = _locate(tokenId);
+        Record memory record = _records[requestId];
         return CertificateRecord({
-            requestId: _requestIds[tokenId],
-            digest: _digests[tokenId],
-            issuedAt: token.issuedAt,
-            validUntil: token.validUntil,
-            revoked: token.flags & (_REVOKED | _BURNED) != 0,
-            revocationReason: token.reason
+            requestId: requestId,
+            digest: _currentDigest(tokenId, record.flags, digest),
+            issuedAt: issuedAt,
+            validUntil: record.validUntil,
+            revoked: record.flags & (_REVOKED | _BURNED) != 0,
+            revocationReason: _reasons[tokenId]
         });
     }
 
     /// @inheritdoc ICertificateRegistry
     function tokenOfRequest(bytes32 requestId) external view returns (uint256) {
-        return _tokenOfRequest[requestId];
+        return _records[requestId].tokenId;
     }
 
     /// @inheritdoc ICertificateRegistry
@@ -305,7 +351,7 @@ contract CertificateRegistry is
 
     /// @inheritdoc ICertificateRegistry
     function isSuspended(uint256 tokenId) external view returns (bool) {
-        return _tokens[tokenId].flags & _SUSPENDED != 0;
+        return _recordOf(tokenId).flags & _SUSPENDED != 0;
     }
 
     /// @inheritdoc ICertificateRegistry
@@ -341,10 +387,12 @@ contract CertificateRegistry is
     /// @param tokenId The certificate; reverts with {ERC721NonexistentToken} when not owned.
     /// @return The URI.
     function tokenURI(uint256 tokenId) external view returns (string memory) {
-        Token storage token = _tokens[tokenId];
-        if (token.owner == address(0)) revert ERC721NonexistentToken(tokenId);
-        if (token.flags & _URI_STORED != 0) return _uris[tokenId];
-        return IpfsCid.uriOf(_digests[tokenId]);
+        if (!_isIssued(tokenId)) revert ERC721NonexistentToken(tokenId);
+        (bytes32 requestId, bytes32 digest,) = _locate(tokenId);
+        Record memory record = _records[requestId];
+        if (record.owner == address(0)) revert ERC721NonexistentToken(tokenId);
+        if (record.flags & _URI_STORED != 0) return _uris[tokenId];
+        return IpfsCid.uriOf(_currentDigest(tokenId, record.flags, digest));
     }
 
     /// @inheritdoc IERC721Metadata
@@ -415,7 +463,7 @@ contract CertificateRegistry is
     /// @notice Disabled: certificates are bound to their holder.
     /// @dev Reverts with {CertificateLocked}, or {ERC721NonexistentToken} for a token that is not owned.
     function transferFrom(address, address to, uint256 tokenId) public {
-        _update(to, tokenId, msg.sender);
+        _update(_recordOf(tokenId), to, tokenId, msg.sender);
     }
 
     /// @notice Disabled: certificates are bound to their holder.
@@ -433,12 +481,14 @@ contract CertificateRegistry is
     // ------------------------------------------------------------------------------------------------------
     // Internals
 
-    /// @dev The single choke point of every ownership change. Only a mint (from the zero address, no `auth`)
-    /// and a burn (to the zero address, no `auth`) pass; any call on behalf of an account (`auth` set) is a
-    /// transfer attempt and reverts, as does any move between two non-zero addresses.
-    function _update(address to, uint256 tokenId, address auth) internal returns (address from) {
-        Token storage token = _tokens[tokenId];
-        from = token.owner;
+    /// @dev The single choke point of every ownership change, given the token's record. Only a mint (from the
+    /// zero address, no `auth`) and a burn (to the zero address, no `auth`) pass; any call on behalf of an
+    /// account (`auth` set) is a transfer attempt and reverts, as does any move between two non-zero addresses.
+    function _update(Record storage record, address to, uint256 tokenId, address auth)
+        internal
+        returns (address from)
+    {
+        from = record.owner;
         if (auth != address(0)) {
             if (from == address(0)) revert ERC721NonexistentToken(tokenId);
             revert CertificateLocked(tokenId);
@@ -454,41 +504,124 @@ contract CertificateRegistry is
                 ++_balances[to];
             }
         }
-        token.owner = to;
+        record.owner = to;
         emit Transfer(from, to, tokenId);
     }
 
-    function _issue(uint256 tokenId, IssueRequest calldata request) private {
+    /// @dev Issues one certificate as a batch of one (its own data contract), then runs the receiver hook.
+    function _issueOne(uint256 tokenId, IssueRequest calldata request) private {
+        bytes memory code = _dataCode(1);
+        _mint(tokenId, request, _defaultBurnAuth, code, 0);
+        _storeBatch(tokenId, code);
+        ERC721Utils.checkOnERC721Received(msg.sender, address(0), request.holder, tokenId, "");
+    }
+
+    /// @dev Checks a request, writes its record and its entry at `position` of the batch's data-contract
+    /// `code`, emits its events and mints through {_update}. The receiver hook is the caller's to run, after
+    /// the batch's data contract exists.
+    function _mint(uint256 tokenId, IssueRequest calldata request, BurnAuth auth, bytes memory code, uint256 position)
+        private
+    {
         bytes32 requestId = request.requestId;
         if (requestId == bytes32(0)) revert RequestIdInvalid();
-        if (_tokenOfRequest[requestId] != 0) revert RequestAlreadyUsed(requestId);
+        Record storage record = _records[requestId];
+        if (record.tokenId != 0) revert RequestAlreadyUsed(requestId);
         address holder = request.holder;
         if (holder == address(0)) revert HolderInvalid(address(0));
         uint64 validUntil = request.validUntil;
         if (validUntil > type(uint40).max) revert ValidUntilInvalid(validUntil);
         bytes32 digest = request.digest;
-        BurnAuth auth = _defaultBurnAuth;
         uint8 flags = uint8(auth) << _BURN_AUTH_SHIFT;
         if (!IpfsCid.isUriOf(request.uri, digest)) {
             flags |= _URI_STORED;
             _uris[tokenId] = request.uri;
         }
-        // Effects before the mint: a holder contract re-entering from onERC721Received finds the request id spent.
-        _tokenOfRequest[requestId] = tokenId;
-        _requestIds[tokenId] = requestId;
-        _digests[tokenId] = digest;
-        _tokens[tokenId] = Token({
-            owner: address(0),
-            issuedAt: uint40(block.timestamp),
-            validUntil: uint40(validUntil),
-            flags: flags,
-            reason: RevocationReason.Unspecified
-        });
+        assembly ("memory-safe") {
+            // Entry `position` of the runtime code, which starts after the 32-byte length word, the ten bytes of
+            // creation prefix and the STOP byte; {_dataCode} sized `code` for every entry.
+            let entry := add(add(code, 43), mul(position, _ENTRY_SIZE))
+            mstore(entry, requestId)
+            mstore(add(entry, 32), digest)
+        }
+        // tokenId < 2^48: {_reserve} keeps the counter within 48 bits.
+        _records[requestId] =
+            Record({owner: address(0), tokenId: uint48(tokenId), validUntil: uint40(validUntil), flags: flags});
         emit CertificateIssued(requestId, tokenId, holder, request.uri, digest, validUntil);
         emit Locked(tokenId);
         emit Issued(msg.sender, holder, tokenId, auth);
-        _update(holder, tokenId, address(0));
-        ERC721Utils.checkOnERC721Received(msg.sender, address(0), holder, tokenId, "");
+        _update(record, holder, tokenId, address(0));
+    }
+
+    /// @dev Takes `count` consecutive token ids and returns the first.
+    function _reserve(uint256 count) private returns (uint256 first) {
+        uint48 next = _nextTokenId;
+        // Checked addition: past 2^48 - 1 it reverts instead of wrapping. `count` is a calldata array length,
+        // far below 2^48, so the cast keeps it whole.
+        _nextTokenId = next + uint48(count);
+        return next;
+    }
+
+    /// @dev Creation code of a data contract for `entries` certificates, entries zeroed, to be filled by {_mint}.
+    function _dataCode(uint256 entries) private pure returns (bytes memory code) {
+        uint256 runtimeLength = 1 + entries * _ENTRY_SIZE;
+        code = new bytes(10 + runtimeLength);
+        uint256 prefix = _DATA_CREATION_PREFIX | (runtimeLength << 56);
+        assembly ("memory-safe") {
+            // Left-aligned in the first word; the byte after the prefix stays 0 (STOP).
+            mstore(add(code, 32), shl(176, prefix))
+        }
+    }
+
+    /// @dev Deploys a batch's data contract and records where the batch starts.
+    function _storeBatch(uint256 firstTokenId, bytes memory code) private {
+        address data;
+        assembly ("memory-safe") {
+            data := create(0, add(code, 32), mload(code))
+            // The code is within EIP-170 and its creation cannot fail otherwise: only running out of gas gets here.
+            if iszero(data) { revert(0, 0) }
+        }
+        _batches[firstTokenId] = Batch({data: data, issuedAt: uint40(block.timestamp)});
+        _batchStarts[firstTokenId >> 8] |= 1 << (firstTokenId & 255);
+    }
+
+    /// @dev Request id, digest given at issue, and issue time of an issued token (see {_isIssued}).
+    function _locate(uint256 tokenId) private view returns (bytes32 requestId, bytes32 digest, uint40 issuedAt) {
+        // The token's batch starts at the highest start bit at or below it. Token 1 starts the first batch, so
+        // the search ends; a batch spans at most a few words of the bitmap.
+        uint256 word = tokenId >> 8;
+        uint256 bits = _batchStarts[word] & (type(uint256).max >> (255 - (tokenId & 255)));
+        while (bits == 0) {
+            bits = _batchStarts[--word];
+        }
+        uint256 firstTokenId = (word << 8) | Math.log2(bits);
+        Batch memory batch = _batches[firstTokenId];
+        address data = batch.data;
+        uint256 offset = 1 + (tokenId - firstTokenId) * _ENTRY_SIZE;
+        assembly ("memory-safe") {
+            // Scratch memory past the free memory pointer, not kept.
+            let m := mload(0x40)
+            extcodecopy(data, m, offset, 64)
+            requestId := mload(m)
+            digest := mload(add(m, 32))
+        }
+        issuedAt = batch.issuedAt;
+    }
+
+    /// @dev Every token id below the counter was issued: batches are written whole or not at all.
+    function _isIssued(uint256 tokenId) private view returns (bool) {
+        return tokenId != 0 && tokenId < _nextTokenId;
+    }
+
+    /// @dev The record of a token; for a token id never issued, the record of request id 0, which is never
+    /// written (request id 0 is refused) and so reads as empty.
+    function _recordOf(uint256 tokenId) private view returns (Record storage) {
+        if (!_isIssued(tokenId)) return _records[bytes32(0)];
+        (bytes32 requestId,,) = _locate(tokenId);
+        return _records[requestId];
+    }
+
+    function _currentDigest(uint256 tokenId, uint8 flags, bytes32 issued) private view returns (bytes32) {
+        return flags & _DIGEST_UPDATED != 0 ? _updatedDigests[tokenId] : issued;
     }
 
     /// @dev Checks the caller may issue `count` certificates, and counts a minter's against the cap.
@@ -512,13 +645,14 @@ contract CertificateRegistry is
         if (address(registry) != address(0) && !registry.canIssue(address(this))) revert IssuerInactive(address(this));
     }
 
-    function _existing(uint256 tokenId) private view returns (Token storage token) {
-        token = _tokens[tokenId];
-        if (token.issuedAt == 0) revert CertificateNotFound(tokenId);
+    function _existing(uint256 tokenId) private view returns (Record storage) {
+        if (!_isIssued(tokenId)) revert CertificateNotFound(tokenId);
+        (bytes32 requestId,,) = _locate(tokenId);
+        return _records[requestId];
     }
 
     function _requireOwned(uint256 tokenId) private view returns (address owner) {
-        owner = _tokens[tokenId].owner;
+        owner = _recordOf(tokenId).owner;
         if (owner == address(0)) revert ERC721NonexistentToken(tokenId);
     }
 }
