@@ -28,6 +28,17 @@ const schema = z.object({
   MAX_IN_FLIGHT_PER_KEY: z.coerce.number().int().min(1).default(4),
   TX_GAS_CAP: z.coerce.number().int().min(100_000).default(16_777_216),
   GRAPHIQL: z.enum(["true", "false"]).optional(),
+  GRAPHQL_INTROSPECTION: z.enum(["true", "false"]).optional(),
+  GRAPHQL_MAX_DEPTH: z.coerce.number().int().min(1).default(10),
+  GRAPHQL_MAX_COST: z.coerce.number().int().min(1).default(5_000),
+  GRAPHQL_MAX_ALIASES: z.coerce.number().int().min(0).default(15),
+  GRAPHQL_MAX_TOKENS: z.coerce.number().int().min(1).default(1_000),
+  GRAPHQL_MAX_DIRECTIVES: z.coerce.number().int().min(0).default(20),
+  GRAPHQL_MAX_BODY_BYTES: z.coerce.number().int().min(1_024).default(16 * 1024 * 1024),
+  RATE_LIMIT_WINDOW_SECONDS: z.coerce.number().int().min(1).default(60),
+  RATE_LIMIT_PER_INSTITUTION: z.coerce.number().int().min(0).default(1_200),
+  RATE_LIMIT_PER_IP: z.coerce.number().int().min(0).default(300),
+  TRUST_PROXY: z.string().optional(),
 });
 
 export interface Config {
@@ -64,6 +75,20 @@ export interface Config {
   /** An issue transaction leaves when it holds `size` certificates or its oldest has waited `windowMs`. */
   batch: { size: number; windowMs: number };
   graphiql: boolean;
+  /** Limits of one GraphQL request (see README "API limits and security"); introspection is off in production unless enabled. */
+  graphql: {
+    introspection: boolean;
+    maxDepth: number;
+    maxCost: number;
+    maxAliases: number;
+    maxTokens: number;
+    maxDirectives: number;
+    maxBodyBytes: number;
+  };
+  /** GraphQL requests per window, counted in Redis: per institution (all its API keys), per client address without a key. 0: unlimited. */
+  rateLimit: { windowSeconds: number; perInstitution: number; perIp: number };
+  /** Express's `trust proxy`: which proxies' X-Forwarded-For names the client address (per-address rate limit). Absent: none. */
+  trustProxy?: boolean | number | string;
 }
 
 export class ConfigError extends Error {
@@ -120,5 +145,16 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     workerConcurrency: e.WORKER_CONCURRENCY,
     batch: { size: e.BATCH_SIZE, windowMs: e.BATCH_WINDOW_MS },
     graphiql: e.GRAPHIQL ? e.GRAPHIQL === "true" : e.NODE_ENV !== "production",
+    graphql: {
+      introspection: e.GRAPHQL_INTROSPECTION ? e.GRAPHQL_INTROSPECTION === "true" : e.NODE_ENV !== "production",
+      maxDepth: e.GRAPHQL_MAX_DEPTH,
+      maxCost: e.GRAPHQL_MAX_COST,
+      maxAliases: e.GRAPHQL_MAX_ALIASES,
+      maxTokens: e.GRAPHQL_MAX_TOKENS,
+      maxDirectives: e.GRAPHQL_MAX_DIRECTIVES,
+      maxBodyBytes: e.GRAPHQL_MAX_BODY_BYTES,
+    },
+    rateLimit: { windowSeconds: e.RATE_LIMIT_WINDOW_SECONDS, perInstitution: e.RATE_LIMIT_PER_INSTITUTION, perIp: e.RATE_LIMIT_PER_IP },
+    trustProxy: e.TRUST_PROXY === undefined ? undefined : e.TRUST_PROXY === "true" ? true : e.TRUST_PROXY === "false" ? false : /^\d+$/.test(e.TRUST_PROXY) ? Number(e.TRUST_PROXY) : e.TRUST_PROXY,
   };
 }

@@ -2,6 +2,7 @@ import type { Provider } from "ethers";
 import express, { type Express, type Request, type Response } from "express";
 import { GraphQLError } from "graphql";
 import { createYoga } from "graphql-yoga";
+import type { Redis } from "ioredis";
 import type { Config } from "../core/config.ts";
 import type { Database } from "../core/db/index.ts";
 import type { IpfsStore } from "../core/ipfs/index.ts";
@@ -9,7 +10,7 @@ import type { Logger } from "../core/logger.ts";
 import { createChainProvider } from "../core/chain/provider.ts";
 import { credentialVerifier } from "../core/credentials/index.ts";
 import { createVerifier, ipfsStoreSource, onChainIssuerRegistry, type ChainProviders } from "../core/verification/index.ts";
-import { authenticateApiKey } from "./auth/api-keys.ts";
+import { requestCaller } from "./auth/request-caller.ts";
 import type { Context } from "./context.ts";
 import { ipfsGateway } from "./ipfs-gateway.ts";
 import { credentialRoutes } from "./pages/credential-routes.ts";
@@ -17,6 +18,7 @@ import { galleryRoutes } from "./pages/gallery-routes.ts";
 import { holderRoutes } from "./pages/holder-routes.ts";
 import { verifyRoutes } from "./pages/verify-routes.ts";
 import { schema } from "./schema/index.ts";
+import { securityPlugins } from "./security/index.ts";
 
 export interface ServerDeps {
   config: Config;
@@ -27,6 +29,8 @@ export interface ServerDeps {
   provider?: Provider;
   /** The issuer registry verification trusts, when not configured (the dev stack's own); see `config.chain.issuerRegistry`. */
   issuerRegistry?: string;
+  /** Where rate limits are counted, shared by every server process; without it each process counts its own. */
+  redis?: Redis;
 }
 
 export function createApp(deps: ServerDeps): Express {
@@ -36,8 +40,13 @@ export function createApp(deps: ServerDeps): Express {
   const issuerRegistry = deps.issuerRegistry ?? deps.config.chain.issuerRegistry;
   const issuers = issuerRegistry ? onChainIssuerRegistry(chains, { chainId: deps.config.chain.chainId, address: issuerRegistry }) : undefined;
   const verifier = createVerifier({ db: deps.db, chains, documents, issuers, credentials: credentialVerifier });
+  const callers = requestCaller(deps.db);
   const yoga = createYoga<{ req: Request; res: Response }, Context>({
     schema,
+    plugins: securityPlugins({ config: deps.config, logger: deps.logger, callers, redis: deps.redis }),
+    batching: false,
+    multipart: false,
+    maxRequestBodySize: deps.config.graphql.maxBodyBytes,
     graphqlEndpoint: "/graphql",
     graphiql: deps.config.graphiql,
     landingPage: false,
@@ -45,10 +54,8 @@ export function createApp(deps: ServerDeps): Express {
     logging: false,
     context: async ({ request }): Promise<Context> => {
       const base = { db: deps.db, ipfs: deps.ipfs, logger: deps.logger, verifier };
-      const header = request.headers.get("authorization");
-      if (!header) return base;
-      const m = /^Bearer\s+(\S+)$/i.exec(header);
-      const caller = m ? await authenticateApiKey(deps.db, m[1]!) : undefined;
+      const caller = await callers(request);
+      if (caller === undefined) return base;
       if (!caller) {
         throw new GraphQLError("Invalid, expired or revoked API key", {
           extensions: { code: "UNAUTHENTICATED", http: { status: 401, headers: { "WWW-Authenticate": "Bearer" } } },
@@ -60,6 +67,7 @@ export function createApp(deps: ServerDeps): Express {
 
   const app = express();
   app.disable("x-powered-by");
+  if (deps.config.trustProxy !== undefined) app.set("trust proxy", deps.config.trustProxy);
   app.get("/healthz", (_req, res) => {
     res.json({ ok: true });
   });

@@ -4,6 +4,7 @@ import type { AddressInfo } from "node:net";
 import { join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { Wallet, type JsonRpcProvider } from "ethers";
+import { Redis } from "ioredis";
 import { createChainProvider } from "../../core/chain/provider.ts";
 import { institutionSigningKey } from "../../core/credentials/institution-keys.ts";
 import { TxSender } from "../../core/chain/tx-sender.ts";
@@ -123,8 +124,12 @@ export async function startStack(opts: { env?: NodeJS.ProcessEnv; notice?: (line
     const worker = await startWorker({ config, db: db.db, ipfs, provider, senders, logger }, redisUrl);
     stoppers.push(() => worker.close());
 
-    // Server
-    const app = createApp({ config, db: db.db, ipfs, logger, provider, issuerRegistry });
+    // Server; its rate limits are counted in Redis. A command that cannot run at once fails and the request passes.
+    const serverRedis = new Redis(redisUrl, { lazyConnect: true, enableOfflineQueue: false, maxRetriesPerRequest: 1, commandTimeout: 1_000 });
+    serverRedis.on("error", (err) => logger.debug({ err: String(err) }, "server redis connection"));
+    await serverRedis.connect();
+    stoppers.push(async () => serverRedis.disconnect());
+    const app = createApp({ config, db: db.db, ipfs, logger, provider, issuerRegistry, redis: serverRedis });
     const server = app.listen(config.port, config.host);
     await new Promise<void>((ok, fail) => {
       server.once("listening", ok);
