@@ -75,6 +75,13 @@ describe("GraphQL over HTTP", () => {
       expect((await get({ query: 'mutation { disableWebhook(id: "x") { id } }' }, { accept: "application/json" })).status).toBe(405);
     });
 
+    it("serves GraphiQL to a browser's GET outside production, no CSRF header needed", async () => {
+      const res = await fetch(url, { headers: { accept: "text/html" } });
+      expect(res.status).toBe(200);
+      expect(res.headers.get("content-type")).toMatch(/^text\/html/);
+      expect(await res.text()).toMatch(/graphiql/i);
+    });
+
     it("refuses other methods with 405", async () => {
       const res = await fetch(url, { method: "PUT", headers: { "content-type": "application/json", ...auth }, body: JSON.stringify({ query: "{ viewer { name } }" }) });
       expect(res.status).toBe(405);
