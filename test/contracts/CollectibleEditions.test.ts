@@ -1,0 +1,515 @@
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import {
+  Contract,
+  Interface,
+  TypedDataEncoder,
+  Wallet,
+  ZeroAddress,
+  ZeroHash,
+  getAddress,
+  hexlify,
+  id as keccakText,
+  randomBytes,
+  recoverAddress,
+  type JsonRpcProvider,
+  type Log,
+  type LogDescription,
+  type TransactionReceipt,
+  type TypedDataDomain,
+} from "ethers";
+import { DEV_KEYS } from "../../scripts/dev/chain.ts";
+import { ACCOUNT_2_KEY, ACCOUNT_3_KEY, startTestChain, type TestChain } from "../support/test-chain.ts";
+import { deployCollectibleEditions } from "../../core/chain/deploy.ts";
+import { loadArtifact } from "../../core/chain/artifacts.ts";
+
+const NAME = "Museum Editions";
+const CHAIN_ID = 31337n;
+const ISSUER_ROLE = keccakText("ISSUER_ROLE");
+const DAY = 24 * 60 * 60;
+
+/** Mirrors `ICollectibleEditions.TransferPolicy`. */
+const Policy = { Locked: 0n, GiftAfterLockup: 1n, IssuerMediated: 2n } as const;
+
+/** The EIP-712 type the contract hashes: `Voucher(uint256 editionId,bytes32 code,uint64 deadline)`. */
+const VOUCHER_TYPES = {
+  Voucher: [
+    { name: "editionId", type: "uint256" },
+    { name: "code", type: "bytes32" },
+    { name: "deadline", type: "uint64" },
+  ],
+};
+
+interface Voucher {
+  editionId: bigint;
+  code: string;
+  deadline: bigint;
+}
+
+let testChain: TestChain;
+let provider: JsonRpcProvider;
+let admin: Wallet; // DEFAULT_ADMIN_ROLE
+let issuer: Wallet; // ISSUER_ROLE: creates editions, airdrops, signs vouchers
+let holder: Wallet;
+let outsider: Wallet;
+let iface: Interface;
+
+beforeAll(async () => {
+  testChain = await startTestChain();
+  provider = testChain.provider;
+  admin = testChain.wallet(DEV_KEYS.deployer);
+  issuer = testChain.wallet(DEV_KEYS.minter);
+  holder = testChain.wallet(ACCOUNT_2_KEY);
+  outsider = testChain.wallet(ACCOUNT_3_KEY);
+  iface = new Interface(loadArtifact("CollectibleEditions").abi);
+});
+
+afterAll(async () => {
+  await testChain?.close();
+});
+
+// ---------------------------------------------------------------------------------------------------------
+// helpers
+
+/** A fresh contract: `admin` holds DEFAULT_ADMIN_ROLE, `issuer` ISSUER_ROLE. Returned bound to `issuer`. */
+async function freshEditions(): Promise<Contract> {
+  const { address } = await deployCollectibleEditions(admin, { name: NAME, symbol: "MUSE", admin: admin.address, issuer: issuer.address });
+  return new Contract(address, iface, issuer);
+}
+
+async function send(txPromise: Promise<{ wait(): Promise<TransactionReceipt | null> }>): Promise<TransactionReceipt> {
+  const receipt = await (await txPromise).wait();
+  if (!receipt || receipt.status !== 1) throw new Error("transaction failed");
+  return receipt;
+}
+
+function parseLogs(contract: Contract, logs: readonly Log[]): LogDescription[] {
+  const address = (contract.target as string).toLowerCase();
+  return logs
+    .filter((l) => l.address.toLowerCase() === address)
+    .map((l) => contract.interface.parseLog({ topics: [...l.topics], data: l.data }))
+    .filter((d): d is LogDescription => d !== null);
+}
+
+/** Every event of a receipt as `[name, ...args]`, in log order. */
+function eventsOf(contract: Contract, receipt: TransactionReceipt): unknown[][] {
+  return parseLogs(contract, receipt.logs).map((e) => [e.name, ...e.args]);
+}
+
+function findRevertData(err: unknown, depth = 0): string | undefined {
+  if (!err || typeof err !== "object" || depth > 5) return undefined;
+  const e = err as Record<string, unknown>;
+  if (typeof e.data === "string" && e.data.startsWith("0x") && e.data.length >= 10) return e.data;
+  for (const key of ["error", "info", "cause", "data"]) {
+    const found = findRevertData(e[key], depth + 1);
+    if (found) return found;
+  }
+  return undefined;
+}
+
+/** Awaits a promise that must reject, and asserts the exact custom error and its arguments. */
+async function expectRevert(promise: Promise<unknown>, name: string, args: unknown[] = []): Promise<void> {
+  const err = await promise.then(
+    () => {
+      throw new Error(`expected a revert with ${name}, but the call succeeded`);
+    },
+    (e: unknown) => e,
+  );
+  const data = findRevertData(err);
+  expect(data, `revert data of ${String((err as Error)?.message ?? err)}`).toBeDefined();
+  const parsed = iface.parseError(data!);
+  expect(parsed ? { name: parsed.name, args: [...parsed.args] } : undefined).toEqual({ name, args });
+}
+
+async function latestTimestamp(): Promise<bigint> {
+  return BigInt((await provider.getBlock("latest"))!.timestamp);
+}
+
+async function increaseTime(seconds: number): Promise<void> {
+  await provider.send("evm_increaseTime", [seconds]);
+  await provider.send("evm_mine", []);
+}
+
+function domainOf(contract: Contract, chainId = CHAIN_ID): TypedDataDomain {
+  return { name: NAME, version: "1", chainId, verifyingContract: contract.target as string };
+}
+
+async function voucher(editionId: bigint, deadlineIn = 3600n): Promise<Voucher> {
+  return { editionId, code: hexlify(randomBytes(32)), deadline: (await latestTimestamp()) + deadlineIn };
+}
+
+/** Signs a voucher with ethers `signTypedData`, as the issuer's signing service does. */
+function sign(signer: Wallet, domain: TypedDataDomain, v: Voucher): Promise<string> {
+  return signer.signTypedData(domain, VOUCHER_TYPES, v);
+}
+
+/** Creates an edition and returns its id (from EditionCreated). */
+async function createEdition(editions: Contract, maxSupply: bigint, policy: bigint, lockup = 0n, maxGifts = 0n): Promise<bigint> {
+  const receipt = await send(editions.createEdition(`Edition ${hexlify(randomBytes(2))}`, "ipfs://edition", maxSupply, policy, lockup, maxGifts));
+  const created = parseLogs(editions, receipt.logs).find((e) => e.name === "EditionCreated");
+  return created!.args.editionId as bigint;
+}
+
+/** Airdrops one item and returns its token id and the receipt. */
+async function airdropOne(editions: Contract, editionId: bigint, to: string): Promise<{ tokenId: bigint; receipt: TransactionReceipt }> {
+  const receipt = await send(editions.airdrop(editionId, [to]));
+  const minted = parseLogs(editions, receipt.logs).find((e) => e.name === "ItemMinted");
+  return { tokenId: minted!.args.tokenId as bigint, receipt };
+}
+
+const randomAddress = () => getAddress(hexlify(randomBytes(20)));
+
+// ---------------------------------------------------------------------------------------------------------
+
+describe("CollectibleEditions createEdition", () => {
+  let editions: Contract;
+  beforeAll(async () => {
+    editions = await freshEditions();
+  });
+
+  it("createEdition: returns the new id (from 1), emits EditionCreated(id, name, uri, maxSupply, policy) and stores the edition", async () => {
+    const id = await editions.createEdition.staticCall("Night Watch", "ipfs://edition-1", 1000n, Policy.Locked, 0n, 0n);
+    expect(id).toBe(1n);
+    const receipt = await send(editions.createEdition("Night Watch", "ipfs://edition-1", 1000n, Policy.Locked, 0n, 0n));
+    expect(eventsOf(editions, receipt)).toEqual([["EditionCreated", 1n, "Night Watch", "ipfs://edition-1", 1000n, Policy.Locked]]);
+    const second = await send(editions.createEdition("Sunflowers", "ipfs://edition-2", 3n, Policy.GiftAfterLockup, BigInt(DAY), 2n));
+    expect(eventsOf(editions, second)).toEqual([["EditionCreated", 2n, "Sunflowers", "ipfs://edition-2", 3n, Policy.GiftAfterLockup]]);
+    const e = await editions.edition(2n);
+    expect([e.name, e.uri, e.maxSupply, e.minted, e.policy, e.lockup, e.maxGifts]).toEqual([
+      "Sunflowers",
+      "ipfs://edition-2",
+      3n,
+      0n,
+      Policy.GiftAfterLockup,
+      BigInt(DAY),
+      2n,
+    ]);
+  });
+
+  it("createEdition: reverts EditionInvalid() for an empty name, an empty URI or a zero max supply", async () => {
+    await expectRevert(editions.createEdition("", "ipfs://x", 1n, Policy.Locked, 0n, 0n), "EditionInvalid");
+    await expectRevert(editions.createEdition("Name", "", 1n, Policy.Locked, 0n, 0n), "EditionInvalid");
+    await expectRevert(editions.createEdition("Name", "ipfs://x", 0n, Policy.Locked, 0n, 0n), "EditionInvalid");
+  });
+
+  it("createEdition: reverts AccessControlUnauthorizedAccount(caller, ISSUER_ROLE) for the admin and an outsider", async () => {
+    for (const caller of [admin, outsider]) {
+      await expectRevert(
+        (editions.connect(caller) as Contract).createEdition("Name", "ipfs://x", 1n, Policy.Locked, 0n, 0n),
+        "AccessControlUnauthorizedAccount",
+        [caller.address, ISSUER_ROLE],
+      );
+    }
+  });
+
+  it("edition: reverts EditionNotFound(id) for id 0 and an id never created", async () => {
+    await expectRevert(editions.edition(0n), "EditionNotFound", [0n]);
+    await expectRevert(editions.edition(99n), "EditionNotFound", [99n]);
+  });
+});
+
+describe("CollectibleEditions airdrop", () => {
+  let editions: Contract;
+  beforeAll(async () => {
+    editions = await freshEditions();
+  });
+
+  it("airdrop: serials in order; per item ItemMinted(edition, token, holder, serial), Locked(token), Transfer(0, holder, token)", async () => {
+    const editionId = await createEdition(editions, 10n, Policy.Locked);
+    const holders = [holder.address, outsider.address, randomAddress()];
+    const first = await editions.airdrop.staticCall(editionId, holders);
+    const receipt = await send(editions.airdrop(editionId, holders));
+    expect(eventsOf(editions, receipt)).toEqual(
+      holders.flatMap((h, i) => [
+        ["ItemMinted", editionId, first + BigInt(i), h, BigInt(i + 1)],
+        ["Locked", first + BigInt(i)],
+        ["Transfer", ZeroAddress, h, first + BigInt(i)],
+      ]),
+    );
+    for (const [i, h] of holders.entries()) {
+      expect(await editions.ownerOf(first + BigInt(i))).toBe(h);
+      expect([...(await editions.itemOf(first + BigInt(i)))]).toEqual([editionId, BigInt(i + 1)]);
+      expect(await editions.locked(first + BigInt(i))).toBe(true);
+      expect(await editions.tokenURI(first + BigInt(i))).toBe("ipfs://edition");
+    }
+    expect((await editions.edition(editionId)).minted).toBe(3n);
+  });
+
+  it("airdrop: items of a GiftAfterLockup edition emit no Locked event (they may become transferable)", async () => {
+    const editionId = await createEdition(editions, 10n, Policy.GiftAfterLockup, BigInt(DAY), 1n);
+    const { tokenId, receipt } = await airdropOne(editions, editionId, holder.address);
+    expect(eventsOf(editions, receipt)).toEqual([
+      ["ItemMinted", editionId, tokenId, holder.address, 1n],
+      ["Transfer", ZeroAddress, holder.address, tokenId],
+    ]);
+  });
+
+  it("airdrop: an IssuerMediated edition's items emit Locked", async () => {
+    const editionId = await createEdition(editions, 10n, Policy.IssuerMediated);
+    const { tokenId, receipt } = await airdropOne(editions, editionId, holder.address);
+    expect(eventsOf(editions, receipt).map((e) => e[0])).toEqual(["ItemMinted", "Locked", "Transfer"]);
+    expect(await editions.locked(tokenId)).toBe(true);
+  });
+
+  it("airdrop: reverts EditionSoldOut(editionId) past the max supply, and mints nothing of the batch", async () => {
+    const editionId = await createEdition(editions, 2n, Policy.Locked);
+    await expectRevert(editions.airdrop(editionId, [holder.address, outsider.address, randomAddress()]), "EditionSoldOut", [editionId]);
+    expect((await editions.edition(editionId)).minted).toBe(0n);
+    await send(editions.airdrop(editionId, [holder.address, outsider.address]));
+    await expectRevert(editions.airdrop(editionId, [holder.address]), "EditionSoldOut", [editionId]);
+  });
+
+  it("airdrop: reverts EditionNotFound(id) for id 0 and an id never created", async () => {
+    await expectRevert(editions.airdrop(0n, [holder.address]), "EditionNotFound", [0n]);
+    await expectRevert(editions.airdrop(99n, [holder.address]), "EditionNotFound", [99n]);
+  });
+
+  it("airdrop: reverts AccessControlUnauthorizedAccount(caller, ISSUER_ROLE) for an outsider", async () => {
+    const editionId = await createEdition(editions, 10n, Policy.Locked);
+    await expectRevert((editions.connect(outsider) as Contract).airdrop(editionId, [outsider.address]), "AccessControlUnauthorizedAccount", [
+      outsider.address,
+      ISSUER_ROLE,
+    ]);
+  });
+
+  it("airdrop: reverts ERC721InvalidReceiver for a contract that does not accept ERC-721 tokens", async () => {
+    const editionId = await createEdition(editions, 10n, Policy.Locked);
+    const target = editions.target as string;
+    await expectRevert(editions.airdrop(editionId, [target]), "ERC721InvalidReceiver", [target]);
+  });
+
+  it("views: itemOf, tokenURI and locked of a token never minted revert ERC721NonexistentToken(id)", async () => {
+    await expectRevert(editions.itemOf(999n), "ERC721NonexistentToken", [999n]);
+    await expectRevert(editions.tokenURI(999n), "ERC721NonexistentToken", [999n]);
+    await expectRevert(editions.locked(999n), "ERC721NonexistentToken", [999n]);
+  });
+});
+
+describe("CollectibleEditions claim (EIP-712 vouchers)", () => {
+  let editions: Contract;
+  let editionId: bigint;
+  beforeAll(async () => {
+    editions = await freshEditions();
+    editionId = await createEdition(editions, 100n, Policy.Locked);
+  });
+
+  it("voucherDigest equals the EIP-712 hash ethers computes for the domain (name, version 1, chain id, contract)", async () => {
+    const v = await voucher(editionId);
+    expect(await editions.voucherDigest(v)).toBe(TypedDataEncoder.hash(domainOf(editions), VOUCHER_TYPES, v));
+    expect(await editions.VOUCHER_TYPEHASH()).toBe(keccakText("Voucher(uint256 editionId,bytes32 code,uint64 deadline)"));
+  });
+
+  it("claim: a voucher signed with signTypedData by the issuer mints to the caller: ItemMinted, Locked, Transfer, VoucherRedeemed", async () => {
+    const v = await voucher(editionId);
+    const signature = await sign(issuer, domainOf(editions), v);
+    const asHolder = editions.connect(holder) as Contract;
+    expect(await editions.voucherUsed(v.code)).toBe(false);
+    const tokenId = await asHolder.claim.staticCall(v, signature);
+    const receipt = await send(asHolder.claim(v, signature));
+    expect(eventsOf(editions, receipt)).toEqual([
+      ["ItemMinted", editionId, tokenId, holder.address, 1n],
+      ["Locked", tokenId],
+      ["Transfer", ZeroAddress, holder.address, tokenId],
+      ["VoucherRedeemed", v.code, tokenId, holder.address],
+    ]);
+    expect(await editions.ownerOf(tokenId)).toBe(holder.address);
+    expect(await editions.voucherUsed(v.code)).toBe(true);
+  });
+
+  it("claim: a replayed voucher reverts VoucherAlreadyUsed(code), for the same caller and for another", async () => {
+    const v = await voucher(editionId);
+    const signature = await sign(issuer, domainOf(editions), v);
+    await send((editions.connect(holder) as Contract).claim(v, signature));
+    await expectRevert((editions.connect(holder) as Contract).claim(v, signature), "VoucherAlreadyUsed", [v.code]);
+    await expectRevert((editions.connect(outsider) as Contract).claim(v, signature), "VoucherAlreadyUsed", [v.code]);
+  });
+
+  it("claim: an expired voucher reverts VoucherExpired(code, deadline); it is valid up to its deadline", async () => {
+    const v = await voucher(editionId, 60n);
+    const signature = await sign(issuer, domainOf(editions), v);
+    await increaseTime(120);
+    await expectRevert((editions.connect(holder) as Contract).claim(v, signature), "VoucherExpired", [v.code, v.deadline]);
+    expect(await editions.voucherUsed(v.code)).toBe(false);
+    const past = { ...v, code: hexlify(randomBytes(32)), deadline: (await latestTimestamp()) - 1n };
+    await expectRevert(
+      (editions.connect(holder) as Contract).claim(past, await sign(issuer, domainOf(editions), past)),
+      "VoucherExpired",
+      [past.code, past.deadline],
+    );
+  });
+
+  it("claim: a voucher signed for another chain id reverts VoucherSignerInvalid(recovered address), which is not the issuer", async () => {
+    const v = await voucher(editionId);
+    const signature = await sign(issuer, domainOf(editions, 1n), v);
+    const recovered = recoverAddress(TypedDataEncoder.hash(domainOf(editions), VOUCHER_TYPES, v), signature);
+    expect(recovered).not.toBe(issuer.address);
+    await expectRevert((editions.connect(holder) as Contract).claim(v, signature), "VoucherSignerInvalid", [recovered]);
+    expect(await editions.voucherUsed(v.code)).toBe(false);
+  });
+
+  it("claim: a voucher signed for another contract reverts VoucherSignerInvalid there, and stays redeemable where it was signed for", async () => {
+    const other = await freshEditions();
+    const otherEdition = await createEdition(other, 100n, Policy.Locked);
+    expect(otherEdition).toBe(editionId); // same edition id on both: only the domain tells them apart
+    const v = await voucher(editionId);
+    const signature = await sign(issuer, domainOf(editions), v);
+    const recovered = recoverAddress(TypedDataEncoder.hash(domainOf(other), VOUCHER_TYPES, v), signature);
+    expect(recovered).not.toBe(issuer.address);
+    await expectRevert((other.connect(holder) as Contract).claim(v, signature), "VoucherSignerInvalid", [recovered]);
+    expect(await other.voucherUsed(v.code)).toBe(false);
+    await send((editions.connect(holder) as Contract).claim(v, signature));
+    expect(await editions.voucherUsed(v.code)).toBe(true);
+  });
+
+  it("claim: a voucher signed by a key without ISSUER_ROLE (the admin, an outsider) reverts VoucherSignerInvalid(signer)", async () => {
+    for (const signer of [admin, outsider]) {
+      const v = await voucher(editionId);
+      await expectRevert(
+        (editions.connect(holder) as Contract).claim(v, await sign(signer, domainOf(editions), v)),
+        "VoucherSignerInvalid",
+        [signer.address],
+      );
+    }
+  });
+
+  it("claim: a changed field (another edition id, deadline or code) breaks the signature: VoucherSignerInvalid", async () => {
+    const v = await voucher(editionId);
+    const signature = await sign(issuer, domainOf(editions), v);
+    for (const tampered of [
+      { ...v, deadline: v.deadline + 1n },
+      { ...v, code: hexlify(randomBytes(32)) },
+      { ...v, editionId: editionId + 1n },
+    ]) {
+      const recovered = recoverAddress(TypedDataEncoder.hash(domainOf(editions), VOUCHER_TYPES, tampered), signature);
+      await expectRevert((editions.connect(holder) as Contract).claim(tampered, signature), "VoucherSignerInvalid", [recovered]);
+    }
+  });
+
+  it("claim: a valid voucher for an unknown edition reverts EditionNotFound(id); for a sold-out one EditionSoldOut(id)", async () => {
+    const unknown = { ...(await voucher(editionId)), editionId: 99n };
+    await expectRevert(
+      (editions.connect(holder) as Contract).claim(unknown, await sign(issuer, domainOf(editions), unknown)),
+      "EditionNotFound",
+      [99n],
+    );
+    const single = await createEdition(editions, 1n, Policy.Locked);
+    await send(editions.airdrop(single, [outsider.address]));
+    const v = await voucher(single);
+    await expectRevert((editions.connect(holder) as Contract).claim(v, await sign(issuer, domainOf(editions), v)), "EditionSoldOut", [single]);
+    expect(await editions.voucherUsed(v.code)).toBe(false);
+  });
+});
+
+describe("CollectibleEditions transfer policies", () => {
+  let editions: Contract;
+  beforeAll(async () => {
+    editions = await freshEditions();
+  });
+
+  it("Locked: transferFrom and both safeTransferFrom revert ItemLocked(tokenId); approve and setApprovalForAll revert ApprovalsDisabled()", async () => {
+    const editionId = await createEdition(editions, 10n, Policy.Locked);
+    const { tokenId } = await airdropOne(editions, editionId, holder.address);
+    const asHolder = editions.connect(holder) as Contract;
+    const to = randomAddress();
+    await expectRevert(asHolder.transferFrom(holder.address, to, tokenId), "ItemLocked", [tokenId]);
+    await expectRevert(asHolder["safeTransferFrom(address,address,uint256)"](holder.address, to, tokenId), "ItemLocked", [tokenId]);
+    await expectRevert(asHolder["safeTransferFrom(address,address,uint256,bytes)"](holder.address, to, tokenId, "0x"), "ItemLocked", [tokenId]);
+    await expectRevert(asHolder.approve(to, tokenId), "ApprovalsDisabled");
+    await expectRevert(asHolder.setApprovalForAll(to, true), "ApprovalsDisabled");
+    // Not even the issuer or the admin can move it.
+    await expectRevert(editions.issuerTransfer(holder.address, to, tokenId), "ItemLocked", [tokenId]);
+    await expectRevert((editions.connect(admin) as Contract).transferFrom(holder.address, to, tokenId), "ItemLocked", [tokenId]);
+    expect(await editions.ownerOf(tokenId)).toBe(holder.address);
+    expect(await editions.getApproved(tokenId)).toBe(ZeroAddress);
+  });
+
+  it("GiftAfterLockup: ItemInLockup(tokenId, unlocksAt) during the lockup, one gift after it (Transfer), then GiftLimitReached(tokenId)", async () => {
+    const editionId = await createEdition(editions, 10n, Policy.GiftAfterLockup, BigInt(DAY), 1n);
+    const { tokenId, receipt } = await airdropOne(editions, editionId, holder.address);
+    const receivedAt = BigInt((await provider.getBlock(receipt.blockNumber))!.timestamp);
+    const asHolder = editions.connect(holder) as Contract;
+    expect(await editions.locked(tokenId)).toBe(true);
+    await expectRevert(asHolder.transferFrom(holder.address, outsider.address, tokenId), "ItemInLockup", [tokenId, receivedAt + BigInt(DAY)]);
+
+    await increaseTime(DAY);
+    expect(await editions.locked(tokenId)).toBe(false);
+    const gift = await send(asHolder.transferFrom(holder.address, outsider.address, tokenId));
+    expect(eventsOf(editions, gift)).toEqual([["Transfer", holder.address, outsider.address, tokenId]]);
+    expect(await editions.ownerOf(tokenId)).toBe(outsider.address);
+    expect(await editions.locked(tokenId)).toBe(true); // out of gifts
+
+    // The receiver's own lockup restarts; after it, the edition's one gift is spent.
+    const asOutsider = editions.connect(outsider) as Contract;
+    const giftedAt = BigInt((await provider.getBlock(gift.blockNumber))!.timestamp);
+    await expectRevert(asOutsider.transferFrom(outsider.address, holder.address, tokenId), "ItemInLockup", [tokenId, giftedAt + BigInt(DAY)]);
+    await increaseTime(2 * DAY);
+    await expectRevert(asOutsider.transferFrom(outsider.address, holder.address, tokenId), "GiftLimitReached", [tokenId]);
+    expect(await editions.ownerOf(tokenId)).toBe(outsider.address);
+  });
+
+  it("IssuerMediated: the holder cannot move it (ItemLocked); the issuer's issuerTransfer emits Transfer(from, to, tokenId)", async () => {
+    const editionId = await createEdition(editions, 10n, Policy.IssuerMediated);
+    const { tokenId } = await airdropOne(editions, editionId, holder.address);
+    await expectRevert((editions.connect(holder) as Contract).transferFrom(holder.address, outsider.address, tokenId), "ItemLocked", [tokenId]);
+    const before = await editions.balanceOf(holder.address);
+    const moved = await send(editions.issuerTransfer(holder.address, outsider.address, tokenId));
+    expect(eventsOf(editions, moved)).toEqual([["Transfer", holder.address, outsider.address, tokenId]]);
+    expect(await editions.ownerOf(tokenId)).toBe(outsider.address);
+    expect(await editions.balanceOf(holder.address)).toBe(before - 1n);
+  });
+
+  it("issuerTransfer: reverts ERC721IncorrectOwner(from, tokenId, owner) for a wrong from, and moves nothing", async () => {
+    const editionId = await createEdition(editions, 10n, Policy.IssuerMediated);
+    const { tokenId } = await airdropOne(editions, editionId, holder.address);
+    await expectRevert(editions.issuerTransfer(outsider.address, admin.address, tokenId), "ERC721IncorrectOwner", [
+      outsider.address,
+      tokenId,
+      holder.address,
+    ]);
+    expect(await editions.ownerOf(tokenId)).toBe(holder.address);
+  });
+
+  it("issuerTransfer: reverts AccessControlUnauthorizedAccount(caller, ISSUER_ROLE) for the holder and the admin", async () => {
+    const editionId = await createEdition(editions, 10n, Policy.IssuerMediated);
+    const { tokenId } = await airdropOne(editions, editionId, holder.address);
+    for (const caller of [holder, admin]) {
+      await expectRevert(
+        (editions.connect(caller) as Contract).issuerTransfer(holder.address, caller.address, tokenId),
+        "AccessControlUnauthorizedAccount",
+        [caller.address, ISSUER_ROLE],
+      );
+    }
+  });
+
+  it("issuerTransfer: reverts ERC721NonexistentToken(id) for a token never minted", async () => {
+    await expectRevert(editions.issuerTransfer(holder.address, outsider.address, 999n), "ERC721NonexistentToken", [999n]);
+  });
+
+  it("roles: only the default admin grants ISSUER_ROLE (AccessControlUnauthorizedAccount(caller, DEFAULT_ADMIN_ROLE))", async () => {
+    await expectRevert((editions.connect(outsider) as Contract).grantRole(ISSUER_ROLE, outsider.address), "AccessControlUnauthorizedAccount", [
+      outsider.address,
+      ZeroHash,
+    ]);
+    await expectRevert(editions.grantRole(ISSUER_ROLE, outsider.address), "AccessControlUnauthorizedAccount", [issuer.address, ZeroHash]);
+  });
+});
+
+describe("CollectibleEditions ERC-165", () => {
+  let editions: Contract;
+  beforeAll(async () => {
+    editions = await freshEditions();
+  });
+
+  it.each([
+    ["ERC-165", "0x01ffc9a7", true],
+    ["ERC-721", "0x80ac58cd", true],
+    ["ERC-721 Metadata", "0x5b5e139f", true],
+    ["ERC-5192", "0xb45a3c0e", true],
+    // Not implemented: items share their edition's URI and no MetadataUpdate event is ever emitted.
+    ["ERC-4906", "0x49064906", false],
+    ["AccessControl", "0x7965db0b", true],
+    ["AccessControlDefaultAdminRules", "0x31498786", true],
+    ["invalid id", "0xffffffff", false],
+  ])("ERC-165: supportsInterface(%s %s) is %s", async (_name, interfaceId, expected) => {
+    expect(await editions.supportsInterface(interfaceId)).toBe(expected);
+  });
+});
