@@ -22,7 +22,7 @@ const schema = z.object({
   DEPLOYER_PRIVATE_KEY: z.string().regex(/^0x[0-9a-fA-F]{64}$/, "must be a 32-byte hex private key").optional(),
   ISSUER_REGISTRY_ADDRESS: z.string().regex(/^0x[0-9a-fA-F]{40}$/, "must be a 20-byte hex address").optional(),
   INDEXER_POLL_MS: z.coerce.number().int().positive().default(250),
-  WORKER_CONCURRENCY: z.coerce.number().int().positive().default(32),
+  WORKER_CONCURRENCY: z.coerce.number().int().positive().default(128),
   BATCH_SIZE: z.coerce.number().int().min(1).max(10_000).default(100),
   BATCH_WINDOW_MS: z.coerce.number().int().min(0).default(100),
   MAX_IN_FLIGHT_PER_KEY: z.coerce.number().int().min(1).default(4),

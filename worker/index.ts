@@ -4,6 +4,7 @@ import type { WorkerDeps } from "./deps.ts";
 import { IssuanceBatcher } from "./batcher.ts";
 import { ChainIndexer } from "./indexer.ts";
 import { OutboxRelay } from "./outbox-relay.ts";
+import { createPinStage } from "./pin-stage.ts";
 import { issueCertificate } from "./processors/issue-certificate.ts";
 import { revokeCertificate } from "./processors/revoke-certificate.ts";
 import { TxMonitor } from "./tx-monitor.ts";
@@ -11,10 +12,15 @@ import { WebhookDispatcher } from "./webhook-dispatcher.ts";
 
 export type { WorkerDeps } from "./deps.ts";
 
-const processors: { [N in JobName]: (deps: WorkerDeps, payload: JobPayloads[N]) => Promise<void> } = {
-  "issue-certificate": issueCertificate,
-  "revoke-certificate": revokeCertificate,
-};
+type Processors = { [N in JobName]: (payload: JobPayloads[N]) => Promise<void> };
+
+function processorsFor(deps: WorkerDeps): Processors {
+  const pins = createPinStage(deps);
+  return {
+    "issue-certificate": (payload) => issueCertificate(deps, pins, payload),
+    "revoke-certificate": (payload) => revokeCertificate(deps, payload),
+  };
+}
 
 export interface RunningWorker {
   queue: Queue;
@@ -38,14 +44,15 @@ export async function startWorker(deps: WorkerDeps, redisUrl: string): Promise<R
     }
   }
   // Producers fail fast when Redis is down (no offline queue); the consumer reconnects on its own.
+  const processors = processorsFor(deps);
   const queue = new Queue(OPERATIONS_QUEUE, { connection: { url: redisUrl, enableOfflineQueue: false } });
   const worker = new Worker(
     OPERATIONS_QUEUE,
     async (job: Job) => {
       const name = job.name as JobName;
-      const processor = processors[name] as (d: WorkerDeps, p: unknown) => Promise<void>;
+      const processor = processors[name] as ((p: unknown) => Promise<void>) | undefined;
       if (!processor) throw new Error(`no processor for job ${job.name}`);
-      await processor(deps, job.data);
+      await processor(job.data);
     },
     {
       connection: { url: redisUrl, maxRetriesPerRequest: null },

@@ -29,8 +29,11 @@ export interface IssueRequest {
   validUntil: bigint;
 }
 
+let registryInterface: Interface | undefined;
+
+/** Built once: an Interface hashes every fragment's selector and topic when constructed. */
 export function certificateRegistryInterface(): Interface {
-  return new Interface(loadArtifact("CertificateRegistry").abi);
+  return (registryInterface ??= new Interface(loadArtifact("CertificateRegistry").abi));
 }
 
 export function certificateRegistryAt(address: string, runner: ContractRunner): Contract {

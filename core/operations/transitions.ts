@@ -1,4 +1,4 @@
-import { and, inArray } from "drizzle-orm";
+import { and, inArray, sql } from "drizzle-orm";
 import type { Database } from "../db/index.ts";
 import { issuances, revocations, type IssuanceStatus } from "../db/schema.ts";
 import type { Logger } from "../logger.ts";
@@ -53,3 +53,33 @@ export async function transition(
   return (await transitionMany(db, log, kind, [id], from, to, extra)).length > 0;
 }
 
+
+/**
+ * QUEUED → PINNED for many issuances at once, each with its own CID and digest: one UPDATE … FROM (VALUES …) and
+ * one insert of webhook events, in one transaction. As `transitionMany`, moves only rows still QUEUED and returns
+ * the ids it moved.
+ */
+export async function markPinned(db: Database, log: Logger, pinned: readonly { id: string; metadataCid: string; digest: string }[]): Promise<string[]> {
+  if (!pinned.length) return [];
+  const values = sql.join(
+    pinned.map((p) => sql`(${p.id}::uuid, ${p.metadataCid}::text, ${p.digest}::text)`),
+    sql`, `,
+  );
+  const now = new Date().toISOString();
+  const byId = new Map(pinned.map((p) => [p.id, p]));
+  return db.transaction(async (tx) => {
+    // Both drivers (PGlite, node-postgres) answer a raw statement with { rows }.
+    const result = (await tx.execute(sql`
+      update ${issuances} set status = 'PINNED', metadata_cid = v.cid, digest = v.digest, updated_at = ${now}::timestamptz
+      from (values ${values}) as v(id, cid, digest)
+      where ${issuances.id} = v.id and ${issuances.status} = 'QUEUED'
+      returning ${issuances.id} as id, ${issuances.institutionId} as institution_id`)) as unknown as { rows: { id: string; institution_id: string }[] };
+    const rows = result.rows.map((r) => ({ id: r.id, institutionId: r.institution_id }));
+    await recordStateChanges(tx, "issuance", rows, "PINNED", (id) => ({ metadataCid: byId.get(id)!.metadataCid, digest: byId.get(id)!.digest }));
+    for (const { id } of rows) {
+      const { metadataCid, digest } = byId.get(id)!;
+      log.info({ issuanceId: id, from: "QUEUED", to: "PINNED", metadataCid, digest }, "issuance PINNED");
+    }
+    return rows.map((r) => r.id);
+  });
+}

@@ -36,7 +36,8 @@ export async function recordStateChanges(
   kind: "issuance" | "revocation",
   rows: { id: string; institutionId: string }[],
   status: IssuanceStatus,
-  details: Record<string, unknown>,
+  /** What the event says beyond id and status: the same for every row, or each row's own. */
+  details: Record<string, unknown> | ((id: string) => Record<string, unknown>),
 ): Promise<void> {
   if (!rows.length) return;
   const endpoints = await endpointsOf(db, [...new Set(rows.map((r) => r.institutionId))]);
@@ -52,7 +53,7 @@ export async function recordStateChanges(
           endpointId: e.id,
           eventId,
           eventType: type,
-          payload: { id: eventId, type, createdAt: at, data: { [kind]: { id: row.id, status, ...details } } },
+          payload: { id: eventId, type, createdAt: at, data: { [kind]: { id: row.id, status, ...(typeof details === "function" ? details(row.id) : details) } } },
         };
       }),
   );

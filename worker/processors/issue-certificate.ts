@@ -1,22 +1,15 @@
 import { UnrecoverableError } from "bullmq";
-import { eq } from "drizzle-orm";
-import { collections, institutions, issuances } from "../../core/db/schema.ts";
 import type { IssueCertificateJob } from "../../core/jobs.ts";
 import { buildCertificateDocument, type CertificateFields } from "../../core/metadata/certificate.ts";
-import { transition } from "../../core/operations/transitions.ts";
 import type { WorkerDeps } from "../deps.ts";
+import type { PinStage } from "../pin-stage.ts";
 
 /**
  * QUEUED → PINNED: builds the certificate document and pins it. The batcher takes it on chain from there, so
  * pinning runs wide in parallel while transactions stay few and full.
  */
-export async function issueCertificate(deps: WorkerDeps, job: IssueCertificateJob): Promise<void> {
-  const [row] = await deps.db
-    .select({ issuance: issuances, collection: collections, institution: institutions })
-    .from(issuances)
-    .innerJoin(collections, eq(collections.id, issuances.collectionId))
-    .innerJoin(institutions, eq(institutions.id, issuances.institutionId))
-    .where(eq(issuances.id, job.issuanceId));
+export async function issueCertificate(deps: WorkerDeps, pins: PinStage, job: IssueCertificateJob): Promise<void> {
+  const row = await pins.load(job.issuanceId);
   if (!row) throw new UnrecoverableError(`issuance ${job.issuanceId} does not exist`);
   const { issuance, collection, institution } = row;
   if (issuance.status !== "QUEUED") return;
@@ -31,5 +24,5 @@ export async function issueCertificate(deps: WorkerDeps, job: IssueCertificateJo
     collection: { id: collection.id, name: collection.name, chainId: collection.chainId, contractAddress: collection.contractAddress },
   });
   const cid = await deps.ipfs.add(doc.bytes);
-  await transition(deps.db, deps.logger, "issuance", issuance.id, ["QUEUED"], "PINNED", { metadataCid: cid, digest: doc.digest });
+  await pins.markPinned({ id: issuance.id, metadataCid: cid, digest: doc.digest });
 }
