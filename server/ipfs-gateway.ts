@@ -155,6 +155,8 @@ async function sendFile(req: Request, res: Response, ipfs: IpfsStore, key: strin
     // Content shares this origin with the app: a sandbox makes pinned HTML or SVG an opaque origin, unable to
     // read the holder's session or call the API as them.
     "Content-Security-Policy": "sandbox",
+    // Public, content-addressed bytes: viewers on other origins (IIIF viewers drawing onto a canvas) may read them.
+    "Access-Control-Allow-Origin": "*",
   });
   const start = range?.start ?? 0;
   const length = range ? range.end - range.start + 1 : size;

@@ -45,6 +45,7 @@ describe("IPFS gateway: /ipfs/<cid>[/<path>]", () => {
     expect(res.headers.get("content-type")).toBe("image/png");
     expect(res.headers.get("cache-control")).toBe("public, max-age=31536000, immutable");
     expect(res.headers.get("etag")).toBe(`"${root}/images/front.png"`);
+    expect(res.headers.get("access-control-allow-origin")).toBe("*");
     expect(Buffer.from(await res.arrayBuffer())).toEqual(PNG);
     const text = await fetch(`${base}/ipfs/${root}/notes/readme.txt`);
     expect(text.headers.get("content-type")).toBe("text/plain; charset=utf-8");
