@@ -92,8 +92,9 @@ try {
   console.log(`|${widths.map((w, i) => (i === 0 ? "-".repeat(w + 2) : `${"-".repeat(w + 1)}:`)).join("|")}|`);
   for (const row of table) console.log(line(row));
   console.log(
-    "stored per certificate: holder, issuedAt, validUntil, flags, revocation reason (1 word), digest, request id, " +
-      "request-id index, holder balance = 5 words (the URI is rebuilt from the digest); baseline: owner, balance = 2 words",
+    "stored per certificate: holder, token id, validUntil, flags (1 word keyed by the request id: guard, index and record), " +
+      "holder balance (1 word), request id and digest (64 bytes of code, one data contract per batch; issuedAt per batch; " +
+      "the URI is rebuilt from the digest); baseline: owner, balance = 2 words",
   );
   const batch100 = rows.find((r) => r.n === 100)!;
   console.log(`gas-per-certificate-ratio-batch100: ${(batch100.ours / batch100.base).toFixed(3)}`);

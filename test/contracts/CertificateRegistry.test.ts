@@ -309,6 +309,52 @@ describe("CertificateRegistry issueBatch", () => {
     await expectRevert(registry.issueBatch([good, await makeRequest({ requestId: ZeroHash })]), "RequestIdInvalid", []);
     expect(await registry.tokenOfRequest(good.requestId)).toBe(0n);
   });
+
+  it("issueBatch: every token resolves to its own record across batches and 256-id boundaries (batch-start bitmap)", async () => {
+    // The registry finds a token's batch by the highest batch-start bit at or below its id, one bitmap word per
+    // 256 ids, then reads the request id and digest from the batch's data contract. These sizes put a batch
+    // end at id 255, a batch start at 256 (bit 0 of a word), and a batch across 512 whose later tokens find
+    // their start in the previous word.
+    const fresh = await freshRegistry();
+    const validUntil = (await latestTimestamp()) + ONE_YEAR;
+    const issued: { request: IssueRequest; issuedAt: bigint }[] = [];
+    for (const size of [1, 150, 104, 100, 150, 10, 1]) {
+      const requests = Array.from({ length: size }, (_, i): IssueRequest => {
+        const digest = hexlify(randomBytes(32));
+        // Most requests have a derived URI (not stored), one in four a stored one.
+        const uri = i % 4 !== 3 ? rawCidUri(digest) : `ipfs://bafy${hexlify(randomBytes(8)).slice(2)}`;
+        return { requestId: requestId(), holder: hexlify(randomBytes(20)), uri, digest, validUntil: validUntil + BigInt(issued.length + i) };
+      });
+      const receipt = await send(fresh.issueBatch(requests));
+      const issuedAt = BigInt((await provider.getBlock(receipt.blockNumber))!.timestamp);
+      for (const request of requests) issued.push({ request, issuedAt });
+    }
+    expect(issued).toHaveLength(516);
+    await Promise.all(
+      issued.map(async ({ request, issuedAt }, i) => {
+        const tokenId = BigInt(i + 1);
+        const [owner, record, uri, byRequest, status] = await Promise.all([
+          fresh.ownerOf(tokenId),
+          fresh.certificate(tokenId),
+          fresh.tokenURI(tokenId),
+          fresh.tokenOfRequest(request.requestId),
+          statusOf(fresh, tokenId),
+        ]);
+        expect(owner.toLowerCase()).toBe(request.holder);
+        expect([record.requestId, record.digest, record.issuedAt, record.validUntil]).toEqual([
+          request.requestId,
+          request.digest,
+          issuedAt,
+          request.validUntil,
+        ]);
+        expect(uri).toBe(request.uri);
+        expect(byRequest).toBe(tokenId);
+        expect(status).toBe("VALID");
+      }),
+    );
+    expect(await statusOf(fresh, 517n)).toBe("UNKNOWN");
+    await expectRevert(fresh.certificate(517n), "CertificateNotFound", [517n]);
+  });
 });
 
 describe("CertificateRegistry revoke", () => {
