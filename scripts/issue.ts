@@ -1,7 +1,7 @@
 import { createHash } from "node:crypto";
 import { existsSync, readFileSync } from "node:fs";
 import { parseArgs } from "node:util";
-import { parse } from "csv-parse/sync";
+import { readCertificateRows } from "./certificate-rows.ts";
 import { progressBar } from "./progress.ts";
 
 /**
@@ -36,33 +36,10 @@ const apiKey: string = args["api-key"] ?? process.env.HALLMARK_API_KEY ?? dev.ap
 
 const raw = readFileSync(file);
 const fileHash = createHash("sha256").update(raw).digest("hex").slice(0, 16);
-const records: Record<string, string>[] = args.json
-  ? JSON.parse(raw.toString("utf8"))
-  : parse(raw, { columns: true, bom: true, skip_empty_lines: true, trim: true });
-
-interface Row {
-  line: number;
-  item: Record<string, unknown>;
-}
-const rows: Row[] = records.map((r, i) => {
-  const attributes = Object.entries(r)
-    .filter(([k, v]) => k.startsWith("attr:") && v !== "")
-    .map(([k, v]) => ({ name: k.slice(5), value: String(v) }));
-  const text = (k: string) => (r[k] === undefined || r[k] === "" ? undefined : String(r[k]));
-  return {
-    // Line in the file as a person counts it: the header is line 1.
-    line: args.json ? i + 1 : i + 2,
-    item: {
-      recipient: text("recipient") ?? "",
-      title: text("title"),
-      recipientName: text("recipientName"),
-      description: text("description"),
-      validUntil: text("validUntil"),
-      attributes: attributes.length ? attributes : undefined,
-      idempotencyKey: text("idempotencyKey") ?? `file:${fileHash}:${args.json ? i + 1 : i + 2}`,
-    },
-  };
-});
+const rows = readCertificateRows(raw, args.json ? "json" : "csv").map(({ line, item }) => ({
+  line,
+  item: { ...item, idempotencyKey: item.idempotencyKey ?? `file:${fileHash}:${line}` },
+}));
 if (!rows.length) fail(`${file} has no rows`);
 
 async function graphql<T>(query: string, variables: Record<string, unknown>): Promise<T> {

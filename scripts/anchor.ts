@@ -1,0 +1,182 @@
+/**
+ * `npm run anchor -- --csv class-of-2026.csv [--contract <anchor> | --deploy] [--out <dir>]`
+ *
+ * Anchored mode for very large batches: every row becomes a certificate document, the documents' digests become
+ * the leaves of one Merkle tree, and one transaction puts its root on a CertificateAnchor contract. Each holder gets
+ * a file (the document with its proof) that `npm run verify -- <file>`, the verify page and GraphQL `verifyDocument`
+ * check against the chain. A batch is immutable once anchored, so the whole file is refused if any row is invalid.
+ * Columns as for `npm run issue`: recipient (required), title, recipientName, description, validUntil, attr:<Name>.
+ */
+import { randomUUID } from "node:crypto";
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { basename, join, resolve } from "node:path";
+import { parseArgs } from "node:util";
+import { Contract, Wallet } from "ethers";
+import { wrapForAnchoring } from "../core/anchoring/envelope.ts";
+import { loadArtifact } from "../core/chain/artifacts.ts";
+import { deployCertificateAnchor } from "../core/chain/deploy.ts";
+import { createChainProvider } from "../core/chain/provider.ts";
+import { buildCertificateDocument } from "../core/metadata/certificate.ts";
+import { OperationError } from "../core/operations/errors.ts";
+import { requestIdFor } from "../core/operations/request-id.ts";
+import { parseAddress, parseCertificateFields } from "../core/operations/validate.ts";
+import { readCertificateRows } from "./certificate-rows.ts";
+import { DEV_KEYS } from "./dev/chain.ts";
+import { progressBar } from "./progress.ts";
+
+const USAGE = `usage: npm run anchor -- (--csv <file> | --json <file>) (--contract <address> | --deploy) [options]
+
+  --out <dir>          where the holders' files go (default: <file>.anchored/)
+  --institution <name> issuer name written into each document (default: Demo University with dev.json)
+  --name <text>        the batch's collection name (default: the file name)
+  --rpc <url>          chain JSON-RPC (default: rpcUrl in dev.json)
+  --key <hex>          the signing key, which needs the anchor's ISSUER_ROLE (default: $ANCHOR_PRIVATE_KEY, or the
+                       development deployer key on the development chain)
+  --data-dir <dir>     where dev.json is (default: $HALLMARK_DATA_DIR or .data)
+
+exit status: 0 anchored, 64 usage error, 65 invalid rows (nothing anchored)`;
+
+class UsageError extends Error {}
+
+async function main(argv: string[]): Promise<number> {
+  const { values } = parseArgs({
+    args: argv,
+    options: {
+      csv: { type: "string" },
+      json: { type: "string" },
+      contract: { type: "string" },
+      deploy: { type: "boolean", default: false },
+      out: { type: "string" },
+      institution: { type: "string" },
+      name: { type: "string" },
+      rpc: { type: "string" },
+      key: { type: "string" },
+      "data-dir": { type: "string" },
+      help: { type: "boolean", short: "h", default: false },
+    },
+  });
+  if (values.help) {
+    process.stdout.write(`${USAGE}\n`);
+    return 0;
+  }
+  const file = values.csv ?? values.json;
+  if (!file) throw new UsageError("give --csv <file> or --json <file>");
+  if (!values.contract === !values.deploy) throw new UsageError("give either --contract <address> or --deploy");
+  const devPath = resolve(values["data-dir"] ?? process.env.HALLMARK_DATA_DIR ?? ".data", "dev.json");
+  const dev = existsSync(devPath) ? (JSON.parse(readFileSync(devPath, "utf8")) as DevJson) : undefined;
+  const rpcUrl = values.rpc ?? dev?.rpcUrl;
+  if (!rpcUrl) throw new UsageError("no chain endpoint: pass --rpc <url> (or run `npm run dev`, which writes .data/dev.json)");
+  const institution = values.institution ?? (dev ? "Demo University" : undefined);
+  if (!institution) throw new UsageError("give --institution <name>");
+
+  // Every row checked before anything is sent: an anchored batch cannot be amended.
+  const rows = readCertificateRows(readFileSync(file), values.json ? "json" : "csv");
+  if (!rows.length) throw new UsageError(`${file} has no rows`);
+  const problems: string[] = [];
+  const parsed = rows.flatMap(({ line, item }) => {
+    try {
+      return [{ line, recipient: parseAddress(item.recipient, "recipient"), fields: parseCertificateFields(item, "Certificate") }];
+    } catch (err) {
+      if (!(err instanceof OperationError)) throw err;
+      problems.push(`line ${line}: ${err.message}`);
+      return [];
+    }
+  });
+  if (problems.length) {
+    process.stderr.write(`anchor: ${problems.length} of ${rows.length} rows are invalid; nothing was anchored\n${problems.map((p) => `  ${p}`).join("\n")}\n`);
+    return 65;
+  }
+
+  const chainId = await fetchChainId(rpcUrl);
+  if (chainId === undefined) throw new Error(`${rpcUrl} did not answer eth_chainId`);
+  const provider = createChainProvider(rpcUrl, chainId);
+  try {
+    const key = values.key ?? process.env.ANCHOR_PRIVATE_KEY ?? (dev && chainId === dev.chainId ? DEV_KEYS.deployer : undefined);
+    if (!key) throw new UsageError("give --key <hex> (or set ANCHOR_PRIVATE_KEY)");
+    const signer = new Wallet(key, provider);
+    const collectionName = values.name ?? basename(file).replace(/\.[^.]+$/, "");
+    let contract = values.contract;
+    if (!contract) {
+      ({ address: contract } = await deployCertificateAnchor(signer, { name: collectionName, admin: signer.address, issuer: signer.address }));
+      process.stderr.write(`deployed CertificateAnchor ${contract}\n`);
+      await bindInDevIssuerRegistry(signer, contract, dev);
+    }
+
+    const building = progressBar("documents", parsed.length);
+    const issuedAt = new Date();
+    const collection = { id: contract.toLowerCase(), name: collectionName, chainId, contractAddress: contract };
+    const documents = parsed.map(({ recipient, fields }, i) => {
+      const id = randomUUID();
+      if (i % 1000 === 0) building.update(i);
+      return buildCertificateDocument(fields, {
+        issuanceId: id,
+        requestId: requestIdFor(id),
+        issuedAt,
+        recipient,
+        institution: { id: institution, name: institution },
+        collection,
+      }).document;
+    });
+    building.update(parsed.length);
+    building.done();
+    const { root, certificates } = wrapForAnchoring(documents, { chainId, contract });
+
+    const anchor = new Contract(contract, loadArtifact("CertificateAnchor").abi, signer);
+    process.stderr.write(`anchoring root ${root} for ${certificates.length} certificates…\n`);
+    const receipt = await (await anchor.getFunction("issue")(root)).wait();
+
+    const out = values.out ?? `${file}.anchored`;
+    mkdirSync(out, { recursive: true });
+    const width = String(rows.length + 1).length;
+    certificates.forEach((c, i) => writeFileSync(join(out, `${String(parsed[i]!.line).padStart(width, "0")}.json`), `${JSON.stringify(c, null, 2)}\n`));
+    const batch = { chainId, contract, root, count: certificates.length, txHash: receipt.hash, blockNumber: receipt.blockNumber };
+    writeFileSync(join(out, "batch.json"), `${JSON.stringify(batch, null, 2)}\n`);
+    process.stdout.write(`anchored ${certificates.length} certificates under root ${root} in block ${receipt.blockNumber} (tx ${receipt.hash}, ${receipt.gasUsed} gas); files in ${out}/\n`);
+    return 0;
+  } finally {
+    provider.destroy();
+  }
+}
+
+interface DevJson {
+  rpcUrl?: string;
+  chainId?: number;
+  contracts?: { CertificateRegistry?: string; IssuerRegistry?: string };
+}
+
+/**
+ * In development the deployer key is also the issuer registry's operator: it binds the new anchor to the demo
+ * institution, so the verifier's issuer check passes as it would once a real operator registered it.
+ */
+async function bindInDevIssuerRegistry(signer: Wallet, anchor: string, dev: DevJson | undefined): Promise<void> {
+  const registryAddress = dev?.contracts?.IssuerRegistry;
+  const certificates = dev?.contracts?.CertificateRegistry;
+  if (!registryAddress || !certificates) return;
+  const issuers = new Contract(registryAddress, loadArtifact("IssuerRegistry").abi, signer);
+  if (!(await issuers.getFunction("hasRole")(await issuers.getFunction("OPERATOR_ROLE")(), signer.address))) return;
+  const institutionId = (await issuers.getFunction("institutionOf")(certificates)) as bigint;
+  if (institutionId === 0n) return;
+  await (await issuers.getFunction("bindAccount")(institutionId, anchor)).wait();
+  process.stderr.write(`bound it to institution ${institutionId} in the issuer registry ${registryAddress}\n`);
+}
+
+async function fetchChainId(rpcUrl: string): Promise<number | undefined> {
+  try {
+    const res = await fetch(rpcUrl, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ jsonrpc: "2.0", id: 1, method: "eth_chainId", params: [] }) });
+    return Number(((await res.json()) as { result: string }).result);
+  } catch {
+    return undefined;
+  }
+}
+
+main(process.argv.slice(2)).then(
+  (code) => process.exit(code),
+  (err: unknown) => {
+    if (err instanceof UsageError) {
+      process.stderr.write(`anchor: ${err.message}\n\n${USAGE}\n`);
+      process.exit(64);
+    }
+    process.stderr.write(`anchor: ${err instanceof Error ? err.message : String(err)}\n`);
+    process.exit(1);
+  },
+);
