@@ -1,0 +1,82 @@
+import { execFile } from "node:child_process";
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { promisify } from "node:util";
+import { Contract, Wallet } from "ethers";
+import { GraphQLClient, gql } from "graphql-request";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { loadArtifact } from "../../core/chain/artifacts.ts";
+import { DEV_KEYS, startEmbeddedChain, type EmbeddedChain } from "../../scripts/dev/chain.ts";
+import { startStack, type RunningStack } from "../../scripts/dev/stack.ts";
+import { waitFor } from "../support/stack.ts";
+
+const run = promisify(execFile);
+
+describe("`npm run deploy` against a JSON-RPC endpoint, then the platform issuing on what it deployed", () => {
+  let chain: EmbeddedChain;
+  let dataDir: string;
+  let stack: RunningStack | undefined;
+  let deployed: { institutionId: string; collectionId: string; contract: string; issuerRegistry: string; apiKey: string };
+  const env = () => ({
+    PATH: process.env.PATH,
+    NODE_ENV: "test",
+    LOG_LEVEL: "silent",
+    HALLMARK_DATA_DIR: dataDir,
+    CHAIN_RPC_URL: chain.rpcUrl,
+    CHAIN_ID: "31337",
+    DEPLOYER_PRIVATE_KEY: DEV_KEYS.deployer,
+    SIGNER_PRIVATE_KEY: DEV_KEYS.minter,
+  });
+
+  beforeAll(async () => {
+    chain = await startEmbeddedChain({ port: 0, chainId: 31337 });
+    dataDir = mkdtempSync(join(tmpdir(), "hallmark-deploy-"));
+  });
+  afterAll(async () => {
+    await stack?.stop();
+    await chain?.close();
+    rmSync(dataDir, { recursive: true, force: true });
+  });
+
+  it("deploys the issuer registry and a certificate registry, binds and records them", async () => {
+    const args = ["scripts/deploy.ts", "--institution", "Example University", "--slug", "example-university", "--identity", "did:web:example.edu", "--collection", "Diplomas", "--symbol", "DIPL", "--out", join(dataDir, "deployments")];
+    const { stdout, stderr } = await run("node", args, { env: env() });
+    deployed = JSON.parse(stdout);
+    expect(stderr).toMatch(/IssuerRegistry deployed at 0x[0-9a-fA-F]{40}: set ISSUER_REGISTRY_ADDRESS=/);
+    expect(deployed.apiKey).toMatch(/\S{20,}/);
+
+    const provider = (await import("../../core/chain/provider.ts")).createChainProvider(chain.rpcUrl, 31337);
+    try {
+      const registry = new Contract(deployed.contract, loadArtifact("CertificateRegistry").abi, provider);
+      expect(await registry.getFunction("hasRole")(await registry.getFunction("ISSUER_ROLE")(), new Wallet(DEV_KEYS.minter).address)).toBe(true);
+      expect(await registry.getFunction("issuerRegistry")()).toBe(deployed.issuerRegistry);
+      const issuers = new Contract(deployed.issuerRegistry, loadArtifact("IssuerRegistry").abi, provider);
+      const id = await issuers.getFunction("institutionOf")(deployed.contract);
+      expect((await issuers.getFunction("institution")(id)).identity).toBe("did:web:example.edu");
+      expect(await issuers.getFunction("canIssue")(deployed.contract)).toBe(true);
+    } finally {
+      provider.destroy();
+    }
+    const record = JSON.parse(readFileSync(join(dataDir, "deployments", "31337.json"), "utf8"));
+    expect(record).toMatchObject({ chainId: 31337, IssuerRegistry: deployed.issuerRegistry, collections: [{ CertificateRegistry: deployed.contract, institution: "example-university" }] });
+  });
+
+  it("the platform started on that chain and database issues into the deployed registry, and verifies it VALID", async () => {
+    stack = await startStack({ env: { ...env(), ISSUER_REGISTRY_ADDRESS: deployed.issuerRegistry, PORT: "0" }, notice: () => {} });
+    const client = new GraphQLClient(stack.devInfo.graphqlUrl, { headers: { authorization: `Bearer ${deployed.apiKey}` } });
+    const { issueCertificate } = await client.request<any>(
+      gql`mutation ($input: IssueCertificateInput!) { issueCertificate(input: $input) { issuance { id } } }`,
+      { input: { collectionId: deployed.collectionId, recipient: Wallet.createRandom().address, title: "BSc Physics", idempotencyKey: "deploy-test-1" } },
+    );
+    const done = await waitFor(
+      () => client.request<any>(gql`query ($id: ID!) { issuance(id: $id) { status certificate { id tokenId } } }`, { id: issueCertificate.issuance.id }),
+      (r) => r.issuance.status === "CONFIRMED",
+    );
+    const anonymous = new GraphQLClient(stack.devInfo.graphqlUrl);
+    const { verify } = await anonymous.request<any>(gql`query ($id: ID!) { verify(id: $id) { verdict checks { name result reason } chain { contract } } }`, { id: done.issuance.certificate.id });
+    expect(verify.chain.contract.toLowerCase()).toBe(deployed.contract.toLowerCase());
+    expect(verify.verdict, JSON.stringify(verify.checks)).toBe("VALID");
+    expect(verify.checks.find((c: any) => c.name === "issuer").reason).toMatch(/^issued by "Example University" \(did:web:example.edu\)/);
+  });
+});
