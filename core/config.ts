@@ -21,6 +21,10 @@ const schema = z.object({
     .optional(),
   DEPLOYER_PRIVATE_KEY: z.string().regex(/^0x[0-9a-fA-F]{64}$/, "must be a 32-byte hex private key").optional(),
   ISSUER_REGISTRY_ADDRESS: z.string().regex(/^0x[0-9a-fA-F]{40}$/, "must be a 20-byte hex address").optional(),
+  COLLECTIBLE_CONTRACTS: z
+    .string()
+    .regex(/^0x[0-9a-fA-F]{40}(\s*,\s*0x[0-9a-fA-F]{40})*$/, "must be 20-byte hex addresses, separated by commas")
+    .optional(),
   INDEXER_POLL_MS: z.coerce.number().int().positive().default(250),
   WORKER_CONCURRENCY: z.coerce.number().int().positive().default(128),
   BATCH_SIZE: z.coerce.number().int().min(1).max(10_000).default(100),
@@ -69,6 +73,8 @@ export interface Config {
      * verification never answers VALID.
      */
     issuerRegistry?: string;
+    /** CollectibleEditions contracts whose items holders see on their page (the dev stack adds its demo's). */
+    collectibleContracts: string[];
   };
   indexerPollMs: number;
   workerConcurrency: number;
@@ -140,6 +146,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       txGasCap: e.TX_GAS_CAP,
       deployerKey: e.DEPLOYER_PRIVATE_KEY,
       issuerRegistry: e.ISSUER_REGISTRY_ADDRESS,
+      collectibleContracts: e.COLLECTIBLE_CONTRACTS ? e.COLLECTIBLE_CONTRACTS.split(",").map((a) => a.trim()) : [],
     },
     indexerPollMs: e.INDEXER_POLL_MS,
     workerConcurrency: e.WORKER_CONCURRENCY,

@@ -4,3 +4,4 @@ export { EditionMetadataUnusableError, EditionNotFoundError, EditionUnavailableE
 export { loadEditionGallery, type EditionGallery, type GalleryImage } from "./gallery.ts";
 export { readImageHeader, type ImageHeader } from "./image-size.ts";
 export { fetchEditionMetadata, MAX_METADATA_BYTES } from "./metadata.ts";
+export { readHoldings, type HeldItem } from "./holdings.ts";

@@ -14,7 +14,7 @@ export interface DevInfo {
   chainId: number;
   institutionId: string;
   /** IssuerRegistry: the operator's registry the verifier trusts (ISSUER_REGISTRY_ADDRESS, or the dev stack's own). */
-  contracts: { CertificateRegistry: string; IssuerRegistry?: string };
+  contracts: { CertificateRegistry: string; IssuerRegistry?: string; CollectibleEditions?: string };
 }
 
 const DEMO_SLUG = "demo-university";

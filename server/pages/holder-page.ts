@@ -1,3 +1,4 @@
+import type { HeldItem } from "../../core/editions/index.ts";
 import type { VerificationResult } from "../../core/verification/index.ts";
 import { html, raw } from "./html.ts";
 import { page } from "./layout.ts";
@@ -21,6 +22,7 @@ ul.held p { margin: 0; color: var(--muted); }
 .badge { align-self: flex-start; font-weight: 700; border: 2px solid; border-radius: 1rem; padding: .05rem .6rem; }
 .badge.valid { color: var(--ok); background: var(--ok-bg); } .badge.invalid { color: var(--bad); background: var(--bad-bg); } .badge.unknown { color: var(--unk); background: var(--unk-bg); }
 ul.held .actions { margin: .5rem 0 0; }
+ul.held img { width: 100%; aspect-ratio: 4 / 3; object-fit: cover; border-radius: .35rem; background: var(--line); }
 `;
 
 /** Runs in the holder's browser: asks their wallet (EIP-1193) to sign the server's EIP-4361 message. */
@@ -61,7 +63,20 @@ this costs nothing and sends no transaction.</p>
   });
 }
 
-export function renderHolderPage(address: string, held: HeldCertificate[]): string {
+function renderCollectibles(items: HeldItem[] | undefined) {
+  if (!items) return html`<p>Your collectibles could not be read from the chain just now; try again shortly.</p>`;
+  if (!items.length) return html`<p>This account holds no collectibles.</p>`;
+  return html`<ul class="held" aria-labelledby="collectibles-heading">${items.map(
+    (item) => html`<li>
+  ${item.imageCid ? html`<img src="/ipfs/${item.imageCid}" alt="${item.imageLabel ?? item.editionName}" loading="lazy">` : ""}
+  <h3>${item.editionName} <span style="white-space:nowrap">#${String(item.serial)} / ${String(item.maxSupply)}</span></h3>
+  <p>Held by you; collectibles can be shown, never sold.</p>
+  <div class="actions"><a class="button" href="/gallery/${item.contract}/${item.editionId.toString()}">Gallery<span class="visually-hidden"> of ${item.editionName}</span></a></div>
+</li>`,
+  )}</ul>`;
+}
+
+export function renderHolderPage(address: string, held: HeldCertificate[], collectibles: HeldItem[] | undefined = []): string {
   return page({
     title: "Your certificates · Hallmark",
     section: "Holder",
@@ -86,6 +101,8 @@ ${
 </li>`;
       })}</ul>`
     : html`<p>No certificate has been issued to this account.</p>`
-}`,
+}
+<h2 id="collectibles-heading">Collectibles${collectibles ? ` (${collectibles.length})` : ""}</h2>
+${renderCollectibles(collectibles)}`,
   });
 }

@@ -1,6 +1,9 @@
 import express, { Router, type Request, type Response } from "express";
 import { desc, eq } from "drizzle-orm";
+import type { Provider } from "ethers";
 import type { Database } from "../../core/db/index.ts";
+import { readHoldings, type HeldItem } from "../../core/editions/index.ts";
+import type { IpfsStore } from "../../core/ipfs/index.ts";
 import { certificates } from "../../core/db/schema.ts";
 import type { Verifier } from "../../core/verification/index.ts";
 import { createSignInMessage, readCookie, SESSION_COOKIE, sessionHolder, signIn, SignInError, signOut } from "./holder-auth.ts";
@@ -12,9 +15,17 @@ const MAX_LISTED = 50;
 
 /**
  * `GET /holder`: after Sign-In with Ethereum, the certificates held by the signed-in account, each verified from
- * the chain as the page is built (the database only says which certificates to look at).
+ * the chain as the page is built (the database only says which certificates to look at), and the collectibles it
+ * holds, read from the editions contracts.
  */
-export function holderRoutes(opts: { db: Database; verifier: Verifier; chainId: number; publicUrl?: string }): Router {
+export function holderRoutes(opts: {
+  db: Database;
+  verifier: Verifier;
+  chainId: number;
+  publicUrl?: string;
+  /** Editions contracts whose items the holder is shown, read from the chain. */
+  collectibles?: { provider?: Provider; ipfs: IpfsStore; contracts: string[] };
+}): Router {
   const router = Router();
   const json = express.json({ limit: "4kb" });
 
@@ -31,9 +42,19 @@ export function holderRoutes(opts: { db: Database; verifier: Verifier; chainId: 
       .where(eq(certificates.owner, address))
       .orderBy(desc(certificates.createdAt))
       .limit(MAX_LISTED);
-    const held: HeldCertificate[] = await Promise.all(rows.map(async ({ id }) => ({ id, result: await opts.verifier.verifyId(id) })));
-    res.type("html").send(renderHolderPage(address, held));
+    const [held, collectibles] = await Promise.all([
+      Promise.all(rows.map(async ({ id }): Promise<HeldCertificate> => ({ id, result: await opts.verifier.verifyId(id) }))),
+      heldCollectibles(address),
+    ]);
+    res.type("html").send(renderHolderPage(address, held, collectibles));
   });
+
+  /** Undefined when the chain could not be read: the page says so rather than showing an empty list. */
+  async function heldCollectibles(address: string): Promise<HeldItem[] | undefined> {
+    const c = opts.collectibles;
+    if (!c?.provider || !c.contracts.length) return [];
+    return readHoldings({ provider: c.provider, ipfs: c.ipfs }, c.contracts, address, MAX_LISTED).catch(() => undefined);
+  }
 
   router.post("/holder/sign-in/message", json, async (req: Request, res: Response) => {
     try {

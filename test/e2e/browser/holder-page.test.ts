@@ -1,8 +1,10 @@
-import { getBytes, Wallet } from "ethers";
+import { Contract, getBytes, Wallet } from "ethers";
 import type { Browser, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startTestStack } from "../../support/stack.ts";
 import { issueCertificate, revokeCertificate } from "../../core/verification/certificates.ts";
+import { COLLECTIBLE_EDITIONS_ABI } from "../../../core/editions/index.ts";
+import { DEV_KEYS } from "../../../scripts/dev/chain.ts";
 import { artifactPath, launchChromium } from "./browser.ts";
 
 /**
@@ -36,6 +38,9 @@ describe("the holder's page, after Sign-In with Ethereum", () => {
       issueCertificate(stack, { recipient: Wallet.createRandom().address, title: "Someone else's diploma" }),
     ]);
     await revokeCertificate(stack, attendance.id);
+    // An item of the dev stack's demo edition, airdropped by its issuer (the development deployer key).
+    const editions = new Contract(stack.devInfo.contracts.CollectibleEditions!, [...COLLECTIBLE_EDITIONS_ABI, "function airdrop(uint256 editionId, address[] holders) returns (uint256)"], new Wallet(DEV_KEYS.deployer, stack.provider));
+    await (await editions.getFunction("airdrop")(1, [holder.address])).wait();
   });
   afterAll(async () => {
     await browser?.close();
@@ -53,6 +58,11 @@ describe("the holder's page, after Sign-In with Ethereum", () => {
     expect(text).toMatch(/Diploma in Navigation\s+Demo University · issued \d{4}-\d\d-\d\d\s+✓ Valid/);
     expect(text).toMatch(/Certificate of Attendance\s+Demo University · issued \d{4}-\d\d-\d\d\s+✗ Not valid/);
     expect(text).not.toContain("Someone else's diploma");
+    await page.getByRole("heading", { name: "Collectibles (1)" }).waitFor();
+    expect(text).toMatch(/Harbour Lights #4 \/ 100/);
+    const image = page.locator("ul.held img").first();
+    await expect.poll(() => image.evaluate((img: HTMLImageElement) => img.complete && img.naturalWidth)).toBeGreaterThan(0);
+    await page.getByRole("link", { name: "Gallery of Harbour Lights" }).waitFor();
     await page.screenshot({ path: artifactPath("holder.png"), fullPage: true });
 
     await page.getByRole("button", { name: "Sign out" }).click();

@@ -1,0 +1,61 @@
+import { Contract, getAddress, isCallException, zeroPadValue, id, type Provider } from "ethers";
+import { COLLECTIBLE_EDITIONS_ABI } from "./abi.ts";
+import { cidOfIpfsUri } from "../metadata/edition.ts";
+import { fetchEditionMetadata } from "./metadata.ts";
+import type { IpfsStore } from "../ipfs/index.ts";
+
+/** One collectible an account holds now, as the chain says. */
+export interface HeldItem {
+  contract: string;
+  tokenId: bigint;
+  editionId: bigint;
+  serial: number;
+  maxSupply: number;
+  editionName: string;
+  /** CID of the edition's lead image, when its metadata could be read. */
+  imageCid?: string;
+  imageLabel?: string;
+}
+
+const TRANSFER_TOPIC = id("Transfer(address,address,uint256)");
+
+/**
+ * The items of the given editions contracts that `holder` holds now: every token ever transferred to it (one log
+ * query per contract), kept when `ownerOf` still names it (a gift may have moved it on), with its edition's name,
+ * serial and lead image. Nothing comes from Hallmark's database.
+ */
+export async function readHoldings(deps: { provider: Provider; ipfs: IpfsStore }, contracts: readonly string[], holder: string, limit = 50): Promise<HeldItem[]> {
+  const owner = getAddress(holder);
+  const held: HeldItem[] = [];
+  for (const contract of contracts) {
+    const address = getAddress(contract);
+    if ((await deps.provider.getCode(address)) === "0x") continue;
+    const editions = new Contract(address, COLLECTIBLE_EDITIONS_ABI, deps.provider);
+    const logs = await deps.provider.getLogs({ address, topics: [TRANSFER_TOPIC, null, zeroPadValue(owner, 32)], fromBlock: 0 });
+    const tokenIds = [...new Set(logs.map((l) => BigInt(l.topics[3]!)))];
+    const editionCache = new Map<bigint, Promise<{ name: string; maxSupply: number; imageCid?: string; imageLabel?: string }>>();
+    for (const tokenId of tokenIds) {
+      if (held.length >= limit) return held;
+      const current = await editions.ownerOf!(tokenId).catch((err: unknown) => (isCallException(err) ? undefined : Promise.reject(err)));
+      if (!current || getAddress(current as string) !== owner) continue;
+      const [editionId, serial] = (await editions.itemOf!(tokenId)) as [bigint, bigint];
+      if (!editionCache.has(editionId)) editionCache.set(editionId, describeEdition(deps.ipfs, editions, editionId));
+      const edition = await editionCache.get(editionId)!;
+      held.push({ contract: address, tokenId, editionId, serial: Number(serial), maxSupply: edition.maxSupply, editionName: edition.name, imageCid: edition.imageCid, imageLabel: edition.imageLabel });
+    }
+  }
+  return held;
+}
+
+async function describeEdition(ipfs: IpfsStore, editions: Contract, editionId: bigint) {
+  const record = (await editions.edition!(editionId)) as { name: string; uri: string; maxSupply: bigint };
+  // The image is a nicety: a holding is listed even when its metadata cannot be read.
+  const metadata = await fetchEditionMetadata(ipfs, record.uri).then((m) => m.metadata, () => undefined);
+  const lead = metadata?.images[0];
+  return {
+    name: record.name,
+    maxSupply: Number(record.maxSupply),
+    imageCid: metadata ? cidOfIpfsUri(metadata.image) : undefined,
+    imageLabel: lead?.label,
+  };
+}
