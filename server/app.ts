@@ -6,6 +6,7 @@ import type { Redis } from "ioredis";
 import type { Config } from "../core/config.ts";
 import type { Database } from "../core/db/index.ts";
 import type { IpfsStore } from "../core/ipfs/index.ts";
+import type { LiveFeed } from "../core/live/index.ts";
 import type { Logger } from "../core/logger.ts";
 import { createChainProvider } from "../core/chain/provider.ts";
 import { credentialVerifier } from "../core/credentials/index.ts";
@@ -31,6 +32,8 @@ export interface ServerDeps {
   issuerRegistry?: string;
   /** Where rate limits are counted, shared by every server process; without it each process counts its own. */
   redis?: Redis;
+  /** Live state changes for GraphQL subscriptions (a Redis connection of its own; see `createLiveFeed`). */
+  live?: LiveFeed;
 }
 
 export function createApp(deps: ServerDeps): Express {
@@ -53,7 +56,7 @@ export function createApp(deps: ServerDeps): Express {
     maskedErrors: { isDev: deps.config.env === "development" },
     logging: false,
     context: async ({ request }): Promise<Context> => {
-      const base = { db: deps.db, ipfs: deps.ipfs, logger: deps.logger, verifier };
+      const base = { db: deps.db, ipfs: deps.ipfs, logger: deps.logger, verifier, live: deps.live };
       const caller = await callers(request);
       if (caller === undefined) return base;
       if (!caller) {

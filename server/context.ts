@@ -1,5 +1,6 @@
 import type { Database } from "../core/db/index.ts";
 import type { IpfsStore } from "../core/ipfs/index.ts";
+import type { LiveFeed } from "../core/live/index.ts";
 import type { Logger } from "../core/logger.ts";
 import type { Verifier } from "../core/verification/index.ts";
 import type { ApiKeyScope } from "./auth/api-keys.ts";
@@ -20,4 +21,6 @@ export interface Context {
   verifier: Verifier;
   /** Absent for anonymous requests. */
   caller?: Caller;
+  /** Live state changes from Redis, for subscriptions; without it they follow the database alone. */
+  live?: LiveFeed;
 }

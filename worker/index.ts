@@ -1,5 +1,7 @@
 import { Queue, Worker, type Job } from "bullmq";
+import { Redis } from "ioredis";
 import { OPERATIONS_QUEUE, type JobName, type JobPayloads } from "../core/jobs.ts";
+import { attachLiveSink, createLivePublisher } from "../core/live/index.ts";
 import type { WorkerDeps } from "./deps.ts";
 import { IssuanceBatcher } from "./batcher.ts";
 import { ChainIndexer } from "./indexer.ts";
@@ -70,6 +72,13 @@ export async function startWorker(deps: WorkerDeps, redisUrl: string): Promise<R
   worker.on("error", (err) => log.warn({ err: err.message }, "worker connection error"));
   // Without a listener an 'error' (Redis gone) would end the process; it reconnects on its own instead.
   queue.on("error", (err) => log.warn({ err: err.message }, "queue connection error"));
+  // Live status: committed state changes go to Redis pub/sub for the servers' subscriptions; never waited for.
+  const liveRedis = new Redis(redisUrl, { lazyConnect: true, enableOfflineQueue: false, maxRetriesPerRequest: 1, commandTimeout: 1_000 });
+  liveRedis.on("error", (err) => log.debug({ err: String(err) }, "live status redis connection"));
+  // Not waited for: until it is up, publishes fail at once with a warning and the pipeline carries on.
+  liveRedis.connect().catch((err) => log.warn({ err: String(err) }, "live status: Redis unreachable; retrying in the background"));
+  const live = createLivePublisher({ redis: liveRedis, db: deps.db, logger: log });
+  const detachLive = attachLiveSink(deps.db, live);
   const relay = new OutboxRelay({ db: deps.db, queue, logger: log });
   const indexer = new ChainIndexer(deps);
   const batcher = new IssuanceBatcher(deps, deps.senders);
@@ -91,6 +100,9 @@ export async function startWorker(deps: WorkerDeps, redisUrl: string): Promise<R
       await indexer.stop();
       await webhooks.stop();
       await queue.close();
+      detachLive();
+      await live.settled();
+      liveRedis.disconnect();
     },
   };
 }

@@ -2,6 +2,7 @@ import { and, inArray, sql } from "drizzle-orm";
 import type { Database } from "../db/index.ts";
 import { issuances, revocations, type IssuanceStatus } from "../db/schema.ts";
 import type { Logger } from "../logger.ts";
+import { noteStateChange } from "../live/hook.ts";
 import { recordStateChanges } from "../webhooks/events.ts";
 
 type Tx = Parameters<Parameters<Database["transaction"]>[0]>[0];
@@ -26,14 +27,18 @@ export async function transitionMany(
   const table = kind === "issuance" ? issuances : revocations;
   const { metadataCid, digest, ...common } = extra;
   const set = kind === "issuance" ? { ...common, metadataCid, digest } : common;
+  const at = new Date();
   const rows = await db
     .update(table)
-    .set({ ...set, status: to, updatedAt: new Date() })
+    .set({ ...set, status: to, updatedAt: at })
     .where(and(inArray(table.id, [...ids]), inArray(table.status, [...from])))
-    .returning({ id: table.id, institutionId: table.institutionId });
+    .returning({ id: table.id, institutionId: table.institutionId, bulkId: kind === "issuance" ? issuances.bulkId : sql<null>`null` });
   const context = Object.fromEntries(Object.entries(extra).filter(([, v]) => v != null));
   const { chainTxId: _internal, ...published } = context;
   await recordStateChanges(db, kind, rows, to, published);
+  // Live status hears of it once the enclosing transaction has committed (core/live).
+  const { chainTxId: _alsoInternal, ...live } = extra;
+  noteStateChange(db, { kind, status: to, at, rows, details: live });
   for (const { id } of rows) {
     log.info({ [`${kind}Id`]: id, from: from.length === 1 ? from[0] : from, to, ...context }, `${kind} ${to}`);
   }
@@ -73,9 +78,13 @@ export async function markPinned(db: Database, log: Logger, pinned: readonly { i
       update ${issuances} set status = 'PINNED', metadata_cid = v.cid, digest = v.digest, updated_at = ${now}::timestamptz
       from (values ${values}) as v(id, cid, digest)
       where ${issuances.id} = v.id and ${issuances.status} = 'QUEUED'
-      returning ${issuances.id} as id, ${issuances.institutionId} as institution_id`)) as unknown as { rows: { id: string; institution_id: string }[] };
-    const rows = result.rows.map((r) => ({ id: r.id, institutionId: r.institution_id }));
-    await recordStateChanges(tx, "issuance", rows, "PINNED", (id) => ({ metadataCid: byId.get(id)!.metadataCid, digest: byId.get(id)!.digest }));
+      returning ${issuances.id} as id, ${issuances.institutionId} as institution_id, ${issuances.bulkId} as bulk_id`)) as unknown as {
+      rows: { id: string; institution_id: string; bulk_id: string | null }[];
+    };
+    const rows = result.rows.map((r) => ({ id: r.id, institutionId: r.institution_id, bulkId: r.bulk_id }));
+    const details = (id: string) => ({ metadataCid: byId.get(id)!.metadataCid, digest: byId.get(id)!.digest });
+    await recordStateChanges(tx, "issuance", rows, "PINNED", details);
+    noteStateChange(tx, { kind: "issuance", status: "PINNED", at: new Date(now), rows, details });
     for (const { id } of rows) {
       const { metadataCid, digest } = byId.get(id)!;
       log.info({ issuanceId: id, from: "QUEUED", to: "PINNED", metadataCid, digest }, "issuance PINNED");

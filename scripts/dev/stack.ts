@@ -12,6 +12,7 @@ import { loadConfig, type Config } from "../../core/config.ts";
 import { openDatabase, schema, type DatabaseHandle } from "../../core/db/index.ts";
 import { openIpfs, type IpfsStore } from "../../core/ipfs/index.ts";
 import { createLogger, type Logger } from "../../core/logger.ts";
+import { createLiveFeed } from "../../core/live/index.ts";
 import { checkRedis } from "../../core/redis.ts";
 import { createApp } from "../../server/app.ts";
 import { startWorker, type RunningWorker } from "../../worker/index.ts";
@@ -129,7 +130,13 @@ export async function startStack(opts: { env?: NodeJS.ProcessEnv; notice?: (line
     serverRedis.on("error", (err) => logger.debug({ err: String(err) }, "server redis connection"));
     await serverRedis.connect();
     stoppers.push(async () => serverRedis.disconnect());
-    const app = createApp({ config, db: db.db, ipfs, logger, provider, issuerRegistry, redis: serverRedis });
+    // Subscriptions hear the workers' state changes on a connection of their own (a subscriber sends nothing else).
+    const liveRedis = new Redis(redisUrl, { lazyConnect: true, enableOfflineQueue: false, maxRetriesPerRequest: 1 });
+    liveRedis.on("error", (err) => logger.debug({ err: String(err) }, "server live status redis connection"));
+    await liveRedis.connect();
+    const live = createLiveFeed(liveRedis, logger);
+    stoppers.push(() => live.close());
+    const app = createApp({ config, db: db.db, ipfs, logger, provider, issuerRegistry, redis: serverRedis, live });
     const server = app.listen(config.port, config.host);
     await new Promise<void>((ok, fail) => {
       server.once("listening", ok);

@@ -1,0 +1,188 @@
+import { GraphQLError } from "graphql";
+import { bulkIssuances, issuances, ISSUANCE_STATUSES, revocations, type IssuanceStatus } from "../../core/db/schema.ts";
+import type { LiveMessage, OperationChange } from "../../core/live/index.ts";
+import { bulkProgress } from "../../core/operations/bulk-issue.ts";
+import { builder } from "../builder.ts";
+import type { Caller, Context } from "../context.ts";
+import { followEvents, followState } from "../live-stream.ts";
+import { describedValues, OperationStatusEnum } from "./enums.ts";
+import { ownedRow } from "./ids.ts";
+import { IssuanceRef } from "./issuance.ts";
+import { RevocationRef } from "./revocation.ts";
+
+type IssuanceRow = typeof issuances.$inferSelect;
+const FINAL: readonly IssuanceStatus[] = ["CONFIRMED", "FAILED"];
+
+/**
+ * Subscriptions are checked when they start, not per event: the caller needs an API key with the `read` scope
+ * (or `admin`), the same errors as the builder's scope check give.
+ */
+function reader(ctx: Context): Caller {
+  const caller = ctx.caller;
+  if (!caller) throw new GraphQLError("Authentication required: send `Authorization: Bearer <api key>`", { extensions: { code: "UNAUTHENTICATED" } });
+  if (!caller.scopes.includes("read") && !caller.scopes.includes("admin")) {
+    throw new GraphQLError("This API key lacks the scope this field needs", { extensions: { code: "FORBIDDEN" } });
+  }
+  return caller;
+}
+
+builder.subscriptionType({
+  description:
+    "Live status over Server-Sent Events (`Accept: text/event-stream`, GraphQL over SSE, distinct connections). Each field needs an API key with the `read` scope and sees only the caller's institution.",
+});
+
+builder.subscriptionField("issuanceUpdated", (t) =>
+  t.field({
+    type: IssuanceRef,
+    description:
+      "An issuance of the caller's institution as it moves: its current state first, then each new state (QUEUED → PINNED → SUBMITTED → CONFIRMED, or FAILED); the stream ends after CONFIRMED or FAILED.",
+    args: { id: t.arg.id({ required: true, description: "Issuance id." }) },
+    subscribe: (_root, { id }, ctx) => {
+      const caller = reader(ctx);
+      return followState<IssuanceRow>({
+        live: ctx.live,
+        logger: ctx.logger,
+        institutionId: caller.institutionId,
+        read: () => ownedRow(ctx, issuances, id, "issuance"),
+        concerns: (m) => m.type === "operations" && m.kind === "issuance" && m.operations.some((o) => o.id === String(id)),
+        apply: (state, m) => {
+          if (m.type !== "operations") return undefined;
+          const op = m.operations.find((o) => o.id === String(id));
+          const at = new Date(m.at);
+          if (!op || at < state.updatedAt || (at.getTime() === state.updatedAt.getTime() && m.status === state.status)) return undefined;
+          // The stored row as the change left it: only the fields the change set are replaced.
+          return {
+            ...state,
+            status: m.status,
+            updatedAt: at,
+            ...("txHash" in op ? { txHash: op.txHash ?? null } : {}),
+            ...("error" in op ? { error: op.error ?? null } : {}),
+            ...(op.metadataCid ? { metadataCid: op.metadataCid } : {}),
+            ...(op.digest ? { digest: op.digest } : {}),
+          };
+        },
+        differs: (last, fresh) => fresh.status !== last.status || fresh.updatedAt > last.updatedAt,
+        ended: (state) => FINAL.includes(state.status),
+      });
+    },
+    resolve: (row) => row,
+  }),
+);
+
+interface BulkState {
+  id: string;
+  total: number;
+  done: number;
+  rejected: number;
+  byStatus: Record<IssuanceStatus, number>;
+  at: Date;
+}
+
+const BulkProgressUpdateRef = builder.objectRef<BulkState>("BulkIssuanceProgressUpdate").implement({
+  description: "Where a bulk issuance stands, as `bulkIssuanceProgress` reports it: `done` of `total` items have ended.",
+  fields: (t) => ({
+    bulkIssuanceId: t.exposeID("id", { description: "The bulk issuance." }),
+    total: t.exposeInt("total", { description: "Items in the request." }),
+    done: t.exposeInt("done", { description: "Items that have ended: confirmed, failed or rejected at the door." }),
+    confirmed: t.int({ description: "Items CONFIRMED.", resolve: (s) => s.byStatus.CONFIRMED }),
+    failed: t.int({ description: "Items FAILED on the way.", resolve: (s) => s.byStatus.FAILED }),
+    rejected: t.exposeInt("rejected", { description: "Items refused at the door." }),
+    inProgress: t.int({ description: "Items accepted and not yet ended (QUEUED, PINNED or SUBMITTED).", resolve: (s) => s.total - s.done }),
+    finished: t.boolean({ description: "True once every item has ended (`done` equals `total`); the last event.", resolve: (s) => s.done >= s.total }),
+    at: t.expose("at", { type: "DateTime", description: "When these counts were read." }),
+  }),
+});
+
+const sameCounts = (a: Record<IssuanceStatus, number>, b: Record<IssuanceStatus, number>) => ISSUANCE_STATUSES.every((s) => a[s] === b[s]);
+
+builder.subscriptionField("bulkIssuanceProgress", (t) =>
+  t.field({
+    type: BulkProgressUpdateRef,
+    description:
+      "Progress of a bulk issuance of the caller's institution: the current counts first, then new counts as items end; the stream ends once `done` equals `total`.",
+    args: { id: t.arg.id({ required: true, description: "Bulk issuance id." }) },
+    subscribe: (_root, { id }, ctx) => {
+      const caller = reader(ctx);
+      return followState<BulkState>({
+        live: ctx.live,
+        logger: ctx.logger,
+        institutionId: caller.institutionId,
+        read: async () => {
+          const bulk = await ownedRow(ctx, bulkIssuances, id, "bulk issuance");
+          const at = new Date();
+          const p = await bulkProgress(ctx.db, bulk);
+          return { id: bulk.id, total: p.total, done: p.done, rejected: p.rejected, byStatus: p.byStatus, at };
+        },
+        concerns: (m) => m.type === "bulk" && m.id === String(id),
+        apply: (state, m) => {
+          if (m.type !== "bulk") return undefined;
+          // Reads by several workers may arrive out of order: counts never go back.
+          const at = new Date(m.at);
+          if (m.done < state.done || (m.done === state.done && (sameCounts(m.byStatus, state.byStatus) || at < state.at))) return undefined;
+          return { id: m.id, total: m.total, done: m.done, rejected: m.rejected, byStatus: m.byStatus, at };
+        },
+        differs: (last, fresh) => fresh.done > last.done || (fresh.done === last.done && !sameCounts(fresh.byStatus, last.byStatus)),
+        ended: (state) => state.done >= state.total,
+      });
+    },
+    resolve: (state) => state,
+  }),
+);
+
+const OperationKindEnum = builder.enumType("OperationKind", {
+  description: "What an operation does.",
+  values: describedValues(["ISSUANCE", "REVOCATION"] as const, {
+    ISSUANCE: "Issues one certificate.",
+    REVOCATION: "Revokes one certificate.",
+  }),
+});
+
+interface OperationEvent extends OperationChange {
+  kind: "issuance" | "revocation";
+  status: IssuanceStatus;
+  at: Date;
+}
+
+const OperationUpdateRef = builder.objectRef<OperationEvent>("OperationUpdate").implement({
+  description: "One operation of the caller's institution entered a new state.",
+  fields: (t) => ({
+    kind: t.field({ type: OperationKindEnum, description: "Issuance or revocation.", resolve: (e) => (e.kind === "issuance" ? "ISSUANCE" : "REVOCATION") }),
+    id: t.exposeID("id", { description: "The operation's id (an issuance's or a revocation's)." }),
+    status: t.field({ type: OperationStatusEnum, description: "The state it entered.", resolve: (e) => e.status }),
+    at: t.expose("at", { type: "DateTime", description: "When it entered that state." }),
+    txHash: t.string({ nullable: true, description: "Hash of its transaction, when the change made it known.", resolve: (e) => e.txHash ?? null }),
+    error: t.string({ nullable: true, description: "Why it failed, when FAILED.", resolve: (e) => e.error ?? null }),
+    certificateId: t.id({ nullable: true, description: "The certificate an issuance created, once CONFIRMED.", resolve: (e) => e.certificateId ?? null }),
+    bulkIssuanceId: t.id({ nullable: true, description: "The bulk issuance an issuance belongs to.", resolve: (e) => e.bulkIssuanceId ?? null }),
+    issuance: t.field({
+      type: IssuanceRef,
+      nullable: true,
+      description: "The issuance as stored now (read when asked for), when the operation is one.",
+      resolve: (e, _args, ctx) => (e.kind === "issuance" ? ownedRow(ctx, issuances, e.id, "issuance") : null),
+    }),
+    revocation: t.field({
+      type: RevocationRef,
+      nullable: true,
+      description: "The revocation as stored now (read when asked for), when the operation is one.",
+      resolve: (e, _args, ctx) => (e.kind === "revocation" ? ownedRow(ctx, revocations, e.id, "revocation") : null),
+    }),
+  }),
+});
+
+builder.subscriptionField("operationsUpdated", (t) =>
+  t.field({
+    type: OperationUpdateRef,
+    description:
+      "Every state change of the caller's institution's issuances and revocations, as it happens, until the client leaves. Nothing is replayed: read the current state with queries.",
+    subscribe: (_root, _args, ctx) => {
+      const caller = reader(ctx);
+      return followEvents<OperationEvent>({
+        live: ctx.live,
+        institutionId: caller.institutionId,
+        expand: (m: LiveMessage) =>
+          m.type === "operations" ? m.operations.map((op) => ({ ...op, kind: m.kind, status: m.status, at: new Date(m.at) })) : [],
+      });
+    },
+    resolve: (event) => event,
+  }),
+);
