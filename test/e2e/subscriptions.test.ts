@@ -8,7 +8,7 @@ import { institutions } from "../../core/db/schema.ts";
 import { createLiveFeed, createLivePublisher, type LiveFeed } from "../../core/live/index.ts";
 import { createApiKey } from "../../server/auth/api-keys.ts";
 import { createApp } from "../../server/app.ts";
-import { startTestStack } from "../support/stack.ts";
+import { startTestStack, waitFor } from "../support/stack.ts";
 
 type GqlResult = { data?: Record<string, unknown> | null; errors?: { message: string; extensions?: { code?: string } }[] };
 type SseEvent = { event: string; data: GqlResult | null };
@@ -263,6 +263,9 @@ describe("live status: GraphQL subscriptions over Server-Sent Events", () => {
 
     it("both hear one message published once", async () => {
       const subs = await Promise.all(urls.map((u) => subscribe(u, apiKey, OPERATIONS_UPDATED)));
+      const channel = `hallmark:live:${stack.devInfo.institutionId}`;
+      // One Redis subscription per server process, however many clients it serves.
+      expect(Number(((await publishRedis.pubsub("NUMSUB", channel)) as [string, number])[1])).toBe(2);
       const publisher = createLivePublisher({ redis: publishRedis, db: stack.db.db, logger: stack.logger });
       const id = "00000000-0000-4000-8000-000000000001";
       await publisher.publish({
@@ -285,6 +288,12 @@ describe("live status: GraphQL subscriptions over Server-Sent Events", () => {
         });
         sub.close();
       }
+      // Clients gone, every server process lets go of the channel (no subscription of this file is open now).
+      await waitFor(
+        async () => (await publishRedis.pubsub("NUMSUB", channel)) as [string, number],
+        ([, n]) => Number(n) === 0,
+        10_000,
+      );
     });
 
     it("both follow one issuance the worker moves, each to CONFIRMED", async () => {
