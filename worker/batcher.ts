@@ -97,7 +97,7 @@ export class IssuanceBatcher {
     const sender = await this.pickSender();
     if (!sender) return 0;
 
-    const { items, gas } = await this.sendable(collection, sender, candidates);
+    const { items, gas, data } = await this.sendable(collection, sender, candidates);
     if (!items.length) return 0;
     const iface = certificateRegistryInterface();
     const chainTx = await sender.prepare(
@@ -111,10 +111,12 @@ export class IssuanceBatcher {
         const ids = new Set(claimed.map((c) => c.id));
         const batch = items.filter((i) => ids.has(i.id));
         if (!batch.length) return undefined;
+        // Usually every item was claimed and the calldata estimated is the calldata sent.
+        const calldata = batch.length === items.length ? data : iface.encodeFunctionData("issueBatch", [batch.map(toRequest)]);
         items.splice(0, items.length, ...batch);
         return {
           to: collection.contractAddress,
-          data: iface.encodeFunctionData("issueBatch", [batch.map(toRequest)]),
+          data: calldata,
           purpose: `issueBatch:${batch.length}`,
           // The estimate covered a superset of this batch: a safe upper bound.
           gasLimit: gasLimitFor(gas),
@@ -139,15 +141,14 @@ export class IssuanceBatcher {
    * contract rejects are failed (holder errors) or set aside to the indexer (request id already used), and an
    * error that names no item is narrowed down by halving.
    */
-  private async sendable(collection: Collection, sender: TxSender, candidates: Issuance[]): Promise<{ items: Issuance[]; gas: bigint }> {
+  private async sendable(collection: Collection, sender: TxSender, candidates: Issuance[]): Promise<{ items: Issuance[]; gas: bigint; data: string }> {
     const { provider, db, logger } = this.deps;
     const iface = certificateRegistryInterface();
-    const estimate = (batch: Issuance[]) =>
-      provider.estimateGas({
-        from: sender.address,
-        to: collection.contractAddress,
-        data: iface.encodeFunctionData("issueBatch", [batch.map(toRequest)]),
-      });
+    let data = "0x";
+    const estimate = (batch: Issuance[]) => {
+      data = iface.encodeFunctionData("issueBatch", [batch.map(toRequest)]);
+      return provider.estimateGas({ from: sender.address, to: collection.contractAddress, data });
+    };
     const blockGas = await this.blockGasLimit();
     let items = candidates.slice(0, this.learnedCap.get(collection.id) ?? candidates.length);
     const shrink = () => {
@@ -156,7 +157,7 @@ export class IssuanceBatcher {
       logger.debug({ collection: collection.id, size: items.length }, "batch too large for a block; halving");
     };
     for (;;) {
-      if (!items.length) return { items, gas: 0n };
+      if (!items.length) return { items, gas: 0n, data };
       try {
         const gas = await estimate(items);
         // Leave room in the block (a transaction near the block gas limit may wait forever to be included), and
@@ -166,7 +167,7 @@ export class IssuanceBatcher {
           shrink();
           continue;
         }
-        return { items, gas };
+        return { items, gas, data };
       } catch (err) {
         const decoded = decodeRegistryError(err);
         if (!decoded && !isRevert(err)) {

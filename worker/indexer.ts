@@ -1,6 +1,7 @@
 import { and, eq, inArray } from "drizzle-orm";
-import { getAddress, type Log } from "ethers";
-import { certificateRegistryInterface, RevocationReason } from "../core/chain/registry.ts";
+import { getAddress } from "ethers";
+import { registryEvents, type IssuedEvent, type RevokedEvent } from "../core/chain/registry-events.ts";
+import { RevocationReason } from "../core/chain/registry.ts";
 import type { Database } from "../core/db/index.ts";
 import { certificates, collections, indexerCursors, issuances, revocations } from "../core/db/schema.ts";
 import { transitionMany } from "../core/operations/transitions.ts";
@@ -9,7 +10,6 @@ import type { WorkerDeps } from "./deps.ts";
 
 type Tx = Parameters<Parameters<Database["transaction"]>[0]>[0];
 type Collection = typeof collections.$inferSelect;
-type IssuedArgs = [requestId: string, tokenId: bigint, holder: string, uri: string, digest: string, validUntil: bigint];
 
 const MAX_RANGE = 2_000;
 
@@ -46,33 +46,26 @@ export class ChainIndexer {
     const from = cursor ? cursor.lastBlock + 1 : Math.min(...registries.map((r) => r.deployBlock));
     if (from > head) return true;
     const to = Math.min(head, from + MAX_RANGE - 1);
-    const iface = certificateRegistryInterface();
-    const logs = await provider.getLogs({
-      address: registries.map((r) => r.contractAddress),
-      topics: [[iface.getEvent("CertificateIssued")!.topicHash, iface.getEvent("CertificateRevoked")!.topicHash]],
-      fromBlock: from,
-      toBlock: to,
-    });
+    const events = await registryEvents(provider, registries.map((r) => r.contractAddress), from, to);
     const byAddress = new Map(registries.map((r) => [getAddress(r.contractAddress), r]));
     const blockTimes = new Map<number, Date>();
-    for (const log of logs) {
-      if (!blockTimes.has(log.blockNumber) && iface.parseLog(log)?.name === "CertificateRevoked") {
-        const block = await provider.getBlock(log.blockNumber);
-        blockTimes.set(log.blockNumber, new Date(Number(block!.timestamp) * 1000));
+    for (const event of events) {
+      if (event.kind === "revoked" && !blockTimes.has(event.blockNumber)) {
+        const block = await provider.getBlock(event.blockNumber);
+        blockTimes.set(event.blockNumber, new Date(Number(block!.timestamp) * 1000));
       }
     }
     await db.transaction(async (tx) => {
-      const issued: { registry: Collection; log: Log; args: IssuedArgs }[] = [];
-      const revoked: { registry: Collection; log: Log; args: [bigint, bigint] }[] = [];
-      for (const log of logs) {
-        const registry = byAddress.get(getAddress(log.address));
-        const parsed = registry && iface.parseLog(log);
-        if (!parsed) continue;
-        if (parsed.name === "CertificateIssued") issued.push({ registry: registry!, log, args: [...parsed.args] as unknown as IssuedArgs });
-        else if (parsed.name === "CertificateRevoked") revoked.push({ registry: registry!, log, args: [...parsed.args] as unknown as [bigint, bigint] });
+      const issued: { registry: Collection; event: IssuedEvent }[] = [];
+      const revoked: { registry: Collection; event: RevokedEvent }[] = [];
+      for (const event of events) {
+        const registry = byAddress.get(event.address);
+        if (!registry) continue;
+        if (event.kind === "issued") issued.push({ registry, event });
+        else revoked.push({ registry, event });
       }
       for (let i = 0; i < issued.length; i += 1000) await this.applyIssued(tx, issued.slice(i, i + 1000));
-      for (const r of revoked) await this.applyRevoked(tx, r.registry, r.log, r.args, blockTimes.get(r.log.blockNumber));
+      for (const r of revoked) await this.applyRevoked(tx, r.registry, r.event, blockTimes.get(r.event.blockNumber));
       await tx
         .insert(indexerCursors)
         .values({ name: this.cursorName, lastBlock: to })
@@ -82,17 +75,17 @@ export class ChainIndexer {
   }
 
   /** Records a chunk of issue events with a fixed number of queries, whatever its size. */
-  private async applyIssued(tx: Tx, events: { registry: Collection; log: Log; args: IssuedArgs }[]): Promise<void> {
+  private async applyIssued(tx: Tx, events: { registry: Collection; event: IssuedEvent }[]): Promise<void> {
     const logger = this.deps.logger;
     const rows = await tx
       .select()
       .from(issuances)
-      .where(inArray(issuances.requestId, events.map((e) => e.args[0])));
+      .where(inArray(issuances.requestId, events.map((e) => e.event.requestId)));
     const byRequest = new Map(rows.map((r) => [r.requestId, r]));
     const values = [];
     const confirmed = new Map<string, string[]>();
-    for (const { registry, log, args } of events) {
-      const [requestId, tokenId, holder, uri, digest, validUntil] = args;
+    for (const { registry, event } of events) {
+      const { requestId, tokenId, holder, uri, digest, validUntil, transactionHash, blockNumber } = event;
       const issuance = byRequest.get(requestId);
       if (!issuance) {
         logger.warn({ requestId, tokenId: tokenId.toString(), contract: registry.contractAddress }, "certificate issued outside Hallmark");
@@ -103,14 +96,14 @@ export class ChainIndexer {
         institutionId: issuance.institutionId,
         collectionId: registry.id,
         tokenId: tokenId.toString(),
-        owner: getAddress(holder),
+        owner: holder,
         metadataUri: uri,
         digest,
         validUntil: validUntil ? new Date(Number(validUntil) * 1000) : null,
-        txHash: log.transactionHash,
-        blockNumber: log.blockNumber,
+        txHash: transactionHash,
+        blockNumber,
       });
-      confirmed.set(log.transactionHash, [...(confirmed.get(log.transactionHash) ?? []), issuance.id]);
+      confirmed.set(transactionHash, [...(confirmed.get(transactionHash) ?? []), issuance.id]);
     }
     if (values.length) await tx.insert(certificates).values(values).onConflictDoNothing();
     for (const [txHash, ids] of confirmed) {
@@ -118,16 +111,16 @@ export class ChainIndexer {
     }
   }
 
-  private async applyRevoked(tx: Tx, registry: Collection, log: Log, args: [bigint, bigint], blockTime?: Date): Promise<void> {
+  private async applyRevoked(tx: Tx, registry: Collection, event: RevokedEvent, blockTime?: Date): Promise<void> {
     const logger = this.deps.logger;
-    const [tokenId, reason] = args;
+    const { tokenId, reason, transactionHash } = event;
     const updated = await tx
       .update(certificates)
       .set({
         status: "REVOKED",
         revocationReason: RevocationReason[Number(reason)] ?? "UNSPECIFIED",
         revokedAt: blockTime ?? new Date(),
-        revokedTxHash: log.transactionHash,
+        revokedTxHash: transactionHash,
       })
       .where(and(eq(certificates.collectionId, registry.id), eq(certificates.tokenId, tokenId.toString())))
       .returning({ id: certificates.id });
@@ -137,7 +130,7 @@ export class ChainIndexer {
         .from(revocations)
         .where(and(eq(revocations.certificateId, id), inArray(revocations.status, ["QUEUED", "SUBMITTED", "FAILED"])));
       await transitionMany(tx, logger, "revocation", pending.map((r) => r.id), ["QUEUED", "SUBMITTED", "FAILED"], "CONFIRMED", {
-        txHash: log.transactionHash,
+        txHash: transactionHash,
       });
     }
   }

@@ -1,5 +1,5 @@
 import { and, asc, eq, inArray, sql } from "drizzle-orm";
-import { Transaction, type JsonRpcProvider, type TransactionReceipt, type Wallet } from "ethers";
+import { keccak256, type JsonRpcProvider, type Wallet } from "ethers";
 import type { Database } from "../db/index.ts";
 import { chainTxs, signerNonces } from "../db/schema.ts";
 import type { Logger } from "../logger.ts";
@@ -96,7 +96,8 @@ export class TxSender {
         gasLimit: call.gasLimit,
       });
       faultPoint("after-sign");
-      const txHash = Transaction.from(raw).hash!;
+      // A signed transaction's hash is the keccak256 of its bytes (legacy and typed alike): no need to parse it back.
+      const txHash = keccak256(raw);
       const [stored] = await tx
         .insert(chainTxs)
         .values({ chainId: this.chainId, signer: this.address, nonce, to: call.to, purpose: call.purpose, rawTx: raw, txHash })
@@ -135,10 +136,10 @@ export class TxSender {
    * What became of a sent transaction: its receipt; "dropped" when its nonce was taken by another transaction
    * (it can then never be mined); or undefined while still pending.
    */
-  async outcome(chainTx: ChainTx): Promise<TransactionReceipt | "dropped" | undefined> {
+  async outcome(chainTx: ChainTx): Promise<MinedReceipt | "dropped" | undefined> {
     // Nonce first, receipt second: a transaction mined in between is then seen by the receipt look-up.
     const minedNonce = await this.provider.getTransactionCount(this.address, "latest");
-    const receipt = await this.provider.getTransactionReceipt(chainTx.txHash);
+    const receipt = await minedReceipt(this.provider, chainTx.txHash);
     if (receipt) {
       faultPoint("after-receipt");
       await this.db
@@ -153,6 +154,22 @@ export class TxSender {
     }
     return undefined;
   }
+}
+
+/** What a receipt says about the transaction itself; its logs are the indexer's business. */
+export interface MinedReceipt {
+  status: number;
+  blockNumber: number;
+}
+
+/**
+ * The receipt read raw: ethers would format every log of it (a batch of 100 certificates has hundreds), which
+ * costs the worker more than the status and block it needs.
+ */
+async function minedReceipt(provider: JsonRpcProvider, txHash: string): Promise<MinedReceipt | undefined> {
+  const raw = (await provider.send("eth_getTransactionReceipt", [txHash])) as { status?: string; blockNumber?: string } | null;
+  if (!raw?.blockNumber) return undefined;
+  return { status: Number(raw.status ?? "0x1"), blockNumber: Number(raw.blockNumber) };
 }
 
 export function errorText(err: unknown): string {

@@ -1,0 +1,48 @@
+import { hexlify, randomBytes, toQuantity, Wallet, ZeroHash } from "ethers";
+import { describe, expect, it } from "vitest";
+import { certificateRegistryInterface } from "../../../core/chain/registry.ts";
+import { CERTIFICATE_ISSUED_TOPIC, CERTIFICATE_REVOKED_TOPIC, decodeRegistryLog, type RawLog } from "../../../core/chain/registry-events.ts";
+
+const iface = certificateRegistryInterface();
+const REGISTRY = Wallet.createRandom().address.toLowerCase();
+const raw = (event: string, args: unknown[]): RawLog => {
+  const { topics, data } = iface.encodeEventLog(event, args);
+  return { address: REGISTRY, topics, data, blockNumber: toQuantity(77), transactionHash: hexlify(randomBytes(32)), logIndex: "0x0" };
+};
+
+describe("registry events decoded by their ABI layout", () => {
+  it("uses the topics of the registry's own ABI", () => {
+    expect(iface.getEvent("CertificateIssued")!.topicHash).toBe(CERTIFICATE_ISSUED_TOPIC);
+    expect(iface.getEvent("CertificateRevoked")!.topicHash).toBe(CERTIFICATE_REVOKED_TOPIC);
+  });
+
+  it("decodes CertificateIssued exactly as ethers' Interface does, URIs of any length and script included", () => {
+    for (const uri of ["ipfs://bafkreihdwdcefgh4dqkjv67uzcmw7ojee6xedzdetojuzjevtenxquvyku", "", "ipfs://" + "x".repeat(500), "ipfs://證書-🎓"]) {
+      const holder = Wallet.createRandom().address;
+      const args = [hexlify(randomBytes(32)), 2n ** 40n + 7n, holder, uri, hexlify(randomBytes(32)), 1_900_000_000n];
+      const log = raw("CertificateIssued", args);
+      const parsed = iface.parseLog(log)!;
+      expect(decodeRegistryLog(log)).toEqual({
+        kind: "issued",
+        address: expect.stringMatching(new RegExp(`^${REGISTRY}$`, "i")),
+        requestId: parsed.args[0],
+        tokenId: parsed.args[1],
+        holder: parsed.args[2],
+        uri: parsed.args[3],
+        digest: parsed.args[4],
+        validUntil: parsed.args[5],
+        blockNumber: 77,
+        transactionHash: log.transactionHash,
+      });
+    }
+  });
+
+  it("decodes CertificateRevoked, and ignores other or truncated logs", () => {
+    const by = Wallet.createRandom().address;
+    const log = raw("CertificateRevoked", [42n, 4, by]);
+    expect(decodeRegistryLog(log)).toMatchObject({ kind: "revoked", tokenId: 42n, reason: 4, revokedBy: by, blockNumber: 77 });
+    expect(decodeRegistryLog({ ...log, topics: [ZeroHash, ...log.topics.slice(1)] })).toBeUndefined();
+    const issued = raw("CertificateIssued", [ZeroHash, 1n, by, "ipfs://x", ZeroHash, 0n]);
+    expect(decodeRegistryLog({ ...issued, data: issued.data.slice(0, 2 + 64 * 4) })).toBeUndefined();
+  });
+});
