@@ -30,6 +30,8 @@ export interface ServerDeps {
   provider?: Provider;
   /** The issuer registry verification trusts, when not configured (the dev stack's own); see `config.chain.issuerRegistry`. */
   issuerRegistry?: string;
+  /** Editions contracts shown on holders' pages besides `config.chain.collectibleContracts` (the dev stack's demo). */
+  collectibleContracts?: string[];
   /** Where rate limits are counted, shared by every server process; without it each process counts its own. */
   redis?: Redis;
   /** Live state changes for GraphQL subscriptions (a Redis connection of its own; see `createLiveFeed`). */
@@ -77,7 +79,15 @@ export function createApp(deps: ServerDeps): Express {
   app.use(ipfsGateway(deps.ipfs));
   app.use(verifyRoutes({ verifier, publicUrl: deps.config.publicUrl }));
   app.use(credentialRoutes({ db: deps.db, chains, documents, publicUrl: deps.config.publicUrl }));
-  app.use(holderRoutes({ db: deps.db, verifier, chainId: deps.config.chain.chainId, publicUrl: deps.config.publicUrl }));
+  app.use(
+    holderRoutes({
+      db: deps.db,
+      verifier,
+      chainId: deps.config.chain.chainId,
+      publicUrl: deps.config.publicUrl,
+      collectibles: { provider, ipfs: deps.ipfs, contracts: [...new Set([...deps.config.chain.collectibleContracts, ...(deps.collectibleContracts ?? [])])] },
+    }),
+  );
   app.use(galleryRoutes({ chains, chainId: deps.config.chain.chainId, ipfs: deps.ipfs, publicUrl: deps.config.publicUrl }));
   // Yoga is a Node request listener; express types it as neither middleware nor app.
   app.use(yoga.graphqlEndpoint, yoga as unknown as express.RequestHandler);

@@ -115,7 +115,7 @@ export async function startStack(opts: { env?: NodeJS.ProcessEnv; notice?: (line
     demo.contracts.IssuerRegistry = issuerRegistry;
     // The museum demo: an editions contract with one edition, its images and metadata pinned to IPFS.
     const demoEdition = await ensureDemoEdition({ ipfs, deployer, devInfoPath });
-    Object.assign(demo.contracts, { CollectibleEditions: demoEdition.contract });
+    demo.contracts.CollectibleEditions = demoEdition.contract;
 
     // Worker
     const senders = signers.map(
@@ -136,7 +136,7 @@ export async function startStack(opts: { env?: NodeJS.ProcessEnv; notice?: (line
     await liveRedis.connect();
     const live = createLiveFeed(liveRedis, logger);
     stoppers.push(() => live.close());
-    const app = createApp({ config, db: db.db, ipfs, logger, provider, issuerRegistry, redis: serverRedis, live });
+    const app = createApp({ config, db: db.db, ipfs, logger, provider, issuerRegistry, collectibleContracts: [demoEdition.contract], redis: serverRedis, live });
     const server = app.listen(config.port, config.host);
     await new Promise<void>((ok, fail) => {
       server.once("listening", ok);
