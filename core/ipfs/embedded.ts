@@ -15,10 +15,13 @@ import { writeOnce } from "./write-once.ts";
  * An embedded Helia node over a filesystem blockstore and datastore. It is Helia's light node: no libp2p, no block
  * brokers, no routers, because consortium deployments must never reach for public gateways on a miss. Reads are
  * also made `offline`, so a missing block fails at once instead of waiting on a network that is not there.
+ *
+ * It records no pins. Nothing ever deletes from this store (no garbage collector runs), and what must be kept is
+ * already listed where it is authoritative: every CID the platform uses is in its database. Helia's pin records
+ * cost several datastore writes and a DAG walk per document, more than the block itself, and bought nothing.
  */
 export async function openEmbeddedIpfs(dir: string): Promise<IpfsStore> {
   const blockstore = new FsBlockstore(join(dir, "blocks"));
-  // Pins are recorded so a future garbage collector knows what to keep; nothing collects today.
   const datastore = new FsDatastore(join(dir, "datastore"));
   await blockstore.open();
   await datastore.open();
@@ -26,7 +29,6 @@ export async function openEmbeddedIpfs(dir: string): Promise<IpfsStore> {
   await helia.start();
   const fs = unixfs(helia);
   const putBlock = writeOnce((cid) => blockstore.has(CID.parse(cid)));
-  const pin = writeOnce((cid) => helia.pins.isPinned(CID.parse(cid)));
   const writer = {
     put: async (cid: CID, bytes: Uint8Array) => {
       await putBlock(cid.toString(), async () => helia.blockstore.put(cid, bytes));
@@ -39,10 +41,6 @@ export async function openEmbeddedIpfs(dir: string): Promise<IpfsStore> {
     if (closed) throw new IpfsUnavailableError("Embedded IPFS store is closed");
     return parseContentPath(cid);
   };
-  const pinRoot = (cid: CID) =>
-    pin(cid.toString(), async () => {
-      for await (const _ of helia.pins.add(cid, { offline: true } as never)) void _;
-    });
   const statOf = async (cid: CID, path?: string) => {
     const stat = await fs.stat(cid, { path, offline: true });
     return { type: stat.type === "directory" ? ("directory" as const) : ("file" as const), size: Number(stat.size) };
@@ -60,7 +58,6 @@ export async function openEmbeddedIpfs(dir: string): Promise<IpfsStore> {
     async add(bytes) {
       if (closed) throw new IpfsUnavailableError("Embedded IPFS store is closed");
       const { cid } = await importFile({ content: bytes }, writer, kuboV1ImportOptions());
-      await pinRoot(cid);
       return cid.toString();
     },
 
@@ -72,7 +69,6 @@ export async function openEmbeddedIpfs(dir: string): Promise<IpfsStore> {
         root = entry.cid;
       }
       if (!root) throw new Error("a directory needs at least one file");
-      await pinRoot(root);
       return root.toString();
     },
 

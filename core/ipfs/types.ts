@@ -7,11 +7,12 @@ export interface CatOptions {
 export interface IpfsStore {
   /**
    * Adds bytes as a CIDv1 with Kubo's `--cid-version 1 --raw-leaves` parameters, so one chunk gives a raw CID whose
-   * multihash is sha256(bytes), and pins it. Returns the base32 CID string.
+   * multihash is sha256(bytes), and keeps it (Kubo pins it; the embedded store never deletes). Returns the base32
+   * CID string.
    */
   add(bytes: Uint8Array): Promise<string>;
   /**
-   * Adds files as one UnixFS directory (same import parameters as `add`), pins it and returns its CID; each file is
+   * Adds files as one UnixFS directory (same import parameters as `add`), keeps it as `add` does and returns its CID; each file is
    * then at `<cid>/<path>`. Paths use "/" and may nest.
    */
   addDirectory(files: { path: string; bytes: Uint8Array }[]): Promise<string>;
