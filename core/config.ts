@@ -20,6 +20,11 @@ const schema = z.object({
     .regex(/^0x[0-9a-fA-F]{64}(\s*,\s*0x[0-9a-fA-F]{64})*$/, "must be 32-byte hex private keys, separated by commas")
     .optional(),
   DEPLOYER_PRIVATE_KEY: z.string().regex(/^0x[0-9a-fA-F]{64}$/, "must be a 32-byte hex private key").optional(),
+  ADMIN_PRIVATE_KEY: z.string().regex(/^0x[0-9a-fA-F]{64}$/, "must be a 32-byte hex private key").optional(),
+  OPERATOR_API_KEY_HASH: z.string().regex(/^[0-9a-f]{64}$/, "must be the sha256 of the operator key, 64 lower-case hex digits").optional(),
+  QUOTA_ISSUANCES_PER_MONTH: z.coerce.number().int().min(0).default(1_000_000),
+  QUOTA_MAX_BATCH_SIZE: z.coerce.number().int().min(1).max(10_000).default(10_000),
+  QUOTA_STORAGE_BYTES: z.coerce.number().int().min(0).default(10 * 1024 ** 3),
   ISSUER_REGISTRY_ADDRESS: z.string().regex(/^0x[0-9a-fA-F]{40}$/, "must be a 20-byte hex address").optional(),
   COLLECTIBLE_CONTRACTS: z
     .string()
@@ -68,6 +73,12 @@ export interface Config {
     txGasCap: number;
     deployerKey?: string;
     /**
+     * The key the worker signs the operator's registry changes with (OPERATOR_ROLE on the issuer registry, the
+     * default admin of the certificate registries). ADMIN_PRIVATE_KEY, else DEPLOYER_PRIVATE_KEY; the dev stack
+     * falls back to its deployer. Absent: those operations wait QUEUED.
+     */
+    adminKey?: string;
+    /**
      * The platform operator's issuer registry, the one verifiers trust to say which institutions were active.
      * Absent: the dev stack finds the one its demo registry is linked to; elsewhere the issuer check is skipped and
      * verification never answers VALID.
@@ -93,6 +104,10 @@ export interface Config {
   };
   /** GraphQL requests per window, counted in Redis: per institution (all its API keys), per client address without a key. 0: unlimited. */
   rateLimit: { windowSeconds: number; perInstitution: number; perIp: number };
+  /** sha256 (hex) of a platform operator key accepted besides the operator keys in the database. */
+  operatorKeyHash?: string;
+  /** Default per-institution limits; the operator overrides them per institution (setQuota). */
+  quotas: { issuancesPerMonth: number; maxBatchSize: number; storageBytes: number };
   /** Express's `trust proxy`: which proxies' X-Forwarded-For names the client address (per-address rate limit). Absent: none. */
   trustProxy?: boolean | number | string;
 }
@@ -145,6 +160,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       maxInFlightPerKey: e.MAX_IN_FLIGHT_PER_KEY,
       txGasCap: e.TX_GAS_CAP,
       deployerKey: e.DEPLOYER_PRIVATE_KEY,
+      adminKey: e.ADMIN_PRIVATE_KEY ?? e.DEPLOYER_PRIVATE_KEY,
       issuerRegistry: e.ISSUER_REGISTRY_ADDRESS,
       collectibleContracts: e.COLLECTIBLE_CONTRACTS ? e.COLLECTIBLE_CONTRACTS.split(",").map((a) => a.trim()) : [],
     },
@@ -161,6 +177,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       maxDirectives: e.GRAPHQL_MAX_DIRECTIVES,
       maxBodyBytes: e.GRAPHQL_MAX_BODY_BYTES,
     },
+    operatorKeyHash: e.OPERATOR_API_KEY_HASH,
+    quotas: { issuancesPerMonth: e.QUOTA_ISSUANCES_PER_MONTH, maxBatchSize: e.QUOTA_MAX_BATCH_SIZE, storageBytes: e.QUOTA_STORAGE_BYTES },
     rateLimit: { windowSeconds: e.RATE_LIMIT_WINDOW_SECONDS, perInstitution: e.RATE_LIMIT_PER_INSTITUTION, perIp: e.RATE_LIMIT_PER_IP },
     trustProxy: e.TRUST_PROXY === undefined ? undefined : e.TRUST_PROXY === "true" ? true : e.TRUST_PROXY === "false" ? false : /^\d+$/.test(e.TRUST_PROXY) ? Number(e.TRUST_PROXY) : e.TRUST_PROXY,
   };

@@ -10,14 +10,20 @@ export interface RevokeCertificateJob {
   revocationId: string;
 }
 
+/** A platform operator's change on chain (issuer registry or certificate registry roles). */
+export interface RegistryOperationJob {
+  operationId: string;
+}
+
 export interface JobPayloads {
   "issue-certificate": IssueCertificateJob;
   "revoke-certificate": RevokeCertificateJob;
+  "registry-operation": RegistryOperationJob;
 }
 export type JobName = keyof JobPayloads;
 
 /** Outbox topics map one-to-one onto job names. */
-export const OUTBOX_TOPICS = ["issue-certificate", "revoke-certificate"] as const satisfies readonly JobName[];
+export const OUTBOX_TOPICS = ["issue-certificate", "revoke-certificate", "registry-operation"] as const satisfies readonly JobName[];
 
 /**
  * The job id derives from the operation id, so the relay may enqueue the same outbox row twice (after a
@@ -29,6 +35,8 @@ export function jobIdFor<N extends JobName>(name: N, payload: JobPayloads[N]): s
       return `issue-${(payload as IssueCertificateJob).issuanceId}`;
     case "revoke-certificate":
       return `revoke-${(payload as RevokeCertificateJob).revocationId}`;
+    case "registry-operation":
+      return `registry-${(payload as RegistryOperationJob).operationId}`;
     default:
       throw new Error(`unknown job ${name satisfies never}`);
   }

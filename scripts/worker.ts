@@ -31,7 +31,10 @@ try {
     (key) =>
       new TxSender({ db: db.db, provider, wallet: new Wallet(key, provider), chainId: config.chain.chainId, logger, maxInFlight: config.chain.maxInFlightPerKey }),
   );
-  const worker = await startWorker({ config, db: db.db, ipfs, provider, senders, logger }, config.redisUrl!);
+  const adminSender = config.chain.adminKey
+    ? new TxSender({ db: db.db, provider, wallet: new Wallet(config.chain.adminKey, provider), chainId: config.chain.chainId, logger, maxInFlight: config.chain.maxInFlightPerKey })
+    : undefined;
+  const worker = await startWorker({ config, db: db.db, ipfs, provider, senders, adminSender, logger }, config.redisUrl!);
   logger.info({ signers: senders.map((s) => s.address) }, "worker started");
   process.stderr.write("worker ready\n");
   let stopping = false;

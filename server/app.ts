@@ -11,6 +11,7 @@ import type { Logger } from "../core/logger.ts";
 import { createChainProvider } from "../core/chain/provider.ts";
 import { credentialVerifier } from "../core/credentials/index.ts";
 import { createVerifier, ipfsStoreSource, onChainIssuerRegistry, type ChainProviders } from "../core/verification/index.ts";
+import { setQuotaDefaults } from "../core/quotas.ts";
 import { requestCaller } from "./auth/request-caller.ts";
 import type { Context } from "./context.ts";
 import { ipfsGateway } from "./ipfs-gateway.ts";
@@ -45,7 +46,8 @@ export function createApp(deps: ServerDeps): Express {
   const issuerRegistry = deps.issuerRegistry ?? deps.config.chain.issuerRegistry;
   const issuers = issuerRegistry ? onChainIssuerRegistry(chains, { chainId: deps.config.chain.chainId, address: issuerRegistry }) : undefined;
   const verifier = createVerifier({ db: deps.db, chains, documents, issuers, credentials: credentialVerifier });
-  const callers = requestCaller(deps.db);
+  const callers = requestCaller(deps.db, { operatorKeyHash: deps.config.operatorKeyHash });
+  setQuotaDefaults(deps.config.quotas);
   const yoga = createYoga<{ req: Request; res: Response }, Context>({
     schema,
     plugins: securityPlugins({ config: deps.config, logger: deps.logger, callers, redis: deps.redis }),
@@ -58,7 +60,7 @@ export function createApp(deps: ServerDeps): Express {
     maskedErrors: { isDev: deps.config.env === "development" },
     logging: false,
     context: async ({ request }): Promise<Context> => {
-      const base = { db: deps.db, ipfs: deps.ipfs, logger: deps.logger, verifier, live: deps.live };
+      const base = { db: deps.db, ipfs: deps.ipfs, logger: deps.logger, verifier, live: deps.live, chain: provider };
       const caller = await callers(request);
       if (caller === undefined) return base;
       if (!caller) {

@@ -6,7 +6,7 @@ import type { Context } from "./context.ts";
 
 export const builder = new SchemaBuilder<{
   Context: Context;
-  AuthScopes: { authenticated: boolean; scope: ApiKeyScope };
+  AuthScopes: { authenticated: boolean; scope: ApiKeyScope; operator: boolean };
   Scalars: {
     DateTime: { Input: Date; Output: Date };
     JSON: { Input: unknown; Output: unknown };
@@ -17,8 +17,10 @@ export const builder = new SchemaBuilder<{
   defaultFieldNullability: false,
   scopeAuth: {
     authScopes: (ctx) => ({
-      authenticated: !!ctx.caller,
+      // An institution's key; operator keys act for no institution and hold only `operator`.
+      authenticated: !!ctx.caller && !ctx.caller.operator,
       scope: (scope) => !!ctx.caller && (ctx.caller.scopes.includes(scope) || ctx.caller.scopes.includes("admin")),
+      operator: !!ctx.caller?.operator,
     }),
     unauthorizedError: (_parent, ctx) =>
       ctx.caller

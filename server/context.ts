@@ -1,3 +1,4 @@
+import type { Provider } from "ethers";
 import type { Database } from "../core/db/index.ts";
 import type { IpfsStore } from "../core/ipfs/index.ts";
 import type { LiveFeed } from "../core/live/index.ts";
@@ -10,6 +11,8 @@ export interface Caller {
   institutionName: string;
   apiKeyId: string;
   scopes: readonly ApiKeyScope[];
+  /** A platform operator key: acts for no institution (`institutionId` is "operator"); its only scope is `operator`. */
+  operator?: boolean;
 }
 
 /** Built once per request. */
@@ -19,6 +22,8 @@ export interface Context {
   logger: Logger;
   /** Verifies certificates against the chain and IPFS (public). */
   verifier: Verifier;
+  /** JSON-RPC to the configured chain (operator reads such as chainRoles); absent when none is configured. */
+  chain?: Provider;
   /** Absent for anonymous requests. */
   caller?: Caller;
   /** Live state changes from Redis, for subscriptions; without it they follow the database alone. */

@@ -7,7 +7,7 @@ export async function withOperationErrors<T>(run: () => Promise<T>): Promise<T> 
     return await run();
   } catch (err) {
     if (err instanceof OperationError) {
-      throw new GraphQLError(err.message, { extensions: { code: err.code, ...(err.field ? { field: err.field } : {}) } });
+      throw new GraphQLError(err.message, { extensions: { code: err.code, ...(err.field ? { field: err.field } : {}), ...err.details } });
     }
     throw err;
   }

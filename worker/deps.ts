@@ -13,5 +13,12 @@ export interface WorkerDeps {
   provider: JsonRpcProvider;
   /** One per signing key; the batcher spreads transactions across them. */
   senders: TxSender[];
+  /**
+   * Signs the platform operator's registry changes (ADMIN_PRIVATE_KEY, in development the deployer): the issuer
+   * registry's OPERATOR_ROLE and the certificate registries' admin. Absent: those operations fail.
+   */
+  adminSender?: TxSender;
+  /** The issuer registry those changes go to, when not configured (the dev stack's own). */
+  issuerRegistry?: string;
   logger: Logger;
 }

@@ -9,6 +9,8 @@ import { OutboxRelay } from "./outbox-relay.ts";
 import { createPinStage } from "./pin-stage.ts";
 import { issueCertificate } from "./processors/issue-certificate.ts";
 import { revokeCertificate } from "./processors/revoke-certificate.ts";
+import { registryOperation } from "./processors/registry-operation.ts";
+import { RegistryConfirmer } from "./registry-confirmer.ts";
 import { TxMonitor } from "./tx-monitor.ts";
 import { WebhookDispatcher } from "./webhook-dispatcher.ts";
 
@@ -21,6 +23,7 @@ function processorsFor(deps: WorkerDeps): Processors {
   return {
     "issue-certificate": (payload) => issueCertificate(deps, pins, payload),
     "revoke-certificate": (payload) => revokeCertificate(deps, payload),
+    "registry-operation": (payload) => registryOperation(deps, payload),
   };
 }
 
@@ -34,7 +37,8 @@ export interface RunningWorker {
 export async function startWorker(deps: WorkerDeps, redisUrl: string): Promise<RunningWorker> {
   const log = deps.logger;
   // A node that is briefly unreachable at start (a restart, a network blip) is waited for, not fatal.
-  for (const sender of deps.senders) {
+  const allSenders = deps.adminSender ? [...deps.senders, deps.adminSender] : deps.senders;
+  for (const sender of allSenders) {
     for (let attempt = 1; ; attempt++) {
       try {
         await sender.init();
@@ -82,13 +86,15 @@ export async function startWorker(deps: WorkerDeps, redisUrl: string): Promise<R
   const relay = new OutboxRelay({ db: deps.db, queue, logger: log });
   const indexer = new ChainIndexer(deps);
   const batcher = new IssuanceBatcher(deps, deps.senders);
-  const monitor = new TxMonitor(deps, deps.senders);
+  const monitor = new TxMonitor(deps, allSenders);
+  const registryConfirmer = new RegistryConfirmer(deps);
   const webhooks = new WebhookDispatcher({ db: deps.db, logger: log });
   relay.start();
   webhooks.start();
   monitor.start();
   batcher.start();
   indexer.start();
+  registryConfirmer.start();
   return {
     queue,
     indexer,
@@ -98,6 +104,7 @@ export async function startWorker(deps: WorkerDeps, redisUrl: string): Promise<R
       await batcher.stop();
       await monitor.stop();
       await indexer.stop();
+      await registryConfirmer.stop();
       await webhooks.stop();
       await queue.close();
       detachLive();

@@ -78,7 +78,7 @@ export class ChainIndexer {
   private async applyIssued(tx: Tx, events: { registry: Collection; event: IssuedEvent }[]): Promise<void> {
     const logger = this.deps.logger;
     const rows = await tx
-      .select()
+      .select({ id: issuances.id, institutionId: issuances.institutionId, requestId: issuances.requestId })
       .from(issuances)
       .where(inArray(issuances.requestId, events.map((e) => e.event.requestId)));
     const byRequest = new Map(rows.map((r) => [r.requestId, r]));

@@ -52,7 +52,7 @@ export function decodeRegistryError(err: unknown): { name: string; args: unknown
   }
 }
 
-function findRevertData(err: unknown, depth = 0): string | undefined {
+export function findRevertData(err: unknown, depth = 0): string | undefined {
   if (!err || typeof err !== "object" || depth > 5) return undefined;
   const e = err as Record<string, unknown>;
   if (typeof e.data === "string" && e.data.startsWith("0x") && e.data.length >= 10) return e.data;

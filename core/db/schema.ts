@@ -2,6 +2,7 @@ import { sql } from "drizzle-orm";
 import {
   bigint,
   bigserial,
+  check,
   index,
   integer,
   jsonb,
@@ -15,10 +16,22 @@ import {
 const createdAt = () => timestamp("created_at", { withTimezone: true, mode: "date" }).notNull().defaultNow();
 const updatedAt = () => timestamp("updated_at", { withTimezone: true, mode: "date" }).notNull().defaultNow();
 
+export const INSTITUTION_STATUSES = ["PENDING", "ACTIVE", "SUSPENDED"] as const;
+export type InstitutionStatus = (typeof INSTITUTION_STATUSES)[number];
+
 export const institutions = pgTable("institutions", {
   id: uuid("id").primaryKey().defaultRandom(),
   name: text("name").notNull(),
   slug: text("slug").notNull().unique(),
+  /** As the issuer registry on chain says, once the operation that changed it is confirmed; PENDING until registered. */
+  status: text("status", { enum: INSTITUTION_STATUSES }).notNull().default("ACTIVE"),
+  /** The DNS domain or DID bound to it in the issuer registry. */
+  identity: text("identity"),
+  /** Its id in the issuer registry (uint256 as decimal text), once registered there. */
+  chainInstitutionId: text("chain_institution_id"),
+  suspendedReason: text("suspended_reason"),
+  /** The operator's key for registerInstitution, for retries. */
+  idempotencyKey: text("idempotency_key").unique(),
   createdAt: createdAt(),
 });
 
@@ -30,11 +43,15 @@ export const apiKeys = pgTable("api_keys", {
   keyHash: text("key_hash").notNull().unique(),
   prefix: text("prefix").notNull(),
   scopes: text("scopes").array().notNull().default(sql`ARRAY['read','issue']::text[]`),
+  /** The member the key acts for: its scopes never exceed what the member's role allows now. */
+  memberId: uuid("member_id"),
+  /** The creator's key for createApiKey, for retries (which never show the secret again). */
+  idempotencyKey: text("idempotency_key"),
   createdAt: createdAt(),
   lastUsedAt: timestamp("last_used_at", { withTimezone: true, mode: "date" }),
   expiresAt: timestamp("expires_at", { withTimezone: true, mode: "date" }),
   revokedAt: timestamp("revoked_at", { withTimezone: true, mode: "date" }),
-});
+}, (t) => [uniqueIndex("api_keys_idempotency").on(t.institutionId, t.idempotencyKey)]);
 
 export const collections = pgTable("collections", {
   id: uuid("id").primaryKey().defaultRandom(),
@@ -260,4 +277,103 @@ export const webhookDeliveries = pgTable(
     uniqueIndex("webhook_deliveries_event").on(t.endpointId, t.eventId),
     index("webhook_deliveries_due").on(t.nextAttemptAt).where(sql`status = 'PENDING'`),
   ],
+);
+
+/** Platform operator credentials: not tied to any institution; their only scope is `operator`. */
+export const operatorKeys = pgTable("operator_keys", {
+  id: uuid("id").primaryKey().defaultRandom(),
+  name: text("name").notNull(),
+  /** sha256 of the secret, as for API keys. */
+  keyHash: text("key_hash").notNull().unique(),
+  prefix: text("prefix").notNull(),
+  createdAt: createdAt(),
+  lastUsedAt: timestamp("last_used_at", { withTimezone: true, mode: "date" }),
+  revokedAt: timestamp("revoked_at", { withTimezone: true, mode: "date" }),
+});
+
+export const MEMBER_ROLES = ["OWNER", "ISSUER", "VIEWER"] as const;
+export type MemberRole = (typeof MEMBER_ROLES)[number];
+
+/** People of an institution, named by an Ethereum address (they sign in with SIWE) or an e-mail address. */
+export const members = pgTable(
+  "members",
+  {
+    id: uuid("id").primaryKey().defaultRandom(),
+    institutionId: uuid("institution_id").notNull().references(() => institutions.id),
+    /** EIP-55 checksummed. */
+    address: text("address"),
+    /** Lower-cased. */
+    email: text("email"),
+    role: text("role", { enum: MEMBER_ROLES }).notNull(),
+    idempotencyKey: text("idempotency_key"),
+    createdAt: createdAt(),
+    updatedAt: updatedAt(),
+  },
+  (t) => [
+    uniqueIndex("members_address").on(t.institutionId, t.address),
+    uniqueIndex("members_email").on(t.institutionId, t.email),
+    uniqueIndex("members_idempotency").on(t.institutionId, t.idempotencyKey),
+    index("members_owners").on(t.institutionId).where(sql`role = 'OWNER'`),
+    check("members_identity", sql`(address IS NULL) <> (email IS NULL)`),
+  ],
+);
+
+/** The operator's per-institution limits; a null column falls back to the configured default. */
+export const institutionQuotas = pgTable("institution_quotas", {
+  institutionId: uuid("institution_id").primaryKey().references(() => institutions.id),
+  issuancesPerMonth: integer("issuances_per_month"),
+  maxBatchSize: integer("max_batch_size"),
+  storageBytes: bigint("storage_bytes", { mode: "number" }),
+  updatedAt: updatedAt(),
+});
+
+/**
+ * Usage counters: `issuances` per calendar month (period `YYYY-MM`, UTC) and `storage_bytes` for all time
+ * (period `all`). Raised in the transaction that records the work, by a conditional upsert that refuses to pass
+ * the limit, so concurrent requests cannot overshoot.
+ */
+export const quotaUsage = pgTable(
+  "quota_usage",
+  {
+    institutionId: uuid("institution_id").notNull().references(() => institutions.id),
+    metric: text("metric", { enum: ["issuances", "storage_bytes"] }).notNull(),
+    period: text("period").notNull(),
+    used: bigint("used", { mode: "number" }).notNull().default(0),
+    updatedAt: updatedAt(),
+  },
+  (t) => [uniqueIndex("quota_usage_key").on(t.institutionId, t.metric, t.period)],
+);
+
+export const REGISTRY_OPERATION_KINDS = [
+  "REGISTER_INSTITUTION",
+  "SUSPEND_INSTITUTION",
+  "REACTIVATE_INSTITUTION",
+  "GRANT_ROLE",
+  "REVOKE_ROLE",
+] as const;
+export type RegistryOperationKind = (typeof REGISTRY_OPERATION_KINDS)[number];
+
+/**
+ * The platform operator's changes on chain: the issuer registry's institutions and the certificate registries'
+ * roles. QUEUED → SUBMITTED → CONFIRMED | FAILED, carried out by the worker with the admin key.
+ */
+export const registryOperations = pgTable(
+  "registry_operations",
+  {
+    id: uuid("id").primaryKey().defaultRandom(),
+    kind: text("kind", { enum: REGISTRY_OPERATION_KINDS }).notNull(),
+    idempotencyKey: text("idempotency_key").notNull().unique(),
+    requestHash: text("request_hash").notNull(),
+    institutionId: uuid("institution_id").notNull().references(() => institutions.id),
+    collectionId: uuid("collection_id").references(() => collections.id),
+    /** What the call needs besides the ids: reason, role, account. */
+    params: jsonb("params").$type<Record<string, string>>().notNull().default({}),
+    status: text("status", { enum: ["QUEUED", "SUBMITTED", "CONFIRMED", "FAILED"] }).notNull().default("QUEUED"),
+    chainTxId: uuid("chain_tx_id"),
+    txHash: text("tx_hash"),
+    error: text("error"),
+    createdAt: createdAt(),
+    updatedAt: updatedAt(),
+  },
+  (t) => [index("registry_operations_status").on(t.status), index("registry_operations_institution").on(t.institutionId)],
 );

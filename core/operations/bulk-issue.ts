@@ -4,6 +4,7 @@ import { bulkIssuances, issuances, type IssuanceStatus } from "../db/schema.ts";
 import { OperationError } from "./errors.ts";
 import { ownedCollection, requestIssuanceBatch, type BatchItemResult, type IssueCertificateInput } from "./issue.ts";
 import { parseIdempotencyKey } from "./validate.ts";
+import { checkBatchSize } from "../quotas.ts";
 
 export const MAX_BULK_ITEMS = 10_000;
 const CHUNK = 1_000;
@@ -26,6 +27,7 @@ export async function requestBulkIssuance(
   if (input.items.length > MAX_BULK_ITEMS) {
     throw new OperationError("BAD_USER_INPUT", `at most ${MAX_BULK_ITEMS} items per request`, "items");
   }
+  await checkBatchSize(db, institutionId, input.items.length);
   const [created] = await db
     .insert(bulkIssuances)
     .values({ institutionId, collectionId: input.collectionId, idempotencyKey, total: input.items.length })

@@ -5,16 +5,24 @@ export type OperationErrorCode =
   | "IDEMPOTENCY_CONFLICT"
   | "CERTIFICATE_NOT_ACTIVE"
   | "UNAUTHENTICATED"
-  | "FORBIDDEN";
+  | "FORBIDDEN"
+  | "QUOTA_EXCEEDED"
+  | "INSTITUTION_SUSPENDED"
+  | "INSTITUTION_PENDING"
+  | "LAST_OWNER"
+  | "CONFLICT";
 
 /** An expected failure caused by the request, safe to show to the caller as it is. */
 export class OperationError extends Error {
   readonly code: OperationErrorCode;
   readonly field?: string;
-  constructor(code: OperationErrorCode, message: string, field?: string) {
+  /** Further facts for `extensions` (e.g. a quota's limit and usage). */
+  readonly details?: Record<string, unknown>;
+  constructor(code: OperationErrorCode, message: string, field?: string, details?: Record<string, unknown>) {
     super(message);
     this.name = "OperationError";
     this.code = code;
     this.field = field;
+    this.details = details;
   }
 }

@@ -7,6 +7,8 @@ import { OperationError } from "./errors.ts";
 import { requestIdFor } from "./request-id.ts";
 import { parseAddress, parseCertificateFields, parseIdempotencyKey, type RawCertificateInput } from "./validate.ts";
 import { isId } from "../db/ids.ts";
+import { chargeIssuances } from "../quotas.ts";
+import { assertMayIssue } from "./may-issue.ts";
 
 export type Issuance = typeof issuances.$inferSelect;
 
@@ -48,6 +50,7 @@ export async function requestIssuanceBatch(
   bulkId?: string,
 ): Promise<BatchItemResult[]> {
   const collection = await ownedCollection(db, institutionId, collectionId);
+  await assertMayIssue(db, institutionId);
 
   const results: BatchItemResult[] = items.map((_, index) => ({ index, created: false }));
   const rows: (typeof issuances.$inferInsert & { index: number })[] = [];
@@ -87,6 +90,9 @@ export async function requestIssuanceBatch(
       .onConflictDoNothing({ target: [issuances.institutionId, issuances.idempotencyKey] })
       .returning();
     const byKey = new Map(inserted.map((r) => [r.idempotencyKey, r]));
+    // Only new issuances count; a refused charge rolls the whole request back (QUOTA_EXCEEDED).
+    const contentBytes = inserted.reduce((n, r) => n + Buffer.byteLength(canonicalJson(r.document)), 0);
+    await chargeIssuances(tx, institutionId, inserted.length, contentBytes);
     if (inserted.length) {
       await tx.insert(outbox).values(inserted.map((r) => ({ topic: "issue-certificate", payload: { issuanceId: r.id } })));
     }

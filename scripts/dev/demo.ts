@@ -4,11 +4,13 @@ import type { Wallet } from "ethers";
 import { deployCertificateRegistry } from "../../core/chain/deploy.ts";
 import type { Database } from "../../core/db/index.ts";
 import { collections, institutions } from "../../core/db/schema.ts";
-import { authenticateApiKey, createApiKey } from "../../server/auth/api-keys.ts";
+import { authenticateApiKey, createApiKey, createOperatorKey } from "../../server/auth/api-keys.ts";
 
 export interface DevInfo {
   graphqlUrl: string;
   apiKey: string;
+  /** A platform operator key (scope `operator`): registers and suspends institutions, sets quotas, grants chain roles. */
+  operatorKey: string;
   collectionId: string;
   rpcUrl: string;
   chainId: number;
@@ -58,15 +60,19 @@ export async function ensureDemo(opts: {
   }
   // A key is shown once; in development the last one is kept in dev.json and reused while it still works.
   let apiKey: string | undefined;
+  let operatorKey: string | undefined;
   if (existsSync(opts.devInfoPath)) {
     const previous = JSON.parse(readFileSync(opts.devInfoPath, "utf8")) as Partial<DevInfo>;
     if (previous.apiKey && (await authenticateApiKey(db, previous.apiKey))?.institutionId === institution!.id) {
       apiKey = previous.apiKey;
     }
+    if (previous.operatorKey && (await authenticateApiKey(db, previous.operatorKey))?.operator) operatorKey = previous.operatorKey;
   }
   apiKey ??= (await createApiKey(db, { institutionId: institution!.id, name: "dev", scopes: ["read", "issue", "admin"] })).key;
+  operatorKey ??= (await createOperatorKey(db, "dev operator")).key;
   return {
     apiKey,
+    operatorKey,
     collectionId: collection!.id,
     chainId: opts.chainId,
     institutionId: institution!.id,

@@ -19,7 +19,7 @@ import { startWorker, type RunningWorker } from "../../worker/index.ts";
 import { DEV_KEYS, startEmbeddedChain, type EmbeddedChain } from "./chain.ts";
 import { ensureDemo, type DevInfo } from "./demo.ts";
 import { ensureDemoEdition } from "./demo-edition.ts";
-import { ensureDemoIssuerRegistry } from "./issuer-registry.ts";
+import { ensureDemoIssuerRegistry, syncDemoInstitution } from "./issuer-registry.ts";
 import { startEmbeddedRedis, type EmbeddedRedis } from "./redis.ts";
 
 const projectRoot = fileURLToPath(new URL("../../", import.meta.url));
@@ -113,6 +113,7 @@ export async function startStack(opts: { env?: NodeJS.ProcessEnv; notice?: (line
         institution: { name: "Demo University", identity: (await institutionSigningKey(db.db, demo.institutionId)).did },
       }));
     demo.contracts.IssuerRegistry = issuerRegistry;
+    await syncDemoInstitution({ db: db.db, provider, issuerRegistry, certificateRegistry: demo.contracts.CertificateRegistry, institutionId: demo.institutionId });
     // The museum demo: an editions contract with one edition, its images and metadata pinned to IPFS.
     const demoEdition = await ensureDemoEdition({ ipfs, deployer, devInfoPath });
     demo.contracts.CollectibleEditions = demoEdition.contract;
@@ -122,7 +123,10 @@ export async function startStack(opts: { env?: NodeJS.ProcessEnv; notice?: (line
       (wallet) =>
         new TxSender({ db: db.db, provider, wallet, chainId: config.chain.chainId, logger, maxInFlight: config.chain.maxInFlightPerKey }),
     );
-    const worker = await startWorker({ config, db: db.db, ipfs, provider, senders, logger }, redisUrl);
+    // The operator's registry changes are signed by the admin key: ADMIN_PRIVATE_KEY, else the deployer.
+    const adminWallet = new Wallet(config.chain.adminKey ?? deployerKey, provider);
+    const adminSender = new TxSender({ db: db.db, provider, wallet: adminWallet, chainId: config.chain.chainId, logger, maxInFlight: config.chain.maxInFlightPerKey });
+    const worker = await startWorker({ config, db: db.db, ipfs, provider, senders, adminSender, issuerRegistry, logger }, redisUrl);
     stoppers.push(() => worker.close());
 
     // Server; its rate limits are counted in Redis. A command that cannot run at once fails and the request passes.

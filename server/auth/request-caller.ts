@@ -9,20 +9,20 @@ import { authenticateApiKey } from "./api-keys.ts";
  */
 export type RequestCaller = (request: Request) => Promise<Caller | null | undefined>;
 
-export function requestCaller(db: Database): RequestCaller {
+export function requestCaller(db: Database, opts: { operatorKeyHash?: string } = {}): RequestCaller {
   const seen = new WeakMap<Request, Promise<Caller | null | undefined>>();
   return (request) => {
     let found = seen.get(request);
     if (!found) {
-      found = lookUp(db, request.headers.get("authorization"));
+      found = lookUp(db, request.headers.get("authorization"), opts.operatorKeyHash);
       seen.set(request, found);
     }
     return found;
   };
 }
 
-async function lookUp(db: Database, header: string | null): Promise<Caller | null | undefined> {
+async function lookUp(db: Database, header: string | null, operatorKeyHash?: string): Promise<Caller | null | undefined> {
   if (!header) return undefined;
   const m = /^Bearer\s+(\S+)$/i.exec(header);
-  return (m && (await authenticateApiKey(db, m[1]!))) || null;
+  return (m && (await authenticateApiKey(db, m[1]!, { operatorKeyHash }))) || null;
 }

@@ -1,0 +1,34 @@
+import { Contract, Interface, id, type ContractRunner } from "ethers";
+import { loadArtifact } from "./artifacts.ts";
+import { certificateRegistryInterface, findRevertData } from "./registry.ts";
+
+/** Mirrors `IIssuerRegistry.InstitutionStatus`. */
+export const ChainInstitutionStatus = ["NONE", "ACTIVE", "SUSPENDED"] as const;
+
+let issuerInterface: Interface | undefined;
+
+export function issuerRegistryInterface(): Interface {
+  return (issuerInterface ??= new Interface(loadArtifact("IssuerRegistry").abi));
+}
+
+export function issuerRegistryAt(address: string, runner: ContractRunner): Contract {
+  return new Contract(address, issuerRegistryInterface(), runner);
+}
+
+/** The certificate registry's role ids: `keccak256("<ROLE>_ROLE")`, as the contract declares them. */
+export function chainRoleId(role: "ISSUER" | "MINTER" | "PAUSER"): string {
+  return id(`${role}_ROLE`);
+}
+
+/** The custom error a call reverted with, decoded against the issuer registry's and the certificate registry's ABIs. */
+export function decodeAdminError(err: unknown): { name: string; args: unknown[] } | undefined {
+  const data = findRevertData(err);
+  if (!data) return undefined;
+  for (const iface of [issuerRegistryInterface(), certificateRegistryInterface()]) {
+    try {
+      const parsed = iface.parseError(data);
+      if (parsed) return { name: parsed.name, args: [...parsed.args] };
+    } catch {}
+  }
+  return undefined;
+}

@@ -1,0 +1,111 @@
+import { and, eq, sql } from "drizzle-orm";
+import type { Database } from "../db/index.ts";
+import { isId } from "../db/ids.ts";
+import { apiKeys, members, MEMBER_ROLES, type MemberRole } from "../db/schema.ts";
+import { OperationError } from "./errors.ts";
+import { parseAddress, parseIdempotencyKey } from "./validate.ts";
+
+export type Member = typeof members.$inferSelect;
+type Tx = Parameters<Parameters<Database["transaction"]>[0]>[0];
+
+const EMAIL = /^[^\s@<>()[\]\\,;:"]+@[^\s@<>()[\]\\,;:"]+\.[^\s@<>()[\]\\,;:"]+$/;
+
+export function parseEmail(value: string): string {
+  const v = value.trim().toLowerCase();
+  if (v.length > 254 || !EMAIL.test(v)) throw new OperationError("BAD_USER_INPUT", "email is not a valid e-mail address", "email");
+  return v;
+}
+
+function parseRole(role: string): MemberRole {
+  if (!(MEMBER_ROLES as readonly string[]).includes(role)) throw new OperationError("BAD_USER_INPUT", "role must be OWNER, ISSUER or VIEWER", "role");
+  return role as MemberRole;
+}
+
+export async function listMembers(db: Database, institutionId: string): Promise<Member[]> {
+  return db.select().from(members).where(eq(members.institutionId, institutionId)).orderBy(members.createdAt);
+}
+
+/**
+ * Adds a member named by exactly one of an Ethereum address (EIP-55 when mixed-case, never zero) or an e-mail
+ * address. The same idempotency key, or the same person with the same role, answers with the member already
+ * there; the same person with another role is a CONFLICT (change the role instead).
+ */
+export async function addMember(
+  db: Database,
+  institutionId: string,
+  input: { address?: string | null; email?: string | null; role: string; idempotencyKey: string },
+): Promise<{ member: Member; created: boolean }> {
+  const idempotencyKey = parseIdempotencyKey(input.idempotencyKey);
+  if ((input.address == null) === (input.email == null)) {
+    throw new OperationError("BAD_USER_INPUT", "give exactly one of address or email", input.address == null ? "address" : "email");
+  }
+  const address = input.address != null ? parseAddress(input.address, "address") : null;
+  const email = input.email != null ? parseEmail(input.email) : null;
+  const role = parseRole(input.role);
+  return db.transaction(async (tx) => {
+    const [inserted] = await tx.insert(members).values({ institutionId, address, email, role, idempotencyKey }).onConflictDoNothing().returning();
+    if (inserted) return { member: inserted, created: true };
+    const existing = await tx
+      .select()
+      .from(members)
+      .where(
+        and(
+          eq(members.institutionId, institutionId),
+          sql`(${members.idempotencyKey} = ${idempotencyKey} OR ${address ? sql`${members.address} = ${address}` : sql`${members.email} = ${email}`})`,
+        ),
+      );
+    const same = existing.find((m) => m.address === address && m.email === email);
+    const byKey = existing.find((m) => m.idempotencyKey === idempotencyKey);
+    if (byKey && byKey !== same) {
+      throw new OperationError("IDEMPOTENCY_CONFLICT", "this idempotencyKey was already used for another member", "idempotencyKey");
+    }
+    if (same && same.role === role) return { member: same, created: false };
+    throw new OperationError("CONFLICT", `already a member, as ${same?.role}: use changeMemberRole`, address ? "address" : "email");
+  });
+}
+
+export async function ownedMember(db: Database | Tx, institutionId: string, id: string, lock = false): Promise<Member> {
+  if (!isId(id)) throw new OperationError("NOT_FOUND", "member not found", "id");
+  const q = db.select().from(members).where(and(eq(members.id, id), eq(members.institutionId, institutionId)));
+  const [row] = lock ? await q.for("update") : await q;
+  if (!row) throw new OperationError("NOT_FOUND", "member not found", "id");
+  return row;
+}
+
+/**
+ * Locks the institution's owners (always in id order, so two changes cannot deadlock) and then the member, and
+ * refuses a change that would leave the institution without an owner.
+ */
+async function lockForChange(tx: Tx, institutionId: string, id: string, losesOwner: (m: Member) => boolean): Promise<Member> {
+  const owners = await tx
+    .select({ id: members.id })
+    .from(members)
+    .where(and(eq(members.institutionId, institutionId), eq(members.role, "OWNER")))
+    .orderBy(members.id)
+    .for("update");
+  const member = await ownedMember(tx, institutionId, id, true);
+  if (member.role === "OWNER" && losesOwner(member) && !owners.some((o) => o.id !== member.id)) {
+    throw new OperationError("LAST_OWNER", "an institution keeps at least one owner: make another member OWNER first", "id");
+  }
+  return member;
+}
+
+export async function changeMemberRole(db: Database, institutionId: string, id: string, role: string): Promise<Member> {
+  const to = parseRole(role);
+  return db.transaction(async (tx) => {
+    const member = await lockForChange(tx, institutionId, id, () => to !== "OWNER");
+    if (member.role === to) return member;
+    const [row] = await tx.update(members).set({ role: to, updatedAt: new Date() }).where(eq(members.id, member.id)).returning();
+    return row!;
+  });
+}
+
+/** Removes a member; the keys made for it stop working at once (and are marked revoked). */
+export async function removeMember(db: Database, institutionId: string, id: string): Promise<Member> {
+  return db.transaction(async (tx) => {
+    const member = await lockForChange(tx, institutionId, id, () => true);
+    await tx.update(apiKeys).set({ revokedAt: new Date() }).where(and(eq(apiKeys.memberId, member.id), sql`${apiKeys.revokedAt} IS NULL`));
+    await tx.delete(members).where(eq(members.id, member.id));
+    return member;
+  });
+}

@@ -1,0 +1,182 @@
+import { createHash, randomUUID } from "node:crypto";
+import { and, eq, inArray } from "drizzle-orm";
+import type { Database } from "../db/index.ts";
+import { isId } from "../db/ids.ts";
+import { collections, institutions, outbox, registryOperations, type RegistryOperationKind } from "../db/schema.ts";
+import { canonicalJson } from "../metadata/canonical-json.ts";
+import { OperationError } from "./errors.ts";
+import { parseAddress, parseIdempotencyKey, parseReason } from "./validate.ts";
+
+export type RegistryOperation = typeof registryOperations.$inferSelect;
+export type Institution = typeof institutions.$inferSelect;
+type Tx = Parameters<Parameters<Database["transaction"]>[0]>[0];
+
+export const CHAIN_ROLES = ["ISSUER", "MINTER", "PAUSER"] as const;
+export type ChainRole = (typeof CHAIN_ROLES)[number];
+
+/** The issuer registry refuses names and identities that are empty or longer than this many bytes. */
+const DESCRIPTION_MAX_BYTES = 256;
+const SLUG = /^[a-z0-9](?:[a-z0-9-]{0,62}[a-z0-9])?$/;
+const DOMAIN = /^(?=.{1,253}$)(?:[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$/;
+const DID = /^did:[a-z0-9]+:[A-Za-z0-9._:%-]+$/;
+
+function description(value: string, field: string): string {
+  const v = value.normalize("NFC").trim();
+  if (!v) throw new OperationError("BAD_USER_INPUT", `${field} is required`, field);
+  if (Buffer.byteLength(v) > DESCRIPTION_MAX_BYTES) throw new OperationError("BAD_USER_INPUT", `${field} is longer than ${DESCRIPTION_MAX_BYTES} bytes`, field);
+  if (/[\u0000-\u001F\u007F]/.test(v)) throw new OperationError("BAD_USER_INPUT", `${field} contains control characters`, field);
+  return v;
+}
+
+export function parseSlug(value: string): string {
+  if (!SLUG.test(value)) throw new OperationError("BAD_USER_INPUT", "slug must be 1 to 64 lower-case letters, digits and inner hyphens", "slug");
+  return value;
+}
+
+export function parseIdentity(value: string): string {
+  const v = value.trim();
+  if (!DOMAIN.test(v) && !DID.test(v)) throw new OperationError("BAD_USER_INPUT", "identity must be a DNS domain (example.edu) or a DID (did:web:example.edu)", "identity");
+  return description(v, "identity");
+}
+
+function requestHash(value: unknown): string {
+  return createHash("sha256").update(canonicalJson(value)).digest("hex");
+}
+
+async function enqueue(
+  tx: Tx,
+  op: { kind: RegistryOperationKind; institutionId: string; collectionId?: string; params: Record<string, string>; idempotencyKey: string; requestHash: string },
+): Promise<RegistryOperation> {
+  const [row] = await tx.insert(registryOperations).values(op).returning();
+  await tx.insert(outbox).values({ topic: "registry-operation", payload: { operationId: row!.id } });
+  return row!;
+}
+
+async function byKey(tx: Tx, key: string, hash: string): Promise<RegistryOperation | undefined> {
+  const [row] = await tx.select().from(registryOperations).where(eq(registryOperations.idempotencyKey, key));
+  if (row && row.requestHash !== hash) throw new OperationError("IDEMPOTENCY_CONFLICT", "this idempotencyKey was already used for a different request", "idempotencyKey");
+  return row;
+}
+
+/**
+ * Records an institution (PENDING) and the operation that registers it in the issuer registry, binding its
+ * collections' registries. It turns ACTIVE when the registration is confirmed on chain.
+ */
+export async function requestRegisterInstitution(
+  db: Database,
+  input: { name: string; slug: string; identity: string; idempotencyKey: string },
+): Promise<{ institution: Institution; operation: RegistryOperation; created: boolean }> {
+  const idempotencyKey = parseIdempotencyKey(input.idempotencyKey);
+  const name = description(input.name, "name");
+  const slug = parseSlug(input.slug);
+  const identity = parseIdentity(input.identity);
+  const hash = requestHash({ kind: "REGISTER_INSTITUTION", name, slug, identity });
+  const opKey = `register:${idempotencyKey}`;
+  return db.transaction(async (tx) => {
+    const earlier = await byKey(tx, opKey, hash);
+    if (earlier) {
+      const [institution] = await tx.select().from(institutions).where(eq(institutions.id, earlier.institutionId));
+      return { institution: institution!, operation: earlier, created: false };
+    }
+    const [institution] = await tx
+      .insert(institutions)
+      .values({ name, slug, identity, status: "PENDING", idempotencyKey })
+      .onConflictDoNothing()
+      .returning();
+    if (!institution) throw new OperationError("CONFLICT", "an institution with this slug (or idempotencyKey) exists already", "slug");
+    const operation = await enqueue(tx, { kind: "REGISTER_INSTITUTION", institutionId: institution.id, params: {}, idempotencyKey: opKey, requestHash: hash });
+    return { institution, operation, created: true };
+  });
+}
+
+async function lockInstitution(tx: Tx, id: string): Promise<Institution> {
+  if (!isId(id)) throw new OperationError("NOT_FOUND", "institution not found", "institutionId");
+  const [row] = await tx.select().from(institutions).where(eq(institutions.id, id)).for("update");
+  if (!row) throw new OperationError("NOT_FOUND", "institution not found", "institutionId");
+  return row;
+}
+
+/**
+ * Suspends or reactivates an institution in the issuer registry. Requests are serialised per institution; one
+ * already under way of the same kind is answered again, one of the other kind is a CONFLICT until it ends.
+ */
+export async function requestStatusChange(
+  db: Database,
+  input: { institutionId: string; kind: "SUSPEND_INSTITUTION" | "REACTIVATE_INSTITUTION"; reason?: string; idempotencyKey?: string | null },
+): Promise<{ institution: Institution; operation: RegistryOperation; created: boolean }> {
+  const reason = input.kind === "SUSPEND_INSTITUTION" ? parseReason(input.reason ?? "") : undefined;
+  const explicit = input.idempotencyKey ? parseIdempotencyKey(input.idempotencyKey) : undefined;
+  const params: Record<string, string> = reason ? { reason } : {};
+  const hash = requestHash({ kind: input.kind, institutionId: input.institutionId, params });
+  return db.transaction(async (tx) => {
+    const institution = await lockInstitution(tx, input.institutionId);
+    if (explicit) {
+      const earlier = await byKey(tx, `${input.kind}:${explicit}`, hash);
+      if (earlier) return { institution, operation: earlier, created: false };
+    }
+    const [pending] = await tx
+      .select()
+      .from(registryOperations)
+      .where(
+        and(
+          eq(registryOperations.institutionId, institution.id),
+          inArray(registryOperations.kind, ["REGISTER_INSTITUTION", "SUSPEND_INSTITUTION", "REACTIVATE_INSTITUTION"]),
+          inArray(registryOperations.status, ["QUEUED", "SUBMITTED"]),
+        ),
+      );
+    if (pending?.kind === input.kind) return { institution, operation: pending, created: false };
+    if (pending) throw new OperationError("CONFLICT", `a ${pending.kind} operation is under way (${pending.id}); wait for it to end`, "institutionId");
+    if (!institution.chainInstitutionId) throw new OperationError("INSTITUTION_PENDING", "the institution is not registered on chain yet", "institutionId");
+    if (input.kind === "SUSPEND_INSTITUTION" && institution.status === "SUSPENDED") {
+      throw new OperationError("CONFLICT", "the institution is already suspended", "institutionId");
+    }
+    if (input.kind === "REACTIVATE_INSTITUTION" && institution.status !== "SUSPENDED") {
+      throw new OperationError("CONFLICT", "the institution is not suspended", "institutionId");
+    }
+    const operation = await enqueue(tx, {
+      kind: input.kind,
+      institutionId: institution.id,
+      params,
+      idempotencyKey: `${input.kind}:${explicit ?? randomUUID()}`,
+      requestHash: hash,
+    });
+    return { institution, operation, created: true };
+  });
+}
+
+/** Grants or revokes a role of a certificate registry (any institution's collection) to an account. */
+export async function requestRoleChange(
+  db: Database,
+  input: { collectionId: string; role: string; account: string; grant: boolean; idempotencyKey?: string | null },
+): Promise<{ operation: RegistryOperation; created: boolean }> {
+  if (!isId(input.collectionId)) throw new OperationError("NOT_FOUND", "collection not found", "collectionId");
+  if (!(CHAIN_ROLES as readonly string[]).includes(input.role)) throw new OperationError("BAD_USER_INPUT", "role must be ISSUER, MINTER or PAUSER", "role");
+  const account = parseAddress(input.account, "account");
+  const explicit = input.idempotencyKey ? parseIdempotencyKey(input.idempotencyKey) : undefined;
+  const kind = input.grant ? "GRANT_ROLE" : "REVOKE_ROLE";
+  const params = { role: input.role, account };
+  const hash = requestHash({ kind, collectionId: input.collectionId, params });
+  return db.transaction(async (tx) => {
+    const [collection] = await tx.select().from(collections).where(eq(collections.id, input.collectionId));
+    if (!collection) throw new OperationError("NOT_FOUND", "collection not found", "collectionId");
+    if (explicit) {
+      const earlier = await byKey(tx, `${kind}:${explicit}`, hash);
+      if (earlier) return { operation: earlier, created: false };
+    }
+    const pending = await tx
+      .select()
+      .from(registryOperations)
+      .where(and(eq(registryOperations.collectionId, collection.id), eq(registryOperations.kind, kind), inArray(registryOperations.status, ["QUEUED", "SUBMITTED"])));
+    const same = pending.find((p) => p.requestHash === hash);
+    if (same) return { operation: same, created: false };
+    const operation = await enqueue(tx, {
+      kind,
+      institutionId: collection.institutionId,
+      collectionId: collection.id,
+      params,
+      idempotencyKey: `${kind}:${explicit ?? randomUUID()}`,
+      requestHash: hash,
+    });
+    return { operation, created: true };
+  });
+}

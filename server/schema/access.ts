@@ -1,0 +1,261 @@
+import { and, eq } from "drizzle-orm";
+import { isId } from "../../core/db/ids.ts";
+import { apiKeys, members, MEMBER_ROLES, type MemberRole } from "../../core/db/schema.ts";
+import { OperationError } from "../../core/operations/errors.ts";
+import { addMember, changeMemberRole, listMembers, ownedMember, removeMember, type Member } from "../../core/operations/members.ts";
+import { parseIdempotencyKey } from "../../core/operations/validate.ts";
+import { API_KEY_SCOPES, createApiKey, listApiKeys, revokeApiKey, ROLE_SCOPES, type ApiKeyRow, type ApiKeyScope } from "../auth/api-keys.ts";
+import { builder } from "../builder.ts";
+import type { Context } from "../context.ts";
+import { notFound, withOperationErrors } from "../errors.ts";
+import { describedValues } from "./enums.ts";
+
+const NAME_MAX = 100;
+/** Keys live at most this long; longer-lived ones are refused (rotate instead). */
+const MAX_KEY_LIFETIME_MS = 5 * 366 * 24 * 3600 * 1000;
+
+const SCOPE_NAMES = ["READ", "ISSUE", "ADMIN"] as const;
+const toScope = (s: (typeof SCOPE_NAMES)[number]) => s.toLowerCase() as ApiKeyScope;
+const fromScope = (s: string) => s.toUpperCase() as (typeof SCOPE_NAMES)[number];
+
+export const ApiKeyScopeEnum = builder.enumType("ApiKeyScope", {
+  description: "What an API key may do. ADMIN implies READ and ISSUE.",
+  values: describedValues(SCOPE_NAMES, {
+    READ: "Read the institution's collections, issuances, certificates, quota.",
+    ISSUE: "Issue and revoke certificates.",
+    ADMIN: "Everything, plus API keys, members and webhooks.",
+  }),
+});
+
+export const MemberRoleEnum = builder.enumType("MemberRole", {
+  description: "A member's role. The keys made for a member get at most: VIEWER → READ; ISSUER → READ, ISSUE; OWNER → ADMIN.",
+  values: describedValues(MEMBER_ROLES, {
+    OWNER: "Runs the institution's account: keys, members, webhooks, and everything an issuer does. There is always at least one.",
+    ISSUER: "Issues and revokes certificates, reads everything.",
+    VIEWER: "Reads only.",
+  }),
+});
+
+export const MemberRef = builder.objectRef<Member>("Member").implement({
+  description: "A person of the institution, named by an Ethereum address (signs in with SIWE) or an e-mail address.",
+  fields: (t) => ({
+    id: t.exposeID("id", { description: "Stable identifier." }),
+    address: t.exposeString("address", { nullable: true, description: "EIP-55 checksummed address, when named by one." }),
+    email: t.exposeString("email", { nullable: true, description: "E-mail address (lower-cased), when named by one." }),
+    role: t.field({ type: MemberRoleEnum, description: "The member's role.", resolve: (m) => m.role }),
+    scopes: t.field({
+      type: [ApiKeyScopeEnum],
+      description: "The scopes keys made for this member may hold now (from its role).",
+      resolve: (m) => ROLE_SCOPES[m.role].map(fromScope),
+    }),
+    createdAt: t.expose("createdAt", { type: "DateTime", description: "When the member was added." }),
+    updatedAt: t.expose("updatedAt", { type: "DateTime", description: "Last change of role." }),
+  }),
+});
+
+export const ApiKeyRef = builder.objectRef<ApiKeyRow>("ApiKey").implement({
+  description: "An API key of the institution. The secret is shown once, by createApiKey, and never again.",
+  fields: (t) => ({
+    id: t.exposeID("id", { description: "Stable identifier; pass it to revokeApiKey." }),
+    name: t.exposeString("name", { description: "Name, as given (stored and returned verbatim)." }),
+    prefix: t.exposeString("prefix", { description: "The secret's first characters (`hm_xxxxxxxx`), to recognise it." }),
+    scopes: t.field({ type: [ApiKeyScopeEnum], description: "Scopes it was made with.", resolve: (k) => k.scopes.map(fromScope) }),
+    createdAt: t.expose("createdAt", { type: "DateTime", description: "When it was made." }),
+    expiresAt: t.expose("expiresAt", { type: "DateTime", nullable: true, description: "When it stops working; null: never." }),
+    lastUsedAt: t.expose("lastUsedAt", {
+      type: "DateTime",
+      nullable: true,
+      description: "Last request made with it, to the minute (written at most once a minute).",
+    }),
+    revokedAt: t.expose("revokedAt", { type: "DateTime", nullable: true, description: "When it was revoked; it works no more." }),
+    member: t.field({
+      type: MemberRef,
+      nullable: true,
+      description: "The member it acts for; its scopes never exceed what the member's role allows.",
+      resolve: async (k, _args, ctx) =>
+        k.memberId ? ((await ctx.db.select().from(members).where(eq(members.id, k.memberId)))[0] ?? null) : null,
+    }),
+  }),
+});
+
+const CreateApiKeyInput = builder.inputType("CreateApiKeyInput", {
+  description: "A new API key.",
+  fields: (t) => ({
+    name: t.string({ required: true, description: `What it is for, 1 to ${NAME_MAX} characters.` }),
+    scopes: t.field({ type: [ApiKeyScopeEnum], required: true, description: "What it may do; at least one." }),
+    expiresAt: t.field({ type: "DateTime", description: "When it stops working: in the future, at most 5 years ahead. Omitted: never." }),
+    memberId: t.id({ description: "The member it acts for; its scopes must be within the member's role." }),
+    idempotencyKey: t.string({
+      required: true,
+      description: "Your unique key for this request. Sent again, it answers with the key made the first time, without its secret.",
+    }),
+  }),
+});
+
+const CreateApiKeyPayload = builder
+  .objectRef<{ apiKey: ApiKeyRow; secret: string | null; created: boolean }>("CreateApiKeyPayload")
+  .implement({
+    description: "Result of createApiKey.",
+    fields: (t) => ({
+      apiKey: t.field({ type: ApiKeyRef, description: "The key's record.", resolve: (p) => p.apiKey }),
+      secret: t.exposeString("secret", {
+        nullable: true,
+        description: "The key itself, for `Authorization: Bearer …`: shown this once. Null when this names a key made earlier.",
+      }),
+      created: t.exposeBoolean("created", { description: "False when the idempotency key named a key made earlier." }),
+    }),
+  });
+
+function parseName(value: string): string {
+  const v = value.normalize("NFC").trim();
+  if (!v) throw new OperationError("BAD_USER_INPUT", "name is required", "name");
+  if (v.length > NAME_MAX) throw new OperationError("BAD_USER_INPUT", `name is longer than ${NAME_MAX} characters`, "name");
+  if (/[\u0000-\u001F\u007F]/.test(v)) throw new OperationError("BAD_USER_INPUT", "name contains control characters", "name");
+  return v;
+}
+
+async function requestApiKey(
+  ctx: Context,
+  input: { name: string; scopes: (typeof SCOPE_NAMES)[number][]; expiresAt?: Date | null; memberId?: string | number | null; idempotencyKey: string },
+) {
+  const institutionId = ctx.caller!.institutionId;
+  const idempotencyKey = parseIdempotencyKey(input.idempotencyKey);
+  const name = parseName(input.name);
+  if (!input.scopes.length) throw new OperationError("BAD_USER_INPUT", "scopes must not be empty", "scopes");
+  const scopes = API_KEY_SCOPES.filter((s) => input.scopes.map(toScope).includes(s));
+  const expiresAt = input.expiresAt ?? null;
+  if (expiresAt) {
+    if (expiresAt.getTime() <= Date.now()) throw new OperationError("BAD_USER_INPUT", "expiresAt must be in the future", "expiresAt");
+    if (expiresAt.getTime() > Date.now() + MAX_KEY_LIFETIME_MS) throw new OperationError("BAD_USER_INPUT", "expiresAt is more than 5 years ahead", "expiresAt");
+  }
+  // Nobody makes a key that can do more than their own.
+  const mine = ctx.caller!.scopes.includes("admin") ? API_KEY_SCOPES : ctx.caller!.scopes;
+  if (scopes.some((s) => !mine.includes(s))) throw new OperationError("FORBIDDEN", "a key cannot be given scopes its creator lacks", "scopes");
+  let memberId: string | null = null;
+  if (input.memberId != null) {
+    const member = await ownedMember(ctx.db, institutionId, String(input.memberId)).catch(() => {
+      throw new OperationError("NOT_FOUND", "member not found", "memberId");
+    });
+    const allowed = ROLE_SCOPES[member.role];
+    if (scopes.some((s) => !allowed.includes(s))) {
+      throw new OperationError("FORBIDDEN", `a ${member.role} member's keys may hold only ${allowed.join(", ")}`, "scopes");
+    }
+    memberId = member.id;
+  }
+  const [earlier] = await ctx.db
+    .select()
+    .from(apiKeys)
+    .where(and(eq(apiKeys.institutionId, institutionId), eq(apiKeys.idempotencyKey, idempotencyKey)));
+  const same = (k: ApiKeyRow) =>
+    k.name === name && k.scopes.join() === scopes.join() && (k.expiresAt?.getTime() ?? null) === (expiresAt?.getTime() ?? null) && k.memberId === memberId;
+  if (earlier) {
+    if (!same(earlier)) throw new OperationError("IDEMPOTENCY_CONFLICT", "this idempotencyKey was already used for a different key", "idempotencyKey");
+    return { apiKey: earlier, secret: null, created: false };
+  }
+  try {
+    const made = await createApiKey(ctx.db, { institutionId, name, scopes, expiresAt, memberId, idempotencyKey });
+    return { apiKey: made.row, secret: made.key, created: true };
+  } catch (err) {
+    // A concurrent request with the same idempotency key won the insert.
+    const [raced] = await ctx.db
+      .select()
+      .from(apiKeys)
+      .where(and(eq(apiKeys.institutionId, institutionId), eq(apiKeys.idempotencyKey, idempotencyKey)));
+    if (!raced) throw err;
+    if (!same(raced)) throw new OperationError("IDEMPOTENCY_CONFLICT", "this idempotencyKey was already used for a different key", "idempotencyKey");
+    return { apiKey: raced, secret: null, created: false };
+  }
+}
+
+builder.queryField("apiKeys", (t) =>
+  t.field({
+    type: [ApiKeyRef],
+    description: "The institution's API keys, newest first, revoked ones included (never their secrets). Needs ADMIN.",
+    authScopes: { scope: "admin" },
+    resolve: (_root, _args, ctx) => listApiKeys(ctx.db, ctx.caller!.institutionId),
+  }),
+);
+
+builder.mutationField("createApiKey", (t) =>
+  t.field({
+    type: CreateApiKeyPayload,
+    description: "Makes an API key and shows its secret this once; it is stored only as a hash. Needs ADMIN.",
+    authScopes: { scope: "admin" },
+    args: { input: t.arg({ type: CreateApiKeyInput, required: true, description: "The key to make." }) },
+    resolve: (_root, { input }, ctx) => withOperationErrors(() => requestApiKey(ctx, input)),
+  }),
+);
+
+builder.mutationField("revokeApiKey", (t) =>
+  t.field({
+    type: ApiKeyRef,
+    description: "Revokes an API key of the institution: every later request with it is UNAUTHENTICATED. Revoking again changes nothing. Needs ADMIN.",
+    authScopes: { scope: "admin" },
+    args: { id: t.arg.id({ required: true, description: "The key's id." }) },
+    resolve: async (_root, { id }, ctx) => {
+      const row = isId(String(id)) ? await revokeApiKey(ctx.db, ctx.caller!.institutionId, String(id)) : undefined;
+      if (!row) throw notFound("API key");
+      return row;
+    },
+  }),
+);
+
+builder.queryField("members", (t) =>
+  t.field({
+    type: [MemberRef],
+    description: "The institution's members, oldest first. Needs ADMIN.",
+    authScopes: { scope: "admin" },
+    resolve: (_root, _args, ctx) => listMembers(ctx.db, ctx.caller!.institutionId),
+  }),
+);
+
+const AddMemberInput = builder.inputType("AddMemberInput", {
+  description: "A member to add: exactly one of `address` or `email`.",
+  fields: (t) => ({
+    address: t.string({ description: "Ethereum address (EIP-55 checksum when mixed-case; not the zero address)." }),
+    email: t.string({ description: "E-mail address (kept lower-cased)." }),
+    role: t.field({ type: MemberRoleEnum, required: true, description: "The member's role." }),
+    idempotencyKey: t.string({ required: true, description: "Your unique key for this request." }),
+  }),
+});
+
+const AddMemberPayload = builder.objectRef<{ member: Member; created: boolean }>("AddMemberPayload").implement({
+  description: "Result of addMember.",
+  fields: (t) => ({
+    member: t.field({ type: MemberRef, description: "The member.", resolve: (p) => p.member }),
+    created: t.exposeBoolean("created", { description: "False when this names a member added earlier." }),
+  }),
+});
+
+builder.mutationField("addMember", (t) =>
+  t.field({
+    type: AddMemberPayload,
+    description: "Adds a member. The same person again with the same role answers with the member already there; with another role, CONFLICT. Needs ADMIN.",
+    authScopes: { scope: "admin" },
+    args: { input: t.arg({ type: AddMemberInput, required: true, description: "Who and with which role." }) },
+    resolve: (_root, { input }, ctx) => withOperationErrors(() => addMember(ctx.db, ctx.caller!.institutionId, input)),
+  }),
+);
+
+builder.mutationField("changeMemberRole", (t) =>
+  t.field({
+    type: MemberRef,
+    description: "Changes a member's role; its keys' scopes follow at once. The last OWNER cannot be demoted (LAST_OWNER). Needs ADMIN.",
+    authScopes: { scope: "admin" },
+    args: {
+      id: t.arg.id({ required: true, description: "The member's id." }),
+      role: t.arg({ type: MemberRoleEnum, required: true, description: "The new role." }),
+    },
+    resolve: (_root, { id, role }, ctx) => withOperationErrors(() => changeMemberRole(ctx.db, ctx.caller!.institutionId, String(id), role as MemberRole)),
+  }),
+);
+
+builder.mutationField("removeMember", (t) =>
+  t.field({
+    type: MemberRef,
+    description: "Removes a member and revokes the keys made for it. The last OWNER cannot be removed (LAST_OWNER). Needs ADMIN.",
+    authScopes: { scope: "admin" },
+    args: { id: t.arg.id({ required: true, description: "The member's id." }) },
+    resolve: (_root, { id }, ctx) => withOperationErrors(() => removeMember(ctx.db, ctx.caller!.institutionId, String(id))),
+  }),
+);

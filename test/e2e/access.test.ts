@@ -1,0 +1,230 @@
+import { Wallet } from "ethers";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { institutions } from "../../core/db/schema.ts";
+import { createApiKey } from "../../server/auth/api-keys.ts";
+import { graphqlClient } from "../support/graphql-http.ts";
+import { startTestStack } from "../support/stack.ts";
+
+const CREATE = `mutation($input: CreateApiKeyInput!) {
+  createApiKey(input: $input) { secret created apiKey { id name prefix scopes createdAt expiresAt lastUsedAt revokedAt member { id role } } }
+}`;
+const KEYS = `{ apiKeys { id name prefix scopes createdAt expiresAt lastUsedAt revokedAt } }`;
+const REVOKE = `mutation($id: ID!) { revokeApiKey(id: $id) { id revokedAt } }`;
+const ADD = `mutation($input: AddMemberInput!) { addMember(input: $input) { created member { id address email role scopes } } }`;
+const CHANGE = `mutation($id: ID!, $role: MemberRole!) { changeMemberRole(id: $id, role: $role) { id role } }`;
+const REMOVE = `mutation($id: ID!) { removeMember(id: $id) { id } }`;
+const MEMBERS = `{ members { id address email role } }`;
+const ISSUE = `mutation($input: IssueCertificateInput!) { issueCertificate(input: $input) { issuance { id status } } }`;
+
+const NASTY = `<script>alert("x")</script> Ключ 🔑 & "quotes" '; DROP TABLE api_keys; --`;
+
+describe("API keys and members over HTTP", () => {
+  let stack: Awaited<ReturnType<typeof startTestStack>>;
+  let admin: ReturnType<typeof graphqlClient>;
+  let url: string;
+  let n = 0;
+  const key = () => `k-${++n}-${Date.now()}`;
+  const create = (input: Record<string, unknown>) => admin.ok<{ createApiKey: any }>(CREATE, { input: { idempotencyKey: key(), ...input } });
+
+  beforeAll(async () => {
+    stack = await startTestStack();
+    url = stack.devInfo.graphqlUrl;
+    admin = graphqlClient(url, stack.devInfo.apiKey);
+  });
+  afterAll(async () => {
+    await stack?.cleanup();
+  });
+
+  describe("createApiKey, apiKeys, revokeApiKey", () => {
+    it("shows the secret once, lists the key without it, and the key works with its scopes", async () => {
+      const { createApiKey: made } = await create({ name: "reporting", scopes: ["READ"] });
+      expect(made.created).toBe(true);
+      expect(made.secret).toMatch(/^hm_[A-Za-z0-9_-]{8}_[A-Za-z0-9_-]{32,}$/);
+      expect(made.secret.startsWith(made.apiKey.prefix)).toBe(true);
+      expect(made.apiKey).toMatchObject({ name: "reporting", scopes: ["READ"], expiresAt: null, lastUsedAt: null, revokedAt: null, member: null });
+
+      const listed = await admin.ok<{ apiKeys: any[] }>(KEYS);
+      expect(listed.apiKeys.find((k) => k.id === made.apiKey.id)).toMatchObject({ prefix: made.apiKey.prefix, name: "reporting" });
+      const { body } = await admin.raw(KEYS);
+      expect(JSON.stringify(body)).not.toContain(made.secret);
+
+      const reader = graphqlClient(url, made.secret);
+      expect((await reader.ok<{ viewer: { id: string } }>(`{ viewer { id } }`)).viewer.id).toBe(stack.devInfo.institutionId);
+      expect((await reader.fails(KEYS)).code).toBe("FORBIDDEN");
+      expect((await reader.fails(CREATE, { input: { name: "x", scopes: ["READ"], idempotencyKey: key() } })).code).toBe("FORBIDDEN");
+      expect((await reader.fails(ISSUE, { input: { collectionId: stack.devInfo.collectionId, recipient: Wallet.createRandom().address, idempotencyKey: key() } })).code).toBe("FORBIDDEN");
+    });
+
+    it("records lastUsedAt at most once a minute", async () => {
+      const { createApiKey: made } = await create({ name: "used", scopes: ["READ"] });
+      const reader = graphqlClient(url, made.secret);
+      await reader.ok(`{ viewer { id } }`);
+      const lastUsed = async () => (await admin.ok<{ apiKeys: any[] }>(KEYS)).apiKeys.find((k) => k.id === made.apiKey.id).lastUsedAt as string | null;
+      let first: string | null = null;
+      for (let i = 0; i < 50 && !first; i++) {
+        first = await lastUsed();
+        if (!first) await new Promise((r) => setTimeout(r, 50));
+      }
+      expect(first).not.toBeNull();
+      await new Promise((r) => setTimeout(r, 20));
+      await reader.ok(`{ viewer { id } }`);
+      await new Promise((r) => setTimeout(r, 200));
+      expect(await lastUsed()).toBe(first);
+    });
+
+    it("answers a retry of the same idempotency key with the key made first, without its secret", async () => {
+      const idempotencyKey = key();
+      const input = { name: "ci", scopes: ["READ", "ISSUE"], idempotencyKey, expiresAt: "2031-01-01T00:00:00Z" };
+      const first = (await admin.ok<{ createApiKey: any }>(CREATE, { input })).createApiKey;
+      const again = (await admin.ok<{ createApiKey: any }>(CREATE, { input })).createApiKey;
+      expect(again).toMatchObject({ created: false, secret: null, apiKey: { id: first.apiKey.id } });
+      expect(first.apiKey.expiresAt).toBe("2031-01-01T00:00:00.000Z");
+      expect((await admin.fails(CREATE, { input: { ...input, name: "other" } })).code).toBe("IDEMPOTENCY_CONFLICT");
+    });
+
+    it("stores unicode and HTML in a name verbatim and returns it as it came", async () => {
+      const { createApiKey: made } = await create({ name: NASTY, scopes: ["READ"] });
+      expect(made.apiKey.name).toBe(NASTY);
+      const listed = await admin.ok<{ apiKeys: any[] }>(KEYS);
+      expect(listed.apiKeys.find((k) => k.id === made.apiKey.id).name).toBe(NASTY);
+    });
+
+    it("refuses bad input with BAD_USER_INPUT, and wrong types before anything runs", async () => {
+      const bad = async (input: Record<string, unknown>, field: string) => {
+        const e = await admin.fails(CREATE, { input: { name: "k", scopes: ["READ"], idempotencyKey: key(), ...input } });
+        expect([e.code, e.extensions.field]).toEqual(["BAD_USER_INPUT", field]);
+      };
+      await bad({ name: "  " }, "name");
+      await bad({ name: "x".repeat(101) }, "name");
+      await bad({ name: "a\u0007b" }, "name");
+      await bad({ scopes: [] }, "scopes");
+      await bad({ expiresAt: new Date(Date.now() - 1000).toISOString() }, "expiresAt");
+      await bad({ expiresAt: "2099-01-01T00:00:00Z" }, "expiresAt");
+      await bad({ idempotencyKey: "" }, "idempotencyKey");
+      for (const input of [
+        { name: "k", scopes: ["WRITE"], idempotencyKey: key() },
+        { name: "k", scopes: ["READ"], idempotencyKey: key(), expiresAt: "tomorrow" },
+        { name: 42, scopes: ["READ"], idempotencyKey: key() },
+        { name: "k", scopes: "READ", idempotencyKey: key(), expiresAt: "2030-01-01" },
+      ]) {
+        const { status, body } = await admin.raw(CREATE, { input });
+        expect(body.data ?? null).toBeNull();
+        expect(body.errors?.length).toBeGreaterThan(0);
+        expect(status).toBe(400);
+      }
+    });
+
+    it("an expired key is UNAUTHENTICATED", async () => {
+      const { createApiKey: made } = await create({ name: "short", scopes: ["READ"], expiresAt: new Date(Date.now() + 1500).toISOString() });
+      const reader = graphqlClient(url, made.secret);
+      await reader.ok(`{ viewer { id } }`);
+      await new Promise((r) => setTimeout(r, 1700));
+      const e = await reader.fails(`{ viewer { id } }`);
+      expect([e.code, e.status]).toEqual(["UNAUTHENTICATED", 401]);
+    });
+
+    it("a revoked key is UNAUTHENTICATED at once; revoking again changes nothing; others' keys are NOT_FOUND", async () => {
+      const { createApiKey: made } = await create({ name: "to revoke", scopes: ["READ", "ISSUE"] });
+      const user = graphqlClient(url, made.secret);
+      await user.ok(`{ viewer { id } }`);
+      const revoked = (await admin.ok<{ revokeApiKey: any }>(REVOKE, { id: made.apiKey.id })).revokeApiKey;
+      expect(revoked.revokedAt).not.toBeNull();
+      expect((await user.fails(`{ viewer { id } }`)).code).toBe("UNAUTHENTICATED");
+      expect((await admin.ok<{ revokeApiKey: any }>(REVOKE, { id: made.apiKey.id })).revokeApiKey.revokedAt).toBe(revoked.revokedAt);
+
+      expect((await admin.fails(REVOKE, { id: "00000000-0000-4000-8000-000000000000" })).code).toBe("NOT_FOUND");
+      expect((await admin.fails(REVOKE, { id: "not-a-uuid" })).code).toBe("NOT_FOUND");
+      const [other] = await stack.db.db.insert(institutions).values({ name: "Other College", slug: "other-college" }).returning();
+      const otherKey = await createApiKey(stack.db.db, { institutionId: other!.id, name: "theirs", scopes: ["admin"] });
+      expect((await admin.fails(REVOKE, { id: otherKey.id })).code).toBe("NOT_FOUND");
+      const theirs = graphqlClient(url, otherKey.key);
+      expect((await theirs.ok<{ apiKeys: any[] }>(KEYS)).apiKeys.map((k) => k.id)).toEqual([otherKey.id]);
+    });
+
+    it("needs a key: anonymous is UNAUTHENTICATED, an operator key is FORBIDDEN", async () => {
+      expect((await graphqlClient(url).fails(KEYS)).code).toBe("UNAUTHENTICATED");
+      expect((await graphqlClient(url, stack.devInfo.operatorKey).fails(KEYS)).code).toBe("FORBIDDEN");
+      expect((await graphqlClient(url, "hm_garbage").fails(KEYS)).code).toBe("UNAUTHENTICATED");
+    });
+  });
+
+  describe("members", () => {
+    let owner: { id: string };
+    const holder = Wallet.createRandom();
+
+    it("adds members by address (checksummed) or e-mail (lower-cased), and answers a repeat with the same member", async () => {
+      const res = await admin.ok<{ addMember: any }>(ADD, { input: { address: holder.address.toLowerCase(), role: "OWNER", idempotencyKey: key() } });
+      expect(res.addMember).toMatchObject({ created: true, member: { address: holder.address, email: null, role: "OWNER", scopes: ["READ", "ISSUE", "ADMIN"] } });
+      owner = res.addMember.member;
+      const again = await admin.ok<{ addMember: any }>(ADD, { input: { address: holder.address, role: "OWNER", idempotencyKey: key() } });
+      expect(again.addMember).toMatchObject({ created: false, member: { id: owner.id } });
+      const byMail = await admin.ok<{ addMember: any }>(ADD, { input: { email: "Ada.Lovelace@Example.EDU", role: "VIEWER", idempotencyKey: key() } });
+      expect(byMail.addMember.member).toMatchObject({ email: "ada.lovelace@example.edu", address: null, role: "VIEWER", scopes: ["READ"] });
+      const list = (await admin.ok<{ members: any[] }>(MEMBERS)).members;
+      expect(list.map((m) => m.id)).toContain(owner.id);
+      expect((await admin.fails(ADD, { input: { address: holder.address, role: "VIEWER", idempotencyKey: key() } })).code).toBe("CONFLICT");
+    });
+
+    it("refuses malformed, zero and mis-checksummed addresses, bad e-mails, and both or neither", async () => {
+      const valid = Wallet.createRandom().address;
+      const wrongCase = valid.slice(0, 2) + [...valid.slice(2)].map((c) => (/[a-f]/.test(c) ? c.toUpperCase() : /[A-F]/.test(c) ? c.toLowerCase() : c)).join("");
+      const cases: [Record<string, unknown>, string, RegExp?][] = [
+        [{ address: "0x1234" }, "address"],
+        [{ address: "0x0000000000000000000000000000000000000000" }, "address", /zero/],
+        [{ address: wrongCase }, "address", /checksum/],
+        [{ address: "not an address" }, "address"],
+        [{ email: "nobody" }, "email"],
+        [{ email: "a@b" }, "email"],
+        [{ email: "<script>@x.org" }, "email"],
+        [{ address: valid, email: "a@b.org" }, "email"],
+        [{}, "address"],
+      ];
+      for (const [input, field, message] of cases) {
+        const e = await admin.fails(ADD, { input: { role: "ISSUER", idempotencyKey: key(), ...input } });
+        expect([e.code, e.extensions.field], JSON.stringify(input)).toEqual(["BAD_USER_INPUT", field]);
+        if (message) expect(e.message).toMatch(message);
+      }
+      const { status } = await admin.raw(ADD, { input: { address: valid, role: "ADMIN", idempotencyKey: key() } });
+      expect(status).toBe(400);
+    });
+
+    it("keeps at least one owner (LAST_OWNER)", async () => {
+      expect((await admin.fails(CHANGE, { id: owner.id, role: "ISSUER" })).code).toBe("LAST_OWNER");
+      expect((await admin.fails(REMOVE, { id: owner.id })).code).toBe("LAST_OWNER");
+      const second = (await admin.ok<{ addMember: any }>(ADD, { input: { email: "second@example.edu", role: "ISSUER", idempotencyKey: key() } })).addMember.member;
+      expect((await admin.ok<{ changeMemberRole: any }>(CHANGE, { id: second.id, role: "OWNER" })).changeMemberRole.role).toBe("OWNER");
+      expect((await admin.ok<{ changeMemberRole: any }>(CHANGE, { id: owner.id, role: "VIEWER" })).changeMemberRole.role).toBe("VIEWER");
+      expect((await admin.fails(REMOVE, { id: second.id })).code).toBe("LAST_OWNER");
+      expect((await admin.ok<{ changeMemberRole: any }>(CHANGE, { id: owner.id, role: "OWNER" })).changeMemberRole.role).toBe("OWNER");
+      await admin.ok(REMOVE, { id: second.id });
+      expect((await admin.fails(REMOVE, { id: second.id })).code).toBe("NOT_FOUND");
+      expect((await admin.fails(CHANGE, { id: "nope", role: "OWNER" })).code).toBe("NOT_FOUND");
+    });
+
+    it("a member's keys hold only what its role allows, now: demotion narrows them, removal ends them", async () => {
+      const member = (await admin.ok<{ addMember: any }>(ADD, { input: { address: Wallet.createRandom().address, role: "VIEWER", idempotencyKey: key() } })).addMember.member;
+      const denied = await admin.fails(CREATE, { input: { name: "too much", scopes: ["READ", "ISSUE"], memberId: member.id, idempotencyKey: key() } });
+      expect([denied.code, denied.extensions.field]).toEqual(["FORBIDDEN", "scopes"]);
+      await admin.ok(CHANGE, { id: member.id, role: "ISSUER" });
+      const made = (await create({ name: "issuer's", scopes: ["READ", "ISSUE"], memberId: member.id })).createApiKey;
+      expect(made.apiKey.member).toMatchObject({ id: member.id, role: "ISSUER" });
+      const issuer = graphqlClient(url, made.secret);
+      const badIssue = { input: { collectionId: stack.devInfo.collectionId, recipient: "0x0000000000000000000000000000000000000000", idempotencyKey: key() } };
+      expect((await issuer.fails(ISSUE, badIssue)).code).toBe("BAD_USER_INPUT"); // allowed to try
+      await admin.ok(CHANGE, { id: member.id, role: "VIEWER" });
+      expect((await issuer.fails(ISSUE, badIssue)).code).toBe("FORBIDDEN");
+      await issuer.ok(`{ viewer { id } }`);
+      await admin.ok(REMOVE, { id: member.id });
+      expect((await issuer.fails(`{ viewer { id } }`)).code).toBe("UNAUTHENTICATED");
+      expect((await admin.fails(CREATE, { input: { name: "gone", scopes: ["READ"], memberId: member.id, idempotencyKey: key() } })).code).toBe("NOT_FOUND");
+    });
+
+    it("members and their changes need ADMIN", async () => {
+      const { createApiKey: made } = await create({ name: "issuer only", scopes: ["READ", "ISSUE"] });
+      const issuer = graphqlClient(url, made.secret);
+      expect((await issuer.fails(MEMBERS)).code).toBe("FORBIDDEN");
+      expect((await issuer.fails(ADD, { input: { email: "x@y.org", role: "OWNER", idempotencyKey: key() } })).code).toBe("FORBIDDEN");
+      expect((await issuer.fails(REMOVE, { id: owner.id })).code).toBe("FORBIDDEN");
+    });
+  });
+});

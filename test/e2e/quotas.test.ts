@@ -1,0 +1,127 @@
+import { Wallet } from "ethers";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { graphqlClient } from "../support/graphql-http.ts";
+import { startTestStack } from "../support/stack.ts";
+
+const QUOTA = `{ quota { month issuancesThisMonth limit remainingThisMonth maxBatchSize storageBytes storageBytesLimit overridden } }`;
+const SET = `mutation($input: SetQuotaInput!) { setQuota(input: $input) { limit maxBatchSize storageBytesLimit issuancesThisMonth overridden } }`;
+const ISSUE = `mutation($input: IssueCertificateInput!) { issueCertificate(input: $input) { issuance { id status } } }`;
+const BULK = `mutation($input: IssueCertificatesInput!) { issueCertificates(input: $input) { results { index issuance { id } error { code } } } }`;
+
+describe("quotas over HTTP", () => {
+  let stack: Awaited<ReturnType<typeof startTestStack>>;
+  let api: ReturnType<typeof graphqlClient>;
+  let operator: ReturnType<typeof graphqlClient>;
+  let n = 0;
+  const key = () => `q-${++n}`;
+  const item = () => ({ recipient: Wallet.createRandom().address, title: "Quota test", idempotencyKey: key() });
+  const issue = (input: Record<string, unknown> = item()) =>
+    api.raw<{ issueCertificate: { issuance: { id: string } } }>(ISSUE, { input: { ...input, collectionId: stack.devInfo.collectionId } });
+  const quota = async () => (await api.ok<{ quota: any }>(QUOTA)).quota;
+  const setQuota = (input: Record<string, unknown>) => operator.ok<{ setQuota: any }>(SET, { input: { institutionId: stack.devInfo.institutionId, ...input } });
+
+  beforeAll(async () => {
+    // Defaults come from configuration.
+    stack = await startTestStack({ QUOTA_ISSUANCES_PER_MONTH: "500", QUOTA_MAX_BATCH_SIZE: "40", QUOTA_STORAGE_BYTES: "10000000" });
+    api = graphqlClient(stack.devInfo.graphqlUrl, stack.devInfo.apiKey);
+    operator = graphqlClient(stack.devInfo.graphqlUrl, stack.devInfo.operatorKey);
+  });
+  afterAll(async () => {
+    await stack?.cleanup();
+  });
+
+  it("reads the configured defaults and the usage of this calendar month", async () => {
+    expect(await quota()).toEqual({
+      month: new Date().toISOString().slice(0, 7),
+      issuancesThisMonth: 0,
+      limit: 500,
+      remainingThisMonth: 500,
+      maxBatchSize: 40,
+      storageBytes: 0,
+      storageBytesLimit: 10000000,
+      overridden: [],
+    });
+    const first = await issue();
+    expect(first.body.errors).toBeUndefined();
+    const after = await quota();
+    expect(after.issuancesThisMonth).toBe(1);
+    expect(after.storageBytes).toBeGreaterThan(0);
+  });
+
+  it("refuses the request that would pass the monthly limit with QUOTA_EXCEEDED, its limit and usage", async () => {
+    const used = (await quota()).issuancesThisMonth;
+    expect((await setQuota({ issuancesPerMonth: used + 2 })).setQuota).toMatchObject({ limit: used + 2, overridden: ["issuancesPerMonth"] });
+    const kept = item();
+    expect((await issue(kept)).body.errors).toBeUndefined();
+    expect((await issue()).body.errors).toBeUndefined();
+    const refused = await issue();
+    expect(refused.body.errors![0]!.extensions).toMatchObject({ code: "QUOTA_EXCEEDED", quota: "issuancesPerMonth", limit: used + 2, used: used + 2, requested: 1 });
+    // A retry of an issuance already recorded is not a new one: it is answered, and not counted.
+    const retry = await issue(kept);
+    expect(retry.body.errors).toBeUndefined();
+    expect((await quota()).issuancesThisMonth).toBe(used + 2);
+  });
+
+  it("concurrent requests cannot overshoot the limit", async () => {
+    const used = (await quota()).issuancesThisMonth;
+    await setQuota({ issuancesPerMonth: used + 5 });
+    const results = await Promise.all(Array.from({ length: 12 }, () => issue()));
+    const accepted = results.filter((r) => !r.body.errors);
+    const refused = results.filter((r) => r.body.errors?.[0]?.extensions?.code === "QUOTA_EXCEEDED");
+    expect([accepted.length, refused.length]).toEqual([5, 7]);
+    expect(await quota()).toMatchObject({ issuancesThisMonth: used + 5, remainingThisMonth: 0 });
+  });
+
+  it("a bulk request that would pass the monthly limit records nothing", async () => {
+    const used = (await quota()).issuancesThisMonth;
+    await setQuota({ issuancesPerMonth: used + 3 });
+    const { body } = await api.raw(BULK, { input: { collectionId: stack.devInfo.collectionId, idempotencyKey: key(), items: Array.from({ length: 4 }, item) } });
+    expect(body.errors![0]!.extensions).toMatchObject({ code: "QUOTA_EXCEEDED", limit: used + 3, used, requested: 4 });
+    expect((await quota()).issuancesThisMonth).toBe(used);
+  });
+
+  it("refuses a batch larger than maxBatchSize", async () => {
+    await setQuota({ issuancesPerMonth: null, maxBatchSize: 2 });
+    const { body } = await api.raw(BULK, { input: { collectionId: stack.devInfo.collectionId, idempotencyKey: key(), items: Array.from({ length: 3 }, item) } });
+    expect(body.errors![0]!.extensions).toMatchObject({ code: "QUOTA_EXCEEDED", quota: "maxBatchSize", limit: 2, requested: 3 });
+    const ok = await api.ok<{ issueCertificates: any }>(BULK, { input: { collectionId: stack.devInfo.collectionId, idempotencyKey: key(), items: Array.from({ length: 2 }, item) } });
+    expect(ok.issueCertificates.results.every((r: any) => r.issuance)).toBe(true);
+    expect((await quota()).overridden).toEqual(["maxBatchSize"]);
+  });
+
+  it("refuses content past the storage limit", async () => {
+    const { storageBytes } = await quota();
+    await setQuota({ storageBytes: storageBytes + 10 });
+    const { body } = await issue();
+    expect(body.errors![0]!.extensions).toMatchObject({ code: "QUOTA_EXCEEDED", quota: "storageBytes", limit: storageBytes + 10, used: storageBytes });
+    await setQuota({ storageBytes: null, maxBatchSize: null });
+    expect((await quota()).overridden).toEqual([]);
+    expect((await issue()).body.errors).toBeUndefined();
+  });
+
+  it("setQuota validates its input", async () => {
+    const bad = async (input: Record<string, unknown>, code: string, field?: string) => {
+      const e = await operator.fails(SET, { input: { institutionId: stack.devInfo.institutionId, ...input } });
+      expect([e.code, e.extensions.field], JSON.stringify(input)).toEqual([code, field]);
+    };
+    await bad({ issuancesPerMonth: -1 }, "BAD_USER_INPUT", "issuancesPerMonth");
+    await bad({ maxBatchSize: 0 }, "BAD_USER_INPUT", "maxBatchSize");
+    await bad({ maxBatchSize: 10_001 }, "BAD_USER_INPUT", "maxBatchSize");
+    await bad({ storageBytes: 1.5 }, "BAD_USER_INPUT", "storageBytes");
+    await bad({ storageBytes: 2 ** 60 }, "BAD_USER_INPUT", "storageBytes");
+    await bad({ institutionId: "00000000-0000-4000-8000-000000000000" }, "NOT_FOUND", "institutionId");
+    await bad({ institutionId: "<b>x</b>" }, "NOT_FOUND", "institutionId");
+    for (const input of [{ issuancesPerMonth: "ten" }, { issuancesPerMonth: 2 ** 31 }, { maxBatchSize: 1.5 }]) {
+      const { status, body } = await operator.raw(SET, { input: { institutionId: stack.devInfo.institutionId, ...input } });
+      expect([status, body.data ?? null]).toEqual([400, null]);
+    }
+  });
+
+  it("only the platform operator sets quotas; an institution reads its own", async () => {
+    expect((await api.fails(SET, { input: { institutionId: stack.devInfo.institutionId, issuancesPerMonth: 1 } })).code).toBe("FORBIDDEN");
+    expect((await graphqlClient(stack.devInfo.graphqlUrl).fails(QUOTA)).code).toBe("UNAUTHENTICATED");
+    expect((await operator.fails(QUOTA)).code).toBe("FORBIDDEN");
+    const listed = await operator.ok<{ institutions: any[] }>(`{ institutions { id quota { limit issuancesThisMonth } } }`);
+    expect(listed.institutions.find((i) => i.id === stack.devInfo.institutionId).quota.limit).toBe(500);
+  });
+});

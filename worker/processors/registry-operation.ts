@@ -1,0 +1,113 @@
+import { UnrecoverableError } from "bullmq";
+import { and, eq, isNull } from "drizzle-orm";
+import { chainRoleId, decodeAdminError, issuerRegistryInterface } from "../../core/chain/issuer-registry.ts";
+import { certificateRegistryInterface } from "../../core/chain/registry.ts";
+import type { TxSender } from "../../core/chain/tx-sender.ts";
+import { collections, institutions, registryOperations } from "../../core/db/schema.ts";
+import type { RegistryOperationJob } from "../../core/jobs.ts";
+import type { ChainRole, RegistryOperation } from "../../core/operations/registry.ts";
+import type { WorkerDeps } from "../deps.ts";
+
+const ready = new WeakMap<TxSender, Promise<void>>();
+
+/** The admin key's nonce sequence, synced with the node once per process. */
+function initOnce(sender: TxSender): Promise<void> {
+  let p = ready.get(sender);
+  if (!p) {
+    p = sender.init().catch((err) => {
+      ready.delete(sender);
+      throw err;
+    });
+    ready.set(sender, p);
+  }
+  return p;
+}
+
+export async function failOperation(deps: WorkerDeps, id: string, error: string): Promise<void> {
+  await deps.db
+    .update(registryOperations)
+    .set({ status: "FAILED", error, updatedAt: new Date() })
+    .where(and(eq(registryOperations.id, id), eq(registryOperations.status, "QUEUED")));
+  deps.logger.info({ registryOperationId: id, to: "FAILED", error }, "registry operation FAILED");
+}
+
+export function issuerRegistryOf(deps: WorkerDeps): string | undefined {
+  return deps.issuerRegistry ?? deps.config.chain.issuerRegistry;
+}
+
+/** The call an operation makes: on the issuer registry, or on a collection's certificate registry. */
+async function callFor(deps: WorkerDeps, op: RegistryOperation): Promise<{ to: string; data: string } | string> {
+  const [institution] = await deps.db.select().from(institutions).where(eq(institutions.id, op.institutionId));
+  if (op.kind === "GRANT_ROLE" || op.kind === "REVOKE_ROLE") {
+    const [collection] = await deps.db.select().from(collections).where(eq(collections.id, op.collectionId!));
+    const fn = op.kind === "GRANT_ROLE" ? "grantRole" : "revokeRole";
+    const data = certificateRegistryInterface().encodeFunctionData(fn, [chainRoleId(op.params.role as ChainRole), op.params.account]);
+    return { to: collection!.contractAddress, data };
+  }
+  const registry = issuerRegistryOf(deps);
+  if (!registry) return "no issuer registry is configured (ISSUER_REGISTRY_ADDRESS)";
+  const iface = issuerRegistryInterface();
+  if (op.kind === "REGISTER_INSTITUTION") {
+    const accounts = (await deps.db.select().from(collections).where(eq(collections.institutionId, op.institutionId))).map((c) => c.contractAddress);
+    return { to: registry, data: iface.encodeFunctionData("registerInstitution", [institution!.name, institution!.identity ?? "", accounts]) };
+  }
+  const chainId = BigInt(institution!.chainInstitutionId!);
+  return op.kind === "SUSPEND_INSTITUTION"
+    ? { to: registry, data: iface.encodeFunctionData("suspendInstitution", [chainId, op.params.reason ?? ""]) }
+    : { to: registry, data: iface.encodeFunctionData("reactivateInstitution", [chainId]) };
+}
+
+/**
+ * QUEUED → SUBMITTED: signs, stores and broadcasts the operator's call with the admin key, through the same
+ * nonce-managed sender as issuance. The transaction monitor carries it to its receipt; the registry confirmer
+ * reads the outcome back from the chain.
+ */
+export async function registryOperation(deps: WorkerDeps, job: RegistryOperationJob): Promise<void> {
+  const { db, logger } = deps;
+  const [op] = await db.select().from(registryOperations).where(eq(registryOperations.id, job.operationId));
+  if (!op) throw new UnrecoverableError(`registry operation ${job.operationId} does not exist`);
+  if (op.status !== "QUEUED" || op.chainTxId) return;
+  const sender = deps.adminSender;
+  if (!sender) {
+    await failOperation(deps, op.id, "no admin key is configured (ADMIN_PRIVATE_KEY or DEPLOYER_PRIVATE_KEY)");
+    throw new UnrecoverableError("no admin key");
+  }
+  await initOnce(sender);
+  const call = await callFor(deps, op);
+  if (typeof call === "string") {
+    await failOperation(deps, op.id, call);
+    throw new UnrecoverableError(call);
+  }
+  let gas: bigint;
+  try {
+    gas = await deps.provider.estimateGas({ from: sender.address, to: call.to, data: call.data });
+  } catch (err) {
+    const decoded = decodeAdminError(err);
+    if (decoded) {
+      const message = `rejected by the contract: ${decoded.name}(${decoded.args.map(String).join(", ")})`;
+      await failOperation(deps, op.id, message);
+      throw new UnrecoverableError(message);
+    }
+    throw err;
+  }
+  const chainTx = await sender.prepare(
+    async (tx) => {
+      const [claimed] = await tx
+        .select({ id: registryOperations.id })
+        .from(registryOperations)
+        .where(and(eq(registryOperations.id, op.id), eq(registryOperations.status, "QUEUED"), isNull(registryOperations.chainTxId)))
+        .for("update", { skipLocked: true });
+      if (!claimed) return undefined;
+      return { ...call, purpose: `registry:${op.kind}:${op.id}`, gasLimit: (gas * 12n) / 10n + 10_000n };
+    },
+    async (tx, stored) => {
+      await tx
+        .update(registryOperations)
+        .set({ status: "SUBMITTED", chainTxId: stored.id, txHash: stored.txHash, updatedAt: new Date() })
+        .where(eq(registryOperations.id, op.id));
+      logger.info({ registryOperationId: op.id, kind: op.kind, from: "QUEUED", to: "SUBMITTED", txHash: stored.txHash }, "registry operation SUBMITTED");
+    },
+  );
+  if (!chainTx) return;
+  await sender.broadcast(chainTx).catch((err) => logger.warn({ txHash: chainTx.txHash, err: String(err) }, "broadcast failed; will retry"));
+}

@@ -1,0 +1,98 @@
+import { and, eq } from "drizzle-orm";
+import { chainRoleId, ChainInstitutionStatus, issuerRegistryAt, issuerRegistryInterface } from "../core/chain/issuer-registry.ts";
+import { certificateRegistryAt } from "../core/chain/registry.ts";
+import { chainTxs, collections, institutions, registryOperations } from "../core/db/schema.ts";
+import type { ChainRole, RegistryOperation } from "../core/operations/registry.ts";
+import { PollLoop } from "../core/poll-loop.ts";
+import type { WorkerDeps } from "./deps.ts";
+import { issuerRegistryOf } from "./processors/registry-operation.ts";
+
+/**
+ * SUBMITTED → CONFIRMED | FAILED for the operator's registry changes, from the chain: once the transaction is
+ * mined (and deep enough), the registry is read back and the database takes what it says (an institution's id and
+ * status, a role held or not), so the API's view follows the chain. A reverted transaction fails the operation;
+ * a dropped one is sent again by the transaction monitor under a new nonce and followed there.
+ */
+export class RegistryConfirmer {
+  private readonly deps: WorkerDeps;
+  private readonly loop: PollLoop;
+
+  constructor(deps: WorkerDeps) {
+    this.deps = deps;
+    this.loop = new PollLoop("registry confirmer", async () => {
+      await this.tick();
+      return false;
+    }, { idleMs: Math.max(100, deps.config.indexerPollMs), logger: deps.logger });
+  }
+
+  start(): void {
+    this.loop.start();
+  }
+
+  stop(): Promise<void> {
+    return this.loop.stop();
+  }
+
+  async tick(): Promise<void> {
+    const { db, provider, config } = this.deps;
+    const rows = await db
+      .select({ op: registryOperations, tx: chainTxs })
+      .from(registryOperations)
+      .innerJoin(chainTxs, eq(chainTxs.id, registryOperations.chainTxId))
+      .where(eq(registryOperations.status, "SUBMITTED"));
+    if (!rows.length) return;
+    const head = await provider.getBlockNumber();
+    for (const { op, tx } of rows) {
+      if (tx.status === "REVERTED") await this.finish(op, "FAILED", `transaction ${tx.txHash} reverted`);
+      else if (tx.status === "MINED" && tx.blockNumber != null && head - tx.blockNumber >= config.chain.confirmations) await this.confirm(op, tx.txHash);
+    }
+  }
+
+  private async finish(op: RegistryOperation, to: "CONFIRMED" | "FAILED", error: string | null, institution?: Partial<typeof institutions.$inferInsert>): Promise<void> {
+    await this.deps.db.transaction(async (t) => {
+      const moved = await t
+        .update(registryOperations)
+        .set({ status: to, error, updatedAt: new Date() })
+        .where(and(eq(registryOperations.id, op.id), eq(registryOperations.status, "SUBMITTED")))
+        .returning({ id: registryOperations.id });
+      if (moved.length && institution) await t.update(institutions).set(institution).where(eq(institutions.id, op.institutionId));
+    });
+    this.deps.logger.info({ registryOperationId: op.id, kind: op.kind, from: "SUBMITTED", to, ...(error ? { error } : {}) }, `registry operation ${to}`);
+  }
+
+  private async confirm(op: RegistryOperation, txHash: string): Promise<void> {
+    const { db, provider } = this.deps;
+    if (op.kind === "GRANT_ROLE" || op.kind === "REVOKE_ROLE") {
+      const [collection] = await db.select().from(collections).where(eq(collections.id, op.collectionId!));
+      const held = (await certificateRegistryAt(collection!.contractAddress, provider).hasRole(chainRoleId(op.params.role as ChainRole), op.params.account)) as boolean;
+      const wanted = op.kind === "GRANT_ROLE";
+      await this.finish(op, "CONFIRMED", held === wanted ? null : `mined, but the role is ${held ? "held" : "not held"} now (changed since)`);
+      return;
+    }
+    const address = issuerRegistryOf(this.deps)!;
+    const registry = issuerRegistryAt(address, provider);
+    let chainId: bigint | undefined;
+    if (op.kind === "REGISTER_INSTITUTION") {
+      const receipt = await provider.getTransactionReceipt(txHash);
+      const iface = issuerRegistryInterface();
+      for (const log of receipt?.logs ?? []) {
+        const parsed = log.address.toLowerCase() === address.toLowerCase() ? iface.parseLog(log) : null;
+        if (parsed?.name === "InstitutionRegistered") chainId = parsed.args[0] as bigint;
+      }
+      if (chainId === undefined) {
+        await this.finish(op, "FAILED", `transaction ${txHash} registered no institution`);
+        return;
+      }
+    } else {
+      const [row] = await db.select().from(institutions).where(eq(institutions.id, op.institutionId));
+      chainId = BigInt(row!.chainInstitutionId!);
+    }
+    const record = await registry.institution(chainId);
+    const status = ChainInstitutionStatus[Number(record.status)];
+    await this.finish(op, "CONFIRMED", null, {
+      chainInstitutionId: chainId.toString(),
+      status: status === "SUSPENDED" ? "SUSPENDED" : "ACTIVE",
+      suspendedReason: status === "SUSPENDED" ? (op.params.reason ?? null) : null,
+    });
+  }
+}
