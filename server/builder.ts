@@ -1,8 +1,22 @@
 import SchemaBuilder from "@pothos/core";
+import RelayPlugin, { decodeGlobalID, resolveNodes } from "@pothos/plugin-relay";
 import ScopeAuthPlugin from "@pothos/plugin-scope-auth";
-import { GraphQLError } from "graphql";
+import { GraphQLError, isObjectType, type GraphQLResolveInfo } from "graphql";
 import type { ApiKeyScope } from "./auth/api-keys.ts";
 import type { Context } from "./context.ts";
+import { notFound } from "./errors.ts";
+
+/** The most items a connection page or `nodes` answers at once. */
+export const MAX_PAGE_SIZE = 100;
+
+/** The builder, for resolvers its own options hold. */
+const self = (): Parameters<typeof resolveNodes>[0] => builder as never;
+
+/** A global id names a Node type of this schema; anything else (another type, a forged name) names nothing. */
+function isNodeTypename(info: GraphQLResolveInfo, typename: string): boolean {
+  const type = info.schema.getType(typename);
+  return isObjectType(type) && type.getInterfaces().some((i) => i.name === "Node");
+}
 
 export const builder = new SchemaBuilder<{
   Context: Context;
@@ -13,8 +27,65 @@ export const builder = new SchemaBuilder<{
   };
   DefaultFieldNullability: false;
 }>({
-  plugins: [ScopeAuthPlugin],
+  plugins: [ScopeAuthPlugin, RelayPlugin],
   defaultFieldNullability: false,
+  relay: {
+    // `id` stays each object's database id (UUID) for existing clients; `nodeId` is the Relay global id.
+    idFieldName: "nodeId",
+    idFieldOptions: { description: "Global id (opaque): pass it to `node(id:)`, or wherever an id is taken." },
+    // An id that does not decode names nothing: answered NOT_FOUND like a missing object, never a server error.
+    decodeGlobalID: (globalID) => {
+      try {
+        return decodeGlobalID(globalID);
+      } catch {
+        return { typename: "", id: globalID };
+      }
+    },
+    nodeTypeOptions: { description: "An object that can be fetched again by its global id (`nodeId`) with `node(id:)`." },
+    nodeQueryOptions: {
+      description: "An object of the caller's institution by global id; NOT_FOUND (and null) when the id names nothing the caller may read.",
+      authScopes: { scope: "read" },
+      args: { id: { description: "Global id (`nodeId`)." } },
+      resolve: async (_root, { id }, _ctx, info, resolveNode) => {
+        const node = isNodeTypename(info, id.typename) ? await resolveNode(id) : null;
+        if (node instanceof Error) throw node;
+        if (!node) throw notFound("node");
+        return node;
+      },
+    },
+    nodesQueryOptions: {
+      description: `Objects of the caller's institution by global id, in order (at most ${MAX_PAGE_SIZE}); each one not found is null with a NOT_FOUND error at its index.`,
+      authScopes: { scope: "read" },
+      args: { ids: { description: "Global ids (`nodeId`)." } },
+      resolve: async (_root, { ids }, ctx, info): Promise<unknown[]> => {
+        if (ids.length > MAX_PAGE_SIZE) {
+          throw new GraphQLError(`at most ${MAX_PAGE_SIZE} ids`, { extensions: { code: "BAD_USER_INPUT", field: "ids" } });
+        }
+        const known = ids.map((id) => isNodeTypename(info, id.typename));
+        // The plugin's own callback would load every id given, Node type or not: only the known ones are loaded.
+        const nodes = await resolveNodes(self(), ctx, info, ids.filter((_id, i) => known[i]));
+        let next = 0;
+        return known.map((k) => {
+          const node = k ? nodes[next++] : null;
+          // An Error in a list is reported at its index, the item itself answered null.
+          return node ?? notFound("node");
+        });
+      },
+    },
+    pageInfoTypeOptions: { description: "Where a page stands in its connection." },
+    hasNextPageFieldOptions: { description: "More items follow this page (in the requested order)." },
+    hasPreviousPageFieldOptions: { description: "Items precede this page (in the requested order)." },
+    startCursorFieldOptions: { description: "Cursor of the page's first item; null for an empty page." },
+    endCursorFieldOptions: { description: "Cursor of the page's last item; null for an empty page." },
+    pageInfoFieldOptions: { description: "Where this page stands." },
+    edgesFieldOptions: { description: "The page's items, each with its cursor." },
+    nodeFieldOptions: { description: "The item." },
+    cursorFieldOptions: { description: "Opaque position of this item; pass it as `after` or `before`." },
+    firstArgOptions: { description: `Items after \`after\` (or from the start), at most ${MAX_PAGE_SIZE}; 20 when neither \`first\` nor \`last\` is given.` },
+    afterArgOptions: { description: "Cursor: the page starts after this item." },
+    lastArgOptions: { description: `Items before \`before\` (or up to the end), at most ${MAX_PAGE_SIZE}.` },
+    beforeArgOptions: { description: "Cursor: the page ends before this item." },
+  },
   scopeAuth: {
     authScopes: (ctx) => ({
       // An institution's key; operator keys act for no institution and hold only `operator`.

@@ -4,11 +4,14 @@ import { bulkProgress, MAX_BULK_ITEMS, requestBulkIssuance, type BulkIssuance } 
 import type { BatchItemResult } from "../../core/operations/issue.ts";
 import { builder } from "../builder.ts";
 import { withOperationErrors } from "../errors.ts";
-import { ownedRow } from "./ids.ts";
+import { ownedRow, rawId } from "./ids.ts";
 import { IssuanceRef, IssueCertificateItemInput } from "./issuance.ts";
+import { ownedRows } from "./loaders.ts";
 
-const BulkIssuanceRef = builder.objectRef<BulkIssuance>("BulkIssuance").implement({
+const BulkIssuanceRef = builder.node(builder.objectRef<BulkIssuance>("BulkIssuance"), {
   description: "Many certificates requested as one operation; each item is an ordinary issuance.",
+  id: { resolve: (b) => b.id },
+  loadMany: (ids, ctx) => ownedRows(ctx, bulkIssuances, ids),
   fields: (t) => ({
     id: t.exposeID("id", { description: "Stable identifier." }),
     idempotencyKey: t.exposeString("idempotencyKey", { description: "The key the issuer sent with the request." }),
@@ -76,7 +79,7 @@ const IssueCertificatesPayload = builder
 const IssueCertificatesInput = builder.inputType("IssueCertificatesInput", {
   description: `Up to ${MAX_BULK_ITEMS} certificates for one collection.`,
   fields: (t) => ({
-    collectionId: t.id({ required: true, description: "Collection to issue into." }),
+    collectionId: t.id({ required: true, description: "Collection to issue into (its `id` or `nodeId`)." }),
     idempotencyKey: t.string({ required: true, description: "Your unique key for the whole request; sending it again creates only what is missing." }),
     items: t.field({ type: [IssueCertificateItemInput], required: true, description: "The certificates, each with its own idempotency key." }),
   }),
@@ -94,7 +97,7 @@ builder.mutationField("issueCertificates", (t) =>
       }
       return withOperationErrors(() =>
         requestBulkIssuance(ctx.db, ctx.caller!.institutionId, {
-          collectionId: String(input.collectionId),
+          collectionId: rawId(input.collectionId) ?? String(input.collectionId),
           idempotencyKey: input.idempotencyKey,
           items: input.items,
         }),
@@ -109,7 +112,7 @@ builder.queryField("bulkIssuance", (t) =>
     nullable: true,
     description: "A bulk issuance of the caller's institution, by id.",
     authScopes: { scope: "read" },
-    args: { id: t.arg.id({ required: true, description: "Bulk issuance id." }) },
+    args: { id: t.arg.id({ required: true, description: "Bulk issuance id (`id` or `nodeId`)." }) },
     resolve: (_root, { id }, ctx) => ownedRow(ctx, bulkIssuances, id, "bulk issuance"),
   }),
 );

@@ -1,15 +1,19 @@
-import { eq } from "drizzle-orm";
+import { and, eq, gte, lt, sql, type SQL } from "drizzle-orm";
 import { certificates, collections } from "../../core/db/schema.ts";
 import { builder } from "../builder.ts";
 
-import { CertificateStatusEnum, RevocationReasonEnum } from "./enums.ts";
+import { CertificateStatusEnum, describedValues, RevocationReasonEnum } from "./enums.ts";
 import { ownedRow } from "./ids.ts";
-import { CollectionRef } from "./institution.ts";
+import { CollectionRef, InstitutionRef, type InstitutionRow } from "./institution.ts";
+import { loaders, ownedRows } from "./loaders.ts";
+import { connectionFields, holderAddress, paginate, SortOrderEnum } from "./pagination.ts";
 
 export type CertificateRow = typeof certificates.$inferSelect;
 
-export const CertificateRef = builder.objectRef<CertificateRow>("Certificate").implement({
+export const CertificateRef = builder.node(builder.objectRef<CertificateRow>("Certificate"), {
   description: "A certificate as recorded on chain: a non-transferable ERC-721 token (ERC-5192 locked).",
+  id: { resolve: (c) => c.id },
+  loadMany: (ids, ctx) => ownedRows(ctx, certificates, ids),
   fields: (t) => ({
     id: t.exposeID("id", { description: "Stable identifier; pass it as `certificateId` to revoke." }),
     tokenId: t.exposeString("tokenId", { description: "ERC-721 token id (uint256, as a decimal string)." }),
@@ -36,14 +40,133 @@ export const CertificateRef = builder.objectRef<CertificateRow>("Certificate").i
     collection: t.field({
       type: CollectionRef,
       description: "The collection (registry contract) it belongs to.",
-      resolve: async (c, _args, ctx) => {
-        const [row] = await ctx.db.select().from(collections).where(eq(collections.id, c.collectionId));
-        return row!;
-      },
+      resolve: async (c, _args, ctx) => (await loaders(ctx).collection.load(c.collectionId))!,
     }),
     issuanceId: t.exposeID("issuanceId", { description: "The issuance operation that produced it." }),
+    history: t.field({
+      type: [CertificateEventRef],
+      description: "The events of its life, oldest first: ISSUED, then whatever followed (REVOKED, …).",
+      resolve: (c, _args, ctx) => historyOf(ctx, c),
+    }),
   }),
 });
+
+const CERTIFICATE_EVENT_KINDS = ["ISSUED", "REVOKED", "SUSPENDED", "UNSUSPENDED", "RECOVERED", "METADATA_CORRECTED", "GIFTED"] as const;
+
+const CertificateEventKindEnum = builder.enumType("CertificateEventKind", {
+  description: "What happened to a certificate. Hallmark records ISSUED and REVOKED today; the others are reserved for the operations that will produce them.",
+  values: describedValues(CERTIFICATE_EVENT_KINDS, {
+    ISSUED: "Issued on chain to its holder.",
+    REVOKED: "Revoked for good on chain.",
+    SUSPENDED: "Suspended by the issuer; it may be reinstated.",
+    UNSUSPENDED: "Reinstated after a suspension.",
+    RECOVERED: "Moved to a new holder address by the issuer (lost key recovery).",
+    METADATA_CORRECTED: "Its document was replaced by a corrected one.",
+    GIFTED: "Given to a new holder by the issuer's leave.",
+  }),
+});
+
+interface CertificateEvent {
+  kind: (typeof CERTIFICATE_EVENT_KINDS)[number];
+  at: Date;
+  institution: InstitutionRow | null;
+  apiKeyName: string | null;
+  txHash: string | null;
+  blockNumber: number | null;
+  revocationReason: string | null;
+}
+
+const CertificateEventRef = builder.objectRef<CertificateEvent>("CertificateEvent").implement({
+  description: "One event of a certificate's life: what, when, who and in which transaction.",
+  fields: (t) => ({
+    kind: t.field({ type: CertificateEventKindEnum, description: "What happened.", resolve: (e) => e.kind }),
+    at: t.expose("at", { type: "DateTime", description: "When Hallmark saw it confirmed on chain (block time for revocations)." }),
+    institution: t.field({
+      type: InstitutionRef,
+      nullable: true,
+      description: "The institution that did it.",
+      resolve: (e) => e.institution,
+    }),
+    apiKeyName: t.exposeString("apiKeyName", {
+      nullable: true,
+      description: "Name of the API key that requested it, when Hallmark recorded one (not yet recorded for issuances and revocations: null).",
+    }),
+    txHash: t.exposeString("txHash", { nullable: true, description: "Hash of the transaction that did it." }),
+    blockNumber: t.exposeInt("blockNumber", { nullable: true, description: "Block that includes the transaction, when known." }),
+    revocationReason: t.field({
+      type: RevocationReasonEnum,
+      nullable: true,
+      description: "For REVOKED: the reason recorded on chain.",
+      resolve: (e) => (e.revocationReason as never) ?? null,
+    }),
+  }),
+});
+
+/** A certificate's events from the rows that exist today: its confirmation, and its confirmed revocations. */
+async function historyOf(ctx: Parameters<typeof loaders>[0], c: CertificateRow): Promise<CertificateEvent[]> {
+  const load = loaders(ctx);
+  const [institution, revocations] = await Promise.all([load.institution.load(c.institutionId), load.revocationsOfCertificate.load(c.id)]);
+  const confirmed = revocations.filter((r) => r.status === "CONFIRMED");
+  const txs = await Promise.all(confirmed.map((r) => (r.chainTxId ? load.chainTx.load(r.chainTxId) : null)));
+  const revoked = confirmed.map(
+    (r, i): CertificateEvent => ({
+      kind: "REVOKED",
+      at: c.revokedAt ?? r.updatedAt,
+      institution: r.institutionId === c.institutionId ? institution : null,
+      apiKeyName: null,
+      txHash: r.txHash ?? c.revokedTxHash,
+      blockNumber: txs[i]?.blockNumber ?? null,
+      revocationReason: r.reasonCode,
+    }),
+  );
+  const issued: CertificateEvent = {
+    kind: "ISSUED",
+    at: c.createdAt,
+    institution,
+    apiKeyName: null,
+    txHash: c.txHash,
+    blockNumber: c.blockNumber,
+    revocationReason: null,
+  };
+  return [issued, ...revoked.sort((a, b) => a.at.getTime() - b.at.getTime())];
+}
+
+const CertificateFilter = builder.inputType("CertificateFilter", {
+  description: "Narrows a list of certificates; every field given must hold.",
+  fields: (t) => ({
+    status: t.field({ type: CertificateStatusEnum, description: "Only certificates with this status." }),
+    holder: t.string({ description: "Only certificates held by this address (any letter case)." }),
+    collectionId: t.id({ description: "Only certificates of this collection (its `id` or `nodeId`); NOT_FOUND when it is not the caller's." }),
+    from: t.field({ type: "DateTime", description: "Only certificates issued at or after this instant." }),
+    to: t.field({ type: "DateTime", description: "Only certificates issued before this instant." }),
+  }),
+});
+
+builder.queryField("certificates", (t) =>
+  t.connection(
+    {
+      type: CertificateRef,
+      description: "The caller's institution's certificates, a page at a time, in issue order (newest first unless `orderBy: ASC`).",
+      authScopes: { scope: "read" },
+      args: {
+        filter: t.arg({ type: CertificateFilter, description: "Which certificates; all when omitted." }),
+        orderBy: t.arg({ type: SortOrderEnum, defaultValue: "DESC", description: "By issue time, then id." }),
+      },
+      resolve: async (_root, args, ctx) => {
+        const f = args.filter;
+        const where: (SQL | undefined)[] = [eq(certificates.institutionId, ctx.caller!.institutionId)];
+        if (f?.status) where.push(eq(certificates.status, f.status));
+        if (f?.holder) where.push(sql`lower(${certificates.owner}) = ${holderAddress(f.holder)}`);
+        if (f?.collectionId != null) where.push(eq(certificates.collectionId, (await ownedRow(ctx, collections, f.collectionId, "collection")).id));
+        if (f?.from) where.push(gte(certificates.createdAt, f.from));
+        if (f?.to) where.push(lt(certificates.createdAt, f.to));
+        return paginate<CertificateRow>({ db: ctx.db, table: certificates, where: and(...where), order: args.orderBy ?? "DESC", args });
+      },
+    },
+    { name: "CertificateConnection", description: "A page of certificates.", fields: connectionFields },
+    { name: "CertificateEdge", description: "A certificate and its cursor." },
+  ),
+);
 
 builder.queryField("certificate", (t) =>
   t.field({
@@ -51,14 +174,8 @@ builder.queryField("certificate", (t) =>
     nullable: true,
     description: "A certificate of the caller's institution, by id.",
     authScopes: { scope: "read" },
-    args: { id: t.arg.id({ required: true, description: "Certificate id." }) },
+    args: { id: t.arg.id({ required: true, description: "Certificate id (`id` or `nodeId`)." }) },
     resolve: (_root, { id }, ctx) => ownedRow(ctx, certificates, id, "certificate"),
   }),
 );
-
-/** The certificate an issuance produced, once confirmed. */
-export async function certificateOfIssuance(ctx: { db: import("../../core/db/index.ts").Database }, issuanceId: string) {
-  const [row] = await ctx.db.select().from(certificates).where(eq(certificates.issuanceId, issuanceId));
-  return row ?? null;
-}
 

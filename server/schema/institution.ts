@@ -1,12 +1,20 @@
 import { eq } from "drizzle-orm";
 import { collections, institutions } from "../../core/db/schema.ts";
 import { builder } from "../builder.ts";
+import { loaders, ownedRows } from "./loaders.ts";
+import { connectionFields, paginate, SortOrderEnum } from "./pagination.ts";
 
 export type InstitutionRow = typeof institutions.$inferSelect;
 export type CollectionRow = typeof collections.$inferSelect;
 
-export const InstitutionRef = builder.objectRef<InstitutionRow>("Institution").implement({
+export const InstitutionRef = builder.node(builder.objectRef<InstitutionRow>("Institution"), {
   description: "An issuing institution: a university, court, hospital or museum.",
+  id: { resolve: (i) => i.id },
+  // The caller's own institution only.
+  loadMany: async (ids, ctx) => {
+    const own = ids.includes(ctx.caller?.institutionId ?? "") ? await loaders(ctx).institution.load(ctx.caller!.institutionId) : null;
+    return ids.map((id) => (id === own?.id ? own : null));
+  },
   fields: (t) => ({
     id: t.exposeID("id", { description: "Stable identifier." }),
     name: t.exposeString("name", { description: "Display name." }),
@@ -14,14 +22,15 @@ export const InstitutionRef = builder.objectRef<InstitutionRow>("Institution").i
     collections: t.field({
       type: [CollectionRef],
       description: "The institution's certificate collections, oldest first.",
-      resolve: (inst, _args, ctx) =>
-        ctx.db.select().from(collections).where(eq(collections.institutionId, inst.id)).orderBy(collections.createdAt),
+      resolve: (inst, _args, ctx) => loaders(ctx).collectionsOfInstitution.load(inst.id),
     }),
   }),
 });
 
-export const CollectionRef = builder.objectRef<CollectionRow>("Collection").implement({
+export const CollectionRef = builder.node(builder.objectRef<CollectionRow>("Collection"), {
   description: "A certificate collection: one registry contract on chain.",
+  id: { resolve: (c) => c.id },
+  loadMany: (ids, ctx) => ownedRows(ctx, collections, ids),
   fields: (t) => ({
     id: t.exposeID("id", { description: "Stable identifier; pass it as `collectionId` when issuing." }),
     name: t.exposeString("name", { description: "Name, also the default certificate title." }),
@@ -31,6 +40,35 @@ export const CollectionRef = builder.objectRef<CollectionRow>("Collection").impl
     createdAt: t.expose("createdAt", { type: "DateTime", description: "When the collection was created." }),
   }),
 });
+
+builder.objectField(CollectionRef, "institution", (t) =>
+  t.field({
+    type: InstitutionRef,
+    description: "The institution that issues into it.",
+    resolve: async (c, _args, ctx) => (await loaders(ctx).institution.load(c.institutionId))!,
+  }),
+);
+
+builder.queryField("collections", (t) =>
+  t.connection(
+    {
+      type: CollectionRef,
+      description: "The caller's institution's collections, a page at a time (newest first unless `orderBy: ASC`).",
+      authScopes: { scope: "read" },
+      args: { orderBy: t.arg({ type: SortOrderEnum, defaultValue: "DESC", description: "By creation time, then id." }) },
+      resolve: (_root, args, ctx) =>
+        paginate<CollectionRow>({
+          db: ctx.db,
+          table: collections,
+          where: eq(collections.institutionId, ctx.caller!.institutionId),
+          order: args.orderBy ?? "DESC",
+          args,
+        }),
+    },
+    { name: "CollectionConnection", description: "A page of collections.", fields: connectionFields },
+    { name: "CollectionEdge", description: "A collection and its cursor." },
+  ),
+);
 
 builder.queryField("viewer", (t) =>
   t.field({

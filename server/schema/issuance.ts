@@ -1,13 +1,15 @@
-import { eq } from "drizzle-orm";
+import { and, eq, gte, lt, sql, type SQL } from "drizzle-orm";
 import { collections, issuances } from "../../core/db/schema.ts";
 import { requestIssuance } from "../../core/operations/issue.ts";
 import { standing } from "../../core/operations/position.ts";
 import { builder } from "../builder.ts";
 import { withOperationErrors } from "../errors.ts";
-import { CertificateRef, certificateOfIssuance } from "./certificate.ts";
+import { CertificateRef } from "./certificate.ts";
 import { OperationStatusEnum } from "./enums.ts";
-import { ownedRow } from "./ids.ts";
+import { ownedRow, rawId } from "./ids.ts";
 import { CollectionRef } from "./institution.ts";
+import { loaders, ownedRows } from "./loaders.ts";
+import { connectionFields, holderAddress, paginate, SortOrderEnum } from "./pagination.ts";
 
 type IssuanceRow = typeof issuances.$inferSelect;
 
@@ -19,8 +21,10 @@ function standingOf(db: Parameters<typeof standing>[0], row: IssuanceRow) {
   return reading;
 }
 
-export const IssuanceRef = builder.objectRef<IssuanceRow>("Issuance").implement({
+export const IssuanceRef = builder.node(builder.objectRef<IssuanceRow>("Issuance"), {
   description: "The operation that issues one certificate: QUEUED → PINNED → SUBMITTED → CONFIRMED, or FAILED.",
+  id: { resolve: (i) => i.id },
+  loadMany: (ids, ctx) => ownedRows(ctx, issuances, ids),
   fields: (t) => ({
     id: t.exposeID("id", { description: "Stable identifier." }),
     status: t.field({ type: OperationStatusEnum, description: "Where the operation stands.", resolve: (i) => i.status }),
@@ -42,13 +46,13 @@ export const IssuanceRef = builder.objectRef<IssuanceRow>("Issuance").implement(
     collection: t.field({
       type: CollectionRef,
       description: "The collection it issues into.",
-      resolve: async (i, _args, ctx) => (await ctx.db.select().from(collections).where(eq(collections.id, i.collectionId)))[0]!,
+      resolve: async (i, _args, ctx) => (await loaders(ctx).collection.load(i.collectionId))!,
     }),
     certificate: t.field({
       type: CertificateRef,
       nullable: true,
       description: "The certificate, once CONFIRMED.",
-      resolve: (i, _args, ctx) => certificateOfIssuance(ctx, i.id),
+      resolve: (i, _args, ctx) => loaders(ctx).certificateOfIssuance.load(i.id),
     }),
     queuePosition: t.int({
       nullable: true,
@@ -97,7 +101,7 @@ export const IssueCertificateItemInput = builder.inputType("IssueCertificateItem
 const IssueCertificateInput = builder.inputType("IssueCertificateInput", {
   description: "One certificate to issue.",
   fields: (t) => ({
-    collectionId: t.id({ required: true, description: "Collection to issue into." }),
+    collectionId: t.id({ required: true, description: "Collection to issue into (its `id` or `nodeId`)." }),
     ...certificateFields(t),
   }),
 });
@@ -112,13 +116,58 @@ const IssueCertificatePayload = builder
     }),
   });
 
+builder.objectField(CertificateRef, "issuance", (t) =>
+  t.field({
+    type: IssuanceRef,
+    description: "The issuance operation that produced it.",
+    resolve: async (c, _args, ctx) => (await loaders(ctx).issuance.load(c.issuanceId))!,
+  }),
+);
+
+const IssuanceFilter = builder.inputType("IssuanceFilter", {
+  description: "Narrows a list of issuances; every field given must hold.",
+  fields: (t) => ({
+    status: t.field({ type: OperationStatusEnum, description: "Only issuances in this state." }),
+    holder: t.string({ description: "Only issuances to this recipient address (any letter case)." }),
+    collectionId: t.id({ description: "Only issuances into this collection (its `id` or `nodeId`); NOT_FOUND when it is not the caller's." }),
+    from: t.field({ type: "DateTime", description: "Only issuances requested at or after this instant." }),
+    to: t.field({ type: "DateTime", description: "Only issuances requested before this instant." }),
+  }),
+});
+
+builder.queryField("issuances", (t) =>
+  t.connection(
+    {
+      type: IssuanceRef,
+      description: "The caller's institution's issuances, a page at a time, in request order (newest first unless `orderBy: ASC`).",
+      authScopes: { scope: "read" },
+      args: {
+        filter: t.arg({ type: IssuanceFilter, description: "Which issuances; all when omitted." }),
+        orderBy: t.arg({ type: SortOrderEnum, defaultValue: "DESC", description: "By request time, then id." }),
+      },
+      resolve: async (_root, args, ctx) => {
+        const f = args.filter;
+        const where: (SQL | undefined)[] = [eq(issuances.institutionId, ctx.caller!.institutionId)];
+        if (f?.status) where.push(eq(issuances.status, f.status));
+        if (f?.holder) where.push(sql`lower(${issuances.recipient}) = ${holderAddress(f.holder)}`);
+        if (f?.collectionId != null) where.push(eq(issuances.collectionId, (await ownedRow(ctx, collections, f.collectionId, "collection")).id));
+        if (f?.from) where.push(gte(issuances.createdAt, f.from));
+        if (f?.to) where.push(lt(issuances.createdAt, f.to));
+        return paginate<IssuanceRow>({ db: ctx.db, table: issuances, where: and(...where), order: args.orderBy ?? "DESC", args });
+      },
+    },
+    { name: "IssuanceConnection", description: "A page of issuances.", fields: connectionFields },
+    { name: "IssuanceEdge", description: "An issuance and its cursor." },
+  ),
+);
+
 builder.queryField("issuance", (t) =>
   t.field({
     type: IssuanceRef,
     nullable: true,
     description: "An issuance of the caller's institution, by id.",
     authScopes: { scope: "read" },
-    args: { id: t.arg.id({ required: true, description: "Issuance id." }) },
+    args: { id: t.arg.id({ required: true, description: "Issuance id (`id` or `nodeId`)." }) },
     resolve: (_root, { id }, ctx) => ownedRow(ctx, issuances, id, "issuance"),
   }),
 );
@@ -131,7 +180,7 @@ builder.mutationField("issueCertificate", (t) =>
     args: { input: t.arg({ type: IssueCertificateInput, required: true, description: "The certificate to issue." }) },
     resolve: (_root, { input }, ctx) =>
       withOperationErrors(() =>
-        requestIssuance(ctx.db, ctx.caller!.institutionId, { ...input, collectionId: String(input.collectionId) }),
+        requestIssuance(ctx.db, ctx.caller!.institutionId, { ...input, collectionId: rawId(input.collectionId) ?? String(input.collectionId) }),
       ),
   }),
 );

@@ -1,16 +1,20 @@
-import { eq } from "drizzle-orm";
-import { certificates, revocations } from "../../core/db/schema.ts";
+import { and, eq, gte, inArray, lt, sql, type SQL } from "drizzle-orm";
+import { certificates, collections, revocations } from "../../core/db/schema.ts";
 import { requestRevocation } from "../../core/operations/revoke.ts";
 import { builder } from "../builder.ts";
 import { withOperationErrors } from "../errors.ts";
 import { CertificateRef } from "./certificate.ts";
 import { OperationStatusEnum, RevocationReasonEnum } from "./enums.ts";
-import { ownedRow } from "./ids.ts";
+import { ownedRow, rawId } from "./ids.ts";
+import { loaders, ownedRows } from "./loaders.ts";
+import { connectionFields, holderAddress, paginate, SortOrderEnum } from "./pagination.ts";
 
 type RevocationRow = typeof revocations.$inferSelect;
 
-export const RevocationRef = builder.objectRef<RevocationRow>("Revocation").implement({
+export const RevocationRef = builder.node(builder.objectRef<RevocationRow>("Revocation"), {
   description: "The operation that revokes one certificate: QUEUED → SUBMITTED → CONFIRMED, or FAILED.",
+  id: { resolve: (r) => r.id },
+  loadMany: (ids, ctx) => ownedRows(ctx, revocations, ids),
   fields: (t) => ({
     id: t.exposeID("id", { description: "Stable identifier." }),
     status: t.field({ type: OperationStatusEnum, description: "Where the operation stands.", resolve: (r) => r.status }),
@@ -23,15 +27,69 @@ export const RevocationRef = builder.objectRef<RevocationRow>("Revocation").impl
     certificate: t.field({
       type: CertificateRef,
       description: "The certificate being revoked.",
-      resolve: async (r, _args, ctx) => (await ctx.db.select().from(certificates).where(eq(certificates.id, r.certificateId)))[0]!,
+      resolve: async (r, _args, ctx) => (await loaders(ctx).certificate.load(r.certificateId))!,
     }),
   }),
 });
 
+builder.objectField(CertificateRef, "revocations", (t) =>
+  t.field({
+    type: [RevocationRef],
+    description: "Revocations requested for it, oldest first (failed ones included).",
+    resolve: (c, _args, ctx) => loaders(ctx).revocationsOfCertificate.load(c.id),
+  }),
+);
+
+const RevocationFilter = builder.inputType("RevocationFilter", {
+  description: "Narrows a list of revocations; every field given must hold.",
+  fields: (t) => ({
+    status: t.field({ type: OperationStatusEnum, description: "Only revocations in this state." }),
+    holder: t.string({ description: "Only revocations of certificates held by this address (any letter case)." }),
+    collectionId: t.id({ description: "Only revocations of certificates of this collection (its `id` or `nodeId`); NOT_FOUND when it is not the caller's." }),
+    from: t.field({ type: "DateTime", description: "Only revocations requested at or after this instant." }),
+    to: t.field({ type: "DateTime", description: "Only revocations requested before this instant." }),
+  }),
+});
+
+builder.queryField("revocations", (t) =>
+  t.connection(
+    {
+      type: RevocationRef,
+      description: "The caller's institution's revocations, a page at a time, in request order (newest first unless `orderBy: ASC`).",
+      authScopes: { scope: "read" },
+      args: {
+        filter: t.arg({ type: RevocationFilter, description: "Which revocations; all when omitted." }),
+        orderBy: t.arg({ type: SortOrderEnum, defaultValue: "DESC", description: "By request time, then id." }),
+      },
+      resolve: async (_root, args, ctx) => {
+        const f = args.filter;
+        const institutionId = ctx.caller!.institutionId;
+        const where: (SQL | undefined)[] = [eq(revocations.institutionId, institutionId)];
+        if (f?.status) where.push(eq(revocations.status, f.status));
+        // Holder and collection are the certificate's.
+        const ofCertificates: (SQL | undefined)[] = [];
+        if (f?.holder) ofCertificates.push(sql`lower(${certificates.owner}) = ${holderAddress(f.holder)}`);
+        if (f?.collectionId != null) {
+          ofCertificates.push(eq(certificates.collectionId, (await ownedRow(ctx, collections, f.collectionId, "collection")).id));
+        }
+        if (ofCertificates.length) {
+          const matching = ctx.db.select({ id: certificates.id }).from(certificates).where(and(eq(certificates.institutionId, institutionId), ...ofCertificates));
+          where.push(inArray(revocations.certificateId, matching));
+        }
+        if (f?.from) where.push(gte(revocations.createdAt, f.from));
+        if (f?.to) where.push(lt(revocations.createdAt, f.to));
+        return paginate<RevocationRow>({ db: ctx.db, table: revocations, where: and(...where), order: args.orderBy ?? "DESC", args });
+      },
+    },
+    { name: "RevocationConnection", description: "A page of revocations.", fields: connectionFields },
+    { name: "RevocationEdge", description: "A revocation and its cursor." },
+  ),
+);
+
 const RevokeCertificateInput = builder.inputType("RevokeCertificateInput", {
   description: "A certificate to revoke. Revocation is permanent.",
   fields: (t) => ({
-    certificateId: t.id({ required: true, description: "The certificate's id." }),
+    certificateId: t.id({ required: true, description: "The certificate's `id` or `nodeId`." }),
     reason: t.string({ required: true, description: "Why, in words (kept by Hallmark)." }),
     reasonCode: t.field({ type: RevocationReasonEnum, description: "RFC 5280 reason recorded on chain; default UNSPECIFIED." }),
     idempotencyKey: t.string({ description: "Your unique key for this request. Without one, revoking again returns the first revocation." }),
@@ -48,8 +106,7 @@ const RevokeCertificatePayload = builder
       certificate: t.field({
         type: CertificateRef,
         description: "The certificate; its status turns REVOKED once the revocation is CONFIRMED.",
-        resolve: async (p, _args, ctx) =>
-          (await ctx.db.select().from(certificates).where(eq(certificates.id, p.revocation.certificateId)))[0]!,
+        resolve: async (p, _args, ctx) => (await loaders(ctx).certificate.load(p.revocation.certificateId))!,
       }),
     }),
   });
@@ -60,7 +117,7 @@ builder.queryField("revocation", (t) =>
     nullable: true,
     description: "A revocation of the caller's institution, by id.",
     authScopes: { scope: "read" },
-    args: { id: t.arg.id({ required: true, description: "Revocation id." }) },
+    args: { id: t.arg.id({ required: true, description: "Revocation id (`id` or `nodeId`)." }) },
     resolve: (_root, { id }, ctx) => ownedRow(ctx, revocations, id, "revocation"),
   }),
 );
@@ -73,7 +130,7 @@ builder.mutationField("revokeCertificate", (t) =>
     args: { input: t.arg({ type: RevokeCertificateInput, required: true, description: "The certificate to revoke and why." }) },
     resolve: (_root, { input }, ctx) =>
       withOperationErrors(() =>
-        requestRevocation(ctx.db, ctx.caller!.institutionId, { ...input, certificateId: String(input.certificateId) }),
+        requestRevocation(ctx.db, ctx.caller!.institutionId, { ...input, certificateId: rawId(input.certificateId) ?? String(input.certificateId) }),
       ),
   }),
 );

@@ -5,10 +5,21 @@ import { webhookEndpoints } from "../../core/db/schema.ts";
 import { forgetEndpoints } from "../../core/webhooks/events.ts";
 import { builder } from "../builder.ts";
 import { ownedRow } from "./ids.ts";
+import { ownedRows } from "./loaders.ts";
 
 type Endpoint = typeof webhookEndpoints.$inferSelect;
 
-const WebhookRef = builder.objectRef<Endpoint>("Webhook").implement({
+const WebhookRef = builder.node(builder.objectRef<Endpoint>("Webhook"), {
+  // Webhooks are read with the `admin` scope, by `node(id:)` too.
+  loadMany: async (ids, ctx) => {
+    const rows = await ownedRows(ctx, webhookEndpoints, ids);
+    const admin = ctx.caller?.scopes.includes("admin");
+    // An Error in place of a row is reported for that id alone.
+    return rows.map((row) =>
+      row && !admin ? new GraphQLError("This API key lacks the scope this field needs", { extensions: { code: "FORBIDDEN" } }) : row,
+    ) as unknown as (Endpoint | null)[];
+  },
+  id: { resolve: (w) => w.id },
   description:
     "A URL that receives every state change of the institution's operations as a signed POST. Headers: `Hallmark-Event-Id` (deduplicate on it), `Hallmark-Event-Type` and `Hallmark-Signature: t=<unix>,v1=<hex HMAC-SHA256 of \"<t>.<body>\" with the secret>`.",
   fields: (t) => ({
@@ -78,7 +89,7 @@ builder.mutationField("disableWebhook", (t) =>
     type: WebhookRef,
     description: "Stops deliveries to a webhook.",
     authScopes: { scope: "admin" },
-    args: { id: t.arg.id({ required: true, description: "Webhook id." }) },
+    args: { id: t.arg.id({ required: true, description: "Webhook id (`id` or `nodeId`)." }) },
     resolve: async (_root, { id }, ctx) => {
       const webhook = await ownedRow(ctx, webhookEndpoints, id, "webhook");
       const [updated] = await ctx.db

@@ -1,0 +1,76 @@
+import { createContextCache } from "@pothos/core";
+import DataLoader from "dataloader";
+import { and, asc, eq, inArray } from "drizzle-orm";
+import type { PgColumn, PgTable } from "drizzle-orm/pg-core";
+import type { Database } from "../../core/db/index.ts";
+import { isId } from "../../core/db/ids.ts";
+import { chainTxs, certificates, collections, institutions, issuances, revocations } from "../../core/db/schema.ts";
+import type { Context } from "../context.ts";
+
+/** One row by a unique column, for many keys in one query. */
+function byKey<T extends PgTable, R>(db: Database, table: T, column: PgColumn, key: (row: R) => string): DataLoader<string, R | null> {
+  return new DataLoader(async (keys) => {
+    const wanted = keys.filter(isId);
+    const rows = wanted.length ? ((await db.select().from(table as PgTable).where(inArray(column, wanted))) as R[]) : [];
+    const found = new Map(rows.map((r) => [key(r), r]));
+    return keys.map((k) => found.get(k) ?? null);
+  });
+}
+
+/** Every row with a key, for many keys in one query, oldest first (then by id). */
+function allByKey<R extends { createdAt: Date; id: string }>(
+  db: Database,
+  table: PgTable & { createdAt: PgColumn; id: PgColumn },
+  column: PgColumn,
+  key: (row: R) => string,
+): DataLoader<string, R[]> {
+  return new DataLoader(async (keys) => {
+    const wanted = keys.filter(isId);
+    const rows = wanted.length
+      ? ((await db
+          .select()
+          .from(table as PgTable)
+          .where(inArray(column, wanted))
+          .orderBy(asc(table.createdAt), asc(table.id))) as R[])
+      : [];
+    const grouped = new Map<string, R[]>();
+    for (const r of rows) grouped.set(key(r), [...(grouped.get(key(r)) ?? []), r]);
+    return keys.map((k) => grouped.get(k) ?? []);
+  });
+}
+
+type Row<T extends PgTable> = T["$inferSelect"];
+
+/**
+ * Per-request loaders for nested fields: each follows a foreign key of a row the caller could already read,
+ * so a page of any size costs one query per kind of nested field.
+ */
+export const loaders = createContextCache((ctx: Context) => ({
+  institution: byKey<typeof institutions, Row<typeof institutions>>(ctx.db, institutions, institutions.id, (r) => r.id),
+  collection: byKey<typeof collections, Row<typeof collections>>(ctx.db, collections, collections.id, (r) => r.id),
+  issuance: byKey<typeof issuances, Row<typeof issuances>>(ctx.db, issuances, issuances.id, (r) => r.id),
+  certificate: byKey<typeof certificates, Row<typeof certificates>>(ctx.db, certificates, certificates.id, (r) => r.id),
+  certificateOfIssuance: byKey<typeof certificates, Row<typeof certificates>>(ctx.db, certificates, certificates.issuanceId, (r) => r.issuanceId),
+  chainTx: byKey<typeof chainTxs, Row<typeof chainTxs>>(ctx.db, chainTxs, chainTxs.id, (r) => r.id),
+  revocationsOfCertificate: allByKey<Row<typeof revocations>>(ctx.db, revocations, revocations.certificateId, (r) => r.certificateId),
+  collectionsOfInstitution: allByKey<Row<typeof collections>>(ctx.db, collections, collections.institutionId, (r) => r.institutionId),
+}));
+
+/**
+ * `loadMany` of a Node type: the caller's institution's rows with these ids, in order, null for the others.
+ * Another institution's row is answered exactly as a missing one.
+ */
+export async function ownedRows<T extends PgTable & { id: PgColumn; institutionId: PgColumn }>(
+  ctx: Context,
+  table: T,
+  ids: readonly string[],
+): Promise<(Row<T> | null)[]> {
+  const wanted = ids.filter(isId);
+  if (!ctx.caller || !wanted.length) return ids.map(() => null);
+  const rows = (await ctx.db
+    .select()
+    .from(table as PgTable)
+    .where(and(inArray(table.id, wanted), eq(table.institutionId, ctx.caller.institutionId)))) as (Row<T> & { id: string })[];
+  const found = new Map(rows.map((r) => [r.id, r]));
+  return ids.map((id) => found.get(id) ?? null);
+}

@@ -1,0 +1,146 @@
+import { and, asc, count, desc, sql, type SQL } from "drizzle-orm";
+import type { PgColumn, PgTable } from "drizzle-orm/pg-core";
+import { GraphQLError } from "graphql";
+import type { Database } from "../../core/db/index.ts";
+import { isId } from "../../core/db/ids.ts";
+import { builder, MAX_PAGE_SIZE } from "../builder.ts";
+import { describedValues } from "./enums.ts";
+
+const DEFAULT_PAGE_SIZE = 20;
+
+export const SortOrderEnum = builder.enumType("SortOrder", {
+  description: "Order of a connection's items: by creation time, then by id (so items created in the same instant keep one order).",
+  values: describedValues(["ASC", "DESC"], {
+    ASC: "Oldest first.",
+    DESC: "Newest first.",
+  }),
+});
+
+export type SortOrder = "ASC" | "DESC";
+
+type Types = typeof builder extends PothosSchemaTypes.SchemaBuilder<infer T> ? T : never;
+
+export interface PageArgs {
+  first?: number | null;
+  after?: string | null;
+  last?: number | null;
+  before?: string | null;
+}
+
+/** A connection page as Pothos expects it, plus the count of every item the filters match (read only when asked). */
+export interface Page<T> {
+  edges: { cursor: string; node: T }[];
+  pageInfo: { hasNextPage: boolean; hasPreviousPage: boolean; startCursor: string | null; endCursor: string | null };
+  totalCount: () => Promise<number>;
+}
+
+function badInput(message: string, field: string): GraphQLError {
+  return new GraphQLError(message, { extensions: { code: "BAD_USER_INPUT", field } });
+}
+
+/**
+ * A cursor names one item by its creation time, exactly as PostgreSQL holds it (microseconds: a JavaScript
+ * Date would lose them and skip or repeat items), and its id.
+ */
+function encodeCursor(createdAt: string, id: string): string {
+  return Buffer.from(JSON.stringify([createdAt, id])).toString("base64url");
+}
+
+const PG_TIMESTAMPTZ = /^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d(\.\d{1,6})?[+-]\d\d(:\d\d){0,2}$/;
+
+function decodeCursor(cursor: string, field: string): [string, string] {
+  try {
+    const value: unknown = JSON.parse(Buffer.from(cursor, "base64url").toString("utf8"));
+    if (
+      Array.isArray(value) &&
+      value.length === 2 &&
+      typeof value[0] === "string" &&
+      PG_TIMESTAMPTZ.test(value[0]) &&
+      typeof value[1] === "string" &&
+      isId(value[1])
+    ) {
+      return [value[0], value[1]];
+    }
+  } catch {}
+  throw badInput(`${field} is not a cursor of this connection`, field);
+}
+
+/** Reads the connection arguments, refusing a page larger than MAX_PAGE_SIZE. */
+function pageSize(args: PageArgs): { size: number; fromEnd: boolean } {
+  for (const field of ["first", "last"] as const) {
+    const n = args[field];
+    if (n != null && (n < 0 || n > MAX_PAGE_SIZE)) throw badInput(`${field} must be between 0 and ${MAX_PAGE_SIZE}`, field);
+  }
+  if (args.first != null && args.last != null) throw badInput("pass either first or last, not both", "last");
+  if (args.last != null) return { size: args.last, fromEnd: true };
+  return { size: args.first ?? DEFAULT_PAGE_SIZE, fromEnd: false };
+}
+
+/**
+ * One page of `table`'s rows matching `where`, ordered by (createdAt, id) in `order`, with Relay's
+ * first/after/last/before. One query for the page; the total is counted by a second one only when asked.
+ */
+export async function paginate<R>(opts: {
+  db: Database;
+  table: PgTable & { createdAt: PgColumn; id: PgColumn };
+  where: SQL | undefined;
+  order: SortOrder;
+  args: PageArgs;
+}): Promise<Page<R>> {
+  const { db, table, args } = opts;
+  const { size, fromEnd } = pageSize(args);
+  const after = args.after != null ? decodeCursor(args.after, "after") : undefined;
+  const before = args.before != null ? decodeCursor(args.before, "before") : undefined;
+  const key = sql`(${table.createdAt}, ${table.id})`;
+  const at = ([t, i]: [string, string]) => sql`(${t}::timestamptz, ${i}::uuid)`;
+  // "After" means later in the requested order.
+  const later = opts.order === "ASC" ? (c: [string, string]) => sql`${key} > ${at(c)}` : (c: [string, string]) => sql`${key} < ${at(c)}`;
+  const earlier = opts.order === "ASC" ? (c: [string, string]) => sql`${key} < ${at(c)}` : (c: [string, string]) => sql`${key} > ${at(c)}`;
+  const where = and(opts.where, after && later(after), before && earlier(before));
+  // Reading from the end walks the order backwards, then turns the page around.
+  const ascending = (opts.order === "ASC") !== fromEnd;
+  const by = ascending ? asc : desc;
+  const rows = (await db
+    .select({ row: table as PgTable, cursorAt: sql<string>`${table.createdAt}::text` })
+    .from(table as PgTable)
+    .where(where)
+    .orderBy(by(table.createdAt), by(table.id))
+    .limit(size + 1)) as unknown as { row: R & { id: string }; cursorAt: string }[];
+  const more = rows.length > size;
+  const page = rows.slice(0, size);
+  if (fromEnd) page.reverse();
+  const edges = page.map((r) => ({ cursor: encodeCursor(r.cursorAt, r.row.id), node: r.row as R }));
+  let total: Promise<number> | undefined;
+  return {
+    edges,
+    pageInfo: {
+      hasNextPage: fromEnd ? before !== undefined : more,
+      hasPreviousPage: fromEnd ? more : after !== undefined,
+      startCursor: edges[0]?.cursor ?? null,
+      endCursor: edges.at(-1)?.cursor ?? null,
+    },
+    totalCount: () =>
+      (total ??= db
+        .select({ n: count() })
+        .from(table as PgTable)
+        .where(opts.where)
+        .then((r) => r[0]!.n)),
+  };
+}
+
+/** The connection type's own fields: how many items the filters match. */
+export function connectionFields<P extends object>(t: PothosSchemaTypes.ObjectFieldBuilder<Types, P>) {
+  return {
+    totalCount: t.int({
+      description: "Items matching the filters, on every page.",
+      // Every connection of this API is made by `paginate`.
+      resolve: (page) => (page as unknown as Page<unknown>).totalCount(),
+    }),
+  };
+}
+
+/** Holder addresses are compared case-insensitively; anything but an address is refused. */
+export function holderAddress(value: string): string {
+  if (!/^0x[0-9a-fA-F]{40}$/.test(value)) throw badInput("holder must be an Ethereum address (0x and 40 hex digits)", "holder");
+  return value.toLowerCase();
+}
