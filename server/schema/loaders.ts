@@ -57,6 +57,14 @@ export const loaders = createContextCache((ctx: Context) => ({
 }));
 
 /**
+ * Drops what the loaders remember. A subscription keeps one context for its whole life, and each event must be
+ * read afresh: an issuance's certificate, null while it was QUEUED, exists once it is CONFIRMED.
+ */
+export function forgetLoaded(ctx: Context): void {
+  for (const loader of Object.values(loaders(ctx))) loader.clearAll();
+}
+
+/**
  * `loadMany` of a Node type: the caller's institution's rows with these ids, in order, null for the others.
  * Another institution's row is answered exactly as a missing one.
  */

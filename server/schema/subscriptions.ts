@@ -7,6 +7,7 @@ import type { Caller, Context } from "../context.ts";
 import { followEvents, followState } from "../live-stream.ts";
 import { describedValues, OperationStatusEnum } from "./enums.ts";
 import { ownedRow } from "./ids.ts";
+import { forgetLoaded } from "./loaders.ts";
 import { IssuanceRef } from "./issuance.ts";
 import { RevocationRef } from "./revocation.ts";
 
@@ -65,7 +66,10 @@ builder.subscriptionField("issuanceUpdated", (t) =>
         ended: (state) => FINAL.includes(state.status),
       });
     },
-    resolve: (row) => row,
+    resolve: (row, _args, ctx) => {
+      forgetLoaded(ctx);
+      return row;
+    },
   }),
 );
 
@@ -125,7 +129,10 @@ builder.subscriptionField("bulkIssuanceProgress", (t) =>
         ended: (state) => state.done >= state.total,
       });
     },
-    resolve: (state) => state,
+    resolve: (state, _args, ctx) => {
+      forgetLoaded(ctx);
+      return state;
+    },
   }),
 );
 
@@ -183,6 +190,9 @@ builder.subscriptionField("operationsUpdated", (t) =>
           m.type === "operations" ? m.operations.map((op) => ({ ...op, kind: m.kind, status: m.status, at: new Date(m.at) })) : [],
       });
     },
-    resolve: (event) => event,
+    resolve: (event, _args, ctx) => {
+      forgetLoaded(ctx);
+      return event;
+    },
   }),
 );
