@@ -13,6 +13,7 @@ import { credentialVerifier } from "../core/credentials/index.ts";
 import { createVerifier, ipfsStoreSource, onChainIssuerRegistry, type ChainProviders } from "../core/verification/index.ts";
 import { setQuotaDefaults } from "../core/quotas.ts";
 import { requestCaller } from "./auth/request-caller.ts";
+import { holderSessionToken, sessionHolder } from "./auth/holder-auth.ts";
 import type { Context } from "./context.ts";
 import { ipfsGateway } from "./ipfs-gateway.ts";
 import { credentialRoutes } from "./pages/credential-routes.ts";
@@ -44,6 +45,7 @@ export function createApp(deps: ServerDeps): Express {
   const chains: ChainProviders = (chainId) => (chainId === deps.config.chain.chainId ? provider : undefined);
   const documents = ipfsStoreSource(deps.ipfs);
   const issuerRegistry = deps.issuerRegistry ?? deps.config.chain.issuerRegistry;
+  const collectibleContracts = [...new Set([...deps.config.chain.collectibleContracts, ...(deps.collectibleContracts ?? [])])];
   const issuers = issuerRegistry ? onChainIssuerRegistry(chains, { chainId: deps.config.chain.chainId, address: issuerRegistry }) : undefined;
   const verifier = createVerifier({ db: deps.db, chains, documents, issuers, credentials: credentialVerifier });
   const callers = requestCaller(deps.db, { operatorKeyHash: deps.config.operatorKeyHash });
@@ -60,7 +62,26 @@ export function createApp(deps: ServerDeps): Express {
     maskedErrors: { isDev: deps.config.env === "development" },
     logging: false,
     context: async ({ request }): Promise<Context> => {
-      const base = { db: deps.db, ipfs: deps.ipfs, logger: deps.logger, verifier, live: deps.live, chain: provider };
+      const base = {
+        db: deps.db,
+        ipfs: deps.ipfs,
+        logger: deps.logger,
+        verifier,
+        live: deps.live,
+        chain: provider,
+        siwe: { origin: deps.config.publicUrl ?? new URL(request.url).origin, chainId: deps.config.chain.chainId },
+        collectibleContracts,
+      };
+      const holderToken = holderSessionToken(request.headers.get("authorization"));
+      if (holderToken !== undefined) {
+        const holder = await sessionHolder(deps.db, holderToken);
+        if (!holder) {
+          throw new GraphQLError("Invalid or expired holder session: sign in again", {
+            extensions: { code: "UNAUTHENTICATED", http: { status: 401, headers: { "WWW-Authenticate": "Bearer" } } },
+          });
+        }
+        return { ...base, holder };
+      }
       const caller = await callers(request);
       if (caller === undefined) return base;
       if (!caller) {
@@ -87,7 +108,7 @@ export function createApp(deps: ServerDeps): Express {
       verifier,
       chainId: deps.config.chain.chainId,
       publicUrl: deps.config.publicUrl,
-      collectibles: { provider, ipfs: deps.ipfs, contracts: [...new Set([...deps.config.chain.collectibleContracts, ...(deps.collectibleContracts ?? [])])] },
+      collectibles: { provider, ipfs: deps.ipfs, contracts: collectibleContracts },
     }),
   );
   app.use(galleryRoutes({ chains, chainId: deps.config.chain.chainId, ipfs: deps.ipfs, publicUrl: deps.config.publicUrl }));

@@ -20,7 +20,7 @@ function isNodeTypename(info: GraphQLResolveInfo, typename: string): boolean {
 
 export const builder = new SchemaBuilder<{
   Context: Context;
-  AuthScopes: { authenticated: boolean; scope: ApiKeyScope; operator: boolean };
+  AuthScopes: { authenticated: boolean; scope: ApiKeyScope; operator: boolean; holder: boolean };
   Scalars: {
     DateTime: { Input: Date; Output: Date };
     JSON: { Input: unknown; Output: unknown };
@@ -92,6 +92,8 @@ export const builder = new SchemaBuilder<{
       authenticated: !!ctx.caller && !ctx.caller.operator,
       scope: (scope) => !!ctx.caller && (ctx.caller.scopes.includes(scope) || ctx.caller.scopes.includes("admin")),
       operator: !!ctx.caller?.operator,
+      // A holder signed in with Ethereum (a session token, not an API key).
+      holder: !!ctx.holder,
     }),
     unauthorizedError: (_parent, ctx) =>
       ctx.caller

@@ -28,4 +28,10 @@ export interface Context {
   caller?: Caller;
   /** Live state changes from Redis, for subscriptions; without it they follow the database alone. */
   live?: LiveFeed;
+  /** The address of a holder signed in with Ethereum (`Authorization: Bearer hs_…`); never set with `caller`. */
+  holder?: string;
+  /** What Sign-In with Ethereum messages are bound to: this site's origin and the chain. */
+  siwe: { origin: string; chainId: number };
+  /** CollectibleEditions contracts whose items holders are shown. */
+  collectibleContracts: string[];
 }

@@ -6,7 +6,7 @@ import { readHoldings, type HeldItem } from "../../core/editions/index.ts";
 import type { IpfsStore } from "../../core/ipfs/index.ts";
 import { certificates } from "../../core/db/schema.ts";
 import type { Verifier } from "../../core/verification/index.ts";
-import { createSignInMessage, readCookie, SESSION_COOKIE, sessionHolder, signIn, SignInError, signOut } from "./holder-auth.ts";
+import { createSignInMessage, readCookie, SESSION_COOKIE, sessionHolder, signIn, SignInError, signOut } from "../auth/holder-auth.ts";
 import { renderHolderPage, renderSignInPage, type HeldCertificate } from "./holder-page.ts";
 import { publicBase } from "./verify-routes.ts";
 

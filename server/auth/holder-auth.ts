@@ -73,6 +73,15 @@ export async function signIn(db: Database, opts: { nonce: string; signature: str
 }
 
 /** The holder a session cookie belongs to, while the session lasts. */
+/** API clients carry a holder session as `Authorization: Bearer hs_<token>` (API keys start `hm_`). */
+export const HOLDER_TOKEN_PREFIX = "hs_";
+
+/** The session token in an Authorization header, when it carries a holder session rather than an API key. */
+export function holderSessionToken(header: string | null): string | undefined {
+  const m = /^Bearer\s+hs_(\S+)$/i.exec(header ?? "");
+  return m ? m[1] : undefined;
+}
+
 export async function sessionHolder(db: Database, token: string | undefined): Promise<string | undefined> {
   if (!token) return undefined;
   const [row] = await db

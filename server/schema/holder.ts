@@ -1,0 +1,153 @@
+import { desc, eq } from "drizzle-orm";
+import { GraphQLError } from "graphql";
+import { certificates, collections, institutions } from "../../core/db/schema.ts";
+import { readHoldings, type HeldItem } from "../../core/editions/index.ts";
+import { createSignInMessage, HOLDER_TOKEN_PREFIX, signIn, SignInError } from "../auth/holder-auth.ts";
+import { builder } from "../builder.ts";
+import type { Context } from "../context.ts";
+import { CertificateStatusEnum } from "./enums.ts";
+
+/** A holder sees at most this many of their certificates and collectibles at once. */
+const MAX_HELD = 100;
+
+interface HeldCertificateRow {
+  id: string;
+  tokenId: string;
+  owner: string;
+  metadataUri: string;
+  status: (typeof certificates.$inferSelect)["status"];
+  validUntil: Date | null;
+  createdAt: Date;
+  chainId: number;
+  contract: string;
+  collectionName: string;
+  institutionName: string;
+}
+
+const SignInChallengeRef = builder.objectRef<{ message: string; nonce: string }>("HolderSignInChallenge").implement({
+  description: "An EIP-4361 (Sign-In with Ethereum) message for the holder's wallet to sign.",
+  fields: (t) => ({
+    message: t.exposeString("message", { description: "The exact text to sign with `personal_sign`; bound to this site, the chain and a single-use nonce, valid for 10 minutes." }),
+    nonce: t.exposeString("nonce", { description: "Pass it back to `holderSignIn` with the signature." }),
+  }),
+});
+
+const HolderSessionRef = builder.objectRef<{ token: string; address: string; expiresAt: Date }>("HolderSession").implement({
+  description: "A holder's session: send `Authorization: Bearer <token>` to read `holder`.",
+  fields: (t) => ({
+    token: t.exposeString("token", { description: "Shown once; starts with `hs_`. Valid until `expiresAt` or `holderSignOut`." }),
+    address: t.exposeString("address", { description: "The account that signed (EIP-55 checksummed)." }),
+    expiresAt: t.expose("expiresAt", { type: "DateTime", description: "When the session ends." }),
+  }),
+});
+
+const HeldCertificateRef = builder.objectRef<HeldCertificateRow>("HeldCertificate").implement({
+  description: "A certificate the signed-in holder holds, with the public facts a verifier also sees.",
+  fields: (t) => ({
+    id: t.exposeID("id", { description: "Certificate id; `/verify/<id>` checks it against the chain." }),
+    tokenId: t.exposeString("tokenId", { description: "ERC-721 token id (uint256, as a decimal string)." }),
+    chainId: t.exposeInt("chainId", { description: "Chain of its registry." }),
+    contract: t.exposeString("contract", { description: "Its certificate registry (ERC-721 contract)." }),
+    collection: t.exposeString("collectionName", { description: "The collection it belongs to." }),
+    issuer: t.exposeString("institutionName", { description: "The institution that issued it." }),
+    metadataUri: t.exposeString("metadataUri", { description: "`ipfs://<cid>` of the certificate document." }),
+    status: t.field({ type: CertificateStatusEnum, description: "Status as last seen on chain by Hallmark; `verifyUrl` checks it live.", resolve: (c) => c.status }),
+    validUntil: t.expose("validUntil", { type: "DateTime", nullable: true, description: "Expiry; null when it never expires." }),
+    issuedAt: t.expose("createdAt", { type: "DateTime", description: "When Hallmark recorded its confirmation." }),
+    verifyUrl: t.string({ description: "Its public verification page.", resolve: (c, _args, ctx) => `${ctx.siwe.origin}/verify/${c.id}` }),
+  }),
+});
+
+const HeldCollectibleRef = builder.objectRef<HeldItem>("HeldCollectible").implement({
+  description: "A collectible item the signed-in holder holds now, read from its editions contract: shown, never sold.",
+  fields: (t) => ({
+    contract: t.exposeString("contract", { description: "The CollectibleEditions contract." }),
+    tokenId: t.string({ description: "ERC-721 token id (decimal).", resolve: (i) => i.tokenId.toString() }),
+    editionId: t.string({ description: "Its edition (decimal).", resolve: (i) => i.editionId.toString() }),
+    edition: t.exposeString("editionName", { description: "The edition's name." }),
+    serial: t.exposeInt("serial", { description: "Its serial number within the edition (#serial / maxSupply)." }),
+    maxSupply: t.exposeInt("maxSupply", { description: "How many items the edition has at most." }),
+    imageCid: t.exposeString("imageCid", { nullable: true, description: "CID of the edition's lead image (served at `/ipfs/<cid>`)." }),
+    galleryUrl: t.string({ description: "The edition's public gallery page.", resolve: (i, _args, ctx) => `${ctx.siwe.origin}/gallery/${i.contract}/${i.editionId}` }),
+  }),
+});
+
+const HolderRef = builder.objectRef<{ address: string }>("Holder").implement({
+  description: "The signed-in holder and what they hold, across every institution.",
+  fields: (t) => ({
+    address: t.exposeString("address", { description: "The holder's account (EIP-55 checksummed)." }),
+    certificates: t.field({
+      type: [HeldCertificateRef],
+      description: `The certificates issued to this account, newest first (at most ${MAX_HELD}).`,
+      resolve: ({ address }, _args, ctx) => heldCertificates(ctx, address),
+    }),
+    collectibles: t.field({
+      type: [HeldCollectibleRef],
+      description: `The collectible items this account holds now (at most ${MAX_HELD}), read from the chain.`,
+      resolve: ({ address }, _args, ctx) =>
+        ctx.chain && ctx.collectibleContracts.length ? readHoldings({ provider: ctx.chain, ipfs: ctx.ipfs }, ctx.collectibleContracts, address, MAX_HELD) : [],
+    }),
+  }),
+});
+
+async function heldCertificates(ctx: Context, address: string): Promise<HeldCertificateRow[]> {
+  return ctx.db
+    .select({
+      id: certificates.id,
+      tokenId: certificates.tokenId,
+      owner: certificates.owner,
+      metadataUri: certificates.metadataUri,
+      status: certificates.status,
+      validUntil: certificates.validUntil,
+      createdAt: certificates.createdAt,
+      chainId: collections.chainId,
+      contract: collections.contractAddress,
+      collectionName: collections.name,
+      institutionName: institutions.name,
+    })
+    .from(certificates)
+    .innerJoin(collections, eq(collections.id, certificates.collectionId))
+    .innerJoin(institutions, eq(institutions.id, certificates.institutionId))
+    .where(eq(certificates.owner, address))
+    .orderBy(desc(certificates.createdAt), desc(certificates.id))
+    .limit(MAX_HELD);
+}
+
+function signInFailed(err: unknown, code: "BAD_USER_INPUT" | "UNAUTHENTICATED"): never {
+  if (err instanceof SignInError) throw new GraphQLError(err.message, { extensions: { code } });
+  throw err;
+}
+
+builder.queryField("holder", (t) =>
+  t.field({
+    type: HolderRef,
+    description: "The holder signed in with Ethereum (`Authorization: Bearer hs_…` from `holderSignIn`); UNAUTHENTICATED otherwise.",
+    authScopes: { holder: true },
+    resolve: (_root, _args, ctx) => ({ address: ctx.holder! }),
+  }),
+);
+
+builder.mutationField("requestHolderSignIn", (t) =>
+  t.field({
+    type: SignInChallengeRef,
+    description: "Public. Starts Sign-In with Ethereum (EIP-4361): a message for the holder's wallet to sign.",
+    args: { address: t.arg.string({ required: true, description: "The holder's Ethereum address." }) },
+    resolve: (_root, { address }, ctx) =>
+      createSignInMessage(ctx.db, { address, origin: ctx.siwe.origin, chainId: ctx.siwe.chainId }).catch((err) => signInFailed(err, "BAD_USER_INPUT")),
+  }),
+);
+
+builder.mutationField("holderSignIn", (t) =>
+  t.field({
+    type: HolderSessionRef,
+    description: "Public. Finishes Sign-In with Ethereum: checks the signature over the issued message, spends its nonce and opens a session.",
+    args: {
+      nonce: t.arg.string({ required: true, description: "From `requestHolderSignIn`." }),
+      signature: t.arg.string({ required: true, description: "The wallet's `personal_sign` signature of the message (0x hex)." }),
+    },
+    resolve: async (_root, args, ctx) => {
+      const session = await signIn(ctx.db, args).catch((err) => signInFailed(err, "UNAUTHENTICATED"));
+      return { ...session, token: `${HOLDER_TOKEN_PREFIX}${session.token}` };
+    },
+  }),
+);
