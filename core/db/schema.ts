@@ -100,7 +100,8 @@ export const issuances = pgTable(
   ],
 );
 
-export const CERTIFICATE_STATUSES = ["VALID", "REVOKED"] as const;
+/** SUSPENDED: suspended by the issuer (reversible). SUPERSEDED: replaced for good by a reissued certificate (recovery). */
+export const CERTIFICATE_STATUSES = ["VALID", "REVOKED", "SUSPENDED", "SUPERSEDED"] as const;
 export type CertificateStatus = (typeof CERTIFICATE_STATUSES)[number];
 
 export const certificates = pgTable(
@@ -121,6 +122,10 @@ export const certificates = pgTable(
     revocationReason: text("revocation_reason"),
     revokedAt: timestamp("revoked_at", { withTimezone: true, mode: "date" }),
     revokedTxHash: text("revoked_tx_hash"),
+    /** The certificate this one replaced through a recovery (reissue on chain). */
+    replacesId: uuid("replaces_id"),
+    /** The certificate that replaced this one through a recovery; its status is then SUPERSEDED. */
+    supersededById: uuid("superseded_by_id"),
     createdAt: createdAt(),
   },
   (t) => [uniqueIndex("certificates_token").on(t.collectionId, t.tokenId)],
@@ -147,6 +152,51 @@ export const revocations = pgTable(
     uniqueIndex("revocations_idempotency").on(t.institutionId, t.idempotencyKey),
     // At most one revocation per certificate that has not failed.
     uniqueIndex("revocations_active").on(t.certificateId).where(sql`status <> 'FAILED'`),
+  ],
+);
+
+export const CERTIFICATE_OPERATION_KINDS = ["RECOVER", "CORRECT_METADATA", "SUSPEND", "UNSUSPEND"] as const;
+export type CertificateOperationKind = (typeof CERTIFICATE_OPERATION_KINDS)[number];
+
+/**
+ * An operation on an existing certificate: QUEUED → PINNED (RECOVER and CORRECT_METADATA, once their new document
+ * is on IPFS) → SUBMITTED → CONFIRMED (the indexer saw the contract's event) | FAILED. At most one is under way per
+ * certificate, so they reach the chain in the order they were asked for.
+ */
+export const certificateOperations = pgTable(
+  "certificate_operations",
+  {
+    id: uuid("id").primaryKey(),
+    institutionId: uuid("institution_id").notNull().references(() => institutions.id),
+    certificateId: uuid("certificate_id").notNull().references(() => certificates.id),
+    kind: text("kind", { enum: CERTIFICATE_OPERATION_KINDS }).notNull(),
+    idempotencyKey: text("idempotency_key").notNull(),
+    requestHash: text("request_hash").notNull(),
+    reason: text("reason"),
+    /** RECOVER: the holder's new address. */
+    newHolder: text("new_holder"),
+    /** RECOVER and CORRECT_METADATA: the fields of the new document (as an issuance's `document`). */
+    fields: jsonb("fields").$type<Record<string, unknown>>(),
+    /** RECOVER: the issuance id the new certificate is recorded under, and the contract's request id derived from it. */
+    newIssuanceId: uuid("new_issuance_id"),
+    requestId: text("request_id").unique(),
+    metadataCid: text("metadata_cid"),
+    digest: text("digest"),
+    /** RECOVER: the new certificate, once CONFIRMED. */
+    resultCertificateId: uuid("result_certificate_id"),
+    status: text("status", { enum: ISSUANCE_STATUSES }).notNull().default("QUEUED"),
+    chainTxId: uuid("chain_tx_id"),
+    txHash: text("tx_hash"),
+    error: text("error"),
+    createdAt: createdAt(),
+    updatedAt: updatedAt(),
+  },
+  (t) => [
+    uniqueIndex("certificate_operations_idempotency").on(t.institutionId, t.idempotencyKey),
+    // One operation under way per certificate.
+    uniqueIndex("certificate_operations_active").on(t.certificateId).where(sql`status in ('QUEUED', 'PINNED', 'SUBMITTED')`),
+    index("certificate_operations_certificate").on(t.certificateId),
+    index("certificate_operations_status").on(t.status),
   ],
 );
 

@@ -20,10 +20,13 @@ export const OperationStatusEnum = builder.enumType("OperationStatus", {
 });
 
 export const CertificateStatusEnum = builder.enumType("CertificateStatus", {
-  description: "VALID: issued and in force. REVOKED: revoked for good on chain.",
+  description:
+    "VALID: issued and in force. REVOKED: revoked for good on chain. SUSPENDED: suspended by the issuer, may be reinstated. SUPERSEDED: replaced for good by a recovered certificate.",
   values: describedValues(CERTIFICATE_STATUSES, {
     VALID: "Issued and in force.",
     REVOKED: "Revoked for good on chain.",
+    SUSPENDED: "Suspended by the issuer on chain; unsuspendCertificate reinstates it.",
+    SUPERSEDED: "Replaced for good on chain by a certificate reissued to the holder's new address (`supersededBy`).",
   }),
 });
 
