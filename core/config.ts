@@ -35,6 +35,7 @@ const schema = z.object({
   BATCH_SIZE: z.coerce.number().int().min(1).max(10_000).default(100),
   BATCH_WINDOW_MS: z.coerce.number().int().min(0).default(100),
   MAX_IN_FLIGHT_PER_KEY: z.coerce.number().int().min(1).default(4),
+  MEDIA_MAX_BYTES: z.coerce.number().int().min(1_024).default(20 * 1024 * 1024),
   TX_GAS_CAP: z.coerce.number().int().min(100_000).default(16_777_216),
   GRAPHIQL: z.enum(["true", "false"]).optional(),
   GRAPHQL_INTROSPECTION: z.enum(["true", "false"]).optional(),
@@ -92,6 +93,8 @@ export interface Config {
   /** An issue transaction leaves when it holds `size` certificates or its oldest has waited `windowMs`. */
   batch: { size: number; windowMs: number };
   graphiql: boolean;
+  /** Largest image `POST /media` accepts (MEDIA_MAX_BYTES, default 20 MiB). */
+  media: { maxBytes: number };
   /** Limits of one GraphQL request (see README "API limits and security"); introspection is off in production unless enabled. */
   graphql: {
     introspection: boolean;
@@ -167,6 +170,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     indexerPollMs: e.INDEXER_POLL_MS,
     workerConcurrency: e.WORKER_CONCURRENCY,
     batch: { size: e.BATCH_SIZE, windowMs: e.BATCH_WINDOW_MS },
+    media: { maxBytes: e.MEDIA_MAX_BYTES },
     graphiql: e.GRAPHIQL ? e.GRAPHIQL === "true" : e.NODE_ENV !== "production",
     graphql: {
       introspection: e.GRAPHQL_INTROSPECTION ? e.GRAPHQL_INTROSPECTION === "true" : e.NODE_ENV !== "production",

@@ -34,7 +34,10 @@ try {
   const adminSender = config.chain.adminKey
     ? new TxSender({ db: db.db, provider, wallet: new Wallet(config.chain.adminKey, provider), chainId: config.chain.chainId, logger, maxInFlight: config.chain.maxInFlightPerKey })
     : undefined;
-  const worker = await startWorker({ config, db: db.db, ipfs, provider, senders, adminSender, logger }, config.redisUrl!);
+  // Editions contracts are deployed on first use by the deployer key (else the admin key).
+  const deployerKey = config.chain.deployerKey ?? config.chain.adminKey;
+  const deployer = deployerKey ? new Wallet(deployerKey, provider) : undefined;
+  const worker = await startWorker({ config, db: db.db, ipfs, provider, senders, adminSender, logger, deployer }, config.redisUrl!);
   logger.info({ signers: senders.map((s) => s.address) }, "worker started");
   process.stderr.write("worker ready\n");
   let stopping = false;

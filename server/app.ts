@@ -16,6 +16,7 @@ import { requestCaller } from "./auth/request-caller.ts";
 import { holderSessionToken, sessionHolder } from "./auth/holder-auth.ts";
 import type { Context } from "./context.ts";
 import { ipfsGateway } from "./ipfs-gateway.ts";
+import { mediaUploadRoutes } from "./media-upload.ts";
 import { credentialRoutes } from "./pages/credential-routes.ts";
 import { galleryRoutes } from "./pages/gallery-routes.ts";
 import { holderRoutes } from "./pages/holder-routes.ts";
@@ -111,6 +112,7 @@ export function createApp(deps: ServerDeps): Express {
       collectibles: { provider, ipfs: deps.ipfs, contracts: collectibleContracts },
     }),
   );
+  app.use(mediaUploadRoutes({ db: deps.db, ipfs: deps.ipfs, logger: deps.logger, callers, maxBytes: deps.config.media.maxBytes }));
   app.use(galleryRoutes({ chains, chainId: deps.config.chain.chainId, ipfs: deps.ipfs, publicUrl: deps.config.publicUrl }));
   // Yoga is a Node request listener; express types it as neither middleware nor app.
   app.use(yoga.graphqlEndpoint, yoga as unknown as express.RequestHandler);

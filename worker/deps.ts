@@ -1,4 +1,4 @@
-import type { JsonRpcProvider } from "ethers";
+import type { JsonRpcProvider, Signer } from "ethers";
 import type { TxSender } from "../core/chain/tx-sender.ts";
 import type { Config } from "../core/config.ts";
 import type { Database } from "../core/db/index.ts";
@@ -21,4 +21,9 @@ export interface WorkerDeps {
   /** The issuer registry those changes go to, when not configured (the dev stack's own). */
   issuerRegistry?: string;
   logger: Logger;
+  /**
+   * Deploys each institution's CollectibleEditions contract on its first edition (its admin): DEPLOYER_PRIVATE_KEY,
+   * else ADMIN_PRIVATE_KEY; the dev stack's deployer. Absent: editions fail with a message saying so.
+   */
+  deployer?: Signer;
 }

@@ -4,6 +4,7 @@ import { OPERATIONS_QUEUE, type JobName, type JobPayloads } from "../core/jobs.t
 import { attachLiveSink, createLivePublisher } from "../core/live/index.ts";
 import type { WorkerDeps } from "./deps.ts";
 import { IssuanceBatcher } from "./batcher.ts";
+import { EditionsRunner } from "./editions.ts";
 import { ChainIndexer } from "./indexer.ts";
 import { OutboxRelay } from "./outbox-relay.ts";
 import { createPinStage } from "./pin-stage.ts";
@@ -89,12 +90,14 @@ export async function startWorker(deps: WorkerDeps, redisUrl: string): Promise<R
   const monitor = new TxMonitor(deps, allSenders);
   const registryConfirmer = new RegistryConfirmer(deps);
   const webhooks = new WebhookDispatcher({ db: deps.db, logger: log });
+  const editionsRunner = new EditionsRunner(deps);
   relay.start();
   webhooks.start();
   monitor.start();
   batcher.start();
   indexer.start();
   registryConfirmer.start();
+  editionsRunner.start();
   return {
     queue,
     indexer,
@@ -105,6 +108,7 @@ export async function startWorker(deps: WorkerDeps, redisUrl: string): Promise<R
       await monitor.stop();
       await indexer.stop();
       await registryConfirmer.stop();
+      await editionsRunner.stop();
       await webhooks.stop();
       await queue.close();
       detachLive();

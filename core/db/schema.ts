@@ -427,3 +427,143 @@ export const registryOperations = pgTable(
   },
   (t) => [index("registry_operations_status").on(t.status), index("registry_operations_institution").on(t.institutionId)],
 );
+
+/** Images (and other media) institutions uploaded to IPFS through `POST /media`: what the bytes are, not what the upload said. */
+export const media = pgTable(
+  "media",
+  {
+    id: uuid("id").primaryKey().defaultRandom(),
+    institutionId: uuid("institution_id").notNull().references(() => institutions.id),
+    cid: text("cid").notNull(),
+    size: bigint("size", { mode: "number" }).notNull(),
+    mediaType: text("media_type").notNull(),
+    width: integer("width"),
+    height: integer("height"),
+    createdAt: createdAt(),
+  },
+  (t) => [uniqueIndex("media_institution_cid").on(t.institutionId, t.cid)],
+);
+
+/**
+ * Each institution's CollectibleEditions contract, deployed by the worker on its first edition. The voucher key holds
+ * the contract's issuer role only to sign claim vouchers (EIP-712); it never sends a transaction.
+ */
+export const editionContracts = pgTable("edition_contracts", {
+  id: uuid("id").primaryKey().defaultRandom(),
+  institutionId: uuid("institution_id").notNull().unique().references(() => institutions.id),
+  chainId: integer("chain_id").notNull(),
+  contractAddress: text("contract_address").notNull(),
+  /** The ERC-721 name, which is also the EIP-712 domain name vouchers are signed under. */
+  name: text("name").notNull(),
+  deployTxHash: text("deploy_tx_hash"),
+  deployBlock: bigint("deploy_block", { mode: "number" }).notNull(),
+  voucherSignerKey: text("voucher_signer_key").notNull(),
+  createdAt: createdAt(),
+});
+
+export const TRANSFER_POLICIES = ["LOCKED", "GIFT_AFTER_LOCKUP", "ISSUER_MEDIATED"] as const;
+export type EditionTransferPolicy = (typeof TRANSFER_POLICIES)[number];
+
+/**
+ * A collectible edition and the operation that creates it on chain: QUEUED (metadata built) → PINNED → SUBMITTED
+ * (createEdition sent) → CONFIRMED (EditionCreated seen; `chainEditionId` set) | FAILED. `reserved` counts items
+ * promised by accepted airdrops and claim codes, so a sold-out edition is refused before anything is queued;
+ * `minted` counts ItemMinted events seen.
+ */
+export const editions = pgTable(
+  "editions",
+  {
+    id: uuid("id").primaryKey().defaultRandom(),
+    institutionId: uuid("institution_id").notNull().references(() => institutions.id),
+    idempotencyKey: text("idempotency_key").notNull(),
+    requestHash: text("request_hash").notNull(),
+    name: text("name").notNull(),
+    /** The metadata document's exact bytes (canonical JSON), pinned by the worker. */
+    metadataJson: text("metadata_json").notNull(),
+    metadataCid: text("metadata_cid"),
+    maxSupply: integer("max_supply").notNull(),
+    transferPolicy: text("transfer_policy", { enum: TRANSFER_POLICIES }).notNull(),
+    lockupSeconds: integer("lockup_seconds").notNull().default(0),
+    maxGifts: integer("max_gifts").notNull().default(0),
+    reserved: integer("reserved").notNull().default(0),
+    minted: integer("minted").notNull().default(0),
+    status: text("status", { enum: ISSUANCE_STATUSES }).notNull().default("QUEUED"),
+    contractId: uuid("contract_id").references(() => editionContracts.id),
+    chainEditionId: text("chain_edition_id"),
+    chainTxId: uuid("chain_tx_id"),
+    txHash: text("tx_hash"),
+    error: text("error"),
+    createdAt: createdAt(),
+    updatedAt: updatedAt(),
+  },
+  (t) => [uniqueIndex("editions_idempotency").on(t.institutionId, t.idempotencyKey), index("editions_status").on(t.status)],
+);
+
+export const EDITION_OPERATION_KINDS = ["AIRDROP", "CLAIM"] as const;
+export type EditionOperationKind = (typeof EDITION_OPERATION_KINDS)[number];
+
+/**
+ * Items minted to holders: an airdrop (up to 10,000 holders, sent in batches under the gas cap) or one redeemed
+ * claim code. QUEUED → SUBMITTED (a batch sent) → CONFIRMED (every item seen in ItemMinted) | FAILED.
+ */
+export const editionOperations = pgTable(
+  "edition_operations",
+  {
+    id: uuid("id").primaryKey().defaultRandom(),
+    institutionId: uuid("institution_id").notNull().references(() => institutions.id),
+    editionId: uuid("edition_id").notNull().references(() => editions.id),
+    kind: text("kind", { enum: EDITION_OPERATION_KINDS }).notNull(),
+    idempotencyKey: text("idempotency_key").notNull(),
+    requestHash: text("request_hash").notNull(),
+    holders: jsonb("holders").$type<string[]>().notNull(),
+    total: integer("total").notNull(),
+    /** Holders sent in batches so far (a prefix of `holders`). */
+    sent: integer("sent").notNull().default(0),
+    minted: integer("minted").notNull().default(0),
+    claimCodeId: uuid("claim_code_id"),
+    status: text("status", { enum: ISSUANCE_STATUSES }).notNull().default("QUEUED"),
+    error: text("error"),
+    createdAt: createdAt(),
+    updatedAt: updatedAt(),
+  },
+  (t) => [uniqueIndex("edition_operations_idempotency").on(t.institutionId, t.idempotencyKey), index("edition_operations_status").on(t.status)],
+);
+
+/** One airdrop transaction of an operation: holders[start, start + count). */
+export const editionMintBatches = pgTable(
+  "edition_mint_batches",
+  {
+    id: uuid("id").primaryKey().defaultRandom(),
+    operationId: uuid("operation_id").notNull().references(() => editionOperations.id),
+    start: integer("start").notNull(),
+    count: integer("count").notNull(),
+    status: text("status", { enum: ["SUBMITTED", "CONFIRMED", "FAILED"] }).notNull().default("SUBMITTED"),
+    chainTxId: uuid("chain_tx_id").notNull(),
+    txHash: text("tx_hash").notNull(),
+    createdAt: createdAt(),
+    updatedAt: updatedAt(),
+  },
+  (t) => [index("edition_mint_batches_tx").on(t.txHash), index("edition_mint_batches_operation").on(t.operationId)],
+);
+
+/**
+ * Single-use claim codes: only sha256 of the code is kept (the code is shown once). `voucherCode` is the bytes32 the
+ * code's EIP-712 voucher names on chain (keccak256 of the code), so a voucher redeemed on chain marks the code used.
+ */
+export const claimCodes = pgTable(
+  "claim_codes",
+  {
+    id: uuid("id").primaryKey().defaultRandom(),
+    institutionId: uuid("institution_id").notNull().references(() => institutions.id),
+    editionId: uuid("edition_id").notNull().references(() => editions.id),
+    codeHash: text("code_hash").notNull().unique(),
+    voucherCode: text("voucher_code").notNull().unique(),
+    /** The createClaimCodes request's idempotency key. */
+    requestKey: text("request_key").notNull(),
+    expiresAt: timestamp("expires_at", { withTimezone: true, mode: "date" }).notNull(),
+    redeemedAt: timestamp("redeemed_at", { withTimezone: true, mode: "date" }),
+    redeemedBy: text("redeemed_by"),
+    createdAt: createdAt(),
+  },
+  (t) => [index("claim_codes_request").on(t.institutionId, t.requestKey)],
+);

@@ -10,7 +10,14 @@ export type OperationErrorCode =
   | "INSTITUTION_SUSPENDED"
   | "INSTITUTION_PENDING"
   | "LAST_OWNER"
-  | "CONFLICT";
+  | "CONFLICT"
+  | "EDITION_SOLD_OUT"
+  | "EDITION_NOT_READY"
+  | "CLAIM_CODE_INVALID"
+  | "CLAIM_CODE_USED"
+  | "CLAIM_CODE_EXPIRED"
+  | "FILE_TOO_LARGE"
+  | "UNSUPPORTED_MEDIA_TYPE";
 
 /** An expected failure caused by the request, safe to show to the caller as it is. */
 export class OperationError extends Error {

@@ -126,7 +126,7 @@ export async function startStack(opts: { env?: NodeJS.ProcessEnv; notice?: (line
     // The operator's registry changes are signed by the admin key: ADMIN_PRIVATE_KEY, else the deployer.
     const adminWallet = new Wallet(config.chain.adminKey ?? deployerKey, provider);
     const adminSender = new TxSender({ db: db.db, provider, wallet: adminWallet, chainId: config.chain.chainId, logger, maxInFlight: config.chain.maxInFlightPerKey });
-    const worker = await startWorker({ config, db: db.db, ipfs, provider, senders, adminSender, issuerRegistry, logger }, redisUrl);
+    const worker = await startWorker({ config, db: db.db, ipfs, provider, senders, adminSender, issuerRegistry, logger, deployer }, redisUrl);
     stoppers.push(() => worker.close());
 
     // Server; its rate limits are counted in Redis. A command that cannot run at once fails and the request passes.

@@ -22,6 +22,7 @@ import {
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { collections, institutions } from "../../core/db/schema.ts";
 import { createApiKey } from "../../server/auth/api-keys.ts";
+import { encodePng } from "../../scripts/dev/demo-edition.ts";
 import { issueCertificate, revokeCertificate } from "../core/verification/certificates.ts";
 import { startTestStack } from "../support/stack.ts";
 
@@ -145,6 +146,19 @@ describe("tenant isolation over the whole schema", () => {
         ((await post(url, keyA, `mutation($a: String!) { addMember(input: { address: $a, role: VIEWER, idempotencyKey: "tenant-member" }) { member { id } } }`, {
           a: Wallet.createRandom().address,
         })).data as { addMember?: { member: { id: string } } } | null)?.addMember?.member.id,
+      Edition: async () => {
+        const form = new FormData();
+        form.set("file", new Blob([new Uint8Array(encodePng(4, 4, () => [200, 100, 50]))]), "tenant.png");
+        const uploaded = await fetch(url.replace(/\/graphql$/, "/media"), { method: "POST", headers: { authorization: `Bearer ${keyA}`, "x-graphql-csrf": "1" }, body: form });
+        const { cid } = (await uploaded.json()) as { cid: string };
+        const res = await post(url, keyA, `mutation($cid: String!) { createEdition(input: { name: "Tenant", images: [{ cid: $cid, label: "x" }], maxSupply: 5, transferPolicy: LOCKED, idempotencyKey: "tenant-edition" }) { edition { id } } }`, { cid });
+        return (res.data as { createEdition?: { edition: { id: string } } } | null)?.createEdition?.edition.id;
+      },
+      EditionOperation: async () => {
+        const editionId = objectsOfA.get("Edition");
+        const res = await post(url, keyA, `mutation($e: ID!, $h: String!) { airdrop(input: { editionId: $e, holders: [$h], idempotencyKey: "tenant-airdrop" }) { operation { id } } }`, { e: editionId, h: holder });
+        return (res.data as { airdrop?: { operation: { id: string } } } | null)?.airdrop?.operation.id;
+      },
     };
     for (const [type, make] of Object.entries(makers)) {
       const id = schema.getType(type) && !objectsOfA.has(type) ? await make() : undefined;

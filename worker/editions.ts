@@ -1,0 +1,465 @@
+import { and, asc, eq, inArray, isNull, lt, sql } from "drizzle-orm";
+import { Contract, getAddress, Interface, Wallet, type Log } from "ethers";
+import { loadArtifact } from "../core/chain/artifacts.ts";
+import { deployCollectibleEditions } from "../core/chain/deploy.ts";
+import { findRevertData } from "../core/chain/registry.ts";
+import type { TxSender } from "../core/chain/tx-sender.ts";
+import {
+  chainTxs,
+  claimCodes,
+  editionContracts,
+  editionMintBatches,
+  editionOperations,
+  editions,
+  indexerCursors,
+  institutions,
+} from "../core/db/schema.ts";
+import { POLICY_INDEX, type EditionOperationRow, type EditionRow } from "../core/editions/operations.ts";
+import { PollLoop } from "../core/poll-loop.ts";
+import type { WorkerDeps } from "./deps.ts";
+
+type Contracts = typeof editionContracts.$inferSelect;
+
+const MAX_RANGE = 2_000;
+/** The first batch an airdrop tries; halved while its gas exceeds the per-transaction cap. */
+const FIRST_BATCH = 1_000;
+
+let editionsInterface: Interface | undefined;
+export function collectibleEditionsInterface(): Interface {
+  return (editionsInterface ??= new Interface(loadArtifact("CollectibleEditions").abi));
+}
+
+/** Headroom over the estimate, as the certificate batcher leaves. */
+function gasLimitFor(estimate: bigint): bigint {
+  return (estimate * 12n) / 10n + 50_000n;
+}
+
+function decodeEditionsError(err: unknown): string | undefined {
+  const data = findRevertData(err);
+  if (!data) return undefined;
+  try {
+    const parsed = collectibleEditionsInterface().parseError(data);
+    return parsed ? `${parsed.name}(${[...parsed.args].map(String).join(", ")})` : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+function isRevert(err: unknown): boolean {
+  const e = err as { code?: string; message?: string };
+  return e?.code === "CALL_EXCEPTION" || /revert/i.test(e?.message ?? "");
+}
+
+/**
+ * Carries collectible editions to the chain, from the database alone (like the certificate batcher):
+ * - an edition QUEUED → PINNED (its metadata on IPFS) → SUBMITTED (createEdition sent; the institution's editions
+ *   contract deployed first when it has none) → CONFIRMED from the EditionCreated event;
+ * - an airdrop or a redeemed claim code: batches of holders in `airdrop` transactions under the per-transaction gas
+ *   cap, one batch of an edition in flight at a time (so serials follow the holders' order), each CONFIRMED from its
+ *   ItemMinted events; the operation is CONFIRMED when every item is.
+ * Vouchers redeemed on chain mark their claim codes used.
+ */
+export class EditionsRunner {
+  private readonly deps: WorkerDeps;
+  private readonly loop: PollLoop;
+  private readonly cursorName: string;
+  private next = 0;
+  private deploying = new Map<string, Promise<Contracts>>();
+  private readonly learnedCap = new Map<string, number>();
+
+  constructor(deps: WorkerDeps) {
+    this.deps = deps;
+    this.cursorName = `editions:${deps.config.chain.chainId}`;
+    this.loop = new PollLoop(
+      "editions",
+      async () => {
+        await this.tick();
+        return false;
+      },
+      { idleMs: Math.max(100, deps.config.indexerPollMs), logger: deps.logger },
+    );
+  }
+
+  start(): void {
+    this.loop.start();
+  }
+
+  stop(): Promise<void> {
+    return this.loop.stop();
+  }
+
+  async tick(): Promise<void> {
+    await this.pin();
+    await this.create();
+    await this.airdrop();
+    await this.follow();
+    while (!(await this.index()));
+  }
+
+  private async pickSender(): Promise<TxSender | undefined> {
+    const { senders } = this.deps;
+    for (let i = 0; i < senders.length; i++) {
+      const sender = senders[(this.next + i) % senders.length]!;
+      if ((await sender.inFlight()).length < sender.maxInFlight) {
+        this.next = (this.next + i + 1) % senders.length;
+        return sender;
+      }
+    }
+    return undefined;
+  }
+
+  private async failEdition(id: string, from: EditionRow["status"][], error: string): Promise<void> {
+    await this.deps.db
+      .update(editions)
+      .set({ status: "FAILED", error, updatedAt: new Date() })
+      .where(and(eq(editions.id, id), inArray(editions.status, from)));
+    this.deps.logger.info({ editionId: id, to: "FAILED", error }, "edition FAILED");
+  }
+
+  /** Ends an operation FAILED and gives back the items it reserved and did not mint. */
+  private async failOperation(op: EditionOperationRow, error: string): Promise<void> {
+    await this.deps.db.transaction(async (tx) => {
+      const [moved] = await tx
+        .update(editionOperations)
+        .set({ status: "FAILED", error, updatedAt: new Date() })
+        .where(and(eq(editionOperations.id, op.id), inArray(editionOperations.status, ["QUEUED", "SUBMITTED"])))
+        .returning();
+      if (moved) {
+        await tx
+          .update(editions)
+          .set({ reserved: sql`greatest(0, ${editions.reserved} - ${moved.total - moved.minted})`, updatedAt: new Date() })
+          .where(eq(editions.id, moved.editionId));
+      }
+    });
+    this.deps.logger.info({ editionOperationId: op.id, kind: op.kind, to: "FAILED", error }, "edition operation FAILED");
+  }
+
+  /** QUEUED → PINNED: the metadata document's exact bytes to IPFS. */
+  private async pin(): Promise<void> {
+    const { db, ipfs, logger } = this.deps;
+    const queued = await db.select().from(editions).where(eq(editions.status, "QUEUED")).orderBy(asc(editions.createdAt)).limit(20);
+    for (const edition of queued) {
+      const cid = await ipfs.add(new TextEncoder().encode(edition.metadataJson));
+      const moved = await db
+        .update(editions)
+        .set({ status: "PINNED", metadataCid: cid, updatedAt: new Date() })
+        .where(and(eq(editions.id, edition.id), eq(editions.status, "QUEUED")))
+        .returning({ id: editions.id });
+      if (moved.length) logger.info({ editionId: edition.id, from: "QUEUED", to: "PINNED", metadataCid: cid }, "edition PINNED");
+    }
+  }
+
+  /**
+   * The institution's editions contract, deployed on first use by the deployer key (admin), with the worker's
+   * signing keys and a voucher key as issuers.
+   */
+  private contractFor(institutionId: string): Promise<Contracts> {
+    let pending = this.deploying.get(institutionId);
+    if (!pending) {
+      pending = this.deployContract(institutionId).finally(() => this.deploying.delete(institutionId));
+      this.deploying.set(institutionId, pending);
+    }
+    return pending;
+  }
+
+  private async deployContract(institutionId: string): Promise<Contracts> {
+    const { db, config, logger, deployer, senders, adminSender } = this.deps;
+    const existing = async () => (await db.select().from(editionContracts).where(eq(editionContracts.institutionId, institutionId)))[0];
+    const found = await existing();
+    if (found) return found;
+    if (!deployer) throw new NoDeployerError("no deployer key is configured (DEPLOYER_PRIVATE_KEY or ADMIN_PRIVATE_KEY)");
+    const [institution] = await db.select().from(institutions).where(eq(institutions.id, institutionId));
+    const admin = await deployer.getAddress();
+    const voucherKey = Wallet.createRandom();
+    const name = `${institution!.name} Collectibles`;
+    const deployment = await deployCollectibleEditions(deployer, { name, symbol: "HMC", admin, issuer: senders[0]!.address });
+    const contract = new Contract(deployment.address, collectibleEditionsInterface(), deployer);
+    const role = (await contract.ISSUER_ROLE!()) as string;
+    for (const account of [...senders.slice(1).map((s) => s.address), voucherKey.address]) {
+      await (await contract.grantRole!(role, account)).wait();
+    }
+    // The deployer sent these itself: a nonce-managed sender of the same key resyncs with the node.
+    for (const sender of [adminSender, ...senders]) if (sender && sender.address === admin) await sender.init();
+    await db
+      .insert(editionContracts)
+      .values({
+        institutionId,
+        chainId: config.chain.chainId,
+        contractAddress: deployment.address,
+        name,
+        deployTxHash: deployment.txHash,
+        deployBlock: deployment.blockNumber,
+        voucherSignerKey: voucherKey.privateKey,
+      })
+      .onConflictDoNothing({ target: editionContracts.institutionId });
+    logger.info({ institutionId, contract: deployment.address }, "editions contract deployed");
+    return (await existing())!;
+  }
+
+  /** PINNED → SUBMITTED: createEdition, signed and stored by a nonce-managed sender, then broadcast. */
+  private async create(): Promise<void> {
+    const { db, provider, logger } = this.deps;
+    const pinned = await db
+      .select()
+      .from(editions)
+      .where(and(eq(editions.status, "PINNED"), isNull(editions.chainTxId)))
+      .orderBy(asc(editions.updatedAt))
+      .limit(10);
+    for (const edition of pinned) {
+      let contract: Contracts;
+      try {
+        contract = await this.contractFor(edition.institutionId);
+      } catch (err) {
+        if (err instanceof NoDeployerError) {
+          await this.failEdition(edition.id, ["PINNED"], err.message);
+          continue;
+        }
+        throw err;
+      }
+      const sender = await this.pickSender();
+      if (!sender) return;
+      const data = collectibleEditionsInterface().encodeFunctionData("createEdition", [
+        edition.name,
+        `ipfs://${edition.metadataCid}`,
+        edition.maxSupply,
+        POLICY_INDEX[edition.transferPolicy],
+        edition.lockupSeconds,
+        edition.maxGifts,
+      ]);
+      let gas: bigint;
+      try {
+        gas = await provider.estimateGas({ from: sender.address, to: contract.contractAddress, data });
+      } catch (err) {
+        const decoded = decodeEditionsError(err);
+        if (!decoded && !isRevert(err)) throw err;
+        await this.failEdition(edition.id, ["PINNED"], `rejected by the contract: ${decoded ?? "reverted"}`);
+        continue;
+      }
+      const chainTx = await sender.prepare(
+        async (tx) => {
+          const [claimed] = await tx
+            .select({ id: editions.id })
+            .from(editions)
+            .where(and(eq(editions.id, edition.id), eq(editions.status, "PINNED"), isNull(editions.chainTxId)))
+            .for("update", { skipLocked: true });
+          if (!claimed) return undefined;
+          return { to: contract.contractAddress, data, purpose: `editions:create:${edition.id}`, gasLimit: gasLimitFor(gas) };
+        },
+        async (tx, stored) => {
+          await tx
+            .update(editions)
+            .set({ status: "SUBMITTED", contractId: contract.id, chainTxId: stored.id, txHash: stored.txHash, updatedAt: new Date() })
+            .where(eq(editions.id, edition.id));
+          logger.info({ editionId: edition.id, from: "PINNED", to: "SUBMITTED", txHash: stored.txHash }, "edition SUBMITTED");
+        },
+      );
+      if (chainTx) await sender.broadcast(chainTx).catch((err) => logger.warn({ txHash: chainTx.txHash, err: String(err) }, "broadcast failed; will retry"));
+    }
+  }
+
+  /** The next batch of each airdrop whose edition is on chain and has no batch in flight. */
+  private async airdrop(): Promise<void> {
+    const { db, provider, logger, config } = this.deps;
+    const open = await db
+      .select({ op: editionOperations, edition: editions, contract: editionContracts })
+      .from(editionOperations)
+      .innerJoin(editions, eq(editions.id, editionOperations.editionId))
+      .leftJoin(editionContracts, eq(editionContracts.id, editions.contractId))
+      .where(and(inArray(editionOperations.status, ["QUEUED", "SUBMITTED"]), lt(editionOperations.sent, editionOperations.total)))
+      .orderBy(asc(editionOperations.createdAt))
+      .limit(50);
+    const busy = new Set<string>();
+    if (open.length) {
+      const inFlight = await db
+        .selectDistinct({ editionId: editionOperations.editionId })
+        .from(editionMintBatches)
+        .innerJoin(editionOperations, eq(editionOperations.id, editionMintBatches.operationId))
+        .where(eq(editionMintBatches.status, "SUBMITTED"));
+      for (const r of inFlight) busy.add(r.editionId);
+    }
+    const iface = collectibleEditionsInterface();
+    for (const { op, edition, contract } of open) {
+      if (edition.status === "FAILED") {
+        await this.failOperation(op, "the edition was never created on chain");
+        continue;
+      }
+      if (busy.has(edition.id) || edition.status !== "CONFIRMED" || !contract || !edition.chainEditionId) continue;
+      busy.add(edition.id);
+      if (op.kind === "CLAIM" && op.claimCodeId) {
+        const [code] = await db.select().from(claimCodes).where(eq(claimCodes.id, op.claimCodeId));
+        const used = (await new Contract(contract.contractAddress, iface, provider).voucherUsed!(code!.voucherCode)) as boolean;
+        if (used) {
+          await this.failOperation(op, "CLAIM_CODE_USED: the code's voucher was redeemed on chain");
+          continue;
+        }
+      }
+      const sender = await this.pickSender();
+      if (!sender) return;
+      const cap = BigInt(config.chain.txGasCap);
+      let size = Math.min(op.total - op.sent, this.learnedCap.get(edition.id) ?? FIRST_BATCH);
+      let holders: string[] = [];
+      let data = "0x";
+      let gas = 0n;
+      try {
+        for (;;) {
+          holders = op.holders.slice(op.sent, op.sent + size);
+          data = iface.encodeFunctionData("airdrop", [BigInt(edition.chainEditionId), holders]);
+          gas = await provider.estimateGas({ from: sender.address, to: contract.contractAddress, data });
+          if (gasLimitFor(gas) <= cap || size === 1) break;
+          // Proportionally smaller, with a tenth to spare: the cost per item is nearly constant.
+          size = Math.max(1, Math.min(Math.ceil(size / 2), Math.floor((size * Number(cap)) / Number(gasLimitFor(gas)) * 0.9)));
+          this.learnedCap.set(edition.id, size);
+        }
+      } catch (err) {
+        const decoded = decodeEditionsError(err);
+        if (!decoded && !isRevert(err)) throw err;
+        await this.failOperation(op, `rejected by the contract: ${decoded ?? "reverted"}`);
+        continue;
+      }
+      const start = op.sent;
+      const chainTx = await sender.prepare(
+        async (tx) => {
+          const [claimed] = await tx
+            .select({ id: editionOperations.id })
+            .from(editionOperations)
+            .where(and(eq(editionOperations.id, op.id), eq(editionOperations.sent, start), inArray(editionOperations.status, ["QUEUED", "SUBMITTED"])))
+            .for("update", { skipLocked: true });
+          if (!claimed) return undefined;
+          return { to: contract.contractAddress, data, purpose: `editions:airdrop:${op.id}:${start}`, gasLimit: gasLimitFor(gas) };
+        },
+        async (tx, stored) => {
+          await tx.insert(editionMintBatches).values({ operationId: op.id, start, count: holders.length, chainTxId: stored.id, txHash: stored.txHash });
+          await tx
+            .update(editionOperations)
+            .set({ status: "SUBMITTED", sent: start + holders.length, updatedAt: new Date() })
+            .where(eq(editionOperations.id, op.id));
+          logger.info({ editionOperationId: op.id, kind: op.kind, start, count: holders.length, txHash: stored.txHash }, "edition airdrop batch SUBMITTED");
+        },
+      );
+      if (chainTx) await sender.broadcast(chainTx).catch((err) => logger.warn({ txHash: chainTx.txHash, err: String(err) }, "broadcast failed; will retry"));
+    }
+  }
+
+  /**
+   * Transactions that will not be mined as sent: a dropped one was re-signed by the transaction monitor under a
+   * new nonce (same purpose), which the edition or batch now follows; a reverted one fails its edition or operation.
+   */
+  private async follow(): Promise<void> {
+    const { db } = this.deps;
+    const submitted = await db
+      .select({ edition: editions, tx: chainTxs })
+      .from(editions)
+      .innerJoin(chainTxs, eq(chainTxs.id, editions.chainTxId))
+      .where(and(eq(editions.status, "SUBMITTED"), inArray(chainTxs.status, ["DROPPED", "REVERTED"])));
+    for (const { edition, tx } of submitted) {
+      if (tx.status === "REVERTED") await this.failEdition(edition.id, ["SUBMITTED"], `transaction ${tx.txHash} reverted`);
+      else {
+        const replacement = await this.replacementOf(tx.purpose, tx.id);
+        if (replacement) await db.update(editions).set({ chainTxId: replacement.id, txHash: replacement.txHash }).where(eq(editions.id, edition.id));
+      }
+    }
+    const batches = await db
+      .select({ batch: editionMintBatches, tx: chainTxs, op: editionOperations })
+      .from(editionMintBatches)
+      .innerJoin(chainTxs, eq(chainTxs.id, editionMintBatches.chainTxId))
+      .innerJoin(editionOperations, eq(editionOperations.id, editionMintBatches.operationId))
+      .where(and(eq(editionMintBatches.status, "SUBMITTED"), inArray(chainTxs.status, ["DROPPED", "REVERTED"])));
+    for (const { batch, tx, op } of batches) {
+      if (tx.status === "REVERTED") {
+        await db.update(editionMintBatches).set({ status: "FAILED", updatedAt: new Date() }).where(eq(editionMintBatches.id, batch.id));
+        await this.failOperation(op, `airdrop transaction ${tx.txHash} reverted`);
+      } else {
+        const replacement = await this.replacementOf(tx.purpose, tx.id);
+        if (replacement) await db.update(editionMintBatches).set({ chainTxId: replacement.id, txHash: replacement.txHash }).where(eq(editionMintBatches.id, batch.id));
+      }
+    }
+  }
+
+  private async replacementOf(purpose: string, oldId: string) {
+    const rows = await this.deps.db
+      .select()
+      .from(chainTxs)
+      .where(and(eq(chainTxs.purpose, purpose), inArray(chainTxs.status, ["SIGNED", "SENT", "MINED", "REVERTED"])));
+    return rows.find((r) => r.id !== oldId);
+  }
+
+  /**
+   * Reads the editions contracts' events from a persisted cursor: EditionCreated confirms an edition, ItemMinted the
+   * airdrop batch of its transaction, VoucherRedeemed marks a claim code used. Returns true at the head.
+   */
+  async index(): Promise<boolean> {
+    const { db, provider, config, logger } = this.deps;
+    const contracts = await db.select().from(editionContracts).where(eq(editionContracts.chainId, config.chain.chainId));
+    if (!contracts.length) return true;
+    const head = (await provider.getBlockNumber()) - config.chain.confirmations;
+    const [cursor] = await db.select().from(indexerCursors).where(eq(indexerCursors.name, this.cursorName));
+    const from = cursor ? cursor.lastBlock + 1 : Math.min(...contracts.map((c) => c.deployBlock));
+    if (from > head) return true;
+    const to = Math.min(head, from + MAX_RANGE - 1);
+    const iface = collectibleEditionsInterface();
+    const topics = ["EditionCreated", "ItemMinted", "VoucherRedeemed"].map((n) => iface.getEvent(n)!.topicHash);
+    const logs: Log[] = await provider.getLogs({ address: contracts.map((c) => c.contractAddress), topics: [topics], fromBlock: from, toBlock: to });
+    const byAddress = new Map(contracts.map((c) => [getAddress(c.contractAddress), c]));
+    await db.transaction(async (tx) => {
+      const minted = new Map<string, number>();
+      const mintedByEdition = new Map<string, { contractId: string; chainEditionId: string; count: number }>();
+      for (const log of logs) {
+        const contract = byAddress.get(getAddress(log.address));
+        const parsed = contract ? iface.parseLog(log) : null;
+        if (!contract || !parsed) continue;
+        if (parsed.name === "EditionCreated") {
+          const chainEditionId = (parsed.args.editionId as bigint).toString();
+          const moved = await tx
+            .update(editions)
+            .set({ status: "CONFIRMED", chainEditionId, error: null, updatedAt: new Date() })
+            .where(and(eq(editions.txHash, log.transactionHash), eq(editions.contractId, contract.id), inArray(editions.status, ["SUBMITTED", "FAILED"])))
+            .returning({ id: editions.id });
+          for (const { id } of moved) logger.info({ editionId: id, to: "CONFIRMED", chainEditionId, txHash: log.transactionHash }, "edition CONFIRMED");
+        } else if (parsed.name === "ItemMinted") {
+          minted.set(log.transactionHash, (minted.get(log.transactionHash) ?? 0) + 1);
+          const key = `${contract.id}:${parsed.args.editionId}`;
+          const entry = mintedByEdition.get(key) ?? { contractId: contract.id, chainEditionId: (parsed.args.editionId as bigint).toString(), count: 0 };
+          entry.count++;
+          mintedByEdition.set(key, entry);
+        } else if (parsed.name === "VoucherRedeemed") {
+          await tx
+            .update(claimCodes)
+            .set({ redeemedAt: new Date(), redeemedBy: getAddress(parsed.args.holder as string) })
+            .where(and(eq(claimCodes.voucherCode, (parsed.args.code as string).toLowerCase()), isNull(claimCodes.redeemedAt)));
+        }
+      }
+      for (const { contractId, chainEditionId, count } of mintedByEdition.values()) {
+        await tx
+          .update(editions)
+          .set({ minted: sql`${editions.minted} + ${count}`, updatedAt: new Date() })
+          .where(and(eq(editions.contractId, contractId), eq(editions.chainEditionId, chainEditionId)));
+      }
+      if (minted.size) {
+        const batches = await tx
+          .select()
+          .from(editionMintBatches)
+          .where(and(inArray(editionMintBatches.txHash, [...minted.keys()]), eq(editionMintBatches.status, "SUBMITTED")));
+        for (const batch of batches) {
+          const count = minted.get(batch.txHash) ?? 0;
+          await tx.update(editionMintBatches).set({ status: "CONFIRMED", updatedAt: new Date() }).where(eq(editionMintBatches.id, batch.id));
+          const [op] = await tx
+            .update(editionOperations)
+            .set({ minted: sql`${editionOperations.minted} + ${count}`, updatedAt: new Date() })
+            .where(eq(editionOperations.id, batch.operationId))
+            .returning();
+          if (op && op.minted >= op.total) {
+            await tx.update(editionOperations).set({ status: "CONFIRMED", updatedAt: new Date() }).where(eq(editionOperations.id, op.id));
+            logger.info({ editionOperationId: op.id, kind: op.kind, to: "CONFIRMED", minted: op.minted }, "edition operation CONFIRMED");
+          }
+        }
+      }
+      await tx
+        .insert(indexerCursors)
+        .values({ name: this.cursorName, lastBlock: to })
+        .onConflictDoUpdate({ target: indexerCursors.name, set: { lastBlock: to, updatedAt: new Date() } });
+    });
+    return to >= head;
+  }
+}
+
+class NoDeployerError extends Error {}
