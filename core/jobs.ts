@@ -9,6 +9,10 @@ export interface IssueCertificateJob {
 export interface RevokeCertificateJob {
   revocationId: string;
 }
+/** Recovery, metadata correction, suspension or its lifting, of one certificate (`certificate_operations`). */
+export interface CertificateOperationJob {
+  operationId: string;
+}
 
 /** A platform operator's change on chain (issuer registry or certificate registry roles). */
 export interface RegistryOperationJob {
@@ -19,11 +23,12 @@ export interface JobPayloads {
   "issue-certificate": IssueCertificateJob;
   "revoke-certificate": RevokeCertificateJob;
   "registry-operation": RegistryOperationJob;
+  "certificate-operation": CertificateOperationJob;
 }
 export type JobName = keyof JobPayloads;
 
 /** Outbox topics map one-to-one onto job names. */
-export const OUTBOX_TOPICS = ["issue-certificate", "revoke-certificate", "registry-operation"] as const satisfies readonly JobName[];
+export const OUTBOX_TOPICS = ["issue-certificate", "revoke-certificate", "registry-operation", "certificate-operation"] as const satisfies readonly JobName[];
 
 /**
  * The job id derives from the operation id, so the relay may enqueue the same outbox row twice (after a
@@ -37,6 +42,8 @@ export function jobIdFor<N extends JobName>(name: N, payload: JobPayloads[N]): s
       return `revoke-${(payload as RevokeCertificateJob).revocationId}`;
     case "registry-operation":
       return `registry-${(payload as RegistryOperationJob).operationId}`;
+    case "certificate-operation":
+      return `certop-${(payload as CertificateOperationJob).operationId}`;
     default:
       throw new Error(`unknown job ${name satisfies never}`);
   }

@@ -11,6 +11,7 @@ import { createPinStage } from "./pin-stage.ts";
 import { issueCertificate } from "./processors/issue-certificate.ts";
 import { revokeCertificate } from "./processors/revoke-certificate.ts";
 import { registryOperation } from "./processors/registry-operation.ts";
+import { certificateOperation } from "./processors/certificate-operation.ts";
 import { RegistryConfirmer } from "./registry-confirmer.ts";
 import { TxMonitor } from "./tx-monitor.ts";
 import { WebhookDispatcher } from "./webhook-dispatcher.ts";
@@ -25,6 +26,7 @@ function processorsFor(deps: WorkerDeps): Processors {
     "issue-certificate": (payload) => issueCertificate(deps, pins, payload),
     "revoke-certificate": (payload) => revokeCertificate(deps, payload),
     "registry-operation": (payload) => registryOperation(deps, payload),
+    "certificate-operation": (payload) => certificateOperation(deps, payload),
   };
 }
 

@@ -1,9 +1,9 @@
-import { and, eq, inArray } from "drizzle-orm";
+import { and, eq, inArray, ne, or } from "drizzle-orm";
 import { getAddress } from "ethers";
-import { registryEvents, type IssuedEvent, type RevokedEvent } from "../core/chain/registry-events.ts";
+import { registryEvents, type IssuedEvent, type MetadataUpdatedEvent, type RegistryEvent, type ReissuedEvent, type RevokedEvent, type SuspensionEvent } from "../core/chain/registry-events.ts";
 import { RevocationReason } from "../core/chain/registry.ts";
 import type { Database } from "../core/db/index.ts";
-import { certificates, collections, indexerCursors, issuances, revocations } from "../core/db/schema.ts";
+import { certificateOperations, certificates, collections, indexerCursors, issuances, revocations, type CertificateOperationKind } from "../core/db/schema.ts";
 import { transitionMany } from "../core/operations/transitions.ts";
 import { PollLoop } from "../core/poll-loop.ts";
 import type { WorkerDeps } from "./deps.ts";
@@ -57,15 +57,22 @@ export class ChainIndexer {
     }
     await db.transaction(async (tx) => {
       const issued: { registry: Collection; event: IssuedEvent }[] = [];
-      const revoked: { registry: Collection; event: RevokedEvent }[] = [];
+      // Everything else, in chain order, after the certificates of this range exist.
+      const changes: { registry: Collection; event: Exclude<RegistryEvent, IssuedEvent> }[] = [];
       for (const event of events) {
         const registry = byAddress.get(event.address);
         if (!registry) continue;
         if (event.kind === "issued") issued.push({ registry, event });
-        else revoked.push({ registry, event });
+        else changes.push({ registry, event });
       }
+      await this.recordRecoveredIssuances(tx, issued, changes);
       for (let i = 0; i < issued.length; i += 1000) await this.applyIssued(tx, issued.slice(i, i + 1000));
-      for (const r of revoked) await this.applyRevoked(tx, r.registry, r.event, blockTimes.get(r.event.blockNumber));
+      for (const { registry, event } of changes) {
+        if (event.kind === "revoked") await this.applyRevoked(tx, registry, event, blockTimes.get(event.blockNumber));
+        else if (event.kind === "reissued") await this.applyReissued(tx, registry, event);
+        else if (event.kind === "metadataUpdated") await this.applyMetadataUpdated(tx, registry, event);
+        else await this.applySuspension(tx, registry, event);
+      }
       await tx
         .insert(indexerCursors)
         .values({ name: this.cursorName, lastBlock: to })
@@ -133,5 +140,122 @@ export class ChainIndexer {
         txHash: transactionHash,
       });
     }
+  }
+
+  /**
+   * A recovery's new certificate is minted by reissue() under the recovery's request id: its issuance row (the
+   * record every certificate has) is written here, CONFIRMED, from the operation, so `applyIssued` records the
+   * certificate like any other. Only issue events of transactions that also reissued are looked at.
+   */
+  private async recordRecoveredIssuances(
+    tx: Tx,
+    issued: { registry: Collection; event: IssuedEvent }[],
+    changes: { registry: Collection; event: Exclude<RegistryEvent, IssuedEvent> }[],
+  ): Promise<void> {
+    const reissueTxs = new Set(changes.filter((c) => c.event.kind === "reissued").map((c) => c.event.transactionHash));
+    if (!reissueTxs.size) return;
+    const candidates = issued.filter((i) => reissueTxs.has(i.event.transactionHash));
+    if (!candidates.length) return;
+    const ops = await tx
+      .select()
+      .from(certificateOperations)
+      .where(and(eq(certificateOperations.kind, "RECOVER"), inArray(certificateOperations.requestId, candidates.map((c) => c.event.requestId))));
+    const byRequest = new Map(ops.map((o) => [o.requestId, o]));
+    const values = candidates.flatMap(({ registry, event }) => {
+      const op = byRequest.get(event.requestId);
+      if (!op?.newIssuanceId) return [];
+      return [
+        {
+          id: op.newIssuanceId,
+          institutionId: op.institutionId,
+          collectionId: registry.id,
+          idempotencyKey: `recover:${op.id}`,
+          requestHash: op.requestHash,
+          requestId: event.requestId,
+          recipient: event.holder,
+          document: op.fields ?? {},
+          status: "CONFIRMED" as const,
+          metadataCid: op.metadataCid,
+          digest: event.digest,
+          chainTxId: op.chainTxId,
+          txHash: event.transactionHash,
+          createdAt: op.createdAt,
+        },
+      ];
+    });
+    if (values.length) await tx.insert(issuances).values(values).onConflictDoNothing();
+  }
+
+  /** The previous certificate is SUPERSEDED (unless revoked) and linked both ways with its successor. */
+  private async applyReissued(tx: Tx, registry: Collection, event: ReissuedEvent): Promise<void> {
+    const { previousTokenId, tokenId, transactionHash } = event;
+    const [previous] = await tx
+      .select()
+      .from(certificates)
+      .where(and(eq(certificates.collectionId, registry.id), eq(certificates.tokenId, previousTokenId.toString())));
+    const [next] = await tx
+      .select()
+      .from(certificates)
+      .where(and(eq(certificates.collectionId, registry.id), eq(certificates.tokenId, tokenId.toString())));
+    if (!previous || !next) {
+      this.deps.logger.warn({ previousTokenId: previousTokenId.toString(), tokenId: tokenId.toString(), contract: registry.contractAddress }, "certificate reissued outside Hallmark");
+      return;
+    }
+    await tx.update(certificates).set({ supersededById: next.id }).where(eq(certificates.id, previous.id));
+    await tx.update(certificates).set({ status: "SUPERSEDED" }).where(and(eq(certificates.id, previous.id), ne(certificates.status, "REVOKED")));
+    await tx.update(certificates).set({ replacesId: previous.id }).where(eq(certificates.id, next.id));
+    const pending = await this.pendingOperations(tx, previous.id, "RECOVER", transactionHash);
+    const mine = pending.filter((o) => o.newIssuanceId === next.issuanceId).map((o) => o.id);
+    if (mine.length) await tx.update(certificateOperations).set({ resultCertificateId: next.id }).where(inArray(certificateOperations.id, mine));
+    await transitionMany(tx, this.deps.logger, "certificateOperation", mine, ["QUEUED", "PINNED", "SUBMITTED", "FAILED"], "CONFIRMED", { txHash: transactionHash, error: null });
+  }
+
+  /** The certificate's document is the corrected one; earlier ones stay listed by the operations that replaced them. */
+  private async applyMetadataUpdated(tx: Tx, registry: Collection, event: MetadataUpdatedEvent): Promise<void> {
+    const { tokenId, uri, digest, transactionHash } = event;
+    const updated = await tx
+      .update(certificates)
+      .set({ metadataUri: uri, digest })
+      .where(and(eq(certificates.collectionId, registry.id), eq(certificates.tokenId, tokenId.toString())))
+      .returning({ id: certificates.id });
+    for (const { id } of updated) {
+      const pending = await this.pendingOperations(tx, id, "CORRECT_METADATA", transactionHash);
+      const mine = pending.filter((o) => o.digest === digest && `ipfs://${o.metadataCid}` === uri).map((o) => o.id);
+      await transitionMany(tx, this.deps.logger, "certificateOperation", mine, ["QUEUED", "PINNED", "SUBMITTED", "FAILED"], "CONFIRMED", { txHash: transactionHash, error: null });
+    }
+  }
+
+  /** SUSPENDED while it would otherwise be VALID; back to VALID when reinstated. Revoked or superseded stays so. */
+  private async applySuspension(tx: Tx, registry: Collection, event: SuspensionEvent): Promise<void> {
+    const suspended = event.kind === "suspended";
+    const where = and(eq(certificates.collectionId, registry.id), eq(certificates.tokenId, event.tokenId.toString()));
+    const [certificate] = await tx.select({ id: certificates.id }).from(certificates).where(where);
+    if (!certificate) return;
+    await tx
+      .update(certificates)
+      .set({ status: suspended ? "SUSPENDED" : "VALID" })
+      .where(and(where, eq(certificates.status, suspended ? "VALID" : "SUSPENDED")));
+    const pending = await this.pendingOperations(tx, certificate.id, suspended ? "SUSPEND" : "UNSUSPEND", event.transactionHash);
+    await transitionMany(tx, this.deps.logger, "certificateOperation", pending.map((o) => o.id), ["QUEUED", "SUBMITTED", "FAILED"], "CONFIRMED", {
+      txHash: event.transactionHash,
+      error: null,
+    });
+  }
+
+  /** The operation of this kind under way on the certificate, or one that failed although its transaction did it. */
+  private pendingOperations(tx: Tx, certificateId: string, kind: CertificateOperationKind, txHash: string) {
+    return tx
+      .select()
+      .from(certificateOperations)
+      .where(
+        and(
+          eq(certificateOperations.certificateId, certificateId),
+          eq(certificateOperations.kind, kind),
+          or(
+            inArray(certificateOperations.status, ["QUEUED", "PINNED", "SUBMITTED"]),
+            and(eq(certificateOperations.status, "FAILED"), eq(certificateOperations.txHash, txHash)),
+          ),
+        ),
+      );
   }
 }

@@ -1,7 +1,7 @@
 import type { Queue } from "bullmq";
 import { and, eq, inArray, isNull, lt } from "drizzle-orm";
 import type { Database } from "../core/db/index.ts";
-import { issuances, outbox, revocations } from "../core/db/schema.ts";
+import { certificateOperations, issuances, outbox, revocations } from "../core/db/schema.ts";
 import { DEFAULT_JOB_OPTIONS, jobIdFor, OUTBOX_TOPICS, type JobName, type JobPayloads } from "../core/jobs.ts";
 import type { Logger } from "../core/logger.ts";
 import { PollLoop } from "../core/poll-loop.ts";
@@ -64,9 +64,21 @@ export class OutboxRelay {
       .from(revocations)
       .where(and(eq(revocations.status, "QUEUED"), isNull(revocations.chainTxId), lt(revocations.updatedAt, before)))
       .limit(5_000);
+    const staleOperations = await this.db
+      .select({ id: certificateOperations.id })
+      .from(certificateOperations)
+      .where(
+        and(
+          inArray(certificateOperations.status, ["QUEUED", "PINNED"]),
+          isNull(certificateOperations.chainTxId),
+          lt(certificateOperations.updatedAt, before),
+        ),
+      )
+      .limit(5_000);
     const jobs = [
       ...stale.map((r) => ({ name: "issue-certificate" as const, data: { issuanceId: r.id } })),
       ...staleRevocations.map((r) => ({ name: "revoke-certificate" as const, data: { revocationId: r.id } })),
+      ...staleOperations.map((r) => ({ name: "certificate-operation" as const, data: { operationId: r.id } })),
     ].map((j) => ({ ...j, opts: { ...DEFAULT_JOB_OPTIONS, jobId: jobIdFor(j.name, j.data as never) } }));
     if (jobs.length) {
       // A job that failed for good under the same id would make the add a no-op: send it back to wait.

@@ -1,7 +1,7 @@
 import { eq } from "drizzle-orm";
 import { Transaction } from "ethers";
 import type { ChainTx, TxSender } from "../core/chain/tx-sender.ts";
-import { issuances, registryOperations, revocations } from "../core/db/schema.ts";
+import { certificateOperations, issuances, registryOperations, revocations } from "../core/db/schema.ts";
 import { transitionMany } from "../core/operations/transitions.ts";
 import { PollLoop } from "../core/poll-loop.ts";
 import type { WorkerDeps } from "./deps.ts";
@@ -83,7 +83,7 @@ export class TxMonitor {
     const replacement = await sender.prepare(
       async () => ({ to: old.to, data: Transaction.from(old.rawTx).data, purpose: old.purpose, gasLimit }),
       async (tx, stored) => {
-        for (const table of [issuances, revocations, registryOperations]) {
+        for (const table of [issuances, revocations, registryOperations, certificateOperations]) {
           await tx.update(table).set({ chainTxId: stored.id, txHash: stored.txHash, updatedAt: new Date() }).where(eq(table.chainTxId, old.id));
         }
       },
@@ -108,6 +108,10 @@ export class TxMonitor {
       });
       const revs = await tx.select().from(revocations).where(eq(revocations.chainTxId, chainTx.id));
       await transitionMany(tx, logger, "revocation", revs.map((r) => r.id), ["SUBMITTED"], "FAILED", {
+        error: `transaction ${chainTx.txHash} reverted`,
+      });
+      const ops = await tx.select({ id: certificateOperations.id }).from(certificateOperations).where(eq(certificateOperations.chainTxId, chainTx.id));
+      await transitionMany(tx, logger, "certificateOperation", ops.map((o) => o.id), ["SUBMITTED"], "FAILED", {
         error: `transaction ${chainTx.txHash} reverted`,
       });
     });

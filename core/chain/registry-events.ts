@@ -33,17 +33,62 @@ export interface RevokedEvent {
   transactionHash: string;
 }
 
+export interface SuspensionEvent {
+  kind: "suspended" | "unsuspended";
+  address: string;
+  tokenId: bigint;
+  /** The account that suspended or reinstated it. */
+  by: string;
+  blockNumber: number;
+  transactionHash: string;
+}
+
+export interface ReissuedEvent {
+  kind: "reissued";
+  address: string;
+  previousTokenId: bigint;
+  tokenId: bigint;
+  holder: string;
+  blockNumber: number;
+  transactionHash: string;
+}
+
+export interface MetadataUpdatedEvent {
+  kind: "metadataUpdated";
+  address: string;
+  tokenId: bigint;
+  uri: string;
+  digest: string;
+  blockNumber: number;
+  transactionHash: string;
+}
+
+export type RegistryEvent = IssuedEvent | RevokedEvent | SuspensionEvent | ReissuedEvent | MetadataUpdatedEvent;
+
 export const CERTIFICATE_ISSUED_TOPIC = id("CertificateIssued(bytes32,uint256,address,string,bytes32,uint64)");
 export const CERTIFICATE_REVOKED_TOPIC = id("CertificateRevoked(uint256,uint8,address)");
+export const CERTIFICATE_SUSPENDED_TOPIC = id("CertificateSuspended(uint256,address)");
+export const CERTIFICATE_UNSUSPENDED_TOPIC = id("CertificateUnsuspended(uint256,address)");
+export const CERTIFICATE_REISSUED_TOPIC = id("CertificateReissued(uint256,uint256,address)");
+export const CERTIFICATE_METADATA_UPDATED_TOPIC = id("CertificateMetadataUpdated(uint256,string,bytes32)");
+
+const TOPICS = [
+  CERTIFICATE_ISSUED_TOPIC,
+  CERTIFICATE_REVOKED_TOPIC,
+  CERTIFICATE_SUSPENDED_TOPIC,
+  CERTIFICATE_UNSUSPENDED_TOPIC,
+  CERTIFICATE_REISSUED_TOPIC,
+  CERTIFICATE_METADATA_UPDATED_TOPIC,
+];
 
 /**
- * The registry's issue and revoke events between two blocks, decoded by their fixed ABI layout. The indexer reads
+ * The registry's issue, revoke, suspension, reissue and metadata events between two blocks, decoded by their fixed ABI layout. The indexer reads
  * every certificate's event through here; ethers' generic log formatting and `Interface.parseLog` (which hashes
  * each event signature to match a topic) cost more than everything else it does per certificate.
  */
-export async function registryEvents(provider: JsonRpcProvider, addresses: string[], fromBlock: number, toBlock: number): Promise<(IssuedEvent | RevokedEvent)[]> {
+export async function registryEvents(provider: JsonRpcProvider, addresses: string[], fromBlock: number, toBlock: number): Promise<RegistryEvent[]> {
   const logs = (await provider.send("eth_getLogs", [
-    { address: addresses, topics: [[CERTIFICATE_ISSUED_TOPIC, CERTIFICATE_REVOKED_TOPIC]], fromBlock: toQuantity(fromBlock), toBlock: toQuantity(toBlock) },
+    { address: addresses, topics: [TOPICS], fromBlock: toQuantity(fromBlock), toBlock: toQuantity(toBlock) },
   ])) as RawLog[];
   return logs.flatMap((log) => {
     const event = decodeRegistryLog(log);
@@ -51,8 +96,8 @@ export async function registryEvents(provider: JsonRpcProvider, addresses: strin
   });
 }
 
-/** One log, or undefined for a log that is not a well-formed issue or revoke event. */
-export function decodeRegistryLog(log: RawLog): IssuedEvent | RevokedEvent | undefined {
+/** One log, or undefined for a log that is not a well-formed registry event of the kinds above. */
+export function decodeRegistryLog(log: RawLog): RegistryEvent | undefined {
   const [topic, a, b, c] = log.topics;
   const data = log.data.slice(2);
   const common = { address: getAddress(log.address), blockNumber: Number(log.blockNumber), transactionHash: log.transactionHash };
@@ -74,6 +119,26 @@ export function decodeRegistryLog(log: RawLog): IssuedEvent | RevokedEvent | und
   }
   if (topic === CERTIFICATE_REVOKED_TOPIC && a && b && data.length >= 64) {
     return { kind: "revoked", ...common, tokenId: BigInt(a), reason: Number.parseInt(data.slice(0, 64), 16), revokedBy: getAddress(`0x${b.slice(26)}`) };
+  }
+  if ((topic === CERTIFICATE_SUSPENDED_TOPIC || topic === CERTIFICATE_UNSUSPENDED_TOPIC) && a && b) {
+    const kind = topic === CERTIFICATE_SUSPENDED_TOPIC ? "suspended" : "unsuspended";
+    return { kind, ...common, tokenId: BigInt(a), by: getAddress(`0x${b.slice(26)}`) };
+  }
+  if (topic === CERTIFICATE_REISSUED_TOPIC && a && b && c) {
+    return { kind: "reissued", ...common, previousTokenId: BigInt(a), tokenId: BigInt(b), holder: getAddress(`0x${c.slice(26)}`) };
+  }
+  if (topic === CERTIFICATE_METADATA_UPDATED_TOPIC && a && data.length >= 64 * 3) {
+    // data: offset of uri | digest | (at the offset) uri length, uri bytes
+    const offset = Number.parseInt(data.slice(0, 64), 16) * 2;
+    const length = Number.parseInt(data.slice(offset, offset + 64), 16) * 2;
+    if (!Number.isSafeInteger(offset) || !Number.isSafeInteger(length) || offset + 64 + length > data.length) return undefined;
+    return {
+      kind: "metadataUpdated",
+      ...common,
+      tokenId: BigInt(a),
+      uri: Buffer.from(data.slice(offset + 64, offset + 64 + length), "hex").toString("utf8"),
+      digest: `0x${data.slice(64, 128)}`,
+    };
   }
   return undefined;
 }

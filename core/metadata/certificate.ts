@@ -20,6 +20,8 @@ export interface CertificateContext {
   recipient: string;
   institution: { id: string; name: string };
   collection: { id: string; name: string; chainId: number; contractAddress: string };
+  /** A recovered certificate's predecessor (same registry), recorded in the document as `certificate.replaces`. */
+  replaces?: { id: string; tokenId: string };
 }
 
 export interface CertificateDocument {
@@ -64,6 +66,7 @@ export function buildCertificateDocument(fields: CertificateFields, ctx: Certifi
       validUntil: fields.validUntil,
       attributes: fields.attributes,
       data: fields.data,
+      ...(ctx.replaces ? { replaces: { id: ctx.replaces.id, tokenId: ctx.replaces.tokenId } } : {}),
     },
   };
   const bytes = new TextEncoder().encode(canonicalJson(document));

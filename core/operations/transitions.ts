@@ -1,12 +1,12 @@
 import { and, inArray, sql } from "drizzle-orm";
 import type { Database } from "../db/index.ts";
-import { issuances, revocations, type IssuanceStatus } from "../db/schema.ts";
+import { certificateOperations, issuances, revocations, type IssuanceStatus } from "../db/schema.ts";
 import type { Logger } from "../logger.ts";
 import { noteStateChange } from "../live/hook.ts";
 import { recordStateChanges } from "../webhooks/events.ts";
 
 type Tx = Parameters<Parameters<Database["transaction"]>[0]>[0];
-export type OperationKind = "issuance" | "revocation";
+export type OperationKind = "issuance" | "revocation" | "certificateOperation";
 type Extra = Partial<{ metadataCid: string; digest: string; chainTxId: string | null; txHash: string | null; error: string | null }>;
 
 /**
@@ -24,9 +24,9 @@ export async function transitionMany(
   extra: Extra = {},
 ): Promise<string[]> {
   if (!ids.length) return [];
-  const table = kind === "issuance" ? issuances : revocations;
+  const table = kind === "issuance" ? issuances : kind === "revocation" ? revocations : certificateOperations;
   const { metadataCid, digest, ...common } = extra;
-  const set = kind === "issuance" ? { ...common, metadataCid, digest } : common;
+  const set = kind === "revocation" ? common : { ...common, metadataCid, digest };
   const at = new Date();
   const rows = await db
     .update(table)
@@ -38,7 +38,8 @@ export async function transitionMany(
   await recordStateChanges(db, kind, rows, to, published);
   // Live status hears of it once the enclosing transaction has committed (core/live).
   const { chainTxId: _alsoInternal, ...live } = extra;
-  noteStateChange(db, { kind, status: to, at, rows, details: live });
+  // Live status (GraphQL subscriptions) knows issuances and revocations; certificate operations reach webhooks only.
+  if (kind !== "certificateOperation") noteStateChange(db, { kind, status: to, at, rows, details: live });
   for (const { id } of rows) {
     log.info({ [`${kind}Id`]: id, from: from.length === 1 ? from[0] : from, to, ...context }, `${kind} ${to}`);
   }

@@ -33,7 +33,7 @@ export function forgetEndpoints(institutionId: string): void {
  */
 export async function recordStateChanges(
   db: Database | Tx,
-  kind: "issuance" | "revocation",
+  kind: "issuance" | "revocation" | "certificateOperation",
   rows: { id: string; institutionId: string }[],
   status: IssuanceStatus,
   /** What the event says beyond id and status: the same for every row, or each row's own. */

@@ -45,7 +45,7 @@ export const CertificateRef = builder.node(builder.objectRef<CertificateRow>("Ce
     issuanceId: t.exposeID("issuanceId", { description: "The issuance operation that produced it." }),
     history: t.field({
       type: [CertificateEventRef],
-      description: "The events of its life, oldest first: ISSUED, then whatever followed (REVOKED, …).",
+      description: "The events of its life, oldest first: ISSUED, then whatever followed (SUSPENDED, RECOVERED, REVOKED, …).",
       resolve: (c, _args, ctx) => historyOf(ctx, c),
     }),
   }),
@@ -54,7 +54,8 @@ export const CertificateRef = builder.node(builder.objectRef<CertificateRow>("Ce
 const CERTIFICATE_EVENT_KINDS = ["ISSUED", "REVOKED", "SUSPENDED", "UNSUSPENDED", "RECOVERED", "METADATA_CORRECTED", "GIFTED"] as const;
 
 const CertificateEventKindEnum = builder.enumType("CertificateEventKind", {
-  description: "What happened to a certificate. Hallmark records ISSUED and REVOKED today; the others are reserved for the operations that will produce them.",
+  description:
+    "What happened to a certificate. Hallmark records ISSUED, REVOKED, SUSPENDED, UNSUSPENDED, RECOVERED and METADATA_CORRECTED; GIFTED is reserved for the operation that will produce it.",
   values: describedValues(CERTIFICATE_EVENT_KINDS, {
     ISSUED: "Issued on chain to its holder.",
     REVOKED: "Revoked for good on chain.",
@@ -102,10 +103,29 @@ const CertificateEventRef = builder.objectRef<CertificateEvent>("CertificateEven
   }),
 });
 
-/** A certificate's events from the rows that exist today: its confirmation, and its confirmed revocations. */
+const OPERATION_EVENTS = { RECOVER: "RECOVERED", CORRECT_METADATA: "METADATA_CORRECTED", SUSPEND: "SUSPENDED", UNSUSPEND: "UNSUSPENDED" } as const;
+
+/** A certificate's events from the rows that exist today: its confirmation, its confirmed revocations and certificate operations. */
 async function historyOf(ctx: Parameters<typeof loaders>[0], c: CertificateRow): Promise<CertificateEvent[]> {
   const load = loaders(ctx);
-  const [institution, revocations] = await Promise.all([load.institution.load(c.institutionId), load.revocationsOfCertificate.load(c.id)]);
+  const [institution, revocations, operations] = await Promise.all([
+    load.institution.load(c.institutionId),
+    load.revocationsOfCertificate.load(c.id),
+    load.operationsOfCertificate.load(c.id),
+  ]);
+  const done = operations.filter((o) => o.status === "CONFIRMED");
+  const operationTxs = await Promise.all(done.map((o) => (o.chainTxId ? load.chainTx.load(o.chainTxId) : null)));
+  const operated = done.map(
+    (o, i): CertificateEvent => ({
+      kind: OPERATION_EVENTS[o.kind],
+      at: o.updatedAt,
+      institution: o.institutionId === c.institutionId ? institution : null,
+      apiKeyName: null,
+      txHash: o.txHash,
+      blockNumber: operationTxs[i]?.blockNumber ?? null,
+      revocationReason: null,
+    }),
+  );
   const confirmed = revocations.filter((r) => r.status === "CONFIRMED");
   const txs = await Promise.all(confirmed.map((r) => (r.chainTxId ? load.chainTx.load(r.chainTxId) : null)));
   const revoked = confirmed.map(
@@ -128,7 +148,7 @@ async function historyOf(ctx: Parameters<typeof loaders>[0], c: CertificateRow):
     blockNumber: c.blockNumber,
     revocationReason: null,
   };
-  return [issued, ...revoked.sort((a, b) => a.at.getTime() - b.at.getTime())];
+  return [issued, ...[...revoked, ...operated].sort((a, b) => a.at.getTime() - b.at.getTime())];
 }
 
 const CertificateFilter = builder.inputType("CertificateFilter", {

@@ -5,6 +5,7 @@ import "./institution.ts";
 import "./certificate.ts";
 import "./issuance.ts";
 import "./revocation.ts";
+import "./certificate-operations.ts";
 import "./bulk-issuance.ts";
 import "./webhook.ts";
 import "./verification.ts";

@@ -68,7 +68,7 @@ export const IssuanceRef = builder.node(builder.objectRef<IssuanceRow>("Issuance
   }),
 });
 
-const AttributeInput = builder.inputType("CertificateAttributeInput", {
+export const AttributeInput = builder.inputType("CertificateAttributeInput", {
   description: "A named field shown on the certificate.",
   fields: (t) => ({
     name: t.string({ required: true, description: "Field name, e.g. `Degree`." }),

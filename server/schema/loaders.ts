@@ -4,7 +4,7 @@ import { and, asc, eq, inArray } from "drizzle-orm";
 import type { PgColumn, PgTable } from "drizzle-orm/pg-core";
 import type { Database } from "../../core/db/index.ts";
 import { isId } from "../../core/db/ids.ts";
-import { chainTxs, certificates, collections, institutions, issuances, revocations } from "../../core/db/schema.ts";
+import { certificateOperations, chainTxs, certificates, collections, institutions, issuances, revocations } from "../../core/db/schema.ts";
 import type { Context } from "../context.ts";
 
 /** One row by a unique column, for many keys in one query. */
@@ -53,6 +53,7 @@ export const loaders = createContextCache((ctx: Context) => ({
   certificateOfIssuance: byKey<typeof certificates, Row<typeof certificates>>(ctx.db, certificates, certificates.issuanceId, (r) => r.issuanceId),
   chainTx: byKey<typeof chainTxs, Row<typeof chainTxs>>(ctx.db, chainTxs, chainTxs.id, (r) => r.id),
   revocationsOfCertificate: allByKey<Row<typeof revocations>>(ctx.db, revocations, revocations.certificateId, (r) => r.certificateId),
+  operationsOfCertificate: allByKey<Row<typeof certificateOperations>>(ctx.db, certificateOperations, certificateOperations.certificateId, (r) => r.certificateId),
   collectionsOfInstitution: allByKey<Row<typeof collections>>(ctx.db, collections, collections.institutionId, (r) => r.institutionId),
 }));
 

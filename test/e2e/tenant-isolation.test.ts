@@ -142,6 +142,10 @@ describe("tenant isolation over the whole schema", () => {
     }
     // Kinds no list shows until one is made.
     const makers: Record<string, () => Promise<string | undefined>> = {
+      CertificateOperation: async () =>
+        ((await post(url, keyA, `mutation($c: ID!) { suspendCertificate(input: { certificateId: $c, reason: "tenant", idempotencyKey: "tenant-suspend" }) { operation { id } } }`, {
+          c: kept.id,
+        })).data as { suspendCertificate?: { operation: { id: string } } } | null)?.suspendCertificate?.operation.id,
       Member: async () =>
         ((await post(url, keyA, `mutation($a: String!) { addMember(input: { address: $a, role: VIEWER, idempotencyKey: "tenant-member" }) { member { id } } }`, {
           a: Wallet.createRandom().address,
