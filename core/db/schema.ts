@@ -567,3 +567,44 @@ export const claimCodes = pgTable(
   },
   (t) => [index("claim_codes_request").on(t.institutionId, t.requestKey)],
 );
+
+export const TEMPLATE_FIELD_TYPES = ["TEXT", "NUMBER", "DATE", "BOOLEAN", "ENUM"] as const;
+export type TemplateFieldType = (typeof TEMPLATE_FIELD_TYPES)[number];
+
+/** One field a collection's certificates carry, as validated by setCollectionTemplate. */
+export interface TemplateField {
+  key: string;
+  label: string;
+  type: TemplateFieldType;
+  required: boolean;
+  /** ENUM: the allowed values. */
+  enumValues?: string[];
+  /** TEXT: the longest value allowed, in characters. */
+  maxLength?: number;
+  /** TEXT: an anchored regular expression (a restricted, backtracking-safe subset) the value must match. */
+  pattern?: string;
+  /** Shown on the certificate as an attribute under its label; otherwise kept in the document's `data`. */
+  shown: boolean;
+}
+
+/**
+ * Certificate templates, one row per version: the current template of a collection is its highest version, and
+ * an empty field list means none. Issuance into a collection with a template validates its `fields` against it.
+ */
+export const collectionTemplates = pgTable(
+  "collection_templates",
+  {
+    id: uuid("id").primaryKey().defaultRandom(),
+    institutionId: uuid("institution_id").notNull().references(() => institutions.id),
+    collectionId: uuid("collection_id").notNull().references(() => collections.id),
+    version: integer("version").notNull(),
+    fields: jsonb("fields").$type<TemplateField[]>().notNull(),
+    idempotencyKey: text("idempotency_key").notNull(),
+    requestHash: text("request_hash").notNull(),
+    createdAt: createdAt(),
+  },
+  (t) => [
+    uniqueIndex("collection_templates_version").on(t.collectionId, t.version),
+    uniqueIndex("collection_templates_idempotency").on(t.institutionId, t.idempotencyKey),
+  ],
+);
