@@ -608,3 +608,41 @@ export const collectionTemplates = pgTable(
     uniqueIndex("collection_templates_idempotency").on(t.institutionId, t.idempotencyKey),
   ],
 );
+
+/**
+ * A holder an institution names by its own reference (student number, e-mail) rather than an address. The platform
+ * holds their certificates in a custodial account derived from its custody secret, the institution and the
+ * reference; only a keyed hash of the reference is kept. Once claimed, the holder's own wallet receives them.
+ */
+export const custodialHolders = pgTable(
+  "custodial_holders",
+  {
+    id: uuid("id").primaryKey().defaultRandom(),
+    institutionId: uuid("institution_id").notNull().references(() => institutions.id),
+    /** HMAC of the normalized reference under the custody secret: equal references match, the reference is not kept. */
+    referenceHash: text("reference_hash").notNull(),
+    custodialAddress: text("custodial_address").notNull(),
+    /** The holder's wallet once claimed; later issuances to the reference go straight to it. */
+    claimedAddress: text("claimed_address"),
+    claimedAt: timestamp("claimed_at", { withTimezone: true, mode: "date" }),
+    createdAt: createdAt(),
+  },
+  (t) => [uniqueIndex("custodial_holders_reference").on(t.institutionId, t.referenceHash), uniqueIndex("custodial_holders_address").on(t.custodialAddress)],
+);
+
+/** A single-use code an institution hands its holder to claim a custodial account; only its hash is kept. */
+export const holderClaims = pgTable(
+  "holder_claims",
+  {
+    id: uuid("id").primaryKey().defaultRandom(),
+    institutionId: uuid("institution_id").notNull().references(() => institutions.id),
+    holderId: uuid("holder_id").notNull().references(() => custodialHolders.id),
+    codeHash: text("code_hash").notNull().unique(),
+    idempotencyKey: text("idempotency_key").notNull(),
+    expiresAt: timestamp("expires_at", { withTimezone: true, mode: "date" }).notNull(),
+    usedAt: timestamp("used_at", { withTimezone: true, mode: "date" }),
+    usedBy: text("used_by"),
+    createdAt: createdAt(),
+  },
+  (t) => [uniqueIndex("holder_claims_idempotency").on(t.institutionId, t.idempotencyKey)],
+);
