@@ -49,6 +49,7 @@ const schema = z.object({
   RATE_LIMIT_PER_INSTITUTION: z.coerce.number().int().min(0).default(1_200),
   RATE_LIMIT_PER_IP: z.coerce.number().int().min(0).default(300),
   TRUST_PROXY: z.string().optional(),
+  CUSTODY_SECRET: z.string().min(32, "must be at least 32 characters (e.g. `openssl rand -hex 32`)").optional(),
 });
 
 export interface Config {
@@ -113,6 +114,11 @@ export interface Config {
   quotas: { issuancesPerMonth: number; maxBatchSize: number; storageBytes: number };
   /** Express's `trust proxy`: which proxies' X-Forwarded-For names the client address (per-address rate limit). Absent: none. */
   trustProxy?: boolean | number | string;
+  /**
+   * The secret custodial accounts of holders without a wallet are derived from (CUSTODY_SECRET). Absent outside
+   * production: one is generated and kept under the data folder (`custody-secret`).
+   */
+  custodySecret?: string;
 }
 
 export class ConfigError extends Error {
@@ -136,7 +142,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   const problems: string[] = [];
   if (e.NODE_ENV === "production") {
     // Production never falls back to embedded services or development keys.
-    for (const key of ["DATABASE_URL", "REDIS_URL", "CHAIN_RPC_URL", "SIGNER_PRIVATE_KEY", "PUBLIC_URL"] as const) {
+    for (const key of ["DATABASE_URL", "REDIS_URL", "CHAIN_RPC_URL", "SIGNER_PRIVATE_KEY", "PUBLIC_URL", "CUSTODY_SECRET"] as const) {
       if (!e[key]) problems.push(`${key}: required when NODE_ENV=production`);
     }
   }
@@ -184,6 +190,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     operatorKeyHash: e.OPERATOR_API_KEY_HASH,
     quotas: { issuancesPerMonth: e.QUOTA_ISSUANCES_PER_MONTH, maxBatchSize: e.QUOTA_MAX_BATCH_SIZE, storageBytes: e.QUOTA_STORAGE_BYTES },
     rateLimit: { windowSeconds: e.RATE_LIMIT_WINDOW_SECONDS, perInstitution: e.RATE_LIMIT_PER_INSTITUTION, perIp: e.RATE_LIMIT_PER_IP },
+    custodySecret: e.CUSTODY_SECRET,
     trustProxy: e.TRUST_PROXY === undefined ? undefined : e.TRUST_PROXY === "true" ? true : e.TRUST_PROXY === "false" ? false : /^\d+$/.test(e.TRUST_PROXY) ? Number(e.TRUST_PROXY) : e.TRUST_PROXY,
   };
 }

@@ -18,6 +18,7 @@ export type OperationErrorCode =
   | "CLAIM_CODE_INVALID"
   | "CLAIM_CODE_USED"
   | "CLAIM_CODE_EXPIRED"
+  | "ALREADY_CLAIMED"
   | "FILE_TOO_LARGE"
   | "UNSUPPORTED_MEDIA_TYPE";
 

@@ -9,12 +9,16 @@ import { parseAddress, parseCertificateFields, parseIdempotencyKey, type RawCert
 import { isId } from "../db/ids.ts";
 import { chargeIssuances } from "../quotas.ts";
 import { assertMayIssue } from "./may-issue.ts";
+import { resolveHolderReferences } from "../custody/index.ts";
 
 export type Issuance = typeof issuances.$inferSelect;
 
 export interface IssueCertificateInput extends RawCertificateInput {
   collectionId: string;
-  recipient: string;
+  /** The holder's address; or else `holderReference`, exactly one of them. */
+  recipient?: string | null;
+  /** The institution's own reference for a holder without a wallet (student number, e-mail): held in custody for them. */
+  holderReference?: string | null;
   idempotencyKey: string;
 }
 
@@ -51,6 +55,7 @@ export async function requestIssuanceBatch(
 ): Promise<BatchItemResult[]> {
   const collection = await ownedCollection(db, institutionId, collectionId);
   await assertMayIssue(db, institutionId);
+  const targets = await resolveHolderReferences(db, institutionId, items);
 
   const results: BatchItemResult[] = items.map((_, index) => ({ index, created: false }));
   const rows: (typeof issuances.$inferInsert & { index: number })[] = [];
@@ -60,9 +65,12 @@ export async function requestIssuanceBatch(
       const idempotencyKey = parseIdempotencyKey(input.idempotencyKey);
       if (seenKeys.has(idempotencyKey)) throw new OperationError("IDEMPOTENCY_CONFLICT", "idempotencyKey repeated within the batch", "idempotencyKey");
       seenKeys.add(idempotencyKey);
-      const recipient = parseAddress(input.recipient, "recipient");
+      const target = targets.get(index);
+      if (target instanceof OperationError) throw target;
+      const recipient = target ? target.recipient : parseAddress(input.recipient!, "recipient");
       const document = parseCertificateFields(input, collection.name);
-      const requestHash = hashRequest(collection.id, recipient, document);
+      // By reference, the request names the holder, not the address it resolves to (which changes once claimed).
+      const requestHash = hashRequest(collection.id, target ? `holder:${target.referenceHash}` : recipient, document);
       const id = randomUUID();
       rows.push({
         index,

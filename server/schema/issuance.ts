@@ -79,7 +79,11 @@ export const AttributeInput = builder.inputType("CertificateAttributeInput", {
 /** The fields of one certificate, shared by the single and the bulk mutation. */
 function certificateFields(t: Parameters<Parameters<typeof builder.inputType>[1]["fields"]>[0]) {
   return {
-    recipient: t.string({ required: true, description: "Holder's Ethereum address (lower-case or EIP-55 checksummed)." }),
+    recipient: t.string({ description: "Holder's Ethereum address (lower-case or EIP-55 checksummed); give this or `holderReference`, exactly one." }),
+    holderReference: t.string({
+      description:
+        "For a holder without a wallet: your own reference for them (student number, e-mail; at most 320 characters, compared case- and width-insensitively). The certificate goes to a custodial account the platform derives for your institution and this reference (see `holderAccount`), or to the holder's wallet once they have claimed it. Never written on chain or to IPFS.",
+    }),
     idempotencyKey: t.string({
       required: true,
       description: "Your unique key for this certificate; repeating a request with the same key returns the same issuance.",

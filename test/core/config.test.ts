@@ -23,7 +23,7 @@ describe("config", () => {
 
   it("never falls back to embedded services or development keys in production", () => {
     expect(() => loadConfig({ NODE_ENV: "production" })).toThrow(
-      /DATABASE_URL: required[\s\S]*REDIS_URL: required[\s\S]*CHAIN_RPC_URL: required[\s\S]*SIGNER_PRIVATE_KEY: required/,
+      /DATABASE_URL: required[\s\S]*REDIS_URL: required[\s\S]*CHAIN_RPC_URL: required[\s\S]*SIGNER_PRIVATE_KEY: required[\s\S]*CUSTODY_SECRET: required/,
     );
     const c = loadConfig({
       NODE_ENV: "production",
@@ -33,6 +33,7 @@ describe("config", () => {
       CHAIN_ID: "1337",
       SIGNER_PRIVATE_KEY: `0x${"11".repeat(32)}`,
       PUBLIC_URL: "https://certs.example.org",
+      CUSTODY_SECRET: "c".repeat(64),
     });
     expect(c.graphiql).toBe(false);
   });

@@ -69,7 +69,7 @@ describe("query limits", () => {
   });
 
   it("defaults: introspection off in production unless GRAPHQL_INTROSPECTION=true", () => {
-    const prod = { NODE_ENV: "production", DATABASE_URL: "postgres://x/y", REDIS_URL: "redis://x", CHAIN_RPC_URL: "http://x", SIGNER_PRIVATE_KEY: `0x${"1".repeat(64)}`, PUBLIC_URL: "https://x" };
+    const prod = { NODE_ENV: "production", DATABASE_URL: "postgres://x/y", REDIS_URL: "redis://x", CHAIN_RPC_URL: "http://x", SIGNER_PRIVATE_KEY: `0x${"1".repeat(64)}`, PUBLIC_URL: "https://x", CUSTODY_SECRET: "c".repeat(64) };
     expect(loadConfig(prod).graphql.introspection).toBe(false);
     expect(loadConfig({ ...prod, GRAPHQL_INTROSPECTION: "true" }).graphql.introspection).toBe(true);
     expect(loadConfig({ NODE_ENV: "development" }).graphql.introspection).toBe(true);
