@@ -10,6 +10,7 @@ import { isId } from "../db/ids.ts";
 import { chargeIssuances } from "../quotas.ts";
 import { assertMayIssue } from "./may-issue.ts";
 import { resolveHolderReferences } from "../custody/index.ts";
+import { applyTemplate, currentTemplate } from "./template.ts";
 
 export type Issuance = typeof issuances.$inferSelect;
 
@@ -20,6 +21,8 @@ export interface IssueCertificateInput extends RawCertificateInput {
   /** The institution's own reference for a holder without a wallet (student number, e-mail): held in custody for them. */
   holderReference?: string | null;
   idempotencyKey: string;
+  /** Values of the collection's template fields, key → value; only for a collection with a template. */
+  fields?: unknown;
 }
 
 
@@ -56,6 +59,7 @@ export async function requestIssuanceBatch(
   const collection = await ownedCollection(db, institutionId, collectionId);
   await assertMayIssue(db, institutionId);
   const targets = await resolveHolderReferences(db, institutionId, items);
+  const template = (await currentTemplate(db, collection.id))?.fields ?? null;
 
   const results: BatchItemResult[] = items.map((_, index) => ({ index, created: false }));
   const rows: (typeof issuances.$inferInsert & { index: number })[] = [];
@@ -68,7 +72,7 @@ export async function requestIssuanceBatch(
       const target = targets.get(index);
       if (target instanceof OperationError) throw target;
       const recipient = target ? target.recipient : parseAddress(input.recipient!, "recipient");
-      const document = parseCertificateFields(input, collection.name);
+      const document = applyTemplate(template, input.fields, parseCertificateFields(input, collection.name));
       // By reference, the request names the holder, not the address it resolves to (which changes once claimed).
       const requestHash = hashRequest(collection.id, target ? `holder:${target.referenceHash}` : recipient, document);
       const id = randomUUID();

@@ -16,6 +16,7 @@ import "./quotas.ts";
 import "./holder.ts";
 import "./edition.ts";
 import "./custody.ts";
+import "./template.ts";
 
 builder.queryType({ description: "Reads. Every field needs an API key with the `read` scope unless it says otherwise." });
 builder.mutationType({ description: "Operations. Each returns at once; follow the operation's `status`." });

@@ -94,6 +94,11 @@ function certificateFields(t: Parameters<Parameters<typeof builder.inputType>[1]
     validUntil: t.field({ type: "DateTime", description: "Expiry; omit for a certificate that never expires." }),
     attributes: t.field({ type: [AttributeInput], description: "Named fields shown on the certificate." }),
     data: t.field({ type: "JSON", description: "Institution-specific data (a JSON object, at most 16 KiB)." }),
+    fields: t.field({
+      type: "JSON",
+      description:
+        "Values of the collection's template fields, a JSON object of key → value, checked against `Collection.template` (an error's `field` is `fields.<key>`); only for a collection with a template.",
+    }),
   };
 }
 
