@@ -134,12 +134,20 @@ export async function resolveHolderReferences(
     .where(and(eq(custodialHolders.institutionId, institutionId), inArray(custodialHolders.referenceHash, hashes)));
   const claimed = new Map(known.filter((h) => h.claimedAddress).map((h) => [h.referenceHash, h.claimedAddress!]));
   for (const t of targets) t.recipient = claimed.get(t.referenceHash) ?? t.address;
-  // Recorded before the issuance, so the holder's account exists as soon as anything is issued to it.
+  return out;
+}
+
+/**
+ * Records the holder accounts of the items about to be issued (before the issuance, so the account exists as soon
+ * as anything is issued to it); an item refused for bad input records nothing.
+ */
+export async function recordHolderAccounts(db: Database, institutionId: string, targets: ReferenceTarget[]): Promise<void> {
+  const hashes = [...new Set(targets.map((t) => t.referenceHash))];
+  if (!hashes.length) return;
   await db
     .insert(custodialHolders)
     .values(hashes.map((referenceHash) => ({ institutionId, referenceHash, custodialAddress: targets.find((t) => t.referenceHash === referenceHash)!.address })))
     .onConflictDoNothing();
-  return out;
 }
 
 // ─── Holder accounts, claim codes and claims ───────────────────────────────────────────────────────────────────

@@ -9,7 +9,7 @@ import { parseAddress, parseCertificateFields, parseIdempotencyKey, type RawCert
 import { isId } from "../db/ids.ts";
 import { chargeIssuances } from "../quotas.ts";
 import { assertMayIssue } from "./may-issue.ts";
-import { resolveHolderReferences } from "../custody/index.ts";
+import { recordHolderAccounts, resolveHolderReferences, type ReferenceTarget } from "../custody/index.ts";
 import { applyTemplate, currentTemplate } from "./template.ts";
 
 export type Issuance = typeof issuances.$inferSelect;
@@ -94,6 +94,11 @@ export async function requestIssuanceBatch(
     }
   });
   if (!rows.length) return results;
+  await recordHolderAccounts(
+    db,
+    institutionId,
+    rows.map((r) => targets.get(r.index)).filter((t): t is ReferenceTarget => !!t && !(t instanceof OperationError)),
+  );
 
   await db.transaction(async (tx) => {
     const inserted = await tx

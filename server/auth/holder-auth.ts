@@ -1,8 +1,9 @@
 import { createHash, randomBytes } from "node:crypto";
 import { and, eq, gt, isNull } from "drizzle-orm";
-import { getAddress, verifyMessage } from "ethers";
+import { verifyMessage } from "ethers";
 import type { Database } from "../../core/db/index.ts";
 import { holderSessions, holderSignIns } from "../../core/db/schema.ts";
+import { parseAddress } from "../../core/operations/validate.ts";
 
 const MESSAGE_TTL_MS = 10 * 60_000;
 const SESSION_TTL_MS = 12 * 60 * 60_000;
@@ -22,9 +23,10 @@ export async function createSignInMessage(
 ): Promise<{ message: string; nonce: string }> {
   let address: string;
   try {
-    address = getAddress(opts.address.toLowerCase());
-  } catch {
-    throw new SignInError("not an Ethereum address");
+    // The rule of every address the API takes (core/operations/validate.ts): EIP-55 when mixed-case, never zero.
+    address = parseAddress(opts.address, "address");
+  } catch (err) {
+    throw new SignInError(err instanceof Error ? err.message : "not an Ethereum address");
   }
   const url = new URL(opts.origin);
   const now = opts.now ?? new Date();

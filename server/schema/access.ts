@@ -122,6 +122,7 @@ async function requestApiKey(
   const idempotencyKey = parseIdempotencyKey(input.idempotencyKey);
   const name = parseName(input.name);
   if (!input.scopes.length) throw new OperationError("BAD_USER_INPUT", "scopes must not be empty", "scopes");
+  if (new Set(input.scopes).size !== input.scopes.length) throw new OperationError("BAD_USER_INPUT", "scopes lists a scope more than once", "scopes");
   const scopes = API_KEY_SCOPES.filter((s) => input.scopes.map(toScope).includes(s));
   const expiresAt = input.expiresAt ?? null;
   if (expiresAt) {

@@ -7,10 +7,11 @@ import type { RequestCaller } from "../auth/request-caller.ts";
 import { useHttpGuards } from "./http.ts";
 import { useQueryLimits } from "./limits.ts";
 import { memoryRateLimitStore, redisRateLimitStore, useRateLimit } from "./rate-limit.ts";
+import { useVariableErrorCodes } from "./variables.ts";
 
 /**
  * The GraphQL endpoint's protections, in the order they run: CSRF prevention and protocol checks, the rate limit,
- * then the query limits. Request body size, batching and error masking are Yoga options set in `server/app.ts`.
+ * then the query limits; variables that do not fit their types are answered BAD_USER_INPUT. Request body size, batching and error masking are Yoga options set in `server/app.ts`.
  */
 export function securityPlugins(deps: { config: Config; logger: Logger; callers: RequestCaller; redis?: Redis }): Plugin[] {
   const { config } = deps;
@@ -31,5 +32,6 @@ export function securityPlugins(deps: { config: Config; logger: Logger; callers:
       },
     }),
     useQueryLimits(config.graphql),
+    useVariableErrorCodes(),
   ];
 }
