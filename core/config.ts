@@ -32,7 +32,7 @@ const schema = z.object({
     .optional(),
   INDEXER_POLL_MS: z.coerce.number().int().positive().default(250),
   WORKER_CONCURRENCY: z.coerce.number().int().positive().default(128),
-  BATCH_SIZE: z.coerce.number().int().min(1).max(10_000).default(100),
+  BATCH_SIZE: z.coerce.number().int().min(1).max(10_000).default(150),
   BATCH_WINDOW_MS: z.coerce.number().int().min(0).default(100),
   MAX_IN_FLIGHT_PER_KEY: z.coerce.number().int().min(1).default(4),
   MEDIA_MAX_BYTES: z.coerce.number().int().min(1_024).default(20 * 1024 * 1024),
