@@ -77,7 +77,7 @@ export interface Config {
     /**
      * The key the worker signs the operator's registry changes with (OPERATOR_ROLE on the issuer registry, the
      * default admin of the certificate registries). ADMIN_PRIVATE_KEY, else DEPLOYER_PRIVATE_KEY; the dev stack
-     * falls back to its deployer. Absent: those operations wait QUEUED.
+     * falls back to its deployer. Absent: those operations end FAILED, saying the key is missing.
      */
     adminKey?: string;
     /**

@@ -20,10 +20,6 @@ export function setQuotaDefaults(limits: QuotaLimits): void {
   defaults = { ...limits };
 }
 
-export function quotaDefaults(): QuotaLimits {
-  return { ...defaults };
-}
-
 /** The calendar month (UTC) an issuance counts against, as `YYYY-MM`. */
 export function monthOf(at: Date): string {
   return at.toISOString().slice(0, 7);

@@ -114,8 +114,7 @@ export function mediaUploadRoutes(deps: { db: Database; ipfs: IpfsStore; logger:
       // past a bound the connection is closed after the answer instead.
       if (!req.readableEnded && !(await drain(req, 4 * (deps.maxBytes + MULTIPART_OVERHEAD)))) res.set("Connection", "close");
       if (err instanceof UploadError || err instanceof OperationError) {
-        const details = err instanceof OperationError ? err.details : err.details;
-        res.status(STATUS[err.code] ?? 400).json({ error: { code: err.code, message: err.message, ...details } });
+        res.status(STATUS[err.code] ?? 400).json({ error: { code: err.code, message: err.message, ...err.details } });
         return;
       }
       deps.logger.error({ err: String(err) }, "media upload failed");

@@ -117,14 +117,18 @@ export class EditionsRunner {
   }
 
   /** Ends an operation FAILED and gives back the items it reserved and did not mint. */
-  private async failOperation(op: EditionOperationRow, error: string): Promise<void> {
+  /**
+   * Fails an operation and gives back the items it had reserved and not minted, unless `keepReservation`: a claim
+   * whose voucher was redeemed on chain had its item minted by that redemption.
+   */
+  private async failOperation(op: EditionOperationRow, error: string, opts: { keepReservation?: boolean } = {}): Promise<void> {
     await this.deps.db.transaction(async (tx) => {
       const [moved] = await tx
         .update(editionOperations)
         .set({ status: "FAILED", error, updatedAt: new Date() })
         .where(and(eq(editionOperations.id, op.id), inArray(editionOperations.status, ["QUEUED", "SUBMITTED"])))
         .returning();
-      if (moved) {
+      if (moved && !opts.keepReservation) {
         await tx
           .update(editions)
           .set({ reserved: sql`greatest(0, ${editions.reserved} - ${moved.total - moved.minted})`, updatedAt: new Date() })
@@ -289,7 +293,7 @@ export class EditionsRunner {
         const [code] = await db.select().from(claimCodes).where(eq(claimCodes.id, op.claimCodeId));
         const used = (await new Contract(contract.contractAddress, iface, provider).voucherUsed!(code!.voucherCode)) as boolean;
         if (used) {
-          await this.failOperation(op, "CLAIM_CODE_USED: the code's voucher was redeemed on chain");
+          await this.failOperation(op, "CLAIM_CODE_USED: the code's voucher was redeemed on chain", { keepReservation: true });
           continue;
         }
       }

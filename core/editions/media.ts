@@ -1,4 +1,3 @@
-import { and, eq } from "drizzle-orm";
 import type { Database } from "../db/index.ts";
 import { media } from "../db/schema.ts";
 import type { IpfsStore } from "../ipfs/index.ts";
@@ -6,8 +5,6 @@ import { IMAGE_MEDIA_TYPES, type ImageMediaType } from "../metadata/edition.ts";
 import { OperationError } from "../operations/errors.ts";
 import { charge, limitsOf } from "../quotas.ts";
 import { readImageHeader } from "./image-size.ts";
-
-export type MediaRow = typeof media.$inferSelect;
 
 export interface StoredMedia {
   cid: string;
@@ -64,10 +61,4 @@ export async function storeImage(deps: { db: Database; ipfs: IpfsStore }, instit
     }
   });
   return { cid, size: bytes.length, ...kind };
-}
-
-/** The institution's uploaded media by CID (those it never uploaded are absent). */
-export async function mediaByCid(db: Database, institutionId: string, cid: string): Promise<MediaRow | undefined> {
-  const [row] = await db.select().from(media).where(and(eq(media.institutionId, institutionId), eq(media.cid, cid)));
-  return row;
 }

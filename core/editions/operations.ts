@@ -1,5 +1,5 @@
 import { createHash, randomBytes } from "node:crypto";
-import { and, eq, sql } from "drizzle-orm";
+import { and, eq, inArray, sql } from "drizzle-orm";
 import { keccak256, toUtf8Bytes, Wallet } from "ethers";
 import type { Database } from "../db/index.ts";
 import { isId } from "../db/ids.ts";
@@ -111,12 +111,17 @@ export async function requestCreateEdition(db: Database, institutionId: string, 
   await assertMayIssue(db, institutionId);
 
   const images: { cid: string; label: string; width?: number; height?: number; mediaType?: ImageMediaType }[] = [];
+  // Every image must be one of the institution's own uploads: one query for all of them.
+  const cids = input.images.map((image) => image.cid.trim());
+  const wellFormed = cids.filter((cid) => /^[A-Za-z0-9]{1,100}$/.test(cid));
+  const uploaded = wellFormed.length
+    ? await db.select().from(media).where(and(eq(media.institutionId, institutionId), inArray(media.cid, wellFormed)))
+    : [];
+  const byCid = new Map(uploaded.map((row) => [row.cid, row]));
   for (const [i, image] of input.images.entries()) {
     const label = text(image.label, `images[${i}].label`, EDITION_LIMITS.label, true)!;
-    const cid = image.cid.trim();
-    const [row] = /^[A-Za-z0-9]{1,100}$/.test(cid)
-      ? await db.select().from(media).where(and(eq(media.institutionId, institutionId), eq(media.cid, cid)))
-      : [];
+    const cid = cids[i]!;
+    const row = byCid.get(cid);
     if (!row) throw new OperationError("NOT_FOUND", `images[${i}].cid names no image this institution uploaded (POST /media)`, `images[${i}].cid`);
     images.push({ cid, label, mediaType: row.mediaType as ImageMediaType, ...(row.width && row.height ? { width: row.width, height: row.height } : {}) });
   }

@@ -34,11 +34,13 @@ export async function transitionMany(
     .where(and(inArray(table.id, [...ids]), inArray(table.status, [...from])))
     .returning({ id: table.id, institutionId: table.institutionId, bulkId: kind === "issuance" ? issuances.bulkId : sql<null>`null` });
   const context = Object.fromEntries(Object.entries(extra).filter(([, v]) => v != null));
+  // The transaction row is internal: neither webhooks nor live status publish it. Webhooks leave out what is null;
+  // live status keeps explicit nulls, which tell a subscriber that a field was cleared (an error on CONFIRMED).
   const { chainTxId: _internal, ...published } = context;
   await recordStateChanges(db, kind, rows, to, published);
-  // Live status hears of it once the enclosing transaction has committed (core/live).
-  const { chainTxId: _alsoInternal, ...live } = extra;
-  // Live status (GraphQL subscriptions) knows issuances and revocations; certificate operations reach webhooks only.
+  const { chainTxId: _internalToo, ...live } = extra;
+  // Live status (GraphQL subscriptions) hears of it once the enclosing transaction has committed (core/live); it
+  // knows issuances and revocations, while certificate operations reach webhooks only.
   if (kind !== "certificateOperation") noteStateChange(db, { kind, status: to, at, rows, details: live });
   for (const { id } of rows) {
     log.info({ [`${kind}Id`]: id, from: from.length === 1 ? from[0] : from, to, ...context }, `${kind} ${to}`);

@@ -23,14 +23,20 @@ const ISSUER_REGISTRY_ABI = [
  * (absent: on whichever chain the certificate is, for a command line given only an endpoint).
  */
 export function onChainIssuerRegistry(chains: ChainProviders, trusted: { chainId?: number; address: string }): IssuerRegistry {
+  // One binding per chain, its code checked once: every verification asks.
+  const bound = new Map<number, Contract>();
   return {
     async wasActive({ chainId, contract, at }) {
       const where = `the issuer registry ${trusted.address} on chain ${trusted.chainId ?? chainId}`;
       if (trusted.chainId !== undefined && chainId !== trusted.chainId) throw new Error(`${where} cannot vouch for a registry on chain ${chainId}`);
-      const provider = chains(chainId);
-      if (!provider) throw new ChainUnavailableError(`no JSON-RPC endpoint is configured for chain ${chainId}`);
-      if ((await provider.getCode(trusted.address)) === "0x") throw new Error(`there is no contract at ${trusted.address} on chain ${chainId}`);
-      const registry = new Contract(trusted.address, ISSUER_REGISTRY_ABI, provider);
+      let registry = bound.get(chainId);
+      if (!registry) {
+        const provider = chains(chainId);
+        if (!provider) throw new ChainUnavailableError(`no JSON-RPC endpoint is configured for chain ${chainId}`);
+        if ((await provider.getCode(trusted.address)) === "0x") throw new Error(`there is no contract at ${trusted.address} on chain ${chainId}`);
+        registry = new Contract(trusted.address, ISSUER_REGISTRY_ABI, provider);
+        bound.set(chainId, registry);
+      }
       const seconds = Math.floor(at.getTime() / 1000);
       const [active, institutionId] = (await Promise.all([registry.wasActive(contract, seconds), registry.institutionOf(contract)])) as [boolean, bigint];
       const when = at.toISOString();

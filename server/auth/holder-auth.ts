@@ -74,7 +74,6 @@ export async function signIn(db: Database, opts: { nonce: string; signature: str
   return { address: signer, token, expiresAt };
 }
 
-/** The holder a session cookie belongs to, while the session lasts. */
 /** API clients carry a holder session as `Authorization: Bearer hs_<token>` (API keys start `hm_`). */
 export const HOLDER_TOKEN_PREFIX = "hs_";
 
@@ -84,6 +83,7 @@ export function holderSessionToken(header: string | null): string | undefined {
   return m ? m[1] : undefined;
 }
 
+/** The holder a session token (cookie or `hs_` bearer token) belongs to, while the session lasts. */
 export async function sessionHolder(db: Database, token: string | undefined): Promise<string | undefined> {
   if (!token) return undefined;
   const [row] = await db
