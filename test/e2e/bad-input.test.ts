@@ -22,6 +22,7 @@ import { sql } from "drizzle-orm";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { encodePng } from "../../scripts/dev/demo-edition.ts";
 import { issueCertificate } from "../core/verification/certificates.ts";
+import { wrongChecksumAddress } from "../support/addresses.ts";
 import { graphqlClient } from "../support/graphql-http.ts";
 import { startTestStack, waitFor } from "../support/stack.ts";
 
@@ -489,7 +490,7 @@ describe("bad input for every mutation", () => {
           out.push(
             { label: 'address "0x123"', value: "0x123" },
             { label: "the zero address", value: `0x${"0".repeat(40)}` },
-            { label: "a wrong-checksum mixed-case address", value: wrongChecksum() },
+            { label: "a wrong-checksum mixed-case address", value: wrongChecksumAddress() },
             { label: '"not-an-address"', value: "not-an-address" },
           );
         }
@@ -526,16 +527,6 @@ describe("bad input for every mutation", () => {
         throw new Error(`${name}: no bad values for scalar ${inner.name} — teach badValues() in this test`);
     }
     return out;
-  }
-
-  /** A mixed-case address whose EIP-55 checksum is wrong. */
-  function wrongChecksum(): string {
-    for (;;) {
-      const right = Wallet.createRandom().address;
-      const letter = [...right].findIndex((c, i) => i > 1 && /[a-fA-F]/.test(c));
-      const flipped = `${right.slice(0, letter)}${right[letter] === right[letter]!.toUpperCase() ? right[letter]!.toLowerCase() : right[letter]!.toUpperCase()}${right.slice(letter + 1)}`;
-      if (/[a-f]/.test(flipped.slice(2)) && /[A-F]/.test(flipped.slice(2)) && getAddress(flipped.toLowerCase()) !== flipped) return flipped;
-    }
   }
 
   /** Every bad variant of a call: each argument and input field (at any depth, first list item) replaced by each bad value. */

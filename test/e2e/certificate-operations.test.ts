@@ -7,6 +7,7 @@ import { institutions } from "../../core/db/schema.ts";
 import { createApiKey } from "../../server/auth/api-keys.ts";
 import { issueCertificate, revokeCertificate } from "../core/verification/certificates.ts";
 import { startTestStack, waitFor } from "../support/stack.ts";
+import { wrongChecksumAddress } from "../support/addresses.ts";
 
 const OPERATION_FIELDS = `operation { id kind status error txHash newHolder metadataUri digest newCertificate { id tokenId owner } } created certificate { id status }`;
 const RECOVER = gql`mutation($input: RecoverCertificateInput!) { recoverCertificate(input: $input) { ${OPERATION_FIELDS} } }`;
@@ -159,7 +160,7 @@ describe("certificate operations: recovery, correction, suspension", () => {
     }, 60_000);
 
     it("refuses malformed, zero and wrongly checksummed addresses with BAD_USER_INPUT naming newHolder, and queues nothing", async () => {
-      const wrongChecksum = fresh.slice(0, 2) + [...fresh.slice(2)].map((ch) => (/[a-f]/.test(ch) ? ch.toUpperCase() : /[A-F]/.test(ch) ? ch.toLowerCase() : ch)).join("");
+      const wrongChecksum = wrongChecksumAddress();
       for (const newHolder of ["0x1234", "not an address", ZeroAddress, wrongChecksum, lost]) {
         const err = await refusal(RECOVER, { certificateId: old.id, newHolder, reason: "Lost wallet", idempotencyKey: randomUUID() });
         expect(err.extensions, newHolder).toMatchObject({ code: "BAD_USER_INPUT", field: "newHolder" });

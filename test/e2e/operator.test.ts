@@ -4,6 +4,7 @@ import { chainRoleId, issuerRegistryAt } from "../../core/chain/issuer-registry.
 import { certificateRegistryAt } from "../../core/chain/registry.ts";
 import { graphqlClient } from "../support/graphql-http.ts";
 import { startTestStack, waitFor } from "../support/stack.ts";
+import { wrongChecksumAddress } from "../support/addresses.ts";
 
 const OP_FIELDS = `id kind status txHash error role account reason`;
 const INSTITUTIONS = `{ institutions { id name slug status identity chainInstitutionId suspendedReason } }`;
@@ -140,7 +141,7 @@ describe("the platform operator over HTTP", () => {
 
   it("refuses bad role changes", async () => {
     const valid = Wallet.createRandom().address;
-    const wrongCase = valid.slice(0, 2) + [...valid.slice(2)].map((c) => (/[a-f]/.test(c) ? c.toUpperCase() : /[A-F]/.test(c) ? c.toLowerCase() : c)).join("");
+    const wrongCase = wrongChecksumAddress();
     const base = { collectionId: stack.devInfo.collectionId, role: "MINTER", account: valid };
     for (const [input, code, field] of [
       [{ account: "0x0000000000000000000000000000000000000000" }, "BAD_USER_INPUT", "account"],
