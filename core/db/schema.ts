@@ -128,7 +128,8 @@ export const certificates = pgTable(
     supersededById: uuid("superseded_by_id"),
     createdAt: createdAt(),
   },
-  (t) => [uniqueIndex("certificates_token").on(t.collectionId, t.tokenId)],
+  // By owner: a holder's certificates are looked up across institutions (holder page and API, custody claims).
+  (t) => [uniqueIndex("certificates_token").on(t.collectionId, t.tokenId), index("certificates_owner").on(t.owner)],
 );
 
 export const revocations = pgTable(

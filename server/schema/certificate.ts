@@ -1,4 +1,4 @@
-import { and, eq, gte, lt, sql, type SQL } from "drizzle-orm";
+import { and, eq, gte, lt, type SQL } from "drizzle-orm";
 import { certificates, collections } from "../../core/db/schema.ts";
 import { builder } from "../builder.ts";
 
@@ -176,7 +176,7 @@ builder.queryField("certificates", (t) =>
         const f = args.filter;
         const where: (SQL | undefined)[] = [eq(certificates.institutionId, ctx.caller!.institutionId)];
         if (f?.status) where.push(eq(certificates.status, f.status));
-        if (f?.holder) where.push(sql`lower(${certificates.owner}) = ${holderAddress(f.holder)}`);
+        if (f?.holder) where.push(eq(certificates.owner, holderAddress(f.holder)));
         if (f?.collectionId != null) where.push(eq(certificates.collectionId, (await ownedRow(ctx, collections, f.collectionId, "collection")).id));
         if (f?.from) where.push(gte(certificates.createdAt, f.from));
         if (f?.to) where.push(lt(certificates.createdAt, f.to));

@@ -1,4 +1,4 @@
-import { and, eq, gte, lt, sql, type SQL } from "drizzle-orm";
+import { and, eq, gte, lt, type SQL } from "drizzle-orm";
 import { collections, issuances } from "../../core/db/schema.ts";
 import { requestIssuance } from "../../core/operations/issue.ts";
 import { standing } from "../../core/operations/position.ts";
@@ -158,7 +158,7 @@ builder.queryField("issuances", (t) =>
         const f = args.filter;
         const where: (SQL | undefined)[] = [eq(issuances.institutionId, ctx.caller!.institutionId)];
         if (f?.status) where.push(eq(issuances.status, f.status));
-        if (f?.holder) where.push(sql`lower(${issuances.recipient}) = ${holderAddress(f.holder)}`);
+        if (f?.holder) where.push(eq(issuances.recipient, holderAddress(f.holder)));
         if (f?.collectionId != null) where.push(eq(issuances.collectionId, (await ownedRow(ctx, collections, f.collectionId, "collection")).id));
         if (f?.from) where.push(gte(issuances.createdAt, f.from));
         if (f?.to) where.push(lt(issuances.createdAt, f.to));

@@ -1,5 +1,6 @@
 import { and, asc, count, desc, sql, type SQL } from "drizzle-orm";
 import type { PgColumn, PgTable } from "drizzle-orm/pg-core";
+import { getAddress } from "ethers";
 import { GraphQLError } from "graphql";
 import type { Database } from "../../core/db/index.ts";
 import { isId } from "../../core/db/ids.ts";
@@ -139,8 +140,15 @@ export function connectionFields<P extends object>(t: PothosSchemaTypes.ObjectFi
   };
 }
 
-/** Holder addresses are compared case-insensitively; anything but an address is refused. */
+/**
+ * A holder filter in any letter case, as the EIP-55 form addresses are stored in (so an index serves the
+ * comparison); anything but an address, or a mixed-case one with a wrong checksum, is refused.
+ */
 export function holderAddress(value: string): string {
   if (!/^0x[0-9a-fA-F]{40}$/.test(value)) throw badInput("holder must be an Ethereum address (0x and 40 hex digits)", "holder");
-  return value.toLowerCase();
+  try {
+    return getAddress(value);
+  } catch {
+    throw badInput("holder has a wrong EIP-55 checksum (give it checksummed, or in one letter case)", "holder");
+  }
 }

@@ -1,4 +1,4 @@
-import { and, eq, gte, inArray, lt, sql, type SQL } from "drizzle-orm";
+import { and, eq, gte, inArray, lt, type SQL } from "drizzle-orm";
 import { certificates, collections, revocations } from "../../core/db/schema.ts";
 import { requestRevocation } from "../../core/operations/revoke.ts";
 import { builder } from "../builder.ts";
@@ -68,7 +68,7 @@ builder.queryField("revocations", (t) =>
         if (f?.status) where.push(eq(revocations.status, f.status));
         // Holder and collection are the certificate's.
         const ofCertificates: (SQL | undefined)[] = [];
-        if (f?.holder) ofCertificates.push(sql`lower(${certificates.owner}) = ${holderAddress(f.holder)}`);
+        if (f?.holder) ofCertificates.push(eq(certificates.owner, holderAddress(f.holder)));
         if (f?.collectionId != null) {
           ofCertificates.push(eq(certificates.collectionId, (await ownedRow(ctx, collections, f.collectionId, "collection")).id));
         }

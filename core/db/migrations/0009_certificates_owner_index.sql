@@ -1,0 +1,1 @@
+CREATE INDEX "certificates_owner" ON "certificates" USING btree ("owner");
