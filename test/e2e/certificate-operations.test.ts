@@ -115,7 +115,9 @@ describe("certificate operations: recovery, correction, suspension", () => {
       expect(done.txHash).toMatch(/^0x[0-9a-f]{64}$/);
       expect(await onChainStatus(cert.tokenId)).toBe("SUSPENDED");
       expect(await registry.isSuspended(BigInt(cert.tokenId))).toBe(true);
-      const view = await certificate(cert.id);
+      // The indexer confirms from the event; the block number comes with the transaction monitor's receipt, which
+      // may follow a moment later.
+      const view = await waitFor(() => certificate(cert.id), (v) => typeof v.history[1]?.blockNumber === "number");
       expect(view.status).toBe("SUSPENDED");
       expect(view.history.map((h) => h.kind)).toEqual(["ISSUED", "SUSPENDED"]);
       expect(view.history[1]).toMatchObject({ txHash: done.txHash, blockNumber: expect.any(Number) });
