@@ -1,6 +1,7 @@
 import { and, asc, eq, inArray, isNull } from "drizzle-orm";
 import { certificateRegistryInterface, decodeRegistryError, type IssueRequest } from "../core/chain/registry.ts";
 import { faultPoint } from "../core/chain/faults.ts";
+import { gasLimitFor, isRevert, SenderRotation } from "../core/chain/sending.ts";
 import type { TxSender } from "../core/chain/tx-sender.ts";
 import { collections, issuances } from "../core/db/schema.ts";
 import type { CertificateFields } from "../core/metadata/certificate.ts";
@@ -35,16 +36,15 @@ function toRequest(i: Issuance): IssueRequest {
  */
 export class IssuanceBatcher {
   private readonly deps: WorkerDeps;
-  private readonly senders: TxSender[];
+  private readonly rotation: SenderRotation;
   private readonly loop: PollLoop;
-  private next = 0;
   /** Largest batch per registry known to fit in a block (learned by halving). */
   private readonly learnedCap = new Map<string, number>();
   private gasLimitCache?: { value: bigint; at: number };
 
   constructor(deps: WorkerDeps, senders: TxSender[]) {
     this.deps = deps;
-    this.senders = senders;
+    this.rotation = new SenderRotation(senders);
     this.loop = new PollLoop("batcher", async () => (await this.tick()) > 0, { idleMs: 50, logger: deps.logger });
   }
 
@@ -72,17 +72,6 @@ export class IssuanceBatcher {
     return sent;
   }
 
-  private async pickSender(): Promise<TxSender | undefined> {
-    for (let i = 0; i < this.senders.length; i++) {
-      const sender = this.senders[(this.next + i) % this.senders.length]!;
-      if ((await sender.inFlight()).length < sender.maxInFlight) {
-        this.next = (this.next + i + 1) % this.senders.length;
-        return sender;
-      }
-    }
-    return undefined;
-  }
-
   private async sendBatch(collection: Collection): Promise<number> {
     const { db, config, logger } = this.deps;
     const candidates = await db
@@ -94,7 +83,7 @@ export class IssuanceBatcher {
     if (!candidates.length) return 0;
     const oldestWait = Date.now() - candidates[0]!.updatedAt.getTime();
     if (candidates.length < config.batch.size && oldestWait < config.batch.windowMs) return 0;
-    const sender = await this.pickSender();
+    const sender = await this.rotation.pick();
     if (!sender) return 0;
 
     const { items, gas, data } = await this.sendable(collection, sender, candidates);
@@ -224,14 +213,4 @@ export class IssuanceBatcher {
     }
     return suspects;
   }
-}
-
-/** Headroom over the estimate: state touched by other transactions in the same block can cost a little more. */
-function gasLimitFor(estimate: bigint): bigint {
-  return (estimate * 12n) / 10n + 50_000n;
-}
-
-function isRevert(err: unknown): boolean {
-  const e = err as { code?: string; message?: string };
-  return e?.code === "CALL_EXCEPTION" || /revert/i.test(e?.message ?? "");
 }

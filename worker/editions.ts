@@ -3,7 +3,7 @@ import { Contract, getAddress, Interface, Wallet, type Log } from "ethers";
 import { loadArtifact } from "../core/chain/artifacts.ts";
 import { deployCollectibleEditions } from "../core/chain/deploy.ts";
 import { findRevertData } from "../core/chain/registry.ts";
-import type { TxSender } from "../core/chain/tx-sender.ts";
+import { gasLimitFor, isRevert, SenderRotation } from "../core/chain/sending.ts";
 import {
   chainTxs,
   claimCodes,
@@ -29,11 +29,6 @@ export function collectibleEditionsInterface(): Interface {
   return (editionsInterface ??= new Interface(loadArtifact("CollectibleEditions").abi));
 }
 
-/** Headroom over the estimate, as the certificate batcher leaves. */
-function gasLimitFor(estimate: bigint): bigint {
-  return (estimate * 12n) / 10n + 50_000n;
-}
-
 function decodeEditionsError(err: unknown): string | undefined {
   const data = findRevertData(err);
   if (!data) return undefined;
@@ -43,11 +38,6 @@ function decodeEditionsError(err: unknown): string | undefined {
   } catch {
     return undefined;
   }
-}
-
-function isRevert(err: unknown): boolean {
-  const e = err as { code?: string; message?: string };
-  return e?.code === "CALL_EXCEPTION" || /revert/i.test(e?.message ?? "");
 }
 
 /**
@@ -63,13 +53,14 @@ export class EditionsRunner {
   private readonly deps: WorkerDeps;
   private readonly loop: PollLoop;
   private readonly cursorName: string;
-  private next = 0;
+  private readonly rotation: SenderRotation;
   private deploying = new Map<string, Promise<Contracts>>();
   private readonly learnedCap = new Map<string, number>();
 
   constructor(deps: WorkerDeps) {
     this.deps = deps;
     this.cursorName = `editions:${deps.config.chain.chainId}`;
+    this.rotation = new SenderRotation(deps.senders);
     this.loop = new PollLoop(
       "editions",
       async () => {
@@ -94,18 +85,6 @@ export class EditionsRunner {
     await this.airdrop();
     await this.follow();
     while (!(await this.index()));
-  }
-
-  private async pickSender(): Promise<TxSender | undefined> {
-    const { senders } = this.deps;
-    for (let i = 0; i < senders.length; i++) {
-      const sender = senders[(this.next + i) % senders.length]!;
-      if ((await sender.inFlight()).length < sender.maxInFlight) {
-        this.next = (this.next + i + 1) % senders.length;
-        return sender;
-      }
-    }
-    return undefined;
   }
 
   private async failEdition(id: string, from: EditionRow["status"][], error: string): Promise<void> {
@@ -220,7 +199,7 @@ export class EditionsRunner {
         }
         throw err;
       }
-      const sender = await this.pickSender();
+      const sender = await this.rotation.pick();
       if (!sender) return;
       const data = collectibleEditionsInterface().encodeFunctionData("createEdition", [
         edition.name,
@@ -297,7 +276,7 @@ export class EditionsRunner {
           continue;
         }
       }
-      const sender = await this.pickSender();
+      const sender = await this.rotation.pick();
       if (!sender) return;
       const cap = BigInt(config.chain.txGasCap);
       let size = Math.min(op.total - op.sent, this.learnedCap.get(edition.id) ?? FIRST_BATCH);
