@@ -8,7 +8,7 @@ import { canonicalJson } from "../metadata/canonical-json.ts";
 import { buildEditionMetadata, DUBLIN_CORE_FIELDS, EditionMetadataError, type DublinCoreField, type ImageMediaType } from "../metadata/edition.ts";
 import { OperationError } from "../operations/errors.ts";
 import { assertMayIssue } from "../operations/may-issue.ts";
-import { parseAddress, parseIdempotencyKey } from "../operations/validate.ts";
+import { parseAddress, parseIdempotencyKey, text } from "../operations/validate.ts";
 import { charge, checkBatchSize, limitsOf } from "../quotas.ts";
 
 export type EditionRow = typeof editions.$inferSelect;
@@ -35,18 +35,6 @@ export const EDITION_LIMITS = {
 export const POLICY_INDEX: Record<EditionTransferPolicy, number> = { LOCKED: 0, GIFT_AFTER_LOCKUP: 1, ISSUER_MEDIATED: 2 };
 
 const bad = (message: string, field: string) => new OperationError("BAD_USER_INPUT", message, field);
-
-function text(value: string | null | undefined, field: string, max: number, required: boolean): string | undefined {
-  const v = value?.normalize("NFC").trim();
-  if (!v) {
-    if (required) throw bad(`${field} is required`, field);
-    return undefined;
-  }
-  if (v.length > max) throw bad(`${field} is longer than ${max} characters`, field);
-  // Line breaks are kept (a story has paragraphs); other control characters break renderers downstream.
-  if (/[\u0000-\u0008\u000B\u000C\u000E-\u001F\u007F]/.test(v)) throw bad(`${field} contains control characters`, field);
-  return v;
-}
 
 function int(value: number | null | undefined, field: string, min: number, max: number, fallback?: number): number {
   const v = value ?? fallback;

@@ -27,14 +27,15 @@ export function parseAddress(value: string, field: string): string {
   return address;
 }
 
-function text(value: string | null | undefined, field: string, max: number, required = false): string | undefined {
+/** Trimmed NFC text of at most `max` characters, without control characters; undefined when blank and optional. */
+export function text(value: string | null | undefined, field: string, max: number, required = false): string | undefined {
   const v = value?.normalize("NFC").trim();
   if (!v) {
     if (required) throw new OperationError("BAD_USER_INPUT", `${field} is required`, field);
     return undefined;
   }
   if (v.length > max) throw new OperationError("BAD_USER_INPUT", `${field} is longer than ${max} characters`, field);
-  // Control characters have no place in a certificate and break renderers downstream.
+  // Line breaks are kept (a description or a story has paragraphs); other control characters break renderers.
   if (/[\u0000-\u0008\u000B\u000C\u000E-\u001F\u007F]/.test(v)) {
     throw new OperationError("BAD_USER_INPUT", `${field} contains control characters`, field);
   }
