@@ -1,9 +1,10 @@
 import { and, asc, eq, inArray, sql } from "drizzle-orm";
-import { keccak256, type JsonRpcProvider, type Wallet } from "ethers";
+import type { JsonRpcProvider, Wallet } from "ethers";
 import type { Database } from "../db/index.ts";
 import { chainTxs, signerNonces } from "../db/schema.ts";
 import type { Logger } from "../logger.ts";
 import { faultPoint } from "./faults.ts";
+import { signRawTransaction } from "./raw-tx.ts";
 
 export type ChainTx = typeof chainTxs.$inferSelect;
 export type DbTx = Parameters<Parameters<Database["transaction"]>[0]>[0];
@@ -87,7 +88,8 @@ export class TxSender {
       faultPoint("after-nonce");
       const call = await build(tx);
       if (!call) return undefined;
-      const raw = await this.wallet.signTransaction({
+      // The same bytes as `wallet.signTransaction`, and the hash (keccak256 of them), without ethers' hex round trips.
+      const { raw, hash: txHash } = signRawTransaction(this.wallet.signingKey, {
         ...fees,
         chainId: this.chainId,
         nonce,
@@ -96,8 +98,6 @@ export class TxSender {
         gasLimit: call.gasLimit,
       });
       faultPoint("after-sign");
-      // A signed transaction's hash is the keccak256 of its bytes (legacy and typed alike): no need to parse it back.
-      const txHash = keccak256(raw);
       const [stored] = await tx
         .insert(chainTxs)
         .values({ chainId: this.chainId, signer: this.address, nonce, to: call.to, purpose: call.purpose, rawTx: raw, txHash })
