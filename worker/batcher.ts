@@ -1,16 +1,28 @@
-import { and, asc, eq, inArray, isNull } from "drizzle-orm";
-import { certificateRegistryInterface, decodeRegistryError, type IssueRequest } from "../core/chain/registry.ts";
+import { and, asc, eq, inArray, isNull, sql } from "drizzle-orm";
+import { encodeIssueBatch } from "../core/chain/calldata.ts";
+import { decodeRegistryError, type IssueRequest } from "../core/chain/registry.ts";
 import { faultPoint } from "../core/chain/faults.ts";
 import { gasLimitFor, isRevert, SenderRotation } from "../core/chain/sending.ts";
 import type { TxSender } from "../core/chain/tx-sender.ts";
 import { collections, issuances } from "../core/db/schema.ts";
-import type { CertificateFields } from "../core/metadata/certificate.ts";
 import { transitionMany } from "../core/operations/transitions.ts";
 import { PollLoop } from "../core/poll-loop.ts";
 import type { WorkerDeps } from "./deps.ts";
 
-type Issuance = typeof issuances.$inferSelect;
 type Collection = typeof collections.$inferSelect;
+
+/** What the batcher reads of a pinned issuance: only what goes into the call (not the whole row and its document). */
+const candidateColumns = {
+  id: issuances.id,
+  requestId: issuances.requestId,
+  recipient: issuances.recipient,
+  metadataCid: issuances.metadataCid,
+  digest: issuances.digest,
+  updatedAt: issuances.updatedAt,
+  /** The document's `validUntil` (ISO-8601), as `CertificateFields` has it. */
+  validUntil: sql<string | null>`${issuances.document}->>'validUntil'`,
+};
+type Issuance = { id: string; requestId: string; recipient: string; metadataCid: string | null; digest: string | null; updatedAt: Date; validUntil: string | null };
 
 /** Node messages meaning the call needs more gas than a block (or the node's cap) allows. */
 const OUT_OF_GAS = /out of gas|gas required exceeds|exceeds block gas limit|gas limit reached|allowance/i;
@@ -19,7 +31,7 @@ const OUT_OF_GAS = /out of gas|gas required exceeds|exceeds block gas limit|gas 
 const HOLDER_ERRORS = new Set(["HolderInvalid", "ERC721InvalidReceiver"]);
 
 function toRequest(i: Issuance): IssueRequest {
-  const { validUntil } = i.document as unknown as CertificateFields;
+  const { validUntil } = i;
   return {
     requestId: i.requestId,
     holder: i.recipient,
@@ -41,6 +53,8 @@ export class IssuanceBatcher {
   /** Largest batch per registry known to fit in a block (learned by halving). */
   private readonly learnedCap = new Map<string, number>();
   private gasLimitCache?: { value: bigint; at: number };
+  /** Collections by id: the fields the batcher uses (chain, contract address) never change. */
+  private readonly collections = new Map<string, Collection>();
 
   constructor(deps: WorkerDeps, senders: TxSender[]) {
     this.deps = deps;
@@ -65,17 +79,26 @@ export class IssuanceBatcher {
       .where(and(eq(issuances.status, "PINNED"), isNull(issuances.chainTxId)));
     let sent = 0;
     for (const { collectionId } of pending) {
-      const [collection] = await db.select().from(collections).where(eq(collections.id, collectionId));
+      const collection = await this.collection(collectionId);
       if (!collection || collection.chainId !== config.chain.chainId) continue;
       sent += await this.sendBatch(collection);
     }
     return sent;
   }
 
+  private async collection(id: string): Promise<Collection | undefined> {
+    let collection = this.collections.get(id);
+    if (!collection) {
+      [collection] = await this.deps.db.select().from(collections).where(eq(collections.id, id));
+      if (collection) this.collections.set(id, collection);
+    }
+    return collection;
+  }
+
   private async sendBatch(collection: Collection): Promise<number> {
     const { db, config, logger } = this.deps;
     const candidates = await db
-      .select()
+      .select(candidateColumns)
       .from(issuances)
       .where(and(eq(issuances.collectionId, collection.id), eq(issuances.status, "PINNED"), isNull(issuances.chainTxId)))
       .orderBy(asc(issuances.updatedAt))
@@ -88,7 +111,6 @@ export class IssuanceBatcher {
 
     const { items, gas, data } = await this.sendable(collection, sender, candidates);
     if (!items.length) return 0;
-    const iface = certificateRegistryInterface();
     const chainTx = await sender.prepare(
       async (tx) => {
         // Claim under lock: another worker may have taken some of these since they were read.
@@ -101,7 +123,7 @@ export class IssuanceBatcher {
         const batch = items.filter((i) => ids.has(i.id));
         if (!batch.length) return undefined;
         // Usually every item was claimed and the calldata estimated is the calldata sent.
-        const calldata = batch.length === items.length ? data : iface.encodeFunctionData("issueBatch", [batch.map(toRequest)]);
+        const calldata = batch.length === items.length ? data : encodeIssueBatch(batch.map(toRequest));
         items.splice(0, items.length, ...batch);
         return {
           to: collection.contractAddress,
@@ -132,11 +154,12 @@ export class IssuanceBatcher {
    */
   private async sendable(collection: Collection, sender: TxSender, candidates: Issuance[]): Promise<{ items: Issuance[]; gas: bigint; data: string }> {
     const { provider, db, logger } = this.deps;
-    const iface = certificateRegistryInterface();
     let data = "0x";
-    const estimate = (batch: Issuance[]) => {
-      data = iface.encodeFunctionData("issueBatch", [batch.map(toRequest)]);
-      return provider.estimateGas({ from: sender.address, to: collection.contractAddress, data });
+    // Straight to eth_estimateGas: provider.estimateGas would copy the calldata through hex twice more. Errors come
+    // back the same (ethers' getRpcError shapes both), so contract errors decode as before.
+    const estimate = async (batch: Issuance[]) => {
+      data = encodeIssueBatch(batch.map(toRequest));
+      return BigInt(await provider.send("eth_estimateGas", [{ from: sender.address.toLowerCase(), to: collection.contractAddress.toLowerCase(), data }]));
     };
     const blockGas = await this.blockGasLimit();
     let items = candidates.slice(0, this.learnedCap.get(collection.id) ?? candidates.length);
