@@ -4,10 +4,15 @@ import { collections, institutions, issuances } from "../core/db/schema.ts";
 import { markPinned } from "../core/operations/transitions.ts";
 import type { WorkerDeps } from "./deps.ts";
 
+type Issuance = typeof issuances.$inferSelect;
+type Collection = typeof collections.$inferSelect;
+type Institution = typeof institutions.$inferSelect;
+
+/** What the document is built from: only these columns are read (not whole rows of three tables). */
 export interface PinnableIssuance {
-  issuance: typeof issuances.$inferSelect;
-  collection: typeof collections.$inferSelect;
-  institution: typeof institutions.$inferSelect;
+  issuance: Pick<Issuance, "id" | "status" | "document" | "requestId" | "createdAt" | "recipient">;
+  collection: Pick<Collection, "id" | "name" | "chainId" | "contractAddress">;
+  institution: Pick<Institution, "id" | "name">;
 }
 
 /**
@@ -24,7 +29,18 @@ export interface PinStage {
 export function createPinStage(deps: Pick<WorkerDeps, "db" | "logger">): PinStage {
   const load = coalesce(async (ids: string[]) => {
     const rows = await deps.db
-      .select({ issuance: issuances, collection: collections, institution: institutions })
+      .select({
+        issuance: {
+          id: issuances.id,
+          status: issuances.status,
+          document: issuances.document,
+          requestId: issuances.requestId,
+          createdAt: issuances.createdAt,
+          recipient: issuances.recipient,
+        },
+        collection: { id: collections.id, name: collections.name, chainId: collections.chainId, contractAddress: collections.contractAddress },
+        institution: { id: institutions.id, name: institutions.name },
+      })
       .from(issuances)
       .innerJoin(collections, eq(collections.id, issuances.collectionId))
       .innerJoin(institutions, eq(institutions.id, issuances.institutionId))
