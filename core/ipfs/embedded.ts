@@ -1,3 +1,4 @@
+import { createHash } from "node:crypto";
 import { join } from "node:path";
 import { unixfs } from "@helia/unixfs";
 import { FsBlockstore } from "blockstore-fs";
@@ -5,9 +6,11 @@ import { FsDatastore } from "datastore-fs";
 import { createHeliaLight } from "helia";
 import { importer, importFile } from "ipfs-unixfs-importer";
 import { CID } from "multiformats/cid";
+import * as raw from "multiformats/codecs/raw";
+import { create as createDigest } from "multiformats/hashes/digest";
 import { parseContentPath, type ContentPath } from "./content-path.ts";
 import { IpfsNotFoundError, IpfsUnavailableError } from "./errors.ts";
-import { kuboV1ImportOptions } from "./import-params.ts";
+import { kuboV1ImportOptions, KUBO_CHUNK_SIZE } from "./import-params.ts";
 import type { CatOptions, IpfsStore } from "./types.ts";
 import { writeOnce } from "./write-once.ts";
 
@@ -29,9 +32,11 @@ export async function openEmbeddedIpfs(dir: string): Promise<IpfsStore> {
   await helia.start();
   const fs = unixfs(helia);
   const putBlock = writeOnce((cid) => blockstore.has(CID.parse(cid)));
+  // Straight to the blockstore: Helia's own put would look for the block a second time (writeOnce just did) and
+  // announce it to block brokers, which a light node has none of.
   const writer = {
     put: async (cid: CID, bytes: Uint8Array) => {
-      await putBlock(cid.toString(), async () => helia.blockstore.put(cid, bytes));
+      await putBlock(cid.toString(), async () => blockstore.put(cid, bytes));
       return cid;
     },
   };
@@ -57,6 +62,15 @@ export async function openEmbeddedIpfs(dir: string): Promise<IpfsStore> {
   return {
     async add(bytes) {
       if (closed) throw new IpfsUnavailableError("Embedded IPFS store is closed");
+      // One chunk (every certificate document): with raw leaves and a single leaf reduced to itself, the importer's
+      // answer is the raw CIDv1 of the bytes' sha256 and its one block is the bytes. That is computed here directly
+      // (natively hashed); larger content goes through the importer.
+      if (bytes.length > 0 && bytes.length <= KUBO_CHUNK_SIZE) {
+        const digest = createHash("sha256").update(bytes).digest();
+        const cid = CID.createV1(raw.code, createDigest(0x12, digest));
+        await writer.put(cid, bytes);
+        return cid.toString();
+      }
       const { cid } = await importFile({ content: bytes }, writer, kuboV1ImportOptions());
       return cid.toString();
     },

@@ -5,6 +5,8 @@ import { CID } from "multiformats/cid";
 
 /** Kubo's `add --chunker` spelling of the chunk size below, sent to remote nodes so their config cannot change it. */
 export const KUBO_CHUNKER = "size-262144";
+/** The chunk size itself, in bytes. */
+export const KUBO_CHUNK_SIZE = 262_144;
 
 /**
  * Kubo's defaults for `ipfs add --cid-version 1` (256 KiB chunks, balanced DAG of 174 links, raw leaves).
@@ -16,7 +18,7 @@ export function kuboV1ImportOptions(): ImporterOptions {
     cidVersion: 1,
     rawLeaves: true,
     reduceSingleLeafToSelf: true,
-    chunker: fixedSize({ chunkSize: 262_144 }),
+    chunker: fixedSize({ chunkSize: KUBO_CHUNK_SIZE }),
     layout: balanced({ maxChildrenPerNode: 174 }),
   };
 }
@@ -27,7 +29,7 @@ export function kuboV0ImportOptions(): ImporterOptions {
     cidVersion: 0,
     rawLeaves: false,
     reduceSingleLeafToSelf: true,
-    chunker: fixedSize({ chunkSize: 262_144 }),
+    chunker: fixedSize({ chunkSize: KUBO_CHUNK_SIZE }),
     layout: balanced({ maxChildrenPerNode: 174 }),
   };
 }

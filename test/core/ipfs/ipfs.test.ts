@@ -17,6 +17,7 @@ import {
   openKuboIpfs,
   type IpfsStore,
 } from "../../../core/ipfs/index.ts";
+import { computeCid } from "../../../core/ipfs/import-params.ts";
 
 const DAG_PB_CODE = 0x70;
 const CHUNK = 262_144;
@@ -58,6 +59,16 @@ describe("embedded IPFS store", () => {
     expect(cid).toBe(CID.createV1(raw.code, await sha256.digest(bytes)).toString());
     expect(cid).toMatch(/^bafkrei/);
     expect(await cidDigestMatches(cid, bytes)).toBe(true);
+  });
+
+  it("gives every size up to a chunk and just past it the importer's own CID, and reads it back", async () => {
+    for (const size of [0, 1, 1000, CHUNK - 1, CHUNK, CHUNK + 1]) {
+      const bytes = new Uint8Array(randomBytes(size));
+      const cid = await store.add(bytes);
+      expect(cid).toBe((await computeCid(bytes)).toString());
+      expect(await store.has(cid)).toBe(true);
+      expect(await collect(store.cat(cid))).toEqual(Buffer.from(bytes));
+    }
   });
 
   it("roundtrips 1 MiB as a UnixFS DAG that cidDigestMatches recomputes, and rejects a one-byte change", async () => {
