@@ -50,13 +50,20 @@ async function graphql<T>(query: string, variables: Record<string, unknown>): Pr
   });
   const body = (await res.json()) as { data?: T; errors?: { message: string; extensions?: { code?: string } }[] };
   if (body.errors?.length) throw new Error(body.errors.map((e) => `${e.extensions?.code ?? "ERROR"}: ${e.message}`).join("; "));
+  // A refused request answers its result union with an Error member (quota, idempotency, collection not found).
+  for (const value of Object.values(body.data ?? {}) as { code?: string; message?: string; field?: string | null }[]) {
+    if (value?.code && value.message) throw new Error(`${value.code}: ${value.message}${value.field ? ` (${value.field})` : ""}`);
+  }
   return body.data!;
 }
 
 const ISSUE = `mutation ($input: IssueCertificatesInput!) {
   issueCertificates(input: $input) {
-    bulkIssuance { id }
-    results { index created issuance { id } error { code message field } }
+    ... on IssueCertificatesPayload {
+      bulkIssuance { id }
+      results { index created issuance { id } error { code message field } }
+    }
+    ... on Error { __typename code message field }
   }
 }`;
 const PROGRESS = `query ($id: ID!) { bulkIssuance(id: $id) { progress { total done confirmed failed rejected } } }`;

@@ -1,10 +1,11 @@
 import SchemaBuilder from "@pothos/core";
+import ErrorsPlugin from "@pothos/plugin-errors";
 import RelayPlugin, { decodeGlobalID, resolveNodes } from "@pothos/plugin-relay";
 import ScopeAuthPlugin from "@pothos/plugin-scope-auth";
 import { GraphQLError, isObjectType, type GraphQLResolveInfo } from "graphql";
 import type { ApiKeyScope } from "./auth/api-keys.ts";
 import type { Context } from "./context.ts";
-import { notFound } from "./errors.ts";
+import { InvalidInputError, notFound } from "./errors.ts";
 
 /** The most items a connection page or `nodes` answers at once. */
 export const MAX_PAGE_SIZE = 100;
@@ -27,8 +28,18 @@ export const builder = new SchemaBuilder<{
   };
   DefaultFieldNullability: false;
 }>({
-  plugins: [ScopeAuthPlugin, RelayPlugin],
+  plugins: [ScopeAuthPlugin, ErrorsPlugin, RelayPlugin],
   defaultFieldNullability: false,
+  // Expected failures are members of each mutation's result union, beside its payload (not wrapped in a
+  // `…Success` object); every mutation can refuse its input.
+  errors: {
+    defaultTypes: [InvalidInputError],
+    directResult: true,
+    defaultUnionOptions: {
+      name: ({ fieldName }) => `${fieldName.slice(0, 1).toUpperCase()}${fieldName.slice(1)}Result`,
+      description: "The operation's payload, or the expected failure that refused it: select `... on Error { code message field }`. Nothing of a refused request is recorded.",
+    },
+  },
   relay: {
     // `id` stays each object's database id (UUID) for existing clients; `nodeId` is the Relay global id.
     idFieldName: "nodeId",

@@ -7,7 +7,7 @@ import { parseIdempotencyKey } from "../../core/operations/validate.ts";
 import { API_KEY_SCOPES, createApiKey, listApiKeys, revokeApiKey, ROLE_SCOPES, type ApiKeyRow, type ApiKeyScope } from "../auth/api-keys.ts";
 import { builder } from "../builder.ts";
 import type { Context } from "../context.ts";
-import { notFound, withOperationErrors } from "../errors.ts";
+import { ConflictError, IdempotencyConflictError, NotAllowedError, NotFoundError, notFound, withOperationErrors } from "../errors.ts";
 import { describedValues } from "./enums.ts";
 
 const NAME_MAX = 100;
@@ -179,6 +179,7 @@ builder.queryField("apiKeys", (t) =>
 
 builder.mutationField("createApiKey", (t) =>
   t.field({
+    errors: { types: [NotFoundError, IdempotencyConflictError, NotAllowedError] },
     type: CreateApiKeyPayload,
     description: "Makes an API key and shows its secret this once; it is stored only as a hash. Needs ADMIN.",
     authScopes: { scope: "admin" },
@@ -189,6 +190,7 @@ builder.mutationField("createApiKey", (t) =>
 
 builder.mutationField("revokeApiKey", (t) =>
   t.field({
+    errors: { types: [NotFoundError] },
     type: ApiKeyRef,
     description: "Revokes an API key of the institution: every later request with it is UNAUTHENTICATED. Revoking again changes nothing. Needs ADMIN.",
     authScopes: { scope: "admin" },
@@ -230,6 +232,7 @@ const AddMemberPayload = builder.objectRef<{ member: Member; created: boolean }>
 
 builder.mutationField("addMember", (t) =>
   t.field({
+    errors: { types: [IdempotencyConflictError, ConflictError] },
     type: AddMemberPayload,
     description: "Adds a member. The same person again with the same role answers with the member already there; with another role, CONFLICT. Needs ADMIN.",
     authScopes: { scope: "admin" },
@@ -240,6 +243,7 @@ builder.mutationField("addMember", (t) =>
 
 builder.mutationField("changeMemberRole", (t) =>
   t.field({
+    errors: { types: [NotFoundError, ConflictError] },
     type: MemberRef,
     description: "Changes a member's role; its keys' scopes follow at once. The last OWNER cannot be demoted (LAST_OWNER). Needs ADMIN.",
     authScopes: { scope: "admin" },
@@ -253,6 +257,7 @@ builder.mutationField("changeMemberRole", (t) =>
 
 builder.mutationField("removeMember", (t) =>
   t.field({
+    errors: { types: [NotFoundError, ConflictError] },
     type: MemberRef,
     description: "Removes a member and revokes the keys made for it. The last OWNER cannot be removed (LAST_OWNER). Needs ADMIN.",
     authScopes: { scope: "admin" },

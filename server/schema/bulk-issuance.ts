@@ -1,9 +1,8 @@
-import { GraphQLError } from "graphql";
 import { bulkIssuances } from "../../core/db/schema.ts";
 import { bulkProgress, MAX_BULK_ITEMS, requestBulkIssuance, type BulkIssuance } from "../../core/operations/bulk-issue.ts";
 import type { BatchItemResult } from "../../core/operations/issue.ts";
 import { builder } from "../builder.ts";
-import { withOperationErrors } from "../errors.ts";
+import { IdempotencyConflictError, InstitutionNotActiveError, NotFoundError, QuotaExceededError, invalidInput, withOperationErrors } from "../errors.ts";
 import { ownedRow, rawId } from "./ids.ts";
 import { IssuanceRef, IssueCertificateItemInput } from "./issuance.ts";
 import { ownedRows } from "./loaders.ts";
@@ -87,13 +86,14 @@ const IssueCertificatesInput = builder.inputType("IssueCertificatesInput", {
 
 builder.mutationField("issueCertificates", (t) =>
   t.field({
+    errors: { types: [NotFoundError, IdempotencyConflictError, QuotaExceededError, InstitutionNotActiveError] },
     type: IssueCertificatesPayload,
     description: `Accepts up to ${MAX_BULK_ITEMS} certificates at once. A bad item is reported in its result and never fails the others.`,
     authScopes: { scope: "issue" },
     args: { input: t.arg({ type: IssueCertificatesInput, required: true, description: "The collection and the certificates to issue." }) },
     resolve: (_root, { input }, ctx) => {
       if (input.items.length > MAX_BULK_ITEMS) {
-        throw new GraphQLError(`at most ${MAX_BULK_ITEMS} items per request`, { extensions: { code: "BAD_USER_INPUT", field: "items" } });
+        throw invalidInput(`at most ${MAX_BULK_ITEMS} items per request`, "items");
       }
       return withOperationErrors(() =>
         requestBulkIssuance(ctx.db, ctx.caller!.institutionId, {

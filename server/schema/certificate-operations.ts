@@ -2,7 +2,7 @@ import { certificateOperations, CERTIFICATE_OPERATION_KINDS } from "../../core/d
 import { requestCertificateOperation, type CertificateOperationRequest } from "../../core/operations/certificate-operations.ts";
 import { builder } from "../builder.ts";
 import type { Context } from "../context.ts";
-import { withOperationErrors } from "../errors.ts";
+import { CertificateStateError, ConflictError, IdempotencyConflictError, InstitutionNotActiveError, NotFoundError, withOperationErrors } from "../errors.ts";
 import { CertificateRef, type CertificateRow } from "./certificate.ts";
 import { describedValues, OperationStatusEnum } from "./enums.ts";
 import { ownedRow, rawId } from "./ids.ts";
@@ -195,6 +195,7 @@ const ERRORS =
 
 builder.mutationField("recoverCertificate", (t) =>
   t.field({
+    errors: { types: [NotFoundError, IdempotencyConflictError, CertificateStateError, ConflictError, InstitutionNotActiveError] },
     type: CertificateOperationPayload,
     description: `Reissues a certificate to its holder's new address: a new document (same fields, new recipient, naming the one it replaces) is pinned and reissued on chain; once CONFIRMED the old certificate is SUPERSEDED and \`supersededBy\` names the new one. ${ERRORS}`,
     authScopes: { scope: "issue" },
@@ -205,6 +206,7 @@ builder.mutationField("recoverCertificate", (t) =>
 
 builder.mutationField("correctCertificateMetadata", (t) =>
   t.field({
+    errors: { types: [NotFoundError, IdempotencyConflictError, CertificateStateError, ConflictError, InstitutionNotActiveError] },
     type: CertificateOperationPayload,
     description: `Replaces a certificate's document with a corrected one: pinned, then set on chain with updateMetadata; earlier documents stay listed in \`metadataHistory\`. ${ERRORS}`,
     authScopes: { scope: "issue" },
@@ -219,6 +221,7 @@ builder.mutationField("correctCertificateMetadata", (t) =>
 
 builder.mutationField("suspendCertificate", (t) =>
   t.field({
+    errors: { types: [NotFoundError, IdempotencyConflictError, CertificateStateError, ConflictError] },
     type: CertificateOperationPayload,
     description: `Suspends a certificate on chain (reversible); its status turns SUSPENDED once CONFIRMED. CONFLICT when it is already suspended. ${ERRORS}`,
     authScopes: { scope: "issue" },
@@ -229,6 +232,7 @@ builder.mutationField("suspendCertificate", (t) =>
 
 builder.mutationField("unsuspendCertificate", (t) =>
   t.field({
+    errors: { types: [NotFoundError, IdempotencyConflictError, CertificateStateError, ConflictError] },
     type: CertificateOperationPayload,
     description: `Lifts a certificate's suspension on chain; its status turns VALID once CONFIRMED. CONFLICT when it is not suspended. ${ERRORS}`,
     authScopes: { scope: "issue" },

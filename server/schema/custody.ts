@@ -1,7 +1,7 @@
 import { claimCustody, holderAccount, holderCertificates, requestHolderClaim, type CustodialHolder, type NewHolderClaim } from "../../core/custody/index.ts";
 import type { CertificateOperation } from "../../core/operations/certificate-operations.ts";
 import { builder } from "../builder.ts";
-import { withOperationErrors } from "../errors.ts";
+import { ClaimCodeError, ConflictError, IdempotencyConflictError, InstitutionNotActiveError, withOperationErrors } from "../errors.ts";
 import { CertificateRef } from "./certificate.ts";
 import { OperationStatusEnum } from "./enums.ts";
 
@@ -29,7 +29,7 @@ const HolderAccountRef = builder.objectRef<CustodialHolder>("HolderAccount").imp
 const HolderClaimRef = builder.objectRef<NewHolderClaim>("HolderClaim").implement({
   description: "A single-use claim code for a holder without a wallet, for the institution to hand over.",
   fields: (t) => ({
-    code: t.exposeString("code", {
+    claimCode: t.exposeString("code", {
       nullable: true,
       description: "The code, shown in this answer only (only its hash is kept); null when the idempotency key named an earlier request.",
     }),
@@ -83,6 +83,7 @@ builder.queryField("holderAccount", (t) =>
 
 builder.mutationField("createHolderClaim", (t) =>
   t.field({
+    errors: { types: [IdempotencyConflictError, ConflictError, InstitutionNotActiveError] },
     type: HolderClaimRef,
     description:
       "Makes a single-use, expiring claim code for a holder named by reference. Hand it to the holder: after Sign-In with Ethereum they redeem it with `claimCustody`. ALREADY_CLAIMED once the holder has claimed.",
@@ -94,6 +95,7 @@ builder.mutationField("createHolderClaim", (t) =>
 
 builder.mutationField("claimCustody", (t) =>
   t.field({
+    errors: { types: [ClaimCodeError, ConflictError] },
     type: ClaimCustodyPayload,
     description:
       "For a holder signed in with Ethereum (`Authorization: Bearer hs_…`): redeems a claim code from their institution. Every certificate held in custody for them is reissued to their wallet (serial, history and replaces/supersededBy links kept), and later issuances to their reference go to the wallet. CLAIM_CODE_INVALID, CLAIM_CODE_USED, CLAIM_CODE_EXPIRED, ALREADY_CLAIMED; CONFLICT while a certificate for them is still being issued.",

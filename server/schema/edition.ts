@@ -16,7 +16,7 @@ import { OperationError } from "../../core/operations/errors.ts";
 import { isId } from "../../core/db/ids.ts";
 import { builder } from "../builder.ts";
 import type { Context } from "../context.ts";
-import { withOperationErrors } from "../errors.ts";
+import { ClaimCodeError, EditionUnavailableError, IdempotencyConflictError, InstitutionNotActiveError, NotFoundError, QuotaExceededError, withOperationErrors } from "../errors.ts";
 import { describedValues, OperationStatusEnum } from "./enums.ts";
 import { connectionFields, paginate, SortOrderEnum } from "./pagination.ts";
 
@@ -330,6 +330,7 @@ builder.queryField("editionOperation", (t) =>
 
 builder.mutationField("createEdition", (t) =>
   t.field({
+    errors: { types: [NotFoundError, IdempotencyConflictError, QuotaExceededError, InstitutionNotActiveError] },
     type: CreateEditionPayload,
     description:
       "Accepts an edition: its metadata (Dublin Core, images uploaded with `POST /media`) is built and checked now, pinned by the worker, and created on chain in the institution's editions contract (deployed on first use). Returns at once with the edition QUEUED.",
@@ -347,6 +348,7 @@ builder.mutationField("createEdition", (t) =>
 
 builder.mutationField("airdrop", (t) =>
   t.field({
+    errors: { types: [NotFoundError, IdempotencyConflictError, EditionUnavailableError, QuotaExceededError, InstitutionNotActiveError] },
     type: EditionOperationPayload,
     description:
       "Mints one item to each holder (up to 10,000), as one operation sent in batches under the per-transaction gas cap. EDITION_SOLD_OUT, before anything is queued, when the edition has fewer items left.",
@@ -358,6 +360,7 @@ builder.mutationField("airdrop", (t) =>
 
 builder.mutationField("createClaimCodes", (t) =>
   t.field({
+    errors: { types: [NotFoundError, IdempotencyConflictError, EditionUnavailableError, QuotaExceededError, InstitutionNotActiveError] },
     type: CreateClaimCodesPayload,
     description:
       "Makes single-use claim codes for a CONFIRMED edition (EDITION_NOT_READY before), each reserving one item (EDITION_SOLD_OUT when too few are left). Codes and their signed vouchers are shown once; only hashes are kept.",
@@ -370,6 +373,7 @@ builder.mutationField("createClaimCodes", (t) =>
 
 builder.mutationField("redeemClaimCode", (t) =>
   t.field({
+    errors: { types: [ClaimCodeError, IdempotencyConflictError, EditionUnavailableError, QuotaExceededError, InstitutionNotActiveError] },
     type: EditionOperationPayload,
     description:
       "Redeems a claim code for a holder: the worker mints one item as a one-holder airdrop. CLAIM_CODE_INVALID (unknown, or another institution's), CLAIM_CODE_USED, CLAIM_CODE_EXPIRED.",

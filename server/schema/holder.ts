@@ -1,11 +1,11 @@
 import { desc, eq } from "drizzle-orm";
-import { GraphQLError } from "graphql";
 import { certificates, collections, institutions } from "../../core/db/schema.ts";
 import { readHoldings, type HeldItem } from "../../core/editions/index.ts";
 import { createSignInMessage, HOLDER_TOKEN_PREFIX, signIn, SignInError } from "../auth/holder-auth.ts";
 import { builder } from "../builder.ts";
 import type { Context } from "../context.ts";
 import { CertificateStatusEnum } from "./enums.ts";
+import { NotAllowedError, invalidInput } from "../errors.ts";
 
 /** A holder sees at most this many of their certificates and collectibles at once. */
 const MAX_HELD = 100;
@@ -114,7 +114,7 @@ async function heldCertificates(ctx: Context, address: string): Promise<HeldCert
 }
 
 function signInFailed(err: unknown, code: "BAD_USER_INPUT" | "UNAUTHENTICATED"): never {
-  if (err instanceof SignInError) throw new GraphQLError(err.message, { extensions: { code } });
+  if (err instanceof SignInError) throw code === "BAD_USER_INPUT" ? invalidInput(err.message) : new NotAllowedError(code, err.message);
   throw err;
 }
 
@@ -129,6 +129,7 @@ builder.queryField("holder", (t) =>
 
 builder.mutationField("requestHolderSignIn", (t) =>
   t.field({
+    errors: {},
     type: SignInChallengeRef,
     description: "Public. Starts Sign-In with Ethereum (EIP-4361): a message for the holder's wallet to sign.",
     args: { address: t.arg.string({ required: true, description: "The holder's Ethereum address." }) },
@@ -139,6 +140,7 @@ builder.mutationField("requestHolderSignIn", (t) =>
 
 builder.mutationField("holderSignIn", (t) =>
   t.field({
+    errors: { types: [NotAllowedError] },
     type: HolderSessionRef,
     description: "Public. Finishes Sign-In with Ethereum: checks the signature over the issued message, spends its nonce and opens a session.",
     args: {

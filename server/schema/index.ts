@@ -1,6 +1,7 @@
 import { builder } from "../builder.ts";
 import "./scalars.ts";
 import "./enums.ts";
+import "./errors.ts";
 import "./institution.ts";
 import "./certificate.ts";
 import "./issuance.ts";

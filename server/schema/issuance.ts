@@ -3,7 +3,7 @@ import { collections, issuances } from "../../core/db/schema.ts";
 import { requestIssuance } from "../../core/operations/issue.ts";
 import { standing } from "../../core/operations/position.ts";
 import { builder } from "../builder.ts";
-import { withOperationErrors } from "../errors.ts";
+import { IdempotencyConflictError, InstitutionNotActiveError, NotFoundError, QuotaExceededError, withOperationErrors } from "../errors.ts";
 import { CertificateRef } from "./certificate.ts";
 import { OperationStatusEnum } from "./enums.ts";
 import { ownedRow, rawId } from "./ids.ts";
@@ -183,6 +183,7 @@ builder.queryField("issuance", (t) =>
 
 builder.mutationField("issueCertificate", (t) =>
   t.field({
+    errors: { types: [NotFoundError, IdempotencyConflictError, QuotaExceededError, InstitutionNotActiveError] },
     type: IssueCertificatePayload,
     description: "Accepts a certificate for issuance and returns at once with the issuance QUEUED.",
     authScopes: { scope: "issue" },

@@ -15,7 +15,7 @@ import {
   type RegistryOperation,
 } from "../../core/operations/registry.ts";
 import { builder } from "../builder.ts";
-import { notFound, withOperationErrors } from "../errors.ts";
+import { ConflictError, IdempotencyConflictError, InstitutionNotActiveError, NotFoundError, notFound, withOperationErrors } from "../errors.ts";
 import { describedValues, OperationStatusEnum } from "./enums.ts";
 import { CollectionRef, InstitutionRef } from "./institution.ts";
 
@@ -212,6 +212,7 @@ builder.queryField("chainRoles", (t) =>
 
 builder.mutationField("registerInstitution", (t) =>
   t.field({
+    errors: { types: [IdempotencyConflictError, ConflictError] },
     type: InstitutionOperationPayload,
     description: "Records an institution (PENDING) and registers it in the issuer registry on chain; ACTIVE once CONFIRMED (platform operator).",
     authScopes: { operator: true },
@@ -222,6 +223,7 @@ builder.mutationField("registerInstitution", (t) =>
 
 builder.mutationField("suspendInstitution", (t) =>
   t.field({
+    errors: { types: [NotFoundError, IdempotencyConflictError, ConflictError, InstitutionNotActiveError] },
     type: InstitutionOperationPayload,
     description:
       "Suspends an institution in the issuer registry. From the request on, its issuing fails with INSTITUTION_SUSPENDED; its keys still read (platform operator).",
@@ -236,6 +238,7 @@ builder.mutationField("suspendInstitution", (t) =>
 
 builder.mutationField("reactivateInstitution", (t) =>
   t.field({
+    errors: { types: [NotFoundError, IdempotencyConflictError, ConflictError, InstitutionNotActiveError] },
     type: InstitutionOperationPayload,
     description: "Reactivates a suspended institution; it may issue again once the operation is CONFIRMED (platform operator).",
     authScopes: { operator: true },
@@ -249,6 +252,7 @@ builder.mutationField("reactivateInstitution", (t) =>
 
 builder.mutationField("grantChainRole", (t) =>
   t.field({
+    errors: { types: [NotFoundError, IdempotencyConflictError, ConflictError, InstitutionNotActiveError] },
     type: ChainRoleOperationPayload,
     description: "Grants a role of a collection's registry to an account, on chain, with the admin key (platform operator).",
     authScopes: { operator: true },
@@ -260,6 +264,7 @@ builder.mutationField("grantChainRole", (t) =>
 
 builder.mutationField("revokeChainRole", (t) =>
   t.field({
+    errors: { types: [NotFoundError, IdempotencyConflictError, ConflictError, InstitutionNotActiveError] },
     type: ChainRoleOperationPayload,
     description: "Revokes a role of a collection's registry from an account, on chain, with the admin key (platform operator).",
     authScopes: { operator: true },

@@ -5,7 +5,7 @@ import { OperationError } from "../../core/operations/errors.ts";
 import { limitsOf, usageOf, type QuotaName } from "../../core/quotas.ts";
 import { builder } from "../builder.ts";
 import type { Context } from "../context.ts";
-import { withOperationErrors } from "../errors.ts";
+import { NotFoundError, withOperationErrors } from "../errors.ts";
 import { InstitutionRef } from "./institution.ts";
 
 interface QuotaView {
@@ -97,6 +97,7 @@ function check(value: number | null | undefined, field: string, min: number, max
 
 builder.mutationField("setQuota", (t) =>
   t.field({
+    errors: { types: [NotFoundError] },
     type: QuotaRef,
     description: "Sets an institution's limits (platform operator). Lowering a limit below what is used refuses further requests; nothing recorded is undone.",
     authScopes: { operator: true },

@@ -5,7 +5,7 @@ import { collectionTemplates, TEMPLATE_FIELD_TYPES, type TemplateField } from ".
 import { setCollectionTemplate, TEMPLATE_LIMITS, type CollectionTemplate } from "../../core/operations/template.ts";
 import { builder } from "../builder.ts";
 import type { Context } from "../context.ts";
-import { withOperationErrors } from "../errors.ts";
+import { ConflictError, IdempotencyConflictError, NotFoundError, withOperationErrors } from "../errors.ts";
 import { rawId } from "./ids.ts";
 import { CollectionRef } from "./institution.ts";
 import { loaders } from "./loaders.ts";
@@ -125,6 +125,7 @@ const SetCollectionTemplatePayload = builder
 
 builder.mutationField("setCollectionTemplate", (t) =>
   t.field({
+    errors: { types: [NotFoundError, IdempotencyConflictError, ConflictError] },
     type: SetCollectionTemplatePayload,
     description:
       "Sets the fields every certificate of a collection carries; later issuances into it are checked against them (certificates already issued are not).",

@@ -1,9 +1,8 @@
-import { GraphQLError } from "graphql";
 import { CertificateNotFoundError, DocumentFormatError, type Check, type ChainFacts, type CertificateSummary, type VerificationResult } from "../../core/verification/index.ts";
 import { OnChainStatus } from "../../core/chain/registry.ts";
 import { builder } from "../builder.ts";
 import { describedValues } from "./enums.ts";
-import { notFound } from "../errors.ts";
+import { invalidInput, notFound } from "../errors.ts";
 
 const CertificateStatusOnChainEnum = builder.enumType("OnChainStatus", {
   description: "The registry's status(): UNKNOWN (never issued), VALID, SUSPENDED, REVOKED, EXPIRED, SUPERSEDED.",
@@ -131,7 +130,7 @@ builder.queryField("verifyDocument", (t) =>
       try {
         return await ctx.verifier.verifyFile(new TextEncoder().encode(JSON.stringify(document)));
       } catch (err) {
-        if (err instanceof DocumentFormatError) throw new GraphQLError(err.message, { extensions: { code: "BAD_USER_INPUT", field: "document" } });
+        if (err instanceof DocumentFormatError) throw invalidInput(err.message, "document");
         throw err;
       }
     },

@@ -6,6 +6,7 @@ import { forgetEndpoints } from "../../core/webhooks/events.ts";
 import { builder } from "../builder.ts";
 import { ownedRow } from "./ids.ts";
 import { ownedRows } from "./loaders.ts";
+import { NotFoundError, invalidInput } from "../errors.ts";
 
 type Endpoint = typeof webhookEndpoints.$inferSelect;
 
@@ -43,12 +44,10 @@ function parseWebhookUrl(value: string): string {
   try {
     url = new URL(value);
   } catch {
-    throw new GraphQLError("url is not a URL", { extensions: { code: "BAD_USER_INPUT", field: "url" } });
+    throw invalidInput("url is not a URL", "url");
   }
   if (!["http:", "https:"].includes(url.protocol) || url.username || url.password || value.length > 2000) {
-    throw new GraphQLError("url must be an http(s) URL without credentials, at most 2000 characters", {
-      extensions: { code: "BAD_USER_INPUT", field: "url" },
-    });
+    throw invalidInput("url must be an http(s) URL without credentials, at most 2000 characters", "url");
   }
   return url.toString();
 }
@@ -68,6 +67,7 @@ builder.queryField("webhooks", (t) =>
 
 builder.mutationField("registerWebhook", (t) =>
   t.field({
+    errors: {},
     type: RegisterWebhookPayload,
     description: "Registers a URL for the institution's events; returns the signing secret once.",
     authScopes: { scope: "admin" },
@@ -86,6 +86,7 @@ builder.mutationField("registerWebhook", (t) =>
 
 builder.mutationField("disableWebhook", (t) =>
   t.field({
+    errors: { types: [NotFoundError] },
     type: WebhookRef,
     description: "Stops deliveries to a webhook.",
     authScopes: { scope: "admin" },

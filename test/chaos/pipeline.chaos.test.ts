@@ -152,7 +152,7 @@ describe("issuance pipeline under faults", () => {
       const responses = await Promise.all(
         Array.from({ length: 10 }, () =>
           client.request<{ issueCertificate: { issuance: { id: string } } }>(
-            gql`mutation ($input: IssueCertificateInput!) { issueCertificate(input: $input) { issuance { id } } }`,
+            gql`mutation ($input: IssueCertificateInput!) { issueCertificate(input: $input) { ... on IssueCertificatePayload { issuance { id } } ... on Error { __typename code message field } } }`,
             { input },
           ),
         ),

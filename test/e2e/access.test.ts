@@ -7,15 +7,15 @@ import { startTestStack } from "../support/stack.ts";
 import { wrongChecksumAddress } from "../support/addresses.ts";
 
 const CREATE = `mutation($input: CreateApiKeyInput!) {
-  createApiKey(input: $input) { secret created apiKey { id name prefix scopes createdAt expiresAt lastUsedAt revokedAt member { id role } } }
+  createApiKey(input: $input) { ... on CreateApiKeyPayload { secret created apiKey { id name prefix scopes createdAt expiresAt lastUsedAt revokedAt member { id role } } } ... on Error { __typename code message field } }
 }`;
 const KEYS = `{ apiKeys { id name prefix scopes createdAt expiresAt lastUsedAt revokedAt } }`;
-const REVOKE = `mutation($id: ID!) { revokeApiKey(id: $id) { id revokedAt } }`;
-const ADD = `mutation($input: AddMemberInput!) { addMember(input: $input) { created member { id address email role scopes } } }`;
-const CHANGE = `mutation($id: ID!, $role: MemberRole!) { changeMemberRole(id: $id, role: $role) { id role } }`;
-const REMOVE = `mutation($id: ID!) { removeMember(id: $id) { id } }`;
+const REVOKE = `mutation($id: ID!) { revokeApiKey(id: $id) { ... on ApiKey { id revokedAt } ... on Error { __typename code message field } } }`;
+const ADD = `mutation($input: AddMemberInput!) { addMember(input: $input) { ... on AddMemberPayload { created member { id address email role scopes } } ... on Error { __typename code message field } } }`;
+const CHANGE = `mutation($id: ID!, $role: MemberRole!) { changeMemberRole(id: $id, role: $role) { ... on Member { id role } ... on Error { __typename code message field } } }`;
+const REMOVE = `mutation($id: ID!) { removeMember(id: $id) { ... on Member { id } ... on Error { __typename code message field } } }`;
 const MEMBERS = `{ members { id address email role } }`;
-const ISSUE = `mutation($input: IssueCertificateInput!) { issueCertificate(input: $input) { issuance { id status } } }`;
+const ISSUE = `mutation($input: IssueCertificateInput!) { issueCertificate(input: $input) { ... on IssueCertificatePayload { issuance { id status } } ... on Error { __typename code message field } } }`;
 
 const NASTY = `<script>alert("x")</script> Ключ 🔑 & "quotes" '; DROP TABLE api_keys; --`;
 

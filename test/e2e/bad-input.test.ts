@@ -13,6 +13,7 @@ import {
   isNonNullType,
   isObjectType,
   isScalarType,
+  isUnionType,
   type GraphQLField,
   type GraphQLInputType,
   type GraphQLSchema,
@@ -23,15 +24,16 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { encodePng } from "../../scripts/dev/demo-edition.ts";
 import { issueCertificate } from "../core/verification/certificates.ts";
 import { wrongChecksumAddress } from "../support/addresses.ts";
-import { graphqlClient } from "../support/graphql-http.ts";
+import { graphqlClient, typedErrors } from "../support/graphql-http.ts";
 import { startTestStack, waitFor } from "../support/stack.ts";
 
 /**
  * Bad input for every Mutation field, enumerated from the introspected schema: from a valid baseline call (a maker
  * per mutation, below), each argument and input field is replaced, one at a time, by values wrong for its GraphQL
  * type — wrong JSON types, nulls, oversized strings and lists, unicode and HTML, out-of-range numbers, malformed /
- * zero / wrongly checksummed addresses, unusable dates. Each must be refused with a stable `extensions.code`, no
- * 5xx, no stack or SQL in the message, and no row written to any table the API writes (operations, outbox, …):
+ * zero / wrongly checksummed addresses, unusable dates. Each must be refused with a stable code: a typed error (a
+ * member of the mutation's result union) when the resolver refuses it, a GraphQL error only when the value does not
+ * even fit the argument's GraphQL type. No 5xx, no stack or SQL in the message, and no row written to any table the API writes (operations, outbox, …):
  * nothing malformed reaches the queue or the chain. Text with unicode and HTML may instead be accepted, but then
  * it is stored verbatim. A mutation added to the schema without a maker here fails this test.
  */
@@ -236,14 +238,14 @@ describe("bad input for every mutation", () => {
     removeMember: async (fresh) => ({ variables: { id: fresh ? await newMember() : spare.member } }),
     createApiKey: async () => ({ variables: { input: { name: "ci", scopes: ["READ"], expiresAt: new Date(Date.now() + 365 * 86_400_000).toISOString(), memberId: spare.member, idempotencyKey: `bad-${uniq()}` } } }),
     revokeApiKey: async () => ({
-      variables: { id: (await ok("institution", `mutation($i: CreateApiKeyInput!) { createApiKey(input: $i) { apiKey { id } } }`, { i: { name: "to revoke", scopes: ["READ"], idempotencyKey: `bad-${uniq()}` } })).createApiKey.apiKey.id },
+      variables: { id: (await ok("institution", `mutation($i: CreateApiKeyInput!) { createApiKey(input: $i) { ... on CreateApiKeyPayload { apiKey { id } } ... on Error { __typename code message field } } }`, { i: { name: "to revoke", scopes: ["READ"], idempotencyKey: `bad-${uniq()}` } })).createApiKey.apiKey.id },
     }),
     registerWebhook: async () => ({ variables: { url: `https://example.org/hook/${uniq()}` } }),
-    disableWebhook: async () => ({ variables: { id: (await ok("institution", `mutation($u: String!) { registerWebhook(url: $u) { webhook { id } } }`, { u: `https://example.org/hook/${uniq()}` })).registerWebhook.webhook.id } }),
+    disableWebhook: async () => ({ variables: { id: (await ok("institution", `mutation($u: String!) { registerWebhook(url: $u) { ... on RegisterWebhookPayload { webhook { id } } ... on Error { __typename code message field } } }`, { u: `https://example.org/hook/${uniq()}` })).registerWebhook.webhook.id } }),
     requestHolderSignIn: async () => ({ as: "anonymous", variables: { address: Wallet.createRandom().address } }),
     holderSignIn: async () => {
       const wallet = Wallet.createRandom();
-      const { requestHolderSignIn: c } = await ok("anonymous", `mutation($a: String!) { requestHolderSignIn(address: $a) { message nonce } }`, { a: wallet.address });
+      const { requestHolderSignIn: c } = await ok("anonymous", `mutation($a: String!) { requestHolderSignIn(address: $a) { ... on HolderSignInChallenge { message nonce } ... on Error { __typename code message field } } }`, { a: wallet.address });
       return { as: "anonymous", variables: { nonce: c.nonce, signature: await wallet.signMessage(c.message) } };
     },
     registerInstitution: async () => {
@@ -262,7 +264,7 @@ describe("bad input for every mutation", () => {
     revokeChainRole: async (fresh) => {
       const account = Wallet.createRandom().address;
       if (fresh) {
-        const { grantChainRole } = await ok("operator", `mutation($i: ChainRoleInput!) { grantChainRole(input: $i) { operation { id } } }`, { i: { collectionId: stack.devInfo.collectionId, role: "PAUSER", account } });
+        const { grantChainRole } = await ok("operator", `mutation($i: ChainRoleInput!) { grantChainRole(input: $i) { ... on ChainRoleOperationPayload { operation { id } } ... on Error { __typename code message field } } }`, { i: { collectionId: stack.devInfo.collectionId, role: "PAUSER", account } });
         await settledRegistry(grantChainRole.operation.id);
       }
       return { as: "operator", variables: { input: { collectionId: stack.devInfo.collectionId, role: "PAUSER", account, idempotencyKey: `bad-${uniq()}` } } };
@@ -271,8 +273,8 @@ describe("bad input for every mutation", () => {
     setCollectionTemplate: async () => ({ variables: { input: { collectionId: stack.devInfo.collectionId, fields: TEMPLATE_FIELDS, idempotencyKey: `bad-${uniq()}` } } }),
     createHolderClaim: async () => ({ variables: { input: { holderReference: `ref-${uniq()}@example.org`, expiresAt: new Date(Date.now() + 30 * 86_400_000).toISOString(), idempotencyKey: `bad-${uniq()}` } } }),
     claimCustody: async () => {
-      const { createHolderClaim } = await ok("institution", `mutation($i: CreateHolderClaimInput!) { createHolderClaim(input: $i) { code } }`, { i: { holderReference: `ref-${uniq()}@example.org`, idempotencyKey: `bad-${uniq()}` } });
-      return { bearer: await holderSession(), variables: { code: createHolderClaim.code } };
+      const { createHolderClaim } = await ok("institution", `mutation($i: CreateHolderClaimInput!) { createHolderClaim(input: $i) { ... on HolderClaim { claimCode } ... on Error { __typename code message field } } }`, { i: { holderReference: `ref-${uniq()}@example.org`, idempotencyKey: `bad-${uniq()}` } });
+      return { bearer: await holderSession(), variables: { code: createHolderClaim.claimCode } };
     },
     setQuota: async () => ({ as: "operator", variables: { input: { institutionId: spare.institution, issuancesPerMonth: 100, maxBatchSize: 50, storageBytes: 1_000_000 } } }),
   };
@@ -303,19 +305,20 @@ describe("bad input for every mutation", () => {
 
   /** Selection sets the generic one cannot build (item-level errors sit deeper). */
   const SELECTIONS: Record<string, string> = {
-    issueCertificates: "{ bulkIssuance { id rejected } results { index created error { code message field } issuance { id } } }",
+    issueCertificates:
+      "{ __typename ... on IssueCertificatesPayload { bulkIssuance { id rejected } results { index created error { code message field } issuance { id } } } ... on Error { code message field } }",
   };
 
   /** A holder signed in with Ethereum: the bearer token of a new wallet's session. */
   async function holderSession(): Promise<string> {
     const wallet = Wallet.createRandom();
-    const { requestHolderSignIn: c } = await ok("anonymous", `mutation($a: String!) { requestHolderSignIn(address: $a) { message nonce } }`, { a: wallet.address });
-    const { holderSignIn } = await ok("anonymous", `mutation($n: String!, $s: String!) { holderSignIn(nonce: $n, signature: $s) { token } }`, { n: c.nonce, s: await wallet.signMessage(c.message) });
+    const { requestHolderSignIn: c } = await ok("anonymous", `mutation($a: String!) { requestHolderSignIn(address: $a) { ... on HolderSignInChallenge { message nonce } ... on Error { __typename code message field } } }`, { a: wallet.address });
+    const { holderSignIn } = await ok("anonymous", `mutation($n: String!, $s: String!) { holderSignIn(nonce: $n, signature: $s) { ... on HolderSession { token } ... on Error { __typename code message field } } }`, { n: c.nonce, s: await wallet.signMessage(c.message) });
     return holderSignIn.token;
   }
 
   async function newMember(): Promise<string> {
-    const res = await ok("institution", `mutation($i: AddMemberInput!) { addMember(input: $i) { member { id } } }`, {
+    const res = await ok("institution", `mutation($i: AddMemberInput!) { addMember(input: $i) { ... on AddMemberPayload { member { id } } ... on Error { __typename code message field } } }`, {
       i: { address: Wallet.createRandom().address, role: "VIEWER", idempotencyKey: `bad-${uniq()}` },
     });
     return res.addMember.member.id;
@@ -331,7 +334,7 @@ describe("bad input for every mutation", () => {
 
   beforeAll(async () => {
     stack = await startTestStack({ RATE_LIMIT_PER_INSTITUTION: "0", RATE_LIMIT_PER_IP: "0" });
-    await graphqlClient(stack.devInfo.graphqlUrl, stack.devInfo.apiKey).ok(`mutation($i: SetCollectionTemplateInput!) { setCollectionTemplate(input: $i) { created } }`, {
+    await graphqlClient(stack.devInfo.graphqlUrl, stack.devInfo.apiKey).ok(`mutation($i: SetCollectionTemplateInput!) { setCollectionTemplate(input: $i) { ... on SetCollectionTemplatePayload { created } ... on Error { __typename code message field } } }`, {
       i: { collectionId: stack.devInfo.collectionId, fields: TEMPLATE_FIELDS, idempotencyKey: "pool-template" },
     });
     url = stack.devInfo.graphqlUrl;
@@ -350,7 +353,7 @@ describe("bad input for every mutation", () => {
     spare = { certificate: ids.shift()! } as typeof spare;
     const toSuspend = ids.splice(0, 5);
     for (const id of toSuspend) {
-      await ok("institution", `mutation($i: CertificateSuspensionInput!) { suspendCertificate(input: $i) { operation { id } } }`, { i: { certificateId: id, reason: "pool", idempotencyKey: `pool-${id}` } });
+      await ok("institution", `mutation($i: CertificateSuspensionInput!) { suspendCertificate(input: $i) { ... on CertificateOperationPayload { operation { id } } ... on Error { __typename code message field } } }`, { i: { certificateId: id, reason: "pool", idempotencyKey: `pool-${id}` } });
     }
     await Promise.all(
       toSuspend.map((id) => waitFor(async () => (await ok("institution", `query($id: ID!) { certificate(id: $id) { status } }`, { id })).certificate.status, (s) => s === "SUSPENDED", 60_000)),
@@ -364,12 +367,12 @@ describe("bad input for every mutation", () => {
     form.set("file", new Blob([new Uint8Array(encodePng(4, 4, () => [200, 100, 50]))]), "bad.png");
     const uploaded = await fetch(url.replace(/\/graphql$/, "/media"), { method: "POST", headers: { authorization: `Bearer ${stack.devInfo.apiKey}`, "x-graphql-csrf": "1" }, body: form });
     spare.cid = ((await uploaded.json()) as { cid: string }).cid;
-    const created = await ok("institution", `mutation($i: CreateEditionInput!) { createEdition(input: $i) { edition { id } } }`, {
+    const created = await ok("institution", `mutation($i: CreateEditionInput!) { createEdition(input: $i) { ... on CreateEditionPayload { edition { id } } ... on Error { __typename code message field } } }`, {
       i: { name: "Pool", images: [{ cid: spare.cid, label: "x" }], maxSupply: 10_000, transferPolicy: "LOCKED", idempotencyKey: "pool-edition" },
     });
     spare.edition = created.createEdition.edition.id;
     await waitFor(async () => (await ok("institution", `query($id: ID!) { edition(id: $id) { status } }`, { id: spare.edition })).edition.status, (s) => s === "CONFIRMED", 90_000);
-    const codes = await ok("institution", `mutation($i: CreateClaimCodesInput!) { createClaimCodes(input: $i) { codes { code } } }`, {
+    const codes = await ok("institution", `mutation($i: CreateClaimCodesInput!) { createClaimCodes(input: $i) { ... on CreateClaimCodesPayload { codes { code } } ... on Error { __typename code message field } } }`, {
       i: { editionId: spare.edition, count: 8, expiresAt: "2040-01-01T00:00:00Z", idempotencyKey: "pool-codes" },
     });
     pool.codes.push(...codes.createClaimCodes.codes.map((c: { code: string }) => c.code));
@@ -380,14 +383,14 @@ describe("bad input for every mutation", () => {
     const registered: string[] = [];
     for (let i = 0; i < 8; i++) {
       const slug = `pool-${i}-${uniq()}`;
-      const res = await ok("operator", `mutation($i: RegisterInstitutionInput!) { registerInstitution(input: $i) { institution { id } operation { id } } }`, {
+      const res = await ok("operator", `mutation($i: RegisterInstitutionInput!) { registerInstitution(input: $i) { ... on InstitutionOperationPayload { institution { id } operation { id } } ... on Error { __typename code message field } } }`, {
         i: { name: `Pool ${i}`, slug, identity: `${slug}.example.edu`, idempotencyKey: slug },
       });
       await settledRegistry(res.registerInstitution.operation.id);
       registered.push(res.registerInstitution.institution.id);
     }
     for (const id of registered.slice(0, 3)) {
-      const res = await ok("operator", `mutation($i: SuspendInstitutionInput!) { suspendInstitution(input: $i) { operation { id } } }`, { i: { institutionId: id, reason: "pool" } });
+      const res = await ok("operator", `mutation($i: SuspendInstitutionInput!) { suspendInstitution(input: $i) { ... on InstitutionOperationPayload { operation { id } } ... on Error { __typename code message field } } }`, { i: { institutionId: id, reason: "pool" } });
       await settledRegistry(res.suspendInstitution.operation.id);
     }
     spare.suspendedInstitution = registered[0]!;
@@ -442,7 +445,10 @@ describe("bad input for every mutation", () => {
       }
       return `{ ${parts.join(" ")} }`;
     };
-    return scalars(getNamedType(field.type), 1);
+    const type = getNamedType(field.type);
+    // A result union: every member's fields, the payload's and each typed error's.
+    if (isUnionType(type)) return `{ __typename ${type.getTypes().map((member) => `... on ${member.name} ${scalars(member, 1)}`).join(" ")} }`;
+    return scalars(type, 1);
   }
 
   function document(field: GraphQLField<unknown, unknown>, variables: Record<string, unknown>): string {
@@ -568,12 +574,23 @@ describe("bad input for every mutation", () => {
   /** Checks a refusal; answers a problem or undefined. */
   function refusalProblem(status: number, body: { data?: any; errors?: { message: string; extensions?: Record<string, unknown> }[] }, fieldName: string): string | undefined {
     if (status >= 500) return `HTTP ${status}: ${short(body)}`;
+    const typed = typedErrors(body.data);
+    if (typed.length) {
+      // Refused by the resolver: a typed member of the mutation's result union, alone.
+      if (body.errors?.length) return `a typed error and GraphQL errors at once: ${short(body)}`;
+      const e = typed[0]!;
+      if (!KNOWN_CODES.has(e.code)) return `code ${e.code} is not a known one: ${short(e)}`;
+      if (LEAK.test(e.message.slice(0, 2000))) return `the message leaks internals: ${short(e.message)}`;
+      return undefined;
+    }
     if (!body.errors?.length) return `accepted: ${short(body.data)}`;
-    for (const e of body.errors) {
+    for (const e of body.errors as { message: string; path?: unknown[]; extensions?: Record<string, unknown> }[]) {
       const code = e.extensions?.code as string | undefined;
       if (!code) return `an error without a code: ${short(e)}`;
       if (!KNOWN_CODES.has(code)) return `code ${code} is not a known one: ${short(e)}`;
       if (LEAK.test(e.message.slice(0, 2000))) return `the message leaks internals: ${short(e.message)}`;
+      // A GraphQL error at a path was raised while resolving: an expected failure there belongs in the result union.
+      if (e.path && code !== "UNAUTHENTICATED" && code !== "FORBIDDEN") return `${code} is a GraphQL error, not a typed result: ${short(e)}`;
     }
     if (body.data?.[fieldName] != null) return `errors, but data too: ${short(body.data)}`;
     return undefined;
@@ -619,7 +636,7 @@ describe("bad input for every mutation", () => {
           const { status, body } = await caller.raw(document(field, variables), variables);
           const after = await counts();
           const changed = Object.keys(after).filter((t) => after[t] !== before[t]);
-          if (field.name === "issueCertificates" && variant.label.startsWith("input.items.") && !body.errors?.length && status < 500) {
+          if (field.name === "issueCertificates" && variant.label.startsWith("input.items.") && !body.errors?.length && !typedErrors(body.data).length && status < 500) {
             // A bad item is refused in its own result; the bulk row records the refusal, nothing is queued.
             const results = (body.data as any)?.issueCertificates?.results ?? [];
             if (variant.mayAccept && results.length && results.every((r: any) => !r.error)) {
@@ -631,7 +648,7 @@ describe("bad input for every mutation", () => {
             if (!results.length || bad.length || wrote.length) problems.push(`${label}: item not refused cleanly (${wrote.join(", ") || "no table"} written): ${short(body.data)}`);
             continue;
           }
-          if (variant.mayAccept && !body.errors?.length && status < 500) {
+          if (variant.mayAccept && !body.errors?.length && !typedErrors(body.data).length && status < 500) {
             if (NOT_KEPT[String(variant.label.split(": ")[0]!.split(".").pop())]) continue;
             const returned = JSON.stringify(body.data).includes(variant.mayAccept);
             if (!returned && !(await storedVerbatim(variant.mayAccept))) problems.push(`${label}: accepted, but the text is neither returned nor stored verbatim: ${short(body.data)}`);
@@ -645,7 +662,9 @@ describe("bad input for every mutation", () => {
         // The baseline itself is valid: the refusals above are the bad values', not the rest of the call's.
         const baseline = await make(true);
         const res = await (baseline.bearer ? graphqlClient(url, baseline.bearer) : clients[baseline.as ?? "institution"]).raw(document(field, baseline.variables), baseline.variables);
-        if (res.body.errors?.length) problems.push(`${name}: the baseline call is refused, so its variants prove nothing: ${short(res.body.errors)}`);
+        if (res.body.errors?.length || typedErrors(res.body.data).length) {
+          problems.push(`${name}: the baseline call is refused, so its variants prove nothing: ${short(res.body.errors ?? res.body.data)}`);
+        }
         else if (!covered.includes(field.name)) covered.push(field.name);
       }
       const neverTried = omittedBy.reduce((a, b) => a.filter((x) => b.includes(x)));

@@ -4,6 +4,7 @@ import { GraphQLClient, gql } from "graphql-request";
 import { CID } from "multiformats/cid";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { certificateRegistryAt, decodeRegistryError, OnChainStatus } from "../../core/chain/registry.ts";
+import { failureOf } from "../support/graphql-http.ts";
 import { startTestStack, waitFor } from "../support/stack.ts";
 
 // Hardhat's funded development account #5: the holder, so the test can try to move the token itself.
@@ -12,8 +13,11 @@ const HOLDER_KEY = "0x8b3a350cf5c34c9194ca85829a2df0ec3153be0318b5e2d3348e872092
 const ISSUE = gql`
   mutation Issue($input: IssueCertificateInput!) {
     issueCertificate(input: $input) {
-      created
-      issuance { id status }
+      ... on IssueCertificatePayload {
+        created
+        issuance { id status }
+      }
+      ... on Error { __typename code message field }
     }
   }
 `;
@@ -31,8 +35,11 @@ const ISSUANCE = gql`
 const REVOKE = gql`
   mutation Revoke($input: RevokeCertificateInput!) {
     revokeCertificate(input: $input) {
-      revocation { id status }
-      certificate { id status }
+      ... on RevokeCertificatePayload {
+        revocation { id status }
+        certificate { id status }
+      }
+      ... on Error { __typename code message field }
     }
   }
 `;
@@ -159,8 +166,8 @@ describe("a certificate from GraphQL to the chain and back", () => {
     };
     const again = await client.request<{ issueCertificate: { created: boolean; issuance: { id: string } } }>(ISSUE, { input });
     expect(again.issueCertificate).toMatchObject({ created: false, issuance: { id: issuanceId } });
-    const conflict = await client.request(ISSUE, { input: { ...input, title: "Something else" } }).catch((e) => e);
-    expect(conflict.response.errors[0].extensions.code).toBe("IDEMPOTENCY_CONFLICT");
+    const conflict = await failureOf(client.request(ISSUE, { input: { ...input, title: "Something else" } }));
+    expect(conflict).toMatchObject({ typed: true, typename: "IdempotencyConflictError", code: "IDEMPOTENCY_CONFLICT", field: "idempotencyKey" });
   });
 
   it("revokeCertificate ends with the certificate REVOKED, on chain and in the API", async () => {

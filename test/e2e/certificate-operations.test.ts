@@ -6,14 +6,15 @@ import { certificateRegistryAt, OnChainStatus } from "../../core/chain/registry.
 import { institutions } from "../../core/db/schema.ts";
 import { createApiKey } from "../../server/auth/api-keys.ts";
 import { issueCertificate, revokeCertificate } from "../core/verification/certificates.ts";
+import { failureOf } from "../support/graphql-http.ts";
 import { startTestStack, waitFor } from "../support/stack.ts";
 import { wrongChecksumAddress } from "../support/addresses.ts";
 
 const OPERATION_FIELDS = `operation { id kind status error txHash newHolder metadataUri digest newCertificate { id tokenId owner } } created certificate { id status }`;
-const RECOVER = gql`mutation($input: RecoverCertificateInput!) { recoverCertificate(input: $input) { ${OPERATION_FIELDS} } }`;
-const CORRECT = gql`mutation($input: CorrectCertificateMetadataInput!) { correctCertificateMetadata(input: $input) { ${OPERATION_FIELDS} } }`;
-const SUSPEND = gql`mutation($input: CertificateSuspensionInput!) { suspendCertificate(input: $input) { ${OPERATION_FIELDS} } }`;
-const UNSUSPEND = gql`mutation($input: CertificateSuspensionInput!) { unsuspendCertificate(input: $input) { ${OPERATION_FIELDS} } }`;
+const RECOVER = gql`mutation($input: RecoverCertificateInput!) { recoverCertificate(input: $input) { ... on CertificateOperationPayload { ${OPERATION_FIELDS} } ... on Error { __typename code message field } } }`;
+const CORRECT = gql`mutation($input: CorrectCertificateMetadataInput!) { correctCertificateMetadata(input: $input) { ... on CertificateOperationPayload { ${OPERATION_FIELDS} } ... on Error { __typename code message field } } }`;
+const SUSPEND = gql`mutation($input: CertificateSuspensionInput!) { suspendCertificate(input: $input) { ... on CertificateOperationPayload { ${OPERATION_FIELDS} } ... on Error { __typename code message field } } }`;
+const UNSUSPEND = gql`mutation($input: CertificateSuspensionInput!) { unsuspendCertificate(input: $input) { ... on CertificateOperationPayload { ${OPERATION_FIELDS} } ... on Error { __typename code message field } } }`;
 const OPERATION = gql`
   query($id: ID!) {
     certificateOperation(id: $id) { id kind status error txHash metadataUri digest newCertificate { id tokenId owner } }
@@ -91,13 +92,11 @@ describe("certificate operations: recovery, correction, suspension", () => {
       async () => (await client.request<{ certificateOperation: OperationView }>(OPERATION, { id })).certificateOperation,
       (o) => o.status === "CONFIRMED" || o.status === "FAILED",
     );
+  /** An expected failure: a typed member of the mutation's result union. */
   const refusal = async (mutation: string, input: Record<string, unknown>) => {
-    const err = await client.request(mutation, { input }).then(
-      () => undefined,
-      (e: { response: { errors: { message: string; extensions: { code: string; field?: string } }[] } }) => e,
-    );
-    expect(err, "the request should have been refused").toBeDefined();
-    return err!.response.errors[0]!;
+    const failure = await failureOf(client.request(mutation, { input }));
+    expect(failure.typed, `${failure.code} should be a typed error`).toBe(true);
+    return failure;
   };
 
   describe("suspension", () => {
@@ -332,8 +331,8 @@ describe("certificate operations: recovery, correction, suspension", () => {
       [CORRECT, {}],
       [UNSUSPEND, {}],
     ] as const) {
-      const err = await stranger.request(mutation, { input: { certificateId: cert.id, reason: "Mine", idempotencyKey: randomUUID(), ...extra } }).catch((e) => e);
-      expect(err.response.errors[0].extensions.code).toBe("NOT_FOUND");
+      const err = await failureOf(stranger.request(mutation, { input: { certificateId: cert.id, reason: "Mine", idempotencyKey: randomUUID(), ...extra } }));
+      expect(err).toMatchObject({ typed: true, typename: "NotFoundError", code: "NOT_FOUND" });
     }
     const read = await stranger.request(OPERATION, { id: first.suspendCertificate.operation.id }).catch((e) => e);
     expect(read.response.errors[0].extensions.code).toBe("NOT_FOUND");

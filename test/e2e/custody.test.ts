@@ -6,15 +6,16 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { certificateRegistryAt, OnChainStatus } from "../../core/chain/registry.ts";
 import { holderClaims, institutions } from "../../core/db/schema.ts";
 import { createApiKey } from "../../server/auth/api-keys.ts";
+import { failureOf } from "../support/graphql-http.ts";
 import { startTestStack, waitFor } from "../support/stack.ts";
 
-const ISSUE = gql`mutation($input: IssueCertificateInput!) { issueCertificate(input: $input) { issuance { id recipient status } created } }`;
+const ISSUE = gql`mutation($input: IssueCertificateInput!) { issueCertificate(input: $input) { ... on IssueCertificatePayload { issuance { id recipient status } created } ... on Error { __typename code message field } } }`;
 const ISSUANCE = gql`query($id: ID!) { issuance(id: $id) { status error recipient metadataCid certificate { id tokenId owner } } }`;
 const ACCOUNT = gql`query($ref: String!) { holderAccount(holderReference: $ref) { custodialAddress claimedAddress claimedAt certificates { id owner status } } }`;
-const CREATE_CLAIM = gql`mutation($input: CreateHolderClaimInput!) { createHolderClaim(input: $input) { code expiresAt created holderAccount { custodialAddress claimedAddress } } }`;
-const CLAIM = gql`mutation($code: String!) { claimCustody(code: $code) { address custodialAddress operations { id certificateId status } } }`;
-const CHALLENGE = gql`mutation($address: String!) { requestHolderSignIn(address: $address) { message nonce } }`;
-const SIGN_IN = gql`mutation($nonce: String!, $signature: String!) { holderSignIn(nonce: $nonce, signature: $signature) { token } }`;
+const CREATE_CLAIM = gql`mutation($input: CreateHolderClaimInput!) { createHolderClaim(input: $input) { ... on HolderClaim { claimCode expiresAt created holderAccount { custodialAddress claimedAddress } } ... on Error { __typename code message field } } }`;
+const CLAIM = gql`mutation($code: String!) { claimCustody(code: $code) { ... on ClaimCustodyPayload { address custodialAddress operations { id certificateId status } } ... on Error { __typename code message field } } }`;
+const CHALLENGE = gql`mutation($address: String!) { requestHolderSignIn(address: $address) { ... on HolderSignInChallenge { message nonce } ... on Error { __typename code message field } } }`;
+const SIGN_IN = gql`mutation($nonce: String!, $signature: String!) { holderSignIn(nonce: $nonce, signature: $signature) { ... on HolderSession { token } ... on Error { __typename code message field } } }`;
 const HOLDER = gql`query { holder { address certificates { id status } } }`;
 const OPERATION = gql`query($id: ID!) { certificateOperation(id: $id) { id kind status error newHolder newCertificate { id tokenId owner } } }`;
 const CERTIFICATE = gql`
@@ -24,8 +25,6 @@ const CERTIFICATE = gql`
 `;
 const VERIFY = gql`query($id: ID!) { verify(id: $id) { verdict } }`;
 
-type GqlError = { response: { errors: { message: string; extensions: { code: string; field?: string } }[] } };
-const codeOf = (e: unknown) => (e as GqlError).response?.errors?.[0]?.extensions?.code;
 
 describe("holders without a wallet: custodial accounts and claims", () => {
   let stack: Awaited<ReturnType<typeof startTestStack>>;
@@ -68,14 +67,7 @@ describe("holders without a wallet: custodial accounts and claims", () => {
     expect(done.error).toBeNull();
     return { ...done.certificate!, metadataCid: done.metadataCid, recipient: done.recipient };
   };
-  const refused = async (client: GraphQLClient, query: string, variables: Record<string, unknown>) => {
-    const err = await client.request(query, variables).then(
-      () => undefined,
-      (e: GqlError) => e,
-    );
-    expect(err, "the request should have been refused").toBeDefined();
-    return err!.response.errors[0]!;
-  };
+  const refused = (client: GraphQLClient, query: string, variables: Record<string, unknown>) => failureOf(client.request(query, variables));
   const signIn = async (wallet: { address: string; signMessage(m: string): Promise<string> }) => {
     const { requestHolderSignIn } = await anonymous.request<any>(CHALLENGE, { address: wallet.address });
     const signature = await wallet.signMessage(requestHolderSignIn.message);
@@ -83,7 +75,7 @@ describe("holders without a wallet: custodial accounts and claims", () => {
     return new GraphQLClient(stack.devInfo.graphqlUrl, { headers: { authorization: `Bearer ${holderSignIn.token}` } });
   };
   const newClaim = async (client = a, extra: Record<string, unknown> = {}) =>
-    (await client.request<{ createHolderClaim: { code: string; expiresAt: string; created: boolean } }>(CREATE_CLAIM, {
+    (await client.request<{ createHolderClaim: { claimCode: string; expiresAt: string; created: boolean } }>(CREATE_CLAIM, {
       input: { holderReference: reference, idempotencyKey: randomUUID(), ...extra },
     })).createHolderClaim;
 
@@ -116,7 +108,7 @@ describe("holders without a wallet: custodial accounts and claims", () => {
     expect(holderAccount).toMatchObject({ custodialAddress: createHolderClaim.holderAccount.custodialAddress, certificates: [] });
     // B's code names B's holder: it claims nothing of A's.
     const stranger = await signIn(Wallet.createRandom());
-    const res = await stranger.request<any>(CLAIM, { code: createHolderClaim.code });
+    const res = await stranger.request<any>(CLAIM, { code: createHolderClaim.claimCode });
     expect(res.claimCustody).toMatchObject({ custodialAddress: createHolderClaim.holderAccount.custodialAddress, operations: [] });
     expect((await a.request<any>(ACCOUNT, { ref: reference })).holderAccount.claimedAddress).toBeNull();
     // B may not issue into A's collection, by reference or otherwise.
@@ -152,12 +144,12 @@ describe("holders without a wallet: custodial accounts and claims", () => {
     const soon = await newClaim(a, { idempotencyKey: "soon", expiresAt: new Date(Date.now() + 60_000).toISOString() });
     // Its expiry moved into the past in the database: waiting for it is no test.
     await stack.db.db.update(holderClaims).set({ expiresAt: new Date(Date.now() - 1_000) }).where(eq(holderClaims.idempotencyKey, "soon"));
-    expect((await refused(holder, CLAIM, { code: soon.code })).extensions.code).toBe("CLAIM_CODE_EXPIRED");
-    expect(open.code).toMatch(/^hm-holder-/);
+    expect((await refused(holder, CLAIM, { code: soon.claimCode })).extensions.code).toBe("CLAIM_CODE_EXPIRED");
+    expect(open.claimCode).toMatch(/^hm-holder-/);
 
     // Not a holder session: an API key or nobody.
-    expect(["FORBIDDEN", "UNAUTHENTICATED"]).toContain((await refused(a, CLAIM, { code: open.code })).extensions.code);
-    expect(["FORBIDDEN", "UNAUTHENTICATED"]).toContain((await refused(anonymous, CLAIM, { code: open.code })).extensions.code);
+    expect(["FORBIDDEN", "UNAUTHENTICATED"]).toContain((await refused(a, CLAIM, { code: open.claimCode })).extensions.code);
+    expect(["FORBIDDEN", "UNAUTHENTICATED"]).toContain((await refused(anonymous, CLAIM, { code: open.claimCode })).extensions.code);
 
     // Bad claim requests from the institution.
     for (const expiresAt of [new Date(Date.now() - 60_000).toISOString(), new Date(Date.now() + 400 * 86_400_000).toISOString()]) {
@@ -165,15 +157,15 @@ describe("holders without a wallet: custodial accounts and claims", () => {
     }
     expect((await refused(a, CREATE_CLAIM, { input: { holderReference: "", idempotencyKey: randomUUID() } })).extensions).toMatchObject({ code: "BAD_USER_INPUT", field: "holderReference" });
     // The same key: the same claim, its code not shown again; the same key for another holder: refused.
-    const again = await a.request<any>(CREATE_CLAIM, { input: { holderReference: reference, idempotencyKey: "soon", expiresAt: new Date(Date.now() + 90_000).toISOString() } }).catch((e) => e);
-    expect(codeOf(again)).toBe("IDEMPOTENCY_CONFLICT");
+    const again = await refused(a, CREATE_CLAIM, { input: { holderReference: reference, idempotencyKey: "soon", expiresAt: new Date(Date.now() + 90_000).toISOString() } });
+    expect(again).toMatchObject({ typed: true, typename: "IdempotencyConflictError", code: "IDEMPOTENCY_CONFLICT" });
     const repeat = await a.request<any>(CREATE_CLAIM, { input: { holderReference: reference, idempotencyKey: "soon" } });
-    expect(repeat.createHolderClaim).toMatchObject({ created: false, code: null });
+    expect(repeat.createHolderClaim).toMatchObject({ created: false, claimCode: null });
     expect((await refused(a, CREATE_CLAIM, { input: { holderReference: "someone.else@example.org", idempotencyKey: "soon" } })).extensions.code).toBe("IDEMPOTENCY_CONFLICT");
   });
 
   it("claims after Sign-In with Ethereum: both certificates reissued to the wallet, the custodial ones SUPERSEDED, links and history kept", async () => {
-    const { code } = await newClaim();
+    const { claimCode: code } = await newClaim();
     const spare = await newClaim();
     const holder = await signIn(holderWallet);
     const { claimCustody } = await holder.request<any>(CLAIM, { code });
@@ -208,7 +200,7 @@ describe("holders without a wallet: custodial accounts and claims", () => {
 
     // Spent, and the holder is claimed: the code again, another code, a new code.
     expect((await refused(holder, CLAIM, { code })).extensions.code).toBe("CLAIM_CODE_USED");
-    expect((await refused(holder, CLAIM, { code: spare.code })).extensions.code).toBe("ALREADY_CLAIMED");
+    expect((await refused(holder, CLAIM, { code: spare.claimCode })).extensions.code).toBe("ALREADY_CLAIMED");
     expect((await refused(a, CREATE_CLAIM, { input: { holderReference: reference, idempotencyKey: randomUUID() } })).extensions.code).toBe("ALREADY_CLAIMED");
   });
 

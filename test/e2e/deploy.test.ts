@@ -66,7 +66,7 @@ describe("`npm run deploy` against a JSON-RPC endpoint, then the platform issuin
     stack = await startStack({ env: { ...env(), ISSUER_REGISTRY_ADDRESS: deployed.issuerRegistry, PORT: "0" }, notice: () => {} });
     const client = new GraphQLClient(stack.devInfo.graphqlUrl, { headers: { authorization: `Bearer ${deployed.apiKey}` } });
     const { issueCertificate } = await client.request<any>(
-      gql`mutation ($input: IssueCertificateInput!) { issueCertificate(input: $input) { issuance { id } } }`,
+      gql`mutation ($input: IssueCertificateInput!) { issueCertificate(input: $input) { ... on IssueCertificatePayload { issuance { id } } ... on Error { __typename code message field } } }`,
       { input: { collectionId: deployed.collectionId, recipient: Wallet.createRandom().address, title: "BSc Physics", idempotencyKey: "deploy-test-1" } },
     );
     const done = await waitFor(

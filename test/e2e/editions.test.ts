@@ -16,13 +16,13 @@ const HOSTILE_NAME = `<script>alert("x")</script> Ænigma — 港の灯 🌊 & "
 const EDITION_FIELDS = `id status name description story maxSupply minted remaining transferPolicy lockupSeconds maxGifts metadataCid metadataUri
   contractAddress chainEditionId error galleryUrl manifestUrl images { cid uri label width height mediaType }
   dublinCore { title creator date subject rights identifier type format }`;
-const CREATE = `mutation ($input: CreateEditionInput!) { createEdition(input: $input) { created edition { ${EDITION_FIELDS} } } }`;
+const CREATE = `mutation ($input: CreateEditionInput!) { createEdition(input: $input) { ... on CreateEditionPayload { created edition { ${EDITION_FIELDS} } } ... on Error { __typename code message field } } }`;
 const EDITION = `query ($id: ID!) { edition(id: $id) { ${EDITION_FIELDS} } }`;
 const OPERATION_FIELDS = "id kind status total sent minted progress error txHashes";
-const AIRDROP = `mutation ($input: AirdropInput!) { airdrop(input: $input) { created operation { ${OPERATION_FIELDS} } } }`;
+const AIRDROP = `mutation ($input: AirdropInput!) { airdrop(input: $input) { ... on EditionOperationPayload { created operation { ${OPERATION_FIELDS} } } ... on Error { __typename code message field } ... on EditionUnavailableError { itemsLeft itemsRequested } } }`;
 const OPERATION = `query ($id: ID!) { editionOperation(id: $id) { ${OPERATION_FIELDS} } }`;
-const CODES = `mutation ($input: CreateClaimCodesInput!) { createClaimCodes(input: $input) { created codes { id code expiresAt voucher { contract chainId editionId code deadline signature } } } }`;
-const REDEEM = `mutation ($input: RedeemClaimCodeInput!) { redeemClaimCode(input: $input) { created operation { ${OPERATION_FIELDS} } } }`;
+const CODES = `mutation ($input: CreateClaimCodesInput!) { createClaimCodes(input: $input) { ... on CreateClaimCodesPayload { created codes { id code expiresAt voucher { contract chainId editionId code deadline signature } } } ... on Error { __typename code message field } } }`;
+const REDEEM = `mutation ($input: RedeemClaimCodeInput!) { redeemClaimCode(input: $input) { ... on EditionOperationPayload { created operation { ${OPERATION_FIELDS} } } ... on Error { __typename code message field } } }`;
 
 const stripes = (a: [number, number, number], b: [number, number, number]) => (x: number, y: number) => (((x >> 2) + (y >> 2)) % 2 ? a : b);
 
@@ -203,7 +203,7 @@ describe("collectible editions over HTTP", () => {
     // 153 items: 150 airdropped, 2 claim codes; one left.
     const sold = await gql.fails(AIRDROP, { input: { editionId: edition.id, holders: holders.slice(0, 2), idempotencyKey: "airdrop-too-many" } });
     expect(sold.code).toBe("EDITION_SOLD_OUT");
-    expect(sold.extensions).toMatchObject({ remaining: 1, requested: 2 });
+    expect(sold).toMatchObject({ typed: true, typename: "EditionUnavailableError", extensions: { itemsLeft: 1, itemsRequested: 2 } });
     expect((await gql.fails(CODES, { input: { editionId: edition.id, count: 2, expiresAt: new Date(Date.now() + 60_000).toISOString(), idempotencyKey: "codes-too-many" } })).code).toBe("EDITION_SOLD_OUT");
     expect((await gql.ok(EDITION, { id: edition.id })).edition.remaining).toBe(1);
   });

@@ -67,12 +67,12 @@ describe("GraphQL over HTTP", () => {
     });
 
     it("refuses a mutation over GET with 405 and Allow: POST", async () => {
-      const res = await get({ query: 'mutation { disableWebhook(id: "x") { id } }' }, { accept: GQL_RESPONSE });
+      const res = await get({ query: 'mutation { disableWebhook(id: "x") { ... on Webhook { id } ... on Error { __typename code message field } } }' }, { accept: GQL_RESPONSE });
       expect(res.status).toBe(405);
       expect(res.headers.get("allow")).toBe("POST");
       expect(codes((await read(res)).body)).toEqual(["METHOD_NOT_ALLOWED"]);
       // The same under application/json: the method is wrong whatever the client accepts.
-      expect((await get({ query: 'mutation { disableWebhook(id: "x") { id } }' }, { accept: "application/json" })).status).toBe(405);
+      expect((await get({ query: 'mutation { disableWebhook(id: "x") { ... on Webhook { id } ... on Error { __typename code message field } } }' }, { accept: "application/json" })).status).toBe(405);
     });
 
     it("serves GraphiQL to a browser's GET outside production, no CSRF header needed", async () => {

@@ -2,22 +2,22 @@ import { Wallet } from "ethers";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { chainRoleId, issuerRegistryAt } from "../../core/chain/issuer-registry.ts";
 import { certificateRegistryAt } from "../../core/chain/registry.ts";
-import { graphqlClient } from "../support/graphql-http.ts";
+import { graphqlClient, typedErrors } from "../support/graphql-http.ts";
 import { startTestStack, waitFor } from "../support/stack.ts";
 import { wrongChecksumAddress } from "../support/addresses.ts";
 
 const OP_FIELDS = `id kind status txHash error role account reason`;
 const INSTITUTIONS = `{ institutions { id name slug status identity chainInstitutionId suspendedReason } }`;
 const REGISTER = `mutation($input: RegisterInstitutionInput!) {
-  registerInstitution(input: $input) { created institution { id name slug status identity chainInstitutionId } operation { ${OP_FIELDS} } }
+  registerInstitution(input: $input) { ... on InstitutionOperationPayload { created institution { id name slug status identity chainInstitutionId } operation { ${OP_FIELDS} } } ... on Error { __typename code message field } }
 }`;
-const SUSPEND = `mutation($input: SuspendInstitutionInput!) { suspendInstitution(input: $input) { created institution { id status } operation { ${OP_FIELDS} } } }`;
-const REACTIVATE = `mutation($input: ReactivateInstitutionInput!) { reactivateInstitution(input: $input) { created institution { id status } operation { ${OP_FIELDS} } } }`;
+const SUSPEND = `mutation($input: SuspendInstitutionInput!) { suspendInstitution(input: $input) { ... on InstitutionOperationPayload { created institution { id status } operation { ${OP_FIELDS} } } ... on Error { __typename code message field } } }`;
+const REACTIVATE = `mutation($input: ReactivateInstitutionInput!) { reactivateInstitution(input: $input) { ... on InstitutionOperationPayload { created institution { id status } operation { ${OP_FIELDS} } } ... on Error { __typename code message field } } }`;
 const OPERATION = `query($id: ID!) { registryOperation(id: $id) { ${OP_FIELDS} institution { id status chainInstitutionId suspendedReason } } }`;
-const GRANT = `mutation($input: ChainRoleInput!) { grantChainRole(input: $input) { created operation { ${OP_FIELDS} } } }`;
-const REVOKE = `mutation($input: ChainRoleInput!) { revokeChainRole(input: $input) { created operation { ${OP_FIELDS} } } }`;
+const GRANT = `mutation($input: ChainRoleInput!) { grantChainRole(input: $input) { ... on ChainRoleOperationPayload { created operation { ${OP_FIELDS} } } ... on Error { __typename code message field } } }`;
+const REVOKE = `mutation($input: ChainRoleInput!) { revokeChainRole(input: $input) { ... on ChainRoleOperationPayload { created operation { ${OP_FIELDS} } } ... on Error { __typename code message field } } }`;
 const ROLES = `query($id: ID!) { chainRoles(collectionId: $id) { role account } }`;
-const ISSUE = `mutation($input: IssueCertificateInput!) { issueCertificate(input: $input) { issuance { id status } } }`;
+const ISSUE = `mutation($input: IssueCertificateInput!) { issueCertificate(input: $input) { ... on IssueCertificatePayload { issuance { id status } } ... on Error { __typename code message field } } }`;
 
 const NAME = `École <b>Polytechnique</b> & "Ψ" 🎓 <img src=x onerror=alert(1)>`;
 
@@ -32,8 +32,12 @@ describe("the platform operator over HTTP", () => {
       async () => (await operator.ok<{ registryOperation: any }>(OPERATION, { id })).registryOperation,
       (o) => o.status === "CONFIRMED" || o.status === "FAILED",
     );
-  const issue = () =>
-    api.raw(ISSUE, { input: { collectionId: stack.devInfo.collectionId, recipient: Wallet.createRandom().address, idempotencyKey: key() } });
+  /** The typed error an issuance was refused with, or undefined when it was accepted. */
+  const issue = async () => {
+    const { body } = await api.raw(ISSUE, { input: { collectionId: stack.devInfo.collectionId, recipient: Wallet.createRandom().address, idempotencyKey: key() } });
+    expect(body.errors, JSON.stringify(body.errors)).toBeUndefined();
+    return typedErrors(body.data)[0];
+  };
 
   beforeAll(async () => {
     stack = await startTestStack();
@@ -96,8 +100,7 @@ describe("the platform operator over HTTP", () => {
     });
     expect(res.operation).toMatchObject({ kind: "SUSPEND_INSTITUTION", status: "QUEUED", reason: "Accreditation <lapsed>" });
     // Refused from the request on, before anything is queued.
-    const refused = await issue();
-    expect(refused.body.errors![0]!.extensions!.code).toBe("INSTITUTION_SUSPENDED");
+    expect(await issue()).toMatchObject({ __typename: "InstitutionNotActiveError", code: "INSTITUTION_SUSPENDED" });
     const again = (await operator.ok<{ suspendInstitution: any }>(SUSPEND, { input: { institutionId: id, reason: "Accreditation <lapsed>" } })).suspendInstitution;
     expect(again).toMatchObject({ created: false, operation: { id: res.operation.id } });
 
@@ -107,15 +110,14 @@ describe("the platform operator over HTTP", () => {
     expect(Number((await registry.institution(1n)).status)).toBe(2);
     expect(await registry.canIssue(stack.devInfo.contracts.CertificateRegistry)).toBe(false);
 
-    expect((await issue()).body.errors![0]!.extensions!.code).toBe("INSTITUTION_SUSPENDED");
+    expect((await issue())?.code).toBe("INSTITUTION_SUSPENDED");
     await api.ok(`{ viewer { id name } quota { issuancesThisMonth } }`);
     expect((await operator.fails(SUSPEND, { input: { institutionId: id, reason: "again" } })).code).toBe("CONFLICT");
 
     const { reactivateInstitution: back } = await operator.ok<{ reactivateInstitution: any }>(REACTIVATE, { input: { institutionId: id } });
     expect((await settled(back.operation.id)).institution.status).toBe("ACTIVE");
     expect(Number((await registry.institution(1n)).status)).toBe(1);
-    const issued = await issue();
-    expect(issued.body.errors).toBeUndefined();
+    expect(await issue()).toBeUndefined();
     expect((await operator.fails(REACTIVATE, { input: { institutionId: id } })).code).toBe("CONFLICT");
     expect((await operator.fails(SUSPEND, { input: { institutionId: "00000000-0000-4000-8000-000000000000", reason: "x" } })).code).toBe("NOT_FOUND");
     expect((await operator.fails(SUSPEND, { input: { institutionId: "1; drop", reason: "x" } })).code).toBe("NOT_FOUND");

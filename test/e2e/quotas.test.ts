@@ -1,12 +1,12 @@
 import { Wallet } from "ethers";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { graphqlClient } from "../support/graphql-http.ts";
+import { graphqlClient, typedErrors, type TypedError } from "../support/graphql-http.ts";
 import { startTestStack } from "../support/stack.ts";
 
 const QUOTA = `{ quota { month issuancesThisMonth limit remainingThisMonth maxBatchSize storageBytes storageBytesLimit overridden } }`;
-const SET = `mutation($input: SetQuotaInput!) { setQuota(input: $input) { limit maxBatchSize storageBytesLimit issuancesThisMonth overridden } }`;
-const ISSUE = `mutation($input: IssueCertificateInput!) { issueCertificate(input: $input) { issuance { id status } } }`;
-const BULK = `mutation($input: IssueCertificatesInput!) { issueCertificates(input: $input) { results { index issuance { id } error { code } } } }`;
+const SET = `mutation($input: SetQuotaInput!) { setQuota(input: $input) { ... on Quota { limit maxBatchSize storageBytesLimit issuancesThisMonth overridden } ... on Error { __typename code message field } } }`;
+const ISSUE = `mutation($input: IssueCertificateInput!) { issueCertificate(input: $input) { ... on IssueCertificatePayload { issuance { id status } } ... on Error { __typename code message field } ... on QuotaExceededError { quota limit used requested } } }`;
+const BULK = `mutation($input: IssueCertificatesInput!) { issueCertificates(input: $input) { ... on IssueCertificatesPayload { results { index issuance { id } error { code } } } ... on Error { __typename code message field } ... on QuotaExceededError { quota limit used requested } } }`;
 
 describe("quotas over HTTP", () => {
   let stack: Awaited<ReturnType<typeof startTestStack>>;
@@ -15,8 +15,14 @@ describe("quotas over HTTP", () => {
   let n = 0;
   const key = () => `q-${++n}`;
   const item = () => ({ recipient: Wallet.createRandom().address, title: "Quota test", idempotencyKey: key() });
-  const issue = (input: Record<string, unknown> = item()) =>
-    api.raw<{ issueCertificate: { issuance: { id: string } } }>(ISSUE, { input: { ...input, collectionId: stack.devInfo.collectionId } });
+  /** The typed error a mutation answered, or undefined when it was accepted. */
+  const refusalOf = async (query: string, input: Record<string, unknown>): Promise<TypedError | undefined> => {
+    const { body } = await api.raw(query, { input });
+    expect(body.errors, JSON.stringify(body.errors)).toBeUndefined();
+    return typedErrors(body.data)[0];
+  };
+  const issue = (input: Record<string, unknown> = item()) => refusalOf(ISSUE, { ...input, collectionId: stack.devInfo.collectionId });
+  const bulk = (count: number) => refusalOf(BULK, { collectionId: stack.devInfo.collectionId, idempotencyKey: key(), items: Array.from({ length: count }, item) });
   const quota = async () => (await api.ok<{ quota: any }>(QUOTA)).quota;
   const setQuota = (input: Record<string, unknown>) => operator.ok<{ setQuota: any }>(SET, { input: { institutionId: stack.devInfo.institutionId, ...input } });
 
@@ -41,8 +47,7 @@ describe("quotas over HTTP", () => {
       storageBytesLimit: 10000000,
       overridden: [],
     });
-    const first = await issue();
-    expect(first.body.errors).toBeUndefined();
+    expect(await issue()).toBeUndefined();
     const after = await quota();
     expect(after.issuancesThisMonth).toBe(1);
     expect(after.storageBytes).toBeGreaterThan(0);
@@ -52,13 +57,12 @@ describe("quotas over HTTP", () => {
     const used = (await quota()).issuancesThisMonth;
     expect((await setQuota({ issuancesPerMonth: used + 2 })).setQuota).toMatchObject({ limit: used + 2, overridden: ["issuancesPerMonth"] });
     const kept = item();
-    expect((await issue(kept)).body.errors).toBeUndefined();
-    expect((await issue()).body.errors).toBeUndefined();
+    expect(await issue(kept)).toBeUndefined();
+    expect(await issue()).toBeUndefined();
     const refused = await issue();
-    expect(refused.body.errors![0]!.extensions).toMatchObject({ code: "QUOTA_EXCEEDED", quota: "issuancesPerMonth", limit: used + 2, used: used + 2, requested: 1 });
+    expect(refused).toMatchObject({ __typename: "QuotaExceededError", code: "QUOTA_EXCEEDED", quota: "issuancesPerMonth", limit: used + 2, used: used + 2, requested: 1 });
     // A retry of an issuance already recorded is not a new one: it is answered, and not counted.
-    const retry = await issue(kept);
-    expect(retry.body.errors).toBeUndefined();
+    expect(await issue(kept)).toBeUndefined();
     expect((await quota()).issuancesThisMonth).toBe(used + 2);
   });
 
@@ -66,8 +70,8 @@ describe("quotas over HTTP", () => {
     const used = (await quota()).issuancesThisMonth;
     await setQuota({ issuancesPerMonth: used + 5 });
     const results = await Promise.all(Array.from({ length: 12 }, () => issue()));
-    const accepted = results.filter((r) => !r.body.errors);
-    const refused = results.filter((r) => r.body.errors?.[0]?.extensions?.code === "QUOTA_EXCEEDED");
+    const accepted = results.filter((r) => !r);
+    const refused = results.filter((r) => r?.code === "QUOTA_EXCEEDED");
     expect([accepted.length, refused.length]).toEqual([5, 7]);
     expect(await quota()).toMatchObject({ issuancesThisMonth: used + 5, remainingThisMonth: 0 });
   });
@@ -75,15 +79,13 @@ describe("quotas over HTTP", () => {
   it("a bulk request that would pass the monthly limit records nothing", async () => {
     const used = (await quota()).issuancesThisMonth;
     await setQuota({ issuancesPerMonth: used + 3 });
-    const { body } = await api.raw(BULK, { input: { collectionId: stack.devInfo.collectionId, idempotencyKey: key(), items: Array.from({ length: 4 }, item) } });
-    expect(body.errors![0]!.extensions).toMatchObject({ code: "QUOTA_EXCEEDED", limit: used + 3, used, requested: 4 });
+    expect(await bulk(4)).toMatchObject({ __typename: "QuotaExceededError", code: "QUOTA_EXCEEDED", limit: used + 3, used, requested: 4 });
     expect((await quota()).issuancesThisMonth).toBe(used);
   });
 
   it("refuses a batch larger than maxBatchSize", async () => {
     await setQuota({ issuancesPerMonth: null, maxBatchSize: 2 });
-    const { body } = await api.raw(BULK, { input: { collectionId: stack.devInfo.collectionId, idempotencyKey: key(), items: Array.from({ length: 3 }, item) } });
-    expect(body.errors![0]!.extensions).toMatchObject({ code: "QUOTA_EXCEEDED", quota: "maxBatchSize", limit: 2, requested: 3 });
+    expect(await bulk(3)).toMatchObject({ code: "QUOTA_EXCEEDED", quota: "maxBatchSize", limit: 2, requested: 3 });
     const ok = await api.ok<{ issueCertificates: any }>(BULK, { input: { collectionId: stack.devInfo.collectionId, idempotencyKey: key(), items: Array.from({ length: 2 }, item) } });
     expect(ok.issueCertificates.results.every((r: any) => r.issuance)).toBe(true);
     expect((await quota()).overridden).toEqual(["maxBatchSize"]);
@@ -92,11 +94,10 @@ describe("quotas over HTTP", () => {
   it("refuses content past the storage limit", async () => {
     const { storageBytes } = await quota();
     await setQuota({ storageBytes: storageBytes + 10 });
-    const { body } = await issue();
-    expect(body.errors![0]!.extensions).toMatchObject({ code: "QUOTA_EXCEEDED", quota: "storageBytes", limit: storageBytes + 10, used: storageBytes });
+    expect(await issue()).toMatchObject({ code: "QUOTA_EXCEEDED", quota: "storageBytes", limit: storageBytes + 10, used: storageBytes });
     await setQuota({ storageBytes: null, maxBatchSize: null });
     expect((await quota()).overridden).toEqual([]);
-    expect((await issue()).body.errors).toBeUndefined();
+    expect(await issue()).toBeUndefined();
   });
 
   it("setQuota validates its input", async () => {

@@ -76,7 +76,7 @@ async function subscribe(url: string, apiKey: string | undefined, query: string,
 
 const ISSUE = gql`
   mutation Issue($input: IssueCertificateInput!) {
-    issueCertificate(input: $input) { issuance { id status } }
+    issueCertificate(input: $input) { ... on IssueCertificatePayload { issuance { id status } } ... on Error { __typename code message field } }
   }
 `;
 const ISSUANCE_UPDATED = `subscription Follow($id: ID!) {
@@ -152,7 +152,7 @@ describe("live status: GraphQL subscriptions over Server-Sent Events", () => {
       recipientName: `Student ${i}`,
     }));
     const { issueCertificates } = await client.request<{ issueCertificates: { bulkIssuance: { id: string; total: number; rejected: number } } }>(
-      gql`mutation Bulk($input: IssueCertificatesInput!) { issueCertificates(input: $input) { bulkIssuance { id total rejected } } }`,
+      gql`mutation Bulk($input: IssueCertificatesInput!) { issueCertificates(input: $input) { ... on IssueCertificatesPayload { bulkIssuance { id total rejected } } ... on Error { __typename code message field } } }`,
       { input: { collectionId: stack.devInfo.collectionId, idempotencyKey: "bulk-live", items } },
     );
     expect(issueCertificates.bulkIssuance).toMatchObject({ total: 6, rejected: 1 });

@@ -9,15 +9,18 @@ import { startTestStack, waitFor } from "../support/stack.ts";
 
 const SET = `mutation($input: SetCollectionTemplateInput!) {
   setCollectionTemplate(input: $input) {
-    created
-    template { version idempotencyKey fields { key label type required enumValues maxLength pattern shown } }
-    collection { id template { version } }
+    ... on SetCollectionTemplatePayload {
+      created
+      template { version idempotencyKey fields { key label type required enumValues maxLength pattern shown } }
+      collection { id template { version } }
+    }
+    ... on Error { __typename code message field }
   }
 }`;
-const ISSUE = `mutation($input: IssueCertificateInput!) { issueCertificate(input: $input) { created issuance { id status fields } } }`;
+const ISSUE = `mutation($input: IssueCertificateInput!) { issueCertificate(input: $input) { ... on IssueCertificatePayload { created issuance { id status fields } } ... on Error { __typename code message field } } }`;
 const ISSUANCE = `query($id: ID!) { issuance(id: $id) { status error metadataCid certificate { id } } }`;
 const BULK = `mutation($input: IssueCertificatesInput!) {
-  issueCertificates(input: $input) { bulkIssuance { total rejected } results { index issuance { id } error { code field message } } }
+  issueCertificates(input: $input) { ... on IssueCertificatesPayload { bulkIssuance { total rejected } results { index issuance { id } error { code field message } } } ... on Error { __typename code message field } }
 }`;
 
 const TEMPLATE = [

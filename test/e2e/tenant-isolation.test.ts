@@ -24,12 +24,14 @@ import { collections, institutions } from "../../core/db/schema.ts";
 import { createApiKey } from "../../server/auth/api-keys.ts";
 import { encodePng } from "../../scripts/dev/demo-edition.ts";
 import { issueCertificate, revokeCertificate } from "../core/verification/certificates.ts";
+import { typedErrors } from "../support/graphql-http.ts";
 import { startTestStack } from "../support/stack.ts";
 
 /**
  * Every Query and Mutation field that takes an id (an ID argument, or an input with an ID field) is called with
  * institution B's key on institution A's objects, and must answer NOT_FOUND — exactly as for an id that names
- * nothing — never A's data. The fields come from the schema itself: a new field is checked the day it appears.
+ * nothing — never A's data (a mutation answers a typed NotFoundError, a query a GraphQL error with that code). The
+ * fields come from the schema itself: a new field is checked the day it appears.
  */
 
 /** Fields that answer for anyone's ids by design, with the reason. Keep it short. */
@@ -110,8 +112,8 @@ describe("tenant isolation over the whole schema", () => {
       url,
       keyA,
       `mutation($holder: String!, $collection: ID!) {
-        issueCertificates(input: { collectionId: $collection, idempotencyKey: "tenant-bulk", items: [{ recipient: $holder, idempotencyKey: "tenant-bulk-1" }] }) { bulkIssuance { id } }
-        registerWebhook(url: "http://127.0.0.1:9/hook") { webhook { id } }
+        issueCertificates(input: { collectionId: $collection, idempotencyKey: "tenant-bulk", items: [{ recipient: $holder, idempotencyKey: "tenant-bulk-1" }] }) { ... on IssueCertificatesPayload { bulkIssuance { id } } ... on Error { __typename code message field } }
+        registerWebhook(url: "http://127.0.0.1:9/hook") { ... on RegisterWebhookPayload { webhook { id } } ... on Error { __typename code message field } }
       }`,
       { holder, collection: stack.devInfo.collectionId },
     );
@@ -143,11 +145,11 @@ describe("tenant isolation over the whole schema", () => {
     // Kinds no list shows until one is made.
     const makers: Record<string, () => Promise<string | undefined>> = {
       CertificateOperation: async () =>
-        ((await post(url, keyA, `mutation($c: ID!) { suspendCertificate(input: { certificateId: $c, reason: "tenant", idempotencyKey: "tenant-suspend" }) { operation { id } } }`, {
+        ((await post(url, keyA, `mutation($c: ID!) { suspendCertificate(input: { certificateId: $c, reason: "tenant", idempotencyKey: "tenant-suspend" }) { ... on CertificateOperationPayload { operation { id } } ... on Error { __typename code message field } } }`, {
           c: kept.id,
         })).data as { suspendCertificate?: { operation: { id: string } } } | null)?.suspendCertificate?.operation.id,
       Member: async () =>
-        ((await post(url, keyA, `mutation($a: String!) { addMember(input: { address: $a, role: VIEWER, idempotencyKey: "tenant-member" }) { member { id } } }`, {
+        ((await post(url, keyA, `mutation($a: String!) { addMember(input: { address: $a, role: VIEWER, idempotencyKey: "tenant-member" }) { ... on AddMemberPayload { member { id } } ... on Error { __typename code message field } } }`, {
           a: Wallet.createRandom().address,
         })).data as { addMember?: { member: { id: string } } } | null)?.addMember?.member.id,
       Edition: async () => {
@@ -155,12 +157,12 @@ describe("tenant isolation over the whole schema", () => {
         form.set("file", new Blob([new Uint8Array(encodePng(4, 4, () => [200, 100, 50]))]), "tenant.png");
         const uploaded = await fetch(url.replace(/\/graphql$/, "/media"), { method: "POST", headers: { authorization: `Bearer ${keyA}`, "x-graphql-csrf": "1" }, body: form });
         const { cid } = (await uploaded.json()) as { cid: string };
-        const res = await post(url, keyA, `mutation($cid: String!) { createEdition(input: { name: "Tenant", images: [{ cid: $cid, label: "x" }], maxSupply: 5, transferPolicy: LOCKED, idempotencyKey: "tenant-edition" }) { edition { id } } }`, { cid });
+        const res = await post(url, keyA, `mutation($cid: String!) { createEdition(input: { name: "Tenant", images: [{ cid: $cid, label: "x" }], maxSupply: 5, transferPolicy: LOCKED, idempotencyKey: "tenant-edition" }) { ... on CreateEditionPayload { edition { id } } ... on Error { __typename code message field } } }`, { cid });
         return (res.data as { createEdition?: { edition: { id: string } } } | null)?.createEdition?.edition.id;
       },
       EditionOperation: async () => {
         const editionId = objectsOfA.get("Edition");
-        const res = await post(url, keyA, `mutation($e: ID!, $h: String!) { airdrop(input: { editionId: $e, holders: [$h], idempotencyKey: "tenant-airdrop" }) { operation { id } } }`, { e: editionId, h: holder });
+        const res = await post(url, keyA, `mutation($e: ID!, $h: String!) { airdrop(input: { editionId: $e, holders: [$h], idempotencyKey: "tenant-airdrop" }) { ... on EditionOperationPayload { operation { id } } ... on Error { __typename code message field } } }`, { e: editionId, h: holder });
         return (res.data as { airdrop?: { operation: { id: string } } } | null)?.airdrop?.operation.id;
       },
     };
@@ -235,7 +237,8 @@ describe("tenant isolation over the whole schema", () => {
   function selection(field: GraphQLField<unknown, unknown>): string {
     const type = getNamedType(field.type);
     if (isObjectType(type) || isInterfaceType(type)) return type.getFields().id ? "{ __typename id }" : "{ __typename }";
-    if (isUnionType(type)) return "{ __typename }";
+    // A mutation's result union: its payload, or a typed error carrying the code.
+    if (isUnionType(type)) return "{ __typename ... on Error { code message } }";
     return "";
   }
 
@@ -301,10 +304,12 @@ describe("tenant isolation over the whole schema", () => {
         }
         for (const call of made) {
           const res = await post(url, keyB, call.query, call.variables);
-          const codes = (res.errors ?? []).map((e) => e.extensions?.code);
+          // A mutation refuses with a typed error (its result union's member), a query with a GraphQL error.
+          const typed = typedErrors(res.data);
+          const codes = [...(res.errors ?? []).map((e) => e.extensions?.code), ...typed.map((e) => e.code)];
           const body = JSON.stringify(res.data ?? null);
           const leaked = [...secretsOfA].filter((s) => body.includes(s));
-          const empty = res.data == null || Object.values(res.data).every((v) => v == null || (Array.isArray(v) && v.every((x) => x == null)));
+          const empty = res.data == null || Object.values(res.data).every((v) => v == null || typed.includes(v as never) || (Array.isArray(v) && v.every((x) => x == null)));
           if (codes.length && codes.every((c) => c === "FORBIDDEN" || c === "UNAUTHENTICATED") && empty) {
             // B may not use it at all; it is no tenant's field only if A may not either (an operator's field).
             const own = await post(url, keyA, call.query, call.variables);
@@ -313,7 +318,7 @@ describe("tenant isolation over the whole schema", () => {
               continue;
             }
           }
-          if (leaked.length || !empty || !codes.length || !codes.every((c) => c === "NOT_FOUND")) {
+          if (leaked.length || !empty || !codes.length || !codes.every((c) => c === "NOT_FOUND") || (root.name === "Mutation" && !typed.length)) {
             problems.push(`${call.label}: ${JSON.stringify(res)}${leaked.length ? ` (leaks ${leaked.join(", ")})` : ""}`);
           } else {
             checked.push(call.label);

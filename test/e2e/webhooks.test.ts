@@ -4,6 +4,7 @@ import { Wallet } from "ethers";
 import { GraphQLClient, gql } from "graphql-request";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { verifyWebhookSignature } from "../../core/webhooks/signature.ts";
+import { failureOf } from "../support/graphql-http.ts";
 import { startTestStack, waitFor } from "../support/stack.ts";
 
 interface Received {
@@ -44,18 +45,18 @@ describe("webhooks", () => {
   });
 
   it("refuses a URL that is not http(s) with a typed error", async () => {
-    const err = await client.request(gql`mutation { registerWebhook(url: "ftp://example.org/x") { secret } }`).catch((e) => e);
-    expect(err.response.errors[0].extensions).toMatchObject({ code: "BAD_USER_INPUT", field: "url" });
+    const err = await failureOf(client.request(gql`mutation { registerWebhook(url: "ftp://example.org/x") { ... on RegisterWebhookPayload { secret } ... on Error { __typename code message field } } }`));
+    expect(err).toMatchObject({ typed: true, typename: "InvalidInputError", code: "BAD_USER_INPUT", field: "url" });
   });
 
   it("delivers every state change, signed with the secret, retrying a failed delivery under the same event id", async () => {
     const { registerWebhook } = await client.request<{ registerWebhook: { secret: string; webhook: { id: string } } }>(
-      gql`mutation ($url: String!) { registerWebhook(url: $url) { secret webhook { id url } } }`,
+      gql`mutation ($url: String!) { registerWebhook(url: $url) { ... on RegisterWebhookPayload { secret webhook { id url } } ... on Error { __typename code message field } } }`,
       { url: receiverUrl },
     );
     expect(registerWebhook.secret).toMatch(/^whsec_/);
     const { issueCertificate } = await client.request<{ issueCertificate: { issuance: { id: string } } }>(
-      gql`mutation ($input: IssueCertificateInput!) { issueCertificate(input: $input) { issuance { id } } }`,
+      gql`mutation ($input: IssueCertificateInput!) { issueCertificate(input: $input) { ... on IssueCertificatePayload { issuance { id } } ... on Error { __typename code message field } } }`,
       { input: { collectionId: stack.devInfo.collectionId, recipient: Wallet.createRandom().address, idempotencyKey: "webhook-1" } },
     );
     const id = issueCertificate.issuance.id;

@@ -5,6 +5,19 @@ export type GraphQLBody<T = Record<string, unknown>> = {
   errors?: { message: string; path?: (string | number)[]; extensions?: Record<string, unknown> }[];
 };
 
+/** The selection every mutation in the tests adds, so a typed failure (a result union's `Error` member) is seen. */
+export const ERROR_FIELDS = "... on Error { __typename code message field }";
+
+export type TypedError = { __typename: string; code: string; message: string; field: string | null } & Record<string, unknown>;
+
+/** The typed errors among a response's root fields (mutations answer expected failures as `Error` union members). */
+export function typedErrors(data: unknown): TypedError[] {
+  if (!data || typeof data !== "object") return [];
+  return Object.values(data).filter(
+    (v): v is TypedError => !!v && typeof v === "object" && typeof (v as TypedError).code === "string" && typeof (v as TypedError).__typename === "string" && (v as TypedError).__typename.endsWith("Error"),
+  );
+}
+
 /** Posts GraphQL over HTTP with an optional bearer key, answering the status and body as they came. */
 export function graphqlClient(url: string, key?: string) {
   async function raw<T = Record<string, unknown>>(query: string, variables?: Record<string, unknown>): Promise<{ status: number; body: GraphQLBody<T> }> {
@@ -17,18 +30,52 @@ export function graphqlClient(url: string, key?: string) {
   }
   return {
     raw,
-    /** The data, failing the test on any error. */
+    /** The data, failing the test on any error, GraphQL error or typed. */
     async ok<T = Record<string, any>>(query: string, variables?: Record<string, unknown>): Promise<T> {
       const { body } = await raw<T>(query, variables);
       expect(body.errors, JSON.stringify(body.errors)).toBeUndefined();
+      expect(typedErrors(body.data), JSON.stringify(body.data)).toEqual([]);
       return body.data as T;
     },
-    /** The first error's code (and the whole error), failing the test when there is none. */
-    async fails(query: string, variables?: Record<string, unknown>): Promise<{ code: unknown; message: string; extensions: Record<string, unknown>; status: number }> {
+    /**
+     * The first failure: a typed error (`typed: true`, its own fields in `extensions`) or else the first GraphQL
+     * error; fails the test when there is none.
+     */
+    async fails(
+      query: string,
+      variables?: Record<string, unknown>,
+    ): Promise<{ code: unknown; message: string; extensions: Record<string, unknown>; status: number; typed: boolean; typename?: string }> {
       const { status, body } = await raw(query, variables);
+      const [typed] = typedErrors(body.data);
+      if (typed) {
+        expect(body.errors, "a typed error comes alone").toBeUndefined();
+        const { __typename, message, ...fields } = typed;
+        return { code: typed.code, message, extensions: fields, status, typed: true, typename: __typename };
+      }
       expect(body.errors?.length, `expected an error, got ${JSON.stringify(body.data)}`).toBeGreaterThan(0);
       const e = body.errors![0]!;
-      return { code: e.extensions?.code, message: e.message, extensions: e.extensions ?? {}, status };
+      return { code: e.extensions?.code, message: e.message, extensions: e.extensions ?? {}, status, typed: false };
     },
   };
+}
+
+export type Failure = { code: unknown; message: string; field: unknown; typed: boolean; typename?: string; extensions: Record<string, unknown> };
+
+/**
+ * How a request made with a GraphQL client library failed: the typed error a mutation answered in its result
+ * union (`typed: true`), or the GraphQL error the client threw. Fails the test when it succeeded.
+ */
+export async function failureOf(request: Promise<unknown>): Promise<Failure> {
+  let data: unknown;
+  try {
+    data = await request;
+  } catch (err) {
+    const e = (err as { response?: { errors?: { message: string; extensions?: Record<string, unknown> }[] } }).response?.errors?.[0];
+    if (!e) throw err;
+    return { code: e.extensions?.code, message: e.message, field: e.extensions?.field, typed: false, extensions: e.extensions ?? {} };
+  }
+  const [typed] = typedErrors(data);
+  expect(typed, `expected a failure, got ${JSON.stringify(data)}`).toBeDefined();
+  const { __typename, message, ...fields } = typed!;
+  return { code: typed!.code, message, field: typed!.field, typed: true, typename: __typename, extensions: fields };
 }

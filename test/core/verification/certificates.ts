@@ -15,7 +15,7 @@ export interface IssuedCertificate {
 
 const ISSUE = gql`
   mutation Issue($input: IssueCertificateInput!) {
-    issueCertificate(input: $input) { issuance { id } }
+    issueCertificate(input: $input) { ... on IssueCertificatePayload { issuance { id } } ... on Error { __typename code message field } }
   }
 `;
 const ISSUANCE = gql`
@@ -25,7 +25,7 @@ const ISSUANCE = gql`
 `;
 const REVOKE = gql`
   mutation Revoke($input: RevokeCertificateInput!) {
-    revokeCertificate(input: $input) { revocation { id } }
+    revokeCertificate(input: $input) { ... on RevokeCertificatePayload { revocation { id } } ... on Error { __typename code message field } }
   }
 `;
 const CERTIFICATE = gql`
