@@ -1,5 +1,4 @@
 import { and, eq } from "drizzle-orm";
-import { isId } from "../../core/db/ids.ts";
 import { apiKeys, members, MEMBER_ROLES, type MemberRole } from "../../core/db/schema.ts";
 import { OperationError } from "../../core/operations/errors.ts";
 import { addMember, changeMemberRole, listMembers, ownedMember, removeMember, type Member } from "../../core/operations/members.ts";
@@ -9,6 +8,8 @@ import { builder } from "../builder.ts";
 import type { Context } from "../context.ts";
 import { ConflictError, IdempotencyConflictError, NotAllowedError, NotFoundError, notFound, withOperationErrors } from "../errors.ts";
 import { describedValues } from "./enums.ts";
+import { rawId } from "./ids.ts";
+import { loaders, ownedRows } from "./loaders.ts";
 
 const NAME_MAX = 100;
 /** Keys live at most this long; longer-lived ones are refused (rotate instead). */
@@ -36,8 +37,10 @@ export const MemberRoleEnum = builder.enumType("MemberRole", {
   }),
 });
 
-export const MemberRef = builder.objectRef<Member>("Member").implement({
-  description: "A person of the institution, named by an Ethereum address (signs in with SIWE) or an e-mail address.",
+export const MemberRef = builder.node(builder.objectRef<Member>("Member"), {
+  description: "A person of the institution, named by an Ethereum address (signs in with SIWE) or an e-mail address. Found by `node(id:)` only with an ADMIN key.",
+  id: { resolve: (m) => m.id },
+  loadMany: (ids, ctx) => ownedRows(ctx, members, ids, { admin: true }),
   fields: (t) => ({
     id: t.exposeID("id", { description: "Stable identifier." }),
     address: t.exposeString("address", { nullable: true, description: "EIP-55 checksummed address, when named by one." }),
@@ -53,8 +56,10 @@ export const MemberRef = builder.objectRef<Member>("Member").implement({
   }),
 });
 
-export const ApiKeyRef = builder.objectRef<ApiKeyRow>("ApiKey").implement({
-  description: "An API key of the institution. The secret is shown once, by createApiKey, and never again.",
+export const ApiKeyRef = builder.node(builder.objectRef<ApiKeyRow>("ApiKey"), {
+  description: "An API key of the institution. The secret is shown once, by createApiKey, and never again. Found by `node(id:)` only with an ADMIN key.",
+  id: { resolve: (k) => k.id },
+  loadMany: (ids, ctx) => ownedRows(ctx, apiKeys, ids, { admin: true }),
   fields: (t) => ({
     id: t.exposeID("id", { description: "Stable identifier; pass it to revokeApiKey." }),
     name: t.exposeString("name", { description: "Name, as given (stored and returned verbatim)." }),
@@ -72,8 +77,7 @@ export const ApiKeyRef = builder.objectRef<ApiKeyRow>("ApiKey").implement({
       type: MemberRef,
       nullable: true,
       description: "The member it acts for; its scopes never exceed what the member's role allows.",
-      resolve: async (k, _args, ctx) =>
-        k.memberId ? ((await ctx.db.select().from(members).where(eq(members.id, k.memberId)))[0] ?? null) : null,
+      resolve: (k, _args, ctx) => (k.memberId ? loaders(ctx).member.load(k.memberId) : null),
     }),
   }),
 });
@@ -134,7 +138,7 @@ async function requestApiKey(
   if (scopes.some((s) => !mine.includes(s))) throw new OperationError("FORBIDDEN", "a key cannot be given scopes its creator lacks", "scopes");
   let memberId: string | null = null;
   if (input.memberId != null) {
-    const member = await ownedMember(ctx.db, institutionId, String(input.memberId)).catch(() => {
+    const member = await ownedMember(ctx.db, institutionId, rawId(input.memberId, "Member") ?? String(input.memberId)).catch(() => {
       throw new OperationError("NOT_FOUND", "member not found", "memberId");
     });
     const allowed = ROLE_SCOPES[member.role];
@@ -196,7 +200,8 @@ builder.mutationField("revokeApiKey", (t) =>
     authScopes: { scope: "admin" },
     args: { id: t.arg.id({ required: true, description: "The key's id." }) },
     resolve: async (_root, { id }, ctx) => {
-      const row = isId(String(id)) ? await revokeApiKey(ctx.db, ctx.caller!.institutionId, String(id)) : undefined;
+      const key = rawId(id, "ApiKey");
+      const row = key ? await revokeApiKey(ctx.db, ctx.caller!.institutionId, key) : undefined;
       if (!row) throw notFound("API key");
       return row;
     },
@@ -251,7 +256,7 @@ builder.mutationField("changeMemberRole", (t) =>
       id: t.arg.id({ required: true, description: "The member's id." }),
       role: t.arg({ type: MemberRoleEnum, required: true, description: "The new role." }),
     },
-    resolve: (_root, { id, role }, ctx) => withOperationErrors(() => changeMemberRole(ctx.db, ctx.caller!.institutionId, String(id), role as MemberRole)),
+    resolve: (_root, { id, role }, ctx) => withOperationErrors(() => changeMemberRole(ctx.db, ctx.caller!.institutionId, rawId(id, "Member") ?? String(id), role as MemberRole)),
   }),
 );
 
@@ -262,6 +267,6 @@ builder.mutationField("removeMember", (t) =>
     description: "Removes a member and revokes the keys made for it. The last OWNER cannot be removed (LAST_OWNER). Needs ADMIN.",
     authScopes: { scope: "admin" },
     args: { id: t.arg.id({ required: true, description: "The member's id." }) },
-    resolve: (_root, { id }, ctx) => withOperationErrors(() => removeMember(ctx.db, ctx.caller!.institutionId, String(id))),
+    resolve: (_root, { id }, ctx) => withOperationErrors(() => removeMember(ctx.db, ctx.caller!.institutionId, rawId(id, "Member") ?? String(id))),
   }),
 );

@@ -1,5 +1,5 @@
-import { and, asc, eq } from "drizzle-orm";
-import { editionContracts, editionMintBatches, editionOperations, editions, EDITION_OPERATION_KINDS, TRANSFER_POLICIES } from "../../core/db/schema.ts";
+import { and, eq } from "drizzle-orm";
+import { editionOperations, editions, EDITION_OPERATION_KINDS, TRANSFER_POLICIES } from "../../core/db/schema.ts";
 import {
   ownedEdition,
   requestAirdrop,
@@ -18,6 +18,8 @@ import { builder } from "../builder.ts";
 import type { Context } from "../context.ts";
 import { ClaimCodeError, EditionUnavailableError, IdempotencyConflictError, InstitutionNotActiveError, NotFoundError, QuotaExceededError, withOperationErrors } from "../errors.ts";
 import { describedValues, OperationStatusEnum } from "./enums.ts";
+import { rawId } from "./ids.ts";
+import { loaders, ownedRows } from "./loaders.ts";
 import { connectionFields, paginate, SortOrderEnum } from "./pagination.ts";
 
 const DUBLIN_CORE_DESCRIPTIONS: Record<DublinCoreField, string> = {
@@ -94,8 +96,7 @@ function metadataOf(e: EditionRow): EditionMetadata {
 
 async function contractOf(ctx: Context, e: EditionRow): Promise<string | null> {
   if (!e.contractId) return null;
-  const [row] = await ctx.db.select({ address: editionContracts.contractAddress }).from(editionContracts).where(eq(editionContracts.id, e.contractId));
-  return row?.address ?? null;
+  return (await loaders(ctx).editionContract.load(e.contractId))?.contractAddress ?? null;
 }
 
 /** `<public base>/<kind>/<contract>/<editionId>`, once the edition is on chain. */
@@ -105,7 +106,9 @@ async function publicPath(ctx: Context, e: EditionRow, path: (contract: string, 
   return `${ctx.siwe.origin.replace(/\/+$/, "")}${path(contract, e.chainEditionId)}`;
 }
 
-export const EditionRef = builder.objectRef<EditionRow>("Edition").implement({
+export const EditionRef = builder.node(builder.objectRef<EditionRow>("Edition"), {
+  id: { resolve: (e) => e.id },
+  loadMany: (ids, ctx) => ownedRows(ctx, editions, ids),
   description:
     "A limited edition of serial-numbered collectibles (#12/1000) of the caller's institution. Its creation is an operation: QUEUED → PINNED (metadata on IPFS) → SUBMITTED (createEdition sent) → CONFIRMED (EditionCreated seen) | FAILED.",
   fields: (t) => ({
@@ -155,7 +158,9 @@ export const EditionRef = builder.objectRef<EditionRow>("Edition").implement({
   }),
 });
 
-export const EditionOperationRef = builder.objectRef<EditionOperationRow>("EditionOperation").implement({
+export const EditionOperationRef = builder.node(builder.objectRef<EditionOperationRow>("EditionOperation"), {
+  id: { resolve: (o) => o.id },
+  loadMany: (ids, ctx) => ownedRows(ctx, editionOperations, ids),
   description:
     "Items minted to holders: an airdrop or a redeemed claim code. QUEUED → SUBMITTED (a batch sent) → CONFIRMED (every item seen in ItemMinted) | FAILED.",
   fields: (t) => ({
@@ -170,12 +175,9 @@ export const EditionOperationRef = builder.objectRef<EditionOperationRow>("Editi
     error: t.exposeString("error", { nullable: true, description: "Why it failed, when FAILED." }),
     txHashes: t.stringList({
       description: "Its airdrop transactions, in order (each under the per-transaction gas cap).",
-      resolve: async (o, _a, ctx) =>
-        (await ctx.db.select({ txHash: editionMintBatches.txHash }).from(editionMintBatches).where(eq(editionMintBatches.operationId, o.id)).orderBy(asc(editionMintBatches.start))).map(
-          (b) => b.txHash,
-        ),
+      resolve: async (o, _a, ctx) => (await loaders(ctx).mintBatchesOfOperation.load(o.id)).map((b) => b.txHash),
     }),
-    edition: t.field({ type: EditionRef, description: "The edition.", resolve: (o, _a, ctx) => ownedEdition(ctx.db, o.institutionId, o.editionId) }),
+    edition: t.field({ type: EditionRef, description: "The edition.", resolve: async (o, _a, ctx) => (await loaders(ctx).edition.load(o.editionId))! }),
     createdAt: t.expose("createdAt", { type: "DateTime", description: "When the request was accepted." }),
     updatedAt: t.expose("updatedAt", { type: "DateTime", description: "Last change." }),
   }),
@@ -281,7 +283,8 @@ const CreateClaimCodesPayload = builder.objectRef<{ codes: NewClaimCode[]; creat
   }),
 });
 
-const id = (value: string | number) => String(value);
+/** An edition's or operation's database id, from its `id` or its global `nodeId`. */
+const id = (value: string | number, typename: "Edition" | "EditionOperation" = "Edition") => rawId(value, typename) ?? String(value);
 
 builder.queryField("edition", (t) =>
   t.field({
@@ -318,7 +321,7 @@ builder.queryField("editionOperation", (t) =>
     args: { id: t.arg.id({ required: true, description: "Operation id." }) },
     resolve: (_root, args, ctx) =>
       withOperationErrors(async () => {
-        const key = id(args.id);
+        const key = id(args.id, "EditionOperation");
         const [row] = isId(key)
           ? await ctx.db.select().from(editionOperations).where(and(eq(editionOperations.id, key), eq(editionOperations.institutionId, ctx.caller!.institutionId)))
           : [];

@@ -4,7 +4,19 @@ import { and, asc, eq, inArray } from "drizzle-orm";
 import type { PgColumn, PgTable } from "drizzle-orm/pg-core";
 import type { Database } from "../../core/db/index.ts";
 import { isId } from "../../core/db/ids.ts";
-import { certificateOperations, chainTxs, certificates, collections, institutions, issuances, revocations } from "../../core/db/schema.ts";
+import {
+  certificateOperations,
+  chainTxs,
+  certificates,
+  collections,
+  editionContracts,
+  editionMintBatches,
+  editions,
+  institutions,
+  issuances,
+  members,
+  revocations,
+} from "../../core/db/schema.ts";
 import type { Context } from "../context.ts";
 
 /** One row by a unique column, for many keys in one query. */
@@ -55,6 +67,16 @@ export const loaders = createContextCache((ctx: Context) => ({
   revocationsOfCertificate: allByKey<Row<typeof revocations>>(ctx.db, revocations, revocations.certificateId, (r) => r.certificateId),
   operationsOfCertificate: allByKey<Row<typeof certificateOperations>>(ctx.db, certificateOperations, certificateOperations.certificateId, (r) => r.certificateId),
   collectionsOfInstitution: allByKey<Row<typeof collections>>(ctx.db, collections, collections.institutionId, (r) => r.institutionId),
+  member: byKey<typeof members, Row<typeof members>>(ctx.db, members, members.id, (r) => r.id),
+  edition: byKey<typeof editions, Row<typeof editions>>(ctx.db, editions, editions.id, (r) => r.id),
+  editionContract: byKey<typeof editionContracts, Row<typeof editionContracts>>(ctx.db, editionContracts, editionContracts.id, (r) => r.id),
+  mintBatchesOfOperation: new DataLoader<string, Row<typeof editionMintBatches>[]>(async (keys) => {
+    const wanted = keys.filter(isId);
+    const rows = wanted.length
+      ? await ctx.db.select().from(editionMintBatches).where(inArray(editionMintBatches.operationId, wanted)).orderBy(asc(editionMintBatches.start))
+      : [];
+    return keys.map((k) => rows.filter((r) => r.operationId === k));
+  }),
 }));
 
 /**
@@ -73,9 +95,12 @@ export async function ownedRows<T extends PgTable & { id: PgColumn; institutionI
   ctx: Context,
   table: T,
   ids: readonly string[],
+  opts: { admin?: boolean } = {},
 ): Promise<(Row<T> | null)[]> {
+  // What only ADMIN may list (keys, members) is not found by anyone else, by id or otherwise.
+  if (opts.admin && !ctx.caller?.scopes.includes("admin")) return ids.map(() => null);
   const wanted = ids.filter(isId);
-  if (!ctx.caller || !wanted.length) return ids.map(() => null);
+  if (!ctx.caller || ctx.caller.operator || !wanted.length) return ids.map(() => null);
   const rows = (await ctx.db
     .select()
     .from(table as PgTable)

@@ -56,6 +56,23 @@ describe("API keys and members over HTTP", () => {
       expect((await reader.fails(ISSUE, { input: { collectionId: stack.devInfo.collectionId, recipient: Wallet.createRandom().address, idempotencyKey: key() } })).code).toBe("FORBIDDEN");
     });
 
+    it("node(id:) finds a key and its member by global id for ADMIN only; a READ key gets NOT_FOUND, as for nothing", async () => {
+      const { addMember } = await admin.ok<{ addMember: any }>(`mutation($input: AddMemberInput!) { addMember(input: $input) {
+        ... on AddMemberPayload { member { id nodeId } } ... on Error { __typename code message field } } }`, { input: { email: `node-${key()}@example.org`, role: "VIEWER", idempotencyKey: key() } });
+      const { createApiKey: made } = await admin.ok<{ createApiKey: any }>(
+        `mutation($input: CreateApiKeyInput!) { createApiKey(input: $input) { ... on CreateApiKeyPayload { secret apiKey { id nodeId } } ... on Error { __typename code message field } } }`,
+        { input: { name: "by node", scopes: ["READ"], memberId: addMember.member.nodeId, idempotencyKey: key() } },
+      );
+      const NODE = `query($id: ID!) { node(id: $id) { __typename ... on ApiKey { id name member { id } } ... on Member { id email } } }`;
+      expect((await admin.ok<{ node: any }>(NODE, { id: made.apiKey.nodeId })).node).toEqual({ __typename: "ApiKey", id: made.apiKey.id, name: "by node", member: { id: addMember.member.id } });
+      expect((await admin.ok<{ node: any }>(NODE, { id: addMember.member.nodeId })).node).toMatchObject({ __typename: "Member", id: addMember.member.id });
+      const reader = graphqlClient(url, made.secret);
+      for (const id of [made.apiKey.nodeId, addMember.member.nodeId]) expect((await reader.fails(NODE, { id })).code).toBe("NOT_FOUND");
+      // Mutations take the global id as well as the id.
+      const { revokeApiKey } = await admin.ok<{ revokeApiKey: any }>(REVOKE, { id: made.apiKey.nodeId });
+      expect(revokeApiKey).toMatchObject({ id: made.apiKey.id, revokedAt: expect.any(String) });
+    });
+
     it("records lastUsedAt at most once a minute", async () => {
       const { createApiKey: made } = await create({ name: "used", scopes: ["READ"] });
       const reader = graphqlClient(url, made.secret);

@@ -5,8 +5,9 @@ import { and, asc, eq, sql } from "drizzle-orm";
 import { Wallet } from "ethers";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { schema, type Database } from "../../core/db/index.ts";
-import { certificates, collections, issuances, revocations } from "../../core/db/schema.ts";
+import { certificates, collections, editionMintBatches, editionOperations, editions, issuances, revocations } from "../../core/db/schema.ts";
 import { createApp } from "../../server/app.ts";
+import { encodePng } from "../../scripts/dev/demo-edition.ts";
 import { issueCertificate, revokeCertificate } from "../core/verification/certificates.ts";
 import { startTestStack, waitFor } from "../support/stack.ts";
 
@@ -288,6 +289,59 @@ describe("GraphQL reads: connections, global ids, batching, history", () => {
     // Auth, the page, its count, and one query per kind of nested row.
     expect(ten).toBeGreaterThan(5);
     expect(ten).toBeLessThan(15);
+  });
+
+  it("a page of 100 editions with their contract, pages and operations costs the same number of queries as a page of 10", { timeout: 120_000 }, async () => {
+    // One edition made through the API and CONFIRMED in the institution's contract, copied 120 times, each copy with
+    // one airdrop sent in two batches.
+    const institutionId = stack.devInfo.institutionId;
+    const form = new FormData();
+    form.set("file", new Blob([new Uint8Array(encodePng(4, 4, () => [20, 40, 60]))]), "reads.png");
+    const uploaded = await fetch(url.replace(/\/graphql$/, "/media"), { method: "POST", headers: { authorization: `Bearer ${apiKey}`, "x-graphql-csrf": "1" }, body: form });
+    const { cid } = (await uploaded.json()) as { cid: string };
+    const made = await post(url, apiKey, `mutation($cid: String!) { createEdition(input: { name: "Reads", images: [{ cid: $cid, label: "x" }], maxSupply: 5, transferPolicy: LOCKED, idempotencyKey: "reads-edition" }) { ... on CreateEditionPayload { edition { id } } } }`, { cid });
+    expect(made.errors).toBeUndefined();
+    const demo = await waitFor(
+      async () => (await stack.db.db.select().from(editions).where(eq(editions.id, made.data!.createEdition.edition.id)))[0],
+      (e) => e?.status === "CONFIRMED" || e?.status === "FAILED",
+      60_000,
+    );
+    expect(demo!.status).toBe("CONFIRMED");
+    const copies = await stack.db.db
+      .insert(editions)
+      .values(Array.from({ length: 120 }, (_, i) => ({ ...demo!, id: randomUUID(), idempotencyKey: `reads-edition-${i}`, chainEditionId: String(1_000 + i), createdAt: new Date(BASE_TIME + i) })))
+      .returning();
+    const ops = await stack.db.db
+      .insert(editionOperations)
+      .values(copies.map((e, i) => ({ institutionId, editionId: e.id, kind: "AIRDROP" as const, idempotencyKey: `reads-op-${i}`, requestHash: "x", holders: [], total: 2, sent: 2, minted: 2, status: "CONFIRMED" as const })))
+      .returning();
+    await stack.db.db.insert(editionMintBatches).values(
+      ops.flatMap((o) => [0, 1].map((start) => ({ operationId: o.id, start, count: 1, status: "CONFIRMED" as const, chainTxId: randomUUID(), txHash: `0x${String(start).repeat(64)}` }))),
+    );
+    const NESTED = `query($first: Int!) { editions(first: $first) { edges { node { id nodeId name contractAddress galleryUrl manifestUrl images { cid } } } } }`;
+    const cost = async (first: number) => {
+      const before = counted.queries();
+      const res = await post(countedUrl, apiKey, NESTED, { first });
+      expect(res.errors).toBeUndefined();
+      const nodes = res.data!.editions.edges.map((e: { node: { contractAddress: string; galleryUrl: string } }) => e.node);
+      expect(nodes).toHaveLength(first);
+      expect(nodes.every((n: { contractAddress: string; galleryUrl: string }) => n.contractAddress && n.galleryUrl.includes(n.contractAddress))).toBe(true);
+      return counted.queries() - before;
+    };
+    await cost(10);
+    expect(await cost(100)).toBe(await cost(10));
+    // Operations by global id, each with its edition and its transactions: one query per kind, whatever their number.
+    const OPS = `query($ids: [ID!]!) { nodes(ids: $ids) { ... on EditionOperation { id txHashes edition { id contractAddress } } } }`;
+    const opsCost = async (n: number) => {
+      const ids = ops.slice(0, n).map((o) => Buffer.from(`EditionOperation:${o.id}`).toString("base64"));
+      const before = counted.queries();
+      const res = await post(countedUrl, apiKey, OPS, { ids });
+      expect(res.errors).toBeUndefined();
+      expect(res.data!.nodes.map((o: { id: string; txHashes: string[] }) => [o.id, o.txHashes.length])).toEqual(ops.slice(0, n).map((o) => [o.id, 2]));
+      return counted.queries() - before;
+    };
+    await opsCost(5);
+    expect(await opsCost(100)).toBe(await opsCost(5));
   });
 
   it("Certificate.history: ISSUED then REVOKED, each with its institution, transaction and block", async () => {

@@ -341,7 +341,7 @@ describe("tenant isolation over the whole schema", () => {
       expect(checked.some((c) => c.startsWith(`${f} with A's id`)), f).toBe(true);
       expect(checked.some((c) => c.startsWith(`${f} with A's global`)), f).toBe(true);
     }
-    for (const t of ["Certificate", "Issuance", "Revocation", "BulkIssuance", "Collection", "Institution", "Webhook"]) {
+    for (const t of ["Certificate", "Issuance", "Revocation", "BulkIssuance", "Collection", "Institution", "Webhook", "Edition", "EditionOperation", "Member", "ApiKey", "CertificateOperation"]) {
       expect(checked, t).toContain(`Query.node with A's global of ${t}`);
     }
     expect(checked.some((c) => c.startsWith("Query.nodes with A's global"))).toBe(true);
