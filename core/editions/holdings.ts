@@ -1,5 +1,5 @@
 import { Contract, getAddress, isCallException, zeroPadValue, id, type Provider } from "ethers";
-import { COLLECTIBLE_EDITIONS_ABI } from "./abi.ts";
+import { COLLECTIBLE_EDITIONS_ABI, TRANSFER_POLICIES, type TransferPolicy } from "./abi.ts";
 import { cidOfIpfsUri } from "../metadata/edition.ts";
 import { fetchEditionMetadata } from "./metadata.ts";
 import type { IpfsStore } from "../ipfs/index.ts";
@@ -15,7 +15,14 @@ export interface HeldItem {
   /** CID of the edition's lead image, when its metadata could be read. */
   imageCid?: string;
   imageLabel?: string;
+  /** The edition's transfer policy (what a move of the item can be). */
+  policy: TransferPolicy;
+  /** The block the contract's logs are read from (its deploy block when known, else 0). */
+  fromBlock: number;
 }
+
+/** An editions contract, by address, or with the block it was deployed in (its logs start there). */
+export type EditionsContractRef = string | { address: string; fromBlock?: number };
 
 const TRANSFER_TOPIC = id("Transfer(address,address,uint256)");
 
@@ -24,16 +31,17 @@ const TRANSFER_TOPIC = id("Transfer(address,address,uint256)");
  * query per contract), kept when `ownerOf` still names it (a gift may have moved it on), with its edition's name,
  * serial and lead image. Nothing comes from Hallmark's database.
  */
-export async function readHoldings(deps: { provider: Provider; ipfs: IpfsStore }, contracts: readonly string[], holder: string, limit = 50): Promise<HeldItem[]> {
+export async function readHoldings(deps: { provider: Provider; ipfs: IpfsStore }, contracts: readonly EditionsContractRef[], holder: string, limit = 50): Promise<HeldItem[]> {
   const owner = getAddress(holder);
   const held: HeldItem[] = [];
   for (const contract of contracts) {
-    const address = getAddress(contract);
+    const address = getAddress(typeof contract === "string" ? contract : contract.address);
+    const fromBlock = typeof contract === "string" ? 0 : (contract.fromBlock ?? 0);
     if ((await deps.provider.getCode(address)) === "0x") continue;
     const editions = new Contract(address, COLLECTIBLE_EDITIONS_ABI, deps.provider);
-    const logs = await deps.provider.getLogs({ address, topics: [TRANSFER_TOPIC, null, zeroPadValue(owner, 32)], fromBlock: 0 });
+    const logs = await deps.provider.getLogs({ address, topics: [TRANSFER_TOPIC, null, zeroPadValue(owner, 32)], fromBlock });
     const tokenIds = [...new Set(logs.map((l) => BigInt(l.topics[3]!)))];
-    const editionCache = new Map<bigint, Promise<{ name: string; maxSupply: number; imageCid?: string; imageLabel?: string }>>();
+    const editionCache = new Map<bigint, Promise<{ name: string; maxSupply: number; policy: TransferPolicy; imageCid?: string; imageLabel?: string }>>();
     // The tokens are read side by side: one round trip's wait for the lot rather than two for each.
     const items = await Promise.all(
       tokenIds.map(async (tokenId): Promise<HeldItem | undefined> => {
@@ -42,7 +50,18 @@ export async function readHoldings(deps: { provider: Provider; ipfs: IpfsStore }
         const [editionId, serial] = (await editions.itemOf!(tokenId)) as [bigint, bigint];
         if (!editionCache.has(editionId)) editionCache.set(editionId, describeEdition(deps.ipfs, editions, editionId));
         const edition = await editionCache.get(editionId)!;
-        return { contract: address, tokenId, editionId, serial: Number(serial), maxSupply: edition.maxSupply, editionName: edition.name, imageCid: edition.imageCid, imageLabel: edition.imageLabel };
+        return {
+          contract: address,
+          tokenId,
+          editionId,
+          serial: Number(serial),
+          maxSupply: edition.maxSupply,
+          editionName: edition.name,
+          imageCid: edition.imageCid,
+          imageLabel: edition.imageLabel,
+          policy: edition.policy,
+          fromBlock,
+        };
       }),
     );
     for (const item of items) if (item) held.push(item);
@@ -52,13 +71,14 @@ export async function readHoldings(deps: { provider: Provider; ipfs: IpfsStore }
 }
 
 async function describeEdition(ipfs: IpfsStore, editions: Contract, editionId: bigint) {
-  const record = (await editions.edition!(editionId)) as { name: string; uri: string; maxSupply: bigint };
+  const record = (await editions.edition!(editionId)) as { name: string; uri: string; maxSupply: bigint; policy: bigint };
   // The image is a nicety: a holding is listed even when its metadata cannot be read.
   const metadata = await fetchEditionMetadata(ipfs, record.uri).then((m) => m.metadata, () => undefined);
   const lead = metadata?.images[0];
   return {
     name: record.name,
     maxSupply: Number(record.maxSupply),
+    policy: TRANSFER_POLICIES[Number(record.policy)] ?? ("Locked" as const),
     imageCid: metadata ? cidOfIpfsUri(metadata.image) : undefined,
     imageLabel: lead?.label,
   };

@@ -4,4 +4,14 @@ export { EditionMetadataUnusableError, EditionNotFoundError, EditionUnavailableE
 export { loadEditionGallery, type EditionGallery, type GalleryImage } from "./gallery.ts";
 export { readImageHeader, type ImageHeader } from "./image-size.ts";
 export { fetchEditionMetadata, MAX_METADATA_BYTES } from "./metadata.ts";
-export { readHoldings, type HeldItem } from "./holdings.ts";
+export { readHoldings, type EditionsContractRef, type HeldItem } from "./holdings.ts";
+export {
+  COLLECTIBLE_EVENT_KINDS,
+  readCollectible,
+  readCollectibleHistories,
+  tokenIdOfSerial,
+  type CollectibleEvent,
+  type CollectibleEventKind,
+  type CollectibleOnChain,
+  type HistoryRequest,
+} from "./history.ts";
