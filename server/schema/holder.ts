@@ -1,10 +1,11 @@
 import { desc, eq } from "drizzle-orm";
-import { certificates, collections, institutions } from "../../core/db/schema.ts";
-import { readHoldings, type HeldItem } from "../../core/editions/index.ts";
+import { certificates, collections, editionContracts, institutions } from "../../core/db/schema.ts";
+import { readHoldings, type EditionsContractRef, type HeldItem } from "../../core/editions/index.ts";
 import { createSignInMessage, HOLDER_TOKEN_PREFIX, signIn, SignInError } from "../auth/holder-auth.ts";
 import { builder } from "../builder.ts";
 import type { Context } from "../context.ts";
 import { CertificateStatusEnum } from "./enums.ts";
+import { collectibleHistory, CollectibleEventRef } from "./collectible.ts";
 import { NotAllowedError, invalidInput } from "../errors.ts";
 
 /** A holder sees at most this many of their certificates and collectibles at once. */
@@ -69,6 +70,11 @@ const HeldCollectibleRef = builder.objectRef<HeldItem>("HeldCollectible").implem
     maxSupply: t.exposeInt("maxSupply", { description: "How many items the edition has at most." }),
     imageCid: t.exposeString("imageCid", { nullable: true, description: "CID of the edition's lead image (served at `/ipfs/<cid>`)." }),
     galleryUrl: t.string({ description: "The edition's public gallery page.", resolve: (i, _args, ctx) => `${ctx.siwe.origin}/gallery/${i.contract}/${i.editionId}` }),
+    history: t.field({
+      type: [CollectibleEventRef],
+      description: "What happened to the item, oldest first (MINTED or CLAIMED, then each GIFTED or MOVED_BY_ISSUER), read from the contract's logs.",
+      resolve: (i, _args, ctx) => collectibleHistory(ctx, i),
+    }),
   }),
 });
 
@@ -84,11 +90,27 @@ const HolderRef = builder.objectRef<{ address: string }>("Holder").implement({
     collectibles: t.field({
       type: [HeldCollectibleRef],
       description: `The collectible items this account holds now (at most ${MAX_HELD}), read from the chain.`,
-      resolve: ({ address }, _args, ctx) =>
-        ctx.chain && ctx.collectibleContracts.length ? readHoldings({ provider: ctx.chain, ipfs: ctx.ipfs }, ctx.collectibleContracts, address, MAX_HELD) : [],
+      resolve: async ({ address }, _args, ctx) => {
+        if (!ctx.chain) return [];
+        const contracts = await editionsContracts(ctx);
+        return contracts.length ? readHoldings({ provider: ctx.chain, ipfs: ctx.ipfs }, contracts, address, MAX_HELD) : [];
+      },
     }),
   }),
 });
+
+/**
+ * The editions contracts a holder's items are looked for in: the configured ones (`COLLECTIBLE_CONTRACTS`, the dev
+ * stack's demo) and every institution's contract deployed through the API on this chain, read from its deploy block.
+ */
+async function editionsContracts(ctx: Context): Promise<EditionsContractRef[]> {
+  const made = await ctx.db
+    .select({ address: editionContracts.contractAddress, fromBlock: editionContracts.deployBlock })
+    .from(editionContracts)
+    .where(eq(editionContracts.chainId, ctx.siwe.chainId));
+  const seen = new Set(made.map((c) => c.address.toLowerCase()));
+  return [...ctx.collectibleContracts.filter((c) => !seen.has(c.toLowerCase())), ...made];
+}
 
 async function heldCertificates(ctx: Context, address: string): Promise<HeldCertificateRow[]> {
   return ctx.db
@@ -131,7 +153,8 @@ builder.mutationField("requestHolderSignIn", (t) =>
   t.field({
     errors: {},
     type: SignInChallengeRef,
-    description: "Public. Starts Sign-In with Ethereum (EIP-4361): a message for the holder's wallet to sign.",
+    description:
+      "Public. Starts Sign-In with Ethereum (EIP-4361): a message for the holder's wallet to sign. It takes no idempotency key: it changes nothing but a fresh single-use nonce, so asking again is harmless.",
     args: { address: t.arg.string({ required: true, description: "The holder's Ethereum address." }) },
     resolve: (_root, { address }, ctx) =>
       createSignInMessage(ctx.db, { address, origin: ctx.siwe.origin, chainId: ctx.siwe.chainId }).catch((err) => signInFailed(err, "BAD_USER_INPUT")),
@@ -142,7 +165,8 @@ builder.mutationField("holderSignIn", (t) =>
   t.field({
     errors: { types: [NotAllowedError] },
     type: HolderSessionRef,
-    description: "Public. Finishes Sign-In with Ethereum: checks the signature over the issued message, spends its nonce and opens a session.",
+    description:
+      "Public. Finishes Sign-In with Ethereum: checks the signature over the issued message, spends its nonce and opens a session. The nonce is this request's single-use key: a repeat is UNAUTHENTICATED; sign in again.",
     args: {
       nonce: t.arg.string({ required: true, description: "From `requestHolderSignIn`." }),
       signature: t.arg.string({ required: true, description: "The wallet's `personal_sign` signature of the message (0x hex)." }),

@@ -16,6 +16,7 @@ import "./operator.ts";
 import "./quotas.ts";
 import "./holder.ts";
 import "./edition.ts";
+import "./collectible.ts";
 import "./custody.ts";
 import "./template.ts";
 
