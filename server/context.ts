@@ -35,3 +35,11 @@ export interface Context {
   /** CollectibleEditions contracts whose items holders are shown. */
   collectibleContracts: string[];
 }
+
+/** Whose idempotency keys a request's are: its institution's, the operator's, or the signed-in holder's. */
+export function keyScope(ctx: Context): string {
+  if (ctx.caller?.operator) return "operator";
+  if (ctx.caller) return `institution:${ctx.caller.institutionId}`;
+  if (ctx.holder) return `holder:${ctx.holder}`;
+  return "anonymous";
+}

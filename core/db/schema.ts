@@ -647,3 +647,23 @@ export const holderClaims = pgTable(
   },
   (t) => [uniqueIndex("holder_claims_idempotency").on(t.institutionId, t.idempotencyKey)],
 );
+
+/**
+ * The idempotency record of a mutation that has no operation row of its own to carry its key (webhooks, keys,
+ * members, quotas, custody claims): written in the same transaction as the change, so a retry with the same key
+ * finds either nothing (the change rolled back) or the result to answer again. `scope` is whose key it is
+ * (`institution:<id>`, `operator`, `holder:<address>`); `result` names what the change produced.
+ */
+export const idempotentRequests = pgTable(
+  "idempotent_requests",
+  {
+    id: uuid("id").primaryKey().defaultRandom(),
+    scope: text("scope").notNull(),
+    idempotencyKey: text("idempotency_key").notNull(),
+    operation: text("operation").notNull(),
+    requestHash: text("request_hash").notNull(),
+    result: jsonb("result").$type<Record<string, unknown>>().notNull(),
+    createdAt: createdAt(),
+  },
+  (t) => [uniqueIndex("idempotent_requests_key").on(t.scope, t.idempotencyKey)],
+);

@@ -4,8 +4,10 @@ import { OperationError } from "../../core/operations/errors.ts";
 import { addMember, changeMemberRole, listMembers, ownedMember, removeMember, type Member } from "../../core/operations/members.ts";
 import { parseIdempotencyKey } from "../../core/operations/validate.ts";
 import { API_KEY_SCOPES, createApiKey, listApiKeys, revokeApiKey, ROLE_SCOPES, type ApiKeyRow, type ApiKeyScope } from "../auth/api-keys.ts";
+import type { Database } from "../../core/db/index.ts";
+import { idempotent } from "../../core/operations/idempotency.ts";
 import { builder } from "../builder.ts";
-import type { Context } from "../context.ts";
+import { keyScope, type Context } from "../context.ts";
 import { ConflictError, IdempotencyConflictError, NotAllowedError, NotFoundError, notFound, withOperationErrors } from "../errors.ts";
 import { describedValues } from "./enums.ts";
 import { rawId } from "./ids.ts";
@@ -194,17 +196,31 @@ builder.mutationField("createApiKey", (t) =>
 
 builder.mutationField("revokeApiKey", (t) =>
   t.field({
-    errors: { types: [NotFoundError] },
+    errors: { types: [NotFoundError, IdempotencyConflictError] },
     type: ApiKeyRef,
     description: "Revokes an API key of the institution: every later request with it is UNAUTHENTICATED. Revoking again changes nothing. Needs ADMIN.",
     authScopes: { scope: "admin" },
-    args: { id: t.arg.id({ required: true, description: "The key's id." }) },
-    resolve: async (_root, { id }, ctx) => {
-      const key = rawId(id, "ApiKey");
-      const row = key ? await revokeApiKey(ctx.db, ctx.caller!.institutionId, key) : undefined;
-      if (!row) throw notFound("API key");
-      return row;
+    args: {
+      id: t.arg.id({ required: true, description: "The key's id (`id` or `nodeId`)." }),
+      idempotencyKey: t.arg.string({ description: "Your unique key for this request: sent again, it answers what the first answered; with another request, IDEMPOTENCY_CONFLICT." }),
     },
+    resolve: (_root, { id, idempotencyKey }, ctx) =>
+      withOperationErrors(async () => {
+        const key = rawId(id, "ApiKey");
+        const institutionId = ctx.caller!.institutionId;
+        const revoke = async (db: Database) => {
+          const row = key ? await revokeApiKey(db, institutionId, key) : undefined;
+          if (!row) throw notFound("API key");
+          return row;
+        };
+        const { value } = await idempotent(
+          ctx.db,
+          { scope: keyScope(ctx), key: idempotencyKey, operation: "revokeApiKey", request: { id: key ?? String(id) } },
+          async (tx) => ({ value: await revoke(tx as unknown as Database), result: {} }),
+          () => revoke(ctx.db),
+        );
+        return value;
+      }),
   }),
 );
 
@@ -248,25 +264,57 @@ builder.mutationField("addMember", (t) =>
 
 builder.mutationField("changeMemberRole", (t) =>
   t.field({
-    errors: { types: [NotFoundError, ConflictError] },
+    errors: { types: [NotFoundError, ConflictError, IdempotencyConflictError] },
     type: MemberRef,
     description: "Changes a member's role; its keys' scopes follow at once. The last OWNER cannot be demoted (LAST_OWNER). Needs ADMIN.",
     authScopes: { scope: "admin" },
     args: {
       id: t.arg.id({ required: true, description: "The member's id." }),
       role: t.arg({ type: MemberRoleEnum, required: true, description: "The new role." }),
+      idempotencyKey: t.arg.string({ description: "Your unique key for this request: sent again, it answers what the first answered; with another request, IDEMPOTENCY_CONFLICT." }),
     },
-    resolve: (_root, { id, role }, ctx) => withOperationErrors(() => changeMemberRole(ctx.db, ctx.caller!.institutionId, rawId(id, "Member") ?? String(id), role as MemberRole)),
+    resolve: (_root, { id, role, idempotencyKey }, ctx) =>
+      withOperationErrors(async () => {
+        const memberId = rawId(id, "Member") ?? String(id);
+        const { value } = await idempotent(
+          ctx.db,
+          { scope: keyScope(ctx), key: idempotencyKey, operation: "changeMemberRole", request: { id: memberId, role } },
+          async (tx) => ({ value: await changeMemberRole(tx as unknown as Database, ctx.caller!.institutionId, memberId, role as MemberRole), result: {} }),
+          // A repeat answers the member as it stands now (the first request set the role asked for).
+          () => ownedMember(ctx.db, ctx.caller!.institutionId, memberId),
+        );
+        return value;
+      }),
   }),
 );
 
 builder.mutationField("removeMember", (t) =>
   t.field({
-    errors: { types: [NotFoundError, ConflictError] },
+    errors: { types: [NotFoundError, ConflictError, IdempotencyConflictError] },
     type: MemberRef,
     description: "Removes a member and revokes the keys made for it. The last OWNER cannot be removed (LAST_OWNER). Needs ADMIN.",
     authScopes: { scope: "admin" },
-    args: { id: t.arg.id({ required: true, description: "The member's id." }) },
-    resolve: (_root, { id }, ctx) => withOperationErrors(() => removeMember(ctx.db, ctx.caller!.institutionId, rawId(id, "Member") ?? String(id))),
+    args: {
+      id: t.arg.id({ required: true, description: "The member's id (`id` or `nodeId`)." }),
+      idempotencyKey: t.arg.string({ description: "Your unique key for this request: sent again, it answers what the first answered; with another request, IDEMPOTENCY_CONFLICT." }),
+    },
+    resolve: (_root, { id, idempotencyKey }, ctx) =>
+      withOperationErrors(async () => {
+        const memberId = rawId(id, "Member") ?? String(id);
+        const { value } = await idempotent(
+          ctx.db,
+          { scope: keyScope(ctx), key: idempotencyKey, operation: "removeMember", request: { id: memberId } },
+          async (tx) => {
+            const removed = await removeMember(tx as unknown as Database, ctx.caller!.institutionId, memberId);
+            // The row is gone: the answer is kept whole, to be given again.
+            return { value: removed, result: { member: { ...removed, createdAt: removed.createdAt.toISOString(), updatedAt: removed.updatedAt.toISOString() } } };
+          },
+          async (result) => {
+            const m = result.member as Member & { createdAt: string; updatedAt: string };
+            return { ...m, createdAt: new Date(m.createdAt), updatedAt: new Date(m.updatedAt) };
+          },
+        );
+        return value;
+      }),
   }),
 );

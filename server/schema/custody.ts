@@ -1,6 +1,11 @@
 import { claimCustody, holderAccount, holderCertificates, requestHolderClaim, type CustodialHolder, type NewHolderClaim } from "../../core/custody/index.ts";
 import type { CertificateOperation } from "../../core/operations/certificate-operations.ts";
+import { eq, inArray } from "drizzle-orm";
+import type { Database } from "../../core/db/index.ts";
+import { certificateOperations, custodialHolders } from "../../core/db/schema.ts";
+import { idempotent } from "../../core/operations/idempotency.ts";
 import { builder } from "../builder.ts";
+import { keyScope } from "../context.ts";
 import { ClaimCodeError, ConflictError, IdempotencyConflictError, InstitutionNotActiveError, withOperationErrors } from "../errors.ts";
 import { CertificateRef } from "./certificate.ts";
 import { OperationStatusEnum } from "./enums.ts";
@@ -57,9 +62,10 @@ const CustodyClaimOperationRef = builder.objectRef<CertificateOperation>("Custod
   }),
 });
 
-const ClaimCustodyPayload = builder.objectRef<{ holder: CustodialHolder; operations: CertificateOperation[] }>("ClaimCustodyPayload").implement({
+const ClaimCustodyPayload = builder.objectRef<{ holder: CustodialHolder; operations: CertificateOperation[]; created: boolean }>("ClaimCustodyPayload").implement({
   description: "Result of claimCustody.",
   fields: (t) => ({
+    created: t.exposeBoolean("created", { description: "False when the idempotency key named an earlier claim: its answer, as the operations stand now." }),
     address: t.string({ description: "The wallet the certificates move to: the signed-in holder's.", resolve: (p) => p.holder.claimedAddress! }),
     custodialAddress: t.string({ description: "The custodial account they leave.", resolve: (p) => p.holder.custodialAddress }),
     operations: t.field({
@@ -95,12 +101,34 @@ builder.mutationField("createHolderClaim", (t) =>
 
 builder.mutationField("claimCustody", (t) =>
   t.field({
-    errors: { types: [ClaimCodeError, ConflictError] },
+    errors: { types: [ClaimCodeError, ConflictError, IdempotencyConflictError] },
     type: ClaimCustodyPayload,
     description:
       "For a holder signed in with Ethereum (`Authorization: Bearer hs_…`): redeems a claim code from their institution. Every certificate held in custody for them is reissued to their wallet (serial, history and replaces/supersededBy links kept), and later issuances to their reference go to the wallet. CLAIM_CODE_INVALID, CLAIM_CODE_USED, CLAIM_CODE_EXPIRED, ALREADY_CLAIMED; CONFLICT while a certificate for them is still being issued.",
     authScopes: { holder: true },
-    args: { code: t.arg.string({ required: true, description: "The claim code the institution handed over." }) },
-    resolve: (_root, { code }, ctx) => withOperationErrors(() => claimCustody(ctx.db, { code, wallet: ctx.holder! })),
+    args: {
+      code: t.arg.string({ required: true, description: "The claim code the institution handed over." }),
+      idempotencyKey: t.arg.string({
+        description: "Your unique key for this claim: a retry with it answers the first claim (instead of CLAIM_CODE_USED); with another code, IDEMPOTENCY_CONFLICT.",
+      }),
+    },
+    resolve: (_root, { code, idempotencyKey }, ctx) =>
+      withOperationErrors(async () => {
+        const { value, replayed } = await idempotent(
+          ctx.db,
+          { scope: keyScope(ctx), key: idempotencyKey, operation: "claimCustody", request: { code: String(code).trim() } },
+          async (tx) => {
+            const claimed = await claimCustody(tx as unknown as Database, { code, wallet: ctx.holder! });
+            return { value: claimed, result: { holderId: claimed.holder.id, operationIds: claimed.operations.map((o) => o.id) } };
+          },
+          async (result) => {
+            const ids = result.operationIds as string[];
+            const [holder] = await ctx.db.select().from(custodialHolders).where(eq(custodialHolders.id, String(result.holderId)));
+            const operations = ids.length ? await ctx.db.select().from(certificateOperations).where(inArray(certificateOperations.id, ids)) : [];
+            return { holder: holder!, operations: ids.map((id) => operations.find((o) => o.id === id)!) };
+          },
+        );
+        return { ...value, created: !replayed };
+      }),
   }),
 );

@@ -3,9 +3,10 @@ import { isId } from "../../core/db/ids.ts";
 import { institutionQuotas, institutions } from "../../core/db/schema.ts";
 import { OperationError } from "../../core/operations/errors.ts";
 import { limitsOf, usageOf, type QuotaName } from "../../core/quotas.ts";
+import { idempotent } from "../../core/operations/idempotency.ts";
 import { builder } from "../builder.ts";
-import type { Context } from "../context.ts";
-import { NotFoundError, withOperationErrors } from "../errors.ts";
+import { keyScope, type Context } from "../context.ts";
+import { IdempotencyConflictError, NotFoundError, withOperationErrors } from "../errors.ts";
 import { InstitutionRef } from "./institution.ts";
 
 interface QuotaView {
@@ -85,6 +86,7 @@ const SetQuotaInput = builder.inputType("SetQuotaInput", {
     issuancesPerMonth: t.int({ description: "Issuances per calendar month, 0 or more." }),
     maxBatchSize: t.int({ description: "Items per issueCertificates request, 1 to 10000." }),
     storageBytes: t.float({ description: "Bytes of certificate content, a whole number from 0 to 2^53." }),
+    idempotencyKey: t.string({ description: "Your unique key for this request: sent again, it answers the quota as it stands; with other limits, IDEMPOTENCY_CONFLICT." }),
   }),
 });
 
@@ -97,7 +99,7 @@ function check(value: number | null | undefined, field: string, min: number, max
 
 builder.mutationField("setQuota", (t) =>
   t.field({
-    errors: { types: [NotFoundError] },
+    errors: { types: [NotFoundError, IdempotencyConflictError] },
     type: QuotaRef,
     description: "Sets an institution's limits (platform operator). Lowering a limit below what is used refuses further requests; nothing recorded is undone.",
     authScopes: { operator: true },
@@ -114,10 +116,16 @@ builder.mutationField("setQuota", (t) =>
         if (input.issuancesPerMonth !== undefined) set.issuancesPerMonth = input.issuancesPerMonth;
         if (input.maxBatchSize !== undefined) set.maxBatchSize = input.maxBatchSize;
         if (input.storageBytes !== undefined) set.storageBytes = input.storageBytes;
-        await ctx.db
-          .insert(institutionQuotas)
-          .values({ institutionId, ...set })
-          .onConflictDoUpdate({ target: institutionQuotas.institutionId, set });
+        const { updatedAt: _, ...limits } = set;
+        await idempotent(
+          ctx.db,
+          { scope: keyScope(ctx), key: input.idempotencyKey, operation: "setQuota", request: { institutionId, ...limits } },
+          async (tx) => {
+            await tx.insert(institutionQuotas).values({ institutionId, ...set }).onConflictDoUpdate({ target: institutionQuotas.institutionId, set });
+            return { value: undefined, result: {} };
+          },
+          async () => undefined,
+        );
         return quotaOf(ctx, institutionId);
       }),
   }),

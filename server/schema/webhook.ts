@@ -6,7 +6,9 @@ import { forgetEndpoints } from "../../core/webhooks/events.ts";
 import { builder } from "../builder.ts";
 import { ownedRow } from "./ids.ts";
 import { ownedRows } from "./loaders.ts";
-import { NotFoundError, invalidInput } from "../errors.ts";
+import { idempotent } from "../../core/operations/idempotency.ts";
+import { keyScope, type Context } from "../context.ts";
+import { IdempotencyConflictError, NotFoundError, invalidInput, withOperationErrors } from "../errors.ts";
 
 type Endpoint = typeof webhookEndpoints.$inferSelect;
 
@@ -31,13 +33,22 @@ const WebhookRef = builder.node(builder.objectRef<Endpoint>("Webhook"), {
   }),
 });
 
-const RegisterWebhookPayload = builder.objectRef<{ webhook: Endpoint; secret: string }>("RegisterWebhookPayload").implement({
-  description: "A registered webhook and its signing secret, shown this once.",
+const RegisterWebhookPayload = builder.objectRef<{ webhook: Endpoint; secret: string; created: boolean }>("RegisterWebhookPayload").implement({
+  description: "A registered webhook and its signing secret.",
   fields: (t) => ({
     webhook: t.field({ type: WebhookRef, description: "The webhook.", resolve: (p) => p.webhook }),
-    secret: t.exposeString("secret", { description: "HMAC-SHA256 key of the signatures; it cannot be shown again." }),
+    secret: t.exposeString("secret", {
+      description: "HMAC-SHA256 key of the signatures. Keep it: only a retry of this request (the same idempotency key) shows it again.",
+    }),
+    created: t.exposeBoolean("created", { description: "False when the idempotency key named an earlier request." }),
   }),
 });
+
+/** The institution's webhook with this id, whatever its state (for answering a request again). */
+async function endpoint(ctx: Context, id: string): Promise<Endpoint> {
+  const [row] = await ctx.db.select().from(webhookEndpoints).where(eq(webhookEndpoints.id, id));
+  return row!;
+}
 
 function parseWebhookUrl(value: string): string {
   let url: URL;
@@ -67,39 +78,61 @@ builder.queryField("webhooks", (t) =>
 
 builder.mutationField("registerWebhook", (t) =>
   t.field({
-    errors: {},
+    errors: { types: [IdempotencyConflictError] },
     type: RegisterWebhookPayload,
-    description: "Registers a URL for the institution's events; returns the signing secret once.",
+    description: "Registers a URL for the institution's events and returns its signing secret. The same idempotency key again answers the same webhook and secret.",
     authScopes: { scope: "admin" },
-    args: { url: t.arg.string({ required: true, description: "http(s) URL that accepts POST." }) },
-    resolve: async (_root, { url }, ctx) => {
-      const secret = `whsec_${randomBytes(24).toString("base64url")}`;
-      const [webhook] = await ctx.db
-        .insert(webhookEndpoints)
-        .values({ institutionId: ctx.caller!.institutionId, url: parseWebhookUrl(url), secret })
-        .returning();
-      forgetEndpoints(ctx.caller!.institutionId);
-      return { webhook: webhook!, secret };
+    args: {
+      url: t.arg.string({ required: true, description: "http(s) URL that accepts POST." }),
+      idempotencyKey: t.arg.string({ required: true, description: "Your unique key for this request." }),
     },
+    resolve: (_root, { url, idempotencyKey }, ctx) =>
+      withOperationErrors(async () => {
+        const target = parseWebhookUrl(url);
+        const { value, replayed } = await idempotent(
+          ctx.db,
+          { scope: keyScope(ctx), key: idempotencyKey, operation: "registerWebhook", request: { url: target } },
+          async (tx) => {
+            const secret = `whsec_${randomBytes(24).toString("base64url")}`;
+            const [webhook] = await tx.insert(webhookEndpoints).values({ institutionId: ctx.caller!.institutionId, url: target, secret }).returning();
+            return { value: webhook!, result: { webhookId: webhook!.id } };
+          },
+          (result) => endpoint(ctx, String(result.webhookId)),
+        );
+        forgetEndpoints(ctx.caller!.institutionId);
+        return { webhook: value, secret: value.secret, created: !replayed };
+      }),
   }),
 );
 
 builder.mutationField("disableWebhook", (t) =>
   t.field({
-    errors: { types: [NotFoundError] },
+    errors: { types: [NotFoundError, IdempotencyConflictError] },
     type: WebhookRef,
-    description: "Stops deliveries to a webhook.",
+    description: "Stops deliveries to a webhook. Disabling it again changes nothing.",
     authScopes: { scope: "admin" },
-    args: { id: t.arg.id({ required: true, description: "Webhook id (`id` or `nodeId`)." }) },
-    resolve: async (_root, { id }, ctx) => {
-      const webhook = await ownedRow(ctx, webhookEndpoints, id, "webhook");
-      const [updated] = await ctx.db
-        .update(webhookEndpoints)
-        .set({ disabledAt: webhook.disabledAt ?? new Date() })
-        .where(eq(webhookEndpoints.id, webhook.id))
-        .returning();
-      forgetEndpoints(ctx.caller!.institutionId);
-      return updated!;
+    args: {
+      id: t.arg.id({ required: true, description: "Webhook id (`id` or `nodeId`)." }),
+      idempotencyKey: t.arg.string({ description: "Your unique key for this request: the same key for another webhook is IDEMPOTENCY_CONFLICT." }),
     },
+    resolve: (_root, { id, idempotencyKey }, ctx) =>
+      withOperationErrors(async () => {
+        const webhook = await ownedRow(ctx, webhookEndpoints, id, "webhook");
+        const { value } = await idempotent(
+          ctx.db,
+          { scope: keyScope(ctx), key: idempotencyKey, operation: "disableWebhook", request: { id: webhook.id } },
+          async (tx) => {
+            const [updated] = await tx
+              .update(webhookEndpoints)
+              .set({ disabledAt: webhook.disabledAt ?? new Date() })
+              .where(eq(webhookEndpoints.id, webhook.id))
+              .returning();
+            return { value: updated!, result: { webhookId: webhook.id } };
+          },
+          (result) => endpoint(ctx, String(result.webhookId)),
+        );
+        forgetEndpoints(ctx.caller!.institutionId);
+        return value;
+      }),
   }),
 );

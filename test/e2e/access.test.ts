@@ -10,10 +10,10 @@ const CREATE = `mutation($input: CreateApiKeyInput!) {
   createApiKey(input: $input) { ... on CreateApiKeyPayload { secret created apiKey { id name prefix scopes createdAt expiresAt lastUsedAt revokedAt member { id role } } } ... on Error { __typename code message field } }
 }`;
 const KEYS = `{ apiKeys { id name prefix scopes createdAt expiresAt lastUsedAt revokedAt } }`;
-const REVOKE = `mutation($id: ID!) { revokeApiKey(id: $id) { ... on ApiKey { id revokedAt } ... on Error { __typename code message field } } }`;
+const REVOKE = `mutation($id: ID!, $key: String) { revokeApiKey(id: $id, idempotencyKey: $key) { ... on ApiKey { id revokedAt } ... on Error { __typename code message field } } }`;
 const ADD = `mutation($input: AddMemberInput!) { addMember(input: $input) { ... on AddMemberPayload { created member { id address email role scopes } } ... on Error { __typename code message field } } }`;
-const CHANGE = `mutation($id: ID!, $role: MemberRole!) { changeMemberRole(id: $id, role: $role) { ... on Member { id role } ... on Error { __typename code message field } } }`;
-const REMOVE = `mutation($id: ID!) { removeMember(id: $id) { ... on Member { id } ... on Error { __typename code message field } } }`;
+const CHANGE = `mutation($id: ID!, $role: MemberRole!, $key: String) { changeMemberRole(id: $id, role: $role, idempotencyKey: $key) { ... on Member { id role } ... on Error { __typename code message field } } }`;
+const REMOVE = `mutation($id: ID!, $key: String) { removeMember(id: $id, idempotencyKey: $key) { ... on Member { id email role } ... on Error { __typename code message field } } }`;
 const MEMBERS = `{ members { id address email role } }`;
 const ISSUE = `mutation($input: IssueCertificateInput!) { issueCertificate(input: $input) { ... on IssueCertificatePayload { issuance { id status } } ... on Error { __typename code message field } } }`;
 
@@ -235,6 +235,37 @@ describe("API keys and members over HTTP", () => {
       await admin.ok(REMOVE, { id: member.id });
       expect((await issuer.fails(`{ viewer { id } }`)).code).toBe("UNAUTHENTICATED");
       expect((await admin.fails(CREATE, { input: { name: "gone", scopes: ["READ"], memberId: member.id, idempotencyKey: key() } })).code).toBe("NOT_FOUND");
+    });
+
+    it("a retry with the same idempotency key answers the first answer: a role change, a removal, a revocation; another request under the key is refused", async () => {
+      const member = (await admin.ok<{ addMember: any }>(ADD, { input: { email: `retry-${key()}@example.edu`, role: "VIEWER", idempotencyKey: key() } })).addMember.member;
+      const k = key();
+      const changed = (await admin.ok<{ changeMemberRole: any }>(CHANGE, { id: member.id, role: "ISSUER", key: k })).changeMemberRole;
+      expect(changed).toMatchObject({ id: member.id, role: "ISSUER" });
+      expect((await admin.ok<{ changeMemberRole: any }>(CHANGE, { id: member.id, role: "ISSUER", key: k })).changeMemberRole).toEqual(changed);
+      const conflict = await admin.fails(CHANGE, { id: member.id, role: "OWNER", key: k });
+      expect([conflict.typed, conflict.typename, conflict.code]).toEqual([true, "IdempotencyConflictError", "IDEMPOTENCY_CONFLICT"]);
+      expect((await admin.fails(REMOVE, { id: member.id, key: k })).code).toBe("IDEMPOTENCY_CONFLICT");
+
+      // A removal whose answer was lost: the retry answers the removed member, not NOT_FOUND; without the key it is gone.
+      const r = key();
+      const removed = (await admin.ok<{ removeMember: any }>(REMOVE, { id: member.id, key: r })).removeMember;
+      expect(removed).toMatchObject({ id: member.id, role: "ISSUER", email: member.email });
+      const retries = await Promise.all(Array.from({ length: 5 }, () => admin.ok<{ removeMember: any }>(REMOVE, { id: member.id, key: r })));
+      for (const retry of retries) expect(retry.removeMember).toEqual(removed);
+      expect((await admin.fails(REMOVE, { id: member.id })).code).toBe("NOT_FOUND");
+      expect((await admin.ok<{ members: any[] }>(MEMBERS)).members.map((m) => m.id)).not.toContain(member.id);
+
+      const { createApiKey: made } = await create({ name: "revoked once", scopes: ["READ"] });
+      const v = key();
+      const revoked = (await admin.ok<{ revokeApiKey: any }>(REVOKE, { id: made.apiKey.id, key: v })).revokeApiKey;
+      expect((await admin.ok<{ revokeApiKey: any }>(REVOKE, { id: made.apiKey.id, key: v })).revokeApiKey).toEqual(revoked);
+      expect((await admin.ok<{ revokeApiKey: any }>(REVOKE, { id: made.apiKey.id })).revokeApiKey.revokedAt).toBe(revoked.revokedAt);
+      // A key refused (another institution's id, NOT_FOUND) is not used up: the same key then works for a right request.
+      const w = key();
+      expect((await admin.fails(REVOKE, { id: "00000000-0000-4000-8000-000000000000", key: w })).code).toBe("NOT_FOUND");
+      const { createApiKey: other } = await create({ name: "second", scopes: ["READ"] });
+      expect((await admin.ok<{ revokeApiKey: any }>(REVOKE, { id: other.apiKey.id, key: w })).revokeApiKey.revokedAt).toEqual(expect.any(String));
     });
 
     it("members and their changes need ADMIN", async () => {

@@ -234,14 +234,14 @@ describe("bad input for every mutation", () => {
       variables: { input: { code: fresh ? take(pool.codes, "claim codes") : spare.code, holder: Wallet.createRandom().address, idempotencyKey: `bad-${uniq()}` } },
     }),
     addMember: async () => ({ variables: { input: { address: Wallet.createRandom().address, role: "VIEWER", idempotencyKey: `bad-${uniq()}` } } }),
-    changeMemberRole: async () => ({ variables: { id: spare.member, role: "ISSUER" } }),
-    removeMember: async (fresh) => ({ variables: { id: fresh ? await newMember() : spare.member } }),
+    changeMemberRole: async () => ({ variables: { id: spare.member, role: "ISSUER", idempotencyKey: `bad-${uniq()}` } }),
+    removeMember: async (fresh) => ({ variables: { id: fresh ? await newMember() : spare.member, idempotencyKey: `bad-${uniq()}` } }),
     createApiKey: async () => ({ variables: { input: { name: "ci", scopes: ["READ"], expiresAt: new Date(Date.now() + 365 * 86_400_000).toISOString(), memberId: spare.member, idempotencyKey: `bad-${uniq()}` } } }),
     revokeApiKey: async () => ({
-      variables: { id: (await ok("institution", `mutation($i: CreateApiKeyInput!) { createApiKey(input: $i) { ... on CreateApiKeyPayload { apiKey { id } } ... on Error { __typename code message field } } }`, { i: { name: "to revoke", scopes: ["READ"], idempotencyKey: `bad-${uniq()}` } })).createApiKey.apiKey.id },
+      variables: { id: (await ok("institution", `mutation($i: CreateApiKeyInput!) { createApiKey(input: $i) { ... on CreateApiKeyPayload { apiKey { id } } ... on Error { __typename code message field } } }`, { i: { name: "to revoke", scopes: ["READ"], idempotencyKey: `bad-${uniq()}` } })).createApiKey.apiKey.id, idempotencyKey: `bad-${uniq()}` },
     }),
-    registerWebhook: async () => ({ variables: { url: `https://example.org/hook/${uniq()}` } }),
-    disableWebhook: async () => ({ variables: { id: (await ok("institution", `mutation($u: String!) { registerWebhook(url: $u) { ... on RegisterWebhookPayload { webhook { id } } ... on Error { __typename code message field } } }`, { u: `https://example.org/hook/${uniq()}` })).registerWebhook.webhook.id } }),
+    registerWebhook: async () => ({ variables: { url: `https://example.org/hook/${uniq()}`, idempotencyKey: `bad-${uniq()}` } }),
+    disableWebhook: async () => ({ variables: { id: (await ok("institution", `mutation($u: String!, $k: String!) { registerWebhook(url: $u, idempotencyKey: $k) { ... on RegisterWebhookPayload { webhook { id } } ... on Error { __typename code message field } } }`, { u: `https://example.org/hook/${uniq()}`, k: `bad-${uniq()}` })).registerWebhook.webhook.id, idempotencyKey: `bad-${uniq()}` } }),
     requestHolderSignIn: async () => ({ as: "anonymous", variables: { address: Wallet.createRandom().address } }),
     holderSignIn: async () => {
       const wallet = Wallet.createRandom();
@@ -274,9 +274,9 @@ describe("bad input for every mutation", () => {
     createHolderClaim: async () => ({ variables: { input: { holderReference: `ref-${uniq()}@example.org`, expiresAt: new Date(Date.now() + 30 * 86_400_000).toISOString(), idempotencyKey: `bad-${uniq()}` } } }),
     claimCustody: async () => {
       const { createHolderClaim } = await ok("institution", `mutation($i: CreateHolderClaimInput!) { createHolderClaim(input: $i) { ... on HolderClaim { claimCode } ... on Error { __typename code message field } } }`, { i: { holderReference: `ref-${uniq()}@example.org`, idempotencyKey: `bad-${uniq()}` } });
-      return { bearer: await holderSession(), variables: { code: createHolderClaim.claimCode } };
+      return { bearer: await holderSession(), variables: { code: createHolderClaim.claimCode, idempotencyKey: `bad-${uniq()}` } };
     },
-    setQuota: async () => ({ as: "operator", variables: { input: { institutionId: spare.institution, issuancesPerMonth: 100, maxBatchSize: 50, storageBytes: 1_000_000 } } }),
+    setQuota: async () => ({ as: "operator", variables: { input: { institutionId: spare.institution, issuancesPerMonth: 100, maxBatchSize: 50, storageBytes: 1_000_000, idempotencyKey: `bad-${uniq()}` } } }),
   };
 
   /** Further baselines for mutations whose inputs exclude each other (each walked like the first). */

@@ -13,7 +13,7 @@ const ISSUE = gql`mutation($input: IssueCertificateInput!) { issueCertificate(in
 const ISSUANCE = gql`query($id: ID!) { issuance(id: $id) { status error recipient metadataCid certificate { id tokenId owner } } }`;
 const ACCOUNT = gql`query($ref: String!) { holderAccount(holderReference: $ref) { custodialAddress claimedAddress claimedAt certificates { id owner status } } }`;
 const CREATE_CLAIM = gql`mutation($input: CreateHolderClaimInput!) { createHolderClaim(input: $input) { ... on HolderClaim { claimCode expiresAt created holderAccount { custodialAddress claimedAddress } } ... on Error { __typename code message field } } }`;
-const CLAIM = gql`mutation($code: String!) { claimCustody(code: $code) { ... on ClaimCustodyPayload { address custodialAddress operations { id certificateId status } } ... on Error { __typename code message field } } }`;
+const CLAIM = gql`mutation($code: String!, $key: String) { claimCustody(code: $code, idempotencyKey: $key) { ... on ClaimCustodyPayload { created address custodialAddress operations { id certificateId status } } ... on Error { __typename code message field } } }`;
 const CHALLENGE = gql`mutation($address: String!) { requestHolderSignIn(address: $address) { ... on HolderSignInChallenge { message nonce } ... on Error { __typename code message field } } }`;
 const SIGN_IN = gql`mutation($nonce: String!, $signature: String!) { holderSignIn(nonce: $nonce, signature: $signature) { ... on HolderSession { token } ... on Error { __typename code message field } } }`;
 const HOLDER = gql`query { holder { address certificates { id status } } }`;
@@ -168,8 +168,13 @@ describe("holders without a wallet: custodial accounts and claims", () => {
     const { claimCode: code } = await newClaim();
     const spare = await newClaim();
     const holder = await signIn(holderWallet);
-    const { claimCustody } = await holder.request<any>(CLAIM, { code });
-    expect(claimCustody).toMatchObject({ address: holderWallet.address, custodialAddress: custodial });
+    const { claimCustody } = await holder.request<any>(CLAIM, { code, key: "claim-once" });
+    expect(claimCustody).toMatchObject({ created: true, address: holderWallet.address, custodialAddress: custodial });
+    // The holder's app lost the answer and asks again with its key: the same claim, not CLAIM_CODE_USED.
+    const retry = (await holder.request<any>(CLAIM, { code, key: "claim-once" })).claimCustody;
+    expect(retry).toMatchObject({ created: false, address: holderWallet.address, custodialAddress: custodial });
+    expect(retry.operations.map((o: { id: string }) => o.id)).toEqual(claimCustody.operations.map((o: { id: string }) => o.id));
+    expect((await refused(holder, CLAIM, { code: spare.claimCode, key: "claim-once" })).extensions.code).toBe("IDEMPOTENCY_CONFLICT");
     expect(claimCustody.operations).toHaveLength(2);
     expect(claimCustody.operations.map((o: { certificateId: string }) => o.certificateId).sort()).toEqual(issued.map((c) => c.id).sort());
     expect(claimCustody.operations.every((o: { status: string }) => o.status === "QUEUED")).toBe(true);

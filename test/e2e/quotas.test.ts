@@ -91,6 +91,16 @@ describe("quotas over HTTP", () => {
     expect((await quota()).overridden).toEqual(["maxBatchSize"]);
   });
 
+  it("setQuota with an idempotency key: a retry answers the quota; other limits under the same key are refused", async () => {
+    const first = (await setQuota({ maxBatchSize: 7, idempotencyKey: "quota-retry" })).setQuota;
+    expect(first).toMatchObject({ maxBatchSize: 7 });
+    expect((await setQuota({ maxBatchSize: 7, idempotencyKey: "quota-retry" })).setQuota).toEqual(first);
+    const refused = await operator.fails(SET, { input: { institutionId: stack.devInfo.institutionId, maxBatchSize: 8, idempotencyKey: "quota-retry" } });
+    expect([refused.typename, refused.code]).toEqual(["IdempotencyConflictError", "IDEMPOTENCY_CONFLICT"]);
+    expect((await quota()).maxBatchSize).toBe(7);
+    await setQuota({ maxBatchSize: null });
+  });
+
   it("refuses content past the storage limit", async () => {
     const { storageBytes } = await quota();
     await setQuota({ storageBytes: storageBytes + 10 });

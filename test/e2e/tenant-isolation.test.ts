@@ -113,7 +113,7 @@ describe("tenant isolation over the whole schema", () => {
       keyA,
       `mutation($holder: String!, $collection: ID!) {
         issueCertificates(input: { collectionId: $collection, idempotencyKey: "tenant-bulk", items: [{ recipient: $holder, idempotencyKey: "tenant-bulk-1" }] }) { ... on IssueCertificatesPayload { bulkIssuance { id } } ... on Error { __typename code message field } }
-        registerWebhook(url: "http://127.0.0.1:9/hook") { ... on RegisterWebhookPayload { webhook { id } } ... on Error { __typename code message field } }
+        registerWebhook(url: "http://127.0.0.1:9/hook", idempotencyKey: "tenant-hook") { ... on RegisterWebhookPayload { webhook { id } } ... on Error { __typename code message field } }
       }`,
       { holder, collection: stack.devInfo.collectionId },
     );

@@ -15,6 +15,10 @@ interface Received {
   answered: number;
 }
 
+const REGISTER = gql`mutation ($url: String!, $key: String!) {
+  registerWebhook(url: $url, idempotencyKey: $key) { ... on RegisterWebhookPayload { created secret webhook { id url } } ... on Error { __typename code message field } }
+}`;
+
 describe("webhooks", () => {
   let stack: Awaited<ReturnType<typeof startTestStack>>;
   let client: GraphQLClient;
@@ -44,15 +48,38 @@ describe("webhooks", () => {
     receiver?.close();
   });
 
+  it("registers once per idempotency key: a retry answers the same webhook and secret; the key for another URL is refused; disabling twice is one change", async () => {
+    const url = "https://example.org/hooks/retry";
+    const first = (await client.request<any>(REGISTER, { url, key: "webhook-retry" })).registerWebhook;
+    expect(first).toMatchObject({ created: true, secret: expect.stringMatching(/^whsec_/), webhook: { url } });
+    // Ten retries at once, as a client whose answer was lost would send them.
+    const again = await Promise.all(Array.from({ length: 10 }, () => client.request<any>(REGISTER, { url, key: "webhook-retry" })));
+    for (const { registerWebhook } of again) expect(registerWebhook).toEqual({ ...first, created: false });
+    const listed = (await client.request<any>(gql`{ webhooks { id url } }`)).webhooks.filter((w: { url: string }) => w.url === url);
+    expect(listed).toEqual([{ id: first.webhook.id, url }]);
+    expect(await failureOf(client.request(REGISTER, { url: "https://example.org/hooks/other", key: "webhook-retry" }))).toMatchObject({
+      typed: true,
+      typename: "IdempotencyConflictError",
+      field: "idempotencyKey",
+    });
+
+    const DISABLE = gql`mutation ($id: ID!, $key: String) { disableWebhook(id: $id, idempotencyKey: $key) { ... on Webhook { id disabledAt } ... on Error { __typename code message field } } }`;
+    const off = (await client.request<any>(DISABLE, { id: first.webhook.id, key: "webhook-off" })).disableWebhook;
+    expect(off.disabledAt).toEqual(expect.any(String));
+    expect((await client.request<any>(DISABLE, { id: first.webhook.id, key: "webhook-off" })).disableWebhook).toEqual(off);
+    expect((await client.request<any>(DISABLE, { id: first.webhook.id })).disableWebhook).toEqual(off);
+    expect(await failureOf(client.request(DISABLE, { id: first.webhook.id, key: "webhook-retry" }))).toMatchObject({ typename: "IdempotencyConflictError" });
+  });
+
   it("refuses a URL that is not http(s) with a typed error", async () => {
-    const err = await failureOf(client.request(gql`mutation { registerWebhook(url: "ftp://example.org/x") { ... on RegisterWebhookPayload { secret } ... on Error { __typename code message field } } }`));
+    const err = await failureOf(client.request(gql`mutation { registerWebhook(url: "ftp://example.org/x", idempotencyKey: "webhook-ftp") { ... on RegisterWebhookPayload { secret } ... on Error { __typename code message field } } }`));
     expect(err).toMatchObject({ typed: true, typename: "InvalidInputError", code: "BAD_USER_INPUT", field: "url" });
   });
 
   it("delivers every state change, signed with the secret, retrying a failed delivery under the same event id", async () => {
     const { registerWebhook } = await client.request<{ registerWebhook: { secret: string; webhook: { id: string } } }>(
-      gql`mutation ($url: String!) { registerWebhook(url: $url) { ... on RegisterWebhookPayload { secret webhook { id url } } ... on Error { __typename code message field } } }`,
-      { url: receiverUrl },
+      REGISTER,
+      { url: receiverUrl, key: "webhook-receiver" },
     );
     expect(registerWebhook.secret).toMatch(/^whsec_/);
     const { issueCertificate } = await client.request<{ issueCertificate: { issuance: { id: string } } }>(
