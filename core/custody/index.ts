@@ -10,6 +10,7 @@ import { requestCertificateOperation, type CertificateOperation } from "../opera
 import { OperationError } from "../operations/errors.ts";
 import { assertMayIssue } from "../operations/may-issue.ts";
 import { parseIdempotencyKey } from "../operations/validate.ts";
+import { idempotencyConflict } from "../operations/idempotency.ts";
 
 export type CustodialHolder = typeof custodialHolders.$inferSelect;
 type Tx = Parameters<Parameters<Database["transaction"]>[0]>[0];
@@ -215,7 +216,7 @@ export async function requestHolderClaim(
       .where(and(eq(holderClaims.institutionId, institutionId), eq(holderClaims.idempotencyKey, idempotencyKey)));
     if (earlier) {
       if (earlier.holderId !== holder!.id || (input.expiresAt && earlier.expiresAt.getTime() !== input.expiresAt.getTime())) {
-        throw new OperationError("IDEMPOTENCY_CONFLICT", "this idempotencyKey was already used for a different request", "idempotencyKey");
+        throw idempotencyConflict();
       }
       return { holder: holder!, code: null, expiresAt: earlier.expiresAt, created: false };
     }

@@ -1,14 +1,14 @@
-import { createHash, randomUUID } from "node:crypto";
+import { randomUUID } from "node:crypto";
 import { and, desc, eq, inArray } from "drizzle-orm";
 import type { Database } from "../db/index.ts";
 import { isId } from "../db/ids.ts";
 import { certificateOperations, certificates, collections, issuances, outbox, revocations, type CertificateOperationKind } from "../db/schema.ts";
-import { canonicalJson } from "../metadata/canonical-json.ts";
 import type { CertificateFields } from "../metadata/certificate.ts";
 import { OperationError } from "./errors.ts";
 import { assertMayIssue } from "./may-issue.ts";
 import { requestIdFor } from "./request-id.ts";
 import { parseAddress, parseCertificateFields, parseIdempotencyKey, parseReason, type RawCertificateInput } from "./validate.ts";
+import { assertSameRequest, requestHash } from "./idempotency.ts";
 
 export type CertificateOperation = typeof certificateOperations.$inferSelect;
 type Tx = Parameters<Parameters<Database["transaction"]>[0]>[0];
@@ -76,18 +76,14 @@ export async function requestCertificateOperation(
       const current = await currentFields(tx, certificate);
       if (current.validUntil) fields.validUntil = current.validUntil;
     }
-    const requestHash = createHash("sha256")
-      .update(canonicalJson({ kind, certificateId: certificate.id, newHolder, reason, fields }))
-      .digest("hex");
+    const hash = requestHash({ kind, certificateId: certificate.id, newHolder, reason, fields });
 
     const [sameKey] = await tx
       .select()
       .from(certificateOperations)
       .where(and(eq(certificateOperations.institutionId, institutionId), eq(certificateOperations.idempotencyKey, idempotencyKey)));
     if (sameKey) {
-      if (sameKey.requestHash !== requestHash) {
-        throw new OperationError("IDEMPOTENCY_CONFLICT", "this idempotencyKey was already used for a different request", "idempotencyKey");
-      }
+      assertSameRequest(sameKey.requestHash, hash);
       return { operation: sameKey, created: false };
     }
 
@@ -114,7 +110,7 @@ export async function requestCertificateOperation(
         certificateId: certificate.id,
         kind,
         idempotencyKey,
-        requestHash,
+        requestHash: hash,
         reason,
         newHolder,
         fields: fields as Record<string, unknown> | null,

@@ -1,4 +1,4 @@
-import { createHash, randomUUID } from "node:crypto";
+import { randomUUID } from "node:crypto";
 import { and, eq, inArray } from "drizzle-orm";
 import type { Database } from "../db/index.ts";
 import { collections, issuances, outbox } from "../db/schema.ts";
@@ -11,6 +11,7 @@ import { chargeIssuances } from "../quotas.ts";
 import { assertMayIssue } from "./may-issue.ts";
 import { recordHolderAccounts, resolveHolderReferences, type ReferenceTarget } from "../custody/index.ts";
 import { applyTemplate, currentTemplate } from "./template.ts";
+import { idempotencyConflict, requestHash } from "./idempotency.ts";
 
 export type Issuance = typeof issuances.$inferSelect;
 
@@ -130,14 +131,14 @@ export async function requestIssuanceBatch(
       }
       const previous = earlierByKey.get(row.idempotencyKey);
       if (previous && previous.requestHash === row.requestHash) result.issuance = previous;
-      else result.error = new OperationError("IDEMPOTENCY_CONFLICT", "this idempotencyKey was already used for a different request", "idempotencyKey");
+      else result.error = idempotencyConflict();
     }
   });
   return results;
 }
 
 function hashRequest(collectionId: string, recipient: string, document: unknown): string {
-  return createHash("sha256").update(canonicalJson({ collectionId, recipient, document })).digest("hex");
+  return requestHash({ collectionId, recipient, document });
 }
 
 /**

@@ -1,11 +1,11 @@
-import { createHash, randomUUID } from "node:crypto";
+import { randomUUID } from "node:crypto";
 import { and, eq, inArray } from "drizzle-orm";
 import type { Database } from "../db/index.ts";
 import { isId } from "../db/ids.ts";
 import { collections, institutions, outbox, registryOperations, type RegistryOperationKind } from "../db/schema.ts";
-import { canonicalJson } from "../metadata/canonical-json.ts";
 import { OperationError } from "./errors.ts";
 import { parseAddress, parseIdempotencyKey, parseReason } from "./validate.ts";
+import { assertSameRequest, requestHash } from "./idempotency.ts";
 
 export type RegistryOperation = typeof registryOperations.$inferSelect;
 export type Institution = typeof institutions.$inferSelect;
@@ -39,10 +39,6 @@ export function parseIdentity(value: string): string {
   return description(v, "identity");
 }
 
-function requestHash(value: unknown): string {
-  return createHash("sha256").update(canonicalJson(value)).digest("hex");
-}
-
 async function enqueue(
   tx: Tx,
   op: { kind: RegistryOperationKind; institutionId: string; collectionId?: string; params: Record<string, string>; idempotencyKey: string; requestHash: string },
@@ -54,7 +50,7 @@ async function enqueue(
 
 async function byKey(tx: Tx, key: string, hash: string): Promise<RegistryOperation | undefined> {
   const [row] = await tx.select().from(registryOperations).where(eq(registryOperations.idempotencyKey, key));
-  if (row && row.requestHash !== hash) throw new OperationError("IDEMPOTENCY_CONFLICT", "this idempotencyKey was already used for a different request", "idempotencyKey");
+  if (row) assertSameRequest(row.requestHash, hash);
   return row;
 }
 

@@ -1,12 +1,12 @@
-import { createHash, randomUUID } from "node:crypto";
+import { randomUUID } from "node:crypto";
 import { and, eq, ne } from "drizzle-orm";
 import type { Database } from "../db/index.ts";
 import { certificates, outbox, revocations } from "../db/schema.ts";
 import { RevocationReason } from "../chain/registry.ts";
-import { canonicalJson } from "../metadata/canonical-json.ts";
 import { OperationError } from "./errors.ts";
 import { parseIdempotencyKey, parseReason } from "./validate.ts";
 import { isId } from "../db/ids.ts";
+import { assertSameRequest, requestHash } from "./idempotency.ts";
 
 export type Revocation = typeof revocations.$inferSelect;
 
@@ -34,9 +34,7 @@ export async function requestRevocation(
     throw new OperationError("BAD_USER_INPUT", "reasonCode is not an RFC 5280 revocation reason", "reasonCode");
   }
   const explicitKey = input.idempotencyKey ? parseIdempotencyKey(input.idempotencyKey) : undefined;
-  const requestHash = createHash("sha256")
-    .update(canonicalJson({ certificateId: input.certificateId, reason, reasonCode }))
-    .digest("hex");
+  const hash = requestHash({ certificateId: input.certificateId, reason, reasonCode });
 
   return db.transaction(async (tx) => {
     const [certificate] = await tx
@@ -51,9 +49,7 @@ export async function requestRevocation(
         .from(revocations)
         .where(and(eq(revocations.institutionId, institutionId), eq(revocations.idempotencyKey, explicitKey)));
       if (sameKey) {
-        if (sameKey.requestHash !== requestHash) {
-          throw new OperationError("IDEMPOTENCY_CONFLICT", "this idempotencyKey was already used for a different request", "idempotencyKey");
-        }
+        assertSameRequest(sameKey.requestHash, hash);
         return { revocation: sameKey, created: false };
       }
     }
@@ -68,7 +64,7 @@ export async function requestRevocation(
     const idempotencyKey = explicitKey ?? `revoke:${id}`;
     const inserted = await tx
       .insert(revocations)
-      .values({ id, institutionId, certificateId: certificate.id, idempotencyKey, requestHash, reason, reasonCode })
+      .values({ id, institutionId, certificateId: certificate.id, idempotencyKey, requestHash: hash, reason, reasonCode })
       .onConflictDoNothing()
       .returning();
     if (!inserted[0]) {

@@ -1,12 +1,11 @@
-import { createHash } from "node:crypto";
 import { and, desc, eq, sql } from "drizzle-orm";
 import type { Database } from "../db/index.ts";
 import { collectionTemplates, TEMPLATE_FIELD_TYPES, type TemplateField, type TemplateFieldType } from "../db/schema.ts";
 import type { CertificateFields } from "../metadata/certificate.ts";
-import { canonicalJson } from "../metadata/canonical-json.ts";
 import { OperationError } from "./errors.ts";
 import { ownedCollection } from "./issue.ts";
 import { LIMITS, parseIdempotencyKey } from "./validate.ts";
+import { assertSameRequest, requestHash } from "./idempotency.ts";
 
 export type CollectionTemplate = typeof collectionTemplates.$inferSelect;
 
@@ -304,7 +303,7 @@ export async function setCollectionTemplate(
   const collection = await ownedCollection(db, institutionId, input.collectionId);
   const idempotencyKey = parseIdempotencyKey(input.idempotencyKey);
   const fields = parseTemplateFields(input.fields);
-  const requestHash = createHash("sha256").update(canonicalJson({ collectionId: collection.id, fields })).digest("hex");
+  const hash = requestHash({ collectionId: collection.id, fields });
   const earlier = async () =>
     (
       await db
@@ -322,7 +321,7 @@ export async function setCollectionTemplate(
         version: sql`(select coalesce(max(${collectionTemplates.version}), 0) + 1 from ${collectionTemplates} where ${collectionTemplates.collectionId} = ${collection.id})`,
         fields,
         idempotencyKey,
-        requestHash,
+        requestHash: hash,
       })
       .onConflictDoNothing()
       .returning();
@@ -330,8 +329,6 @@ export async function setCollectionTemplate(
   }
   const previous = seen ?? (await earlier());
   if (!previous) throw new OperationError("CONFLICT", "the template was changed at the same time; send the request again", "collectionId");
-  if (previous.requestHash !== requestHash) {
-    throw new OperationError("IDEMPOTENCY_CONFLICT", "this idempotencyKey was already used for a different request", "idempotencyKey");
-  }
+  assertSameRequest(previous.requestHash, hash);
   return { template: previous, created: false };
 }

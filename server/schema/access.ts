@@ -5,7 +5,7 @@ import { addMember, changeMemberRole, listMembers, ownedMember, removeMember, ty
 import { parseIdempotencyKey } from "../../core/operations/validate.ts";
 import { API_KEY_SCOPES, createApiKey, listApiKeys, revokeApiKey, ROLE_SCOPES, type ApiKeyRow, type ApiKeyScope } from "../auth/api-keys.ts";
 import type { Database } from "../../core/db/index.ts";
-import { idempotent } from "../../core/operations/idempotency.ts";
+import { idempotencyConflict, idempotent } from "../../core/operations/idempotency.ts";
 import { builder } from "../builder.ts";
 import { keyScope, type Context } from "../context.ts";
 import { ConflictError, IdempotencyConflictError, NotAllowedError, NotFoundError, notFound, withOperationErrors } from "../errors.ts";
@@ -156,7 +156,7 @@ async function requestApiKey(
   const same = (k: ApiKeyRow) =>
     k.name === name && k.scopes.join() === scopes.join() && (k.expiresAt?.getTime() ?? null) === (expiresAt?.getTime() ?? null) && k.memberId === memberId;
   if (earlier) {
-    if (!same(earlier)) throw new OperationError("IDEMPOTENCY_CONFLICT", "this idempotencyKey was already used for a different key", "idempotencyKey");
+    if (!same(earlier)) throw idempotencyConflict();
     return { apiKey: earlier, secret: null, created: false };
   }
   try {
@@ -169,7 +169,7 @@ async function requestApiKey(
       .from(apiKeys)
       .where(and(eq(apiKeys.institutionId, institutionId), eq(apiKeys.idempotencyKey, idempotencyKey)));
     if (!raced) throw err;
-    if (!same(raced)) throw new OperationError("IDEMPOTENCY_CONFLICT", "this idempotencyKey was already used for a different key", "idempotencyKey");
+    if (!same(raced)) throw idempotencyConflict();
     return { apiKey: raced, secret: null, created: false };
   }
 }
