@@ -5,6 +5,7 @@ export { loadEditionGallery, type EditionGallery, type GalleryImage } from "./ga
 export { readImageHeader, type ImageHeader } from "./image-size.ts";
 export { fetchEditionMetadata, MAX_METADATA_BYTES } from "./metadata.ts";
 export { readHoldings, type EditionsContractRef, type HeldItem } from "./holdings.ts";
+export { editionsContractsOn } from "./contracts.ts";
 export {
   COLLECTIBLE_EVENT_KINDS,
   readCollectible,

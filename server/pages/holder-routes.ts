@@ -2,7 +2,7 @@ import express, { Router, type Request, type Response } from "express";
 import { desc, eq } from "drizzle-orm";
 import type { Provider } from "ethers";
 import type { Database } from "../../core/db/index.ts";
-import { readHoldings, type HeldItem } from "../../core/editions/index.ts";
+import { editionsContractsOn, readHoldings, type HeldItem } from "../../core/editions/index.ts";
 import type { IpfsStore } from "../../core/ipfs/index.ts";
 import { certificates } from "../../core/db/schema.ts";
 import type { Verifier } from "../../core/verification/index.ts";
@@ -52,8 +52,11 @@ export function holderRoutes(opts: {
   /** Undefined when the chain could not be read: the page says so rather than showing an empty list. */
   async function heldCollectibles(address: string): Promise<HeldItem[] | undefined> {
     const c = opts.collectibles;
-    if (!c?.provider || !c.contracts.length) return [];
-    return readHoldings({ provider: c.provider, ipfs: c.ipfs }, c.contracts, address, MAX_LISTED).catch(() => undefined);
+    if (!c?.provider) return [];
+    const provider = c.provider;
+    return editionsContractsOn(opts.db, opts.chainId, c.contracts)
+      .then((contracts) => (contracts.length ? readHoldings({ provider, ipfs: c.ipfs }, contracts, address, MAX_LISTED) : []))
+      .catch(() => undefined);
   }
 
   router.post("/holder/sign-in/message", json, async (req: Request, res: Response) => {

@@ -1,6 +1,6 @@
 import { desc, eq } from "drizzle-orm";
-import { certificates, collections, editionContracts, institutions } from "../../core/db/schema.ts";
-import { readHoldings, type EditionsContractRef, type HeldItem } from "../../core/editions/index.ts";
+import { certificates, collections, institutions } from "../../core/db/schema.ts";
+import { editionsContractsOn, readHoldings, type HeldItem } from "../../core/editions/index.ts";
 import { createSignInMessage, HOLDER_TOKEN_PREFIX, signIn, SignInError } from "../auth/holder-auth.ts";
 import { builder } from "../builder.ts";
 import type { Context } from "../context.ts";
@@ -92,25 +92,12 @@ const HolderRef = builder.objectRef<{ address: string }>("Holder").implement({
       description: `The collectible items this account holds now (at most ${MAX_HELD}), read from the chain.`,
       resolve: async ({ address }, _args, ctx) => {
         if (!ctx.chain) return [];
-        const contracts = await editionsContracts(ctx);
+        const contracts = await editionsContractsOn(ctx.db, ctx.siwe.chainId, ctx.collectibleContracts);
         return contracts.length ? readHoldings({ provider: ctx.chain, ipfs: ctx.ipfs }, contracts, address, MAX_HELD) : [];
       },
     }),
   }),
 });
-
-/**
- * The editions contracts a holder's items are looked for in: the configured ones (`COLLECTIBLE_CONTRACTS`, the dev
- * stack's demo) and every institution's contract deployed through the API on this chain, read from its deploy block.
- */
-async function editionsContracts(ctx: Context): Promise<EditionsContractRef[]> {
-  const made = await ctx.db
-    .select({ address: editionContracts.contractAddress, fromBlock: editionContracts.deployBlock })
-    .from(editionContracts)
-    .where(eq(editionContracts.chainId, ctx.siwe.chainId));
-  const seen = new Set(made.map((c) => c.address.toLowerCase()));
-  return [...ctx.collectibleContracts.filter((c) => !seen.has(c.toLowerCase())), ...made];
-}
 
 async function heldCertificates(ctx: Context, address: string): Promise<HeldCertificateRow[]> {
   return ctx.db
