@@ -6,6 +6,23 @@ export function keccak256Bytes(bytes: Uint8Array): Buffer {
   return createHash("keccak-256").update(bytes).digest();
 }
 
+/**
+ * The EIP-55 form of a 20-byte hex address given in any letter case, as ethers' `getAddress` gives it (for input
+ * that is well-formed: nothing is checked here beyond the shape), with the hash done natively.
+ */
+export function checksumAddress(address: string): string {
+  if (!/^0x[0-9a-fA-F]{40}$/.test(address)) throw new TypeError(`invalid address ${address}`);
+  const lower = address.slice(2).toLowerCase();
+  const hash = keccak256Bytes(Buffer.from(lower, "ascii"));
+  let out = "0x";
+  for (let i = 0; i < 40; i++) {
+    const c = lower[i]!;
+    const nibble = i % 2 ? hash[i >> 1]! & 0x0f : hash[i >> 1]! >> 4;
+    out += c >= "a" && nibble >= 8 ? c.toUpperCase() : c;
+  }
+  return out;
+}
+
 export type UnsignedTx = {
   chainId: number | bigint;
   nonce: number;

@@ -1,4 +1,5 @@
-import { getAddress, id, toQuantity, type JsonRpcProvider } from "ethers";
+import { id, toQuantity, type JsonRpcProvider } from "ethers";
+import { checksumAddress } from "./raw-tx.ts";
 
 /** A log as `eth_getLogs` returns it, before any formatting. */
 export interface RawLog {
@@ -100,7 +101,7 @@ export async function registryEvents(provider: JsonRpcProvider, addresses: strin
 export function decodeRegistryLog(log: RawLog): RegistryEvent | undefined {
   const [topic, a, b, c] = log.topics;
   const data = log.data.slice(2);
-  const common = { address: getAddress(log.address), blockNumber: Number(log.blockNumber), transactionHash: log.transactionHash };
+  const common = { address: checksumAddress(log.address), blockNumber: Number(log.blockNumber), transactionHash: log.transactionHash };
   if (topic === CERTIFICATE_ISSUED_TOPIC && a && b && c && data.length >= 64 * 4) {
     // data: offset of uri | digest | validUntil | (at the offset) uri length, uri bytes
     const offset = Number.parseInt(data.slice(0, 64), 16) * 2;
@@ -111,21 +112,21 @@ export function decodeRegistryLog(log: RawLog): RegistryEvent | undefined {
       ...common,
       requestId: a,
       tokenId: BigInt(b),
-      holder: getAddress(`0x${c.slice(26)}`),
+      holder: checksumAddress(`0x${c.slice(26)}`),
       uri: Buffer.from(data.slice(offset + 64, offset + 64 + length), "hex").toString("utf8"),
       digest: `0x${data.slice(64, 128)}`,
       validUntil: BigInt(`0x${data.slice(128, 192)}`),
     };
   }
   if (topic === CERTIFICATE_REVOKED_TOPIC && a && b && data.length >= 64) {
-    return { kind: "revoked", ...common, tokenId: BigInt(a), reason: Number.parseInt(data.slice(0, 64), 16), revokedBy: getAddress(`0x${b.slice(26)}`) };
+    return { kind: "revoked", ...common, tokenId: BigInt(a), reason: Number.parseInt(data.slice(0, 64), 16), revokedBy: checksumAddress(`0x${b.slice(26)}`) };
   }
   if ((topic === CERTIFICATE_SUSPENDED_TOPIC || topic === CERTIFICATE_UNSUSPENDED_TOPIC) && a && b) {
     const kind = topic === CERTIFICATE_SUSPENDED_TOPIC ? "suspended" : "unsuspended";
-    return { kind, ...common, tokenId: BigInt(a), by: getAddress(`0x${b.slice(26)}`) };
+    return { kind, ...common, tokenId: BigInt(a), by: checksumAddress(`0x${b.slice(26)}`) };
   }
   if (topic === CERTIFICATE_REISSUED_TOPIC && a && b && c) {
-    return { kind: "reissued", ...common, previousTokenId: BigInt(a), tokenId: BigInt(b), holder: getAddress(`0x${c.slice(26)}`) };
+    return { kind: "reissued", ...common, previousTokenId: BigInt(a), tokenId: BigInt(b), holder: checksumAddress(`0x${c.slice(26)}`) };
   }
   if (topic === CERTIFICATE_METADATA_UPDATED_TOPIC && a && data.length >= 64 * 3) {
     // data: offset of uri | digest | (at the offset) uri length, uri bytes

@@ -1,6 +1,6 @@
-import { hexlify, keccak256, randomBytes, Transaction, Wallet } from "ethers";
+import { getAddress, hexlify, keccak256, randomBytes, Transaction, Wallet } from "ethers";
 import { describe, expect, it } from "vitest";
-import { keccak256Bytes, signRawTransaction, type UnsignedTx } from "../../../core/chain/raw-tx.ts";
+import { checksumAddress, keccak256Bytes, signRawTransaction, type UnsignedTx } from "../../../core/chain/raw-tx.ts";
 
 const wallet = Wallet.createRandom();
 const to = Wallet.createRandom().address;
@@ -11,6 +11,16 @@ describe("raw transactions", () => {
       const bytes = randomBytes(n);
       expect(`0x${keccak256Bytes(bytes).toString("hex")}`).toBe(keccak256(bytes));
     }
+  });
+
+  it("gives an address its EIP-55 form as ethers' getAddress does, whatever the letter case given", () => {
+    for (let i = 0; i < 300; i++) {
+      const address = hexlify(randomBytes(20));
+      expect(checksumAddress(address)).toBe(getAddress(address));
+      expect(checksumAddress(address.toUpperCase().replace("0X", "0x"))).toBe(getAddress(address));
+    }
+    expect(checksumAddress("0x0000000000000000000000000000000000000000")).toBe(getAddress("0x0000000000000000000000000000000000000000"));
+    expect(() => checksumAddress("0x1234")).toThrow(/address/);
   });
 
   it("signs and serializes byte for byte as ethers' Wallet, EIP-1559 and legacy (EIP-155) alike", async () => {
