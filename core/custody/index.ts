@@ -1,4 +1,4 @@
-import { createHash, createHmac, hkdfSync, randomBytes } from "node:crypto";
+import { createHmac, hkdfSync, randomBytes } from "node:crypto";
 import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
 import { and, desc, eq, inArray, or } from "drizzle-orm";
@@ -11,6 +11,7 @@ import { OperationError } from "../operations/errors.ts";
 import { assertMayIssue } from "../operations/may-issue.ts";
 import { parseIdempotencyKey } from "../operations/validate.ts";
 import { idempotencyConflict } from "../operations/idempotency.ts";
+import { hashSecret } from "../secret-hash.ts";
 
 export type CustodialHolder = typeof custodialHolders.$inferSelect;
 type Tx = Parameters<Parameters<Database["transaction"]>[0]>[0];
@@ -175,7 +176,7 @@ export function holderCertificates(db: Database, holder: CustodialHolder, limit 
 }
 
 export function hashHolderClaimCode(code: string): string {
-  return createHash("sha256").update(`hallmark/holder-claim/v1\0${code.trim()}`).digest("hex");
+  return hashSecret(`hallmark/holder-claim/v1\0${code.trim()}`);
 }
 
 export interface NewHolderClaim {

@@ -1,15 +1,16 @@
-import { createHash, randomBytes } from "node:crypto";
+import { randomBytes } from "node:crypto";
 import { and, eq, inArray, sql } from "drizzle-orm";
 import { keccak256, toUtf8Bytes, Wallet } from "ethers";
 import type { Database } from "../db/index.ts";
 import { isId } from "../db/ids.ts";
 import { claimCodes, editionContracts, editionOperations, editions, media, type EditionTransferPolicy } from "../db/schema.ts";
-import { canonicalJson } from "../metadata/canonical-json.ts";
+import { assertSameRequest, idempotencyConflict, requestHash } from "../operations/idempotency.ts";
 import { buildEditionMetadata, DUBLIN_CORE_FIELDS, EditionMetadataError, type DublinCoreField, type ImageMediaType } from "../metadata/edition.ts";
 import { OperationError } from "../operations/errors.ts";
 import { assertMayIssue } from "../operations/may-issue.ts";
 import { parseAddress, parseIdempotencyKey, text } from "../operations/validate.ts";
 import { charge, checkBatchSize, limitsOf } from "../quotas.ts";
+import { hashSecret } from "../secret-hash.ts";
 
 export type EditionRow = typeof editions.$inferSelect;
 export type EditionOperationRow = typeof editionOperations.$inferSelect;
@@ -40,10 +41,6 @@ function int(value: number | null | undefined, field: string, min: number, max: 
   const v = value ?? fallback;
   if (v === undefined || !Number.isInteger(v) || v < min || v > max) throw bad(`${field} must be a whole number from ${min} to ${max}`, field);
   return v;
-}
-
-function requestHash(value: unknown): string {
-  return createHash("sha256").update(canonicalJson(value)).digest("hex");
 }
 
 /** The institution's edition, or NOT_FOUND: another institution's edition is answered as one that does not exist. */
@@ -136,14 +133,14 @@ export async function requestCreateEdition(db: Database, institutionId: string, 
       return { edition: inserted, created: true };
     }
     const [earlier] = await tx.select().from(editions).where(and(eq(editions.institutionId, institutionId), eq(editions.idempotencyKey, idempotencyKey)));
-    if (earlier!.requestHash !== hash) throw new OperationError("IDEMPOTENCY_CONFLICT", "this idempotencyKey was already used for a different request", "idempotencyKey");
+    assertSameRequest(earlier!.requestHash, hash);
     return { edition: earlier!, created: false };
   });
 }
 
 async function earlierOperation(tx: Tx, institutionId: string, key: string, hash: string): Promise<EditionOperationRow | undefined> {
   const [row] = await tx.select().from(editionOperations).where(and(eq(editionOperations.institutionId, institutionId), eq(editionOperations.idempotencyKey, key)));
-  if (row && row.requestHash !== hash) throw new OperationError("IDEMPOTENCY_CONFLICT", "this idempotencyKey was already used for a different request", "idempotencyKey");
+  if (row) assertSameRequest(row.requestHash, hash);
   return row;
 }
 
@@ -196,7 +193,7 @@ export async function requestAirdrop(
 }
 
 export function hashClaimCode(code: string): string {
-  return createHash("sha256").update(code.trim()).digest("hex");
+  return hashSecret(code.trim());
 }
 
 /** The bytes32 a code's voucher names on chain. */
@@ -246,7 +243,7 @@ export async function requestClaimCodes(
     const earlier = await tx.select().from(claimCodes).where(and(eq(claimCodes.institutionId, institutionId), eq(claimCodes.requestKey, requestKey)));
     if (earlier.length) {
       const same = earlier.length === count && earlier.every((c) => c.editionId === edition.id && c.expiresAt.getTime() === expiresAt.getTime());
-      if (!same) throw new OperationError("IDEMPOTENCY_CONFLICT", "this idempotencyKey was already used for a different request", "idempotencyKey");
+      if (!same) throw idempotencyConflict();
       return { codes: earlier.map((row) => ({ row })), created: false };
     }
     if (edition.status !== "CONFIRMED" || !edition.contractId || !edition.chainEditionId) {

@@ -1,8 +1,9 @@
-import { createHash, randomBytes } from "node:crypto";
+import { randomBytes } from "node:crypto";
 import { and, desc, eq, gt, isNull, lt, or } from "drizzle-orm";
 import type { Database } from "../../core/db/index.ts";
 import { apiKeys, institutions, members, operatorKeys, type MemberRole } from "../../core/db/schema.ts";
 import type { Caller } from "../context.ts";
+import { hashSecret } from "../../core/secret-hash.ts";
 
 export const API_KEY_SCOPES = ["read", "issue", "admin"] as const;
 export type ApiKeyScope = (typeof API_KEY_SCOPES)[number];
@@ -22,9 +23,7 @@ export const LAST_USED_RESOLUTION_MS = 60_000;
 
 const KEY_PATTERN = /^hm_[A-Za-z0-9_-]{8}_[A-Za-z0-9_-]{32,}$/;
 
-export function hashKey(key: string): string {
-  return createHash("sha256").update(key).digest("hex");
-}
+export const hashKey = hashSecret;
 
 function newSecret(): { key: string; prefix: string } {
   const prefix = randomBytes(6).toString("base64url");

@@ -1,9 +1,10 @@
-import { createHash, randomBytes } from "node:crypto";
+import { randomBytes } from "node:crypto";
 import { and, eq, gt, isNull } from "drizzle-orm";
 import { verifyMessage } from "ethers";
 import type { Database } from "../../core/db/index.ts";
 import { holderSessions, holderSignIns } from "../../core/db/schema.ts";
 import { parseAddress } from "../../core/operations/validate.ts";
+import { hashSecret } from "../../core/secret-hash.ts";
 
 const MESSAGE_TTL_MS = 10 * 60_000;
 const SESSION_TTL_MS = 12 * 60 * 60_000;
@@ -105,6 +106,4 @@ export function readCookie(header: string | undefined, name: string): string | u
   return undefined;
 }
 
-function hash(token: string): string {
-  return createHash("sha256").update(token).digest("hex");
-}
+const hash = hashSecret;
