@@ -1,17 +1,15 @@
 import { Router, type Request, type Response } from "express";
 import { CID } from "multiformats/cid";
+import { readImageHeader } from "../core/editions/image-size.ts";
 import { IpfsNotFoundError, type IpfsStore } from "../core/ipfs/index.ts";
 import { parseContentPath } from "../core/ipfs/content-path.ts";
 import { escapeHtml } from "./pages/html.ts";
 
 /** Content types by leading bytes: the gateway serves what was pinned, never trusting a stored label. */
 function sniff(head: Uint8Array): string {
-  const starts = (...bytes: number[]) => bytes.every((b, i) => head[i] === b);
-  if (starts(0x89, 0x50, 0x4e, 0x47)) return "image/png";
-  if (starts(0xff, 0xd8, 0xff)) return "image/jpeg";
-  if (starts(0x47, 0x49, 0x46, 0x38)) return "image/gif";
-  if (starts(0x52, 0x49, 0x46, 0x46) && head[8] === 0x57 && head[9] === 0x45) return "image/webp";
-  if (starts(0x25, 0x50, 0x44, 0x46)) return "application/pdf";
+  const image = readImageHeader(head).mediaType;
+  if (image) return image;
+  if ([0x25, 0x50, 0x44, 0x46].every((b, i) => head[i] === b)) return "application/pdf";
   const text = new TextDecoder("utf-8", { fatal: false }).decode(head.subarray(0, 512)).trimStart();
   if (text.startsWith("{") || text.startsWith("[")) return "application/json";
   if (text.startsWith("<svg") || (text.startsWith("<?xml") && text.includes("<svg"))) return "image/svg+xml";
