@@ -55,6 +55,8 @@ export class IssuanceBatcher {
   private gasLimitCache?: { value: bigint; at: number };
   /** Collections by id: the fields the batcher uses (chain, contract address) never change. */
   private readonly collections = new Map<string, Collection>();
+  /** Each key's broadcasts, one after another in nonce order, while the next batch is being prepared. */
+  private readonly broadcasts = new Map<TxSender, Promise<void>>();
 
   constructor(deps: WorkerDeps, senders: TxSender[]) {
     this.deps = deps;
@@ -66,8 +68,9 @@ export class IssuanceBatcher {
     this.loop.start();
   }
 
-  stop(): Promise<void> {
-    return this.loop.stop();
+  async stop(): Promise<void> {
+    await this.loop.stop();
+    await Promise.all(this.broadcasts.values());
   }
 
   /** Sends at most one batch per registry; returns how many issuances it sent. */
@@ -109,6 +112,9 @@ export class IssuanceBatcher {
     const sender = await this.rotation.pick();
     if (!sender) return 0;
 
+    // The fees are asked for while the batch is estimated: they do not depend on it.
+    const fees = sender.fees();
+    fees.catch(() => {});
     const { items, gas, data } = await this.sendable(collection, sender, candidates);
     if (!items.length) return 0;
     const chainTx = await sender.prepare(
@@ -139,11 +145,21 @@ export class IssuanceBatcher {
           txHash: stored.txHash,
         });
       },
+      { fees },
     );
     if (!chainTx) return 0;
     faultPoint("after-commit");
-    // Best effort: the transaction monitor re-broadcasts whatever is still only SIGNED.
-    await sender.broadcast(chainTx).catch((err) => logger.warn({ txHash: chainTx.txHash, err: String(err) }, "broadcast failed; will retry"));
+    // Best effort: the transaction monitor re-broadcasts whatever is still only SIGNED. Not waited for: the node
+    // mines (or takes in) this one while the next batch is read, estimated and signed; the key's broadcasts stay in
+    // nonce order, each sent once the one before it is answered.
+    const previous = this.broadcasts.get(sender) ?? Promise.resolve();
+    const broadcast = previous
+      .then(() => sender.broadcast(chainTx))
+      .catch((err) => logger.warn({ txHash: chainTx.txHash, err: String(err) }, "broadcast failed; will retry"));
+    this.broadcasts.set(sender, broadcast);
+    void broadcast.finally(() => {
+      if (this.broadcasts.get(sender) === broadcast) this.broadcasts.delete(sender);
+    });
     return items.length;
   }
 

@@ -7,6 +7,7 @@ import { faultPoint } from "./faults.ts";
 import { signRawTransaction } from "./raw-tx.ts";
 
 export type ChainTx = typeof chainTxs.$inferSelect;
+export type Fees = { type: 2; maxFeePerGas: bigint; maxPriorityFeePerGas: bigint } | { type: 0; gasPrice: bigint };
 export type DbTx = Parameters<Parameters<Database["transaction"]>[0]>[0];
 export interface TxCall {
   to: string;
@@ -64,7 +65,7 @@ export class TxSender {
       .orderBy(asc(chainTxs.nonce));
   }
 
-  async fees(): Promise<{ type: 2; maxFeePerGas: bigint; maxPriorityFeePerGas: bigint } | { type: 0; gasPrice: bigint }> {
+  async fees(): Promise<Fees> {
     const fees = await this.provider.getFeeData();
     return fees.maxFeePerGas != null
       ? { type: 2, maxFeePerGas: fees.maxFeePerGas, maxPriorityFeePerGas: fees.maxPriorityFeePerGas ?? 0n }
@@ -74,13 +75,15 @@ export class TxSender {
   /**
    * In one database transaction: takes the nonce under lock, lets `build` decide what to send (it may lock and
    * claim the operation rows it covers, or return undefined to give up), signs, stores the signed bytes and lets
-   * `link` record the transaction on its operations. Nothing is broadcast here.
+   * `link` record the transaction on its operations. Nothing is broadcast here. `fees` may be given (a `fees()` the
+   * caller began earlier, alongside its own preparation); by default they are asked for now.
    */
   async prepare(
     build: (tx: DbTx) => Promise<TxCall | undefined>,
     link: (tx: DbTx, chainTx: ChainTx) => Promise<void>,
+    opts: { fees?: Promise<Fees> } = {},
   ): Promise<ChainTx | undefined> {
-    const fees = await this.fees();
+    const fees = await (opts.fees ?? this.fees());
     return this.db.transaction(async (tx) => {
       const [row] = await tx.select().from(signerNonces).where(eq(signerNonces.signer, this.address)).for("update");
       if (!row) throw new Error(`nonce sequence for ${this.address} missing: call init() first`);
