@@ -1,7 +1,9 @@
 import { createHash } from "node:crypto";
+import { mkdir, rename, rm, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { unixfs } from "@helia/unixfs";
 import { FsBlockstore } from "blockstore-fs";
+import { NextToLast } from "blockstore-fs/sharding";
 import { FsDatastore } from "datastore-fs";
 import { createHeliaLight } from "helia";
 import { importer, importFile } from "ipfs-unixfs-importer";
@@ -24,19 +26,45 @@ import { writeOnce } from "./write-once.ts";
  * cost several datastore writes and a DAG walk per document, more than the block itself, and bought nothing.
  */
 export async function openEmbeddedIpfs(dir: string): Promise<IpfsStore> {
-  const blockstore = new FsBlockstore(join(dir, "blocks"));
+  const blocksDir = join(dir, "blocks");
+  // blockstore-fs's default layout, named here so that blocks can be written into it directly (below).
+  const sharding = new NextToLast();
+  const blockstore = new FsBlockstore(blocksDir, { shardingStrategy: sharding });
   const datastore = new FsDatastore(join(dir, "datastore"));
   await blockstore.open();
   await datastore.open();
   const helia = createHeliaLight({ blockstore, datastore });
   await helia.start();
   const fs = unixfs(helia);
-  const putBlock = writeOnce((cid) => blockstore.has(CID.parse(cid)));
-  // Straight to the blockstore: Helia's own put would look for the block a second time (writeOnce just did) and
-  // announce it to block brokers, which a light node has none of.
+  /**
+   * A block written where blockstore-fs reads it, atomically (a temp file of this write alone, renamed into place),
+   * with fewer file-system calls than its own put, which are most of what a certificate's pin costs: no existence
+   * check first (a block is content-addressed, so writing one that exists puts the same bytes in its place, and
+   * `writeOnce` keeps concurrent writes of one block to one), and each shard directory made once per process.
+   */
+  const knownDirs = new Set<string>();
+  let temps = 0;
+  const writeBlock = async (cid: CID, bytes: Uint8Array) => {
+    const { dir: shard, file } = sharding.encode(cid);
+    const shardDir = join(blocksDir, shard);
+    if (!knownDirs.has(shardDir)) {
+      await mkdir(shardDir, { recursive: true });
+      knownDirs.add(shardDir);
+    }
+    const target = join(shardDir, file);
+    const temp = `${target}.${process.pid}-${++temps}.tmp`;
+    try {
+      await writeFile(temp, bytes);
+      await rename(temp, target);
+    } catch (err) {
+      await rm(temp, { force: true }).catch(() => {});
+      throw err;
+    }
+  };
+  const putBlock = writeOnce();
   const writer = {
     put: async (cid: CID, bytes: Uint8Array) => {
-      await putBlock(cid.toString(), async () => blockstore.put(cid, bytes));
+      await putBlock(cid.toString(), () => writeBlock(cid, bytes));
       return cid;
     },
   };
