@@ -1,7 +1,8 @@
-import { and, eq, inArray, ne, or } from "drizzle-orm";
+import { and, eq, inArray, ne, or, sql } from "drizzle-orm";
 import { getAddress } from "ethers";
 import { registryEvents, type IssuedEvent, type MetadataUpdatedEvent, type RegistryEvent, type ReissuedEvent, type RevokedEvent, type SuspensionEvent } from "../core/chain/registry-events.ts";
 import { RevocationReason } from "../core/chain/registry.ts";
+import { pgArray } from "../core/db/arrays.ts";
 import type { Database } from "../core/db/index.ts";
 import { certificateOperations, certificates, collections, indexerCursors, issuances, revocations, type CertificateOperationKind } from "../core/db/schema.ts";
 import { transitionMany } from "../core/operations/transitions.ts";
@@ -81,15 +82,22 @@ export class ChainIndexer {
     return to >= head;
   }
 
-  /** Records a chunk of issue events with a fixed number of queries, whatever its size. */
+  /**
+   * Records a chunk of issue events with a fixed number of queries, whatever its size, each taking its values as
+   * whole arrays (one parameter a column) rather than a parameter per value.
+   */
   private async applyIssued(tx: Tx, events: { registry: Collection; event: IssuedEvent }[]): Promise<void> {
     const logger = this.deps.logger;
+    if (!events.length) return;
     const rows = await tx
       .select({ id: issuances.id, institutionId: issuances.institutionId, requestId: issuances.requestId })
       .from(issuances)
-      .where(inArray(issuances.requestId, events.map((e) => e.event.requestId)));
+      .where(sql`${issuances.requestId} = any(${pgArray(events.map((e) => e.event.requestId))}::text[])`);
     const byRequest = new Map(rows.map((r) => [r.requestId, r]));
-    const values = [];
+    const columns = { issuanceId: [], institutionId: [], collectionId: [], tokenId: [], owner: [], metadataUri: [], digest: [], validUntil: [], txHash: [], blockNumber: [] } as Record<
+      string,
+      (string | null)[]
+    >;
     const confirmed = new Map<string, string[]>();
     for (const { registry, event } of events) {
       const { requestId, tokenId, holder, uri, digest, validUntil, transactionHash, blockNumber } = event;
@@ -98,21 +106,27 @@ export class ChainIndexer {
         logger.warn({ requestId, tokenId: tokenId.toString(), contract: registry.contractAddress }, "certificate issued outside Hallmark");
         continue;
       }
-      values.push({
-        issuanceId: issuance.id,
-        institutionId: issuance.institutionId,
-        collectionId: registry.id,
-        tokenId: tokenId.toString(),
-        owner: holder,
-        metadataUri: uri,
-        digest,
-        validUntil: validUntil ? new Date(Number(validUntil) * 1000) : null,
-        txHash: transactionHash,
-        blockNumber,
-      });
+      columns.issuanceId!.push(issuance.id);
+      columns.institutionId!.push(issuance.institutionId);
+      columns.collectionId!.push(registry.id);
+      columns.tokenId!.push(tokenId.toString());
+      columns.owner!.push(holder);
+      columns.metadataUri!.push(uri);
+      columns.digest!.push(digest);
+      columns.validUntil!.push(validUntil ? new Date(Number(validUntil) * 1000).toISOString() : null);
+      columns.txHash!.push(transactionHash);
+      columns.blockNumber!.push(String(blockNumber));
       confirmed.set(transactionHash, [...(confirmed.get(transactionHash) ?? []), issuance.id]);
     }
-    if (values.length) await tx.insert(certificates).values(values).onConflictDoNothing();
+    if (columns.issuanceId!.length) {
+      const c = (name: string) => pgArray(columns[name]!);
+      await tx.execute(sql`
+        insert into ${certificates} (issuance_id, institution_id, collection_id, token_id, owner, metadata_uri, digest, valid_until, tx_hash, block_number)
+        select * from unnest(${c("issuanceId")}::uuid[], ${c("institutionId")}::uuid[], ${c("collectionId")}::uuid[], ${c("tokenId")}::text[],
+          ${c("owner")}::text[], ${c("metadataUri")}::text[], ${c("digest")}::text[], ${c("validUntil")}::timestamptz[], ${c("txHash")}::text[],
+          ${c("blockNumber")}::bigint[])
+        on conflict do nothing`);
+    }
     for (const [txHash, ids] of confirmed) {
       await transitionMany(tx, logger, "issuance", ids, ["QUEUED", "PINNED", "SUBMITTED", "FAILED"], "CONFIRMED", { txHash, error: null });
     }
