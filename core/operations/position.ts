@@ -1,42 +1,114 @@
-import { and, count, gt, inArray, lt } from "drizzle-orm";
+import { and, count, gt, inArray, sql, sum, type SQL } from "drizzle-orm";
+import type { PgColumn, PgTable } from "drizzle-orm/pg-core";
 import type { Database } from "../db/index.ts";
-import { issuances } from "../db/schema.ts";
+import {
+  certificateOperations,
+  editionMintBatches,
+  editionOperations,
+  editions,
+  issuances,
+  registryOperations,
+  revocations,
+  type IssuanceStatus,
+} from "../db/schema.ts";
 
-type Issuance = typeof issuances.$inferSelect;
+/** The kinds of operation that wait their turn for the chain. */
+export type QueueKind = "issuance" | "revocation" | "certificateOperation" | "edition" | "editionOperation" | "registryOperation";
+
+/** One operation as far as its standing goes. */
+export interface Queued {
+  id: string;
+  status: IssuanceStatus;
+  createdAt: Date;
+  /** Airdrops: items in all and minted so far (their work is items, not operations). */
+  total?: number;
+  minted?: number;
+}
 
 export interface Standing {
-  /** Issuances accepted earlier and not yet sent to the chain; 0 once this one is sent; null when it has ended. */
+  /** Operations of the same kind accepted earlier and not yet sent to the chain; 0 once this one is sent; null once it has ended. */
   position: number | null;
-  /** Confirmed issuances per second over the last minute. */
-  recentRate: number;
+  /** When it should be CONFIRMED at the pace of the last minute; null once it has ended. */
   estimatedConfirmationAt: Date | null;
 }
 
+type Table = PgTable & { id: PgColumn; status: PgColumn; createdAt: PgColumn; updatedAt: PgColumn };
+
+interface Queue {
+  table: Table;
+  /** Units of work per second assumed while none was done lately (a cold start). */
+  coldRate: number;
+  /** Units of work left for an operation `w`: one, or an airdrop's items not yet minted. */
+  work?: SQL;
+  /** Units of work done over the last minute, when it is not the CONFIRMED operations counted. */
+  done?: (db: Database, since: Date) => Promise<number>;
+}
+
+const QUEUES: Record<QueueKind, Queue> = {
+  // One batch of up to a hundred and more certificates per block of a few seconds.
+  issuance: { table: issuances, coldRate: 20 },
+  revocation: { table: revocations, coldRate: 2 },
+  certificateOperation: { table: certificateOperations, coldRate: 2 },
+  edition: { table: editions, coldRate: 1 },
+  registryOperation: { table: registryOperations, coldRate: 1 },
+  editionOperation: {
+    table: editionOperations,
+    coldRate: 50,
+    work: sql.raw("(w.total - w.minted)"),
+    done: async (db, since) => {
+      const [row] = await db
+        .select({ n: sum(editionMintBatches.count) })
+        .from(editionMintBatches)
+        .where(and(inArray(editionMintBatches.status, ["CONFIRMED"]), gt(editionMintBatches.updatedAt, since)));
+      return Number(row?.n ?? 0);
+    },
+  },
+};
+
 const WINDOW_MS = 60_000;
-/** Assumed while nothing was confirmed lately (a cold start): one batch per block of a few seconds. */
-const COLD_RATE = 20;
 /** A transaction's wait for its block and the indexer, on top of its wait in the queue. */
 const CONFIRMATION_MS = 3_000;
+const WAITING: IssuanceStatus[] = ["QUEUED", "PINNED"];
+const ENDED: IssuanceStatus[] = ["CONFIRMED", "FAILED"];
 
-/** Where an issuance stands: its place in the queue and when it should be confirmed at the recent pace. */
-export async function standing(db: Database, issuance: Issuance, now = new Date()): Promise<Standing> {
-  const [recent] = await db
-    .select({ n: count() })
-    .from(issuances)
-    .where(and(inArray(issuances.status, ["CONFIRMED"]), gt(issuances.updatedAt, new Date(now.getTime() - WINDOW_MS))));
-  const recentRate = recent!.n / (WINDOW_MS / 1000);
-  if (issuance.status === "CONFIRMED" || issuance.status === "FAILED") {
-    return { position: null, recentRate, estimatedConfirmationAt: null };
+/** Units of work of this kind done per second over the last minute. */
+export async function recentRate(db: Database, kind: QueueKind, now = new Date()): Promise<number> {
+  const q = QUEUES[kind];
+  const since = new Date(now.getTime() - WINDOW_MS);
+  const done = q.done
+    ? await q.done(db, since)
+    : ((await db.select({ n: count() }).from(q.table).where(and(inArray(q.table.status, ["CONFIRMED"]), gt(q.table.updatedAt, since))))[0]?.n ?? 0);
+  return done / (WINDOW_MS / 1000);
+}
+
+/**
+ * Where operations of one kind stand, all in one query: each one's place among the waiting ones and the work
+ * ahead of it, and when it should be confirmed at `rate` (from `recentRate`; a cold start assumes the kind's
+ * usual pace).
+ */
+export async function standings(db: Database, kind: QueueKind, ops: readonly Queued[], rate: number, now = new Date()): Promise<Standing[]> {
+  const q = QUEUES[kind];
+  const open = ops.filter((o) => !ENDED.includes(o.status));
+  const ahead = new Map<string, { n: number; work: number }>();
+  if (open.length) {
+    const t = q.table;
+    const work = q.work ?? sql`1`;
+    const waiting = sql.join(WAITING.map((s) => sql`${s}`), sql`, `);
+    // Correlated counts over the waiting operations older than each one asked about.
+    const rows = (await db.execute(sql`
+      select o.id::text as id,
+        (select count(*) from ${t} w where w.status in (${waiting}) and w.created_at < o.created_at)::int as n,
+        coalesce((select sum(${work}) from ${t} w where w.status in (${waiting}) and w.created_at < o.created_at), 0)::float8 as work
+      from ${t} o where o.id in (${sql.join(open.map((o) => sql`${o.id}`), sql`, `)})`)) as unknown as { rows: { id: string; n: number; work: number }[] };
+    for (const r of rows.rows) ahead.set(r.id, { n: Number(r.n), work: Number(r.work) });
   }
-  let position = 0;
-  if (issuance.status === "QUEUED" || issuance.status === "PINNED") {
-    const [ahead] = await db
-      .select({ n: count() })
-      .from(issuances)
-      .where(and(inArray(issuances.status, ["QUEUED", "PINNED"]), lt(issuances.createdAt, issuance.createdAt)));
-    position = ahead!.n;
-  }
-  const rate = recentRate > 0 ? recentRate : COLD_RATE;
-  const etaMs = ((position + 1) / rate) * 1000 + CONFIRMATION_MS;
-  return { position, recentRate, estimatedConfirmationAt: new Date(now.getTime() + etaMs) };
+  const pace = rate > 0 ? rate : q.coldRate;
+  return ops.map((o) => {
+    if (ENDED.includes(o.status)) return { position: null, estimatedConfirmationAt: null };
+    const before = ahead.get(o.id) ?? { n: 0, work: 0 };
+    const waiting = WAITING.includes(o.status);
+    const own = o.total != null ? Math.max(0, o.total - (o.minted ?? 0)) : 1;
+    const workLeft = (waiting ? before.work : 0) + own;
+    return { position: waiting ? before.n : 0, estimatedConfirmationAt: new Date(now.getTime() + (workLeft / pace) * 1000 + CONFIRMATION_MS) };
+  });
 }

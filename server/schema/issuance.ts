@@ -1,7 +1,6 @@
 import { and, eq, gte, lt, type SQL } from "drizzle-orm";
 import { collections, issuances } from "../../core/db/schema.ts";
 import { requestIssuance } from "../../core/operations/issue.ts";
-import { standing } from "../../core/operations/position.ts";
 import { builder } from "../builder.ts";
 import { IdempotencyConflictError, InstitutionNotActiveError, NotFoundError, QuotaExceededError, withOperationErrors } from "../errors.ts";
 import { CertificateRef } from "./certificate.ts";
@@ -12,14 +11,6 @@ import { loaders, ownedRows } from "./loaders.ts";
 import { connectionFields, holderAddress, paginate, SortOrderEnum } from "./pagination.ts";
 
 type IssuanceRow = typeof issuances.$inferSelect;
-
-/** `queuePosition` and `estimatedConfirmationAt` share one reading per issuance row of a response. */
-const standings = new WeakMap<IssuanceRow, ReturnType<typeof standing>>();
-function standingOf(db: Parameters<typeof standing>[0], row: IssuanceRow) {
-  let reading = standings.get(row);
-  if (!reading) standings.set(row, (reading = standing(db, row)));
-  return reading;
-}
 
 export const IssuanceRef = builder.node(builder.objectRef<IssuanceRow>("Issuance"), {
   description: "The operation that issues one certificate: QUEUED → PINNED → SUBMITTED → CONFIRMED, or FAILED.",
@@ -53,17 +44,6 @@ export const IssuanceRef = builder.node(builder.objectRef<IssuanceRow>("Issuance
       nullable: true,
       description: "The certificate, once CONFIRMED.",
       resolve: (i, _args, ctx) => loaders(ctx).certificateOfIssuance.load(i.id),
-    }),
-    queuePosition: t.int({
-      nullable: true,
-      description: "Issuances accepted before this one and not yet sent to the chain (0 once sent); null once it has ended.",
-      resolve: async (i, _args, ctx) => (await standingOf(ctx.db, i)).position,
-    }),
-    estimatedConfirmationAt: t.field({
-      type: "DateTime",
-      nullable: true,
-      description: "When it should be CONFIRMED at the pace of the last minute; null once it has ended.",
-      resolve: async (i, _args, ctx) => (await standingOf(ctx.db, i)).estimatedConfirmationAt,
     }),
   }),
 });

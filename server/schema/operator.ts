@@ -56,7 +56,7 @@ builder.objectFields(InstitutionRef, (t) => ({
   createdAt: t.expose("createdAt", { type: "DateTime", description: "When it was recorded." }),
 }));
 
-const RegistryOperationRef = builder.objectRef<RegistryOperation>("RegistryOperation").implement({
+export const RegistryOperationRef = builder.objectRef<RegistryOperation>("RegistryOperation").implement({
   description: "A platform operator's change on chain: QUEUED → SUBMITTED → CONFIRMED (read back from the chain), or FAILED.",
   fields: (t) => ({
     id: t.exposeID("id", { description: "Stable identifier." }),

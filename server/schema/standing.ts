@@ -1,0 +1,55 @@
+import { createContextCache, type ObjectRef } from "@pothos/core";
+import DataLoader from "dataloader";
+import { recentRate, standings, type QueueKind, type Queued, type Standing } from "../../core/operations/position.ts";
+import { builder } from "../builder.ts";
+import type { Context } from "../context.ts";
+import { CertificateOperationRef } from "./certificate-operations.ts";
+import { EditionOperationRef, EditionRef } from "./edition.ts";
+import { IssuanceRef } from "./issuance.ts";
+import { RegistryOperationRef } from "./operator.ts";
+import { RevocationRef } from "./revocation.ts";
+
+/**
+ * Where operations stand, per request and kind: the recent pace read once, and every operation of a response
+ * placed in the queue by one query, whatever their number.
+ */
+const standingLoaders = createContextCache((ctx: Context) => {
+  const made = new Map<QueueKind, DataLoader<Queued, Standing, string>>();
+  return (kind: QueueKind) => {
+    let loader = made.get(kind);
+    if (!loader) {
+      let rate: Promise<number> | undefined;
+      loader = new DataLoader<Queued, Standing, string>(
+        async (ops) => standings(ctx.db, kind, ops, await (rate ??= recentRate(ctx.db, kind))),
+        { cacheKeyFn: (op) => op.id },
+      );
+      made.set(kind, loader);
+    }
+    return loader;
+  };
+});
+
+/** Adds `queuePosition` and `estimatedConfirmationAt` to an operation type. */
+// `any` schema types: every ref given comes from this one builder.
+function standingFields<T extends Queued>(ref: ObjectRef<any, T>, kind: QueueKind, what: string): void {
+  builder.objectFields(ref, (t) => ({
+    queuePosition: t.int({
+      nullable: true,
+      description: `${what} accepted before this one and not yet sent to the chain (0 once sent); null once it has ended.`,
+      resolve: async (op, _args, ctx) => (await standingLoaders(ctx)(kind).load(op)).position,
+    }),
+    estimatedConfirmationAt: t.field({
+      type: "DateTime",
+      nullable: true,
+      description: "When it should be CONFIRMED at the pace of the last minute (a usual pace after a quiet one); null once it has ended.",
+      resolve: async (op, _args, ctx) => (await standingLoaders(ctx)(kind).load(op)).estimatedConfirmationAt,
+    }),
+  }));
+}
+
+standingFields(IssuanceRef, "issuance", "Issuances");
+standingFields(RevocationRef, "revocation", "Revocations");
+standingFields(CertificateOperationRef, "certificateOperation", "Certificate operations");
+standingFields(EditionRef, "edition", "Editions");
+standingFields(EditionOperationRef, "editionOperation", "Airdrops and claims");
+standingFields(RegistryOperationRef, "registryOperation", "Registry operations");
