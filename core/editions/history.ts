@@ -1,6 +1,7 @@
 import { Contract, getAddress, id, isCallException, toBeHex, zeroPadValue, type Log, type Provider } from "ethers";
 import { COLLECTIBLE_EDITIONS_ABI, TRANSFER_POLICIES, type TransferPolicy } from "./abi.ts";
 import { EditionUnavailableError } from "./errors.ts";
+import type { HeldItem } from "./holdings.ts";
 
 /**
  * What can happen to a collectible, as the editions contract's events say:
@@ -26,14 +27,7 @@ export interface CollectibleEvent {
 }
 
 /** One item of an edition as the chain says now. */
-export interface CollectibleOnChain {
-  contract: string;
-  tokenId: bigint;
-  editionId: bigint;
-  serial: number;
-  maxSupply: number;
-  editionName: string;
-  policy: TransferPolicy;
+export interface CollectibleOnChain extends Pick<HeldItem, "contract" | "tokenId" | "editionId" | "serial" | "maxSupply" | "editionName" | "policy"> {
   /** `ownerOf` now. */
   holder: string;
 }
