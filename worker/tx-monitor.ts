@@ -1,6 +1,6 @@
 import { eq } from "drizzle-orm";
 import { Transaction } from "ethers";
-import type { ChainTx, TxSender } from "../core/chain/tx-sender.ts";
+import type { ChainTxHead, TxSender } from "../core/chain/tx-sender.ts";
 import { certificateOperations, issuances, registryOperations, revocations } from "../core/db/schema.ts";
 import { transitionMany } from "../core/operations/transitions.ts";
 import { PollLoop } from "../core/poll-loop.ts";
@@ -51,7 +51,7 @@ export class TxMonitor {
     }
   }
 
-  private async follow(sender: TxSender, chainTx: ChainTx): Promise<void> {
+  private async follow(sender: TxSender, chainTx: ChainTxHead): Promise<void> {
     const now = Date.now();
     if (chainTx.status === "SIGNED") {
       await sender.broadcast(chainTx);
@@ -78,10 +78,11 @@ export class TxMonitor {
   }
 
   /** The same call under a new nonce; the operations follow it to the new transaction. */
-  private async resubmit(sender: TxSender, old: ChainTx): Promise<void> {
-    const gasLimit = Transaction.from(old.rawTx).gasLimit;
+  private async resubmit(sender: TxSender, head: ChainTxHead): Promise<void> {
+    const old = (await sender.load(head.id))!;
+    const { gasLimit, data } = Transaction.from(old.rawTx);
     const replacement = await sender.prepare(
-      async () => ({ to: old.to, data: Transaction.from(old.rawTx).data, purpose: old.purpose, gasLimit }),
+      async () => ({ to: old.to, data, purpose: old.purpose, gasLimit }),
       async (tx, stored) => {
         for (const table of [issuances, revocations, registryOperations, certificateOperations]) {
           await tx.update(table).set({ chainTxId: stored.id, txHash: stored.txHash, updatedAt: new Date() }).where(eq(table.chainTxId, old.id));
@@ -92,7 +93,7 @@ export class TxMonitor {
   }
 
   /** A reverted transaction: its issuances go back to the batcher once (estimation then isolates the cause); revocations fail. */
-  private async release(chainTx: ChainTx): Promise<void> {
+  private async release(chainTx: ChainTxHead): Promise<void> {
     const { db, logger } = this.deps;
     await db.transaction(async (tx) => {
       const linked = await tx.select().from(issuances).where(eq(issuances.chainTxId, chainTx.id));

@@ -23,7 +23,7 @@ export class SenderRotation {
   async pick(): Promise<TxSender | undefined> {
     for (let i = 0; i < this.senders.length; i++) {
       const sender = this.senders[(this.next + i) % this.senders.length]!;
-      if ((await sender.inFlight()).length < sender.maxInFlight) {
+      if ((await sender.inFlightCount()) < sender.maxInFlight) {
         this.next = (this.next + i + 1) % this.senders.length;
         return sender;
       }

@@ -1,4 +1,4 @@
-import { and, asc, eq, inArray, sql } from "drizzle-orm";
+import { and, asc, count, eq, getTableColumns, inArray, sql } from "drizzle-orm";
 import type { JsonRpcProvider, Wallet } from "ethers";
 import type { Database } from "../db/index.ts";
 import { chainTxs, signerNonces } from "../db/schema.ts";
@@ -7,6 +7,10 @@ import { faultPoint } from "./faults.ts";
 import { signRawTransaction } from "./raw-tx.ts";
 
 export type ChainTx = typeof chainTxs.$inferSelect;
+/** A stored transaction without its signed bytes (tens of kilobytes for a batch), which only a broadcast needs. */
+export type ChainTxHead = Omit<ChainTx, "rawTx">;
+
+const { rawTx: _rawTx, ...headColumns } = getTableColumns(chainTxs);
 export type Fees = { type: 2; maxFeePerGas: bigint; maxPriorityFeePerGas: bigint } | { type: 0; gasPrice: bigint };
 export type DbTx = Parameters<Parameters<Database["transaction"]>[0]>[0];
 export interface TxCall {
@@ -56,13 +60,22 @@ export class TxSender {
       });
   }
 
-  /** Transactions of this key signed but not yet known to be mined. */
-  async inFlight(): Promise<ChainTx[]> {
+  /** Transactions of this key signed but not yet known to be mined (without their bytes: `broadcast` reads them). */
+  async inFlight(): Promise<ChainTxHead[]> {
     return this.db
-      .select()
+      .select(headColumns)
       .from(chainTxs)
       .where(and(eq(chainTxs.signer, this.address), eq(chainTxs.chainId, this.chainId), inArray(chainTxs.status, ["SIGNED", "SENT"])))
       .orderBy(asc(chainTxs.nonce));
+  }
+
+  /** How many transactions of this key are signed but not yet known to be mined. */
+  async inFlightCount(): Promise<number> {
+    const [row] = await this.db
+      .select({ n: count() })
+      .from(chainTxs)
+      .where(and(eq(chainTxs.signer, this.address), eq(chainTxs.chainId, this.chainId), inArray(chainTxs.status, ["SIGNED", "SENT"])));
+    return Number(row?.n ?? 0);
   }
 
   async fees(): Promise<Fees> {
@@ -101,15 +114,23 @@ export class TxSender {
         gasLimit: call.gasLimit,
       });
       faultPoint("after-sign");
-      const [stored] = await tx
+      // The bytes just signed are not read back.
+      const [head] = await tx
         .insert(chainTxs)
         .values({ chainId: this.chainId, signer: this.address, nonce, to: call.to, purpose: call.purpose, rawTx: raw, txHash })
-        .returning();
+        .returning(headColumns);
+      const stored: ChainTx = { ...head!, rawTx: raw };
       await tx.update(signerNonces).set({ nextNonce: nonce + 1 }).where(eq(signerNonces.signer, this.address));
-      await link(tx, stored!);
+      await link(tx, stored);
       this.log.debug({ nonce, txHash, purpose: call.purpose }, "transaction signed");
-      return stored!;
+      return stored;
     });
+  }
+
+  private async rawTxOf(id: string): Promise<string> {
+    const [row] = await this.db.select({ rawTx: chainTxs.rawTx }).from(chainTxs).where(eq(chainTxs.id, id));
+    if (!row) throw new Error(`stored transaction ${id} missing`);
+    return row.rawTx;
   }
 
   async load(id: string): Promise<ChainTx | undefined> {
@@ -117,10 +138,11 @@ export class TxSender {
     return row;
   }
 
-  /** Broadcasts the stored bytes; sending them again is harmless, so every retry comes through here. */
-  async broadcast(chainTx: ChainTx): Promise<void> {
+  /** Broadcasts the stored bytes (read first when not given); sending them again is harmless, so every retry comes through here. */
+  async broadcast(chainTx: ChainTx | ChainTxHead): Promise<void> {
+    const rawTx = "rawTx" in chainTx ? chainTx.rawTx : await this.rawTxOf(chainTx.id);
     try {
-      await this.provider.send("eth_sendRawTransaction", [chainTx.rawTx]);
+      await this.provider.send("eth_sendRawTransaction", [rawTx]);
     } catch (err) {
       const message = errorText(err);
       if (!POSSIBLY_SENT.test(message)) throw err;
@@ -139,7 +161,7 @@ export class TxSender {
    * What became of a sent transaction: its receipt; "dropped" when its nonce was taken by another transaction
    * (it can then never be mined); or undefined while still pending.
    */
-  async outcome(chainTx: ChainTx): Promise<MinedReceipt | "dropped" | undefined> {
+  async outcome(chainTx: ChainTxHead): Promise<MinedReceipt | "dropped" | undefined> {
     // Nonce first, receipt second: a transaction mined in between is then seen by the receipt look-up.
     const minedNonce = await this.provider.getTransactionCount(this.address, "latest");
     const receipt = await minedReceipt(this.provider, chainTx.txHash);
