@@ -15,6 +15,8 @@ import {
   institutions,
 } from "../core/db/schema.ts";
 import { POLICY_INDEX, type EditionOperationRow, type EditionRow } from "../core/editions/operations.ts";
+import { noteStateChange } from "../core/live/index.ts";
+import { announceStateChange } from "../core/operations/transitions.ts";
 import { PollLoop } from "../core/poll-loop.ts";
 import type { WorkerDeps } from "./deps.ts";
 
@@ -104,11 +106,15 @@ export class EditionsRunner {
   }
 
   private async failEdition(id: string, from: EditionRow["status"][], error: string): Promise<void> {
-    await this.deps.db
-      .update(editions)
-      .set({ status: "FAILED", error, updatedAt: new Date() })
-      .where(and(eq(editions.id, id), inArray(editions.status, from)));
-    this.deps.logger.info({ editionId: id, to: "FAILED", error }, "edition FAILED");
+    const { db, logger } = this.deps;
+    await db.transaction(async (tx) => {
+      const moved = await tx
+        .update(editions)
+        .set({ status: "FAILED", error, updatedAt: new Date() })
+        .where(and(eq(editions.id, id), inArray(editions.status, from)))
+        .returning({ id: editions.id, institutionId: editions.institutionId });
+      await announceStateChange(tx, logger, "edition", moved, from, "FAILED", { error });
+    });
   }
 
   /** Ends an operation FAILED and gives back the items it reserved and did not mint. */
@@ -123,6 +129,7 @@ export class EditionsRunner {
         .set({ status: "FAILED", error, updatedAt: new Date() })
         .where(and(eq(editionOperations.id, op.id), inArray(editionOperations.status, ["QUEUED", "SUBMITTED"])))
         .returning();
+      if (moved) await announceStateChange(tx, this.deps.logger, "editionOperation", [moved], ["QUEUED", "SUBMITTED"], "FAILED", { error, minted: moved.minted, total: moved.total });
       if (moved && !opts.keepReservation) {
         await tx
           .update(editions)
@@ -130,7 +137,6 @@ export class EditionsRunner {
           .where(eq(editions.id, moved.editionId));
       }
     });
-    this.deps.logger.info({ editionOperationId: op.id, kind: op.kind, to: "FAILED", error }, "edition operation FAILED");
   }
 
   /** QUEUED → PINNED: the metadata document's exact bytes to IPFS. */
@@ -139,12 +145,14 @@ export class EditionsRunner {
     const queued = await db.select().from(editions).where(eq(editions.status, "QUEUED")).orderBy(asc(editions.createdAt)).limit(20);
     for (const edition of queued) {
       const cid = await ipfs.add(new TextEncoder().encode(edition.metadataJson));
-      const moved = await db
-        .update(editions)
-        .set({ status: "PINNED", metadataCid: cid, updatedAt: new Date() })
-        .where(and(eq(editions.id, edition.id), eq(editions.status, "QUEUED")))
-        .returning({ id: editions.id });
-      if (moved.length) logger.info({ editionId: edition.id, from: "QUEUED", to: "PINNED", metadataCid: cid }, "edition PINNED");
+      await db.transaction(async (tx) => {
+        const moved = await tx
+          .update(editions)
+          .set({ status: "PINNED", metadataCid: cid, updatedAt: new Date() })
+          .where(and(eq(editions.id, edition.id), eq(editions.status, "QUEUED")))
+          .returning({ id: editions.id, institutionId: editions.institutionId });
+        await announceStateChange(tx, logger, "edition", moved, ["QUEUED"], "PINNED", { metadataCid: cid });
+      });
     }
   }
 
@@ -245,11 +253,12 @@ export class EditionsRunner {
           return { to: contract.contractAddress, data, purpose: `editions:create:${edition.id}`, gasLimit: gasLimitFor(gas) };
         },
         async (tx, stored) => {
-          await tx
+          const moved = await tx
             .update(editions)
             .set({ status: "SUBMITTED", contractId: contract.id, chainTxId: stored.id, txHash: stored.txHash, updatedAt: new Date() })
-            .where(eq(editions.id, edition.id));
-          logger.info({ editionId: edition.id, from: "PINNED", to: "SUBMITTED", txHash: stored.txHash }, "edition SUBMITTED");
+            .where(eq(editions.id, edition.id))
+            .returning({ id: editions.id, institutionId: editions.institutionId });
+          await announceStateChange(tx, logger, "edition", moved, ["PINNED"], "SUBMITTED", { chainTxId: stored.id, txHash: stored.txHash });
         },
       );
       if (chainTx) await sender.broadcast(chainTx).catch((err) => logger.warn({ txHash: chainTx.txHash, err: String(err) }, "broadcast failed; will retry"));
@@ -316,23 +325,28 @@ export class EditionsRunner {
         continue;
       }
       const start = op.sent;
+      let firstBatch = false;
       const chainTx = await sender.prepare(
         async (tx) => {
           const [claimed] = await tx
-            .select({ id: editionOperations.id })
+            .select({ id: editionOperations.id, status: editionOperations.status })
             .from(editionOperations)
             .where(and(eq(editionOperations.id, op.id), eq(editionOperations.sent, start), inArray(editionOperations.status, ["QUEUED", "SUBMITTED"])))
             .for("update", { skipLocked: true });
           if (!claimed) return undefined;
+          firstBatch = claimed.status === "QUEUED";
           return { to: contract.contractAddress, data, purpose: `editions:airdrop:${op.id}:${start}`, gasLimit: gasLimitFor(gas) };
         },
         async (tx, stored) => {
           await tx.insert(editionMintBatches).values({ operationId: op.id, start, count: holders.length, chainTxId: stored.id, txHash: stored.txHash });
-          await tx
+          const [moved] = await tx
             .update(editionOperations)
             .set({ status: "SUBMITTED", sent: start + holders.length, updatedAt: new Date() })
-            .where(eq(editionOperations.id, op.id));
+            .where(eq(editionOperations.id, op.id))
+            .returning();
           logger.info({ editionOperationId: op.id, kind: op.kind, start, count: holders.length, txHash: stored.txHash }, "edition airdrop batch SUBMITTED");
+          // The operation enters SUBMITTED with its first batch; later batches are progress, told as it is minted.
+          if (firstBatch) await announceStateChange(tx, logger, "editionOperation", [moved!], ["QUEUED"], "SUBMITTED", { txHash: stored.txHash, minted: moved!.minted, total: moved!.total });
         },
       );
       if (chainTx) await sender.broadcast(chainTx).catch((err) => logger.warn({ txHash: chainTx.txHash, err: String(err) }, "broadcast failed; will retry"));
@@ -412,8 +426,8 @@ export class EditionsRunner {
             .update(editions)
             .set({ status: "CONFIRMED", chainEditionId, error: null, updatedAt: new Date() })
             .where(and(eq(editions.txHash, log.transactionHash), eq(editions.contractId, contract.id), inArray(editions.status, ["SUBMITTED", "FAILED"])))
-            .returning({ id: editions.id });
-          for (const { id } of moved) logger.info({ editionId: id, to: "CONFIRMED", chainEditionId, txHash: log.transactionHash }, "edition CONFIRMED");
+            .returning({ id: editions.id, institutionId: editions.institutionId });
+          await announceStateChange(tx, logger, "edition", moved, ["SUBMITTED", "FAILED"], "CONFIRMED", { chainEditionId, txHash: log.transactionHash, error: null });
         } else if (parsed.name === "ItemMinted") {
           minted.set(log.transactionHash, (minted.get(log.transactionHash) ?? 0) + 1);
           const key = `${contract.id}:${parsed.args.editionId}`;
@@ -448,7 +462,10 @@ export class EditionsRunner {
             .returning();
           if (op && op.minted >= op.total) {
             await tx.update(editionOperations).set({ status: "CONFIRMED", updatedAt: new Date() }).where(eq(editionOperations.id, op.id));
-            logger.info({ editionOperationId: op.id, kind: op.kind, to: "CONFIRMED", minted: op.minted }, "edition operation CONFIRMED");
+            await announceStateChange(tx, logger, "editionOperation", [op], ["SUBMITTED"], "CONFIRMED", { minted: op.minted, total: op.total });
+          } else if (op) {
+            // Progress, live only: still SUBMITTED, with more items minted.
+            noteStateChange(tx, { kind: "editionOperation", status: "SUBMITTED", at: op.updatedAt, rows: [op], details: { minted: op.minted, total: op.total } });
           }
         }
       }

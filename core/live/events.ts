@@ -1,5 +1,8 @@
 import type { IssuanceStatus } from "../db/schema.ts";
 
+/** The operations whose state changes travel live (and to webhooks). */
+export type LiveOperationKind = "issuance" | "revocation" | "certificateOperation" | "edition" | "editionOperation";
+
 /**
  * What travels on the live channels: notices of state changes that have committed. They are hints for live
  * views (GraphQL subscriptions), sent at most once and possibly lost; the database stays the record.
@@ -16,13 +19,16 @@ export interface OperationChange {
   digest?: string;
   /** The certificate, once an issuance is CONFIRMED. */
   certificateId?: string | null;
+  /** An airdrop's items minted so far, and in all: told again, in SUBMITTED, as each batch is confirmed. */
+  minted?: number;
+  total?: number;
 }
 
 /** Operations of one institution that entered one state in one committed transaction. */
 export interface OperationsChanged {
   type: "operations";
   institutionId: string;
-  kind: "issuance" | "revocation";
+  kind: LiveOperationKind;
   status: IssuanceStatus;
   /** When the change was made: the operations' `updatedAt` (ISO 8601). */
   at: string;
@@ -49,7 +55,7 @@ export type LiveMessage = OperationsChanged | BulkProgressed;
 
 /** A change as `transitionMany` and `markPinned` report it: per row, its institution. */
 export interface StateChange {
-  kind: "issuance" | "revocation";
+  kind: LiveOperationKind;
   status: IssuanceStatus;
   at: Date;
   rows: { id: string; institutionId: string; bulkId?: string | null }[];

@@ -133,5 +133,7 @@ function pick(details: Record<string, unknown>): Omit<OperationChange, "id"> {
   if ("error" in details) out.error = (details.error as string | null) ?? null;
   if (typeof details.metadataCid === "string") out.metadataCid = details.metadataCid;
   if (typeof details.digest === "string") out.digest = details.digest;
+  if (typeof details.minted === "number") out.minted = details.minted;
+  if (typeof details.total === "number") out.total = details.total;
   return out;
 }

@@ -2,6 +2,7 @@ import { and, inArray, sql } from "drizzle-orm";
 import type { Database } from "../db/index.ts";
 import { certificateOperations, issuances, revocations, type IssuanceStatus } from "../db/schema.ts";
 import type { Logger } from "../logger.ts";
+import type { LiveOperationKind } from "../live/events.ts";
 import { noteStateChange } from "../live/hook.ts";
 import { recordStateChanges } from "../webhooks/events.ts";
 
@@ -33,19 +34,36 @@ export async function transitionMany(
     .set({ ...set, status: to, updatedAt: at })
     .where(and(inArray(table.id, [...ids]), inArray(table.status, [...from])))
     .returning({ id: table.id, institutionId: table.institutionId, bulkId: kind === "issuance" ? issuances.bulkId : sql<null>`null` });
+  await announceStateChange(db, log, kind, rows, from, to, extra, at);
+  return rows.map((r) => r.id);
+}
+
+/**
+ * Tells of operations that entered `to`: their webhook events, recorded in the transaction that moved them; live
+ * status (GraphQL subscriptions), once that transaction has committed (core/live); and a log line each. For a
+ * move made by a statement of its own (editions set columns of their own as they move).
+ */
+export async function announceStateChange(
+  db: Database | Tx,
+  log: Logger,
+  kind: LiveOperationKind,
+  rows: { id: string; institutionId: string; bulkId?: string | null }[],
+  from: readonly IssuanceStatus[],
+  to: IssuanceStatus,
+  extra: Record<string, unknown> = {},
+  at = new Date(),
+): Promise<void> {
+  if (!rows.length) return;
   const context = Object.fromEntries(Object.entries(extra).filter(([, v]) => v != null));
   // The transaction row is internal: neither webhooks nor live status publish it. Webhooks leave out what is null;
   // live status keeps explicit nulls, which tell a subscriber that a field was cleared (an error on CONFIRMED).
   const { chainTxId: _internal, ...published } = context;
   await recordStateChanges(db, kind, rows, to, published);
   const { chainTxId: _internalToo, ...live } = extra;
-  // Live status (GraphQL subscriptions) hears of it once the enclosing transaction has committed (core/live); it
-  // knows issuances and revocations, while certificate operations reach webhooks only.
-  if (kind !== "certificateOperation") noteStateChange(db, { kind, status: to, at, rows, details: live });
+  noteStateChange(db, { kind, status: to, at, rows, details: live });
   for (const { id } of rows) {
     log.info({ [`${kind}Id`]: id, from: from.length === 1 ? from[0] : from, to, ...context }, `${kind} ${to}`);
   }
-  return rows.map((r) => r.id);
 }
 
 /** `transitionMany` for one operation; returns whether this call made the move. */
@@ -60,7 +78,6 @@ export async function transition(
 ): Promise<boolean> {
   return (await transitionMany(db, log, kind, [id], from, to, extra)).length > 0;
 }
-
 
 /**
  * QUEUED → PINNED for many issuances at once, each with its own CID and digest: one UPDATE … FROM (VALUES …) and

@@ -1,6 +1,7 @@
 import { and, inArray, isNull } from "drizzle-orm";
 import type { Database } from "../db/index.ts";
 import { webhookDeliveries, webhookEndpoints, type IssuanceStatus } from "../db/schema.ts";
+import type { LiveOperationKind } from "../live/events.ts";
 
 type Tx = Parameters<Parameters<Database["transaction"]>[0]>[0];
 type Endpoint = typeof webhookEndpoints.$inferSelect;
@@ -33,7 +34,7 @@ export function forgetEndpoints(institutionId: string): void {
  */
 export async function recordStateChanges(
   db: Database | Tx,
-  kind: "issuance" | "revocation" | "certificateOperation",
+  kind: LiveOperationKind,
   rows: { id: string; institutionId: string }[],
   status: IssuanceStatus,
   /** What the event says beyond id and status: the same for every row, or each row's own. */

@@ -1,15 +1,17 @@
 import { GraphQLError } from "graphql";
-import { bulkIssuances, issuances, ISSUANCE_STATUSES, revocations, type IssuanceStatus } from "../../core/db/schema.ts";
-import type { LiveMessage, OperationChange } from "../../core/live/index.ts";
+import { bulkIssuances, certificateOperations, editionOperations, editions, issuances, ISSUANCE_STATUSES, revocations, type IssuanceStatus } from "../../core/db/schema.ts";
+import type { LiveMessage, LiveOperationKind, OperationChange } from "../../core/live/index.ts";
 import { bulkProgress } from "../../core/operations/bulk-issue.ts";
 import { builder } from "../builder.ts";
 import type { Caller, Context } from "../context.ts";
 import { followEvents, followState } from "../live-stream.ts";
 import { describedValues, OperationStatusEnum } from "./enums.ts";
-import { ownedRow } from "./ids.ts";
+import { ownedRow, rawId } from "./ids.ts";
 import { forgetLoaded } from "./loaders.ts";
 import { IssuanceRef } from "./issuance.ts";
 import { RevocationRef } from "./revocation.ts";
+import { CertificateOperationRef } from "./certificate-operations.ts";
+import { EditionOperationRef, EditionRef } from "./edition.ts";
 
 type IssuanceRow = typeof issuances.$inferSelect;
 const FINAL: readonly IssuanceStatus[] = ["CONFIRMED", "FAILED"];
@@ -136,16 +138,27 @@ builder.subscriptionField("bulkIssuanceProgress", (t) =>
   }),
 );
 
+const KIND_NAMES = {
+  issuance: "ISSUANCE",
+  revocation: "REVOCATION",
+  certificateOperation: "CERTIFICATE_OPERATION",
+  edition: "EDITION",
+  editionOperation: "EDITION_OPERATION",
+} as const satisfies Record<LiveOperationKind, string>;
+
 const OperationKindEnum = builder.enumType("OperationKind", {
   description: "What an operation does.",
-  values: describedValues(["ISSUANCE", "REVOCATION"] as const, {
+  values: describedValues(Object.values(KIND_NAMES), {
     ISSUANCE: "Issues one certificate.",
     REVOCATION: "Revokes one certificate.",
+    CERTIFICATE_OPERATION: "Recovers, corrects, suspends or unsuspends one certificate.",
+    EDITION: "Creates a collectible edition on chain.",
+    EDITION_OPERATION: "Mints items of an edition: an airdrop or a redeemed claim code.",
   }),
 });
 
 interface OperationEvent extends OperationChange {
-  kind: "issuance" | "revocation";
+  kind: LiveOperationKind;
   status: IssuanceStatus;
   at: Date;
 }
@@ -153,14 +166,20 @@ interface OperationEvent extends OperationChange {
 const OperationUpdateRef = builder.objectRef<OperationEvent>("OperationUpdate").implement({
   description: "One operation of the caller's institution entered a new state.",
   fields: (t) => ({
-    kind: t.field({ type: OperationKindEnum, description: "Issuance or revocation.", resolve: (e) => (e.kind === "issuance" ? "ISSUANCE" : "REVOCATION") }),
-    id: t.exposeID("id", { description: "The operation's id (an issuance's or a revocation's)." }),
+    kind: t.field({ type: OperationKindEnum, description: "What kind of operation it is.", resolve: (e) => KIND_NAMES[e.kind] }),
+    id: t.exposeID("id", { description: "The operation's id (an issuance's, a revocation's, …: read it with the field of its kind)." }),
     status: t.field({ type: OperationStatusEnum, description: "The state it entered.", resolve: (e) => e.status }),
     at: t.expose("at", { type: "DateTime", description: "When it entered that state." }),
     txHash: t.string({ nullable: true, description: "Hash of its transaction, when the change made it known.", resolve: (e) => e.txHash ?? null }),
     error: t.string({ nullable: true, description: "Why it failed, when FAILED.", resolve: (e) => e.error ?? null }),
     certificateId: t.id({ nullable: true, description: "The certificate an issuance created, once CONFIRMED.", resolve: (e) => e.certificateId ?? null }),
     bulkIssuanceId: t.id({ nullable: true, description: "The bulk issuance an issuance belongs to.", resolve: (e) => e.bulkIssuanceId ?? null }),
+    minted: t.int({
+      nullable: true,
+      description: "An edition operation's items minted so far; sent again, still SUBMITTED, as each batch is confirmed.",
+      resolve: (e) => e.minted ?? null,
+    }),
+    total: t.int({ nullable: true, description: "An edition operation's items in all.", resolve: (e) => e.total ?? null }),
     issuance: t.field({
       type: IssuanceRef,
       nullable: true,
@@ -173,6 +192,24 @@ const OperationUpdateRef = builder.objectRef<OperationEvent>("OperationUpdate").
       description: "The revocation as stored now (read when asked for), when the operation is one.",
       resolve: (e, _args, ctx) => (e.kind === "revocation" ? ownedRow(ctx, revocations, e.id, "revocation") : null),
     }),
+    certificateOperation: t.field({
+      type: CertificateOperationRef,
+      nullable: true,
+      description: "The certificate operation as stored now, when the operation is one.",
+      resolve: (e, _args, ctx) => (e.kind === "certificateOperation" ? ownedRow(ctx, certificateOperations, e.id, "certificate operation") : null),
+    }),
+    edition: t.field({
+      type: EditionRef,
+      nullable: true,
+      description: "The edition as stored now, when the operation is its creation.",
+      resolve: (e, _args, ctx) => (e.kind === "edition" ? ownedRow(ctx, editions, e.id, "edition") : null),
+    }),
+    editionOperation: t.field({
+      type: EditionOperationRef,
+      nullable: true,
+      description: "The airdrop or claim as stored now, when the operation is one.",
+      resolve: (e, _args, ctx) => (e.kind === "editionOperation" ? ownedRow(ctx, editionOperations, e.id, "edition operation") : null),
+    }),
   }),
 });
 
@@ -180,7 +217,7 @@ builder.subscriptionField("operationsUpdated", (t) =>
   t.field({
     type: OperationUpdateRef,
     description:
-      "Every state change of the caller's institution's issuances and revocations, as it happens, until the client leaves. Nothing is replayed: read the current state with queries.",
+      "Every state change of the caller's institution's operations (issuances, revocations, certificate operations, editions, airdrops and claims; an airdrop's progress too), as it happens, until the client leaves. Nothing is replayed: read the current state with queries.",
     subscribe: (_root, _args, ctx) => {
       const caller = reader(ctx);
       return followEvents<OperationEvent>({
@@ -193,6 +230,43 @@ builder.subscriptionField("operationsUpdated", (t) =>
     resolve: (event, _args, ctx) => {
       forgetLoaded(ctx);
       return event;
+    },
+  }),
+);
+
+type EditionOperationRow = typeof editionOperations.$inferSelect;
+
+builder.subscriptionField("editionOperationUpdated", (t) =>
+  t.field({
+    type: EditionOperationRef,
+    description:
+      "An airdrop or claim of the caller's institution as it goes: its current state first, then each change of state and each batch of items minted (`minted` of `total`); the stream ends after CONFIRMED or FAILED.",
+    args: { id: t.arg.id({ required: true, description: "Edition operation id (`id` or `nodeId`)." }) },
+    subscribe: (_root, { id }, ctx) => {
+      const caller = reader(ctx);
+      const own = rawId(id, "EditionOperation") ?? String(id);
+      return followState<EditionOperationRow>({
+        live: ctx.live,
+        logger: ctx.logger,
+        institutionId: caller.institutionId,
+        read: () => ownedRow(ctx, editionOperations, own, "edition operation"),
+        concerns: (m) => m.type === "operations" && m.kind === "editionOperation" && m.operations.some((o) => o.id === own),
+        apply: (state, m) => {
+          if (m.type !== "operations") return undefined;
+          const op = m.operations.find((o) => o.id === own);
+          if (!op || FINAL.includes(state.status)) return undefined;
+          const minted = Math.max(state.minted, op.minted ?? state.minted);
+          const status = FINAL.includes(m.status) || m.status !== "QUEUED" ? m.status : state.status;
+          if (minted === state.minted && status === state.status) return undefined;
+          return { ...state, status, minted, updatedAt: new Date(m.at), ...("error" in op ? { error: op.error ?? null } : {}) };
+        },
+        differs: (last, fresh) => fresh.status !== last.status || fresh.minted !== last.minted,
+        ended: (state) => FINAL.includes(state.status),
+      });
+    },
+    resolve: (row, _args, ctx) => {
+      forgetLoaded(ctx);
+      return row;
     },
   }),
 );

@@ -8,6 +8,7 @@ import { institutions } from "../../core/db/schema.ts";
 import { createLiveFeed, createLivePublisher, type LiveFeed } from "../../core/live/index.ts";
 import { createApiKey } from "../../server/auth/api-keys.ts";
 import { createApp } from "../../server/app.ts";
+import { encodePng } from "../../scripts/dev/demo-edition.ts";
 import { startTestStack, waitFor } from "../support/stack.ts";
 
 type GqlResult = { data?: Record<string, unknown> | null; errors?: { message: string; extensions?: { code?: string } }[] };
@@ -92,7 +93,8 @@ describe("live status: GraphQL subscriptions over Server-Sent Events", () => {
   let apiKey: string;
 
   beforeAll(async () => {
-    stack = await startTestStack();
+    // A low gas cap: an airdrop of a hundred items goes out in several transactions, each told as progress.
+    stack = await startTestStack({ TX_GAS_CAP: "2000000" });
     url = stack.devInfo.graphqlUrl;
     apiKey = stack.devInfo.apiKey;
     client = new GraphQLClient(url, { headers: { authorization: `Bearer ${apiKey}` } });
@@ -189,6 +191,67 @@ describe("live status: GraphQL subscriptions over Server-Sent Events", () => {
     }
     ops.close();
   });
+
+  it("reports a certificate operation, an edition's creation and an airdrop on operationsUpdated, and the airdrop's minted progress on editionOperationUpdated", async () => {
+    const ops = await subscribe(url, apiKey, `subscription { operationsUpdated { kind id status minted total certificateOperation { kind } edition { name } editionOperation { total } } }`);
+    type Update = { kind: string; id: string; status: string; minted: number | null; total: number | null; certificateOperation: { kind: string } | null; edition: { name: string } | null; editionOperation: { total: number } | null };
+    const heard: Update[] = [];
+    const hear = async (until: (u: Update) => boolean) => {
+      for (;;) {
+        const u = (await ops.next())!.data!.data!.operationsUpdated as Update;
+        heard.push(u);
+        if (until(u)) return u;
+      }
+    };
+
+    // A suspension of a confirmed certificate.
+    const issued = await issue("live-ops-cert");
+    await waitFor(async () => (await client.request<any>(gql`query($id: ID!) { issuance(id: $id) { status } }`, { id: issued.id })).issuance.status, (s) => s === "CONFIRMED");
+    const { issuance } = await client.request<any>(gql`query($id: ID!) { issuance(id: $id) { certificate { id } } }`, { id: issued.id });
+    const { suspendCertificate } = await client.request<any>(
+      gql`mutation($input: CertificateSuspensionInput!) { suspendCertificate(input: $input) { ... on CertificateOperationPayload { operation { id } } ... on Error { code message } } }`,
+      { input: { certificateId: issuance.certificate.id, reason: "Live test", idempotencyKey: "live-suspend" } },
+    );
+    const suspended = await hear((u) => u.kind === "CERTIFICATE_OPERATION" && u.id === suspendCertificate.operation.id && u.status === "CONFIRMED");
+    expect(suspended.certificateOperation).toEqual({ kind: "SUSPEND" });
+
+    // An edition, then an airdrop in several batches (this stack's gas cap allows a few dozen items a transaction).
+    const form = new FormData();
+    form.set("file", new Blob([new Uint8Array(encodePng(4, 4, () => [10, 90, 160]))]), "live.png");
+    const uploaded = await fetch(url.replace(/\/graphql$/, "/media"), { method: "POST", headers: { authorization: `Bearer ${apiKey}`, "x-graphql-csrf": "1" }, body: form });
+    const { cid } = (await uploaded.json()) as { cid: string };
+    const { createEdition } = await client.request<any>(
+      gql`mutation($cid: String!) { createEdition(input: { name: "Live lamps", images: [{ cid: $cid, label: "Lamp" }], maxSupply: 500, transferPolicy: LOCKED, idempotencyKey: "live-edition" }) { ... on CreateEditionPayload { edition { id } } ... on Error { code message } } }`,
+      { cid },
+    );
+    const editionId = createEdition.edition.id;
+    await hear((u) => u.kind === "EDITION" && u.id === editionId && u.status === "CONFIRMED");
+    expect(heard.filter((u) => u.kind === "EDITION" && u.id === editionId).map((u) => u.status)).toEqual(["PINNED", "SUBMITTED", "CONFIRMED"]);
+    expect(heard.at(-1)!.edition).toEqual({ name: "Live lamps" });
+
+    const holders = Array.from({ length: 120 }, () => Wallet.createRandom().address);
+    const { airdrop } = await client.request<any>(
+      gql`mutation($input: AirdropInput!) { airdrop(input: $input) { ... on EditionOperationPayload { operation { id } } ... on Error { code message } } }`,
+      { input: { editionId, holders, idempotencyKey: "live-airdrop" } },
+    );
+    const opId = airdrop.operation.id;
+    const follow = await subscribe(url, apiKey, `subscription($id: ID!) { editionOperationUpdated(id: $id) { id status minted total } }`, { id: opId });
+    const states = (await follow.untilComplete()).map((r) => {
+      expect(r.errors).toBeUndefined();
+      return r.data!.editionOperationUpdated as { id: string; status: string; minted: number; total: number };
+    });
+    expect(states.at(-1)).toEqual({ id: opId, status: "CONFIRMED", minted: 120, total: 120 });
+    // Minted never goes back, and batches showed as progress before the end.
+    const minted = states.map((st) => st.minted);
+    expect([...minted].sort((x, y) => x - y)).toEqual(minted);
+    expect(states.some((st) => st.status === "SUBMITTED" && st.minted > 0 && st.minted < 120)).toBe(true);
+
+    const airdropped = await hear((u) => u.kind === "EDITION_OPERATION" && u.id === opId && u.status === "CONFIRMED");
+    expect(airdropped).toMatchObject({ minted: 120, total: 120, editionOperation: { total: 120 } });
+    const progress = heard.filter((u) => u.kind === "EDITION_OPERATION" && u.id === opId && u.status === "SUBMITTED").map((u) => u.minted);
+    expect(progress.length).toBeGreaterThanOrEqual(2);
+    ops.close();
+  }, 120_000);
 
   it("serves GET subscriptions with the CSRF header, and refuses them without it", async () => {
     const q = new URLSearchParams({ query: ISSUANCE_UPDATED, variables: JSON.stringify({ id: confirmedId }) });
