@@ -55,6 +55,11 @@ export class IssuanceBatcher {
   private gasLimitCache?: { value: bigint; at: number };
   /** Collections by id: the fields the batcher uses (chain, contract address) never change. */
   private readonly collections = new Map<string, Collection>();
+  /**
+   * The collections last found with pinned issuances, kept while ticks keep sending batches (for at most a second):
+   * under a backlog, finding them scans every pinned row, and the answer does not change from one batch to the next.
+   */
+  private busy?: { collectionIds: string[]; at: number };
   /** Each key's broadcasts, one after another in nonce order, while the next batch is being prepared. */
   private readonly broadcasts = new Map<TxSender, Promise<void>>();
 
@@ -76,16 +81,21 @@ export class IssuanceBatcher {
   /** Sends at most one batch per registry; returns how many issuances it sent. */
   async tick(): Promise<number> {
     const { db, config } = this.deps;
-    const pending = await db
-      .selectDistinct({ collectionId: issuances.collectionId })
-      .from(issuances)
-      .where(and(eq(issuances.status, "PINNED"), isNull(issuances.chainTxId)));
+    let pending = this.busy && Date.now() - this.busy.at < 1_000 ? this.busy : undefined;
+    if (!pending) {
+      const rows = await db
+        .selectDistinct({ collectionId: issuances.collectionId })
+        .from(issuances)
+        .where(and(eq(issuances.status, "PINNED"), isNull(issuances.chainTxId)));
+      pending = { collectionIds: rows.map((r) => r.collectionId), at: Date.now() };
+    }
     let sent = 0;
-    for (const { collectionId } of pending) {
+    for (const collectionId of pending.collectionIds) {
       const collection = await this.collection(collectionId);
       if (!collection || collection.chainId !== config.chain.chainId) continue;
       sent += await this.sendBatch(collection);
     }
+    this.busy = sent > 0 ? pending : undefined;
     return sent;
   }
 
