@@ -1,8 +1,9 @@
 import { eq } from "drizzle-orm";
-import { getAddress, type JsonRpcProvider } from "ethers";
+import { getAddress, Interface, type JsonRpcProvider, type Log } from "ethers";
 import { certificateRegistryInterface, RevocationReason } from "./chain/registry.ts";
 import type { Database } from "./db/index.ts";
-import { certificates, collections, issuances } from "./db/schema.ts";
+import { certificates, collections, editionContracts, editions, issuances } from "./db/schema.ts";
+import { COLLECTIBLE_EDITIONS_ABI } from "./editions/abi.ts";
 
 export interface Mismatch {
   kind:
@@ -12,9 +13,15 @@ export interface Mismatch {
     | "token-mismatch"
     | "owner-mismatch"
     | "unknown-request-on-chain"
-    | "revocation-mismatch";
+    | "status-mismatch"
+    | "metadata-mismatch"
+    | "edition-not-on-chain"
+    | "edition-minted-mismatch"
+    | "unknown-edition-on-chain";
+  /** The certificate collection, or for an edition the institution's editions contract (`edition_contracts` row). */
   collectionId: string;
   issuanceId?: string;
+  editionId?: string;
   requestId?: string;
   detail: string;
 }
@@ -33,35 +40,76 @@ export interface ReconcileReport {
 
 const CHUNK = 5_000;
 
+/** Every log of `address` with one of `topics`, from `fromBlock` to `head`, in chain order. */
+async function logsOf(provider: JsonRpcProvider, address: string, topics: string[], fromBlock: number, head: number): Promise<Log[]> {
+  const out: Log[] = [];
+  for (let from = fromBlock; from <= head; from += CHUNK) {
+    out.push(...(await provider.getLogs({ address, topics: [topics], fromBlock: from, toBlock: Math.min(head, from + CHUNK - 1) })));
+  }
+  return out;
+}
+
+/** A certificate as its registry's events leave it. */
+interface TokenOnChain {
+  status: "VALID" | "REVOKED" | "SUSPENDED" | "SUPERSEDED" | "BURNED";
+  uri: string;
+  digest: string;
+}
+
+const CERTIFICATE_EVENTS = [
+  "CertificateIssued",
+  "CertificateRevoked",
+  "CertificateSuspended",
+  "CertificateUnsuspended",
+  "CertificateReissued",
+  "CertificateMetadataUpdated",
+  "CertificateBurned",
+] as const;
+
 /**
- * Compares the database with the registries' events, the chain being the authority: every CONFIRMED issuance
- * has exactly its token on chain, nothing else of ours is on chain, and revocations agree. Read-only.
+ * Compares the database with the contracts' events, the chain being the authority: every CONFIRMED issuance has
+ * exactly its token on chain, nothing else of ours is on chain, each certificate's status (revoked, suspended,
+ * superseded) and current document agree with the events, and each edition created and minted as the database
+ * says. Read-only.
  */
 export async function reconcile(db: Database, provider: JsonRpcProvider, chainId: number): Promise<ReconcileReport> {
   const iface = certificateRegistryInterface();
-  const issuedTopic = iface.getEvent("CertificateIssued")!.topicHash;
-  const revokedTopic = iface.getEvent("CertificateRevoked")!.topicHash;
+  const topics = CERTIFICATE_EVENTS.map((name) => iface.getEvent(name)!.topicHash);
   const head = await provider.getBlockNumber();
   const report: ReconcileReport = { requested: 0, onChain: 0, duplicates: 0, stuck: 0, mismatches: [] };
 
   for (const collection of await db.select().from(collections).where(eq(collections.chainId, chainId))) {
     const minted = new Map<string, { tokenId: string; holder: string }[]>();
-    const revokedOnChain = new Map<string, string>();
-    for (let from = collection.deployBlock; from <= head; from += CHUNK) {
-      const logs = await provider.getLogs({
-        address: collection.contractAddress,
-        topics: [[issuedTopic, revokedTopic]],
-        fromBlock: from,
-        toBlock: Math.min(head, from + CHUNK - 1),
-      });
-      for (const log of logs) {
-        const parsed = iface.parseLog(log)!;
-        if (parsed.name === "CertificateIssued") {
-          const requestId = String(parsed.args[0]);
-          minted.set(requestId, [...(minted.get(requestId) ?? []), { tokenId: parsed.args[1].toString(), holder: getAddress(parsed.args[2]) }]);
-        } else {
-          revokedOnChain.set(parsed.args[0].toString(), RevocationReason[Number(parsed.args[1])] ?? "UNSPECIFIED");
+    const tokens = new Map<string, TokenOnChain>();
+    for (const log of await logsOf(provider, collection.contractAddress, topics, collection.deployBlock, head)) {
+      const parsed = iface.parseLog(log)!;
+      const tokenId = (name: string) => parsed.args.getValue(name).toString() as string;
+      const token = parsed.name === "CertificateIssued" ? undefined : tokens.get(tokenId(parsed.name === "CertificateReissued" ? "previousTokenId" : "tokenId"));
+      switch (parsed.name) {
+        case "CertificateIssued": {
+          const requestId = String(parsed.args.getValue("requestId"));
+          minted.set(requestId, [...(minted.get(requestId) ?? []), { tokenId: tokenId("tokenId"), holder: getAddress(parsed.args.getValue("holder")) }]);
+          tokens.set(tokenId("tokenId"), { status: "VALID", uri: parsed.args.getValue("uri"), digest: parsed.args.getValue("digest") });
+          break;
         }
+        case "CertificateRevoked":
+          if (token) token.status = "REVOKED";
+          break;
+        case "CertificateSuspended":
+          if (token) token.status = "SUSPENDED";
+          break;
+        case "CertificateUnsuspended":
+          if (token) token.status = "VALID";
+          break;
+        case "CertificateReissued":
+          if (token) token.status = "SUPERSEDED";
+          break;
+        case "CertificateMetadataUpdated":
+          if (token) Object.assign(token, { uri: parsed.args.getValue("uri"), digest: parsed.args.getValue("digest") });
+          break;
+        case "CertificateBurned":
+          if (token) token.status = "BURNED";
+          break;
       }
     }
     const rows = await db
@@ -89,9 +137,12 @@ export async function reconcile(db: Database, provider: JsonRpcProvider, chainId
           if (mints[0]!.holder !== certificate.owner) {
             mismatch({ kind: "owner-mismatch", ...ref, detail: `database owner ${certificate.owner}, chain holder ${mints[0]!.holder}` });
           }
-          const revoked = revokedOnChain.get(certificate.tokenId);
-          if ((certificate.status === "REVOKED") !== (revoked !== undefined)) {
-            mismatch({ kind: "revocation-mismatch", ...ref, detail: `database ${certificate.status}, chain ${revoked ? "revoked" : "not revoked"}` });
+          const onChain = tokens.get(certificate.tokenId);
+          if (onChain && certificate.status !== onChain.status) {
+            mismatch({ kind: "status-mismatch", ...ref, detail: `token ${certificate.tokenId}: database ${certificate.status}, chain ${onChain.status}` });
+          }
+          if (onChain && (certificate.metadataUri !== onChain.uri || certificate.digest.toLowerCase() !== onChain.digest.toLowerCase())) {
+            mismatch({ kind: "metadata-mismatch", ...ref, detail: `token ${certificate.tokenId}: database ${certificate.metadataUri}, chain ${onChain.uri}` });
           }
         }
       } else if (mints.length) {
@@ -108,5 +159,43 @@ export async function reconcile(db: Database, provider: JsonRpcProvider, chainId
       }
     }
   }
+  await reconcileEditions(db, provider, chainId, head, report);
   return report;
+}
+
+/** Each institution's editions contract: the editions created and the items minted, against the database. */
+async function reconcileEditions(db: Database, provider: JsonRpcProvider, chainId: number, head: number, report: ReconcileReport): Promise<void> {
+  const iface = new Interface(COLLECTIBLE_EDITIONS_ABI);
+  const created = iface.getEvent("EditionCreated")!.topicHash;
+  const itemMinted = iface.getEvent("ItemMinted")!.topicHash;
+  for (const contract of await db.select().from(editionContracts).where(eq(editionContracts.chainId, chainId))) {
+    const onChain = new Map<string, { txHash: string; minted: number }>();
+    for (const log of await logsOf(provider, contract.contractAddress, [created, itemMinted], contract.deployBlock, head)) {
+      const parsed = iface.parseLog(log)!;
+      const editionId = parsed.args.getValue("editionId").toString() as string;
+      if (parsed.name === "EditionCreated") onChain.set(editionId, { txHash: log.transactionHash, minted: onChain.get(editionId)?.minted ?? 0 });
+      else onChain.set(editionId, { txHash: onChain.get(editionId)?.txHash ?? "", minted: (onChain.get(editionId)?.minted ?? 0) + 1 });
+    }
+    const mismatch = (m: Omit<Mismatch, "collectionId">) => report.mismatches.push({ collectionId: contract.id, ...m });
+    const known = new Set<string>();
+    for (const edition of await db.select().from(editions).where(eq(editions.contractId, contract.id))) {
+      if (edition.status !== "CONFIRMED") continue;
+      const chain = edition.chainEditionId ? onChain.get(edition.chainEditionId) : undefined;
+      if (!chain) {
+        mismatch({ kind: "edition-not-on-chain", editionId: edition.id, detail: `CONFIRMED as edition ${edition.chainEditionId}, but no EditionCreated event names it` });
+        continue;
+      }
+      known.add(edition.chainEditionId!);
+      if (chain.minted !== edition.minted) {
+        mismatch({ kind: "edition-minted-mismatch", editionId: edition.id, detail: `edition ${edition.chainEditionId}: database ${edition.minted} minted, chain ${chain.minted}` });
+      }
+    }
+    for (const [editionId, chain] of onChain) {
+      if (!known.has(editionId) && chain.txHash) {
+        const [pending] = await db.select({ id: editions.id }).from(editions).where(eq(editions.txHash, chain.txHash));
+        // An edition whose creation the worker has not confirmed yet is stuck, not unknown.
+        if (!pending) mismatch({ kind: "unknown-edition-on-chain", detail: `edition ${editionId} created on chain by ${chain.txHash}, which the database does not know` });
+      }
+    }
+  }
 }

@@ -18,7 +18,9 @@ try {
   const db = await openDatabase({ url: config.databaseUrl, dir: join(resolve(config.dataDir), "db") });
   const provider = createChainProvider(rpcUrl, config.chain.chainId);
   const report = await reconcile(db.db, provider, config.chain.chainId);
-  for (const m of report.mismatches) console.log(`mismatch ${m.kind} collection=${m.collectionId} ${m.issuanceId ? `issuance=${m.issuanceId} ` : ""}${m.detail}`);
+  for (const m of report.mismatches) {
+    console.log(`mismatch ${m.kind} collection=${m.collectionId} ${m.issuanceId ? `issuance=${m.issuanceId} ` : ""}${m.editionId ? `edition=${m.editionId} ` : ""}${m.detail}`);
+  }
   console.log(
     `audit: requested ${report.requested}, on-chain ${report.onChain}, duplicates ${report.duplicates}, stuck ${report.stuck}, mismatches ${report.mismatches.length}`,
   );
