@@ -3,6 +3,7 @@ import { Contract, getAddress, Interface, Wallet, type Log } from "ethers";
 import { loadArtifact } from "../core/chain/artifacts.ts";
 import { deployCollectibleEditions } from "../core/chain/deploy.ts";
 import { findRevertData } from "../core/chain/registry.ts";
+import { sendOperation } from "../core/chain/send-operation.ts";
 import { gasLimitFor, isRevert, SenderRotation } from "../core/chain/sending.ts";
 import {
   chainTxs,
@@ -233,26 +234,16 @@ export class EditionsRunner {
         edition.lockupSeconds,
         edition.maxGifts,
       ]);
-      let gas: bigint;
-      try {
-        gas = await provider.estimateGas({ from: sender.address, to: contract.contractAddress, data });
-      } catch (err) {
-        const decoded = decodeEditionsError(err);
-        if (!decoded && !isRevert(err)) throw err;
-        await this.failEdition(edition.id, ["PINNED"], `rejected by the contract: ${decoded ?? "reverted"}`);
-        continue;
-      }
-      const chainTx = await sender.prepare(
-        async (tx) => {
-          const [claimed] = await tx
-            .select({ id: editions.id })
-            .from(editions)
-            .where(and(eq(editions.id, edition.id), eq(editions.status, "PINNED"), isNull(editions.chainTxId)))
-            .for("update", { skipLocked: true });
-          if (!claimed) return undefined;
-          return { to: contract.contractAddress, data, purpose: `editions:create:${edition.id}`, gasLimit: gasLimitFor(gas) };
-        },
-        async (tx, stored) => {
+      await sendOperation(this.deps, sender, { to: contract.contractAddress, data, purpose: `editions:create:${edition.id}` }, {
+        claim: async (tx) =>
+          (
+            await tx
+              .select({ id: editions.id })
+              .from(editions)
+              .where(and(eq(editions.id, edition.id), eq(editions.status, "PINNED"), isNull(editions.chainTxId)))
+              .for("update", { skipLocked: true })
+          ).length > 0,
+        record: async (tx, stored) => {
           const moved = await tx
             .update(editions)
             .set({ status: "SUBMITTED", contractId: contract.id, chainTxId: stored.id, txHash: stored.txHash, updatedAt: new Date() })
@@ -260,8 +251,13 @@ export class EditionsRunner {
             .returning({ id: editions.id, institutionId: editions.institutionId });
           await announceStateChange(tx, logger, "edition", moved, ["PINNED"], "SUBMITTED", { chainTxId: stored.id, txHash: stored.txHash });
         },
-      );
-      if (chainTx) await sender.broadcast(chainTx).catch((err) => logger.warn({ txHash: chainTx.txHash, err: String(err) }, "broadcast failed; will retry"));
+        refused: async (err) => {
+          const decoded = decodeEditionsError(err);
+          if (!decoded && !isRevert(err)) return false;
+          await this.failEdition(edition.id, ["PINNED"], `rejected by the contract: ${decoded ?? "reverted"}`);
+          return true;
+        },
+      });
     }
   }
 

@@ -1,7 +1,7 @@
 import { UnrecoverableError } from "bullmq";
 import { and, eq, inArray, isNull } from "drizzle-orm";
 import { certificateRegistryInterface, decodeRegistryError } from "../../core/chain/registry.ts";
-import { faultPoint } from "../../core/chain/faults.ts";
+import { sendOperation } from "../../core/chain/send-operation.ts";
 import { certificateOperations, certificates, collections, institutions, issuances } from "../../core/db/schema.ts";
 import type { CertificateOperationJob } from "../../core/jobs.ts";
 import { buildCertificateDocument, type CertificateFields } from "../../core/metadata/certificate.ts";
@@ -57,39 +57,28 @@ export async function certificateOperation(deps: WorkerDeps, job: CertificateOpe
   const from = pins ? "PINNED" : "QUEUED";
   if (operation.status !== from) return;
 
-  const data = encodeCall(operation, certificate);
-  const sender = deps.senders[0]!;
-  let gas: bigint;
-  try {
-    gas = await deps.provider.estimateGas({ from: sender.address, to: collection.contractAddress, data });
-  } catch (err) {
-    const decoded = decodeRegistryError(err);
-    const why = decoded && POISON_ERRORS[decoded.name];
-    if (decoded && why) {
+  const call = { to: collection.contractAddress, data: encodeCall(operation, certificate), purpose: `${operation.kind.toLowerCase()}:${operation.id}` };
+  await sendOperation(deps, deps.senders[0]!, call, {
+    claim: async (tx) =>
+      (
+        await tx
+          .select({ id: certificateOperations.id })
+          .from(certificateOperations)
+          .where(and(eq(certificateOperations.id, operation.id), inArray(certificateOperations.status, [from]), isNull(certificateOperations.chainTxId)))
+          .for("update", { skipLocked: true })
+      ).length > 0,
+    record: async (tx, stored) => {
+      await transition(tx, logger, "certificateOperation", operation.id, [from], "SUBMITTED", { chainTxId: stored.id, txHash: stored.txHash });
+    },
+    refused: async (err) => {
+      const decoded = decodeRegistryError(err);
+      const why = decoded && POISON_ERRORS[decoded.name];
+      if (!decoded || !why) return false;
       const message = `rejected by the contract: ${why} (${decoded.name})`;
       await transition(db, logger, "certificateOperation", operation.id, [from], "FAILED", { error: message });
       throw new UnrecoverableError(message);
-    }
-    throw err;
-  }
-  const chainTx = await sender.prepare(
-    async (tx) => {
-      const [claimed] = await tx
-        .select({ id: certificateOperations.id })
-        .from(certificateOperations)
-        .where(and(eq(certificateOperations.id, operation.id), inArray(certificateOperations.status, [from]), isNull(certificateOperations.chainTxId)))
-        .for("update", { skipLocked: true });
-      if (!claimed) return undefined;
-      const purpose = `${operation.kind.toLowerCase()}:${operation.id}`;
-      return { to: collection.contractAddress, data, purpose, gasLimit: (gas * 12n) / 10n + 10_000n };
     },
-    async (tx, stored) => {
-      await transition(tx, logger, "certificateOperation", operation.id, [from], "SUBMITTED", { chainTxId: stored.id, txHash: stored.txHash });
-    },
-  );
-  if (!chainTx) return;
-  faultPoint("after-commit");
-  await sender.broadcast(chainTx).catch((err) => logger.warn({ txHash: chainTx.txHash, err: String(err) }, "broadcast failed; will retry"));
+  });
 }
 
 function encodeCall(operation: Operation, certificate: Certificate): string {

@@ -5,6 +5,7 @@ import { certificateRegistryInterface } from "../../core/chain/registry.ts";
 import type { TxSender } from "../../core/chain/tx-sender.ts";
 import { collections, institutions, registryOperations } from "../../core/db/schema.ts";
 import type { RegistryOperationJob } from "../../core/jobs.ts";
+import { sendOperation } from "../../core/chain/send-operation.ts";
 import type { ChainRole, RegistryOperation } from "../../core/operations/registry.ts";
 import type { WorkerDeps } from "../deps.ts";
 
@@ -78,36 +79,28 @@ export async function registryOperation(deps: WorkerDeps, job: RegistryOperation
     await failOperation(deps, op.id, call);
     throw new UnrecoverableError(call);
   }
-  let gas: bigint;
-  try {
-    gas = await deps.provider.estimateGas({ from: sender.address, to: call.to, data: call.data });
-  } catch (err) {
-    const decoded = decodeAdminError(err);
-    if (decoded) {
-      const message = `rejected by the contract: ${decoded.name}(${decoded.args.map(String).join(", ")})`;
-      await failOperation(deps, op.id, message);
-      throw new UnrecoverableError(message);
-    }
-    throw err;
-  }
-  const chainTx = await sender.prepare(
-    async (tx) => {
-      const [claimed] = await tx
-        .select({ id: registryOperations.id })
-        .from(registryOperations)
-        .where(and(eq(registryOperations.id, op.id), eq(registryOperations.status, "QUEUED"), isNull(registryOperations.chainTxId)))
-        .for("update", { skipLocked: true });
-      if (!claimed) return undefined;
-      return { ...call, purpose: `registry:${op.kind}:${op.id}`, gasLimit: (gas * 12n) / 10n + 10_000n };
-    },
-    async (tx, stored) => {
+  await sendOperation(deps, sender, { ...call, purpose: `registry:${op.kind}:${op.id}` }, {
+    claim: async (tx) =>
+      (
+        await tx
+          .select({ id: registryOperations.id })
+          .from(registryOperations)
+          .where(and(eq(registryOperations.id, op.id), eq(registryOperations.status, "QUEUED"), isNull(registryOperations.chainTxId)))
+          .for("update", { skipLocked: true })
+      ).length > 0,
+    record: async (tx, stored) => {
       await tx
         .update(registryOperations)
         .set({ status: "SUBMITTED", chainTxId: stored.id, txHash: stored.txHash, updatedAt: new Date() })
         .where(eq(registryOperations.id, op.id));
       logger.info({ registryOperationId: op.id, kind: op.kind, from: "QUEUED", to: "SUBMITTED", txHash: stored.txHash }, "registry operation SUBMITTED");
     },
-  );
-  if (!chainTx) return;
-  await sender.broadcast(chainTx).catch((err) => logger.warn({ txHash: chainTx.txHash, err: String(err) }, "broadcast failed; will retry"));
+    refused: async (err) => {
+      const decoded = decodeAdminError(err);
+      if (!decoded) return false;
+      const message = `rejected by the contract: ${decoded.name}(${decoded.args.map(String).join(", ")})`;
+      await failOperation(deps, op.id, message);
+      throw new UnrecoverableError(message);
+    },
+  });
 }

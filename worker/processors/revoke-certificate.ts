@@ -1,7 +1,7 @@
 import { UnrecoverableError } from "bullmq";
 import { and, eq, isNull } from "drizzle-orm";
 import { certificateRegistryInterface, decodeRegistryError, RevocationReason } from "../../core/chain/registry.ts";
-import { faultPoint } from "../../core/chain/faults.ts";
+import { sendOperation } from "../../core/chain/send-operation.ts";
 import { certificates, collections, revocations } from "../../core/db/schema.ts";
 import type { RevokeCertificateJob } from "../../core/jobs.ts";
 import { transition } from "../../core/operations/transitions.ts";
@@ -28,39 +28,29 @@ export async function revokeCertificate(deps: WorkerDeps, job: RevokeCertificate
 
   const reason = RevocationReason.indexOf(revocation.reasonCode as RevocationReason);
   const data = certificateRegistryInterface().encodeFunctionData("revoke", [BigInt(certificate.tokenId), reason]);
-  const sender = deps.senders[0]!;
-  let gas: bigint;
-  try {
-    gas = await deps.provider.estimateGas({ from: sender.address, to: collection.contractAddress, data });
-  } catch (err) {
-    const decoded = decodeRegistryError(err);
-    if (decoded?.name === "CertificateAlreadyRevoked") {
-      // Revoked already (by an earlier attempt or outside Hallmark): the indexer confirms from the event.
-      await transition(db, logger, "revocation", revocation.id, ["QUEUED"], "SUBMITTED");
-      return;
-    }
-    if (decoded && POISON_ERRORS.has(decoded.name)) {
+  await sendOperation(deps, deps.senders[0]!, { to: collection.contractAddress, data, purpose: `revoke:${revocation.id}` }, {
+    claim: async (tx) =>
+      (
+        await tx
+          .select({ id: revocations.id })
+          .from(revocations)
+          .where(and(eq(revocations.id, revocation.id), eq(revocations.status, "QUEUED"), isNull(revocations.chainTxId)))
+          .for("update", { skipLocked: true })
+      ).length > 0,
+    record: async (tx, stored) => {
+      await transition(tx, logger, "revocation", revocation.id, ["QUEUED"], "SUBMITTED", { chainTxId: stored.id, txHash: stored.txHash });
+    },
+    refused: async (err) => {
+      const decoded = decodeRegistryError(err);
+      if (decoded?.name === "CertificateAlreadyRevoked") {
+        // Revoked already (by an earlier attempt or outside Hallmark): the indexer confirms from the event.
+        await transition(db, logger, "revocation", revocation.id, ["QUEUED"], "SUBMITTED");
+        return true;
+      }
+      if (!decoded || !POISON_ERRORS.has(decoded.name)) return false;
       const message = `rejected by the contract: ${decoded.name}(${decoded.args.map(String).join(", ")})`;
       await transition(db, logger, "revocation", revocation.id, ["QUEUED"], "FAILED", { error: message });
       throw new UnrecoverableError(message);
-    }
-    throw err;
-  }
-  const chainTx = await sender.prepare(
-    async (tx) => {
-      const [claimed] = await tx
-        .select({ id: revocations.id })
-        .from(revocations)
-        .where(and(eq(revocations.id, revocation.id), eq(revocations.status, "QUEUED"), isNull(revocations.chainTxId)))
-        .for("update", { skipLocked: true });
-      if (!claimed) return undefined;
-      return { to: collection.contractAddress, data, purpose: `revoke:${revocation.id}`, gasLimit: (gas * 12n) / 10n + 10_000n };
     },
-    async (tx, stored) => {
-      await transition(tx, logger, "revocation", revocation.id, ["QUEUED"], "SUBMITTED", { chainTxId: stored.id, txHash: stored.txHash });
-    },
-  );
-  if (!chainTx) return;
-  faultPoint("after-commit");
-  await sender.broadcast(chainTx).catch((err) => logger.warn({ txHash: chainTx.txHash, err: String(err) }, "broadcast failed; will retry"));
+  });
 }

@@ -1,0 +1,54 @@
+import type { Provider } from "ethers";
+import type { Logger } from "../logger.ts";
+import { faultPoint } from "./faults.ts";
+import { gasLimitFor } from "./sending.ts";
+import type { ChainTx, DbTx, TxSender } from "./tx-sender.ts";
+
+/** One operation's call: the contract, the calldata, and the purpose the stored transaction is known by. */
+export interface OperationCall {
+  to: string;
+  data: string;
+  purpose: string;
+}
+
+export interface OperationSteps {
+  /** In the signing transaction: locks and claims the operation; false when another attempt has it. */
+  claim(tx: DbTx): Promise<boolean>;
+  /** In the signing transaction: records the stored transaction on the operation (its SUBMITTED move). */
+  record(tx: DbTx, stored: ChainTx): Promise<void>;
+  /**
+   * The estimate failed: settles the operation when the failure is the contract's verdict and answers true
+   * (nothing is sent; it may also throw an UnrecoverableError), or answers false to have the error rethrown and
+   * the job retried (the node failing is not a verdict).
+   */
+  refused(err: unknown): Promise<boolean>;
+}
+
+/**
+ * Sends one operation's transaction: estimated first, so the contract's refusal costs no nonce; then, in one
+ * database transaction with the key's nonce, claimed, signed, stored and recorded on the operation; then
+ * broadcast. A broadcast that fails is left to the transaction monitor, which sends the stored bytes again: a
+ * stored transaction is never re-signed. Answers the stored transaction, or undefined when nothing was sent.
+ */
+export async function sendOperation(
+  deps: { provider: Provider; logger: Logger },
+  sender: TxSender,
+  call: OperationCall,
+  steps: OperationSteps,
+): Promise<ChainTx | undefined> {
+  let gas: bigint;
+  try {
+    gas = await deps.provider.estimateGas({ from: sender.address, to: call.to, data: call.data });
+  } catch (err) {
+    if (await steps.refused(err)) return undefined;
+    throw err;
+  }
+  const chainTx = await sender.prepare(
+    async (tx) => ((await steps.claim(tx)) ? { ...call, gasLimit: gasLimitFor(gas) } : undefined),
+    (tx, stored) => steps.record(tx, stored),
+  );
+  if (!chainTx) return undefined;
+  faultPoint("after-commit");
+  await sender.broadcast(chainTx).catch((err) => deps.logger.warn({ txHash: chainTx.txHash, err: String(err) }, "broadcast failed; will retry"));
+  return chainTx;
+}
