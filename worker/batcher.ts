@@ -1,6 +1,6 @@
 import { and, asc, eq, inArray, isNull, sql } from "drizzle-orm";
 import { encodeIssueBatch } from "../core/chain/calldata.ts";
-import { decodeRegistryError, type IssueRequest } from "../core/chain/registry.ts";
+import { decodeRegistryError, describeContractError, type IssueRequest } from "../core/chain/registry.ts";
 import { faultPoint } from "../core/chain/faults.ts";
 import { gasLimitFor, isRevert, SenderRotation } from "../core/chain/sending.ts";
 import type { TxSender } from "../core/chain/tx-sender.ts";
@@ -229,7 +229,7 @@ export class IssuanceBatcher {
           culprits = items.filter((i) => i.recipient.toLowerCase() === holder);
         }
         if (!culprits.length) culprits = items.length === 1 ? items : await this.narrow(items, estimate);
-        const reason = decoded ? `${decoded.name}(${decoded.args.map(String).join(", ")})` : "reverted";
+        const reason = decoded ? describeContractError(decoded) : "reverted";
         await transitionMany(db, logger, "issuance", culprits.map((c) => c.id), ["PINNED"], "FAILED", {
           error: `rejected by the contract: ${reason}`,
         });

@@ -2,7 +2,7 @@ import { and, asc, eq, inArray, isNull, lt, sql } from "drizzle-orm";
 import { Contract, getAddress, Interface, Wallet, type Log } from "ethers";
 import { loadArtifact } from "../core/chain/artifacts.ts";
 import { deployCollectibleEditions } from "../core/chain/deploy.ts";
-import { findRevertData } from "../core/chain/registry.ts";
+import { decodeContractError, describeContractError } from "../core/chain/registry.ts";
 import { sendOperation } from "../core/chain/send-operation.ts";
 import { gasLimitFor, isRevert, SenderRotation } from "../core/chain/sending.ts";
 import {
@@ -33,14 +33,8 @@ export function collectibleEditionsInterface(): Interface {
 }
 
 function decodeEditionsError(err: unknown): string | undefined {
-  const data = findRevertData(err);
-  if (!data) return undefined;
-  try {
-    const parsed = collectibleEditionsInterface().parseError(data);
-    return parsed ? `${parsed.name}(${[...parsed.args].map(String).join(", ")})` : undefined;
-  } catch {
-    return undefined;
-  }
+  const decoded = decodeContractError(err, collectibleEditionsInterface());
+  return decoded && describeContractError(decoded);
 }
 
 /**

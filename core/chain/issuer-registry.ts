@@ -1,6 +1,6 @@
 import { Contract, Interface, id, type ContractRunner } from "ethers";
 import { loadArtifact } from "./artifacts.ts";
-import { certificateRegistryInterface, findRevertData } from "./registry.ts";
+import { certificateRegistryInterface, decodeContractError, type ContractError } from "./registry.ts";
 
 /** Mirrors `IIssuerRegistry.InstitutionStatus`. */
 export const ChainInstitutionStatus = ["NONE", "ACTIVE", "SUSPENDED"] as const;
@@ -21,14 +21,6 @@ export function chainRoleId(role: "ISSUER" | "MINTER" | "PAUSER"): string {
 }
 
 /** The custom error a call reverted with, decoded against the issuer registry's and the certificate registry's ABIs. */
-export function decodeAdminError(err: unknown): { name: string; args: unknown[] } | undefined {
-  const data = findRevertData(err);
-  if (!data) return undefined;
-  for (const iface of [issuerRegistryInterface(), certificateRegistryInterface()]) {
-    try {
-      const parsed = iface.parseError(data);
-      if (parsed) return { name: parsed.name, args: [...parsed.args] };
-    } catch {}
-  }
-  return undefined;
+export function decodeAdminError(err: unknown): ContractError | undefined {
+  return decodeContractError(err, issuerRegistryInterface(), certificateRegistryInterface());
 }

@@ -41,15 +41,32 @@ export function certificateRegistryAt(address: string, runner: ContractRunner): 
 }
 
 /** The custom error a failed call or transaction reverted with, decoded against the registry ABI. */
-export function decodeRegistryError(err: unknown): { name: string; args: unknown[] } | undefined {
+export function decodeRegistryError(err: unknown): ContractError | undefined {
+  return decodeContractError(err, certificateRegistryInterface());
+}
+
+/** A custom error a contract reverted with: its name and arguments. */
+export interface ContractError {
+  name: string;
+  args: unknown[];
+}
+
+/** The custom error inside a failed call or estimate, read with the first of `ifaces` that knows it. */
+export function decodeContractError(err: unknown, ...ifaces: Interface[]): ContractError | undefined {
   const data = findRevertData(err);
   if (!data) return undefined;
-  try {
-    const parsed = certificateRegistryInterface().parseError(data);
-    return parsed ? { name: parsed.name, args: [...parsed.args] } : undefined;
-  } catch {
-    return undefined;
+  for (const iface of ifaces) {
+    try {
+      const parsed = iface.parseError(data);
+      if (parsed) return { name: parsed.name, args: [...parsed.args] };
+    } catch {}
   }
+  return undefined;
+}
+
+/** `Name(arg, …)`, as operations' errors quote a contract's refusal. */
+export function describeContractError(e: ContractError): string {
+  return `${e.name}(${e.args.map(String).join(", ")})`;
 }
 
 export function findRevertData(err: unknown, depth = 0): string | undefined {

@@ -1,7 +1,7 @@
 import { UnrecoverableError } from "bullmq";
 import { and, eq, isNull } from "drizzle-orm";
 import { chainRoleId, decodeAdminError, issuerRegistryInterface } from "../../core/chain/issuer-registry.ts";
-import { certificateRegistryInterface } from "../../core/chain/registry.ts";
+import { certificateRegistryInterface, describeContractError } from "../../core/chain/registry.ts";
 import type { TxSender } from "../../core/chain/tx-sender.ts";
 import { collections, institutions, registryOperations } from "../../core/db/schema.ts";
 import type { RegistryOperationJob } from "../../core/jobs.ts";
@@ -98,7 +98,7 @@ export async function registryOperation(deps: WorkerDeps, job: RegistryOperation
     refused: async (err) => {
       const decoded = decodeAdminError(err);
       if (!decoded) return false;
-      const message = `rejected by the contract: ${decoded.name}(${decoded.args.map(String).join(", ")})`;
+      const message = `rejected by the contract: ${describeContractError(decoded)}`;
       await failOperation(deps, op.id, message);
       throw new UnrecoverableError(message);
     },

@@ -1,6 +1,6 @@
 import { UnrecoverableError } from "bullmq";
 import { and, eq, isNull } from "drizzle-orm";
-import { certificateRegistryInterface, decodeRegistryError, RevocationReason } from "../../core/chain/registry.ts";
+import { certificateRegistryInterface, decodeRegistryError, describeContractError, RevocationReason } from "../../core/chain/registry.ts";
 import { sendOperation } from "../../core/chain/send-operation.ts";
 import { certificates, collections, revocations } from "../../core/db/schema.ts";
 import type { RevokeCertificateJob } from "../../core/jobs.ts";
@@ -48,7 +48,7 @@ export async function revokeCertificate(deps: WorkerDeps, job: RevokeCertificate
         return true;
       }
       if (!decoded || !POISON_ERRORS.has(decoded.name)) return false;
-      const message = `rejected by the contract: ${decoded.name}(${decoded.args.map(String).join(", ")})`;
+      const message = `rejected by the contract: ${describeContractError(decoded)}`;
       await transition(db, logger, "revocation", revocation.id, ["QUEUED"], "FAILED", { error: message });
       throw new UnrecoverableError(message);
     },
