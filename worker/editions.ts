@@ -344,8 +344,8 @@ export class EditionsRunner {
   }
 
   /**
-   * Transactions that will not be mined as sent: a dropped one was re-signed by the transaction monitor under a
-   * new nonce (same purpose), which the edition or batch now follows; a reverted one fails its edition or operation.
+   * A reverted transaction fails its edition or operation. (A dropped one is the transaction monitor's: it re-signs
+   * it under a new nonce and moves the edition or batch onto the new transaction, as for every operation.)
    */
   private async follow(): Promise<void> {
     const { db } = this.deps;
@@ -353,37 +353,18 @@ export class EditionsRunner {
       .select({ edition: editions, tx: chainTxs })
       .from(editions)
       .innerJoin(chainTxs, eq(chainTxs.id, editions.chainTxId))
-      .where(and(eq(editions.status, "SUBMITTED"), inArray(chainTxs.status, ["DROPPED", "REVERTED"])));
-    for (const { edition, tx } of submitted) {
-      if (tx.status === "REVERTED") await this.failEdition(edition.id, ["SUBMITTED"], `transaction ${tx.txHash} reverted`);
-      else {
-        const replacement = await this.replacementOf(tx.purpose, tx.id);
-        if (replacement) await db.update(editions).set({ chainTxId: replacement.id, txHash: replacement.txHash }).where(eq(editions.id, edition.id));
-      }
-    }
+      .where(and(eq(editions.status, "SUBMITTED"), eq(chainTxs.status, "REVERTED")));
+    for (const { edition, tx } of submitted) await this.failEdition(edition.id, ["SUBMITTED"], `transaction ${tx.txHash} reverted`);
     const batches = await db
       .select({ batch: editionMintBatches, tx: chainTxs, op: editionOperations })
       .from(editionMintBatches)
       .innerJoin(chainTxs, eq(chainTxs.id, editionMintBatches.chainTxId))
       .innerJoin(editionOperations, eq(editionOperations.id, editionMintBatches.operationId))
-      .where(and(eq(editionMintBatches.status, "SUBMITTED"), inArray(chainTxs.status, ["DROPPED", "REVERTED"])));
+      .where(and(eq(editionMintBatches.status, "SUBMITTED"), eq(chainTxs.status, "REVERTED")));
     for (const { batch, tx, op } of batches) {
-      if (tx.status === "REVERTED") {
-        await db.update(editionMintBatches).set({ status: "FAILED", updatedAt: new Date() }).where(eq(editionMintBatches.id, batch.id));
-        await this.failOperation(op, `airdrop transaction ${tx.txHash} reverted`);
-      } else {
-        const replacement = await this.replacementOf(tx.purpose, tx.id);
-        if (replacement) await db.update(editionMintBatches).set({ chainTxId: replacement.id, txHash: replacement.txHash }).where(eq(editionMintBatches.id, batch.id));
-      }
+      await db.update(editionMintBatches).set({ status: "FAILED", updatedAt: new Date() }).where(eq(editionMintBatches.id, batch.id));
+      await this.failOperation(op, `airdrop transaction ${tx.txHash} reverted`);
     }
-  }
-
-  private async replacementOf(purpose: string, oldId: string) {
-    const rows = await this.deps.db
-      .select()
-      .from(chainTxs)
-      .where(and(eq(chainTxs.purpose, purpose), inArray(chainTxs.status, ["SIGNED", "SENT", "MINED", "REVERTED"])));
-    return rows.find((r) => r.id !== oldId);
   }
 
   /**

@@ -1,7 +1,7 @@
 import { eq } from "drizzle-orm";
 import { Transaction } from "ethers";
 import type { ChainTxHead, TxSender } from "../core/chain/tx-sender.ts";
-import { certificateOperations, issuances, registryOperations, revocations } from "../core/db/schema.ts";
+import { certificateOperations, editionMintBatches, editions, issuances, registryOperations, revocations } from "../core/db/schema.ts";
 import { transitionMany } from "../core/operations/transitions.ts";
 import { PollLoop } from "../core/poll-loop.ts";
 import type { WorkerDeps } from "./deps.ts";
@@ -84,7 +84,7 @@ export class TxMonitor {
     const replacement = await sender.prepare(
       async () => ({ to: old.to, data, purpose: old.purpose, gasLimit }),
       async (tx, stored) => {
-        for (const table of [issuances, revocations, registryOperations, certificateOperations]) {
+        for (const table of [issuances, revocations, registryOperations, certificateOperations, editions, editionMintBatches]) {
           await tx.update(table).set({ chainTxId: stored.id, txHash: stored.txHash, updatedAt: new Date() }).where(eq(table.chainTxId, old.id));
         }
       },
