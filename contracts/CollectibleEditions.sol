@@ -83,6 +83,14 @@ contract CollectibleEditions is ERC721, AccessControlDefaultAdminRules, EIP712, 
     }
 
     /// @inheritdoc ICollectibleEditions
+    function redeemFor(uint256 editionId, bytes32 code, address holder) external onlyRole(ISSUER_ROLE) returns (uint256 tokenId) {
+        if (voucherUsed[code]) revert VoucherAlreadyUsed(code);
+        voucherUsed[code] = true;
+        tokenId = _mintItem(editionId, holder);
+        emit VoucherRedeemed(code, tokenId, holder);
+    }
+
+    /// @inheritdoc ICollectibleEditions
     function issuerTransfer(address from, address to, uint256 tokenId) external onlyRole(ISSUER_ROLE) {
         _requireOwned(tokenId);
         if (_editions[_items[tokenId].editionId - 1].policy != TransferPolicy.IssuerMediated) revert ItemLocked(tokenId);

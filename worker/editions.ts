@@ -283,14 +283,9 @@ export class EditionsRunner {
       }
       if (busy.has(edition.id) || edition.status !== "CONFIRMED" || !contract || !edition.chainEditionId) continue;
       busy.add(edition.id);
-      if (op.kind === "CLAIM" && op.claimCodeId) {
-        const [code] = await db.select().from(claimCodes).where(eq(claimCodes.id, op.claimCodeId));
-        const used = (await new Contract(contract.contractAddress, iface, provider).voucherUsed!(code!.voucherCode)) as boolean;
-        if (used) {
-          await this.failOperation(op, "CLAIM_CODE_USED: the code's voucher was redeemed on chain", { keepReservation: true });
-          continue;
-        }
-      }
+      // A claim code redeemed through the API spends its voucher on chain in the same call (redeemFor), so the
+      // voucher cannot mint a second item, and a voucher already claimed on chain makes the call revert.
+      const voucherCode = op.kind === "CLAIM" && op.claimCodeId ? (await db.select().from(claimCodes).where(eq(claimCodes.id, op.claimCodeId)))[0]?.voucherCode : undefined;
       const sender = await this.rotation.pick();
       if (!sender) return;
       const cap = BigInt(config.chain.txGasCap);
@@ -301,7 +296,9 @@ export class EditionsRunner {
       try {
         for (;;) {
           holders = op.holders.slice(op.sent, op.sent + size);
-          data = iface.encodeFunctionData("airdrop", [BigInt(edition.chainEditionId), holders]);
+          data = voucherCode
+            ? iface.encodeFunctionData("redeemFor", [BigInt(edition.chainEditionId), voucherCode, holders[0]])
+            : iface.encodeFunctionData("airdrop", [BigInt(edition.chainEditionId), holders]);
           gas = await provider.estimateGas({ from: sender.address, to: contract.contractAddress, data });
           if (gasLimitFor(gas) <= cap || size === 1) break;
           // Proportionally smaller, with a tenth to spare: the cost per item is nearly constant.
@@ -309,6 +306,11 @@ export class EditionsRunner {
           this.learnedCap.set(edition.id, size);
         }
       } catch (err) {
+        if (decodeContractError(err, iface)?.name === "VoucherAlreadyUsed") {
+          // Claimed on chain with the voucher first: that claim minted the item the code reserved.
+          await this.failOperation(op, "CLAIM_CODE_USED: the code's voucher was redeemed on chain", { keepReservation: true });
+          continue;
+        }
         const decoded = decodeEditionsError(err);
         if (!decoded && !isRevert(err)) throw err;
         await this.failOperation(op, `rejected by the contract: ${decoded ?? "reverted"}`);

@@ -91,6 +91,13 @@ interface ICollectibleEditions {
     /// @return tokenId The minted token.
     function claim(Voucher calldata voucher, bytes calldata signature) external returns (uint256 tokenId);
 
+    /// @notice Redeems a claim code for a holder, as the issuer: the code's voucher is spent with it, so the
+    /// item cannot also be claimed on chain (nor this call succeed after such a claim).
+    /// @dev Requirements: caller has the issuer role; the code is unused; the edition exists and has items left.
+    /// Emits a {VoucherRedeemed}, an {ItemMinted} and a {Transfer} event.
+    /// @return tokenId The minted token.
+    function redeemFor(uint256 editionId, bytes32 code, address holder) external returns (uint256 tokenId);
+
     /// @notice Moves an item of an `IssuerMediated` edition (recovery).
     /// @dev Requirements: caller has the issuer role; the item's edition is `IssuerMediated`; `from` owns it.
     /// Emits a {Transfer} event.

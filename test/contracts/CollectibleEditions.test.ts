@@ -397,6 +397,45 @@ describe("CollectibleEditions claim (EIP-712 vouchers)", () => {
     await expectRevert((editions.connect(holder) as Contract).claim(v, await sign(issuer, domainOf(editions), v)), "EditionSoldOut", [single]);
     expect(await editions.voucherUsed(v.code)).toBe(false);
   });
+
+  it("redeemFor: the issuer redeems a code for a holder: VoucherRedeemed names the holder, and the code's voucher is spent on chain", async () => {
+    const v = await voucher(editionId);
+    const tokenId = await editions.redeemFor.staticCall(editionId, v.code, holder.address);
+    const receipt = await send(editions.redeemFor(editionId, v.code, holder.address));
+    expect(eventsOf(editions, receipt)).toEqual([
+      ["ItemMinted", editionId, tokenId, holder.address, (await editions.itemOf(tokenId))[1]],
+      ["Locked", tokenId],
+      ["Transfer", ZeroAddress, holder.address, tokenId],
+      ["VoucherRedeemed", v.code, tokenId, holder.address],
+    ]);
+    expect(await editions.voucherUsed(v.code)).toBe(true);
+    // The holder (or anyone) cannot also claim the item with the code's signed voucher.
+    await expectRevert((editions.connect(holder) as Contract).claim(v, await sign(issuer, domainOf(editions), v)), "VoucherAlreadyUsed", [v.code]);
+  });
+
+  it("redeemFor: reverts VoucherAlreadyUsed(code) after an on-chain claim of the code, and a second redeemFor", async () => {
+    const v = await voucher(editionId);
+    await send((editions.connect(holder) as Contract).claim(v, await sign(issuer, domainOf(editions), v)));
+    await expectRevert(editions.redeemFor(editionId, v.code, outsider.address), "VoucherAlreadyUsed", [v.code]);
+    const w = await voucher(editionId);
+    await send(editions.redeemFor(editionId, w.code, holder.address));
+    await expectRevert(editions.redeemFor(editionId, w.code, outsider.address), "VoucherAlreadyUsed", [w.code]);
+  });
+
+  it("redeemFor: reverts AccessControlUnauthorizedAccount for a caller without ISSUER_ROLE; EditionNotFound, EditionSoldOut and ERC721InvalidReceiver leave the code unused", async () => {
+    const v = await voucher(editionId);
+    await expectRevert((editions.connect(outsider) as Contract).redeemFor(editionId, v.code, outsider.address), "AccessControlUnauthorizedAccount", [
+      outsider.address,
+      await editions.ISSUER_ROLE(),
+    ]);
+    await expectRevert(editions.redeemFor(99n, v.code, holder.address), "EditionNotFound", [99n]);
+    const single = await createEdition(editions, 1n, Policy.Locked);
+    await send(editions.airdrop(single, [outsider.address]));
+    await expectRevert(editions.redeemFor(single, v.code, holder.address), "EditionSoldOut", [single]);
+    const target = editions.target as string;
+    await expectRevert(editions.redeemFor(editionId, v.code, target), "ERC721InvalidReceiver", [target]);
+    expect(await editions.voucherUsed(v.code)).toBe(false);
+  });
 });
 
 describe("CollectibleEditions transfer policies", () => {

@@ -8,6 +8,7 @@ import { encodePng } from "../../scripts/dev/demo-edition.ts";
 import { createApiKey } from "../../server/auth/api-keys.ts";
 import { collectibleEditionsInterface } from "../../worker/editions.ts";
 import { graphqlClient } from "../support/graphql-http.ts";
+import { decodeContractError } from "../../core/chain/registry.ts";
 import { startTestStack, waitFor } from "../support/stack.ts";
 
 const MEDIA_MAX_BYTES = 64 * 1024;
@@ -161,6 +162,7 @@ describe("collectible editions over HTTP", () => {
   });
 
   let code: string;
+  let voucher: { editionId: string; code: string; deadline: number; signature: string };
 
   it("createClaimCodes: codes shown once, each with an EIP-712 voucher signed by an issuer of the contract", async () => {
     const expiresAt = new Date(Date.now() + 3600_000).toISOString();
@@ -169,6 +171,7 @@ describe("collectible editions over HTTP", () => {
     code = c.code;
     expect(code).toMatch(/^hm-claim-/);
     const v = c.voucher;
+    voucher = v;
     expect(v).toMatchObject({ contract: edition.contractAddress, editionId: edition.chainEditionId, deadline: Math.floor(Date.parse(expiresAt) / 1000) });
     const contract = new Contract(edition.contractAddress, collectibleEditionsInterface(), stack.provider);
     const domain = { name: await contract.name!(), version: "1", chainId: v.chainId, verifyingContract: v.contract };
@@ -189,6 +192,11 @@ describe("collectible editions over HTTP", () => {
     const onChain = await readEditionFromChain(stack.provider, edition.contractAddress, BigInt(edition.chainEditionId));
     expect(onChain.items.at(-1)).toMatchObject({ serial: 151, holder });
     expect((await gql.fails(REDEEM, { input: { code, holder, idempotencyKey: "redeem-2" } })).code).toBe("CLAIM_CODE_USED");
+    // Redeemed through the API, the code's signed voucher is spent on chain too: it cannot mint a second item.
+    const contract = new Contract(edition.contractAddress, collectibleEditionsInterface(), stack.provider);
+    expect(await contract.voucherUsed!(voucher.code)).toBe(true);
+    const claim = contract.claim!.staticCall({ editionId: voucher.editionId, code: voucher.code, deadline: voucher.deadline }, voucher.signature, { from: holder });
+    await expect(claim).rejects.toSatisfy((err: unknown) => decodeContractError(err, collectibleEditionsInterface())?.name === "VoucherAlreadyUsed");
     expect((await gql.fails(REDEEM, { input: { code: "hm-claim-nonsense", holder, idempotencyKey: "redeem-3" } })).code).toBe("CLAIM_CODE_INVALID");
   }, 90_000);
 
