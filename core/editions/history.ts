@@ -6,7 +6,8 @@ import type { HeldItem } from "./holdings.ts";
 /**
  * What can happen to a collectible, as the editions contract's events say:
  * - MINTED: `ItemMinted` (an airdrop, including a claim code Hallmark redeemed for the holder);
- * - CLAIMED: `ItemMinted` with `VoucherRedeemed` for the same token (the holder claimed on chain with a voucher);
+ * - CLAIMED: `ItemMinted` with `VoucherRedeemed` for the same token in a transaction the holder sent (the holder
+ *   claimed on chain with a voucher);
  * - GIFTED: a `Transfer` between two accounts in a `GiftAfterLockup` edition, which only the holder can make;
  * - MOVED_BY_ISSUER: a `Transfer` between two accounts in an `IssuerMediated` edition, which only `issuerTransfer`
  *   can make (recovery). A `Locked` edition's items never move. An edition's policy never changes.
@@ -128,8 +129,19 @@ export async function readCollectibleHistories(
     return blocks.get(n)!;
   };
 
-  // Claims: a VoucherRedeemed in the same transaction as the token's ItemMinted makes the mint a CLAIMED.
-  const claimed = new Set(logs.filter((l) => l.topics[0] === VOUCHER_REDEEMED_TOPIC).map((l) => `${l.transactionHash}:${BigInt(l.topics[2]!)}`));
+  // Claims: a VoucherRedeemed in the same transaction as the token's ItemMinted, sent by the holder, makes the mint a
+  // CLAIMED. The issuer redeeming a code for the holder (`redeemFor`) spends the voucher too, but sends it itself.
+  const redeemed = logs.filter((l) => l.topics[0] === VOUCHER_REDEEMED_TOPIC);
+  const senders = new Map(
+    await Promise.all(
+      [...new Set(redeemed.map((l) => l.transactionHash))].map(
+        async (hash) => [hash, (await call(() => provider.getTransaction(hash)))?.from.toLowerCase()] as const,
+      ),
+    ),
+  );
+  const claimed = new Set(
+    redeemed.filter((l) => senders.get(l.transactionHash) === addressOf(l.topics[3]!).toLowerCase()).map((l) => `${l.transactionHash}:${BigInt(l.topics[2]!)}`),
+  );
   const pending: { tokenId: bigint; event: Omit<CollectibleEvent, "at"> }[] = [];
   for (const log of logs) {
     const topic = log.topics[0];

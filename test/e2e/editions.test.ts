@@ -197,6 +197,9 @@ describe("collectible editions over HTTP", () => {
     expect(await contract.voucherUsed!(voucher.code)).toBe(true);
     const claim = contract.claim!.staticCall({ editionId: voucher.editionId, code: voucher.code, deadline: voucher.deadline }, voucher.signature, { from: holder });
     await expect(claim).rejects.toSatisfy((err: unknown) => decodeContractError(err, collectibleEditionsInterface())?.name === "VoucherAlreadyUsed");
+    // Its history says the institution minted it for the holder (not that the holder claimed it on chain).
+    const item = await gql.ok(`query ($id: ID!) { edition(id: $id) { item(serial: 151) { holder history { kind to } } } }`, { id: edition.id });
+    expect(item.edition.item).toEqual({ holder, history: [{ kind: "MINTED", to: holder }] });
     expect((await gql.fails(REDEEM, { input: { code: "hm-claim-nonsense", holder, idempotencyKey: "redeem-3" } })).code).toBe("CLAIM_CODE_INVALID");
   }, 90_000);
 
