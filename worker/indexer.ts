@@ -1,10 +1,10 @@
-import { and, eq, inArray, ne, or, sql } from "drizzle-orm";
+import { and, eq, inArray, isNull, ne, or, sql } from "drizzle-orm";
 import { getAddress } from "ethers";
 import { registryEvents, type IssuedEvent, type MetadataUpdatedEvent, type RegistryEvent, type ReissuedEvent, type RevokedEvent, type SuspensionEvent } from "../core/chain/registry-events.ts";
 import { RevocationReason } from "../core/chain/registry.ts";
 import { pgArray } from "../core/db/arrays.ts";
 import type { Database } from "../core/db/index.ts";
-import { certificateOperations, certificates, collections, indexerCursors, issuances, revocations, type CertificateOperationKind } from "../core/db/schema.ts";
+import { certificateOperations, certificates, chainTxs, collections, indexerCursors, issuances, revocations, type CertificateOperationKind } from "../core/db/schema.ts";
 import { transitionMany } from "../core/operations/transitions.ts";
 import { PollLoop } from "../core/poll-loop.ts";
 import type { WorkerDeps } from "./deps.ts";
@@ -73,6 +73,8 @@ export class ChainIndexer {
         else if (event.kind === "reissued") await this.applyReissued(tx, registry, event);
         else if (event.kind === "metadataUpdated") await this.applyMetadataUpdated(tx, registry, event);
         else await this.applySuspension(tx, registry, event);
+        // The operation's history shows its block from now on, not from when the monitor reads the receipt.
+        await tx.update(chainTxs).set({ blockNumber: event.blockNumber }).where(and(eq(chainTxs.txHash, event.transactionHash), isNull(chainTxs.blockNumber)));
       }
       await tx
         .insert(indexerCursors)

@@ -114,9 +114,8 @@ describe("certificate operations: recovery, correction, suspension", () => {
       expect(done.txHash).toMatch(/^0x[0-9a-f]{64}$/);
       expect(await onChainStatus(cert.tokenId)).toBe("SUSPENDED");
       expect(await registry.isSuspended(BigInt(cert.tokenId))).toBe(true);
-      // The indexer confirms from the event; the block number comes with the transaction monitor's receipt, which
-      // may follow a moment later.
-      const view = await waitFor(() => certificate(cert.id), (v) => typeof v.history[1]?.blockNumber === "number");
+      // The indexer confirms from the event and records its block with it: the history has it as soon as it is CONFIRMED.
+      const view = await certificate(cert.id);
       expect(view.status).toBe("SUSPENDED");
       expect(view.history.map((h) => h.kind)).toEqual(["ISSUED", "SUSPENDED"]);
       expect(view.history[1]).toMatchObject({ txHash: done.txHash, blockNumber: expect.any(Number) });
