@@ -16,6 +16,7 @@ import {
   institutions,
 } from "../core/db/schema.ts";
 import { POLICY_INDEX, type EditionOperationRow, type EditionRow } from "../core/editions/operations.ts";
+import { sealSecret } from "../core/custody/sealed.ts";
 import { noteStateChange } from "../core/live/index.ts";
 import { announceStateChange } from "../core/operations/transitions.ts";
 import { PollLoop } from "../core/poll-loop.ts";
@@ -191,7 +192,7 @@ export class EditionsRunner {
         name,
         deployTxHash: deployment.txHash,
         deployBlock: deployment.blockNumber,
-        voucherSignerKey: voucherKey.privateKey,
+        voucherSignerKey: sealSecret(voucherKey.privateKey),
       })
       .onConflictDoNothing({ target: editionContracts.institutionId });
     logger.info({ institutionId, contract: deployment.address }, "editions contract deployed");

@@ -15,6 +15,7 @@ import { certificateOperation } from "./processors/certificate-operation.ts";
 import { RegistryConfirmer } from "./registry-confirmer.ts";
 import { TxMonitor } from "./tx-monitor.ts";
 import { WebhookDispatcher } from "./webhook-dispatcher.ts";
+import { configureCustody } from "../core/custody/index.ts";
 
 export type { WorkerDeps } from "./deps.ts";
 
@@ -39,6 +40,8 @@ export interface RunningWorker {
 /** Starts the queue consumer, the outbox relay, the batcher, the transaction monitor, the chain indexer and the webhook dispatcher. */
 export async function startWorker(deps: WorkerDeps, redisUrl: string): Promise<RunningWorker> {
   const log = deps.logger;
+  // Sealed secrets (an editions contract's voucher key) are sealed under the custody secret, here as in the server.
+  configureCustody(deps.config);
   // A node that is briefly unreachable at start (a restart, a network blip) is waited for, not fatal.
   const allSenders = deps.adminSender ? [...deps.senders, deps.adminSender] : deps.senders;
   for (const sender of allSenders) {

@@ -56,6 +56,11 @@ function custodySecret(): Buffer {
   return (secret = Buffer.from(readFileSync(file, "utf8").trim(), "utf8"));
 }
 
+/** A 32-byte key for one purpose, derived from the custody secret (HKDF-SHA256): the secret itself is never used as a key. */
+export function platformKey(purpose: string): Buffer {
+  return Buffer.from(hkdfSync("sha256", custodySecret(), Buffer.alloc(0), `hallmark/${purpose}`, 32));
+}
+
 // ─── References and custodial accounts ─────────────────────────────────────────────────────────────────────────
 
 /**

@@ -1,7 +1,9 @@
 import { randomUUID } from "node:crypto";
 import { Contract, id, verifyTypedData, Wallet, ZeroAddress } from "ethers";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { institutions } from "../../core/db/schema.ts";
+import { eq } from "drizzle-orm";
+import { openSecret } from "../../core/custody/sealed.ts";
+import { editionContracts, institutions } from "../../core/db/schema.ts";
 import { readEditionFromChain } from "../../core/editions/index.ts";
 import { VOUCHER_TYPES } from "../../core/editions/operations.ts";
 import { encodePng } from "../../scripts/dev/demo-edition.ts";
@@ -177,6 +179,10 @@ describe("collectible editions over HTTP", () => {
     const domain = { name: await contract.name!(), version: "1", chainId: v.chainId, verifyingContract: v.contract };
     const signer = verifyTypedData(domain, VOUCHER_TYPES, { editionId: BigInt(v.editionId), code: v.code, deadline: BigInt(v.deadline) }, v.signature);
     expect(await contract.hasRole!(await contract.ISSUER_ROLE!(), signer)).toBe(true);
+    // The voucher key is kept sealed: the database row alone cannot sign a voucher.
+    const [stored] = await stack.db.db.select().from(editionContracts).where(eq(editionContracts.contractAddress, edition.contractAddress));
+    expect(stored!.voucherSignerKey).toMatch(/^sealed:v1:/);
+    expect(new Wallet(openSecret(stored!.voucherSignerKey)).address).toBe(signer);
     expect(await contract.voucherDigest!({ editionId: v.editionId, code: v.code, deadline: v.deadline })).toMatch(/^0x/);
     const again = await gql.ok(CODES, { input: { editionId: edition.id, count: 1, expiresAt, idempotencyKey: "codes-1" } });
     expect(again.createClaimCodes.created).toBe(false);
