@@ -3,7 +3,7 @@ import { Contract, getAddress, Interface, Wallet, type Log } from "ethers";
 import { loadArtifact } from "../core/chain/artifacts.ts";
 import { deployCollectibleEditions } from "../core/chain/deploy.ts";
 import { decodeContractError, describeContractError } from "../core/chain/registry.ts";
-import { sendOperation } from "../core/chain/send-operation.ts";
+import { claimRow, sendOperation } from "../core/chain/send-operation.ts";
 import { gasLimitFor, isRevert, SenderRotation } from "../core/chain/sending.ts";
 import {
   chainTxs,
@@ -230,14 +230,7 @@ export class EditionsRunner {
         edition.maxGifts,
       ]);
       await sendOperation(this.deps, sender, { to: contract.contractAddress, data, purpose: `editions:create:${edition.id}` }, {
-        claim: async (tx) =>
-          (
-            await tx
-              .select({ id: editions.id })
-              .from(editions)
-              .where(and(eq(editions.id, edition.id), eq(editions.status, "PINNED"), isNull(editions.chainTxId)))
-              .for("update", { skipLocked: true })
-          ).length > 0,
+        claim: (tx) => claimRow(tx, editions, edition.id, ["PINNED"]),
         record: async (tx, stored) => {
           const moved = await tx
             .update(editions)

@@ -1,3 +1,5 @@
+import { and, eq, inArray, isNull, type SQL } from "drizzle-orm";
+import type { PgColumn, PgTable } from "drizzle-orm/pg-core";
 import type { Provider } from "ethers";
 import type { Logger } from "../logger.ts";
 import { faultPoint } from "./faults.ts";
@@ -51,4 +53,14 @@ export async function sendOperation(
   faultPoint("after-commit");
   await sender.broadcast(chainTx).catch((err) => deps.logger.warn({ txHash: chainTx.txHash, err: String(err) }, "broadcast failed; will retry"));
   return chainTx;
+}
+
+/**
+ * The usual `claim`: the operation row, locked, while it is still in one of `from` and has no transaction (another
+ * attempt holding it is skipped, not waited for).
+ */
+export async function claimRow(tx: DbTx, table: PgTable & { id: PgColumn; status: PgColumn; chainTxId: PgColumn }, id: string, from: readonly string[]): Promise<boolean> {
+  const where: SQL = and(eq(table.id, id), inArray(table.status, [...from]), isNull(table.chainTxId))!;
+  const rows = await tx.select({ id: table.id }).from(table as PgTable).where(where).for("update", { skipLocked: true });
+  return rows.length > 0;
 }

@@ -1,7 +1,7 @@
 import { UnrecoverableError } from "bullmq";
-import { and, eq, inArray, isNull } from "drizzle-orm";
+import { eq } from "drizzle-orm";
 import { certificateRegistryInterface, decodeRegistryError } from "../../core/chain/registry.ts";
-import { sendOperation } from "../../core/chain/send-operation.ts";
+import { claimRow, sendOperation } from "../../core/chain/send-operation.ts";
 import { certificateOperations, certificates, collections, institutions, issuances } from "../../core/db/schema.ts";
 import type { CertificateOperationJob } from "../../core/jobs.ts";
 import { buildCertificateDocument, type CertificateFields } from "../../core/metadata/certificate.ts";
@@ -59,14 +59,7 @@ export async function certificateOperation(deps: WorkerDeps, job: CertificateOpe
 
   const call = { to: collection.contractAddress, data: encodeCall(operation, certificate), purpose: `${operation.kind.toLowerCase()}:${operation.id}` };
   await sendOperation(deps, deps.senders[0]!, call, {
-    claim: async (tx) =>
-      (
-        await tx
-          .select({ id: certificateOperations.id })
-          .from(certificateOperations)
-          .where(and(eq(certificateOperations.id, operation.id), inArray(certificateOperations.status, [from]), isNull(certificateOperations.chainTxId)))
-          .for("update", { skipLocked: true })
-      ).length > 0,
+    claim: (tx) => claimRow(tx, certificateOperations, operation.id, [from]),
     record: async (tx, stored) => {
       await transition(tx, logger, "certificateOperation", operation.id, [from], "SUBMITTED", { chainTxId: stored.id, txHash: stored.txHash });
     },

@@ -1,11 +1,11 @@
 import { UnrecoverableError } from "bullmq";
-import { and, eq, isNull } from "drizzle-orm";
+import { and, eq } from "drizzle-orm";
 import { chainRoleId, decodeAdminError, issuerRegistryInterface } from "../../core/chain/issuer-registry.ts";
 import { certificateRegistryInterface, describeContractError } from "../../core/chain/registry.ts";
 import type { TxSender } from "../../core/chain/tx-sender.ts";
 import { collections, institutions, registryOperations } from "../../core/db/schema.ts";
 import type { RegistryOperationJob } from "../../core/jobs.ts";
-import { sendOperation } from "../../core/chain/send-operation.ts";
+import { claimRow, sendOperation } from "../../core/chain/send-operation.ts";
 import type { ChainRole, RegistryOperation } from "../../core/operations/registry.ts";
 import type { WorkerDeps } from "../deps.ts";
 
@@ -80,14 +80,7 @@ export async function registryOperation(deps: WorkerDeps, job: RegistryOperation
     throw new UnrecoverableError(call);
   }
   await sendOperation(deps, sender, { ...call, purpose: `registry:${op.kind}:${op.id}` }, {
-    claim: async (tx) =>
-      (
-        await tx
-          .select({ id: registryOperations.id })
-          .from(registryOperations)
-          .where(and(eq(registryOperations.id, op.id), eq(registryOperations.status, "QUEUED"), isNull(registryOperations.chainTxId)))
-          .for("update", { skipLocked: true })
-      ).length > 0,
+    claim: (tx) => claimRow(tx, registryOperations, op.id, ["QUEUED"]),
     record: async (tx, stored) => {
       await tx
         .update(registryOperations)

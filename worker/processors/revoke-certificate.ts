@@ -1,7 +1,7 @@
 import { UnrecoverableError } from "bullmq";
-import { and, eq, isNull } from "drizzle-orm";
+import { eq } from "drizzle-orm";
 import { certificateRegistryInterface, decodeRegistryError, describeContractError, RevocationReason } from "../../core/chain/registry.ts";
-import { sendOperation } from "../../core/chain/send-operation.ts";
+import { claimRow, sendOperation } from "../../core/chain/send-operation.ts";
 import { certificates, collections, revocations } from "../../core/db/schema.ts";
 import type { RevokeCertificateJob } from "../../core/jobs.ts";
 import { transition } from "../../core/operations/transitions.ts";
@@ -29,14 +29,7 @@ export async function revokeCertificate(deps: WorkerDeps, job: RevokeCertificate
   const reason = RevocationReason.indexOf(revocation.reasonCode as RevocationReason);
   const data = certificateRegistryInterface().encodeFunctionData("revoke", [BigInt(certificate.tokenId), reason]);
   await sendOperation(deps, deps.senders[0]!, { to: collection.contractAddress, data, purpose: `revoke:${revocation.id}` }, {
-    claim: async (tx) =>
-      (
-        await tx
-          .select({ id: revocations.id })
-          .from(revocations)
-          .where(and(eq(revocations.id, revocation.id), eq(revocations.status, "QUEUED"), isNull(revocations.chainTxId)))
-          .for("update", { skipLocked: true })
-      ).length > 0,
+    claim: (tx) => claimRow(tx, revocations, revocation.id, ["QUEUED"]),
     record: async (tx, stored) => {
       await transition(tx, logger, "revocation", revocation.id, ["QUEUED"], "SUBMITTED", { chainTxId: stored.id, txHash: stored.txHash });
     },
