@@ -278,7 +278,8 @@ export async function requestClaimCodes(
 
 /**
  * Redeems a claim code for a holder: single use, before it expires, only for the institution that made it. The
- * worker mints the item as a one-holder airdrop (the item was reserved when the code was made).
+ * worker mints the item with the contract's redeemFor, which spends the code's voucher with it (the item was reserved
+ * when the code was made).
  */
 export async function requestRedeemClaimCode(
   db: Database,

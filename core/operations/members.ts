@@ -4,6 +4,7 @@ import { isId } from "../db/ids.ts";
 import { apiKeys, members, MEMBER_ROLES, type MemberRole } from "../db/schema.ts";
 import { OperationError } from "./errors.ts";
 import { parseAddress, parseIdempotencyKey } from "./validate.ts";
+import { idempotencyConflict } from "./idempotency.ts";
 
 export type Member = typeof members.$inferSelect;
 type Tx = Parameters<Parameters<Database["transaction"]>[0]>[0];
@@ -57,7 +58,7 @@ export async function addMember(
     const same = existing.find((m) => m.address === address && m.email === email);
     const byKey = existing.find((m) => m.idempotencyKey === idempotencyKey);
     if (byKey && byKey !== same) {
-      throw new OperationError("IDEMPOTENCY_CONFLICT", "this idempotencyKey was already used for another member", "idempotencyKey");
+      throw idempotencyConflict();
     }
     if (same && same.role === role) return { member: same, created: false };
     throw new OperationError("CONFLICT", `already a member, as ${same?.role}: use changeMemberRole`, address ? "address" : "email");

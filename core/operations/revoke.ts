@@ -69,7 +69,7 @@ export async function requestRevocation(
       .returning();
     if (!inserted[0]) {
       // A concurrent request won the race (same key, or the one active revocation per certificate).
-      throw new OperationError("IDEMPOTENCY_CONFLICT", "a concurrent revocation of this certificate is being recorded; retry", "certificateId");
+      throw new OperationError("CONFLICT", "a concurrent revocation of this certificate is being recorded; retry", "certificateId");
     }
     await tx.insert(outbox).values({ topic: "revoke-certificate", payload: { revocationId: id } });
     return { revocation: inserted[0], created: true };

@@ -6,7 +6,7 @@ import { certificateOperations, custodialHolders } from "../../core/db/schema.ts
 import { idempotent } from "../../core/operations/idempotency.ts";
 import { builder } from "../builder.ts";
 import { keyScope } from "../context.ts";
-import { ClaimCodeError, ConflictError, IdempotencyConflictError, InstitutionNotActiveError, withOperationErrors } from "../errors.ts";
+import { CertificateStateError, ClaimCodeError, ConflictError, IdempotencyConflictError, InstitutionNotActiveError, withOperationErrors } from "../errors.ts";
 import { CertificateRef } from "./certificate.ts";
 import { OperationStatusEnum } from "./enums.ts";
 
@@ -101,7 +101,7 @@ builder.mutationField("createHolderClaim", (t) =>
 
 builder.mutationField("claimCustody", (t) =>
   t.field({
-    errors: { types: [ClaimCodeError, ConflictError, IdempotencyConflictError] },
+    errors: { types: [ClaimCodeError, ConflictError, IdempotencyConflictError, InstitutionNotActiveError, CertificateStateError] },
     type: ClaimCustodyPayload,
     description:
       "For a holder signed in with Ethereum (`Authorization: Bearer hs_…`): redeems a claim code from their institution. Every certificate held in custody for them is reissued to their wallet (serial, history and replaces/supersededBy links kept), and later issuances to their reference go to the wallet. CLAIM_CODE_INVALID, CLAIM_CODE_USED, CLAIM_CODE_EXPIRED, ALREADY_CLAIMED; CONFLICT while a certificate for them is still being issued.",

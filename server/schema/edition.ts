@@ -351,7 +351,7 @@ builder.mutationField("createEdition", (t) =>
 
 builder.mutationField("airdrop", (t) =>
   t.field({
-    errors: { types: [NotFoundError, IdempotencyConflictError, EditionUnavailableError, QuotaExceededError, InstitutionNotActiveError] },
+    errors: { types: [NotFoundError, IdempotencyConflictError, EditionUnavailableError, InstitutionNotActiveError] },
     type: EditionOperationPayload,
     description:
       "Mints one item to each holder (up to 10,000), as one operation sent in batches under the per-transaction gas cap. EDITION_SOLD_OUT, before anything is queued, when the edition has fewer items left.",
@@ -363,7 +363,7 @@ builder.mutationField("airdrop", (t) =>
 
 builder.mutationField("createClaimCodes", (t) =>
   t.field({
-    errors: { types: [NotFoundError, IdempotencyConflictError, EditionUnavailableError, QuotaExceededError, InstitutionNotActiveError] },
+    errors: { types: [NotFoundError, IdempotencyConflictError, EditionUnavailableError, InstitutionNotActiveError] },
     type: CreateClaimCodesPayload,
     description:
       "Makes single-use claim codes for a CONFIRMED edition (EDITION_NOT_READY before), each reserving one item (EDITION_SOLD_OUT when too few are left). Codes and their signed vouchers are shown once; only hashes are kept.",
@@ -376,10 +376,10 @@ builder.mutationField("createClaimCodes", (t) =>
 
 builder.mutationField("redeemClaimCode", (t) =>
   t.field({
-    errors: { types: [ClaimCodeError, IdempotencyConflictError, EditionUnavailableError, QuotaExceededError, InstitutionNotActiveError] },
+    errors: { types: [ClaimCodeError, IdempotencyConflictError, InstitutionNotActiveError] },
     type: EditionOperationPayload,
     description:
-      "Redeems a claim code for a holder: the worker mints one item as a one-holder airdrop. CLAIM_CODE_INVALID (unknown, or another institution's), CLAIM_CODE_USED, CLAIM_CODE_EXPIRED.",
+      "Redeems a claim code for a holder: the worker mints one item with the contract's redeemFor, which spends the code's voucher on chain in the same call (the code never mints twice). CLAIM_CODE_INVALID (unknown, or another institution's), CLAIM_CODE_USED (also when its voucher was claimed on chain first), CLAIM_CODE_EXPIRED.",
     authScopes: { scope: "issue" },
     args: { input: t.arg({ type: RedeemClaimCodeInput, required: true, description: "Code and holder." }) },
     resolve: (_root, { input }, ctx) => withOperationErrors(() => requestRedeemClaimCode(ctx.db, ctx.caller!.institutionId, input)),

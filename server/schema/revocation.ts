@@ -2,7 +2,7 @@ import { and, eq, gte, inArray, lt, type SQL } from "drizzle-orm";
 import { certificates, collections, revocations } from "../../core/db/schema.ts";
 import { requestRevocation } from "../../core/operations/revoke.ts";
 import { builder } from "../builder.ts";
-import { CertificateStateError, IdempotencyConflictError, NotFoundError, withOperationErrors } from "../errors.ts";
+import { CertificateStateError, ConflictError, IdempotencyConflictError, NotFoundError, withOperationErrors } from "../errors.ts";
 import { CertificateRef } from "./certificate.ts";
 import { OperationStatusEnum, RevocationReasonEnum } from "./enums.ts";
 import { ownedRow, rawId } from "./ids.ts";
@@ -124,7 +124,7 @@ builder.queryField("revocation", (t) =>
 
 builder.mutationField("revokeCertificate", (t) =>
   t.field({
-    errors: { types: [NotFoundError, IdempotencyConflictError, CertificateStateError] },
+    errors: { types: [NotFoundError, IdempotencyConflictError, CertificateStateError, ConflictError] },
     type: RevokeCertificatePayload,
     description: "Revokes a certificate on chain; the certificate's status turns REVOKED when the revocation is CONFIRMED.",
     authScopes: { scope: "issue" },
