@@ -22,6 +22,8 @@ import { announceStateChange } from "../core/operations/transitions.ts";
 import { PollLoop } from "../core/poll-loop.ts";
 import type { WorkerDeps } from "./deps.ts";
 
+type Tx = Parameters<Parameters<WorkerDeps["db"]["transaction"]>[0]>[0];
+
 type Contracts = typeof editionContracts.$inferSelect;
 
 const MAX_RANGE = 2_000;
@@ -113,13 +115,18 @@ export class EditionsRunner {
     });
   }
 
-  /** Ends an operation FAILED and gives back the items it reserved and did not mint. */
   /**
    * Fails an operation and gives back the items it had reserved and not minted, unless `keepReservation`: a claim
-   * whose voucher was redeemed on chain had its item minted by that redemption.
+   * whose voucher was redeemed on chain had its item minted by that redemption. `also` runs in the same transaction
+   * (a reverted batch marked FAILED with its operation).
    */
-  private async failOperation(op: EditionOperationRow, error: string, opts: { keepReservation?: boolean } = {}): Promise<void> {
+  private async failOperation(
+    op: EditionOperationRow,
+    error: string,
+    opts: { keepReservation?: boolean; also?: (tx: Tx) => Promise<unknown> } = {},
+  ): Promise<void> {
     await this.deps.db.transaction(async (tx) => {
+      await opts.also?.(tx);
       const [moved] = await tx
         .update(editionOperations)
         .set({ status: "FAILED", error, updatedAt: new Date() })
@@ -280,6 +287,11 @@ export class EditionsRunner {
       // A claim code redeemed through the API spends its voucher on chain in the same call (redeemFor), so the
       // voucher cannot mint a second item, and a voucher already claimed on chain makes the call revert.
       const voucherCode = op.kind === "CLAIM" && op.claimCodeId ? (await db.select().from(claimCodes).where(eq(claimCodes.id, op.claimCodeId)))[0]?.voucherCode : undefined;
+      if (op.kind === "CLAIM" && !voucherCode) {
+        // Never an airdrop in its place: that would leave the code's voucher able to mint a second item.
+        await this.failOperation(op, "the claim's code is missing");
+        continue;
+      }
       const sender = await this.rotation.pick();
       if (!sender) return;
       const cap = BigInt(config.chain.txGasCap);
@@ -358,9 +370,27 @@ export class EditionsRunner {
       .innerJoin(editionOperations, eq(editionOperations.id, editionMintBatches.operationId))
       .where(and(eq(editionMintBatches.status, "SUBMITTED"), eq(chainTxs.status, "REVERTED")));
     for (const { batch, tx, op } of batches) {
-      await db.update(editionMintBatches).set({ status: "FAILED", updatedAt: new Date() }).where(eq(editionMintBatches.id, batch.id));
-      await this.failOperation(op, `airdrop transaction ${tx.txHash} reverted`);
+      const also = (t: Tx) =>
+        t.update(editionMintBatches).set({ status: "FAILED", updatedAt: new Date() }).where(eq(editionMintBatches.id, batch.id));
+      // A claim's redeemFor reverts when the holder claimed the code's voucher on chain meanwhile: that claim
+      // minted the item the code reserved, so the reservation stays taken.
+      const claimedOnChain = op.kind === "CLAIM" && (await this.voucherSpent(op));
+      if (claimedOnChain) await this.failOperation(op, "CLAIM_CODE_USED: the code's voucher was redeemed on chain", { keepReservation: true, also });
+      else await this.failOperation(op, `airdrop transaction ${tx.txHash} reverted`, { also });
     }
+  }
+
+  /** Whether a claim operation's code has its voucher spent on chain (its own redeemFor having reverted: by a claim). */
+  private async voucherSpent(op: EditionOperationRow): Promise<boolean> {
+    if (!op.claimCodeId) return false;
+    const [row] = await this.deps.db
+      .select({ voucherCode: claimCodes.voucherCode, contract: editionContracts.contractAddress })
+      .from(claimCodes)
+      .innerJoin(editions, eq(editions.id, claimCodes.editionId))
+      .innerJoin(editionContracts, eq(editionContracts.id, editions.contractId))
+      .where(eq(claimCodes.id, op.claimCodeId));
+    if (!row) return false;
+    return (await new Contract(row.contract, collectibleEditionsInterface(), this.deps.provider).voucherUsed!(row.voucherCode)) as boolean;
   }
 
   /**
