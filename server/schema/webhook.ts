@@ -33,12 +33,13 @@ const WebhookRef = builder.node(builder.objectRef<Endpoint>("Webhook"), {
   }),
 });
 
-const RegisterWebhookPayload = builder.objectRef<{ webhook: Endpoint; secret: string; created: boolean }>("RegisterWebhookPayload").implement({
+const RegisterWebhookPayload = builder.objectRef<{ webhook: Endpoint; secret: string | null; created: boolean }>("RegisterWebhookPayload").implement({
   description: "A registered webhook and its signing secret.",
   fields: (t) => ({
     webhook: t.field({ type: WebhookRef, description: "The webhook.", resolve: (p) => p.webhook }),
     secret: t.exposeString("secret", {
-      description: "HMAC-SHA256 key of the signatures. Keep it: only a retry of this request (the same idempotency key) shows it again.",
+      nullable: true,
+      description: "HMAC-SHA256 key of the signatures, shown in this answer only; null when the idempotency key named an earlier request (as for API keys).",
     }),
     created: t.exposeBoolean("created", { description: "False when the idempotency key named an earlier request." }),
   }),
@@ -46,7 +47,10 @@ const RegisterWebhookPayload = builder.objectRef<{ webhook: Endpoint; secret: st
 
 /** The institution's webhook with this id, whatever its state (for answering a request again). */
 async function endpoint(ctx: Context, id: string): Promise<Endpoint> {
-  const [row] = await ctx.db.select().from(webhookEndpoints).where(eq(webhookEndpoints.id, id));
+  const [row] = await ctx.db
+    .select()
+    .from(webhookEndpoints)
+    .where(and(eq(webhookEndpoints.id, id), eq(webhookEndpoints.institutionId, ctx.caller!.institutionId)));
   return row!;
 }
 
@@ -80,7 +84,7 @@ builder.mutationField("registerWebhook", (t) =>
   t.field({
     errors: { types: [IdempotencyConflictError] },
     type: RegisterWebhookPayload,
-    description: "Registers a URL for the institution's events and returns its signing secret. The same idempotency key again answers the same webhook and secret.",
+    description: "Registers a URL for the institution's events and returns its signing secret, this once. The same idempotency key again answers the same webhook, without the secret.",
     authScopes: { scope: "admin" },
     args: {
       url: t.arg.string({ required: true, description: "http(s) URL that accepts POST." }),
@@ -100,7 +104,7 @@ builder.mutationField("registerWebhook", (t) =>
           (result) => endpoint(ctx, String(result.webhookId)),
         );
         forgetEndpoints(ctx.caller!.institutionId);
-        return { webhook: value, secret: value.secret, created: !replayed };
+        return { webhook: value, secret: replayed ? null : value.secret, created: !replayed };
       }),
   }),
 );
