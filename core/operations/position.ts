@@ -1,5 +1,6 @@
 import { and, count, gt, inArray, sql, sum, type SQL } from "drizzle-orm";
 import type { PgColumn, PgTable } from "drizzle-orm/pg-core";
+import { pgArray } from "../db/arrays.ts";
 import type { Database } from "../db/index.ts";
 import {
   certificateOperations,
@@ -40,6 +41,8 @@ interface Queue {
   coldRate: number;
   /** Units of work left for an operation `w`: one, or an airdrop's items not yet minted. */
   work?: SQL;
+  /** States whose work is ahead of a waiting operation: the waiting ones, and for airdrops those being sent too. */
+  busy?: IssuanceStatus[];
   /** Units of work done over the last minute, when it is not the CONFIRMED operations counted. */
   done?: (db: Database, since: Date) => Promise<number>;
 }
@@ -55,6 +58,7 @@ const QUEUES: Record<QueueKind, Queue> = {
     table: editionOperations,
     coldRate: 50,
     work: sql.raw("(w.total - w.minted)"),
+    busy: ["QUEUED", "PINNED", "SUBMITTED"],
     done: async (db, since) => {
       const [row] = await db
         .select({ n: sum(editionMintBatches.count) })
@@ -93,13 +97,17 @@ export async function standings(db: Database, kind: QueueKind, ops: readonly Que
   if (open.length) {
     const t = q.table;
     const work = q.work ?? sql`1`;
-    const waiting = sql.join(WAITING.map((s) => sql`${s}`), sql`, `);
-    // Correlated counts over the waiting operations older than each one asked about.
+    const waiting = pgArray(WAITING);
+    const busy = pgArray(q.busy ?? WAITING);
+    // For each operation asked about, one pass over the older ones still ahead of it: how many wait, and their work.
     const rows = (await db.execute(sql`
-      select o.id::text as id,
-        (select count(*) from ${t} w where w.status in (${waiting}) and w.created_at < o.created_at)::int as n,
-        coalesce((select sum(${work}) from ${t} w where w.status in (${waiting}) and w.created_at < o.created_at), 0)::float8 as work
-      from ${t} o where o.id in (${sql.join(open.map((o) => sql`${o.id}`), sql`, `)})`)) as unknown as { rows: { id: string; n: number; work: number }[] };
+      select o.id::text as id, a.n::int as n, a.work::float8 as work
+      from ${t} o
+      cross join lateral (
+        select count(*) filter (where w.status = any(${waiting}::text[])) as n, coalesce(sum(${work}), 0) as work
+        from ${t} w where w.status = any(${busy}::text[]) and w.created_at < o.created_at
+      ) a
+      where o.id = any(${pgArray(open.map((o) => o.id))}::uuid[])`)) as unknown as { rows: { id: string; n: number; work: number }[] };
     for (const r of rows.rows) ahead.set(r.id, { n: Number(r.n), work: Number(r.work) });
   }
   const pace = rate > 0 ? rate : q.coldRate;

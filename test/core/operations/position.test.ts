@@ -110,8 +110,8 @@ describe("where an operation stands: its place in the queue and its estimated co
     const rate = await recentRate(db, "editionOperation", NOW);
     expect(rate).toBe(10);
     const [a, b, c] = await standings(db, "editionOperation", [mine!, running!, older!], rate, NOW);
-    // Behind the waiting 300 (the sending one is not waiting): 300 + its own 200 items at 10/s.
-    expect(a).toEqual({ position: 1, estimatedConfirmationAt: new Date(NOW.getTime() + 50_000 + 3_000) });
+    // One airdrop waits ahead of it (300 items), one is being sent (600 left): 900 + its own 200 items at 10/s.
+    expect(a).toEqual({ position: 1, estimatedConfirmationAt: new Date(NOW.getTime() + 110_000 + 3_000) });
     // Being sent: only its 600 items left.
     expect(b).toEqual({ position: 0, estimatedConfirmationAt: new Date(NOW.getTime() + 60_000 + 3_000) });
     expect(c!.position).toBe(0);
