@@ -1,4 +1,4 @@
-import { and, eq, inArray, isNull, ne, or, sql } from "drizzle-orm";
+import { and, eq, inArray, ne, or, sql } from "drizzle-orm";
 import { getAddress } from "ethers";
 import { registryEvents, type IssuedEvent, type MetadataUpdatedEvent, type RegistryEvent, type ReissuedEvent, type RevokedEvent, type SuspensionEvent } from "../core/chain/registry-events.ts";
 import { RevocationReason } from "../core/chain/registry.ts";
@@ -73,8 +73,15 @@ export class ChainIndexer {
         else if (event.kind === "reissued") await this.applyReissued(tx, registry, event);
         else if (event.kind === "metadataUpdated") await this.applyMetadataUpdated(tx, registry, event);
         else await this.applySuspension(tx, registry, event);
-        // The operation's history shows its block from now on, not from when the monitor reads the receipt.
-        await tx.update(chainTxs).set({ blockNumber: event.blockNumber }).where(and(eq(chainTxs.txHash, event.transactionHash), isNull(chainTxs.blockNumber)));
+      }
+      if (changes.length) {
+        // The operations' histories show their blocks from now on, not from when the monitor reads the receipts.
+        const hashes = pgArray(changes.map((c) => c.event.transactionHash));
+        const blocks = pgArray(changes.map((c) => String(c.event.blockNumber)));
+        await tx.execute(sql`
+          update ${chainTxs} set block_number = v.block
+          from unnest(${hashes}::text[], ${blocks}::bigint[]) as v(hash, block)
+          where ${chainTxs.txHash} = v.hash and ${chainTxs.blockNumber} is null`);
       }
       await tx
         .insert(indexerCursors)
