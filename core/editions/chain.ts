@@ -1,6 +1,6 @@
 import { Contract, getAddress, id, isCallException, toBeHex, zeroPadValue, type Log, type Provider } from "ethers";
 import { COLLECTIBLE_EDITIONS_ABI, TRANSFER_POLICIES, type TransferPolicy } from "./abi.ts";
-import { EditionNotFoundError, EditionUnavailableError } from "./errors.ts";
+import { EditionNotFoundError, ChainReadError } from "./errors.ts";
 
 export interface EditionItem {
   tokenId: bigint;
@@ -89,6 +89,6 @@ async function call<T>(run: () => Promise<T>): Promise<T> {
     return await run();
   } catch (err) {
     if (isCallException(err)) throw err;
-    throw new EditionUnavailableError(`the chain did not answer: ${(err as Error).message?.split("\n")[0] ?? String(err)}`, { cause: err });
+    throw new ChainReadError(`the chain did not answer: ${(err as Error).message?.split("\n")[0] ?? String(err)}`, { cause: err });
   }
 }

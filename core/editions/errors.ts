@@ -4,8 +4,8 @@ export class EditionNotFoundError extends Error {
 }
 
 /** The chain or the IPFS store could not be asked: nothing can be concluded about the edition right now. */
-export class EditionUnavailableError extends Error {
-  override name = "EditionUnavailableError";
+export class ChainReadError extends Error {
+  override name = "ChainReadError";
 }
 
 /**

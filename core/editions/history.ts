@@ -1,6 +1,6 @@
 import { Contract, getAddress, id, isCallException, toBeHex, zeroPadValue, type Log, type Provider } from "ethers";
 import { COLLECTIBLE_EDITIONS_ABI, TRANSFER_POLICIES, type TransferPolicy } from "./abi.ts";
-import { EditionUnavailableError } from "./errors.ts";
+import { ChainReadError } from "./errors.ts";
 import type { HeldItem } from "./holdings.ts";
 
 /**
@@ -121,7 +121,7 @@ export async function readCollectibleHistories(
       blocks.set(
         n,
         call(() => provider.getBlock(n)).then((b) => {
-          if (!b) throw new EditionUnavailableError(`the chain did not answer for block ${n}`);
+          if (!b) throw new ChainReadError(`the chain did not answer for block ${n}`);
           return new Date(b.timestamp * 1000);
         }),
       );
@@ -170,7 +170,7 @@ async function call<T>(run: () => Promise<T>): Promise<T> {
   try {
     return await run();
   } catch (err) {
-    if (isCallException(err) || err instanceof EditionUnavailableError) throw err;
-    throw new EditionUnavailableError(`the chain did not answer: ${(err as Error).message?.split("\n")[0] ?? String(err)}`, { cause: err });
+    if (isCallException(err) || err instanceof ChainReadError) throw err;
+    throw new ChainReadError(`the chain did not answer: ${(err as Error).message?.split("\n")[0] ?? String(err)}`, { cause: err });
   }
 }

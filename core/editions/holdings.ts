@@ -33,41 +33,51 @@ const TRANSFER_TOPIC = id("Transfer(address,address,uint256)");
  */
 export async function readHoldings(deps: { provider: Provider; ipfs: IpfsStore }, contracts: readonly EditionsContractRef[], holder: string, limit = 50): Promise<HeldItem[]> {
   const owner = getAddress(holder);
-  const held: HeldItem[] = [];
-  for (const contract of contracts) {
-    const address = getAddress(typeof contract === "string" ? contract : contract.address);
-    const fromBlock = typeof contract === "string" ? 0 : (contract.fromBlock ?? 0);
-    if ((await deps.provider.getCode(address)) === "0x") continue;
-    const editions = new Contract(address, COLLECTIBLE_EDITIONS_ABI, deps.provider);
-    const logs = await deps.provider.getLogs({ address, topics: [TRANSFER_TOPIC, null, zeroPadValue(owner, 32)], fromBlock });
-    const tokenIds = [...new Set(logs.map((l) => BigInt(l.topics[3]!)))];
-    const editionCache = new Map<bigint, Promise<{ name: string; maxSupply: number; policy: TransferPolicy; imageCid?: string; imageLabel?: string }>>();
-    // The tokens are read side by side: one round trip's wait for the lot rather than two for each.
-    const items = await Promise.all(
-      tokenIds.map(async (tokenId): Promise<HeldItem | undefined> => {
-        const current = await editions.ownerOf!(tokenId).catch((err: unknown) => (isCallException(err) ? undefined : Promise.reject(err)));
-        if (!current || getAddress(current as string) !== owner) return undefined;
-        const [editionId, serial] = (await editions.itemOf!(tokenId)) as [bigint, bigint];
-        if (!editionCache.has(editionId)) editionCache.set(editionId, describeEdition(deps.ipfs, editions, editionId));
-        const edition = await editionCache.get(editionId)!;
-        return {
-          contract: address,
-          tokenId,
-          editionId,
-          serial: Number(serial),
-          maxSupply: edition.maxSupply,
-          editionName: edition.name,
-          imageCid: edition.imageCid,
-          imageLabel: edition.imageLabel,
-          policy: edition.policy,
-          fromBlock,
-        };
-      }),
-    );
-    for (const item of items) if (item) held.push(item);
-    if (held.length >= limit) return held.slice(0, limit);
+  const refs = contracts.map((c) => ({ address: getAddress(typeof c === "string" ? c : c.address), fromBlock: typeof c === "string" ? 0 : (c.fromBlock ?? 0) }));
+  if (!refs.length) return [];
+  // One log query for every contract at once (nodes take a list of addresses): most hold nothing for this account.
+  const logs = await deps.provider.getLogs({
+    address: refs.map((r) => r.address),
+    topics: [TRANSFER_TOPIC, null, zeroPadValue(owner, 32)],
+    fromBlock: Math.min(...refs.map((r) => r.fromBlock)),
+  });
+  const tokensOf = new Map<string, Set<bigint>>();
+  for (const log of logs) {
+    const address = getAddress(log.address);
+    if (log.blockNumber < (refs.find((r) => r.address === address)?.fromBlock ?? 0)) continue;
+    tokensOf.set(address, (tokensOf.get(address) ?? new Set()).add(BigInt(log.topics[3]!)));
   }
-  return held;
+  // The contracts, and their tokens, are read side by side: one round trip's wait for the lot rather than two for each.
+  const perContract = await Promise.all(
+    refs
+      .filter((r) => tokensOf.has(r.address))
+      .map(async ({ address, fromBlock }) => {
+        const editions = new Contract(address, COLLECTIBLE_EDITIONS_ABI, deps.provider);
+        const editionCache = new Map<bigint, Promise<{ name: string; maxSupply: number; policy: TransferPolicy; imageCid?: string; imageLabel?: string }>>();
+        return Promise.all(
+          [...tokensOf.get(address)!].map(async (tokenId): Promise<HeldItem | undefined> => {
+            const current = await editions.ownerOf!(tokenId).catch((err: unknown) => (isCallException(err) ? undefined : Promise.reject(err)));
+            if (!current || getAddress(current as string) !== owner) return undefined;
+            const [editionId, serial] = (await editions.itemOf!(tokenId)) as [bigint, bigint];
+            if (!editionCache.has(editionId)) editionCache.set(editionId, describeEdition(deps.ipfs, editions, editionId));
+            const edition = await editionCache.get(editionId)!;
+            return {
+              contract: address,
+              tokenId,
+              editionId,
+              serial: Number(serial),
+              maxSupply: edition.maxSupply,
+              editionName: edition.name,
+              imageCid: edition.imageCid,
+              imageLabel: edition.imageLabel,
+              policy: edition.policy,
+              fromBlock,
+            };
+          }),
+        );
+      }),
+  );
+  return perContract.flat().filter((item): item is HeldItem => !!item).slice(0, limit);
 }
 
 async function describeEdition(ipfs: IpfsStore, editions: Contract, editionId: bigint) {

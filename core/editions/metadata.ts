@@ -1,6 +1,6 @@
 import { IpfsNotFoundError, IpfsUnavailableError, type IpfsStore } from "../ipfs/index.ts";
 import { cidOfIpfsUri, EditionMetadataError, parseEditionMetadata, type EditionMetadata } from "../metadata/edition.ts";
-import { EditionMetadataUnusableError, EditionUnavailableError } from "./errors.ts";
+import { EditionMetadataUnusableError, ChainReadError } from "./errors.ts";
 
 /** An edition metadata document is a few KiB; anything far larger is not one, and is not read into memory. */
 export const MAX_METADATA_BYTES = 1024 * 1024;
@@ -27,7 +27,7 @@ export async function readAll(ipfs: IpfsStore, cid: string, limit: number, what:
     return Buffer.concat(chunks);
   } catch (err) {
     if (err instanceof IpfsNotFoundError) throw new EditionMetadataUnusableError([`the ${what} ${cid} is not held by this platform's IPFS store`], { cause: err });
-    if (err instanceof IpfsUnavailableError) throw new EditionUnavailableError(`IPFS is unavailable: ${err.message}`, { cause: err });
+    if (err instanceof IpfsUnavailableError) throw new ChainReadError(`IPFS is unavailable: ${err.message}`, { cause: err });
     throw err;
   }
 }

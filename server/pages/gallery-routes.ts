@@ -3,7 +3,7 @@ import { getAddress, MaxUint256 } from "ethers";
 import {
   EditionMetadataUnusableError,
   EditionNotFoundError,
-  EditionUnavailableError,
+  ChainReadError,
   loadEditionGallery,
   type EditionGallery,
 } from "../../core/editions/index.ts";
@@ -45,7 +45,7 @@ export function galleryRoutes(opts: { chains: ChainProviders; chainId: number; i
 
   const load = (parsed: { contract: string; editionId: bigint }): Promise<EditionGallery> => {
     const provider = opts.chains(opts.chainId);
-    if (!provider) throw new EditionUnavailableError("no JSON-RPC endpoint is configured for the chain");
+    if (!provider) throw new ChainReadError("no JSON-RPC endpoint is configured for the chain");
     return loadEditionGallery({ provider, ipfs: opts.ipfs }, parsed.contract, parsed.editionId);
   };
   const canonical = (req: Request, parsed: { contract: string; editionId: bigint }) =>
@@ -121,7 +121,7 @@ function describe(
       problems: err.problems,
     };
   }
-  if (err instanceof EditionUnavailableError) {
+  if (err instanceof ChainReadError) {
     return { status: 503, code: "UNAVAILABLE", title: "Try again later", message: `The edition could not be read right now: ${err.message}.` };
   }
   throw err;

@@ -1,12 +1,12 @@
 import { createContextCache } from "@pothos/core";
 import DataLoader from "dataloader";
-import { getAddress, isAddress } from "ethers";
+import { getAddress } from "ethers";
 import { GraphQLError } from "graphql";
 import { eq } from "drizzle-orm";
 import { editionContracts, TRANSFER_POLICIES as POLICY_NAMES } from "../../core/db/schema.ts";
 import {
   COLLECTIBLE_EVENT_KINDS,
-  EditionUnavailableError,
+  ChainReadError,
   readCollectible,
   readCollectibleHistories,
   tokenIdOfSerial,
@@ -17,7 +17,9 @@ import {
 } from "../../core/editions/index.ts";
 import { builder } from "../builder.ts";
 import type { Context } from "../context.ts";
-import { invalidInput, notFound } from "../errors.ts";
+import { apiError, invalidInput, notFound } from "../errors.ts";
+import { OperationError } from "../../core/operations/errors.ts";
+import { parseAddress } from "../../core/operations/validate.ts";
 import { EditionRef, EditionTransferPolicyEnum } from "./edition.ts";
 import { describedValues } from "./enums.ts";
 import { loaders } from "./loaders.ts";
@@ -35,7 +37,7 @@ export interface HistoryKey {
 
 /** A failure to reach the chain: a GraphQL error with its own code, rather than a masked internal error. */
 function chainUnavailable(err: unknown): never {
-  if (err instanceof EditionUnavailableError) throw new GraphQLError("the chain could not be read right now; try again later", { extensions: { code: "CHAIN_UNAVAILABLE" } });
+  if (err instanceof ChainReadError) throw new GraphQLError("the chain could not be read right now; try again later", { extensions: { code: "CHAIN_UNAVAILABLE" } });
   throw err;
 }
 
@@ -124,8 +126,11 @@ export const CollectibleRef = builder.objectRef<CollectibleView>("Collectible").
 
 /** A contract address argument: EIP-55 or all one case, else BAD_USER_INPUT naming `field`. */
 function addressArg(value: string, field: string): string {
-  if (!isAddress(value)) throw invalidInput(`${field} must be an Ethereum address (0x and 40 hex digits; a mixed-case address needs a valid checksum)`, field);
-  return getAddress(value);
+  try {
+    return parseAddress(value, field);
+  } catch (err) {
+    throw err instanceof OperationError ? apiError(err) : err;
+  }
 }
 
 const MAX_UINT256 = (1n << 256n) - 1n;
