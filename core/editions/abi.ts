@@ -1,3 +1,4 @@
+import { id } from "ethers";
 /**
  * The editions contract's published interface (contracts/interfaces/ICollectibleEditions.sol), written out rather
  * than loaded from build artifacts: a gallery depends on what the contract promises, and runs where nothing was built.
@@ -15,3 +16,11 @@ export const COLLECTIBLE_EDITIONS_ABI = [
 /** `ICollectibleEditions.TransferPolicy`, by its numeric value. */
 export const TRANSFER_POLICIES = ["Locked", "GiftAfterLockup", "IssuerMediated"] as const;
 export type TransferPolicy = (typeof TRANSFER_POLICIES)[number];
+
+/** A policy as the contract returns it (its enum index); an index this code does not know reads as the strictest. */
+export function policyName(index: bigint | number): TransferPolicy {
+  return TRANSFER_POLICIES[Number(index)] ?? "Locked";
+}
+
+/** ERC-721 `Transfer(from, to, tokenId)`, all three indexed. */
+export const TRANSFER_TOPIC = id("Transfer(address,address,uint256)");

@@ -1,6 +1,6 @@
 import { Contract, getAddress, id, isCallException, toBeHex, zeroPadValue, type Log, type Provider } from "ethers";
-import { COLLECTIBLE_EDITIONS_ABI, TRANSFER_POLICIES, type TransferPolicy } from "./abi.ts";
-import { EditionNotFoundError, ChainReadError } from "./errors.ts";
+import { COLLECTIBLE_EDITIONS_ABI, policyName, TRANSFER_TOPIC, type TransferPolicy } from "./abi.ts";
+import { askChain, EditionNotFoundError } from "./errors.ts";
 
 export interface EditionItem {
   tokenId: bigint;
@@ -26,9 +26,9 @@ export interface EditionOnChain {
   createdBlock?: number;
 }
 
-const TRANSFER_TOPIC = id("Transfer(address,address,uint256)");
 /** Token ids per `eth_getLogs` filter (an OR over topic 3): nodes cap the size of a filter. */
-const TOKENS_PER_QUERY = 200;
+/** Token ids a log query filters on at once (topics of one query). */
+export const TOKENS_PER_QUERY = 200;
 
 /**
  * Reads an edition from the contract: `edition(id)` for its record, `ItemMinted` logs for its items' token ids and
@@ -37,21 +37,21 @@ const TOKENS_PER_QUERY = 200;
  */
 export async function readEditionFromChain(provider: Provider, contract: string, editionId: bigint): Promise<EditionOnChain> {
   const address = getAddress(contract);
-  const code = await call(() => provider.getCode(address));
+  const code = await askChain(() => provider.getCode(address));
   if (code === "0x") throw new EditionNotFoundError(`there is no contract at ${address}`);
   const editions = new Contract(address, COLLECTIBLE_EDITIONS_ABI, provider);
   let record: { name: string; uri: string; maxSupply: bigint; minted: bigint; policy: bigint };
   try {
-    record = await call(() => editions.edition!(editionId));
+    record = await askChain(() => editions.edition!(editionId));
   } catch (err) {
     // The contract's own answer: no such edition (or not an editions contract at all).
     if (isCallException(err)) throw new EditionNotFoundError(`edition ${editionId} does not exist at ${address}`, { cause: err });
     throw err;
   }
 
-  const created = await call(() => editions.queryFilter(editions.filters.EditionCreated!(editionId), 0));
+  const created = await askChain(() => editions.queryFilter(editions.filters.EditionCreated!(editionId), 0));
   const fromBlock = created[0]?.blockNumber ?? 0;
-  const minted = await call(() => editions.queryFilter(editions.filters.ItemMinted!(editionId), fromBlock));
+  const minted = await askChain(() => editions.queryFilter(editions.filters.ItemMinted!(editionId), fromBlock));
   const items = new Map<bigint, EditionItem>();
   for (const log of minted) {
     const { args } = editions.interface.parseLog(log)!;
@@ -62,7 +62,7 @@ export async function readEditionFromChain(provider: Provider, contract: string,
   const tokenIds = [...items.keys()];
   for (let i = 0; i < tokenIds.length; i += TOKENS_PER_QUERY) {
     const topics = tokenIds.slice(i, i + TOKENS_PER_QUERY).map((t) => zeroPadValue(toBeHex(t), 32));
-    const logs: Log[] = await call(() => provider.getLogs({ address, fromBlock, toBlock: "latest", topics: [TRANSFER_TOPIC, null, null, topics] }));
+    const logs: Log[] = await askChain(() => provider.getLogs({ address, fromBlock, toBlock: "latest", topics: [TRANSFER_TOPIC, null, null, topics] }));
     logs.sort((a, b) => a.blockNumber - b.blockNumber || a.index - b.index);
     for (const log of logs) {
       const item = items.get(BigInt(log.topics[3]!));
@@ -77,18 +77,10 @@ export async function readEditionFromChain(provider: Provider, contract: string,
     uri: record.uri,
     maxSupply: Number(record.maxSupply),
     minted: Number(record.minted),
-    policy: TRANSFER_POLICIES[Number(record.policy)] ?? "Locked",
+    policy: policyName(record.policy),
     items: [...items.values()].sort((a, b) => a.serial - b.serial),
     createdBlock: created[0]?.blockNumber,
   };
 }
 
 /** A revert is the contract's answer; anything else (refused, timed out, bad gateway) means the chain was not reached. */
-async function call<T>(run: () => Promise<T>): Promise<T> {
-  try {
-    return await run();
-  } catch (err) {
-    if (isCallException(err)) throw err;
-    throw new ChainReadError(`the chain did not answer: ${(err as Error).message?.split("\n")[0] ?? String(err)}`, { cause: err });
-  }
-}

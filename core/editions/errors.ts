@@ -1,3 +1,4 @@
+import { isCallException } from "ethers";
 /** No edition by that id: the contract answered `EditionNotFound`, or there is no contract at the address. */
 export class EditionNotFoundError extends Error {
   override name = "EditionNotFoundError";
@@ -19,5 +20,15 @@ export class EditionMetadataUnusableError extends Error {
   constructor(problems: string[], options?: { cause?: unknown }) {
     super(`the edition's metadata cannot be used: ${problems.join("; ")}`, options);
     this.problems = problems;
+  }
+}
+
+/** Runs a read of the chain: a contract's own refusal passes as it is; the node failing becomes a ChainReadError. */
+export async function askChain<T>(run: () => Promise<T>): Promise<T> {
+  try {
+    return await run();
+  } catch (err) {
+    if (isCallException(err) || err instanceof ChainReadError) throw err;
+    throw new ChainReadError(`the chain did not answer: ${(err as Error).message?.split("\n")[0] ?? String(err)}`, { cause: err });
   }
 }

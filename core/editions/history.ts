@@ -1,6 +1,7 @@
 import { Contract, getAddress, id, isCallException, toBeHex, zeroPadValue, type Log, type Provider } from "ethers";
-import { COLLECTIBLE_EDITIONS_ABI, TRANSFER_POLICIES, type TransferPolicy } from "./abi.ts";
-import { ChainReadError } from "./errors.ts";
+import { COLLECTIBLE_EDITIONS_ABI, policyName, TRANSFER_TOPIC, type TransferPolicy } from "./abi.ts";
+import { TOKENS_PER_QUERY } from "./chain.ts";
+import { askChain, ChainReadError } from "./errors.ts";
 import type { HeldItem } from "./holdings.ts";
 
 /**
@@ -39,11 +40,8 @@ export interface HistoryRequest {
   policy: TransferPolicy;
 }
 
-const TRANSFER_TOPIC = id("Transfer(address,address,uint256)");
 const ITEM_MINTED_TOPIC = id("ItemMinted(uint256,uint256,address,uint32)");
 const VOUCHER_REDEEMED_TOPIC = id("VoucherRedeemed(bytes32,uint256,address)");
-/** Token ids per `eth_getLogs` filter (an OR over one topic): nodes cap the size of a filter. */
-const TOKENS_PER_QUERY = 200;
 
 const tokenTopic = (tokenId: bigint) => zeroPadValue(toBeHex(tokenId), 32);
 const addressOf = (topic: string) => getAddress(`0x${topic.slice(26)}`);
@@ -54,14 +52,14 @@ const addressOf = (topic: string) => getAddress(`0x${topic.slice(26)}`);
  */
 export async function readCollectible(provider: Provider, contract: string, tokenId: bigint): Promise<CollectibleOnChain | undefined> {
   const address = getAddress(contract);
-  if ((await call(() => provider.getCode(address))) === "0x") return undefined;
+  if ((await askChain(() => provider.getCode(address))) === "0x") return undefined;
   const editions = new Contract(address, COLLECTIBLE_EDITIONS_ABI, provider);
-  const item = await call(() => editions.itemOf!(tokenId) as Promise<[bigint, bigint]>).catch((err: unknown) => (isCallException(err) ? undefined : Promise.reject(err)));
+  const item = await askChain(() => editions.itemOf!(tokenId) as Promise<[bigint, bigint]>).catch((err: unknown) => (isCallException(err) ? undefined : Promise.reject(err)));
   if (!item) return undefined;
   const [editionId, serial] = item;
   const [record, holder] = await Promise.all([
-    call(() => editions.edition!(editionId) as Promise<{ name: string; maxSupply: bigint; policy: bigint }>),
-    call(() => editions.ownerOf!(tokenId) as Promise<string>),
+    askChain(() => editions.edition!(editionId) as Promise<{ name: string; maxSupply: bigint; policy: bigint }>),
+    askChain(() => editions.ownerOf!(tokenId) as Promise<string>),
   ]);
   return {
     contract: address,
@@ -70,7 +68,7 @@ export async function readCollectible(provider: Provider, contract: string, toke
     serial: Number(serial),
     maxSupply: Number(record.maxSupply),
     editionName: record.name,
-    policy: TRANSFER_POLICIES[Number(record.policy)] ?? "Locked",
+    policy: policyName(record.policy),
     holder: getAddress(holder),
   };
 }
@@ -82,7 +80,7 @@ export async function readCollectible(provider: Provider, contract: string, toke
 export async function tokenIdOfSerial(provider: Provider, contract: string, editionId: bigint, serial: number, fromBlock = 0): Promise<bigint | undefined> {
   const address = getAddress(contract);
   const editions = new Contract(address, COLLECTIBLE_EDITIONS_ABI, provider);
-  const logs = await call(() => provider.getLogs({ address, fromBlock, toBlock: "latest", topics: [ITEM_MINTED_TOPIC, tokenTopic(editionId)] }));
+  const logs = await askChain(() => provider.getLogs({ address, fromBlock, toBlock: "latest", topics: [ITEM_MINTED_TOPIC, tokenTopic(editionId)] }));
   for (const log of logs) {
     const { args } = editions.interface.parseLog(log)!;
     if (Number(args.serial) === serial) return args.tokenId as bigint;
@@ -108,8 +106,8 @@ export async function readCollectibleHistories(
   for (let i = 0; i < tokenIds.length; i += TOKENS_PER_QUERY) {
     const topics = tokenIds.slice(i, i + TOKENS_PER_QUERY).map(tokenTopic);
     const [mints, transfers] = await Promise.all([
-      call(() => provider.getLogs({ address, fromBlock, toBlock: "latest", topics: [[ITEM_MINTED_TOPIC, VOUCHER_REDEEMED_TOPIC], null, topics] })),
-      call(() => provider.getLogs({ address, fromBlock, toBlock: "latest", topics: [TRANSFER_TOPIC, null, null, topics] })),
+      askChain(() => provider.getLogs({ address, fromBlock, toBlock: "latest", topics: [[ITEM_MINTED_TOPIC, VOUCHER_REDEEMED_TOPIC], null, topics] })),
+      askChain(() => provider.getLogs({ address, fromBlock, toBlock: "latest", topics: [TRANSFER_TOPIC, null, null, topics] })),
     ]);
     logs.push(...mints, ...transfers);
   }
@@ -120,7 +118,7 @@ export async function readCollectibleHistories(
     if (!blocks.has(n)) {
       blocks.set(
         n,
-        call(() => provider.getBlock(n)).then((b) => {
+        askChain(() => provider.getBlock(n)).then((b) => {
           if (!b) throw new ChainReadError(`the chain did not answer for block ${n}`);
           return new Date(b.timestamp * 1000);
         }),
@@ -135,7 +133,7 @@ export async function readCollectibleHistories(
   const senders = new Map(
     await Promise.all(
       [...new Set(redeemed.map((l) => l.transactionHash))].map(
-        async (hash) => [hash, (await call(() => provider.getTransaction(hash)))?.from.toLowerCase()] as const,
+        async (hash) => [hash, (await askChain(() => provider.getTransaction(hash)))?.from.toLowerCase()] as const,
       ),
     ),
   );
@@ -166,11 +164,3 @@ export async function readCollectibleHistories(
 }
 
 /** A revert is the contract's answer; anything else (refused, timed out, bad gateway) means the chain was not reached. */
-async function call<T>(run: () => Promise<T>): Promise<T> {
-  try {
-    return await run();
-  } catch (err) {
-    if (isCallException(err) || err instanceof ChainReadError) throw err;
-    throw new ChainReadError(`the chain did not answer: ${(err as Error).message?.split("\n")[0] ?? String(err)}`, { cause: err });
-  }
-}

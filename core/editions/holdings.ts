@@ -1,5 +1,5 @@
-import { Contract, getAddress, isCallException, zeroPadValue, id, type Provider } from "ethers";
-import { COLLECTIBLE_EDITIONS_ABI, TRANSFER_POLICIES, type TransferPolicy } from "./abi.ts";
+import { Contract, getAddress, isCallException, zeroPadValue, type Provider } from "ethers";
+import { COLLECTIBLE_EDITIONS_ABI, policyName, TRANSFER_TOPIC, type TransferPolicy } from "./abi.ts";
 import { cidOfIpfsUri } from "../metadata/edition.ts";
 import { fetchEditionMetadata } from "./metadata.ts";
 import type { IpfsStore } from "../ipfs/index.ts";
@@ -24,7 +24,6 @@ export interface HeldItem {
 /** An editions contract, by address, or with the block it was deployed in (its logs start there). */
 export type EditionsContractRef = string | { address: string; fromBlock?: number };
 
-const TRANSFER_TOPIC = id("Transfer(address,address,uint256)");
 
 /**
  * The items of the given editions contracts that `holder` holds now: every token ever transferred to it (one log
@@ -88,7 +87,7 @@ async function describeEdition(ipfs: IpfsStore, editions: Contract, editionId: b
   return {
     name: record.name,
     maxSupply: Number(record.maxSupply),
-    policy: TRANSFER_POLICIES[Number(record.policy)] ?? ("Locked" as const),
+    policy: policyName(record.policy),
     imageCid: metadata ? cidOfIpfsUri(metadata.image) : undefined,
     imageLabel: lead?.label,
   };
