@@ -1,4 +1,4 @@
-import { Contract, getAddress, id, isCallException, toBeHex, zeroPadValue, type Log, type Provider } from "ethers";
+import { Contract, getAddress, isCallException, toBeHex, zeroPadValue, type Log, type Provider } from "ethers";
 import { COLLECTIBLE_EDITIONS_ABI, policyName, TRANSFER_TOPIC, type TransferPolicy } from "./abi.ts";
 import { askChain, EditionNotFoundError } from "./errors.ts";
 
