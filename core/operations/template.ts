@@ -1,3 +1,4 @@
+import { RE2JS, RE2JSException } from "re2js";
 import { and, desc, eq, sql } from "drizzle-orm";
 import type { Database } from "../db/index.ts";
 import { collectionTemplates, TEMPLATE_FIELD_TYPES, type TemplateField, type TemplateFieldType } from "../db/schema.ts";
@@ -17,11 +18,9 @@ export const TEMPLATE_LIMITS = {
   enumValue: 200,
   /** TEXT values, and the default maxLength. */
   text: 1000,
-  /** A TEXT field with a pattern: values at most this long, which bounds any regex's running time. */
+  /** A TEXT field with a pattern: values at most this long (matching is linear in it). */
   patternText: 256,
   pattern: 200,
-  /** Quantifiers of a pattern whose repetition count is unbounded or wide (`*`, `+`, `{2,}`, `{1,50}`). */
-  patternOpenQuantifiers: 3,
 } as const;
 
 export interface RawTemplateField {
@@ -48,94 +47,67 @@ function cleanText(value: unknown, field: string, max: number): string {
 }
 
 /**
- * Accepts only anchored patterns in a subset whose backtracking stays bounded: no backreferences or lookarounds,
- * no repeated group that holds a quantifier or an alternation (`(a+)+`, `(a|ab)*`), and at most a few open
- * quantifiers; values tested against it are short (TEMPLATE_LIMITS.patternText). Returns the compiled RegExp.
+ * A tenant's pattern, compiled for RE2 (re2js): matching runs in time linear in the value whatever the pattern, so
+ * no pattern can stall the shared event loop (a backtracking engine takes exponential time on `^(a+)+$` and
+ * seconds on a row of `a{0,9}`). Patterns are written in JavaScript syntax (`\u00e9`, `(?<name>…)` are translated);
+ * what RE2 cannot express in linear time (backreferences, lookarounds) is refused.
  */
-export function compileSafePattern(pattern: string, field: string): RegExp {
+export type TemplatePattern = RE2JS;
+
+/**
+ * What a (syntactically valid) pattern uses that is refused, read outside character classes: backreferences and
+ * lookarounds (RE2 has neither; translation would even turn `\k<name>` into a literal), and an alternation outside
+ * every group (`^a|b$` anchors each alternative at one end only).
+ */
+function unsupported(pattern: string): string | undefined {
+  let depth = 0;
+  for (let i = 0; i < pattern.length; i++) {
+    const c = pattern[i];
+    if (c === "\\") {
+      if (/[1-9k]/.test(pattern[++i] ?? "")) return "must not use backreferences";
+    } else if (c === "[") {
+      for (i++; i < pattern.length && pattern[i] !== "]"; i++) if (pattern[i] === "\\") i++;
+    } else if (c === "(") {
+      if (/^\(\?<?[=!]/.test(pattern.slice(i, i + 4))) return "must not use lookarounds";
+      depth++;
+    } else if (c === ")") depth--;
+    else if (c === "|" && depth === 0) return "must group its alternatives inside the anchors: ^(?:a|b)$";
+  }
+  return undefined;
+}
+
+/** Compiled patterns by source; bounded because every tenant can store its own. */
+const compiled = new Map<string, TemplatePattern>();
+const COMPILED_CACHE = 1000;
+
+/**
+ * Checks a pattern (anchored, at most TEMPLATE_LIMITS.pattern characters, valid, expressible in RE2) and returns it
+ * compiled; errors are BAD_USER_INPUT on `field`. The result is cached by pattern.
+ */
+export function compileSafePattern(pattern: string, field: string): TemplatePattern {
+  const hit = compiled.get(pattern);
+  if (hit) return hit;
   if (pattern.length > TEMPLATE_LIMITS.pattern) throw bad(`${field} is longer than ${TEMPLATE_LIMITS.pattern} characters`, field);
   if (!pattern.startsWith("^") || !pattern.endsWith("$") || /(^|[^\\])(\\\\)*\\\$$/.test(pattern)) {
     throw bad(`${field} must be anchored: start with ^ and end with $`, field);
   }
-  let regex: RegExp;
+  // The JavaScript parser only checks the syntax the pattern is documented in; it never runs the pattern.
   try {
-    regex = new RegExp(pattern, "u");
+    new RegExp(pattern, "u");
   } catch {
     throw bad(`${field} is not a valid regular expression`, field);
   }
-  // Each open group: whether it holds a quantifier or an alternation.
-  const groups: { risky: boolean }[] = [{ risky: false }];
-  let open = 0;
-  let i = 0;
-  /** Reads a quantifier at i, if any: its span and whether it repeats (max > 1) and is open (unbounded or wide). */
-  const quantifier = (): { repeats: boolean; open: boolean } | undefined => {
-    const c = pattern[i];
-    let repeats: boolean;
-    let wide: boolean;
-    if (c === "*" || c === "+") {
-      i++;
-      repeats = wide = true;
-    } else if (c === "?") {
-      i++;
-      repeats = wide = false;
-    } else if (c === "{") {
-      const m = /^\{(\d+)(,(\d*))?\}/.exec(pattern.slice(i));
-      if (!m) return undefined;
-      i += m[0].length;
-      const min = Number(m[1]);
-      const max = m[2] === undefined ? min : m[3] === "" ? Infinity : Number(m[3]);
-      repeats = max > 1;
-      wide = max - min > 10;
-    } else return undefined;
-    if (pattern[i] === "?") i++; // lazy
-    return { repeats, open: wide };
-  };
-  const afterAtom = (closedGroup?: { risky: boolean }) => {
-    const q = quantifier();
-    if (!q) return;
-    if (q.open && ++open > TEMPLATE_LIMITS.patternOpenQuantifiers) {
-      throw bad(`${field} has more than ${TEMPLATE_LIMITS.patternOpenQuantifiers} open-ended quantifiers`, field);
-    }
-    if (closedGroup?.risky && q.repeats) {
-      throw bad(`${field} repeats a group that holds a quantifier or an alternation, which can take exponential time`, field);
-    }
-    groups[groups.length - 1]!.risky = true;
-  };
-  while (i < pattern.length) {
-    const c = pattern[i]!;
-    if (c === "\\") {
-      const next = pattern[i + 1] ?? "";
-      if (/[1-9k]/.test(next)) throw bad(`${field} must not use backreferences`, field);
-      i += 2;
-      // \u{…}, \uXXXX, \xXX, \p{…}: skip the rest of the escape.
-      const rest = /^(\{[^}]*\}|[0-9a-fA-F]{2,4})/.exec(pattern.slice(i));
-      if (/[uxpP]/.test(next) && rest) i += rest[0].length;
-      afterAtom();
-    } else if (c === "[") {
-      i++;
-      while (i < pattern.length && pattern[i] !== "]") i += pattern[i] === "\\" ? 2 : 1;
-      i++;
-      afterAtom();
-    } else if (c === "(") {
-      if (/^\(\?(=|!|<=|<!)/.test(pattern.slice(i))) throw bad(`${field} must not use lookarounds`, field);
-      const named = /^\(\?(:|<[A-Za-z_$][\w$]*>)/.exec(pattern.slice(i));
-      i += named ? named[0].length : 1;
-      groups.push({ risky: false });
-    } else if (c === ")") {
-      i++;
-      const closed = groups.pop()!;
-      afterAtom(closed);
-      if (closed.risky) groups[groups.length - 1]!.risky = true;
-    } else if (c === "|") {
-      // `^a|b$` anchors each alternative at one end only.
-      if (groups.length === 1) throw bad(`${field} must group its alternatives inside the anchors: ^(?:a|b)$`, field);
-      i++;
-      groups[groups.length - 1]!.risky = true;
-    } else {
-      i++;
-      if (c !== "^" && c !== "$") afterAtom();
-    }
+  const refused = unsupported(pattern);
+  if (refused) throw bad(`${field} ${refused}`, field);
+  let regex: TemplatePattern;
+  try {
+    regex = RE2JS.compile(RE2JS.translateRegExp(pattern));
+  } catch (e) {
+    const reason = e instanceof RE2JSException ? `: ${e.message.replace(/^error parsing regexp: /, "")}` : "";
+    throw bad(`${field} uses syntax the linear-time (RE2) engine does not support${reason}`, field);
   }
+  if (compiled.size >= COMPILED_CACHE) compiled.delete(compiled.keys().next().value!);
+  compiled.set(pattern, regex);
   return regex;
 }
 
@@ -198,8 +170,6 @@ function isCalendarDate(value: string): boolean {
   return !Number.isNaN(d.getTime()) && d.toISOString().slice(0, 10) === value;
 }
 
-const patterns = new Map<string, RegExp>();
-
 /** One value checked against its definition: the value as stored, typed. */
 function templateValue(def: TemplateField, value: unknown, field: string): string | number | boolean {
   switch (def.type) {
@@ -210,9 +180,7 @@ function templateValue(def: TemplateField, value: unknown, field: string): strin
       if (v.length > max) throw bad(`${field} is longer than ${max} characters`, field);
       if (CONTROL.test(v)) throw bad(`${field} contains control characters`, field);
       if (def.pattern) {
-        let regex = patterns.get(def.pattern);
-        if (!regex) patterns.set(def.pattern, (regex = new RegExp(def.pattern, "u")));
-        if (!regex.test(v)) throw bad(`${field} does not match the pattern ${def.pattern}`, field);
+        if (!compileSafePattern(def.pattern, field).test(v)) throw bad(`${field} does not match the pattern ${def.pattern}`, field);
       }
       return v;
     }

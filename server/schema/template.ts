@@ -89,7 +89,7 @@ const TemplateFieldInput = builder.inputType("TemplateFieldInput", {
       description: `TEXT only: the longest value, 1 to ${TEMPLATE_LIMITS.text} (${TEMPLATE_LIMITS.patternText} with a pattern), which is also the default.`,
     }),
     pattern: t.string({
-      description: `TEXT only: a regular expression anchored with ^ and $, at most ${TEMPLATE_LIMITS.pattern} characters, without backreferences, lookarounds, repeated groups holding a quantifier or |, or more than ${TEMPLATE_LIMITS.patternOpenQuantifiers} open-ended quantifiers.`,
+      description: `TEXT only: a regular expression anchored with ^ and $ (alternatives grouped inside), at most ${TEMPLATE_LIMITS.pattern} characters, without backreferences or lookarounds; matched in linear time (RE2 semantics).`,
     }),
     shown: t.boolean({ defaultValue: true, description: "Shown on the certificate as an attribute (default), or kept in its `data`." }),
   }),

@@ -1,5 +1,6 @@
 import { randomUUID } from "node:crypto";
-import { like } from "drizzle-orm";
+import { eq, like } from "drizzle-orm";
+import { monitorEventLoopDelay, performance } from "node:perf_hooks";
 import { Wallet } from "ethers";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { collections, institutions, issuances } from "../../core/db/schema.ts";
@@ -92,12 +93,13 @@ describe("certificate templates over the API", () => {
       [[{ key: "a", label: "A", type: "BOOLEAN", maxLength: 5 }], "fields[0].maxLength"],
       [[{ key: "a", label: "A", type: "TEXT", maxLength: 100_000 }], "fields[0].maxLength"],
       [[{ key: "a", label: "A", type: "TEXT", pattern: "[a-z]+" }], "fields[0].pattern"],
-      [[{ key: "a", label: "A", type: "TEXT", pattern: "^(a+)+$" }], "fields[0].pattern"],
-      [[{ key: "a", label: "A", type: "TEXT", pattern: "^(a|aa)*$" }], "fields[0].pattern"],
       [[{ key: "a", label: "A", type: "TEXT", pattern: "^(a)\\1$" }], "fields[0].pattern"],
+      [[{ key: "a", label: "A", type: "TEXT", pattern: "^(?<x>a)\\k<x>$" }], "fields[0].pattern"],
       [[{ key: "a", label: "A", type: "TEXT", pattern: "^a|b$" }], "fields[0].pattern"],
       [[{ key: "a", label: "A", type: "TEXT", pattern: "^(?=a)a$" }], "fields[0].pattern"],
-      [[{ key: "a", label: "A", type: "TEXT", pattern: "^\\d*\\d*\\d*\\d*$" }], "fields[0].pattern"],
+      [[{ key: "a", label: "A", type: "TEXT", pattern: "^(?<!a)a$" }], "fields[0].pattern"],
+      // Valid JavaScript, beyond RE2's repeat limit.
+      [[{ key: "a", label: "A", type: "TEXT", pattern: "^a{1001}$" }], "fields[0].pattern"],
       [[{ key: "a", label: "A", type: "TEXT", pattern: "^[a-z$" }], "fields[0].pattern"],
       [[{ key: "a", label: "A", type: "TEXT", pattern: `^${"a".repeat(300)}$` }], "fields[0].pattern"],
       [[], "fields"],
@@ -109,6 +111,47 @@ describe("certificate templates over the API", () => {
     }
     const { viewer } = await api.ok(`{ viewer { collections { id template { version } } } }`);
     expect(viewer.collections.find((c: { id: string }) => c.id === collectionId).template.version).toBe(1);
+  });
+
+  it("evaluates patterns in linear time: a pattern that backtracks for seconds answers at once and stalls nobody", async () => {
+    // A collection of the same institution, so the main one keeps its template for the tests below.
+    const db = stack.db.db;
+    const [own] = await db.select().from(collections).where(eq(collections.id, collectionId));
+    const [other] = await db
+      .insert(collections)
+      .values({ institutionId: own!.institutionId, name: "Evil patterns", symbol: "EVL", chainId: stack.devInfo.chainId, contractAddress: Wallet.createRandom().address, deployBlock: 0 })
+      .returning();
+    // Accepted (RE2 runs them in linear time); on a backtracking engine the first takes ~3 s on 30 `a`s, the others
+    // are exponential in the value's length.
+    const fields = [
+      { key: "wide", label: "Wide", type: "TEXT", pattern: `^${"a{0,9}".repeat(9)}b$` },
+      { key: "nested", label: "Nested", type: "TEXT", pattern: "^(a+)+$" },
+      { key: "alt", label: "Alt", type: "TEXT", pattern: "^(a|aa)*$" },
+    ];
+    await api.ok(SET, { input: { collectionId: other!.id, fields, idempotencyKey: "tpl-evil" } });
+    const lag = monitorEventLoopDelay({ resolution: 10 });
+    for (const [key, value] of [["wide", "a".repeat(30)], ["nested", `${"a".repeat(40)}!`], ["alt", `${"a".repeat(50)}!`]] as const) {
+      lag.enable();
+      const started = performance.now();
+      // Another tenant's request at the same time: it must not wait behind the match.
+      const [err, elapsedOther] = await Promise.all([
+        api.fails(ISSUE, { input: { collectionId: other!.id, recipient: holder, fields: { [key]: value }, idempotencyKey: `tpl-evil-${key}` } }),
+        (async () => {
+          const t = performance.now();
+          await api.ok(`{ viewer { id } }`);
+          return performance.now() - t;
+        })(),
+      ]);
+      const elapsed = performance.now() - started;
+      lag.disable();
+      expect([err.code, err.extensions.field]).toEqual(["BAD_USER_INPUT", `fields.${key}`]);
+      // Generous bounds, for a loaded test machine: RE2 takes well under a millisecond here, the old engine seconds
+      // to hours. (The test server shares this process, so its event-loop lag is measured here.)
+      expect(elapsed, key).toBeLessThan(1000);
+      expect(elapsedOther, key).toBeLessThan(1000);
+      expect(lag.max / 1e6, key).toBeLessThan(1000);
+      lag.reset();
+    }
   });
 
   it("issues with valid fields: shown ones become attributes under their labels, the rest land in data; verify and the credential carry them", async () => {
