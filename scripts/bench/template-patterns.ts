@@ -49,7 +49,7 @@ for (const c of cases) {
     const value = worst(n);
     const issue = () => {
       try {
-        applyTemplate(template, { code: value }, { name: "Bench" });
+        applyTemplate(template, { code: value }, { title: "Bench" });
         throw new Error("the worst value matched");
       } catch (e) {
         if (!(e instanceof Error) || !/does not match/.test(e.message)) throw e;

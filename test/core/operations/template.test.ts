@@ -87,7 +87,7 @@ describe("template patterns", () => {
 
   it("run in the issuance check: a worst value is refused at once, a matching one accepted", () => {
     const template = parseTemplateFields([{ key: "code", label: "Code", type: "TEXT", pattern: "^(a+)+$" }]);
-    expect(() => applyTemplate(template, { code: `${"a".repeat(TEMPLATE_LIMITS.patternText - 1)}!` }, { name: "x" })).toThrow(/does not match/);
-    expect(applyTemplate(template, { code: "aaa" }, { name: "x" }).attributes).toEqual([{ name: "Code", value: "aaa" }]);
+    expect(() => applyTemplate(template, { code: `${"a".repeat(TEMPLATE_LIMITS.patternText - 1)}!` }, { title: "x" })).toThrow(/does not match/);
+    expect(applyTemplate(template, { code: "aaa" }, { title: "x" }).attributes).toEqual([{ name: "Code", value: "aaa" }]);
   });
 });
