@@ -13,8 +13,12 @@ import {IERC5192} from "./interfaces/IERC5192.sol";
 /// @notice Limited editions of unique ERC-721 items with serial numbers, airdrops, EIP-712 claim vouchers and a
 /// transfer policy per edition enforced in `_update`.
 contract CollectibleEditions is ERC721, AccessControlDefaultAdminRules, EIP712, ICollectibleEditions, IERC5192 {
-    /// @notice Role of the keys that create editions, airdrop, sign vouchers and mediate transfers.
+    /// @notice Role of the keys that create editions, airdrop, redeem codes for holders and mediate transfers.
     bytes32 public constant ISSUER_ROLE = keccak256("ISSUER_ROLE");
+    /// @notice Role of the keys whose EIP-712 signature makes a claim voucher valid, and nothing else: such a key
+    /// can neither mint nor move items itself, so a leaked voucher key can at most sign vouchers until the admin
+    /// revokes the role. Issuer keys do not sign vouchers. Administered by the default admin.
+    bytes32 public constant VOUCHER_SIGNER_ROLE = keccak256("VOUCHER_SIGNER_ROLE");
     /// @notice EIP-712 type of a voucher.
     // solhint-disable-next-line gas-small-strings
     bytes32 public constant VOUCHER_TYPEHASH = keccak256("Voucher(uint256 editionId,bytes32 code,uint64 deadline)");
@@ -76,7 +80,7 @@ contract CollectibleEditions is ERC721, AccessControlDefaultAdminRules, EIP712, 
         if (block.timestamp > voucher.deadline) revert VoucherExpired(voucher.code, voucher.deadline);
         if (voucherUsed[voucher.code]) revert VoucherAlreadyUsed(voucher.code);
         address signer = ECDSA.recover(voucherDigest(voucher), signature);
-        if (!hasRole(ISSUER_ROLE, signer)) revert VoucherSignerInvalid(signer);
+        if (!hasRole(VOUCHER_SIGNER_ROLE, signer)) revert VoucherSignerInvalid(signer);
         voucherUsed[voucher.code] = true;
         tokenId = _mintItem(voucher.editionId, msg.sender);
         emit VoucherRedeemed(voucher.code, tokenId, msg.sender);

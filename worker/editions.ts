@@ -161,7 +161,7 @@ export class EditionsRunner {
 
   /**
    * The institution's editions contract, deployed on first use by the deployer key (admin), with the worker's
-   * signing keys and a voucher key as issuers.
+   * signing keys as issuers and a voucher key as its voucher signer.
    */
   private contractFor(institutionId: string): Promise<Contracts> {
     let pending = this.deploying.get(institutionId);
@@ -185,9 +185,11 @@ export class EditionsRunner {
     const deployment = await deployCollectibleEditions(deployer, { name, symbol: "HMC", admin, issuer: senders[0]!.address });
     const contract = new Contract(deployment.address, collectibleEditionsInterface(), deployer);
     const role = (await contract.ISSUER_ROLE!()) as string;
-    for (const account of [...senders.slice(1).map((s) => s.address), voucherKey.address]) {
+    for (const account of senders.slice(1).map((s) => s.address)) {
       await (await contract.grantRole!(role, account)).wait();
     }
+    // The voucher key only signs vouchers: it gets no issuer role, so it cannot mint or move items.
+    await (await contract.grantRole!((await contract.VOUCHER_SIGNER_ROLE!()) as string, voucherKey.address)).wait();
     // The deployer sent these itself: a nonce-managed sender of the same key resyncs with the node.
     for (const sender of [adminSender, ...senders]) if (sender && sender.address === admin) await sender.init();
     await db

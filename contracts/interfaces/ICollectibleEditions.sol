@@ -55,7 +55,8 @@ interface ICollectibleEditions {
     error VoucherExpired(bytes32 code, uint64 deadline);
     /// @notice The voucher's code was already used.
     error VoucherAlreadyUsed(bytes32 code);
-    /// @notice The voucher was not signed by an issuer of this contract on this chain.
+    /// @notice The voucher was not signed, for this contract on this chain, by an account with the voucher-signer
+    /// role (an issuer without that role included).
     error VoucherSignerInvalid(address signer);
 
     /// @notice Emitted when an edition is created.
@@ -86,7 +87,7 @@ interface ICollectibleEditions {
 
     /// @notice Redeems a claim voucher: mints one item to the caller.
     /// @dev Requirements: the voucher is unexpired, unused, signed (EIP-712, this chain and contract) by an
-    /// account with the issuer role; the edition has items left.
+    /// account with the voucher-signer role; the edition has items left. Anyone may send the transaction.
     /// Emits a {VoucherRedeemed}, an {ItemMinted} and a {Transfer} event.
     /// @return tokenId The minted token.
     function claim(Voucher calldata voucher, bytes calldata signature) external returns (uint256 tokenId);

@@ -8,12 +8,14 @@ import {ICollectibleEditions} from "../interfaces/ICollectibleEditions.sol";
 
 contract CollectibleEditionsTest is Test {
     uint256 internal constant ISSUER_KEY = 0xA11CE;
+    uint256 internal constant VOUCHER_KEY = 0xB0B;
     address internal constant ADMIN = address(0xAD);
     address internal constant ALICE = address(0xA1);
     address internal constant BOB = address(0xB2);
     address internal constant CAROL = address(0xC3);
 
     address internal issuer;
+    address internal voucherSigner;
     CollectibleEditions internal editions;
     uint256 internal lockedEdition;
     uint256 internal giftEdition;
@@ -21,7 +23,11 @@ contract CollectibleEditionsTest is Test {
 
     function setUp() public {
         issuer = vm.addr(ISSUER_KEY);
+        voucherSigner = vm.addr(VOUCHER_KEY);
         editions = new CollectibleEditions("Museum Editions", "MUSE", ADMIN, issuer);
+        bytes32 signerRole = editions.VOUCHER_SIGNER_ROLE();
+        vm.prank(ADMIN);
+        editions.grantRole(signerRole, voucherSigner);
         vm.startPrank(issuer);
         lockedEdition = editions.createEdition("Night Watch", "ipfs://edition-1", 1000, ICollectibleEditions.TransferPolicy.Locked, 0, 0);
         giftEdition = editions.createEdition("Sunflowers", "ipfs://edition-2", 3, ICollectibleEditions.TransferPolicy.GiftAfterLockup, 1 days, 1);
@@ -34,8 +40,20 @@ contract CollectibleEditionsTest is Test {
     }
 
     function _sign(CollectibleEditions target, ICollectibleEditions.Voucher memory v) internal view returns (bytes memory) {
-        (uint8 sv, bytes32 r, bytes32 s) = vm.sign(ISSUER_KEY, target.voucherDigest(v));
+        return _signWith(VOUCHER_KEY, target, v);
+    }
+
+    function _signWith(uint256 key, CollectibleEditions target, ICollectibleEditions.Voucher memory v)
+        internal
+        view
+        returns (bytes memory)
+    {
+        (uint8 sv, bytes32 r, bytes32 s) = vm.sign(key, target.voucherDigest(v));
         return abi.encodePacked(r, s, sv);
+    }
+
+    function _expectUnauthorized(address caller, bytes32 role) internal {
+        vm.expectRevert(abi.encodeWithSignature("AccessControlUnauthorizedAccount(address,bytes32)", caller, role));
     }
 
     function _airdrop(uint256 editionId, address holder) internal returns (uint256) {
@@ -102,6 +120,9 @@ contract CollectibleEditionsTest is Test {
 
     function test_claim_voucherReplayedOnOtherContractReverts() public {
         CollectibleEditions other = new CollectibleEditions("Museum Editions", "MUSE", ADMIN, issuer);
+        bytes32 signerRole = other.VOUCHER_SIGNER_ROLE();
+        vm.prank(ADMIN);
+        other.grantRole(signerRole, voucherSigner);
         vm.prank(issuer);
         other.createEdition("Night Watch", "ipfs://edition-1", 1000, ICollectibleEditions.TransferPolicy.Locked, 0, 0);
         ICollectibleEditions.Voucher memory v = _voucher(keccak256("code-4"), uint64(block.timestamp + 1 hours));
@@ -114,11 +135,47 @@ contract CollectibleEditionsTest is Test {
 
     function testFuzz_claim_voucherSignedByOtherKeyReverts(uint256 key) public {
         key = bound(key, 1, 0xfffffffffffffffffffffffffffffffebaaedce6af48a03bbfd25e8cd0364140);
-        vm.assume(key != ISSUER_KEY);
+        vm.assume(key != VOUCHER_KEY);
         ICollectibleEditions.Voucher memory v = _voucher(keccak256(abi.encode(key)), uint64(block.timestamp + 1));
         (uint8 sv, bytes32 r, bytes32 s) = vm.sign(key, editions.voucherDigest(v));
         vm.expectRevert(abi.encodeWithSelector(ICollectibleEditions.VoucherSignerInvalid.selector, vm.addr(key)));
         editions.claim(v, abi.encodePacked(r, s, sv));
+    }
+
+    function test_claim_voucherSignedByIssuerWithoutSignerRoleReverts() public {
+        ICollectibleEditions.Voucher memory v = _voucher(keccak256("code-issuer"), uint64(block.timestamp + 1 hours));
+        bytes memory sig = _signWith(ISSUER_KEY, editions, v);
+        vm.expectRevert(abi.encodeWithSelector(ICollectibleEditions.VoucherSignerInvalid.selector, issuer));
+        editions.claim(v, sig);
+    }
+
+    function test_claim_revokedVoucherSignerReverts() public {
+        ICollectibleEditions.Voucher memory v = _voucher(keccak256("code-revoked"), uint64(block.timestamp + 1 hours));
+        bytes memory sig = _sign(editions, v);
+        bytes32 signerRole = editions.VOUCHER_SIGNER_ROLE();
+        vm.prank(ADMIN);
+        editions.revokeRole(signerRole, voucherSigner);
+        vm.expectRevert(abi.encodeWithSelector(ICollectibleEditions.VoucherSignerInvalid.selector, voucherSigner));
+        editions.claim(v, sig);
+    }
+
+    function test_voucherSigner_cannotMintMoveOrGrant() public {
+        bytes32 issuerRole = editions.ISSUER_ROLE();
+        address[] memory holders = new address[](1);
+        holders[0] = voucherSigner;
+        vm.startPrank(voucherSigner);
+        _expectUnauthorized(voucherSigner, issuerRole);
+        editions.airdrop(lockedEdition, holders);
+        _expectUnauthorized(voucherSigner, issuerRole);
+        editions.redeemFor(lockedEdition, keccak256("code-signer"), voucherSigner);
+        _expectUnauthorized(voucherSigner, issuerRole);
+        editions.createEdition("X", "ipfs://x", 1, ICollectibleEditions.TransferPolicy.Locked, 0, 0);
+        _expectUnauthorized(voucherSigner, issuerRole);
+        editions.issuerTransfer(ALICE, BOB, 1);
+        _expectUnauthorized(voucherSigner, bytes32(0));
+        editions.grantRole(issuerRole, voucherSigner);
+        vm.stopPrank();
+        assertTrue(!editions.hasRole(issuerRole, voucherSigner), "no issuer role");
     }
 
     function testFuzz_transferFrom_lockedEditionNeverMoves(address to, uint8 path) public {

@@ -25,6 +25,7 @@ import { loadArtifact } from "../../core/chain/artifacts.ts";
 const NAME = "Museum Editions";
 const CHAIN_ID = 31337n;
 const ISSUER_ROLE = keccakText("ISSUER_ROLE");
+const VOUCHER_SIGNER_ROLE = keccakText("VOUCHER_SIGNER_ROLE");
 const DAY = 24 * 60 * 60;
 
 /** Mirrors `ICollectibleEditions.TransferPolicy`. */
@@ -48,7 +49,8 @@ interface Voucher {
 let testChain: TestChain;
 let provider: JsonRpcProvider;
 let admin: Wallet; // DEFAULT_ADMIN_ROLE
-let issuer: Wallet; // ISSUER_ROLE: creates editions, airdrops, signs vouchers
+let issuer: Wallet; // ISSUER_ROLE: creates editions, airdrops, redeems codes for holders
+let voucherSigner: Wallet; // VOUCHER_SIGNER_ROLE: signs vouchers, nothing else
 let holder: Wallet;
 let outsider: Wallet;
 let iface: Interface;
@@ -61,6 +63,9 @@ beforeAll(async () => {
   holder = testChain.wallet(ACCOUNT_2_KEY);
   outsider = testChain.wallet(ACCOUNT_3_KEY);
   iface = new Interface(loadArtifact("CollectibleEditions").abi);
+  // Funded, so its refused calls fail on the role check rather than on gas.
+  voucherSigner = new Wallet(hexlify(randomBytes(32)), provider);
+  await send(admin.sendTransaction({ to: voucherSigner.address, value: 10n ** 18n }));
 });
 
 afterAll(async () => {
@@ -70,9 +75,10 @@ afterAll(async () => {
 // ---------------------------------------------------------------------------------------------------------
 // helpers
 
-/** A fresh contract: `admin` holds DEFAULT_ADMIN_ROLE, `issuer` ISSUER_ROLE. Returned bound to `issuer`. */
+/** A fresh contract: `admin` holds DEFAULT_ADMIN_ROLE, `issuer` ISSUER_ROLE, `voucherSigner` VOUCHER_SIGNER_ROLE. Returned bound to `issuer`. */
 async function freshEditions(): Promise<Contract> {
   const { address } = await deployCollectibleEditions(admin, { name: NAME, symbol: "MUSE", admin: admin.address, issuer: issuer.address });
+  await send((new Contract(address, iface, admin) as Contract).grantRole(VOUCHER_SIGNER_ROLE, voucherSigner.address));
   return new Contract(address, iface, issuer);
 }
 
@@ -298,9 +304,9 @@ describe("CollectibleEditions claim (EIP-712 vouchers)", () => {
     expect(await editions.VOUCHER_TYPEHASH()).toBe(keccakText("Voucher(uint256 editionId,bytes32 code,uint64 deadline)"));
   });
 
-  it("claim: a voucher signed with signTypedData by the issuer mints to the caller: ItemMinted, Locked, Transfer, VoucherRedeemed", async () => {
+  it("claim: a voucher signed with signTypedData by the voucher signer mints to the caller: ItemMinted, Locked, Transfer, VoucherRedeemed", async () => {
     const v = await voucher(editionId);
-    const signature = await sign(issuer, domainOf(editions), v);
+    const signature = await sign(voucherSigner, domainOf(editions), v);
     const asHolder = editions.connect(holder) as Contract;
     expect(await editions.voucherUsed(v.code)).toBe(false);
     const tokenId = await asHolder.claim.staticCall(v, signature);
@@ -317,7 +323,7 @@ describe("CollectibleEditions claim (EIP-712 vouchers)", () => {
 
   it("claim: a replayed voucher reverts VoucherAlreadyUsed(code), for the same caller and for another", async () => {
     const v = await voucher(editionId);
-    const signature = await sign(issuer, domainOf(editions), v);
+    const signature = await sign(voucherSigner, domainOf(editions), v);
     await send((editions.connect(holder) as Contract).claim(v, signature));
     await expectRevert((editions.connect(holder) as Contract).claim(v, signature), "VoucherAlreadyUsed", [v.code]);
     await expectRevert((editions.connect(outsider) as Contract).claim(v, signature), "VoucherAlreadyUsed", [v.code]);
@@ -325,13 +331,13 @@ describe("CollectibleEditions claim (EIP-712 vouchers)", () => {
 
   it("claim: an expired voucher reverts VoucherExpired(code, deadline); it is valid up to its deadline", async () => {
     const v = await voucher(editionId, 60n);
-    const signature = await sign(issuer, domainOf(editions), v);
+    const signature = await sign(voucherSigner, domainOf(editions), v);
     await increaseTime(120);
     await expectRevert((editions.connect(holder) as Contract).claim(v, signature), "VoucherExpired", [v.code, v.deadline]);
     expect(await editions.voucherUsed(v.code)).toBe(false);
     const past = { ...v, code: hexlify(randomBytes(32)), deadline: (await latestTimestamp()) - 1n };
     await expectRevert(
-      (editions.connect(holder) as Contract).claim(past, await sign(issuer, domainOf(editions), past)),
+      (editions.connect(holder) as Contract).claim(past, await sign(voucherSigner, domainOf(editions), past)),
       "VoucherExpired",
       [past.code, past.deadline],
     );
@@ -339,7 +345,7 @@ describe("CollectibleEditions claim (EIP-712 vouchers)", () => {
 
   it("claim: a voucher signed for another chain id reverts VoucherSignerInvalid(recovered address), which is not the issuer", async () => {
     const v = await voucher(editionId);
-    const signature = await sign(issuer, domainOf(editions, 1n), v);
+    const signature = await sign(voucherSigner, domainOf(editions, 1n), v);
     const recovered = recoverAddress(TypedDataEncoder.hash(domainOf(editions), VOUCHER_TYPES, v), signature);
     expect(recovered).not.toBe(issuer.address);
     await expectRevert((editions.connect(holder) as Contract).claim(v, signature), "VoucherSignerInvalid", [recovered]);
@@ -351,7 +357,7 @@ describe("CollectibleEditions claim (EIP-712 vouchers)", () => {
     const otherEdition = await createEdition(other, 100n, Policy.Locked);
     expect(otherEdition).toBe(editionId); // same edition id on both: only the domain tells them apart
     const v = await voucher(editionId);
-    const signature = await sign(issuer, domainOf(editions), v);
+    const signature = await sign(voucherSigner, domainOf(editions), v);
     const recovered = recoverAddress(TypedDataEncoder.hash(domainOf(other), VOUCHER_TYPES, v), signature);
     expect(recovered).not.toBe(issuer.address);
     await expectRevert((other.connect(holder) as Contract).claim(v, signature), "VoucherSignerInvalid", [recovered]);
@@ -360,8 +366,8 @@ describe("CollectibleEditions claim (EIP-712 vouchers)", () => {
     expect(await editions.voucherUsed(v.code)).toBe(true);
   });
 
-  it("claim: a voucher signed by a key without ISSUER_ROLE (the admin, an outsider) reverts VoucherSignerInvalid(signer)", async () => {
-    for (const signer of [admin, outsider]) {
+  it("claim: a voucher signed by a key without VOUCHER_SIGNER_ROLE (the admin, an issuer, an outsider) reverts VoucherSignerInvalid(signer)", async () => {
+    for (const signer of [admin, issuer, outsider]) {
       const v = await voucher(editionId);
       await expectRevert(
         (editions.connect(holder) as Contract).claim(v, await sign(signer, domainOf(editions), v)),
@@ -373,7 +379,7 @@ describe("CollectibleEditions claim (EIP-712 vouchers)", () => {
 
   it("claim: a changed field (another edition id, deadline or code) breaks the signature: VoucherSignerInvalid", async () => {
     const v = await voucher(editionId);
-    const signature = await sign(issuer, domainOf(editions), v);
+    const signature = await sign(voucherSigner, domainOf(editions), v);
     for (const tampered of [
       { ...v, deadline: v.deadline + 1n },
       { ...v, code: hexlify(randomBytes(32)) },
@@ -387,15 +393,37 @@ describe("CollectibleEditions claim (EIP-712 vouchers)", () => {
   it("claim: a valid voucher for an unknown edition reverts EditionNotFound(id); for a sold-out one EditionSoldOut(id)", async () => {
     const unknown = { ...(await voucher(editionId)), editionId: 99n };
     await expectRevert(
-      (editions.connect(holder) as Contract).claim(unknown, await sign(issuer, domainOf(editions), unknown)),
+      (editions.connect(holder) as Contract).claim(unknown, await sign(voucherSigner, domainOf(editions), unknown)),
       "EditionNotFound",
       [99n],
     );
     const single = await createEdition(editions, 1n, Policy.Locked);
     await send(editions.airdrop(single, [outsider.address]));
     const v = await voucher(single);
-    await expectRevert((editions.connect(holder) as Contract).claim(v, await sign(issuer, domainOf(editions), v)), "EditionSoldOut", [single]);
+    await expectRevert((editions.connect(holder) as Contract).claim(v, await sign(voucherSigner, domainOf(editions), v)), "EditionSoldOut", [single]);
     expect(await editions.voucherUsed(v.code)).toBe(false);
+  });
+
+  it("the voucher signer cannot mint, move or grant: airdrop, redeemFor, createEdition and issuerTransfer revert AccessControlUnauthorizedAccount(signer, ISSUER_ROLE)", async () => {
+    const asSigner = editions.connect(voucherSigner) as Contract;
+    const unauthorized = [voucherSigner.address, ISSUER_ROLE];
+    expect(await editions.hasRole(VOUCHER_SIGNER_ROLE, voucherSigner.address)).toBe(true);
+    expect(await editions.hasRole(ISSUER_ROLE, voucherSigner.address)).toBe(false);
+    await expectRevert(asSigner.airdrop(editionId, [voucherSigner.address]), "AccessControlUnauthorizedAccount", unauthorized);
+    await expectRevert(asSigner.redeemFor(editionId, hexlify(randomBytes(32)), voucherSigner.address), "AccessControlUnauthorizedAccount", unauthorized);
+    await expectRevert(asSigner.createEdition("X", "ipfs://x", 1n, Policy.Locked, 0n, 0n), "AccessControlUnauthorizedAccount", unauthorized);
+    await expectRevert(asSigner.issuerTransfer(holder.address, outsider.address, 1n), "AccessControlUnauthorizedAccount", unauthorized);
+    await expectRevert(asSigner.grantRole(ISSUER_ROLE, voucherSigner.address), "AccessControlUnauthorizedAccount", [voucherSigner.address, ZeroHash]);
+  });
+
+  it("claim: once the admin revokes VOUCHER_SIGNER_ROLE (RoleRevoked), the key's vouchers revert VoucherSignerInvalid", async () => {
+    const own = await freshEditions();
+    const id = await createEdition(own, 10n, Policy.Locked);
+    const v = await voucher(id);
+    const signature = await sign(voucherSigner, domainOf(own), v);
+    const receipt = await send((own.connect(admin) as Contract).revokeRole(VOUCHER_SIGNER_ROLE, voucherSigner.address));
+    expect(eventsOf(own, receipt)).toEqual([["RoleRevoked", VOUCHER_SIGNER_ROLE, voucherSigner.address, admin.address]]);
+    await expectRevert((own.connect(holder) as Contract).claim(v, signature), "VoucherSignerInvalid", [voucherSigner.address]);
   });
 
   it("redeemFor: the issuer redeems a code for a holder: VoucherRedeemed names the holder, and the code's voucher is spent on chain", async () => {
@@ -410,12 +438,12 @@ describe("CollectibleEditions claim (EIP-712 vouchers)", () => {
     ]);
     expect(await editions.voucherUsed(v.code)).toBe(true);
     // The holder (or anyone) cannot also claim the item with the code's signed voucher.
-    await expectRevert((editions.connect(holder) as Contract).claim(v, await sign(issuer, domainOf(editions), v)), "VoucherAlreadyUsed", [v.code]);
+    await expectRevert((editions.connect(holder) as Contract).claim(v, await sign(voucherSigner, domainOf(editions), v)), "VoucherAlreadyUsed", [v.code]);
   });
 
   it("redeemFor: reverts VoucherAlreadyUsed(code) after an on-chain claim of the code, and a second redeemFor", async () => {
     const v = await voucher(editionId);
-    await send((editions.connect(holder) as Contract).claim(v, await sign(issuer, domainOf(editions), v)));
+    await send((editions.connect(holder) as Contract).claim(v, await sign(voucherSigner, domainOf(editions), v)));
     await expectRevert(editions.redeemFor(editionId, v.code, outsider.address), "VoucherAlreadyUsed", [v.code]);
     const w = await voucher(editionId);
     await send(editions.redeemFor(editionId, w.code, holder.address));

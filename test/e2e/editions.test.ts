@@ -166,7 +166,7 @@ describe("collectible editions over HTTP", () => {
   let code: string;
   let voucher: { editionId: string; code: string; deadline: number; signature: string };
 
-  it("createClaimCodes: codes shown once, each with an EIP-712 voucher signed by an issuer of the contract", async () => {
+  it("createClaimCodes: codes shown once, each with an EIP-712 voucher signed by the contract's voucher signer, which is no issuer", async () => {
     const expiresAt = new Date(Date.now() + 3600_000).toISOString();
     const res = await gql.ok(CODES, { input: { editionId: edition.id, count: 1, expiresAt, idempotencyKey: "codes-1" } });
     const [c] = res.createClaimCodes.codes;
@@ -178,7 +178,9 @@ describe("collectible editions over HTTP", () => {
     const contract = new Contract(edition.contractAddress, collectibleEditionsInterface(), stack.provider);
     const domain = { name: await contract.name!(), version: "1", chainId: v.chainId, verifyingContract: v.contract };
     const signer = verifyTypedData(domain, VOUCHER_TYPES, { editionId: BigInt(v.editionId), code: v.code, deadline: BigInt(v.deadline) }, v.signature);
-    expect(await contract.hasRole!(await contract.ISSUER_ROLE!(), signer)).toBe(true);
+    // The voucher key holds only the voucher-signer role: it cannot airdrop, redeem for others or move items.
+    expect(await contract.hasRole!(await contract.VOUCHER_SIGNER_ROLE!(), signer)).toBe(true);
+    expect(await contract.hasRole!(await contract.ISSUER_ROLE!(), signer)).toBe(false);
     // The voucher key is kept sealed: the database row alone cannot sign a voucher.
     const [stored] = await stack.db.db.select().from(editionContracts).where(eq(editionContracts.contractAddress, edition.contractAddress));
     expect(stored!.voucherSignerKey).toMatch(/^sealed:v1:/);
