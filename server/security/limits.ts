@@ -16,15 +16,15 @@ import {
   type FieldNode,
   type FragmentDefinitionNode,
   type GraphQLCompositeType,
-  type GraphQLField,
   type GraphQLSchema,
   type GraphQLType,
   type OperationDefinitionNode,
   type SelectionSetNode,
   type ValidationRule,
-  type ValueNode,
 } from "graphql";
 import type { Plugin } from "graphql-yoga";
+import { getComplexity, type ComplexityEstimator } from "graphql-query-complexity";
+import { MAX_PAGE_SIZE } from "../builder.ts";
 
 /** What one GraphQL request may ask for; see README "API limits and security". */
 export interface QueryLimits {
@@ -42,12 +42,16 @@ export interface QueryLimits {
   introspection: boolean;
 }
 
-/** Arguments taken as the page size of a list field. */
+/** Arguments taken as the page size of a list field or a connection. */
 const PAGE_SIZE_ARGS = ["first", "last", "limit", "take", "pageSize"];
-/** A list field whose size is a variable or left to the server counts as a full page of this many items. */
-export const ASSUMED_PAGE_SIZE = 100;
-/** A list field without a page-size argument (a certificate's attributes, an institution's webhooks) counts as this many. */
+/** A connection asked for without `first`/`last` returns this many items (server/schema/pagination.ts). */
+export const DEFAULT_PAGE_SIZE = 20;
+/** A page size given as a variable without a value counts as the largest page allowed. */
+export const ASSUMED_PAGE_SIZE = MAX_PAGE_SIZE;
+/** A list field without a page-size or list argument (a certificate's attributes, an institution's webhooks) counts as this many. */
 export const ASSUMED_LIST_SIZE = 10;
+/** Fields a document may expand to (fragments inlined) before its cost is not worked out but refused. */
+export const MAX_COST_NODES = 10_000;
 
 /** A request refused by a limit: HTTP 400 whether the client accepts application/json or graphql-response+json. */
 export function limitError(code: string, message: string, extra: Record<string, unknown> = {}): GraphQLError {
@@ -57,7 +61,6 @@ export function limitError(code: string, message: string, extra: Record<string, 
 
 export interface OperationMeasure {
   depth: number;
-  cost: number;
   aliases: number;
   directives: number;
 }
@@ -65,23 +68,19 @@ export interface OperationMeasure {
 /**
  * Measures one operation, each fragment once (so a "fragment bomb" costs its size, not its expansion):
  * - depth: 1 for a root field, +1 per nested selection.
- * - cost: 1 per object (or interface/union) field, leaves free, multiplied by the size of every enclosing list:
- *   the literal `first`/`last`/`limit` argument, or {@link ASSUMED_PAGE_SIZE} when it is a variable without a value
- *   or absent, or {@link ASSUMED_LIST_SIZE} for a list with no such argument. An upper estimate of the objects returned.
  * - aliases and directives: counted as if fragments were inlined.
- * Fields named `__*` (introspection, `__typename`) count only their aliases and directives.
+ * Fields named `__*` (introspection, `__typename`) count only their aliases and directives. Cost is {@link queryCost}.
  */
 export function measureOperation(
   schema: GraphQLSchema,
   document: DocumentNode,
   operation: OperationDefinitionNode,
-  variables: Record<string, unknown> = {},
 ): OperationMeasure {
   const fragments = new Map<string, FragmentDefinitionNode>();
   for (const def of document.definitions) if (def.kind === Kind.FRAGMENT_DEFINITION) fragments.set(def.name.value, def);
   const memo = new Map<string, OperationMeasure>();
   const inProgress = new Set<string>();
-  const zero = (): OperationMeasure => ({ depth: 0, cost: 0, aliases: 0, directives: 0 });
+  const zero = (): OperationMeasure => ({ depth: 0, aliases: 0, directives: 0 });
 
   const fragment = (name: string): OperationMeasure => {
     const known = memo.get(name);
@@ -102,7 +101,6 @@ export function measureOperation(
     const total = zero();
     const add = (m: OperationMeasure) => {
       total.depth = Math.max(total.depth, m.depth);
-      total.cost += m.cost;
       total.aliases += m.aliases;
       total.directives += m.directives;
     };
@@ -124,46 +122,12 @@ export function measureOperation(
 
   const field = (node: FieldNode, parent: GraphQLCompositeType): OperationMeasure => {
     const own = { aliases: node.alias ? 1 : 0, directives: node.directives?.length ?? 0 };
-    if (node.name.value.startsWith("__")) return { depth: 0, cost: 0, ...own };
+    if (node.name.value.startsWith("__")) return { depth: 0, ...own };
     const def = isObjectType(parent) || isInterfaceType(parent) ? parent.getFields()[node.name.value] : undefined;
-    if (!def) return { depth: 1, cost: 0, ...own };
+    if (!def) return { depth: 1, ...own };
     const named = getNamedType(def.type);
     const inner = node.selectionSet && isCompositeType(named) ? selectionSet(node.selectionSet, named) : zero();
-    const perItem = (isLeafType(named) ? 0 : 1) + inner.cost;
-    return {
-      depth: 1 + inner.depth,
-      cost: perItem * listSize(def.type, node, def),
-      aliases: own.aliases + inner.aliases,
-      directives: own.directives + inner.directives,
-    };
-  };
-
-  const listSize = (type: GraphQLType, node: FieldNode, def: GraphQLField<unknown, unknown>): number => {
-    let lists = 0;
-    for (let t: GraphQLType = type; ; ) {
-      if (isNonNullType(t)) t = getNullableType(t);
-      else if (isListType(t)) {
-        lists++;
-        t = t.ofType;
-      } else break;
-    }
-    if (!lists) return 1;
-    const sizeArg = def.args.find((a) => PAGE_SIZE_ARGS.includes(a.name));
-    if (!sizeArg) return ASSUMED_LIST_SIZE ** lists;
-    const given = node.arguments?.find((a) => a.name.value === sizeArg.name);
-    const size = given ? intValue(given.value) : typeof sizeArg.defaultValue === "number" ? sizeArg.defaultValue : undefined;
-    return Math.max(0, size ?? ASSUMED_PAGE_SIZE);
-  };
-
-  const intValue = (value: ValueNode): number | undefined => {
-    if (value.kind === Kind.INT) return Number(value.value);
-    if (value.kind === Kind.VARIABLE) {
-      const v = variables[value.name.value];
-      if (typeof v === "number") return v;
-      const declared = operation.variableDefinitions?.find((d) => d.variable.name.value === value.name.value)?.defaultValue;
-      return declared?.kind === Kind.INT ? Number(declared.value) : undefined;
-    }
-    return undefined;
+    return { depth: 1 + inner.depth, aliases: own.aliases + inner.aliases, directives: own.directives + inner.directives };
   };
 
   const root =
@@ -171,6 +135,79 @@ export function measureOperation(
   const m = root ? selectionSet(operation.selectionSet, root) : zero();
   m.directives += operation.directives?.length ?? 0;
   return m;
+}
+
+/** How many list levels wrap a type (`[[X]]` is 2). */
+function listLevels(type: GraphQLType): number {
+  let lists = 0;
+  for (let t: GraphQLType = type; ; ) {
+    if (isNonNullType(t)) t = getNullableType(t);
+    else if (isListType(t)) {
+      lists++;
+      t = t.ofType;
+    } else return lists;
+  }
+}
+
+/** A Relay connection type: its `edges`/`nodes` hold the page its field's `first`/`last` asks for. */
+const isConnection = (type: GraphQLType): boolean =>
+  isObjectType(type) && type.name.endsWith("Connection") && "pageInfo" in type.getFields() && ("edges" in type.getFields() || "nodes" in type.getFields());
+
+/** The page size a field's arguments ask for: a number given, or undefined when absent or a variable without a value. */
+function pageArg(args: Record<string, unknown>): number | undefined {
+  for (const name of PAGE_SIZE_ARGS) if (typeof args[name] === "number") return Math.max(0, args[name]);
+  return undefined;
+}
+
+/**
+ * Per-field cost for graphql-query-complexity, an upper estimate of the objects a response holds: 1 per object (or
+ * interface/union) field, leaves and `__*` free, times the number of items of every enclosing list.
+ * - A connection field (`certificates(first: 100)`) multiplies what it holds by its page: `first`/`last`, or
+ *   {@link DEFAULT_PAGE_SIZE} when neither is given, {@link ASSUMED_PAGE_SIZE} when it is a variable without a
+ *   value; its `edges`/`nodes` lists are that page, and its `pageInfo` is metadata, free.
+ * - Another list field: its page-size argument, else the length of the list it is given (`nodes(ids: [...])`), else
+ *   {@link ASSUMED_LIST_SIZE} per list level.
+ */
+export const listAwareEstimator: ComplexityEstimator = ({ type, field, node, args, childComplexity }) => {
+  if (field.name.startsWith("__")) return 0;
+  const named = getNamedType(field.type);
+  if (isLeafType(named)) return 0;
+  if (named.name === "PageInfo" && isConnection(type)) return 0;
+  const pageVariable = node.arguments?.some((a) => PAGE_SIZE_ARGS.includes(a.name.value) && a.value.kind === Kind.VARIABLE);
+  if (isConnection(named)) {
+    const page = pageArg(args) ?? (pageVariable ? ASSUMED_PAGE_SIZE : DEFAULT_PAGE_SIZE);
+    return 1 + page * childComplexity;
+  }
+  const lists = listLevels(field.type);
+  if (!lists) return 1 + childComplexity;
+  // The page is counted once, on the connection field that holds it.
+  if (isConnection(type) && (field.name === "edges" || field.name === "nodes")) return 1 + childComplexity;
+  const hasPageArg = field.args.some((a) => PAGE_SIZE_ARGS.includes(a.name));
+  const listArg = field.args.find((a) => isListType(getNullableType(a.type)) && Array.isArray(args[a.name]));
+  const size = hasPageArg
+    ? (pageArg(args) ?? ASSUMED_PAGE_SIZE)
+    : listArg
+      ? (args[listArg.name] as unknown[]).length
+      : ASSUMED_LIST_SIZE ** lists;
+  return size * (1 + childComplexity);
+};
+
+/**
+ * The cost of the operation a request runs (see {@link listAwareEstimator}), with its variables; `Infinity` when
+ * fragments expand to more than {@link MAX_COST_NODES} fields, which no page of this API needs.
+ */
+export function queryCost(
+  schema: GraphQLSchema,
+  document: DocumentNode,
+  operationName?: string | null,
+  variables: Record<string, unknown> = {},
+): number {
+  try {
+    return getComplexity({ schema, query: document, variables, operationName: operationName ?? undefined, estimators: [listAwareEstimator], maxQueryNodes: MAX_COST_NODES });
+  } catch (err) {
+    if (err instanceof GraphQLError && /maximum allowed number of nodes/.test(err.message)) return Infinity;
+    throw err;
+  }
 }
 
 /** Validation rule: depth, aliases and directives of every operation; introspection when it is off. */
@@ -219,14 +256,11 @@ export function countTokens(query: string, max: number): number {
 export function useQueryLimits(limits: QueryLimits): Plugin {
   const rule = queryLimitsRule(limits);
   const checkCost = (args: { schema: GraphQLSchema; document: DocumentNode; operationName?: string | null; variableValues?: Record<string, unknown> | null }) => {
-    const operation = args.document.definitions.find(
-      (d): d is OperationDefinitionNode => d.kind === Kind.OPERATION_DEFINITION && (!args.operationName || d.name?.value === args.operationName),
-    );
-    if (!operation) return undefined;
-    const { cost } = measureOperation(args.schema, args.document, operation, args.variableValues ?? {});
+    const cost = queryCost(args.schema, args.document, args.operationName, args.variableValues ?? {});
     if (cost <= limits.maxCost) return undefined;
-    return limitError("MAX_COST_EXCEEDED", `Operation would return up to ${cost} objects; at most ${limits.maxCost} allowed. Ask for smaller pages.`, {
-      cost,
+    const shown = Number.isFinite(cost) ? cost : `more than ${limits.maxCost}`;
+    return limitError("MAX_COST_EXCEEDED", `Operation would return up to ${shown} objects; at most ${limits.maxCost} allowed. Ask for smaller pages.`, {
+      cost: Number.isFinite(cost) ? cost : null,
       maxCost: limits.maxCost,
     });
   };
