@@ -40,6 +40,9 @@ export class WebhookDispatcher {
   /** Endpoint id → the delivery under way to it. */
   private readonly inFlight = new Map<string, Promise<void>>();
   private readonly stopping = new AbortController();
+  /** Ticks run one at a time, so two never lease for the same endpoint. */
+  private serial: Promise<unknown> = Promise.resolve();
+  private wakeQueued = false;
 
   constructor(opts: { db: Database; logger: Logger; settings: WebhookSettings; resolve?: HostResolver; idleMs?: number }) {
     this.db = opts.db;
@@ -68,7 +71,26 @@ export class WebhookDispatcher {
   }
 
   /** Leases due deliveries for endpoints with nothing in flight and starts them; answers how many it started. */
-  async tick(): Promise<number> {
+  tick(): Promise<number> {
+    const run = this.serial.then(() => this.leaseAndStart());
+    this.serial = run.catch(() => {});
+    return run;
+  }
+
+  /**
+   * Looks for more work as soon as a delivery ends, rather than at the next poll: an endpoint with a backlog
+   * sends its next event at once, not one per poll interval.
+   */
+  private wake(): void {
+    if (this.wakeQueued || this.stopping.signal.aborted) return;
+    this.wakeQueued = true;
+    void this.serial.then(() => {
+      this.wakeQueued = false;
+      return this.tick().catch((err) => this.log.warn({ err: String(err).slice(0, 500) }, "webhook dispatcher failed; retrying"));
+    });
+  }
+
+  private async leaseAndStart(): Promise<number> {
     const free = this.free();
     if (free <= 0 || this.stopping.signal.aborted) return 0;
     const now = new Date();
@@ -110,7 +132,10 @@ export class WebhookDispatcher {
       const endpoint = byId.get(delivery.endpointId)!;
       const run = this.send(delivery, endpoint)
         .catch((err) => this.log.warn({ eventId: delivery.eventId, err: String(err).slice(0, 300) }, "webhook bookkeeping failed; the lease lapses and it is sent again"))
-        .finally(() => this.inFlight.delete(endpoint.id));
+        .finally(() => {
+          this.inFlight.delete(endpoint.id);
+          this.wake();
+        });
       this.inFlight.set(endpoint.id, run);
     }
     return leased.length;
