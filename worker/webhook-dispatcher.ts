@@ -59,10 +59,11 @@ export class WebhookDispatcher {
     this.loop.start();
   }
 
-  /** Stops leasing, aborts the deliveries under way (their leases lapse and they are sent again later) and waits for them. */
+  /** Stops leasing, aborts the deliveries under way (handing them back, to be sent again) and waits for them. */
   async stop(): Promise<void> {
-    await this.loop.stop();
     this.stopping.abort();
+    await this.loop.stop();
+    await this.serial;
     await Promise.allSettled([...this.inFlight.values()]);
   }
 
@@ -163,8 +164,14 @@ export class WebhookDispatcher {
       timeoutMs: this.settings.timeoutMs,
       signal: this.stopping.signal,
     });
-    // Stopping: the attempt is not held against the receiver; the lease lapses and it is sent again.
-    if (this.stopping.signal.aborted && error) return;
+    if (this.stopping.signal.aborted && error) {
+      // Stopping: the attempt is not held against the receiver, and the delivery is due again at once for the next worker.
+      await this.db
+        .update(webhookDeliveries)
+        .set({ nextAttemptAt: new Date(), attempts: sql`${webhookDeliveries.attempts} - 1` })
+        .where(and(eq(webhookDeliveries.id, delivery.id), eq(webhookDeliveries.status, "PENDING")));
+      return;
+    }
     const now = new Date();
     if (!error) {
       await this.db.update(webhookDeliveries).set({ status: "DELIVERED", deliveredAt: now, lastError: null }).where(eq(webhookDeliveries.id, delivery.id));

@@ -1,4 +1,4 @@
-import { createServer, type Server } from "node:http";
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo, Socket } from "node:net";
 import { Wallet } from "ethers";
 import { GraphQLClient, gql } from "graphql-request";
@@ -21,7 +21,7 @@ describe("webhook isolation and targets (production rule, 127.0.0.1 allowlisted)
   const servers: Server[] = [];
   const sockets = new Set<Socket>();
 
-  async function listen(handler: Parameters<typeof createServer>[0]): Promise<string> {
+  async function listen(handler: (req: IncomingMessage, res: ServerResponse) => void): Promise<string> {
     const server = createServer(handler);
     server.on("connection", (s) => {
       sockets.add(s);
