@@ -98,9 +98,13 @@ export async function resolveTarget(url: URL, policy: WebhookTargetPolicy, resol
  * The check at registration: a refused literal address, or a name that resolves to any refused address now, is
  * refused. A name that does not resolve yet is accepted; every delivery checks again.
  */
-export async function checkTargetAtRegistration(url: URL, policy: WebhookTargetPolicy, resolve: HostResolver): Promise<void> {
+export async function checkTargetAtRegistration(url: URL, policy: WebhookTargetPolicy, resolve: HostResolver, timeoutMs = 2_000): Promise<void> {
+  if (policy.mode === "any") return;
+  // A slow resolver must not hold the request: past the deadline the name counts as not resolving yet.
+  const bounded: HostResolver = (host) =>
+    Promise.race([resolve(host), new Promise<never>((_, reject) => setTimeout(() => reject(new Error(`no answer within ${timeoutMs} ms`)), timeoutMs).unref())]);
   try {
-    await resolveTarget(url, policy, resolve);
+    await resolveTarget(url, policy, bounded);
   } catch (err) {
     if (!(err instanceof WebhookTargetError) || !err.unresolved) throw err;
   }

@@ -99,6 +99,12 @@ describe("webhook target address check", () => {
     await expect(checkTargetAtRegistration(new URL("https://inward.example/"), strict, fixed("192.168.0.10"))).rejects.toThrow(/private/);
   });
 
+  it("does not let a slow resolver hold a registration, and resolves nothing when every target is allowed", async () => {
+    const never: HostResolver = () => new Promise(() => {});
+    await expect(checkTargetAtRegistration(new URL("https://slow.example/"), strict, never, 100)).resolves.toBeUndefined();
+    await expect(checkTargetAtRegistration(new URL("https://any.example/"), targetPolicy("any", undefined), noResolver)).resolves.toBeUndefined();
+  });
+
   it("refuses a malformed allowlist at configuration", () => {
     expect(() => targetPolicy("public", "10.0.0.0/99")).toThrow();
   });
