@@ -1,6 +1,7 @@
 import { request as httpRequest, type IncomingMessage } from "node:http";
 import { request as httpsRequest } from "node:https";
-import { isIP } from "node:net";
+import type { LookupAddress } from "node:dns";
+import { isIP, type LookupFunction } from "node:net";
 import { resolveTarget, type HostResolver, type WebhookTargetPolicy } from "./target.ts";
 
 export interface DeliveryRequest {
@@ -20,15 +21,20 @@ export async function deliverWebhook(req: DeliveryRequest): Promise<string | nul
   const signal = req.signal ? AbortSignal.any([req.signal, AbortSignal.timeout(req.timeoutMs)]) : AbortSignal.timeout(req.timeoutMs);
   try {
     const url = new URL(req.url);
-    const target = await Promise.race([resolveTarget(url, req.policy, req.resolve), aborted(signal)]);
+    const checked = await Promise.race([resolveTarget(url, req.policy, req.resolve), aborted(signal)]);
     const https = url.protocol === "https:";
     const host = url.hostname.replace(/^\[(.*)\]$/, "$1");
+    // Node connects to what this lookup answers, and nothing else: the addresses just checked, tried in turn as
+    // it tries any name's addresses. Host header and TLS name stay the URL's, so certificates still verify.
+    const lookup: LookupFunction = (_hostname, options, callback) => {
+      if (options.all) (callback as (err: null, addresses: LookupAddress[]) => void)(null, checked);
+      else callback(null, checked[0]!.address, checked[0]!.family);
+    };
     const res = await new Promise<IncomingMessage>((resolve, reject) => {
-      // Connect to the checked address; the Host header and TLS name stay the URL's, so certificates still verify.
       const call = (https ? httpsRequest : httpRequest)(
         {
-          host: target.address,
-          family: target.family,
+          host,
+          lookup,
           port: url.port || (https ? 443 : 80),
           path: `${url.pathname}${url.search}`,
           method: "POST",

@@ -67,16 +67,16 @@ function hostOf(url: URL): string {
 }
 
 /**
- * The one address a delivery connects to: the host literal, or every address the name resolves to checked and
- * the first taken. The caller connects to exactly that address, so a name cannot resolve to a public address
- * for this check and an internal one for the connection.
+ * The addresses a delivery may connect to: the host literal, or every address the name resolves to, each
+ * checked. The caller connects only to these, so a name cannot resolve to a public address for this check and an
+ * internal one for the connection.
  */
-export async function resolveTarget(url: URL, policy: WebhookTargetPolicy, resolve: HostResolver): Promise<{ address: string; family: 4 | 6 }> {
+export async function resolveTarget(url: URL, policy: WebhookTargetPolicy, resolve: HostResolver): Promise<{ address: string; family: 4 | 6 }[]> {
   const host = hostOf(url);
   if (isIP(host)) {
     const refused = refusedAddress(host, policy);
     if (refused) throw new WebhookTargetError(`webhook target refused: ${refused}`);
-    return { address: host, family: isIP(host) as 4 | 6 };
+    return [{ address: host, family: isIP(host) as 4 | 6 }];
   }
   let addresses: { address: string; family: number }[];
   try {
@@ -91,7 +91,7 @@ export async function resolveTarget(url: URL, policy: WebhookTargetPolicy, resol
       if (refused) throw new WebhookTargetError(`webhook target refused: ${host} resolves to ${refused}`);
     }
   }
-  return { address: addresses[0]!.address, family: isIP(addresses[0]!.address) as 4 | 6 };
+  return addresses.map(({ address }) => ({ address, family: isIP(address) as 4 | 6 }));
 }
 
 /**

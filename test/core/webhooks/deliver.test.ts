@@ -67,6 +67,17 @@ describe("deliverWebhook", () => {
     expect(internal.connections).toHaveLength(0);
   });
 
+  it("tries each checked address in turn, as for any name (localhost's ::1 refused, then 127.0.0.1)", async () => {
+    const receiver = await serve((_req, res) => res.writeHead(204).end());
+    const both: HostResolver = async () => [
+      { address: "::1", family: 6 },
+      { address: "127.0.0.1", family: 4 },
+    ];
+    const error = await deliverWebhook({ url: `http://localhost:${receiver.port}/`, headers: {}, body: "{}", policy: targetPolicy("any", undefined), resolve: both, timeoutMs: 2_000 });
+    expect(error).toBeNull();
+    expect(receiver.requests).toHaveLength(1);
+  });
+
   it("refuses a literal internal address without connecting", async () => {
     const internal = await serve((_req, res) => res.writeHead(204).end());
     const error = await deliverWebhook({ url: `http://2130706433:${internal.port}/`, headers: {}, body: "{}", policy: strict, resolve: resolveTo("127.0.0.1"), timeoutMs: 2_000 });

@@ -83,12 +83,12 @@ describe("webhook target address check", () => {
   it("refuses a name when any address it resolves to is refused (localhost:6379, a name with one internal address among public ones)", async () => {
     await expect(resolveTarget(new URL("http://localhost:6379/"), strict, fixed("127.0.0.1", "::1"))).rejects.toThrow(/loopback/);
     await expect(resolveTarget(new URL("https://hooks.example/"), strict, fixed("93.184.215.14", "10.0.0.7"))).rejects.toThrow(/private/);
-    await expect(resolveTarget(new URL("https://hooks.example/"), strict, fixed("93.184.215.14"))).resolves.toEqual({ address: "93.184.215.14", family: 4 });
+    await expect(resolveTarget(new URL("https://hooks.example/"), strict, fixed("93.184.215.14"))).resolves.toEqual([{ address: "93.184.215.14", family: 4 }]);
   });
 
   it("trusts an allowlisted host name whatever it resolves to", async () => {
     const policy = targetPolicy("public", "hooks.internal");
-    await expect(resolveTarget(new URL("http://HOOKS.internal/x"), policy, fixed("10.0.0.7"))).resolves.toEqual({ address: "10.0.0.7", family: 4 });
+    await expect(resolveTarget(new URL("http://HOOKS.internal/x"), policy, fixed("10.0.0.7"))).resolves.toEqual([{ address: "10.0.0.7", family: 4 }]);
   });
 
   it("accepts at registration a name that does not resolve yet (each delivery checks again), but not one resolving inward", async () => {
