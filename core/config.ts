@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { targetPolicy } from "./webhooks/target.ts";
 
 /** Every setting the platform reads from the environment, parsed once at start. */
 const schema = z.object({
@@ -49,6 +50,12 @@ const schema = z.object({
   RATE_LIMIT_PER_INSTITUTION: z.coerce.number().int().min(0).default(1_200),
   RATE_LIMIT_PER_IP: z.coerce.number().int().min(0).default(300),
   TRUST_PROXY: z.string().optional(),
+  WEBHOOK_TARGETS: z.enum(["public", "any"]).optional(),
+  WEBHOOK_ALLOWED_HOSTS: z.string().optional(),
+  WEBHOOK_MAX_ENDPOINTS: z.coerce.number().int().min(0).default(10),
+  WEBHOOK_CONCURRENCY: z.coerce.number().int().min(1).default(32),
+  WEBHOOK_TIMEOUT_MS: z.coerce.number().int().min(100).default(5_000),
+  WEBHOOK_CIRCUIT_FAILURES: z.coerce.number().int().min(1).default(5),
   CUSTODY_SECRET: z.string().min(32, "must be at least 32 characters (e.g. `openssl rand -hex 32`)").optional(),
 });
 
@@ -119,6 +126,14 @@ export interface Config {
    * production: one is generated and kept under the data folder (`custody-secret`).
    */
   custodySecret?: string;
+  /**
+   * Webhook delivery. `targets`: `public` refuses internal addresses (loopback, private, link-local, CGNAT,
+   * metadata…) at registration and at every delivery, except what `allowedHosts` names; the default outside
+   * development and tests. `maxEndpoints`: active webhooks per institution. `concurrency`: deliveries in flight per
+   * worker (one per endpoint). `timeoutMs`: one attempt's deadline. `circuitFailures`: consecutive failures that
+   * pause an endpoint.
+   */
+  webhooks: { targets: "public" | "any"; allowedHosts?: string; maxEndpoints: number; concurrency: number; timeoutMs: number; circuitFailures: number };
 }
 
 export class ConfigError extends Error {
@@ -148,6 +163,11 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   }
   if (e.CHAIN_RPC_URL && !e.SIGNER_PRIVATE_KEY) {
     problems.push("SIGNER_PRIVATE_KEY: required when CHAIN_RPC_URL points at an external chain");
+  }
+  try {
+    targetPolicy("public", e.WEBHOOK_ALLOWED_HOSTS);
+  } catch (err) {
+    problems.push(`WEBHOOK_ALLOWED_HOSTS: ${(err as Error).message} (host names, addresses and CIDR ranges, separated by commas)`);
   }
   if (problems.length) throw new ConfigError(problems);
   return {
@@ -191,6 +211,14 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     quotas: { issuancesPerMonth: e.QUOTA_ISSUANCES_PER_MONTH, maxBatchSize: e.QUOTA_MAX_BATCH_SIZE, storageBytes: e.QUOTA_STORAGE_BYTES },
     rateLimit: { windowSeconds: e.RATE_LIMIT_WINDOW_SECONDS, perInstitution: e.RATE_LIMIT_PER_INSTITUTION, perIp: e.RATE_LIMIT_PER_IP },
     custodySecret: e.CUSTODY_SECRET,
+    webhooks: {
+      targets: e.WEBHOOK_TARGETS ?? (e.NODE_ENV === "production" ? "public" : "any"),
+      allowedHosts: e.WEBHOOK_ALLOWED_HOSTS,
+      maxEndpoints: e.WEBHOOK_MAX_ENDPOINTS,
+      concurrency: e.WEBHOOK_CONCURRENCY,
+      timeoutMs: e.WEBHOOK_TIMEOUT_MS,
+      circuitFailures: e.WEBHOOK_CIRCUIT_FAILURES,
+    },
     trustProxy: e.TRUST_PROXY === undefined ? undefined : e.TRUST_PROXY === "true" ? true : e.TRUST_PROXY === "false" ? false : /^\d+$/.test(e.TRUST_PROXY) ? Number(e.TRUST_PROXY) : e.TRUST_PROXY,
   };
 }

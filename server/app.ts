@@ -13,6 +13,7 @@ import { credentialVerifier } from "../core/credentials/index.ts";
 import { createVerifier, ipfsStoreSource, onChainIssuerRegistry, type ChainProviders } from "../core/verification/index.ts";
 import { setQuotaDefaults } from "../core/quotas.ts";
 import { configureCustody } from "../core/custody/index.ts";
+import { configureWebhooks } from "../core/webhooks/settings.ts";
 import { requestCaller } from "./auth/request-caller.ts";
 import { holderSessionToken, sessionHolder } from "./auth/holder-auth.ts";
 import type { Context } from "./context.ts";
@@ -53,6 +54,7 @@ export function createApp(deps: ServerDeps): Express {
   const callers = requestCaller(deps.db, { operatorKeyHash: deps.config.operatorKeyHash });
   setQuotaDefaults(deps.config.quotas);
   configureCustody(deps.config);
+  configureWebhooks(deps.config);
   const yoga = createYoga<{ req: Request; res: Response }, Context>({
     schema,
     plugins: securityPlugins({ config: deps.config, logger: deps.logger, callers, redis: deps.redis }),

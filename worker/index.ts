@@ -15,6 +15,7 @@ import { certificateOperation } from "./processors/certificate-operation.ts";
 import { RegistryConfirmer } from "./registry-confirmer.ts";
 import { TxMonitor } from "./tx-monitor.ts";
 import { WebhookDispatcher } from "./webhook-dispatcher.ts";
+import { webhookSettingsOf } from "../core/webhooks/settings.ts";
 import { configureCustody } from "../core/custody/index.ts";
 
 export type { WorkerDeps } from "./deps.ts";
@@ -94,7 +95,7 @@ export async function startWorker(deps: WorkerDeps, redisUrl: string): Promise<R
   const batcher = new IssuanceBatcher(deps, deps.senders);
   const monitor = new TxMonitor(deps, allSenders);
   const registryConfirmer = new RegistryConfirmer(deps);
-  const webhooks = new WebhookDispatcher({ db: deps.db, logger: log });
+  const webhooks = new WebhookDispatcher({ db: deps.db, logger: log, settings: webhookSettingsOf(deps.config) });
   const editionsRunner = new EditionsRunner(deps);
   relay.start();
   webhooks.start();

@@ -300,13 +300,21 @@ export const webhookEndpoints = pgTable("webhook_endpoints", {
   id: uuid("id").primaryKey().defaultRandom(),
   institutionId: uuid("institution_id").notNull().references(() => institutions.id),
   url: text("url").notNull(),
-  /** HMAC-SHA256 key; shown to the institution once. */
+  /** HMAC-SHA256 key, sealed (`sealSecret`); shown to the institution once. */
   secret: text("secret").notNull(),
   createdAt: createdAt(),
   disabledAt: timestamp("disabled_at", { withTimezone: true, mode: "date" }),
+  /** Attempts that failed in a row, whatever the event; reset by a success. */
+  consecutiveFailures: integer("consecutive_failures").notNull().default(0),
+  lastFailureAt: timestamp("last_failure_at", { withTimezone: true, mode: "date" }),
+  lastError: text("last_error"),
+  lastSuccessAt: timestamp("last_success_at", { withTimezone: true, mode: "date" }),
+  /** While in the future the circuit is open: nothing is sent until then, when one delivery probes the receiver. */
+  circuitOpenUntil: timestamp("circuit_open_until", { withTimezone: true, mode: "date" }),
 });
 
-export const WEBHOOK_DELIVERY_STATUSES = ["PENDING", "DELIVERED", "FAILED"] as const;
+/** CANCELLED: its webhook was disabled before it was delivered. */
+export const WEBHOOK_DELIVERY_STATUSES = ["PENDING", "DELIVERED", "FAILED", "CANCELLED"] as const;
 
 /** One event for one endpoint; the event id is the receiver's deduplication key. */
 export const webhookDeliveries = pgTable(

@@ -2,7 +2,9 @@ import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { Wallet } from "ethers";
 import { GraphQLClient, gql } from "graphql-request";
+import { eq } from "drizzle-orm";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { webhookDeliveries, webhookEndpoints } from "../../core/db/schema.ts";
 import { verifyWebhookSignature } from "../../core/webhooks/signature.ts";
 import { failureOf } from "../support/graphql-http.ts";
 import { startTestStack, waitFor } from "../support/stack.ts";
@@ -82,6 +84,11 @@ describe("webhooks", () => {
       { url: receiverUrl, key: "webhook-receiver" },
     );
     expect(registerWebhook.secret).toMatch(/^whsec_/);
+    // Kept sealed: the row alone does not hold the secret the deliveries are signed with.
+    const [row] = await stack.db.db.select().from(webhookEndpoints).where(eq(webhookEndpoints.id, registerWebhook.webhook.id));
+    expect(row!.secret).not.toContain(registerWebhook.secret);
+    expect(row!.secret).not.toContain(registerWebhook.secret.slice("whsec_".length));
+    expect(row!.secret).toMatch(/^sealed:/);
     const { issueCertificate } = await client.request<{ issueCertificate: { issuance: { id: string } } }>(
       gql`mutation ($input: IssueCertificateInput!) { issueCertificate(input: $input) { ... on IssueCertificatePayload { issuance { id } } ... on Error { __typename code message field } } }`,
       { input: { collectionId: stack.devInfo.collectionId, recipient: Wallet.createRandom().address, idempotencyKey: "webhook-1" } },
@@ -105,6 +112,51 @@ describe("webhooks", () => {
       expect(verifyWebhookSignature("whsec_wrong", ok.body, ok.signature)).toBe(false);
       const event = JSON.parse(ok.body);
       expect(event).toMatchObject({ id: ok.eventId, type, data: { issuance: { id } } });
+    }
+  });
+
+  it("disabling a webhook cancels its queued deliveries and the one being sent is not retried", async () => {
+    // Answers 500 at once, except the second request, which it holds until the webhook has been disabled.
+    const hits: string[] = [];
+    let release!: () => void;
+    const held = new Promise<void>((r) => (release = r));
+    let heldArrived!: () => void;
+    const arrived = new Promise<void>((r) => (heldArrived = r));
+    const failing = createServer((req, res) => {
+      req.resume();
+      req.on("end", () => {
+        hits.push(String(req.headers["hallmark-event-type"]));
+        if (hits.length !== 2) return void res.writeHead(500).end();
+        heldArrived();
+        void held.then(() => res.writeHead(500).end());
+      });
+    });
+    await new Promise<void>((r) => failing.listen(0, "127.0.0.1", r));
+    try {
+      const url = `http://127.0.0.1:${(failing.address() as AddressInfo).port}/failing`;
+      const { registerWebhook } = await client.request<any>(REGISTER, { url, key: "webhook-disable-stops" });
+      const webhookId = registerWebhook.webhook.id as string;
+      await client.request(
+        gql`mutation ($input: IssueCertificateInput!) { issueCertificate(input: $input) { ... on IssueCertificatePayload { issuance { id } } ... on Error { code message } } }`,
+        { input: { collectionId: stack.devInfo.collectionId, recipient: Wallet.createRandom().address, idempotencyKey: "webhook-disable-stops-1" } },
+      );
+      // The first attempt failed; the second is in flight, held by the receiver.
+      await Promise.race([arrived, new Promise((_, reject) => setTimeout(() => reject(new Error("no second attempt arrived within 15 s")), 15_000))]);
+      const deliveries = () => stack.db.db.select().from(webhookDeliveries).where(eq(webhookDeliveries.endpointId, webhookId));
+      await waitFor(deliveries, (rows) => rows.length >= 3, 15_000);
+      const off = await client.request<any>(gql`mutation ($id: ID!) { disableWebhook(id: $id) { ... on Webhook { disabledAt health { state pendingDeliveries } } } }`, { id: webhookId });
+      expect(off.disableWebhook).toMatchObject({ disabledAt: expect.any(String), health: { state: "DISABLED", pendingDeliveries: 0 } });
+      release();
+      const seen = hits.length;
+      // Retries come after 1, 2 and 4 s: four seconds of silence would have seen at least one.
+      await new Promise((r) => setTimeout(r, 4_000));
+      expect(hits.length).toBe(seen);
+      expect((await deliveries()).map((d) => d.status)).toEqual(expect.arrayContaining(["CANCELLED"]));
+      expect((await deliveries()).filter((d) => d.status === "PENDING")).toEqual([]);
+    } finally {
+      release();
+      failing.closeAllConnections();
+      await new Promise((r) => failing.close(r));
     }
   });
 });
