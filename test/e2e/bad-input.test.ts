@@ -240,8 +240,8 @@ describe("bad input for every mutation", () => {
     revokeApiKey: async () => ({
       variables: { id: (await ok("institution", `mutation($i: CreateApiKeyInput!) { createApiKey(input: $i) { ... on CreateApiKeyPayload { apiKey { id } } ... on Error { __typename code message field } } }`, { i: { name: "to revoke", scopes: ["READ"], idempotencyKey: `bad-${uniq()}` } })).createApiKey.apiKey.id, idempotencyKey: `bad-${uniq()}` },
     }),
-    registerWebhook: async () => ({ variables: { url: `https://example.org/hook/${uniq()}`, idempotencyKey: `bad-${uniq()}` } }),
-    disableWebhook: async () => ({ variables: { id: (await ok("institution", `mutation($u: String!, $k: String!) { registerWebhook(url: $u, idempotencyKey: $k) { ... on RegisterWebhookPayload { webhook { id } } ... on Error { __typename code message field } } }`, { u: `https://example.org/hook/${uniq()}`, k: `bad-${uniq()}` })).registerWebhook.webhook.id, idempotencyKey: `bad-${uniq()}` } }),
+    registerWebhook: async () => ({ variables: { url: `http://127.0.0.1:9/hook/${uniq()}`, idempotencyKey: `bad-${uniq()}` } }),
+    disableWebhook: async () => ({ variables: { id: (await ok("institution", `mutation($u: String!, $k: String!) { registerWebhook(url: $u, idempotencyKey: $k) { ... on RegisterWebhookPayload { webhook { id } } ... on Error { __typename code message field } } }`, { u: `http://127.0.0.1:9/hook/${uniq()}`, k: `bad-${uniq()}` })).registerWebhook.webhook.id, idempotencyKey: `bad-${uniq()}` } }),
     requestHolderSignIn: async () => ({ as: "anonymous", variables: { address: Wallet.createRandom().address } }),
     holderSignIn: async () => {
       const wallet = Wallet.createRandom();

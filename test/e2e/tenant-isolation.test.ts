@@ -217,7 +217,7 @@ describe("tenant isolation over the whole schema", () => {
       switch (type.name) {
         case "String":
           if (/recipient|holder|address|account/i.test(name)) return Wallet.createRandom().address;
-          if (/url/i.test(name)) return "https://example.org/tenant-test";
+          if (/url/i.test(name)) return "http://127.0.0.1:9/tenant-test";
           if (/email/i.test(name)) return "tenant-test@example.org";
           return `tenant-test-${randomUUID()}`;
         case "Int":
