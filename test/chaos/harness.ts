@@ -16,6 +16,19 @@ import { startTcpProxy } from "../support/tcp-proxy.ts";
 
 const root = fileURLToPath(new URL("../../", import.meta.url));
 
+/** `promise`, or an error naming what was awaited once `ms` have passed: every wait has its own deadline. */
+export async function within<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const deadline = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`gave up waiting ${ms / 1000} s for ${what}`)), ms);
+  });
+  try {
+    return await Promise.race([promise, deadline]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
 export interface WorkerProcess {
   child: ChildProcess;
   stderr: string;
@@ -103,8 +116,8 @@ export async function startChaosHarness() {
     },
 
     async killWorker(w: WorkerProcess): Promise<void> {
-      w.child.kill("SIGKILL");
-      await w.exited;
+      if (w.child.exitCode === null && w.child.signalCode === null) w.child.kill("SIGKILL");
+      await within(w.exited, 10_000, `worker ${w.child.pid} to exit after SIGKILL`);
     },
 
     /** Kills Redis outright (SIGKILL: whatever AOF had not synced is lost) and brings it back on the same port. */
@@ -116,33 +129,53 @@ export async function startChaosHarness() {
       redis = await startEmbeddedRedis(join(dir, "redis"), { port: redisPort });
     },
 
-    /** Waits until every issuance whose idempotency key starts with `prefix` is CONFIRMED or FAILED. */
-    async settle(prefix: string, timeoutMs = Number(process.env.CHAOS_SETTLE_MS ?? 180_000)): Promise<void> {
-      const deadline = Date.now() + timeoutMs;
+    /**
+     * Waits until every issuance whose idempotency key starts with `prefix` is CONFIRMED or FAILED. It fails when
+     * nothing moves for `stallMs` (no issuance of the prefix changed state), not at a fixed wall-clock deadline: a
+     * busy machine makes the pipeline slow, not stuck.
+     */
+    async settle(prefix: string, stallMs = Number(process.env.CHAOS_STALL_MS ?? 60_000)): Promise<void> {
+      let lastMove = Date.now();
+      let last = "";
       for (;;) {
-        const [row] = await db.db
-          .select({ n: count() })
+        const rows = await db.db
+          .select({ status: issuances.status, n: count() })
           .from(issuances)
-          .where(and(like(issuances.idempotencyKey, `${prefix}%`), notInArray(issuances.status, ["CONFIRMED", "FAILED"])));
-        if (row!.n === 0) return;
-        if (Date.now() > deadline) {
+          .where(like(issuances.idempotencyKey, `${prefix}%`))
+          .groupBy(issuances.status);
+        const open = rows.filter((r) => r.status !== "CONFIRMED" && r.status !== "FAILED").reduce((sum, r) => sum + r.n, 0);
+        if (open === 0) return;
+        const shape = rows.map((r) => `${r.status}:${r.n}`).sort().join(",");
+        if (shape !== last) {
+          last = shape;
+          lastMove = Date.now();
+        } else if (Date.now() - lastMove > stallMs) {
           const logs = [...workers, ...exitedEarly].map((w) => `worker ${w.child.pid} (exit ${w.child.exitCode}):\n${w.stderr.slice(-2000)}\n${w.log.slice(-3000)}`);
-          throw new Error(`${row!.n} issuances of ${prefix} still not settled\n${logs.join("\n")}`);
+          throw new Error(`${open} issuances of ${prefix} still not settled, and none moved for ${stallMs / 1000} s (${shape})\n${logs.join("\n")}`);
         }
         await new Promise((r) => setTimeout(r, 200));
       }
     },
 
+    /** Kills every worker this harness started that is still running: a failed test must not leave one behind. */
+    async killAll(): Promise<void> {
+      await Promise.all([...workers].map((w) => harness.killWorker(w)));
+    },
+
     /** Lets a worker carry every stored transaction to its receipt, so a later fault hits only new work. */
     async drainTransactions(): Promise<void> {
       const w = harness.startWorker();
-      const deadline = Date.now() + 60_000;
-      for (;;) {
-        const [row] = await db.db.select({ n: count() }).from(chainTxs).where(inArray(chainTxs.status, ["SIGNED", "SENT"]));
-        if (row!.n === 0 || Date.now() > deadline) break;
-        await new Promise((r) => setTimeout(r, 200));
+      const deadline = Date.now() + 90_000;
+      try {
+        for (;;) {
+          const [row] = await db.db.select({ n: count() }).from(chainTxs).where(inArray(chainTxs.status, ["SIGNED", "SENT"]));
+          if (row!.n === 0) return;
+          if (Date.now() > deadline) throw new Error(`${row!.n} stored transactions still not mined after 90 s of draining`);
+          await new Promise((r) => setTimeout(r, 200));
+        }
+      } finally {
+        await harness.killWorker(w);
       }
-      await harness.killWorker(w);
     },
 
     async statuses(prefix: string) {
@@ -153,7 +186,7 @@ export async function startChaosHarness() {
     },
 
     async stop(): Promise<void> {
-      for (const w of workers) await harness.killWorker(w);
+      await harness.killAll();
       provider.destroy();
       await db.close();
       await proxy.close();

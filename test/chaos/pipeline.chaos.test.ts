@@ -6,7 +6,7 @@ import { join } from "node:path";
 import { eq, like } from "drizzle-orm";
 import { Wallet } from "ethers";
 import { GraphQLClient, gql } from "graphql-request";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { chainTxs, certificates, issuances } from "../../core/db/schema.ts";
 import type { FaultPoint } from "../../core/chain/faults.ts";
 import { openEmbeddedIpfs } from "../../core/ipfs/index.ts";
@@ -15,12 +15,18 @@ import { loadConfig } from "../../core/config.ts";
 import { requestIssuanceBatch } from "../../core/operations/issue.ts";
 import { reconcile } from "../../core/reconcile.ts";
 import { createApp } from "../../server/app.ts";
-import { startChaosHarness, type ChaosHarness } from "./harness.ts";
+import { startChaosHarness, within, type ChaosHarness } from "./harness.ts";
 
 const holders = Array.from({ length: 40 }, () => Wallet.createRandom().address);
 /** Issuances that must end on chain (all but the deliberately poisoned ones). */
 let expected = 0;
 let poisoned = 0;
+/** Tests that failed, named in the summary: its counts alone read as success when a test never got as far as issuing. */
+const failed: string[] = [];
+let passed = 0;
+/** A worker armed with a fault must reach it well within this; a worker must be consuming within READY_MS. */
+const FAULT_MS = 120_000;
+const READY_MS = 60_000;
 
 async function issue(h: ChaosHarness, prefix: string, n: number, recipient?: (i: number) => string) {
   for (let offset = 0; offset < n; offset += 500) {
@@ -47,13 +53,22 @@ describe("issuance pipeline under faults", () => {
   beforeAll(async () => {
     h = await startChaosHarness();
   });
+  afterEach(async (ctx) => {
+    // Whatever a test left running would take the next test's issuances before its armed worker reaches the fault.
+    await h?.killAll();
+    if (ctx.task.result?.state === "fail") failed.push(ctx.task.name);
+    else passed += 1;
+  });
   afterAll(async () => {
-    if (h) {
+    if (!h) return;
+    try {
       const report = await reconcile(h.db, h.provider, 31337);
       // The summary line counts the requests that must reach the chain; poisoned ones are asserted apart.
       const line = `chaos: requested ${report.requested - poisoned}, on-chain ${report.onChain}, duplicates ${report.duplicates}, stuck ${report.stuck}, mismatches ${report.mismatches.length}`;
-      writeFileSync(join(process.cwd(), "test-results", "chaos-summary.txt"), `${line}\n`);
+      const tests = `chaos: tests ${passed} passed, ${failed.length} failed${failed.length ? `: ${failed.join("; ")}` : ""}`;
+      writeFileSync(join(process.cwd(), "test-results", "chaos-summary.txt"), `${line}\n${tests}\n`);
       expect(report.requested - poisoned).toBe(expected);
+    } finally {
       await h.stop();
     }
   });
@@ -71,8 +86,8 @@ describe("issuance pipeline under faults", () => {
       await h.settle("kill-");
     } finally {
       clearInterval(killer);
+      await h.killAll();
     }
-    await h.killWorker(worker);
     const rows = await h.statuses("kill-");
     expect(rows.filter((r) => r.status === "CONFIRMED")).toHaveLength(1000);
     await expectReconciled(h);
@@ -86,7 +101,7 @@ describe("issuance pipeline under faults", () => {
       await issue(h, prefix, 5);
       expected += 5;
       const doomed = h.startWorker({ HALLMARK_FAULT: seam });
-      await doomed.exited;
+      await within(doomed.exited, FAULT_MS, `the worker armed with HALLMARK_FAULT=${seam} to reach its fault and exit`);
       expect(doomed.stderr).toContain(`fault injected: ${seam}`);
       const stored = await h.db.select().from(issuances).where(like(issuances.idempotencyKey, `${prefix}%`));
       const worker = h.startWorker();
@@ -113,7 +128,7 @@ describe("issuance pipeline under faults", () => {
 
   it("Redis killed and restarted mid-run: every issuance still ends on chain once", async () => {
     const worker = h.startWorker();
-    await worker.ready;
+    await within(worker.ready, READY_MS, "the worker to say it is ready");
     await issue(h, "redis-", 300);
     expected += 300;
     await new Promise((r) => setTimeout(r, 700));
@@ -126,7 +141,7 @@ describe("issuance pipeline under faults", () => {
 
   it("the JSON-RPC endpoint unreachable for 10 s mid-run: every issuance still ends on chain once", async () => {
     const worker = h.startWorker();
-    await worker.ready;
+    await within(worker.ready, READY_MS, "the worker to say it is ready");
     await issue(h, "rpc-", 300);
     expected += 300;
     await new Promise((r) => setTimeout(r, 500));
