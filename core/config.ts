@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { parseSealingKeys } from "./custody/sealing-keys.ts";
 
 /** Every setting the platform reads from the environment, parsed once at start. */
 const schema = z.object({
@@ -50,6 +51,7 @@ const schema = z.object({
   RATE_LIMIT_PER_IP: z.coerce.number().int().min(0).default(300),
   TRUST_PROXY: z.string().optional(),
   CUSTODY_SECRET: z.string().min(32, "must be at least 32 characters (e.g. `openssl rand -hex 32`)").optional(),
+  SEALING_KEYS: z.string().optional(),
 });
 
 export interface Config {
@@ -119,6 +121,11 @@ export interface Config {
    * production: one is generated and kept under the data folder (`custody-secret`).
    */
   custodySecret?: string;
+  /**
+   * The keys stored secrets are sealed under (SEALING_KEYS: `<id>` derived from the custody secret, or
+   * `<id>=<64 hex>`, comma-separated, the first sealing). Absent: `v1`, derived from the custody secret.
+   */
+  sealingKeys?: string;
 }
 
 export class ConfigError extends Error {
@@ -148,6 +155,13 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   }
   if (e.CHAIN_RPC_URL && !e.SIGNER_PRIVATE_KEY) {
     problems.push("SIGNER_PRIVATE_KEY: required when CHAIN_RPC_URL points at an external chain");
+  }
+  if (e.SEALING_KEYS) {
+    try {
+      parseSealingKeys(e.SEALING_KEYS, () => Buffer.alloc(32));
+    } catch (err) {
+      problems.push((err as Error).message);
+    }
   }
   if (problems.length) throw new ConfigError(problems);
   return {
@@ -191,6 +205,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     quotas: { issuancesPerMonth: e.QUOTA_ISSUANCES_PER_MONTH, maxBatchSize: e.QUOTA_MAX_BATCH_SIZE, storageBytes: e.QUOTA_STORAGE_BYTES },
     rateLimit: { windowSeconds: e.RATE_LIMIT_WINDOW_SECONDS, perInstitution: e.RATE_LIMIT_PER_INSTITUTION, perIp: e.RATE_LIMIT_PER_IP },
     custodySecret: e.CUSTODY_SECRET,
+    sealingKeys: e.SEALING_KEYS,
     trustProxy: e.TRUST_PROXY === undefined ? undefined : e.TRUST_PROXY === "true" ? true : e.TRUST_PROXY === "false" ? false : /^\d+$/.test(e.TRUST_PROXY) ? Number(e.TRUST_PROXY) : e.TRUST_PROXY,
   };
 }

@@ -251,7 +251,7 @@ export const indexerCursors = pgTable("indexer_cursors", {
 
 /**
  * Each institution's key for signing exported credentials (Ed25519, named by its did:key), made on first use.
- * The secret is stored as is: a deployment that needs more moves it to a KMS behind `institutionSigningKey`.
+ * The secret is stored sealed (`core/custody/sealed.ts`): a copy of the database alone signs nothing.
  */
 export const institutionKeys = pgTable("institution_keys", {
   institutionId: uuid("institution_id").primaryKey().references(() => institutions.id),
