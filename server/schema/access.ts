@@ -40,6 +40,8 @@ export const MemberRoleEnum = builder.enumType("MemberRole", {
 });
 
 export const MemberRef = builder.node(builder.objectRef<Member>("Member"), {
+  // Institution data: a key of the institution reads it only with READ, wherever it is reached from.
+  authScopes: { readData: true },
   description: "A person of the institution, named by an Ethereum address (signs in with SIWE) or an e-mail address. Found by `node(id:)` only with an ADMIN key.",
   id: { resolve: (m) => m.id },
   loadMany: (ids, ctx) => ownedRows(ctx, members, ids, { admin: true }),
@@ -61,6 +63,8 @@ export const MemberRef = builder.node(builder.objectRef<Member>("Member"), {
 const ApiKeyMakerRef = builder.objectRef<ApiKeyRow>("ApiKeyMaker");
 
 export const ApiKeyRef = builder.node(builder.objectRef<ApiKeyRow>("ApiKey"), {
+  // Institution data: a key of the institution reads it only with READ, wherever it is reached from.
+  authScopes: { readData: true },
   description: "An API key of the institution. The secret is shown once, by createApiKey, and never again. Found by `node(id:)` only with an ADMIN key.",
   id: { resolve: (k) => k.id },
   loadMany: (ids, ctx) => ownedRows(ctx, apiKeys, ids, { admin: true }),
