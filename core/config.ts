@@ -1,5 +1,6 @@
 import { z } from "zod";
 import { targetPolicy } from "./webhooks/target.ts";
+import { parseSealingKeys } from "./custody/sealing-keys.ts";
 
 /** Every setting the platform reads from the environment, parsed once at start. */
 const schema = z.object({
@@ -57,6 +58,7 @@ const schema = z.object({
   WEBHOOK_TIMEOUT_MS: z.coerce.number().int().min(100).default(5_000),
   WEBHOOK_CIRCUIT_FAILURES: z.coerce.number().int().min(1).default(5),
   CUSTODY_SECRET: z.string().min(32, "must be at least 32 characters (e.g. `openssl rand -hex 32`)").optional(),
+  SEALING_KEYS: z.string().optional(),
 });
 
 export interface Config {
@@ -134,6 +136,11 @@ export interface Config {
    * pause an endpoint.
    */
   webhooks: { targets: "public" | "any"; allowedHosts?: string; maxEndpoints: number; concurrency: number; timeoutMs: number; circuitFailures: number };
+  /**
+   * The keys stored secrets are sealed under (SEALING_KEYS: `<id>` derived from the custody secret, or
+   * `<id>=<64 hex>`, comma-separated, the first sealing). Absent: `v1`, derived from the custody secret.
+   */
+  sealingKeys?: string;
 }
 
 export class ConfigError extends Error {
@@ -168,6 +175,13 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     targetPolicy("public", e.WEBHOOK_ALLOWED_HOSTS);
   } catch (err) {
     problems.push(`WEBHOOK_ALLOWED_HOSTS: ${(err as Error).message} (host names, addresses and CIDR ranges, separated by commas)`);
+  }
+  if (e.SEALING_KEYS) {
+    try {
+      parseSealingKeys(e.SEALING_KEYS, () => Buffer.alloc(32));
+    } catch (err) {
+      problems.push((err as Error).message);
+    }
   }
   if (problems.length) throw new ConfigError(problems);
   return {
@@ -219,6 +233,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       timeoutMs: e.WEBHOOK_TIMEOUT_MS,
       circuitFailures: e.WEBHOOK_CIRCUIT_FAILURES,
     },
+    sealingKeys: e.SEALING_KEYS,
     trustProxy: e.TRUST_PROXY === undefined ? undefined : e.TRUST_PROXY === "true" ? true : e.TRUST_PROXY === "false" ? false : /^\d+$/.test(e.TRUST_PROXY) ? Number(e.TRUST_PROXY) : e.TRUST_PROXY,
   };
 }

@@ -19,6 +19,7 @@ import { deployCertificateRegistry, deployIssuerRegistry } from "../core/chain/d
 import { createChainProvider } from "../core/chain/provider.ts";
 import { ConfigError, loadConfig } from "../core/config.ts";
 import { institutionSigningKey } from "../core/credentials/institution-keys.ts";
+import { prepareSealedSecrets } from "../core/custody/stored-secrets.ts";
 import { openDatabase } from "../core/db/index.ts";
 import { collections, institutions } from "../core/db/schema.ts";
 import { createApiKey } from "../server/auth/api-keys.ts";
@@ -60,6 +61,7 @@ async function main(argv: string[]): Promise<void> {
 
   const provider = createChainProvider(config.chain.rpcUrl!, config.chain.chainId);
   const db = await openDatabase({ url: config.databaseUrl, dir: join(resolve(config.dataDir), "db") });
+  await prepareSealedSecrets(db.db, config);
   try {
     const actual = Number((await provider.getNetwork()).chainId);
     if (actual !== config.chain.chainId) throw new ConfigError([`CHAIN_ID: ${config.chain.rpcUrl} serves chain ${actual}, not ${config.chain.chainId}`]);

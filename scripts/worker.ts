@@ -3,6 +3,7 @@ import { Wallet } from "ethers";
 import { createChainProvider } from "../core/chain/provider.ts";
 import { TxSender } from "../core/chain/tx-sender.ts";
 import { ConfigError, loadConfig } from "../core/config.ts";
+import { prepareSealedSecrets } from "../core/custody/stored-secrets.ts";
 import { openDatabase } from "../core/db/index.ts";
 import { openIpfs } from "../core/ipfs/index.ts";
 import { createLogger } from "../core/logger.ts";
@@ -25,6 +26,8 @@ try {
   const dataDir = resolve(config.dataDir);
   await checkRedis(config.redisUrl!, { requireAof: config.env === "production" });
   const db = await openDatabase({ url: config.databaseUrl, dir: join(dataDir, "db") });
+  const unsealed = await prepareSealedSecrets(db.db, config);
+  if (unsealed.unopenable.length) logger.warn({ unopenable: unsealed.unopenable }, "stored secrets sealed under a key SEALING_KEYS no longer lists");
   const ipfs = await openIpfs({ apiUrl: config.ipfsApiUrl, dataDir: join(dataDir, "ipfs") });
   const provider = createChainProvider(config.chain.rpcUrl!, config.chain.chainId);
   const senders = config.chain.signerKeys.map(

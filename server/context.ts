@@ -11,6 +11,8 @@ export interface Caller {
   institutionName: string;
   apiKeyId: string;
   scopes: readonly ApiKeyScope[];
+  /** The member whose authority the key carries (the one it acts for, else the one that made it); none for operator-made keys. */
+  memberId?: string;
   /** A platform operator key: acts for no institution (`institutionId` is "operator"); its only scope is `operator`. */
   operator?: boolean;
 }

@@ -1,5 +1,6 @@
 import * as Ed25519Multikey from "@digitalbazaar/ed25519-multikey";
 import { eq } from "drizzle-orm";
+import { openSecret, sealSecret, type SealingKeyring } from "../custody/sealed.ts";
 import type { Database } from "../db/index.ts";
 import { institutionKeys } from "../db/schema.ts";
 
@@ -11,10 +12,11 @@ export interface SigningKey {
 }
 
 /**
- * The institution's signing key, generated and stored the first time it is needed. Two first requests at once both
- * generate, one insert wins, and both then use the stored key.
+ * The institution's signing key, generated and stored (sealed) the first time it is needed. Two first requests at
+ * once both generate, one insert wins, and both then use the stored key. `keyring`: the sealing keys (by default
+ * this process's custody configuration).
  */
-export async function institutionSigningKey(db: Database, institutionId: string): Promise<SigningKey> {
+export async function institutionSigningKey(db: Database, institutionId: string, keyring?: SealingKeyring): Promise<SigningKey> {
   let [row] = await db.select().from(institutionKeys).where(eq(institutionKeys.institutionId, institutionId));
   if (!row) {
     const fresh = await Ed25519Multikey.generate();
@@ -25,7 +27,7 @@ export async function institutionSigningKey(db: Database, institutionId: string)
         institutionId,
         did: `did:key:${exported.publicKeyMultibase}`,
         publicKeyMultibase: exported.publicKeyMultibase,
-        secretKeyMultibase: exported.secretKeyMultibase!,
+        secretKeyMultibase: sealSecret(exported.secretKeyMultibase!, keyring),
       })
       .onConflictDoNothing();
     [row] = await db.select().from(institutionKeys).where(eq(institutionKeys.institutionId, institutionId));
@@ -37,7 +39,7 @@ export async function institutionSigningKey(db: Database, institutionId: string)
     id: verificationMethod,
     controller: did,
     publicKeyMultibase: row!.publicKeyMultibase,
-    secretKeyMultibase: row!.secretKeyMultibase,
+    secretKeyMultibase: openSecret(row!.secretKeyMultibase, keyring),
   });
   return { did, verificationMethod, keyPair };
 }

@@ -26,15 +26,15 @@ const SECP256K1_N = 0xfffffffffffffffffffffffffffffffebaaedce6af48a03bbfd25e8cd0
 
 // ─── The custody secret ────────────────────────────────────────────────────────────────────────────────────────
 
-let configured: { secret?: string; file?: string } = {};
+let configured: { secret?: string; file?: string; sealingKeys?: string } = {};
 let secret: Buffer | undefined;
 
 /**
  * Tells this process where its custody secret comes from: CUSTODY_SECRET, else (outside production, where the
  * config requires it) a random one generated on first use and kept in `<data dir>/custody-secret`.
  */
-export function configureCustody(config: Pick<Config, "custodySecret" | "dataDir">): void {
-  configured = { secret: config.custodySecret, file: join(resolve(config.dataDir), "custody-secret") };
+export function configureCustody(config: Pick<Config, "custodySecret" | "dataDir"> & Partial<Pick<Config, "sealingKeys">>): void {
+  configured = { secret: config.custodySecret, file: join(resolve(config.dataDir), "custody-secret"), sealingKeys: config.sealingKeys };
   secret = undefined;
 }
 
@@ -59,6 +59,11 @@ function custodySecret(): Buffer {
 /** A 32-byte key for one purpose, derived from the custody secret (HKDF-SHA256): the secret itself is never used as a key. */
 export function platformKey(purpose: string): Buffer {
   return Buffer.from(hkdfSync("sha256", custodySecret(), Buffer.alloc(0), `hallmark/${purpose}`, 32));
+}
+
+/** SEALING_KEYS as configured (see `parseSealingKeys`); undefined: the custody-derived key alone. */
+export function sealingKeysSpec(): string | undefined {
+  return configured.sealingKeys;
 }
 
 // ─── References and custodial accounts ─────────────────────────────────────────────────────────────────────────

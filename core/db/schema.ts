@@ -35,6 +35,9 @@ export const institutions = pgTable("institutions", {
   createdAt: createdAt(),
 });
 
+export const API_KEY_MAKERS = ["API_KEY", "OPERATOR", "UNKNOWN"] as const;
+export type ApiKeyMaker = (typeof API_KEY_MAKERS)[number];
+
 export const apiKeys = pgTable("api_keys", {
   id: uuid("id").primaryKey().defaultRandom(),
   institutionId: uuid("institution_id").notNull().references(() => institutions.id),
@@ -45,13 +48,26 @@ export const apiKeys = pgTable("api_keys", {
   scopes: text("scopes").array().notNull().default(sql`ARRAY['read','issue']::text[]`),
   /** The member the key acts for: its scopes never exceed what the member's role allows now. */
   memberId: uuid("member_id"),
+  /**
+   * Who made it: API_KEY (another key of the institution, `createdByKeyId`, acting for `createdByMemberId` when it
+   * had one), OPERATOR (the platform's CLI or scripts) or UNKNOWN (made before makers were recorded).
+   */
+  createdBy: text("created_by", { enum: API_KEY_MAKERS }).notNull().default("UNKNOWN"),
+  /** The key that made it: revoking that key, or removing its member, revokes this one too. */
+  createdByKeyId: uuid("created_by_key_id"),
+  /** The member whose authority made it (the making key's member, or that key's own maker member). */
+  createdByMemberId: uuid("created_by_member_id"),
   /** The creator's key for createApiKey, for retries (which never show the secret again). */
   idempotencyKey: text("idempotency_key"),
   createdAt: createdAt(),
   lastUsedAt: timestamp("last_used_at", { withTimezone: true, mode: "date" }),
   expiresAt: timestamp("expires_at", { withTimezone: true, mode: "date" }),
   revokedAt: timestamp("revoked_at", { withTimezone: true, mode: "date" }),
-}, (t) => [uniqueIndex("api_keys_idempotency").on(t.institutionId, t.idempotencyKey)]);
+}, (t) => [
+  uniqueIndex("api_keys_idempotency").on(t.institutionId, t.idempotencyKey),
+  index("api_keys_created_by_key").on(t.createdByKeyId),
+  index("api_keys_created_by_member").on(t.createdByMemberId),
+]);
 
 export const collections = pgTable("collections", {
   id: uuid("id").primaryKey().defaultRandom(),
@@ -251,7 +267,7 @@ export const indexerCursors = pgTable("indexer_cursors", {
 
 /**
  * Each institution's key for signing exported credentials (Ed25519, named by its did:key), made on first use.
- * The secret is stored as is: a deployment that needs more moves it to a KMS behind `institutionSigningKey`.
+ * The secret is stored sealed (`core/custody/sealed.ts`): a copy of the database alone signs nothing.
  */
 export const institutionKeys = pgTable("institution_keys", {
   institutionId: uuid("institution_id").primaryKey().references(() => institutions.id),

@@ -1,10 +1,11 @@
 import { and, eq, sql } from "drizzle-orm";
 import type { Database } from "../db/index.ts";
 import { isId } from "../db/ids.ts";
-import { apiKeys, members, MEMBER_ROLES, type MemberRole } from "../db/schema.ts";
+import { members, MEMBER_ROLES, type MemberRole } from "../db/schema.ts";
 import { OperationError } from "./errors.ts";
 import { parseAddress, parseIdempotencyKey } from "./validate.ts";
 import { idempotencyConflict } from "./idempotency.ts";
+import { revokeKeysAndTheirMakings } from "./api-key-revocation.ts";
 
 export type Member = typeof members.$inferSelect;
 type Tx = Parameters<Parameters<Database["transaction"]>[0]>[0];
@@ -91,6 +92,10 @@ async function lockForChange(tx: Tx, institutionId: string, id: string, losesOwn
   return member;
 }
 
+/**
+ * Changes a member's role. Keys made for the member or by it keep their rows but are narrowed at once: every
+ * request's scopes are cut to what each member on the key's chain of makers may still grant.
+ */
 export async function changeMemberRole(db: Database, institutionId: string, id: string, role: string): Promise<Member> {
   const to = parseRole(role);
   return db.transaction(async (tx) => {
@@ -101,11 +106,14 @@ export async function changeMemberRole(db: Database, institutionId: string, id: 
   });
 }
 
-/** Removes a member; the keys made for it stop working at once (and are marked revoked). */
+/**
+ * Removes a member; the keys made for it, the keys it made, and every key made by those stop working at once (and
+ * are marked revoked). Authentication checks the same chain, so a key this misses still cannot outlive its maker.
+ */
 export async function removeMember(db: Database, institutionId: string, id: string): Promise<Member> {
   return db.transaction(async (tx) => {
     const member = await lockForChange(tx, institutionId, id, () => true);
-    await tx.update(apiKeys).set({ revokedAt: new Date() }).where(and(eq(apiKeys.memberId, member.id), sql`${apiKeys.revokedAt} IS NULL`));
+    await revokeKeysAndTheirMakings(tx, institutionId, sql`member_id = ${member.id} OR created_by_member_id = ${member.id}`);
     await tx.delete(members).where(eq(members.id, member.id));
     return member;
   });

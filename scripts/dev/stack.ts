@@ -9,6 +9,7 @@ import { createChainProvider } from "../../core/chain/provider.ts";
 import { institutionSigningKey } from "../../core/credentials/institution-keys.ts";
 import { TxSender } from "../../core/chain/tx-sender.ts";
 import { loadConfig, type Config } from "../../core/config.ts";
+import { prepareSealedSecrets } from "../../core/custody/stored-secrets.ts";
 import { openDatabase, schema, type DatabaseHandle } from "../../core/db/index.ts";
 import { openIpfs, type IpfsStore } from "../../core/ipfs/index.ts";
 import { createLogger, type Logger } from "../../core/logger.ts";
@@ -94,6 +95,8 @@ export async function startStack(opts: { env?: NodeJS.ProcessEnv; notice?: (line
     // PostgreSQL
     const db = await openDatabase({ url: config.databaseUrl, dir: join(dataDir, "db") });
     stoppers.push(() => db.close());
+    const unsealed = await prepareSealedSecrets(db.db, config);
+    if (unsealed.unopenable.length) logger.warn({ unopenable: unsealed.unopenable }, "stored secrets sealed under a key SEALING_KEYS no longer lists");
     if (chain && db.kind === "postgres") await refuseStaleDatabase(db, provider, config);
 
     // IPFS

@@ -1,6 +1,8 @@
 import { randomBytes } from "node:crypto";
-import { and, desc, eq, gt, isNull, lt, or } from "drizzle-orm";
+import { and, desc, eq, gt, inArray, isNull, lt, or, sql } from "drizzle-orm";
 import type { Database } from "../../core/db/index.ts";
+import { isId } from "../../core/db/ids.ts";
+import { revokeKeysAndTheirMakings } from "../../core/operations/api-key-revocation.ts";
 import { apiKeys, institutions, members, operatorKeys, type MemberRole } from "../../core/db/schema.ts";
 import type { Caller } from "../context.ts";
 import { hashSecret } from "../../core/secret-hash.ts";
@@ -35,7 +37,16 @@ export type ApiKeyRow = typeof apiKeys.$inferSelect;
 /** Creates a key and returns its secret, which is stored only as a hash and cannot be shown again. */
 export async function createApiKey(
   db: Database,
-  opts: { institutionId: string; name: string; scopes?: ApiKeyScope[]; expiresAt?: Date | null; memberId?: string | null; idempotencyKey?: string },
+  opts: {
+    institutionId: string;
+    name: string;
+    scopes?: ApiKeyScope[];
+    expiresAt?: Date | null;
+    memberId?: string | null;
+    idempotencyKey?: string;
+    /** The key making it (through the API); absent: the operator's CLI or scripts. */
+    maker?: Pick<Caller, "apiKeyId" | "memberId">;
+  },
 ): Promise<{ id: string; key: string; prefix: string; row: ApiKeyRow }> {
   const { key, prefix } = newSecret();
   const [row] = await db
@@ -49,6 +60,9 @@ export async function createApiKey(
       expiresAt: opts.expiresAt ?? undefined,
       memberId: opts.memberId ?? undefined,
       idempotencyKey: opts.idempotencyKey,
+      createdBy: opts.maker ? "API_KEY" : "OPERATOR",
+      createdByKeyId: opts.maker?.apiKeyId,
+      createdByMemberId: opts.maker?.memberId,
     })
     .returning();
   return { id: row!.id, key, prefix, row: row! };
@@ -65,12 +79,13 @@ export async function listApiKeys(db: Database, institutionId: string): Promise<
   return db.select().from(apiKeys).where(eq(apiKeys.institutionId, institutionId)).orderBy(desc(apiKeys.createdAt));
 }
 
-/** Revokes one of the institution's keys (at once, for every later request); revoking again changes nothing. */
+/**
+ * Revokes one of the institution's keys and every key made by it, transitively (at once, for every later request);
+ * revoking again changes nothing.
+ */
 export async function revokeApiKey(db: Database, institutionId: string, id: string): Promise<ApiKeyRow | undefined> {
-  await db
-    .update(apiKeys)
-    .set({ revokedAt: new Date() })
-    .where(and(eq(apiKeys.id, id), eq(apiKeys.institutionId, institutionId), isNull(apiKeys.revokedAt)));
+  if (!isId(id)) return undefined;
+  await revokeKeysAndTheirMakings(db, institutionId, sql`id = ${id}`);
   const [row] = await db.select().from(apiKeys).where(and(eq(apiKeys.id, id), eq(apiKeys.institutionId, institutionId)));
   return row;
 }
@@ -85,6 +100,54 @@ function touch(db: Database, table: typeof apiKeys | typeof operatorKeys, id: st
     .set({ lastUsedAt: now })
     .where(and(eq(table.id, id), or(isNull(table.lastUsedAt), lt(table.lastUsedAt, stale))))
     .catch(() => {});
+}
+
+/** Makers further back than this are not followed: such a chain is refused rather than walked without end. */
+const MAX_MAKER_DEPTH = 32;
+
+const effective = (scopes: readonly string[]): readonly ApiKeyScope[] => (scopes.includes("admin") ? API_KEY_SCOPES : (scopes as ApiKeyScope[]));
+
+/**
+ * What a key's makers may still grant: the scopes every key up its chain of makers holds now, cut to what every
+ * member on the chain (acted for, or making) may hold by its role now. Undefined when a maker key is revoked, a
+ * member on the chain was removed, or the chain is too long: the key then works no more. Checked on every request,
+ * so neither a race with removeMember nor a row written before makers were revoked can escape it.
+ */
+async function grantedByMakers(db: Database, key: ApiKeyRow): Promise<readonly ApiKeyScope[] | undefined> {
+  const chain = key.createdByKeyId
+    ? ((
+        (await db.execute(sql`
+          WITH RECURSIVE chain(id, created_by_key_id, member_id, created_by_member_id, scopes, revoked_at, depth) AS (
+            SELECT id, created_by_key_id, member_id, created_by_member_id, scopes, revoked_at, 1 FROM api_keys
+              WHERE id = ${key.createdByKeyId} AND institution_id = ${key.institutionId}
+            UNION ALL
+            SELECT k.id, k.created_by_key_id, k.member_id, k.created_by_member_id, k.scopes, k.revoked_at, c.depth + 1
+              FROM api_keys k JOIN chain c ON k.id = c.created_by_key_id
+              WHERE c.depth <= ${MAX_MAKER_DEPTH} AND k.institution_id = ${key.institutionId}
+          )
+          SELECT * FROM chain`)) as unknown as {
+          rows: { id: string; created_by_key_id: string | null; member_id: string | null; created_by_member_id: string | null; scopes: string[]; revoked_at: unknown; depth: number }[];
+        }
+      ).rows)
+    : [];
+  if (key.createdByKeyId) {
+    // Every maker named must be found, unrevoked, and the chain must end within the bound.
+    const last = chain.at(-1);
+    if (!last || chain.length > MAX_MAKER_DEPTH || last.created_by_key_id) return undefined;
+    if (chain.some((k) => k.revoked_at != null)) return undefined;
+  }
+  let granted: readonly ApiKeyScope[] = API_KEY_SCOPES;
+  for (const k of chain) granted = granted.filter((s) => effective(k.scopes).includes(s));
+  const memberIds = new Set([key.createdByMemberId, ...chain.flatMap((k) => [k.member_id, k.created_by_member_id])].filter((m): m is string => !!m));
+  if (memberIds.size) {
+    const found = await db
+      .select({ id: members.id, role: members.role })
+      .from(members)
+      .where(and(eq(members.institutionId, key.institutionId), inArray(members.id, [...memberIds])));
+    if (found.length !== memberIds.size) return undefined;
+    for (const m of found) granted = granted.filter((s) => ROLE_SCOPES[m.role].includes(s));
+  }
+  return granted;
 }
 
 /**
@@ -104,13 +167,20 @@ export async function authenticateApiKey(db: Database, key: string, opts: { oper
     .where(and(eq(apiKeys.keyHash, hash), isNull(apiKeys.revokedAt), or(isNull(apiKeys.expiresAt), gt(apiKeys.expiresAt, now))));
   if (row) {
     if (row.key.memberId && !row.member) return undefined;
+    // ADMIN is read as what it implies, so narrowing an ADMIN key leaves it what its maker may still grant.
+    let scopes = effective(row.key.scopes).filter((s) => (row.member ? ROLE_SCOPES[row.member.role] : API_KEY_SCOPES).includes(s));
+    if (row.key.createdByKeyId || row.key.createdByMemberId) {
+      const granted = await grantedByMakers(db, row.key);
+      if (!granted) return undefined;
+      scopes = scopes.filter((s) => granted.includes(s));
+    }
     touch(db, apiKeys, row.key.id, row.key.lastUsedAt, now);
-    const allowed = row.member ? ROLE_SCOPES[row.member.role] : API_KEY_SCOPES;
     return {
       institutionId: row.institution.id,
       institutionName: row.institution.name,
       apiKeyId: row.key.id,
-      scopes: (row.key.scopes as ApiKeyScope[]).filter((s) => allowed.includes(s)),
+      memberId: row.key.memberId ?? row.key.createdByMemberId ?? undefined,
+      scopes,
     };
   }
   if (opts.operatorKeyHash && opts.operatorKeyHash === hash) {

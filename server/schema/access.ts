@@ -1,5 +1,5 @@
 import { and, eq } from "drizzle-orm";
-import { apiKeys, members, MEMBER_ROLES, type MemberRole } from "../../core/db/schema.ts";
+import { API_KEY_MAKERS, apiKeys, members, MEMBER_ROLES, type MemberRole } from "../../core/db/schema.ts";
 import { OperationError } from "../../core/operations/errors.ts";
 import { addMember, changeMemberRole, listMembers, ownedMember, removeMember, type Member } from "../../core/operations/members.ts";
 import { parseIdempotencyKey } from "../../core/operations/validate.ts";
@@ -40,6 +40,8 @@ export const MemberRoleEnum = builder.enumType("MemberRole", {
 });
 
 export const MemberRef = builder.node(builder.objectRef<Member>("Member"), {
+  // Institution data: a key of the institution reads it only with READ, wherever it is reached from.
+  authScopes: { readData: true },
   description: "A person of the institution, named by an Ethereum address (signs in with SIWE) or an e-mail address. Found by `node(id:)` only with an ADMIN key.",
   id: { resolve: (m) => m.id },
   loadMany: (ids, ctx) => ownedRows(ctx, members, ids, { admin: true }),
@@ -58,7 +60,11 @@ export const MemberRef = builder.node(builder.objectRef<Member>("Member"), {
   }),
 });
 
+const ApiKeyMakerRef = builder.objectRef<ApiKeyRow>("ApiKeyMaker");
+
 export const ApiKeyRef = builder.node(builder.objectRef<ApiKeyRow>("ApiKey"), {
+  // Institution data: a key of the institution reads it only with READ, wherever it is reached from.
+  authScopes: { readData: true },
   description: "An API key of the institution. The secret is shown once, by createApiKey, and never again. Found by `node(id:)` only with an ADMIN key.",
   id: { resolve: (k) => k.id },
   loadMany: (ids, ctx) => ownedRows(ctx, apiKeys, ids, { admin: true }),
@@ -80,6 +86,47 @@ export const ApiKeyRef = builder.node(builder.objectRef<ApiKeyRow>("ApiKey"), {
       nullable: true,
       description: "The member it acts for; its scopes never exceed what the member's role allows.",
       resolve: (k, _args, ctx) => (k.memberId ? loaders(ctx).member.load(k.memberId) : null),
+    }),
+    createdBy: t.field({
+      type: ApiKeyMakerRef,
+      description: "Who made it. It works only while its maker may still grant what it holds.",
+      resolve: (k) => k,
+    }),
+  }),
+});
+
+const ApiKeyMakerKindEnum = builder.enumType("ApiKeyMakerKind", {
+  description: "How an API key was made.",
+  values: describedValues(API_KEY_MAKERS, {
+    API_KEY: "By another key of the institution, through the API (`apiKey`, acting for `member` when it had one).",
+    OPERATOR: "By the platform operator's command-line tools.",
+    UNKNOWN: "Before makers were recorded: review it, and revoke it if nobody knows it.",
+  }),
+});
+
+ApiKeyMakerRef.implement({
+  description:
+    "Who made an API key. Revoking the making key, or removing the making member, revokes the keys made by it (transitively); demoting that member narrows them at once.",
+  fields: (t) => ({
+    kind: t.field({ type: ApiKeyMakerKindEnum, description: "How it was made.", resolve: (k) => k.createdBy }),
+    apiKey: t.field({
+      type: ApiKeyRef,
+      nullable: true,
+      description: "The key that made it; null when made otherwise.",
+      resolve: async (k, _args, ctx) => {
+        if (!k.createdByKeyId) return null;
+        const [maker] = await ctx.db
+          .select()
+          .from(apiKeys)
+          .where(and(eq(apiKeys.id, k.createdByKeyId), eq(apiKeys.institutionId, k.institutionId)));
+        return maker ?? null;
+      },
+    }),
+    member: t.field({
+      type: MemberRef,
+      nullable: true,
+      description: "The member whose authority made it (the making key's member); null when none, or removed (the key is then revoked).",
+      resolve: (k, _args, ctx) => (k.createdByMemberId ? loaders(ctx).member.load(k.createdByMemberId) : null),
     }),
   }),
 });
@@ -160,7 +207,7 @@ async function requestApiKey(
     return { apiKey: earlier, secret: null, created: false };
   }
   try {
-    const made = await createApiKey(ctx.db, { institutionId, name, scopes, expiresAt, memberId, idempotencyKey });
+    const made = await createApiKey(ctx.db, { institutionId, name, scopes, expiresAt, memberId, idempotencyKey, maker: ctx.caller! });
     return { apiKey: made.row, secret: made.key, created: true };
   } catch (err) {
     // A concurrent request with the same idempotency key won the insert.
@@ -198,7 +245,7 @@ builder.mutationField("revokeApiKey", (t) =>
   t.field({
     errors: { types: [NotFoundError, IdempotencyConflictError] },
     type: ApiKeyRef,
-    description: "Revokes an API key of the institution: every later request with it is UNAUTHENTICATED. Revoking again changes nothing. Needs ADMIN.",
+    description: "Revokes an API key of the institution, and the keys made by it (transitively): every later request with them is UNAUTHENTICATED. Revoking again changes nothing. Needs ADMIN.",
     authScopes: { scope: "admin" },
     args: {
       id: t.arg.id({ required: true, description: "The key's id (`id` or `nodeId`)." }),
@@ -266,7 +313,7 @@ builder.mutationField("changeMemberRole", (t) =>
   t.field({
     errors: { types: [NotFoundError, ConflictError, IdempotencyConflictError] },
     type: MemberRef,
-    description: "Changes a member's role; its keys' scopes follow at once. The last OWNER cannot be demoted (LAST_OWNER). Needs ADMIN.",
+    description: "Changes a member's role; the scopes of the keys made for it and by it follow at once. The last OWNER cannot be demoted (LAST_OWNER). Needs ADMIN.",
     authScopes: { scope: "admin" },
     args: {
       id: t.arg.id({ required: true, description: "The member's id." }),
@@ -292,7 +339,7 @@ builder.mutationField("removeMember", (t) =>
   t.field({
     errors: { types: [NotFoundError, ConflictError, IdempotencyConflictError] },
     type: MemberRef,
-    description: "Removes a member and revokes the keys made for it. The last OWNER cannot be removed (LAST_OWNER). Needs ADMIN.",
+    description: "Removes a member and revokes the keys made for it, the keys it made, and the keys made by those. The last OWNER cannot be removed (LAST_OWNER). Needs ADMIN.",
     authScopes: { scope: "admin" },
     args: {
       id: t.arg.id({ required: true, description: "The member's id (`id` or `nodeId`)." }),

@@ -11,6 +11,8 @@ import { connectionFields, holderAddress, paginate, SortOrderEnum } from "./pagi
 export type CertificateRow = typeof certificates.$inferSelect;
 
 export const CertificateRef = builder.node(builder.objectRef<CertificateRow>("Certificate"), {
+  // Institution data: a key of the institution reads it only with READ, wherever it is reached from.
+  authScopes: { readData: true },
   description: "A certificate as recorded on chain: a non-transferable ERC-721 token (ERC-5192 locked).",
   id: { resolve: (c) => c.id },
   loadMany: (ids, ctx) => ownedRows(ctx, certificates, ids),

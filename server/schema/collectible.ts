@@ -101,6 +101,8 @@ export const CollectibleEventRef = builder.objectRef<CollectibleEvent>("Collecti
 });
 
 export const CollectibleRef = builder.objectRef<CollectibleView>("Collectible").implement({
+  // Institution data: a key of the institution reads it only with READ, wherever it is reached from.
+  authScopes: { readData: true },
   description:
     "One serial-numbered item of an edition, read from its CollectibleEditions contract (never from Hallmark's database): who holds it and everything that happened to it.",
   fields: (t) => ({

@@ -14,6 +14,8 @@ import { OperationStatusEnum } from "./enums.ts";
 const MAX_HELD = 100;
 
 const HolderAccountRef = builder.objectRef<CustodialHolder>("HolderAccount").implement({
+  // Institution data: a key of the institution reads it only with READ, wherever it is reached from.
+  authScopes: { readData: true },
   description:
     "A holder the institution names by its own reference (student number, e-mail) rather than an address: their certificates are held in a custodial account until they claim them to a wallet of their own.",
   fields: (t) => ({

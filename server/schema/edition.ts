@@ -107,6 +107,8 @@ async function publicPath(ctx: Context, e: EditionRow, path: (contract: string, 
 }
 
 export const EditionRef = builder.node(builder.objectRef<EditionRow>("Edition"), {
+  // Institution data: a key of the institution reads it only with READ, wherever it is reached from.
+  authScopes: { readData: true },
   id: { resolve: (e) => e.id },
   loadMany: (ids, ctx) => ownedRows(ctx, editions, ids),
   description:

@@ -8,6 +8,8 @@ export type InstitutionRow = typeof institutions.$inferSelect;
 export type CollectionRow = typeof collections.$inferSelect;
 
 export const InstitutionRef = builder.node(builder.objectRef<InstitutionRow>("Institution"), {
+  // Institution data: a key of the institution reads it only with READ, wherever it is reached from.
+  authScopes: { readData: true },
   description: "An issuing institution: a university, court, hospital or museum.",
   id: { resolve: (i) => i.id },
   // The caller's own institution only.
@@ -16,8 +18,9 @@ export const InstitutionRef = builder.node(builder.objectRef<InstitutionRow>("In
     return ids.map((id) => (id === own?.id ? own : null));
   },
   fields: (t) => ({
-    id: t.exposeID("id", { description: "Stable identifier." }),
-    name: t.exposeString("name", { description: "Display name." }),
+    // Which institution a key belongs to is not institution data: any of its keys may ask.
+    id: t.exposeID("id", { description: "Stable identifier.", skipTypeScopes: true }),
+    name: t.exposeString("name", { description: "Display name.", skipTypeScopes: true }),
     slug: t.exposeString("slug", { description: "URL-safe short name." }),
     collections: t.field({
       type: [CollectionRef],
@@ -28,6 +31,8 @@ export const InstitutionRef = builder.node(builder.objectRef<InstitutionRow>("In
 });
 
 export const CollectionRef = builder.node(builder.objectRef<CollectionRow>("Collection"), {
+  // Institution data: a key of the institution reads it only with READ, wherever it is reached from.
+  authScopes: { readData: true },
   description: "A certificate collection: one registry contract on chain.",
   id: { resolve: (c) => c.id },
   loadMany: (ids, ctx) => ownedRows(ctx, collections, ids),

@@ -44,6 +44,8 @@ const QuotaNameEnum = builder.enumType("QuotaName", {
 });
 
 export const QuotaRef = builder.objectRef<QuotaView>("Quota").implement({
+  // Institution data: a key of the institution reads it only with READ, wherever it is reached from.
+  authScopes: { readData: true },
   description:
     "An institution's limits and what it has used. A request that would pass a limit fails with QUOTA_EXCEEDED, its `extensions` carrying `quota`, `limit`, `used` and `requested`; nothing of it is recorded.",
   fields: (t) => ({

@@ -56,6 +56,8 @@ const TemplateFieldRef = builder.objectRef<TemplateField>("TemplateField").imple
 });
 
 const CollectionTemplateRef = builder.objectRef<CollectionTemplate>("CollectionTemplate").implement({
+  // Institution data: a key of the institution reads it only with READ, wherever it is reached from.
+  authScopes: { readData: true },
   description: "The fields every certificate of a collection carries, checked when it is issued.",
   fields: (t) => ({
     version: t.exposeInt("version", { description: "Counts the times the collection's template was set, from 1." }),

@@ -49,6 +49,8 @@ const WebhookHealthRef = builder.objectRef<Health>("WebhookHealth").implement({
 });
 
 const WebhookRef = builder.node(builder.objectRef<Endpoint>("Webhook"), {
+  // Institution data: a key of the institution reads it only with READ, wherever it is reached from.
+  authScopes: { readData: true },
   // Webhooks are read with the `admin` scope, by `node(id:)` too.
   loadMany: async (ids, ctx) => {
     const rows = await ownedRows(ctx, webhookEndpoints, ids);

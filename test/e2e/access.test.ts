@@ -1,6 +1,7 @@
 import { Wallet } from "ethers";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { institutions } from "../../core/db/schema.ts";
+import { eq } from "drizzle-orm";
+import { apiKeys as apiKeysTable, institutions } from "../../core/db/schema.ts";
 import { createApiKey } from "../../server/auth/api-keys.ts";
 import { graphqlClient } from "../support/graphql-http.ts";
 import { startTestStack } from "../support/stack.ts";
@@ -275,5 +276,74 @@ describe("API keys and members over HTTP", () => {
       expect((await issuer.fails(ADD, { input: { email: "x@y.org", role: "OWNER", idempotencyKey: key() } })).code).toBe("FORBIDDEN");
       expect((await issuer.fails(REMOVE, { id: owner.id })).code).toBe("FORBIDDEN");
     });
+    describe("a key's maker: a key never outlives, nor holds more than, the authority that made it", () => {
+    const MAKER = `query { apiKeys { id revokedAt createdBy { kind apiKey { id } member { id role } } } }`;
+    const owner = async (role = "OWNER") => (await admin.ok<{ addMember: any }>(ADD, { input: { email: `maker-${key()}@example.edu`, role, idempotencyKey: key() } })).addMember.member;
+    const makeWith = async (client: ReturnType<typeof graphqlClient>, input: Record<string, unknown>) =>
+      (await client.ok<{ createApiKey: any }>(CREATE, { input: { idempotencyKey: key(), ...input } })).createApiKey;
+    const listed = async (id: string) => (await admin.ok<{ apiKeys: any[] }>(MAKER)).apiKeys.find((k) => k.id === id);
+
+    it("an OWNER's key mints an ADMIN key with no member; removing the OWNER revokes it and the keys it made", async () => {
+      const a = await owner();
+      const ownersKey = await makeWith(admin, { name: "A's key", scopes: ["ADMIN"], memberId: a.id });
+      const asA = graphqlClient(url, ownersKey.secret);
+      const minted = await makeWith(asA, { name: "no member", scopes: ["ADMIN"] });
+      expect(minted.apiKey.member).toBeNull();
+      const asMinted = graphqlClient(url, minted.secret);
+      const grandchild = await makeWith(asMinted, { name: "made by the minted key", scopes: ["READ"] });
+      const asGrandchild = graphqlClient(url, grandchild.secret);
+      await asMinted.ok(KEYS);
+      await asGrandchild.ok(`{ viewer { id } }`);
+
+      expect(await listed(minted.apiKey.id)).toMatchObject({ createdBy: { kind: "API_KEY", apiKey: { id: ownersKey.apiKey.id }, member: { id: a.id, role: "OWNER" } } });
+      expect(await listed(grandchild.apiKey.id)).toMatchObject({ createdBy: { kind: "API_KEY", apiKey: { id: minted.apiKey.id }, member: { id: a.id } } });
+      const devKey = (await admin.ok<{ apiKeys: any[] }>(MAKER)).apiKeys.find((k) => k.createdBy.kind === "OPERATOR");
+      expect(devKey).toMatchObject({ createdBy: { kind: "OPERATOR", apiKey: null, member: null } });
+
+      await admin.ok(REMOVE, { id: a.id });
+      for (const client of [asA, asMinted, asGrandchild]) {
+        const e = await client.fails(`{ viewer { id } }`);
+        expect([e.code, e.status]).toEqual(["UNAUTHENTICATED", 401]);
+      }
+      for (const id of [ownersKey.apiKey.id, minted.apiKey.id, grandchild.apiKey.id]) expect((await listed(id)).revokedAt).not.toBeNull();
+    });
+
+    it("checks the maker at every request: a minted key whose revocation was missed (a race, an old row) still stops working", async () => {
+      const a = await owner();
+      const ownersKey = await makeWith(admin, { name: "A's key", scopes: ["ADMIN"], memberId: a.id });
+      const minted = await makeWith(graphqlClient(url, ownersKey.secret), { name: "no member", scopes: ["ADMIN"] });
+      const asMinted = graphqlClient(url, minted.secret);
+      await admin.ok(REMOVE, { id: a.id });
+      // As if removeMember had raced the creation: the row is not marked revoked, its maker is gone all the same.
+      await stack.db.db.update(apiKeysTable).set({ revokedAt: null }).where(eq(apiKeysTable.id, minted.apiKey.id));
+      expect((await asMinted.fails(`{ viewer { id } }`)).code).toBe("UNAUTHENTICATED");
+      // Revoking only the maker key (its member still there) ends what it made too.
+      const b = await owner();
+      const bKey = await makeWith(admin, { name: "B's key", scopes: ["ADMIN"], memberId: b.id });
+      const bMinted = await makeWith(graphqlClient(url, bKey.secret), { name: "by B", scopes: ["READ"] });
+      const asBMinted = graphqlClient(url, bMinted.secret);
+      await asBMinted.ok(`{ viewer { id } }`);
+      await stack.db.db.update(apiKeysTable).set({ revokedAt: new Date() }).where(eq(apiKeysTable.id, bKey.apiKey.id));
+      expect((await asBMinted.fails(`{ viewer { id } }`)).code).toBe("UNAUTHENTICATED");
+    });
+
+    it("demoting the maker narrows the keys it made at once, and promoting back restores them", async () => {
+      const b = await owner();
+      const bKey = await makeWith(admin, { name: "B's key", scopes: ["ADMIN"], memberId: b.id });
+      const minted = await makeWith(graphqlClient(url, bKey.secret), { name: "B's minted", scopes: ["ADMIN"] });
+      const asMinted = graphqlClient(url, minted.secret);
+      const badIssue = () => ({ input: { collectionId: stack.devInfo.collectionId, recipient: "0x0000000000000000000000000000000000000000", idempotencyKey: key() } });
+      await asMinted.ok(KEYS);
+      await admin.ok(CHANGE, { id: b.id, role: "ISSUER" });
+      expect((await asMinted.fails(KEYS)).code).toBe("FORBIDDEN");
+      expect((await asMinted.fails(CREATE, { input: { name: "escape", scopes: ["ADMIN"], idempotencyKey: key() } })).code).toBe("FORBIDDEN");
+      expect((await asMinted.fails(ISSUE, badIssue())).code).toBe("BAD_USER_INPUT"); // ISSUE still allowed
+      await admin.ok(CHANGE, { id: b.id, role: "VIEWER" });
+      expect((await asMinted.fails(ISSUE, badIssue())).code).toBe("FORBIDDEN");
+      await asMinted.ok(`{ viewer { id } }`);
+      await admin.ok(CHANGE, { id: b.id, role: "OWNER" });
+      await asMinted.ok(KEYS);
+    });
   });
+});
 });
