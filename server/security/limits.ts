@@ -206,6 +206,9 @@ export function queryCost(
     return getComplexity({ schema, query: document, variables, operationName: operationName ?? undefined, estimators: [listAwareEstimator], maxQueryNodes: MAX_COST_NODES });
   } catch (err) {
     if (err instanceof GraphQLError && /maximum allowed number of nodes/.test(err.message)) return Infinity;
+    // Variables that do not fit their types: execution refuses them before anything runs, with its own 400 and
+    // the field at fault, which an error thrown from here would replace with a bare 200.
+    if (err instanceof GraphQLError) return 0;
     throw err;
   }
 }

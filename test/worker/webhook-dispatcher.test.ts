@@ -5,6 +5,8 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { eq } from "drizzle-orm";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { configureCustody } from "../../core/custody/index.ts";
+import { sealSecret } from "../../core/custody/sealed.ts";
 import { openDatabase, type DatabaseHandle } from "../../core/db/index.ts";
 import { institutions, webhookDeliveries, webhookEndpoints } from "../../core/db/schema.ts";
 import { createLogger } from "../../core/logger.ts";
@@ -26,6 +28,8 @@ describe("webhook dispatcher: one in flight per endpoint, circuit open, half-ope
 
   beforeAll(async () => {
     dir = await mkdtemp(join(tmpdir(), "hallmark-webhooks-"));
+    // Secrets are stored sealed, as registerWebhook stores them; the dispatcher opens them with this process's key.
+    configureCustody({ custodySecret: "dispatcher-test-custody-secret-0123456789", dataDir: dir });
     handle = await openDatabase({ dir });
     server = createServer((req, res) => {
       req.resume();
@@ -52,7 +56,7 @@ describe("webhook dispatcher: one in flight per endpoint, circuit open, half-ope
   it("sends one delivery per endpoint at a time, in order; opens the circuit after repeated failures; a probe's success closes it", async () => {
     const db = handle.db;
     const [inst] = await db.insert(institutions).values({ name: "Hooks College", slug: "hooks-college" }).returning();
-    const [endpoint] = await db.insert(webhookEndpoints).values({ institutionId: inst!.id, url, secret: "whsec_test" }).returning();
+    const [endpoint] = await db.insert(webhookEndpoints).values({ institutionId: inst!.id, url, secret: sealSecret("whsec_test") }).returning();
     const created = Date.now();
     await db.insert(webhookDeliveries).values(
       [1, 2, 3].map((n) => ({ endpointId: endpoint!.id, eventId: `evt_${n}`, eventType: "test", payload: { n }, createdAt: new Date(created + n), nextAttemptAt: new Date(created - 1000 + n) })),
