@@ -48,6 +48,9 @@ const schema = z.object({
   RATE_LIMIT_WINDOW_SECONDS: z.coerce.number().int().min(1).default(60),
   RATE_LIMIT_PER_INSTITUTION: z.coerce.number().int().min(0).default(1_200),
   RATE_LIMIT_PER_IP: z.coerce.number().int().min(0).default(300),
+  RATE_LIMIT_PAGES_PER_IP: z.coerce.number().int().min(0).default(600),
+  RATE_LIMIT_CREDENTIALS_PER_IP: z.coerce.number().int().min(0).default(30),
+  CORS_ORIGINS: z.string().optional(),
   TRUST_PROXY: z.string().optional(),
   CUSTODY_SECRET: z.string().min(32, "must be at least 32 characters (e.g. `openssl rand -hex 32`)").optional(),
 });
@@ -107,7 +110,10 @@ export interface Config {
     maxBodyBytes: number;
   };
   /** GraphQL requests per window, counted in Redis: per institution (all its API keys), per client address without a key. 0: unlimited. */
-  rateLimit: { windowSeconds: number; perInstitution: number; perIp: number };
+  /** `pagesPerIp`: every route outside GraphQL, per client address; `credentialsPerIp`: signed credential exports. */
+  rateLimit: { windowSeconds: number; perInstitution: number; perIp: number; pagesPerIp: number; credentialsPerIp: number };
+  /** Exact origins a browser may call the API from with credentials (CORS). */
+  corsOrigins: string[];
   /** sha256 (hex) of a platform operator key accepted besides the operator keys in the database. */
   operatorKeyHash?: string;
   /** Default per-institution limits; the operator overrides them per institution (setQuota). */
@@ -189,7 +195,20 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     },
     operatorKeyHash: e.OPERATOR_API_KEY_HASH,
     quotas: { issuancesPerMonth: e.QUOTA_ISSUANCES_PER_MONTH, maxBatchSize: e.QUOTA_MAX_BATCH_SIZE, storageBytes: e.QUOTA_STORAGE_BYTES },
-    rateLimit: { windowSeconds: e.RATE_LIMIT_WINDOW_SECONDS, perInstitution: e.RATE_LIMIT_PER_INSTITUTION, perIp: e.RATE_LIMIT_PER_IP },
+    rateLimit: {
+      windowSeconds: e.RATE_LIMIT_WINDOW_SECONDS,
+      perInstitution: e.RATE_LIMIT_PER_INSTITUTION,
+      perIp: e.RATE_LIMIT_PER_IP,
+      pagesPerIp: e.RATE_LIMIT_PAGES_PER_IP,
+      credentialsPerIp: e.RATE_LIMIT_CREDENTIALS_PER_IP,
+    },
+    // None by default outside development: the pages call the API from its own origin, which needs no CORS.
+    corsOrigins:
+      e.CORS_ORIGINS !== undefined
+        ? e.CORS_ORIGINS.split(",").map((o) => o.trim()).filter(Boolean)
+        : e.NODE_ENV === "development"
+          ? [`http://localhost:${e.PORT}`, `http://127.0.0.1:${e.PORT}`]
+          : [],
     custodySecret: e.CUSTODY_SECRET,
     trustProxy: e.TRUST_PROXY === undefined ? undefined : e.TRUST_PROXY === "true" ? true : e.TRUST_PROXY === "false" ? false : /^\d+$/.test(e.TRUST_PROXY) ? Number(e.TRUST_PROXY) : e.TRUST_PROXY,
   };
