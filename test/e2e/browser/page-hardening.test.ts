@@ -7,7 +7,10 @@ import { issueCertificate, type IssuedCertificate } from "../../core/verificatio
 import { startTestStack } from "../../support/stack.ts";
 import { launchChromium } from "./browser.ts";
 
-/** The pages under their Content-Security-Policy in a real browser: nothing they need is refused, framing is. */
+/**
+ * The pages under their Content-Security-Policy in a real browser: nothing they need is refused. (Framing is refused
+ * by `frame-ancestors 'none'` and `X-Frame-Options: DENY`, asserted on every route by test/e2e/public-routes.test.ts.)
+ */
 describe("the public pages under their security headers, in Chromium", () => {
   let stack: Awaited<ReturnType<typeof startTestStack>>;
   let browser: Browser;
@@ -61,27 +64,5 @@ describe("the public pages under their security headers, in Chromium", () => {
     expect(await print.page.evaluate(() => (window as unknown as { __printed?: boolean }).__printed)).toBe(true);
     expect(await print.violations()).toEqual([]);
     await print.page.close();
-  });
-
-  it("refuses to be framed by another origin", async () => {
-    const page = await browser.newPage();
-    // Another origin, served by the browser itself: nothing leaves this machine. Its own inner page is framed as a
-    // control, so the check below cannot pass merely because frames are never read.
-    await page.route("http://framer.test/**", (route) =>
-      route.request().url().endsWith("/inner")
-        ? route.fulfill({ contentType: "text/html", body: `<!doctype html><header class="site">framable</header>` })
-        : route.fulfill({
-            contentType: "text/html",
-            body: `<!doctype html><iframe name="control" src="/inner"></iframe><iframe name="hallmark" src="${baseUrl}/verify/${cert.id}" width="800" height="600"></iframe>`,
-          }),
-    );
-    await page.goto("http://framer.test/", { waitUntil: "load" });
-    const headerIn = async (name: string) => {
-      const frame = page.frame({ name });
-      return frame ? frame.locator("header.site").count().catch(() => 0) : 0;
-    };
-    expect(await headerIn("control")).toBe(1);
-    expect(await headerIn("hallmark")).toBe(0);
-    await page.close();
   });
 });
