@@ -50,7 +50,13 @@ const schema = z.object({
   RATE_LIMIT_PER_IP: z.coerce.number().int().min(0).default(300),
   RATE_LIMIT_PAGES_PER_IP: z.coerce.number().int().min(0).default(600),
   RATE_LIMIT_CREDENTIALS_PER_IP: z.coerce.number().int().min(0).default(30),
-  CORS_ORIGINS: z.string().optional(),
+  CORS_ORIGINS: z
+    .string()
+    .refine(
+      (v) => v.split(",").map((o) => o.trim()).filter(Boolean).every((o) => URL.canParse(o) && new URL(o).origin === o),
+      "must be comma-separated origins (scheme://host[:port], no path or trailing slash)",
+    )
+    .optional(),
   TRUST_PROXY: z.string().optional(),
   CUSTODY_SECRET: z.string().min(32, "must be at least 32 characters (e.g. `openssl rand -hex 32`)").optional(),
 });
