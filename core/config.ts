@@ -50,6 +50,15 @@ const schema = z.object({
   RATE_LIMIT_WINDOW_SECONDS: z.coerce.number().int().min(1).default(60),
   RATE_LIMIT_PER_INSTITUTION: z.coerce.number().int().min(0).default(1_200),
   RATE_LIMIT_PER_IP: z.coerce.number().int().min(0).default(300),
+  RATE_LIMIT_PAGES_PER_IP: z.coerce.number().int().min(0).default(600),
+  RATE_LIMIT_CREDENTIALS_PER_IP: z.coerce.number().int().min(0).default(30),
+  CORS_ORIGINS: z
+    .string()
+    .refine(
+      (v) => v.split(",").map((o) => o.trim()).filter(Boolean).every((o) => URL.canParse(o) && new URL(o).origin === o),
+      "must be comma-separated origins (scheme://host[:port], no path or trailing slash)",
+    )
+    .optional(),
   TRUST_PROXY: z.string().optional(),
   WEBHOOK_TARGETS: z.enum(["public", "any"]).optional(),
   WEBHOOK_ALLOWED_HOSTS: z.string().optional(),
@@ -116,7 +125,10 @@ export interface Config {
     maxBodyBytes: number;
   };
   /** GraphQL requests per window, counted in Redis: per institution (all its API keys), per client address without a key. 0: unlimited. */
-  rateLimit: { windowSeconds: number; perInstitution: number; perIp: number };
+  /** `pagesPerIp`: every route outside GraphQL, per client address; `credentialsPerIp`: signed credential exports. */
+  rateLimit: { windowSeconds: number; perInstitution: number; perIp: number; pagesPerIp: number; credentialsPerIp: number };
+  /** Exact origins a browser may call the API from with credentials (CORS). */
+  corsOrigins: string[];
   /** sha256 (hex) of a platform operator key accepted besides the operator keys in the database. */
   operatorKeyHash?: string;
   /** Default per-institution limits; the operator overrides them per institution (setQuota). */
@@ -223,7 +235,20 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     },
     operatorKeyHash: e.OPERATOR_API_KEY_HASH,
     quotas: { issuancesPerMonth: e.QUOTA_ISSUANCES_PER_MONTH, maxBatchSize: e.QUOTA_MAX_BATCH_SIZE, storageBytes: e.QUOTA_STORAGE_BYTES },
-    rateLimit: { windowSeconds: e.RATE_LIMIT_WINDOW_SECONDS, perInstitution: e.RATE_LIMIT_PER_INSTITUTION, perIp: e.RATE_LIMIT_PER_IP },
+    rateLimit: {
+      windowSeconds: e.RATE_LIMIT_WINDOW_SECONDS,
+      perInstitution: e.RATE_LIMIT_PER_INSTITUTION,
+      perIp: e.RATE_LIMIT_PER_IP,
+      pagesPerIp: e.RATE_LIMIT_PAGES_PER_IP,
+      credentialsPerIp: e.RATE_LIMIT_CREDENTIALS_PER_IP,
+    },
+    // None by default outside development: the pages call the API from its own origin, which needs no CORS.
+    corsOrigins:
+      e.CORS_ORIGINS !== undefined
+        ? e.CORS_ORIGINS.split(",").map((o) => o.trim()).filter(Boolean)
+        : e.NODE_ENV === "development"
+          ? [`http://localhost:${e.PORT}`, `http://127.0.0.1:${e.PORT}`]
+          : [],
     custodySecret: e.CUSTODY_SECRET,
     webhooks: {
       targets: e.WEBHOOK_TARGETS ?? (e.NODE_ENV === "production" ? "public" : "any"),

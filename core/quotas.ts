@@ -91,6 +91,18 @@ export async function charge(
   return row.used;
 }
 
+/** Gives back an amount {@link charge} reserved for work that then did not happen (or was already counted). */
+export async function release(
+  tx: Database | Tx,
+  opts: { institutionId: string; metric: "issuances" | "storage_bytes"; period: string; amount: number },
+): Promise<void> {
+  if (opts.amount <= 0) return;
+  await tx
+    .update(quotaUsage)
+    .set({ used: sql`greatest(0, ${quotaUsage.used} - ${opts.amount})`, updatedAt: new Date() })
+    .where(and(eq(quotaUsage.institutionId, opts.institutionId), eq(quotaUsage.metric, opts.metric), eq(quotaUsage.period, opts.period)));
+}
+
 /** Refuses a request of more items than the institution's batch limit. */
 export async function checkBatchSize(db: Database | Tx, institutionId: string, items: number): Promise<void> {
   const { maxBatchSize } = await limitsOf(db, institutionId);

@@ -24,7 +24,10 @@ import { galleryRoutes } from "./pages/gallery-routes.ts";
 import { holderRoutes } from "./pages/holder-routes.ts";
 import { verifyRoutes } from "./pages/verify-routes.ts";
 import { schema } from "./schema/index.ts";
+import { assignRequestId, errorHandler, notFound, sendError } from "./http-errors.ts";
+import { corsAllowlist, graphiqlHeaders, securityHeaders } from "./security/headers.ts";
 import { securityPlugins } from "./security/index.ts";
+import { memoryRateLimitStore, rateLimitRoutes, redisRateLimitStore } from "./security/rate-limit.ts";
 
 export interface ServerDeps {
   config: Config;
@@ -64,6 +67,8 @@ export function createApp(deps: ServerDeps): Express {
     graphqlEndpoint: "/graphql",
     graphiql: deps.config.graphiql,
     landingPage: false,
+    // CORS is answered in front of every route, from the CORS_ORIGINS allowlist (Yoga's default echoes any origin).
+    cors: false,
     maskedErrors: { isDev: deps.config.env === "development" },
     logging: false,
     context: async ({ request }): Promise<Context> => {
@@ -101,9 +106,26 @@ export function createApp(deps: ServerDeps): Express {
   const app = express();
   app.disable("x-powered-by");
   if (deps.config.trustProxy !== undefined) app.set("trust proxy", deps.config.trustProxy);
+  // Everything below, every route included, is answered through these: a route added later cannot forget them.
+  app.use(assignRequestId());
+  app.use(securityHeaders());
   app.get("/healthz", (_req, res) => {
     res.json({ ok: true });
   });
+  app.use(["/graphql", "/media"], corsAllowlist(deps.config.corsOrigins));
+  const limits = deps.config.rateLimit;
+  const store = deps.redis ? redisRateLimitStore(deps.redis, "hallmark:rate-limit:routes:") : memoryRateLimitStore();
+  const refuse = (req: Request, res: Response, message: string) => sendError(req, res, 429, message, "RATE_LIMITED");
+  const perClient = rateLimitRoutes({ bucket: "routes", limit: limits.pagesPerIp, windowSeconds: limits.windowSeconds, store, logger: deps.logger, refuse });
+  // GraphQL counts its requests itself (per institution for API keys); see security/rate-limit.ts.
+  app.use((req, res, next) => (req.path === yoga.graphqlEndpoint ? next() : perClient(req, res, next)));
+  // A credential is signed on a cache miss: a tighter window of its own.
+  app.use(
+    "/certificates/:id/credential",
+    rateLimitRoutes({ bucket: "credentials", limit: limits.credentialsPerIp, windowSeconds: limits.windowSeconds, store, logger: deps.logger, refuse }),
+  );
+  if (deps.config.graphiql) app.get(yoga.graphqlEndpoint, graphiqlHeaders());
+
   app.use(ipfsGateway(deps.ipfs));
   app.use(verifyRoutes({ verifier, publicUrl: deps.config.publicUrl }));
   app.use(credentialRoutes({ db: deps.db, chains, documents, publicUrl: deps.config.publicUrl }));
@@ -120,5 +142,7 @@ export function createApp(deps: ServerDeps): Express {
   app.use(galleryRoutes({ chains, chainId: deps.config.chain.chainId, ipfs: deps.ipfs, publicUrl: deps.config.publicUrl }));
   // Yoga is a Node request listener; express types it as neither middleware nor app.
   app.use(yoga.graphqlEndpoint, yoga as unknown as express.RequestHandler);
+  app.use(notFound());
+  app.use(errorHandler(deps.logger));
   return app;
 }

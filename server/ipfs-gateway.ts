@@ -42,6 +42,8 @@ const TYPES_BY_EXTENSION: Record<string, string> = {
   gltf: "model/gltf+json",
 };
 
+const ACTIVE_TYPES = /^(text\/html|application\/xhtml\+xml|image\/svg\+xml|text\/xml|application\/xml)\b/i;
+
 /** A file reached by a path has a name, and its extension says more than its first bytes (CSS, text, video). */
 function typeByName(key: string): string | undefined {
   const name = key.includes("/") ? key.slice(key.lastIndexOf("/") + 1) : "";
@@ -150,12 +152,16 @@ async function sendFile(req: Request, res: Response, ipfs: IpfsStore, key: strin
     "Accept-Ranges": "bytes",
     "X-Content-Type-Options": "nosniff",
     "X-Ipfs-Path": `/ipfs/${key}`,
-    // Content shares this origin with the app: a sandbox makes pinned HTML or SVG an opaque origin, unable to
-    // read the holder's session or call the API as them.
-    "Content-Security-Policy": "sandbox",
+    // Content shares this origin with the app: a sandbox makes pinned HTML or SVG an opaque origin that runs no
+    // script, unable to read the holder's session or call the API as them; it loads nothing from elsewhere either.
+    "Content-Security-Policy": "sandbox; default-src 'none'; img-src 'self' data:; media-src 'self'; style-src 'unsafe-inline'; frame-ancestors 'none'",
     // Public, content-addressed bytes: viewers on other origins (IIIF viewers drawing onto a canvas) may read them.
     "Access-Control-Allow-Origin": "*",
+    "Cross-Origin-Resource-Policy": "cross-origin",
   });
+  // Markup a browser would render as a document is downloaded instead when navigated to: uploaded bytes are never a
+  // page of this origin, even in a browser that ignores the sandbox. Images (<img>) are unaffected.
+  if (ACTIVE_TYPES.test(String(res.get("Content-Type")))) res.set("Content-Disposition", "attachment");
   const start = range?.start ?? 0;
   const length = range ? range.end - range.start + 1 : size;
   if (range) res.status(206).set("Content-Range", `bytes ${range.start}-${range.end}/${size}`);

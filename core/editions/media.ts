@@ -3,7 +3,7 @@ import { media } from "../db/schema.ts";
 import type { IpfsStore } from "../ipfs/index.ts";
 import { IMAGE_MEDIA_TYPES, type ImageMediaType } from "../metadata/edition.ts";
 import { OperationError } from "../operations/errors.ts";
-import { charge, limitsOf } from "../quotas.ts";
+import { charge, limitsOf, release } from "../quotas.ts";
 import { readImageHeader } from "./image-size.ts";
 
 export interface StoredMedia {
@@ -36,29 +36,27 @@ export function inspectImage(bytes: Uint8Array, maxBytes: number): { mediaType: 
 
 /**
  * Stores an image on IPFS for an institution and records it; the same bytes again answer the same record and are
- * counted against the storage quota once.
+ * counted against the storage quota once. The bytes are charged against what remains of the storage quota before
+ * anything is written to IPFS: a refused upload leaves nothing behind to be served, and concurrent uploads wait on
+ * the same usage row, so together they cannot pass the limit.
  */
 export async function storeImage(deps: { db: Database; ipfs: IpfsStore }, institutionId: string, bytes: Uint8Array, maxBytes: number): Promise<StoredMedia> {
   const kind = inspectImage(bytes, maxBytes);
-  // Refuse before storing when the quota has no room at all; the charge below is the exact check.
   const limits = await limitsOf(deps.db, institutionId);
-  if (bytes.length > limits.storageBytes) {
-    throw new OperationError("QUOTA_EXCEEDED", `quota storageBytes exceeded: limit ${limits.storageBytes}, this upload needs ${bytes.length}`, undefined, {
-      quota: "storageBytes",
-      limit: limits.storageBytes,
-      requested: bytes.length,
-    });
-  }
-  const cid = await deps.ipfs.add(bytes);
-  await deps.db.transaction(async (tx) => {
-    const inserted = await tx
+  const storage = { institutionId, quota: "storageBytes", metric: "storage_bytes", period: "all", amount: bytes.length } as const;
+  await charge(deps.db, { ...storage, limit: limits.storageBytes });
+  try {
+    const cid = await deps.ipfs.add(bytes);
+    const inserted = await deps.db
       .insert(media)
       .values({ institutionId, cid, size: bytes.length, mediaType: kind.mediaType, width: kind.width, height: kind.height })
       .onConflictDoNothing({ target: [media.institutionId, media.cid] })
       .returning({ id: media.id });
-    if (inserted.length) {
-      await charge(tx, { institutionId, quota: "storageBytes", metric: "storage_bytes", period: "all", amount: bytes.length, limit: limits.storageBytes });
-    }
-  });
-  return { cid, size: bytes.length, ...kind };
+    // Already recorded (the same bytes again): counted once, so the reservation is given back.
+    if (!inserted.length) await release(deps.db, storage);
+    return { cid, size: bytes.length, ...kind };
+  } catch (err) {
+    await release(deps.db, storage);
+    throw err;
+  }
 }

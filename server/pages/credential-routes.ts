@@ -1,26 +1,75 @@
 import { Router, type Request, type Response } from "express";
 import { CredentialExportError, exportCredential, type ExportDeps } from "../../core/credentials/index.ts";
+import { readCertificate } from "../../core/verification/chain-reader.ts";
+import { CertificateNotFoundError, ChainUnavailableError, resolveReference } from "../../core/verification/index.ts";
+import { sendError } from "../http-errors.ts";
+import { certificateIdOf, isCertificateRef, MALFORMED_REF } from "./certificate-ref.ts";
 import { publicBase } from "./verify-routes.ts";
 
 const STATUS = { NOT_FOUND: 404, NOT_VALID: 409, UNAVAILABLE: 503 } as const;
 
-/** `GET /certificates/<id>/credential`: the certificate as a signed Open Badges 3.0 / W3C VC 2.0 credential. */
+/** Signed credentials kept, and for how long: a signature costs milliseconds of CPU, a chain read far less. */
+const CACHE_ENTRIES = 1_000;
+const CACHE_MS = 10 * 60_000;
+
+/**
+ * `GET /certificates/<id>/credential`: the certificate as a signed Open Badges 3.0 / W3C VC 2.0 credential; `<id>` is
+ * a certificate id or `chainId:contract:tokenId`. A signed credential is reused while the certificate's on-chain state
+ * (status, owner, document and digest, validity) is unchanged, so a revocation or correction is never answered from
+ * the cache; the chain is read on every request to know.
+ */
 export function credentialRoutes(opts: ExportDeps & { publicUrl?: string }): Router {
   const router = Router();
-  router.get("/certificates/:id/credential", async (req: Request, res: Response) => {
-    const id = String(req.params.id);
+  const cache = new Map<string, { at: number; body: string }>();
+
+  /** What the signed credential depends on, read from the chain now; undefined when the chain cannot say. */
+  async function stateKey(certificateId: string, verifyUrl: string): Promise<string | undefined> {
     try {
-      const credential = await exportCredential(opts, id, { verifyUrl: `${publicBase(req, opts.publicUrl)}/verify/${encodeURIComponent(id)}` });
+      const { reference } = await resolveReference(opts.db, certificateId);
+      const { facts } = await readCertificate(opts.chains, reference);
+      return JSON.stringify([certificateId, verifyUrl, facts.chainId, facts.contract, facts.tokenId, facts.owner, facts.status, facts.metadataUri, facts.digest, facts.validUntil, facts.revocationReason]);
+    } catch (err) {
+      if (err instanceof ChainUnavailableError) return undefined;
+      if (err instanceof CertificateNotFoundError) throw new CredentialExportError("NOT_FOUND", err.message);
+      throw err;
+    }
+  }
+
+  router.get("/certificates/:id/credential", async (req: Request, res: Response) => {
+    const ref = String(req.params.id);
+    if (!isCertificateRef(ref)) {
+      sendError(req, res, 400, `"${ref}" is not a certificate reference: ${MALFORMED_REF}`, "BAD_USER_INPUT");
+      return;
+    }
+    const id = await certificateIdOf(opts.db, ref);
+    if (!id) {
+      sendError(req, res, 404, `no certificate "${ref}"`, "NOT_FOUND");
+      return;
+    }
+    const verifyUrl = `${publicBase(req, opts.publicUrl)}/verify/${encodeURIComponent(ref)}`;
+    try {
+      const key = await stateKey(id, verifyUrl);
+      const cached = key ? cache.get(key) : undefined;
+      let body: string;
+      if (cached && Date.now() - cached.at < CACHE_MS) {
+        body = cached.body;
+      } else {
+        body = JSON.stringify(await exportCredential(opts, id, { verifyUrl }), null, 2);
+        if (key) {
+          if (cache.size >= CACHE_ENTRIES) cache.delete(cache.keys().next().value!);
+          cache.set(key, { at: Date.now(), body });
+        }
+      }
       res.set({
         "Content-Type": "application/vc; charset=utf-8",
         "Content-Disposition": `attachment; filename="certificate-${id}.credential.json"`,
-        // Signed afresh on each request (proofs carry their creation time); status lives on chain anyway.
+        // Status lives on chain: a copy kept by a proxy could outlive a revocation.
         "Cache-Control": "no-store",
       });
-      res.send(JSON.stringify(credential, null, 2));
+      res.send(body);
     } catch (err) {
       if (!(err instanceof CredentialExportError)) throw err;
-      res.status(STATUS[err.code]).json({ error: { code: err.code, message: err.message } });
+      sendError(req, res, STATUS[err.code], err.message, err.code);
     }
   });
   return router;

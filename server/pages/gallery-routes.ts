@@ -14,7 +14,12 @@ import { buildIiifManifest, IIIF_MANIFEST_CONTENT_TYPE } from "./iiif-manifest.t
 import { publicBase } from "./verify-routes.ts";
 
 /** Viewers (Mirador, Universal Viewer) load manifests from other origins; nothing here is private. */
-const CORS = { "Access-Control-Allow-Origin": "*", "Access-Control-Allow-Methods": "GET, HEAD, OPTIONS", "Access-Control-Allow-Headers": "Accept" };
+const CORS = {
+  "Access-Control-Allow-Origin": "*",
+  "Access-Control-Allow-Methods": "GET, HEAD, OPTIONS",
+  "Access-Control-Allow-Headers": "Accept",
+  "Cross-Origin-Resource-Policy": "cross-origin",
+};
 
 type Parsed = { contract: string; editionId: bigint } | { error: string };
 

@@ -26,7 +26,7 @@ ul.held img { width: 100%; aspect-ratio: 4 / 3; object-fit: cover; border-radius
 `;
 
 /** Runs in the holder's browser: asks their wallet (EIP-1193) to sign the server's EIP-4361 message. */
-const SIGN_IN_SCRIPT = `
+export const SIGN_IN_SCRIPT = `
 document.getElementById("siwe").addEventListener("click", async () => {
   const status = document.getElementById("siwe-status");
   const fail = (text) => { status.textContent = text; };

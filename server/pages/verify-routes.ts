@@ -1,6 +1,8 @@
 import express, { Router, type Request, type Response } from "express";
 import { CertificateNotFoundError, DocumentFormatError, isCertificateId, type Verifier } from "../../core/verification/index.ts";
 import { renderCertificatePrintPage } from "./certificate-print-page.ts";
+import { sendError } from "../http-errors.ts";
+import { isCertificateRef, MALFORMED_REF } from "./certificate-ref.ts";
 import { renderLookupPage, renderNotFoundPage, renderVerifyPage } from "./verify-page.ts";
 
 /** The base URL people reach this server at: configured, or else the one this request came in by. */
@@ -27,6 +29,10 @@ export function verifyRoutes(opts: { verifier: Verifier; publicUrl?: string }): 
   router.get("/verify/:id", async (req: Request, res: Response) => {
     const id = String(req.params.id);
     const wantsJson = req.accepts(["html", "json"]) === "json";
+    if (!isCertificateRef(id)) {
+      sendError(req, res, 400, `"${id}" is not a certificate reference: ${MALFORMED_REF}`, "BAD_USER_INPUT");
+      return;
+    }
     // Results are read live from the chain: a cached VALID could outlive a revocation.
     res.set({ "Cache-Control": "no-store", Vary: "Accept" });
     try {
@@ -55,6 +61,10 @@ export function verifyRoutes(opts: { verifier: Verifier; publicUrl?: string }): 
   router.get("/certificates/:id/print", async (req: Request, res: Response) => {
     const id = String(req.params.id);
     res.set("Cache-Control", "no-store");
+    if (!isCertificateRef(id)) {
+      sendError(req, res, 400, `"${id}" is not a certificate reference: ${MALFORMED_REF}`, "BAD_USER_INPUT");
+      return;
+    }
     try {
       const result = await opts.verifier.verifyId(id);
       const verifyUrl = `${publicBase(req, opts.publicUrl)}/verify/${encodeURIComponent(id)}`;

@@ -1,3 +1,4 @@
+import type { Request as ExpressRequest, RequestHandler, Response as ExpressResponse } from "express";
 import { GraphQLError } from "graphql";
 import type { Plugin } from "graphql-yoga";
 import type { Redis } from "ioredis";
@@ -112,5 +113,37 @@ export function useRateLimit(opts: {
       response.headers.set("RateLimit-Remaining", String(outcome.remaining));
       response.headers.set("RateLimit-Reset", String(outcome.resetSeconds));
     },
+  };
+}
+
+/**
+ * Express middleware: the same fixed windows for the routes outside GraphQL, per client address, under `bucket`
+ * (routes with a costlier answer get a bucket of their own with a lower limit). Over the limit: 429 RATE_LIMITED with
+ * `Retry-After`, as JSON or a page by `Accept` (through `refuse`). As for GraphQL, a failing store lets requests pass.
+ */
+export function rateLimitRoutes(opts: {
+  bucket: string;
+  limit: number;
+  windowSeconds: number;
+  store: RateLimitStore;
+  logger: Logger;
+  refuse: (req: ExpressRequest, res: ExpressResponse, message: string) => void;
+}): RequestHandler {
+  const windowMs = opts.windowSeconds * 1000;
+  return async (req, res, next) => {
+    if (!opts.limit) return next();
+    const ip = req.ip ?? req.socket.remoteAddress ?? "unknown";
+    let hit: { count: number; resetMs: number };
+    try {
+      hit = await opts.store.hit(`${opts.bucket}:ip:${ip}`, windowMs);
+    } catch (err) {
+      opts.logger.warn({ err: String(err) }, "rate limit store unavailable; request let through");
+      return next();
+    }
+    const resetSeconds = Math.max(1, Math.ceil(hit.resetMs / 1000));
+    res.set({ "RateLimit-Limit": String(opts.limit), "RateLimit-Remaining": String(Math.max(0, opts.limit - hit.count)), "RateLimit-Reset": String(resetSeconds) });
+    if (hit.count <= opts.limit) return next();
+    res.set("Retry-After", String(resetSeconds));
+    opts.refuse(req, res, `Rate limit of ${opts.limit} requests per ${opts.windowSeconds}s exceeded for this address; retry in ${resetSeconds}s`);
   };
 }

@@ -150,7 +150,7 @@ describe("API limits and security", () => {
     const redisClients: Redis[] = [];
     const urls: string[] = [];
     let redis: Redis;
-    const limits = { windowSeconds: 60, perInstitution: 3, perIp: 2 };
+    const limits = { windowSeconds: 60, perInstitution: 3, perIp: 2, pagesPerIp: 0, credentialsPerIp: 0 };
 
     async function serve(client: Redis, config: Partial<typeof stack.config> = {}): Promise<string> {
       const app = createApp({

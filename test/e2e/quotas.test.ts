@@ -1,5 +1,9 @@
 import { Wallet } from "ethers";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { CID } from "multiformats/cid";
+import * as raw from "multiformats/codecs/raw";
+import { sha256 } from "multiformats/hashes/sha2";
+import { encodePng } from "../../scripts/dev/demo-edition.ts";
 import { graphqlClient, typedErrors, type TypedError } from "../support/graphql-http.ts";
 import { startTestStack } from "../support/stack.ts";
 
@@ -134,5 +138,56 @@ describe("quotas over HTTP", () => {
     expect((await operator.fails(QUOTA)).code).toBe("FORBIDDEN");
     const listed = await operator.ok<{ institutions: any[] }>(`{ institutions { id quota { limit issuancesThisMonth } } }`);
     expect(listed.institutions.find((i) => i.id === stack.devInfo.institutionId).quota.limit).toBe(500);
+  });
+
+  describe("POST /media against the storage quota", () => {
+    const base = () => stack.devInfo.graphqlUrl.replace(/\/graphql$/, "");
+    const upload = async (png: Uint8Array) => {
+      const form = new FormData();
+      form.append("file", new Blob([png as Uint8Array<ArrayBuffer>], { type: "image/png" }), "a.png");
+      const res = await fetch(`${base()}/media`, { method: "POST", headers: { authorization: `Bearer ${stack.devInfo.apiKey}`, "x-graphql-csrf": "1" }, body: form });
+      return { status: res.status, body: (await res.json()) as any };
+    };
+    // A small file is one raw block: its CID is known without storing it anywhere.
+    const cidOf = async (bytes: Uint8Array) => CID.createV1(raw.code, await sha256.digest(bytes)).toString();
+    const png = (seed: number) => encodePng(24 + seed, 16, (x, y) => [(x * 31 + seed * 17) % 256, (y * 47 + seed) % 256, (x ^ y ^ seed) & 255]);
+
+    it("an upload that needs more than remains is refused before anything is stored, and its CID is not served", async () => {
+      const bytes = png(1);
+      // Something already stored, so what remains is less than the total limit.
+      expect((await upload(png(0))).status).toBe(201);
+      const { storageBytes } = await quota();
+      // Well under the total limit, one byte over what remains.
+      await setQuota({ storageBytes: storageBytes + bytes.length - 1 });
+      try {
+        const refused = await upload(bytes);
+        expect([refused.status, refused.body.error.code, refused.body.error.quota]).toEqual([429, "QUOTA_EXCEEDED", "storageBytes"]);
+        const cid = await cidOf(bytes);
+        expect(await stack.ipfs.has(cid)).toBe(false);
+        expect((await fetch(`${base()}/ipfs/${cid}`)).status).toBe(404);
+        expect((await quota()).storageBytes).toBe(storageBytes);
+      } finally {
+        await setQuota({ storageBytes: null });
+      }
+    });
+
+    it("two concurrent uploads that each fit but together do not: exactly one is stored", async () => {
+      const [a, b] = [png(2), png(3)];
+      const { storageBytes } = await quota();
+      await setQuota({ storageBytes: storageBytes + a.length + b.length - 1 });
+      try {
+        const results = await Promise.all([upload(a), upload(b)]);
+        expect(results.map((r) => r.status).sort()).toEqual([201, 429]);
+        const refusedBytes = results[0]!.status === 429 ? a : b;
+        expect((await fetch(`${base()}/ipfs/${await cidOf(refusedBytes)}`)).status).toBe(404);
+        expect((await quota()).storageBytes).toBe(storageBytes + (refusedBytes === a ? b.length : a.length));
+        // The same bytes again are counted once.
+        const again = await upload(refusedBytes === a ? b : a);
+        expect(again.status).toBe(201);
+        expect((await quota()).storageBytes).toBe(storageBytes + (refusedBytes === a ? b.length : a.length));
+      } finally {
+        await setQuota({ storageBytes: null });
+      }
+    });
   });
 });

@@ -136,6 +136,27 @@ describe("a certificate exported as an Open Badges 3.0 / W3C VC 2.0 credential",
     expect(altered.stdout).toContain("verdict: INVALID");
   });
 
+  it("is downloadable by chainId:contract:tokenId too, signed once and reused while the on-chain state is unchanged", async () => {
+    const ref = `31337:${stack.devInfo.contracts.CertificateRegistry}:${diploma.tokenId}`;
+    const timed = async () => {
+      const started = performance.now();
+      const res = await download(encodeURIComponent(ref));
+      const text = await res.text();
+      return { status: res.status, text, ms: performance.now() - started };
+    };
+    const first = await timed();
+    expect(first.status, first.text).toBe(200);
+    expect(JSON.parse(first.text).credentialStatus.tokenId).toBe(diploma.tokenId);
+    const again: number[] = [];
+    for (let i = 0; i < 5; i++) {
+      const hit = await timed();
+      // The very same signed bytes: no new proof was made.
+      expect(hit.text).toBe(first.text);
+      again.push(hit.ms);
+    }
+    console.log(`credential export: signed ${first.ms.toFixed(1)} ms, reused (median of 5) ${again.sort((a, b) => a - b)[2]!.toFixed(1)} ms`);
+  });
+
   it("reads INVALID once the certificate is revoked on chain, and a revoked certificate is not exported", async () => {
     await revokeCertificate(stack, diploma.id);
     expect((await independent.verify(JSON.parse(credentialText))).verified).toBe(false);

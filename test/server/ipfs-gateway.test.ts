@@ -65,7 +65,7 @@ describe("IPFS gateway: /ipfs/<cid>[/<path>]", () => {
     expect((await fetch(`${base}/ipfs/${root}/media/tour.mp4`, { headers: { range: `bytes=${video.length}-` } })).status).toBe(416);
   });
 
-  it("lists a directory, serves its index.html sandboxed, and redirects to the slash form first", async () => {
+  it("lists a directory, serves its index.html sandboxed and as a download, and redirects to the slash form first", async () => {
     const bare = await fetch(`${base}/ipfs/${root}/images`, { redirect: "manual" });
     expect(bare.status).toBe(301);
     expect(bare.headers.get("location")).toBe(`/ipfs/${root}/images/`);
@@ -74,7 +74,10 @@ describe("IPFS gateway: /ipfs/<cid>[/<path>]", () => {
     expect(await listing.text()).toContain('<a href="./front.png">front.png</a>');
     const site = await fetch(`${base}/ipfs/${root}/site/`);
     expect(await site.text()).toContain("<p>Vase</p>");
-    expect(site.headers.get("content-security-policy")).toBe("sandbox");
+    // Sandboxed and loading nothing from elsewhere; and downloaded rather than shown as a page of this origin.
+    expect(site.headers.get("content-security-policy")).toMatch(/^sandbox; default-src 'none';/);
+    expect(site.headers.get("content-disposition")).toBe("attachment");
+    expect(site.headers.get("x-content-type-options")).toBe("nosniff");
   });
 
   it("refuses malformed paths with 400 and absent ones with 404", async () => {
