@@ -42,7 +42,7 @@ const schema = z.object({
   GRAPHIQL: z.enum(["true", "false"]).optional(),
   GRAPHQL_INTROSPECTION: z.enum(["true", "false"]).optional(),
   GRAPHQL_MAX_DEPTH: z.coerce.number().int().min(1).default(10),
-  GRAPHQL_MAX_COST: z.coerce.number().int().min(1).default(5_000),
+  GRAPHQL_MAX_COST: z.coerce.number().int().min(1).default(10_000),
   GRAPHQL_MAX_ALIASES: z.coerce.number().int().min(0).default(15),
   GRAPHQL_MAX_TOKENS: z.coerce.number().int().min(1).default(1_000),
   GRAPHQL_MAX_DIRECTIVES: z.coerce.number().int().min(0).default(20),
