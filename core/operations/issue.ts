@@ -81,6 +81,7 @@ export async function requestIssuanceBatch(
       const recipient = target ? target.recipient : parseAddress(input.recipient!, "recipient");
       const document = applyTemplate(template, input.fields, parseCertificateFields(input, collection.name));
       // By reference, the request names the holder, not the address it resolves to (which changes once claimed).
+      if ((input.personalAttributes?.length ?? 0) > 50) throw new OperationError("BAD_USER_INPUT", "at most 50 personalAttributes", "personalAttributes");
       const personal = new Set([...templatePersonal, ...(input.personalAttributes ?? [])]);
       // Hashed before the salts are drawn, so a retry of the same request is recognised as the same.
       const requestHash = hashRequest(collection.id, target ? `holder:${target.referenceHash}` : recipient, personal.size ? { document, personal: [...personal].sort() } : document);
