@@ -44,18 +44,23 @@ export const CERTIFICATE_SCHEMA_V1 = "https://hallmark.dev/schemas/certificate/v
  * Replaces the recipient's name and every attribute named in `personalAttributes` with a salted commitment, and
  * returns the disclosures that open them. Only the returned fields may be stored with the issuance or pinned.
  */
-export function withholdPersonalData(fields: CertificateFields, personalAttributes: ReadonlySet<string> = new Set()): { fields: CertificateFields; disclosures: Disclosure[] } {
+export function withholdPersonalData(
+  fields: CertificateFields,
+  personalAttributes: ReadonlySet<string> = new Set(),
+  earlier: readonly Disclosure[] = [],
+): { fields: CertificateFields; disclosures: Disclosure[] } {
+  const saltOf = (path: string, value: string) => earlier.find((d) => d.path === path && d.value === value)?.salt;
   const disclosures: Disclosure[] = [];
   const out: CertificateFields = { ...fields };
   if (typeof fields.recipientName === "string") {
-    const { commitment, disclosure } = commit(RECIPIENT_NAME_PATH, fields.recipientName);
+    const { commitment, disclosure } = commit(RECIPIENT_NAME_PATH, fields.recipientName, saltOf(RECIPIENT_NAME_PATH, fields.recipientName));
     out.recipientName = commitment;
     disclosures.push(disclosure);
   }
   if (fields.attributes) {
     out.attributes = fields.attributes.map((a) => {
       if (typeof a.value !== "string" || !personalAttributes.has(a.name)) return a;
-      const { commitment, disclosure } = commit(attributePath(a.name), a.value);
+      const { commitment, disclosure } = commit(attributePath(a.name), a.value, saltOf(attributePath(a.name), a.value));
       disclosures.push(disclosure);
       return { name: a.name, value: commitment };
     });

@@ -29,8 +29,8 @@ export function commitmentDigest(salt: string, value: string): string {
   return `sha256:${createHash("sha256").update(canonicalJson({ salt, value })).digest("hex")}`;
 }
 
-export function commit(path: string, value: string): { commitment: Commitment; disclosure: Disclosure } {
-  const salt = randomBytes(16).toString("base64url");
+/** A fresh salt, unless `salt` is given: a correction reuses the salt of an unchanged value, so its commitment stays. */
+export function commit(path: string, value: string, salt = randomBytes(16).toString("base64url")): { commitment: Commitment; disclosure: Disclosure } {
   return { commitment: { digest: commitmentDigest(salt, value) }, disclosure: { path, salt, value } };
 }
 

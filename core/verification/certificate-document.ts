@@ -56,13 +56,14 @@ export function canonicalBytes(document: unknown): Uint8Array {
  */
 export function summarize(doc: HallmarkDocument, disclosures: readonly Disclosure[] = []): CertificateSummary {
   const c = doc.certificate;
-  const byPath = new Map(disclosures.map((d) => [d.path, d]));
+  // A path may be disclosed more than once (a corrected value next to the one it replaced): any that opens counts.
   const open = (path: string, value: unknown): { value?: string; status?: DisclosureStatus } => {
     if (typeof value === "string") return { value, status: "PUBLIC" };
     if (!isCommitment(value)) return {};
-    const d = byPath.get(path);
-    if (!d) return { status: "NOT_DISCLOSED" };
-    return discloses(value, d) ? { value: d.value, status: "MATCHES" } : { status: "DOES_NOT_MATCH" };
+    const given = disclosures.filter((d) => d.path === path);
+    if (!given.length) return { status: "NOT_DISCLOSED" };
+    const opening = given.find((d) => discloses(value, d));
+    return opening ? { value: opening.value, status: "MATCHES" } : { status: "DOES_NOT_MATCH" };
   };
   const name = open(RECIPIENT_NAME_PATH, c.recipient?.name);
   const attributes: { name: string; value: string }[] = [];

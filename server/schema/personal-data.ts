@@ -29,7 +29,7 @@ const PersonalDataRef = builder.objectRef<PersonalDataRecord & { certificateId: 
   description:
     "A certificate's personal data, held only in Hallmark's database: the public document on IPFS and the digest on chain carry salted commitments to it. Erasing it leaves the certificate valid without it.",
   fields: (t) => ({
-    recipientName: t.string({ nullable: true, description: "The holder's name; null once erased.", resolve: (p) => p.disclosures?.find((d) => d.path === "recipientName")?.value ?? null }),
+    recipientName: t.string({ nullable: true, description: "The holder's name; null once erased.", resolve: (p) => p.disclosures?.findLast((d) => d.path === "recipientName")?.value ?? null }),
     disclosures: t.field({ type: [DisclosureRef], description: "Every personal value with its salt; empty once erased.", resolve: (p) => p.disclosures ?? [] }),
     shareUrl: t.string({
       nullable: true,

@@ -5,7 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { exportCredential } from "../../core/credentials/index.ts";
 import { certificates, issuances, personalDisclosures } from "../../core/db/schema.ts";
 import { ipfsStoreSource } from "../../core/verification/index.ts";
-import { startTestStack } from "../support/stack.ts";
+import { startTestStack, waitFor } from "../support/stack.ts";
 import { fetchDocument, issueCertificate, issuerClient, type IssuedCertificate } from "../core/verification/certificates.ts";
 
 const NAME = "Ada Lovelace";
@@ -28,6 +28,14 @@ const ERASE = gql`
   mutation Erase($input: ErasePersonalDataInput!) {
     erasePersonalData(input: $input) { ... on ErasePersonalDataPayload { personalData { recipientName erasedAt } } ... on Error { __typename code message field } }
   }
+`;
+const CORRECT = gql`
+  mutation Correct($input: CorrectCertificateMetadataInput!) {
+    correctCertificateMetadata(input: $input) { ... on CertificateOperationPayload { operation { id status } } ... on Error { __typename code message field } }
+  }
+`;
+const OPERATION = gql`
+  query Operation($id: ID!) { certificateOperation(id: $id) { status error metadataUri } }
 `;
 const PUBLIC_NAMES = gql`
   mutation Public($input: SetPublicHolderNamesInput!) {
@@ -164,6 +172,32 @@ describe("personal data: withheld from the public document, disclosed through th
 
     const anonymousCopy: any = await exportCredential(exportDeps(), cert.id, { verifyUrl: `${baseUrl}/verify/${cert.id}` });
     expect(JSON.stringify(anonymousCopy)).not.toContain(NAME);
+  });
+
+  it("a correction withholds the name as issuance does; the holder's link opens the corrected document too", async () => {
+    const corrected = await issuer.request<any>(CORRECT, {
+      input: {
+        certificateId: cert.id,
+        title: "Master of Mathematics (Hons)",
+        recipientName: NAME,
+        attributes: [{ name: "Grade", value: "Distinction" }, { name: "Student number", value: STUDENT_NUMBER }],
+        reason: "Honours omitted",
+        idempotencyKey: `correct-${cert.id}`,
+      },
+    });
+    const id = corrected.correctCertificateMetadata.operation.id;
+    const done = await waitFor(
+      async () => (await issuer.request<any>(OPERATION, { id })).certificateOperation,
+      (o) => o.status === "CONFIRMED" || o.status === "FAILED",
+      60_000,
+    );
+    expect(done.status).toBe("CONFIRMED");
+    const bytes = Buffer.from(await fetchDocument(stack, done.metadataUri.replace("ipfs://", "")));
+    expect(bytes.includes("Lovelace")).toBe(false);
+    expect(bytes.includes(STUDENT_NUMBER)).toBe(false);
+    const r = await verify({ id: cert.id, share: new URL(shareUrl).searchParams.get("share") });
+    expect(r.verdict).toBe("VALID");
+    expect(r.certificate).toMatchObject({ recipientName: NAME, recipientNameStatus: "MATCHES", personalFields: [{ name: "Student number", status: "MATCHES" }] });
   });
 
   it("erasure removes the name from everywhere, and the certificate still verifies", async () => {
