@@ -37,6 +37,11 @@ const CORRECT = gql`
 const OPERATION = gql`
   query Operation($id: ID!) { certificateOperation(id: $id) { status error metadataUri } }
 `;
+const SET_TEMPLATE = gql`
+  mutation Template($input: SetCollectionTemplateInput!) {
+    setCollectionTemplate(input: $input) { ... on SetCollectionTemplatePayload { template { fields { key personal } } } ... on Error { __typename code message field } }
+  }
+`;
 const PUBLIC_NAMES = gql`
   mutation Public($input: SetPublicHolderNamesInput!) {
     setCollectionPublicHolderNames(input: $input) { ... on SetPublicHolderNamesPayload { collection { publicHolderNames } } ... on Error { __typename code message } }
@@ -246,5 +251,26 @@ describe("personal data: withheld from the public document, disclosed through th
     expect(r.erasePersonalData).toMatchObject({ __typename: "NotFoundError", code: "NOT_FOUND", field: "certificateId" });
     const empty = await issuer.request<any>(ERASE, { input: { certificateId: cert.id, reason: "  ", idempotencyKey: "e-empty" } });
     expect(empty.erasePersonalData).toMatchObject({ __typename: "InvalidInputError", code: "BAD_USER_INPUT", field: "reason" });
+  });
+
+  it("a template field marked personal is withheld like the name; personal fields cannot hide in data", async () => {
+    const set = (fields: unknown[], key: string) =>
+      issuer.request<any>(SET_TEMPLATE, { input: { collectionId: stack.devInfo.collectionId, idempotencyKey: key, fields } });
+    const refused = await set([{ key: "passport", label: "Passport", type: "TEXT", personal: true, shown: false }], "tpl-personal-hidden");
+    expect(refused.setCollectionTemplate).toMatchObject({ code: "BAD_USER_INPUT", field: "fields[0].personal" });
+    const ok = await set([{ key: "passport", label: "Passport", type: "TEXT", required: true, personal: true }, { key: "degree", label: "Degree", type: "TEXT" }], "tpl-personal");
+    expect(ok.setCollectionTemplate.template.fields).toEqual([
+      { key: "passport", personal: true },
+      { key: "degree", personal: false },
+    ]);
+    const issued = await issueCertificate(stack, { recipient: holder, title: "Licence", fields: { passport: "X1234567", degree: "MMath" } });
+    const bytes = Buffer.from(await fetchDocument(stack, issued.metadataCid));
+    expect(bytes.includes("X1234567")).toBe(false);
+    expect(bytes.includes("MMath")).toBe(true);
+    const link = (await issuer.request<any>(PERSONAL, { id: issued.id })).certificate.personalData.shareUrl;
+    const r = await verify({ id: issued.id, share: new URL(link).searchParams.get("share") });
+    expect(r.certificate.personalFields).toEqual([{ name: "Passport", status: "MATCHES" }]);
+    expect(r.certificate.attributes).toContainEqual({ name: "Passport", value: "X1234567" });
+    expect((await verify({ id: issued.id })).certificate.personalFields).toEqual([{ name: "Passport", status: "NOT_DISCLOSED" }]);
   });
 });
