@@ -276,6 +276,10 @@ describe("bad input for every mutation", () => {
       const { createHolderClaim } = await ok("institution", `mutation($i: CreateHolderClaimInput!) { createHolderClaim(input: $i) { ... on HolderClaim { claimCode } ... on Error { __typename code message field } } }`, { i: { holderReference: `ref-${uniq()}@example.org`, idempotencyKey: `bad-${uniq()}` } });
       return { bearer: await holderSession(), variables: { code: createHolderClaim.claimCode, idempotencyKey: `bad-${uniq()}` } };
     },
+    erasePersonalData: async (fresh) => ({
+      variables: { input: { certificateId: fresh ? take(pool.valid, "certificates") : spare.certificate, reason: "The holder asked for erasure", idempotencyKey: `bad-${uniq()}` } },
+    }),
+    setCollectionPublicHolderNames: async () => ({ variables: { input: { collectionId: stack.devInfo.collectionId, publicHolderNames: false } } }),
     setQuota: async () => ({ as: "operator", variables: { input: { institutionId: spare.institution, issuancesPerMonth: 100, maxBatchSize: 50, storageBytes: 1_000_000, idempotencyKey: `bad-${uniq()}` } } }),
   };
 
