@@ -81,8 +81,7 @@ export async function requestIssuanceBatch(
       const recipient = target ? target.recipient : parseAddress(input.recipient!, "recipient");
       const document = applyTemplate(template, input.fields, parseCertificateFields(input, collection.name));
       // By reference, the request names the holder, not the address it resolves to (which changes once claimed).
-      if ((input.personalAttributes?.length ?? 0) > 50) throw new OperationError("BAD_USER_INPUT", "at most 50 personalAttributes", "personalAttributes");
-      const personal = new Set([...templatePersonal, ...(input.personalAttributes ?? [])]);
+      const personal = new Set([...templatePersonal, ...parsePersonalAttributes(input.personalAttributes, document)]);
       // Hashed before the salts are drawn, so a retry of the same request is recognised as the same.
       const requestHash = hashRequest(collection.id, target ? `holder:${target.referenceHash}` : recipient, personal.size ? { document, personal: [...personal].sort() } : document);
       const withheld = withholdPersonalData(document, personal);
@@ -169,4 +168,15 @@ export async function requestIssuance(
   const [result] = await requestIssuanceBatch(db, institutionId, collectionId, [item]);
   if (result!.error) throw result!.error;
   return { issuance: result!.issuance!, created: result!.created };
+}
+
+/** Each name must be one of the certificate's attributes: a typo would otherwise publish the value it meant to withhold. */
+function parsePersonalAttributes(names: string[] | null | undefined, document: { attributes?: { name: string }[] }): string[] {
+  if (!names?.length) return [];
+  const known = new Set((document.attributes ?? []).map((a) => a.name));
+  if (names.length > known.size) throw new OperationError("BAD_USER_INPUT", "personalAttributes names more attributes than the certificate has", "personalAttributes");
+  names.forEach((name, i) => {
+    if (typeof name !== "string" || !known.has(name)) throw new OperationError("BAD_USER_INPUT", `personalAttributes[${i}] is not the name of one of the certificate's attributes`, `personalAttributes[${i}]`);
+  });
+  return names;
 }
