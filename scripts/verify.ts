@@ -10,6 +10,7 @@ import { resolve } from "node:path";
 import { parseArgs } from "node:util";
 import { JsonRpcProvider, type Provider } from "ethers";
 import { createChainProvider } from "../core/chain/provider.ts";
+import { isDisclosure, type Disclosure } from "../core/metadata/personal-data.ts";
 import {
   DocumentFormatError,
   gatewaySource,
@@ -29,6 +30,9 @@ const USAGE = `usage: npm run verify -- <certificate id | chainId:contract:token
   --gateway <url>    IPFS gateway to fetch documents from (default: the Hallmark server's /ipfs)
   --issuer-registry <address>
                      the operator's issuer registry to trust (default: $ISSUER_REGISTRY_ADDRESS, then dev.json)
+  --disclosures <file.json>
+                     personal values with their salts ([{ path, salt, value }], as the institution's API or an
+                     exported credential gives them), each checked against the certificate's salted digests
   --json             print the result as JSON
   --data-dir <dir>   where dev.json is (default: $HALLMARK_DATA_DIR or .data)
 
@@ -50,6 +54,7 @@ async function main(argv: string[]): Promise<number> {
       gateway: { type: "string" },
       "issuer-registry": { type: "string" },
       json: { type: "boolean", default: false },
+      disclosures: { type: "string" },
       "data-dir": { type: "string" },
       help: { type: "boolean", short: "h", default: false },
     },
@@ -84,14 +89,15 @@ async function main(argv: string[]): Promise<number> {
   }
   try {
     if (!values.offline && rpcUrl) await refuseWrongChain(rpcUrl, dev.chainId);
+    const disclosures = values.disclosures ? readDisclosures(values.disclosures) : undefined;
     let result: VerificationResult;
     if (isFile(target)) {
-      result = await verifyCertificate({ document: new Uint8Array(readFileSync(target)) }, deps);
+      result = await verifyCertificate({ document: new Uint8Array(readFileSync(target)), disclosures }, deps);
     } else {
       if (values.offline) throw new UsageError("--offline verifies a file; a certificate id needs the chain");
       if (!rpcUrl) throw new UsageError("no chain endpoint: pass --rpc <url> (or run `npm run dev`, which writes .data/dev.json)");
       const reference = parseExplicitReference(target) ?? (await lookUp(target, graphqlUrl));
-      result = await verifyCertificate({ reference }, deps);
+      result = await verifyCertificate({ reference, disclosures }, deps);
     }
     process.stdout.write(values.json ? `${JSON.stringify(result, null, 2)}\n` : describe(result));
     return EXIT[result.verdict];
@@ -131,10 +137,30 @@ async function refuseWrongChain(rpcUrl: string, expected: number | undefined): P
   }
 }
 
+function readDisclosures(path: string): Disclosure[] {
+  let json: unknown;
+  try {
+    json = JSON.parse(readFileSync(path, "utf8"));
+  } catch (err) {
+    throw new UsageError(`--disclosures ${path}: ${(err as Error).message}`);
+  }
+  if (!Array.isArray(json) || !json.every(isDisclosure)) throw new UsageError(`--disclosures ${path}: expected a JSON array of { path, salt, value }`);
+  return json;
+}
+
+const RECIPIENT_WORDS = {
+  PUBLIC: (name?: string) => `recipient: ${name}`,
+  MATCHES: (name?: string) => `recipient: ${name} (matches the certificate)`,
+  DOES_NOT_MATCH: () => "recipient: the name given does not match the certificate",
+  NOT_DISCLOSED: () => "recipient: not disclosed",
+} as const;
+
 function describe(r: VerificationResult): string {
   const mark = { valid: "✓", invalid: "✗", skipped: "–" } as const;
+  const status = r.certificate.recipientNameStatus;
   const lines = [
-    r.certificate.title ? `${r.certificate.title}${r.certificate.recipientName ? ` — ${r.certificate.recipientName}` : ""}` : "",
+    r.certificate.title ?? "",
+    status ? RECIPIENT_WORDS[status](r.certificate.recipientName) : "",
     r.certificate.issuerName ? `issued by ${r.certificate.issuerName}` : "",
     r.chain ? `chain ${r.chain.chainId}, registry ${r.chain.contract}${r.chain.tokenId ? `, token ${r.chain.tokenId}` : ""}${r.chain.owner ? `, held by ${r.chain.owner}` : ""}` : "",
     "",
@@ -142,7 +168,7 @@ function describe(r: VerificationResult): string {
     "",
     `verdict: ${r.verdict}`,
   ];
-  return `${lines.filter((l, i) => l !== "" || i > 2).join("\n")}\n`;
+  return `${lines.filter((l, i) => l !== "" || i > 3).join("\n")}\n`;
 }
 
 function readDevInfo(dataDir: string): { rpcUrl?: string; graphqlUrl?: string; chainId?: number; contracts?: { IssuerRegistry?: string } } {

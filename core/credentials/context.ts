@@ -16,6 +16,8 @@ export const hallmarkContext = {
     },
   },
   certificateDocument: { "@id": "https://hallmark.dev/ns#certificateDocument", "@type": "@json" },
+  /** Salts and values opening the document's personal commitments: the holder's copy, signed with the rest. */
+  personalDisclosures: { "@id": "https://hallmark.dev/ns#personalDisclosures", "@type": "@json" },
 } as const;
 
 export const CREDENTIALS_V2 = "https://www.w3.org/ns/credentials/v2";

@@ -14,6 +14,17 @@ import { documentLoader } from "./document-loader.ts";
 import { CredentialExportError } from "./errors.ts";
 import { institutionSigningKey } from "./institution-keys.ts";
 import { buildOpenBadgeCredential } from "./open-badge.ts";
+import { disclosuresFor, personalDataOf } from "../operations/personal-data.ts";
+
+/**
+ * What a cached export must be keyed on: the certificate, whether the request's token opens its personal data, and
+ * the erasure state, so an erasure (which changes the last and voids the token) can never be answered from a cache.
+ */
+export async function credentialCacheKey(db: Database, certificateId: string, share: string | undefined): Promise<string> {
+  const record = await personalDataOf(db, certificateId);
+  const opened = disclosuresFor(record, share) ? "disclosed" : "withheld";
+  return `${certificateId}:${opened}:${record?.erasedAt?.toISOString() ?? "-"}`;
+}
 
 export interface ExportDeps {
   db: Database;
@@ -26,7 +37,7 @@ export interface ExportDeps {
  * certificate that is valid on chain and whose document matches the chain is signed: the institution's signature
  * must never vouch for content the chain does not.
  */
-export async function exportCredential(deps: ExportDeps, certificateId: string, opts: { verifyUrl: string }): Promise<Record<string, unknown>> {
+export async function exportCredential(deps: ExportDeps, certificateId: string, opts: { verifyUrl: string; share?: string }): Promise<Record<string, unknown>> {
   let resolved;
   try {
     resolved = await resolveReference(deps.db, certificateId);
@@ -58,7 +69,10 @@ export async function exportCredential(deps: ExportDeps, certificateId: string, 
   if (!isHallmarkDocument(document)) throw new CredentialExportError("NOT_VALID", "the pinned document is not a Hallmark certificate");
 
   const key = await institutionSigningKey(deps.db, row.institutionId);
+  // The holder's copy (their link's token) carries their personal data; an erased certificate exports without it.
+  const disclosures = disclosuresFor(await personalDataOf(deps.db, certificateId), opts.share);
   const credential = buildOpenBadgeCredential({
+    disclosures,
     document,
     cid,
     chain: { chainId: facts.chainId, contract: facts.contract, tokenId: facts.tokenId!, owner: facts.owner! },

@@ -1,6 +1,7 @@
 import { createHash } from "node:crypto";
 import { canonicalBytes, type HallmarkDocument } from "../verification/certificate-document.ts";
 import { CREDENTIALS_V2, hallmarkContext, OPEN_BADGES_V3 } from "./context.ts";
+import { discloses, isCommitment, RECIPIENT_NAME_PATH, type Disclosure } from "../metadata/personal-data.ts";
 
 export interface CredentialClaims {
   /** The certificate document exactly as pinned (its sha256 is the on-chain digest). */
@@ -9,6 +10,8 @@ export interface CredentialClaims {
   chain: { chainId: number; contract: string; tokenId: string; owner: string };
   issuer: { did: string; name: string };
   verifyUrl: string;
+  /** The personal values to carry (only those that open the document's commitments are); none once erased. */
+  disclosures?: readonly Disclosure[];
 }
 
 export function digestSri(bytes: Uint8Array): string {
@@ -24,7 +27,9 @@ export function buildOpenBadgeCredential(claims: CredentialClaims): Record<strin
   const c = claims.document.certificate;
   const title = c.title ?? claims.document.name ?? "Certificate";
   const description = claims.document.description || undefined;
-  const recipientName = c.recipient?.name;
+  const disclosed = (claims.disclosures ?? []).filter((d) => opens(claims.document, d));
+  const named = c.recipient?.name;
+  const recipientName = typeof named === "string" ? named : disclosed.find((d) => d.path === RECIPIENT_NAME_PATH)?.value;
   const id = `urn:uuid:${c.id}`;
   return withoutUndefined({
     "@context": [CREDENTIALS_V2, OPEN_BADGES_V3, hallmarkContext],
@@ -57,7 +62,15 @@ export function buildOpenBadgeCredential(claims: CredentialClaims): Record<strin
     },
     relatedResource: [{ id: `ipfs://${claims.cid}`, mediaType: "application/json", digestSRI: digestSri(canonicalBytes(claims.document)) }],
     certificateDocument: claims.document,
+    personalDisclosures: disclosed.length ? disclosed.map(({ path, salt, value }) => ({ path, salt, value })) : undefined,
   });
+}
+
+/** Whether a disclosure opens the commitment at its path in the document. */
+export function opens(document: HallmarkDocument, d: Disclosure): boolean {
+  const c = document.certificate;
+  const target = d.path === RECIPIENT_NAME_PATH ? c.recipient?.name : c.attributes?.find((a) => `attributes/${a.name}` === d.path)?.value;
+  return isCommitment(target) && discloses(target, d);
 }
 
 function withoutUndefined<T>(value: T): T {

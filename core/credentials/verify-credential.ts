@@ -8,6 +8,8 @@ import { canonicalBytes, isHallmarkDocument, type HallmarkDocument } from "../ve
 import type { Check } from "../verification/types.ts";
 import type { CredentialVerifier, OpenedCredential } from "../verification/verify.ts";
 import { CREDENTIALS_V2 } from "./context.ts";
+import { opens } from "./open-badge.ts";
+import { isDisclosure, RECIPIENT_NAME_PATH, type Disclosure } from "../metadata/personal-data.ts";
 import { ContextNotBundledError, documentLoader } from "./document-loader.ts";
 
 interface HallmarkCredential {
@@ -16,10 +18,11 @@ interface HallmarkCredential {
   name?: string;
   validFrom?: string;
   issuer?: { id?: string; name?: string } | string;
-  credentialSubject?: { id?: string };
+  credentialSubject?: { id?: string; identifier?: { identityType?: string; identityHash?: string }[] };
   credentialStatus?: { type?: string; chainId?: number; registry?: string; tokenId?: string };
   relatedResource?: { id?: string; digestSRI?: string }[];
   certificateDocument?: unknown;
+  personalDisclosures?: unknown;
   proof?: unknown;
 }
 
@@ -35,7 +38,8 @@ export const credentialVerifier: CredentialVerifier = {
     const signature = await checkSignature(credential);
     const document = isHallmarkDocument(credential.certificateDocument) ? credential.certificateDocument : undefined;
     if (!document) return { signature, consistency: { name: "integrity", result: "invalid", reason: "the credential carries no Hallmark certificate document" } };
-    return { signature, consistency: await checkConsistency(credential, document), document };
+    const disclosures = Array.isArray(credential.personalDisclosures) ? credential.personalDisclosures.filter(isDisclosure) : [];
+    return { signature, consistency: await checkConsistency(credential, document, disclosures), document, disclosures };
   },
 };
 
@@ -64,7 +68,7 @@ async function checkSignature(credential: HallmarkCredential): Promise<Check> {
  * The signed claims and the document inside must describe one certificate, and the document's bytes must be the
  * ones named by the signed digest; then the document's on-chain digest speaks for the whole credential.
  */
-async function checkConsistency(credential: HallmarkCredential, document: HallmarkDocument): Promise<Check> {
+async function checkConsistency(credential: HallmarkCredential, document: HallmarkDocument, disclosures: Disclosure[]): Promise<Check> {
   const bytes = canonicalBytes(document);
   const related = credential.relatedResource?.find((r) => r.id?.startsWith("ipfs://"));
   const fail = (reason: string): Check => ({ name: "integrity", result: "invalid", reason });
@@ -84,6 +88,15 @@ async function checkConsistency(credential: HallmarkCredential, document: Hallma
   }
   const holder = credential.credentialSubject?.id?.split(":").at(-1);
   if (c.recipient?.address && !sameAddress(holder, c.recipient.address)) return fail("the credential's subject is not the certificate's recipient");
+  // A name the credential states must be the one the document states or commits to (opened by a carried disclosure).
+  const statedName = credential.credentialSubject?.identifier?.find((i) => i.identityType === "name")?.identityHash;
+  if (statedName !== undefined) {
+    const committed = c.recipient?.name;
+    const ok = typeof committed === "string" ? committed === statedName : disclosures.some((d) => d.path === RECIPIENT_NAME_PATH && d.value === statedName && opens(document, d));
+    if (!ok) return fail("the credential names a recipient the certificate document does not commit to");
+  }
+  const stray = disclosures.find((d) => !opens(document, d));
+  if (stray) return fail(`the credential's disclosure of ${stray.path} does not match the certificate document`);
   return { name: "integrity", result: "valid", reason: `the certificate document inside hashes to ${cid}, the digest the credential signs, and matches its claims` };
 }
 

@@ -1,6 +1,7 @@
 import { sql } from "drizzle-orm";
 import {
   bigint,
+  boolean,
   bigserial,
   check,
   index,
@@ -79,6 +80,8 @@ export const collections = pgTable("collections", {
   contractAddress: text("contract_address").notNull(),
   deployTxHash: text("deploy_tx_hash"),
   deployBlock: bigint("deploy_block", { mode: "number" }).notNull(),
+  /** Whether pages derived from the chain (by token id, gallery) show holders' names; off unless the institution opts in. */
+  publicHolderNames: boolean("public_holder_names").notNull().default(false),
   createdAt: createdAt(),
 });
 
@@ -117,6 +120,25 @@ export const issuances = pgTable(
 );
 
 /** SUSPENDED: suspended by the issuer (reversible). SUPERSEDED: replaced for good by a reissued certificate (recovery). */
+/**
+ * The personal values a certificate document commits to (salt and value per field), kept here and never on IPFS or
+ * chain: deleting them erases the data while the document, holding only salted digests, still verifies. The share
+ * token is the holder's link; it dies with the disclosures. Erasure leaves the row as its record.
+ */
+export const personalDisclosures = pgTable("personal_disclosures", {
+  issuanceId: uuid("issuance_id").primaryKey().references(() => issuances.id),
+  institutionId: uuid("institution_id").notNull().references(() => institutions.id),
+  /** `[{ path, salt, value }]`; null once erased. */
+  disclosures: jsonb("disclosures").$type<{ path: string; salt: string; value: string }[]>(),
+  shareToken: text("share_token"),
+  erasedAt: timestamp("erased_at", { withTimezone: true, mode: "date" }),
+  /** Who erased: the member or API key, as the audit trail names actors. */
+  erasedBy: text("erased_by"),
+  erasedReason: text("erased_reason"),
+  eraseIdempotencyKey: text("erase_idempotency_key"),
+  createdAt: createdAt(),
+});
+
 export const CERTIFICATE_STATUSES = ["VALID", "REVOKED", "SUSPENDED", "SUPERSEDED"] as const;
 export type CertificateStatus = (typeof CERTIFICATE_STATUSES)[number];
 
@@ -610,6 +632,8 @@ export interface TemplateField {
   pattern?: string;
   /** Shown on the certificate as an attribute under its label; otherwise kept in the document's `data`. */
   shown: boolean;
+  /** Personal data: the public document carries only a salted digest of the value (see core/metadata/personal-data.ts). */
+  personal?: boolean;
 }
 
 /**

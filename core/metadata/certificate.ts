@@ -1,14 +1,19 @@
 import { createHash } from "node:crypto";
 import { canonicalJson } from "./canonical-json.ts";
+import { attributePath, commit, isCommitment, RECIPIENT_NAME_PATH, type Commitment, type Disclosure } from "./personal-data.ts";
 
-/** The certificate fields an issuer supplies; stored on the issuance row and rendered into the document. */
+/**
+ * The certificate fields an issuer supplies; stored on the issuance row and rendered into the document. Once
+ * recorded, personal values are commitments (see withholdPersonalData); a plain string is still accepted for rows
+ * recorded before, and for documents built outside the issue path.
+ */
 export interface CertificateFields {
   title: string;
-  recipientName?: string;
+  recipientName?: string | Commitment;
   description?: string;
   /** ISO-8601; absent means no expiry. */
   validUntil?: string;
-  attributes?: { name: string; value: string }[];
+  attributes?: { name: string; value: string | Commitment }[];
   /** Free-form, institution-specific data (JSON object). */
   data?: Record<string, unknown>;
 }
@@ -31,19 +36,50 @@ export interface CertificateDocument {
   document: Record<string, unknown>;
 }
 
-export const CERTIFICATE_SCHEMA = "https://hallmark.dev/schemas/certificate/v1";
+/** v2: personal values may be salted commitments (`{ digest }`) rather than text. v1 documents stay verifiable. */
+export const CERTIFICATE_SCHEMA = "https://hallmark.dev/schemas/certificate/v2";
+export const CERTIFICATE_SCHEMA_V1 = "https://hallmark.dev/schemas/certificate/v1";
+
+/**
+ * Replaces the recipient's name and every attribute named in `personalAttributes` with a salted commitment, and
+ * returns the disclosures that open them. Only the returned fields may be stored with the issuance or pinned.
+ */
+export function withholdPersonalData(
+  fields: CertificateFields,
+  personalAttributes: ReadonlySet<string> = new Set(),
+  earlier: readonly Disclosure[] = [],
+): { fields: CertificateFields; disclosures: Disclosure[] } {
+  const saltOf = (path: string, value: string) => earlier.find((d) => d.path === path && d.value === value)?.salt;
+  const disclosures: Disclosure[] = [];
+  const out: CertificateFields = { ...fields };
+  if (typeof fields.recipientName === "string") {
+    const { commitment, disclosure } = commit(RECIPIENT_NAME_PATH, fields.recipientName, saltOf(RECIPIENT_NAME_PATH, fields.recipientName));
+    out.recipientName = commitment;
+    disclosures.push(disclosure);
+  }
+  if (fields.attributes) {
+    out.attributes = fields.attributes.map((a) => {
+      if (typeof a.value !== "string" || !personalAttributes.has(a.name)) return a;
+      const { commitment, disclosure } = commit(attributePath(a.name), a.value, saltOf(attributePath(a.name), a.value));
+      disclosures.push(disclosure);
+      return { name: a.name, value: commitment };
+    });
+  }
+  return { fields: out, disclosures };
+}
 
 /**
  * The certificate document pinned to IPFS. ERC-721 metadata fields (name, description, attributes) at the top
  * so wallets and explorers show it; the full record under `certificate`.
  */
 export function buildCertificateDocument(fields: CertificateFields, ctx: CertificateContext): CertificateDocument {
+  // Wallets and explorers show `attributes` as they are: a commitment has no place there.
   const attributes = [
-    ...(fields.recipientName ? [{ trait_type: "Recipient", value: fields.recipientName }] : []),
+    ...(typeof fields.recipientName === "string" && fields.recipientName ? [{ trait_type: "Recipient", value: fields.recipientName }] : []),
     { trait_type: "Issuer", value: ctx.institution.name },
     { trait_type: "Issued", value: ctx.issuedAt.toISOString() },
     ...(fields.validUntil ? [{ trait_type: "Valid until", value: fields.validUntil }] : []),
-    ...(fields.attributes ?? []).map((a) => ({ trait_type: a.name, value: a.value })),
+    ...(fields.attributes ?? []).filter((a) => !isCommitment(a.value)).map((a) => ({ trait_type: a.name, value: a.value })),
   ];
   const document = {
     $schema: CERTIFICATE_SCHEMA,

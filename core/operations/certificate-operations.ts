@@ -9,6 +9,8 @@ import { assertMayIssue } from "./may-issue.ts";
 import { requestIdFor } from "./request-id.ts";
 import { parseAddress, parseCertificateFields, parseIdempotencyKey, parseReason, type RawCertificateInput } from "./validate.ts";
 import { assertSameRequest, requestHash } from "./idempotency.ts";
+import { withholdInCorrection } from "./personal-data.ts";
+import { currentTemplate } from "./template.ts";
 
 export type CertificateOperation = typeof certificateOperations.$inferSelect;
 type Tx = Parameters<Parameters<Database["transaction"]>[0]>[0];
@@ -102,6 +104,10 @@ export async function requestCertificateOperation(
     const id = randomUUID();
     const newIssuanceId = kind === "RECOVER" ? randomUUID() : null;
     if (kind === "RECOVER") fields = await currentFields(tx, certificate);
+    if (kind === "CORRECT_METADATA") {
+      const template = (await currentTemplate(tx as unknown as Database, collection.id))?.fields ?? [];
+      fields = await withholdInCorrection(tx, certificate.id, fields!, await currentFields(tx, certificate), template.filter((f) => f.personal && f.shown).map((f) => f.label));
+    }
     const inserted = await tx
       .insert(certificateOperations)
       .values({

@@ -1,8 +1,11 @@
 import { randomUUID } from "node:crypto";
 import { and, eq, inArray } from "drizzle-orm";
 import type { Database } from "../db/index.ts";
-import { collections, issuances, outbox } from "../db/schema.ts";
+import { collections, issuances, outbox, personalDisclosures } from "../db/schema.ts";
 import { canonicalJson } from "../metadata/canonical-json.ts";
+import { withholdPersonalData } from "../metadata/certificate.ts";
+import type { Disclosure } from "../metadata/personal-data.ts";
+import { newShareToken } from "./personal-data.ts";
 import { OperationError } from "./errors.ts";
 import { requestIdFor } from "./request-id.ts";
 import { parseAddress, parseCertificateFields, parseIdempotencyKey, type RawCertificateInput } from "./validate.ts";
@@ -24,6 +27,8 @@ export interface IssueCertificateInput extends RawCertificateInput {
   idempotencyKey: string;
   /** Values of the collection's template fields, key → value; only for a collection with a template. */
   fields?: unknown;
+  /** Names of attributes that are personal data: the public document carries only their salted digests. */
+  personalAttributes?: string[] | null;
 }
 
 
@@ -61,9 +66,10 @@ export async function requestIssuanceBatch(
   await assertMayIssue(db, institutionId);
   const targets = await resolveHolderReferences(db, institutionId, items);
   const template = (await currentTemplate(db, collection.id))?.fields ?? null;
+  const templatePersonal = (template ?? []).filter((f) => f.personal && f.shown).map((f) => f.label);
 
   const results: BatchItemResult[] = items.map((_, index) => ({ index, created: false }));
-  const rows: (typeof issuances.$inferInsert & { index: number })[] = [];
+  const rows: (typeof issuances.$inferInsert & { index: number; disclosures: Disclosure[] })[] = [];
   const seenKeys = new Set<string>();
   items.forEach((input, index) => {
     try {
@@ -75,7 +81,10 @@ export async function requestIssuanceBatch(
       const recipient = target ? target.recipient : parseAddress(input.recipient!, "recipient");
       const document = applyTemplate(template, input.fields, parseCertificateFields(input, collection.name));
       // By reference, the request names the holder, not the address it resolves to (which changes once claimed).
-      const requestHash = hashRequest(collection.id, target ? `holder:${target.referenceHash}` : recipient, document);
+      const personal = new Set([...templatePersonal, ...parsePersonalAttributes(input.personalAttributes, document)]);
+      // Hashed before the salts are drawn, so a retry of the same request is recognised as the same.
+      const requestHash = hashRequest(collection.id, target ? `holder:${target.referenceHash}` : recipient, personal.size ? { document, personal: [...personal].sort() } : document);
+      const withheld = withholdPersonalData(document, personal);
       const id = randomUUID();
       rows.push({
         index,
@@ -86,8 +95,9 @@ export async function requestIssuanceBatch(
         requestHash,
         requestId: requestIdFor(id),
         recipient,
-        document: document as unknown as Record<string, unknown>,
+        document: withheld.fields as unknown as Record<string, unknown>,
         bulkId,
+        disclosures: withheld.disclosures,
       });
     } catch (err) {
       if (!(err instanceof OperationError)) throw err;
@@ -104,13 +114,17 @@ export async function requestIssuanceBatch(
   await db.transaction(async (tx) => {
     const inserted = await tx
       .insert(issuances)
-      .values(rows.map(({ index: _, ...row }) => row))
+      .values(rows.map(({ index: _, disclosures: __, ...row }) => row))
       .onConflictDoNothing({ target: [issuances.institutionId, issuances.idempotencyKey] })
       .returning();
     const byKey = new Map(inserted.map((r) => [r.idempotencyKey, r]));
     // Only new issuances count; a refused charge rolls the whole request back (QUOTA_EXCEEDED).
     const contentBytes = inserted.reduce((n, r) => n + Buffer.byteLength(canonicalJson(r.document)), 0);
     await chargeIssuances(tx, institutionId, inserted.length, contentBytes);
+    const disclosed = rows.filter((r) => byKey.get(r.idempotencyKey)?.id === r.id && r.disclosures.length);
+    if (disclosed.length) {
+      await tx.insert(personalDisclosures).values(disclosed.map((r) => ({ issuanceId: r.id!, institutionId, disclosures: r.disclosures, shareToken: newShareToken() })));
+    }
     if (inserted.length) {
       await tx.insert(outbox).values(inserted.map((r) => ({ topic: "issue-certificate", payload: { issuanceId: r.id } })));
     }
@@ -154,4 +168,15 @@ export async function requestIssuance(
   const [result] = await requestIssuanceBatch(db, institutionId, collectionId, [item]);
   if (result!.error) throw result!.error;
   return { issuance: result!.issuance!, created: result!.created };
+}
+
+/** Each name must be one of the certificate's attributes: a typo would otherwise publish the value it meant to withhold. */
+function parsePersonalAttributes(names: string[] | null | undefined, document: { attributes?: { name: string }[] }): string[] {
+  if (!names?.length) return [];
+  const known = new Set((document.attributes ?? []).map((a) => a.name));
+  if (names.length > known.size) throw new OperationError("BAD_USER_INPUT", "personalAttributes names more attributes than the certificate has", "personalAttributes");
+  names.forEach((name, i) => {
+    if (typeof name !== "string" || !known.has(name)) throw new OperationError("BAD_USER_INPUT", `personalAttributes[${i}] is not the name of one of the certificate's attributes`, `personalAttributes[${i}]`);
+  });
+  return names;
 }

@@ -32,6 +32,7 @@ export interface RawTemplateField {
   maxLength?: number | null;
   pattern?: string | null;
   shown?: boolean | null;
+  personal?: boolean | null;
 }
 
 const bad = (message: string, field: string) => new OperationError("BAD_USER_INPUT", message, field);
@@ -133,6 +134,11 @@ export function parseTemplateFields(raw: RawTemplateField[]): TemplateField[] {
     }
     const type = f.type as TemplateFieldType;
     const field: TemplateField = { key, label, type, required: f.required === true, shown: f.shown !== false };
+    // A personal value is withheld as a salted commitment among the attributes; `data` has no such form.
+    if (f.personal === true) {
+      if (!field.shown) throw bad(`${at}.personal needs shown: a personal field is kept out of the document's data`, `${at}.personal`);
+      field.personal = true;
+    }
     if (f.enumValues != null) {
       if (type !== "ENUM") throw bad(`${at}.enumValues is only for ENUM fields`, `${at}.enumValues`);
     }

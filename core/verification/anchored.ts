@@ -8,6 +8,7 @@ import { ChainUnavailableError, DocumentFormatError } from "./errors.ts";
 import { fail, finish, readChain, skip } from "./results.ts";
 import type { ChainFacts, Check, VerificationResult } from "./types.ts";
 import type { VerifierDeps } from "./verify.ts";
+import type { Disclosure } from "../metadata/personal-data.ts";
 
 /** The anchor contract's DocumentStore-compatible interface, written out so a verifier needs no build artifacts. */
 const ANCHOR_ABI = [
@@ -22,10 +23,10 @@ const ANCHOR_ABI = [
  * contract holds, neither the root (the whole batch) nor the leaf (this certificate) revoked, and the document not
  * past its own `validUntil` (the document is fixed by its hash, so its dates can be believed).
  */
-export async function verifyAnchored(envelope: AnchoredCertificate, deps: VerifierDeps): Promise<VerificationResult> {
+export async function verifyAnchored(envelope: AnchoredCertificate, deps: VerifierDeps, disclosures: readonly Disclosure[] = []): Promise<VerificationResult> {
   const doc = envelope.document;
   if (!isHallmarkDocument(doc)) throw new DocumentFormatError("the anchored certificate does not carry a Hallmark certificate document");
-  const summary = summarize(doc);
+  const summary = summarize(doc, disclosures);
   const { chainId, contract } = envelope.anchor;
   if (!isAddress(contract)) throw new DocumentFormatError(`the anchor contract "${contract}" is not an address`);
   const base: ChainFacts = { chainId, contract: getAddress(contract) };

@@ -1,7 +1,8 @@
 import { canonicalJson } from "../metadata/canonical-json.ts";
-import { CERTIFICATE_SCHEMA } from "../metadata/certificate.ts";
+import { CERTIFICATE_SCHEMA, CERTIFICATE_SCHEMA_V1 } from "../metadata/certificate.ts";
+import { attributePath, discloses, isCommitment, RECIPIENT_NAME_PATH, type Commitment, type Disclosure } from "../metadata/personal-data.ts";
 import { DocumentFormatError } from "./errors.ts";
-import type { CertificateSummary } from "./types.ts";
+import type { CertificateSummary, DisclosureStatus } from "./types.ts";
 
 /** The parts of a Hallmark certificate document (core/metadata/certificate.ts) the verifier reads. */
 export interface HallmarkDocument {
@@ -10,12 +11,12 @@ export interface HallmarkDocument {
     id?: string;
     requestId: string;
     title?: string;
-    recipient?: { address?: string; name?: string };
+    recipient?: { address?: string; name?: string | Commitment };
     issuer?: { id?: string; name?: string };
     collection: { id?: string; name?: string; chainId: number; contract: string };
     issuedAt?: string;
     validUntil?: string;
-    attributes?: { name: string; value: string }[];
+    attributes?: { name: string; value: string | Commitment }[];
   };
   name?: string;
   description?: string;
@@ -26,7 +27,7 @@ export function isHallmarkDocument(value: unknown): value is HallmarkDocument {
   return (
     !!v &&
     typeof v === "object" &&
-    v.$schema === CERTIFICATE_SCHEMA &&
+    (v.$schema === CERTIFICATE_SCHEMA || v.$schema === CERTIFICATE_SCHEMA_V1) &&
     typeof v.certificate?.requestId === "string" &&
     typeof v.certificate.collection?.chainId === "number" &&
     typeof v.certificate.collection.contract === "string"
@@ -49,19 +50,43 @@ export function canonicalBytes(document: unknown): Uint8Array {
   return new TextEncoder().encode(canonicalJson(document));
 }
 
-export function summarize(doc: HallmarkDocument): CertificateSummary {
+/**
+ * The document's fields for a person to read. A committed (personal) value is shown only when a disclosure opens
+ * it; a disclosure that does not open it is reported, never shown, so a forged name cannot pass for the real one.
+ */
+export function summarize(doc: HallmarkDocument, disclosures: readonly Disclosure[] = []): CertificateSummary {
   const c = doc.certificate;
+  // A path may be disclosed more than once (a corrected value next to the one it replaced): any that opens counts.
+  const open = (path: string, value: unknown): { value?: string; status?: DisclosureStatus } => {
+    if (typeof value === "string") return { value, status: "PUBLIC" };
+    if (!isCommitment(value)) return {};
+    const given = disclosures.filter((d) => d.path === path);
+    if (!given.length) return { status: "NOT_DISCLOSED" };
+    const opening = given.find((d) => discloses(value, d));
+    return opening ? { value: opening.value, status: "MATCHES" } : { status: "DOES_NOT_MATCH" };
+  };
+  const name = open(RECIPIENT_NAME_PATH, c.recipient?.name);
+  const attributes: { name: string; value: string }[] = [];
+  const personal: CertificateSummary["personal"] = [];
+  for (const a of Array.isArray(c.attributes) ? c.attributes : []) {
+    if (typeof a?.name !== "string") continue;
+    const opened = open(attributePath(a.name), a.value);
+    if (opened.status && opened.status !== "PUBLIC") personal.push({ name: a.name, status: opened.status });
+    if (opened.value !== undefined) attributes.push({ name: a.name, value: opened.value });
+  }
   return {
     id: c.id,
     title: c.title ?? doc.name,
     description: doc.description || undefined,
-    recipientName: c.recipient?.name,
+    recipientName: name.value,
+    recipientNameStatus: name.status,
+    personal,
     recipientAddress: c.recipient?.address,
     issuerName: c.issuer?.name,
     issuerId: c.issuer?.id,
     collectionName: c.collection.name,
     issuedAt: c.issuedAt,
     validUntil: c.validUntil,
-    attributes: Array.isArray(c.attributes) ? c.attributes.filter((a) => typeof a?.name === "string" && typeof a?.value === "string") : [],
+    attributes,
   };
 }

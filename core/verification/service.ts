@@ -1,24 +1,40 @@
 import type { Database } from "../db/index.ts";
+import type { Disclosure } from "../metadata/personal-data.ts";
+import { certificateIdOfToken, disclosuresFor, personalDataOf } from "../operations/personal-data.ts";
 import { resolveReference } from "./reference.ts";
 import { verifyCertificate, type VerifierDeps } from "./verify.ts";
 import type { VerificationResult } from "./types.ts";
 
+export interface DisclosureOptions {
+  /** The token of a holder's link: opens the certificate's personal data held in the database, if not erased. */
+  share?: string;
+  /** Disclosures given outright (salt and value); each is shown only if it opens the document's commitment. */
+  disclosures?: readonly Disclosure[];
+}
+
 export interface Verifier {
   /** A Hallmark certificate id, or `<chainId>:<contract>:<tokenId>`. Throws CertificateNotFoundError. */
-  verifyId(id: string): Promise<VerificationResult>;
+  verifyId(id: string, opts?: DisclosureOptions): Promise<VerificationResult>;
   /** A certificate document or exported credential someone was handed. Throws DocumentFormatError. */
-  verifyFile(bytes: Uint8Array): Promise<VerificationResult>;
+  verifyFile(bytes: Uint8Array, opts?: Pick<DisclosureOptions, "disclosures">): Promise<VerificationResult>;
 }
 
 /** Binds the verification to one deployment's chain, IPFS and (for id look-ups only) database. */
 export function createVerifier(deps: VerifierDeps & { db?: Database }): Verifier {
   return {
-    async verifyId(id) {
-      const { reference, fromBlock } = await resolveReference(deps.db, id);
-      return verifyCertificate({ reference, fromBlock }, deps);
+    async verifyId(id, opts = {}) {
+      const { reference, fromBlock, certificateId } = await resolveReference(deps.db, id);
+      // The database may add the personal data it holds, never decide the verdict: the disclosures must still open
+      // the commitments in the document the chain vouches for.
+      let held: readonly Disclosure[] = [];
+      if (deps.db) {
+        const certId = certificateId ?? (await certificateIdOfToken(deps.db, reference.chainId, reference.contract, reference.tokenId));
+        if (certId) held = disclosuresFor(await personalDataOf(deps.db, certId), opts.share) ?? [];
+      }
+      return verifyCertificate({ reference, fromBlock, disclosures: [...held, ...(opts.disclosures ?? [])] }, deps);
     },
-    verifyFile(bytes) {
-      return verifyCertificate({ document: bytes }, deps);
+    verifyFile(bytes, opts = {}) {
+      return verifyCertificate({ document: bytes, disclosures: opts.disclosures }, deps);
     },
   };
 }

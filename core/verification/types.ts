@@ -36,12 +36,24 @@ export interface ChainFacts {
   blockNumber?: number;
 }
 
+/**
+ * A personal field's standing. PUBLIC: in clear in the document (v1). MATCHES: committed to, and the disclosure given
+ * opens the commitment. DOES_NOT_MATCH: a disclosure was given and does not. NOT_DISCLOSED: committed to, nothing given
+ * (or erased).
+ */
+export type DisclosureStatus = "PUBLIC" | "MATCHES" | "DOES_NOT_MATCH" | "NOT_DISCLOSED";
+
 /** The certificate's fields, as its document states them (shown to a person, never used to decide). */
 export interface CertificateSummary {
   id?: string;
   title?: string;
   description?: string;
+  /** Only when in clear (v1) or disclosed and matching. */
   recipientName?: string;
+  /** Absent when the document names no recipient. */
+  recipientNameStatus?: DisclosureStatus;
+  /** Personal attributes the document commits to, and whether each was disclosed (disclosed ones are in `attributes`). */
+  personal?: { name: string; status: DisclosureStatus }[];
   recipientAddress?: string;
   issuerName?: string;
   issuerId?: string;

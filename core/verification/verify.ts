@@ -8,12 +8,17 @@ import { DocumentFormatError } from "./errors.ts";
 import type { IssuerRegistry } from "./issuer-registry.ts";
 import { fail, finish, readChain, skip } from "./results.ts";
 import type { CertificateSummary, ChainFacts, ChainReference, Check, VerificationResult } from "./types.ts";
+import type { Disclosure } from "../metadata/personal-data.ts";
 
-export type VerificationInput =
+export type VerificationInput = (
   /** A token on chain; `fromBlock` only narrows the search for its issuing transaction. */
   | { reference: ChainReference; fromBlock?: number }
   /** A file someone was handed: a Hallmark certificate document, an anchored certificate or an exported credential. */
-  | { document: Uint8Array };
+  | { document: Uint8Array }
+) & {
+  /** Salts and values for the document's personal commitments; each is shown only if it opens its commitment. */
+  disclosures?: readonly Disclosure[];
+};
 
 export interface VerifierDeps {
   chains: ChainProviders;
@@ -38,6 +43,8 @@ export interface OpenedCredential {
   consistency: Check;
   document?: HallmarkDocument;
   reference?: ChainReference;
+  /** The disclosures the credential's signed claims carry (the holder's own copy of their personal data). */
+  disclosures?: Disclosure[];
 }
 
 /**
@@ -45,17 +52,18 @@ export interface OpenedCredential {
  * and hashes it computes itself: Hallmark's database may at most say where on chain to look.
  */
 export async function verifyCertificate(input: VerificationInput, deps: VerifierDeps): Promise<VerificationResult> {
-  if ("reference" in input) return verifyReference(input.reference, deps, input.fromBlock);
+  const disclosures = input.disclosures ?? [];
+  if ("reference" in input) return verifyReference(input.reference, deps, input.fromBlock, disclosures);
   const json = parseJson(input.document, "the file");
-  if (deps.credentials?.recognizes(json)) return verifyCredential(json, deps.credentials, deps);
-  if (isAnchoredCertificate(json)) return verifyAnchored(json, deps);
+  if (deps.credentials?.recognizes(json)) return verifyCredential(json, deps.credentials, deps, disclosures);
+  if (isAnchoredCertificate(json)) return verifyAnchored(json, deps, disclosures);
   if (!isHallmarkDocument(json)) {
     throw new DocumentFormatError("the file is neither a Hallmark certificate document nor a Hallmark verifiable credential");
   }
-  return verifyDocument(json, deps, []);
+  return verifyDocument(json, deps, [], undefined, disclosures);
 }
 
-async function verifyReference(ref: ChainReference, deps: VerifierDeps, fromBlock?: number): Promise<VerificationResult> {
+async function verifyReference(ref: ChainReference, deps: VerifierDeps, fromBlock: number | undefined, disclosures: readonly Disclosure[]): Promise<VerificationResult> {
   const base: ChainFacts = { chainId: ref.chainId, contract: ref.contract, tokenId: ref.tokenId.toString() };
   if (deps.offline) {
     return finish([skip("integrity", "offline: the document's digest is on chain"), skip("status", "offline: the chain was not consulted"), skip("issuer", "offline")], NO_SUMMARY, base);
@@ -80,7 +88,7 @@ async function verifyReference(ref: ChainReference, deps: VerifierDeps, fromBloc
       integrity = await checkIntegrity(bytes, facts, "the document fetched from IPFS");
       // Shown even when altered, so a person sees what the forgery claims; the verdict says not to believe it.
       const json = safeParse(bytes);
-      if (isHallmarkDocument(json)) summary = summarize(json);
+      if (isHallmarkDocument(json)) summary = summarize(json, disclosures);
     }
   }
   return finish([integrity, checkStatus(facts), await checkIssuer(deps.issuers, facts)], summary, facts);
@@ -90,8 +98,8 @@ async function verifyReference(ref: ChainReference, deps: VerifierDeps, fromBloc
  * `carried` is what could be established about the document without the chain (a credential's signed digest);
  * offline it is the integrity verdict, and online a failure in it outranks the comparison with the chain.
  */
-async function verifyDocument(doc: HallmarkDocument, deps: VerifierDeps, leading: Check[], carried?: Check): Promise<VerificationResult> {
-  const summary = summarize(doc);
+async function verifyDocument(doc: HallmarkDocument, deps: VerifierDeps, leading: Check[], carried: Check | undefined, disclosures: readonly Disclosure[]): Promise<VerificationResult> {
+  const summary = summarize(doc, disclosures);
   const { chainId, contract } = doc.certificate.collection;
   const base: ChainFacts = { chainId, contract };
   if (deps.offline) {
@@ -116,14 +124,14 @@ async function verifyDocument(doc: HallmarkDocument, deps: VerifierDeps, leading
   return finish([...leading, integrity, checkStatus(facts), await checkIssuer(deps.issuers, facts)], summary, facts);
 }
 
-async function verifyCredential(json: unknown, credentials: CredentialVerifier, deps: VerifierDeps): Promise<VerificationResult> {
+async function verifyCredential(json: unknown, credentials: CredentialVerifier, deps: VerifierDeps, disclosures: readonly Disclosure[]): Promise<VerificationResult> {
   const opened = await credentials.open(json);
   if (!opened.document) {
     const why = "the credential carries no certificate document";
     return finish([opened.signature, fail("integrity", why), skip("status", why), skip("issuer", why)], { attributes: [] }, undefined);
   }
   // The signed claims, the document inside and its digest must agree before the chain is even asked.
-  return verifyDocument(opened.document, deps, [opened.signature], opened.consistency);
+  return verifyDocument(opened.document, deps, [opened.signature], opened.consistency, [...(opened.disclosures ?? []), ...disclosures]);
 }
 
 const NO_SUMMARY: CertificateSummary = { attributes: [] };

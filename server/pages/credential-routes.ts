@@ -1,5 +1,5 @@
 import { Router, type Request, type Response } from "express";
-import { CredentialExportError, exportCredential, type ExportDeps } from "../../core/credentials/index.ts";
+import { CredentialExportError, credentialCacheKey, exportCredential, type ExportDeps } from "../../core/credentials/index.ts";
 import { readCertificate } from "../../core/verification/chain-reader.ts";
 import { CertificateNotFoundError, ChainUnavailableError, resolveReference } from "../../core/verification/index.ts";
 import { sendError } from "../http-errors.ts";
@@ -15,7 +15,8 @@ const CACHE_MS = 10 * 60_000;
 /**
  * `GET /certificates/<id>/credential`: the certificate as a signed Open Badges 3.0 / W3C VC 2.0 credential; `<id>` is
  * a certificate id or `chainId:contract:tokenId`. A signed credential is reused while the certificate's on-chain state
- * (status, owner, document and digest, validity) is unchanged, so a revocation or correction is never answered from
+ * (status, owner, document and digest, validity) and its personal data (disclosed by `?share=`, or erased) are
+ * unchanged, so a revocation, correction or erasure is never answered from
  * the cache; the chain is read on every request to know.
  */
 export function credentialRoutes(opts: ExportDeps & { publicUrl?: string }): Router {
@@ -23,11 +24,13 @@ export function credentialRoutes(opts: ExportDeps & { publicUrl?: string }): Rou
   const cache = new Map<string, { at: number; body: string }>();
 
   /** What the signed credential depends on, read from the chain now; undefined when the chain cannot say. */
-  async function stateKey(certificateId: string, verifyUrl: string): Promise<string | undefined> {
+  async function stateKey(certificateId: string, verifyUrl: string, share: string | undefined): Promise<string | undefined> {
     try {
       const { reference } = await resolveReference(opts.db, certificateId);
       const { facts } = await readCertificate(opts.chains, reference);
-      return JSON.stringify([certificateId, verifyUrl, facts.chainId, facts.contract, facts.tokenId, facts.owner, facts.status, facts.metadataUri, facts.digest, facts.validUntil, facts.revocationReason]);
+      // The personal-data part changes on erasure, so an erased name is never answered from the cache.
+      const personal = await credentialCacheKey(opts.db, certificateId, share);
+      return JSON.stringify([personal, verifyUrl, facts.chainId, facts.contract, facts.tokenId, facts.owner, facts.status, facts.metadataUri, facts.digest, facts.validUntil, facts.revocationReason]);
     } catch (err) {
       if (err instanceof ChainUnavailableError) return undefined;
       if (err instanceof CertificateNotFoundError) throw new CredentialExportError("NOT_FOUND", err.message);
@@ -47,14 +50,16 @@ export function credentialRoutes(opts: ExportDeps & { publicUrl?: string }): Rou
       return;
     }
     const verifyUrl = `${publicBase(req, opts.publicUrl)}/verify/${encodeURIComponent(ref)}`;
+    // The holder's link token: with it the credential carries the holder's name and the salts that bind it to the chain.
+    const share = typeof req.query.share === "string" ? req.query.share : undefined;
     try {
-      const key = await stateKey(id, verifyUrl);
+      const key = await stateKey(id, verifyUrl, share);
       const cached = key ? cache.get(key) : undefined;
       let body: string;
       if (cached && Date.now() - cached.at < CACHE_MS) {
         body = cached.body;
       } else {
-        body = JSON.stringify(await exportCredential(opts, id, { verifyUrl }), null, 2);
+        body = JSON.stringify(await exportCredential(opts, id, { verifyUrl, share }), null, 2);
         if (key) {
           if (cache.size >= CACHE_ENTRIES) cache.delete(cache.keys().next().value!);
           cache.set(key, { at: Date.now(), body });

@@ -6,6 +6,8 @@ import { page } from "./layout.ts";
 export interface HeldCertificate {
   id: string;
   result: VerificationResult;
+  /** The holder's own link token: their pages show their name, checked against the certificate. */
+  share?: string;
 }
 
 const BADGES = {
@@ -87,16 +89,18 @@ export function renderHolderPage(address: string, held: HeldCertificate[], colle
 <h2 id="held-heading">Certificates (${held.length})</h2>
 ${
   held.length
-    ? html`<ul class="held" aria-labelledby="held-heading">${held.map(({ id, result }) => {
+    ? html`<ul class="held" aria-labelledby="held-heading">${held.map(({ id, result, share }) => {
         const badge = BADGES[result.verdict];
         const c = result.certificate;
+        const q = share ? `?share=${encodeURIComponent(share)}` : "";
         return html`<li>
   <h3>${c.title ?? "Certificate"}</h3>
+  ${c.recipientName ? html`<p>Recipient: ${c.recipientName}${c.recipientNameStatus === "MATCHES" ? " (matches the certificate)" : ""}</p>` : ""}
   <p>${c.issuerName ?? ""}${c.issuedAt ? html` · issued <time style="white-space:nowrap" datetime="${c.issuedAt}">${new Date(c.issuedAt).toISOString().slice(0, 10)}</time>` : ""}</p>
   <span class="badge ${badge.css}">${badge.text}</span>
   <div class="actions">
-    <a class="button" href="/verify/${id}">Verification<span class="visually-hidden"> of ${c.title ?? "certificate"}</span></a>
-    ${result.verdict === "VALID" ? html`<a class="button" href="/certificates/${id}/print">Print</a><a class="button" href="/certificates/${id}/credential" download>Download credential</a>` : ""}
+    <a class="button" href="/verify/${id}${q}">Verification<span class="visually-hidden"> of ${c.title ?? "certificate"}</span></a>
+    ${result.verdict === "VALID" ? html`<a class="button" href="/certificates/${id}/print${q}">Print</a><a class="button" href="/certificates/${id}/credential${q}" download>Download credential</a>` : ""}
   </div>
 </li>`;
       })}</ul>`

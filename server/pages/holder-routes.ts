@@ -6,6 +6,7 @@ import { editionsContractsOn, readHoldings, type HeldItem } from "../../core/edi
 import type { IpfsStore } from "../../core/ipfs/index.ts";
 import { certificates } from "../../core/db/schema.ts";
 import type { Verifier } from "../../core/verification/index.ts";
+import { personalDataOf } from "../../core/operations/personal-data.ts";
 import { createSignInMessage, readCookie, SESSION_COOKIE, sessionHolder, signIn, SignInError, signOut } from "../auth/holder-auth.ts";
 import { renderHolderPage, renderSignInPage, type HeldCertificate } from "./holder-page.ts";
 import { publicBase } from "./verify-routes.ts";
@@ -43,7 +44,13 @@ export function holderRoutes(opts: {
       .orderBy(desc(certificates.createdAt))
       .limit(MAX_LISTED);
     const [held, collectibles] = await Promise.all([
-      Promise.all(rows.map(async ({ id }): Promise<HeldCertificate> => ({ id, result: await opts.verifier.verifyId(id) }))),
+      // The signed-in holder owns these: their own link opens their personal data, and the page passes it on.
+      Promise.all(
+        rows.map(async ({ id }): Promise<HeldCertificate> => {
+          const share = (await personalDataOf(opts.db, id))?.shareToken ?? undefined;
+          return { id, share, result: await opts.verifier.verifyId(id, { share }) };
+        }),
+      ),
       heldCollectibles(address),
     ]);
     res.type("html").send(renderHolderPage(address, held, collectibles));

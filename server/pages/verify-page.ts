@@ -1,4 +1,4 @@
-import type { Check, ChainFacts, VerificationResult, Verdict } from "../../core/verification/index.ts";
+import type { CertificateSummary, Check, ChainFacts, DisclosureStatus, VerificationResult, Verdict } from "../../core/verification/index.ts";
 import { html, type Html } from "./html.ts";
 import { page } from "./layout.ts";
 import { qrCode } from "./qr.ts";
@@ -49,7 +49,7 @@ export async function renderVerifyPage(result: VerificationResult, opts: { verif
     <section class="certificate" aria-labelledby="cert-heading">
       <h2 id="cert-heading" style="margin-top:0">${trusted ? "What the certificate states" : "What the document claims (not confirmed)"}</h2>
       ${trusted || !c.title ? "" : html`<p class="note">These fields could not be matched to what the issuer recorded on chain; do not rely on them.</p>`}
-      ${c.recipientName ? html`<p class="recipient">Awarded to <strong>${c.recipientName}</strong></p>` : ""}
+      ${recipientLine(c)}
       ${c.title ? "" : html`<p class="note">The certificate's document could not be read, so its fields are not shown.</p>`}
       <dl class="facts">
         ${fact("Title", c.title)}
@@ -58,7 +58,8 @@ export async function renderVerifyPage(result: VerificationResult, opts: { verif
         ${fact("Collection", c.collectionName)}
         ${fact("Issued", c.issuedAt ? date(c.issuedAt) : undefined)}
         ${fact("Valid until", c.validUntil ? date(c.validUntil) : c.issuedAt ? "No expiry" : undefined)}
-        ${c.attributes.map((a) => fact(a.name, a.value))}
+        ${c.attributes.map((a) => fact(a.name, personalNote(c, a.name, a.value)))}
+        ${(c.personal ?? []).filter((p) => p.status !== "MATCHES").map((p) => fact(p.name, DISCLOSURE_WORDS[p.status]))}
         ${fact("Holder address", c.recipientAddress ? html`<span class="mono">${c.recipientAddress}</span>` : undefined)}
       </dl>
     </section>
@@ -87,6 +88,36 @@ export async function renderVerifyPage(result: VerificationResult, opts: { verif
     body,
     footer: "Checked against the blockchain and IPFS directly: Hallmark's own records are used only to find the certificate on chain.",
   });
+}
+
+const DISCLOSURE_WORDS: Record<DisclosureStatus, string> = {
+  PUBLIC: "",
+  MATCHES: "matches the certificate",
+  DOES_NOT_MATCH: "does not match the certificate: what was given is not shown",
+  NOT_DISCLOSED: "not disclosed",
+};
+
+/**
+ * The holder's name is personal data: shown only when disclosed (the holder's link, or a collection that publishes
+ * names) and checked against the salted digest in the certificate, which is all the public document holds.
+ */
+function recipientLine(c: CertificateSummary): Html | "" {
+  switch (c.recipientNameStatus) {
+    case "PUBLIC":
+      return html`<p class="recipient">Awarded to <strong>${c.recipientName}</strong></p>`;
+    case "MATCHES":
+      return html`<p class="recipient">Recipient: <strong>${c.recipientName}</strong> (${DISCLOSURE_WORDS.MATCHES})</p>`;
+    case "DOES_NOT_MATCH":
+      return html`<p class="recipient">Recipient: the name given ${DISCLOSURE_WORDS.DOES_NOT_MATCH}</p>`;
+    case "NOT_DISCLOSED":
+      return html`<p class="recipient">Recipient: ${DISCLOSURE_WORDS.NOT_DISCLOSED}</p>`;
+    default:
+      return "";
+  }
+}
+
+function personalNote(c: CertificateSummary, name: string, value: string): Html | string {
+  return c.personal?.some((p) => p.name === name && p.status === "MATCHES") ? html`${value} <span class="note">(${DISCLOSURE_WORDS.MATCHES})</span>` : value;
 }
 
 export function renderNotFoundPage(id: string): string {

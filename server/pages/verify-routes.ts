@@ -10,6 +10,12 @@ export function publicBase(req: Request, configured: string | undefined): string
   return (configured ?? `${req.protocol}://${req.get("host")}`).replace(/\/+$/, "");
 }
 
+/** The holder's link token (`?share=`), if one was given; it only ever opens its own certificate's personal data. */
+function shareToken(req: Request): string | undefined {
+  const v = req.query.share;
+  return typeof v === "string" && v.length > 0 && v.length <= 128 ? v : undefined;
+}
+
 /**
  * `GET /verify/<id>`: the verify page, or the same result as JSON when asked for with `Accept: application/json`.
  * `POST /verify` with a certificate document or credential as the JSON body: its result as JSON.
@@ -28,6 +34,7 @@ export function verifyRoutes(opts: { verifier: Verifier; publicUrl?: string }): 
 
   router.get("/verify/:id", async (req: Request, res: Response) => {
     const id = String(req.params.id);
+    const share = shareToken(req);
     const wantsJson = req.accepts(["html", "json"]) === "json";
     if (!isCertificateRef(id)) {
       sendError(req, res, 400, `"${id}" is not a certificate reference: ${MALFORMED_REF}`, "BAD_USER_INPUT");
@@ -36,7 +43,7 @@ export function verifyRoutes(opts: { verifier: Verifier; publicUrl?: string }): 
     // Results are read live from the chain: a cached VALID could outlive a revocation.
     res.set({ "Cache-Control": "no-store", Vary: "Accept" });
     try {
-      const result = await opts.verifier.verifyId(id);
+      const result = await opts.verifier.verifyId(id, { share });
       if (wantsJson) {
         res.json(result);
         return;
@@ -44,11 +51,14 @@ export function verifyRoutes(opts: { verifier: Verifier; publicUrl?: string }): 
       const base = publicBase(req, opts.publicUrl);
       // Only a valid certificate is offered for download or printing: neither should outlive a revocation on paper.
       const holderLinks = isCertificateId(id) && result.verdict === "VALID";
+      // The QR code and the holder's links keep the share token only when it opened something: a wrong token is not
+      // passed on; the public QR code of a page reached without one never carries one.
+      const carry = share && result.certificate.recipientNameStatus === "MATCHES" ? `?share=${encodeURIComponent(share)}` : "";
       res.type("html").send(
         await renderVerifyPage(result, {
-          verifyUrl: `${base}/verify/${encodeURIComponent(id)}`,
-          credentialUrl: holderLinks ? `${base}/certificates/${id}/credential` : undefined,
-          printUrl: holderLinks ? `${base}/certificates/${id}/print` : undefined,
+          verifyUrl: `${base}/verify/${encodeURIComponent(id)}${carry}`,
+          credentialUrl: holderLinks ? `${base}/certificates/${id}/credential${carry}` : undefined,
+          printUrl: holderLinks ? `${base}/certificates/${id}/print${carry}` : undefined,
         }),
       );
     } catch (err) {
@@ -60,14 +70,16 @@ export function verifyRoutes(opts: { verifier: Verifier; publicUrl?: string }): 
 
   router.get("/certificates/:id/print", async (req: Request, res: Response) => {
     const id = String(req.params.id);
+    const share = shareToken(req);
     res.set("Cache-Control", "no-store");
     if (!isCertificateRef(id)) {
       sendError(req, res, 400, `"${id}" is not a certificate reference: ${MALFORMED_REF}`, "BAD_USER_INPUT");
       return;
     }
     try {
-      const result = await opts.verifier.verifyId(id);
-      const verifyUrl = `${publicBase(req, opts.publicUrl)}/verify/${encodeURIComponent(id)}`;
+      const result = await opts.verifier.verifyId(id, { share });
+      const carry = share && result.certificate.recipientNameStatus === "MATCHES" ? `?share=${encodeURIComponent(share)}` : "";
+      const verifyUrl = `${publicBase(req, opts.publicUrl)}/verify/${encodeURIComponent(id)}${carry}`;
       // A certificate that is not valid gets no printable copy; its verify page says why.
       if (result.verdict !== "VALID") {
         res.redirect(303, verifyUrl);

@@ -73,6 +73,10 @@ function certificateFields(t: Parameters<Parameters<typeof builder.inputType>[1]
     description: t.string({ description: "Longer description." }),
     validUntil: t.field({ type: "DateTime", description: "Expiry; omit for a certificate that never expires." }),
     attributes: t.field({ type: [AttributeInput], description: "Named fields shown on the certificate." }),
+    personalAttributes: t.stringList({
+      description:
+        "Names of `attributes` that are personal data: like `recipientName`, the public document carries only a salted digest of each, and the value is shown only through the holder's link (`Certificate.personalData`) until erased.",
+    }),
     data: t.field({ type: "JSON", description: "Institution-specific data (a JSON object, at most 16 KiB)." }),
     fields: t.field({
       type: "JSON",

@@ -52,6 +52,10 @@ const TemplateFieldRef = builder.objectRef<TemplateField>("TemplateField").imple
     shown: t.exposeBoolean("shown", {
       description: "Shown on the certificate as an attribute under its label; otherwise kept in the document's `data` under its key.",
     }),
+    personal: t.boolean({
+      description: "Personal data: the public document carries a salted digest of the value, shown only through the holder's link until erased.",
+      resolve: (f) => f.personal === true,
+    }),
   }),
 });
 
@@ -94,6 +98,10 @@ const TemplateFieldInput = builder.inputType("TemplateFieldInput", {
       description: `TEXT only: a regular expression anchored with ^ and $ (alternatives grouped inside), at most ${TEMPLATE_LIMITS.pattern} characters, without backreferences or lookarounds; matched in linear time (RE2 semantics).`,
     }),
     shown: t.boolean({ defaultValue: true, description: "Shown on the certificate as an attribute (default), or kept in its `data`." }),
+    personal: t.boolean({
+      defaultValue: false,
+      description: "Personal data (default false): the public document carries only a salted digest of the value (see `Certificate.personalData`); needs `shown`.",
+    }),
   }),
 });
 

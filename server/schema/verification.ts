@@ -59,13 +59,47 @@ const AttributeRef = builder.objectRef<{ name: string; value: string }>("Verifie
   fields: (t) => ({ name: t.exposeString("name", { description: "Field name, e.g. `Degree`." }), value: t.exposeString("value", { description: "Field value." }) }),
 });
 
+const DisclosureStatusEnum = builder.enumType("DisclosureStatus", {
+  description: "Whether a personal field of the certificate is shown, and whether what is shown is what the issuer committed to.",
+  values: describedValues(["PUBLIC", "MATCHES", "DOES_NOT_MATCH", "NOT_DISCLOSED"], {
+    PUBLIC: "Written in clear in the document (certificates issued before personal data was withheld).",
+    MATCHES: "Disclosed (the holder's link, or the collection shows names publicly), and it matches the salted digest in the certificate.",
+    DOES_NOT_MATCH: "A disclosure was given and does not match the certificate: it is not shown, and must not be believed.",
+    NOT_DISCLOSED: "The certificate commits to a value that was not disclosed (or was erased).",
+  }),
+});
+
+const PersonalFieldRef = builder.objectRef<{ name: string; status: string }>("VerifiedPersonalField").implement({
+  description: "A personal attribute the document commits to; when it MATCHES, its value is among `attributes`.",
+  fields: (t) => ({
+    name: t.exposeString("name", { description: "Attribute name." }),
+    status: t.field({ type: DisclosureStatusEnum, description: "Whether it was disclosed and matches.", resolve: (p) => p.status as never }),
+  }),
+});
+
+export const DisclosureInput = builder.inputType("DisclosureInput", {
+  description: "A personal value and its salt, as an exported credential or the institution's `PersonalData.disclosures` give them.",
+  fields: (t) => ({
+    path: t.string({ required: true, description: "`recipientName`, or `attributes/<name>`." }),
+    salt: t.string({ required: true, description: "The salt." }),
+    value: t.string({ required: true, description: "The value." }),
+  }),
+});
+
 const SummaryRef = builder.objectRef<CertificateSummary>("VerifiedCertificate").implement({
   description: "The certificate's fields as its document states them; believe them only when the verdict is VALID.",
   fields: (t) => ({
     id: t.exposeString("id", { nullable: true, description: "The certificate's identifier, as the document states it." }),
     title: t.exposeString("title", { nullable: true, description: "Certificate title." }),
     description: t.exposeString("description", { nullable: true, description: "Longer description." }),
-    recipientName: t.exposeString("recipientName", { nullable: true, description: "Holder's name." }),
+    recipientName: t.exposeString("recipientName", { nullable: true, description: "Holder's name: only when disclosed and matching the certificate (see `recipientNameStatus`), or written in clear in an older document." }),
+    recipientNameStatus: t.field({
+      type: DisclosureStatusEnum,
+      nullable: true,
+      description: "Whether the holder's name is shown and matches; null when the certificate names no one.",
+      resolve: (c) => c.recipientNameStatus ?? null,
+    }),
+    personalFields: t.field({ type: [PersonalFieldRef], description: "Personal attributes the document commits to.", resolve: (c) => c.personal ?? [] }),
     recipientAddress: t.exposeString("recipientAddress", { nullable: true, description: "Holder's Ethereum address." }),
     issuerName: t.exposeString("issuerName", { nullable: true, description: "Issuing institution's name." }),
     issuerId: t.exposeString("issuerId", { nullable: true, description: "Issuing institution's identifier (a DID or URL)." }),
@@ -109,10 +143,14 @@ builder.queryField("verify", (t) =>
   t.field({
     type: VerificationRef,
     description: "Verifies a certificate by id (or `chainId:contract:tokenId`). Public: no API key needed.",
-    args: { id: t.arg.id({ required: true, description: "Certificate id, or `chainId:contract:tokenId`." }) },
-    resolve: async (_root, { id }, ctx) => {
+    args: {
+      id: t.arg.id({ required: true, description: "Certificate id, or `chainId:contract:tokenId`." }),
+      share: t.arg.string({ description: "The token of the holder's link (`?share=`): shows the holder's name, checked against the certificate." }),
+      disclosures: t.arg({ type: [DisclosureInput], description: "Personal values with their salts, each checked against the certificate's commitments." }),
+    },
+    resolve: async (_root, { id, share, disclosures }, ctx) => {
       try {
-        return await ctx.verifier.verifyId(String(id));
+        return await ctx.verifier.verifyId(String(id), { share: share ?? undefined, disclosures: disclosures ?? undefined });
       } catch (err) {
         if (err instanceof CertificateNotFoundError) throw notFound("certificate");
         throw err;
@@ -125,10 +163,13 @@ builder.queryField("verifyDocument", (t) =>
   t.field({
     type: VerificationRef,
     description: "Verifies a certificate document or an exported credential someone was handed. Public: no API key needed.",
-    args: { document: t.arg({ type: "JSON", required: true, description: "The document or credential, as JSON." }) },
-    resolve: async (_root, { document }, ctx) => {
+    args: {
+      document: t.arg({ type: "JSON", required: true, description: "The document or credential, as JSON." }),
+      disclosures: t.arg({ type: [DisclosureInput], description: "Personal values with their salts, each checked against the document's commitments." }),
+    },
+    resolve: async (_root, { document, disclosures }, ctx) => {
       try {
-        return await ctx.verifier.verifyFile(new TextEncoder().encode(JSON.stringify(document)));
+        return await ctx.verifier.verifyFile(new TextEncoder().encode(JSON.stringify(document)), { disclosures: disclosures ?? undefined });
       } catch (err) {
         if (err instanceof DocumentFormatError) throw invalidInput(err.message, "document");
         throw err;

@@ -120,7 +120,7 @@ interface Variant {
 const uniq = () => randomUUID().slice(0, 8);
 /** The demo collection's certificate template: every field optional, so issuing without `fields` still works. */
 const TEMPLATE_FIELDS = [
-  { key: "grade", label: "Grade", type: "TEXT", required: false, maxLength: 20, pattern: "^[A-F][+-]?$", shown: true },
+  { key: "grade", label: "Grade", type: "TEXT", required: false, maxLength: 20, pattern: "^[A-F][+-]?$", shown: true, personal: false },
   { key: "level", label: "Level", type: "ENUM", required: false, enumValues: ["Bachelor", "Master"], shown: false },
 ];
 
@@ -134,7 +134,7 @@ describe("bad input for every mutation", () => {
   let hostileN = 0;
 
   // Objects the makers hand out: `spare` ones to aim bad calls at, fresh ones for calls that may succeed.
-  const pool = { valid: [] as string[], suspended: [] as string[], codes: [] as string[], active: [] as string[], suspendedInstitutions: [] as string[] };
+  const pool = { valid: [] as string[], personal: [] as string[], suspended: [] as string[], codes: [] as string[], active: [] as string[], suspendedInstitutions: [] as string[] };
   let spare: { certificate: string; suspended: string; code: string; institution: string; suspendedInstitution: string; member: string; edition: string; cid: string };
   const take = (list: string[], what: string) => {
     const v = list.shift();
@@ -157,6 +157,7 @@ describe("bad input for every mutation", () => {
           description: "With honours.",
           validUntil: "2040-01-01T00:00:00Z",
           attributes: [{ name: "grade", value: "A" }],
+          personalAttributes: ["grade"],
           data: { credits: 180 },
           fields: { grade: "A" },
           idempotencyKey: `bad-${uniq()}`,
@@ -176,6 +177,7 @@ describe("bad input for every mutation", () => {
               description: "With honours.",
               validUntil: "2040-01-01T00:00:00Z",
               attributes: [{ name: "grade", value: "A" }],
+              personalAttributes: ["grade"],
               data: { credits: 180 },
               fields: { grade: "A" },
               idempotencyKey: `bad-${uniq()}`,
@@ -276,6 +278,10 @@ describe("bad input for every mutation", () => {
       const { createHolderClaim } = await ok("institution", `mutation($i: CreateHolderClaimInput!) { createHolderClaim(input: $i) { ... on HolderClaim { claimCode } ... on Error { __typename code message field } } }`, { i: { holderReference: `ref-${uniq()}@example.org`, idempotencyKey: `bad-${uniq()}` } });
       return { bearer: await holderSession(), variables: { code: createHolderClaim.claimCode, idempotencyKey: `bad-${uniq()}` } };
     },
+    erasePersonalData: async (fresh) => ({
+      variables: { input: { certificateId: fresh ? take(pool.personal, "certificates with personal data") : spare.certificate, reason: "The holder asked for erasure", idempotencyKey: `bad-${uniq()}` } },
+    }),
+    setCollectionPublicHolderNames: async () => ({ variables: { input: { collectionId: stack.devInfo.collectionId, publicHolderNames: false } } }),
     setQuota: async () => ({ as: "operator", variables: { input: { institutionId: spare.institution, issuancesPerMonth: 100, maxBatchSize: 50, storageBytes: 1_000_000, idempotencyKey: `bad-${uniq()}` } } }),
   };
 
@@ -361,6 +367,9 @@ describe("bad input for every mutation", () => {
     spare.suspended = toSuspend.shift()!;
     pool.suspended.push(...toSuspend);
     pool.valid.push(...ids);
+    // Certificates with a holder's name, each erased once by an erasePersonalData call that may succeed.
+    const named = await Promise.all(Array.from({ length: 10 }, (_, i) => issueCertificate(stack, { recipient: Wallet.createRandom().address, title: `Named ${i}`, recipientName: `Holder ${i}` })));
+    pool.personal.push(...named.map((c) => c.id));
 
     // An edition (CONFIRMED) with claim codes.
     const form = new FormData();

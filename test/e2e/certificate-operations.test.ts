@@ -218,11 +218,21 @@ describe("certificate operations: recovery, correction, suspension", () => {
       expect(`0x${createHash("sha256").update(bytes).digest("hex")}`).toBe(operation.digest);
       const doc = JSON.parse(new TextDecoder().decode(bytes));
       expect(doc.name).toBe("BSc Mathematics");
+      // The same committed name (personal data stays out of the document), so the holder's disclosure opens both.
+      const original = JSON.parse(await (await fetch(`${baseUrl}/ipfs/${old.metadataCid}`)).text());
+      expect(original.certificate.recipient.name).toEqual({ digest: expect.stringMatching(/^sha256:/) });
       expect(doc.certificate).toMatchObject({
-        recipient: { address: fresh, name: "Emmy Noether" },
+        recipient: { address: fresh, name: original.certificate.recipient.name },
         attributes: [{ name: "Grade", value: "First" }],
         replaces: { id: old.id, tokenId: old.tokenId },
       });
+      expect(new TextDecoder().decode(bytes)).not.toContain("Noether");
+      // The recovered certificate shows the holder's name through its own link, from the disclosures it inherits.
+      const held = await client.request<any>(gql`query($id: ID!) { certificate(id: $id) { personalData { recipientName shareUrl } } }`, { id: now.id });
+      expect(held.certificate.personalData.recipientName).toBe("Emmy Noether");
+      const share = new URL(held.certificate.personalData.shareUrl).searchParams.get("share");
+      const shown = await client.request<any>(gql`query($id: ID!, $share: String) { verify(id: $id, share: $share) { certificate { recipientName recipientNameStatus } } }`, { id: now.id, share });
+      expect(shown.verify.certificate).toEqual({ recipientName: "Emmy Noether", recipientNameStatus: "MATCHES" });
     });
 
     it("verifies: the old certificate INVALID (superseded by a newer certificate), the new one VALID", async () => {

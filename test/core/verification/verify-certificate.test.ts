@@ -1,4 +1,5 @@
 import { Wallet } from "ethers";
+import { personalDataOf } from "../../../core/operations/personal-data.ts";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createChainProvider } from "../../../core/chain/provider.ts";
 import { deployIssuerRegistry } from "../../../core/chain/deploy.ts";
@@ -45,8 +46,13 @@ describe("verifyCertificate", () => {
     expect(result.verdict).toBe("VALID");
     expect(checksOf(result)).toEqual({ integrity: "valid", status: "valid", issuer: "valid" });
     expect(result.checks.find((c) => c.name === "issuer")!.reason).toMatch(/^issued by "Demo University" \(did:key:z6Mk\w+\), registered and active/);
-    expect(result.certificate).toMatchObject({ title: "Master of Science in Computer Science", recipientName: "Ada Lovelace", issuerName: "Demo University" });
+    expect(result.certificate).toMatchObject({ title: "Master of Science in Computer Science", recipientName: undefined, recipientNameStatus: "NOT_DISCLOSED", issuerName: "Demo University" });
     expect(result.certificate.attributes).toEqual([{ name: "Grade", value: "Distinction" }]);
+    // With the disclosures the institution holds, the name is shown and checked against the document's commitment.
+    const { reference } = await resolveReference(stack.db.db, diploma.id);
+    const disclosures = (await personalDataOf(stack.db.db, diploma.id))!.disclosures!;
+    const disclosed = await verifyCertificate({ reference, disclosures }, deps);
+    expect(disclosed.certificate).toMatchObject({ recipientName: "Ada Lovelace", recipientNameStatus: "MATCHES" });
     expect(result.chain).toMatchObject({ chainId: 31337, tokenId: diploma.tokenId, owner: HOLDER, status: "VALID", metadataUri: `ipfs://${diploma.metadataCid}` });
     expect(result.chain!.txHash).toMatch(/^0x[0-9a-f]{64}$/);
     expect(result.chain!.blockNumber).toBeGreaterThan(0);

@@ -55,8 +55,9 @@ describe("the holder's page, after Sign-In with Ethereum", () => {
     await page.getByRole("heading", { name: "Certificates (2)" }).waitFor();
     const text = await page.locator("main").innerText();
     expect(text).toContain(`Signed in as ${holder.address}`);
-    expect(text).toMatch(/Diploma in Navigation\s+Demo University · issued \d{4}-\d\d-\d\d\s+✓ Valid/);
-    expect(text).toMatch(/Certificate of Attendance\s+Demo University · issued \d{4}-\d\d-\d\d\s+✗ Not valid/);
+    // Signed in, the holder sees their own name, checked against the certificate's commitment to it.
+    expect(text).toMatch(/Diploma in Navigation\s+Recipient: Mary Jackson \(matches the certificate\)\s+Demo University · issued \d{4}-\d\d-\d\d\s+✓ Valid/);
+    expect(text).toMatch(/Certificate of Attendance\s+Recipient: Mary Jackson \(matches the certificate\)\s+Demo University · issued \d{4}-\d\d-\d\d\s+✗ Not valid/);
     expect(text).not.toContain("Someone else's diploma");
     await page.getByRole("heading", { name: "Collectibles (1)" }).waitFor();
     expect(text).toMatch(/Harbour Lights #4 \/ 100/);
