@@ -17,6 +17,8 @@ export function shareUrl(ctx: Context, certificateId: string, token: string): st
 }
 
 const DisclosureRef = builder.objectRef<{ path: string; salt: string; value: string }>("PersonalDisclosure").implement({
+  // Personal data: reached from an erasure's answer too, it still needs READ.
+  authScopes: { readData: true },
   description: "A personal value and the salt that opens its commitment in the public document: sha256 of canonical JSON `{ salt, value }`.",
   fields: (t) => ({
     path: t.exposeString("path", { description: "`recipientName`, or `attributes/<name>`." }),
@@ -26,6 +28,7 @@ const DisclosureRef = builder.objectRef<{ path: string; salt: string; value: str
 });
 
 const PersonalDataRef = builder.objectRef<PersonalDataRecord & { certificateId: string }>("PersonalData").implement({
+  authScopes: { readData: true },
   description:
     "A certificate's personal data, held only in Hallmark's database: the public document on IPFS and the digest on chain carry salted commitments to it. Erasing it leaves the certificate valid without it.",
   fields: (t) => ({
