@@ -1,5 +1,5 @@
 import { randomBytes, timingSafeEqual } from "node:crypto";
-import { and, eq, inArray } from "drizzle-orm";
+import { and, eq, inArray, sql } from "drizzle-orm";
 import type { Database } from "../db/index.ts";
 import { certificateOperations, certificates, collections, issuances, personalDisclosures } from "../db/schema.ts";
 import { isId } from "../db/ids.ts";
@@ -23,30 +23,33 @@ export interface PersonalDataRecord {
   publicHolderNames: boolean;
 }
 
+/** How many recoveries a chain of certificates is followed through, either way. */
+const MAX_RECOVERIES = 32;
+
 /**
  * The issuance whose disclosures a certificate shows: its own, or for a certificate recovered to a new wallet (a new
  * token with the same committed fields) the one it replaced, followed back to the first.
  */
 async function originOf(db: Database, certificateId: string): Promise<{ id: string; issuanceId: string } | undefined> {
-  let id: string | null = certificateId;
-  let first: { id: string; issuanceId: string } | undefined;
-  for (let depth = 0; id && depth < 32; depth++) {
-    const [row]: { id: string; issuanceId: string; replacesId: string | null }[] = await db
-      .select({ id: certificates.id, issuanceId: certificates.issuanceId, replacesId: certificates.replacesId })
-      .from(certificates)
-      .where(eq(certificates.id, id));
-    if (!row) break;
-    first = row;
-    id = row.replacesId;
-  }
-  return first;
+  // One statement for the whole chain of recoveries: every public read of personal data starts here.
+  const result = (await db.execute(sql`
+    WITH RECURSIVE chain(id, issuance_id, replaces_id, depth) AS (
+      SELECT id, issuance_id, replaces_id, 0 FROM certificates WHERE id = ${certificateId}
+      UNION ALL
+      SELECT c.id, c.issuance_id, c.replaces_id, chain.depth + 1
+        FROM certificates c JOIN chain ON c.id = chain.replaces_id
+        WHERE chain.depth < ${MAX_RECOVERIES}
+    )
+    SELECT id, issuance_id FROM chain ORDER BY depth DESC LIMIT 1`)) as unknown as { rows: { id: string; issuance_id: string }[] };
+  const row = result.rows[0];
+  return row && { id: row.id, issuanceId: row.issuance_id };
 }
 
 /** The certificate and those that replaced it in turn (recoveries), which carry the same committed fields. */
 async function successorsOf(db: Database, originId: string): Promise<{ id: string; issuanceId: string }[]> {
   const out: { id: string; issuanceId: string }[] = [];
   let id: string | null = originId;
-  for (let depth = 0; id && depth < 32; depth++) {
+  for (let depth = 0; id && depth < MAX_RECOVERIES; depth++) {
     const [row]: { id: string; issuanceId: string; supersededById: string | null }[] = await db
       .select({ id: certificates.id, issuanceId: certificates.issuanceId, supersededById: certificates.supersededById })
       .from(certificates)
