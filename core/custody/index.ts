@@ -4,7 +4,7 @@ import { dirname, join, resolve } from "node:path";
 import { and, desc, eq, inArray, or } from "drizzle-orm";
 import { computeAddress, SigningKey } from "ethers";
 import type { Config } from "../config.ts";
-import type { Database } from "../db/index.ts";
+import type { Database, DbTransaction } from "../db/index.ts";
 import { certificates, custodialHolders, holderClaims, issuances } from "../db/schema.ts";
 import { requestCertificateOperation, type CertificateOperation } from "../operations/certificate-operations.ts";
 import { OperationError } from "../operations/errors.ts";
@@ -14,7 +14,6 @@ import { idempotencyConflict } from "../operations/idempotency.ts";
 import { hashSecret } from "../secret-hash.ts";
 
 export type CustodialHolder = typeof custodialHolders.$inferSelect;
-type Tx = Parameters<Parameters<Database["transaction"]>[0]>[0];
 
 /** Longest holder reference, in characters after normalization (an e-mail address is at most 254). */
 export const HOLDER_REFERENCE_MAX = 320;
@@ -165,7 +164,7 @@ export async function recordHolderAccounts(db: Database, institutionId: string, 
 // ─── Holder accounts, claim codes and claims ───────────────────────────────────────────────────────────────────
 
 /** The institution's holder under `reference`; null when nothing was issued to it nor a claim code made. */
-export async function holderAccount(db: Database | Tx, institutionId: string, reference: string): Promise<CustodialHolder | null> {
+export async function holderAccount(db: Database | DbTransaction, institutionId: string, reference: string): Promise<CustodialHolder | null> {
   const { referenceHash } = custodyOf(institutionId, reference);
   const [row] = await db
     .select()
