@@ -2,7 +2,8 @@ import { and, count, eq } from "drizzle-orm";
 import type { Database } from "../db/index.ts";
 import { bulkIssuances, issuances, type IssuanceStatus } from "../db/schema.ts";
 import { OperationError } from "./errors.ts";
-import { ownedCollection, requestIssuanceBatch, type BatchItemResult, type IssueCertificateInput } from "./issue.ts";
+import { ownedCollection } from "./collections.ts";
+import { requestIssuanceBatch, type BatchItemResult, type IssueCertificateInput } from "./issue.ts";
 import { parseIdempotencyKey } from "./validate.ts";
 import { checkBatchSize } from "../quotas.ts";
 

@@ -1,7 +1,7 @@
 import { randomUUID } from "node:crypto";
 import { and, eq, inArray } from "drizzle-orm";
 import type { Database } from "../db/index.ts";
-import { collections, issuances, outbox, personalDisclosures } from "../db/schema.ts";
+import { issuances, outbox, personalDisclosures } from "../db/schema.ts";
 import { canonicalJson } from "../metadata/canonical-json.ts";
 import { withholdPersonalData } from "../metadata/certificate.ts";
 import type { Disclosure } from "../metadata/personal-data.ts";
@@ -9,11 +9,11 @@ import { newShareToken } from "./personal-data.ts";
 import { OperationError } from "./errors.ts";
 import { requestIdFor } from "./request-id.ts";
 import { parseAddress, parseCertificateFields, parseIdempotencyKey, type RawCertificateInput } from "./validate.ts";
-import { isId } from "../db/ids.ts";
 import { chargeIssuances } from "../quotas.ts";
 import { assertMayIssue } from "./may-issue.ts";
 import { recordHolderAccounts, resolveHolderReferences, type ReferenceTarget } from "../custody/index.ts";
 import { applyTemplate, currentTemplate } from "./template.ts";
+import { ownedCollection } from "./collections.ts";
 import { idempotencyConflict, requestHash } from "./idempotency.ts";
 
 export type Issuance = typeof issuances.$inferSelect;
@@ -29,18 +29,6 @@ export interface IssueCertificateInput extends RawCertificateInput {
   fields?: unknown;
   /** Names of attributes that are personal data: the public document carries only their salted digests. */
   personalAttributes?: string[] | null;
-}
-
-
-/** The institution's collection, or NOT_FOUND: another institution's collection is never revealed. */
-export async function ownedCollection(db: Database, institutionId: string, collectionId: string) {
-  if (!isId(collectionId)) throw new OperationError("NOT_FOUND", "collection not found", "collectionId");
-  const [collection] = await db
-    .select()
-    .from(collections)
-    .where(and(eq(collections.id, collectionId), eq(collections.institutionId, institutionId)));
-  if (!collection) throw new OperationError("NOT_FOUND", "collection not found", "collectionId");
-  return collection;
 }
 
 export interface BatchItemResult {
