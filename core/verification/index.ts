@@ -1,4 +1,5 @@
-export { verifyCertificate, type CredentialVerifier, type OpenedCredential, type VerificationInput, type VerifierDeps } from "./verify.ts";
+export { verifyCertificate, type VerificationInput } from "./verify.ts";
+export type { CredentialVerifier, OpenedCredential, VerifierDeps } from "./verifier-deps.ts";
 export { resolveReference, parseExplicitReference, isCertificateId, type ResolvedReference } from "./reference.ts";
 export { createVerifier, type Verifier } from "./service.ts";
 export { gatewaySource, ipfsStoreSource, type DocumentSource } from "./document-source.ts";
