@@ -4,18 +4,7 @@ import type { IpfsStore } from "../core/ipfs/index.ts";
 import type { LiveFeed } from "../core/live/index.ts";
 import type { Logger } from "../core/logger.ts";
 import type { Verifier } from "../core/verification/index.ts";
-import type { ApiKeyScope } from "./auth/api-keys.ts";
-
-export interface Caller {
-  institutionId: string;
-  institutionName: string;
-  apiKeyId: string;
-  scopes: readonly ApiKeyScope[];
-  /** The member whose authority the key carries (the one it acts for, else the one that made it); none for operator-made keys. */
-  memberId?: string;
-  /** A platform operator key: acts for no institution (`institutionId` is "operator"); its only scope is `operator`. */
-  operator?: boolean;
-}
+import type { Caller } from "./auth/caller.ts";
 
 /** Built once per request. */
 export interface Context {
