@@ -3,9 +3,8 @@ import type { PgColumn, PgTable } from "drizzle-orm/pg-core";
 import type { Provider } from "ethers";
 import type { Logger } from "../logger.ts";
 import { faultPoint } from "./faults.ts";
-import { gasLimitFor } from "./sending.ts";
 import type { DbTransaction } from "../db/index.ts";
-import type { ChainTx, TxSender } from "./tx-sender.ts";
+import { gasLimitFor, type ChainTx, type TxSender } from "./tx-sender.ts";
 
 /** One operation's call: the contract, the calldata, and the purpose the stored transaction is known by. */
 export interface OperationCall {

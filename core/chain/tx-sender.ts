@@ -19,6 +19,11 @@ export interface TxCall {
   gasLimit: bigint;
 }
 
+/** Headroom over an estimate for batched calls: state touched by other transactions in the same block can cost a little more. */
+export function gasLimitFor(estimate: bigint): bigint {
+  return (estimate * 12n) / 10n + 50_000n;
+}
+
 /** The node answered that it already has this transaction or its nonce: it may well be on its way. */
 const POSSIBLY_SENT = /already known|known transaction|nonce too low|nonce has already been used|already imported|replacement transaction underpriced/i;
 

@@ -4,6 +4,6 @@ export { resolveReference, parseExplicitReference, isCertificateId, type Resolve
 export { createVerifier, type Verifier } from "./service.ts";
 export { gatewaySource, ipfsStoreSource, type DocumentSource } from "./document-source.ts";
 export type { ChainProviders } from "./chain-reader.ts";
-export { onChainIssuerRegistry, type IssuerRegistry } from "./issuer-registry.ts";
+export { onChainIssuerRegistry, type IssuerRegistry } from "./issuer-registry-reader.ts";
 export { CertificateNotFoundError, ChainUnavailableError, DocumentFormatError } from "./errors.ts";
 export type * from "./types.ts";

@@ -1,7 +1,7 @@
 import type { ChainProviders } from "./chain-reader.ts";
 import type { HallmarkDocument } from "./certificate-document.ts";
 import type { DocumentSource } from "./document-source.ts";
-import type { IssuerRegistry } from "./issuer-registry.ts";
+import type { IssuerRegistry } from "./issuer-registry-reader.ts";
 import type { ChainReference, Check } from "./types.ts";
 import type { Disclosure } from "../metadata/personal-data.ts";
 

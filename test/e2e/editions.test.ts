@@ -10,7 +10,7 @@ import { encodePng } from "../../scripts/dev/demo-edition.ts";
 import { createApiKey } from "../../server/auth/api-keys.ts";
 import { collectibleEditionsInterface } from "../../worker/editions.ts";
 import { graphqlClient } from "../support/graphql-http.ts";
-import { decodeContractError } from "../../core/chain/registry.ts";
+import { decodeContractError } from "../../core/chain/contract-errors.ts";
 import { startTestStack, waitFor } from "../support/stack.ts";
 
 const MEDIA_MAX_BYTES = 64 * 1024;
