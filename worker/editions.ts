@@ -203,7 +203,7 @@ export class EditionsRunner {
         name,
         deployTxHash: deployment.txHash,
         deployBlock: deployment.blockNumber,
-        voucherSignerKey: sealSecret(voucherKey.privateKey),
+        voucherSignerKey: sealSecret(voucherKey.privateKey, this.deps.custody.keyring()),
       })
       .onConflictDoNothing({ target: editionContracts.institutionId });
     logger.info({ institutionId, contract: deployment.address }, "editions contract deployed");

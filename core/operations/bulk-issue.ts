@@ -1,4 +1,5 @@
 import { and, count, eq } from "drizzle-orm";
+import type { Custody } from "../custody/custody-secret.ts";
 import type { Database } from "../db/index.ts";
 import { bulkIssuances, issuances, type IssuanceStatus } from "../db/schema.ts";
 import { OperationError } from "./errors.ts";
@@ -18,6 +19,7 @@ export type BulkIssuance = typeof bulkIssuances.$inferSelect;
  */
 export async function requestBulkIssuance(
   db: Database,
+  custody: Custody,
   institutionId: string,
   input: { collectionId: string; idempotencyKey: string; items: Omit<IssueCertificateInput, "collectionId">[] },
   onProgress?: (done: number, total: number) => void,
@@ -45,7 +47,7 @@ export async function requestBulkIssuance(
   }
   const results: BatchItemResult[] = [];
   for (let offset = 0; offset < input.items.length; offset += CHUNK) {
-    const chunk = await requestIssuanceBatch(db, institutionId, input.collectionId, input.items.slice(offset, offset + CHUNK), bulk.id);
+    const chunk = await requestIssuanceBatch(db, custody, institutionId, input.collectionId, input.items.slice(offset, offset + CHUNK), bulk.id);
     results.push(...chunk.map((r) => ({ ...r, index: r.index + offset })));
     onProgress?.(results.length, input.items.length);
   }

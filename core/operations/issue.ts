@@ -11,7 +11,8 @@ import { requestIdFor } from "./request-id.ts";
 import { parseAddress, parseCertificateFields, parseIdempotencyKey, type RawCertificateInput } from "./validate.ts";
 import { chargeIssuances } from "../quotas.ts";
 import { assertMayIssue } from "./may-issue.ts";
-import { recordHolderAccounts, resolveHolderReferences, type ReferenceTarget } from "../custody/index.ts";
+import type { Custody } from "../custody/custody-secret.ts";
+import { recordHolderAccounts, resolveHolderReferences, type ReferenceTarget } from "../custody/holder-accounts.ts";
 import { applyTemplate, currentTemplate } from "./template.ts";
 import { ownedCollection } from "./collections.ts";
 import { idempotencyConflict, requestHash } from "./idempotency.ts";
@@ -45,6 +46,7 @@ export interface BatchItemResult {
  */
 export async function requestIssuanceBatch(
   db: Database,
+  custody: Custody,
   institutionId: string,
   collectionId: string,
   items: Omit<IssueCertificateInput, "collectionId">[],
@@ -52,7 +54,7 @@ export async function requestIssuanceBatch(
 ): Promise<BatchItemResult[]> {
   const collection = await ownedCollection(db, institutionId, collectionId);
   await assertMayIssue(db, institutionId);
-  const targets = await resolveHolderReferences(db, institutionId, items);
+  const targets = await resolveHolderReferences(db, custody, institutionId, items);
   const template = (await currentTemplate(db, collection.id))?.fields ?? null;
   const templatePersonal = (template ?? []).filter((f) => f.personal && f.shown).map((f) => f.label);
 
@@ -149,11 +151,12 @@ function hashRequest(collectionId: string, recipient: string, document: unknown)
  */
 export async function requestIssuance(
   db: Database,
+  custody: Custody,
   institutionId: string,
   input: IssueCertificateInput,
 ): Promise<{ issuance: Issuance; created: boolean }> {
   const { collectionId, ...item } = input;
-  const [result] = await requestIssuanceBatch(db, institutionId, collectionId, [item]);
+  const [result] = await requestIssuanceBatch(db, custody, institutionId, collectionId, [item]);
   if (result!.error) throw result!.error;
   return { issuance: result!.issuance!, created: result!.created };
 }
