@@ -1,8 +1,11 @@
 import { and, asc, eq, inArray, isNull, sql } from "drizzle-orm";
 import { encodeIssueBatch } from "../core/chain/calldata.ts";
-import { decodeRegistryError, describeContractError, type IssueRequest } from "../core/chain/registry.ts";
+import { decodeRegistryError, type IssueRequest } from "../core/chain/certificate-registry.ts";
+import { describeContractError } from "../core/chain/contract-errors.ts";
 import { faultPoint } from "../core/chain/faults.ts";
-import { gasLimitFor, isRevert, SenderRotation } from "../core/chain/sending.ts";
+import { gasLimitFor } from "../core/chain/tx-sender.ts";
+import { isRevert } from "../core/chain/contract-errors.ts";
+import { SenderRotation } from "../core/chain/sender-rotation.ts";
 import type { TxSender } from "../core/chain/tx-sender.ts";
 import { collections, issuances } from "../core/db/schema.ts";
 import { transitionMany } from "../core/operations/transitions.ts";

@@ -1,6 +1,7 @@
 import type { JsonRpcProvider, Signer } from "ethers";
 import type { TxSender } from "../core/chain/tx-sender.ts";
 import type { Config } from "../core/config.ts";
+import type { Custody } from "../core/custody/custody-secret.ts";
 import type { Database } from "../core/db/index.ts";
 import type { IpfsStore } from "../core/ipfs/index.ts";
 import type { Logger } from "../core/logger.ts";
@@ -26,4 +27,6 @@ export interface WorkerDeps {
    * else ADMIN_PRIVATE_KEY; the dev stack's deployer. Absent: editions fail with a message saying so.
    */
   deployer?: Signer;
+  /** The custody secret's keys: stored secrets (an editions contract's voucher key, webhook secrets) are sealed under them. */
+  custody: Custody;
 }

@@ -2,9 +2,11 @@ import { and, asc, eq, inArray, isNull, lt, sql } from "drizzle-orm";
 import { Contract, getAddress, Interface, Wallet, type Log } from "ethers";
 import { loadArtifact } from "../core/chain/artifacts.ts";
 import { deployCollectibleEditions } from "../core/chain/deploy.ts";
-import { decodeContractError, describeContractError } from "../core/chain/registry.ts";
+import { decodeContractError, describeContractError } from "../core/chain/contract-errors.ts";
 import { claimRow, sendOperation } from "../core/chain/send-operation.ts";
-import { gasLimitFor, isRevert, SenderRotation } from "../core/chain/sending.ts";
+import { gasLimitFor } from "../core/chain/tx-sender.ts";
+import { isRevert } from "../core/chain/contract-errors.ts";
+import { SenderRotation } from "../core/chain/sender-rotation.ts";
 import {
   chainTxs,
   claimCodes,
@@ -201,7 +203,7 @@ export class EditionsRunner {
         name,
         deployTxHash: deployment.txHash,
         deployBlock: deployment.blockNumber,
-        voucherSignerKey: sealSecret(voucherKey.privateKey),
+        voucherSignerKey: sealSecret(voucherKey.privateKey, this.deps.custody.keyring()),
       })
       .onConflictDoNothing({ target: editionContracts.institutionId });
     logger.info({ institutionId, contract: deployment.address }, "editions contract deployed");

@@ -16,7 +16,6 @@ import { RegistryConfirmer } from "./registry-confirmer.ts";
 import { TxMonitor } from "./tx-monitor.ts";
 import { WebhookDispatcher } from "./webhook-dispatcher.ts";
 import { webhookSettingsOf } from "../core/webhooks/settings.ts";
-import { configureCustody } from "../core/custody/index.ts";
 
 export type { WorkerDeps } from "./deps.ts";
 
@@ -41,8 +40,6 @@ export interface RunningWorker {
 /** Starts the queue consumer, the outbox relay, the batcher, the transaction monitor, the chain indexer and the webhook dispatcher. */
 export async function startWorker(deps: WorkerDeps, redisUrl: string): Promise<RunningWorker> {
   const log = deps.logger;
-  // Sealed secrets (an editions contract's voucher key) are sealed under the custody secret, here as in the server.
-  configureCustody(deps.config);
   // A node that is briefly unreachable at start (a restart, a network blip) is waited for, not fatal.
   const allSenders = deps.adminSender ? [...deps.senders, deps.adminSender] : deps.senders;
   for (const sender of allSenders) {
@@ -95,7 +92,7 @@ export async function startWorker(deps: WorkerDeps, redisUrl: string): Promise<R
   const batcher = new IssuanceBatcher(deps, deps.senders);
   const monitor = new TxMonitor(deps, allSenders);
   const registryConfirmer = new RegistryConfirmer(deps);
-  const webhooks = new WebhookDispatcher({ db: deps.db, logger: log, settings: webhookSettingsOf(deps.config) });
+  const webhooks = new WebhookDispatcher({ db: deps.db, logger: log, settings: webhookSettingsOf(deps.config), keyring: deps.custody.keyring() });
   const editionsRunner = new EditionsRunner(deps);
   relay.start();
   webhooks.start();

@@ -1,7 +1,7 @@
 import { and, eq, inArray, ne, or, sql } from "drizzle-orm";
 import { getAddress } from "ethers";
-import { registryEvents, type IssuedEvent, type MetadataUpdatedEvent, type RegistryEvent, type ReissuedEvent, type RevokedEvent, type SuspensionEvent } from "../core/chain/registry-events.ts";
-import { RevocationReason } from "../core/chain/registry.ts";
+import { registryEvents, type IssuedEvent, type MetadataUpdatedEvent, type RegistryEvent, type ReissuedEvent, type RevokedEvent, type SuspensionEvent } from "../core/chain/certificate-registry-events.ts";
+import { RevocationReason } from "../core/chain/certificate-registry.ts";
 import { pgArray } from "../core/db/arrays.ts";
 import type { Database } from "../core/db/index.ts";
 import { certificateOperations, certificates, chainTxs, collections, indexerCursors, issuances, revocations, type CertificateOperationKind } from "../core/db/schema.ts";

@@ -1,8 +1,8 @@
 import { and, eq } from "drizzle-orm";
-import { chainRoleId, ChainInstitutionStatus, issuerRegistryAt, issuerRegistryInterface } from "../core/chain/issuer-registry.ts";
-import { certificateRegistryAt } from "../core/chain/registry.ts";
+import { ChainInstitutionStatus, issuerRegistryAt, issuerRegistryInterface } from "../core/chain/issuer-registry.ts";
+import { certificateRegistryAt, chainRoleId } from "../core/chain/certificate-registry.ts";
 import { chainTxs, collections, institutions, registryOperations } from "../core/db/schema.ts";
-import type { ChainRole, RegistryOperation } from "../core/operations/registry.ts";
+import type { ChainRole, RegistryOperation } from "../core/operations/operator-requests.ts";
 import { PollLoop } from "../core/poll-loop.ts";
 import type { WorkerDeps } from "./deps.ts";
 import { issuerRegistryOf } from "./processors/registry-operation.ts";

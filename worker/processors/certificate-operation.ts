@@ -1,6 +1,6 @@
 import { UnrecoverableError } from "bullmq";
 import { eq } from "drizzle-orm";
-import { certificateRegistryInterface, decodeRegistryError } from "../../core/chain/registry.ts";
+import { certificateRegistryInterface, decodeRegistryError } from "../../core/chain/certificate-registry.ts";
 import { claimRow, sendOperation } from "../../core/chain/send-operation.ts";
 import { certificateOperations, certificates, collections, institutions, issuances } from "../../core/db/schema.ts";
 import type { CertificateOperationJob } from "../../core/jobs.ts";

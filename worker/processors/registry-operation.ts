@@ -1,12 +1,13 @@
 import { UnrecoverableError } from "bullmq";
 import { and, eq } from "drizzle-orm";
-import { chainRoleId, decodeAdminError, issuerRegistryInterface } from "../../core/chain/issuer-registry.ts";
-import { certificateRegistryInterface, describeContractError } from "../../core/chain/registry.ts";
+import { decodeAdminError, issuerRegistryInterface } from "../../core/chain/issuer-registry.ts";
+import { certificateRegistryInterface, chainRoleId } from "../../core/chain/certificate-registry.ts";
+import { describeContractError } from "../../core/chain/contract-errors.ts";
 import type { TxSender } from "../../core/chain/tx-sender.ts";
 import { collections, institutions, registryOperations } from "../../core/db/schema.ts";
 import type { RegistryOperationJob } from "../../core/jobs.ts";
 import { claimRow, sendOperation } from "../../core/chain/send-operation.ts";
-import type { ChainRole, RegistryOperation } from "../../core/operations/registry.ts";
+import type { ChainRole, RegistryOperation } from "../../core/operations/operator-requests.ts";
 import type { WorkerDeps } from "../deps.ts";
 
 const ready = new WeakMap<TxSender, Promise<void>>();

@@ -1,6 +1,7 @@
 import { UnrecoverableError } from "bullmq";
 import { eq } from "drizzle-orm";
-import { certificateRegistryInterface, decodeRegistryError, describeContractError, RevocationReason } from "../../core/chain/registry.ts";
+import { certificateRegistryInterface, decodeRegistryError, RevocationReason } from "../../core/chain/certificate-registry.ts";
+import { describeContractError } from "../../core/chain/contract-errors.ts";
 import { claimRow, sendOperation } from "../../core/chain/send-operation.ts";
 import { certificates, collections, revocations } from "../../core/db/schema.ts";
 import type { RevokeCertificateJob } from "../../core/jobs.ts";
