@@ -1,6 +1,6 @@
 import { createContextCache, type ObjectRef } from "@pothos/core";
 import DataLoader from "dataloader";
-import { recentRate, standings, type QueueKind, type Queued, type Standing } from "../../core/operations/position.ts";
+import { recentRate, standings, type StandingKind, type Queued, type Standing } from "../../core/operations/standing.ts";
 import { builder } from "../builder.ts";
 import type { Context } from "../context.ts";
 import { CertificateOperationRef } from "./certificate-operations.ts";
@@ -14,8 +14,8 @@ import { RevocationRef } from "./revocation.ts";
  * placed in the queue by one query, whatever their number.
  */
 const standingLoaders = createContextCache((ctx: Context) => {
-  const made = new Map<QueueKind, DataLoader<Queued, Standing, string>>();
-  return (kind: QueueKind) => {
+  const made = new Map<StandingKind, DataLoader<Queued, Standing, string>>();
+  return (kind: StandingKind) => {
     let loader = made.get(kind);
     if (!loader) {
       let rate: Promise<number> | undefined;
@@ -31,7 +31,7 @@ const standingLoaders = createContextCache((ctx: Context) => {
 
 /** Adds `queuePosition` and `estimatedConfirmationAt` to an operation type. */
 // `any` schema types: every ref given comes from this one builder.
-function standingFields<T extends Queued>(ref: ObjectRef<any, T>, kind: QueueKind, what: string): void {
+function standingFields<T extends Queued>(ref: ObjectRef<any, T>, kind: StandingKind, what: string): void {
   builder.objectFields(ref, (t) => ({
     queuePosition: t.int({
       nullable: true,
