@@ -1,4 +1,4 @@
-import type { IssuanceStatus } from "../db/schema.ts";
+import type { IssuanceStatus, OperationStatus } from "../db/schema.ts";
 import type { PublishedKind } from "../operations/kinds.ts";
 
 /** The operations whose state changes travel live (and to webhooks): those the kinds registry publishes. */
@@ -30,7 +30,7 @@ export interface OperationsChanged {
   type: "operations";
   institutionId: string;
   kind: LiveOperationKind;
-  status: IssuanceStatus;
+  status: OperationStatus;
   /** When the change was made: the operations' `updatedAt` (ISO 8601). */
   at: string;
   operations: OperationChange[];
@@ -57,7 +57,7 @@ export type LiveMessage = OperationsChanged | BulkProgressed;
 /** A change as `transitionMany` and `markPinned` report it to the pipeline: per row, its institution. */
 export interface StateChange {
   kind: LiveOperationKind;
-  status: IssuanceStatus;
+  status: OperationStatus;
   at: Date;
   rows: { id: string; institutionId: string; bulkId?: string | null }[];
   /** What the change says beyond the status: the same for every row, or each row's own. */

@@ -1,9 +1,9 @@
 import { and, inArray, sql, type SQL } from "drizzle-orm";
 import type { PgColumn } from "drizzle-orm/pg-core";
-import { issuances } from "../db/schema.ts";
+import { issuances, type OperationStatus } from "../db/schema.ts";
 import { recordStateChanges } from "../webhooks/events.ts";
 import type { OperationContext, Pipeline } from "./context.ts";
-import { OPERATION_KINDS, type ColumnsOf, type OperationKind, type OperationKindEntry, type OperationTable, type StatusOf } from "./kinds.ts";
+import { isPublished, OPERATION_KINDS, type ColumnsOf, type OperationKind, type OperationKindEntry, type OperationTable, type StatusOf } from "./kinds.ts";
 
 export type { OperationKind } from "./kinds.ts";
 
@@ -91,10 +91,9 @@ async function announce(
   const live = Object.fromEntries(Object.entries(extra).filter(([k]) => !hidden.has(k)));
   const context = Object.fromEntries(Object.entries(extra).filter(([, v]) => v != null));
   const published = Object.fromEntries(Object.entries(live).filter(([, v]) => v != null));
-  if (entry.published) {
-    const publishedKind = kind as Exclude<OperationKind, "registryOperation">;
-    await recordStateChanges(ctx.db, publishedKind, rows, to as never, fromRow.length ? (id) => ({ ...published, ...ofRow(id) }) : published);
-    ctx.notice({ kind: publishedKind, status: to as never, at, rows, details: fromRow.length ? (id) => ({ ...live, ...ofRow(id) }) : live });
+  if (isPublished(kind)) {
+    await recordStateChanges(ctx.db, kind, rows, to as OperationStatus, fromRow.length ? (id) => ({ ...published, ...ofRow(id) }) : published);
+    ctx.notice({ kind, status: to as OperationStatus, at, rows, details: fromRow.length ? (id) => ({ ...live, ...ofRow(id) }) : live });
   }
   for (const { id } of moved) {
     ctx.logger.info({ [`${kind}Id`]: id, from: from.length === 1 ? from[0] : from, to, ...context, ...ofRow(id) }, `${entry.label} ${to}`);
