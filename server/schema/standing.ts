@@ -47,9 +47,14 @@ function standingFields<T extends Queued>(ref: ObjectRef<any, T>, kind: Standing
   }));
 }
 
-standingFields(IssuanceRef, "issuance", "Issuances");
-standingFields(RevocationRef, "revocation", "Revocations");
-standingFields(CertificateOperationRef, "certificateOperation", "Certificate operations");
-standingFields(EditionRef, "edition", "Editions");
-standingFields(EditionOperationRef, "editionOperation", "Airdrops and claims");
-standingFields(RegistryOperationRef, "registryOperation", "Registry operations");
+/** Every kind that waits its turn for the chain (core/operations/kinds.ts), with its GraphQL type: one missing does not compile. */
+const STANDING_TYPES = {
+  issuance: [IssuanceRef, "Issuances"],
+  revocation: [RevocationRef, "Revocations"],
+  certificateOperation: [CertificateOperationRef, "Certificate operations"],
+  edition: [EditionRef, "Editions"],
+  editionOperation: [EditionOperationRef, "Airdrops and claims"],
+  registryOperation: [RegistryOperationRef, "Registry operations"],
+} satisfies Record<StandingKind, [ObjectRef<any, any>, string]>;
+
+for (const [kind, [ref, what]] of Object.entries(STANDING_TYPES)) standingFields(ref as ObjectRef<any, Queued>, kind as StandingKind, what);
