@@ -2,6 +2,7 @@ import { eq } from "drizzle-orm";
 import { Transaction } from "ethers";
 import type { ChainTxHead, TxSender } from "../core/chain/tx-sender.ts";
 import type { PgColumn } from "drizzle-orm/pg-core";
+import { issuances } from "../core/db/schema.ts";
 import type { Pipeline } from "../core/operations/context.ts";
 import { CHAIN_TX_TABLES, OPERATION_KIND_NAMES, OPERATION_KINDS } from "../core/operations/kinds.ts";
 import { transitionMany } from "../core/operations/transitions.ts";
@@ -88,7 +89,9 @@ export class TxMonitor {
     const replacement = await sender.prepare(
       async () => ({ to: old.to, data, purpose: old.purpose, gasLimit }),
       async (tx, stored) => {
-        for (const table of CHAIN_TX_TABLES) {
+        for (const t of CHAIN_TX_TABLES) {
+          // drizzle cannot type an update over any table: it sees one with the same columns.
+          const table = t as typeof issuances;
           await tx.update(table).set({ chainTxId: stored.id, txHash: stored.txHash, updatedAt: new Date() }).where(eq(table.chainTxId, old.id));
         }
       },

@@ -1,11 +1,10 @@
-import type { PgColumn } from "drizzle-orm/pg-core";
+import type { PgColumn, PgTable } from "drizzle-orm/pg-core";
 import {
   certificateOperations,
   editionMintBatches,
   editionOperations,
   editions,
   issuances,
-  MINT_BATCH_STATUSES,
   OPERATION_STATUSES,
   registryOperations,
   revocations,
@@ -24,7 +23,7 @@ export const OPERATION_KINDS = {
   issuance: {
     table: issuances,
     statuses: OPERATION_STATUSES,
-    /** The log line's name ("issuance PINNED") and, when published, the webhook and live kind. */
+    /** The log line's name ("issuance PINNED"). A published kind is published under its key (`issuance.confirmed`). */
     label: "issuance",
     published: true,
     job: { name: "issue-certificate", idField: "issuanceId", idPrefix: "issue-" },
@@ -119,8 +118,8 @@ export interface OperationKindEntry {
   toldFromRow?: readonly string[];
 }
 
-/** The columns every operation table has. */
-export type OperationTable = (typeof issuances | typeof revocations | typeof certificateOperations | typeof registryOperations | typeof editions | typeof editionOperations) & {
+/** The columns every operation table has (core/db/schema.ts `operationColumns`, bar the transaction for airdrops). */
+export type OperationTable = PgTable & {
   id: PgColumn;
   institutionId: PgColumn;
   status: PgColumn;
@@ -156,9 +155,12 @@ export type JobName = keyof JobPayloads;
  * Tables whose rows name the chain transaction carrying them: a transaction dropped and signed again under a new
  * nonce takes all of them along. An airdrop's batches are rows of their own, one per transaction.
  */
-export const CHAIN_TX_TABLES = [issuances, revocations, registryOperations, certificateOperations, editions, editionMintBatches] as const;
-
-export { MINT_BATCH_STATUSES };
+export const CHAIN_TX_TABLES: readonly (PgTable & { chainTxId: PgColumn; txHash: PgColumn; updatedAt: PgColumn })[] = [
+  ...Object.values(OPERATION_KINDS)
+    .map((k) => k.table as OperationTable)
+    .filter((t): t is OperationTable & { chainTxId: PgColumn; txHash: PgColumn } => "chainTxId" in t),
+  editionMintBatches,
+];
 
 export function isPublished(kind: OperationKind): kind is PublishedKind {
   return OPERATION_KINDS[kind].published;
