@@ -11,9 +11,9 @@ import { OutboxRelay } from "./outbox-relay.ts";
 import { createPinStage } from "./pin-stage.ts";
 import { issueCertificate } from "./processors/issue-certificate.ts";
 import { revokeCertificate } from "./processors/revoke-certificate.ts";
-import { registryOperation } from "./processors/registry-operation.ts";
+import { operatorRequest } from "./processors/operator-request.ts";
 import { certificateOperation } from "./processors/certificate-operation.ts";
-import { RegistryConfirmer } from "./registry-confirmer.ts";
+import { OperatorRequestConfirmer } from "./operator-request-confirmer.ts";
 import { TxMonitor } from "./tx-monitor.ts";
 import { WebhookDispatcher } from "./webhook-dispatcher.ts";
 import { webhookSettingsOf } from "../core/webhooks/settings.ts";
@@ -27,7 +27,7 @@ function processorsFor(deps: WorkerDeps): Processors {
   return {
     "issue-certificate": (payload) => issueCertificate(deps, pins, payload),
     "revoke-certificate": (payload) => revokeCertificate(deps, payload),
-    "registry-operation": (payload) => registryOperation(deps, payload),
+    "registry-operation": (payload) => operatorRequest(deps, payload),
     "certificate-operation": (payload) => certificateOperation(deps, payload),
   };
 }
@@ -93,7 +93,7 @@ export async function startWorker(given: WorkerDeps, redisUrl: string): Promise<
   const indexer = new ChainIndexer(deps);
   const batcher = new IssuanceBatcher(deps, deps.senders);
   const monitor = new TxMonitor(deps, allSenders);
-  const registryConfirmer = new RegistryConfirmer(deps);
+  const operatorRequests = new OperatorRequestConfirmer(deps);
   const webhooks = new WebhookDispatcher({ db: deps.db, logger: log, settings: webhookSettingsOf(deps.config), keyring: deps.custody.keyring() });
   const editionsRunner = new EditionsRunner(deps);
   relay.start();
@@ -101,7 +101,7 @@ export async function startWorker(given: WorkerDeps, redisUrl: string): Promise<
   monitor.start();
   batcher.start();
   indexer.start();
-  registryConfirmer.start();
+  operatorRequests.start();
   editionsRunner.start();
   return {
     queue,
@@ -112,7 +112,7 @@ export async function startWorker(given: WorkerDeps, redisUrl: string): Promise<
       await batcher.stop();
       await monitor.stop();
       await indexer.stop();
-      await registryConfirmer.stop();
+      await operatorRequests.stop();
       await editionsRunner.stop();
       await webhooks.stop();
       await queue.close();

@@ -61,7 +61,7 @@ async function callFor(deps: WorkerDeps, op: RegistryOperation): Promise<{ to: s
  * nonce-managed sender as issuance. The transaction monitor carries it to its receipt; the registry confirmer
  * reads the outcome back from the chain.
  */
-export async function registryOperation(deps: WorkerDeps, job: RegistryOperationJob): Promise<void> {
+export async function operatorRequest(deps: WorkerDeps, job: RegistryOperationJob): Promise<void> {
   const { db } = deps;
   const [op] = await db.select().from(registryOperations).where(eq(registryOperations.id, job.operationId));
   if (!op) throw new UnrecoverableError(`registry operation ${job.operationId} does not exist`);

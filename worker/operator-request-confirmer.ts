@@ -7,7 +7,7 @@ import { PollLoop } from "../core/poll-loop.ts";
 import type { Pipeline } from "../core/operations/context.ts";
 import { transition } from "../core/operations/transitions.ts";
 import { pipelineOf, type WorkerDeps } from "./deps.ts";
-import { issuerRegistryOf } from "./processors/registry-operation.ts";
+import { issuerRegistryOf } from "./processors/operator-request.ts";
 
 /**
  * SUBMITTED → CONFIRMED | FAILED for the operator's registry changes, from the chain: once the transaction is
@@ -15,7 +15,7 @@ import { issuerRegistryOf } from "./processors/registry-operation.ts";
  * status, a role held or not), so the API's view follows the chain. A reverted transaction fails the operation;
  * a dropped one is sent again by the transaction monitor under a new nonce and followed there.
  */
-export class RegistryConfirmer {
+export class OperatorRequestConfirmer {
   private readonly deps: WorkerDeps;
   private readonly loop: PollLoop;
   private readonly pipeline: Pipeline;
