@@ -2,9 +2,11 @@ import { and, asc, eq, inArray, isNull, lt, sql } from "drizzle-orm";
 import { Contract, getAddress, Interface, Wallet, type Log } from "ethers";
 import { loadArtifact } from "../core/chain/artifacts.ts";
 import { deployCollectibleEditions } from "../core/chain/deploy.ts";
-import { decodeContractError, describeContractError } from "../core/chain/registry.ts";
+import { decodeContractError, describeContractError } from "../core/chain/contract-errors.ts";
 import { claimRow, sendOperation } from "../core/chain/send-operation.ts";
-import { gasLimitFor, isRevert, SenderRotation } from "../core/chain/sending.ts";
+import { gasLimitFor } from "../core/chain/tx-sender.ts";
+import { isRevert } from "../core/chain/contract-errors.ts";
+import { SenderRotation } from "../core/chain/sender-rotation.ts";
 import {
   chainTxs,
   claimCodes,
@@ -17,10 +19,10 @@ import {
 } from "../core/db/schema.ts";
 import { POLICY_INDEX, type EditionOperationRow, type EditionRow } from "../core/editions/operations.ts";
 import { sealSecret } from "../core/custody/sealed.ts";
-import { noteStateChange } from "../core/live/index.ts";
-import { announceStateChange } from "../core/operations/transitions.ts";
+import type { Pipeline } from "../core/operations/context.ts";
+import { transition, transitionMany } from "../core/operations/transitions.ts";
 import { PollLoop } from "../core/poll-loop.ts";
-import type { WorkerDeps } from "./deps.ts";
+import { pipelineOf, type WorkerDeps } from "./deps.ts";
 
 type Tx = Parameters<Parameters<WorkerDeps["db"]["transaction"]>[0]>[0];
 
@@ -56,9 +58,11 @@ export class EditionsRunner {
   private readonly rotation: SenderRotation;
   private deploying = new Map<string, Promise<Contracts>>();
   private readonly learnedCap = new Map<string, number>();
+  private readonly pipeline: Pipeline;
 
   constructor(deps: WorkerDeps) {
     this.deps = deps;
+    this.pipeline = pipelineOf(deps);
     this.cursorName = `editions:${deps.config.chain.chainId}`;
     this.rotation = new SenderRotation(deps.senders);
     this.loop = new PollLoop(
@@ -104,15 +108,7 @@ export class EditionsRunner {
   }
 
   private async failEdition(id: string, from: EditionRow["status"][], error: string): Promise<void> {
-    const { db, logger } = this.deps;
-    await db.transaction(async (tx) => {
-      const moved = await tx
-        .update(editions)
-        .set({ status: "FAILED", error, updatedAt: new Date() })
-        .where(and(eq(editions.id, id), inArray(editions.status, from)))
-        .returning({ id: editions.id, institutionId: editions.institutionId });
-      await announceStateChange(tx, logger, "edition", moved, from, "FAILED", { error });
-    });
+    await this.pipeline.transaction((ctx) => transition(ctx, "edition", id, from, "FAILED", { error }));
   }
 
   /**
@@ -125,37 +121,27 @@ export class EditionsRunner {
     error: string,
     opts: { keepReservation?: boolean; also?: (tx: Tx) => Promise<unknown> } = {},
   ): Promise<void> {
-    await this.deps.db.transaction(async (tx) => {
+    await this.pipeline.transaction(async (ctx) => {
+      const tx = ctx.db;
       await opts.also?.(tx);
-      const [moved] = await tx
-        .update(editionOperations)
-        .set({ status: "FAILED", error, updatedAt: new Date() })
-        .where(and(eq(editionOperations.id, op.id), inArray(editionOperations.status, ["QUEUED", "SUBMITTED"])))
-        .returning();
-      if (moved) await announceStateChange(tx, this.deps.logger, "editionOperation", [moved], ["QUEUED", "SUBMITTED"], "FAILED", { error, minted: moved.minted, total: moved.total });
+      const moved = await transition(ctx, "editionOperation", op.id, ["QUEUED", "SUBMITTED"], "FAILED", { error });
       if (moved && !opts.keepReservation) {
+        const unminted = sql`(select ${editionOperations.total} - ${editionOperations.minted} from ${editionOperations} where ${editionOperations.id} = ${op.id})`;
         await tx
           .update(editions)
-          .set({ reserved: sql`greatest(0, ${editions.reserved} - ${moved.total - moved.minted})`, updatedAt: new Date() })
-          .where(eq(editions.id, moved.editionId));
+          .set({ reserved: sql`greatest(0, ${editions.reserved} - ${unminted})`, updatedAt: new Date() })
+          .where(eq(editions.id, op.editionId));
       }
     });
   }
 
   /** QUEUED → PINNED: the metadata document's exact bytes to IPFS. */
   private async pin(): Promise<void> {
-    const { db, ipfs, logger } = this.deps;
+    const { db, ipfs } = this.deps;
     const queued = await db.select().from(editions).where(eq(editions.status, "QUEUED")).orderBy(asc(editions.createdAt)).limit(20);
     for (const edition of queued) {
       const cid = await ipfs.add(new TextEncoder().encode(edition.metadataJson));
-      await db.transaction(async (tx) => {
-        const moved = await tx
-          .update(editions)
-          .set({ status: "PINNED", metadataCid: cid, updatedAt: new Date() })
-          .where(and(eq(editions.id, edition.id), eq(editions.status, "QUEUED")))
-          .returning({ id: editions.id, institutionId: editions.institutionId });
-        await announceStateChange(tx, logger, "edition", moved, ["QUEUED"], "PINNED", { metadataCid: cid });
-      });
+      await this.pipeline.transaction((ctx) => transition(ctx, "edition", edition.id, ["QUEUED"], "PINNED", { metadataCid: cid }));
     }
   }
 
@@ -201,7 +187,7 @@ export class EditionsRunner {
         name,
         deployTxHash: deployment.txHash,
         deployBlock: deployment.blockNumber,
-        voucherSignerKey: sealSecret(voucherKey.privateKey),
+        voucherSignerKey: sealSecret(voucherKey.privateKey, this.deps.custody.keyring()),
       })
       .onConflictDoNothing({ target: editionContracts.institutionId });
     logger.info({ institutionId, contract: deployment.address }, "editions contract deployed");
@@ -238,15 +224,11 @@ export class EditionsRunner {
         edition.lockupSeconds,
         edition.maxGifts,
       ]);
-      await sendOperation(this.deps, sender, { to: contract.contractAddress, data, purpose: `editions:create:${edition.id}` }, {
+      const call = { to: contract.contractAddress, data, purpose: `editions:create:${edition.id}` };
+      await this.pipeline.afterCommit((within) => sendOperation(this.deps, sender, call, {
         claim: (tx) => claimRow(tx, editions, edition.id, ["PINNED"]),
         record: async (tx, stored) => {
-          const moved = await tx
-            .update(editions)
-            .set({ status: "SUBMITTED", contractId: contract.id, chainTxId: stored.id, txHash: stored.txHash, updatedAt: new Date() })
-            .where(eq(editions.id, edition.id))
-            .returning({ id: editions.id, institutionId: editions.institutionId });
-          await announceStateChange(tx, logger, "edition", moved, ["PINNED"], "SUBMITTED", { chainTxId: stored.id, txHash: stored.txHash });
+          await transition(within(tx), "edition", edition.id, ["PINNED"], "SUBMITTED", { contractId: contract.id, chainTxId: stored.id, txHash: stored.txHash });
         },
         refused: async (err) => {
           const decoded = decodeEditionsError(err);
@@ -254,7 +236,7 @@ export class EditionsRunner {
           await this.failEdition(edition.id, ["PINNED"], `rejected by the contract: ${decoded ?? "reverted"}`);
           return true;
         },
-      });
+      }));
     }
   }
 
@@ -326,7 +308,7 @@ export class EditionsRunner {
       }
       const start = op.sent;
       let firstBatch = false;
-      const chainTx = await sender.prepare(
+      const chainTx = await this.pipeline.afterCommit((within) => sender.prepare(
         async (tx) => {
           const [claimed] = await tx
             .select({ id: editionOperations.id, status: editionOperations.status })
@@ -339,16 +321,13 @@ export class EditionsRunner {
         },
         async (tx, stored) => {
           await tx.insert(editionMintBatches).values({ operationId: op.id, start, count: holders.length, chainTxId: stored.id, txHash: stored.txHash });
-          const [moved] = await tx
-            .update(editionOperations)
-            .set({ status: "SUBMITTED", sent: start + holders.length, updatedAt: new Date() })
-            .where(eq(editionOperations.id, op.id))
-            .returning();
           logger.info({ editionOperationId: op.id, kind: op.kind, start, count: holders.length, txHash: stored.txHash }, "edition airdrop batch SUBMITTED");
           // The operation enters SUBMITTED with its first batch; later batches are progress, told as it is minted.
-          if (firstBatch) await announceStateChange(tx, logger, "editionOperation", [moved!], ["QUEUED"], "SUBMITTED", { txHash: stored.txHash, minted: moved!.minted, total: moved!.total });
+          const sent = start + holders.length;
+          if (firstBatch) await transition(within(tx), "editionOperation", op.id, ["QUEUED"], "SUBMITTED", { sent }, { txHash: stored.txHash });
+          else await tx.update(editionOperations).set({ sent, updatedAt: new Date() }).where(eq(editionOperations.id, op.id));
         },
-      );
+      ));
       if (chainTx) await sender.broadcast(chainTx).catch((err) => logger.warn({ txHash: chainTx.txHash, err: String(err) }, "broadcast failed; will retry"));
     }
   }
@@ -412,7 +391,8 @@ export class EditionsRunner {
     const topics = ["EditionCreated", "ItemMinted", "VoucherRedeemed"].map((n) => iface.getEvent(n)!.topicHash);
     const logs: Log[] = await provider.getLogs({ address: contracts.map((c) => c.contractAddress), topics: [topics], fromBlock: from, toBlock: to });
     const byAddress = new Map(contracts.map((c) => [getAddress(c.contractAddress), c]));
-    await db.transaction(async (tx) => {
+    await this.pipeline.transaction(async (ctx) => {
+      const tx = ctx.db;
       const minted = new Map<string, number>();
       const mintedByEdition = new Map<string, { contractId: string; chainEditionId: string; count: number }>();
       for (const log of logs) {
@@ -421,12 +401,11 @@ export class EditionsRunner {
         if (!contract || !parsed) continue;
         if (parsed.name === "EditionCreated") {
           const chainEditionId = (parsed.args.editionId as bigint).toString();
-          const moved = await tx
-            .update(editions)
-            .set({ status: "CONFIRMED", chainEditionId, error: null, updatedAt: new Date() })
-            .where(and(eq(editions.txHash, log.transactionHash), eq(editions.contractId, contract.id), inArray(editions.status, ["SUBMITTED", "FAILED"])))
-            .returning({ id: editions.id, institutionId: editions.institutionId });
-          await announceStateChange(tx, logger, "edition", moved, ["SUBMITTED", "FAILED"], "CONFIRMED", { chainEditionId, txHash: log.transactionHash, error: null });
+          const created = await tx
+            .select({ id: editions.id })
+            .from(editions)
+            .where(and(eq(editions.txHash, log.transactionHash), eq(editions.contractId, contract.id), inArray(editions.status, ["SUBMITTED", "FAILED"])));
+          await transitionMany(ctx, "edition", created.map((e) => e.id), ["SUBMITTED", "FAILED"], "CONFIRMED", { chainEditionId, txHash: log.transactionHash, error: null });
         } else if (parsed.name === "ItemMinted") {
           minted.set(log.transactionHash, (minted.get(log.transactionHash) ?? 0) + 1);
           const key = `${contract.id}:${parsed.args.editionId}`;
@@ -460,11 +439,10 @@ export class EditionsRunner {
             .where(eq(editionOperations.id, batch.operationId))
             .returning();
           if (op && op.minted >= op.total) {
-            await tx.update(editionOperations).set({ status: "CONFIRMED", updatedAt: new Date() }).where(eq(editionOperations.id, op.id));
-            await announceStateChange(tx, logger, "editionOperation", [op], ["SUBMITTED"], "CONFIRMED", { minted: op.minted, total: op.total });
+            await transition(ctx, "editionOperation", op.id, ["SUBMITTED"], "CONFIRMED");
           } else if (op) {
             // Progress, live only: still SUBMITTED, with more items minted.
-            noteStateChange(tx, { kind: "editionOperation", status: "SUBMITTED", at: op.updatedAt, rows: [op], details: { minted: op.minted, total: op.total } });
+            ctx.notice({ kind: "editionOperation", status: "SUBMITTED", at: op.updatedAt, rows: [op], details: { minted: op.minted, total: op.total } });
           }
         }
       }

@@ -10,7 +10,7 @@ import { OperationError } from "../operations/errors.ts";
 import { assertMayIssue } from "../operations/may-issue.ts";
 import { parseAddress, parseIdempotencyKey, text } from "../operations/validate.ts";
 import { charge, checkBatchSize, limitsOf } from "../quotas.ts";
-import { openSecret } from "../custody/sealed.ts";
+import { openSecret, type SealingKeyring } from "../custody/sealed.ts";
 import { hashSecret } from "../secret-hash.ts";
 
 export type EditionRow = typeof editions.$inferSelect;
@@ -231,6 +231,7 @@ export async function requestClaimCodes(
   institutionId: string,
   input: { editionId: string; count: number; expiresAt: Date; idempotencyKey: string },
   chainId: number,
+  keyring: SealingKeyring,
   now = new Date(),
 ): Promise<{ codes: NewClaimCode[]; created: boolean }> {
   const requestKey = parseIdempotencyKey(input.idempotencyKey);
@@ -252,7 +253,7 @@ export async function requestClaimCodes(
     }
     const [contract] = await tx.select().from(editionContracts).where(eq(editionContracts.id, edition.contractId));
     await reserve(tx, edition, count);
-    const signer = new Wallet(openSecret(contract!.voucherSignerKey));
+    const signer = new Wallet(openSecret(contract!.voucherSignerKey, keyring));
     const domain = { name: contract!.name, version: "1", chainId, verifyingContract: contract!.contractAddress };
     const deadline = Math.floor(expiresAt.getTime() / 1000);
     const made = Array.from({ length: count }, () => `hm-claim-${randomBytes(18).toString("base64url")}`);

@@ -1,7 +1,7 @@
 import { and, inArray, isNull } from "drizzle-orm";
 import type { Database } from "../db/index.ts";
-import { webhookDeliveries, webhookEndpoints, type IssuanceStatus } from "../db/schema.ts";
-import type { LiveOperationKind } from "../live/events.ts";
+import { webhookDeliveries, webhookEndpoints, type OperationStatus } from "../db/schema.ts";
+import type { PublishedKind } from "../operations/kinds.ts";
 
 type Tx = Parameters<Parameters<Database["transaction"]>[0]>[0];
 type Endpoint = typeof webhookEndpoints.$inferSelect;
@@ -34,9 +34,10 @@ export function forgetEndpoints(institutionId: string): void {
  */
 export async function recordStateChanges(
   db: Database | Tx,
-  kind: LiveOperationKind,
+  /** The kind as published: event types read `<kind>.<status>` (`issuance.confirmed`). */
+  kind: PublishedKind,
   rows: { id: string; institutionId: string }[],
-  status: IssuanceStatus,
+  status: OperationStatus,
   /** What the event says beyond id and status: the same for every row, or each row's own. */
   details: Record<string, unknown> | ((id: string) => Record<string, unknown>),
 ): Promise<void> {

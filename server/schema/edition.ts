@@ -372,7 +372,7 @@ builder.mutationField("createClaimCodes", (t) =>
     authScopes: { scope: "issue" },
     args: { input: t.arg({ type: CreateClaimCodesInput, required: true, description: "Edition, count and expiry." }) },
     resolve: (_root, { input }, ctx) =>
-      withOperationErrors(() => requestClaimCodes(ctx.db, ctx.caller!.institutionId, { ...input, editionId: id(input.editionId) }, ctx.siwe.chainId)),
+      withOperationErrors(() => requestClaimCodes(ctx.db, ctx.caller!.institutionId, { ...input, editionId: id(input.editionId) }, ctx.siwe.chainId, ctx.custody.keyring())),
   }),
 );
 
