@@ -1,0 +1,192 @@
+import { randomUUID } from "node:crypto";
+import { mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { Queue } from "bullmq";
+import { eq, inArray } from "drizzle-orm";
+import { Wallet, type Contract } from "ethers";
+import { pino, type Logger } from "pino";
+import { deployCertificateRegistry } from "../../core/chain/deploy.ts";
+import { certificateRegistryAt } from "../../core/chain/registry.ts";
+import { TxSender } from "../../core/chain/tx-sender.ts";
+import { loadConfig, type Config } from "../../core/config.ts";
+import { openDatabase, type Database } from "../../core/db/index.ts";
+import { collections, institutions, issuances } from "../../core/db/schema.ts";
+import { openEmbeddedIpfs, type IpfsStore } from "../../core/ipfs/index.ts";
+import { OPERATIONS_QUEUE } from "../../core/jobs.ts";
+import { requestIssuanceBatch, type IssueCertificateInput, type Issuance } from "../../core/operations/issue.ts";
+import { DEV_KEYS } from "../../scripts/dev/chain.ts";
+import { startEmbeddedRedis } from "../../scripts/dev/redis.ts";
+import type { WorkerDeps } from "../../worker/deps.ts";
+import { createPinStage } from "../../worker/pin-stage.ts";
+import { issueCertificate } from "../../worker/processors/issue-certificate.ts";
+import { startTestChain, type TestChain } from "./test-chain.ts";
+
+type Collection = typeof collections.$inferSelect;
+
+/** One line the stages logged, as pino wrote it. */
+export interface LogLine {
+  msg: string;
+  [field: string]: unknown;
+}
+
+/**
+ * One worker stage's world, without the rest of the worker: a migrated PGlite database, an EDR chain with a
+ * certificate registry deployed for an institution, the embedded IPFS store, optionally Redis with the operations
+ * queue, and `deps` built as the dev stack builds them. Nothing runs on its own: a test drives each stage by hand.
+ */
+export interface StageFixture {
+  config: Config;
+  db: Database;
+  ipfs: IpfsStore;
+  chain: TestChain;
+  deps: WorkerDeps;
+  /** The key the worker signs with (the registry's issuer). */
+  sender: TxSender;
+  institutionId: string;
+  collection: Collection;
+  /** The registry, read through the chain. */
+  registry: Contract;
+  /** Present when started with `redis: true`: the operations queue on a Redis of this fixture's own. */
+  queue?: Queue;
+  redisUrl?: string;
+  /** Every line the stages logged at info and above, parsed. */
+  logs: LogLine[];
+  /** How many operations of `kind` were logged as moving to `to` (one line each move: `issuance CONFIRMED`). */
+  moves(kind: string, to: string, id?: string): number;
+  /** Issuances recorded as the API records them (request + outbox row, one transaction), QUEUED. */
+  requestIssuances(count: number, opts?: { prefix?: string; recipient?: (i: number) => string }): Promise<Issuance[]>;
+  /** QUEUED → PINNED through the issue processor, as the queue's jobs would. */
+  pin(ids: readonly string[]): Promise<void>;
+  issuancesByIds(ids: readonly string[]): Promise<Issuance[]>;
+  /** Stops everything it started; safe to call after a failed start or twice. */
+  close(): Promise<void>;
+}
+
+export interface StageFixtureOptions {
+  /** Environment the config is read from (NODE_ENV=test and silent embedded defaults underneath). */
+  env?: Record<string, string>;
+  redis?: boolean;
+}
+
+/** Recipients with no code: any address the registry accepts. */
+export function holderFor(): string {
+  return Wallet.createRandom().address;
+}
+
+export async function startStageFixture(opts: StageFixtureOptions = {}): Promise<StageFixture> {
+  const stoppers: (() => Promise<unknown>)[] = [];
+  const close = async () => {
+    // Last started, first stopped; one failing stop never leaves the others running.
+    for (const stop of stoppers.splice(0).reverse()) await stop().catch(() => {});
+  };
+  try {
+    const dir = await mkdtemp(join(tmpdir(), "hallmark-stage-"));
+    stoppers.push(() => rm(dir, { recursive: true, force: true }));
+    const config = loadConfig({ NODE_ENV: "test", LOG_LEVEL: "info", HALLMARK_DATA_DIR: dir, BATCH_WINDOW_MS: "0", ...opts.env });
+
+    const logs: LogLine[] = [];
+    const logger: Logger = pino({ level: "info", base: { service: "hallmark" } }, { write: (line: string) => void logs.push(JSON.parse(line) as LogLine) });
+
+    const chain = await startTestChain();
+    stoppers.push(() => chain.close());
+    const handle = await openDatabase({ dir: join(dir, "db") });
+    stoppers.push(() => handle.close());
+    const db = handle.db;
+    const ipfs = await openEmbeddedIpfs(join(dir, "ipfs"));
+    stoppers.push(() => ipfs.close());
+
+    const deployer = chain.wallet(DEV_KEYS.deployer);
+    const minter = chain.wallet(DEV_KEYS.minter);
+    const [institution] = await db.insert(institutions).values({ name: "Stage University", slug: `stage-${randomUUID().slice(0, 8)}` }).returning();
+    const deployment = await deployCertificateRegistry(deployer, { name: "Stage Diplomas", symbol: "STG", admin: deployer.address, issuers: [minter.address] });
+    const [collection] = await db
+      .insert(collections)
+      .values({
+        institutionId: institution!.id,
+        name: "Stage Diplomas",
+        symbol: "STG",
+        chainId: config.chain.chainId,
+        contractAddress: deployment.address,
+        deployTxHash: deployment.txHash,
+        deployBlock: deployment.blockNumber,
+      })
+      .returning();
+
+    const sender = new TxSender({ db, provider: chain.provider, wallet: minter, chainId: config.chain.chainId, logger, maxInFlight: config.chain.maxInFlightPerKey });
+    await sender.init();
+    const deps: WorkerDeps = { config, db, ipfs, provider: chain.provider, senders: [sender], logger };
+
+    let queue: Queue | undefined;
+    let redisUrl: string | undefined;
+    if (opts.redis) {
+      const redis = await startEmbeddedRedis(join(dir, "redis"));
+      stoppers.push(() => redis.stop());
+      redisUrl = redis.url;
+      queue = new Queue(OPERATIONS_QUEUE, { connection: { url: redisUrl, enableOfflineQueue: false } });
+      stoppers.push(() => queue!.close());
+    }
+
+    const pins = createPinStage(deps);
+    let requested = 0;
+    return {
+      config,
+      db,
+      ipfs,
+      chain,
+      deps,
+      sender,
+      institutionId: institution!.id,
+      collection: collection!,
+      registry: certificateRegistryAt(collection!.contractAddress, chain.provider),
+      queue,
+      redisUrl,
+      logs,
+      moves: (kind, to, id) => logs.filter((l) => l.msg === `${kind} ${to}` && (id === undefined || l[`${kind}Id`] === id)).length,
+      async requestIssuances(count, { prefix = "stage", recipient = holderFor } = {}) {
+        const items: Omit<IssueCertificateInput, "collectionId">[] = Array.from({ length: count }, (_, i) => ({
+          idempotencyKey: `${prefix}-${requested + i}`,
+          recipient: recipient(i),
+          title: `Certificate ${requested + i}`,
+        }));
+        requested += count;
+        const results = await requestIssuanceBatch(db, institution!.id, collection!.id, items);
+        const failed = results.find((r) => r.error);
+        if (failed) throw failed.error;
+        return results.map((r) => r.issuance!);
+      },
+      async pin(ids) {
+        await Promise.all(ids.map((issuanceId) => issueCertificate(deps, pins, { issuanceId })));
+      },
+      async issuancesByIds(ids) {
+        if (!ids.length) return [];
+        const rows = await db.select().from(issuances).where(inArray(issuances.id, [...ids]));
+        const byId = new Map(rows.map((r) => [r.id, r]));
+        return ids.map((id) => byId.get(id)!);
+      },
+      close,
+    };
+  } catch (err) {
+    await close();
+    throw err;
+  }
+}
+
+/** The issuance's row, fresh. */
+export async function issuanceById(db: Database, id: string): Promise<Issuance> {
+  const [row] = await db.select().from(issuances).where(eq(issuances.id, id));
+  return row!;
+}
+
+/** `promise`, or a failure saying what was being waited for once `ms` have passed. */
+export async function within<T>(promise: Promise<T>, ms: number, waitingFor: string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const deadline = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`gave up after ${ms} ms waiting for ${waitingFor}`)), ms);
+  });
+  try {
+    return await Promise.race([promise, deadline]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
