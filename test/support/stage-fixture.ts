@@ -17,9 +17,11 @@ import { OPERATIONS_QUEUE } from "../../core/jobs.ts";
 import { requestIssuanceBatch, type IssueCertificateInput, type Issuance } from "../../core/operations/issue.ts";
 import { DEV_KEYS } from "../../scripts/dev/chain.ts";
 import { startEmbeddedRedis } from "../../scripts/dev/redis.ts";
+import { IssuanceBatcher } from "../../worker/batcher.ts";
 import type { WorkerDeps } from "../../worker/deps.ts";
 import { createPinStage } from "../../worker/pin-stage.ts";
 import { issueCertificate } from "../../worker/processors/issue-certificate.ts";
+import { TxMonitor } from "../../worker/tx-monitor.ts";
 import { startTestChain, type TestChain } from "./test-chain.ts";
 
 type Collection = typeof collections.$inferSelect;
@@ -59,6 +61,11 @@ export interface StageFixture {
   /** QUEUED → PINNED through the issue processor, as the queue's jobs would. */
   pin(ids: readonly string[]): Promise<void>;
   issuancesByIds(ids: readonly string[]): Promise<Issuance[]>;
+  /**
+   * PINNED → SUBMITTED through the batcher, and on to a mined transaction through the transaction monitor: what the
+   * indexer then finds on chain. Fails, naming what is left, when they do not all get there.
+   */
+  mine(ids: readonly string[]): Promise<void>;
   /** Stops everything it started; safe to call after a failed start or twice. */
   close(): Promise<void>;
 }
@@ -157,6 +164,25 @@ export async function startStageFixture(opts: StageFixtureOptions = {}): Promise
       },
       async pin(ids) {
         await Promise.all(ids.map((issuanceId) => issueCertificate(deps, pins, { issuanceId })));
+      },
+      async mine(ids) {
+        const batcher = new IssuanceBatcher(deps, [sender]);
+        const monitor = new TxMonitor(deps, [sender]);
+        try {
+          for (let round = 0; ; round++) {
+            const rows = await db.select({ id: issuances.id, status: issuances.status, chainTxId: issuances.chainTxId }).from(issuances).where(inArray(issuances.id, [...ids]));
+            const waiting = rows.filter((r) => r.status === "PINNED");
+            if (!waiting.length) break;
+            if (round === 50) throw new Error(`the batcher left ${waiting.length} issuances PINNED: ${waiting.map((r) => r.id).join(", ")}`);
+            await batcher.tick();
+          }
+        } finally {
+          await batcher.stop();
+        }
+        for (let round = 0; (await sender.inFlightCount()) > 0; round++) {
+          if (round === 50) throw new Error(`${await sender.inFlightCount()} transactions still in flight`);
+          await monitor.tick();
+        }
       },
       async issuancesByIds(ids) {
         if (!ids.length) return [];
