@@ -11,7 +11,7 @@ import { certificateRegistryAt } from "../../core/chain/registry.ts";
 import { TxSender } from "../../core/chain/tx-sender.ts";
 import { loadConfig, type Config } from "../../core/config.ts";
 import { openDatabase, type Database } from "../../core/db/index.ts";
-import { collections, institutions, issuances } from "../../core/db/schema.ts";
+import { certificates, collections, institutions, issuances } from "../../core/db/schema.ts";
 import { openEmbeddedIpfs, type IpfsStore } from "../../core/ipfs/index.ts";
 import { OPERATIONS_QUEUE } from "../../core/jobs.ts";
 import { requestIssuanceBatch, type IssueCertificateInput, type Issuance } from "../../core/operations/issue.ts";
@@ -19,12 +19,14 @@ import { DEV_KEYS } from "../../scripts/dev/chain.ts";
 import { startEmbeddedRedis } from "../../scripts/dev/redis.ts";
 import { IssuanceBatcher } from "../../worker/batcher.ts";
 import type { WorkerDeps } from "../../worker/deps.ts";
+import { ChainIndexer } from "../../worker/indexer.ts";
 import { createPinStage } from "../../worker/pin-stage.ts";
 import { issueCertificate } from "../../worker/processors/issue-certificate.ts";
 import { TxMonitor } from "../../worker/tx-monitor.ts";
 import { startTestChain, type TestChain } from "./test-chain.ts";
 
 type Collection = typeof collections.$inferSelect;
+type Certificate = typeof certificates.$inferSelect;
 
 /** One line the stages logged, as pino wrote it. */
 export interface LogLine {
@@ -61,6 +63,8 @@ export interface StageFixture {
   /** QUEUED → PINNED through the issue processor, as the queue's jobs would. */
   pin(ids: readonly string[]): Promise<void>;
   issuancesByIds(ids: readonly string[]): Promise<Issuance[]>;
+  /** Certificates as the whole pipeline leaves them: requested, pinned, mined and indexed (VALID). */
+  certify(count: number, prefix: string): Promise<Certificate[]>;
   /**
    * PINNED → SUBMITTED through the batcher, and on to a mined transaction through the transaction monitor: what the
    * indexer then finds on chain. Fails, naming what is left, when they do not all get there.
@@ -136,7 +140,7 @@ export async function startStageFixture(opts: StageFixtureOptions = {}): Promise
 
     const pins = createPinStage(deps);
     let requested = 0;
-    return {
+    const fixture: StageFixture = {
       config,
       db,
       ipfs,
@@ -184,6 +188,19 @@ export async function startStageFixture(opts: StageFixtureOptions = {}): Promise
           await monitor.tick();
         }
       },
+      async certify(count, prefix) {
+        const requested = await fixture.requestIssuances(count, { prefix });
+        const ids = requested.map((i) => i.id);
+        await fixture.pin(ids);
+        await fixture.mine(ids);
+        const indexer = new ChainIndexer(deps);
+        for (let round = 0; !(await indexer.tick()); round++) {
+          if (round === 20) throw new Error("the indexer did not reach the head in 20 ticks");
+        }
+        const rows = await db.select().from(certificates).where(inArray(certificates.issuanceId, ids));
+        if (rows.length !== count) throw new Error(`${rows.length} of ${count} certificates recorded`);
+        return rows;
+      },
       async issuancesByIds(ids) {
         if (!ids.length) return [];
         const rows = await db.select().from(issuances).where(inArray(issuances.id, [...ids]));
@@ -192,6 +209,7 @@ export async function startStageFixture(opts: StageFixtureOptions = {}): Promise
       },
       close,
     };
+    return fixture;
   } catch (err) {
     await close();
     throw err;
