@@ -56,7 +56,7 @@ export interface StageFixture {
   /** Present when started with `redis: true`: the operations queue on a Redis of this fixture's own. */
   queue?: Queue;
   redisUrl?: string;
-  /** Every line the stages logged at info and above, parsed. */
+  /** Every line the stages logged at info and above, parsed (kept in memory, not printed). */
   logs: LogLine[];
   /** How many operations of `kind` were logged as moving to `to` (one line each move: `issuance CONFIRMED`). */
   moves(kind: string, to: string, id?: string): number;
@@ -77,12 +77,12 @@ export interface StageFixture {
 }
 
 export interface StageFixtureOptions {
-  /** Environment the config is read from (NODE_ENV=test and silent embedded defaults underneath). */
+  /** Settings read as the environment would give them, over NODE_ENV=test, a batch window of 0 and a data folder of the fixture's own. */
   env?: Record<string, string>;
   redis?: boolean;
 }
 
-/** Recipients with no code: any address the registry accepts. */
+/** A fresh address without code: a holder the registry accepts. */
 export function holderFor(): string {
   return Wallet.createRandom().address;
 }
