@@ -1,10 +1,13 @@
 import { UnrecoverableError, Worker, type Queue } from "bullmq";
-import { inArray, isNull, sql } from "drizzle-orm";
+import { eq, inArray, isNull, sql } from "drizzle-orm";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { issuances, outbox } from "../../core/db/schema.ts";
+import { certificateOperations, issuances, outbox, revocations } from "../../core/db/schema.ts";
 import { OPERATIONS_QUEUE } from "../../core/jobs.ts";
+import { requestCertificateOperation } from "../../core/operations/certificate-operations.ts";
+import { requestRoleChange } from "../../core/operations/registry.ts";
+import { requestRevocation } from "../../core/operations/revoke.ts";
 import { OutboxRelay } from "../../worker/outbox-relay.ts";
-import { startStageFixture, within, type StageFixture } from "../support/stage-fixture.ts";
+import { holderFor, startStageFixture, within, type StageFixture } from "../support/stage-fixture.ts";
 
 /**
  * The outbox relay: what the API committed (an operation row and its outbox row, in one transaction) reaches the
@@ -109,6 +112,31 @@ describe("the outbox relay: committed operations become exactly one job each", (
     const count = await queue.getWaitingCount();
     await relay.redispatchStale();
     expect(await queue.getWaitingCount()).toBe(count);
+  });
+
+  it("every kind of operation: its committed row becomes its own job, and one still QUEUED whose job was lost is enqueued again", async () => {
+    const [revoked, suspended] = await fx.certify(2, "relay-kinds");
+    await relay.relayOnce();
+    const { revocation } = await requestRevocation(fx.db, fx.institutionId, { certificateId: revoked!.id, reason: "relay kinds" });
+    const { operation } = await requestCertificateOperation(fx.db, fx.institutionId, {
+      kind: "SUSPEND",
+      input: { certificateId: suspended!.id, reason: "relay kinds", idempotencyKey: "relay-kinds-suspend" },
+    });
+    const { operation: roleChange } = await requestRoleChange(fx.db, { collectionId: fx.collection.id, role: "MINTER", account: holderFor(), grant: true });
+    const expected = [
+      { id: `revoke-${revocation.id}`, name: "revoke-certificate", data: { revocationId: revocation.id } },
+      { id: `certop-${operation.id}`, name: "certificate-operation", data: { operationId: operation.id } },
+      { id: `registry-${roleChange.id}`, name: "registry-operation", data: { operationId: roleChange.id } },
+    ];
+    expect(await relay.relayOnce()).toBe(3);
+    for (const job of expected) expect(await queue.getJob(job.id)).toMatchObject({ name: job.name, data: job.data });
+
+    // Redis loses them; the revocation and the certificate operation are still QUEUED in the database.
+    for (const job of expected) await (await queue.getJob(job.id))!.remove();
+    await fx.db.update(revocations).set({ updatedAt: sql`now() - interval '10 minutes'` }).where(eq(revocations.id, revocation.id));
+    await fx.db.update(certificateOperations).set({ updatedAt: sql`now() - interval '10 minutes'` }).where(eq(certificateOperations.id, operation.id));
+    await relay.redispatchStale();
+    for (const job of expected.slice(0, 2)) expect(await queue.getJob(job.id)).toMatchObject({ name: job.name, data: job.data });
   });
 
   it("sends a job that failed for good under the same id back to wait, when its operation is still QUEUED", async () => {
