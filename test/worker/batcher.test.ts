@@ -1,6 +1,7 @@
 import { asc, eq, inArray } from "drizzle-orm";
 import { Transaction } from "ethers";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { encodeIssueBatch } from "../../core/chain/calldata.ts";
 import { certificateRegistryAt, certificateRegistryInterface } from "../../core/chain/registry.ts";
 import { TxSender } from "../../core/chain/tx-sender.ts";
 import { chainTxs } from "../../core/db/schema.ts";
@@ -95,6 +96,30 @@ describe("the batcher: pinned issuances go on chain in batches, each once", () =
     expect(await batcher.tick()).toBe(BATCH_SIZE);
     await batcher.stop();
     expect((await fx.issuancesByIds([...requested, ...more].map((i) => i.id))).every((i) => i.status === "SUBMITTED")).toBe(true);
+  });
+
+  it("halves a batch whose gas would pass the per-transaction cap until it fits; every issuance still goes, each once", async () => {
+    const requested = await pinned(BATCH_SIZE, "capped");
+    const rows = await fx.issuancesByIds(requested.map((i) => i.id));
+    const full = await fx.chain.provider.estimateGas({
+      from: fx.sender.address,
+      to: fx.collection.contractAddress,
+      data: encodeIssueBatch(rows.map((r) => ({ requestId: r.requestId, holder: r.recipient, uri: `ipfs://${r.metadataCid}`, digest: r.digest!, validUntil: 0n }))),
+    });
+    // Room for about half the batch.
+    const txGasCap = Number((full * 6n) / 10n);
+    const capped: WorkerDeps = { ...fx.deps, config: { ...fx.config, chain: { ...fx.config.chain, txGasCap } } };
+    const before = (await signedBatches()).length;
+    await drain([new IssuanceBatcher(capped, fx.deps.senders)], rows.map((r) => r.id));
+
+    const batches = (await signedBatches()).slice(before);
+    expect(batches.length).toBeGreaterThan(1);
+    expect(batches.flatMap((b) => b.requestIds).sort()).toEqual(rows.map((r) => r.requestId).sort());
+    for (const b of batches) {
+      const [stored] = await fx.db.select().from(chainTxs).where(eq(chainTxs.id, b.id));
+      expect(Transaction.from(stored!.rawTx).gasLimit).toBeLessThanOrEqual(BigInt(txGasCap));
+      expect((await fx.chain.provider.getTransactionReceipt(b.txHash))?.status).toBe(1);
+    }
   });
 
   it("fails an issuance whose holder the contract refuses, with the contract's reason, and sends the rest of its batch; the refusal takes no nonce", async () => {
