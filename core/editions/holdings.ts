@@ -1,6 +1,6 @@
 import { Contract, getAddress, isCallException, zeroPadValue, type Provider } from "ethers";
 import { COLLECTIBLE_EDITIONS_ABI, policyName, TRANSFER_TOPIC, type TransferPolicy } from "./abi.ts";
-import { cidOfIpfsUri } from "../metadata/edition.ts";
+import { cidOfIpfsUri } from "./metadata.ts";
 import { fetchEditionMetadata } from "./metadata.ts";
 import type { IpfsStore } from "../ipfs/index.ts";
 

@@ -5,7 +5,7 @@ import type { Database } from "../db/index.ts";
 import { isId } from "../db/ids.ts";
 import { claimCodes, editionContracts, editionOperations, editions, media, type EditionTransferPolicy } from "../db/schema.ts";
 import { assertSameRequest, idempotencyConflict, requestHash } from "../operations/idempotency.ts";
-import { buildEditionMetadata, DUBLIN_CORE_FIELDS, EditionMetadataError, type DublinCoreField, type ImageMediaType } from "../metadata/edition.ts";
+import { buildEditionMetadata, DUBLIN_CORE_FIELDS, EditionMetadataError, type DublinCoreField, type ImageMediaType } from "./metadata.ts";
 import { OperationError } from "../operations/errors.ts";
 import { assertMayIssue } from "../operations/may-issue.ts";
 import { parseAddress, parseIdempotencyKey, text } from "../operations/validate.ts";

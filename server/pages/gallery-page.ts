@@ -1,5 +1,5 @@
 import type { EditionGallery } from "../../core/editions/index.ts";
-import { DUBLIN_CORE_FIELDS } from "../../core/metadata/edition.ts";
+import { DUBLIN_CORE_FIELDS } from "../../core/editions/metadata.ts";
 import { html, type Html } from "./html.ts";
 import { DUBLIN_CORE_LABELS, valueLanguage } from "./iiif-manifest.ts";
 import { page } from "./layout.ts";

@@ -11,7 +11,7 @@ import {
   type EditionRow,
   type NewClaimCode,
 } from "../../core/editions/operations.ts";
-import { DUBLIN_CORE_FIELDS, parseEditionMetadata, type DublinCoreField, type EditionMetadata } from "../../core/metadata/edition.ts";
+import { DUBLIN_CORE_FIELDS, parseEditionMetadata, type DublinCoreField, type EditionMetadata } from "../../core/editions/metadata.ts";
 import { OperationError } from "../../core/operations/errors.ts";
 import { isId } from "../../core/db/ids.ts";
 import { builder } from "../builder.ts";
