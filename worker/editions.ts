@@ -1,6 +1,5 @@
 import { and, asc, eq, inArray, isNull, lt, sql } from "drizzle-orm";
-import { Contract, getAddress, Interface, Wallet, type Log } from "ethers";
-import { loadArtifact } from "../core/chain/artifacts.ts";
+import { Contract, getAddress, Wallet, type Log } from "ethers";
 import { deployCollectibleEditions } from "../core/chain/deploy.ts";
 import { decodeContractError, describeContractError } from "../core/chain/registry.ts";
 import { claimRow, sendOperation } from "../core/chain/send-operation.ts";
@@ -15,7 +14,9 @@ import {
   indexerCursors,
   institutions,
 } from "../core/db/schema.ts";
-import { POLICY_INDEX, type EditionOperationRow, type EditionRow } from "../core/editions/operations.ts";
+import { collectibleEditionsInterface } from "../core/editions/abi.ts";
+import type { EditionOperationRow, EditionRow } from "../core/editions/operations.ts";
+import { policyIndex } from "../core/editions/transfer-policy.ts";
 import { sealSecret } from "../core/custody/sealed.ts";
 import { noteStateChange } from "../core/live/index.ts";
 import { announceStateChange } from "../core/operations/transitions.ts";
@@ -29,11 +30,6 @@ type Contracts = typeof editionContracts.$inferSelect;
 const MAX_RANGE = 2_000;
 /** The first batch an airdrop tries; halved while its gas exceeds the per-transaction cap. */
 const FIRST_BATCH = 1_000;
-
-let editionsInterface: Interface | undefined;
-export function collectibleEditionsInterface(): Interface {
-  return (editionsInterface ??= new Interface(loadArtifact("CollectibleEditions").abi));
-}
 
 function decodeEditionsError(err: unknown): string | undefined {
   const decoded = decodeContractError(err, collectibleEditionsInterface());
@@ -234,7 +230,7 @@ export class EditionsRunner {
         edition.name,
         `ipfs://${edition.metadataCid}`,
         edition.maxSupply,
-        POLICY_INDEX[edition.transferPolicy],
+        policyIndex(edition.transferPolicy),
         edition.lockupSeconds,
         edition.maxGifts,
       ]);

@@ -3,7 +3,7 @@ import { and, eq, inArray, sql } from "drizzle-orm";
 import { keccak256, toUtf8Bytes, Wallet } from "ethers";
 import type { Database } from "../db/index.ts";
 import { isId } from "../db/ids.ts";
-import { claimCodes, editionContracts, editionOperations, editions, media, type EditionTransferPolicy } from "../db/schema.ts";
+import { claimCodes, editionContracts, editionOperations, editions, media } from "../db/schema.ts";
 import { assertSameRequest, idempotencyConflict, requestHash } from "../operations/idempotency.ts";
 import { buildEditionMetadata, DUBLIN_CORE_FIELDS, EditionMetadataError, type DublinCoreField, type ImageMediaType } from "./metadata.ts";
 import { OperationError } from "../operations/errors.ts";
@@ -12,6 +12,7 @@ import { parseAddress, parseIdempotencyKey, text } from "../operations/validate.
 import { charge, checkBatchSize, limitsOf } from "../quotas.ts";
 import { openSecret } from "../custody/sealed.ts";
 import { hashSecret } from "../secret-hash.ts";
+import type { TransferPolicy } from "./transfer-policy.ts";
 
 export type EditionRow = typeof editions.$inferSelect;
 export type EditionOperationRow = typeof editionOperations.$inferSelect;
@@ -32,9 +33,6 @@ export const EDITION_LIMITS = {
   airdropHolders: 10_000,
   claimCodes: 1_000,
 } as const;
-
-/** The contract's TransferPolicy enum order. */
-export const POLICY_INDEX: Record<EditionTransferPolicy, number> = { LOCKED: 0, GIFT_AFTER_LOCKUP: 1, ISSUER_MEDIATED: 2 };
 
 const bad = (message: string, field: string) => new OperationError("BAD_USER_INPUT", message, field);
 
@@ -60,7 +58,7 @@ export interface CreateEditionInput {
   images: { cid: string; label: string }[];
   dublinCore?: Partial<Record<DublinCoreField, string[] | null>> | null;
   maxSupply: number;
-  transferPolicy: EditionTransferPolicy;
+  transferPolicy: TransferPolicy;
   lockupSeconds?: number | null;
   maxGifts?: number | null;
   idempotencyKey: string;
