@@ -4,7 +4,7 @@ import { OPERATIONS_QUEUE, type JobName, type JobPayloads } from "../core/jobs.t
 import { attachLiveSink, createLivePublisher } from "../core/live/index.ts";
 import type { WorkerDeps } from "./deps.ts";
 import { IssuanceBatcher } from "./batcher.ts";
-import { EditionsRunner } from "./editions.ts";
+import { EditionsRunner } from "./editions/index.ts";
 import { ChainIndexer } from "./indexer.ts";
 import { OutboxRelay } from "./outbox-relay.ts";
 import { createPinStage } from "./pin-stage.ts";

@@ -1,0 +1,116 @@
+import { and, asc, eq, inArray, lt } from "drizzle-orm";
+import { decodeContractError } from "../../core/chain/registry.ts";
+import { gasLimitFor, isRevert, type SenderRotation } from "../../core/chain/sending.ts";
+import { claimCodes, editionContracts, editionMintBatches, editionOperations, editions } from "../../core/db/schema.ts";
+import { collectibleEditionsInterface } from "../../core/editions/abi.ts";
+import { announceStateChange } from "../../core/operations/transitions.ts";
+import type { WorkerDeps } from "../deps.ts";
+import { contractRefusal, failOperation, VOUCHER_REDEEMED_ON_CHAIN } from "./failures.ts";
+
+/** The first batch an airdrop tries; halved while its gas exceeds the per-transaction cap. */
+export const FIRST_BATCH = 1_000;
+
+/**
+ * Sends the next batch of each airdrop (or redeemed claim) whose edition is on chain and has no batch in flight:
+ * one batch of an edition at a time, so serials follow the holders' order. A batch is as many holders as fit under
+ * the per-transaction gas cap; `batchSizes` keeps, per edition, the size the cap allowed, so later batches start
+ * there. The batch row and the operation's progress are stored with the signed transaction, before it is broadcast.
+ */
+export async function sendAirdropBatches(
+  deps: Pick<WorkerDeps, "db" | "provider" | "logger" | "config">,
+  rotation: SenderRotation,
+  batchSizes: Map<string, number>,
+): Promise<void> {
+  const { db, provider, logger, config } = deps;
+  const open = await db
+    .select({ op: editionOperations, edition: editions, contract: editionContracts })
+    .from(editionOperations)
+    .innerJoin(editions, eq(editions.id, editionOperations.editionId))
+    .leftJoin(editionContracts, eq(editionContracts.id, editions.contractId))
+    .where(and(inArray(editionOperations.status, ["QUEUED", "SUBMITTED"]), lt(editionOperations.sent, editionOperations.total)))
+    .orderBy(asc(editionOperations.createdAt))
+    .limit(50);
+  const busy = new Set<string>();
+  if (open.length) {
+    const inFlight = await db
+      .selectDistinct({ editionId: editionOperations.editionId })
+      .from(editionMintBatches)
+      .innerJoin(editionOperations, eq(editionOperations.id, editionMintBatches.operationId))
+      .where(eq(editionMintBatches.status, "SUBMITTED"));
+    for (const r of inFlight) busy.add(r.editionId);
+  }
+  const iface = collectibleEditionsInterface();
+  for (const { op, edition, contract } of open) {
+    if (edition.status === "FAILED") {
+      await failOperation(deps, op, "the edition was never created on chain");
+      continue;
+    }
+    if (busy.has(edition.id) || edition.status !== "CONFIRMED" || !contract || !edition.chainEditionId) continue;
+    busy.add(edition.id);
+    // A claim code redeemed through the API spends its voucher on chain in the same call (redeemFor), so the
+    // voucher cannot mint a second item, and a voucher already claimed on chain makes the call revert.
+    const voucherCode = op.kind === "CLAIM" && op.claimCodeId ? (await db.select().from(claimCodes).where(eq(claimCodes.id, op.claimCodeId)))[0]?.voucherCode : undefined;
+    if (op.kind === "CLAIM" && !voucherCode) {
+      // Never an airdrop in its place: that would leave the code's voucher able to mint a second item.
+      await failOperation(deps, op, "the claim's code is missing");
+      continue;
+    }
+    const sender = await rotation.pick();
+    if (!sender) return;
+    const cap = BigInt(config.chain.txGasCap);
+    let size = Math.min(op.total - op.sent, batchSizes.get(edition.id) ?? FIRST_BATCH);
+    let holders: string[] = [];
+    let data = "0x";
+    let gas = 0n;
+    try {
+      for (;;) {
+        holders = op.holders.slice(op.sent, op.sent + size);
+        data = voucherCode
+          ? iface.encodeFunctionData("redeemFor", [BigInt(edition.chainEditionId), voucherCode, holders[0]])
+          : iface.encodeFunctionData("airdrop", [BigInt(edition.chainEditionId), holders]);
+        gas = await provider.estimateGas({ from: sender.address, to: contract.contractAddress, data });
+        if (gasLimitFor(gas) <= cap || size === 1) break;
+        // Proportionally smaller, with a tenth to spare: the cost per item is nearly constant.
+        size = Math.max(1, Math.min(Math.ceil(size / 2), Math.floor((size * Number(cap)) / Number(gasLimitFor(gas)) * 0.9)));
+        batchSizes.set(edition.id, size);
+      }
+    } catch (err) {
+      if (decodeContractError(err, iface)?.name === "VoucherAlreadyUsed") {
+        // Claimed on chain with the voucher first: that claim minted the item the code reserved.
+        await failOperation(deps, op, VOUCHER_REDEEMED_ON_CHAIN, { keepReservation: true });
+        continue;
+      }
+      const refusal = contractRefusal(err);
+      if (!refusal && !isRevert(err)) throw err;
+      await failOperation(deps, op, `rejected by the contract: ${refusal ?? "reverted"}`);
+      continue;
+    }
+    const start = op.sent;
+    let firstBatch = false;
+    // Not sendOperation: the estimate above already sized the batch, and the claim is on `sent` (the batch's start).
+    const chainTx = await sender.prepare(
+      async (tx) => {
+        const [claimed] = await tx
+          .select({ id: editionOperations.id, status: editionOperations.status })
+          .from(editionOperations)
+          .where(and(eq(editionOperations.id, op.id), eq(editionOperations.sent, start), inArray(editionOperations.status, ["QUEUED", "SUBMITTED"])))
+          .for("update", { skipLocked: true });
+        if (!claimed) return undefined;
+        firstBatch = claimed.status === "QUEUED";
+        return { to: contract.contractAddress, data, purpose: `editions:airdrop:${op.id}:${start}`, gasLimit: gasLimitFor(gas) };
+      },
+      async (tx, stored) => {
+        await tx.insert(editionMintBatches).values({ operationId: op.id, start, count: holders.length, chainTxId: stored.id, txHash: stored.txHash });
+        const [moved] = await tx
+          .update(editionOperations)
+          .set({ status: "SUBMITTED", sent: start + holders.length, updatedAt: new Date() })
+          .where(eq(editionOperations.id, op.id))
+          .returning();
+        logger.info({ editionOperationId: op.id, kind: op.kind, start, count: holders.length, txHash: stored.txHash }, "edition airdrop batch SUBMITTED");
+        // The operation enters SUBMITTED with its first batch; later batches are progress, told as it is minted.
+        if (firstBatch) await announceStateChange(tx, logger, "editionOperation", [moved!], ["QUEUED"], "SUBMITTED", { txHash: stored.txHash, minted: moved!.minted, total: moved!.total });
+      },
+    );
+    if (chainTx) await sender.broadcast(chainTx).catch((err) => logger.warn({ txHash: chainTx.txHash, err: String(err) }, "broadcast failed; will retry"));
+  }
+}

@@ -1,0 +1,67 @@
+import { and, asc, eq, isNull } from "drizzle-orm";
+import { claimRow, sendOperation } from "../../core/chain/send-operation.ts";
+import { isRevert, type SenderRotation } from "../../core/chain/sending.ts";
+import { editions } from "../../core/db/schema.ts";
+import { collectibleEditionsInterface } from "../../core/editions/abi.ts";
+import { policyIndex } from "../../core/editions/transfer-policy.ts";
+import { announceStateChange } from "../../core/operations/transitions.ts";
+import type { WorkerDeps } from "../deps.ts";
+import { NoDeployerError, type EditionContractRow, type EditionContracts } from "./deploy-contract.ts";
+import { contractRefusal, failEdition } from "./failures.ts";
+
+/**
+ * PINNED → SUBMITTED: createEdition on the institution's contract (deployed first when it has none), signed and
+ * stored by a nonce-managed sender, then broadcast. The contract refusing it fails the edition.
+ */
+export async function createPinnedEditions(
+  deps: Pick<WorkerDeps, "db" | "provider" | "logger">,
+  rotation: SenderRotation,
+  contracts: EditionContracts,
+): Promise<void> {
+  const { db, logger } = deps;
+  const pinned = await db
+    .select()
+    .from(editions)
+    .where(and(eq(editions.status, "PINNED"), isNull(editions.chainTxId)))
+    .orderBy(asc(editions.updatedAt))
+    .limit(10);
+  for (const edition of pinned) {
+    let contract: EditionContractRow;
+    try {
+      contract = await contracts.contractFor(edition.institutionId);
+    } catch (err) {
+      if (err instanceof NoDeployerError) {
+        await failEdition(deps, edition.id, ["PINNED"], err.message);
+        continue;
+      }
+      throw err;
+    }
+    const sender = await rotation.pick();
+    if (!sender) return;
+    const data = collectibleEditionsInterface().encodeFunctionData("createEdition", [
+      edition.name,
+      `ipfs://${edition.metadataCid}`,
+      edition.maxSupply,
+      policyIndex(edition.transferPolicy),
+      edition.lockupSeconds,
+      edition.maxGifts,
+    ]);
+    await sendOperation(deps, sender, { to: contract.contractAddress, data, purpose: `editions:create:${edition.id}` }, {
+      claim: (tx) => claimRow(tx, editions, edition.id, ["PINNED"]),
+      record: async (tx, stored) => {
+        const moved = await tx
+          .update(editions)
+          .set({ status: "SUBMITTED", contractId: contract.id, chainTxId: stored.id, txHash: stored.txHash, updatedAt: new Date() })
+          .where(eq(editions.id, edition.id))
+          .returning({ id: editions.id, institutionId: editions.institutionId });
+        await announceStateChange(tx, logger, "edition", moved, ["PINNED"], "SUBMITTED", { chainTxId: stored.id, txHash: stored.txHash });
+      },
+      refused: async (err) => {
+        const refusal = contractRefusal(err);
+        if (!refusal && !isRevert(err)) return false;
+        await failEdition(deps, edition.id, ["PINNED"], `rejected by the contract: ${refusal ?? "reverted"}`);
+        return true;
+      },
+    });
+  }
+}
