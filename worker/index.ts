@@ -1,7 +1,8 @@
 import { Queue, Worker, type Job } from "bullmq";
 import { Redis } from "ioredis";
 import { OPERATIONS_QUEUE, type JobName, type JobPayloads } from "../core/jobs.ts";
-import { attachLiveSink, createLivePublisher } from "../core/live/index.ts";
+import { createLivePublisher } from "../core/live/index.ts";
+import { createPipeline } from "../core/operations/context.ts";
 import type { WorkerDeps } from "./deps.ts";
 import { IssuanceBatcher } from "./batcher.ts";
 import { EditionsRunner } from "./editions/index.ts";
@@ -39,12 +40,12 @@ export interface RunningWorker {
 }
 
 /** Starts the queue consumer, the outbox relay, the batcher, the transaction monitor, the chain indexer and the webhook dispatcher. */
-export async function startWorker(deps: WorkerDeps, redisUrl: string): Promise<RunningWorker> {
-  const log = deps.logger;
+export async function startWorker(given: WorkerDeps, redisUrl: string): Promise<RunningWorker> {
+  const log = given.logger;
   // Sealed secrets (an editions contract's voucher key) are sealed under the custody secret, here as in the server.
-  configureCustody(deps.config);
+  configureCustody(given.config);
   // A node that is briefly unreachable at start (a restart, a network blip) is waited for, not fatal.
-  const allSenders = deps.adminSender ? [...deps.senders, deps.adminSender] : deps.senders;
+  const allSenders = given.adminSender ? [...given.senders, given.adminSender] : given.senders;
   for (const sender of allSenders) {
     for (let attempt = 1; ; attempt++) {
       try {
@@ -56,6 +57,14 @@ export async function startWorker(deps: WorkerDeps, redisUrl: string): Promise<R
       }
     }
   }
+  // Live status: committed state changes go to Redis pub/sub for the servers' subscriptions; never waited for.
+  const liveRedis = new Redis(redisUrl, { lazyConnect: true, enableOfflineQueue: false, maxRetriesPerRequest: 1, commandTimeout: 1_000 });
+  liveRedis.on("error", (err) => log.debug({ err: String(err) }, "live status redis connection"));
+  // Not waited for: until it is up, publishes fail at once with a warning and the pipeline carries on.
+  liveRedis.connect().catch((err) => log.warn({ err: String(err) }, "live status: Redis unreachable; retrying in the background"));
+  const live = createLivePublisher({ redis: liveRedis, db: given.db, logger: log });
+  // Every stage's state changes go through this one pipeline, which tells live status after each commit.
+  const deps: WorkerDeps = { ...given, pipeline: createPipeline({ db: given.db, logger: log, live }) };
   // Producers fail fast when Redis is down (no offline queue); the consumer reconnects on its own.
   const processors = processorsFor(deps);
   const queue = new Queue(OPERATIONS_QUEUE, { connection: { url: redisUrl, enableOfflineQueue: false } });
@@ -83,13 +92,6 @@ export async function startWorker(deps: WorkerDeps, redisUrl: string): Promise<R
   worker.on("error", (err) => log.warn({ err: err.message }, "worker connection error"));
   // Without a listener an 'error' (Redis gone) would end the process; it reconnects on its own instead.
   queue.on("error", (err) => log.warn({ err: err.message }, "queue connection error"));
-  // Live status: committed state changes go to Redis pub/sub for the servers' subscriptions; never waited for.
-  const liveRedis = new Redis(redisUrl, { lazyConnect: true, enableOfflineQueue: false, maxRetriesPerRequest: 1, commandTimeout: 1_000 });
-  liveRedis.on("error", (err) => log.debug({ err: String(err) }, "live status redis connection"));
-  // Not waited for: until it is up, publishes fail at once with a warning and the pipeline carries on.
-  liveRedis.connect().catch((err) => log.warn({ err: String(err) }, "live status: Redis unreachable; retrying in the background"));
-  const live = createLivePublisher({ redis: liveRedis, db: deps.db, logger: log });
-  const detachLive = attachLiveSink(deps.db, live);
   const relay = new OutboxRelay({ db: deps.db, queue, logger: log });
   const indexer = new ChainIndexer(deps);
   const batcher = new IssuanceBatcher(deps, deps.senders);
@@ -117,7 +119,6 @@ export async function startWorker(deps: WorkerDeps, redisUrl: string): Promise<R
       await editionsRunner.stop();
       await webhooks.stop();
       await queue.close();
-      detachLive();
       await live.settled();
       liveRedis.disconnect();
     },

@@ -86,8 +86,20 @@ export const collections = pgTable("collections", {
   createdAt: createdAt(),
 });
 
-export const ISSUANCE_STATUSES = ["QUEUED", "PINNED", "SUBMITTED", "CONFIRMED", "FAILED"] as const;
-export type IssuanceStatus = (typeof ISSUANCE_STATUSES)[number];
+/**
+ * The one vocabulary of operation states (core/operations/kinds.ts says which of them each kind goes through):
+ * QUEUED (accepted) → PINNED (its document on IPFS) → SUBMITTED (its transaction signed and stored) → CONFIRMED
+ * (seen on chain) | FAILED.
+ */
+export const OPERATION_STATUSES = ["QUEUED", "PINNED", "SUBMITTED", "CONFIRMED", "FAILED"] as const;
+export type OperationStatus = (typeof OPERATION_STATUSES)[number];
+/** Issuances go through every state; the GraphQL enum of operation states is named after them. */
+export const ISSUANCE_STATUSES = OPERATION_STATUSES;
+export type IssuanceStatus = OperationStatus;
+/** Registry operations: no document to pin. */
+export const UNPINNED_STATUSES = ["QUEUED", "SUBMITTED", "CONFIRMED", "FAILED"] as const satisfies readonly OperationStatus[];
+/** One airdrop transaction's states: it exists once sent. */
+export const MINT_BATCH_STATUSES = ["SUBMITTED", "CONFIRMED", "FAILED"] as const satisfies readonly OperationStatus[];
 
 export const issuances = pgTable(
   "issuances",
@@ -102,7 +114,7 @@ export const issuances = pgTable(
     requestId: text("request_id").notNull().unique(),
     recipient: text("recipient").notNull(),
     document: jsonb("document").$type<Record<string, unknown>>().notNull(),
-    status: text("status", { enum: ISSUANCE_STATUSES }).notNull().default("QUEUED"),
+    status: text("status", { enum: OPERATION_STATUSES }).notNull().default("QUEUED"),
     metadataCid: text("metadata_cid"),
     digest: text("digest"),
     chainTxId: uuid("chain_tx_id"),
@@ -181,7 +193,7 @@ export const revocations = pgTable(
     requestHash: text("request_hash").notNull(),
     reason: text("reason").notNull(),
     reasonCode: text("reason_code").notNull(),
-    status: text("status", { enum: ISSUANCE_STATUSES }).notNull().default("QUEUED"),
+    status: text("status", { enum: OPERATION_STATUSES }).notNull().default("QUEUED"),
     chainTxId: uuid("chain_tx_id"),
     txHash: text("tx_hash"),
     error: text("error"),
@@ -224,7 +236,7 @@ export const certificateOperations = pgTable(
     digest: text("digest"),
     /** RECOVER: the new certificate, once CONFIRMED. */
     resultCertificateId: uuid("result_certificate_id"),
-    status: text("status", { enum: ISSUANCE_STATUSES }).notNull().default("QUEUED"),
+    status: text("status", { enum: OPERATION_STATUSES }).notNull().default("QUEUED"),
     chainTxId: uuid("chain_tx_id"),
     txHash: text("tx_hash"),
     error: text("error"),
@@ -466,7 +478,7 @@ export const registryOperations = pgTable(
     collectionId: uuid("collection_id").references(() => collections.id),
     /** What the call needs besides the ids: reason, role, account. */
     params: jsonb("params").$type<Record<string, string>>().notNull().default({}),
-    status: text("status", { enum: ["QUEUED", "SUBMITTED", "CONFIRMED", "FAILED"] }).notNull().default("QUEUED"),
+    status: text("status", { enum: UNPINNED_STATUSES }).notNull().default("QUEUED"),
     chainTxId: uuid("chain_tx_id"),
     txHash: text("tx_hash"),
     error: text("error"),
@@ -532,7 +544,7 @@ export const editions = pgTable(
     maxGifts: integer("max_gifts").notNull().default(0),
     reserved: integer("reserved").notNull().default(0),
     minted: integer("minted").notNull().default(0),
-    status: text("status", { enum: ISSUANCE_STATUSES }).notNull().default("QUEUED"),
+    status: text("status", { enum: OPERATION_STATUSES }).notNull().default("QUEUED"),
     contractId: uuid("contract_id").references(() => editionContracts.id),
     chainEditionId: text("chain_edition_id"),
     chainTxId: uuid("chain_tx_id"),
@@ -566,7 +578,7 @@ export const editionOperations = pgTable(
     sent: integer("sent").notNull().default(0),
     minted: integer("minted").notNull().default(0),
     claimCodeId: uuid("claim_code_id"),
-    status: text("status", { enum: ISSUANCE_STATUSES }).notNull().default("QUEUED"),
+    status: text("status", { enum: OPERATION_STATUSES }).notNull().default("QUEUED"),
     error: text("error"),
     createdAt: createdAt(),
     updatedAt: updatedAt(),
@@ -582,7 +594,7 @@ export const editionMintBatches = pgTable(
     operationId: uuid("operation_id").notNull().references(() => editionOperations.id),
     start: integer("start").notNull(),
     count: integer("count").notNull(),
-    status: text("status", { enum: ["SUBMITTED", "CONFIRMED", "FAILED"] }).notNull().default("SUBMITTED"),
+    status: text("status", { enum: MINT_BATCH_STATUSES }).notNull().default("SUBMITTED"),
     chainTxId: uuid("chain_tx_id").notNull(),
     txHash: text("tx_hash").notNull(),
     createdAt: createdAt(),

@@ -3,7 +3,8 @@ import { decodeContractError } from "../../core/chain/registry.ts";
 import { gasLimitFor, isRevert, type SenderRotation } from "../../core/chain/sending.ts";
 import { claimCodes, editionContracts, editionMintBatches, editionOperations, editions } from "../../core/db/schema.ts";
 import { collectibleEditionsInterface } from "../../core/editions/abi.ts";
-import { announceStateChange } from "../../core/operations/transitions.ts";
+import type { Pipeline } from "../../core/operations/context.ts";
+import { transition } from "../../core/operations/transitions.ts";
 import type { WorkerDeps } from "../deps.ts";
 import { contractRefusal, failOperation, VOUCHER_REDEEMED_ON_CHAIN } from "./failures.ts";
 
@@ -17,11 +18,11 @@ export const FIRST_BATCH = 1_000;
  * there. The batch row and the operation's progress are stored with the signed transaction, before it is broadcast.
  */
 export async function sendAirdropBatches(
-  deps: Pick<WorkerDeps, "db" | "provider" | "logger" | "config">,
+  deps: Pick<WorkerDeps, "db" | "provider" | "logger" | "config"> & { pipeline: Pipeline },
   rotation: SenderRotation,
   batchSizes: Map<string, number>,
 ): Promise<void> {
-  const { db, provider, logger, config } = deps;
+  const { db, provider, logger, config, pipeline } = deps;
   const open = await db
     .select({ op: editionOperations, edition: editions, contract: editionContracts })
     .from(editionOperations)
@@ -42,7 +43,7 @@ export async function sendAirdropBatches(
   const iface = collectibleEditionsInterface();
   for (const { op, edition, contract } of open) {
     if (edition.status === "FAILED") {
-      await failOperation(deps, op, "the edition was never created on chain");
+      await failOperation(pipeline, op, "the edition was never created on chain");
       continue;
     }
     if (busy.has(edition.id) || edition.status !== "CONFIRMED" || !contract || !edition.chainEditionId) continue;
@@ -52,7 +53,7 @@ export async function sendAirdropBatches(
     const voucherCode = op.kind === "CLAIM" && op.claimCodeId ? (await db.select().from(claimCodes).where(eq(claimCodes.id, op.claimCodeId)))[0]?.voucherCode : undefined;
     if (op.kind === "CLAIM" && !voucherCode) {
       // Never an airdrop in its place: that would leave the code's voucher able to mint a second item.
-      await failOperation(deps, op, "the claim's code is missing");
+      await failOperation(pipeline, op, "the claim's code is missing");
       continue;
     }
     const sender = await rotation.pick();
@@ -77,39 +78,39 @@ export async function sendAirdropBatches(
     } catch (err) {
       if (decodeContractError(err, iface)?.name === "VoucherAlreadyUsed") {
         // Claimed on chain with the voucher first: that claim minted the item the code reserved.
-        await failOperation(deps, op, VOUCHER_REDEEMED_ON_CHAIN, { keepReservation: true });
+        await failOperation(pipeline, op, VOUCHER_REDEEMED_ON_CHAIN, { keepReservation: true });
         continue;
       }
       const refusal = contractRefusal(err);
       if (!refusal && !isRevert(err)) throw err;
-      await failOperation(deps, op, `rejected by the contract: ${refusal ?? "reverted"}`);
+      await failOperation(pipeline, op, `rejected by the contract: ${refusal ?? "reverted"}`);
       continue;
     }
     const start = op.sent;
     let firstBatch = false;
     // Not sendOperation: the estimate above already sized the batch, and the claim is on `sent` (the batch's start).
-    const chainTx = await sender.prepare(
-      async (tx) => {
-        const [claimed] = await tx
-          .select({ id: editionOperations.id, status: editionOperations.status })
-          .from(editionOperations)
-          .where(and(eq(editionOperations.id, op.id), eq(editionOperations.sent, start), inArray(editionOperations.status, ["QUEUED", "SUBMITTED"])))
-          .for("update", { skipLocked: true });
-        if (!claimed) return undefined;
-        firstBatch = claimed.status === "QUEUED";
-        return { to: contract.contractAddress, data, purpose: `editions:airdrop:${op.id}:${start}`, gasLimit: gasLimitFor(gas) };
-      },
-      async (tx, stored) => {
-        await tx.insert(editionMintBatches).values({ operationId: op.id, start, count: holders.length, chainTxId: stored.id, txHash: stored.txHash });
-        const [moved] = await tx
-          .update(editionOperations)
-          .set({ status: "SUBMITTED", sent: start + holders.length, updatedAt: new Date() })
-          .where(eq(editionOperations.id, op.id))
-          .returning();
-        logger.info({ editionOperationId: op.id, kind: op.kind, start, count: holders.length, txHash: stored.txHash }, "edition airdrop batch SUBMITTED");
-        // The operation enters SUBMITTED with its first batch; later batches are progress, told as it is minted.
-        if (firstBatch) await announceStateChange(tx, logger, "editionOperation", [moved!], ["QUEUED"], "SUBMITTED", { txHash: stored.txHash, minted: moved!.minted, total: moved!.total });
-      },
+    const chainTx = await pipeline.afterCommit((within) =>
+      sender.prepare(
+        async (tx) => {
+          const [claimed] = await tx
+            .select({ id: editionOperations.id, status: editionOperations.status })
+            .from(editionOperations)
+            .where(and(eq(editionOperations.id, op.id), eq(editionOperations.sent, start), inArray(editionOperations.status, ["QUEUED", "SUBMITTED"])))
+            .for("update", { skipLocked: true });
+          if (!claimed) return undefined;
+          firstBatch = claimed.status === "QUEUED";
+          return { to: contract.contractAddress, data, purpose: `editions:airdrop:${op.id}:${start}`, gasLimit: gasLimitFor(gas) };
+        },
+        async (tx, stored) => {
+          await tx.insert(editionMintBatches).values({ operationId: op.id, start, count: holders.length, chainTxId: stored.id, txHash: stored.txHash });
+          logger.info({ editionOperationId: op.id, kind: op.kind, start, count: holders.length, txHash: stored.txHash }, "edition airdrop batch SUBMITTED");
+          // The operation enters SUBMITTED with its first batch; later batches are progress (how many holders were
+          // sent), told as their items are minted.
+          const sent = start + holders.length;
+          if (firstBatch) await transition(within(tx), "editionOperation", op.id, ["QUEUED"], "SUBMITTED", { sent }, { txHash: stored.txHash });
+          else await tx.update(editionOperations).set({ sent, updatedAt: new Date() }).where(eq(editionOperations.id, op.id));
+        },
+      ),
     );
     if (chainTx) await sender.broadcast(chainTx).catch((err) => logger.warn({ txHash: chainTx.txHash, err: String(err) }, "broadcast failed; will retry"));
   }

@@ -4,7 +4,8 @@ import { isRevert, type SenderRotation } from "../../core/chain/sending.ts";
 import { editions } from "../../core/db/schema.ts";
 import { collectibleEditionsInterface } from "../../core/editions/abi.ts";
 import { policyIndex } from "../../core/editions/transfer-policy.ts";
-import { announceStateChange } from "../../core/operations/transitions.ts";
+import type { Pipeline } from "../../core/operations/context.ts";
+import { transition } from "../../core/operations/transitions.ts";
 import type { WorkerDeps } from "../deps.ts";
 import { NoDeployerError, type EditionContractRow, type EditionContracts } from "./deploy-contract.ts";
 import { contractRefusal, failEdition } from "./failures.ts";
@@ -14,11 +15,11 @@ import { contractRefusal, failEdition } from "./failures.ts";
  * stored by a nonce-managed sender, then broadcast. The contract refusing it fails the edition.
  */
 export async function createPinnedEditions(
-  deps: Pick<WorkerDeps, "db" | "provider" | "logger">,
+  deps: Pick<WorkerDeps, "db" | "provider" | "logger"> & { pipeline: Pipeline },
   rotation: SenderRotation,
   contracts: EditionContracts,
 ): Promise<void> {
-  const { db, logger } = deps;
+  const { db, pipeline } = deps;
   const pinned = await db
     .select()
     .from(editions)
@@ -31,7 +32,7 @@ export async function createPinnedEditions(
       contract = await contracts.contractFor(edition.institutionId);
     } catch (err) {
       if (err instanceof NoDeployerError) {
-        await failEdition(deps, edition.id, ["PINNED"], err.message);
+        await failEdition(pipeline, edition.id, ["PINNED"], err.message);
         continue;
       }
       throw err;
@@ -46,22 +47,20 @@ export async function createPinnedEditions(
       edition.lockupSeconds,
       edition.maxGifts,
     ]);
-    await sendOperation(deps, sender, { to: contract.contractAddress, data, purpose: `editions:create:${edition.id}` }, {
-      claim: (tx) => claimRow(tx, editions, edition.id, ["PINNED"]),
-      record: async (tx, stored) => {
-        const moved = await tx
-          .update(editions)
-          .set({ status: "SUBMITTED", contractId: contract.id, chainTxId: stored.id, txHash: stored.txHash, updatedAt: new Date() })
-          .where(eq(editions.id, edition.id))
-          .returning({ id: editions.id, institutionId: editions.institutionId });
-        await announceStateChange(tx, logger, "edition", moved, ["PINNED"], "SUBMITTED", { chainTxId: stored.id, txHash: stored.txHash });
-      },
-      refused: async (err) => {
-        const refusal = contractRefusal(err);
-        if (!refusal && !isRevert(err)) return false;
-        await failEdition(deps, edition.id, ["PINNED"], `rejected by the contract: ${refusal ?? "reverted"}`);
-        return true;
-      },
-    });
+    const call = { to: contract.contractAddress, data, purpose: `editions:create:${edition.id}` };
+    await pipeline.afterCommit((within) =>
+      sendOperation(deps, sender, call, {
+        claim: (tx) => claimRow(tx, editions, edition.id, ["PINNED"]),
+        record: async (tx, stored) => {
+          await transition(within(tx), "edition", edition.id, ["PINNED"], "SUBMITTED", { contractId: contract.id, chainTxId: stored.id, txHash: stored.txHash });
+        },
+        refused: async (err) => {
+          const refusal = contractRefusal(err);
+          if (!refusal && !isRevert(err)) return false;
+          await failEdition(pipeline, edition.id, ["PINNED"], `rejected by the contract: ${refusal ?? "reverted"}`);
+          return true;
+        },
+      }),
+    );
   }
 }

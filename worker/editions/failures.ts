@@ -1,13 +1,11 @@
-import { and, eq, inArray, sql } from "drizzle-orm";
+import { eq, sql } from "drizzle-orm";
 import { decodeContractError, describeContractError } from "../../core/chain/registry.ts";
 import type { DbTx } from "../../core/chain/tx-sender.ts";
 import { editionOperations, editions } from "../../core/db/schema.ts";
 import { collectibleEditionsInterface } from "../../core/editions/abi.ts";
 import type { EditionOperationRow, EditionRow } from "../../core/editions/operations.ts";
-import { announceStateChange } from "../../core/operations/transitions.ts";
-import type { WorkerDeps } from "../deps.ts";
-
-type Deps = Pick<WorkerDeps, "db" | "logger">;
+import type { Pipeline } from "../../core/operations/context.ts";
+import { transition } from "../../core/operations/transitions.ts";
 
 /** The error of a claim whose voucher the holder redeemed on chain first: that redemption minted the item. */
 export const VOUCHER_REDEEMED_ON_CHAIN = "CLAIM_CODE_USED: the code's voucher was redeemed on chain";
@@ -19,16 +17,8 @@ export function contractRefusal(err: unknown): string | undefined {
 }
 
 /** An edition still in one of `from` → FAILED with `error`. */
-export async function failEdition(deps: Deps, id: string, from: EditionRow["status"][], error: string): Promise<void> {
-  const { db, logger } = deps;
-  await db.transaction(async (tx) => {
-    const moved = await tx
-      .update(editions)
-      .set({ status: "FAILED", error, updatedAt: new Date() })
-      .where(and(eq(editions.id, id), inArray(editions.status, from)))
-      .returning({ id: editions.id, institutionId: editions.institutionId });
-    await announceStateChange(tx, logger, "edition", moved, from, "FAILED", { error });
-  });
+export async function failEdition(pipeline: Pipeline, id: string, from: EditionRow["status"][], error: string): Promise<void> {
+  await pipeline.transaction((ctx) => transition(ctx, "edition", id, from, "FAILED", { error }));
 }
 
 /**
@@ -37,24 +27,21 @@ export async function failEdition(deps: Deps, id: string, from: EditionRow["stat
  * (a reverted batch marked FAILED with its operation).
  */
 export async function failOperation(
-  deps: Deps,
+  pipeline: Pipeline,
   op: EditionOperationRow,
   error: string,
   opts: { keepReservation?: boolean; also?: (tx: DbTx) => Promise<unknown> } = {},
 ): Promise<void> {
-  await deps.db.transaction(async (tx) => {
-    await opts.also?.(tx);
-    const [moved] = await tx
-      .update(editionOperations)
-      .set({ status: "FAILED", error, updatedAt: new Date() })
-      .where(and(eq(editionOperations.id, op.id), inArray(editionOperations.status, ["QUEUED", "SUBMITTED"])))
-      .returning();
-    if (moved) await announceStateChange(tx, deps.logger, "editionOperation", [moved], ["QUEUED", "SUBMITTED"], "FAILED", { error, minted: moved.minted, total: moved.total });
+  await pipeline.transaction(async (ctx) => {
+    await opts.also?.(ctx.db);
+    const moved = await transition(ctx, "editionOperation", op.id, ["QUEUED", "SUBMITTED"], "FAILED", { error });
     if (moved && !opts.keepReservation) {
-      await tx
+      // What it had not minted, as the row says now (the indexer may have counted items since `op` was read).
+      const unminted = sql`(select ${editionOperations.total} - ${editionOperations.minted} from ${editionOperations} where ${editionOperations.id} = ${op.id})`;
+      await ctx.db
         .update(editions)
-        .set({ reserved: sql`greatest(0, ${editions.reserved} - ${moved.total - moved.minted})`, updatedAt: new Date() })
-        .where(eq(editions.id, moved.editionId));
+        .set({ reserved: sql`greatest(0, ${editions.reserved} - ${unminted})`, updatedAt: new Date() })
+        .where(eq(editions.id, op.editionId));
     }
   });
 }

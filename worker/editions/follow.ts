@@ -4,15 +4,18 @@ import type { DbTx } from "../../core/chain/tx-sender.ts";
 import { chainTxs, claimCodes, editionContracts, editionMintBatches, editionOperations, editions } from "../../core/db/schema.ts";
 import { collectibleEditionsInterface } from "../../core/editions/abi.ts";
 import type { EditionOperationRow } from "../../core/editions/operations.ts";
+import type { Pipeline } from "../../core/operations/context.ts";
 import type { WorkerDeps } from "../deps.ts";
 import { failEdition, failOperation, VOUCHER_REDEEMED_ON_CHAIN } from "./failures.ts";
 
-type Deps = Pick<WorkerDeps, "db" | "provider" | "logger">;
+type Deps = Pick<WorkerDeps, "db" | "provider"> & { pipeline: Pipeline };
 
 /**
- * A reverted transaction fails its edition, or its airdrop batch and that batch's operation. (A dropped one is the
- * transaction monitor's: it re-signs it under a new nonce and moves the edition or batch onto the new transaction,
- * as for every operation.)
+ * A reverted transaction fails its airdrop batch and that batch's operation (the kinds registry leaves airdrops to
+ * this stage: a claim's voucher may have been spent meanwhile), and its edition. The transaction monitor fails an
+ * edition when it sees the revert (its kind's release); this also catches one whose release a crash interrupted
+ * after the revert was stored. (A dropped transaction is the monitor's alone: it re-signs it under a new nonce and
+ * moves the edition or batch onto the new transaction, as for every operation.)
  */
 export async function failReverted(deps: Deps): Promise<void> {
   const { db } = deps;
@@ -21,7 +24,7 @@ export async function failReverted(deps: Deps): Promise<void> {
     .from(editions)
     .innerJoin(chainTxs, eq(chainTxs.id, editions.chainTxId))
     .where(and(eq(editions.status, "SUBMITTED"), eq(chainTxs.status, "REVERTED")));
-  for (const { edition, tx } of submitted) await failEdition(deps, edition.id, ["SUBMITTED"], `transaction ${tx.txHash} reverted`);
+  for (const { edition, tx } of submitted) await failEdition(deps.pipeline, edition.id, ["SUBMITTED"], `transaction ${tx.txHash} reverted`);
   const batches = await db
     .select({ batch: editionMintBatches, tx: chainTxs, op: editionOperations })
     .from(editionMintBatches)
@@ -33,8 +36,8 @@ export async function failReverted(deps: Deps): Promise<void> {
     // A claim's redeemFor reverts when the holder claimed the code's voucher on chain meanwhile: that claim
     // minted the item the code reserved, so the reservation stays taken.
     const claimedOnChain = op.kind === "CLAIM" && (await voucherSpent(deps, op));
-    if (claimedOnChain) await failOperation(deps, op, VOUCHER_REDEEMED_ON_CHAIN, { keepReservation: true, also });
-    else await failOperation(deps, op, `airdrop transaction ${tx.txHash} reverted`, { also });
+    if (claimedOnChain) await failOperation(deps.pipeline, op, VOUCHER_REDEEMED_ON_CHAIN, { keepReservation: true, also });
+    else await failOperation(deps.pipeline, op, `airdrop transaction ${tx.txHash} reverted`, { also });
   }
 }
 

@@ -2,8 +2,9 @@ import { sql } from "drizzle-orm";
 import { SenderRotation } from "../../core/chain/sending.ts";
 import type { Database } from "../../core/db/index.ts";
 import { editionContracts, editions } from "../../core/db/schema.ts";
+import type { Pipeline } from "../../core/operations/context.ts";
 import { PollLoop } from "../../core/poll-loop.ts";
-import type { WorkerDeps } from "../deps.ts";
+import { pipelineOf, type WorkerDeps } from "../deps.ts";
 import { sendAirdropBatches } from "./airdrop.ts";
 import { createPinnedEditions } from "./create.ts";
 import { EditionContracts } from "./deploy-contract.ts";
@@ -24,7 +25,7 @@ import { pinQueuedEditions } from "./pin.ts";
  * Vouchers redeemed on chain mark their claim codes used (indexer.ts).
  */
 export class EditionsRunner {
-  private readonly deps: WorkerDeps;
+  private readonly deps: WorkerDeps & { pipeline: Pipeline };
   private readonly loop: PollLoop;
   private readonly cursorName: string;
   private readonly rotation: SenderRotation;
@@ -33,7 +34,8 @@ export class EditionsRunner {
   private readonly batchSizes = new Map<string, number>();
 
   constructor(deps: WorkerDeps) {
-    this.deps = deps;
+    // Every stage's state changes go through one pipeline: the worker's (live status), or one of its own.
+    this.deps = { ...deps, pipeline: pipelineOf(deps) };
     this.cursorName = editionsCursorName(deps.config.chain.chainId);
     this.rotation = new SenderRotation(deps.senders);
     this.contracts = new EditionContracts(deps);

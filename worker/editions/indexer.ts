@@ -2,8 +2,8 @@ import { and, eq, inArray, isNull, sql } from "drizzle-orm";
 import { getAddress, type Log } from "ethers";
 import { claimCodes, editionContracts, editionMintBatches, editionOperations, editions, indexerCursors } from "../../core/db/schema.ts";
 import { collectibleEditionsInterface } from "../../core/editions/abi.ts";
-import { noteStateChange } from "../../core/live/index.ts";
-import { announceStateChange } from "../../core/operations/transitions.ts";
+import type { Pipeline } from "../../core/operations/context.ts";
+import { transition, transitionMany } from "../../core/operations/transitions.ts";
 import type { WorkerDeps } from "../deps.ts";
 
 /** Blocks one `eth_getLogs` call covers at most. */
@@ -20,8 +20,11 @@ export function editionsCursorName(chainId: number): string {
  * minted), VoucherRedeemed marks a claim code used. Everything a range says is written with the cursor in one
  * transaction. Returns true at the head.
  */
-export async function indexEditionEvents(deps: Pick<WorkerDeps, "db" | "provider" | "config" | "logger">, cursorName: string): Promise<boolean> {
-  const { db, provider, config, logger } = deps;
+export async function indexEditionEvents(
+  deps: Pick<WorkerDeps, "db" | "provider" | "config"> & { pipeline: Pipeline },
+  cursorName: string,
+): Promise<boolean> {
+  const { db, provider, config, pipeline } = deps;
   const contracts = await db.select().from(editionContracts).where(eq(editionContracts.chainId, config.chain.chainId));
   if (!contracts.length) return true;
   const head = (await provider.getBlockNumber()) - config.chain.confirmations;
@@ -33,7 +36,8 @@ export async function indexEditionEvents(deps: Pick<WorkerDeps, "db" | "provider
   const topics = ["EditionCreated", "ItemMinted", "VoucherRedeemed"].map((n) => iface.getEvent(n)!.topicHash);
   const logs: Log[] = await provider.getLogs({ address: contracts.map((c) => c.contractAddress), topics: [topics], fromBlock: from, toBlock: to });
   const byAddress = new Map(contracts.map((c) => [getAddress(c.contractAddress), c]));
-  await db.transaction(async (tx) => {
+  await pipeline.transaction(async (ctx) => {
+    const tx = ctx.db;
     const minted = new Map<string, number>();
     const mintedByEdition = new Map<string, { contractId: string; chainEditionId: string; count: number }>();
     for (const log of logs) {
@@ -42,12 +46,11 @@ export async function indexEditionEvents(deps: Pick<WorkerDeps, "db" | "provider
       if (!contract || !parsed) continue;
       if (parsed.name === "EditionCreated") {
         const chainEditionId = (parsed.args.editionId as bigint).toString();
-        const moved = await tx
-          .update(editions)
-          .set({ status: "CONFIRMED", chainEditionId, error: null, updatedAt: new Date() })
-          .where(and(eq(editions.txHash, log.transactionHash), eq(editions.contractId, contract.id), inArray(editions.status, ["SUBMITTED", "FAILED"])))
-          .returning({ id: editions.id, institutionId: editions.institutionId });
-        await announceStateChange(tx, logger, "edition", moved, ["SUBMITTED", "FAILED"], "CONFIRMED", { chainEditionId, txHash: log.transactionHash, error: null });
+        const created = await tx
+          .select({ id: editions.id })
+          .from(editions)
+          .where(and(eq(editions.txHash, log.transactionHash), eq(editions.contractId, contract.id), inArray(editions.status, ["SUBMITTED", "FAILED"])));
+        await transitionMany(ctx, "edition", created.map((e) => e.id), ["SUBMITTED", "FAILED"], "CONFIRMED", { chainEditionId, txHash: log.transactionHash, error: null });
       } else if (parsed.name === "ItemMinted") {
         minted.set(log.transactionHash, (minted.get(log.transactionHash) ?? 0) + 1);
         const key = `${contract.id}:${parsed.args.editionId}`;
@@ -81,11 +84,10 @@ export async function indexEditionEvents(deps: Pick<WorkerDeps, "db" | "provider
           .where(eq(editionOperations.id, batch.operationId))
           .returning();
         if (op && op.minted >= op.total) {
-          await tx.update(editionOperations).set({ status: "CONFIRMED", updatedAt: new Date() }).where(eq(editionOperations.id, op.id));
-          await announceStateChange(tx, logger, "editionOperation", [op], ["SUBMITTED"], "CONFIRMED", { minted: op.minted, total: op.total });
+          await transition(ctx, "editionOperation", op.id, ["SUBMITTED"], "CONFIRMED");
         } else if (op) {
           // Progress, live only: still SUBMITTED, with more items minted.
-          noteStateChange(tx, { kind: "editionOperation", status: "SUBMITTED", at: op.updatedAt, rows: [op], details: { minted: op.minted, total: op.total } });
+          ctx.notice({ kind: "editionOperation", status: "SUBMITTED", at: op.updatedAt, rows: [op], details: { minted: op.minted, total: op.total } });
         }
       }
     }
