@@ -1,9 +1,9 @@
 import { eq } from "drizzle-orm";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { CID } from "multiformats/cid";
-import { sha256 } from "multiformats/hashes/sha2";
 import * as raw from "multiformats/codecs/raw";
-import { chainTxs, editionContracts } from "../../../core/db/schema.ts";
+import { sha256 } from "multiformats/hashes/sha2";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { chainTxs, editionContracts, institutions } from "../../../core/db/schema.ts";
 import { readEditionFromChain } from "../../../core/editions/chain.ts";
 import { createPinnedEditions } from "../../../worker/editions/create.ts";
 import { EditionContracts } from "../../../worker/editions/deploy-contract.ts";
@@ -73,7 +73,6 @@ describe("editions stages: pin, create, indexer", () => {
   });
 
   it("without a deployer key, an edition of an institution with no contract fails saying so", async () => {
-    const { institutions } = await import("../../../core/db/schema.ts");
     const [other] = await f.db.insert(institutions).values({ name: "No Keys", slug: `no-keys-${Date.now()}` }).returning();
     const queued = await queueEdition(f, { institutionId: other!.id });
     const deps = { ...f.deps, deployer: undefined };
