@@ -1,52 +1,38 @@
 import type { JobsOptions } from "bullmq";
+import { OPERATION_KINDS, OPERATION_KIND_NAMES, type JobKind, type JobName, type JobPayloads } from "./operations/kinds.ts";
+
+export type { JobName, JobPayloads } from "./operations/kinds.ts";
 
 /** One queue carries every chain operation; each job names its operation row, state lives in the database. */
 export const OPERATIONS_QUEUE = "hallmark-operations";
 
-export interface IssueCertificateJob {
-  issuanceId: string;
-}
-export interface RevokeCertificateJob {
-  revocationId: string;
-}
+export type IssueCertificateJob = JobPayloads["issue-certificate"];
+export type RevokeCertificateJob = JobPayloads["revoke-certificate"];
 /** Recovery, metadata correction, suspension or its lifting, of one certificate (`certificate_operations`). */
-export interface CertificateOperationJob {
-  operationId: string;
-}
-
+export type CertificateOperationJob = JobPayloads["certificate-operation"];
 /** A platform operator's change on chain (issuer registry or certificate registry roles). */
-export interface RegistryOperationJob {
-  operationId: string;
-}
+export type RegistryOperationJob = JobPayloads["registry-operation"];
 
-export interface JobPayloads {
-  "issue-certificate": IssueCertificateJob;
-  "revoke-certificate": RevokeCertificateJob;
-  "registry-operation": RegistryOperationJob;
-  "certificate-operation": CertificateOperationJob;
-}
-export type JobName = keyof JobPayloads;
+const JOB_KINDS = OPERATION_KIND_NAMES.filter((k): k is JobKind => OPERATION_KINDS[k].job !== null);
 
 /** Outbox topics map one-to-one onto job names. */
-export const OUTBOX_TOPICS = ["issue-certificate", "revoke-certificate", "registry-operation", "certificate-operation"] as const satisfies readonly JobName[];
+export const OUTBOX_TOPICS: readonly JobName[] = JOB_KINDS.map((k) => OPERATION_KINDS[k].job.name);
+
+/** The job that moves one operation of a kind: its name and payload. */
+export function jobFor<K extends JobKind>(kind: K, id: string): { name: JobName; data: JobPayloads[JobName] } {
+  const job = OPERATION_KINDS[kind].job;
+  return { name: job.name, data: { [job.idField]: id } as JobPayloads[JobName] };
+}
 
 /**
  * The job id derives from the operation id, so the relay may enqueue the same outbox row twice (after a
  * crash between enqueue and marking it dispatched) and BullMQ still holds one job.
  */
 export function jobIdFor<N extends JobName>(name: N, payload: JobPayloads[N]): string {
-  switch (name) {
-    case "issue-certificate":
-      return `issue-${(payload as IssueCertificateJob).issuanceId}`;
-    case "revoke-certificate":
-      return `revoke-${(payload as RevokeCertificateJob).revocationId}`;
-    case "registry-operation":
-      return `registry-${(payload as RegistryOperationJob).operationId}`;
-    case "certificate-operation":
-      return `certop-${(payload as CertificateOperationJob).operationId}`;
-    default:
-      throw new Error(`unknown job ${name satisfies never}`);
-  }
+  const kind = JOB_KINDS.find((k) => OPERATION_KINDS[k].job.name === name);
+  if (!kind) throw new Error(`unknown job ${name}`);
+  const { idField, idPrefix } = OPERATION_KINDS[kind].job;
+  return `${idPrefix}${(payload as Record<string, string>)[idField]}`;
 }
 
 /** Transient faults (RPC down, IPFS slow) retry with backoff; poison input fails at once via UnrecoverableError. */

@@ -1,9 +1,8 @@
 import { and, eq, sql } from "drizzle-orm";
-import type { Database } from "./db/index.ts";
+import type { Database, DbTransaction } from "./db/index.ts";
 import { institutionQuotas, quotaUsage } from "./db/schema.ts";
 import { OperationError } from "./operations/errors.ts";
 
-type Tx = Parameters<Parameters<Database["transaction"]>[0]>[0];
 
 /** An institution's limits: issuances per calendar month (UTC), items per request, bytes of certificate content kept on IPFS. */
 export interface QuotaLimits {
@@ -26,7 +25,7 @@ export function monthOf(at: Date): string {
 }
 
 /** The defaults with the operator's overrides for this institution laid over them. */
-export async function limitsOf(db: Database | Tx, institutionId: string): Promise<QuotaLimits & { overridden: QuotaName[] }> {
+export async function limitsOf(db: Database | DbTransaction, institutionId: string): Promise<QuotaLimits & { overridden: QuotaName[] }> {
   const [row] = await db.select().from(institutionQuotas).where(eq(institutionQuotas.institutionId, institutionId));
   const limits = { ...defaults, overridden: [] as QuotaName[] };
   for (const name of ["issuancesPerMonth", "maxBatchSize", "storageBytes"] as const) {
@@ -45,7 +44,7 @@ export interface QuotaUsage {
   month: string;
 }
 
-export async function usageOf(db: Database | Tx, institutionId: string, now = new Date()): Promise<QuotaUsage> {
+export async function usageOf(db: Database | DbTransaction, institutionId: string, now = new Date()): Promise<QuotaUsage> {
   const month = monthOf(now);
   const rows = await db.select().from(quotaUsage).where(eq(quotaUsage.institutionId, institutionId));
   const find = (metric: string, period: string) => rows.find((r) => r.metric === metric && r.period === period)?.used ?? 0;
@@ -67,7 +66,7 @@ export function quotaExceeded(quota: QuotaName, limit: number, used: number, req
  * for each other, and each sees the other's committed sum, so together they can never overshoot.
  */
 export async function charge(
-  tx: Database | Tx,
+  tx: Database | DbTransaction,
   opts: { institutionId: string; quota: QuotaName; metric: "issuances" | "storage_bytes"; period: string; amount: number; limit: number },
 ): Promise<number> {
   const { institutionId, metric, period, amount, limit } = opts;
@@ -93,7 +92,7 @@ export async function charge(
 
 /** Gives back an amount {@link charge} reserved for work that then did not happen (or was already counted). */
 export async function release(
-  tx: Database | Tx,
+  tx: Database | DbTransaction,
   opts: { institutionId: string; metric: "issuances" | "storage_bytes"; period: string; amount: number },
 ): Promise<void> {
   if (opts.amount <= 0) return;
@@ -104,13 +103,13 @@ export async function release(
 }
 
 /** Refuses a request of more items than the institution's batch limit. */
-export async function checkBatchSize(db: Database | Tx, institutionId: string, items: number): Promise<void> {
+export async function checkBatchSize(db: Database | DbTransaction, institutionId: string, items: number): Promise<void> {
   const { maxBatchSize } = await limitsOf(db, institutionId);
   if (items > maxBatchSize) throw quotaExceeded("maxBatchSize", maxBatchSize, 0, items);
 }
 
 /** Counts newly recorded issuances and their content bytes against this month's and the storage limits. */
-export async function chargeIssuances(tx: Tx, institutionId: string, count: number, contentBytes: number, now = new Date()): Promise<void> {
+export async function chargeIssuances(tx: DbTransaction, institutionId: string, count: number, contentBytes: number, now = new Date()): Promise<void> {
   if (count <= 0) return;
   const limits = await limitsOf(tx, institutionId);
   await charge(tx, { institutionId, quota: "issuancesPerMonth", metric: "issuances", period: monthOf(now), amount: count, limit: limits.issuancesPerMonth });

@@ -1,6 +1,6 @@
 import { eq } from "drizzle-orm";
 import { getAddress, Interface, type JsonRpcProvider, type Log } from "ethers";
-import { certificateRegistryInterface, RevocationReason } from "./chain/registry.ts";
+import { certificateRegistryInterface, RevocationReason } from "./chain/certificate-registry.ts";
 import type { Database } from "./db/index.ts";
 import { certificates, collections, editionContracts, editions, issuances } from "./db/schema.ts";
 import { COLLECTIBLE_EDITIONS_ABI } from "./editions/abi.ts";

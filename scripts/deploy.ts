@@ -19,6 +19,7 @@ import { deployCertificateRegistry, deployIssuerRegistry } from "../core/chain/d
 import { createChainProvider } from "../core/chain/provider.ts";
 import { ConfigError, loadConfig } from "../core/config.ts";
 import { institutionSigningKey } from "../core/credentials/institution-keys.ts";
+import { openCustody } from "../core/custody/custody-secret.ts";
 import { prepareSealedSecrets } from "../core/custody/stored-secrets.ts";
 import { openDatabase } from "../core/db/index.ts";
 import { collections, institutions } from "../core/db/schema.ts";
@@ -61,7 +62,8 @@ async function main(argv: string[]): Promise<void> {
 
   const provider = createChainProvider(config.chain.rpcUrl!, config.chain.chainId);
   const db = await openDatabase({ url: config.databaseUrl, dir: join(resolve(config.dataDir), "db") });
-  await prepareSealedSecrets(db.db, config);
+  const custody = openCustody(config);
+  await prepareSealedSecrets(db.db, custody);
   try {
     const actual = Number((await provider.getNetwork()).chainId);
     if (actual !== config.chain.chainId) throw new ConfigError([`CHAIN_ID: ${config.chain.rpcUrl} serves chain ${actual}, not ${config.chain.chainId}`]);
@@ -75,7 +77,7 @@ async function main(argv: string[]): Promise<void> {
       [institution] = await db.db.insert(institutions).values({ name: values.institution!, slug: values.slug! }).returning();
       apiKey = (await createApiKey(db.db, { institutionId: institution!.id, name: "deploy", scopes: ["read", "issue", "admin"] })).key;
     }
-    const identity = values.identity ?? (await institutionSigningKey(db.db, institution!.id)).did;
+    const identity = values.identity ?? (await institutionSigningKey(db.db, institution!.id, custody.keyring())).did;
 
     let issuerRegistry = config.chain.issuerRegistry;
     if (!issuerRegistry) {

@@ -1,7 +1,6 @@
 import { join, resolve } from "node:path";
 import { ConfigError, loadConfig } from "../core/config.ts";
-import { configureCustody } from "../core/custody/index.ts";
-import { custodyKeyring } from "../core/custody/sealed.ts";
+import { openCustody } from "../core/custody/custody-secret.ts";
 import { sealStoredSecrets } from "../core/custody/stored-secrets.ts";
 import { openDatabase } from "../core/db/index.ts";
 import { progressBar } from "./progress.ts";
@@ -14,8 +13,7 @@ import { progressBar } from "./progress.ts";
 try {
   const config = loadConfig();
   const db = await openDatabase({ url: config.databaseUrl, dir: join(resolve(config.dataDir), "db") });
-  configureCustody(config);
-  const keyring = custodyKeyring();
+  const keyring = openCustody(config).keyring();
   const bars = new Map<string, ReturnType<typeof progressBar>>();
   const report = await sealStoredSecrets(db.db, {
     keyring,

@@ -3,6 +3,7 @@ import { Wallet } from "ethers";
 import { createChainProvider } from "../core/chain/provider.ts";
 import { TxSender } from "../core/chain/tx-sender.ts";
 import { ConfigError, loadConfig } from "../core/config.ts";
+import { openCustody } from "../core/custody/custody-secret.ts";
 import { prepareSealedSecrets } from "../core/custody/stored-secrets.ts";
 import { openDatabase } from "../core/db/index.ts";
 import { openIpfs } from "../core/ipfs/index.ts";
@@ -26,7 +27,8 @@ try {
   const dataDir = resolve(config.dataDir);
   await checkRedis(config.redisUrl!, { requireAof: config.env === "production" });
   const db = await openDatabase({ url: config.databaseUrl, dir: join(dataDir, "db") });
-  const unsealed = await prepareSealedSecrets(db.db, config);
+  const custody = openCustody(config);
+  const unsealed = await prepareSealedSecrets(db.db, custody);
   if (unsealed.unopenable.length) logger.warn({ unopenable: unsealed.unopenable }, "stored secrets sealed under a key SEALING_KEYS no longer lists");
   const ipfs = await openIpfs({ apiUrl: config.ipfsApiUrl, dataDir: join(dataDir, "ipfs") });
   const provider = createChainProvider(config.chain.rpcUrl!, config.chain.chainId);
@@ -40,7 +42,7 @@ try {
   // Editions contracts are deployed on first use by the deployer key (else the admin key).
   const deployerKey = config.chain.deployerKey ?? config.chain.adminKey;
   const deployer = deployerKey ? new Wallet(deployerKey, provider) : undefined;
-  const worker = await startWorker({ config, db: db.db, ipfs, provider, senders, adminSender, logger, deployer }, config.redisUrl!);
+  const worker = await startWorker({ config, db: db.db, ipfs, provider, senders, adminSender, logger, deployer, custody }, config.redisUrl!);
   logger.info({ signers: senders.map((s) => s.address) }, "worker started");
   process.stderr.write("worker ready\n");
   let stopping = false;

@@ -12,8 +12,8 @@ import { createChainProvider } from "../core/chain/provider.ts";
 import { credentialVerifier } from "../core/credentials/index.ts";
 import { createVerifier, ipfsStoreSource, onChainIssuerRegistry, type ChainProviders } from "../core/verification/index.ts";
 import { setQuotaDefaults } from "../core/quotas.ts";
-import { configureCustody } from "../core/custody/index.ts";
-import { configureWebhooks } from "../core/webhooks/settings.ts";
+import { openCustody, type Custody } from "../core/custody/custody-secret.ts";
+import { webhookSettingsOf } from "../core/webhooks/settings.ts";
 import { requestCaller } from "./auth/request-caller.ts";
 import { holderSessionToken, sessionHolder } from "./auth/holder-auth.ts";
 import type { Context } from "./context.ts";
@@ -44,6 +44,8 @@ export interface ServerDeps {
   redis?: Redis;
   /** Live state changes for GraphQL subscriptions (a Redis connection of its own; see `createLiveFeed`). */
   live?: LiveFeed;
+  /** The custody secret's keys, when the process already made them (`openCustody`); else made here from config. */
+  custody?: Custody;
 }
 
 export function createApp(deps: ServerDeps): Express {
@@ -56,8 +58,8 @@ export function createApp(deps: ServerDeps): Express {
   const verifier = createVerifier({ db: deps.db, chains, documents, issuers, credentials: credentialVerifier });
   const callers = requestCaller(deps.db, { operatorKeyHash: deps.config.operatorKeyHash });
   setQuotaDefaults(deps.config.quotas);
-  configureCustody(deps.config);
-  configureWebhooks(deps.config);
+  const custody = deps.custody ?? openCustody(deps.config);
+  const webhooks = webhookSettingsOf(deps.config);
   const yoga = createYoga<{ req: Request; res: Response }, Context>({
     schema,
     plugins: securityPlugins({ config: deps.config, logger: deps.logger, callers, redis: deps.redis }),
@@ -81,6 +83,8 @@ export function createApp(deps: ServerDeps): Express {
         chain: provider,
         siwe: { origin: deps.config.publicUrl ?? new URL(request.url).origin, chainId: deps.config.chain.chainId },
         collectibleContracts,
+        custody,
+        webhooks,
       };
       const holderToken = holderSessionToken(request.headers.get("authorization"));
       if (holderToken !== undefined) {
@@ -128,7 +132,7 @@ export function createApp(deps: ServerDeps): Express {
 
   app.use(ipfsGateway(deps.ipfs));
   app.use(verifyRoutes({ verifier, publicUrl: deps.config.publicUrl }));
-  app.use(credentialRoutes({ db: deps.db, chains, documents, publicUrl: deps.config.publicUrl }));
+  app.use(credentialRoutes({ db: deps.db, chains, documents, keyring: custody.keyring(), publicUrl: deps.config.publicUrl }));
   app.use(
     holderRoutes({
       db: deps.db,

@@ -3,7 +3,7 @@ import ErrorsPlugin from "@pothos/plugin-errors";
 import RelayPlugin, { decodeGlobalID, resolveNodes } from "@pothos/plugin-relay";
 import ScopeAuthPlugin from "@pothos/plugin-scope-auth";
 import { GraphQLError, isObjectType, type GraphQLResolveInfo } from "graphql";
-import type { ApiKeyScope } from "./auth/api-keys.ts";
+import type { ApiKeyScope } from "./auth/caller.ts";
 import type { Context } from "./context.ts";
 import { InvalidInputError, notFound } from "./errors.ts";
 

@@ -1,21 +1,12 @@
 import type { Provider } from "ethers";
 import type { Database } from "../core/db/index.ts";
+import type { Custody } from "../core/custody/custody-secret.ts";
 import type { IpfsStore } from "../core/ipfs/index.ts";
 import type { LiveFeed } from "../core/live/index.ts";
 import type { Logger } from "../core/logger.ts";
 import type { Verifier } from "../core/verification/index.ts";
-import type { ApiKeyScope } from "./auth/api-keys.ts";
-
-export interface Caller {
-  institutionId: string;
-  institutionName: string;
-  apiKeyId: string;
-  scopes: readonly ApiKeyScope[];
-  /** The member whose authority the key carries (the one it acts for, else the one that made it); none for operator-made keys. */
-  memberId?: string;
-  /** A platform operator key: acts for no institution (`institutionId` is "operator"); its only scope is `operator`. */
-  operator?: boolean;
-}
+import type { WebhookSettings } from "../core/webhooks/settings.ts";
+import type { Caller } from "./auth/caller.ts";
 
 /** Built once per request. */
 export interface Context {
@@ -36,6 +27,10 @@ export interface Context {
   siwe: { origin: string; chainId: number };
   /** CollectibleEditions contracts whose items holders are shown. */
   collectibleContracts: string[];
+  /** The custody secret's keys: custodial accounts of holder references, and the sealing of stored secrets. */
+  custody: Custody;
+  /** Which webhook targets registration accepts, and how many per institution. */
+  webhooks: WebhookSettings;
 }
 
 /** Whose idempotency keys a request's are: its institution's, the operator's, or the signed-in holder's. */

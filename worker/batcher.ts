@@ -1,13 +1,17 @@
 import { and, asc, eq, inArray, isNull, sql } from "drizzle-orm";
 import { encodeIssueBatch } from "../core/chain/calldata.ts";
-import { decodeRegistryError, describeContractError, type IssueRequest } from "../core/chain/registry.ts";
+import { decodeRegistryError, type IssueRequest } from "../core/chain/certificate-registry.ts";
+import { describeContractError } from "../core/chain/contract-errors.ts";
 import { faultPoint } from "../core/chain/faults.ts";
-import { gasLimitFor, isRevert, SenderRotation } from "../core/chain/sending.ts";
+import { gasLimitFor } from "../core/chain/tx-sender.ts";
+import { isRevert } from "../core/chain/contract-errors.ts";
+import { SenderRotation } from "../core/chain/sender-rotation.ts";
 import type { TxSender } from "../core/chain/tx-sender.ts";
 import { collections, issuances } from "../core/db/schema.ts";
 import { transitionMany } from "../core/operations/transitions.ts";
 import { PollLoop } from "../core/poll-loop.ts";
-import type { WorkerDeps } from "./deps.ts";
+import { pipelineOf, type WorkerDeps } from "./deps.ts";
+import type { Pipeline } from "../core/operations/context.ts";
 
 type Collection = typeof collections.$inferSelect;
 
@@ -62,9 +66,11 @@ export class IssuanceBatcher {
   private busy?: { collectionIds: string[]; at: number };
   /** Each key's broadcasts, one after another in nonce order, while the next batch is being prepared. */
   private readonly broadcasts = new Map<TxSender, Promise<void>>();
+  private readonly pipeline: Pipeline;
 
   constructor(deps: WorkerDeps, senders: TxSender[]) {
     this.deps = deps;
+    this.pipeline = pipelineOf(deps);
     this.rotation = new SenderRotation(senders);
     this.loop = new PollLoop("batcher", async () => (await this.tick()) > 0, { idleMs: 50, logger: deps.logger });
   }
@@ -127,7 +133,7 @@ export class IssuanceBatcher {
     fees.catch(() => {});
     const { items, gas, data } = await this.sendable(collection, sender, candidates);
     if (!items.length) return 0;
-    const chainTx = await sender.prepare(
+    const chainTx = await this.pipeline.afterCommit((within) => sender.prepare(
       async (tx) => {
         // Claim under lock: another worker may have taken some of these since they were read.
         const claimed = await tx
@@ -150,13 +156,13 @@ export class IssuanceBatcher {
         };
       },
       async (tx, stored) => {
-        await transitionMany(tx, logger, "issuance", items.map((i) => i.id), ["PINNED"], "SUBMITTED", {
+        await transitionMany(within(tx), "issuance", items.map((i) => i.id), ["PINNED"], "SUBMITTED", {
           chainTxId: stored.id,
           txHash: stored.txHash,
         });
       },
       { fees },
-    );
+    ));
     if (!chainTx) return 0;
     faultPoint("after-commit");
     // Best effort: the transaction monitor re-broadcasts whatever is still only SIGNED. Not waited for: the node
@@ -219,7 +225,7 @@ export class IssuanceBatcher {
         if (decoded?.name === "RequestAlreadyUsed") {
           const minted = items.filter((i) => i.requestId === decoded.args[0]);
           // Already minted: the indexer confirms it from the event; it must not be sent again.
-          await transitionMany(db, logger, "issuance", minted.map((c) => c.id), ["PINNED"], "SUBMITTED");
+          await transitionMany(this.pipeline, "issuance", minted.map((c) => c.id), ["PINNED"], "SUBMITTED");
           items = items.filter((i) => !minted.includes(i));
           continue;
         }
@@ -230,7 +236,7 @@ export class IssuanceBatcher {
         }
         if (!culprits.length) culprits = items.length === 1 ? items : await this.narrow(items, estimate);
         const reason = decoded ? describeContractError(decoded) : "reverted";
-        await transitionMany(db, logger, "issuance", culprits.map((c) => c.id), ["PINNED"], "FAILED", {
+        await transitionMany(this.pipeline, "issuance", culprits.map((c) => c.id), ["PINNED"], "FAILED", {
           error: `rejected by the contract: ${reason}`,
         });
         items = items.filter((i) => !culprits.includes(i));

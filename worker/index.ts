@@ -1,22 +1,22 @@
 import { Queue, Worker, type Job } from "bullmq";
 import { Redis } from "ioredis";
 import { OPERATIONS_QUEUE, type JobName, type JobPayloads } from "../core/jobs.ts";
-import { attachLiveSink, createLivePublisher } from "../core/live/index.ts";
+import { createLivePublisher } from "../core/live/index.ts";
+import { createPipeline } from "../core/operations/context.ts";
 import type { WorkerDeps } from "./deps.ts";
 import { IssuanceBatcher } from "./batcher.ts";
-import { EditionsRunner } from "./editions.ts";
+import { EditionsRunner } from "./editions/index.ts";
 import { ChainIndexer } from "./indexer.ts";
 import { OutboxRelay } from "./outbox-relay.ts";
 import { createPinStage } from "./pin-stage.ts";
 import { issueCertificate } from "./processors/issue-certificate.ts";
 import { revokeCertificate } from "./processors/revoke-certificate.ts";
-import { registryOperation } from "./processors/registry-operation.ts";
+import { operatorRequest } from "./processors/operator-request.ts";
 import { certificateOperation } from "./processors/certificate-operation.ts";
-import { RegistryConfirmer } from "./registry-confirmer.ts";
+import { OperatorRequestConfirmer } from "./operator-request-confirmer.ts";
 import { TxMonitor } from "./tx-monitor.ts";
 import { WebhookDispatcher } from "./webhook-dispatcher.ts";
 import { webhookSettingsOf } from "../core/webhooks/settings.ts";
-import { configureCustody } from "../core/custody/index.ts";
 
 export type { WorkerDeps } from "./deps.ts";
 
@@ -27,7 +27,7 @@ function processorsFor(deps: WorkerDeps): Processors {
   return {
     "issue-certificate": (payload) => issueCertificate(deps, pins, payload),
     "revoke-certificate": (payload) => revokeCertificate(deps, payload),
-    "registry-operation": (payload) => registryOperation(deps, payload),
+    "registry-operation": (payload) => operatorRequest(deps, payload),
     "certificate-operation": (payload) => certificateOperation(deps, payload),
   };
 }
@@ -39,12 +39,10 @@ export interface RunningWorker {
 }
 
 /** Starts the queue consumer, the outbox relay, the batcher, the transaction monitor, the chain indexer and the webhook dispatcher. */
-export async function startWorker(deps: WorkerDeps, redisUrl: string): Promise<RunningWorker> {
-  const log = deps.logger;
-  // Sealed secrets (an editions contract's voucher key) are sealed under the custody secret, here as in the server.
-  configureCustody(deps.config);
+export async function startWorker(given: WorkerDeps, redisUrl: string): Promise<RunningWorker> {
+  const log = given.logger;
   // A node that is briefly unreachable at start (a restart, a network blip) is waited for, not fatal.
-  const allSenders = deps.adminSender ? [...deps.senders, deps.adminSender] : deps.senders;
+  const allSenders = given.adminSender ? [...given.senders, given.adminSender] : given.senders;
   for (const sender of allSenders) {
     for (let attempt = 1; ; attempt++) {
       try {
@@ -56,6 +54,14 @@ export async function startWorker(deps: WorkerDeps, redisUrl: string): Promise<R
       }
     }
   }
+  // Live status: committed state changes go to Redis pub/sub for the servers' subscriptions; never waited for.
+  const liveRedis = new Redis(redisUrl, { lazyConnect: true, enableOfflineQueue: false, maxRetriesPerRequest: 1, commandTimeout: 1_000 });
+  liveRedis.on("error", (err) => log.debug({ err: String(err) }, "live status redis connection"));
+  // Not waited for: until it is up, publishes fail at once with a warning and the pipeline carries on.
+  liveRedis.connect().catch((err) => log.warn({ err: String(err) }, "live status: Redis unreachable; retrying in the background"));
+  const live = createLivePublisher({ redis: liveRedis, db: given.db, logger: log });
+  // Every stage's state changes go through this one pipeline, which tells live status after each commit.
+  const deps: WorkerDeps = { ...given, pipeline: createPipeline({ db: given.db, logger: log, live }) };
   // Producers fail fast when Redis is down (no offline queue); the consumer reconnects on its own.
   const processors = processorsFor(deps);
   const queue = new Queue(OPERATIONS_QUEUE, { connection: { url: redisUrl, enableOfflineQueue: false } });
@@ -83,26 +89,19 @@ export async function startWorker(deps: WorkerDeps, redisUrl: string): Promise<R
   worker.on("error", (err) => log.warn({ err: err.message }, "worker connection error"));
   // Without a listener an 'error' (Redis gone) would end the process; it reconnects on its own instead.
   queue.on("error", (err) => log.warn({ err: err.message }, "queue connection error"));
-  // Live status: committed state changes go to Redis pub/sub for the servers' subscriptions; never waited for.
-  const liveRedis = new Redis(redisUrl, { lazyConnect: true, enableOfflineQueue: false, maxRetriesPerRequest: 1, commandTimeout: 1_000 });
-  liveRedis.on("error", (err) => log.debug({ err: String(err) }, "live status redis connection"));
-  // Not waited for: until it is up, publishes fail at once with a warning and the pipeline carries on.
-  liveRedis.connect().catch((err) => log.warn({ err: String(err) }, "live status: Redis unreachable; retrying in the background"));
-  const live = createLivePublisher({ redis: liveRedis, db: deps.db, logger: log });
-  const detachLive = attachLiveSink(deps.db, live);
   const relay = new OutboxRelay({ db: deps.db, queue, logger: log });
   const indexer = new ChainIndexer(deps);
   const batcher = new IssuanceBatcher(deps, deps.senders);
   const monitor = new TxMonitor(deps, allSenders);
-  const registryConfirmer = new RegistryConfirmer(deps);
-  const webhooks = new WebhookDispatcher({ db: deps.db, logger: log, settings: webhookSettingsOf(deps.config) });
+  const operatorRequests = new OperatorRequestConfirmer(deps);
+  const webhooks = new WebhookDispatcher({ db: deps.db, logger: log, settings: webhookSettingsOf(deps.config), keyring: deps.custody.keyring() });
   const editionsRunner = new EditionsRunner(deps);
   relay.start();
   webhooks.start();
   monitor.start();
   batcher.start();
   indexer.start();
-  registryConfirmer.start();
+  operatorRequests.start();
   editionsRunner.start();
   return {
     queue,
@@ -113,11 +112,10 @@ export async function startWorker(deps: WorkerDeps, redisUrl: string): Promise<R
       await batcher.stop();
       await monitor.stop();
       await indexer.stop();
-      await registryConfirmer.stop();
+      await operatorRequests.stop();
       await editionsRunner.stop();
       await webhooks.stop();
       await queue.close();
-      detachLive();
       await live.settled();
       liveRedis.disconnect();
     },

@@ -1,16 +1,18 @@
 import { and, eq, inArray, ne, or, sql } from "drizzle-orm";
 import { getAddress } from "ethers";
-import { registryEvents, type IssuedEvent, type MetadataUpdatedEvent, type RegistryEvent, type ReissuedEvent, type RevokedEvent, type SuspensionEvent } from "../core/chain/registry-events.ts";
-import { RevocationReason } from "../core/chain/registry.ts";
+import { registryEvents, type IssuedEvent, type MetadataUpdatedEvent, type RegistryEvent, type ReissuedEvent, type RevokedEvent, type SuspensionEvent } from "../core/chain/certificate-registry-events.ts";
+import { RevocationReason } from "../core/chain/certificate-registry.ts";
 import { pgArray } from "../core/db/arrays.ts";
-import type { Database } from "../core/db/index.ts";
+import type { DbTransaction } from "../core/db/index.ts";
 import { certificateOperations, certificates, chainTxs, collections, indexerCursors, issuances, revocations, type CertificateOperationKind } from "../core/db/schema.ts";
+import type { OperationContext, Pipeline } from "../core/operations/context.ts";
 import { transitionMany } from "../core/operations/transitions.ts";
 import { PollLoop } from "../core/poll-loop.ts";
-import type { WorkerDeps } from "./deps.ts";
+import { pipelineOf, type WorkerDeps } from "./deps.ts";
 
-type Tx = Parameters<Parameters<Database["transaction"]>[0]>[0];
 type Collection = typeof collections.$inferSelect;
+/** The indexer's transaction, through which its confirmations are told. */
+type TxContext = OperationContext & { db: DbTransaction };
 
 const MAX_RANGE = 2_000;
 
@@ -22,9 +24,11 @@ export class ChainIndexer {
   private readonly deps: WorkerDeps;
   private readonly cursorName: string;
   private readonly loop: PollLoop;
+  private readonly pipeline: Pipeline;
 
   constructor(deps: WorkerDeps) {
     this.deps = deps;
+    this.pipeline = pipelineOf(deps);
     this.cursorName = `registries:${deps.config.chain.chainId}`;
     this.loop = new PollLoop("indexer", async () => !(await this.tick()), { idleMs: deps.config.indexerPollMs, logger: deps.logger });
   }
@@ -56,7 +60,8 @@ export class ChainIndexer {
         blockTimes.set(event.blockNumber, new Date(Number(block!.timestamp) * 1000));
       }
     }
-    await db.transaction(async (tx) => {
+    await this.pipeline.transaction(async (ctx) => {
+      const tx = ctx.db;
       const issued: { registry: Collection; event: IssuedEvent }[] = [];
       // Everything else, in chain order, after the certificates of this range exist.
       const changes: { registry: Collection; event: Exclude<RegistryEvent, IssuedEvent> }[] = [];
@@ -67,12 +72,12 @@ export class ChainIndexer {
         else changes.push({ registry, event });
       }
       await this.recordRecoveredIssuances(tx, issued, changes);
-      for (let i = 0; i < issued.length; i += 1000) await this.applyIssued(tx, issued.slice(i, i + 1000));
+      for (let i = 0; i < issued.length; i += 1000) await this.applyIssued(ctx, issued.slice(i, i + 1000));
       for (const { registry, event } of changes) {
-        if (event.kind === "revoked") await this.applyRevoked(tx, registry, event, blockTimes.get(event.blockNumber));
-        else if (event.kind === "reissued") await this.applyReissued(tx, registry, event);
-        else if (event.kind === "metadataUpdated") await this.applyMetadataUpdated(tx, registry, event);
-        else await this.applySuspension(tx, registry, event);
+        if (event.kind === "revoked") await this.applyRevoked(ctx, registry, event, blockTimes.get(event.blockNumber));
+        else if (event.kind === "reissued") await this.applyReissued(ctx, registry, event);
+        else if (event.kind === "metadataUpdated") await this.applyMetadataUpdated(ctx, registry, event);
+        else await this.applySuspension(ctx, registry, event);
       }
       if (changes.length) {
         // The operations' histories show their blocks from now on, not from when the monitor reads the receipts.
@@ -95,7 +100,8 @@ export class ChainIndexer {
    * Records a chunk of issue events with a fixed number of queries, whatever its size, each taking its values as
    * whole arrays (one parameter a column) rather than a parameter per value.
    */
-  private async applyIssued(tx: Tx, events: { registry: Collection; event: IssuedEvent }[]): Promise<void> {
+  private async applyIssued(ctx: TxContext, events: { registry: Collection; event: IssuedEvent }[]): Promise<void> {
+    const tx = ctx.db;
     const logger = this.deps.logger;
     if (!events.length) return;
     const rows = await tx
@@ -137,12 +143,12 @@ export class ChainIndexer {
         on conflict do nothing`);
     }
     for (const [txHash, ids] of confirmed) {
-      await transitionMany(tx, logger, "issuance", ids, ["QUEUED", "PINNED", "SUBMITTED", "FAILED"], "CONFIRMED", { txHash, error: null });
+      await transitionMany(ctx, "issuance", ids, ["QUEUED", "PINNED", "SUBMITTED", "FAILED"], "CONFIRMED", { txHash, error: null });
     }
   }
 
-  private async applyRevoked(tx: Tx, registry: Collection, event: RevokedEvent, blockTime?: Date): Promise<void> {
-    const logger = this.deps.logger;
+  private async applyRevoked(ctx: TxContext, registry: Collection, event: RevokedEvent, blockTime?: Date): Promise<void> {
+    const tx = ctx.db;
     const { tokenId, reason, transactionHash } = event;
     const updated = await tx
       .update(certificates)
@@ -159,7 +165,7 @@ export class ChainIndexer {
         .select({ id: revocations.id })
         .from(revocations)
         .where(and(eq(revocations.certificateId, id), inArray(revocations.status, ["QUEUED", "SUBMITTED", "FAILED"])));
-      await transitionMany(tx, logger, "revocation", pending.map((r) => r.id), ["QUEUED", "SUBMITTED", "FAILED"], "CONFIRMED", {
+      await transitionMany(ctx, "revocation", pending.map((r) => r.id), ["QUEUED", "SUBMITTED", "FAILED"], "CONFIRMED", {
         txHash: transactionHash,
       });
     }
@@ -171,7 +177,7 @@ export class ChainIndexer {
    * certificate like any other. Only issue events of transactions that also reissued are looked at.
    */
   private async recordRecoveredIssuances(
-    tx: Tx,
+    tx: DbTransaction,
     issued: { registry: Collection; event: IssuedEvent }[],
     changes: { registry: Collection; event: Exclude<RegistryEvent, IssuedEvent> }[],
   ): Promise<void> {
@@ -210,7 +216,8 @@ export class ChainIndexer {
   }
 
   /** The previous certificate is SUPERSEDED (unless revoked) and linked both ways with its successor. */
-  private async applyReissued(tx: Tx, registry: Collection, event: ReissuedEvent): Promise<void> {
+  private async applyReissued(ctx: TxContext, registry: Collection, event: ReissuedEvent): Promise<void> {
+    const tx = ctx.db;
     const { previousTokenId, tokenId, transactionHash } = event;
     const [previous] = await tx
       .select()
@@ -230,11 +237,12 @@ export class ChainIndexer {
     const pending = await this.pendingOperations(tx, previous.id, "RECOVER", transactionHash);
     const mine = pending.filter((o) => o.newIssuanceId === next.issuanceId).map((o) => o.id);
     if (mine.length) await tx.update(certificateOperations).set({ resultCertificateId: next.id }).where(inArray(certificateOperations.id, mine));
-    await transitionMany(tx, this.deps.logger, "certificateOperation", mine, ["QUEUED", "PINNED", "SUBMITTED", "FAILED"], "CONFIRMED", { txHash: transactionHash, error: null });
+    await transitionMany(ctx, "certificateOperation", mine, ["QUEUED", "PINNED", "SUBMITTED", "FAILED"], "CONFIRMED", { txHash: transactionHash, error: null });
   }
 
   /** The certificate's document is the corrected one; earlier ones stay listed by the operations that replaced them. */
-  private async applyMetadataUpdated(tx: Tx, registry: Collection, event: MetadataUpdatedEvent): Promise<void> {
+  private async applyMetadataUpdated(ctx: TxContext, registry: Collection, event: MetadataUpdatedEvent): Promise<void> {
+    const tx = ctx.db;
     const { tokenId, uri, digest, transactionHash } = event;
     const updated = await tx
       .update(certificates)
@@ -244,12 +252,13 @@ export class ChainIndexer {
     for (const { id } of updated) {
       const pending = await this.pendingOperations(tx, id, "CORRECT_METADATA", transactionHash);
       const mine = pending.filter((o) => o.digest === digest && `ipfs://${o.metadataCid}` === uri).map((o) => o.id);
-      await transitionMany(tx, this.deps.logger, "certificateOperation", mine, ["QUEUED", "PINNED", "SUBMITTED", "FAILED"], "CONFIRMED", { txHash: transactionHash, error: null });
+      await transitionMany(ctx, "certificateOperation", mine, ["QUEUED", "PINNED", "SUBMITTED", "FAILED"], "CONFIRMED", { txHash: transactionHash, error: null });
     }
   }
 
   /** SUSPENDED while it would otherwise be VALID; back to VALID when reinstated. Revoked or superseded stays so. */
-  private async applySuspension(tx: Tx, registry: Collection, event: SuspensionEvent): Promise<void> {
+  private async applySuspension(ctx: TxContext, registry: Collection, event: SuspensionEvent): Promise<void> {
+    const tx = ctx.db;
     const suspended = event.kind === "suspended";
     const where = and(eq(certificates.collectionId, registry.id), eq(certificates.tokenId, event.tokenId.toString()));
     const [certificate] = await tx.select({ id: certificates.id }).from(certificates).where(where);
@@ -259,14 +268,14 @@ export class ChainIndexer {
       .set({ status: suspended ? "SUSPENDED" : "VALID" })
       .where(and(where, eq(certificates.status, suspended ? "VALID" : "SUSPENDED")));
     const pending = await this.pendingOperations(tx, certificate.id, suspended ? "SUSPEND" : "UNSUSPEND", event.transactionHash);
-    await transitionMany(tx, this.deps.logger, "certificateOperation", pending.map((o) => o.id), ["QUEUED", "SUBMITTED", "FAILED"], "CONFIRMED", {
+    await transitionMany(ctx, "certificateOperation", pending.map((o) => o.id), ["QUEUED", "SUBMITTED", "FAILED"], "CONFIRMED", {
       txHash: event.transactionHash,
       error: null,
     });
   }
 
   /** The operation of this kind under way on the certificate, or one that failed although its transaction did it. */
-  private pendingOperations(tx: Tx, certificateId: string, kind: CertificateOperationKind, txHash: string) {
+  private pendingOperations(tx: DbTransaction, certificateId: string, kind: CertificateOperationKind, txHash: string) {
     return tx
       .select()
       .from(certificateOperations)

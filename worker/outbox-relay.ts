@@ -1,13 +1,14 @@
-import type { Queue } from "bullmq";
-import { and, eq, inArray, isNull, lt } from "drizzle-orm";
+import type { JobsOptions, Queue } from "bullmq";
+import { and, inArray, isNull, lt } from "drizzle-orm";
 import type { Database } from "../core/db/index.ts";
-import { certificateOperations, issuances, outbox, revocations } from "../core/db/schema.ts";
-import { DEFAULT_JOB_OPTIONS, jobIdFor, OUTBOX_TOPICS, type JobName, type JobPayloads } from "../core/jobs.ts";
+import { outbox } from "../core/db/schema.ts";
+import { DEFAULT_JOB_OPTIONS, jobFor, jobIdFor, OUTBOX_TOPICS, type JobName, type JobPayloads } from "../core/jobs.ts";
+import { OPERATION_KIND_NAMES, OPERATION_KINDS, type JobKind } from "../core/operations/kinds.ts";
 import type { Logger } from "../core/logger.ts";
 import { PollLoop } from "../core/poll-loop.ts";
 
 const BATCH = 500;
-/** Operations still QUEUED this long after their last change get their job enqueued again (same job id). */
+/** Operations still waiting for their job this long after their last change get it enqueued again (same job id). */
 const REDISPATCH_AFTER_MS = 20_000;
 const SWEEP_EVERY_MS = 10_000;
 
@@ -49,37 +50,26 @@ export class OutboxRelay {
 
   /**
    * The database is the record of truth: a job lost with Redis (killed between its last AOF sync and the
-   * enqueue, or its data wiped) is enqueued again for every operation still QUEUED. An existing job with the
-   * same id makes the add a no-op.
+   * enqueue, or its data wiped) is enqueued again for every operation of a kind moved by a job that still waits
+   * in one of its kind's re-dispatched states with no transaction. An existing job with the same id makes the
+   * add a no-op.
    */
   async redispatchStale(): Promise<number> {
     const before = new Date(Date.now() - REDISPATCH_AFTER_MS);
-    const stale = await this.db
-      .select({ id: issuances.id })
-      .from(issuances)
-      .where(and(eq(issuances.status, "QUEUED"), lt(issuances.updatedAt, before)))
-      .limit(5_000);
-    const staleRevocations = await this.db
-      .select({ id: revocations.id })
-      .from(revocations)
-      .where(and(eq(revocations.status, "QUEUED"), isNull(revocations.chainTxId), lt(revocations.updatedAt, before)))
-      .limit(5_000);
-    const staleOperations = await this.db
-      .select({ id: certificateOperations.id })
-      .from(certificateOperations)
-      .where(
-        and(
-          inArray(certificateOperations.status, ["QUEUED", "PINNED"]),
-          isNull(certificateOperations.chainTxId),
-          lt(certificateOperations.updatedAt, before),
-        ),
-      )
-      .limit(5_000);
-    const jobs = [
-      ...stale.map((r) => ({ name: "issue-certificate" as const, data: { issuanceId: r.id } })),
-      ...staleRevocations.map((r) => ({ name: "revoke-certificate" as const, data: { revocationId: r.id } })),
-      ...staleOperations.map((r) => ({ name: "certificate-operation" as const, data: { operationId: r.id } })),
-    ].map((j) => ({ ...j, opts: { ...DEFAULT_JOB_OPTIONS, jobId: jobIdFor(j.name, j.data as never) } }));
+    const jobs: { name: JobName; data: JobPayloads[JobName]; opts: JobsOptions & { jobId: string } }[] = [];
+    for (const kind of OPERATION_KIND_NAMES) {
+      const { table, job, redispatch } = OPERATION_KINDS[kind];
+      if (!job || !redispatch.length) continue;
+      const stale = await this.db
+        .select({ id: table.id })
+        .from(table)
+        .where(and(inArray(table.status, [...redispatch] as never[]), isNull(table.chainTxId), lt(table.updatedAt, before)))
+        .limit(5_000);
+      for (const { id } of stale) {
+        const { name, data } = jobFor(kind as JobKind, id);
+        jobs.push({ name, data, opts: { ...DEFAULT_JOB_OPTIONS, jobId: jobIdFor(name, data) } });
+      }
+    }
     if (jobs.length) {
       // A job that failed for good under the same id would make the add a no-op: send it back to wait.
       for (const j of jobs) {

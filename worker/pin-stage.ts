@@ -2,7 +2,7 @@ import { eq, inArray } from "drizzle-orm";
 import { coalesce } from "../core/coalesce.ts";
 import { collections, institutions, issuances } from "../core/db/schema.ts";
 import { markPinned } from "../core/operations/transitions.ts";
-import type { WorkerDeps } from "./deps.ts";
+import { pipelineOf, type WorkerDeps } from "./deps.ts";
 
 type Issuance = typeof issuances.$inferSelect;
 type Collection = typeof collections.$inferSelect;
@@ -26,7 +26,8 @@ export interface PinStage {
   markPinned(pinned: { id: string; metadataCid: string; digest: string }): Promise<boolean>;
 }
 
-export function createPinStage(deps: Pick<WorkerDeps, "db" | "logger">): PinStage {
+export function createPinStage(deps: Pick<WorkerDeps, "db" | "logger" | "pipeline">): PinStage {
+  const pipeline = pipelineOf(deps);
   const load = coalesce(async (ids: string[]) => {
     const rows = await deps.db
       .select({
@@ -50,7 +51,7 @@ export function createPinStage(deps: Pick<WorkerDeps, "db" | "logger">): PinStag
   });
   const pin = coalesce(async (items: { id: string; metadataCid: string; digest: string }[]) => {
     const unique = [...new Map(items.map((i) => [i.id, i])).values()];
-    const moved = new Set(await markPinned(deps.db, deps.logger, unique));
+    const moved = new Set(await markPinned(pipeline, unique));
     return items.map((i) => moved.has(i.id));
   });
   return { load, markPinned: pin };

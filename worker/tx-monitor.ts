@@ -1,17 +1,20 @@
 import { eq } from "drizzle-orm";
 import { Transaction } from "ethers";
 import type { ChainTxHead, TxSender } from "../core/chain/tx-sender.ts";
-import { certificateOperations, editionMintBatches, editions, issuances, registryOperations, revocations } from "../core/db/schema.ts";
+import type { PgColumn } from "drizzle-orm/pg-core";
+import { issuances } from "../core/db/schema.ts";
+import type { Pipeline } from "../core/operations/context.ts";
+import { CHAIN_TX_TABLES, OPERATION_KIND_NAMES, OPERATION_KINDS } from "../core/operations/kinds.ts";
 import { transitionMany } from "../core/operations/transitions.ts";
 import { PollLoop } from "../core/poll-loop.ts";
-import type { WorkerDeps } from "./deps.ts";
+import { pipelineOf, type WorkerDeps } from "./deps.ts";
 
 const REBROADCAST_AFTER_MS = 3_000;
 
 /**
  * Carries every stored transaction to an outcome, from the database alone, so a restarted worker finishes what a
  * crashed one began: SIGNED ones are broadcast, SENT ones re-broadcast while pending, mined ones recorded;
- * a reverted batch hands its issuances back to the batcher once; a dropped transaction (its nonce taken by
+ * a reverted one releases its operations as each kind says (core/operations/kinds.ts); a dropped transaction (its nonce taken by
  * another) can never be mined, so its operations go back to be sent again.
  */
 export class TxMonitor {
@@ -19,9 +22,11 @@ export class TxMonitor {
   private readonly senders: TxSender[];
   private readonly lastBroadcast = new Map<string, number>();
   private readonly loop: PollLoop;
+  private readonly pipeline: Pipeline;
 
   constructor(deps: WorkerDeps, senders: TxSender[]) {
     this.deps = deps;
+    this.pipeline = pipelineOf(deps);
     this.senders = senders;
     this.loop = new PollLoop("transaction monitor", async () => {
       await this.tick();
@@ -84,7 +89,9 @@ export class TxMonitor {
     const replacement = await sender.prepare(
       async () => ({ to: old.to, data, purpose: old.purpose, gasLimit }),
       async (tx, stored) => {
-        for (const table of [issuances, revocations, registryOperations, certificateOperations, editions, editionMintBatches]) {
+        for (const t of CHAIN_TX_TABLES) {
+          // drizzle cannot type an update over any table: it sees one with the same columns.
+          const table = t as typeof issuances;
           await tx.update(table).set({ chainTxId: stored.id, txHash: stored.txHash, updatedAt: new Date() }).where(eq(table.chainTxId, old.id));
         }
       },
@@ -92,29 +99,31 @@ export class TxMonitor {
     if (replacement) await sender.broadcast(replacement).catch(() => {});
   }
 
-  /** A reverted transaction: its issuances go back to the batcher once (estimation then isolates the cause); revocations fail. */
+  /**
+   * A reverted transaction: each kind's operations on it are released as the kinds registry says (issuances go
+   * back to the batcher once, where estimation isolates the cause; revocations and the like fail; registry
+   * operations and airdrops are settled by their own stages).
+   */
   private async release(chainTx: ChainTxHead): Promise<void> {
-    const { db, logger } = this.deps;
-    await db.transaction(async (tx) => {
-      const linked = await tx.select().from(issuances).where(eq(issuances.chainTxId, chainTx.id));
-      const retry = linked.filter((i) => !i.error);
-      const fail = linked.filter((i) => i.error);
-      await transitionMany(tx, logger, "issuance", retry.map((i) => i.id), ["SUBMITTED"], "PINNED", {
-        chainTxId: null,
-        txHash: null,
-        error: `transaction ${chainTx.txHash} reverted; retrying once`,
-      });
-      await transitionMany(tx, logger, "issuance", fail.map((i) => i.id), ["SUBMITTED"], "FAILED", {
-        error: `transaction ${chainTx.txHash} reverted twice`,
-      });
-      const revs = await tx.select().from(revocations).where(eq(revocations.chainTxId, chainTx.id));
-      await transitionMany(tx, logger, "revocation", revs.map((r) => r.id), ["SUBMITTED"], "FAILED", {
-        error: `transaction ${chainTx.txHash} reverted`,
-      });
-      const ops = await tx.select({ id: certificateOperations.id }).from(certificateOperations).where(eq(certificateOperations.chainTxId, chainTx.id));
-      await transitionMany(tx, logger, "certificateOperation", ops.map((o) => o.id), ["SUBMITTED"], "FAILED", {
-        error: `transaction ${chainTx.txHash} reverted`,
-      });
+    await this.pipeline.transaction(async (ctx) => {
+      for (const kind of OPERATION_KIND_NAMES) {
+        const { release, table } = OPERATION_KINDS[kind];
+        if (release === "byStage" || !("chainTxId" in table)) continue;
+        const chainTxId = table.chainTxId as PgColumn;
+        const linked = await ctx.db.select({ id: table.id, error: table.error }).from(table).where(eq(chainTxId, chainTx.id));
+        if (release === "fail") {
+          await transitionMany(ctx, kind, linked.map((o) => o.id), ["SUBMITTED"], "FAILED", { error: `transaction ${chainTx.txHash} reverted` });
+          continue;
+        }
+        await transitionMany(ctx, kind, linked.filter((o) => !o.error).map((o) => o.id), ["SUBMITTED"], release.retryOnceAs as never, {
+          chainTxId: null,
+          txHash: null,
+          error: `transaction ${chainTx.txHash} reverted; retrying once`,
+        } as never);
+        await transitionMany(ctx, kind, linked.filter((o) => o.error).map((o) => o.id), ["SUBMITTED"], "FAILED", {
+          error: `transaction ${chainTx.txHash} reverted twice`,
+        });
+      }
     });
   }
 }

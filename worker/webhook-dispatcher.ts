@@ -1,5 +1,5 @@
 import { and, asc, eq, inArray, isNull, lte, notInArray, or, sql } from "drizzle-orm";
-import { openSecret } from "../core/custody/sealed.ts";
+import { openSecret, type SealingKeyring } from "../core/custody/sealed.ts";
 import type { Database } from "../core/db/index.ts";
 import { webhookDeliveries, webhookEndpoints } from "../core/db/schema.ts";
 import type { Logger } from "../core/logger.ts";
@@ -36,6 +36,8 @@ export class WebhookDispatcher {
   private readonly log: Logger;
   private readonly loop: PollLoop;
   private readonly settings: WebhookSettings;
+  /** The keys the endpoints' secrets are sealed under. */
+  private readonly keyring: SealingKeyring;
   private readonly resolve: HostResolver;
   /** Endpoint id → the delivery under way to it. */
   private readonly inFlight = new Map<string, Promise<void>>();
@@ -44,10 +46,11 @@ export class WebhookDispatcher {
   private serial: Promise<unknown> = Promise.resolve();
   private wakeQueued = false;
 
-  constructor(opts: { db: Database; logger: Logger; settings: WebhookSettings; resolve?: HostResolver; idleMs?: number }) {
+  constructor(opts: { db: Database; logger: Logger; settings: WebhookSettings; keyring: SealingKeyring; resolve?: HostResolver; idleMs?: number }) {
     this.db = opts.db;
     this.log = opts.logger;
     this.settings = opts.settings;
+    this.keyring = opts.keyring;
     this.resolve = opts.resolve ?? systemResolver;
     this.loop = new PollLoop("webhook dispatcher", async () => (await this.tick()) > 0 && this.free() > 0, {
       idleMs: opts.idleMs ?? 250,
@@ -156,7 +159,7 @@ export class WebhookDispatcher {
         "user-agent": "Hallmark-Webhooks/1",
         "hallmark-event-id": delivery.eventId,
         "hallmark-event-type": delivery.eventType,
-        "hallmark-signature": signWebhook(openSecret(endpoint.secret), body),
+        "hallmark-signature": signWebhook(openSecret(endpoint.secret, this.keyring), body),
       },
       body,
       policy: this.settings.policy,

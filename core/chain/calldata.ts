@@ -1,4 +1,4 @@
-import type { IssueRequest } from "./registry.ts";
+import type { IssueRequest } from "./certificate-registry.ts";
 
 /** `issueBatch((bytes32,address,string,bytes32,uint64)[])`'s selector. */
 const ISSUE_BATCH_SELECTOR = "e7735a18";

@@ -1,6 +1,7 @@
-import { Contract, Interface, id, type ContractRunner } from "ethers";
+import { Contract, Interface, type ContractRunner } from "ethers";
 import { loadArtifact } from "./artifacts.ts";
-import { certificateRegistryInterface, decodeContractError, type ContractError } from "./registry.ts";
+import { certificateRegistryInterface } from "./certificate-registry.ts";
+import { decodeContractError, type ContractError } from "./contract-errors.ts";
 
 /** Mirrors `IIssuerRegistry.InstitutionStatus`. */
 export const ChainInstitutionStatus = ["NONE", "ACTIVE", "SUSPENDED"] as const;
@@ -13,11 +14,6 @@ export function issuerRegistryInterface(): Interface {
 
 export function issuerRegistryAt(address: string, runner: ContractRunner): Contract {
   return new Contract(address, issuerRegistryInterface(), runner);
-}
-
-/** The certificate registry's role ids: `keccak256("<ROLE>_ROLE")`, as the contract declares them. */
-export function chainRoleId(role: "ISSUER" | "MINTER" | "PAUSER"): string {
-  return id(`${role}_ROLE`);
 }
 
 /** The custom error a call reverted with, decoded against the issuer registry's and the certificate registry's ABIs. */

@@ -3,8 +3,8 @@ import type { PgColumn, PgTable } from "drizzle-orm/pg-core";
 import type { Provider } from "ethers";
 import type { Logger } from "../logger.ts";
 import { faultPoint } from "./faults.ts";
-import { gasLimitFor } from "./sending.ts";
-import type { ChainTx, DbTx, TxSender } from "./tx-sender.ts";
+import type { DbTransaction } from "../db/index.ts";
+import { gasLimitFor, type ChainTx, type TxSender } from "./tx-sender.ts";
 
 /** One operation's call: the contract, the calldata, and the purpose the stored transaction is known by. */
 export interface OperationCall {
@@ -15,9 +15,9 @@ export interface OperationCall {
 
 export interface OperationSteps {
   /** In the signing transaction: locks and claims the operation; false when another attempt has it. */
-  claim(tx: DbTx): Promise<boolean>;
+  claim(tx: DbTransaction): Promise<boolean>;
   /** In the signing transaction: records the stored transaction on the operation (its SUBMITTED move). */
-  record(tx: DbTx, stored: ChainTx): Promise<void>;
+  record(tx: DbTransaction, stored: ChainTx): Promise<void>;
   /**
    * The estimate failed: settles the operation when the failure is the contract's verdict and answers true
    * (nothing is sent; it may also throw an UnrecoverableError), or answers false to have the error rethrown and
@@ -59,7 +59,7 @@ export async function sendOperation(
  * The usual `claim`: the operation row, locked, while it is still in one of `from` and has no transaction (another
  * attempt holding it is skipped, not waited for).
  */
-export async function claimRow(tx: DbTx, table: PgTable & { id: PgColumn; status: PgColumn; chainTxId: PgColumn }, id: string, from: readonly string[]): Promise<boolean> {
+export async function claimRow(tx: DbTransaction, table: PgTable & { id: PgColumn; status: PgColumn; chainTxId: PgColumn }, id: string, from: readonly string[]): Promise<boolean> {
   const where: SQL = and(eq(table.id, id), inArray(table.status, [...from]), isNull(table.chainTxId))!;
   const rows = await tx.select({ id: table.id }).from(table as PgTable).where(where).for("update", { skipLocked: true });
   return rows.length > 0;

@@ -1,6 +1,6 @@
 import { and, asc, count, eq, getTableColumns, inArray, sql } from "drizzle-orm";
 import type { JsonRpcProvider, Wallet } from "ethers";
-import type { Database } from "../db/index.ts";
+import type { Database, DbTransaction } from "../db/index.ts";
 import { chainTxs, signerNonces } from "../db/schema.ts";
 import type { Logger } from "../logger.ts";
 import { faultPoint } from "./faults.ts";
@@ -12,12 +12,16 @@ export type ChainTxHead = Omit<ChainTx, "rawTx">;
 
 const { rawTx: _rawTx, ...headColumns } = getTableColumns(chainTxs);
 export type Fees = { type: 2; maxFeePerGas: bigint; maxPriorityFeePerGas: bigint } | { type: 0; gasPrice: bigint };
-export type DbTx = Parameters<Parameters<Database["transaction"]>[0]>[0];
 export interface TxCall {
   to: string;
   data: string;
   purpose: string;
   gasLimit: bigint;
+}
+
+/** Headroom over an estimate for batched calls: state touched by other transactions in the same block can cost a little more. */
+export function gasLimitFor(estimate: bigint): bigint {
+  return (estimate * 12n) / 10n + 50_000n;
 }
 
 /** The node answered that it already has this transaction or its nonce: it may well be on its way. */
@@ -92,8 +96,8 @@ export class TxSender {
    * caller began earlier, alongside its own preparation); by default they are asked for now.
    */
   async prepare(
-    build: (tx: DbTx) => Promise<TxCall | undefined>,
-    link: (tx: DbTx, chainTx: ChainTx) => Promise<void>,
+    build: (tx: DbTransaction) => Promise<TxCall | undefined>,
+    link: (tx: DbTransaction, chainTx: ChainTx) => Promise<void>,
     opts: { fees?: Promise<Fees> } = {},
   ): Promise<ChainTx | undefined> {
     const fees = await (opts.fees ?? this.fees());

@@ -12,6 +12,7 @@ import { ChainUnavailableError, CertificateNotFoundError } from "../verification
 import { resolveReference } from "../verification/reference.ts";
 import { documentLoader } from "./document-loader.ts";
 import { CredentialExportError } from "./errors.ts";
+import type { SealingKeyring } from "../custody/sealing-keys.ts";
 import { institutionSigningKey } from "./institution-keys.ts";
 import { buildOpenBadgeCredential } from "./open-badge.ts";
 import { disclosuresFor, personalDataOf } from "../operations/personal-data.ts";
@@ -30,6 +31,8 @@ export interface ExportDeps {
   db: Database;
   chains: ChainProviders;
   documents: DocumentSource;
+  /** The sealing keys the institutions' signing keys are stored under. */
+  keyring: SealingKeyring;
 }
 
 /**
@@ -68,7 +71,7 @@ export async function exportCredential(deps: ExportDeps, certificateId: string, 
   const document = parseJson(bytes, "the certificate document");
   if (!isHallmarkDocument(document)) throw new CredentialExportError("NOT_VALID", "the pinned document is not a Hallmark certificate");
 
-  const key = await institutionSigningKey(deps.db, row.institutionId);
+  const key = await institutionSigningKey(deps.db, row.institutionId, deps.keyring);
   // The holder's copy (their link's token) carries their personal data; an erased certificate exports without it.
   const disclosures = disclosuresFor(await personalDataOf(deps.db, certificateId), opts.share);
   const credential = buildOpenBadgeCredential({

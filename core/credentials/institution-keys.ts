@@ -13,10 +13,9 @@ export interface SigningKey {
 
 /**
  * The institution's signing key, generated and stored (sealed) the first time it is needed. Two first requests at
- * once both generate, one insert wins, and both then use the stored key. `keyring`: the sealing keys (by default
- * this process's custody configuration).
+ * once both generate, one insert wins, and both then use the stored key. `keyring`: the sealing keys it is stored under.
  */
-export async function institutionSigningKey(db: Database, institutionId: string, keyring?: SealingKeyring): Promise<SigningKey> {
+export async function institutionSigningKey(db: Database, institutionId: string, keyring: SealingKeyring): Promise<SigningKey> {
   let [row] = await db.select().from(institutionKeys).where(eq(institutionKeys.institutionId, institutionId));
   if (!row) {
     const fresh = await Ed25519Multikey.generate();

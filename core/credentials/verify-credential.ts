@@ -6,7 +6,7 @@ import { getAddress } from "ethers";
 import { cidDigestMatches } from "../ipfs/index.ts";
 import { canonicalBytes, isHallmarkDocument, type HallmarkDocument } from "../verification/certificate-document.ts";
 import type { Check } from "../verification/types.ts";
-import type { CredentialVerifier, OpenedCredential } from "../verification/verify.ts";
+import type { CredentialVerifier, OpenedCredential } from "../verification/verifier-deps.ts";
 import { CREDENTIALS_V2 } from "./context.ts";
 import { opens } from "./open-badge.ts";
 import { isDisclosure, RECIPIENT_NAME_PATH, type Disclosure } from "../metadata/personal-data.ts";

@@ -1,5 +1,4 @@
 import { createCipheriv, createDecipheriv, randomBytes } from "node:crypto";
-import { platformKey, sealingKeysSpec } from "./index.ts";
 import { LEGACY_SEALING_KEY_ID, parseSealingKeys, type SealingKeyring } from "./sealing-keys.ts";
 
 export { LEGACY_SEALING_KEY_ID, parseSealingKeys, type SealingKeyring };
@@ -18,11 +17,6 @@ export class SealedSecretError extends Error {
 
 const SEALED = /^sealed:([A-Za-z0-9][A-Za-z0-9_-]{0,31}):([A-Za-z0-9_-]+)\.([A-Za-z0-9_-]+)\.([A-Za-z0-9_-]*)$/;
 
-/** The keyring of this process's custody configuration (`configureCustody`). */
-export function custodyKeyring(): SealingKeyring {
-  return parseSealingKeys(sealingKeysSpec(), platformKey);
-}
-
 /** Whether a stored value is sealed (under any key). */
 export function isSealed(stored: string): boolean {
   return SEALED.test(stored);
@@ -37,7 +31,7 @@ export function sealedKeyId(stored: string): string | undefined {
  * A secret the platform must keep (a voucher-signing key, an institution's credential-signing key, a webhook
  * secret) as stored: AES-256-GCM under the keyring's current key, so a copy of the database alone signs nothing.
  */
-export function sealSecret(plain: string, keyring: SealingKeyring = custodyKeyring()): string {
+export function sealSecret(plain: string, keyring: SealingKeyring): string {
   const id = keyring.current;
   const iv = randomBytes(12);
   const cipher = createCipheriv("aes-256-gcm", keyring.keys.get(id)!, iv);
@@ -52,7 +46,7 @@ export function sealSecret(plain: string, keyring: SealingKeyring = custodyKeyri
  * start-up step seals what was stored before sealing existed, and after it a plain value is a value someone wrote
  * around the platform.
  */
-export function openSecret(stored: string, keyring: SealingKeyring = custodyKeyring()): string {
+export function openSecret(stored: string, keyring: SealingKeyring): string {
   const m = SEALED.exec(stored);
   if (!m) throw new SealedSecretError("NOT_SEALED", "a stored secret is not sealed (run the platform once to seal stored secrets, or `npm run reseal`)");
   const [, id, iv, tag, body] = m;

@@ -1,10 +1,9 @@
 import { and, asc, eq, gt, notLike } from "drizzle-orm";
 import type { PgColumn, PgTable } from "drizzle-orm/pg-core";
-import type { Config } from "../config.ts";
 import type { Database } from "../db/index.ts";
-import { configureCustody } from "./index.ts";
+import type { Custody } from "./custody-secret.ts";
 import { editionContracts, institutionKeys, webhookEndpoints } from "../db/schema.ts";
-import { custodyKeyring, isSealed, openSecret, sealSecret, SealedSecretError, type SealingKeyring } from "./sealed.ts";
+import { isSealed, openSecret, sealSecret, SealedSecretError, type SealingKeyring } from "./sealed.ts";
 
 /** Every column that holds a secret the platform must be able to use again, so must keep sealed. */
 export const SEALED_COLUMNS: readonly { name: string; table: PgTable; id: PgColumn; value: PgColumn; field: string }[] = [
@@ -71,14 +70,10 @@ export async function sealStoredSecrets(
 }
 
 /**
- * What every process that opens the database does before using a stored secret: this process's custody secret and
- * sealing keys configured, and values stored before sealing existed sealed. Secrets under a key SEALING_KEYS no
- * longer lists are reported, not fatal: only what needs them fails, with a clear error.
+ * What every process that opens the database does before using a stored secret: values stored before sealing
+ * existed sealed under this process's custody keys. Secrets under a key SEALING_KEYS no longer lists are reported,
+ * not fatal: only what needs them fails, with a clear error.
  */
-export async function prepareSealedSecrets(
-  db: Database,
-  config: Pick<Config, "custodySecret" | "dataDir" | "sealingKeys">,
-): Promise<SealingReport> {
-  configureCustody(config);
-  return sealStoredSecrets(db, { keyring: custodyKeyring() });
+export async function prepareSealedSecrets(db: Database, custody: Custody): Promise<SealingReport> {
+  return sealStoredSecrets(db, { keyring: custody.keyring() });
 }

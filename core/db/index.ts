@@ -5,6 +5,8 @@ import * as schema from "./schema.ts";
 
 export { schema };
 export type Database = PgDatabase<PgQueryResultHKT, typeof schema>;
+/** The handle inside `db.transaction(async (tx) => …)`: what a step that must share its caller's transaction takes. */
+export type DbTransaction = Parameters<Parameters<Database["transaction"]>[0]>[0];
 
 export interface DatabaseHandle {
   db: Database;

@@ -13,9 +13,26 @@ import {
   uniqueIndex,
   uuid,
 } from "drizzle-orm/pg-core";
+import { TRANSFER_POLICIES } from "../editions/transfer-policy.ts";
 
 const createdAt = () => timestamp("created_at", { withTimezone: true, mode: "date" }).notNull().defaultNow();
 const updatedAt = () => timestamp("updated_at", { withTimezone: true, mode: "date" }).notNull().defaultNow();
+
+/**
+ * The columns every operation carried by a chain transaction has (core/operations/kinds.ts): its state among
+ * `statuses`, the stored transaction carrying it and that transaction's hash, why it failed, and when it was
+ * accepted and last changed.
+ */
+function operationColumns<const S extends readonly ["QUEUED", ...string[]]>(statuses: S) {
+  return {
+    status: text("status", { enum: statuses as unknown as [S[number], ...S[number][]] }).notNull().default("QUEUED" as S[number]),
+    chainTxId: uuid("chain_tx_id"),
+    txHash: text("tx_hash"),
+    error: text("error"),
+    createdAt: createdAt(),
+    updatedAt: updatedAt(),
+  };
+}
 
 export const INSTITUTION_STATUSES = ["PENDING", "ACTIVE", "SUSPENDED"] as const;
 export type InstitutionStatus = (typeof INSTITUTION_STATUSES)[number];
@@ -85,8 +102,20 @@ export const collections = pgTable("collections", {
   createdAt: createdAt(),
 });
 
-export const ISSUANCE_STATUSES = ["QUEUED", "PINNED", "SUBMITTED", "CONFIRMED", "FAILED"] as const;
-export type IssuanceStatus = (typeof ISSUANCE_STATUSES)[number];
+/**
+ * The one vocabulary of operation states (core/operations/kinds.ts says which of them each kind goes through):
+ * QUEUED (accepted) → PINNED (its document on IPFS) → SUBMITTED (its transaction signed and stored) → CONFIRMED
+ * (seen on chain) | FAILED.
+ */
+export const OPERATION_STATUSES = ["QUEUED", "PINNED", "SUBMITTED", "CONFIRMED", "FAILED"] as const;
+export type OperationStatus = (typeof OPERATION_STATUSES)[number];
+/** Issuances go through every state; the GraphQL enum of operation states is named after them. */
+export const ISSUANCE_STATUSES = OPERATION_STATUSES;
+export type IssuanceStatus = OperationStatus;
+/** Registry operations: no document to pin. */
+export const UNPINNED_STATUSES = ["QUEUED", "SUBMITTED", "CONFIRMED", "FAILED"] as const satisfies readonly OperationStatus[];
+/** One airdrop transaction's states: it exists once sent. */
+export const MINT_BATCH_STATUSES = ["SUBMITTED", "CONFIRMED", "FAILED"] as const satisfies readonly OperationStatus[];
 
 export const issuances = pgTable(
   "issuances",
@@ -101,16 +130,11 @@ export const issuances = pgTable(
     requestId: text("request_id").notNull().unique(),
     recipient: text("recipient").notNull(),
     document: jsonb("document").$type<Record<string, unknown>>().notNull(),
-    status: text("status", { enum: ISSUANCE_STATUSES }).notNull().default("QUEUED"),
     metadataCid: text("metadata_cid"),
     digest: text("digest"),
-    chainTxId: uuid("chain_tx_id"),
-    txHash: text("tx_hash"),
-    error: text("error"),
     /** The bulk issuance it was requested in, if any. */
     bulkId: uuid("bulk_id"),
-    createdAt: createdAt(),
-    updatedAt: updatedAt(),
+    ...operationColumns(OPERATION_STATUSES),
   },
   (t) => [
     uniqueIndex("issuances_idempotency").on(t.institutionId, t.idempotencyKey),
@@ -180,12 +204,7 @@ export const revocations = pgTable(
     requestHash: text("request_hash").notNull(),
     reason: text("reason").notNull(),
     reasonCode: text("reason_code").notNull(),
-    status: text("status", { enum: ISSUANCE_STATUSES }).notNull().default("QUEUED"),
-    chainTxId: uuid("chain_tx_id"),
-    txHash: text("tx_hash"),
-    error: text("error"),
-    createdAt: createdAt(),
-    updatedAt: updatedAt(),
+    ...operationColumns(OPERATION_STATUSES),
   },
   (t) => [
     uniqueIndex("revocations_idempotency").on(t.institutionId, t.idempotencyKey),
@@ -223,12 +242,7 @@ export const certificateOperations = pgTable(
     digest: text("digest"),
     /** RECOVER: the new certificate, once CONFIRMED. */
     resultCertificateId: uuid("result_certificate_id"),
-    status: text("status", { enum: ISSUANCE_STATUSES }).notNull().default("QUEUED"),
-    chainTxId: uuid("chain_tx_id"),
-    txHash: text("tx_hash"),
-    error: text("error"),
-    createdAt: createdAt(),
-    updatedAt: updatedAt(),
+    ...operationColumns(OPERATION_STATUSES),
   },
   (t) => [
     uniqueIndex("certificate_operations_idempotency").on(t.institutionId, t.idempotencyKey),
@@ -465,12 +479,7 @@ export const registryOperations = pgTable(
     collectionId: uuid("collection_id").references(() => collections.id),
     /** What the call needs besides the ids: reason, role, account. */
     params: jsonb("params").$type<Record<string, string>>().notNull().default({}),
-    status: text("status", { enum: ["QUEUED", "SUBMITTED", "CONFIRMED", "FAILED"] }).notNull().default("QUEUED"),
-    chainTxId: uuid("chain_tx_id"),
-    txHash: text("tx_hash"),
-    error: text("error"),
-    createdAt: createdAt(),
-    updatedAt: updatedAt(),
+    ...operationColumns(UNPINNED_STATUSES),
   },
   (t) => [index("registry_operations_status").on(t.status), index("registry_operations_institution").on(t.institutionId)],
 );
@@ -508,9 +517,6 @@ export const editionContracts = pgTable("edition_contracts", {
   createdAt: createdAt(),
 });
 
-export const TRANSFER_POLICIES = ["LOCKED", "GIFT_AFTER_LOCKUP", "ISSUER_MEDIATED"] as const;
-export type EditionTransferPolicy = (typeof TRANSFER_POLICIES)[number];
-
 /**
  * A collectible edition and the operation that creates it on chain: QUEUED (metadata built) → PINNED → SUBMITTED
  * (createEdition sent) → CONFIRMED (EditionCreated seen; `chainEditionId` set) | FAILED. `reserved` counts items
@@ -534,14 +540,9 @@ export const editions = pgTable(
     maxGifts: integer("max_gifts").notNull().default(0),
     reserved: integer("reserved").notNull().default(0),
     minted: integer("minted").notNull().default(0),
-    status: text("status", { enum: ISSUANCE_STATUSES }).notNull().default("QUEUED"),
     contractId: uuid("contract_id").references(() => editionContracts.id),
     chainEditionId: text("chain_edition_id"),
-    chainTxId: uuid("chain_tx_id"),
-    txHash: text("tx_hash"),
-    error: text("error"),
-    createdAt: createdAt(),
-    updatedAt: updatedAt(),
+    ...operationColumns(OPERATION_STATUSES),
   },
   (t) => [uniqueIndex("editions_idempotency").on(t.institutionId, t.idempotencyKey), index("editions_status").on(t.status)],
 );
@@ -568,7 +569,7 @@ export const editionOperations = pgTable(
     sent: integer("sent").notNull().default(0),
     minted: integer("minted").notNull().default(0),
     claimCodeId: uuid("claim_code_id"),
-    status: text("status", { enum: ISSUANCE_STATUSES }).notNull().default("QUEUED"),
+    status: text("status", { enum: OPERATION_STATUSES }).notNull().default("QUEUED"),
     error: text("error"),
     createdAt: createdAt(),
     updatedAt: updatedAt(),
@@ -584,7 +585,7 @@ export const editionMintBatches = pgTable(
     operationId: uuid("operation_id").notNull().references(() => editionOperations.id),
     start: integer("start").notNull(),
     count: integer("count").notNull(),
-    status: text("status", { enum: ["SUBMITTED", "CONFIRMED", "FAILED"] }).notNull().default("SUBMITTED"),
+    status: text("status", { enum: MINT_BATCH_STATUSES }).notNull().default("SUBMITTED"),
     chainTxId: uuid("chain_tx_id").notNull(),
     txHash: text("tx_hash").notNull(),
     createdAt: createdAt(),

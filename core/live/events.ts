@@ -1,7 +1,8 @@
-import type { IssuanceStatus } from "../db/schema.ts";
+import type { IssuanceStatus, OperationStatus } from "../db/schema.ts";
+import type { PublishedKind } from "../operations/kinds.ts";
 
-/** The operations whose state changes travel live (and to webhooks). */
-export type LiveOperationKind = "issuance" | "revocation" | "certificateOperation" | "edition" | "editionOperation";
+/** The operations whose state changes travel live (and to webhooks): those the kinds registry publishes. */
+export type LiveOperationKind = PublishedKind;
 
 /**
  * What travels on the live channels: notices of state changes that have committed. They are hints for live
@@ -29,7 +30,7 @@ export interface OperationsChanged {
   type: "operations";
   institutionId: string;
   kind: LiveOperationKind;
-  status: IssuanceStatus;
+  status: OperationStatus;
   /** When the change was made: the operations' `updatedAt` (ISO 8601). */
   at: string;
   operations: OperationChange[];
@@ -53,10 +54,10 @@ export interface BulkProgressed {
 
 export type LiveMessage = OperationsChanged | BulkProgressed;
 
-/** A change as `transitionMany` and `markPinned` report it: per row, its institution. */
+/** A change as `transitionMany` and `markPinned` report it to the pipeline: per row, its institution. */
 export interface StateChange {
   kind: LiveOperationKind;
-  status: IssuanceStatus;
+  status: OperationStatus;
   at: Date;
   rows: { id: string; institutionId: string; bulkId?: string | null }[];
   /** What the change says beyond the status: the same for every row, or each row's own. */

@@ -1,4 +1,4 @@
 export * from "./events.ts";
-export { attachLiveSink, noteStateChange, type LiveSink } from "./hook.ts";
+export type { LiveSink } from "./sink.ts";
 export { createLivePublisher, type LivePublisher } from "./publisher.ts";
 export { createLiveFeed, type LiveFeed, type LiveListener } from "./subscriber.ts";

@@ -5,7 +5,7 @@ import { bulkIssuances, certificates } from "../db/schema.ts";
 import type { Logger } from "../logger.ts";
 import { bulkProgress } from "../operations/bulk-issue.ts";
 import { institutionChannel, type BulkProgressed, type LiveMessage, type OperationChange, type OperationsChanged, type StateChange } from "./events.ts";
-import type { LiveSink } from "./hook.ts";
+import type { LiveSink } from "./sink.ts";
 
 /** At most one "cannot publish" warning per this many milliseconds: a Redis outage must not flood the log. */
 const WARN_EVERY_MS = 30_000;

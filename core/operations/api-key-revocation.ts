@@ -1,13 +1,12 @@
 import { sql, type SQL } from "drizzle-orm";
-import type { Database } from "../db/index.ts";
+import type { Database, DbTransaction } from "../db/index.ts";
 
-type Tx = Parameters<Parameters<Database["transaction"]>[0]>[0];
 
 /**
  * Revokes the institution's keys that `seed` selects (a condition on `api_keys`) and, transitively, every key made
  * by one of them: a key never outlives the authority that made it. Keys already revoked keep their time.
  */
-export async function revokeKeysAndTheirMakings(db: Database | Tx, institutionId: string, seed: SQL): Promise<void> {
+export async function revokeKeysAndTheirMakings(db: Database | DbTransaction, institutionId: string, seed: SQL): Promise<void> {
   await db.execute(sql`
     WITH RECURSIVE doomed(id) AS (
       SELECT id FROM api_keys WHERE institution_id = ${institutionId} AND (${seed})

@@ -1,8 +1,10 @@
 import { and, count, eq } from "drizzle-orm";
+import type { Custody } from "../custody/custody-secret.ts";
 import type { Database } from "../db/index.ts";
 import { bulkIssuances, issuances, type IssuanceStatus } from "../db/schema.ts";
 import { OperationError } from "./errors.ts";
-import { ownedCollection, requestIssuanceBatch, type BatchItemResult, type IssueCertificateInput } from "./issue.ts";
+import { ownedCollection } from "./collections.ts";
+import { requestIssuanceBatch, type BatchItemResult, type IssueCertificateInput } from "./issue.ts";
 import { parseIdempotencyKey } from "./validate.ts";
 import { checkBatchSize } from "../quotas.ts";
 
@@ -17,6 +19,7 @@ export type BulkIssuance = typeof bulkIssuances.$inferSelect;
  */
 export async function requestBulkIssuance(
   db: Database,
+  custody: Custody,
   institutionId: string,
   input: { collectionId: string; idempotencyKey: string; items: Omit<IssueCertificateInput, "collectionId">[] },
   onProgress?: (done: number, total: number) => void,
@@ -44,7 +47,7 @@ export async function requestBulkIssuance(
   }
   const results: BatchItemResult[] = [];
   for (let offset = 0; offset < input.items.length; offset += CHUNK) {
-    const chunk = await requestIssuanceBatch(db, institutionId, input.collectionId, input.items.slice(offset, offset + CHUNK), bulk.id);
+    const chunk = await requestIssuanceBatch(db, custody, institutionId, input.collectionId, input.items.slice(offset, offset + CHUNK), bulk.id);
     results.push(...chunk.map((r) => ({ ...r, index: r.index + offset })));
     onProgress?.(results.length, input.items.length);
   }

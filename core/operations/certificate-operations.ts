@@ -1,6 +1,6 @@
 import { randomUUID } from "node:crypto";
 import { and, desc, eq, inArray } from "drizzle-orm";
-import type { Database } from "../db/index.ts";
+import type { Database, DbTransaction } from "../db/index.ts";
 import { isId } from "../db/ids.ts";
 import { certificateOperations, certificates, collections, issuances, outbox, revocations, type CertificateOperationKind } from "../db/schema.ts";
 import type { CertificateFields } from "../metadata/certificate.ts";
@@ -13,7 +13,6 @@ import { withholdInCorrection } from "./personal-data.ts";
 import { currentTemplate } from "./template.ts";
 
 export type CertificateOperation = typeof certificateOperations.$inferSelect;
-type Tx = Parameters<Parameters<Database["transaction"]>[0]>[0];
 
 /** Operations still on their way: at most one per certificate. */
 export const ACTIVE_OPERATION_STATUSES = ["QUEUED", "PINNED", "SUBMITTED"] as const;
@@ -135,7 +134,7 @@ export async function requestCertificateOperation(
 }
 
 /** Refuses what the certificate's state rules out: nothing happens to a revoked certificate, nor to a superseded one. */
-async function assertOperable(tx: Tx, certificate: typeof certificates.$inferSelect, kind: CertificateOperationKind): Promise<void> {
+async function assertOperable(tx: DbTransaction, certificate: typeof certificates.$inferSelect, kind: CertificateOperationKind): Promise<void> {
   if (certificate.status === "REVOKED") throw new OperationError("CERTIFICATE_REVOKED", "the certificate is revoked", "certificateId");
   const [revoking] = await tx
     .select({ id: revocations.id })
@@ -151,7 +150,7 @@ async function assertOperable(tx: Tx, certificate: typeof certificates.$inferSel
 }
 
 /** The fields of the certificate's current document: its latest confirmed correction, else what it was issued with. */
-export async function currentFields(tx: Tx | Database, certificate: { id: string; issuanceId: string }): Promise<CertificateFields> {
+export async function currentFields(tx: DbTransaction | Database, certificate: { id: string; issuanceId: string }): Promise<CertificateFields> {
   const [corrected] = await tx
     .select({ fields: certificateOperations.fields })
     .from(certificateOperations)

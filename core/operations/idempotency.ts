@@ -1,12 +1,11 @@
 import { createHash } from "node:crypto";
 import { and, eq } from "drizzle-orm";
-import type { Database } from "../db/index.ts";
+import type { Database, DbTransaction } from "../db/index.ts";
 import { idempotentRequests } from "../db/schema.ts";
 import { canonicalJson } from "../metadata/canonical-json.ts";
 import { OperationError } from "./errors.ts";
 import { parseIdempotencyKey } from "./validate.ts";
 
-type Tx = Parameters<Parameters<Database["transaction"]>[0]>[0];
 
 /** The fingerprint of a request: sha256 of its canonical JSON, so key order and spacing never matter. */
 export function requestHash(value: unknown): string {
@@ -43,7 +42,7 @@ export interface IdempotentRequest {
 export async function idempotent<T>(
   db: Database,
   req: IdempotentRequest,
-  run: (tx: Tx) => Promise<{ value: T; result: Record<string, unknown> }>,
+  run: (tx: DbTransaction) => Promise<{ value: T; result: Record<string, unknown> }>,
   replay: (result: Record<string, unknown>) => Promise<T>,
 ): Promise<{ value: T; replayed: boolean }> {
   if (req.key == null) return { value: (await db.transaction(run)).value, replayed: false };

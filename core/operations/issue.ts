@@ -1,7 +1,7 @@
 import { randomUUID } from "node:crypto";
 import { and, eq, inArray } from "drizzle-orm";
 import type { Database } from "../db/index.ts";
-import { collections, issuances, outbox, personalDisclosures } from "../db/schema.ts";
+import { issuances, outbox, personalDisclosures } from "../db/schema.ts";
 import { canonicalJson } from "../metadata/canonical-json.ts";
 import { withholdPersonalData } from "../metadata/certificate.ts";
 import type { Disclosure } from "../metadata/personal-data.ts";
@@ -9,11 +9,12 @@ import { newShareToken } from "./personal-data.ts";
 import { OperationError } from "./errors.ts";
 import { requestIdFor } from "./request-id.ts";
 import { parseAddress, parseCertificateFields, parseIdempotencyKey, type RawCertificateInput } from "./validate.ts";
-import { isId } from "../db/ids.ts";
 import { chargeIssuances } from "../quotas.ts";
 import { assertMayIssue } from "./may-issue.ts";
-import { recordHolderAccounts, resolveHolderReferences, type ReferenceTarget } from "../custody/index.ts";
+import type { Custody } from "../custody/custody-secret.ts";
+import { recordHolderAccounts, resolveHolderReferences, type ReferenceTarget } from "../custody/holder-accounts.ts";
 import { applyTemplate, currentTemplate } from "./template.ts";
+import { ownedCollection } from "./collections.ts";
 import { idempotencyConflict, requestHash } from "./idempotency.ts";
 
 export type Issuance = typeof issuances.$inferSelect;
@@ -31,18 +32,6 @@ export interface IssueCertificateInput extends RawCertificateInput {
   personalAttributes?: string[] | null;
 }
 
-
-/** The institution's collection, or NOT_FOUND: another institution's collection is never revealed. */
-export async function ownedCollection(db: Database, institutionId: string, collectionId: string) {
-  if (!isId(collectionId)) throw new OperationError("NOT_FOUND", "collection not found", "collectionId");
-  const [collection] = await db
-    .select()
-    .from(collections)
-    .where(and(eq(collections.id, collectionId), eq(collections.institutionId, institutionId)));
-  if (!collection) throw new OperationError("NOT_FOUND", "collection not found", "collectionId");
-  return collection;
-}
-
 export interface BatchItemResult {
   index: number;
   issuance?: Issuance;
@@ -57,6 +46,7 @@ export interface BatchItemResult {
  */
 export async function requestIssuanceBatch(
   db: Database,
+  custody: Custody,
   institutionId: string,
   collectionId: string,
   items: Omit<IssueCertificateInput, "collectionId">[],
@@ -64,7 +54,7 @@ export async function requestIssuanceBatch(
 ): Promise<BatchItemResult[]> {
   const collection = await ownedCollection(db, institutionId, collectionId);
   await assertMayIssue(db, institutionId);
-  const targets = await resolveHolderReferences(db, institutionId, items);
+  const targets = await resolveHolderReferences(db, custody, institutionId, items);
   const template = (await currentTemplate(db, collection.id))?.fields ?? null;
   const templatePersonal = (template ?? []).filter((f) => f.personal && f.shown).map((f) => f.label);
 
@@ -161,11 +151,12 @@ function hashRequest(collectionId: string, recipient: string, document: unknown)
  */
 export async function requestIssuance(
   db: Database,
+  custody: Custody,
   institutionId: string,
   input: IssueCertificateInput,
 ): Promise<{ issuance: Issuance; created: boolean }> {
   const { collectionId, ...item } = input;
-  const [result] = await requestIssuanceBatch(db, institutionId, collectionId, [item]);
+  const [result] = await requestIssuanceBatch(db, custody, institutionId, collectionId, [item]);
   if (result!.error) throw result!.error;
   return { issuance: result!.issuance!, created: result!.created };
 }

@@ -1,5 +1,5 @@
 import { and, eq, sql } from "drizzle-orm";
-import type { Database } from "../db/index.ts";
+import type { Database, DbTransaction } from "../db/index.ts";
 import { isId } from "../db/ids.ts";
 import { members, MEMBER_ROLES, type MemberRole } from "../db/schema.ts";
 import { OperationError } from "./errors.ts";
@@ -8,7 +8,6 @@ import { idempotencyConflict } from "./idempotency.ts";
 import { revokeKeysAndTheirMakings } from "./api-key-revocation.ts";
 
 export type Member = typeof members.$inferSelect;
-type Tx = Parameters<Parameters<Database["transaction"]>[0]>[0];
 
 const EMAIL = /^[^\s@<>()[\]\\,;:"]+@[^\s@<>()[\]\\,;:"]+\.[^\s@<>()[\]\\,;:"]+$/;
 
@@ -66,7 +65,7 @@ export async function addMember(
   });
 }
 
-export async function ownedMember(db: Database | Tx, institutionId: string, id: string, lock = false): Promise<Member> {
+export async function ownedMember(db: Database | DbTransaction, institutionId: string, id: string, lock = false): Promise<Member> {
   if (!isId(id)) throw new OperationError("NOT_FOUND", "member not found", "id");
   const q = db.select().from(members).where(and(eq(members.id, id), eq(members.institutionId, institutionId)));
   const [row] = lock ? await q.for("update") : await q;
@@ -78,7 +77,7 @@ export async function ownedMember(db: Database | Tx, institutionId: string, id: 
  * Locks the institution's owners (always in id order, so two changes cannot deadlock) and then the member, and
  * refuses a change that would leave the institution without an owner.
  */
-async function lockForChange(tx: Tx, institutionId: string, id: string, losesOwner: (m: Member) => boolean): Promise<Member> {
+async function lockForChange(tx: DbTransaction, institutionId: string, id: string, losesOwner: (m: Member) => boolean): Promise<Member> {
   const owners = await tx
     .select({ id: members.id })
     .from(members)

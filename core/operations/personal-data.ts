@@ -1,6 +1,6 @@
 import { randomBytes, timingSafeEqual } from "node:crypto";
 import { and, eq, inArray, sql } from "drizzle-orm";
-import type { Database } from "../db/index.ts";
+import type { Database, DbTransaction } from "../db/index.ts";
 import { certificateOperations, certificates, collections, issuances, personalDisclosures } from "../db/schema.ts";
 import { isId } from "../db/ids.ts";
 import { withholdPersonalData, type CertificateFields } from "../metadata/certificate.ts";
@@ -165,7 +165,6 @@ export async function setPublicHolderNames(db: Database, institutionId: string, 
   return row;
 }
 
-type Tx = Parameters<Parameters<Database["transaction"]>[0]>[0];
 
 /**
  * A correction's fields with their personal values withheld as at issue: the recipient's name, every attribute the
@@ -173,7 +172,7 @@ type Tx = Parameters<Parameters<Database["transaction"]>[0]>[0];
  * commitment, and the holder's link, hold for both documents); a new value's disclosure is added to the record.
  */
 export async function withholdInCorrection(
-  tx: Tx,
+  tx: DbTransaction,
   certificateId: string,
   fields: CertificateFields,
   current: CertificateFields,

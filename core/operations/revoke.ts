@@ -2,7 +2,7 @@ import { randomUUID } from "node:crypto";
 import { and, eq, ne } from "drizzle-orm";
 import type { Database } from "../db/index.ts";
 import { certificates, outbox, revocations } from "../db/schema.ts";
-import { RevocationReason } from "../chain/registry.ts";
+import { RevocationReason } from "../chain/certificate-registry.ts";
 import { OperationError } from "./errors.ts";
 import { parseIdempotencyKey, parseReason } from "./validate.ts";
 import { isId } from "../db/ids.ts";

@@ -4,7 +4,7 @@ import type { Database } from "../db/index.ts";
 import { collectionTemplates, TEMPLATE_FIELD_TYPES, type TemplateField, type TemplateFieldType } from "../db/schema.ts";
 import type { CertificateFields } from "../metadata/certificate.ts";
 import { OperationError } from "./errors.ts";
-import { ownedCollection } from "./issue.ts";
+import { ownedCollection } from "./collections.ts";
 import { LIMITS, parseIdempotencyKey } from "./validate.ts";
 import { assertSameRequest, requestHash } from "./idempotency.ts";
 

@@ -1,90 +1,111 @@
-import { and, inArray, sql } from "drizzle-orm";
-import type { Database } from "../db/index.ts";
-import { certificateOperations, issuances, revocations, type IssuanceStatus } from "../db/schema.ts";
-import type { Logger } from "../logger.ts";
-import type { LiveOperationKind } from "../live/events.ts";
-import { noteStateChange } from "../live/hook.ts";
+import { and, inArray, sql, type SQL } from "drizzle-orm";
+import type { PgColumn } from "drizzle-orm/pg-core";
+import { issuances, type OperationStatus } from "../db/schema.ts";
 import { recordStateChanges } from "../webhooks/events.ts";
+import type { OperationContext, Pipeline } from "./context.ts";
+import { isPublished, OPERATION_KINDS, type ColumnsOf, type OperationKind, type OperationKindEntry, type OperationTable, type StatusOf } from "./kinds.ts";
 
-type Tx = Parameters<Parameters<Database["transaction"]>[0]>[0];
-export type OperationKind = "issuance" | "revocation" | "certificateOperation";
-type Extra = Partial<{ metadataCid: string; digest: string; chainTxId: string | null; txHash: string | null; error: string | null }>;
+export type { OperationKind } from "./kinds.ts";
+
+/** A moved row as told: its institution, and for issuances its bulk. */
+interface Moved {
+  id: string;
+  institutionId: string;
+  bulkId: string | null;
+  [column: string]: unknown;
+}
 
 /**
- * Moves operations from one of `from` to `to`, and only those still in `from`: two workers racing on the same
- * row cannot both make the move. Logs one line per operation moved and records its webhook events in the same
- * transaction. Returns the ids this call moved.
+ * Moves operations of one kind from one of `from` to `to`, and only those still in `from`: two workers racing on
+ * the same row cannot both make the move. `set` writes columns of the kind's own with the move (a CID, a
+ * transaction, an error; an edition's contract). `told` is what the change makes known besides those columns (a
+ * batch's transaction hash). Logs one line per operation moved; for a published kind, records its webhook events
+ * in the same transaction and tells live status through `ctx` (after the commit). Returns the ids this call moved.
  */
-export async function transitionMany(
-  db: Database | Tx,
-  log: Logger,
-  kind: OperationKind,
+export async function transitionMany<K extends OperationKind>(
+  ctx: OperationContext,
+  kind: K,
   ids: readonly string[],
-  from: readonly IssuanceStatus[],
-  to: IssuanceStatus,
-  extra: Extra = {},
+  from: readonly StatusOf<K>[],
+  to: StatusOf<K>,
+  set: ColumnsOf<K> = {},
+  told: Record<string, unknown> = {},
 ): Promise<string[]> {
   if (!ids.length) return [];
-  const table = kind === "issuance" ? issuances : kind === "revocation" ? revocations : certificateOperations;
-  const { metadataCid, digest, ...common } = extra;
-  const set = kind === "revocation" ? common : { ...common, metadataCid, digest };
+  const entry: OperationKindEntry = OPERATION_KINDS[kind];
+  // One statement for every kind: drizzle cannot type an update over a union of tables, so it sees one of them.
+  const table = entry.table as OperationTable as typeof issuances;
+  const returning: Record<string, PgColumn | SQL> = {
+    id: table.id,
+    institutionId: table.institutionId,
+    bulkId: entry.bulkColumn ?? sql<null>`null`,
+  };
+  for (const column of entry.toldFromRow ?? []) returning[column] = (table as unknown as Record<string, PgColumn>)[column]!;
   const at = new Date();
-  const rows = await db
+  const rows = (await ctx.db
     .update(table)
-    .set({ ...set, status: to, updatedAt: at })
-    .where(and(inArray(table.id, [...ids]), inArray(table.status, [...from])))
-    .returning({ id: table.id, institutionId: table.institutionId, bulkId: kind === "issuance" ? issuances.bulkId : sql<null>`null` });
-  await announceStateChange(db, log, kind, rows, from, to, extra, at);
+    .set({ ...(set as object), status: to as never, updatedAt: at })
+    .where(and(inArray(table.id, [...ids]), inArray(table.status, [...from] as never[])))
+    .returning(returning)) as Moved[];
+  await announce(ctx, kind, entry, rows, from, to, { ...(set as Record<string, unknown>), ...told }, at);
   return rows.map((r) => r.id);
+}
+
+/** `transitionMany` for one operation; returns whether this call made the move. */
+export async function transition<K extends OperationKind>(
+  ctx: OperationContext,
+  kind: K,
+  id: string,
+  from: readonly StatusOf<K>[],
+  to: StatusOf<K>,
+  set: ColumnsOf<K> = {},
+  told: Record<string, unknown> = {},
+): Promise<boolean> {
+  return (await transitionMany(ctx, kind, [id], from, to, set, told)).length > 0;
 }
 
 /**
  * Tells of operations that entered `to`: their webhook events, recorded in the transaction that moved them; live
- * status (GraphQL subscriptions), once that transaction has committed (core/live); and a log line each. For a
- * move made by a statement of its own (editions set columns of their own as they move).
+ * status (GraphQL subscriptions), through the context once that transaction has committed; and a log line each.
  */
-export async function announceStateChange(
-  db: Database | Tx,
-  log: Logger,
-  kind: LiveOperationKind,
-  rows: { id: string; institutionId: string; bulkId?: string | null }[],
-  from: readonly IssuanceStatus[],
-  to: IssuanceStatus,
-  extra: Record<string, unknown> = {},
-  at = new Date(),
-): Promise<void> {
-  if (!rows.length) return;
-  const context = Object.fromEntries(Object.entries(extra).filter(([, v]) => v != null));
-  // The transaction row is internal: neither webhooks nor live status publish it. Webhooks leave out what is null;
-  // live status keeps explicit nulls, which tell a subscriber that a field was cleared (an error on CONFIRMED).
-  const { chainTxId: _internal, ...published } = context;
-  await recordStateChanges(db, kind, rows, to, published);
-  const { chainTxId: _internalToo, ...live } = extra;
-  noteStateChange(db, { kind, status: to, at, rows, details: live });
-  for (const { id } of rows) {
-    log.info({ [`${kind}Id`]: id, from: from.length === 1 ? from[0] : from, to, ...context }, `${kind} ${to}`);
-  }
-}
-
-/** `transitionMany` for one operation; returns whether this call made the move. */
-export async function transition(
-  db: Database | Tx,
-  log: Logger,
+async function announce(
+  ctx: OperationContext,
   kind: OperationKind,
-  id: string,
-  from: readonly IssuanceStatus[],
-  to: IssuanceStatus,
-  extra: Extra = {},
-): Promise<boolean> {
-  return (await transitionMany(db, log, kind, [id], from, to, extra)).length > 0;
+  entry: OperationKindEntry,
+  moved: Moved[],
+  from: readonly string[],
+  to: string,
+  extra: Record<string, unknown>,
+  at: Date,
+): Promise<void> {
+  if (!moved.length) return;
+  const fromRow = entry.toldFromRow ?? [];
+  const rows = moved.map((r) => ({ id: r.id, institutionId: r.institutionId, bulkId: r.bulkId }));
+  const ofRow = (id: string) => {
+    const row = moved.find((r) => r.id === id)!;
+    return Object.fromEntries(fromRow.map((c) => [c, row[c]]));
+  };
+  // Live status keeps explicit nulls, which tell a subscriber that a field was cleared (an error on CONFIRMED);
+  // webhooks and the log leave them out. The transaction row and internal columns are never published.
+  const hidden = new Set(["chainTxId", ...(entry.internalColumns ?? [])]);
+  const live = Object.fromEntries(Object.entries(extra).filter(([k]) => !hidden.has(k)));
+  const context = Object.fromEntries(Object.entries(extra).filter(([, v]) => v != null));
+  const published = Object.fromEntries(Object.entries(live).filter(([, v]) => v != null));
+  if (isPublished(kind)) {
+    await recordStateChanges(ctx.db, kind, rows, to as OperationStatus, fromRow.length ? (id) => ({ ...published, ...ofRow(id) }) : published);
+    ctx.notice({ kind, status: to as OperationStatus, at, rows, details: fromRow.length ? (id) => ({ ...live, ...ofRow(id) }) : live });
+  }
+  for (const { id } of moved) {
+    ctx.logger.info({ [`${kind}Id`]: id, from: from.length === 1 ? from[0] : from, to, ...context, ...ofRow(id) }, `${entry.label} ${to}`);
+  }
 }
 
 /**
  * QUEUED → PINNED for many issuances at once, each with its own CID and digest: one UPDATE … FROM (VALUES …) and
- * one insert of webhook events, in one transaction. As `transitionMany`, moves only rows still QUEUED and returns
- * the ids it moved.
+ * one insert of webhook events, in one transaction of the pipeline. As `transitionMany`, moves only rows still
+ * QUEUED and returns the ids it moved.
  */
-export async function markPinned(db: Database, log: Logger, pinned: readonly { id: string; metadataCid: string; digest: string }[]): Promise<string[]> {
+export async function markPinned(pipeline: Pipeline, pinned: readonly { id: string; metadataCid: string; digest: string }[]): Promise<string[]> {
   if (!pinned.length) return [];
   const values = sql.join(
     pinned.map((p) => sql`(${p.id}::uuid, ${p.metadataCid}::text, ${p.digest}::text)`),
@@ -92,9 +113,9 @@ export async function markPinned(db: Database, log: Logger, pinned: readonly { i
   );
   const now = new Date().toISOString();
   const byId = new Map(pinned.map((p) => [p.id, p]));
-  return db.transaction(async (tx) => {
+  return pipeline.transaction(async (ctx) => {
     // Both drivers (PGlite, node-postgres) answer a raw statement with { rows }.
-    const result = (await tx.execute(sql`
+    const result = (await ctx.db.execute(sql`
       update ${issuances} set status = 'PINNED', metadata_cid = v.cid, digest = v.digest, updated_at = ${now}::timestamptz
       from (values ${values}) as v(id, cid, digest)
       where ${issuances.id} = v.id and ${issuances.status} = 'QUEUED'
@@ -103,11 +124,11 @@ export async function markPinned(db: Database, log: Logger, pinned: readonly { i
     };
     const rows = result.rows.map((r) => ({ id: r.id, institutionId: r.institution_id, bulkId: r.bulk_id }));
     const details = (id: string) => ({ metadataCid: byId.get(id)!.metadataCid, digest: byId.get(id)!.digest });
-    await recordStateChanges(tx, "issuance", rows, "PINNED", details);
-    noteStateChange(tx, { kind: "issuance", status: "PINNED", at: new Date(now), rows, details });
+    await recordStateChanges(ctx.db, "issuance", rows, "PINNED", details);
+    ctx.notice({ kind: "issuance", status: "PINNED", at: new Date(now), rows, details });
     for (const { id } of rows) {
       const { metadataCid, digest } = byId.get(id)!;
-      log.info({ issuanceId: id, from: "QUEUED", to: "PINNED", metadataCid, digest }, "issuance PINNED");
+      ctx.logger.info({ issuanceId: id, from: "QUEUED", to: "PINNED", metadataCid, digest }, "issuance PINNED");
     }
     return rows.map((r) => r.id);
   });

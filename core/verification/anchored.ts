@@ -7,7 +7,7 @@ import { checkIssuer } from "./checks.ts";
 import { ChainUnavailableError, DocumentFormatError } from "./errors.ts";
 import { fail, finish, readChain, skip } from "./results.ts";
 import type { ChainFacts, Check, VerificationResult } from "./types.ts";
-import type { VerifierDeps } from "./verify.ts";
+import type { VerifierDeps } from "./verifier-deps.ts";
 import type { Disclosure } from "../metadata/personal-data.ts";
 
 /** The anchor contract's DocumentStore-compatible interface, written out so a verifier needs no build artifacts. */

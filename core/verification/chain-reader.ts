@@ -1,5 +1,5 @@
 import { Contract, isCallException, type Provider } from "ethers";
-import { OnChainStatus, RevocationReason } from "../chain/registry.ts";
+import { OnChainStatus, RevocationReason } from "../chain/certificate-registry.ts";
 import { ChainUnavailableError } from "./errors.ts";
 import type { ChainFacts, ChainReference } from "./types.ts";
 

@@ -1,6 +1,6 @@
 import { createHash } from "node:crypto";
 import { cidDigestMatches } from "../ipfs/index.ts";
-import type { IssuerRegistry } from "./issuer-registry.ts";
+import type { IssuerRegistry } from "./issuer-registry-reader.ts";
 import type { ChainFacts, Check } from "./types.ts";
 
 const IPFS_URI = /^ipfs:\/\/([A-Za-z0-9]+)$/;

@@ -2,7 +2,8 @@ import type { Database } from "../db/index.ts";
 import type { Disclosure } from "../metadata/personal-data.ts";
 import { certificateIdOfToken, disclosuresFor, personalDataOf } from "../operations/personal-data.ts";
 import { resolveReference } from "./reference.ts";
-import { verifyCertificate, type VerifierDeps } from "./verify.ts";
+import { verifyCertificate } from "./verify.ts";
+import type { VerifierDeps } from "./verifier-deps.ts";
 import type { VerificationResult } from "./types.ts";
 
 export interface DisclosureOptions {

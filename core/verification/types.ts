@@ -1,4 +1,4 @@
-import type { OnChainStatus, RevocationReason } from "../chain/registry.ts";
+import type { OnChainStatus, RevocationReason } from "../chain/certificate-registry.ts";
 
 export type Verdict = "VALID" | "INVALID" | "UNKNOWN";
 export type CheckName = "integrity" | "status" | "issuer" | "signature";

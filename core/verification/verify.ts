@@ -1,14 +1,13 @@
 import { canonicalBytes, isHallmarkDocument, parseJson, summarize, type HallmarkDocument } from "./certificate-document.ts";
 import { isAnchoredCertificate } from "../anchoring/envelope.ts";
 import { verifyAnchored } from "./anchored.ts";
-import { readCertificate, tokenOfRequest, type ChainProviders } from "./chain-reader.ts";
+import { readCertificate, tokenOfRequest } from "./chain-reader.ts";
 import { checkIntegrity, checkIssuer, checkStatus, cidOf } from "./checks.ts";
-import type { DocumentSource } from "./document-source.ts";
 import { DocumentFormatError } from "./errors.ts";
-import type { IssuerRegistry } from "./issuer-registry.ts";
 import { fail, finish, readChain, skip } from "./results.ts";
 import type { CertificateSummary, ChainFacts, ChainReference, Check, VerificationResult } from "./types.ts";
 import type { Disclosure } from "../metadata/personal-data.ts";
+import type { CredentialVerifier, VerifierDeps } from "./verifier-deps.ts";
 
 export type VerificationInput = (
   /** A token on chain; `fromBlock` only narrows the search for its issuing transaction. */
@@ -19,33 +18,6 @@ export type VerificationInput = (
   /** Salts and values for the document's personal commitments; each is shown only if it opens its commitment. */
   disclosures?: readonly Disclosure[];
 };
-
-export interface VerifierDeps {
-  chains: ChainProviders;
-  /** Where documents are fetched by CID; needed to verify a reference. */
-  documents?: DocumentSource;
-  issuers?: IssuerRegistry;
-  /** Consult neither chain nor IPFS: whatever needs them is reported as skipped, so the verdict is never VALID. */
-  offline?: boolean;
-  /** Checks an exported credential's proof and hands back the certificate document it carries. */
-  credentials?: CredentialVerifier;
-}
-
-export interface CredentialVerifier {
-  /** Whether `json` looks like a credential this verifier should handle. */
-  recognizes(json: unknown): boolean;
-  open(json: unknown): Promise<OpenedCredential>;
-}
-
-export interface OpenedCredential {
-  signature: Check;
-  /** Whether the certificate document carried inside is the one the credential's signed claims describe. */
-  consistency: Check;
-  document?: HallmarkDocument;
-  reference?: ChainReference;
-  /** The disclosures the credential's signed claims carry (the holder's own copy of their personal data). */
-  disclosures?: Disclosure[];
-}
 
 /**
  * The one verification Hallmark runs, for GraphQL, the verify page and the CLI alike. It believes only the chain

@@ -9,6 +9,7 @@ export interface WebhookSettings {
   circuitFailures: number;
 }
 
+/** Read once from config by each process that registers or delivers webhooks, and passed to what needs it. */
 export function webhookSettingsOf(config: Pick<Config, "webhooks">): WebhookSettings {
   const w = config.webhooks;
   return {
@@ -18,22 +19,4 @@ export function webhookSettingsOf(config: Pick<Config, "webhooks">): WebhookSett
     timeoutMs: w.timeoutMs,
     circuitFailures: w.circuitFailures,
   };
-}
-
-// Until the serving process configures them, registration refuses internal targets: the safe side.
-let current: WebhookSettings = {
-  policy: targetPolicy("public", undefined),
-  maxEndpoints: 10,
-  concurrency: 32,
-  timeoutMs: 5_000,
-  circuitFailures: 5,
-};
-
-/** The settings the API checks registrations with; set once by the process that serves the API, as quotas are. */
-export function configureWebhooks(config: Pick<Config, "webhooks">): void {
-  current = webhookSettingsOf(config);
-}
-
-export function webhookSettings(): WebhookSettings {
-  return current;
 }

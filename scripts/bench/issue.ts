@@ -4,7 +4,7 @@ import { join } from "node:path";
 import { parseArgs } from "node:util";
 import { and, eq, inArray, sql } from "drizzle-orm";
 import { NonceManager, Wallet } from "ethers";
-import { certificateRegistryAt } from "../../core/chain/registry.ts";
+import { certificateRegistryAt } from "../../core/chain/certificate-registry.ts";
 import { issuances } from "../../core/db/schema.ts";
 import { buildCertificateDocument } from "../../core/metadata/certificate.ts";
 import { requestIssuanceBatch } from "../../core/operations/issue.ts";
@@ -81,7 +81,7 @@ async function hallmarkPipeline() {
       recipientName: `Holder ${offset + j}`,
       idempotencyKey: `bench-${runTag}-${offset + j}`,
     }));
-    const results = await requestIssuanceBatch(db, devInfo.institutionId, devInfo.collectionId, items);
+    const results = await requestIssuanceBatch(db, stack.custody, devInfo.institutionId, devInfo.collectionId, items);
     for (const r of results) {
       if (r.error) throw r.error;
       ids.push(r.issuance!.id);

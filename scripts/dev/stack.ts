@@ -9,6 +9,7 @@ import { createChainProvider } from "../../core/chain/provider.ts";
 import { institutionSigningKey } from "../../core/credentials/institution-keys.ts";
 import { TxSender } from "../../core/chain/tx-sender.ts";
 import { loadConfig, type Config } from "../../core/config.ts";
+import { openCustody, type Custody } from "../../core/custody/custody-secret.ts";
 import { prepareSealedSecrets } from "../../core/custody/stored-secrets.ts";
 import { openDatabase, schema, type DatabaseHandle } from "../../core/db/index.ts";
 import { openIpfs, type IpfsStore } from "../../core/ipfs/index.ts";
@@ -35,6 +36,8 @@ export interface RunningStack {
   worker: RunningWorker;
   redisUrl: string;
   logger: Logger;
+  /** The custody secret's keys the worker and the server were handed. */
+  custody: Custody;
   stop(): Promise<void>;
 }
 
@@ -95,7 +98,8 @@ export async function startStack(opts: { env?: NodeJS.ProcessEnv; notice?: (line
     // PostgreSQL
     const db = await openDatabase({ url: config.databaseUrl, dir: join(dataDir, "db") });
     stoppers.push(() => db.close());
-    const unsealed = await prepareSealedSecrets(db.db, config);
+    const custody = openCustody(config);
+    const unsealed = await prepareSealedSecrets(db.db, custody);
     if (unsealed.unopenable.length) logger.warn({ unopenable: unsealed.unopenable }, "stored secrets sealed under a key SEALING_KEYS no longer lists");
     if (chain && db.kind === "postgres") await refuseStaleDatabase(db, provider, config);
 
@@ -113,7 +117,7 @@ export async function startStack(opts: { env?: NodeJS.ProcessEnv; notice?: (line
       (await ensureDemoIssuerRegistry({
         deployer,
         certificateRegistry: demo.contracts.CertificateRegistry,
-        institution: { name: "Demo University", identity: (await institutionSigningKey(db.db, demo.institutionId)).did },
+        institution: { name: "Demo University", identity: (await institutionSigningKey(db.db, demo.institutionId, custody.keyring())).did },
       }));
     demo.contracts.IssuerRegistry = issuerRegistry;
     await syncDemoInstitution({ db: db.db, provider, issuerRegistry, certificateRegistry: demo.contracts.CertificateRegistry, institutionId: demo.institutionId });
@@ -129,7 +133,7 @@ export async function startStack(opts: { env?: NodeJS.ProcessEnv; notice?: (line
     // The operator's registry changes are signed by the admin key: ADMIN_PRIVATE_KEY, else the deployer.
     const adminWallet = new Wallet(config.chain.adminKey ?? deployerKey, provider);
     const adminSender = new TxSender({ db: db.db, provider, wallet: adminWallet, chainId: config.chain.chainId, logger, maxInFlight: config.chain.maxInFlightPerKey });
-    const worker = await startWorker({ config, db: db.db, ipfs, provider, senders, adminSender, issuerRegistry, logger, deployer }, redisUrl);
+    const worker = await startWorker({ config, db: db.db, ipfs, provider, senders, adminSender, issuerRegistry, logger, deployer, custody }, redisUrl);
     stoppers.push(() => worker.close());
 
     // Server; its rate limits are counted in Redis. A command that cannot run at once fails and the request passes.
@@ -143,7 +147,7 @@ export async function startStack(opts: { env?: NodeJS.ProcessEnv; notice?: (line
     await liveRedis.connect();
     const live = createLiveFeed(liveRedis, logger);
     stoppers.push(() => live.close());
-    const app = createApp({ config, db: db.db, ipfs, logger, provider, issuerRegistry, collectibleContracts: [demoEdition.contract], redis: serverRedis, live });
+    const app = createApp({ config, db: db.db, ipfs, logger, provider, issuerRegistry, collectibleContracts: [demoEdition.contract], redis: serverRedis, live, custody });
     const server = app.listen(config.port, config.host);
     await new Promise<void>((ok, fail) => {
       server.once("listening", ok);
@@ -162,7 +166,7 @@ export async function startStack(opts: { env?: NodeJS.ProcessEnv; notice?: (line
 
     const devInfo: DevInfo = { graphqlUrl: `${baseUrl}/graphql`, rpcUrl, ...demo };
     writeFileSync(devInfoPath, `${JSON.stringify(devInfo, null, 2)}\n`, { mode: 0o600 });
-    return { config, devInfo, dataDir, db, ipfs, provider, worker, redisUrl, logger, stop };
+    return { config, devInfo, dataDir, db, ipfs, provider, worker, redisUrl, logger, custody, stop };
   } catch (err) {
     await stop();
     throw err;

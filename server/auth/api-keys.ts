@@ -4,11 +4,8 @@ import type { Database } from "../../core/db/index.ts";
 import { isId } from "../../core/db/ids.ts";
 import { revokeKeysAndTheirMakings } from "../../core/operations/api-key-revocation.ts";
 import { apiKeys, institutions, members, operatorKeys, type MemberRole } from "../../core/db/schema.ts";
-import type { Caller } from "../context.ts";
+import { API_KEY_SCOPES, type ApiKeyScope, type Caller } from "./caller.ts";
 import { hashSecret } from "../../core/secret-hash.ts";
-
-export const API_KEY_SCOPES = ["read", "issue", "admin"] as const;
-export type ApiKeyScope = (typeof API_KEY_SCOPES)[number];
 
 /**
  * What a member's role lets the keys made for it do (`admin` implies the others). A key's scopes are checked

@@ -1,5 +1,5 @@
 import type { Database } from "../../core/db/index.ts";
-import type { Caller } from "../context.ts";
+import type { Caller } from "./caller.ts";
 import { authenticateApiKey } from "./api-keys.ts";
 
 /**

@@ -3,7 +3,8 @@ import { API_KEY_MAKERS, apiKeys, members, MEMBER_ROLES, type MemberRole } from 
 import { OperationError } from "../../core/operations/errors.ts";
 import { addMember, changeMemberRole, listMembers, ownedMember, removeMember, type Member } from "../../core/operations/members.ts";
 import { parseIdempotencyKey } from "../../core/operations/validate.ts";
-import { API_KEY_SCOPES, createApiKey, listApiKeys, revokeApiKey, ROLE_SCOPES, type ApiKeyRow, type ApiKeyScope } from "../auth/api-keys.ts";
+import { createApiKey, listApiKeys, revokeApiKey, ROLE_SCOPES, type ApiKeyRow } from "../auth/api-keys.ts";
+import { API_KEY_SCOPES, type ApiKeyScope } from "../auth/caller.ts";
 import type { Database } from "../../core/db/index.ts";
 import { idempotencyConflict, idempotent } from "../../core/operations/idempotency.ts";
 import { builder } from "../builder.ts";

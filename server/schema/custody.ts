@@ -1,4 +1,5 @@
-import { claimCustody, holderAccount, holderCertificates, requestHolderClaim, type CustodialHolder, type NewHolderClaim } from "../../core/custody/index.ts";
+import { holderAccount, holderCertificates, type CustodialHolder } from "../../core/custody/holder-accounts.ts";
+import { claimCustody, requestHolderClaim, type NewHolderClaim } from "../../core/custody/holder-claims.ts";
 import type { CertificateOperation } from "../../core/operations/certificate-operations.ts";
 import { eq, inArray } from "drizzle-orm";
 import type { Database } from "../../core/db/index.ts";
@@ -85,7 +86,7 @@ builder.queryField("holderAccount", (t) =>
     description: "Your institution's holder under a reference (student number, e-mail); null when nothing was issued to it nor a claim code made.",
     authScopes: { scope: "read" },
     args: { holderReference: t.arg.string({ required: true, description: "Your reference for the holder, as given at issuance." }) },
-    resolve: (_root, { holderReference }, ctx) => withOperationErrors(() => holderAccount(ctx.db, ctx.caller!.institutionId, holderReference)),
+    resolve: (_root, { holderReference }, ctx) => withOperationErrors(() => holderAccount(ctx.db, ctx.custody, ctx.caller!.institutionId, holderReference)),
   }),
 );
 
@@ -97,7 +98,7 @@ builder.mutationField("createHolderClaim", (t) =>
       "Makes a single-use, expiring claim code for a holder named by reference. Hand it to the holder: after Sign-In with Ethereum they redeem it with `claimCustody`. ALREADY_CLAIMED once the holder has claimed.",
     authScopes: { scope: "issue" },
     args: { input: t.arg({ type: CreateHolderClaimInput, required: true, description: "The holder and the code's lifetime." }) },
-    resolve: (_root, { input }, ctx) => withOperationErrors(() => requestHolderClaim(ctx.db, ctx.caller!.institutionId, input)),
+    resolve: (_root, { input }, ctx) => withOperationErrors(() => requestHolderClaim(ctx.db, ctx.custody, ctx.caller!.institutionId, input)),
   }),
 );
 

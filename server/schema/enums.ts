@@ -1,4 +1,4 @@
-import { RevocationReason } from "../../core/chain/registry.ts";
+import { RevocationReason } from "../../core/chain/certificate-registry.ts";
 import { CERTIFICATE_STATUSES, ISSUANCE_STATUSES } from "../../core/db/schema.ts";
 import { builder } from "../builder.ts";
 

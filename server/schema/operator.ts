@@ -1,8 +1,7 @@
 import { desc, eq } from "drizzle-orm";
 import { getAddress } from "ethers";
 import { GraphQLError } from "graphql";
-import { chainRoleId } from "../../core/chain/issuer-registry.ts";
-import { certificateRegistryAt, certificateRegistryInterface } from "../../core/chain/registry.ts";
+import { certificateRegistryAt, certificateRegistryInterface, chainRoleId } from "../../core/chain/certificate-registry.ts";
 import { isId } from "../../core/db/ids.ts";
 import { collections, institutions, INSTITUTION_STATUSES, registryOperations, REGISTRY_OPERATION_KINDS } from "../../core/db/schema.ts";
 import {
@@ -13,7 +12,7 @@ import {
   type ChainRole,
   type Institution,
   type RegistryOperation,
-} from "../../core/operations/registry.ts";
+} from "../../core/operations/operator-requests.ts";
 import { builder } from "../builder.ts";
 import { ConflictError, IdempotencyConflictError, InstitutionNotActiveError, NotFoundError, notFound, withOperationErrors } from "../errors.ts";
 import { describedValues, OperationStatusEnum } from "./enums.ts";

@@ -1,6 +1,6 @@
 import { createContextCache, type ObjectRef } from "@pothos/core";
 import DataLoader from "dataloader";
-import { recentRate, standings, type QueueKind, type Queued, type Standing } from "../../core/operations/position.ts";
+import { recentRate, standings, type StandingKind, type Queued, type Standing } from "../../core/operations/standing.ts";
 import { builder } from "../builder.ts";
 import type { Context } from "../context.ts";
 import { CertificateOperationRef } from "./certificate-operations.ts";
@@ -14,8 +14,8 @@ import { RevocationRef } from "./revocation.ts";
  * placed in the queue by one query, whatever their number.
  */
 const standingLoaders = createContextCache((ctx: Context) => {
-  const made = new Map<QueueKind, DataLoader<Queued, Standing, string>>();
-  return (kind: QueueKind) => {
+  const made = new Map<StandingKind, DataLoader<Queued, Standing, string>>();
+  return (kind: StandingKind) => {
     let loader = made.get(kind);
     if (!loader) {
       let rate: Promise<number> | undefined;
@@ -31,7 +31,7 @@ const standingLoaders = createContextCache((ctx: Context) => {
 
 /** Adds `queuePosition` and `estimatedConfirmationAt` to an operation type. */
 // `any` schema types: every ref given comes from this one builder.
-function standingFields<T extends Queued>(ref: ObjectRef<any, T>, kind: QueueKind, what: string): void {
+function standingFields<T extends Queued>(ref: ObjectRef<any, T>, kind: StandingKind, what: string): void {
   builder.objectFields(ref, (t) => ({
     queuePosition: t.int({
       nullable: true,
@@ -47,9 +47,14 @@ function standingFields<T extends Queued>(ref: ObjectRef<any, T>, kind: QueueKin
   }));
 }
 
-standingFields(IssuanceRef, "issuance", "Issuances");
-standingFields(RevocationRef, "revocation", "Revocations");
-standingFields(CertificateOperationRef, "certificateOperation", "Certificate operations");
-standingFields(EditionRef, "edition", "Editions");
-standingFields(EditionOperationRef, "editionOperation", "Airdrops and claims");
-standingFields(RegistryOperationRef, "registryOperation", "Registry operations");
+/** Every kind that waits its turn for the chain (core/operations/kinds.ts), with its GraphQL type: one missing does not compile. */
+const STANDING_TYPES = {
+  issuance: [IssuanceRef, "Issuances"],
+  revocation: [RevocationRef, "Revocations"],
+  certificateOperation: [CertificateOperationRef, "Certificate operations"],
+  edition: [EditionRef, "Editions"],
+  editionOperation: [EditionOperationRef, "Airdrops and claims"],
+  registryOperation: [RegistryOperationRef, "Registry operations"],
+} satisfies Record<StandingKind, [ObjectRef<any, any>, string]>;
+
+for (const [kind, [ref, what]] of Object.entries(STANDING_TYPES)) standingFields(ref as ObjectRef<any, Queued>, kind as StandingKind, what);

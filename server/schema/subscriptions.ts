@@ -3,7 +3,8 @@ import { bulkIssuances, certificateOperations, editionOperations, editions, issu
 import type { LiveMessage, LiveOperationKind, OperationChange } from "../../core/live/index.ts";
 import { bulkProgress } from "../../core/operations/bulk-issue.ts";
 import { builder } from "../builder.ts";
-import type { Caller, Context } from "../context.ts";
+import type { Caller } from "../auth/caller.ts";
+import type { Context } from "../context.ts";
 import { followEvents, followState } from "../live-stream.ts";
 import { describedValues, OperationStatusEnum } from "./enums.ts";
 import { ownedRow, rawId } from "./ids.ts";

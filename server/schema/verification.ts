@@ -1,5 +1,5 @@
 import { CertificateNotFoundError, DocumentFormatError, type Check, type ChainFacts, type CertificateSummary, type VerificationResult } from "../../core/verification/index.ts";
-import { OnChainStatus } from "../../core/chain/registry.ts";
+import { OnChainStatus } from "../../core/chain/certificate-registry.ts";
 import { builder } from "../builder.ts";
 import { describedValues } from "./enums.ts";
 import { invalidInput, notFound } from "../errors.ts";

@@ -6,8 +6,7 @@ import { institutions, webhookDeliveries, webhookEndpoints } from "../../core/db
 import { OperationError } from "../../core/operations/errors.ts";
 import { forgetEndpoints } from "../../core/webhooks/events.ts";
 import { healthOf } from "../../core/webhooks/health.ts";
-import { webhookSettings } from "../../core/webhooks/settings.ts";
-import { checkTargetAtRegistration, systemResolver, WebhookTargetError } from "../../core/webhooks/target.ts";
+import { checkTargetAtRegistration, systemResolver, WebhookTargetError, type WebhookTargetPolicy } from "../../core/webhooks/target.ts";
 import { builder } from "../builder.ts";
 import { ownedRow } from "./ids.ts";
 import { ownedRows } from "./loaders.ts";
@@ -93,7 +92,7 @@ async function endpoint(ctx: Context, id: string): Promise<Endpoint> {
   return row!;
 }
 
-async function parseWebhookUrl(value: string): Promise<string> {
+async function parseWebhookUrl(value: string, policy: WebhookTargetPolicy): Promise<string> {
   let url: URL;
   try {
     url = new URL(value);
@@ -104,7 +103,7 @@ async function parseWebhookUrl(value: string): Promise<string> {
     throw invalidInput("url must be an http(s) URL without credentials, at most 2000 characters", "url");
   }
   try {
-    await checkTargetAtRegistration(url, webhookSettings().policy, systemResolver);
+    await checkTargetAtRegistration(url, policy, systemResolver);
   } catch (err) {
     if (err instanceof WebhookTargetError) throw invalidInput(`url must reach a public address: ${err.message}`, "url");
     throw err;
@@ -138,7 +137,7 @@ builder.mutationField("registerWebhook", (t) =>
     },
     resolve: (_root, { url, idempotencyKey }, ctx) =>
       withOperationErrors(async () => {
-        const target = await parseWebhookUrl(url);
+        const target = await parseWebhookUrl(url, ctx.webhooks.policy);
         const { value, replayed } = await idempotent(
           ctx.db,
           { scope: keyScope(ctx), key: idempotencyKey, operation: "registerWebhook", request: { url: target } },
@@ -150,7 +149,7 @@ builder.mutationField("registerWebhook", (t) =>
               .select({ n: count() })
               .from(webhookEndpoints)
               .where(and(eq(webhookEndpoints.institutionId, institutionId), isNull(webhookEndpoints.disabledAt)));
-            const limit = webhookSettings().maxEndpoints;
+            const limit = ctx.webhooks.maxEndpoints;
             if ((active?.n ?? 0) + 1 > limit) {
               throw new OperationError("QUOTA_EXCEEDED", `quota webhookEndpoints exceeded: limit ${limit}, used ${active?.n ?? 0}, this request needs 1; disable a webhook first`, undefined, {
                 quota: "webhookEndpoints",
@@ -161,7 +160,7 @@ builder.mutationField("registerWebhook", (t) =>
             }
             const secret = `whsec_${randomBytes(24).toString("base64url")}`;
             // Stored sealed: a copy of the database alone cannot sign deliveries.
-            const [webhook] = await tx.insert(webhookEndpoints).values({ institutionId, url: target, secret: sealSecret(secret) }).returning();
+            const [webhook] = await tx.insert(webhookEndpoints).values({ institutionId, url: target, secret: sealSecret(secret, ctx.custody.keyring()) }).returning();
             return { value: { webhook: webhook!, secret }, result: { webhookId: webhook!.id } };
           },
           async (result) => ({ webhook: await endpoint(ctx, String(result.webhookId)), secret: "" }),

@@ -12,6 +12,7 @@ import type { FaultPoint } from "../../core/chain/faults.ts";
 import { openEmbeddedIpfs } from "../../core/ipfs/index.ts";
 import { createLogger } from "../../core/logger.ts";
 import { loadConfig } from "../../core/config.ts";
+import { openCustody } from "../../core/custody/custody-secret.ts";
 import { requestIssuanceBatch } from "../../core/operations/issue.ts";
 import { reconcile } from "../../core/reconcile.ts";
 import { createApp } from "../../server/app.ts";
@@ -27,6 +28,8 @@ let passed = 0;
 /** A worker armed with a fault must reach it well within this; a worker must be consuming within READY_MS. */
 const FAULT_MS = 120_000;
 const READY_MS = 60_000;
+/** These issuances name addresses, never holder references: nothing reads the custody secret. */
+const custody = openCustody({ dataDir: mkdtempSync(join(tmpdir(), "hallmark-chaos-custody-")) });
 
 async function issue(h: ChaosHarness, prefix: string, n: number, recipient?: (i: number) => string) {
   for (let offset = 0; offset < n; offset += 500) {
@@ -35,7 +38,7 @@ async function issue(h: ChaosHarness, prefix: string, n: number, recipient?: (i:
       title: `Chaos ${prefix} ${offset + j}`,
       idempotencyKey: `${prefix}${offset + j}`,
     }));
-    const results = await requestIssuanceBatch(h.db, h.demo.institutionId, h.demo.collectionId, items);
+    const results = await requestIssuanceBatch(h.db, custody, h.demo.institutionId, h.demo.collectionId, items);
     for (const r of results) if (r.error) throw r.error;
   }
 }

@@ -25,7 +25,7 @@ import {
   certificateRegistryAt,
   decodeRegistryError,
   type IssueRequest,
-} from "../../core/chain/registry.ts";
+} from "../../core/chain/certificate-registry.ts";
 import { loadArtifact } from "../../core/chain/artifacts.ts";
 
 const HOLDER_KEY = ACCOUNT_2_KEY;

@@ -3,7 +3,7 @@ import { Contract, JsonRpcProvider, Wallet, ZeroAddress, hexlify, id as keccakTe
 import { DEV_KEYS } from "../../scripts/dev/chain.ts";
 import { ACCOUNT_2_KEY, ACCOUNT_3_KEY, startTestChain, type TestChain } from "../support/test-chain.ts";
 import { deployCertificateRegistry, deployIssuerRegistry } from "../../core/chain/deploy.ts";
-import { certificateRegistryAt, decodeRegistryError, OnChainStatus } from "../../core/chain/registry.ts";
+import { certificateRegistryAt, decodeRegistryError, OnChainStatus } from "../../core/chain/certificate-registry.ts";
 import { loadArtifact } from "../../core/chain/artifacts.ts";
 
 const OPERATOR_KEY = ACCOUNT_2_KEY;

@@ -6,8 +6,9 @@ import { Redis } from "ioredis";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { openDatabase, type DatabaseHandle } from "../../core/db/index.ts";
 import { bulkIssuances, collections, institutions, issuances } from "../../core/db/schema.ts";
-import { attachLiveSink, createLivePublisher, type LiveMessage, type StateChange } from "../../core/live/index.ts";
+import { createLivePublisher, type LiveMessage, type StateChange } from "../../core/live/index.ts";
 import type { Logger } from "../../core/logger.ts";
+import { createPipeline } from "../../core/operations/context.ts";
 import { markPinned, transitionMany } from "../../core/operations/transitions.ts";
 
 const quiet = { info() {}, debug() {}, warn() {}, error() {} } as unknown as Logger;
@@ -57,41 +58,39 @@ describe("live status: state changes are told after they commit", () => {
 
   it("inside a transaction: nothing until it commits; a rollback tells nothing; outside one: at once", async () => {
     const told: StateChange[] = [];
-    const detach = attachLiveSink(handle.db, { stateChanged: (c) => told.push(c) });
-    try {
+    const pipeline = createPipeline({ db: handle.db, logger: quiet, live: { stateChanged: (c) => told.push(c) } });
+    {
       const [a, b] = await newIssuances(2);
-      await handle.db.transaction(async (tx) => {
-        await transitionMany(tx, quiet, "issuance", [a!], ["QUEUED"], "PINNED", { metadataCid: "bafyA", digest: "0xaa" });
+      await pipeline.transaction(async (tx) => {
+        await transitionMany(tx, "issuance", [a!], ["QUEUED"], "PINNED", { metadataCid: "bafyA", digest: "0xaa" });
         expect(told).toHaveLength(0);
       });
       expect(told).toHaveLength(1);
       expect(told[0]).toMatchObject({ kind: "issuance", status: "PINNED", rows: [{ id: a, institutionId, bulkId: null }], details: { metadataCid: "bafyA" } });
 
       await expect(
-        handle.db.transaction(async (tx) => {
-          await transitionMany(tx, quiet, "issuance", [b!], ["QUEUED"], "FAILED", { error: "nope" });
+        pipeline.transaction(async (tx) => {
+          await transitionMany(tx, "issuance", [b!], ["QUEUED"], "FAILED", { error: "nope" });
           throw new Error("roll back");
         }),
       ).rejects.toThrow("roll back");
       expect(told).toHaveLength(1);
 
-      await transitionMany(handle.db, quiet, "issuance", [b!], ["QUEUED"], "FAILED", { error: "outside" });
+      await transitionMany(pipeline, "issuance", [b!], ["QUEUED"], "FAILED", { error: "outside" });
       expect(told).toHaveLength(2);
       expect(told[1]).toMatchObject({ status: "FAILED", details: { error: "outside" } });
 
-      // markPinned opens its own transaction on the attached database.
+      // markPinned opens its own transaction through the pipeline.
       const [c] = await newIssuances(1);
-      await markPinned(handle.db, quiet, [{ id: c!, metadataCid: "bafyC", digest: "0xcc" }]);
+      await markPinned(pipeline, [{ id: c!, metadataCid: "bafyC", digest: "0xcc" }]);
       expect(told).toHaveLength(3);
       expect(told[2]).toMatchObject({ status: "PINNED", rows: [{ id: c }] });
       expect((told[2]!.details as (id: string) => unknown)(c!)).toEqual({ metadataCid: "bafyC", digest: "0xcc" });
-    } finally {
-      detach();
     }
-    // Detached: the database's own transaction method is back, and nothing is told.
+    // A pipeline without a sink tells nobody, and the database's own transaction method was never replaced.
     expect(Object.prototype.hasOwnProperty.call(handle.db, "transaction")).toBe(false);
     const [d] = await newIssuances(1);
-    await handle.db.transaction((tx) => transitionMany(tx, quiet, "issuance", [d!], ["QUEUED"], "PINNED"));
+    await createPipeline({ db: handle.db, logger: quiet }).transaction((tx) => transitionMany(tx, "issuance", [d!], ["QUEUED"], "PINNED"));
     expect(told).toHaveLength(3);
   });
 
@@ -99,13 +98,11 @@ describe("live status: state changes are told after they commit", () => {
     const sent: { channel: string; message: LiveMessage }[] = [];
     const redis = { publish: async (channel: string, text: string) => (sent.push({ channel, message: JSON.parse(text) }), 1) } as unknown as Redis;
     const publisher = createLivePublisher({ redis, db: handle.db, logger: quiet });
-    const detach = attachLiveSink(handle.db, publisher);
-    try {
+    const pipeline = createPipeline({ db: handle.db, logger: quiet, live: publisher });
+    {
       const ids = await newIssuances(3, bulkId);
-      await handle.db.transaction((tx) => transitionMany(tx, quiet, "issuance", ids, ["QUEUED"], "FAILED", { error: "bad", chainTxId: null }));
+      await pipeline.transaction((tx) => transitionMany(tx, "issuance", ids, ["QUEUED"], "FAILED", { error: "bad", chainTxId: null }));
       await publisher.settled();
-    } finally {
-      detach();
     }
     expect(sent.map((s) => s.channel)).toEqual([`hallmark:live:${institutionId}`, `hallmark:live:${institutionId}`]);
     const [ops, bulk] = sent.map((s) => s.message);
@@ -121,18 +118,17 @@ describe("live status: state changes are told after they commit", () => {
     redis.on("error", () => {});
     const warn = vi.fn();
     const publisher = createLivePublisher({ redis, db: handle.db, logger: { ...quiet, warn } as unknown as Logger });
-    const detach = attachLiveSink(handle.db, publisher);
+    const pipeline = createPipeline({ db: handle.db, logger: quiet, live: publisher });
     try {
       const ids = await newIssuances(2);
       const started = Date.now();
-      for (const id of ids) await handle.db.transaction((tx) => transitionMany(tx, quiet, "issuance", [id], ["QUEUED"], "PINNED"));
+      for (const id of ids) await pipeline.transaction((tx) => transitionMany(tx, "issuance", [id], ["QUEUED"], "PINNED"));
       await publisher.settled();
       expect(Date.now() - started).toBeLessThan(2_000);
       const rows = await handle.db.select({ status: issuances.status }).from(issuances);
       expect(rows.filter((r) => r.status === "PINNED").length).toBeGreaterThanOrEqual(2);
       expect(warn).toHaveBeenCalledTimes(1);
     } finally {
-      detach();
       redis.disconnect();
     }
   });

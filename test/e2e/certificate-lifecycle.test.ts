@@ -3,7 +3,7 @@ import { Contract, Wallet } from "ethers";
 import { GraphQLClient, gql } from "graphql-request";
 import { CID } from "multiformats/cid";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { certificateRegistryAt, decodeRegistryError, OnChainStatus } from "../../core/chain/registry.ts";
+import { certificateRegistryAt, decodeRegistryError, OnChainStatus } from "../../core/chain/certificate-registry.ts";
 import { failureOf } from "../support/graphql-http.ts";
 import { startTestStack, waitFor } from "../support/stack.ts";
 

@@ -2,7 +2,7 @@ import { createHash, randomUUID } from "node:crypto";
 import { Wallet, ZeroAddress } from "ethers";
 import { GraphQLClient, gql } from "graphql-request";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { certificateRegistryAt, OnChainStatus } from "../../core/chain/registry.ts";
+import { certificateRegistryAt, OnChainStatus } from "../../core/chain/certificate-registry.ts";
 import { institutions } from "../../core/db/schema.ts";
 import { createApiKey } from "../../server/auth/api-keys.ts";
 import { issueCertificate, revokeCertificate } from "../core/verification/certificates.ts";

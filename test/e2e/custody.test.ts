@@ -3,7 +3,7 @@ import { eq } from "drizzle-orm";
 import { Wallet } from "ethers";
 import { GraphQLClient, gql } from "graphql-request";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { certificateRegistryAt, OnChainStatus } from "../../core/chain/registry.ts";
+import { certificateRegistryAt, OnChainStatus } from "../../core/chain/certificate-registry.ts";
 import { holderClaims, institutions } from "../../core/db/schema.ts";
 import { createApiKey } from "../../server/auth/api-keys.ts";
 import { failureOf } from "../support/graphql-http.ts";

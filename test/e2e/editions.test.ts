@@ -8,9 +8,9 @@ import { readEditionFromChain } from "../../core/editions/index.ts";
 import { VOUCHER_TYPES } from "../../core/editions/operations.ts";
 import { encodePng } from "../../scripts/dev/demo-edition.ts";
 import { createApiKey } from "../../server/auth/api-keys.ts";
-import { collectibleEditionsInterface } from "../../worker/editions.ts";
+import { collectibleEditionsInterface } from "../../core/editions/abi.ts";
 import { graphqlClient } from "../support/graphql-http.ts";
-import { decodeContractError } from "../../core/chain/registry.ts";
+import { decodeContractError } from "../../core/chain/contract-errors.ts";
 import { startTestStack, waitFor } from "../support/stack.ts";
 
 const MEDIA_MAX_BYTES = 64 * 1024;
@@ -184,7 +184,7 @@ describe("collectible editions over HTTP", () => {
     // The voucher key is kept sealed: the database row alone cannot sign a voucher.
     const [stored] = await stack.db.db.select().from(editionContracts).where(eq(editionContracts.contractAddress, edition.contractAddress));
     expect(stored!.voucherSignerKey).toMatch(/^sealed:v1:/);
-    expect(new Wallet(openSecret(stored!.voucherSignerKey)).address).toBe(signer);
+    expect(new Wallet(openSecret(stored!.voucherSignerKey, stack.custody.keyring())).address).toBe(signer);
     expect(await contract.voucherDigest!({ editionId: v.editionId, code: v.code, deadline: v.deadline })).toMatch(/^0x/);
     const again = await gql.ok(CODES, { input: { editionId: edition.id, count: 1, expiresAt, idempotencyKey: "codes-1" } });
     expect(again.createClaimCodes.created).toBe(false);

@@ -1,7 +1,7 @@
 import { Wallet } from "ethers";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { chainRoleId, issuerRegistryAt } from "../../core/chain/issuer-registry.ts";
-import { certificateRegistryAt } from "../../core/chain/registry.ts";
+import { issuerRegistryAt } from "../../core/chain/issuer-registry.ts";
+import { certificateRegistryAt, chainRoleId } from "../../core/chain/certificate-registry.ts";
 import { graphqlClient, typedErrors } from "../support/graphql-http.ts";
 import { startTestStack, waitFor } from "../support/stack.ts";
 import { wrongChecksumAddress } from "../support/addresses.ts";

@@ -61,7 +61,7 @@ describe("personal data: withheld from the public document, disclosed through th
   const page = async (url: string) => (await fetch(url, { headers: { accept: "text/html" } })).text();
   const verify = async (vars: Record<string, unknown>) => (await anonymous.request<{ verify: any }>(VERIFY, vars)).verify;
   const personal = async () => (await issuer.request<{ certificate: { personalData: any } }>(PERSONAL, { id: cert.id })).certificate.personalData;
-  const exportDeps = () => ({ db: stack.db.db, chains: () => stack.provider, documents: ipfsStoreSource(stack.ipfs) });
+  const exportDeps = () => ({ db: stack.db.db, chains: () => stack.provider, documents: ipfsStoreSource(stack.ipfs), keyring: stack.custody.keyring() });
   /** Every table whose rows, read as text, contain `needle`. */
   const tablesHolding = async (needle: string) => {
     const tables = (await stack.db.db.execute(sql`select tablename from pg_tables where schemaname = 'public' order by 1`)) as unknown as { rows: { tablename: string }[] };

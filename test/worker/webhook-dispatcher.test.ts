@@ -5,7 +5,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { eq } from "drizzle-orm";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { configureCustody } from "../../core/custody/index.ts";
+import { openCustody, type Custody } from "../../core/custody/custody-secret.ts";
 import { sealSecret } from "../../core/custody/sealed.ts";
 import { openDatabase, type DatabaseHandle } from "../../core/db/index.ts";
 import { institutions, webhookDeliveries, webhookEndpoints } from "../../core/db/schema.ts";
@@ -25,11 +25,12 @@ describe("webhook dispatcher: one in flight per endpoint, circuit open, half-ope
   let hold: Promise<void> | undefined;
   const hits: string[] = [];
   let url: string;
+  let custody: Custody;
 
   beforeAll(async () => {
     dir = await mkdtemp(join(tmpdir(), "hallmark-webhooks-"));
-    // Secrets are stored sealed, as registerWebhook stores them; the dispatcher opens them with this process's key.
-    configureCustody({ custodySecret: "dispatcher-test-custody-secret-0123456789", dataDir: dir });
+    // Secrets are stored sealed, as registerWebhook stores them; the dispatcher opens them with the keys it is handed.
+    custody = openCustody({ custodySecret: "dispatcher-test-custody-secret-0123456789", dataDir: dir });
     handle = await openDatabase({ dir });
     server = createServer((req, res) => {
       req.resume();
@@ -56,7 +57,7 @@ describe("webhook dispatcher: one in flight per endpoint, circuit open, half-ope
   it("sends one delivery per endpoint at a time, in order; opens the circuit after repeated failures; a probe's success closes it", async () => {
     const db = handle.db;
     const [inst] = await db.insert(institutions).values({ name: "Hooks College", slug: "hooks-college" }).returning();
-    const [endpoint] = await db.insert(webhookEndpoints).values({ institutionId: inst!.id, url, secret: sealSecret("whsec_test") }).returning();
+    const [endpoint] = await db.insert(webhookEndpoints).values({ institutionId: inst!.id, url, secret: sealSecret("whsec_test", custody.keyring()) }).returning();
     const created = Date.now();
     await db.insert(webhookDeliveries).values(
       [1, 2, 3].map((n) => ({ endpointId: endpoint!.id, eventId: `evt_${n}`, eventType: "test", payload: { n }, createdAt: new Date(created + n), nextAttemptAt: new Date(created - 1000 + n) })),
@@ -65,6 +66,7 @@ describe("webhook dispatcher: one in flight per endpoint, circuit open, half-ope
       db,
       logger: createLogger("silent"),
       settings: { policy: targetPolicy("public", "127.0.0.1"), maxEndpoints: 10, concurrency: 8, timeoutMs: 2_000, circuitFailures: 2 },
+      keyring: custody.keyring(),
     });
     const row = async () => (await db.select().from(webhookEndpoints).where(eq(webhookEndpoints.id, endpoint!.id)))[0]!;
     const statuses = async () => (await db.select().from(webhookDeliveries).where(eq(webhookDeliveries.endpointId, endpoint!.id))).map((d) => `${d.eventId}:${d.status}:${d.attempts}`).sort();

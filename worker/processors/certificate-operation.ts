@@ -1,12 +1,12 @@
 import { UnrecoverableError } from "bullmq";
 import { eq } from "drizzle-orm";
-import { certificateRegistryInterface, decodeRegistryError } from "../../core/chain/registry.ts";
+import { certificateRegistryInterface, decodeRegistryError } from "../../core/chain/certificate-registry.ts";
 import { claimRow, sendOperation } from "../../core/chain/send-operation.ts";
 import { certificateOperations, certificates, collections, institutions, issuances } from "../../core/db/schema.ts";
 import type { CertificateOperationJob } from "../../core/jobs.ts";
 import { buildCertificateDocument, type CertificateFields } from "../../core/metadata/certificate.ts";
 import { transition } from "../../core/operations/transitions.ts";
-import type { WorkerDeps } from "../deps.ts";
+import { pipelineOf, type WorkerDeps } from "../deps.ts";
 
 type Operation = typeof certificateOperations.$inferSelect;
 type Certificate = typeof certificates.$inferSelect;
@@ -33,7 +33,8 @@ const POISON_ERRORS: Record<string, string> = {
  * transaction monitor carries it to its receipt and the indexer confirms it from the contract's event.
  */
 export async function certificateOperation(deps: WorkerDeps, job: CertificateOperationJob): Promise<void> {
-  const { db, logger } = deps;
+  const { db } = deps;
+  const pipeline = pipelineOf(deps);
   const [row] = await db
     .select({ operation: certificateOperations, certificate: certificates, collection: collections, institution: institutions })
     .from(certificateOperations)
@@ -51,27 +52,27 @@ export async function certificateOperation(deps: WorkerDeps, job: CertificateOpe
     const doc = await documentFor(db, operation, certificate, collection, institution);
     // Rebuilt from the stored row on every attempt: the same bytes, so the same CID and digest.
     const cid = await deps.ipfs.add(doc.bytes);
-    await transition(db, logger, "certificateOperation", operation.id, ["QUEUED"], "PINNED", { metadataCid: cid, digest: doc.digest });
+    await transition(pipeline, "certificateOperation", operation.id, ["QUEUED"], "PINNED", { metadataCid: cid, digest: doc.digest });
     operation = { ...operation, status: "PINNED", metadataCid: cid, digest: doc.digest };
   }
   const from = pins ? "PINNED" : "QUEUED";
   if (operation.status !== from) return;
 
   const call = { to: collection.contractAddress, data: encodeCall(operation, certificate), purpose: `${operation.kind.toLowerCase()}:${operation.id}` };
-  await sendOperation(deps, deps.senders[0]!, call, {
+  await pipeline.afterCommit((within) => sendOperation(deps, deps.senders[0]!, call, {
     claim: (tx) => claimRow(tx, certificateOperations, operation.id, [from]),
     record: async (tx, stored) => {
-      await transition(tx, logger, "certificateOperation", operation.id, [from], "SUBMITTED", { chainTxId: stored.id, txHash: stored.txHash });
+      await transition(within(tx), "certificateOperation", operation.id, [from], "SUBMITTED", { chainTxId: stored.id, txHash: stored.txHash });
     },
     refused: async (err) => {
       const decoded = decodeRegistryError(err);
       const why = decoded && POISON_ERRORS[decoded.name];
       if (!decoded || !why) return false;
       const message = `rejected by the contract: ${why} (${decoded.name})`;
-      await transition(db, logger, "certificateOperation", operation.id, [from], "FAILED", { error: message });
+      await transition(pipeline, "certificateOperation", operation.id, [from], "FAILED", { error: message });
       throw new UnrecoverableError(message);
     },
-  });
+  }));
 }
 
 function encodeCall(operation: Operation, certificate: Certificate): string {

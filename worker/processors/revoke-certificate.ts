@@ -1,11 +1,12 @@
 import { UnrecoverableError } from "bullmq";
 import { eq } from "drizzle-orm";
-import { certificateRegistryInterface, decodeRegistryError, describeContractError, RevocationReason } from "../../core/chain/registry.ts";
+import { certificateRegistryInterface, decodeRegistryError, RevocationReason } from "../../core/chain/certificate-registry.ts";
+import { describeContractError } from "../../core/chain/contract-errors.ts";
 import { claimRow, sendOperation } from "../../core/chain/send-operation.ts";
 import { certificates, collections, revocations } from "../../core/db/schema.ts";
 import type { RevokeCertificateJob } from "../../core/jobs.ts";
 import { transition } from "../../core/operations/transitions.ts";
-import type { WorkerDeps } from "../deps.ts";
+import { pipelineOf, type WorkerDeps } from "../deps.ts";
 
 /** Contract errors that say the request itself is wrong: retrying cannot help. */
 const POISON_ERRORS = new Set(["CertificateNotFound", "AccessControlUnauthorizedAccount"]);
@@ -15,7 +16,8 @@ const POISON_ERRORS = new Set(["CertificateNotFound", "AccessControlUnauthorized
  * its receipt and the indexer confirms it from the contract's event.
  */
 export async function revokeCertificate(deps: WorkerDeps, job: RevokeCertificateJob): Promise<void> {
-  const { db, logger } = deps;
+  const { db } = deps;
+  const pipeline = pipelineOf(deps);
   const [row] = await db
     .select({ revocation: revocations, certificate: certificates, collection: collections })
     .from(revocations)
@@ -28,22 +30,23 @@ export async function revokeCertificate(deps: WorkerDeps, job: RevokeCertificate
 
   const reason = RevocationReason.indexOf(revocation.reasonCode as RevocationReason);
   const data = certificateRegistryInterface().encodeFunctionData("revoke", [BigInt(certificate.tokenId), reason]);
-  await sendOperation(deps, deps.senders[0]!, { to: collection.contractAddress, data, purpose: `revoke:${revocation.id}` }, {
+  const call = { to: collection.contractAddress, data, purpose: `revoke:${revocation.id}` };
+  await pipeline.afterCommit((within) => sendOperation(deps, deps.senders[0]!, call, {
     claim: (tx) => claimRow(tx, revocations, revocation.id, ["QUEUED"]),
     record: async (tx, stored) => {
-      await transition(tx, logger, "revocation", revocation.id, ["QUEUED"], "SUBMITTED", { chainTxId: stored.id, txHash: stored.txHash });
+      await transition(within(tx), "revocation", revocation.id, ["QUEUED"], "SUBMITTED", { chainTxId: stored.id, txHash: stored.txHash });
     },
     refused: async (err) => {
       const decoded = decodeRegistryError(err);
       if (decoded?.name === "CertificateAlreadyRevoked") {
         // Revoked already (by an earlier attempt or outside Hallmark): the indexer confirms from the event.
-        await transition(db, logger, "revocation", revocation.id, ["QUEUED"], "SUBMITTED");
+        await transition(pipeline, "revocation", revocation.id, ["QUEUED"], "SUBMITTED");
         return true;
       }
       if (!decoded || !POISON_ERRORS.has(decoded.name)) return false;
       const message = `rejected by the contract: ${describeContractError(decoded)}`;
-      await transition(db, logger, "revocation", revocation.id, ["QUEUED"], "FAILED", { error: message });
+      await transition(pipeline, "revocation", revocation.id, ["QUEUED"], "FAILED", { error: message });
       throw new UnrecoverableError(message);
     },
-  });
+  }));
 }

@@ -1,7 +1,7 @@
 import { hexlify, randomBytes, Wallet } from "ethers";
 import { describe, expect, it } from "vitest";
 import { encodeIssueBatch } from "../../../core/chain/calldata.ts";
-import { certificateRegistryInterface, type IssueRequest } from "../../../core/chain/registry.ts";
+import { certificateRegistryInterface, type IssueRequest } from "../../../core/chain/certificate-registry.ts";
 
 const iface = certificateRegistryInterface();
 const request = (uri: string, validUntil = 0n): IssueRequest => ({

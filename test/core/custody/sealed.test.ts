@@ -3,16 +3,21 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Wallet } from "ethers";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { configureCustody, platformKey } from "../../../core/custody/index.ts";
-import { openSecret, parseSealingKeys, sealSecret, SealedSecretError } from "../../../core/custody/sealed.ts";
+import { openCustody, type Custody } from "../../../core/custody/custody-secret.ts";
+import { openSecret, parseSealingKeys, sealSecret, SealedSecretError, type SealingKeyring } from "../../../core/custody/sealed.ts";
 
 const SECRET = "a-custody-secret-of-at-least-32-characters";
 
 describe("sealed secrets: what the database keeps of a key the platform must hold", () => {
   let dir: string;
+  let custody: Custody;
+  let keyring: SealingKeyring;
+  let platformKey: Custody["platformKey"];
   beforeAll(async () => {
     dir = await mkdtemp(join(tmpdir(), "hallmark-sealed-"));
-    configureCustody({ custodySecret: SECRET, dataDir: dir });
+    custody = openCustody({ custodySecret: SECRET, dataDir: dir });
+    keyring = custody.keyring();
+    platformKey = custody.platformKey;
   });
   afterAll(async () => {
     await rm(dir, { recursive: true, force: true });
@@ -20,28 +25,24 @@ describe("sealed secrets: what the database keeps of a key the platform must hol
 
   it("keeps no trace of the key: opened again it is the same; sealed twice it differs", () => {
     const key = Wallet.createRandom().privateKey;
-    const sealed = sealSecret(key);
+    const sealed = sealSecret(key, keyring);
     expect(sealed.startsWith("sealed:v1:")).toBe(true);
     expect(sealed).not.toContain(key.slice(2, 20));
-    expect(openSecret(sealed)).toBe(key);
-    expect(sealSecret(key)).not.toBe(sealed);
+    expect(openSecret(sealed, keyring)).toBe(key);
+    expect(sealSecret(key, keyring)).not.toBe(sealed);
   });
 
   it("refuses a sealed value changed by one character, or opened under another custody secret", () => {
-    const sealed = sealSecret(Wallet.createRandom().privateKey);
+    const sealed = sealSecret(Wallet.createRandom().privateKey, keyring);
     const last = sealed.at(-2) === "A" ? "B" : "A";
-    expect(() => openSecret(`${sealed.slice(0, -2)}${last}${sealed.at(-1)}`)).toThrow(expect.objectContaining({ problem: "TAMPERED" }));
-    configureCustody({ custodySecret: "another-custody-secret-of-32-characters!", dataDir: dir });
-    try {
-      expect(() => openSecret(sealed)).toThrow(SealedSecretError);
-    } finally {
-      configureCustody({ custodySecret: SECRET, dataDir: dir });
-    }
+    expect(() => openSecret(`${sealed.slice(0, -2)}${last}${sealed.at(-1)}`, keyring)).toThrow(expect.objectContaining({ problem: "TAMPERED" }));
+    const another = openCustody({ custodySecret: "another-custody-secret-of-32-characters!", dataDir: dir });
+    expect(() => openSecret(sealed, another.keyring())).toThrow(SealedSecretError);
   });
 
   it("refuses a value that is not sealed, rather than answering it as it is", () => {
     const plain = Wallet.createRandom().privateKey;
-    expect(() => openSecret(plain)).toThrow(expect.objectContaining({ name: "SealedSecretError", problem: "NOT_SEALED" }));
+    expect(() => openSecret(plain, keyring)).toThrow(expect.objectContaining({ name: "SealedSecretError", problem: "NOT_SEALED" }));
   });
 
   it("refuses a truncated authentication tag and a value relabelled to another key", () => {

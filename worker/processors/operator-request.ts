@@ -1,13 +1,15 @@
 import { UnrecoverableError } from "bullmq";
-import { and, eq } from "drizzle-orm";
-import { chainRoleId, decodeAdminError, issuerRegistryInterface } from "../../core/chain/issuer-registry.ts";
-import { certificateRegistryInterface, describeContractError } from "../../core/chain/registry.ts";
+import { eq } from "drizzle-orm";
+import { decodeAdminError, issuerRegistryInterface } from "../../core/chain/issuer-registry.ts";
+import { certificateRegistryInterface, chainRoleId } from "../../core/chain/certificate-registry.ts";
+import { describeContractError } from "../../core/chain/contract-errors.ts";
 import type { TxSender } from "../../core/chain/tx-sender.ts";
 import { collections, institutions, registryOperations } from "../../core/db/schema.ts";
 import type { RegistryOperationJob } from "../../core/jobs.ts";
 import { claimRow, sendOperation } from "../../core/chain/send-operation.ts";
-import type { ChainRole, RegistryOperation } from "../../core/operations/registry.ts";
-import type { WorkerDeps } from "../deps.ts";
+import type { ChainRole, RegistryOperation } from "../../core/operations/operator-requests.ts";
+import { transition } from "../../core/operations/transitions.ts";
+import { pipelineOf, type WorkerDeps } from "../deps.ts";
 
 const ready = new WeakMap<TxSender, Promise<void>>();
 
@@ -25,11 +27,7 @@ function initOnce(sender: TxSender): Promise<void> {
 }
 
 export async function failOperation(deps: WorkerDeps, id: string, error: string): Promise<void> {
-  await deps.db
-    .update(registryOperations)
-    .set({ status: "FAILED", error, updatedAt: new Date() })
-    .where(and(eq(registryOperations.id, id), eq(registryOperations.status, "QUEUED")));
-  deps.logger.info({ registryOperationId: id, to: "FAILED", error }, "registry operation FAILED");
+  await transition(pipelineOf(deps), "registryOperation", id, ["QUEUED"], "FAILED", { error });
 }
 
 export function issuerRegistryOf(deps: WorkerDeps): string | undefined {
@@ -63,8 +61,8 @@ async function callFor(deps: WorkerDeps, op: RegistryOperation): Promise<{ to: s
  * nonce-managed sender as issuance. The transaction monitor carries it to its receipt; the registry confirmer
  * reads the outcome back from the chain.
  */
-export async function registryOperation(deps: WorkerDeps, job: RegistryOperationJob): Promise<void> {
-  const { db, logger } = deps;
+export async function operatorRequest(deps: WorkerDeps, job: RegistryOperationJob): Promise<void> {
+  const { db } = deps;
   const [op] = await db.select().from(registryOperations).where(eq(registryOperations.id, job.operationId));
   if (!op) throw new UnrecoverableError(`registry operation ${job.operationId} does not exist`);
   if (op.status !== "QUEUED" || op.chainTxId) return;
@@ -79,14 +77,10 @@ export async function registryOperation(deps: WorkerDeps, job: RegistryOperation
     await failOperation(deps, op.id, call);
     throw new UnrecoverableError(call);
   }
-  await sendOperation(deps, sender, { ...call, purpose: `registry:${op.kind}:${op.id}` }, {
+  await pipelineOf(deps).afterCommit((within) => sendOperation(deps, sender, { ...call, purpose: `registry:${op.kind}:${op.id}` }, {
     claim: (tx) => claimRow(tx, registryOperations, op.id, ["QUEUED"]),
     record: async (tx, stored) => {
-      await tx
-        .update(registryOperations)
-        .set({ status: "SUBMITTED", chainTxId: stored.id, txHash: stored.txHash, updatedAt: new Date() })
-        .where(eq(registryOperations.id, op.id));
-      logger.info({ registryOperationId: op.id, kind: op.kind, from: "QUEUED", to: "SUBMITTED", txHash: stored.txHash }, "registry operation SUBMITTED");
+      await transition(within(tx), "registryOperation", op.id, ["QUEUED"], "SUBMITTED", { chainTxId: stored.id, txHash: stored.txHash }, { kind: op.kind });
     },
     refused: async (err) => {
       const decoded = decodeAdminError(err);
@@ -95,5 +89,5 @@ export async function registryOperation(deps: WorkerDeps, job: RegistryOperation
       await failOperation(deps, op.id, message);
       throw new UnrecoverableError(message);
     },
-  });
+  }));
 }

@@ -1,6 +1,6 @@
 import { randomUUID } from "node:crypto";
 import { and, eq, inArray } from "drizzle-orm";
-import type { Database } from "../db/index.ts";
+import type { Database, DbTransaction } from "../db/index.ts";
 import { isId } from "../db/ids.ts";
 import { collections, institutions, outbox, registryOperations, type RegistryOperationKind } from "../db/schema.ts";
 import { OperationError } from "./errors.ts";
@@ -9,7 +9,6 @@ import { assertSameRequest, requestHash } from "./idempotency.ts";
 
 export type RegistryOperation = typeof registryOperations.$inferSelect;
 export type Institution = typeof institutions.$inferSelect;
-type Tx = Parameters<Parameters<Database["transaction"]>[0]>[0];
 
 export const CHAIN_ROLES = ["ISSUER", "MINTER", "PAUSER"] as const;
 export type ChainRole = (typeof CHAIN_ROLES)[number];
@@ -40,7 +39,7 @@ export function parseIdentity(value: string): string {
 }
 
 async function enqueue(
-  tx: Tx,
+  tx: DbTransaction,
   op: { kind: RegistryOperationKind; institutionId: string; collectionId?: string; params: Record<string, string>; idempotencyKey: string; requestHash: string },
 ): Promise<RegistryOperation> {
   const [row] = await tx.insert(registryOperations).values(op).returning();
@@ -48,7 +47,7 @@ async function enqueue(
   return row!;
 }
 
-async function byKey(tx: Tx, key: string, hash: string): Promise<RegistryOperation | undefined> {
+async function byKey(tx: DbTransaction, key: string, hash: string): Promise<RegistryOperation | undefined> {
   const [row] = await tx.select().from(registryOperations).where(eq(registryOperations.idempotencyKey, key));
   if (row) assertSameRequest(row.requestHash, hash);
   return row;
@@ -85,7 +84,7 @@ export async function requestRegisterInstitution(
   });
 }
 
-async function lockInstitution(tx: Tx, id: string): Promise<Institution> {
+async function lockInstitution(tx: DbTransaction, id: string): Promise<Institution> {
   if (!isId(id)) throw new OperationError("NOT_FOUND", "institution not found", "institutionId");
   const [row] = await tx.select().from(institutions).where(eq(institutions.id, id)).for("update");
   if (!row) throw new OperationError("NOT_FOUND", "institution not found", "institutionId");

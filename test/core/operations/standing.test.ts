@@ -6,7 +6,7 @@ import { Wallet } from "ethers";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { openDatabase, type DatabaseHandle } from "../../../core/db/index.ts";
 import { collections, editionMintBatches, editionOperations, editions, institutions, issuances, type IssuanceStatus } from "../../../core/db/schema.ts";
-import { recentRate, standings } from "../../../core/operations/position.ts";
+import { recentRate, standings } from "../../../core/operations/standing.ts";
 
 const NOW = new Date("2031-06-01T12:00:00Z");
 const ago = (ms: number) => new Date(NOW.getTime() - ms);

@@ -1,6 +1,6 @@
 import { hexlify, randomBytes, toQuantity, Wallet, ZeroHash } from "ethers";
 import { describe, expect, it } from "vitest";
-import { certificateRegistryInterface } from "../../../core/chain/registry.ts";
+import { certificateRegistryInterface } from "../../../core/chain/certificate-registry.ts";
 import {
   CERTIFICATE_ISSUED_TOPIC,
   CERTIFICATE_METADATA_UPDATED_TOPIC,
@@ -10,7 +10,7 @@ import {
   CERTIFICATE_UNSUSPENDED_TOPIC,
   decodeRegistryLog,
   type RawLog,
-} from "../../../core/chain/registry-events.ts";
+} from "../../../core/chain/certificate-registry-events.ts";
 
 const iface = certificateRegistryInterface();
 const REGISTRY = Wallet.createRandom().address.toLowerCase();

@@ -1,25 +1,15 @@
 import { and, count, gt, inArray, sql, sum, type SQL } from "drizzle-orm";
-import type { PgColumn, PgTable } from "drizzle-orm/pg-core";
 import { pgArray } from "../db/arrays.ts";
 import type { Database } from "../db/index.ts";
-import {
-  certificateOperations,
-  editionMintBatches,
-  editionOperations,
-  editions,
-  issuances,
-  registryOperations,
-  revocations,
-  type IssuanceStatus,
-} from "../db/schema.ts";
+import { editionMintBatches, issuances, type OperationStatus } from "../db/schema.ts";
+import { OPERATION_KINDS, type StandingKind } from "./kinds.ts";
 
-/** The kinds of operation that wait their turn for the chain. */
-export type QueueKind = "issuance" | "revocation" | "certificateOperation" | "edition" | "editionOperation" | "registryOperation";
+export type { StandingKind } from "./kinds.ts";
 
 /** One operation as far as its standing goes. */
 export interface Queued {
   id: string;
-  status: IssuanceStatus;
+  status: OperationStatus;
   createdAt: Date;
   /** Airdrops: items in all and minted so far (their work is items, not operations). */
   total?: number;
@@ -33,30 +23,19 @@ export interface Standing {
   estimatedConfirmationAt: Date | null;
 }
 
-type Table = PgTable & { id: PgColumn; status: PgColumn; createdAt: PgColumn; updatedAt: PgColumn };
-
-interface Queue {
-  table: Table;
-  /** Units of work per second assumed while none was done lately (a cold start). */
-  coldRate: number;
+/** How a kind's queue counts when its unit of work is not one operation. */
+interface Units {
   /** Units of work left for an operation `w`: one, or an airdrop's items not yet minted. */
   work?: SQL;
   /** States whose work is ahead of a waiting operation: the waiting ones, and for airdrops those being sent too. */
-  busy?: IssuanceStatus[];
+  busy?: OperationStatus[];
   /** Units of work done over the last minute, when it is not the CONFIRMED operations counted. */
   done?: (db: Database, since: Date) => Promise<number>;
 }
 
-const QUEUES: Record<QueueKind, Queue> = {
-  // One batch of up to a hundred and more certificates per block of a few seconds.
-  issuance: { table: issuances, coldRate: 20 },
-  revocation: { table: revocations, coldRate: 2 },
-  certificateOperation: { table: certificateOperations, coldRate: 2 },
-  edition: { table: editions, coldRate: 1 },
-  registryOperation: { table: registryOperations, coldRate: 1 },
+/** Airdrops: their work is items, minted batch by batch, not operations. */
+const UNITS: Partial<Record<StandingKind, Units>> = {
   editionOperation: {
-    table: editionOperations,
-    coldRate: 50,
     work: sql.raw("(w.total - w.minted)"),
     busy: ["QUEUED", "PINNED", "SUBMITTED"],
     done: async (db, since) => {
@@ -69,15 +48,22 @@ const QUEUES: Record<QueueKind, Queue> = {
   },
 };
 
+/** A kind's queue: its table, its pace after a quiet minute, and how it counts its work. */
+function queueOf(kind: StandingKind) {
+  const { table, standing } = OPERATION_KINDS[kind];
+  // One query shape for every kind: drizzle sees one of the tables.
+  return { table: table as typeof issuances, coldRate: standing.coldRate, ...UNITS[kind] };
+}
+
 const WINDOW_MS = 60_000;
 /** A transaction's wait for its block and the indexer, on top of its wait in the queue. */
 const CONFIRMATION_MS = 3_000;
-const WAITING: IssuanceStatus[] = ["QUEUED", "PINNED"];
-const ENDED: IssuanceStatus[] = ["CONFIRMED", "FAILED"];
+const WAITING: OperationStatus[] = ["QUEUED", "PINNED"];
+const ENDED: OperationStatus[] = ["CONFIRMED", "FAILED"];
 
 /** Units of work of this kind done per second over the last minute. */
-export async function recentRate(db: Database, kind: QueueKind, now = new Date()): Promise<number> {
-  const q = QUEUES[kind];
+export async function recentRate(db: Database, kind: StandingKind, now = new Date()): Promise<number> {
+  const q = queueOf(kind);
   const since = new Date(now.getTime() - WINDOW_MS);
   const done = q.done
     ? await q.done(db, since)
@@ -90,8 +76,8 @@ export async function recentRate(db: Database, kind: QueueKind, now = new Date()
  * ahead of it, and when it should be confirmed at `rate` (from `recentRate`; a cold start assumes the kind's
  * usual pace).
  */
-export async function standings(db: Database, kind: QueueKind, ops: readonly Queued[], rate: number, now = new Date()): Promise<Standing[]> {
-  const q = QUEUES[kind];
+export async function standings(db: Database, kind: StandingKind, ops: readonly Queued[], rate: number, now = new Date()): Promise<Standing[]> {
+  const q = queueOf(kind);
   const open = ops.filter((o) => !ENDED.includes(o.status));
   const ahead = new Map<string, { n: number; work: number }>();
   if (open.length) {

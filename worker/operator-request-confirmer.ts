@@ -1,11 +1,13 @@
-import { and, eq } from "drizzle-orm";
-import { chainRoleId, ChainInstitutionStatus, issuerRegistryAt, issuerRegistryInterface } from "../core/chain/issuer-registry.ts";
-import { certificateRegistryAt } from "../core/chain/registry.ts";
+import { eq } from "drizzle-orm";
+import { ChainInstitutionStatus, issuerRegistryAt, issuerRegistryInterface } from "../core/chain/issuer-registry.ts";
+import { certificateRegistryAt, chainRoleId } from "../core/chain/certificate-registry.ts";
 import { chainTxs, collections, institutions, registryOperations } from "../core/db/schema.ts";
-import type { ChainRole, RegistryOperation } from "../core/operations/registry.ts";
+import type { ChainRole, RegistryOperation } from "../core/operations/operator-requests.ts";
 import { PollLoop } from "../core/poll-loop.ts";
-import type { WorkerDeps } from "./deps.ts";
-import { issuerRegistryOf } from "./processors/registry-operation.ts";
+import type { Pipeline } from "../core/operations/context.ts";
+import { transition } from "../core/operations/transitions.ts";
+import { pipelineOf, type WorkerDeps } from "./deps.ts";
+import { issuerRegistryOf } from "./processors/operator-request.ts";
 
 /**
  * SUBMITTED → CONFIRMED | FAILED for the operator's registry changes, from the chain: once the transaction is
@@ -13,12 +15,14 @@ import { issuerRegistryOf } from "./processors/registry-operation.ts";
  * status, a role held or not), so the API's view follows the chain. A reverted transaction fails the operation;
  * a dropped one is sent again by the transaction monitor under a new nonce and followed there.
  */
-export class RegistryConfirmer {
+export class OperatorRequestConfirmer {
   private readonly deps: WorkerDeps;
   private readonly loop: PollLoop;
+  private readonly pipeline: Pipeline;
 
   constructor(deps: WorkerDeps) {
     this.deps = deps;
+    this.pipeline = pipelineOf(deps);
     this.loop = new PollLoop("registry confirmer", async () => {
       await this.tick();
       return false;
@@ -49,15 +53,10 @@ export class RegistryConfirmer {
   }
 
   private async finish(op: RegistryOperation, to: "CONFIRMED" | "FAILED", error: string | null, institution?: Partial<typeof institutions.$inferInsert>): Promise<void> {
-    await this.deps.db.transaction(async (t) => {
-      const moved = await t
-        .update(registryOperations)
-        .set({ status: to, error, updatedAt: new Date() })
-        .where(and(eq(registryOperations.id, op.id), eq(registryOperations.status, "SUBMITTED")))
-        .returning({ id: registryOperations.id });
-      if (moved.length && institution) await t.update(institutions).set(institution).where(eq(institutions.id, op.institutionId));
+    await this.pipeline.transaction(async (ctx) => {
+      const moved = await transition(ctx, "registryOperation", op.id, ["SUBMITTED"], to, { error }, { kind: op.kind });
+      if (moved && institution) await ctx.db.update(institutions).set(institution).where(eq(institutions.id, op.institutionId));
     });
-    this.deps.logger.info({ registryOperationId: op.id, kind: op.kind, from: "SUBMITTED", to, ...(error ? { error } : {}) }, `registry operation ${to}`);
   }
 
   private async confirm(op: RegistryOperation, txHash: string): Promise<void> {
