@@ -9,9 +9,10 @@ import { eq, inArray } from "drizzle-orm";
 import { Wallet, type Contract } from "ethers";
 import { pino, type Logger } from "pino";
 import { deployCertificateRegistry } from "../../core/chain/deploy.ts";
-import { certificateRegistryAt } from "../../core/chain/registry.ts";
+import { certificateRegistryAt } from "../../core/chain/certificate-registry.ts";
 import { TxSender } from "../../core/chain/tx-sender.ts";
 import { loadConfig, type Config } from "../../core/config.ts";
+import { openCustody } from "../../core/custody/custody-secret.ts";
 import { openDatabase, type Database, type DatabaseHandle } from "../../core/db/index.ts";
 import { certificates, collections, institutions, issuances } from "../../core/db/schema.ts";
 import { openEmbeddedIpfs, type IpfsStore } from "../../core/ipfs/index.ts";
@@ -128,7 +129,8 @@ export async function startStageFixture(opts: StageFixtureOptions = {}): Promise
 
     const sender = new TxSender({ db, provider: chain.provider, wallet: minter, chainId: config.chain.chainId, logger, maxInFlight: config.chain.maxInFlightPerKey });
     await sender.init();
-    const deps: WorkerDeps = { config, db, ipfs, provider: chain.provider, senders: [sender], logger };
+    const custody = openCustody(config);
+    const deps: WorkerDeps = { config, db, ipfs, provider: chain.provider, senders: [sender], logger, custody };
 
     let queue: Queue | undefined;
     let redisUrl: string | undefined;
@@ -163,7 +165,7 @@ export async function startStageFixture(opts: StageFixtureOptions = {}): Promise
           title: `Certificate ${requested + i}`,
         }));
         requested += count;
-        const results = await requestIssuanceBatch(db, institution!.id, collection!.id, items);
+        const results = await requestIssuanceBatch(db, custody, institution!.id, collection!.id, items);
         const failed = results.find((r) => r.error);
         if (failed) throw failed.error;
         return results.map((r) => r.issuance!);

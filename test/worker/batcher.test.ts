@@ -2,7 +2,7 @@ import { asc, eq, inArray } from "drizzle-orm";
 import { Transaction } from "ethers";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { encodeIssueBatch } from "../../core/chain/calldata.ts";
-import { certificateRegistryAt, certificateRegistryInterface } from "../../core/chain/registry.ts";
+import { certificateRegistryAt, certificateRegistryInterface } from "../../core/chain/certificate-registry.ts";
 import { TxSender } from "../../core/chain/tx-sender.ts";
 import { chainTxs } from "../../core/db/schema.ts";
 import type { Issuance } from "../../core/operations/issue.ts";

@@ -1,7 +1,7 @@
 import { eq, inArray } from "drizzle-orm";
 import { hexlify, randomBytes } from "ethers";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { certificateRegistryAt } from "../../core/chain/registry.ts";
+import { certificateRegistryAt } from "../../core/chain/certificate-registry.ts";
 import { certificateOperations, certificates, indexerCursors, issuances, revocations } from "../../core/db/schema.ts";
 import { requestCertificateOperation } from "../../core/operations/certificate-operations.ts";
 import type { Issuance } from "../../core/operations/issue.ts";

@@ -2,7 +2,7 @@ import { createHash } from "node:crypto";
 import { UnrecoverableError } from "bullmq";
 import { eq, like } from "drizzle-orm";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { certificateRegistryAt } from "../../core/chain/registry.ts";
+import { certificateRegistryAt } from "../../core/chain/certificate-registry.ts";
 import { certificateOperations, certificates, chainTxs, revocations } from "../../core/db/schema.ts";
 import { requestCertificateOperation } from "../../core/operations/certificate-operations.ts";
 import { requestRevocation } from "../../core/operations/revoke.ts";

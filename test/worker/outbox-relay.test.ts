@@ -4,7 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { certificateOperations, issuances, outbox, revocations } from "../../core/db/schema.ts";
 import { OPERATIONS_QUEUE } from "../../core/jobs.ts";
 import { requestCertificateOperation } from "../../core/operations/certificate-operations.ts";
-import { requestRoleChange } from "../../core/operations/registry.ts";
+import { requestRoleChange } from "../../core/operations/operator-requests.ts";
 import { requestRevocation } from "../../core/operations/revoke.ts";
 import { OutboxRelay } from "../../worker/outbox-relay.ts";
 import { holderFor, startStageFixture, within, type StageFixture } from "../support/stage-fixture.ts";

@@ -1,7 +1,7 @@
 import { eq } from "drizzle-orm";
 import { parseUnits } from "ethers";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { certificateRegistryAt } from "../../core/chain/registry.ts";
+import { certificateRegistryAt } from "../../core/chain/certificate-registry.ts";
 import { chainTxs } from "../../core/db/schema.ts";
 import type { Issuance } from "../../core/operations/issue.ts";
 import { DEV_KEYS } from "../../scripts/dev/chain.ts";
