@@ -225,7 +225,7 @@ export async function startStageFixture(opts: StageFixtureOptions = {}): Promise
  * initdb and the migrations cost several seconds, a copy of their result a fraction of that. Opening the copy still
  * runs the migrator, which finds nothing to do.
  */
-async function openMigratedDatabase(dir: string): Promise<DatabaseHandle> {
+export async function openMigratedDatabase(dir: string): Promise<DatabaseHandle> {
   const migrations = fileURLToPath(new URL("../../core/db/migrations", import.meta.url));
   const hash = createHash("sha256");
   for (const entry of (await readdir(migrations, { recursive: true, withFileTypes: true })).filter((e) => e.isFile())) {
