@@ -5,7 +5,7 @@ import { createLivePublisher } from "../core/live/index.ts";
 import { createPipeline } from "../core/operations/context.ts";
 import type { WorkerDeps } from "./deps.ts";
 import { IssuanceBatcher } from "./batcher.ts";
-import { EditionsRunner } from "./editions.ts";
+import { EditionsRunner } from "./editions/index.ts";
 import { ChainIndexer } from "./indexer.ts";
 import { OutboxRelay } from "./outbox-relay.ts";
 import { createPinStage } from "./pin-stage.ts";

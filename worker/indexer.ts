@@ -3,17 +3,16 @@ import { getAddress } from "ethers";
 import { registryEvents, type IssuedEvent, type MetadataUpdatedEvent, type RegistryEvent, type ReissuedEvent, type RevokedEvent, type SuspensionEvent } from "../core/chain/certificate-registry-events.ts";
 import { RevocationReason } from "../core/chain/certificate-registry.ts";
 import { pgArray } from "../core/db/arrays.ts";
-import type { Database } from "../core/db/index.ts";
+import type { DbTransaction } from "../core/db/index.ts";
 import { certificateOperations, certificates, chainTxs, collections, indexerCursors, issuances, revocations, type CertificateOperationKind } from "../core/db/schema.ts";
 import type { OperationContext, Pipeline } from "../core/operations/context.ts";
 import { transitionMany } from "../core/operations/transitions.ts";
 import { PollLoop } from "../core/poll-loop.ts";
 import { pipelineOf, type WorkerDeps } from "./deps.ts";
 
-type Tx = Parameters<Parameters<Database["transaction"]>[0]>[0];
 type Collection = typeof collections.$inferSelect;
 /** The indexer's transaction, through which its confirmations are told. */
-type TxContext = OperationContext & { db: Tx };
+type TxContext = OperationContext & { db: DbTransaction };
 
 const MAX_RANGE = 2_000;
 
@@ -178,7 +177,7 @@ export class ChainIndexer {
    * certificate like any other. Only issue events of transactions that also reissued are looked at.
    */
   private async recordRecoveredIssuances(
-    tx: Tx,
+    tx: DbTransaction,
     issued: { registry: Collection; event: IssuedEvent }[],
     changes: { registry: Collection; event: Exclude<RegistryEvent, IssuedEvent> }[],
   ): Promise<void> {
@@ -276,7 +275,7 @@ export class ChainIndexer {
   }
 
   /** The operation of this kind under way on the certificate, or one that failed although its transaction did it. */
-  private pendingOperations(tx: Tx, certificateId: string, kind: CertificateOperationKind, txHash: string) {
+  private pendingOperations(tx: DbTransaction, certificateId: string, kind: CertificateOperationKind, txHash: string) {
     return tx
       .select()
       .from(certificateOperations)

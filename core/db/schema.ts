@@ -13,6 +13,7 @@ import {
   uniqueIndex,
   uuid,
 } from "drizzle-orm/pg-core";
+import { TRANSFER_POLICIES } from "../editions/transfer-policy.ts";
 
 const createdAt = () => timestamp("created_at", { withTimezone: true, mode: "date" }).notNull().defaultNow();
 const updatedAt = () => timestamp("updated_at", { withTimezone: true, mode: "date" }).notNull().defaultNow();
@@ -515,9 +516,6 @@ export const editionContracts = pgTable("edition_contracts", {
   voucherSignerKey: text("voucher_signer_key").notNull(),
   createdAt: createdAt(),
 });
-
-export const TRANSFER_POLICIES = ["LOCKED", "GIFT_AFTER_LOCKUP", "ISSUER_MEDIATED"] as const;
-export type EditionTransferPolicy = (typeof TRANSFER_POLICIES)[number];
 
 /**
  * A collectible edition and the operation that creates it on chain: QUEUED (metadata built) → PINNED → SUBMITTED

@@ -1,5 +1,6 @@
 import { Contract, getAddress, isCallException, toBeHex, zeroPadValue, type Log, type Provider } from "ethers";
-import { COLLECTIBLE_EDITIONS_ABI, policyName, TRANSFER_TOPIC, type TransferPolicy } from "./abi.ts";
+import { COLLECTIBLE_EDITIONS_ABI, TRANSFER_TOPIC } from "./abi.ts";
+import { onChainPolicy, type OnChainPolicy } from "./transfer-policy.ts";
 import { askChain, EditionNotFoundError } from "./errors.ts";
 
 export interface EditionItem {
@@ -19,7 +20,7 @@ export interface EditionOnChain {
   uri: string;
   maxSupply: number;
   minted: number;
-  policy: TransferPolicy;
+  policy: OnChainPolicy;
   /** Minted items in serial order, each with its current holder. */
   items: EditionItem[];
   /** Block of the `EditionCreated` event, when the node still has the log. */
@@ -77,7 +78,7 @@ export async function readEditionFromChain(provider: Provider, contract: string,
     uri: record.uri,
     maxSupply: Number(record.maxSupply),
     minted: Number(record.minted),
-    policy: policyName(record.policy),
+    policy: onChainPolicy(record.policy),
     items: [...items.values()].sort((a, b) => a.serial - b.serial),
     createdBlock: created[0]?.blockNumber,
   };

@@ -1,6 +1,6 @@
 import type { Provider } from "ethers";
 import type { IpfsStore } from "../ipfs/index.ts";
-import { cidOfIpfsUri, type EditionMetadata } from "../metadata/edition.ts";
+import { cidOfIpfsUri, type EditionMetadata } from "./metadata.ts";
 import { readEditionFromChain, type EditionOnChain } from "./chain.ts";
 import { EditionMetadataUnusableError } from "./errors.ts";
 import { readImageHeader } from "./image-size.ts";

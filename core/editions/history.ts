@@ -1,5 +1,6 @@
 import { Contract, getAddress, id, isCallException, toBeHex, zeroPadValue, type Log, type Provider } from "ethers";
-import { COLLECTIBLE_EDITIONS_ABI, policyName, TRANSFER_TOPIC, type TransferPolicy } from "./abi.ts";
+import { COLLECTIBLE_EDITIONS_ABI, TRANSFER_TOPIC } from "./abi.ts";
+import { onChainPolicy, type OnChainPolicy } from "./transfer-policy.ts";
 import { TOKENS_PER_QUERY } from "./chain.ts";
 import { askChain, ChainReadError } from "./errors.ts";
 import type { HeldItem } from "./holdings.ts";
@@ -37,7 +38,7 @@ export interface CollectibleOnChain extends Pick<HeldItem, "contract" | "tokenId
 /** Which token's history to read, and what classifies its transfers. */
 export interface HistoryRequest {
   tokenId: bigint;
-  policy: TransferPolicy;
+  policy: OnChainPolicy;
 }
 
 const ITEM_MINTED_TOPIC = id("ItemMinted(uint256,uint256,address,uint32)");
@@ -68,7 +69,7 @@ export async function readCollectible(provider: Provider, contract: string, toke
     serial: Number(serial),
     maxSupply: Number(record.maxSupply),
     editionName: record.name,
-    policy: policyName(record.policy),
+    policy: onChainPolicy(record.policy),
     holder: getAddress(holder),
   };
 }

@@ -1,6 +1,7 @@
 import { Contract, getAddress, isCallException, zeroPadValue, type Provider } from "ethers";
-import { COLLECTIBLE_EDITIONS_ABI, policyName, TRANSFER_TOPIC, type TransferPolicy } from "./abi.ts";
-import { cidOfIpfsUri } from "../metadata/edition.ts";
+import { COLLECTIBLE_EDITIONS_ABI, TRANSFER_TOPIC } from "./abi.ts";
+import { onChainPolicy, type OnChainPolicy } from "./transfer-policy.ts";
+import { cidOfIpfsUri } from "./metadata.ts";
 import { fetchEditionMetadata } from "./metadata.ts";
 import type { IpfsStore } from "../ipfs/index.ts";
 
@@ -16,7 +17,7 @@ export interface HeldItem {
   imageCid?: string;
   imageLabel?: string;
   /** The edition's transfer policy (what a move of the item can be). */
-  policy: TransferPolicy;
+  policy: OnChainPolicy;
   /** The block the contract's logs are read from (its deploy block when known, else 0). */
   fromBlock: number;
 }
@@ -52,7 +53,7 @@ export async function readHoldings(deps: { provider: Provider; ipfs: IpfsStore }
       .filter((r) => tokensOf.has(r.address))
       .map(async ({ address, fromBlock }) => {
         const editions = new Contract(address, COLLECTIBLE_EDITIONS_ABI, deps.provider);
-        const editionCache = new Map<bigint, Promise<{ name: string; maxSupply: number; policy: TransferPolicy; imageCid?: string; imageLabel?: string }>>();
+        const editionCache = new Map<bigint, Promise<{ name: string; maxSupply: number; policy: OnChainPolicy; imageCid?: string; imageLabel?: string }>>();
         return Promise.all(
           [...tokensOf.get(address)!].map(async (tokenId): Promise<HeldItem | undefined> => {
             const current = await editions.ownerOf!(tokenId).catch((err: unknown) => (isCallException(err) ? undefined : Promise.reject(err)));
@@ -87,7 +88,7 @@ async function describeEdition(ipfs: IpfsStore, editions: Contract, editionId: b
   return {
     name: record.name,
     maxSupply: Number(record.maxSupply),
-    policy: policyName(record.policy),
+    policy: onChainPolicy(record.policy),
     imageCid: metadata ? cidOfIpfsUri(metadata.image) : undefined,
     imageLabel: lead?.label,
   };

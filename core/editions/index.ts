@@ -1,4 +1,14 @@
-export { COLLECTIBLE_EDITIONS_ABI, TRANSFER_POLICIES, type TransferPolicy } from "./abi.ts";
+export { COLLECTIBLE_EDITIONS_ABI, collectibleEditionsInterface } from "./abi.ts";
+export {
+  ON_CHAIN_POLICIES,
+  onChainPolicy,
+  policyIndex,
+  policyNamed,
+  policyShownAs,
+  TRANSFER_POLICIES,
+  type OnChainPolicy,
+  type TransferPolicy,
+} from "./transfer-policy.ts";
 export { readEditionFromChain, type EditionItem, type EditionOnChain } from "./chain.ts";
 export { EditionMetadataUnusableError, EditionNotFoundError, ChainReadError } from "./errors.ts";
 export { loadEditionGallery, type EditionGallery, type GalleryImage } from "./gallery.ts";

@@ -1,7 +1,7 @@
 import type { Database } from "../db/index.ts";
 import { media } from "../db/schema.ts";
 import type { IpfsStore } from "../ipfs/index.ts";
-import { IMAGE_MEDIA_TYPES, type ImageMediaType } from "../metadata/edition.ts";
+import { IMAGE_MEDIA_TYPES, type ImageMediaType } from "./metadata.ts";
 import { OperationError } from "../operations/errors.ts";
 import { charge, limitsOf, release } from "../quotas.ts";
 import { readImageHeader } from "./image-size.ts";

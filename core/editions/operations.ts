@@ -1,22 +1,22 @@
 import { randomBytes } from "node:crypto";
 import { and, eq, inArray, sql } from "drizzle-orm";
 import { keccak256, toUtf8Bytes, Wallet } from "ethers";
-import type { Database } from "../db/index.ts";
+import type { Database, DbTransaction } from "../db/index.ts";
 import { isId } from "../db/ids.ts";
-import { claimCodes, editionContracts, editionOperations, editions, media, type EditionTransferPolicy } from "../db/schema.ts";
+import { claimCodes, editionContracts, editionOperations, editions, media } from "../db/schema.ts";
 import { assertSameRequest, idempotencyConflict, requestHash } from "../operations/idempotency.ts";
-import { buildEditionMetadata, DUBLIN_CORE_FIELDS, EditionMetadataError, type DublinCoreField, type ImageMediaType } from "../metadata/edition.ts";
+import { buildEditionMetadata, DUBLIN_CORE_FIELDS, EditionMetadataError, type DublinCoreField, type ImageMediaType } from "./metadata.ts";
 import { OperationError } from "../operations/errors.ts";
 import { assertMayIssue } from "../operations/may-issue.ts";
 import { parseAddress, parseIdempotencyKey, text } from "../operations/validate.ts";
 import { charge, checkBatchSize, limitsOf } from "../quotas.ts";
 import { openSecret, type SealingKeyring } from "../custody/sealed.ts";
 import { hashSecret } from "../secret-hash.ts";
+import type { TransferPolicy } from "./transfer-policy.ts";
 
 export type EditionRow = typeof editions.$inferSelect;
 export type EditionOperationRow = typeof editionOperations.$inferSelect;
 export type ClaimCodeRow = typeof claimCodes.$inferSelect;
-type Tx = Parameters<Parameters<Database["transaction"]>[0]>[0];
 
 export const EDITION_LIMITS = {
   name: 200,
@@ -33,9 +33,6 @@ export const EDITION_LIMITS = {
   claimCodes: 1_000,
 } as const;
 
-/** The contract's TransferPolicy enum order. */
-export const POLICY_INDEX: Record<EditionTransferPolicy, number> = { LOCKED: 0, GIFT_AFTER_LOCKUP: 1, ISSUER_MEDIATED: 2 };
-
 const bad = (message: string, field: string) => new OperationError("BAD_USER_INPUT", message, field);
 
 function int(value: number | null | undefined, field: string, min: number, max: number, fallback?: number): number {
@@ -45,7 +42,7 @@ function int(value: number | null | undefined, field: string, min: number, max: 
 }
 
 /** The institution's edition, or NOT_FOUND: another institution's edition is answered as one that does not exist. */
-export async function ownedEdition(db: Database | Tx, institutionId: string, editionId: string, lock = false): Promise<EditionRow> {
+export async function ownedEdition(db: Database | DbTransaction, institutionId: string, editionId: string, lock = false): Promise<EditionRow> {
   if (!isId(editionId)) throw new OperationError("NOT_FOUND", "edition not found", "editionId");
   const query = db.select().from(editions).where(and(eq(editions.id, editionId), eq(editions.institutionId, institutionId)));
   const [row] = lock ? await query.for("update") : await query;
@@ -60,7 +57,7 @@ export interface CreateEditionInput {
   images: { cid: string; label: string }[];
   dublinCore?: Partial<Record<DublinCoreField, string[] | null>> | null;
   maxSupply: number;
-  transferPolicy: EditionTransferPolicy;
+  transferPolicy: TransferPolicy;
   lockupSeconds?: number | null;
   maxGifts?: number | null;
   idempotencyKey: string;
@@ -139,14 +136,14 @@ export async function requestCreateEdition(db: Database, institutionId: string, 
   });
 }
 
-async function earlierOperation(tx: Tx, institutionId: string, key: string, hash: string): Promise<EditionOperationRow | undefined> {
+async function earlierOperation(tx: DbTransaction, institutionId: string, key: string, hash: string): Promise<EditionOperationRow | undefined> {
   const [row] = await tx.select().from(editionOperations).where(and(eq(editionOperations.institutionId, institutionId), eq(editionOperations.idempotencyKey, key)));
   if (row) assertSameRequest(row.requestHash, hash);
   return row;
 }
 
 /** Items still to be promised: EDITION_SOLD_OUT when `wanted` exceed them (nothing is queued then). */
-async function reserve(tx: Tx, edition: EditionRow, wanted: number): Promise<void> {
+async function reserve(tx: DbTransaction, edition: EditionRow, wanted: number): Promise<void> {
   if (edition.status === "FAILED") throw new OperationError("EDITION_NOT_READY", "the edition was never created on chain (it FAILED)", "editionId");
   const [row] = await tx
     .update(editions)

@@ -1,16 +1,15 @@
-import type { Database } from "../db/index.ts";
+import type { Database, DbTransaction } from "../db/index.ts";
 import type { StateChange } from "../live/events.ts";
 import type { LiveSink } from "../live/sink.ts";
 import type { Logger } from "../logger.ts";
 
-type Tx = Parameters<Parameters<Database["transaction"]>[0]>[0];
 
 /**
  * What a state change needs: the handle it writes through (the database, or the transaction it is part of), the
  * logger, and where to tell of it once it has committed. `transition`, `transitionMany` and `markPinned` take one.
  */
 export interface OperationContext {
-  readonly db: Database | Tx;
+  readonly db: Database | DbTransaction;
   readonly logger: Logger;
   /** Told of a change made through `db`: at once outside a transaction, after the commit inside one. */
   notice(change: StateChange): void;
@@ -24,13 +23,13 @@ export interface OperationContext {
 export interface Pipeline extends OperationContext {
   readonly db: Database;
   /** Runs `work` in one database transaction; its changes are told once it has committed. */
-  transaction<T>(work: (ctx: OperationContext & { db: Tx }) => Promise<T>): Promise<T>;
+  transaction<T>(work: (ctx: OperationContext & { db: DbTransaction }) => Promise<T>): Promise<T>;
   /**
    * For a transaction another module opens (a `TxSender` signing and storing a transaction): `within(tx)` is the
    * context of that transaction; what was noticed through it is told once `work` has resolved, nothing if it
    * rejects. `work` should commit at most one transaction through `within`.
    */
-  afterCommit<T>(work: (within: (tx: Tx) => OperationContext) => Promise<T>): Promise<T>;
+  afterCommit<T>(work: (within: (tx: DbTransaction) => OperationContext) => Promise<T>): Promise<T>;
 }
 
 /** A pipeline on `db`; `live` hears committed changes (absent: nobody does, as in a process without live status). */
@@ -39,9 +38,9 @@ export function createPipeline(opts: { db: Database; logger: Logger; live?: Live
   const tell = (change: StateChange) => {
     if (live && change.rows.length) live.stateChanged(change);
   };
-  const deferred = <T>(work: (defer: (tx: Tx) => OperationContext) => Promise<T>): Promise<T> => {
+  const deferred = <T>(work: (defer: (tx: DbTransaction) => OperationContext) => Promise<T>): Promise<T> => {
     const pending: StateChange[] = [];
-    const within = (tx: Tx): OperationContext => ({ db: tx, logger, notice: (change) => void pending.push(change) });
+    const within = (tx: DbTransaction): OperationContext => ({ db: tx, logger, notice: (change) => void pending.push(change) });
     return work(within).then((result) => {
       for (const change of pending) tell(change);
       return result;
@@ -51,7 +50,7 @@ export function createPipeline(opts: { db: Database; logger: Logger; live?: Live
     db,
     logger,
     notice: tell,
-    transaction: (work) => deferred((within) => db.transaction((tx) => work(within(tx) as OperationContext & { db: Tx }))),
+    transaction: (work) => deferred((within) => db.transaction((tx) => work(within(tx) as OperationContext & { db: DbTransaction }))),
     afterCommit: deferred,
   };
 }

@@ -1,16 +1,15 @@
 import { and, inArray, isNull } from "drizzle-orm";
-import type { Database } from "../db/index.ts";
+import type { Database, DbTransaction } from "../db/index.ts";
 import { webhookDeliveries, webhookEndpoints, type OperationStatus } from "../db/schema.ts";
 import type { PublishedKind } from "../operations/kinds.ts";
 
-type Tx = Parameters<Parameters<Database["transaction"]>[0]>[0];
 type Endpoint = typeof webhookEndpoints.$inferSelect;
 
 const CACHE_MS = 5_000;
 const cache = new Map<string, { at: number; endpoints: Endpoint[] }>();
 
 /** Endpoints are read at most every few seconds per institution: state changes are the hot path. */
-async function endpointsOf(db: Database | Tx, institutionIds: string[]): Promise<Endpoint[]> {
+async function endpointsOf(db: Database | DbTransaction, institutionIds: string[]): Promise<Endpoint[]> {
   const now = Date.now();
   const missing = institutionIds.filter((id) => (cache.get(id)?.at ?? 0) < now - CACHE_MS);
   if (missing.length) {
@@ -33,7 +32,7 @@ export function forgetEndpoints(institutionId: string): void {
  * id is fixed by the operation and the state it entered, so an event is never recorded twice.
  */
 export async function recordStateChanges(
-  db: Database | Tx,
+  db: Database | DbTransaction,
   /** The kind as published: event types read `<kind>.<status>` (`issuance.confirmed`). */
   kind: PublishedKind,
   rows: { id: string; institutionId: string }[],

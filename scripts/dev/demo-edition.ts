@@ -4,7 +4,7 @@ import { Contract, id, Wallet, type Signer } from "ethers";
 import { loadArtifact } from "../../core/chain/artifacts.ts";
 import { deployCollectibleEditions } from "../../core/chain/deploy.ts";
 import type { IpfsStore } from "../../core/ipfs/index.ts";
-import { buildEditionMetadata } from "../../core/metadata/edition.ts";
+import { buildEditionMetadata } from "../../core/editions/metadata.ts";
 
 /** A pixel painter: RGB in 0–255 for the pixel at (x, y) of a w × h image. */
 export type Painter = (x: number, y: number, w: number, h: number) => [number, number, number];

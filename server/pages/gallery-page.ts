@@ -1,17 +1,11 @@
-import type { EditionGallery } from "../../core/editions/index.ts";
-import { DUBLIN_CORE_FIELDS } from "../../core/metadata/edition.ts";
+import { policyShownAs, type EditionGallery } from "../../core/editions/index.ts";
+import { DUBLIN_CORE_FIELDS } from "../../core/editions/metadata.ts";
 import { html, type Html } from "./html.ts";
 import { DUBLIN_CORE_LABELS, valueLanguage } from "./iiif-manifest.ts";
 import { page } from "./layout.ts";
 
 /** Items listed by serial; beyond this the page says how many more there are rather than growing without bound. */
 export const MAX_LISTED_ITEMS = 500;
-
-const POLICY_WORDS = {
-  Locked: "Items never move: each stays with the person it was given to.",
-  GiftAfterLockup: "A holder may give an item away after a waiting period, a limited number of times; it is never sold.",
-  IssuerMediated: "Only the museum moves items, to recover them for their holders.",
-} as const;
 
 const STYLE = `
 .lead { font-size: 1.1rem; max-width: 48rem; }
@@ -126,7 +120,7 @@ ${DUBLIN_CORE_FIELDS.some((f) => dc[f]?.length)
     <dt>Editions contract</dt><dd class="mono">${edition.contract}</dd>
     <dt>Edition id</dt><dd>${edition.editionId.toString()}</dd>
     <dt>Edition size</dt><dd>${N} items; ${edition.minted} minted</dd>
-    <dt>Transfers</dt><dd>${POLICY_WORDS[edition.policy]}</dd>
+    <dt>Transfers</dt><dd>${policyShownAs(edition.policy)}</dd>
     <dt>Metadata</dt><dd><a class="mono" href="/ipfs/${gallery.metadataCid}">${edition.uri}</a></dd>
   </dl>
 </section>`;

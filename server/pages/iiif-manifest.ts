@@ -1,5 +1,5 @@
 import type { EditionGallery } from "../../core/editions/index.ts";
-import { DUBLIN_CORE_FIELDS, type DublinCoreField } from "../../core/metadata/edition.ts";
+import { DUBLIN_CORE_FIELDS, type DublinCoreField } from "../../core/editions/metadata.ts";
 
 /** IIIF Presentation API 3.0: https://iiif.io/api/presentation/3.0/ */
 export const IIIF_PRESENTATION_3_CONTEXT = "http://iiif.io/api/presentation/3/context.json";

@@ -3,17 +3,17 @@ import DataLoader from "dataloader";
 import { getAddress } from "ethers";
 import { GraphQLError } from "graphql";
 import { eq } from "drizzle-orm";
-import { editionContracts, TRANSFER_POLICIES as POLICY_NAMES } from "../../core/db/schema.ts";
+import { editionContracts } from "../../core/db/schema.ts";
 import {
   COLLECTIBLE_EVENT_KINDS,
   ChainReadError,
   readCollectible,
   readCollectibleHistories,
+  policyNamed,
   tokenIdOfSerial,
-  TRANSFER_POLICIES,
   type CollectibleEvent,
   type CollectibleOnChain,
-  type TransferPolicy,
+  type OnChainPolicy,
 } from "../../core/editions/index.ts";
 import { builder } from "../builder.ts";
 import type { Context } from "../context.ts";
@@ -31,7 +31,7 @@ export type CollectibleView = CollectibleOnChain & { fromBlock: number };
 export interface HistoryKey {
   contract: string;
   tokenId: bigint;
-  policy: TransferPolicy;
+  policy: OnChainPolicy;
   fromBlock: number;
 }
 
@@ -115,7 +115,7 @@ export const CollectibleRef = builder.objectRef<CollectibleView>("Collectible").
     transferPolicy: t.field({
       type: EditionTransferPolicyEnum,
       description: "How the item may move (its edition's policy, fixed at creation).",
-      resolve: (c) => POLICY_NAMES[TRANSFER_POLICIES.indexOf(c.policy)] ?? "LOCKED",
+      resolve: (c) => policyNamed(c.policy),
     }),
     holder: t.exposeString("holder", { description: "Who holds it now: the contract's `ownerOf` (EIP-55)." }),
     history: t.field({

@@ -1,5 +1,5 @@
 import { and, eq } from "drizzle-orm";
-import { editionOperations, editions, EDITION_OPERATION_KINDS, TRANSFER_POLICIES } from "../../core/db/schema.ts";
+import { editionOperations, editions, EDITION_OPERATION_KINDS } from "../../core/db/schema.ts";
 import {
   ownedEdition,
   requestAirdrop,
@@ -11,7 +11,8 @@ import {
   type EditionRow,
   type NewClaimCode,
 } from "../../core/editions/operations.ts";
-import { DUBLIN_CORE_FIELDS, parseEditionMetadata, type DublinCoreField, type EditionMetadata } from "../../core/metadata/edition.ts";
+import { TRANSFER_POLICIES } from "../../core/editions/transfer-policy.ts";
+import { DUBLIN_CORE_FIELDS, parseEditionMetadata, type DublinCoreField, type EditionMetadata } from "../../core/editions/metadata.ts";
 import { OperationError } from "../../core/operations/errors.ts";
 import { isId } from "../../core/db/ids.ts";
 import { builder } from "../builder.ts";

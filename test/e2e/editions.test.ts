@@ -8,7 +8,7 @@ import { readEditionFromChain } from "../../core/editions/index.ts";
 import { VOUCHER_TYPES } from "../../core/editions/operations.ts";
 import { encodePng } from "../../scripts/dev/demo-edition.ts";
 import { createApiKey } from "../../server/auth/api-keys.ts";
-import { collectibleEditionsInterface } from "../../worker/editions.ts";
+import { collectibleEditionsInterface } from "../../core/editions/abi.ts";
 import { graphqlClient } from "../support/graphql-http.ts";
 import { decodeContractError } from "../../core/chain/contract-errors.ts";
 import { startTestStack, waitFor } from "../support/stack.ts";

@@ -1,7 +1,7 @@
 import { Contract, Wallet } from "ethers";
 import { loadArtifact } from "../../core/chain/artifacts.ts";
 import { deployCollectibleEditions } from "../../core/chain/deploy.ts";
-import { buildEditionMetadata, type EditionMetadataInput } from "../../core/metadata/edition.ts";
+import { buildEditionMetadata, type EditionMetadataInput } from "../../core/editions/metadata.ts";
 import { DEV_KEYS } from "../../scripts/dev/chain.ts";
 import { encodePng, type Painter } from "../../scripts/dev/demo-edition.ts";
 import type { RunningStack } from "../../scripts/dev/stack.ts";

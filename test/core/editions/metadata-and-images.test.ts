@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { readImageHeader } from "../../../core/editions/image-size.ts";
-import { buildEditionMetadata, EditionMetadataError, parseEditionMetadata } from "../../../core/metadata/edition.ts";
+import { buildEditionMetadata, EditionMetadataError, parseEditionMetadata } from "../../../core/editions/metadata.ts";
 import { encodePng } from "../../../scripts/dev/demo-edition.ts";
 
 const CID = "bafkreigh2akiscaildcqabsyg3dfr6chu3fgpregiymsck7e7aqa4s52zy";

@@ -1,0 +1,118 @@
+import { and, asc, eq, inArray, lt } from "drizzle-orm";
+import { decodeContractError, isRevert } from "../../core/chain/contract-errors.ts";
+import { gasLimitFor } from "../../core/chain/tx-sender.ts";
+import type { SenderRotation } from "../../core/chain/sender-rotation.ts";
+import { claimCodes, editionContracts, editionMintBatches, editionOperations, editions } from "../../core/db/schema.ts";
+import { collectibleEditionsInterface } from "../../core/editions/abi.ts";
+import type { Pipeline } from "../../core/operations/context.ts";
+import { transition } from "../../core/operations/transitions.ts";
+import type { WorkerDeps } from "../deps.ts";
+import { contractRefusal, failOperation, VOUCHER_REDEEMED_ON_CHAIN } from "./failures.ts";
+
+/** The first batch an airdrop tries; halved while its gas exceeds the per-transaction cap. */
+export const FIRST_BATCH = 1_000;
+
+/**
+ * Sends the next batch of each airdrop (or redeemed claim) whose edition is on chain and has no batch in flight:
+ * one batch of an edition at a time, so serials follow the holders' order. A batch is as many holders as fit under
+ * the per-transaction gas cap; `batchSizes` keeps, per edition, the size the cap allowed, so later batches start
+ * there. The batch row and the operation's progress are stored with the signed transaction, before it is broadcast.
+ */
+export async function sendAirdropBatches(
+  deps: Pick<WorkerDeps, "db" | "provider" | "logger" | "config"> & { pipeline: Pipeline },
+  rotation: SenderRotation,
+  batchSizes: Map<string, number>,
+): Promise<void> {
+  const { db, provider, logger, config, pipeline } = deps;
+  const open = await db
+    .select({ op: editionOperations, edition: editions, contract: editionContracts })
+    .from(editionOperations)
+    .innerJoin(editions, eq(editions.id, editionOperations.editionId))
+    .leftJoin(editionContracts, eq(editionContracts.id, editions.contractId))
+    .where(and(inArray(editionOperations.status, ["QUEUED", "SUBMITTED"]), lt(editionOperations.sent, editionOperations.total)))
+    .orderBy(asc(editionOperations.createdAt))
+    .limit(50);
+  const busy = new Set<string>();
+  if (open.length) {
+    const inFlight = await db
+      .selectDistinct({ editionId: editionOperations.editionId })
+      .from(editionMintBatches)
+      .innerJoin(editionOperations, eq(editionOperations.id, editionMintBatches.operationId))
+      .where(eq(editionMintBatches.status, "SUBMITTED"));
+    for (const r of inFlight) busy.add(r.editionId);
+  }
+  const iface = collectibleEditionsInterface();
+  for (const { op, edition, contract } of open) {
+    if (edition.status === "FAILED") {
+      await failOperation(pipeline, op, "the edition was never created on chain");
+      continue;
+    }
+    if (busy.has(edition.id) || edition.status !== "CONFIRMED" || !contract || !edition.chainEditionId) continue;
+    busy.add(edition.id);
+    // A claim code redeemed through the API spends its voucher on chain in the same call (redeemFor), so the
+    // voucher cannot mint a second item, and a voucher already claimed on chain makes the call revert.
+    const voucherCode = op.kind === "CLAIM" && op.claimCodeId ? (await db.select().from(claimCodes).where(eq(claimCodes.id, op.claimCodeId)))[0]?.voucherCode : undefined;
+    if (op.kind === "CLAIM" && !voucherCode) {
+      // Never an airdrop in its place: that would leave the code's voucher able to mint a second item.
+      await failOperation(pipeline, op, "the claim's code is missing");
+      continue;
+    }
+    const sender = await rotation.pick();
+    if (!sender) return;
+    const cap = BigInt(config.chain.txGasCap);
+    let size = Math.min(op.total - op.sent, batchSizes.get(edition.id) ?? FIRST_BATCH);
+    let holders: string[] = [];
+    let data = "0x";
+    let gas = 0n;
+    try {
+      for (;;) {
+        holders = op.holders.slice(op.sent, op.sent + size);
+        data = voucherCode
+          ? iface.encodeFunctionData("redeemFor", [BigInt(edition.chainEditionId), voucherCode, holders[0]])
+          : iface.encodeFunctionData("airdrop", [BigInt(edition.chainEditionId), holders]);
+        gas = await provider.estimateGas({ from: sender.address, to: contract.contractAddress, data });
+        if (gasLimitFor(gas) <= cap || size === 1) break;
+        // Proportionally smaller, with a tenth to spare: the cost per item is nearly constant.
+        size = Math.max(1, Math.min(Math.ceil(size / 2), Math.floor((size * Number(cap)) / Number(gasLimitFor(gas)) * 0.9)));
+        batchSizes.set(edition.id, size);
+      }
+    } catch (err) {
+      if (decodeContractError(err, iface)?.name === "VoucherAlreadyUsed") {
+        // Claimed on chain with the voucher first: that claim minted the item the code reserved.
+        await failOperation(pipeline, op, VOUCHER_REDEEMED_ON_CHAIN, { keepReservation: true });
+        continue;
+      }
+      const refusal = contractRefusal(err);
+      if (!refusal && !isRevert(err)) throw err;
+      await failOperation(pipeline, op, `rejected by the contract: ${refusal ?? "reverted"}`);
+      continue;
+    }
+    const start = op.sent;
+    let firstBatch = false;
+    // Not sendOperation: the estimate above already sized the batch, and the claim is on `sent` (the batch's start).
+    const chainTx = await pipeline.afterCommit((within) =>
+      sender.prepare(
+        async (tx) => {
+          const [claimed] = await tx
+            .select({ id: editionOperations.id, status: editionOperations.status })
+            .from(editionOperations)
+            .where(and(eq(editionOperations.id, op.id), eq(editionOperations.sent, start), inArray(editionOperations.status, ["QUEUED", "SUBMITTED"])))
+            .for("update", { skipLocked: true });
+          if (!claimed) return undefined;
+          firstBatch = claimed.status === "QUEUED";
+          return { to: contract.contractAddress, data, purpose: `editions:airdrop:${op.id}:${start}`, gasLimit: gasLimitFor(gas) };
+        },
+        async (tx, stored) => {
+          await tx.insert(editionMintBatches).values({ operationId: op.id, start, count: holders.length, chainTxId: stored.id, txHash: stored.txHash });
+          logger.info({ editionOperationId: op.id, kind: op.kind, start, count: holders.length, txHash: stored.txHash }, "edition airdrop batch SUBMITTED");
+          // The operation enters SUBMITTED with its first batch; later batches are progress (how many holders were
+          // sent), told as their items are minted.
+          const sent = start + holders.length;
+          if (firstBatch) await transition(within(tx), "editionOperation", op.id, ["QUEUED"], "SUBMITTED", { sent }, { txHash: stored.txHash });
+          else await tx.update(editionOperations).set({ sent, updatedAt: new Date() }).where(eq(editionOperations.id, op.id));
+        },
+      ),
+    );
+    if (chainTx) await sender.broadcast(chainTx).catch((err) => logger.warn({ txHash: chainTx.txHash, err: String(err) }, "broadcast failed; will retry"));
+  }
+}

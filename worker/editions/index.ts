@@ -1,0 +1,88 @@
+import { sql } from "drizzle-orm";
+import { SenderRotation } from "../../core/chain/sender-rotation.ts";
+import type { Database } from "../../core/db/index.ts";
+import { editionContracts, editions } from "../../core/db/schema.ts";
+import type { Pipeline } from "../../core/operations/context.ts";
+import { PollLoop } from "../../core/poll-loop.ts";
+import { pipelineOf, type WorkerDeps } from "../deps.ts";
+import { sendAirdropBatches } from "./airdrop.ts";
+import { createPinnedEditions } from "./create.ts";
+import { EditionContracts } from "./deploy-contract.ts";
+import { failReverted } from "./follow.ts";
+import { editionsCursorName, indexEditionEvents } from "./indexer.ts";
+import { pinQueuedEditions } from "./pin.ts";
+
+/**
+ * Carries collectible editions to the chain, from the database alone (like the certificate batcher), one stage a
+ * file:
+ * - an edition QUEUED → PINNED (pin.ts: its metadata on IPFS) → SUBMITTED (create.ts: createEdition sent; the
+ *   institution's editions contract deployed first when it has none, deploy-contract.ts) → CONFIRMED from the
+ *   EditionCreated event (indexer.ts);
+ * - an airdrop or a redeemed claim code (airdrop.ts): batches of holders in `airdrop` transactions under the
+ *   per-transaction gas cap, one batch of an edition in flight at a time (so serials follow the holders' order),
+ *   each CONFIRMED from its ItemMinted events; the operation is CONFIRMED when every item is;
+ * - a reverted transaction fails its edition or operation (follow.ts).
+ * Vouchers redeemed on chain mark their claim codes used (indexer.ts).
+ */
+export class EditionsRunner {
+  private readonly deps: WorkerDeps & { pipeline: Pipeline };
+  private readonly loop: PollLoop;
+  private readonly cursorName: string;
+  private readonly rotation: SenderRotation;
+  private readonly contracts: EditionContracts;
+  /** Per edition, the airdrop batch size the gas cap allowed (see airdrop.ts). */
+  private readonly batchSizes = new Map<string, number>();
+
+  constructor(deps: WorkerDeps) {
+    // Every stage's state changes go through one pipeline: the worker's (live status), or one of its own.
+    this.deps = { ...deps, pipeline: pipelineOf(deps) };
+    this.cursorName = editionsCursorName(deps.config.chain.chainId);
+    this.rotation = new SenderRotation(deps.senders);
+    this.contracts = new EditionContracts(deps);
+    this.loop = new PollLoop(
+      "editions",
+      async () => {
+        await this.tick();
+        return false;
+      },
+      { idleMs: Math.max(100, deps.config.indexerPollMs), logger: deps.logger },
+    );
+  }
+
+  start(): void {
+    this.loop.start();
+  }
+
+  stop(): Promise<void> {
+    return this.loop.stop();
+  }
+
+  async tick(): Promise<void> {
+    if (!(await anyEditionsWork(this.deps.db))) return;
+    await pinQueuedEditions(this.deps);
+    await createPinnedEditions(this.deps, this.rotation, this.contracts);
+    await sendAirdropBatches(this.deps, this.rotation, this.batchSizes);
+    await failReverted(this.deps);
+    while (!(await this.index()));
+  }
+
+  /** One range of the editions contracts' events; true at the head. */
+  index(): Promise<boolean> {
+    return indexEditionEvents(this.deps, this.cursorName);
+  }
+}
+
+/**
+ * Whether any stage of a tick could have something to do, in one statement instead of the six a tick reads: until an
+ * institution has an editions contract, only a QUEUED or PINNED edition (whose creation deploys one) can. Every
+ * later state (an edition sent, an airdrop, a batch, an event to index) belongs to a contract. Spares the database
+ * of a platform that issues certificates only.
+ */
+export async function anyEditionsWork(db: Database): Promise<boolean> {
+  const [row] = await db
+    .select({
+      any: sql<boolean>`exists (select 1 from ${editionContracts}) or exists (select 1 from ${editions} where ${editions.status} in ('QUEUED', 'PINNED'))`,
+    })
+    .from(sql`(select 1) as one`);
+  return row?.any === true;
+}
