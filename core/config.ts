@@ -114,7 +114,7 @@ export interface Config {
   graphiql: boolean;
   /** Largest image `POST /media` accepts (MEDIA_MAX_BYTES, default 20 MiB). */
   media: { maxBytes: number };
-  /** Limits of one GraphQL request (see README "API limits and security"); introspection is off in production unless enabled. */
+  /** Limits of one GraphQL request (see docs/operations.md "API limits and security"); introspection is off in production unless enabled. */
   graphql: {
     introspection: boolean;
     maxDepth: number;

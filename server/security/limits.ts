@@ -26,7 +26,7 @@ import type { Plugin } from "graphql-yoga";
 import { getComplexity, type ComplexityEstimator } from "graphql-query-complexity";
 import { MAX_PAGE_SIZE } from "../builder.ts";
 
-/** What one GraphQL request may ask for; see README "API limits and security". */
+/** What one GraphQL request may ask for; see docs/operations.md "API limits and security". */
 export interface QueryLimits {
   /** Deepest field nesting, counted from the root fields (1). Introspection fields are not counted. */
   maxDepth: number;
