@@ -12,20 +12,14 @@ export interface QuotaLimits {
 }
 export type QuotaName = keyof QuotaLimits;
 
-let defaults: QuotaLimits = { issuancesPerMonth: 1_000_000, maxBatchSize: 10_000, storageBytes: 10 * 1024 ** 3 };
-
-/** The configured defaults (QUOTA_* settings); set once by the process that serves the API. */
-export function setQuotaDefaults(limits: QuotaLimits): void {
-  defaults = { ...limits };
-}
 
 /** The calendar month (UTC) an issuance counts against, as `YYYY-MM`. */
 export function monthOf(at: Date): string {
   return at.toISOString().slice(0, 7);
 }
 
-/** The defaults with the operator's overrides for this institution laid over them. */
-export async function limitsOf(db: Database | DbTransaction, institutionId: string): Promise<QuotaLimits & { overridden: QuotaName[] }> {
+/** The platform's defaults (QUOTA_* settings, `config.quotas`) with the operator's overrides for this institution laid over them. */
+export async function limitsOf(db: Database | DbTransaction, defaults: QuotaLimits, institutionId: string): Promise<QuotaLimits & { overridden: QuotaName[] }> {
   const [row] = await db.select().from(institutionQuotas).where(eq(institutionQuotas.institutionId, institutionId));
   const limits = { ...defaults, overridden: [] as QuotaName[] };
   for (const name of ["issuancesPerMonth", "maxBatchSize", "storageBytes"] as const) {
@@ -103,15 +97,15 @@ export async function release(
 }
 
 /** Refuses a request of more items than the institution's batch limit. */
-export async function checkBatchSize(db: Database | DbTransaction, institutionId: string, items: number): Promise<void> {
-  const { maxBatchSize } = await limitsOf(db, institutionId);
+export async function checkBatchSize(db: Database | DbTransaction, defaults: QuotaLimits, institutionId: string, items: number): Promise<void> {
+  const { maxBatchSize } = await limitsOf(db, defaults, institutionId);
   if (items > maxBatchSize) throw quotaExceeded("maxBatchSize", maxBatchSize, 0, items);
 }
 
 /** Counts newly recorded issuances and their content bytes against this month's and the storage limits. */
-export async function chargeIssuances(tx: DbTransaction, institutionId: string, count: number, contentBytes: number, now = new Date()): Promise<void> {
+export async function chargeIssuances(tx: DbTransaction, defaults: QuotaLimits, institutionId: string, count: number, contentBytes: number, now = new Date()): Promise<void> {
   if (count <= 0) return;
-  const limits = await limitsOf(tx, institutionId);
+  const limits = await limitsOf(tx, defaults, institutionId);
   await charge(tx, { institutionId, quota: "issuancesPerMonth", metric: "issuances", period: monthOf(now), amount: count, limit: limits.issuancesPerMonth });
   await charge(tx, { institutionId, quota: "storageBytes", metric: "storage_bytes", period: "all", amount: contentBytes, limit: limits.storageBytes });
 }

@@ -11,7 +11,6 @@ import type { Logger } from "../core/logger.ts";
 import { createChainProvider } from "../core/chain/provider.ts";
 import { credentialVerifier } from "../core/credentials/index.ts";
 import { createVerifier, ipfsStoreSource, onChainIssuerRegistry, type ChainProviders } from "../core/verification/index.ts";
-import { setQuotaDefaults } from "../core/quotas.ts";
 import { openCustody, type Custody } from "../core/custody/custody-secret.ts";
 import { webhookSettingsOf } from "../core/webhooks/settings.ts";
 import { requestCaller } from "./auth/request-caller.ts";
@@ -57,7 +56,6 @@ export function createApp(deps: ServerDeps): Express {
   const issuers = issuerRegistry ? onChainIssuerRegistry(chains, { chainId: deps.config.chain.chainId, address: issuerRegistry }) : undefined;
   const verifier = createVerifier({ db: deps.db, chains, documents, issuers, credentials: credentialVerifier });
   const callers = requestCaller(deps.db, { operatorKeyHash: deps.config.operatorKeyHash });
-  setQuotaDefaults(deps.config.quotas);
   const custody = deps.custody ?? openCustody(deps.config);
   const webhooks = webhookSettingsOf(deps.config);
   const yoga = createYoga<{ req: Request; res: Response }, Context>({
@@ -85,6 +83,7 @@ export function createApp(deps: ServerDeps): Express {
         collectibleContracts,
         custody,
         webhooks,
+        quotas: deps.config.quotas,
       };
       const holderToken = holderSessionToken(request.headers.get("authorization"));
       if (holderToken !== undefined) {
@@ -142,7 +141,7 @@ export function createApp(deps: ServerDeps): Express {
       collectibles: { provider, ipfs: deps.ipfs, contracts: collectibleContracts },
     }),
   );
-  app.use(mediaUploadRoutes({ db: deps.db, ipfs: deps.ipfs, logger: deps.logger, callers, maxBytes: deps.config.media.maxBytes }));
+  app.use(mediaUploadRoutes({ db: deps.db, ipfs: deps.ipfs, quotas: deps.config.quotas, logger: deps.logger, callers, maxBytes: deps.config.media.maxBytes }));
   app.use(galleryRoutes({ chains, chainId: deps.config.chain.chainId, ipfs: deps.ipfs, publicUrl: deps.config.publicUrl }));
   // Yoga is a Node request listener; express types it as neither middleware nor app.
   app.use(yoga.graphqlEndpoint, yoga as unknown as express.RequestHandler);

@@ -1,6 +1,7 @@
 import type { Provider } from "ethers";
 import type { Database } from "../core/db/index.ts";
 import type { Custody } from "../core/custody/custody-secret.ts";
+import type { QuotaLimits } from "../core/quotas.ts";
 import type { IpfsStore } from "../core/ipfs/index.ts";
 import type { LiveFeed } from "../core/live/index.ts";
 import type { Logger } from "../core/logger.ts";
@@ -31,6 +32,8 @@ export interface Context {
   custody: Custody;
   /** Which webhook targets registration accepts, and how many per institution. */
   webhooks: WebhookSettings;
+  /** The platform's default quotas (QUOTA_* settings), which an institution's overrides refine. */
+  quotas: QuotaLimits;
 }
 
 /** Whose idempotency keys a request's are: its institution's, the operator's, or the signed-in holder's. */

@@ -1,6 +1,7 @@
 import { Router, type Request, type Response } from "express";
 import type { Database } from "../core/db/index.ts";
 import { storeImage } from "../core/editions/media.ts";
+import type { QuotaLimits } from "../core/quotas.ts";
 import type { IpfsStore } from "../core/ipfs/index.ts";
 import type { Logger } from "../core/logger.ts";
 import { OperationError } from "../core/operations/errors.ts";
@@ -75,7 +76,7 @@ async function drain(req: Request, limit: number): Promise<boolean> {
  * `{ cid, uri, size, mediaType, width, height }`. Errors: `{ error: { code, message } }` with 400, 401, 403, 413
  * FILE_TOO_LARGE, 415 UNSUPPORTED_MEDIA_TYPE or 429 QUOTA_EXCEEDED.
  */
-export function mediaUploadRoutes(deps: { db: Database; ipfs: IpfsStore; logger: Logger; callers: RequestCaller; maxBytes: number }): Router {
+export function mediaUploadRoutes(deps: { db: Database; ipfs: IpfsStore; quotas: QuotaLimits; logger: Logger; callers: RequestCaller; maxBytes: number }): Router {
   const router = Router();
   router.post("/media", async (req: Request, res: Response) => {
     res.set("Cache-Control", "no-store");

@@ -3,7 +3,7 @@ import { media } from "../db/schema.ts";
 import type { IpfsStore } from "../ipfs/index.ts";
 import { IMAGE_MEDIA_TYPES, type ImageMediaType } from "./metadata.ts";
 import { OperationError } from "../operations/errors.ts";
-import { charge, limitsOf, release } from "../quotas.ts";
+import { charge, limitsOf, release, type QuotaLimits } from "../quotas.ts";
 import { readImageHeader } from "./image-size.ts";
 
 export interface StoredMedia {
@@ -40,9 +40,9 @@ export function inspectImage(bytes: Uint8Array, maxBytes: number): { mediaType: 
  * anything is written to IPFS: a refused upload leaves nothing behind to be served, and concurrent uploads wait on
  * the same usage row, so together they cannot pass the limit.
  */
-export async function storeImage(deps: { db: Database; ipfs: IpfsStore }, institutionId: string, bytes: Uint8Array, maxBytes: number): Promise<StoredMedia> {
+export async function storeImage(deps: { db: Database; ipfs: IpfsStore; quotas: QuotaLimits }, institutionId: string, bytes: Uint8Array, maxBytes: number): Promise<StoredMedia> {
   const kind = inspectImage(bytes, maxBytes);
-  const limits = await limitsOf(deps.db, institutionId);
+  const limits = await limitsOf(deps.db, deps.quotas, institutionId);
   const storage = { institutionId, quota: "storageBytes", metric: "storage_bytes", period: "all", amount: bytes.length } as const;
   await charge(deps.db, { ...storage, limit: limits.storageBytes });
   try {

@@ -9,7 +9,7 @@ import { buildEditionMetadata, DUBLIN_CORE_FIELDS, EditionMetadataError, type Du
 import { OperationError } from "../operations/errors.ts";
 import { assertMayIssue } from "../operations/may-issue.ts";
 import { parseAddress, parseIdempotencyKey, text } from "../operations/validate.ts";
-import { charge, checkBatchSize, limitsOf } from "../quotas.ts";
+import { charge, checkBatchSize, limitsOf, type QuotaLimits } from "../quotas.ts";
 import { openSecret, type SealingKeyring } from "../custody/sealed.ts";
 import { hashSecret } from "../secret-hash.ts";
 import type { TransferPolicy } from "./transfer-policy.ts";
@@ -32,6 +32,12 @@ export const EDITION_LIMITS = {
   airdropHolders: 10_000,
   claimCodes: 1_000,
 } as const;
+
+/** What a request for an edition or an airdrop needs: the database and the platform's default quotas (`config.quotas`). */
+export interface EditionRequestDeps {
+  db: Database;
+  quotas: QuotaLimits;
+}
 
 const bad = (message: string, field: string) => new OperationError("BAD_USER_INPUT", message, field);
 
@@ -68,7 +74,8 @@ export interface CreateEditionInput {
  * institution's editions contract when it has none, and sends createEdition. Images must be ones the institution
  * uploaded (`POST /media`), so their type and pixel size are known.
  */
-export async function requestCreateEdition(db: Database, institutionId: string, input: CreateEditionInput): Promise<{ edition: EditionRow; created: boolean }> {
+export async function requestCreateEdition(deps: EditionRequestDeps, institutionId: string, input: CreateEditionInput): Promise<{ edition: EditionRow; created: boolean }> {
+  const { db } = deps;
   const idempotencyKey = parseIdempotencyKey(input.idempotencyKey);
   const name = text(input.name, "name", EDITION_LIMITS.name, true)!;
   const description = text(input.description, "description", EDITION_LIMITS.description, false) ?? "";
@@ -126,7 +133,7 @@ export async function requestCreateEdition(db: Database, institutionId: string, 
       .onConflictDoNothing({ target: [editions.institutionId, editions.idempotencyKey] })
       .returning();
     if (inserted) {
-      const { storageBytes } = await limitsOf(tx, institutionId);
+      const { storageBytes } = await limitsOf(tx, deps.quotas, institutionId);
       await charge(tx, { institutionId, quota: "storageBytes", metric: "storage_bytes", period: "all", amount: bytes.length, limit: storageBytes });
       return { edition: inserted, created: true };
     }
@@ -166,7 +173,7 @@ async function reserve(tx: DbTransaction, edition: EditionRow, wanted: number): 
  * queued. The worker sends it in batches under the per-transaction gas cap once the edition is on chain.
  */
 export async function requestAirdrop(
-  db: Database,
+  deps: EditionRequestDeps,
   institutionId: string,
   input: { editionId: string; holders: string[]; idempotencyKey: string },
 ): Promise<{ operation: EditionOperationRow; created: boolean }> {
@@ -174,7 +181,8 @@ export async function requestAirdrop(
   if (!input.holders.length) throw bad("holders must list at least one address", "holders");
   if (input.holders.length > EDITION_LIMITS.airdropHolders) throw bad(`holders must list at most ${EDITION_LIMITS.airdropHolders} addresses`, "holders");
   const holders = input.holders.map((h, i) => parseAddress(h, `holders[${i}]`));
-  await checkBatchSize(db, institutionId, holders.length);
+  const { db } = deps;
+  await checkBatchSize(db, deps.quotas, institutionId, holders.length);
   const hash = requestHash({ kind: "AIRDROP", editionId: input.editionId, holders });
   await assertMayIssue(db, institutionId);
   return db.transaction(async (tx) => {

@@ -1,10 +1,9 @@
 import { and, count, eq } from "drizzle-orm";
-import type { Custody } from "../custody/custody-secret.ts";
 import type { Database } from "../db/index.ts";
 import { bulkIssuances, issuances, type IssuanceStatus } from "../db/schema.ts";
 import { OperationError } from "./errors.ts";
 import { ownedCollection } from "./collections.ts";
-import { requestIssuanceBatch, type BatchItemResult, type IssueCertificateInput } from "./issue.ts";
+import { requestIssuanceBatch, type BatchItemResult, type IssueCertificateInput, type IssueDeps } from "./issue.ts";
 import { parseIdempotencyKey } from "./validate.ts";
 import { checkBatchSize } from "../quotas.ts";
 
@@ -18,19 +17,19 @@ export type BulkIssuance = typeof bulkIssuances.$inferSelect;
  * bulk request sent again (after a timeout, or resumed by the CSV importer) creates only what is missing.
  */
 export async function requestBulkIssuance(
-  db: Database,
-  custody: Custody,
+  deps: IssueDeps,
   institutionId: string,
   input: { collectionId: string; idempotencyKey: string; items: Omit<IssueCertificateInput, "collectionId">[] },
   onProgress?: (done: number, total: number) => void,
 ): Promise<{ bulk: BulkIssuance; results: BatchItemResult[] }> {
+  const { db } = deps;
   const idempotencyKey = parseIdempotencyKey(input.idempotencyKey);
   await ownedCollection(db, institutionId, input.collectionId);
   if (!input.items.length) throw new OperationError("BAD_USER_INPUT", "items must not be empty", "items");
   if (input.items.length > MAX_BULK_ITEMS) {
     throw new OperationError("BAD_USER_INPUT", `at most ${MAX_BULK_ITEMS} items per request`, "items");
   }
-  await checkBatchSize(db, institutionId, input.items.length);
+  await checkBatchSize(db, deps.quotas, institutionId, input.items.length);
   const [created] = await db
     .insert(bulkIssuances)
     .values({ institutionId, collectionId: input.collectionId, idempotencyKey, total: input.items.length })
@@ -47,7 +46,7 @@ export async function requestBulkIssuance(
   }
   const results: BatchItemResult[] = [];
   for (let offset = 0; offset < input.items.length; offset += CHUNK) {
-    const chunk = await requestIssuanceBatch(db, custody, institutionId, input.collectionId, input.items.slice(offset, offset + CHUNK), bulk.id);
+    const chunk = await requestIssuanceBatch(deps, institutionId, input.collectionId, input.items.slice(offset, offset + CHUNK), bulk.id);
     results.push(...chunk.map((r) => ({ ...r, index: r.index + offset })));
     onProgress?.(results.length, input.items.length);
   }

@@ -9,7 +9,7 @@ import { newShareToken } from "./personal-data.ts";
 import { OperationError } from "./errors.ts";
 import { requestIdFor } from "./request-id.ts";
 import { parseAddress, parseCertificateFields, parseIdempotencyKey, type RawCertificateInput } from "./validate.ts";
-import { chargeIssuances } from "../quotas.ts";
+import { chargeIssuances, type QuotaLimits } from "../quotas.ts";
 import { assertMayIssue } from "./may-issue.ts";
 import type { Custody } from "../custody/custody-secret.ts";
 import { recordHolderAccounts, resolveHolderReferences, type ReferenceTarget } from "../custody/holder-accounts.ts";
@@ -40,18 +40,28 @@ export interface BatchItemResult {
 }
 
 /**
+ * What a request to issue needs besides its input: the database, the custody secret (holder references become
+ * custodial accounts) and the platform's default quotas (`config.quotas`), which the institution's overrides refine.
+ */
+export interface IssueDeps {
+  db: Database;
+  custody: Custody;
+  quotas: QuotaLimits;
+}
+
+/**
  * Records many issuances into one collection, each with its outbox entry, in one transaction with a fixed number
  * of statements. Every item gets its own result: a bad item is reported, never fails the rest; an item whose
  * idempotency key was seen before names the earlier issuance (or a conflict, when its request differs).
  */
 export async function requestIssuanceBatch(
-  db: Database,
-  custody: Custody,
+  deps: IssueDeps,
   institutionId: string,
   collectionId: string,
   items: Omit<IssueCertificateInput, "collectionId">[],
   bulkId?: string,
 ): Promise<BatchItemResult[]> {
+  const { db, custody, quotas } = deps;
   const collection = await ownedCollection(db, institutionId, collectionId);
   await assertMayIssue(db, institutionId);
   const targets = await resolveHolderReferences(db, custody, institutionId, items);
@@ -110,7 +120,7 @@ export async function requestIssuanceBatch(
     const byKey = new Map(inserted.map((r) => [r.idempotencyKey, r]));
     // Only new issuances count; a refused charge rolls the whole request back (QUOTA_EXCEEDED).
     const contentBytes = inserted.reduce((n, r) => n + Buffer.byteLength(canonicalJson(r.document)), 0);
-    await chargeIssuances(tx, institutionId, inserted.length, contentBytes);
+    await chargeIssuances(tx, quotas, institutionId, inserted.length, contentBytes);
     const disclosed = rows.filter((r) => byKey.get(r.idempotencyKey)?.id === r.id && r.disclosures.length);
     if (disclosed.length) {
       await tx.insert(personalDisclosures).values(disclosed.map((r) => ({ issuanceId: r.id!, institutionId, disclosures: r.disclosures, shareToken: newShareToken() })));
@@ -150,13 +160,12 @@ function hashRequest(collectionId: string, recipient: string, document: unknown)
  * returns the issuance already recorded; with a different request it is refused.
  */
 export async function requestIssuance(
-  db: Database,
-  custody: Custody,
+  deps: IssueDeps,
   institutionId: string,
   input: IssueCertificateInput,
 ): Promise<{ issuance: Issuance; created: boolean }> {
   const { collectionId, ...item } = input;
-  const [result] = await requestIssuanceBatch(db, custody, institutionId, collectionId, [item]);
+  const [result] = await requestIssuanceBatch(deps, institutionId, collectionId, [item]);
   if (result!.error) throw result!.error;
   return { issuance: result!.issuance!, created: result!.created };
 }

@@ -81,7 +81,7 @@ async function hallmarkPipeline() {
       recipientName: `Holder ${offset + j}`,
       idempotencyKey: `bench-${runTag}-${offset + j}`,
     }));
-    const results = await requestIssuanceBatch(db, stack.custody, devInfo.institutionId, devInfo.collectionId, items);
+    const results = await requestIssuanceBatch({ db, custody: stack.custody, quotas: stack.config.quotas }, devInfo.institutionId, devInfo.collectionId, items);
     for (const r of results) {
       if (r.error) throw r.error;
       ids.push(r.issuance!.id);

@@ -96,7 +96,7 @@ builder.mutationField("issueCertificates", (t) =>
         throw invalidInput(`at most ${MAX_BULK_ITEMS} items per request`, "items");
       }
       return withOperationErrors(() =>
-        requestBulkIssuance(ctx.db, ctx.custody, ctx.caller!.institutionId, {
+        requestBulkIssuance(ctx, ctx.caller!.institutionId, {
           collectionId: rawId(input.collectionId) ?? String(input.collectionId),
           idempotencyKey: input.idempotencyKey,
           items: input.items,

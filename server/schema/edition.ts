@@ -344,7 +344,7 @@ builder.mutationField("createEdition", (t) =>
     args: { input: t.arg({ type: CreateEditionInput, required: true, description: "The edition." }) },
     resolve: (_root, { input }, ctx) =>
       withOperationErrors(() =>
-        requestCreateEdition(ctx.db, ctx.caller!.institutionId, {
+        requestCreateEdition(ctx, ctx.caller!.institutionId, {
           ...input,
           dublinCore: input.dublinCore as Partial<Record<DublinCoreField, string[] | null>> | null | undefined,
         }),
@@ -360,7 +360,7 @@ builder.mutationField("airdrop", (t) =>
       "Mints one item to each holder (up to 10,000), as one operation sent in batches under the per-transaction gas cap. EDITION_SOLD_OUT, before anything is queued, when the edition has fewer items left.",
     authScopes: { scope: "issue" },
     args: { input: t.arg({ type: AirdropInput, required: true, description: "Edition and holders." }) },
-    resolve: (_root, { input }, ctx) => withOperationErrors(() => requestAirdrop(ctx.db, ctx.caller!.institutionId, { ...input, editionId: id(input.editionId) })),
+    resolve: (_root, { input }, ctx) => withOperationErrors(() => requestAirdrop(ctx, ctx.caller!.institutionId, { ...input, editionId: id(input.editionId) })),
   }),
 );
 

@@ -174,7 +174,7 @@ builder.mutationField("issueCertificate", (t) =>
     args: { input: t.arg({ type: IssueCertificateInput, required: true, description: "The certificate to issue." }) },
     resolve: (_root, { input }, ctx) =>
       withOperationErrors(() =>
-        requestIssuance(ctx.db, ctx.custody, ctx.caller!.institutionId, { ...input, collectionId: rawId(input.collectionId) ?? String(input.collectionId) }),
+        requestIssuance(ctx, ctx.caller!.institutionId, { ...input, collectionId: rawId(input.collectionId) ?? String(input.collectionId) }),
       ),
   }),
 );

@@ -21,7 +21,7 @@ interface QuotaView {
 }
 
 export async function quotaOf(ctx: Context, institutionId: string): Promise<QuotaView> {
-  const [limits, usage] = await Promise.all([limitsOf(ctx.db, institutionId), usageOf(ctx.db, institutionId)]);
+  const [limits, usage] = await Promise.all([limitsOf(ctx.db, ctx.quotas, institutionId), usageOf(ctx.db, institutionId)]);
   return {
     institutionId,
     month: usage.month,

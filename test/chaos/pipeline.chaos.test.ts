@@ -30,6 +30,7 @@ const FAULT_MS = 120_000;
 const READY_MS = 60_000;
 /** These issuances name addresses, never holder references: nothing reads the custody secret. */
 const custody = openCustody({ dataDir: mkdtempSync(join(tmpdir(), "hallmark-chaos-custody-")) });
+const { quotas } = loadConfig({ NODE_ENV: "test" });
 
 async function issue(h: ChaosHarness, prefix: string, n: number, recipient?: (i: number) => string) {
   for (let offset = 0; offset < n; offset += 500) {
@@ -38,7 +39,7 @@ async function issue(h: ChaosHarness, prefix: string, n: number, recipient?: (i:
       title: `Chaos ${prefix} ${offset + j}`,
       idempotencyKey: `${prefix}${offset + j}`,
     }));
-    const results = await requestIssuanceBatch(h.db, custody, h.demo.institutionId, h.demo.collectionId, items);
+    const results = await requestIssuanceBatch({ db: h.db, custody, quotas }, h.demo.institutionId, h.demo.collectionId, items);
     for (const r of results) if (r.error) throw r.error;
   }
 }

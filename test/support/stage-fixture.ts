@@ -165,7 +165,7 @@ export async function startStageFixture(opts: StageFixtureOptions = {}): Promise
           title: `Certificate ${requested + i}`,
         }));
         requested += count;
-        const results = await requestIssuanceBatch(db, custody, institution!.id, collection!.id, items);
+        const results = await requestIssuanceBatch({ db, custody, quotas: config.quotas }, institution!.id, collection!.id, items);
         const failed = results.find((r) => r.error);
         if (failed) throw failed.error;
         return results.map((r) => r.issuance!);
