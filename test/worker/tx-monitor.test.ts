@@ -6,7 +6,8 @@ import { eq } from "drizzle-orm";
 import { Wallet } from "ethers";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { TxSender } from "../../core/chain/tx-sender.ts";
-import { openDatabase, type DatabaseHandle } from "../../core/db/index.ts";
+import type { DatabaseHandle } from "../../core/db/index.ts";
+import { openMigratedDatabase } from "../support/stage-fixture.ts";
 import { chainTxs, editionMintBatches, editionOperations, editions, institutions } from "../../core/db/schema.ts";
 import { createLogger } from "../../core/logger.ts";
 import type { WorkerDeps } from "../../worker/deps.ts";
@@ -26,7 +27,7 @@ describe("the transaction monitor: a dropped transaction's operations move to it
   beforeAll(async () => {
     chain = await startTestChain();
     dir = await mkdtemp(join(tmpdir(), "hallmark-monitor-"));
-    handle = await openDatabase({ dir });
+    handle = await openMigratedDatabase(dir);
   });
   afterAll(async () => {
     await handle?.close();

@@ -7,7 +7,8 @@ import { eq } from "drizzle-orm";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { openCustody, type Custody } from "../../core/custody/custody-secret.ts";
 import { sealSecret } from "../../core/custody/sealed.ts";
-import { openDatabase, type DatabaseHandle } from "../../core/db/index.ts";
+import type { DatabaseHandle } from "../../core/db/index.ts";
+import { openMigratedDatabase } from "../support/stage-fixture.ts";
 import { institutions, webhookDeliveries, webhookEndpoints } from "../../core/db/schema.ts";
 import { createLogger } from "../../core/logger.ts";
 import { healthOf } from "../../core/webhooks/health.ts";
@@ -31,7 +32,7 @@ describe("webhook dispatcher: one in flight per endpoint, circuit open, half-ope
     dir = await mkdtemp(join(tmpdir(), "hallmark-webhooks-"));
     // Secrets are stored sealed, as registerWebhook stores them; the dispatcher opens them with the keys it is handed.
     custody = openCustody({ custodySecret: "dispatcher-test-custody-secret-0123456789", dataDir: dir });
-    handle = await openDatabase({ dir });
+    handle = await openMigratedDatabase(dir);
     server = createServer((req, res) => {
       req.resume();
       req.on("end", async () => {

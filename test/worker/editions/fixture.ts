@@ -8,7 +8,8 @@ import { SenderRotation } from "../../../core/chain/sender-rotation.ts";
 import { TxSender } from "../../../core/chain/tx-sender.ts";
 import { loadConfig } from "../../../core/config.ts";
 import { openCustody } from "../../../core/custody/custody-secret.ts";
-import { openDatabase, type Database, type DatabaseHandle } from "../../../core/db/index.ts";
+import type { Database, DatabaseHandle } from "../../../core/db/index.ts";
+import { openMigratedDatabase } from "../../support/stage-fixture.ts";
 import { editionContracts, editionOperations, editions, institutions } from "../../../core/db/schema.ts";
 import { collectibleEditionsInterface } from "../../../core/editions/abi.ts";
 import { buildEditionMetadata } from "../../../core/editions/metadata.ts";
@@ -61,7 +62,7 @@ export async function startEditionsFixture(opts: { txGasCap?: number } = {}): Pr
   let handle: DatabaseHandle | undefined;
   let ipfs: IpfsStore | undefined;
   try {
-    handle = await openDatabase({ dir: join(dir, "db") });
+    handle = await openMigratedDatabase(join(dir, "db"));
     ipfs = await openEmbeddedIpfs(join(dir, "ipfs"));
     // Editions contracts' voucher keys are stored sealed.
     const custody = openCustody({ custodySecret: "editions stage tests", dataDir: dir });
