@@ -11,6 +11,11 @@ export interface OperationCall {
   to: string;
   data: string;
   purpose: string;
+  /**
+   * The gas limit, when the caller has already estimated this very call (an airdrop sizes its batch by estimating
+   * it): it is not estimated a second time, and `refused` is never asked.
+   */
+  gasLimit?: bigint;
 }
 
 export interface OperationSteps {
@@ -38,15 +43,18 @@ export async function sendOperation(
   call: OperationCall,
   steps: OperationSteps,
 ): Promise<ChainTx | undefined> {
-  let gas: bigint;
-  try {
-    gas = await deps.provider.estimateGas({ from: sender.address, to: call.to, data: call.data });
-  } catch (err) {
-    if (await steps.refused(err)) return undefined;
-    throw err;
+  let gasLimit = call.gasLimit;
+  if (gasLimit === undefined) {
+    try {
+      gasLimit = gasLimitFor(await deps.provider.estimateGas({ from: sender.address, to: call.to, data: call.data }));
+    } catch (err) {
+      if (await steps.refused(err)) return undefined;
+      throw err;
+    }
   }
+  const limit = gasLimit;
   const chainTx = await sender.prepare(
-    async (tx) => ((await steps.claim(tx)) ? { ...call, gasLimit: gasLimitFor(gas) } : undefined),
+    async (tx) => ((await steps.claim(tx)) ? { ...call, gasLimit: limit } : undefined),
     (tx, stored) => steps.record(tx, stored),
   );
   if (!chainTx) return undefined;

@@ -1,5 +1,6 @@
 import { and, asc, eq, inArray, lt } from "drizzle-orm";
 import { decodeContractError, isRevert } from "../../core/chain/contract-errors.ts";
+import { sendOperation } from "../../core/chain/send-operation.ts";
 import { gasLimitFor } from "../../core/chain/tx-sender.ts";
 import type { SenderRotation } from "../../core/chain/sender-rotation.ts";
 import { claimCodes, editionContracts, editionMintBatches, editionOperations, editions } from "../../core/db/schema.ts";
@@ -89,20 +90,22 @@ export async function sendAirdropBatches(
     }
     const start = op.sent;
     let firstBatch = false;
-    // Not sendOperation: the estimate above already sized the batch, and the claim is on `sent` (the batch's start).
-    const chainTx = await pipeline.afterCommit((within) =>
-      sender.prepare(
-        async (tx) => {
+    // The estimate above sized the batch, so it is handed on rather than made again; the claim is on `sent` (the
+    // batch's start), not on a transaction-less row: an airdrop has one transaction per batch.
+    const call = { to: contract.contractAddress, data, purpose: `editions:airdrop:${op.id}:${start}`, gasLimit: gasLimitFor(gas) };
+    await pipeline.afterCommit((within) =>
+      sendOperation(deps, sender, call, {
+        async claim(tx) {
           const [claimed] = await tx
             .select({ id: editionOperations.id, status: editionOperations.status })
             .from(editionOperations)
             .where(and(eq(editionOperations.id, op.id), eq(editionOperations.sent, start), inArray(editionOperations.status, ["QUEUED", "SUBMITTED"])))
             .for("update", { skipLocked: true });
-          if (!claimed) return undefined;
+          if (!claimed) return false;
           firstBatch = claimed.status === "QUEUED";
-          return { to: contract.contractAddress, data, purpose: `editions:airdrop:${op.id}:${start}`, gasLimit: gasLimitFor(gas) };
+          return true;
         },
-        async (tx, stored) => {
+        async record(tx, stored) {
           await tx.insert(editionMintBatches).values({ operationId: op.id, start, count: holders.length, chainTxId: stored.id, txHash: stored.txHash });
           logger.info({ editionOperationId: op.id, kind: op.kind, start, count: holders.length, txHash: stored.txHash }, "edition airdrop batch SUBMITTED");
           // The operation enters SUBMITTED with its first batch; later batches are progress (how many holders were
@@ -111,8 +114,9 @@ export async function sendAirdropBatches(
           if (firstBatch) await transition(within(tx), "editionOperation", op.id, ["QUEUED"], "SUBMITTED", { sent }, { txHash: stored.txHash });
           else await tx.update(editionOperations).set({ sent, updatedAt: new Date() }).where(eq(editionOperations.id, op.id));
         },
-      ),
+        // Estimated above: never asked.
+        refused: async () => false,
+      }),
     );
-    if (chainTx) await sender.broadcast(chainTx).catch((err) => logger.warn({ txHash: chainTx.txHash, err: String(err) }, "broadcast failed; will retry"));
   }
 }
