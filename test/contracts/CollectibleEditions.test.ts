@@ -21,6 +21,7 @@ import { DEV_KEYS } from "../../scripts/dev/chain.ts";
 import { ACCOUNT_2_KEY, ACCOUNT_3_KEY, startTestChain, type TestChain } from "../support/test-chain.ts";
 import { deployCollectibleEditions } from "../../core/chain/deploy.ts";
 import { loadArtifact } from "../../core/chain/artifacts.ts";
+import { findRevertData } from "../../core/chain/contract-errors.ts";
 
 const NAME = "Museum Editions";
 const CHAIN_ID = 31337n;
@@ -99,17 +100,6 @@ function parseLogs(contract: Contract, logs: readonly Log[]): LogDescription[] {
 /** Every event of a receipt as `[name, ...args]`, in log order. */
 function eventsOf(contract: Contract, receipt: TransactionReceipt): unknown[][] {
   return parseLogs(contract, receipt.logs).map((e) => [e.name, ...e.args]);
-}
-
-function findRevertData(err: unknown, depth = 0): string | undefined {
-  if (!err || typeof err !== "object" || depth > 5) return undefined;
-  const e = err as Record<string, unknown>;
-  if (typeof e.data === "string" && e.data.startsWith("0x") && e.data.length >= 10) return e.data;
-  for (const key of ["error", "info", "cause", "data"]) {
-    const found = findRevertData(e[key], depth + 1);
-    if (found) return found;
-  }
-  return undefined;
 }
 
 /** Awaits a promise that must reject, and asserts the exact custom error and its arguments. */

@@ -1,8 +1,7 @@
-import { randomUUID } from "node:crypto";
 import { asc, eq } from "drizzle-orm";
 import { Transaction } from "ethers";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { chainTxs, claimCodes, editionMintBatches } from "../../../core/db/schema.ts";
+import { chainTxs, editionMintBatches } from "../../../core/db/schema.ts";
 import { readEditionFromChain } from "../../../core/editions/chain.ts";
 import { voucherCodeOf } from "../../../core/editions/operations.ts";
 import { sendAirdropBatches } from "../../../worker/editions/airdrop.ts";
@@ -14,6 +13,7 @@ import {
   confirmedEdition,
   editionRow,
   holders,
+  issueClaimCode,
   operationRow,
   queueAirdrop,
   queueEdition,
@@ -78,12 +78,8 @@ describe("editions stage: airdrop", () => {
 
   it("a redeemed claim mints with redeemFor, spending the code's voucher on chain", async () => {
     const edition = await confirmedEdition(f, { maxSupply: 5 });
-    const code = `hm-claim-${randomUUID()}`;
-    const [claim] = await f.db
-      .insert(claimCodes)
-      .values({ institutionId: f.institutionId, editionId: edition.id, codeHash: randomUUID(), voucherCode: voucherCodeOf(code), requestKey: randomUUID(), expiresAt: new Date(Date.now() + 3_600_000) })
-      .returning();
-    const op = await queueAirdrop(f, edition, [f.outsider.address], { kind: "CLAIM", claimCodeId: claim!.id });
+    const { code, claim } = await issueClaimCode(f, edition);
+    const op = await queueAirdrop(f, edition, [f.outsider.address], { kind: "CLAIM", claimCodeId: claim.id });
     await sendAirdropBatches(f.deps, f.rotation, new Map());
     await settle(f);
     expect(await operationRow(f, op.id)).toMatchObject({ status: "CONFIRMED", minted: 1 });
@@ -92,12 +88,8 @@ describe("editions stage: airdrop", () => {
 
   it("a claim whose voucher was redeemed on chain first fails CLAIM_CODE_USED and keeps its item reserved", async () => {
     const edition = await confirmedEdition(f, { maxSupply: 5 });
-    const code = `hm-claim-${randomUUID()}`;
-    const [claim] = await f.db
-      .insert(claimCodes)
-      .values({ institutionId: f.institutionId, editionId: edition.id, codeHash: randomUUID(), voucherCode: voucherCodeOf(code), requestKey: randomUUID(), expiresAt: new Date(Date.now() + 3_600_000) })
-      .returning();
-    const op = await queueAirdrop(f, edition, [f.outsider.address], { kind: "CLAIM", claimCodeId: claim!.id });
+    const { code, claim } = await issueClaimCode(f, edition);
+    const op = await queueAirdrop(f, edition, [f.outsider.address], { kind: "CLAIM", claimCodeId: claim.id });
     // The voucher spent on chain before the worker gets to it (here by the admin, made an issuer for it).
     const admin = asAdmin(f, edition.contractAddress);
     await (await admin.grantRole!(await admin.ISSUER_ROLE!(), f.deployer.address)).wait();

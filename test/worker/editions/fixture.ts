@@ -10,10 +10,10 @@ import { loadConfig } from "../../../core/config.ts";
 import { openCustody } from "../../../core/custody/custody-secret.ts";
 import type { Database, DatabaseHandle } from "../../../core/db/index.ts";
 import { openMigratedDatabase } from "../../support/stage-fixture.ts";
-import { editionContracts, editionOperations, editions, institutions } from "../../../core/db/schema.ts";
+import { claimCodes, editionContracts, editionOperations, editions, institutions } from "../../../core/db/schema.ts";
 import { collectibleEditionsInterface } from "../../../core/editions/abi.ts";
 import { buildEditionMetadata } from "../../../core/editions/metadata.ts";
-import type { EditionOperationRow, EditionRow } from "../../../core/editions/operations.ts";
+import { voucherCodeOf, type EditionOperationRow, type EditionRow } from "../../../core/editions/operations.ts";
 import type { TransferPolicy } from "../../../core/editions/transfer-policy.ts";
 import { openEmbeddedIpfs, type IpfsStore } from "../../../core/ipfs/index.ts";
 import type { StateChange } from "../../../core/live/events.ts";
@@ -168,6 +168,16 @@ export async function queueAirdrop(
     .returning();
   await f.db.update(editions).set({ reserved: sql`${editions.reserved} + ${holders.length}` }).where(eq(editions.id, edition.id));
   return op!;
+}
+
+/** A claim code of the edition as `requestClaimCodes` stores it (hash and voucher), good for an hour. */
+export async function issueClaimCode(f: EditionsFixture, edition: EditionRow): Promise<{ code: string; claim: typeof claimCodes.$inferSelect }> {
+  const code = `hm-claim-${randomUUID()}`;
+  const [claim] = await f.db
+    .insert(claimCodes)
+    .values({ institutionId: f.institutionId, editionId: edition.id, codeHash: randomUUID(), voucherCode: voucherCodeOf(code), requestKey: randomUUID(), expiresAt: new Date(Date.now() + 3_600_000) })
+    .returning();
+  return { code, claim: claim! };
 }
 
 /** What the worker's other loops do meanwhile: the monitor records the transactions' outcomes, the indexer reads the events. */

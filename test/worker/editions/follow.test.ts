@@ -1,15 +1,14 @@
-import { randomUUID } from "node:crypto";
 import { eq } from "drizzle-orm";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { ChainTx } from "../../../core/chain/tx-sender.ts";
 import type { DbTransaction } from "../../../core/db/index.ts";
-import { chainTxs, claimCodes, editionMintBatches, editionOperations, editions } from "../../../core/db/schema.ts";
+import { chainTxs, editionMintBatches, editionOperations, editions } from "../../../core/db/schema.ts";
 import { collectibleEditionsInterface } from "../../../core/editions/abi.ts";
 import { voucherCodeOf, type EditionRow } from "../../../core/editions/operations.ts";
 import { VOUCHER_REDEEMED_ON_CHAIN } from "../../../worker/editions/failures.ts";
 import { failReverted } from "../../../worker/editions/follow.ts";
 import { pinQueuedEditions } from "../../../worker/editions/pin.ts";
-import { asAdmin, confirmedEdition, editionRow, holders, operationRow, queueAirdrop, queueEdition, startEditionsFixture, toldFor, type EditionsFixture } from "./fixture.ts";
+import { asAdmin, confirmedEdition, editionRow, holders, operationRow, issueClaimCode, queueAirdrop, queueEdition, startEditionsFixture, toldFor, type EditionsFixture } from "./fixture.ts";
 
 /**
  * Transactions that revert on chain, sent with a fixed gas limit (no estimate to refuse them first), as happens
@@ -69,12 +68,8 @@ describe("editions stage: follow (reverted transactions)", () => {
   });
 
   it("a claim's redeemFor reverted because its voucher was claimed on chain meanwhile: CLAIM_CODE_USED, the item stays reserved", async () => {
-    const code = `hm-claim-${randomUUID()}`;
-    const [claim] = await f.db
-      .insert(claimCodes)
-      .values({ institutionId: f.institutionId, editionId: edition.id, codeHash: randomUUID(), voucherCode: voucherCodeOf(code), requestKey: randomUUID(), expiresAt: new Date(Date.now() + 3_600_000) })
-      .returning();
-    const op = await queueAirdrop(f, edition, [f.outsider.address], { kind: "CLAIM", claimCodeId: claim!.id });
+    const { code, claim } = await issueClaimCode(f, edition);
+    const op = await queueAirdrop(f, edition, [f.outsider.address], { kind: "CLAIM", claimCodeId: claim.id });
     const reserved = (await editionRow(f, edition.id)).reserved;
     const admin = asAdmin(f, edition.contractAddress);
     await (await admin.grantRole!(await admin.ISSUER_ROLE!(), f.deployer.address)).wait();

@@ -1,4 +1,3 @@
-import { randomUUID } from "node:crypto";
 import { eq } from "drizzle-orm";
 import { Contract, Wallet } from "ethers";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -6,7 +5,7 @@ import { openSecret } from "../../../core/custody/sealed.ts";
 import { claimCodes, editionContracts, indexerCursors } from "../../../core/db/schema.ts";
 import { collectibleEditionsInterface } from "../../../core/editions/abi.ts";
 import { voucherCodeOf, VOUCHER_TYPES } from "../../../core/editions/operations.ts";
-import { confirmedEdition, editionRow, indexToHead, startEditionsFixture, type EditionsFixture } from "./fixture.ts";
+import { confirmedEdition, editionRow, indexToHead, issueClaimCode, startEditionsFixture, type EditionsFixture } from "./fixture.ts";
 
 describe("editions stage: indexer", () => {
   let f: EditionsFixture;
@@ -20,11 +19,7 @@ describe("editions stage: indexer", () => {
   it("a voucher claimed on chain by its holder marks the code used and counts the item; the cursor keeps it from being counted twice", async () => {
     const edition = await confirmedEdition(f, { maxSupply: 5 });
     const [contract] = await f.db.select().from(editionContracts).where(eq(editionContracts.id, edition.contractId!));
-    const code = `hm-claim-${randomUUID()}`;
-    const [claim] = await f.db
-      .insert(claimCodes)
-      .values({ institutionId: f.institutionId, editionId: edition.id, codeHash: randomUUID(), voucherCode: voucherCodeOf(code), requestKey: randomUUID(), expiresAt: new Date(Date.now() + 3_600_000) })
-      .returning();
+    const { code, claim } = await issueClaimCode(f, edition);
     const voucher = { editionId: BigInt(edition.chainEditionId!), code: voucherCodeOf(code), deadline: BigInt(Math.floor(Date.now() / 1000) + 3600) };
     const signer = new Wallet(openSecret(contract!.voucherSignerKey, f.deps.custody.keyring()));
     const signature = await signer.signTypedData({ name: contract!.name, version: "1", chainId: 31337, verifyingContract: contract!.contractAddress }, VOUCHER_TYPES, voucher);
@@ -32,7 +27,7 @@ describe("editions stage: indexer", () => {
     await (await asHolder.claim!(voucher, signature)).wait();
 
     await indexToHead(f);
-    const [used] = await f.db.select().from(claimCodes).where(eq(claimCodes.id, claim!.id));
+    const [used] = await f.db.select().from(claimCodes).where(eq(claimCodes.id, claim.id));
     expect(used!.redeemedBy).toBe(f.outsider.address);
     expect(used!.redeemedAt).toBeInstanceOf(Date);
     expect((await editionRow(f, edition.id)).minted).toBe(1);
