@@ -5,8 +5,8 @@ import { createLogger } from "../core/logger.ts";
 import { startWorker } from "../worker/index.ts";
 
 /**
- * `npm run worker`: one worker process against external services (REDIS_URL, CHAIN_RPC_URL, DATABASE_URL or
- * the data folder's PGlite, IPFS_API_URL or the data folder's Helia). Run several for more throughput, each
+ * `npm run worker`: one worker process against external services (REDIS_URL, CHAIN_RPC_URL, DATABASE_URL,
+ * IPFS_API_URL or the data folder's Helia). Run several for more throughput, each
  * with its own SIGNER_PRIVATE_KEY list. It refuses a database `npm run migrate` has not brought up to date.
  */
 try {

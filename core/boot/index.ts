@@ -49,6 +49,8 @@ export interface Booted {
 /** The settings the production processes cannot run without, every problem at once. */
 export function productionProblems(config: Config, role: "server" | "worker"): string[] {
   return [
+    // PGlite serves one process: the server and the workers must share a PostgreSQL server.
+    !config.databaseUrl && `DATABASE_URL: required for the ${role} process (a PostgreSQL server the API servers and workers share)`,
     !config.redisUrl && `REDIS_URL: required for the ${role} process`,
     !config.chain.rpcUrl && `CHAIN_RPC_URL: required for the ${role} process`,
     role === "worker" && !config.chain.signerKeys.length && "SIGNER_PRIVATE_KEY: required for the worker process (comma-separated keys)",
