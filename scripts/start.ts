@@ -14,7 +14,7 @@ try {
   const problems = productionProblems(config, "server");
   if (problems.length) throw new ConfigError(problems);
   const logger = createLogger(config.logLevel, { role: "server" });
-  const booted = await boot(productionBootOptions(config, logger, resolve(config.dataDir)));
+  const booted = await boot(productionBootOptions(config, logger, resolve(config.dataDir), "server"));
   let api;
   try {
     api = await serveApi({ config, logger, booted, issuerRegistry: config.chain.issuerRegistry, collectibleContracts: config.chain.collectibleContracts });

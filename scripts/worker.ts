@@ -14,7 +14,7 @@ try {
   const problems = productionProblems(config, "worker");
   if (problems.length) throw new ConfigError(problems);
   const logger = createLogger(config.logLevel, { role: "worker" });
-  const booted = await boot(productionBootOptions(config, logger, resolve(config.dataDir)));
+  const booted = await boot(productionBootOptions(config, logger, resolve(config.dataDir), "worker"));
   let worker;
   try {
     worker = await startWorker(

@@ -57,19 +57,14 @@ export function productionProblems(config: Config, role: "server" | "worker"): s
   ].filter(Boolean) as string[];
 }
 
-/** The boot options of a production process: every address and key from the config. */
-export function productionBootOptions(config: Config, logger: Logger, dataDir: string): BootOptions {
-  return {
-    config,
-    logger,
-    dataDir,
-    migrations: "require",
-    rpcUrl: config.chain.rpcUrl!,
-    redisUrl: config.redisUrl!,
-    signerKeys: config.chain.signerKeys,
-    adminKey: config.chain.adminKey,
-    deployerKey: config.chain.deployerKey ?? config.chain.adminKey,
-  };
+/** The boot options of a production process: every address from the config; signing keys for the worker only. */
+export function productionBootOptions(config: Config, logger: Logger, dataDir: string, role: "server" | "worker"): BootOptions {
+  const keys =
+    role === "worker"
+      ? { signerKeys: config.chain.signerKeys, adminKey: config.chain.adminKey, deployerKey: config.chain.deployerKey ?? config.chain.adminKey }
+      : // The API server writes rows and never signs: it holds no key it does not need.
+        { signerKeys: [] };
+  return { config, logger, dataDir, migrations: "require", rpcUrl: config.chain.rpcUrl!, redisUrl: config.redisUrl!, ...keys };
 }
 
 /**

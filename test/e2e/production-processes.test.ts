@@ -118,7 +118,7 @@ describe("production processes: migrate, start, worker, graceful shutdown", () =
     expect(migrate.stderr).toMatch(/database schema is up to date/);
   });
 
-  it("after migrate, npm start serves GraphQL and npm run worker confirms a certificate issued through it", async () => {
+  it("after migrate, npm start serves GraphQL, npm run worker confirms what it issues, and a SIGTERMed worker leaves nothing unfinished", async () => {
     // The operator's contracts and a first institution, as `npm run deploy` records them; no demo.
     const args = ["--institution", "Production University", "--slug", "production-university", "--identity", "did:web:prod.example", "--collection", "Diplomas", "--symbol", "DIPL", "--out", join(dir, "deployments")];
     const deploy = run("scripts/deploy.ts", "deploy", {}, args);
@@ -129,23 +129,35 @@ describe("production processes: migrate, start, worker, graceful shutdown", () =
     await ready(worker, /worker ready/, "the worker");
     const { port } = await startServer("server");
     const client = new GraphQLClient(`http://127.0.0.1:${port}/graphql`, { headers: { authorization: `Bearer ${deployed.apiKey}` } });
-    const { issueCertificate } = await client.request<any>(
-      gql`mutation ($input: IssueCertificateInput!) { issueCertificate(input: $input) { ... on IssueCertificatePayload { issuance { id } } ... on Error { __typename code message } } }`,
-      { input: { collectionId: deployed.collectionId, recipient: Wallet.createRandom().address, title: "MSc Operations", idempotencyKey: "production-1" } },
-    );
-    expect(issueCertificate.issuance, JSON.stringify(issueCertificate)).toBeDefined();
-    const done = await waitFor(
-      () => client.request<any>(gql`query ($id: ID!) { issuance(id: $id) { status certificate { tokenId } } }`, { id: issueCertificate.issuance.id }),
-      (r) => r.issuance.status === "CONFIRMED",
-      60_000,
-    );
-    expect(done.issuance.certificate.tokenId).toBeTruthy();
+    const issue = async (key: string) => {
+      const { issueCertificate } = await client.request<any>(
+        gql`mutation ($input: IssueCertificateInput!) { issueCertificate(input: $input) { ... on IssueCertificatePayload { issuance { id } } ... on Error { __typename code message } } }`,
+        { input: { collectionId: deployed.collectionId, recipient: Wallet.createRandom().address, title: "MSc Operations", idempotencyKey: key } },
+      );
+      expect(issueCertificate.issuance, JSON.stringify(issueCertificate)).toBeDefined();
+      return issueCertificate.issuance.id as string;
+    };
+    const confirmed = (id: string) =>
+      waitFor(
+        () => client.request<any>(gql`query ($id: ID!) { issuance(id: $id) { status certificate { tokenId } } }`, { id }),
+        (r) => r.issuance.status === "CONFIRMED",
+        60_000,
+      );
+    const first = await confirmed(await issue("production-1"));
+    expect(first.issuance.certificate.tokenId).toBeTruthy();
 
-    // SIGTERM: the worker drains and exits 0 well within its bound.
+    // SIGTERM with work just handed to it: the worker finishes or leaves it queued, and exits 0 within its bound.
+    const second = await issue("production-2");
     const started = Date.now();
     worker.child.kill("SIGTERM");
     expect(await within(worker.exited, 15_000, "the worker to exit after SIGTERM"), worker.stdout).toBe(0);
     expect(Date.now() - started).toBeLessThan(10_000);
+    // Whatever it had not finished, the next worker does.
+    const next = run("scripts/worker.ts", "worker");
+    await ready(next, /worker ready/, "the restarted worker");
+    expect((await confirmed(second)).issuance.certificate.tokenId).toBeTruthy();
+    next.child.kill("SIGTERM");
+    expect(await within(next.exited, 15_000, "the restarted worker to exit after SIGTERM"), next.stdout).toBe(0);
   });
 
   it("on SIGTERM the server stops accepting, still answers the request in flight, and exits 0", async () => {
