@@ -1,5 +1,6 @@
-import { mkdirSync } from "node:fs";
+import { mkdirSync, readFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
+import { sql } from "drizzle-orm";
 import type { PgDatabase, PgQueryResultHKT } from "drizzle-orm/pg-core";
 import * as schema from "./schema.ts";
 
@@ -15,25 +16,81 @@ export interface DatabaseHandle {
   close(): Promise<void>;
 }
 
+/**
+ * What opening does about the schema. `apply`: run pending migrations (the dev stack, the tests, `npm run migrate`).
+ * `require`: refuse a database whose migrations are behind, because two production processes migrating at once
+ * on start would race, and a schema change should be a deliberate step an operator runs once.
+ */
+export type MigrationPolicy = "apply" | "require";
+
+/** The database is behind the code: `pending` names the migrations `npm run migrate` would apply. */
+export class MigrationsBehindError extends Error {
+  readonly pending: string[];
+  constructor(pending: string[]) {
+    super(
+      `the database schema is behind this version: ${pending.length} migration(s) not applied (${pending.join(", ")}). ` +
+        "Run `npm run migrate` with the same DATABASE_URL (or data folder), then start again.",
+    );
+    this.name = "MigrationsBehindError";
+    this.pending = pending;
+  }
+}
+
 const migrationsFolder = fileURLToPath(new URL("./migrations", import.meta.url));
 
-/** Opens PostgreSQL (a server when `url` is set, PGlite under `dir` otherwise) and applies the migrations. */
-export async function openDatabase(opts: { url?: string; dir: string }): Promise<DatabaseHandle> {
-  if (opts.url) {
-    const { default: pg } = await import("pg");
-    const { drizzle } = await import("drizzle-orm/node-postgres");
-    const { migrate } = await import("drizzle-orm/node-postgres/migrator");
-    const pool = new pg.Pool({ connectionString: opts.url, max: 10 });
-    const db = drizzle({ client: pool, schema });
-    await migrate(db, { migrationsFolder });
-    return { db: db as unknown as Database, kind: "postgres", close: () => pool.end() };
+/** Opens PostgreSQL (a server when `url` is set, PGlite under `dir` otherwise), migrating or checking per `migrations` (default `apply`). */
+export async function openDatabase(opts: { url?: string; dir: string; migrations?: MigrationPolicy }): Promise<DatabaseHandle> {
+  const handle = opts.url ? await openServer(opts.url) : await openPglite(opts.dir);
+  try {
+    if ((opts.migrations ?? "apply") === "apply") {
+      await handle.migrate();
+    } else {
+      const pending = await pendingMigrations(handle.db);
+      if (pending.length) throw new MigrationsBehindError(pending);
+    }
+  } catch (err) {
+    await handle.close().catch(() => {});
+    throw err;
   }
+  return { db: handle.db, kind: handle.kind, close: handle.close };
+}
+
+/** The journal's migrations the database has not applied, oldest first (drizzle applies those newer than its last record). */
+export async function pendingMigrations(db: Database): Promise<string[]> {
+  const journal = JSON.parse(readFileSync(`${migrationsFolder}/meta/_journal.json`, "utf8")) as { entries: { tag: string; when: number }[] };
+  const exists = await db.execute(sql`select to_regclass('drizzle.__drizzle_migrations') is not null as present`);
+  let last = -Infinity;
+  if (rowsOf(exists)[0]?.present) {
+    const result = await db.execute(sql`select max(created_at) as last from drizzle.__drizzle_migrations`);
+    const value = rowsOf(result)[0]?.last;
+    if (value !== null && value !== undefined) last = Number(value);
+  }
+  return journal.entries.filter((e) => e.when > last).map((e) => e.tag);
+}
+
+function rowsOf(result: unknown): Record<string, unknown>[] {
+  return ((result as { rows?: Record<string, unknown>[] }).rows ?? (result as Record<string, unknown>[])) as Record<string, unknown>[];
+}
+
+interface OpenedDatabase extends DatabaseHandle {
+  migrate(): Promise<void>;
+}
+
+async function openServer(url: string): Promise<OpenedDatabase> {
+  const { default: pg } = await import("pg");
+  const { drizzle } = await import("drizzle-orm/node-postgres");
+  const { migrate } = await import("drizzle-orm/node-postgres/migrator");
+  const pool = new pg.Pool({ connectionString: url, max: 10 });
+  const db = drizzle({ client: pool, schema });
+  return { db: db as unknown as Database, kind: "postgres", close: () => pool.end(), migrate: () => migrate(db, { migrationsFolder }) };
+}
+
+async function openPglite(dir: string): Promise<OpenedDatabase> {
   const { PGlite } = await import("@electric-sql/pglite");
   const { drizzle } = await import("drizzle-orm/pglite");
   const { migrate } = await import("drizzle-orm/pglite/migrator");
-  mkdirSync(opts.dir, { recursive: true });
-  const client = await PGlite.create(opts.dir);
+  mkdirSync(dir, { recursive: true });
+  const client = await PGlite.create(dir);
   const db = drizzle({ client, schema });
-  await migrate(db, { migrationsFolder });
-  return { db: db as unknown as Database, kind: "pglite", close: () => client.close() };
+  return { db: db as unknown as Database, kind: "pglite", close: () => client.close(), migrate: () => migrate(db, { migrationsFolder }) };
 }

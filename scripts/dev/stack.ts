@@ -1,23 +1,17 @@
 import { execFileSync } from "node:child_process";
 import { existsSync, mkdirSync, rmSync, writeFileSync } from "node:fs";
-import type { AddressInfo } from "node:net";
 import { join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
-import { Wallet, type JsonRpcProvider } from "ethers";
-import { Redis } from "ioredis";
-import { createChainProvider } from "../../core/chain/provider.ts";
+import type { JsonRpcProvider } from "ethers";
+import { boot } from "../../core/boot/index.ts";
 import { institutionSigningKey } from "../../core/credentials/institution-keys.ts";
-import { TxSender } from "../../core/chain/tx-sender.ts";
 import { loadConfig, type Config } from "../../core/config.ts";
-import { openCustody, type Custody } from "../../core/custody/custody-secret.ts";
-import { prepareSealedSecrets } from "../../core/custody/stored-secrets.ts";
-import { openDatabase, schema, type DatabaseHandle } from "../../core/db/index.ts";
-import { openIpfs, type IpfsStore } from "../../core/ipfs/index.ts";
+import type { Custody } from "../../core/custody/custody-secret.ts";
+import { schema, type DatabaseHandle } from "../../core/db/index.ts";
+import type { IpfsStore } from "../../core/ipfs/index.ts";
 import { createLogger, type Logger } from "../../core/logger.ts";
-import { createLiveFeed } from "../../core/live/index.ts";
-import { checkRedis } from "../../core/redis.ts";
-import { createApp } from "../../server/app.ts";
 import { startWorker, type RunningWorker } from "../../worker/index.ts";
+import { serveApi } from "../serve-api.ts";
 import { DEV_KEYS, startEmbeddedChain, type EmbeddedChain } from "./chain.ts";
 import { ensureDemo, type DevInfo } from "./demo.ts";
 import { ensureDemoEdition } from "./demo-edition.ts";
@@ -81,8 +75,6 @@ export async function startStack(opts: { env?: NodeJS.ProcessEnv; notice?: (line
         rmSync(join(dataDir, "redis"), { recursive: true, force: true });
       }
     }
-    const provider = createChainProvider(rpcUrl, config.chain.chainId);
-    stoppers.push(async () => provider.destroy());
     const signerKeys = config.chain.signerKeys.length ? config.chain.signerKeys : [DEV_KEYS.minter];
     const deployerKey = config.chain.deployerKey ?? (chain ? DEV_KEYS.deployer : signerKeys[0]!);
 
@@ -93,25 +85,28 @@ export async function startStack(opts: { env?: NodeJS.ProcessEnv; notice?: (line
       stoppers.push(() => redis.stop());
       redisUrl = redis.url;
     }
-    await checkRedis(redisUrl, { requireAof: config.env === "production" });
 
-    // PostgreSQL
-    const db = await openDatabase({ url: config.databaseUrl, dir: join(dataDir, "db") });
-    stoppers.push(() => db.close());
-    const custody = openCustody(config);
-    const unsealed = await prepareSealedSecrets(db.db, custody);
-    if (unsealed.unopenable.length) logger.warn({ unopenable: unsealed.unopenable }, "stored secrets sealed under a key SEALING_KEYS no longer lists");
+    // What the production processes open too: database (migrated on open here), custody, IPFS, provider, senders.
+    const booted = await boot({
+      config,
+      logger,
+      dataDir,
+      migrations: "apply",
+      rpcUrl,
+      redisUrl,
+      signerKeys,
+      // The operator's registry changes are signed by the admin key: ADMIN_PRIVATE_KEY, else the deployer.
+      adminKey: config.chain.adminKey ?? deployerKey,
+      deployerKey,
+    });
+    stoppers.push(() => booted.close());
+    const { db, custody, ipfs, provider } = booted;
     if (chain && db.kind === "postgres") await refuseStaleDatabase(db, provider, config);
 
-    // IPFS
-    const ipfs = await openIpfs({ apiUrl: config.ipfsApiUrl, dataDir: join(dataDir, "ipfs") });
-    stoppers.push(() => ipfs.close());
-
     // Demo institution
-    const deployer = new Wallet(deployerKey, provider);
-    const signers = signerKeys.map((k) => new Wallet(k, provider));
+    const deployer = booted.deployer!;
     const devInfoPath = join(dataDir, "dev.json");
-    const demo = await ensureDemo({ db: db.db, deployer, issuers: signers.map((s) => s.address), chainId: config.chain.chainId, devInfoPath });
+    const demo = await ensureDemo({ db: db.db, deployer, issuers: booted.senders.map((s) => s.address), chainId: config.chain.chainId, devInfoPath });
     const issuerRegistry =
       config.chain.issuerRegistry ??
       (await ensureDemoIssuerRegistry({
@@ -126,41 +121,16 @@ export async function startStack(opts: { env?: NodeJS.ProcessEnv; notice?: (line
     demo.contracts.CollectibleEditions = demoEdition.contract;
 
     // Worker
-    const senders = signers.map(
-      (wallet) =>
-        new TxSender({ db: db.db, provider, wallet, chainId: config.chain.chainId, logger, maxInFlight: config.chain.maxInFlightPerKey }),
+    const worker = await startWorker(
+      { config, db: db.db, ipfs, provider, senders: booted.senders, adminSender: booted.adminSender, issuerRegistry, logger, deployer, custody },
+      redisUrl,
     );
-    // The operator's registry changes are signed by the admin key: ADMIN_PRIVATE_KEY, else the deployer.
-    const adminWallet = new Wallet(config.chain.adminKey ?? deployerKey, provider);
-    const adminSender = new TxSender({ db: db.db, provider, wallet: adminWallet, chainId: config.chain.chainId, logger, maxInFlight: config.chain.maxInFlightPerKey });
-    const worker = await startWorker({ config, db: db.db, ipfs, provider, senders, adminSender, issuerRegistry, logger, deployer, custody }, redisUrl);
     stoppers.push(() => worker.close());
 
-    // Server; its rate limits are counted in Redis. A command that cannot run at once fails and the request passes.
-    const serverRedis = new Redis(redisUrl, { lazyConnect: true, enableOfflineQueue: false, maxRetriesPerRequest: 1, commandTimeout: 1_000 });
-    serverRedis.on("error", (err) => logger.debug({ err: String(err) }, "server redis connection"));
-    await serverRedis.connect();
-    stoppers.push(async () => serverRedis.disconnect());
-    // Subscriptions hear the workers' state changes on a connection of their own (a subscriber sends nothing else).
-    const liveRedis = new Redis(redisUrl, { lazyConnect: true, enableOfflineQueue: false, maxRetriesPerRequest: 1 });
-    liveRedis.on("error", (err) => logger.debug({ err: String(err) }, "server live status redis connection"));
-    await liveRedis.connect();
-    const live = createLiveFeed(liveRedis, logger);
-    stoppers.push(() => live.close());
-    const app = createApp({ config, db: db.db, ipfs, logger, provider, issuerRegistry, collectibleContracts: [demoEdition.contract], redis: serverRedis, live, custody });
-    const server = app.listen(config.port, config.host);
-    await new Promise<void>((ok, fail) => {
-      server.once("listening", ok);
-      server.once("error", fail);
-    });
-    stoppers.push(
-      () =>
-        new Promise<void>((ok) => {
-          server.closeAllConnections();
-          server.close(() => ok());
-        }),
-    );
-    const port = (server.address() as AddressInfo).port;
+    // Server
+    const api = await serveApi({ config, logger, booted, issuerRegistry, collectibleContracts: [demoEdition.contract] });
+    stoppers.push(() => api.close());
+    const port = api.port;
     const baseUrl = config.publicUrl ?? `http://${config.host}:${port}`;
     notice(`Museum gallery: ${baseUrl}${demoEdition.galleryPath}  (IIIF manifest: ${baseUrl}${demoEdition.manifestPath})`);
 

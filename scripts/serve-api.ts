@@ -1,0 +1,86 @@
+import type { Server } from "node:http";
+import type { AddressInfo } from "node:net";
+import { Redis } from "ioredis";
+import type { Booted } from "../core/boot/index.ts";
+import type { Config } from "../core/config.ts";
+import { createLiveFeed } from "../core/live/index.ts";
+import type { Logger } from "../core/logger.ts";
+import { createApp } from "../server/app.ts";
+
+export interface ServingApi {
+  server: Server;
+  port: number;
+  /** Stops accepting connections and waits for the requests in flight; idle keep-alive connections are closed at once. */
+  stopAccepting(): Promise<void>;
+  /** Drops whatever connections are left (open subscriptions) and the server's Redis connections. */
+  close(): Promise<void>;
+}
+
+/**
+ * The API server on what boot opened: its rate limits counted in Redis, its subscriptions fed by the workers' live
+ * status. `npm start` and the dev stack both serve through here.
+ */
+export async function serveApi(opts: {
+  config: Config;
+  logger: Logger;
+  booted: Booted;
+  issuerRegistry?: string;
+  collectibleContracts: string[];
+}): Promise<ServingApi> {
+  const { config, logger, booted } = opts;
+  // A command that cannot run at once fails and the request passes.
+  const serverRedis = new Redis(booted.redisUrl, { lazyConnect: true, enableOfflineQueue: false, maxRetriesPerRequest: 1, commandTimeout: 1_000 });
+  serverRedis.on("error", (err) => logger.debug({ err: String(err) }, "server redis connection"));
+  // Subscriptions hear the workers' state changes on a connection of their own (a subscriber sends nothing else).
+  const liveRedis = new Redis(booted.redisUrl, { lazyConnect: true, enableOfflineQueue: false, maxRetriesPerRequest: 1 });
+  liveRedis.on("error", (err) => logger.debug({ err: String(err) }, "server live status redis connection"));
+  const live = createLiveFeed(liveRedis, logger);
+  let server: Server | undefined;
+  const releaseRedis = async () => {
+    await live.close().catch(() => {});
+    serverRedis.disconnect();
+  };
+  try {
+    await serverRedis.connect();
+    await liveRedis.connect();
+    const app = createApp({
+      config,
+      db: booted.db.db,
+      ipfs: booted.ipfs,
+      logger,
+      provider: booted.provider,
+      issuerRegistry: opts.issuerRegistry,
+      collectibleContracts: opts.collectibleContracts,
+      redis: serverRedis,
+      live,
+      custody: booted.custody,
+    });
+    server = app.listen(config.port, config.host);
+    await new Promise<void>((ok, fail) => {
+      server!.once("listening", ok);
+      server!.once("error", fail);
+    });
+  } catch (err) {
+    server?.close();
+    await releaseRedis();
+    throw err;
+  }
+  const listening = server;
+  let closing: Promise<void> | undefined;
+  const stopAccepting = () =>
+    (closing ??= new Promise<void>((ok) => {
+      listening.close(() => ok());
+      listening.closeIdleConnections();
+    }));
+  return {
+    server: listening,
+    port: (listening.address() as AddressInfo).port,
+    stopAccepting,
+    async close() {
+      const stopped = stopAccepting();
+      listening.closeAllConnections();
+      await stopped;
+      await releaseRedis();
+    },
+  };
+}
