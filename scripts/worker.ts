@@ -9,6 +9,7 @@ import { openDatabase } from "../core/db/index.ts";
 import { openIpfs } from "../core/ipfs/index.ts";
 import { createLogger } from "../core/logger.ts";
 import { checkRedis } from "../core/redis.ts";
+import { startOps } from "../server/ops/start-ops.ts";
 import { startWorker } from "../worker/index.ts";
 
 /**
@@ -43,12 +44,14 @@ try {
   const deployerKey = config.chain.deployerKey ?? config.chain.adminKey;
   const deployer = deployerKey ? new Wallet(deployerKey, provider) : undefined;
   const worker = await startWorker({ config, db: db.db, ipfs, provider, senders, adminSender, logger, deployer, custody }, config.redisUrl!);
+  const ops = await startOps({ config, role: "worker", db: db.db, redisUrl: config.redisUrl!, provider, ipfs, logger, signers: senders.map((s) => s.address) });
   logger.info({ signers: senders.map((s) => s.address) }, "worker started");
   process.stderr.write("worker ready\n");
   let stopping = false;
   const shutdown = async () => {
     if (stopping) return;
     stopping = true;
+    await ops.close();
     await worker.close();
     await ipfs.close();
     await db.close();

@@ -17,6 +17,7 @@ import { createLogger, type Logger } from "../../core/logger.ts";
 import { createLiveFeed } from "../../core/live/index.ts";
 import { checkRedis } from "../../core/redis.ts";
 import { createApp } from "../../server/app.ts";
+import { startOps, type RunningOps } from "../../server/ops/start-ops.ts";
 import { startWorker, type RunningWorker } from "../../worker/index.ts";
 import { DEV_KEYS, startEmbeddedChain, type EmbeddedChain } from "./chain.ts";
 import { ensureDemo, type DevInfo } from "./demo.ts";
@@ -38,6 +39,8 @@ export interface RunningStack {
   logger: Logger;
   /** The custody secret's keys the worker and the server were handed. */
   custody: Custody;
+  /** The ops listener (`/healthz`, `/readyz`, `/metrics`) when OPS_PORT is set. */
+  ops: RunningOps;
   stop(): Promise<void>;
 }
 
@@ -147,7 +150,10 @@ export async function startStack(opts: { env?: NodeJS.ProcessEnv; notice?: (line
     await liveRedis.connect();
     const live = createLiveFeed(liveRedis, logger);
     stoppers.push(() => live.close());
-    const app = createApp({ config, db: db.db, ipfs, logger, provider, issuerRegistry, collectibleContracts: [demoEdition.contract], redis: serverRedis, live, custody });
+    // Health, readiness and metrics on a port of their own (OPS_PORT); nothing when it is unset.
+    const ops = await startOps({ config, role: "all", db: db.db, redisUrl, provider, ipfs, logger, signers: signers.map((w) => w.address) });
+    stoppers.push(() => ops.close());
+    const app = createApp({ config, db: db.db, ipfs, logger, provider, issuerRegistry, collectibleContracts: [demoEdition.contract], redis: serverRedis, live, custody, metrics: ops.httpMetrics });
     const server = app.listen(config.port, config.host);
     await new Promise<void>((ok, fail) => {
       server.once("listening", ok);
@@ -166,7 +172,7 @@ export async function startStack(opts: { env?: NodeJS.ProcessEnv; notice?: (line
 
     const devInfo: DevInfo = { graphqlUrl: `${baseUrl}/graphql`, rpcUrl, ...demo };
     writeFileSync(devInfoPath, `${JSON.stringify(devInfo, null, 2)}\n`, { mode: 0o600 });
-    return { config, devInfo, dataDir, db, ipfs, provider, worker, redisUrl, logger, custody, stop };
+    return { config, devInfo, dataDir, db, ipfs, provider, worker, redisUrl, logger, custody, ops, stop };
   } catch (err) {
     await stop();
     throw err;
