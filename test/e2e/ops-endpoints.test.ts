@@ -1,3 +1,4 @@
+import { spawn } from "node:child_process";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -10,6 +11,7 @@ import { DEV_KEYS } from "../../scripts/dev/chain.ts";
 import { freePort, startEmbeddedRedis } from "../../scripts/dev/redis.ts";
 import { startOps, type RunningOps } from "../../server/ops/start-ops.ts";
 import { graphqlClient } from "../support/graphql-http.ts";
+import { startPostgres, type TestPostgres } from "../support/postgres.ts";
 import { startTestStack, waitFor } from "../support/stack.ts";
 
 type Series = { name: string; labels: Record<string, string>; value: number };
@@ -242,6 +244,59 @@ describe("the ops listener: health, readiness and metrics off the public port", 
       expect(series.every((s) => s.labels.process === "worker")).toBe(true);
     } finally {
       await running?.close();
+    }
+  });
+
+  it("npm run worker serves its own ops listener when OPS_PORT is set, and closes it on SIGTERM", async () => {
+    // Its own database and Redis: a worker on the stack's queue would take the stack's jobs.
+    const dir = mkdtempSync(join(tmpdir(), "hallmark-ops-worker-"));
+    let pg: TestPostgres | undefined;
+    let redis: Awaited<ReturnType<typeof startEmbeddedRedis>> | undefined;
+    let child: ReturnType<typeof spawn> | undefined;
+    try {
+      pg = await startPostgres();
+      redis = await startEmbeddedRedis(join(dir, "redis"));
+      const opsPort = await freePort();
+      // Hardhat's development key #2: a key of the worker's own.
+      const key = "0x5de4111afa1a4b94908f83103eb1f1706367c2e68ca870fc3fb9a804cdab365a";
+      child = spawn(process.execPath, ["scripts/worker.ts"], {
+        cwd: new URL("../../", import.meta.url).pathname,
+        env: {
+          PATH: process.env.PATH,
+          NODE_ENV: "test",
+          HALLMARK_DATA_DIR: join(dir, "data"),
+          DATABASE_URL: pg.url,
+          REDIS_URL: redis.url,
+          CHAIN_RPC_URL: stack.devInfo.rpcUrl,
+          CHAIN_ID: String(stack.config.chain.chainId),
+          SIGNER_PRIVATE_KEY: key,
+          LOG_LEVEL: "warn",
+          OPS_PORT: String(opsPort),
+          // The embedded chain makes blocks only when sent transactions: the head is as old as the last one.
+          CHAIN_HEAD_MAX_AGE_SECONDS: "3600",
+        },
+        stdio: ["ignore", "ignore", "pipe"],
+      });
+      let stderr = "";
+      child.stderr!.on("data", (d) => (stderr += d));
+      const exited = new Promise<number | null>((ok) => child!.once("exit", (code) => ok(code)));
+      await waitFor(async () => stderr, (e) => e.includes("worker ready") || child!.exitCode !== null, 60_000);
+      expect(stderr, stderr).toContain("worker ready");
+      const base = `http://127.0.0.1:${opsPort}`;
+      const ready = await getJson(`${base}/readyz`);
+      expect(ready.status, JSON.stringify(ready.body)).toBe(200);
+      expect(Object.keys(ready.body.checks).sort()).toEqual(["chain", "chainHead", "database", "ipfs", "redis"]);
+      const series = parseMetrics(await (await fetch(`${base}/metrics`)).text());
+      expect(find(series, "hallmark_chain_txs_in_flight", { signer: new Wallet(key).address.toLowerCase(), process: "worker" })[0]?.value).toBe(0);
+      expect(find(series, "hallmark_operations")).toEqual([]);
+      child.kill("SIGTERM");
+      expect(await exited).toBe(0);
+      await expect(fetch(`${base}/healthz`)).rejects.toThrow();
+    } finally {
+      if (child && child.exitCode === null) child.kill("SIGKILL");
+      await redis?.stop();
+      await pg?.stop();
+      rmSync(dir, { recursive: true, force: true });
     }
   });
 });
