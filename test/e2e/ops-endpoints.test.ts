@@ -298,5 +298,5 @@ describe("the ops listener: health, readiness and metrics off the public port", 
       await pg?.stop();
       rmSync(dir, { recursive: true, force: true });
     }
-  });
+  }, 150_000);
 });
