@@ -69,6 +69,10 @@ const schema = z.object({
   WEBHOOK_CIRCUIT_FAILURES: z.coerce.number().int().min(1).default(5),
   CUSTODY_SECRET: z.string().min(32, "must be at least 32 characters (e.g. `openssl rand -hex 32`)").optional(),
   SEALING_KEYS: z.string().optional(),
+  OPS_PORT: z.coerce.number().int().min(0).max(65535).optional(),
+  OPS_HOST: z.string().min(1).default("127.0.0.1"),
+  OPS_CHECK_TIMEOUT_MS: z.coerce.number().int().min(50).default(2_000),
+  CHAIN_HEAD_MAX_AGE_SECONDS: z.coerce.number().int().min(0).optional(),
 });
 
 export interface Config {
@@ -156,6 +160,13 @@ export interface Config {
    * `<id>=<64 hex>`, comma-separated, the first sealing). Absent: `v1`, derived from the custody secret.
    */
   sealingKeys?: string;
+  /**
+   * The operations listener (`/healthz`, `/readyz`, `/metrics`), on its own host and port, off the public API.
+   * `port` absent: no listener. `checkTimeoutMs` bounds each readiness check and each metric read.
+   * `chainHeadMaxAgeSeconds`: a worker is not ready while the newest block is older; 0 turns the check off (the
+   * default on the embedded chain, which makes blocks only when sent transactions).
+   */
+  ops: { port?: number; host: string; checkTimeoutMs: number; chainHeadMaxAgeSeconds: number };
 }
 
 export class ConfigError extends Error {
@@ -263,6 +274,12 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       circuitFailures: e.WEBHOOK_CIRCUIT_FAILURES,
     },
     sealingKeys: e.SEALING_KEYS,
+    ops: {
+      port: e.OPS_PORT,
+      host: e.OPS_HOST,
+      checkTimeoutMs: e.OPS_CHECK_TIMEOUT_MS,
+      chainHeadMaxAgeSeconds: e.CHAIN_HEAD_MAX_AGE_SECONDS ?? (e.CHAIN_RPC_URL ? 60 : 0),
+    },
     trustProxy: e.TRUST_PROXY === undefined ? undefined : e.TRUST_PROXY === "true" ? true : e.TRUST_PROXY === "false" ? false : /^\d+$/.test(e.TRUST_PROXY) ? Number(e.TRUST_PROXY) : e.TRUST_PROXY,
   };
 }

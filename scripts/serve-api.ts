@@ -6,10 +6,13 @@ import type { Config } from "../core/config.ts";
 import { createLiveFeed } from "../core/live/index.ts";
 import type { Logger } from "../core/logger.ts";
 import { createApp } from "../server/app.ts";
+import { startOps, type RunningOps } from "../server/ops/start-ops.ts";
 
 export interface ServingApi {
   server: Server;
   port: number;
+  /** The ops listener (`/healthz`, `/readyz`, `/metrics`) when OPS_PORT is set; a no-op otherwise. */
+  ops: RunningOps;
   /** Stops accepting connections and waits for the requests in flight; idle keep-alive connections are closed at once. */
   stopAccepting(): Promise<void>;
   /** Drops whatever connections are left (open subscriptions) and the server's Redis connections. */
@@ -26,6 +29,10 @@ export async function serveApi(opts: {
   booted: Booted;
   issuerRegistry?: string;
   collectibleContracts: string[];
+  /** What the ops listener reports: the API's own view ("api"), or the worker's too when it runs in this process ("all"). */
+  opsRole: "api" | "all";
+  /** The signing keys' addresses whose transactions in flight are reported. */
+  signers: string[];
 }): Promise<ServingApi> {
   const { config, logger, booted } = opts;
   // A command that cannot run at once fails and the request passes.
@@ -36,13 +43,17 @@ export async function serveApi(opts: {
   liveRedis.on("error", (err) => logger.debug({ err: String(err) }, "server live status redis connection"));
   const live = createLiveFeed(liveRedis, logger);
   let server: Server | undefined;
+  let ops: RunningOps | undefined;
   const releaseRedis = async () => {
+    await ops?.close().catch(() => {});
     await live.close().catch(() => {});
     serverRedis.disconnect();
   };
   try {
     await serverRedis.connect();
     await liveRedis.connect();
+    // Health, readiness and metrics on a port of their own (OPS_PORT); nothing when it is unset.
+    ops = await startOps({ config, role: opts.opsRole, db: booted.db.db, redisUrl: booted.redisUrl, provider: booted.provider, ipfs: booted.ipfs, logger, signers: opts.signers });
     const app = createApp({
       config,
       db: booted.db.db,
@@ -54,6 +65,7 @@ export async function serveApi(opts: {
       redis: serverRedis,
       live,
       custody: booted.custody,
+      metrics: ops.httpMetrics,
     });
     server = app.listen(config.port, config.host);
     await new Promise<void>((ok, fail) => {
@@ -66,6 +78,7 @@ export async function serveApi(opts: {
     throw err;
   }
   const listening = server;
+  const runningOps = ops!;
   let closing: Promise<void> | undefined;
   const stopAccepting = () =>
     (closing ??= new Promise<void>((ok) => {
@@ -75,6 +88,7 @@ export async function serveApi(opts: {
   return {
     server: listening,
     port: (listening.address() as AddressInfo).port,
+    ops: runningOps,
     stopAccepting,
     async close() {
       const stopped = stopAccepting();

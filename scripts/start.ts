@@ -1,4 +1,5 @@
 import { resolve } from "node:path";
+import { Wallet } from "ethers";
 import { boot, installShutdown, productionBootOptions, productionProblems } from "../core/boot/index.ts";
 import { ConfigError, loadConfig } from "../core/config.ts";
 import { createLogger } from "../core/logger.ts";
@@ -17,7 +18,16 @@ try {
   const booted = await boot(productionBootOptions(config, logger, resolve(config.dataDir), "server"));
   let api;
   try {
-    api = await serveApi({ config, logger, booted, issuerRegistry: config.chain.issuerRegistry, collectibleContracts: config.chain.collectibleContracts });
+    api = await serveApi({
+      config,
+      logger,
+      booted,
+      issuerRegistry: config.chain.issuerRegistry,
+      collectibleContracts: config.chain.collectibleContracts,
+      opsRole: "api",
+      // The server signs nothing; the workers' keys are the ones whose transactions in flight it reports.
+      signers: config.chain.signerKeys.map((key) => new Wallet(key).address),
+    });
   } catch (err) {
     await booted.close();
     throw err;

@@ -2,6 +2,7 @@ import { resolve } from "node:path";
 import { boot, installShutdown, productionBootOptions, productionProblems } from "../core/boot/index.ts";
 import { ConfigError, loadConfig } from "../core/config.ts";
 import { createLogger } from "../core/logger.ts";
+import { startOps } from "../server/ops/start-ops.ts";
 import { startWorker } from "../worker/index.ts";
 
 /**
@@ -37,10 +38,13 @@ try {
     throw err;
   }
   const running = worker;
+  // Health, readiness and metrics on a port of their own (OPS_PORT); nothing when it is unset.
+  const ops = await startOps({ config, role: "worker", db: booted.db.db, redisUrl: booted.redisUrl, provider: booted.provider, ipfs: booted.ipfs, logger, signers: booted.senders.map((s) => s.address) });
   installShutdown({
     logger,
     timeoutMs: config.shutdownTimeoutMs,
     steps: [
+      { name: "ops listener", run: () => ops.close() },
       // Stops the relay and the pollers and waits for the jobs it is running; jobs not started stay queued for another worker.
       { name: "running jobs", run: () => running.close() },
       { name: "database, IPFS and chain connections", run: () => booted.close() },

@@ -18,6 +18,7 @@ import { holderSessionToken, sessionHolder } from "./auth/holder-auth.ts";
 import type { Context } from "./context.ts";
 import { ipfsGateway } from "./ipfs-gateway.ts";
 import { mediaUploadRoutes } from "./media-upload.ts";
+import { recordHttpLatency, type HttpMetrics } from "./ops/http-metrics.ts";
 import { credentialRoutes } from "./pages/credential-routes.ts";
 import { galleryRoutes } from "./pages/gallery-routes.ts";
 import { holderRoutes } from "./pages/holder-routes.ts";
@@ -45,6 +46,8 @@ export interface ServerDeps {
   live?: LiveFeed;
   /** The custody secret's keys, when the process already made them (`openCustody`); else made here from config. */
   custody?: Custody;
+  /** Where request latency is recorded (the ops listener's registry, `startOps`); absent: not recorded. */
+  metrics?: HttpMetrics;
 }
 
 export function createApp(deps: ServerDeps): Express {
@@ -110,6 +113,7 @@ export function createApp(deps: ServerDeps): Express {
   app.disable("x-powered-by");
   if (deps.config.trustProxy !== undefined) app.set("trust proxy", deps.config.trustProxy);
   // Everything below, every route included, is answered through these: a route added later cannot forget them.
+  if (deps.metrics) app.use(recordHttpLatency(deps.metrics, [yoga.graphqlEndpoint]));
   app.use(assignRequestId());
   app.use(securityHeaders());
   app.get("/healthz", (_req, res) => {

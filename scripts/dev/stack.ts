@@ -11,6 +11,7 @@ import { schema, type DatabaseHandle } from "../../core/db/index.ts";
 import type { IpfsStore } from "../../core/ipfs/index.ts";
 import { createLogger, type Logger } from "../../core/logger.ts";
 import { startWorker, type RunningWorker } from "../../worker/index.ts";
+import type { RunningOps } from "../../server/ops/start-ops.ts";
 import { serveApi } from "../serve-api.ts";
 import { DEV_KEYS, startEmbeddedChain, type EmbeddedChain } from "./chain.ts";
 import { ensureDemo, type DevInfo } from "./demo.ts";
@@ -32,6 +33,8 @@ export interface RunningStack {
   logger: Logger;
   /** The custody secret's keys the worker and the server were handed. */
   custody: Custody;
+  /** The ops listener (`/healthz`, `/readyz`, `/metrics`) when OPS_PORT is set. */
+  ops: RunningOps;
   stop(): Promise<void>;
 }
 
@@ -128,7 +131,8 @@ export async function startStack(opts: { env?: NodeJS.ProcessEnv; notice?: (line
     stoppers.push(() => worker.close());
 
     // Server
-    const api = await serveApi({ config, logger, booted, issuerRegistry, collectibleContracts: [demoEdition.contract] });
+    const api = await serveApi({ config, logger, booted, issuerRegistry, collectibleContracts: [demoEdition.contract], opsRole: "all", signers: booted.senders.map((s) => s.address) });
+    const ops = api.ops;
     stoppers.push(() => api.close());
     const port = api.port;
     const baseUrl = config.publicUrl ?? `http://${config.host}:${port}`;
@@ -136,7 +140,7 @@ export async function startStack(opts: { env?: NodeJS.ProcessEnv; notice?: (line
 
     const devInfo: DevInfo = { graphqlUrl: `${baseUrl}/graphql`, rpcUrl, ...demo };
     writeFileSync(devInfoPath, `${JSON.stringify(devInfo, null, 2)}\n`, { mode: 0o600 });
-    return { config, devInfo, dataDir, db, ipfs, provider, worker, redisUrl, logger, custody, stop };
+    return { config, devInfo, dataDir, db, ipfs, provider, worker, redisUrl, logger, custody, ops, stop };
   } catch (err) {
     await stop();
     throw err;

@@ -41,4 +41,12 @@ describe("config", () => {
   it("treats an empty variable as unset", () => {
     expect(loadConfig({ REDIS_URL: "", PORT: "" }).port).toBe(4000);
   });
+
+  it("serves no ops listener unless OPS_PORT is set, on loopback by default, and checks the chain head only of an external chain", () => {
+    expect(loadConfig({}).ops).toEqual({ port: undefined, host: "127.0.0.1", checkTimeoutMs: 2_000, chainHeadMaxAgeSeconds: 0 });
+    const external = { CHAIN_RPC_URL: "http://besu:8545", SIGNER_PRIVATE_KEY: `0x${"11".repeat(32)}` };
+    expect(loadConfig({ ...external, OPS_PORT: "9464" }).ops).toEqual({ port: 9464, host: "127.0.0.1", checkTimeoutMs: 2_000, chainHeadMaxAgeSeconds: 60 });
+    expect(loadConfig({ ...external, OPS_HOST: "10.0.0.5", OPS_CHECK_TIMEOUT_MS: "500", CHAIN_HEAD_MAX_AGE_SECONDS: "0" }).ops).toMatchObject({ host: "10.0.0.5", checkTimeoutMs: 500, chainHeadMaxAgeSeconds: 0 });
+    expect(() => loadConfig({ OPS_PORT: "99999", OPS_CHECK_TIMEOUT_MS: "10" })).toThrow(/OPS_PORT[\s\S]*OPS_CHECK_TIMEOUT_MS/);
+  });
 });
