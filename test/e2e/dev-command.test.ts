@@ -57,7 +57,8 @@ describe("npm run dev", () => {
 
   let first: { collectionId: string; apiKey: string };
 
-  it("brings the platform up and writes .data/dev.json", async () => {
+  // Each starts `npm run dev` as a process (setup, contracts, embedded chain, Redis, the demo): 50 s on a busy machine.
+  it("brings the platform up and writes .data/dev.json", { timeout: 150_000 }, async () => {
     const run = await startDev();
     runs.push(run);
     const info = JSON.parse(readFileSync(join(dataDir, "dev.json"), "utf8"));
@@ -91,7 +92,7 @@ describe("npm run dev", () => {
     expect(children.filter(alive)).toEqual([]);
   });
 
-  it("says so when it restarts on a fresh embedded chain, and keeps no certificates the chain lacks", async () => {
+  it("says so when it restarts on a fresh embedded chain, and keeps no certificates the chain lacks", { timeout: 150_000 }, async () => {
     const run = await startDev();
     runs.push(run);
     expect(run.stderr).toMatch(/keeps no state across restarts/);
