@@ -124,7 +124,7 @@ export class TxSender {
   }
 
   /**
-   * The node's next nonce for this key, when the key has nothing in flight at or above it: the stored
+   * Sets the key's next nonce back to the node's, when the key has nothing in flight at or above it: the stored
    * transactions at those nonces were never accepted and have been moved to other keys, so their nonces are
    * free, and would otherwise leave a gap no later transaction of this key could be mined past.
    */
@@ -138,6 +138,11 @@ export class TxSender {
         .from(chainTxs)
         .where(and(eq(chainTxs.signer, this.address), eq(chainTxs.chainId, this.chainId), inArray(chainTxs.status, ["SIGNED", "SENT"]), gte(chainTxs.nonce, pending)));
       if (Number(above?.n ?? 0) > 0) return false;
+      // The moved transactions' rows hold those nonces (one transaction per key and nonce): they were never taken by
+      // the node and no operation points at them any more, so they go (their moves were logged with their hashes).
+      await tx
+        .delete(chainTxs)
+        .where(and(eq(chainTxs.signer, this.address), eq(chainTxs.chainId, this.chainId), eq(chainTxs.status, "DROPPED"), gte(chainTxs.nonce, pending)));
       await tx.update(signerNonces).set({ nextNonce: pending }).where(eq(signerNonces.signer, this.address));
       this.log.info({ from: row.nextNonce, to: pending }, "nonces of moved transactions taken back");
       return true;
