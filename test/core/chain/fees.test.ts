@@ -6,7 +6,7 @@ import { pino } from "pino";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { encodeIssueBatch } from "../../../core/chain/calldata.ts";
 import { deployCertificateRegistry } from "../../../core/chain/deploy.ts";
-import { feesFrom, TxSender } from "../../../core/chain/tx-sender.ts";
+import { CANNOT_PAY, feesFrom, TxSender } from "../../../core/chain/tx-sender.ts";
 import type { DatabaseHandle } from "../../../core/db/index.ts";
 import { DEV_KEYS } from "../../../scripts/dev/chain.ts";
 import { startFeeChain, type FeeChain, type FeeChainOptions, type NodeAnswers } from "../../support/fee-chain.ts";
@@ -25,6 +25,17 @@ describe("fees chosen from the node's answers", () => {
     expect(feesFrom({ gasPrice: 2n * GWEI, maxPriorityFeePerGas: GWEI, baseFeePerGas: GWEI })).toEqual({ type: 2, maxFeePerGas: 3n * GWEI, maxPriorityFeePerGas: GWEI });
     // No eth_maxPriorityFeePerGas on the node: what its gas price asks above the base fee.
     expect(feesFrom({ gasPrice: 3n * GWEI, baseFeePerGas: GWEI })).toEqual({ type: 2, maxFeePerGas: 4n * GWEI, maxPriorityFeePerGas: 2n * GWEI });
+  });
+});
+
+describe("a node refusing a transaction its sender cannot pay", () => {
+  it("is recognised in geth's, Besu's and EDR's words, and not in other refusals", () => {
+    for (const said of [
+      "insufficient funds for gas * price + value: balance 0, tx cost 1500000000000000",
+      "Upfront cost exceeds account balance",
+      "Sender doesn't have enough funds to send tx. The max upfront cost is: 3000000000000000 and the sender's balance is: 0.",
+    ]) expect(said).toMatch(CANNOT_PAY);
+    for (const said of ["nonce too low", "already known", "transaction underpriced", "intrinsic gas too low"]) expect(said).not.toMatch(CANNOT_PAY);
   });
 });
 
