@@ -1,4 +1,4 @@
-import { and, asc, count, eq, getTableColumns, gte, inArray, sql } from "drizzle-orm";
+import { and, asc, count, eq, getTableColumns, gte, inArray, ne, sql } from "drizzle-orm";
 import type { JsonRpcProvider, Wallet } from "ethers";
 import type { Database, DbTransaction } from "../db/index.ts";
 import { chainTxs, signerNonces } from "../db/schema.ts";
@@ -93,6 +93,8 @@ export class TxSender {
         target: signerNonces.signer,
         set: { nextNonce: sql`GREATEST(${signerNonces.nextNonce}, ${pending})` },
       });
+    // A worker that stopped between moving a key's transactions and giving their nonces back left a gap.
+    await this.reclaimNonces();
     await this.checkFunds();
   }
 
@@ -124,19 +126,20 @@ export class TxSender {
   }
 
   /**
-   * Sets the key's next nonce back to the node's, when the key has nothing in flight at or above it: the stored
-   * transactions at those nonces were never accepted and have been moved to other keys, so their nonces are
-   * free, and would otherwise leave a gap no later transaction of this key could be mined past.
+   * Sets the key's next nonce back to the node's, when the key has nothing but moved transactions at or above it:
+   * those were never accepted and have been signed again by other keys, so their nonces are free, and would
+   * otherwise leave a gap no later transaction of this key could be mined past.
    */
   async reclaimNonces(): Promise<boolean> {
     const pending = await this.provider.getTransactionCount(this.address, "pending");
     return this.db.transaction(async (tx) => {
       const [row] = await tx.select().from(signerNonces).where(eq(signerNonces.signer, this.address)).for("update");
       if (!row || row.nextNonce <= pending) return false;
+      // Anything but a moved transaction at or above it (one in flight, or mined since `pending` was read) keeps it.
       const [above] = await tx
         .select({ n: count() })
         .from(chainTxs)
-        .where(and(eq(chainTxs.signer, this.address), eq(chainTxs.chainId, this.chainId), inArray(chainTxs.status, ["SIGNED", "SENT"]), gte(chainTxs.nonce, pending)));
+        .where(and(eq(chainTxs.signer, this.address), eq(chainTxs.chainId, this.chainId), ne(chainTxs.status, "DROPPED"), gte(chainTxs.nonce, pending)));
       if (Number(above?.n ?? 0) > 0) return false;
       // The moved transactions' rows hold those nonces (one transaction per key and nonce): they were never taken by
       // the node and no operation points at them any more, so they go (their moves were logged with their hashes).
