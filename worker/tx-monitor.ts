@@ -1,7 +1,7 @@
 import { eq } from "drizzle-orm";
 import { Transaction } from "ethers";
 import { SenderRotation } from "../core/chain/sender-rotation.ts";
-import type { ChainTxHead, TxSender } from "../core/chain/tx-sender.ts";
+import type { ChainTx, ChainTxHead, TxSender } from "../core/chain/tx-sender.ts";
 import { chainTxs } from "../core/db/schema.ts";
 import type { PgColumn } from "drizzle-orm/pg-core";
 import { issuances } from "../core/db/schema.ts";
@@ -124,8 +124,13 @@ export class TxMonitor {
       }
       const standIn = await this.standIns.pick({ except: sender });
       if (!standIn) return;
-      this.deps.logger.warn({ txHash: chainTx.txHash, nonce: chainTx.nonce, from: sender.address, to: standIn.address }, "transaction of a key that cannot pay moved to another key");
-      await this.resubmit(sender, chainTx, standIn);
+      const replacement = await this.resubmit(sender, chainTx, standIn);
+      if (replacement) {
+        this.deps.logger.warn(
+          { txHash: chainTx.txHash, nonce: chainTx.nonce, from: sender.address, to: standIn.address, replacedBy: replacement.txHash },
+          "transaction of a key that cannot pay moved to another key",
+        );
+      }
     }
     await sender.reclaimNonces();
   }
@@ -136,11 +141,18 @@ export class TxMonitor {
    * it is never broadcast again); the operations follow it to the new transaction. The contract's single-use
    * request ids keep a certificate from being minted twice should both ever be mined.
    */
-  private async resubmit(sender: TxSender, head: ChainTxHead, by: TxSender = sender): Promise<void> {
+  private async resubmit(sender: TxSender, head: ChainTxHead, by: TxSender = sender): Promise<ChainTx | undefined> {
     const old = (await sender.load(head.id))!;
     const { gasLimit, data } = Transaction.from(old.rawTx);
     const replacement = await by.prepare(
-      async () => ({ to: old.to, data, purpose: old.purpose, gasLimit }),
+      async (tx) => {
+        if (by !== sender) {
+          // Another worker's monitor may have moved it first: then there is nothing left to move.
+          const [row] = await tx.select({ status: chainTxs.status }).from(chainTxs).where(eq(chainTxs.id, old.id)).for("update");
+          if (row?.status !== "SIGNED" && row?.status !== "SENT") return undefined;
+        }
+        return { to: old.to, data, purpose: old.purpose, gasLimit };
+      },
       async (tx, stored) => {
         if (by !== sender) await tx.update(chainTxs).set({ status: "DROPPED", updatedAt: new Date() }).where(eq(chainTxs.id, old.id));
         for (const t of CHAIN_TX_TABLES) {
@@ -151,6 +163,7 @@ export class TxMonitor {
       },
     );
     if (replacement) await by.broadcast(replacement).catch(() => {});
+    return replacement;
   }
 
   /**
