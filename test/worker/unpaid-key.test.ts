@@ -144,4 +144,25 @@ describe("a signing key that cannot pay", () => {
     await expectCertified(again);
     expect((await signersOf(again)).sort()).toEqual([drained.address, fixture.sender.address].sort());
   });
+  it("gives back at start the nonces of transactions moved by a worker that stopped before it could, never below a mined one", async () => {
+    const { sender: first, wallet } = await issuerKey(0n);
+    await first.init();
+    const call = { to: fixture.collection.contractAddress, data: "0x", purpose: "moved", gasLimit: 100_000n };
+    const stored = await first.prepare(async () => call, async () => {});
+    // As a move leaves it: the transaction DROPPED, the nonce not yet given back.
+    await fixture.db.update(chainTxs).set({ status: "DROPPED" }).where(eq(chainTxs.id, stored!.id));
+    const nextNonce = async () => (await fixture.db.select().from(signerNonces).where(eq(signerNonces.signer, wallet.address)))[0]?.nextNonce;
+    expect(await nextNonce()).toBe(1);
+
+    const restarted = new TxSender({ db: fixture.db, provider: fixture.chain.provider, wallet: wallet.connect(fixture.chain.provider), chainId: fixture.config.chain.chainId, logger: fixture.deps.logger });
+    await restarted.init();
+    expect(await nextNonce()).toBe(0);
+    expect(await fixture.db.select().from(chainTxs).where(eq(chainTxs.signer, wallet.address))).toEqual([]);
+
+    // A row the node's count has not caught up with (here: recorded mined) keeps the nonce where it is.
+    const again = await restarted.prepare(async () => call, async () => {});
+    await fixture.db.update(chainTxs).set({ status: "MINED" }).where(eq(chainTxs.id, again!.id));
+    expect(await restarted.reclaimNonces()).toBe(false);
+    expect(await nextNonce()).toBe(1);
+  });
 });
