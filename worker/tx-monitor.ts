@@ -1,6 +1,8 @@
 import { eq } from "drizzle-orm";
 import { Transaction } from "ethers";
-import type { ChainTxHead, TxSender } from "../core/chain/tx-sender.ts";
+import { SenderRotation } from "../core/chain/sender-rotation.ts";
+import type { ChainTx, ChainTxHead, TxSender } from "../core/chain/tx-sender.ts";
+import { chainTxs } from "../core/db/schema.ts";
 import type { PgColumn } from "drizzle-orm/pg-core";
 import { issuances } from "../core/db/schema.ts";
 import type { Pipeline } from "../core/operations/context.ts";
@@ -10,12 +12,16 @@ import { PollLoop } from "../core/poll-loop.ts";
 import { pipelineOf, type WorkerDeps } from "./deps.ts";
 
 const REBROADCAST_AFTER_MS = 3_000;
+/** How often a key out of rotation (it could not pay) has its balance looked at again. */
+const FUNDS_RECHECK_MS = 15_000;
 
 /**
  * Carries every stored transaction to an outcome, from the database alone, so a restarted worker finishes what a
  * crashed one began: SIGNED ones are broadcast, SENT ones re-broadcast while pending, mined ones recorded;
  * a reverted one releases its operations as each kind says (core/operations/kinds.ts); a dropped transaction (its nonce taken by
- * another) can never be mined, so its operations go back to be sent again.
+ * another) can never be mined, so its operations go back to be sent again. A key that cannot pay is not
+ * broadcast from: its transactions the node never took are moved to the keys that can (the same call under their
+ * nonce), and its balance is looked at again every FUNDS_RECHECK_MS until it can pay.
  */
 export class TxMonitor {
   private readonly deps: WorkerDeps;
@@ -23,11 +29,16 @@ export class TxMonitor {
   private readonly lastBroadcast = new Map<string, number>();
   private readonly loop: PollLoop;
   private readonly pipeline: Pipeline;
+  /** The keys that take over the work of a key that cannot pay: the rotation's, as the batcher picks them. */
+  private readonly standIns: SenderRotation;
+  private readonly fundsRecheckMs: number;
 
-  constructor(deps: WorkerDeps, senders: TxSender[]) {
+  constructor(deps: WorkerDeps, senders: TxSender[], opts: { fundsRecheckMs?: number } = {}) {
     this.deps = deps;
     this.pipeline = pipelineOf(deps);
     this.senders = senders;
+    this.standIns = new SenderRotation(deps.senders);
+    this.fundsRecheckMs = opts.fundsRecheckMs ?? FUNDS_RECHECK_MS;
     this.loop = new PollLoop("transaction monitor", async () => {
       await this.tick();
       return false;
@@ -44,6 +55,16 @@ export class TxMonitor {
 
   async tick(): Promise<void> {
     for (const sender of this.senders) {
+      let health = sender.health();
+      if (!health.canPay && Date.now() - health.checkedAt.getTime() >= this.fundsRecheckMs) {
+        health = await sender.checkFunds().catch(() => health);
+      }
+      if (!health.canPay) {
+        await this.outOfRotation(sender).catch((err) =>
+          this.deps.logger.warn({ signer: sender.address, err: String(err).slice(0, 400) }, "moving the work of a key that cannot pay failed; retrying"),
+        );
+        continue;
+      }
       for (const chainTx of await sender.inFlight()) {
         try {
           await this.follow(sender, chainTx);
@@ -71,6 +92,11 @@ export class TxMonitor {
       }
       return;
     }
+    await this.settle(sender, chainTx, outcome);
+  }
+
+  private async settle(sender: TxSender, chainTx: ChainTxHead, outcome: Awaited<ReturnType<TxSender["outcome"]>>): Promise<void> {
+    if (outcome === undefined) return;
     this.lastBroadcast.delete(chainTx.id);
     if (outcome === "dropped") {
       this.deps.logger.warn({ txHash: chainTx.txHash, nonce: chainTx.nonce }, "transaction dropped: its nonce was used by another");
@@ -82,13 +108,53 @@ export class TxMonitor {
     // Success needs nothing here: the indexer confirms from the contract's events.
   }
 
-  /** The same call under a new nonce; the operations follow it to the new transaction. */
-  private async resubmit(sender: TxSender, head: ChainTxHead): Promise<void> {
+  /**
+   * A key that cannot pay: the transactions the node does not hold (at or above its pending nonce; those below are
+   * in its pool or mined, and are only watched here, never re-broadcast) go to a key that can, and their nonces
+   * are taken back so the key has no gap once it can pay again. Nothing is moved while no other key can pay.
+   */
+  private async outOfRotation(sender: TxSender): Promise<void> {
+    const inFlight = await sender.inFlight();
+    if (!inFlight.length) return;
+    const pending = await sender.pendingNonce();
+    for (const chainTx of inFlight) {
+      if (chainTx.nonce < pending) {
+        await this.settle(sender, chainTx, await sender.outcome(chainTx));
+        continue;
+      }
+      const standIn = await this.standIns.pick({ except: sender });
+      if (!standIn) return;
+      const replacement = await this.resubmit(sender, chainTx, standIn);
+      if (replacement) {
+        this.deps.logger.warn(
+          { txHash: chainTx.txHash, nonce: chainTx.nonce, from: sender.address, to: standIn.address, replacedBy: replacement.txHash },
+          "transaction of a key that cannot pay moved to another key",
+        );
+      }
+    }
+    await sender.reclaimNonces();
+  }
+
+  /**
+   * The same call under a new nonce, of the same key (its transaction was dropped) or of another (the key cannot
+   * pay, and the node never took its transaction: that one is marked DROPPED in the same database transaction, so
+   * it is never broadcast again); the operations follow it to the new transaction. The contract's single-use
+   * request ids keep a certificate from being minted twice should both ever be mined.
+   */
+  private async resubmit(sender: TxSender, head: ChainTxHead, by: TxSender = sender): Promise<ChainTx | undefined> {
     const old = (await sender.load(head.id))!;
     const { gasLimit, data } = Transaction.from(old.rawTx);
-    const replacement = await sender.prepare(
-      async () => ({ to: old.to, data, purpose: old.purpose, gasLimit }),
+    const replacement = await by.prepare(
+      async (tx) => {
+        if (by !== sender) {
+          // Another worker's monitor may have moved it first: then there is nothing left to move.
+          const [row] = await tx.select({ status: chainTxs.status }).from(chainTxs).where(eq(chainTxs.id, old.id)).for("update");
+          if (row?.status !== "SIGNED" && row?.status !== "SENT") return undefined;
+        }
+        return { to: old.to, data, purpose: old.purpose, gasLimit };
+      },
       async (tx, stored) => {
+        if (by !== sender) await tx.update(chainTxs).set({ status: "DROPPED", updatedAt: new Date() }).where(eq(chainTxs.id, old.id));
         for (const t of CHAIN_TX_TABLES) {
           // drizzle cannot type an update over any table: it sees one with the same columns.
           const table = t as typeof issuances;
@@ -96,7 +162,8 @@ export class TxMonitor {
         }
       },
     );
-    if (replacement) await sender.broadcast(replacement).catch(() => {});
+    if (replacement) await by.broadcast(replacement).catch(() => {});
+    return replacement;
   }
 
   /**

@@ -1,4 +1,4 @@
-import { and, asc, count, eq, getTableColumns, inArray, sql } from "drizzle-orm";
+import { and, asc, count, eq, getTableColumns, gte, inArray, ne, sql } from "drizzle-orm";
 import type { JsonRpcProvider, Wallet } from "ethers";
 import type { Database, DbTransaction } from "../db/index.ts";
 import { chainTxs, signerNonces } from "../db/schema.ts";
@@ -27,6 +27,19 @@ export function gasLimitFor(estimate: bigint): bigint {
 /** The node answered that it already has this transaction or its nonce: it may well be on its way. */
 const POSSIBLY_SENT = /already known|known transaction|nonce too low|nonce has already been used|already imported|replacement transaction underpriced/i;
 
+/** The node refused a transaction because its sender cannot pay for it (geth, Besu and EDR each say it their way). */
+export const CANNOT_PAY = /insufficient funds|enough funds|upfront cost exceeds|exceeds (?:the )?(?:account )?balance/i;
+
+/** Whether a key can pay for its transactions, as last found (at start, on a refused broadcast, or on a re-check). */
+export interface SenderHealth {
+  address: string;
+  canPay: boolean;
+  /** Why it cannot, when it cannot. */
+  reason?: string;
+  /** When this was last found. */
+  checkedAt: Date;
+}
+
 /**
  * Sends transactions from one key so that a crash at any point never produces a second transaction for the same
  * operation: the nonce is taken under a row lock, and the signed bytes and hash are stored in the same database
@@ -41,8 +54,19 @@ export class TxSender {
   private readonly wallet: Wallet;
   private readonly chainId: number;
   private readonly log: Logger;
+  private readonly fundsGas: bigint;
+  private state: SenderHealth;
 
-  constructor(opts: { db: Database; provider: JsonRpcProvider; wallet: Wallet; chainId: number; logger: Logger; maxInFlight?: number }) {
+  constructor(opts: {
+    db: Database;
+    provider: JsonRpcProvider;
+    wallet: Wallet;
+    chainId: number;
+    logger: Logger;
+    maxInFlight?: number;
+    /** The gas one transaction is reckoned to need when the key's balance is checked against current fees. */
+    fundsGas?: bigint;
+  }) {
     this.db = opts.db;
     this.provider = opts.provider;
     this.wallet = opts.wallet;
@@ -50,6 +74,13 @@ export class TxSender {
     this.address = opts.wallet.address;
     this.maxInFlight = opts.maxInFlight ?? 8;
     this.log = opts.logger.child({ signer: this.address });
+    this.fundsGas = opts.fundsGas ?? 500_000n;
+    this.state = { address: this.address, canPay: true, checkedAt: new Date(0) };
+  }
+
+  /** Whether this key can pay for its transactions: a key that cannot is left out of rotation until it can. */
+  health(): SenderHealth {
+    return { ...this.state };
   }
 
   /** Resyncs the stored nonce with the node: never below what the chain has already seen from this key. */
@@ -62,6 +93,68 @@ export class TxSender {
         target: signerNonces.signer,
         set: { nextNonce: sql`GREATEST(${signerNonces.nextNonce}, ${pending})` },
       });
+    // A worker that stopped between moving a key's transactions and giving their nonces back left a gap.
+    await this.reclaimNonces();
+    await this.checkFunds();
+  }
+
+  /**
+   * Compares the key's balance with what one transaction costs at the node's current fees (nothing to compare on a
+   * zero-fee chain). A key found able to pay again first takes back the nonces of the transactions moved off it.
+   */
+  async checkFunds(): Promise<SenderHealth> {
+    const fees = await this.fees();
+    const price = fees.type === 2 ? fees.maxFeePerGas : fees.gasPrice;
+    const cost = price * this.fundsGas;
+    const balance = cost === 0n ? 0n : await this.provider.getBalance(this.address, "latest");
+    if (balance < cost) {
+      this.cannotPay(`balance ${balance} wei is below ${cost} wei, one transaction of ${this.fundsGas} gas at current fees`);
+    } else {
+      if (!this.state.canPay) {
+        await this.reclaimNonces();
+        this.log.info({ balance: String(balance) }, "signing key can pay again: back in rotation");
+      }
+      this.state = { address: this.address, canPay: true, checkedAt: new Date() };
+    }
+    return this.health();
+  }
+
+  /** Takes the key out of rotation (it is re-checked by `checkFunds`); logged once when it goes out. */
+  cannotPay(reason: string): void {
+    if (this.state.canPay) this.log.warn({ reason }, "signing key cannot pay for transactions: out of rotation, its waiting work goes to the other keys");
+    this.state = { address: this.address, canPay: false, reason, checkedAt: new Date() };
+  }
+
+  /**
+   * Sets the key's next nonce back to the node's, when the key has nothing but moved transactions at or above it:
+   * those were never accepted and have been signed again by other keys, so their nonces are free, and would
+   * otherwise leave a gap no later transaction of this key could be mined past.
+   */
+  async reclaimNonces(): Promise<boolean> {
+    const pending = await this.provider.getTransactionCount(this.address, "pending");
+    return this.db.transaction(async (tx) => {
+      const [row] = await tx.select().from(signerNonces).where(eq(signerNonces.signer, this.address)).for("update");
+      if (!row || row.nextNonce <= pending) return false;
+      // Anything but a moved transaction at or above it (one in flight, or mined since `pending` was read) keeps it.
+      const [above] = await tx
+        .select({ n: count() })
+        .from(chainTxs)
+        .where(and(eq(chainTxs.signer, this.address), eq(chainTxs.chainId, this.chainId), ne(chainTxs.status, "DROPPED"), gte(chainTxs.nonce, pending)));
+      if (Number(above?.n ?? 0) > 0) return false;
+      // The moved transactions' rows hold those nonces (one transaction per key and nonce): they were never taken by
+      // the node and no operation points at them any more, so they go (their moves were logged with their hashes).
+      await tx
+        .delete(chainTxs)
+        .where(and(eq(chainTxs.signer, this.address), eq(chainTxs.chainId, this.chainId), eq(chainTxs.status, "DROPPED"), gte(chainTxs.nonce, pending)));
+      await tx.update(signerNonces).set({ nextNonce: pending }).where(eq(signerNonces.signer, this.address));
+      this.log.info({ from: row.nextNonce, to: pending }, "nonces of moved transactions taken back");
+      return true;
+    });
+  }
+
+  /** The node's next nonce for this key, counting what its pool holds. */
+  async pendingNonce(): Promise<number> {
+    return this.provider.getTransactionCount(this.address, "pending");
   }
 
   /** Transactions of this key signed but not yet known to be mined (without their bytes: `broadcast` reads them). */
@@ -82,11 +175,9 @@ export class TxSender {
     return Number(row?.n ?? 0);
   }
 
+  /** The fees to sign with, from the node's answers (see `feesFrom`). */
   async fees(): Promise<Fees> {
-    const fees = await this.provider.getFeeData();
-    return fees.maxFeePerGas != null
-      ? { type: 2, maxFeePerGas: fees.maxFeePerGas, maxPriorityFeePerGas: fees.maxPriorityFeePerGas ?? 0n }
-      : { type: 0, gasPrice: fees.gasPrice ?? 0n };
+    return nodeFees(this.provider);
   }
 
   /**
@@ -149,6 +240,7 @@ export class TxSender {
       await this.provider.send("eth_sendRawTransaction", [rawTx]);
     } catch (err) {
       const message = errorText(err);
+      if (CANNOT_PAY.test(message)) this.cannotPay(`the node refused transaction ${chainTx.txHash}: ${message.slice(0, 200)}`);
       if (!POSSIBLY_SENT.test(message)) throw err;
       this.log.debug({ txHash: chainTx.txHash, nonce: chainTx.nonce }, `broadcast answered "${message}": looking for the receipt`);
     }
@@ -199,6 +291,44 @@ async function minedReceipt(provider: JsonRpcProvider, txHash: string): Promise<
   const raw = (await provider.send("eth_getTransactionReceipt", [txHash])) as { status?: string; blockNumber?: string } | null;
   if (!raw?.blockNumber) return undefined;
   return { status: Number(raw.status ?? "0x1"), blockNumber: Number(raw.blockNumber) };
+}
+
+/** What the node says about fees: its gas price, its suggested priority fee (when it has the method) and the latest base fee (absent before London). */
+export interface NodeFeeAnswers {
+  gasPrice: bigint;
+  maxPriorityFeePerGas?: bigint;
+  baseFeePerGas?: bigint;
+}
+
+/**
+ * The fees to sign with, chosen from the node's answers alone (never from the chain id):
+ * - no base fee (a pre-London chain): a legacy transaction at the node's gas price, 0 on a free chain;
+ * - a base fee of 0 and a gas price of 0 (Besu QBFT with zero base fee and min gas price 0): EIP-1559 with both
+ *   fees 0, so a key holding no ether can still send. ethers' `getFeeData` would add its default 1 gwei priority
+ *   fee here, which such a key cannot pay;
+ * - otherwise EIP-1559: the node's priority fee (or its gas price above the base fee), over twice the base fee,
+ *   as ethers does, so a rising base fee does not strand the transaction.
+ */
+export function feesFrom(node: NodeFeeAnswers): Fees {
+  const { gasPrice, baseFeePerGas } = node;
+  if (baseFeePerGas === undefined) return { type: 0, gasPrice };
+  if (baseFeePerGas === 0n && gasPrice === 0n) return { type: 2, maxFeePerGas: 0n, maxPriorityFeePerGas: 0n };
+  const tip = node.maxPriorityFeePerGas ?? (gasPrice > baseFeePerGas ? gasPrice - baseFeePerGas : 0n);
+  return { type: 2, maxFeePerGas: baseFeePerGas * 2n + tip, maxPriorityFeePerGas: tip };
+}
+
+/** Asks the node the three fee questions at once (`eth_maxPriorityFeePerGas` is not on every node: it is optional). */
+export async function nodeFees(provider: JsonRpcProvider): Promise<Fees> {
+  const [gasPrice, tip, block] = await Promise.all([
+    provider.send("eth_gasPrice", []) as Promise<string>,
+    (provider.send("eth_maxPriorityFeePerGas", []) as Promise<string>).catch(() => undefined),
+    provider.send("eth_getBlockByNumber", ["latest", false]) as Promise<{ baseFeePerGas?: string | null } | null>,
+  ]);
+  return feesFrom({
+    gasPrice: BigInt(gasPrice),
+    maxPriorityFeePerGas: tip == null ? undefined : BigInt(tip),
+    baseFeePerGas: block?.baseFeePerGas == null ? undefined : BigInt(block.baseFeePerGas),
+  });
 }
 
 export function errorText(err: unknown): string {
