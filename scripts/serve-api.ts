@@ -82,6 +82,11 @@ export async function serveApi(opts: {
   let closing: Promise<void> | undefined;
   const stopAccepting = () =>
     (closing ??= new Promise<void>((ok) => {
+      // A client holding a keep-alive connection (a load balancer, a pooled fetch) would otherwise keep sending to a
+      // draining server: every answer from now on closes its connection.
+      listening.on("request", (_req, res) => {
+        if (!res.headersSent) res.setHeader("connection", "close");
+      });
       listening.close(() => ok());
       listening.closeIdleConnections();
     }));
