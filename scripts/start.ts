@@ -3,7 +3,7 @@ import { Wallet } from "ethers";
 import { boot, installShutdown, productionBootOptions, productionProblems } from "../core/boot/index.ts";
 import { ConfigError, loadConfig } from "../core/config.ts";
 import { createLogger } from "../core/logger.ts";
-import { serveApi } from "./serve-api.ts";
+import { serveApi } from "../server/serve-api.ts";
 
 /**
  * `npm start`: the API server alone, against external services (DATABASE_URL, REDIS_URL, CHAIN_RPC_URL,

@@ -12,7 +12,7 @@ import type { IpfsStore } from "../../core/ipfs/index.ts";
 import { createLogger, type Logger } from "../../core/logger.ts";
 import { startWorker, type RunningWorker } from "../../worker/index.ts";
 import type { RunningOps } from "../../server/ops/start-ops.ts";
-import { serveApi } from "../serve-api.ts";
+import { serveApi } from "../../server/serve-api.ts";
 import { DEV_KEYS, startEmbeddedChain, type EmbeddedChain } from "./chain.ts";
 import { ensureDemo, type DevInfo } from "./demo.ts";
 import { ensureDemoEdition } from "./demo-edition.ts";

@@ -5,8 +5,8 @@ import type { Booted } from "../core/boot/index.ts";
 import type { Config } from "../core/config.ts";
 import { createLiveFeed } from "../core/live/index.ts";
 import type { Logger } from "../core/logger.ts";
-import { createApp } from "../server/app.ts";
-import { startOps, type RunningOps } from "../server/ops/start-ops.ts";
+import { createApp } from "./app.ts";
+import { startOps, type RunningOps } from "./ops/start-ops.ts";
 
 export interface ServingApi {
   server: Server;
