@@ -26,7 +26,8 @@ export function checksumAddress(address: string): string {
 export type UnsignedTx = {
   chainId: number | bigint;
   nonce: number;
-  to: string;
+  /** The contract called; null creates a contract (the data is then its creation code and constructor arguments). */
+  to: string | null;
   /** 0x-hex calldata. */
   data: string;
   gasLimit: bigint;
@@ -35,7 +36,7 @@ export type UnsignedTx = {
 type Rlp = Buffer | Rlp[];
 
 /**
- * Signs a contract call (no value, no access list) and serializes it, byte for byte what ethers'
+ * Signs a contract call or creation (no value, no access list) and serializes it, byte for byte what ethers'
  * `Wallet.signTransaction` gives for the same fields (test/core/chain/raw-tx.test.ts checks that), and its hash.
  * ethers turns every field into hex and back several times over, and hashes with a pure-JS keccak: for a batch's
  * tens of kilobytes of calldata that was most of the worker's signing time. Here the calldata is decoded once,
@@ -43,9 +44,10 @@ type Rlp = Buffer | Rlp[];
  * (deterministic RFC 6979, low s).
  */
 export function signRawTransaction(key: SigningKey, tx: UnsignedTx): { raw: string; hash: string } {
-  if (!/^0x[0-9a-fA-F]{40}$/.test(tx.to)) throw new TypeError(`invalid to address ${tx.to}`);
+  if (tx.to !== null && !/^0x[0-9a-fA-F]{40}$/.test(tx.to)) throw new TypeError(`invalid to address ${tx.to}`);
   if (!/^0x(?:[0-9a-fA-F]{2})*$/.test(tx.data)) throw new TypeError("calldata must be 0x-prefixed hex of whole bytes");
-  const to = Buffer.from(tx.to.slice(2), "hex");
+  // A creation's `to` is the empty string in RLP.
+  const to = tx.to === null ? Buffer.alloc(0) : Buffer.from(tx.to.slice(2), "hex");
   const data = Buffer.from(tx.data.slice(2), "hex");
   const chainId = BigInt(tx.chainId);
   const empty = Buffer.alloc(0);

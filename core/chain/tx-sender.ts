@@ -13,7 +13,8 @@ export type ChainTxHead = Omit<ChainTx, "rawTx">;
 const { rawTx: _rawTx, ...headColumns } = getTableColumns(chainTxs);
 export type Fees = { type: 2; maxFeePerGas: bigint; maxPriorityFeePerGas: bigint } | { type: 0; gasPrice: bigint };
 export interface TxCall {
-  to: string;
+  /** null: a contract creation. */
+  to: string | null;
   data: string;
   purpose: string;
   gasLimit: bigint;

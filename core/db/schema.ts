@@ -271,6 +271,13 @@ export const signerNonces = pgTable("signer_nonces", {
   signer: text("signer").primaryKey(),
   chainId: integer("chain_id").notNull(),
   nextNonce: bigint("next_nonce", { mode: "number" }).notNull(),
+  /**
+   * Why the key cannot pay for its transactions, as its worker last found (null: it can). Kept here so that every
+   * process (the API's operator queries, /readyz, metrics) reports what the worker holding the key knows.
+   */
+  cannotPayReason: text("cannot_pay_reason"),
+  /** When the worker last checked whether the key can pay. */
+  fundsCheckedAt: timestamp("funds_checked_at", { withTimezone: true, mode: "date" }),
 });
 
 export const CHAIN_TX_STATUSES = ["SIGNED", "SENT", "MINED", "REVERTED", "DROPPED"] as const;
@@ -283,7 +290,8 @@ export const chainTxs = pgTable(
     chainId: integer("chain_id").notNull(),
     signer: text("signer").notNull(),
     nonce: bigint("nonce", { mode: "number" }).notNull(),
-    to: text("to").notNull(),
+    /** The contract called; null for a contract creation (its address follows from the signer and nonce). */
+    to: text("to"),
     purpose: text("purpose").notNull(),
     rawTx: text("raw_tx").notNull(),
     txHash: text("tx_hash").notNull().unique(),

@@ -31,6 +31,9 @@ describe("raw transactions", () => {
         cases.push({ type: 2, chainId: 1n, nonce, to, data, gasLimit: 21_000n, maxFeePerGas: 0n, maxPriorityFeePerGas: 0n });
         cases.push({ type: 0, chainId: 31337, nonce, to, data, gasLimit: 100_000n, gasPrice: 8_000_000_000n });
         cases.push({ type: 0, chainId: 2n ** 40n, nonce, to: to.toLowerCase(), data, gasLimit: 1n, gasPrice: 0n });
+        // Contract creations: no destination.
+        cases.push({ type: 2, chainId: 1337, nonce, to: null, data, gasLimit: 5_000_000n, maxFeePerGas: 0n, maxPriorityFeePerGas: 0n });
+        cases.push({ type: 0, chainId: 1337, nonce, to: null, data, gasLimit: 5_000_000n, gasPrice: 0n });
       }
     }
     for (const tx of cases) {
@@ -41,6 +44,7 @@ describe("raw transactions", () => {
       expect(parsed.from).toBe(wallet.address);
       expect(parsed.data).toBe(tx.data.toLowerCase());
       expect(parsed.nonce).toBe(tx.nonce);
+      expect(parsed.to).toBe(tx.to === null ? null : getAddress(tx.to));
     }
   });
 
