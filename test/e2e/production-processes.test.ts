@@ -1,28 +1,16 @@
-import { spawn, type ChildProcess } from "node:child_process";
 import { request } from "node:http";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { fileURLToPath } from "node:url";
 import { Wallet } from "ethers";
 import { GraphQLClient, gql } from "graphql-request";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { DEV_KEYS, startEmbeddedChain, type EmbeddedChain } from "../../scripts/dev/chain.ts";
 import { startEmbeddedRedis, type EmbeddedRedis } from "../../scripts/dev/redis.ts";
-import { within } from "../chaos/harness.ts";
+import { within } from "../support/stage-fixture.ts";
 import { startPostgres, type TestPostgres } from "../support/postgres.ts";
+import { PlatformProcesses, type PlatformProcess } from "../support/platform-processes.ts";
 import { waitFor } from "../support/stack.ts";
-
-const root = fileURLToPath(new URL("../../", import.meta.url));
-
-interface Spawned {
-  child: ChildProcess;
-  /** What the process wrote to stderr (start-up lines and refusals). */
-  stderr: string;
-  /** Its log (pino writes to stdout). */
-  stdout: string;
-  exited: Promise<number | null>;
-}
 
 /**
  * `npm start`, `npm run worker` and `npm run migrate` as an operator runs them: child processes against a
@@ -33,7 +21,7 @@ describe("production processes: migrate, start, worker, graceful shutdown", () =
   let redis: EmbeddedRedis;
   let chain: EmbeddedChain;
   let dir: string;
-  const spawned = new Set<Spawned>();
+  const processes = new PlatformProcesses();
   let deployed: { institutionId: string; collectionId: string; issuerRegistry: string; apiKey: string };
 
   const env = (name: string, extra: Record<string, string> = {}) => ({
@@ -54,37 +42,12 @@ describe("production processes: migrate, start, worker, graceful shutdown", () =
     ...extra,
   });
 
-  function run(script: string, name: string, extra: Record<string, string> = {}, args: string[] = []): Spawned {
-    const child = spawn(process.execPath, [script, ...args], { cwd: root, env: env(name, extra), stdio: ["ignore", "pipe", "pipe"] });
-    const p: Spawned = { child, stderr: "", stdout: "", exited: new Promise((r) => child.once("exit", (code) => r(code))) };
-    // Both streams are drained: a full pipe would block the child's writes.
-    child.stderr!.on("data", (d) => (p.stderr += d));
-    child.stdout!.on("data", (d) => (p.stdout = (p.stdout + d).slice(-20_000)));
-    spawned.add(p);
-    void p.exited.then(() => spawned.delete(p));
-    return p;
+  function run(script: string, name: string, extra: Record<string, string> = {}, args: string[] = []): PlatformProcess {
+    return processes.run(script, env(name, extra), args);
   }
 
-  async function ready(p: Spawned, line: RegExp, what: string): Promise<RegExpMatchArray> {
-    return within(
-      (async () => {
-        for (;;) {
-          const m = p.stderr.match(line);
-          if (m) return m;
-          if (p.child.exitCode !== null) throw new Error(`${what} exited ${p.child.exitCode}: ${p.stderr}${p.stdout}`);
-          await new Promise((r) => setTimeout(r, 50));
-        }
-      })(),
-      30_000,
-      `${what} to say it is ready`,
-    );
-  }
-
-  async function startServer(name: string, extra: Record<string, string> = {}) {
-    const p = run("scripts/start.ts", name, extra);
-    const port = Number((await ready(p, /server ready on port (\d+)/, "the API server"))[1]);
-    return { p, port };
-  }
+  const ready = (p: PlatformProcess, line: RegExp, what: string) => processes.ready(p, line, what);
+  const startServer = (name: string, extra: Record<string, string> = {}) => processes.startServer(env(name, extra));
 
   beforeAll(async () => {
     dir = mkdtempSync(join(tmpdir(), "hallmark-prod-"));
@@ -92,10 +55,7 @@ describe("production processes: migrate, start, worker, graceful shutdown", () =
   }, 60_000);
 
   afterAll(async () => {
-    for (const p of spawned) {
-      p.child.kill("SIGKILL");
-      await within(p.exited, 10_000, `process ${p.child.pid} to exit after SIGKILL`).catch(() => {});
-    }
+    await processes.stopAll();
     await chain?.close();
     await redis?.stop();
     await pg?.stop();
