@@ -109,21 +109,39 @@ export class TxSender {
     const cost = price * this.fundsGas;
     const balance = cost === 0n ? 0n : await this.provider.getBalance(this.address, "latest");
     if (balance < cost) {
-      this.cannotPay(`balance ${balance} wei is below ${cost} wei, one transaction of ${this.fundsGas} gas at current fees`);
+      await this.cannotPay(`balance ${balance} wei is below ${cost} wei, one transaction of ${this.fundsGas} gas at current fees`);
     } else {
       if (!this.state.canPay) {
         await this.reclaimNonces();
         this.log.info({ balance: String(balance) }, "signing key can pay again: back in rotation");
       }
       this.state = { address: this.address, canPay: true, checkedAt: new Date() };
+      await this.record();
     }
     return this.health();
   }
 
-  /** Takes the key out of rotation (it is re-checked by `checkFunds`); logged once when it goes out. */
-  cannotPay(reason: string): void {
+  /**
+   * Takes the key out of rotation (it is re-checked by `checkFunds`) and records why; logged once when it goes
+   * out. Resolves once recorded: a failed write is logged, never thrown, since the key is out either way.
+   */
+  async cannotPay(reason: string): Promise<void> {
     if (this.state.canPay) this.log.warn({ reason }, "signing key cannot pay for transactions: out of rotation, its waiting work goes to the other keys");
     this.state = { address: this.address, canPay: false, reason, checkedAt: new Date() };
+    await this.record();
+  }
+
+  /**
+   * Writes what was last found to the key's `signer_nonces` row, so that every process (the API's operator query,
+   * its metrics) reports what this worker knows. Before `init` there is no row, and nothing to write to.
+   */
+  private async record(): Promise<void> {
+    const { reason, checkedAt } = this.state;
+    await this.db
+      .update(signerNonces)
+      .set({ cannotPayReason: reason ?? null, fundsCheckedAt: checkedAt })
+      .where(eq(signerNonces.signer, this.address))
+      .catch((err: unknown) => this.log.warn({ err: String(err).slice(0, 300) }, "could not record whether the signing key can pay"));
   }
 
   /**
@@ -241,7 +259,8 @@ export class TxSender {
       await this.provider.send("eth_sendRawTransaction", [rawTx]);
     } catch (err) {
       const message = errorText(err);
-      if (CANNOT_PAY.test(message)) this.cannotPay(`the node refused transaction ${chainTx.txHash}: ${message.slice(0, 200)}`);
+      // The node's own words (the first of `errorText`'s parts), not the client library's wrapping of them.
+      if (CANNOT_PAY.test(message)) await this.cannotPay(`the node refused transaction ${chainTx.txHash}: ${message.split(" | ")[0]!.slice(0, 200)}`);
       if (!POSSIBLY_SENT.test(message)) throw err;
       this.log.debug({ txHash: chainTx.txHash, nonce: chainTx.nonce }, `broadcast answered "${message}": looking for the receipt`);
     }

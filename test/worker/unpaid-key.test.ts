@@ -70,6 +70,15 @@ describe("a signing key that cannot pay", () => {
     return ids;
   }
 
+  /** What the worker recorded of the key in `signer_nonces`. */
+  async function recorded(signer: string): Promise<{ cannotPayReason: string | null; fundsCheckedAt: Date | null } | undefined> {
+    const [row] = await fixture.db
+      .select({ cannotPayReason: signerNonces.cannotPayReason, fundsCheckedAt: signerNonces.fundsCheckedAt })
+      .from(signerNonces)
+      .where(eq(signerNonces.signer, signer));
+    return row;
+  }
+
   async function signersOf(ids: string[]): Promise<string[]> {
     const rows = await fixture.db
       .select({ signer: chainTxs.signer })
@@ -92,6 +101,8 @@ describe("a signing key that cannot pay", () => {
     await poor.init();
     expect(poor.health()).toMatchObject({ address: poor.address, canPay: false, reason: expect.stringMatching(/balance 0 wei is below/) });
     expect(fixture.logs.some((l) => l.msg.startsWith("signing key cannot pay") && l.signer === poor.address)).toBe(true);
+    // Recorded for every other process (the API's operator query, /metrics) to read.
+    expect(await recorded(poor.address)).toEqual({ cannotPayReason: poor.health().reason, fundsCheckedAt: poor.health().checkedAt });
 
     const deps: WorkerDeps = { ...fixture.deps, senders: [poor, fixture.sender], config: { ...fixture.config, batch: { ...fixture.config.batch, size: 4 } } };
     const monitor = new TxMonitor(deps, deps.senders, { fundsRecheckMs: 60_000 });
@@ -115,6 +126,7 @@ describe("a signing key that cannot pay", () => {
     const ids = await issueThrough(deps, monitor, 24, "drained");
     await expectCertified(ids);
     expect(drained.health()).toMatchObject({ canPay: false, reason: expect.stringMatching(/the node refused/) });
+    expect(await recorded(drained.address)).toEqual({ cannotPayReason: expect.stringMatching(/^the node refused transaction 0x[0-9a-f]{64}: .*(insufficient|enough) funds[^|]*$/i), fundsCheckedAt: expect.any(Date) });
     expect(await signersOf(ids)).toEqual([fixture.sender.address]);
     const moved = fixture.logs.filter((l) => l.msg === "transaction of a key that cannot pay moved to another key" && l.from === drained.address);
     expect(moved.length).toBeGreaterThan(0);
@@ -140,6 +152,7 @@ describe("a signing key that cannot pay", () => {
     await rechecking.tick();
     expect(drained.health().canPay).toBe(true);
     expect(fixture.logs.some((l) => l.msg === "signing key can pay again: back in rotation" && l.signer === drained.address)).toBe(true);
+    expect(await recorded(drained.address)).toEqual({ cannotPayReason: null, fundsCheckedAt: drained.health().checkedAt });
     const again = await issueThrough(deps, rechecking, 16, "refunded");
     await expectCertified(again);
     expect((await signersOf(again)).sort()).toEqual([drained.address, fixture.sender.address].sort());
