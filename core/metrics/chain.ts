@@ -1,5 +1,6 @@
 import { count, inArray } from "drizzle-orm";
 import type { Registry } from "prom-client";
+import { signingKeyStates } from "../chain/signing-keys.ts";
 import { chainTxs, indexerCursors } from "../db/schema.ts";
 import { collectedGauge } from "./collected-gauge.ts";
 import type { MetricSources } from "./sources.ts";
@@ -10,7 +11,7 @@ const IN_FLIGHT = ["SIGNED", "SENT"] as const;
 /**
  * The chain as the worker sees it: the head and its age (a permissioned chain makes a block every few seconds,
  * so an old head means the validators stopped or the node fell behind), transactions in flight per signing key,
- * and how many blocks each indexer cursor trails the head.
+ * whether each key can pay, and how many blocks each indexer cursor trails the head.
  */
 export function registerChainMetrics(registry: Registry, src: Pick<MetricSources, "db" | "provider" | "signers" | "logger" | "timeoutMs" | "health">): void {
   const base = { timeoutMs: src.timeoutMs, logger: src.logger, health: src.health };
@@ -49,6 +50,18 @@ export function registerChainMetrics(registry: Registry, src: Pick<MetricSources
       const bySigner = new Map<string, number>(src.signers.map((s) => [s.toLowerCase(), 0]));
       for (const r of rows) bySigner.set(r.signer.toLowerCase(), Number(r.n));
       return [...bySigner].map(([signer, n]) => ({ labels: { signer }, value: n }));
+    },
+  });
+  collectedGauge(registry, {
+    ...base,
+    name: "hallmark_signing_key_can_pay",
+    help: "1 when the signing key can pay for its transactions, 0 when it is out of rotation for want of funds, as its worker last recorded",
+    labelNames: ["signer"],
+    source: "database",
+    // What the workers recorded (signer_nonces): a worker reports its own keys, an API process every key.
+    read: async () => {
+      const keys = await signingKeyStates(src.db, src.signers.length ? { addresses: src.signers } : {});
+      return keys.map((k) => ({ labels: { signer: k.address.toLowerCase() }, value: k.canPay ? 1 : 0 }));
     },
   });
   collectedGauge(registry, {

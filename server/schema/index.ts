@@ -13,6 +13,7 @@ import "./verification.ts";
 import "./subscriptions.ts";
 import "./access.ts";
 import "./operator.ts";
+import "./signing-keys.ts";
 import "./quotas.ts";
 import "./holder.ts";
 import "./edition.ts";
