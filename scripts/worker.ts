@@ -39,7 +39,7 @@ try {
   }
   const running = worker;
   // Health, readiness and metrics on a port of their own (OPS_PORT); nothing when it is unset.
-  const ops = await startOps({ config, role: "worker", db: booted.db.db, redisUrl: booted.redisUrl, provider: booted.provider, ipfs: booted.ipfs, logger, signers: booted.senders.map((s) => s.address) });
+  const ops = await startOps({ config, role: "worker", db: booted.db.db, redisUrl: booted.redisUrl, provider: booted.provider, ipfs: booted.ipfs, logger, signers: booted.senders.map((s) => s.address), keys: booted.senders });
   installShutdown({
     logger,
     timeoutMs: config.shutdownTimeoutMs,

@@ -3,7 +3,7 @@ import type { JsonRpcProvider } from "ethers";
 import { Redis } from "ioredis";
 import type { Config } from "../../core/config.ts";
 import type { Database } from "../../core/db/index.ts";
-import { chainCheck, chainHeadCheck, databaseCheck, ipfsCheck, redisCheck, type ReadinessCheck } from "../../core/health/readiness.ts";
+import { chainCheck, chainHeadCheck, databaseCheck, ipfsCheck, redisCheck, signingKeysCheck, type FundedKey, type ReadinessCheck } from "../../core/health/readiness.ts";
 import type { IpfsStore } from "../../core/ipfs/index.ts";
 import { OPERATIONS_QUEUE } from "../../core/jobs.ts";
 import type { Logger } from "../../core/logger.ts";
@@ -22,7 +22,7 @@ export interface RunningOps {
 /**
  * Starts the ops listener of a process when OPS_PORT is set: an API process (`api`) reports request latency and
  * the pipeline's database-wide gauges, a worker (`worker`) its chain, keys and indexer and, in its readiness, a
- * chain head that is not stale; the dev stack (`all`) both. Its connections to Redis are its own, so probing and
+ * chain head that is not stale and signing keys at least one of which can pay; the dev stack (`all`) both. Its connections to Redis are its own, so probing and
  * counting never queue behind the pipeline's work.
  */
 export async function startOps(deps: {
@@ -35,6 +35,10 @@ export async function startOps(deps: {
   logger: Logger;
   /** The process's signing keys' addresses, reported at 0 in flight when idle. */
   signers?: string[];
+  /** A worker's signing keys: its readiness reports whether each can pay (re-checked when older than `fundsRecheckMs`). */
+  keys?: readonly FundedKey[];
+  /** Default 10 s: a probe every few seconds does not ask the node for balances each time. */
+  fundsRecheckMs?: number;
 }): Promise<RunningOps> {
   const settings = deps.config.ops;
   if (settings.port === undefined) return { close: async () => {} };
@@ -57,6 +61,7 @@ export async function startOps(deps: {
   const httpMetrics = deps.role === "worker" ? undefined : createHttpMetrics(registry);
   const checks: ReadinessCheck[] = [databaseCheck(deps.db), redisCheck(redis), chainCheck(deps.provider), ipfsCheck(deps.ipfs)];
   if (deps.role !== "api" && settings.chainHeadMaxAgeSeconds > 0) checks.push(chainHeadCheck(deps.provider, settings.chainHeadMaxAgeSeconds));
+  if (deps.role !== "api" && deps.keys?.length) checks.push(signingKeysCheck(deps.keys, deps.fundsRecheckMs ?? 10_000));
   try {
     const server = await startOpsServer({ host: settings.host, port: settings.port, checks, checkTimeoutMs: timeoutMs, metrics: registry, logger: deps.logger });
     deps.logger.info({ url: server.url, role: deps.role }, "ops listener: /healthz /readyz /metrics");

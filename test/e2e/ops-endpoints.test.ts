@@ -5,8 +5,10 @@ import { join } from "node:path";
 import { Wallet } from "ethers";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createChainProvider } from "../../core/chain/provider.ts";
+import { TxSender } from "../../core/chain/tx-sender.ts";
 import { openDatabase } from "../../core/db/index.ts";
 import type { Config } from "../../core/config.ts";
+import type { FundedKey } from "../../core/health/readiness.ts";
 import { OPERATION_KINDS, OPERATION_KIND_NAMES } from "../../core/operations/kinds.ts";
 import { DEV_KEYS } from "../../scripts/dev/chain.ts";
 import { freePort, startEmbeddedRedis } from "../../scripts/dev/redis.ts";
@@ -65,10 +67,21 @@ describe("the ops listener: health, readiness and metrics off the public port", 
   });
 
   /** A second ops listener over the stack's database and IPFS, with what the test changes. */
-  async function opsWith(over: { redisUrl?: string; rpcUrl?: string; chainHeadMaxAgeSeconds?: number; role?: "api" | "worker" | "all" }): Promise<RunningOps> {
+  async function opsWith(over: { redisUrl?: string; rpcUrl?: string; chainHeadMaxAgeSeconds?: number; role?: "api" | "worker" | "all"; keys?: FundedKey[]; fundsRecheckMs?: number }): Promise<RunningOps> {
     const config: Config = { ...stack.config, ops: { ...stack.config.ops, port: 0, chainHeadMaxAgeSeconds: over.chainHeadMaxAgeSeconds ?? 0 } };
     const provider = over.rpcUrl ? createChainProvider(over.rpcUrl, stack.config.chain.chainId) : stack.provider;
-    const running = await startOps({ config, role: over.role ?? "worker", db: stack.db.db, redisUrl: over.redisUrl ?? stack.redisUrl, provider, ipfs: stack.ipfs, logger: stack.logger });
+    const running = await startOps({
+      config,
+      role: over.role ?? "worker",
+      db: stack.db.db,
+      redisUrl: over.redisUrl ?? stack.redisUrl,
+      provider,
+      ipfs: stack.ipfs,
+      logger: stack.logger,
+      signers: over.keys?.map((k) => k.address),
+      keys: over.keys,
+      fundsRecheckMs: over.fundsRecheckMs,
+    });
     return {
       ...running,
       async close() {
@@ -289,9 +302,11 @@ describe("the ops listener: health, readiness and metrics off the public port", 
       const base = `http://127.0.0.1:${opsPort}`;
       const ready = await getJson(`${base}/readyz`);
       expect(ready.status, JSON.stringify(ready.body)).toBe(200);
-      expect(Object.keys(ready.body.checks).sort()).toEqual(["chain", "chainHead", "database", "ipfs", "redis"]);
+      expect(Object.keys(ready.body.checks).sort()).toEqual(["chain", "chainHead", "database", "ipfs", "redis", "signingKeys"]);
+      expect(ready.body.checks.signingKeys.detail).toEqual([{ address: new Wallet(key).address, canPay: true, checkedAt: expect.any(String) }]);
       const series = parseMetrics(await (await fetch(`${base}/metrics`)).text());
       expect(find(series, "hallmark_chain_txs_in_flight", { signer: new Wallet(key).address.toLowerCase(), process: "worker" })[0]?.value).toBe(0);
+      expect(find(series, "hallmark_signing_key_can_pay", { signer: new Wallet(key).address.toLowerCase(), process: "worker" })[0]?.value).toBe(1);
       expect(find(series, "hallmark_operations")).toEqual([]);
       child.kill("SIGTERM");
       expect(await within(exited, 30_000, "the worker to exit after SIGTERM")).toBe(0);
@@ -303,4 +318,72 @@ describe("the ops listener: health, readiness and metrics off the public port", 
       rmSync(dir, { recursive: true, force: true });
     }
   }, 150_000);
+
+  it("a signing key that cannot pay is reported by the worker's /readyz, /metrics and the operator's signingKeys query, and reads as able to pay once funded", async () => {
+    // The embedded chain is priced (EDR's base fee), so a key with no ether cannot pay for a transaction.
+    const funder = new Wallet("0x8b3a350cf5c34c9194ca85829a2df0ec3153be0318b5e2d3348e872092edffba", stack.provider);
+    const keyOf = (wallet: Wallet) =>
+      new TxSender({ db: stack.db.db, provider: stack.provider, wallet: wallet.connect(stack.provider), chainId: stack.config.chain.chainId, logger: stack.logger });
+    const richWallet = new Wallet(Wallet.createRandom().privateKey);
+    const poorWallet = new Wallet(Wallet.createRandom().privateKey);
+    await (await funder.sendTransaction({ to: richWallet.address, value: 10n ** 18n })).wait();
+    const [rich, poor] = [keyOf(richWallet), keyOf(poorWallet)];
+    // As a worker starts: each key's nonce row, and its funds checked and recorded.
+    await rich.init();
+    await poor.init();
+    const operator = graphqlClient(stack.devInfo.graphqlUrl, stack.devInfo.operatorKey);
+    const SIGNING_KEYS = `{ signingKeys { address canPay reason checkedAt inFlight nextNonce } }`;
+    const keyIn = async (address: string) => (await operator.ok<{ signingKeys: any[] }>(SIGNING_KEYS)).signingKeys.find((k) => k.address === address);
+
+    let running: RunningOps | undefined;
+    let alone: RunningOps | undefined;
+    try {
+      running = await opsWith({ role: "worker", keys: [rich, poor], fundsRecheckMs: 0 });
+      // Some keys out: the worker says which and why, and stays ready (the other key takes their work).
+      const some = await getJson(`${running.url}/readyz`);
+      expect(some.status, JSON.stringify(some.body)).toBe(200);
+      expect(some.body.checks.signingKeys).toMatchObject({ ok: true });
+      expect(some.body.checks.signingKeys.detail).toEqual([
+        { address: rich.address, canPay: true, checkedAt: expect.any(String) },
+        { address: poor.address, canPay: false, reason: expect.stringMatching(/^balance 0 wei is below \d+ wei/), checkedAt: expect.any(String) },
+      ]);
+      let series = parseMetrics(await (await fetch(`${running.url}/metrics`)).text());
+      expect(find(series, "hallmark_signing_key_can_pay", { signer: poor.address.toLowerCase() })[0]?.value).toBe(0);
+      expect(find(series, "hallmark_signing_key_can_pay", { signer: rich.address.toLowerCase() })[0]?.value).toBe(1);
+      expect(await keyIn(poor.address)).toEqual({
+        address: poor.address,
+        canPay: false,
+        reason: expect.stringMatching(/^balance 0 wei is below/),
+        checkedAt: expect.any(String),
+        inFlight: 0,
+        nextNonce: 0,
+      });
+      expect(await keyIn(rich.address)).toMatchObject({ canPay: true, reason: null, inFlight: 0 });
+      // The operator's query is the operator's: an institution's key is refused.
+      const institution = graphqlClient(stack.devInfo.graphqlUrl, stack.devInfo.apiKey);
+      expect((await institution.raw(SIGNING_KEYS)).body.errors?.[0]?.extensions?.code).toBe("FORBIDDEN");
+
+      // No key able to pay: nothing the worker signs could be mined, so it is not ready.
+      alone = await opsWith({ role: "worker", keys: [poor], fundsRecheckMs: 0 });
+      const none = await getJson(`${alone.url}/readyz`);
+      expect(none.status).toBe(503);
+      expect(none.body.failing).toEqual(["signingKeys"]);
+      expect(none.body.checks.signingKeys).toMatchObject({ ok: false, error: expect.stringMatching(new RegExp(`^no signing key can pay: ${poor.address}: balance 0 wei`)) });
+      expect(none.body.checks.signingKeys.detail).toEqual([expect.objectContaining({ address: poor.address, canPay: false })]);
+
+      // Funded: the next probe re-checks it, and every report reads it as able to pay again.
+      await (await funder.sendTransaction({ to: poor.address, value: 10n ** 18n })).wait();
+      const funded = await getJson(`${alone.url}/readyz`);
+      expect(funded.status, JSON.stringify(funded.body)).toBe(200);
+      expect(funded.body.checks.signingKeys.detail).toEqual([{ address: poor.address, canPay: true, checkedAt: expect.any(String) }]);
+      series = parseMetrics(await (await fetch(`${running.url}/metrics`)).text());
+      expect(find(series, "hallmark_signing_key_can_pay", { signer: poor.address.toLowerCase() })[0]?.value).toBe(1);
+      const after = await keyIn(poor.address);
+      expect(after).toMatchObject({ canPay: true, reason: null });
+      expect(new Date(after.checkedAt).getTime()).toBeGreaterThan(Date.now() - 60_000);
+    } finally {
+      await alone?.close();
+      await running?.close();
+    }
+  });
 });
