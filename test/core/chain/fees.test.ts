@@ -6,6 +6,7 @@ import { pino } from "pino";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { encodeIssueBatch } from "../../../core/chain/calldata.ts";
 import { deployCertificateRegistry } from "../../../core/chain/deploy.ts";
+import { signingKeyStates } from "../../../core/chain/signing-keys.ts";
 import { CANNOT_PAY, feesFrom, TxSender } from "../../../core/chain/tx-sender.ts";
 import type { DatabaseHandle } from "../../../core/db/index.ts";
 import { DEV_KEYS } from "../../../scripts/dev/chain.ts";
@@ -102,4 +103,34 @@ describe.each(profiles)("a certificate transaction on a chain with $name", (prof
     else expect(mined?.maxPriorityFeePerGas).toBe(fees.type === 2 ? fees.maxPriorityFeePerGas : -1n);
     if (profile.free) expect(await chain.provider.getBalance(issuer.address)).toBe(0n);
   });
+
+  it(
+    profile.free
+      ? "records a key holding no ether as able to pay"
+      : "records a key holding no ether as unable to pay, with its reason, and as able once funded",
+    async () => {
+      const logger = pino({ level: "silent" });
+      const wallet = new Wallet(Wallet.createRandom().privateKey, chain.provider);
+      const sender = new TxSender({ db: handle.db, provider: chain.provider, wallet, chainId: 31337, logger });
+      await sender.init();
+      // What every process reads: the key's signer_nonces row, as the worker's start left it.
+      const stateOf = async () => (await signingKeyStates(handle.db, { chainId: 31337, addresses: [wallet.address] }))[0];
+      if (profile.free) {
+        expect(await stateOf()).toMatchObject({ address: wallet.address, canPay: true, reason: null, checkedAt: sender.health().checkedAt });
+        return;
+      }
+      expect(await stateOf()).toEqual({
+        address: wallet.address,
+        chainId: 31337,
+        canPay: false,
+        reason: expect.stringMatching(/^balance 0 wei is below \d+ wei, one transaction of 500000 gas at current fees$/),
+        checkedAt: sender.health().checkedAt,
+        inFlight: 0,
+        nextNonce: 0,
+      });
+      await (await new Wallet(DEV_KEYS.minter, chain.provider).sendTransaction({ to: wallet.address, value: 10n ** 18n })).wait();
+      expect(await sender.checkFunds()).toMatchObject({ canPay: true });
+      expect(await stateOf()).toMatchObject({ canPay: true, reason: null, checkedAt: sender.health().checkedAt });
+    },
+  );
 });
