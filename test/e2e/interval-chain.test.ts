@@ -165,7 +165,6 @@ describe("a chain with real block times: 2 s blocks, zero fees, the server and t
   it(
     "certificates issued in bulk and one by one are each CONFIRMED once, in blocks that exist, through a worker SIGKILLed and a server SIGTERMed mid-run; the revocation reaches the chain; the audit finds nothing; only standard JSON-RPC was sent",
     async () => {
-      const started = Date.now();
       const migrate = processes.run("scripts/migrate.ts", env("migrate"));
       expect(await within(migrate.exited, 30_000, "npm run migrate"), migrate.stderr).toBe(0);
 
@@ -278,7 +277,6 @@ describe("a chain with real block times: 2 s blocks, zero fees, the server and t
           expect(await within(p.exited, 15_000, "a process to exit after SIGTERM"), p.stdout).toBe(0);
         }),
       );
-      expect(Date.now() - started).toBeLessThan(170_000);
     },
     180_000,
   );
