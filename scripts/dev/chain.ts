@@ -69,6 +69,7 @@ const ZERO_FEE_ANSWERS: Record<string, string> = { eth_gasPrice: "0x0", eth_maxP
  */
 export async function startEmbeddedChain(opts: EmbeddedChainOptions): Promise<EmbeddedChain> {
   const override: Record<string, unknown> = { chainId: opts.chainId };
+  // FIFO: at zero fees a priority order has nothing to rank by; transactions go in as they came, as Besu's pool takes them.
   if (opts.blockTimeMs !== undefined) override.mining = { auto: false, interval: opts.blockTimeMs, mempool: { order: "fifo" } };
   if (opts.zeroFees) Object.assign(override, { initialBaseFeePerGas: 0, minGasPrice: 0, blockGasLimit: ZERO_FEE_BLOCK_GAS_LIMIT });
   const connection = await network.connect({ override: override as never });
