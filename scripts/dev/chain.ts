@@ -36,13 +36,48 @@ async function answer(provider: Provider, req: RpcRequest) {
   }
 }
 
+export interface EmbeddedChainOptions {
+  port: number;
+  chainId: number;
+  host?: string;
+  /**
+   * Mine a block every `blockTimeMs` milliseconds, empty or not, instead of one block per transaction at once
+   * (automine): a chain with real block times, as a QBFT network's block period gives it.
+   */
+  blockTimeMs?: number;
+  /**
+   * Fees as on a Besu QBFT network with a zero base fee and `--min-gas-price=0`: base fee 0 in every block, and
+   * `eth_gasPrice` / `eth_maxPriorityFeePerGas` answered 0 (EDR itself never quotes below 1 gwei).
+   */
+  zeroFees?: boolean;
+}
+
+/**
+ * A block gas limit far above what blocks here use. EIP-1559 raises the base fee after a block more than half full
+ * (by at least 1 wei, even from 0) and cannot lower it from 1 wei again; Besu's zero-base-fee genesis pins it at 0,
+ * EDR has no such setting, so a zero-fee chain here keeps every block below half full instead, as a QBFT genesis's
+ * large gas limit does in practice.
+ */
+const ZERO_FEE_BLOCK_GAS_LIMIT = 2_000_000_000;
+
+/** Answers a zero-fee node gives that EDR does not. */
+const ZERO_FEE_ANSWERS: Record<string, string> = { eth_gasPrice: "0x0", eth_maxPriorityFeePerGas: "0x0" };
+
 /**
  * Starts EDR and a JSON-RPC HTTP endpoint for it. Everything outside dev tooling talks to the chain only
  * through this endpoint, exactly as it would to a Besu or GoQuorum node.
  */
-export async function startEmbeddedChain(opts: { port: number; chainId: number; host?: string }): Promise<EmbeddedChain> {
-  const connection = await network.connect({ override: { chainId: opts.chainId } });
-  const provider = connection.provider as unknown as Provider;
+export async function startEmbeddedChain(opts: EmbeddedChainOptions): Promise<EmbeddedChain> {
+  const override: Record<string, unknown> = { chainId: opts.chainId };
+  // FIFO: at zero fees a priority order has nothing to rank by; transactions go in as they came, as Besu's pool takes them.
+  if (opts.blockTimeMs !== undefined) override.mining = { auto: false, interval: opts.blockTimeMs, mempool: { order: "fifo" } };
+  if (opts.zeroFees) Object.assign(override, { initialBaseFeePerGas: 0, minGasPrice: 0, blockGasLimit: ZERO_FEE_BLOCK_GAS_LIMIT });
+  const connection = await network.connect({ override: override as never });
+  const node = connection.provider as unknown as Provider;
+  const fixed = opts.zeroFees ? ZERO_FEE_ANSWERS : {};
+  const provider: Provider = {
+    request: (args) => (args.method in fixed ? Promise.resolve(fixed[args.method]) : node.request(args)),
+  };
   const server: Server = createServer((request, response) => {
     if (request.method !== "POST") {
       response.writeHead(405, { allow: "POST" }).end();
