@@ -54,6 +54,14 @@ async function byKey(tx: DbTransaction, key: string, hash: string): Promise<Regi
   return row;
 }
 
+function ownerEmail(value: string): string {
+  try {
+    return parseEmail(value);
+  } catch (err) {
+    throw err instanceof OperationError ? new OperationError(err.code, `ownerEmail: ${err.message}`, "ownerEmail") : err;
+  }
+}
+
 /** The idempotency key the first OWNER's member row and API key are recorded under, so a retry finds them. */
 export const FIRST_OWNER_KEY = "register-institution:owner";
 
@@ -84,7 +92,7 @@ export async function requestRegisterInstitution<K>(
   if ((input.ownerEmail == null) === (input.ownerAddress == null)) {
     throw new OperationError("BAD_USER_INPUT", "give exactly one of ownerEmail or ownerAddress: who holds the institution's first OWNER key", input.ownerEmail == null ? "ownerEmail" : "ownerAddress");
   }
-  const email = input.ownerEmail != null ? parseEmail(input.ownerEmail) : null;
+  const email = input.ownerEmail != null ? ownerEmail(input.ownerEmail) : null;
   const address = input.ownerAddress != null ? parseAddress(input.ownerAddress, "ownerAddress") : null;
   const hash = requestHash({ kind: "REGISTER_INSTITUTION", name, slug, identity, owner: email ?? address });
   const opKey = `register:${idempotencyKey}`;

@@ -1,0 +1,172 @@
+import { Wallet } from "ethers";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { graphqlClient } from "../support/graphql-http.ts";
+import { startTestStack, waitFor } from "../support/stack.ts";
+
+const REGISTER = `mutation($input: RegisterInstitutionInput!) {
+  registerInstitution(input: $input) { ... on InstitutionOperationPayload { created ownerApiKey institution { id status } operation { id status } } ... on Error { __typename code message field } }
+}`;
+const INSTITUTIONS = `{ institutions { id status } }`;
+const COLLECTION_FIELDS = `id name symbol kind status contractAddress deployBlock txHash error`;
+const CREATE = `mutation($input: CreateCollectionInput!) {
+  createCollection(input: $input) { ... on CreateCollectionPayload { created collection { ${COLLECTION_FIELDS} } } ... on Error { __typename code message field } }
+}`;
+const COLLECTION = `query($id: ID!) { collection(id: $id) { ${COLLECTION_FIELDS} } }`;
+const ISSUE = `mutation($input: IssueCertificateInput!) {
+  issueCertificate(input: $input) { ... on IssueCertificatePayload { issuance { id status } } ... on CollectionNotReadyError { status } ... on Error { __typename code message field } }
+}`;
+const ISSUANCE = `query($id: ID!) { issuance(id: $id) { status error certificate { id } } }`;
+const VERIFY = `query($id: ID!) { verify(id: $id) { verdict checks { name result reason } certificate { issuerName collectionName } chain { contract } } }`;
+const LIVE = `subscription { operationsUpdated { kind id status collection { status contractAddress } } }`;
+
+/** The `next` payloads of a GraphQL-over-SSE subscription (Yoga's distinct-connections mode), as they come. */
+function subscribe(url: string, key: string, query: string) {
+  const abort = new AbortController();
+  const seen: any[] = [];
+  const done = (async () => {
+    const res = await fetch(url, {
+      method: "POST",
+      headers: { "content-type": "application/json", accept: "text/event-stream", authorization: `Bearer ${key}` },
+      body: JSON.stringify({ query }),
+      signal: abort.signal,
+    });
+    const reader = res.body!.pipeThrough(new TextDecoderStream()).getReader();
+    let buffer = "";
+    for (;;) {
+      const chunk = await reader.read();
+      if (chunk.done) return;
+      buffer += chunk.value;
+      for (let end = buffer.indexOf("\n\n"); end >= 0; end = buffer.indexOf("\n\n")) {
+        const block = buffer.slice(0, end);
+        buffer = buffer.slice(end + 2);
+        const data = block.split("\n").filter((l) => l.startsWith("data:")).map((l) => l.slice(5).trim()).join("\n");
+        if (data && /^event: next/m.test(block)) seen.push(JSON.parse(data).data?.operationsUpdated);
+      }
+    }
+  })().catch(() => {});
+  return { seen, close: () => abort.abort(), done };
+}
+
+/**
+ * A second institution onboarded from nothing, over HTTP only: the operator registers it and hands over the first
+ * OWNER key; with that key it creates a collection (its contract created and bound on chain by the worker), issues
+ * into it, and anyone verifies the certificate, which names the institution.
+ */
+describe("self-service onboarding over HTTP", () => {
+  let stack: Awaited<ReturnType<typeof startTestStack>>;
+  let operator: ReturnType<typeof graphqlClient>;
+  let owner: ReturnType<typeof graphqlClient>;
+  let ownerKey: string;
+  let institutionId: string;
+  const NAME = "Hochschule Zweite";
+
+  const collection = async (id: string) => (await owner.ok<{ collection: any }>(COLLECTION, { id })).collection;
+  const settledCollection = (id: string) => waitFor(() => collection(id), (c) => c.status === "CONFIRMED" || c.status === "FAILED", 60_000);
+
+  beforeAll(async () => {
+    stack = await startTestStack();
+    operator = graphqlClient(stack.devInfo.graphqlUrl, stack.devInfo.operatorKey);
+  });
+  afterAll(async () => {
+    await stack?.cleanup();
+  });
+
+  it("registers a second institution and answers its first OWNER key once", async () => {
+    const input = { name: NAME, slug: "hochschule-zweite", identity: "zweite.example.edu", ownerEmail: "rektorat@zweite.example.edu", idempotencyKey: "onboard-zweite" };
+    const { registerInstitution: res } = await operator.ok<{ registerInstitution: any }>(REGISTER, { input });
+    expect(res).toMatchObject({ created: true, institution: { status: "PENDING" } });
+    expect(res.ownerApiKey).toMatch(/^hm_/);
+    ownerKey = res.ownerApiKey;
+    institutionId = res.institution.id;
+    owner = graphqlClient(stack.devInfo.graphqlUrl, ownerKey);
+    expect((await operator.ok<{ registerInstitution: any }>(REGISTER, { input })).registerInstitution).toMatchObject({ created: false, ownerApiKey: null });
+
+    await waitFor(
+      async () => (await operator.ok<{ institutions: any[] }>(INSTITUTIONS)).institutions.find((i) => i.id === institutionId),
+      (i) => i.status === "ACTIVE",
+    );
+    expect((await owner.ok<{ viewer: any }>(`{ viewer { id name status } }`)).viewer).toEqual({ id: institutionId, name: NAME, status: "ACTIVE" });
+  });
+
+  it("creates a CERTIFICATES collection: QUEUED, SUBMITTED, CONFIRMED told live; issuing before CONFIRMED is COLLECTION_NOT_READY", async () => {
+    const live = subscribe(stack.devInfo.graphqlUrl, ownerKey, LIVE);
+    try {
+      // The subscription is open before the collection is asked for (its first keep-alive has come back).
+      await new Promise((r) => setTimeout(r, 500));
+      const input = { name: "Zweite Diplome", symbol: "ZWD", kind: "CERTIFICATES", idempotencyKey: "diplome" };
+      const { createCollection: res } = await owner.ok<{ createCollection: any }>(CREATE, { input });
+      expect(res).toMatchObject({ created: true, collection: { name: "Zweite Diplome", symbol: "ZWD", kind: "CERTIFICATES", status: "QUEUED", contractAddress: null, deployBlock: null } });
+      const id = res.collection.id;
+
+      const { body } = await owner.raw(ISSUE, { input: { collectionId: id, recipient: Wallet.createRandom().address, title: "Too early", idempotencyKey: "too-early" } });
+      const refused = (body.data as any).issueCertificate;
+      expect(refused).toMatchObject({ __typename: "CollectionNotReadyError", code: "COLLECTION_NOT_READY", field: "collectionId" });
+      expect(["QUEUED", "SUBMITTED"]).toContain(refused.status);
+
+      // The same key again answers the same collection; another request under it is refused.
+      expect((await owner.ok<{ createCollection: any }>(CREATE, { input })).createCollection).toMatchObject({ created: false, collection: { id } });
+      expect((await owner.fails(CREATE, { input: { ...input, symbol: "OTHER" } })).code).toBe("IDEMPOTENCY_CONFLICT");
+
+      const confirmed = await settledCollection(id);
+      expect(confirmed).toMatchObject({ status: "CONFIRMED", error: null });
+      expect(confirmed.contractAddress).toMatch(/^0x[0-9a-fA-F]{40}$/);
+      expect(confirmed.deployBlock).toBeGreaterThan(0);
+      await waitFor(async () => live.seen.filter((e) => e?.kind === "COLLECTION" && e.id === id).map((e) => e.status), (s) => s.includes("CONFIRMED"), 10_000);
+      const told = live.seen.filter((e) => e?.kind === "COLLECTION" && e.id === id);
+      expect([...new Set(told.map((e) => e.status))]).toEqual(["SUBMITTED", "CONFIRMED"]);
+      expect(told.at(-1).collection).toEqual({ status: "CONFIRMED", contractAddress: confirmed.contractAddress });
+    } finally {
+      live.close();
+    }
+  });
+
+  it("issues a certificate with the owner key into the confirmed collection; it is CONFIRMED and verifies, naming the institution", async () => {
+    const { collections } = await owner.ok<{ collections: any }>(`{ collections { edges { node { id status } } } }`);
+    const target = collections.edges.map((e: any) => e.node).find((c: any) => c.status === "CONFIRMED");
+    const { issueCertificate: res } = await owner.ok<{ issueCertificate: any }>(ISSUE, {
+      input: { collectionId: target.id, recipient: Wallet.createRandom().address, title: "Bachelor of Science", recipientName: "Ada Zweite", idempotencyKey: "first-certificate" },
+    });
+    expect(res.issuance.status).toBe("QUEUED");
+    const done = await waitFor(async () => (await owner.ok<{ issuance: any }>(ISSUANCE, { id: res.issuance.id })).issuance, (i) => i.status === "CONFIRMED" || i.status === "FAILED", 60_000);
+    expect(done).toMatchObject({ status: "CONFIRMED", error: null });
+    const { verify } = await graphqlClient(stack.devInfo.graphqlUrl).ok<{ verify: any }>(VERIFY, { id: done.certificate.id });
+    expect(verify.verdict, JSON.stringify(verify.checks)).toBe("VALID");
+    expect(verify.certificate).toMatchObject({ issuerName: NAME, collectionName: "Zweite Diplome" });
+    expect(verify.checks.find((c: any) => c.name === "issuer")).toMatchObject({ result: "valid" });
+    expect(verify.chain.contract.toLowerCase()).toBe((await collection(target.id)).contractAddress.toLowerCase());
+  });
+
+  it("creates an ANCHORED collection too, which takes no single certificates", async () => {
+    const { createCollection: res } = await owner.ok<{ createCollection: any }>(CREATE, { input: { name: "Zweite Transcripts", symbol: "ZWT", kind: "ANCHORED", idempotencyKey: "anchored" } });
+    expect(res.collection).toMatchObject({ kind: "ANCHORED", status: "QUEUED" });
+    const confirmed = await settledCollection(res.collection.id);
+    expect(confirmed).toMatchObject({ status: "CONFIRMED", error: null });
+    expect(await stack.provider.getCode(confirmed.contractAddress)).not.toBe("0x");
+    const refused = await owner.fails(ISSUE, { input: { collectionId: res.collection.id, recipient: Wallet.createRandom().address, title: "One", idempotencyKey: "into-anchor" } });
+    expect([refused.code, refused.extensions.field]).toEqual(["BAD_USER_INPUT", "collectionId"]);
+  });
+
+  it("refuses bad collections with typed errors, and keys without ADMIN", async () => {
+    const base = { name: "Good", symbol: "GOOD", kind: "CERTIFICATES", idempotencyKey: "bad" };
+    for (const [input, field] of [
+      [{ name: "" }, "name"],
+      [{ name: "x".repeat(129) }, "name"],
+      [{ name: "tab\there" }, "name"],
+      [{ symbol: "lower" }, "symbol"],
+      [{ symbol: "TOOLONGSYMBOL" }, "symbol"],
+      [{ symbol: "" }, "symbol"],
+      [{ idempotencyKey: " " }, "idempotencyKey"],
+    ] as const) {
+      const e = await owner.fails(CREATE, { input: { ...base, ...input } });
+      expect([e.code, e.extensions.field], JSON.stringify(input)).toEqual(["BAD_USER_INPUT", field]);
+    }
+    expect((await owner.raw(CREATE, { input: { ...base, kind: "NFTS" } })).status).toBe(400);
+    expect((await operator.fails(CREATE, { input: base })).code).toBe("FORBIDDEN");
+    // A key the owner makes for issuing (read and issue) may not create collections.
+    const { createApiKey } = await owner.ok<{ createApiKey: any }>(
+      `mutation($i: CreateApiKeyInput!) { createApiKey(input: $i) { ... on CreateApiKeyPayload { secret } ... on Error { __typename code message field } } }`,
+      { i: { name: "registrar office", scopes: ["READ", "ISSUE"], idempotencyKey: "issuing-key" } },
+    );
+    expect((await graphqlClient(stack.devInfo.graphqlUrl, createApiKey.secret).fails(CREATE, { input: base })).code).toBe("FORBIDDEN");
+  });
+});
