@@ -37,6 +37,7 @@ builder.mutationField("createCollection", (t) =>
           ctx.db,
           ctx.caller!.institutionId,
           { name: input.name, symbol: input.symbol, kind: input.kind === "ANCHORED" ? "ANCHORED" : "CERTIFICATE", idempotencyKey: input.idempotencyKey },
+          // The platform's one chain (CHAIN_ID), the one sign-in messages name too.
           ctx.siwe.chainId,
         ),
       ),
