@@ -1,10 +1,12 @@
+import { UnrecoverableError } from "bullmq";
 import { eq, like } from "drizzle-orm";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { deployIssuerRegistry } from "../../core/chain/deploy.ts";
 import { certificateRegistryAt, chainRoleId } from "../../core/chain/certificate-registry.ts";
 import { issuerRegistryAt } from "../../core/chain/issuer-registry.ts";
 import { TxSender } from "../../core/chain/tx-sender.ts";
-import { chainTxs, collections } from "../../core/db/schema.ts";
+import { chainTxs, collections, webhookDeliveries, webhookEndpoints } from "../../core/db/schema.ts";
+import { forgetEndpoints } from "../../core/webhooks/events.ts";
 import { requestCreateCollection } from "../../core/operations/collections.ts";
 import { OperationError } from "../../core/operations/errors.ts";
 import { requestIssuanceBatch } from "../../core/operations/issue.ts";
@@ -63,6 +65,8 @@ describe("collection deployment: one creation, bound in the issuer registry, CON
     await mineThen(new OperatorRequestConfirmer(deps));
     chainInstitutionId = (await fx.db.query.institutions.findFirst({ where: (i, { eq }) => eq(i.id, institutionId) }))!.chainInstitutionId!;
     expect(chainInstitutionId).toBeTruthy();
+    await fx.db.insert(webhookEndpoints).values({ institutionId, url: "https://example.test/hook", secret: "s" });
+    forgetEndpoints(institutionId);
   });
   afterAll(async () => {
     await fx?.close();
@@ -83,8 +87,9 @@ describe("collection deployment: one creation, bound in the issuer registry, CON
     expect(await collection(requested.id)).toMatchObject({ status: "SUBMITTED", chainTxId: creations[0]!.id });
     await expect(issueInto(requested.id)).rejects.toMatchObject({ code: "COLLECTION_NOT_READY", details: { status: "SUBMITTED" } });
 
+    // Two workers' stages see the creation mined at once: the binding is signed by one of them.
     const stage = new CollectionStage(deps);
-    await mineThen(stage);
+    await mineThen({ tick: () => Promise.all([stage.tick(), new CollectionStage(deps).tick()]).then(() => {}) });
     const binding = await collection(requested.id);
     expect(binding.status).toBe("SUBMITTED");
     expect(binding.contractAddress).toMatch(/^0x[0-9a-fA-F]{40}$/);
@@ -105,6 +110,12 @@ describe("collection deployment: one creation, bound in the issuer registry, CON
     const [issued] = await issueInto(requested.id);
     expect(issued!.error).toBeUndefined();
     expect(issued!.issuance).toMatchObject({ status: "QUEUED", collectionId: requested.id });
+
+    // Told to the institution's webhooks like every operation: once per state, the contract with its CONFIRMED.
+    const told = await fx.db.select().from(webhookDeliveries).where(like(webhookDeliveries.eventId, `evt_collection_${requested.id}_%`));
+    expect(told.map((d) => d.eventType).sort()).toEqual(["collection.confirmed", "collection.submitted"]);
+    const payload = told.find((d) => d.eventType === "collection.submitted")!.payload as { data: { collection: Record<string, unknown> } };
+    expect(payload.data.collection).toMatchObject({ id: requested.id, status: "SUBMITTED", txHash: creations[0]!.txHash });
   });
 
   it("creates an anchored collection too; certificates are not issued into it one by one", async () => {
@@ -126,6 +137,14 @@ describe("collection deployment: one creation, bound in the issuer registry, CON
     expect(again).toMatchObject({ created: false, collection: { id: first.collection.id } });
     await expect(requestCreateCollection(fx.db, institutionId, { ...input, symbol: "OTHER" }, fx.config.chain.chainId)).rejects.toMatchObject({ code: "IDEMPOTENCY_CONFLICT" });
     await expect(requestCreateCollection(fx.db, institutionId, { ...input, symbol: "bad symbol", idempotencyKey: "x" }, fx.config.chain.chainId)).rejects.toBeInstanceOf(OperationError);
+  });
+
+  it("fails a collection for good, saying why, when the worker has no admin key: nothing is signed", async () => {
+    const { collection: requested } = await requestCreateCollection(fx.db, institutionId, { name: "Keyless", symbol: "KEY", kind: "CERTIFICATE", idempotencyKey: "keyless" }, fx.config.chain.chainId);
+    await expect(deployCollection({ ...deps, adminSender: undefined }, { collectionId: requested.id })).rejects.toBeInstanceOf(UnrecoverableError);
+    expect(await collection(requested.id)).toMatchObject({ status: "FAILED", error: expect.stringContaining("no admin key"), chainTxId: null });
+    expect(await fx.db.select().from(chainTxs).where(like(chainTxs.purpose, `collection:%:${requested.id}`))).toHaveLength(0);
+    await expect(issueInto(requested.id)).rejects.toMatchObject({ code: "COLLECTION_NOT_READY", details: { status: "FAILED" } });
   });
 
   it("refuses a collection for an institution not yet registered on chain", async () => {
