@@ -52,10 +52,10 @@ export function createdAddress(signer: string, nonce: number): string {
   return getCreateAddress({ from: signer, nonce });
 }
 
-/** What {@link contractOf} needs of a stored transaction (a `chain_txs` row has these). */
+/** What {@link contractOf} needs of a stored transaction: a `chain_txs` row (`ChainTx`) is one. */
 export interface CreationTx {
   txHash: string;
-  from: string;
+  signer: string;
   nonce: number;
   to: string | null;
 }
@@ -70,7 +70,7 @@ export async function contractOf(provider: Provider, tx: CreationTx): Promise<{ 
   if (!receipt) return undefined;
   if (receipt.status !== 1) throw new CreationRevertedError(tx.txHash);
   // The receipt's own answer; the formula gives the same for a mined creation and covers nodes that omit it.
-  const address = receipt.contractAddress ? getAddress(receipt.contractAddress) : createdAddress(tx.from, tx.nonce);
+  const address = receipt.contractAddress ? getAddress(receipt.contractAddress) : createdAddress(tx.signer, tx.nonce);
   return { address, blockNumber: receipt.blockNumber };
 }
 

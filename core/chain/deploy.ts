@@ -34,7 +34,7 @@ async function deployCreation(deployer: Signer, what: string, data: string): Pro
   const sent = await deployer.sendTransaction({ to: null, data });
   const receipt = await sent.wait();
   if (!receipt || receipt.status !== 1) throw new Error(`Deployment of ${what} failed`);
-  const created = await contractOf(deployer.provider!, { txHash: receipt.hash, from: sent.from, nonce: sent.nonce, to: null });
+  const created = await contractOf(deployer.provider!, { txHash: receipt.hash, signer: sent.from, nonce: sent.nonce, to: null });
   return { address: created!.address, txHash: receipt.hash, blockNumber: receipt.blockNumber };
 }
 
