@@ -71,7 +71,7 @@ export class CollectionStage {
     const { db, provider } = this.deps;
     let created: { address: string; blockNumber: number } | undefined;
     try {
-      created = await contractOf(provider, { txHash: creation.txHash, from: creation.signer, nonce: creation.nonce, to: creation.to });
+      created = await contractOf(provider, creation);
     } catch (err) {
       if (!(err instanceof CreationRevertedError)) throw err;
       await failCollection(this.deps, collection.id, ["SUBMITTED"], `its contract's creation ${creation.txHash} reverted`);
