@@ -189,7 +189,8 @@ export async function requestRoleChange(
     if (collection.status !== "CONFIRMED") {
       throw new OperationError("COLLECTION_NOT_READY", `the collection is ${collection.status} on chain: its registry does not exist yet`, "collectionId", { status: collection.status });
     }
-    if (collection.kind !== "CERTIFICATE") throw new OperationError("BAD_USER_INPUT", "the collection is ANCHORED: roles are changed on certificate registries", "collectionId");
+    // An anchor knows one role: the issuers that anchor batches (ANCHOR_PRIVATE_KEY, for npm run anchor).
+    if (collection.kind === "ANCHORED" && input.role !== "ISSUER") throw new OperationError("BAD_USER_INPUT", "an ANCHORED collection's contract has only the ISSUER role", "role");
     if (explicit) {
       const earlier = await byKey(tx, `${kind}:${explicit}`, hash);
       if (earlier) return { operation: earlier, created: false };

@@ -1,5 +1,6 @@
 import { UnrecoverableError } from "bullmq";
 import { eq, like } from "drizzle-orm";
+import { Wallet } from "ethers";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { deployIssuerRegistry } from "../../core/chain/deploy.ts";
 import { certificateRegistryAt, chainRoleId } from "../../core/chain/certificate-registry.ts";
@@ -10,7 +11,7 @@ import { forgetEndpoints } from "../../core/webhooks/events.ts";
 import { requestCreateCollection } from "../../core/operations/collections.ts";
 import { OperationError } from "../../core/operations/errors.ts";
 import { requestIssuanceBatch } from "../../core/operations/issue.ts";
-import { requestRegisterInstitution } from "../../core/operations/operator-requests.ts";
+import { requestRegisterInstitution, requestRoleChange } from "../../core/operations/operator-requests.ts";
 import { DEV_KEYS } from "../../scripts/dev/chain.ts";
 import { firstOwnerKeys } from "../../server/auth/api-keys.ts";
 import { CollectionStage } from "../../worker/collection-stage.ts";
@@ -77,6 +78,7 @@ describe("collection deployment: one creation, bound in the issuer registry, CON
     expect(created).toBe(true);
     expect(requested).toMatchObject({ status: "QUEUED", contractAddress: null });
     await expect(issueInto(requested.id)).rejects.toMatchObject({ code: "COLLECTION_NOT_READY", details: { status: "QUEUED" } });
+    await expect(requestRoleChange(fx.db, { collectionId: requested.id, role: "ISSUER", account: Wallet.createRandom().address, grant: true })).rejects.toMatchObject({ code: "COLLECTION_NOT_READY" });
 
     const job = { collectionId: requested.id };
     await Promise.all([deployCollection(deps, job), deployCollection(deps, job)]);
@@ -128,6 +130,14 @@ describe("collection deployment: one creation, bound in the issuer registry, CON
     expect(confirmed).toMatchObject({ status: "CONFIRMED", kind: "ANCHORED" });
     expect(await fx.chain.provider.getCode(confirmed.contractAddress!)).not.toBe("0x");
     await expect(issueInto(requested.id)).rejects.toMatchObject({ code: "BAD_USER_INPUT", field: "collectionId" });
+
+    // The key that anchors batches is made an issuer of it by the operator; an anchor has no other role.
+    const anchorKey = Wallet.createRandom().address;
+    await expect(requestRoleChange(fx.db, { collectionId: requested.id, role: "MINTER", account: anchorKey, grant: true })).rejects.toMatchObject({ code: "BAD_USER_INPUT", field: "role" });
+    const { operation } = await requestRoleChange(fx.db, { collectionId: requested.id, role: "ISSUER", account: anchorKey, grant: true });
+    await operatorRequest(deps, { operationId: operation.id });
+    await mineThen(new OperatorRequestConfirmer(deps));
+    expect(await certificateRegistryAt(confirmed.contractAddress!, fx.chain.provider).getFunction("hasRole")(chainRoleId("ISSUER"), anchorKey)).toBe(true);
   });
 
   it("answers the same collection for the same idempotency key, and refuses another request under it", async () => {
