@@ -1,6 +1,16 @@
+import { randomBytes } from "node:crypto";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { Wallet } from "ethers";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { hashSecret } from "../../core/secret-hash.ts";
+import { DEV_KEYS, startEmbeddedChain, type EmbeddedChain } from "../../scripts/dev/chain.ts";
+import { startEmbeddedRedis, type EmbeddedRedis } from "../../scripts/dev/redis.ts";
 import { graphqlClient } from "../support/graphql-http.ts";
+import { PlatformProcesses } from "../support/platform-processes.ts";
+import { startPostgres, type TestPostgres } from "../support/postgres.ts";
+import { within } from "../support/stage-fixture.ts";
 import { startTestStack, waitFor } from "../support/stack.ts";
 
 const REGISTER = `mutation($input: RegisterInstitutionInput!) {
@@ -132,7 +142,7 @@ describe("self-service onboarding over HTTP", () => {
     const { verify } = await graphqlClient(stack.devInfo.graphqlUrl).ok<{ verify: any }>(VERIFY, { id: done.certificate.id });
     expect(verify.verdict, JSON.stringify(verify.checks)).toBe("VALID");
     expect(verify.certificate).toMatchObject({ issuerName: NAME, collectionName: "Zweite Diplome" });
-    expect(verify.checks.find((c: any) => c.name === "issuer")).toMatchObject({ result: "valid" });
+    expect(verify.checks.find((c: any) => c.name === "issuer")).toMatchObject({ result: "valid", reason: expect.stringContaining(`"${NAME}" (zweite.example.edu), registered and active`) });
     expect(verify.chain.contract.toLowerCase()).toBe((await collection(target.id)).contractAddress.toLowerCase());
   });
 
@@ -169,4 +179,89 @@ describe("self-service onboarding over HTTP", () => {
     );
     expect((await graphqlClient(stack.devInfo.graphqlUrl, createApiKey.secret).fails(CREATE, { input: base })).code).toBe("FORBIDDEN");
   });
+});
+
+/**
+ * The same onboarding on the production processes, as an operator runs them: `npm run migrate` and `npm run deploy`
+ * (the issuer registry) on an empty PostgreSQL, Redis and JSON-RPC chain, then `npm start` and `npm run worker`;
+ * from there on GraphQL alone, from the operator's key to the second institution's first verified certificate.
+ */
+describe("self-service onboarding on npm start and npm run worker", () => {
+  let pg: TestPostgres;
+  let redis: EmbeddedRedis;
+  let chain: EmbeddedChain;
+  let dir: string;
+  const processes = new PlatformProcesses();
+  const operatorKey = `hm_${randomBytes(6).toString("base64url")}_${randomBytes(24).toString("base64url")}`;
+  let issuerRegistry: string | undefined;
+
+  const env = (name: string) => ({
+    PATH: process.env.PATH,
+    NODE_ENV: "test",
+    LOG_LEVEL: "error",
+    HALLMARK_DATA_DIR: join(dir, name),
+    DATABASE_URL: pg.url,
+    REDIS_URL: redis.url,
+    CHAIN_RPC_URL: chain.rpcUrl,
+    CHAIN_ID: "31337",
+    DEPLOYER_PRIVATE_KEY: DEV_KEYS.deployer,
+    SIGNER_PRIVATE_KEY: DEV_KEYS.minter,
+    OPERATOR_API_KEY_HASH: hashSecret(operatorKey),
+    HOST: "127.0.0.1",
+    PORT: "0",
+    BATCH_WINDOW_MS: "50",
+    ...(issuerRegistry ? { ISSUER_REGISTRY_ADDRESS: issuerRegistry } : {}),
+  });
+
+  beforeAll(async () => {
+    dir = mkdtempSync(join(tmpdir(), "hallmark-onboarding-"));
+    [pg, redis, chain] = await Promise.all([startPostgres(), startEmbeddedRedis(join(dir, "redis")), startEmbeddedChain({ port: 0, chainId: 31337 })]);
+  }, 60_000);
+  afterAll(async () => {
+    await processes.stopAll();
+    await chain?.close();
+    await redis?.stop();
+    await pg?.stop();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it("takes a second institution from the operator's registration to a verified certificate", async () => {
+    const migrate = processes.run("scripts/migrate.ts", env("migrate"));
+    expect(await within(migrate.exited, 30_000, "npm run migrate"), migrate.stderr).toBe(0);
+    // The operator's contracts (and, as the deploy command does today, a first institution of its own).
+    const args = ["--institution", "First University", "--slug", "first-university", "--identity", "did:web:first.example", "--collection", "First Diplomas", "--symbol", "FIRST"];
+    const deploy = processes.run("scripts/deploy.ts", env("deploy"), [...args, "--out", join(dir, "deployments")]);
+    expect(await within(deploy.exited, 60_000, "npm run deploy"), deploy.stderr).toBe(0);
+    issuerRegistry = (JSON.parse(deploy.stdout) as { issuerRegistry: string }).issuerRegistry;
+    await processes.startWorker(env("worker"));
+    const { port } = await processes.startServer(env("server"));
+    const url = `http://127.0.0.1:${port}/graphql`;
+    const operator = graphqlClient(url, operatorKey);
+
+    const { registerInstitution: registered } = await operator.ok<{ registerInstitution: any }>(REGISTER, {
+      input: { name: "Zweite Fachhochschule", slug: "zweite-fh", identity: "fh-zweite.example.edu", ownerEmail: "rektorat@fh-zweite.example.edu", idempotencyKey: "zweite-fh" },
+    });
+    const owner = graphqlClient(url, registered.ownerApiKey);
+    await waitFor(async () => (await owner.ok<{ viewer: any }>(`{ viewer { status } }`)).viewer, (v) => v.status === "ACTIVE", 60_000);
+
+    const { createCollection } = await owner.ok<{ createCollection: any }>(CREATE, { input: { name: "FH Diplome", symbol: "FHD", kind: "CERTIFICATES", idempotencyKey: "fh-diplome" } });
+    const collectionId = createCollection.collection.id;
+    const confirmed = await waitFor(async () => (await owner.ok<{ collection: any }>(COLLECTION, { id: collectionId })).collection, (c) => c.status === "CONFIRMED" || c.status === "FAILED", 60_000);
+    expect(confirmed).toMatchObject({ status: "CONFIRMED", error: null });
+
+    const { issueCertificate } = await owner.ok<{ issueCertificate: any }>(ISSUE, {
+      input: { collectionId, recipient: Wallet.createRandom().address, title: "Diplom-Ingenieur", idempotencyKey: "fh-first" },
+    });
+    const issued = await waitFor(async () => (await owner.ok<{ issuance: any }>(ISSUANCE, { id: issueCertificate.issuance.id })).issuance, (i) => i.status === "CONFIRMED" || i.status === "FAILED", 60_000);
+    expect(issued).toMatchObject({ status: "CONFIRMED", error: null });
+    const { verify } = await graphqlClient(url).ok<{ verify: any }>(VERIFY, { id: issued.certificate.id });
+    const check = (name: string) => verify.checks.find((c: any) => c.name === name);
+    expect(check("status"), JSON.stringify(verify.checks)).toMatchObject({ result: "valid" });
+    expect(check("issuer")).toMatchObject({ result: "valid", reason: expect.stringContaining('"Zweite Fachhochschule" (fh-zweite.example.edu), registered and active') });
+    // Without IPFS_API_URL each process keeps its own embedded IPFS store: the server cannot read what the worker
+    // pinned, so the document's integrity is not checked here (UNKNOWN, never INVALID); the stack above checks it.
+    expect(check("integrity")).toMatchObject({ result: "skipped" });
+    expect(verify.verdict).toBe("UNKNOWN");
+    expect(verify.chain.contract.toLowerCase()).toBe(confirmed.contractAddress.toLowerCase());
+  }, 240_000);
 });
