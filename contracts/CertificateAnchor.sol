@@ -26,19 +26,33 @@ contract CertificateAnchor is AccessControlDefaultAdminRules, ICertificateAnchor
 
     /// @param name_ Display name.
     /// @param admin The default admin (two-step transfer, 2 days).
-    /// @param issuer First holder of the issuer role.
-    constructor(string memory name_, address admin, address issuer) AccessControlDefaultAdminRules(2 days, admin) {
+    /// @param issuers Holders of the issuer role; at least one, none the zero address.
+    /// @param issuerRegistry_ The issuer registry to link now (as {setIssuerRegistry} would), or the zero address.
+    /// @dev Everything a deployment needs is set here, so that creating a store is one transaction.
+    constructor(string memory name_, address admin, address[] memory issuers, IIssuerRegistry issuerRegistry_)
+        AccessControlDefaultAdminRules(2 days, admin)
+    {
         name = name_;
-        _grantRole(ISSUER_ROLE, issuer);
+        uint256 count = issuers.length;
+        if (count == 0) revert IssuersEmpty();
+        for (uint256 i = 0; i < count; ++i) {
+            if (issuers[i] == address(0)) revert IssuerInvalid(address(0));
+            _grantRole(ISSUER_ROLE, issuers[i]);
+        }
+        if (address(issuerRegistry_) != address(0)) {
+            issuerRegistry = issuerRegistry_;
+            emit IssuerRegistrySet(address(issuerRegistry_));
+        }
     }
 
     /// @notice Links the platform's issuer registry, once: anchoring then needs this store to be bound to an
     /// active institution.
-    /// @dev Requirements: caller has the default admin role; none linked yet.
+    /// @dev Requirements: caller has the default admin role; none linked yet. Emits an {IssuerRegistrySet} event.
     /// @param issuerRegistry_ The issuer registry.
     function setIssuerRegistry(IIssuerRegistry issuerRegistry_) external onlyRole(DEFAULT_ADMIN_ROLE) {
         if (address(issuerRegistry) != address(0)) revert IssuerRegistryAlreadySet(address(issuerRegistry));
         issuerRegistry = issuerRegistry_;
+        emit IssuerRegistrySet(address(issuerRegistry_));
     }
 
     /// @inheritdoc ICertificateAnchor

@@ -117,14 +117,31 @@ contract CertificateRegistry is
     /// @param symbol_ ERC-721 collection symbol.
     /// @param admin Holder of the default admin role (two-step transfer, {INITIAL_ADMIN_DELAY}) and, at first,
     /// of the pauser role.
-    /// @param issuer First holder of the issuer role (the worker's signing key).
-    constructor(string memory name_, string memory symbol_, address admin, address issuer)
-        AccessControlDefaultAdminRules(INITIAL_ADMIN_DELAY, admin)
-    {
+    /// @param issuers Holders of the issuer role (the worker's signing keys); at least one, none the zero address.
+    /// @param issuerRegistry_ The platform's issuer registry to link now (as {setIssuerRegistry} would, emitting
+    /// {IssuerRegistrySet}), or the zero address to link none yet.
+    /// @dev Everything a deployment needs is set here, so that creating a registry is one transaction: a sender that
+    /// crashes mid-deployment has one stored transaction to re-broadcast, never a half-configured contract.
+    constructor(
+        string memory name_,
+        string memory symbol_,
+        address admin,
+        address[] memory issuers,
+        IIssuerRegistry issuerRegistry_
+    ) AccessControlDefaultAdminRules(INITIAL_ADMIN_DELAY, admin) {
         _name = name_;
         _symbol = symbol_;
-        _grantRole(ISSUER_ROLE, issuer);
+        uint256 count = issuers.length;
+        if (count == 0) revert IssuersEmpty();
+        for (uint256 i = 0; i < count; ++i) {
+            if (issuers[i] == address(0)) revert IssuerInvalid(address(0));
+            _grantRole(ISSUER_ROLE, issuers[i]);
+        }
         _grantRole(PAUSER_ROLE, admin);
+        if (address(issuerRegistry_) != address(0)) {
+            _issuerRegistry = issuerRegistry_;
+            emit IssuerRegistrySet(address(issuerRegistry_));
+        }
     }
 
     // ------------------------------------------------------------------------------------------------------

@@ -39,13 +39,27 @@ contract CollectibleEditions is ERC721, AccessControlDefaultAdminRules, EIP712, 
     /// @param name_ ERC-721 collection name (also the EIP-712 domain name).
     /// @param symbol_ ERC-721 symbol.
     /// @param admin Default admin (two-step transfer, 2 days).
-    /// @param issuer First issuer.
-    constructor(string memory name_, string memory symbol_, address admin, address issuer)
-        ERC721(name_, symbol_)
-        AccessControlDefaultAdminRules(2 days, admin)
-        EIP712(name_, "1")
-    {
-        _grantRole(ISSUER_ROLE, issuer);
+    /// @param issuers Holders of the issuer role; at least one, none the zero address.
+    /// @param voucherSigner Holder of the voucher-signer role, or the zero address for none yet; never one of
+    /// `issuers` (issuer keys do not sign vouchers).
+    /// @dev Everything a deployment needs is set here, so that creating the contract is one transaction: a sender
+    /// that crashes mid-deployment has one stored transaction to re-broadcast, never a half-configured contract.
+    constructor(
+        string memory name_,
+        string memory symbol_,
+        address admin,
+        address[] memory issuers,
+        address voucherSigner
+    ) ERC721(name_, symbol_) AccessControlDefaultAdminRules(2 days, admin) EIP712(name_, "1") {
+        uint256 count = issuers.length;
+        if (count == 0) revert IssuersEmpty();
+        for (uint256 i = 0; i < count; ++i) {
+            address issuer = issuers[i];
+            if (issuer == address(0)) revert IssuerInvalid(address(0));
+            if (issuer == voucherSigner) revert VoucherSignerInvalid(voucherSigner);
+            _grantRole(ISSUER_ROLE, issuer);
+        }
+        if (voucherSigner != address(0)) _grantRole(VOUCHER_SIGNER_ROLE, voucherSigner);
     }
 
     /// @inheritdoc ICollectibleEditions

@@ -12,6 +12,8 @@ export type RevokeCertificateJob = JobPayloads["revoke-certificate"];
 export type CertificateOperationJob = JobPayloads["certificate-operation"];
 /** A platform operator's change on chain (issuer registry or certificate registry roles). */
 export type RegistryOperationJob = JobPayloads["registry-operation"];
+/** The creation of a collection's contract (`collections`). */
+export type DeployCollectionJob = JobPayloads["deploy-collection"];
 
 const JOB_KINDS = OPERATION_KIND_NAMES.filter((k): k is JobKind => OPERATION_KINDS[k].job !== null);
 

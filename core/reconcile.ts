@@ -1,4 +1,5 @@
-import { eq } from "drizzle-orm";
+import { and, eq } from "drizzle-orm";
+import { isDeployed } from "./operations/collections.ts";
 import { getAddress, Interface, type JsonRpcProvider, type Log } from "ethers";
 import { certificateRegistryInterface, RevocationReason } from "./chain/certificate-registry.ts";
 import type { Database } from "./db/index.ts";
@@ -78,7 +79,7 @@ export async function reconcile(db: Database, provider: JsonRpcProvider, chainId
   const head = await provider.getBlockNumber();
   const report: ReconcileReport = { requested: 0, onChain: 0, duplicates: 0, stuck: 0, mismatches: [] };
 
-  for (const collection of await db.select().from(collections).where(eq(collections.chainId, chainId))) {
+  for (const collection of (await db.select().from(collections).where(and(eq(collections.chainId, chainId), eq(collections.kind, "CERTIFICATE")))).filter(isDeployed)) {
     const minted = new Map<string, { tokenId: string; holder: string }[]>();
     const tokens = new Map<string, TokenOnChain>();
     for (const log of await logsOf(provider, collection.contractAddress, topics, collection.deployBlock, head)) {

@@ -33,6 +33,8 @@ export class CertificateStateError extends ApiError {}
 export class InstitutionNotActiveError extends ApiError {}
 /** The edition has not been created on chain yet, or has too few items left. */
 export class EditionUnavailableError extends ApiError {}
+/** The collection's contract is not CONFIRMED on chain yet (or its creation failed): `extensions.status` says where it stands. */
+export class CollectionNotReadyError extends ApiError {}
 /** A claim code that is unknown, already used or expired. */
 export class ClaimCodeError extends ApiError {}
 /** The operation clashes with the current state (another operation under way, the last owner, a claim already made). */
@@ -54,6 +56,7 @@ const classOf: Record<OperationErrorCode, new (code: OperationErrorCode, message
   INSTITUTION_PENDING: InstitutionNotActiveError,
   EDITION_SOLD_OUT: EditionUnavailableError,
   EDITION_NOT_READY: EditionUnavailableError,
+  COLLECTION_NOT_READY: CollectionNotReadyError,
   CLAIM_CODE_INVALID: ClaimCodeError,
   CLAIM_CODE_USED: ClaimCodeError,
   CLAIM_CODE_EXPIRED: ClaimCodeError,

@@ -8,12 +8,13 @@ import { isRevert } from "../core/chain/contract-errors.ts";
 import { SenderRotation } from "../core/chain/sender-rotation.ts";
 import type { TxSender } from "../core/chain/tx-sender.ts";
 import { collections, issuances } from "../core/db/schema.ts";
+import { isDeployed, type DeployedCollection } from "../core/operations/collections.ts";
 import { transitionMany } from "../core/operations/transitions.ts";
 import { PollLoop } from "../core/poll-loop.ts";
 import { pipelineOf, type WorkerDeps } from "./deps.ts";
 import type { Pipeline } from "../core/operations/context.ts";
 
-type Collection = typeof collections.$inferSelect;
+type Collection = DeployedCollection;
 
 /** What the batcher reads of a pinned issuance: only what goes into the call (not the whole row and its document). */
 const candidateColumns = {
@@ -108,7 +109,9 @@ export class IssuanceBatcher {
   private async collection(id: string): Promise<Collection | undefined> {
     let collection = this.collections.get(id);
     if (!collection) {
-      [collection] = await this.deps.db.select().from(collections).where(eq(collections.id, id));
+      const [row] = await this.deps.db.select().from(collections).where(eq(collections.id, id));
+      // Issuances are accepted only into deployed collections.
+      collection = row && isDeployed(row) ? row : undefined;
       if (collection) this.collections.set(id, collection);
     }
     return collection;

@@ -14,6 +14,8 @@ import { revokeCertificate } from "./processors/revoke-certificate.ts";
 import { operatorRequest } from "./processors/operator-request.ts";
 import { certificateOperation } from "./processors/certificate-operation.ts";
 import { OperatorRequestConfirmer } from "./operator-request-confirmer.ts";
+import { deployCollection } from "./processors/deploy-collection.ts";
+import { CollectionStage } from "./collection-stage.ts";
 import { TxMonitor } from "./tx-monitor.ts";
 import { WebhookDispatcher } from "./webhook-dispatcher.ts";
 import { webhookSettingsOf } from "../core/webhooks/settings.ts";
@@ -29,6 +31,7 @@ function processorsFor(deps: WorkerDeps): Processors {
     "revoke-certificate": (payload) => revokeCertificate(deps, payload),
     "registry-operation": (payload) => operatorRequest(deps, payload),
     "certificate-operation": (payload) => certificateOperation(deps, payload),
+    "deploy-collection": (payload) => deployCollection(deps, payload),
   };
 }
 
@@ -38,7 +41,7 @@ export interface RunningWorker {
   close(): Promise<void>;
 }
 
-/** Starts the queue consumer, the outbox relay, the batcher, the transaction monitor, the chain indexer and the webhook dispatcher. */
+/** Starts the queue consumer, the outbox relay, the batcher, the transaction monitor, the chain indexer, the collection stage and the webhook dispatcher. */
 export async function startWorker(given: WorkerDeps, redisUrl: string): Promise<RunningWorker> {
   const log = given.logger;
   // A node that is briefly unreachable at start (a restart, a network blip) is waited for, not fatal.
@@ -94,6 +97,7 @@ export async function startWorker(given: WorkerDeps, redisUrl: string): Promise<
   const batcher = new IssuanceBatcher(deps, deps.senders);
   const monitor = new TxMonitor(deps, allSenders);
   const operatorRequests = new OperatorRequestConfirmer(deps);
+  const collectionStage = new CollectionStage(deps);
   const webhooks = new WebhookDispatcher({ db: deps.db, logger: log, settings: webhookSettingsOf(deps.config), keyring: deps.custody.keyring() });
   const editionsRunner = new EditionsRunner(deps);
   relay.start();
@@ -102,6 +106,7 @@ export async function startWorker(given: WorkerDeps, redisUrl: string): Promise<
   batcher.start();
   indexer.start();
   operatorRequests.start();
+  collectionStage.start();
   editionsRunner.start();
   return {
     queue,
@@ -113,6 +118,7 @@ export async function startWorker(given: WorkerDeps, redisUrl: string): Promise<
       await monitor.stop();
       await indexer.stop();
       await operatorRequests.stop();
+      await collectionStage.stop();
       await editionsRunner.stop();
       await webhooks.stop();
       await queue.close();

@@ -7,10 +7,11 @@ import type { DbTransaction } from "../core/db/index.ts";
 import { certificateOperations, certificates, chainTxs, collections, indexerCursors, issuances, revocations, type CertificateOperationKind } from "../core/db/schema.ts";
 import type { OperationContext, Pipeline } from "../core/operations/context.ts";
 import { transitionMany } from "../core/operations/transitions.ts";
+import { isDeployed, type DeployedCollection } from "../core/operations/collections.ts";
 import { PollLoop } from "../core/poll-loop.ts";
 import { pipelineOf, type WorkerDeps } from "./deps.ts";
 
-type Collection = typeof collections.$inferSelect;
+type Collection = DeployedCollection;
 /** The indexer's transaction, through which its confirmations are told. */
 type TxContext = OperationContext & { db: DbTransaction };
 
@@ -44,9 +45,16 @@ export class ChainIndexer {
   /** Indexes one range of blocks; returns true when it has reached the head. */
   async tick(): Promise<boolean> {
     const { db, provider, config } = this.deps;
-    const registries = await db.select().from(collections).where(eq(collections.chainId, config.chain.chainId));
-    if (!registries.length) return true;
+    // The head is read before the registries: a registry confirmed after this read cannot have issued in a block
+    // up to it (nothing is issued into a collection before it is CONFIRMED), so none is left behind the cursor.
     const head = (await provider.getBlockNumber()) - config.chain.confirmations;
+    const registries = (
+      await db
+        .select()
+        .from(collections)
+        .where(and(eq(collections.chainId, config.chain.chainId), eq(collections.kind, "CERTIFICATE"), eq(collections.status, "CONFIRMED")))
+    ).filter(isDeployed);
+    if (!registries.length) return true;
     const [cursor] = await db.select().from(indexerCursors).where(eq(indexerCursors.name, this.cursorName));
     const from = cursor ? cursor.lastBlock + 1 : Math.min(...registries.map((r) => r.deployBlock));
     if (from > head) return true;

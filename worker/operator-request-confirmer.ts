@@ -63,7 +63,7 @@ export class OperatorRequestConfirmer {
     const { db, provider } = this.deps;
     if (op.kind === "GRANT_ROLE" || op.kind === "REVOKE_ROLE") {
       const [collection] = await db.select().from(collections).where(eq(collections.id, op.collectionId!));
-      const held = (await certificateRegistryAt(collection!.contractAddress, provider).hasRole(chainRoleId(op.params.role as ChainRole), op.params.account)) as boolean;
+      const held = (await certificateRegistryAt(collection!.contractAddress!, provider).hasRole(chainRoleId(op.params.role as ChainRole), op.params.account)) as boolean;
       const wanted = op.kind === "GRANT_ROLE";
       await this.finish(op, "CONFIRMED", held === wanted ? null : `mined, but the role is ${held ? "held" : "not held"} now (changed since)`);
       return;

@@ -22,11 +22,17 @@ interface ICertificateAnchor {
     error IssuerInactive(address store);
     /// @notice The issuer registry can be linked once only.
     error IssuerRegistryAlreadySet(address issuerRegistry);
+    /// @notice A contract is created with at least one issuer key.
+    error IssuersEmpty();
+    /// @notice The zero address cannot hold the issuer role.
+    error IssuerInvalid(address issuer);
 
     /// @notice Emitted when a Merkle root (or a single document hash) is anchored.
     event DocumentIssued(bytes32 indexed document);
     /// @notice Emitted when a root or a leaf is revoked.
     event DocumentRevoked(bytes32 indexed document);
+    /// @notice Emitted when the issuer registry is linked (at creation or later, once).
+    event IssuerRegistrySet(address indexed issuerRegistry);
 
     /// @notice Anchors a Merkle root of certificate digests (or one digest: a tree of one leaf has it as root).
     /// @dev Requirements: caller has the issuer role; the store may issue; `document` is non-zero and new.

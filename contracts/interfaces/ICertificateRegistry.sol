@@ -96,6 +96,10 @@ interface ICertificateRegistry {
     error MintCapExceeded(uint256 requested, uint256 remaining);
     /// @notice A mint cap needs a non-zero period.
     error MintCapInvalid(uint64 cap, uint32 period);
+    /// @notice A contract is created with at least one issuer key.
+    error IssuersEmpty();
+    /// @notice The zero address cannot hold the issuer role.
+    error IssuerInvalid(address issuer);
 
     /// @notice Emitted once per minted certificate.
     event CertificateIssued(

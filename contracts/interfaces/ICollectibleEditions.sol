@@ -56,8 +56,12 @@ interface ICollectibleEditions {
     /// @notice The voucher's code was already used.
     error VoucherAlreadyUsed(bytes32 code);
     /// @notice The voucher was not signed, for this contract on this chain, by an account with the voucher-signer
-    /// role (an issuer without that role included).
+    /// role (an issuer without that role included); at creation, the voucher signer named is one of the issuers.
     error VoucherSignerInvalid(address signer);
+    /// @notice A contract is created with at least one issuer key.
+    error IssuersEmpty();
+    /// @notice The zero address cannot hold the issuer role.
+    error IssuerInvalid(address issuer);
 
     /// @notice Emitted when an edition is created.
     event EditionCreated(uint256 indexed editionId, string name, string uri, uint32 maxSupply, TransferPolicy policy);

@@ -169,7 +169,9 @@ contract CertificateRegistryTest is Test {
     RegistryHandler internal handler;
 
     function setUp() public {
-        registry = new CertificateRegistry("Hallmark Test", "HMT", ADMIN, ISSUER);
+        address[] memory issuers = new address[](1);
+        issuers[0] = ISSUER;
+        registry = new CertificateRegistry("Hallmark Test", "HMT", ADMIN, issuers, IIssuerRegistry(address(0)));
         vm.prank(ADMIN);
         registry.setDefaultBurnAuth(IERC5484.BurnAuth.Both);
         handler = new RegistryHandler(registry, ISSUER, ADMIN);

@@ -21,10 +21,15 @@ contract CollectibleEditionsTest is Test {
     uint256 internal giftEdition;
     uint256 internal mediatedEdition;
 
+    function _issuers() internal view returns (address[] memory issuers) {
+        issuers = new address[](1);
+        issuers[0] = issuer;
+    }
+
     function setUp() public {
         issuer = vm.addr(ISSUER_KEY);
         voucherSigner = vm.addr(VOUCHER_KEY);
-        editions = new CollectibleEditions("Museum Editions", "MUSE", ADMIN, issuer);
+        editions = new CollectibleEditions("Museum Editions", "MUSE", ADMIN, _issuers(), address(0));
         bytes32 signerRole = editions.VOUCHER_SIGNER_ROLE();
         vm.prank(ADMIN);
         editions.grantRole(signerRole, voucherSigner);
@@ -119,7 +124,7 @@ contract CollectibleEditionsTest is Test {
     }
 
     function test_claim_voucherReplayedOnOtherContractReverts() public {
-        CollectibleEditions other = new CollectibleEditions("Museum Editions", "MUSE", ADMIN, issuer);
+        CollectibleEditions other = new CollectibleEditions("Museum Editions", "MUSE", ADMIN, _issuers(), address(0));
         bytes32 signerRole = other.VOUCHER_SIGNER_ROLE();
         vm.prank(ADMIN);
         other.grantRole(signerRole, voucherSigner);

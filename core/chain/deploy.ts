@@ -1,5 +1,11 @@
-import { Contract, ContractFactory, type Signer } from "ethers";
-import { loadArtifact } from "./artifacts.ts";
+import type { Signer } from "ethers";
+import {
+  certificateAnchorCreation,
+  certificateRegistryCreation,
+  collectibleEditionsCreation,
+  contractOf,
+  issuerRegistryCreation,
+} from "./contract-creation.ts";
 
 export interface RegistryDeployment {
   address: string;
@@ -9,36 +15,27 @@ export interface RegistryDeployment {
 
 /**
  * Deploys a certificate registry and waits for it to be mined. The dev stack and `npm run deploy` both
- * come through here, so the embedded chain is set up exactly as a real network is.
+ * come through here, so the embedded chain is set up exactly as a real network is. One transaction: every issuer
+ * key is granted and the issuer registry (when given) linked by the constructor.
  */
 export async function deployCertificateRegistry(
   deployer: Signer,
-  params: { name: string; symbol: string; admin: string; issuers: string[] },
+  params: { name: string; symbol: string; admin: string; issuers: string[]; issuerRegistry?: string },
 ): Promise<RegistryDeployment> {
-  const { abi, bytecode } = loadArtifact("CertificateRegistry");
-  const factory = new ContractFactory(abi, bytecode, deployer);
-  const [first, ...others] = params.issuers;
-  if (!first) throw new Error("a registry needs at least one issuer key");
-  const contract = await factory.deploy(params.name, params.symbol, params.admin, first);
-  const tx = contract.deploymentTransaction();
-  const receipt = await tx!.wait();
-  if (!receipt || receipt.status !== 1) throw new Error(`Deployment of ${params.name} failed`);
-  const address = await contract.getAddress();
-  if (others.length) {
-    // Only the admin can grant: these run when the deployer is the admin, as in development.
-    const registry = new Contract(address, abi, deployer);
-    const role = await registry.ISSUER_ROLE();
-    for (const issuer of others) await (await registry.grantRole(role, issuer)).wait();
-  }
-  return { address, txHash: receipt.hash, blockNumber: receipt.blockNumber };
+  if (!params.issuers.length) throw new Error("a registry needs at least one issuer key");
+  return deployCreation(deployer, params.name, certificateRegistryCreation(params));
 }
 
-async function deployContract(deployer: Signer, contractName: string, args: unknown[]): Promise<RegistryDeployment> {
-  const { abi, bytecode } = loadArtifact(contractName);
-  const contract = await new ContractFactory(abi, bytecode, deployer).deploy(...args);
-  const receipt = await contract.deploymentTransaction()!.wait();
-  if (!receipt || receipt.status !== 1) throw new Error(`Deployment of ${contractName} failed`);
-  return { address: await contract.getAddress(), txHash: receipt.hash, blockNumber: receipt.blockNumber };
+/**
+ * Sends one creation from `deployer` and waits for it. For scripts and tests that deploy with a plain wallet; the
+ * worker creates contracts through its nonce-managed sender instead (`sendOperation` with `to: null`).
+ */
+async function deployCreation(deployer: Signer, what: string, data: string): Promise<RegistryDeployment> {
+  const sent = await deployer.sendTransaction({ to: null, data });
+  const receipt = await sent.wait();
+  if (!receipt || receipt.status !== 1) throw new Error(`Deployment of ${what} failed`);
+  const created = await contractOf(deployer.provider!, { txHash: receipt.hash, signer: sent.from, nonce: sent.nonce, to: null });
+  return { address: created!.address, txHash: receipt.hash, blockNumber: receipt.blockNumber };
 }
 
 /**
@@ -49,21 +46,36 @@ export async function deployIssuerRegistry(
   deployer: Signer,
   params: { admin: string; operator: string; adminDelay?: number },
 ): Promise<RegistryDeployment> {
-  return deployContract(deployer, "IssuerRegistry", [params.adminDelay ?? 2 * 24 * 3600, params.admin, params.operator]);
+  return deployCreation(deployer, "IssuerRegistry", issuerRegistryCreation(params));
 }
 
-/** Deploys an anchored-certificate store (OpenAttestation DocumentStore compatible). */
+/**
+ * Deploys an anchored-certificate store (OpenAttestation DocumentStore compatible). Its issuer keys are `issuer`
+ * and every key of `issuers`; `issuerRegistry`, when given, is linked at creation.
+ */
 export async function deployCertificateAnchor(
   deployer: Signer,
-  params: { name: string; admin: string; issuer: string },
+  params: { name: string; admin: string; issuer?: string; issuers?: string[]; issuerRegistry?: string },
 ): Promise<RegistryDeployment> {
-  return deployContract(deployer, "CertificateAnchor", [params.name, params.admin, params.issuer]);
+  const issuers = issuerKeys(params);
+  return deployCreation(deployer, params.name, certificateAnchorCreation({ ...params, issuers }));
 }
 
-/** Deploys a collectible editions contract (limited editions of serial-numbered, non-tradable items). */
+/**
+ * Deploys a collectible editions contract (limited editions of serial-numbered, non-tradable items). Its issuer
+ * keys are `issuer` and every key of `issuers`; `voucherSigner`, when given, gets the voucher-signer role.
+ */
 export async function deployCollectibleEditions(
   deployer: Signer,
-  params: { name: string; symbol: string; admin: string; issuer: string },
+  params: { name: string; symbol: string; admin: string; issuer?: string; issuers?: string[]; voucherSigner?: string },
 ): Promise<RegistryDeployment> {
-  return deployContract(deployer, "CollectibleEditions", [params.name, params.symbol, params.admin, params.issuer]);
+  const issuers = issuerKeys(params);
+  return deployCreation(deployer, params.name, collectibleEditionsCreation({ ...params, issuers }));
+}
+
+/** `issuer` (the original single-key field) and `issuers` together, without repeats. */
+function issuerKeys(params: { issuer?: string; issuers?: string[] }): string[] {
+  const keys = [...(params.issuer ? [params.issuer] : []), ...(params.issuers ?? [])];
+  if (!keys.length) throw new Error("a contract needs at least one issuer key");
+  return [...new Set(keys)];
 }

@@ -6,9 +6,13 @@ import { faultPoint } from "./faults.ts";
 import type { DbTransaction } from "../db/index.ts";
 import { gasLimitFor, type ChainTx, type TxSender } from "./tx-sender.ts";
 
-/** One operation's call: the contract, the calldata, and the purpose the stored transaction is known by. */
+/**
+ * One operation's call: the contract, the calldata, and the purpose the stored transaction is known by. A contract
+ * creation has `to: null` and the creation code as `data` (core/chain/contract-creation.ts); the contract it makes
+ * is read from the receipt of the transaction that is mined (`contractOf`), which a resubmission may have replaced.
+ */
 export interface OperationCall {
-  to: string;
+  to: string | null;
   data: string;
   purpose: string;
   /**
@@ -46,7 +50,7 @@ export async function sendOperation(
   let gasLimit = call.gasLimit;
   if (gasLimit === undefined) {
     try {
-      gasLimit = gasLimitFor(await deps.provider.estimateGas({ from: sender.address, to: call.to, data: call.data }));
+      gasLimit = gasLimitFor(await deps.provider.estimateGas({ from: sender.address, to: call.to ?? undefined, data: call.data }));
     } catch (err) {
       if (await steps.refused(err)) return undefined;
       throw err;

@@ -87,21 +87,6 @@ export const apiKeys = pgTable("api_keys", {
   index("api_keys_created_by_member").on(t.createdByMemberId),
 ]);
 
-export const collections = pgTable("collections", {
-  id: uuid("id").primaryKey().defaultRandom(),
-  institutionId: uuid("institution_id").notNull().references(() => institutions.id),
-  name: text("name").notNull(),
-  symbol: text("symbol").notNull(),
-  kind: text("kind", { enum: ["CERTIFICATE"] }).notNull().default("CERTIFICATE"),
-  chainId: integer("chain_id").notNull(),
-  contractAddress: text("contract_address").notNull(),
-  deployTxHash: text("deploy_tx_hash"),
-  deployBlock: bigint("deploy_block", { mode: "number" }).notNull(),
-  /** Whether pages derived from the chain (by token id, gallery) show holders' names; off unless the institution opts in. */
-  publicHolderNames: boolean("public_holder_names").notNull().default(false),
-  createdAt: createdAt(),
-});
-
 /**
  * The one vocabulary of operation states (core/operations/kinds.ts says which of them each kind goes through):
  * QUEUED (accepted) → PINNED (its document on IPFS) → SUBMITTED (its transaction signed and stored) → CONFIRMED
@@ -116,6 +101,48 @@ export type IssuanceStatus = OperationStatus;
 export const UNPINNED_STATUSES = ["QUEUED", "SUBMITTED", "CONFIRMED", "FAILED"] as const satisfies readonly OperationStatus[];
 /** One airdrop transaction's states: it exists once sent. */
 export const MINT_BATCH_STATUSES = ["SUBMITTED", "CONFIRMED", "FAILED"] as const satisfies readonly OperationStatus[];
+
+export const COLLECTION_KINDS = ["CERTIFICATE", "ANCHORED"] as const;
+export type CollectionKind = (typeof COLLECTION_KINDS)[number];
+
+/**
+ * An institution's collection: one contract on chain, a CertificateRegistry (CERTIFICATE) or a CertificateAnchor
+ * (ANCHORED, for anchored batches). One created through the API is an operation (QUEUED → SUBMITTED → CONFIRMED |
+ * FAILED): its contract's address and block are known only once its creation is mined, so they are null before and
+ * required once CONFIRMED. Collections recorded by the deploy scripts are CONFIRMED from the start (the default).
+ */
+export const collections = pgTable(
+  "collections",
+  {
+    id: uuid("id").primaryKey().defaultRandom(),
+    institutionId: uuid("institution_id").notNull().references(() => institutions.id),
+    name: text("name").notNull(),
+    symbol: text("symbol").notNull(),
+    kind: text("kind", { enum: COLLECTION_KINDS }).notNull().default("CERTIFICATE"),
+    chainId: integer("chain_id").notNull(),
+    /** The contract the mined creation made; null until then. */
+    contractAddress: text("contract_address"),
+    deployTxHash: text("deploy_tx_hash"),
+    deployBlock: bigint("deploy_block", { mode: "number" }),
+    /** Whether pages derived from the chain (by token id, gallery) show holders' names; off unless the institution opts in. */
+    publicHolderNames: boolean("public_holder_names").notNull().default(false),
+    status: text("status", { enum: UNPINNED_STATUSES }).notNull().default("CONFIRMED"),
+    /** The transaction under way: the creation, then the binding in the issuer registry. */
+    chainTxId: uuid("chain_tx_id"),
+    txHash: text("tx_hash"),
+    error: text("error"),
+    /** The caller's key for createCollection, for retries; null for collections recorded by the deploy scripts. */
+    idempotencyKey: text("idempotency_key"),
+    requestHash: text("request_hash"),
+    createdAt: createdAt(),
+    updatedAt: updatedAt(),
+  },
+  (t) => [
+    uniqueIndex("collections_idempotency").on(t.institutionId, t.idempotencyKey),
+    index("collections_status").on(t.status),
+    check("collections_confirmed_deployed", sql`status <> 'CONFIRMED' OR (contract_address IS NOT NULL AND deploy_block IS NOT NULL)`),
+  ],
+);
 
 export const issuances = pgTable(
   "issuances",

@@ -2,7 +2,7 @@ import { and, count, eq } from "drizzle-orm";
 import type { Database } from "../db/index.ts";
 import { bulkIssuances, issuances, type IssuanceStatus } from "../db/schema.ts";
 import { OperationError } from "./errors.ts";
-import { ownedCollection } from "./collections.ts";
+import { issuableCollection } from "./collections.ts";
 import { requestIssuanceBatch, type BatchItemResult, type IssueCertificateInput, type IssueDeps } from "./issue.ts";
 import { parseIdempotencyKey } from "./validate.ts";
 import { checkBatchSize } from "../quotas.ts";
@@ -24,7 +24,7 @@ export async function requestBulkIssuance(
 ): Promise<{ bulk: BulkIssuance; results: BatchItemResult[] }> {
   const { db } = deps;
   const idempotencyKey = parseIdempotencyKey(input.idempotencyKey);
-  await ownedCollection(db, institutionId, input.collectionId);
+  await issuableCollection(db, institutionId, input.collectionId);
   if (!input.items.length) throw new OperationError("BAD_USER_INPUT", "items must not be empty", "items");
   if (input.items.length > MAX_BULK_ITEMS) {
     throw new OperationError("BAD_USER_INPUT", `at most ${MAX_BULK_ITEMS} items per request`, "items");

@@ -15,6 +15,7 @@ export type OperationErrorCode =
   | "CONFLICT"
   | "EDITION_SOLD_OUT"
   | "EDITION_NOT_READY"
+  | "COLLECTION_NOT_READY"
   | "CLAIM_CODE_INVALID"
   | "CLAIM_CODE_USED"
   | "CLAIM_CODE_EXPIRED"

@@ -14,7 +14,7 @@ import { assertMayIssue } from "./may-issue.ts";
 import type { Custody } from "../custody/custody-secret.ts";
 import { recordHolderAccounts, resolveHolderReferences, type ReferenceTarget } from "../custody/holder-accounts.ts";
 import { applyTemplate, currentTemplate } from "./template.ts";
-import { ownedCollection } from "./collections.ts";
+import { issuableCollection } from "./collections.ts";
 import { idempotencyConflict, requestHash } from "./idempotency.ts";
 
 export type Issuance = typeof issuances.$inferSelect;
@@ -62,7 +62,7 @@ export async function requestIssuanceBatch(
   bulkId?: string,
 ): Promise<BatchItemResult[]> {
   const { db, custody, quotas } = deps;
-  const collection = await ownedCollection(db, institutionId, collectionId);
+  const collection = await issuableCollection(db, institutionId, collectionId);
   await assertMayIssue(db, institutionId);
   const targets = await resolveHolderReferences(db, custody, institutionId, items);
   const template = (await currentTemplate(db, collection.id))?.fields ?? null;

@@ -1,6 +1,7 @@
 import type { PgColumn, PgTable } from "drizzle-orm/pg-core";
 import {
   certificateOperations,
+  collections,
   editionMintBatches,
   editionOperations,
   editions,
@@ -94,6 +95,18 @@ export const OPERATION_KINDS = {
     // Items, not operations: many an airdrop's batch (core/operations/standing.ts counts its items).
     standing: { coldRate: 50 },
     // Its batches revert one by one; the airdrop stage settles the operation (a claim's voucher may have been spent).
+    release: "byStage",
+  },
+  collection: {
+    table: collections,
+    statuses: UNPINNED_STATUSES,
+    label: "collection",
+    published: true,
+    job: { name: "deploy-collection", idField: "collectionId", idPrefix: "collection-" },
+    redispatch: ["QUEUED"],
+    // Sent by the admin key alone, not in the issuing keys' queue: no place in line to tell.
+    standing: null,
+    // Two transactions (the creation, then the binding): the collection stage reads both outcomes.
     release: "byStage",
   },
 } as const satisfies Record<string, OperationKindEntry>;

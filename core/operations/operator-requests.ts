@@ -2,7 +2,8 @@ import { randomUUID } from "node:crypto";
 import { and, eq, inArray } from "drizzle-orm";
 import type { Database, DbTransaction } from "../db/index.ts";
 import { isId } from "../db/ids.ts";
-import { collections, institutions, outbox, registryOperations, type RegistryOperationKind } from "../db/schema.ts";
+import { collections, institutions, members, outbox, registryOperations, type RegistryOperationKind } from "../db/schema.ts";
+import { parseEmail } from "./members.ts";
 import { OperationError } from "./errors.ts";
 import { parseAddress, parseIdempotencyKey, parseReason } from "./validate.ts";
 import { assertSameRequest, requestHash } from "./idempotency.ts";
@@ -53,25 +54,54 @@ async function byKey(tx: DbTransaction, key: string, hash: string): Promise<Regi
   return row;
 }
 
+function ownerEmail(value: string): string {
+  try {
+    return parseEmail(value);
+  } catch (err) {
+    throw err instanceof OperationError ? new OperationError(err.code, `ownerEmail: ${err.message}`, "ownerEmail") : err;
+  }
+}
+
+/** The idempotency key the first OWNER's member row and API key are recorded under, so a retry finds them. */
+export const FIRST_OWNER_KEY = "register-institution:owner";
+
 /**
- * Records an institution (PENDING) and the operation that registers it in the issuer registry, binding its
- * collections' registries. It turns ACTIVE when the registration is confirmed on chain.
+ * The first OWNER's API key, made by the caller's key machinery (server/auth) inside the registration's
+ * transaction: `make` answers its secret (shown once) and its record, `find` the record again for a retry.
  */
-export async function requestRegisterInstitution(
+export interface OwnerKeys<K> {
+  make(tx: DbTransaction, owner: { institutionId: string; memberId: string; idempotencyKey: string }): Promise<{ key: string; row: K }>;
+  find(tx: DbTransaction, institutionId: string, idempotencyKey: string): Promise<K | undefined>;
+}
+
+/**
+ * Records an institution (PENDING), its first OWNER (named by an e-mail or an Ethereum address) with an API key
+ * acting for it, and the operation that registers it in the issuer registry, binding its collections' registries,
+ * all in one transaction. It turns ACTIVE when the registration is confirmed on chain. The key's secret is answered
+ * this once: a retry with the same idempotency key answers the same institution and key record, without it.
+ */
+export async function requestRegisterInstitution<K>(
   db: Database,
-  input: { name: string; slug: string; identity: string; idempotencyKey: string },
-): Promise<{ institution: Institution; operation: RegistryOperation; created: boolean }> {
+  input: { name: string; slug: string; identity: string; ownerEmail?: string | null; ownerAddress?: string | null; idempotencyKey: string },
+  ownerKeys: OwnerKeys<K>,
+): Promise<{ institution: Institution; operation: RegistryOperation; created: boolean; ownerApiKey: string | null; ownerKey: K | null }> {
   const idempotencyKey = parseIdempotencyKey(input.idempotencyKey);
   const name = description(input.name, "name");
   const slug = parseSlug(input.slug);
   const identity = parseIdentity(input.identity);
-  const hash = requestHash({ kind: "REGISTER_INSTITUTION", name, slug, identity });
+  if ((input.ownerEmail == null) === (input.ownerAddress == null)) {
+    throw new OperationError("BAD_USER_INPUT", "give exactly one of ownerEmail or ownerAddress: who holds the institution's first OWNER key", input.ownerEmail == null ? "ownerEmail" : "ownerAddress");
+  }
+  const email = input.ownerEmail != null ? ownerEmail(input.ownerEmail) : null;
+  const address = input.ownerAddress != null ? parseAddress(input.ownerAddress, "ownerAddress") : null;
+  const hash = requestHash({ kind: "REGISTER_INSTITUTION", name, slug, identity, owner: email ?? address });
   const opKey = `register:${idempotencyKey}`;
   return db.transaction(async (tx) => {
     const earlier = await byKey(tx, opKey, hash);
     if (earlier) {
       const [institution] = await tx.select().from(institutions).where(eq(institutions.id, earlier.institutionId));
-      return { institution: institution!, operation: earlier, created: false };
+      const ownerKey = (await ownerKeys.find(tx, earlier.institutionId, FIRST_OWNER_KEY)) ?? null;
+      return { institution: institution!, operation: earlier, created: false, ownerApiKey: null, ownerKey };
     }
     const [institution] = await tx
       .insert(institutions)
@@ -79,8 +109,10 @@ export async function requestRegisterInstitution(
       .onConflictDoNothing()
       .returning();
     if (!institution) throw new OperationError("CONFLICT", "an institution with this slug (or idempotencyKey) exists already", "slug");
+    const [owner] = await tx.insert(members).values({ institutionId: institution.id, email, address, role: "OWNER", idempotencyKey: FIRST_OWNER_KEY }).returning();
+    const made = await ownerKeys.make(tx, { institutionId: institution.id, memberId: owner!.id, idempotencyKey: FIRST_OWNER_KEY });
     const operation = await enqueue(tx, { kind: "REGISTER_INSTITUTION", institutionId: institution.id, params: {}, idempotencyKey: opKey, requestHash: hash });
-    return { institution, operation, created: true };
+    return { institution, operation, created: true, ownerApiKey: made.key, ownerKey: made.row };
   });
 }
 
@@ -154,6 +186,11 @@ export async function requestRoleChange(
   return db.transaction(async (tx) => {
     const [collection] = await tx.select().from(collections).where(eq(collections.id, input.collectionId));
     if (!collection) throw new OperationError("NOT_FOUND", "collection not found", "collectionId");
+    if (collection.status !== "CONFIRMED") {
+      throw new OperationError("COLLECTION_NOT_READY", `the collection is ${collection.status} on chain: its registry does not exist yet`, "collectionId", { status: collection.status });
+    }
+    // An anchor knows one role: the issuers that anchor batches (ANCHOR_PRIVATE_KEY, for npm run anchor).
+    if (collection.kind === "ANCHORED" && input.role !== "ISSUER") throw new OperationError("BAD_USER_INPUT", "an ANCHORED collection's contract has only the ISSUER role", "role");
     if (explicit) {
       const earlier = await byKey(tx, `${kind}:${explicit}`, hash);
       if (earlier) return { operation: earlier, created: false };

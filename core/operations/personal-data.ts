@@ -90,7 +90,7 @@ export async function certificateIdOfToken(db: Database, chainId: number, contra
     .from(certificates)
     .innerJoin(collections, eq(collections.id, certificates.collectionId))
     .where(and(eq(collections.chainId, chainId), eq(certificates.tokenId, tokenId.toString())));
-  return row && row.contract.toLowerCase() === contract.toLowerCase() ? row.id : undefined;
+  return row && row.contract?.toLowerCase() === contract.toLowerCase() ? row.id : undefined;
 }
 
 /**

@@ -42,8 +42,9 @@ export async function resolveReference(db: Database | undefined, id: string): Pr
     .where(eq(certificates.id, id));
   if (!row) throw new CertificateNotFoundError(`no certificate "${id}"`);
   return {
-    reference: { chainId: row.chainId, contract: getAddress(row.contract), tokenId: BigInt(row.tokenId) },
-    fromBlock: row.deployBlock,
+    // A certificate exists only in a collection whose contract was deployed.
+    reference: { chainId: row.chainId, contract: getAddress(row.contract!), tokenId: BigInt(row.tokenId) },
+    fromBlock: row.deployBlock!,
     certificateId: id,
   };
 }

@@ -76,6 +76,6 @@ export async function ensureDemo(opts: {
     collectionId: collection!.id,
     chainId: opts.chainId,
     institutionId: institution!.id,
-    contracts: { CertificateRegistry: collection!.contractAddress },
+    contracts: { CertificateRegistry: collection!.contractAddress! },
   };
 }

@@ -151,7 +151,7 @@ export async function startStack(opts: { env?: NodeJS.ProcessEnv; notice?: (line
 async function refuseStaleDatabase(db: DatabaseHandle, provider: JsonRpcProvider, config: Config): Promise<void> {
   const rows = await db.db.select().from(schema.collections);
   for (const row of rows.filter((r) => r.chainId === config.chain.chainId)) {
-    if ((await provider.getCode(row.contractAddress)) === "0x") {
+    if (row.contractAddress && (await provider.getCode(row.contractAddress)) === "0x") {
       throw new Error(
         `DATABASE_URL holds collections of an earlier embedded chain (contract ${row.contractAddress} no longer exists). ` +
           "The embedded chain keeps no state across restarts: point DATABASE_URL at an empty database, or set CHAIN_RPC_URL to a persistent chain.",

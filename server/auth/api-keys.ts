@@ -3,6 +3,7 @@ import { and, desc, eq, gt, inArray, isNull, lt, or, sql } from "drizzle-orm";
 import type { Database } from "../../core/db/index.ts";
 import { isId } from "../../core/db/ids.ts";
 import { revokeKeysAndTheirMakings } from "../../core/operations/api-key-revocation.ts";
+import type { OwnerKeys } from "../../core/operations/operator-requests.ts";
 import { apiKeys, institutions, members, operatorKeys, type MemberRole } from "../../core/db/schema.ts";
 import { API_KEY_SCOPES, type ApiKeyScope, type Caller } from "./caller.ts";
 import { hashSecret } from "../../core/secret-hash.ts";
@@ -64,6 +65,16 @@ export async function createApiKey(
     .returning();
   return { id: row!.id, key, prefix, row: row! };
 }
+
+/**
+ * The first OWNER's key of an institution the operator registers (requestRegisterInstitution): every scope, made
+ * by the operator, acting for that member, in the registration's own transaction.
+ */
+export const firstOwnerKeys: OwnerKeys<ApiKeyRow> = {
+  make: (tx, owner) => createApiKey(tx, { ...owner, name: "first owner", scopes: ["read", "issue", "admin"] }),
+  find: async (tx, institutionId, idempotencyKey) =>
+    (await tx.select().from(apiKeys).where(and(eq(apiKeys.institutionId, institutionId), eq(apiKeys.idempotencyKey, idempotencyKey))))[0],
+};
 
 /** A platform operator key (scope `operator`), shown once and stored hashed. */
 export async function createOperatorKey(db: Database, name: string): Promise<{ id: string; key: string; prefix: string }> {

@@ -2,7 +2,7 @@ import { bulkIssuances } from "../../core/db/schema.ts";
 import { bulkProgress, MAX_BULK_ITEMS, requestBulkIssuance, type BulkIssuance } from "../../core/operations/bulk-issue.ts";
 import type { BatchItemResult } from "../../core/operations/issue.ts";
 import { builder } from "../builder.ts";
-import { IdempotencyConflictError, InstitutionNotActiveError, NotFoundError, QuotaExceededError, invalidInput, withOperationErrors } from "../errors.ts";
+import { CollectionNotReadyError, IdempotencyConflictError, InstitutionNotActiveError, NotFoundError, QuotaExceededError, invalidInput, withOperationErrors } from "../errors.ts";
 import { ownedRow, rawId } from "./ids.ts";
 import { IssuanceRef, IssueCertificateItemInput } from "./issuance.ts";
 import { ownedRows } from "./loaders.ts";
@@ -86,7 +86,7 @@ const IssueCertificatesInput = builder.inputType("IssueCertificatesInput", {
 
 builder.mutationField("issueCertificates", (t) =>
   t.field({
-    errors: { types: [NotFoundError, IdempotencyConflictError, QuotaExceededError, InstitutionNotActiveError] },
+    errors: { types: [NotFoundError, IdempotencyConflictError, QuotaExceededError, InstitutionNotActiveError, CollectionNotReadyError] },
     type: IssueCertificatesPayload,
     description: `Accepts up to ${MAX_BULK_ITEMS} certificates at once. A bad item is reported in its result and never fails the others.`,
     authScopes: { scope: "issue" },

@@ -4,6 +4,7 @@ import {
   ApiError,
   CertificateStateError,
   ClaimCodeError,
+  CollectionNotReadyError,
   ConflictError,
   EditionUnavailableError,
   IdempotencyConflictError,
@@ -13,7 +14,8 @@ import {
   NotFoundError,
   QuotaExceededError,
 } from "../errors.ts";
-import { describedValues } from "./enums.ts";
+import { describedValues, OperationStatusEnum } from "./enums.ts";
+import { OPERATION_STATUSES, type OperationStatus } from "../../core/db/schema.ts";
 
 const CODES: Record<OperationErrorCode, string> = {
   BAD_USER_INPUT: "An input is malformed or out of range; `field` names it.",
@@ -29,6 +31,7 @@ const CODES: Record<OperationErrorCode, string> = {
   INSTITUTION_PENDING: "The institution's registration on chain is not CONFIRMED yet.",
   EDITION_SOLD_OUT: "The edition has fewer items left than the request needs.",
   EDITION_NOT_READY: "The edition is not CONFIRMED on chain yet.",
+  COLLECTION_NOT_READY: "The collection's contract is not CONFIRMED on chain yet, or its creation FAILED.",
   CLAIM_CODE_INVALID: "No claim code of this institution matches.",
   CLAIM_CODE_USED: "The claim code was redeemed already.",
   CLAIM_CODE_EXPIRED: "The claim code has expired.",
@@ -91,6 +94,18 @@ builder.objectType(EditionUnavailableError, {
   fields: (t) => ({
     itemsLeft: t.int({ nullable: true, description: "Items left to give out, when sold out.", resolve: detail("remaining") }),
     itemsRequested: t.int({ nullable: true, description: "Items the request needed, when sold out.", resolve: detail("requested") }),
+  }),
+});
+builder.objectType(CollectionNotReadyError, {
+  name: "CollectionNotReadyError",
+  description: "The collection's contract is not CONFIRMED on chain: its creation is under way or FAILED (COLLECTION_NOT_READY).",
+  interfaces: [ErrorInterface],
+  fields: (t) => ({
+    status: t.field({
+      type: OperationStatusEnum,
+      description: "Where the collection's creation stands.",
+      resolve: (e) => ((OPERATION_STATUSES as readonly string[]).includes(String(e.details.status)) ? (e.details.status as OperationStatus) : "QUEUED"),
+    }),
   }),
 });
 errorType(ClaimCodeError, "ClaimCodeError", "The claim code is unknown, used or expired (CLAIM_CODE_INVALID, CLAIM_CODE_USED, CLAIM_CODE_EXPIRED).");

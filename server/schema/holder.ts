@@ -1,4 +1,4 @@
-import { desc, eq } from "drizzle-orm";
+import { desc, eq, sql } from "drizzle-orm";
 import { certificates, collections, institutions } from "../../core/db/schema.ts";
 import { editionsContractsOn, readHoldings, type HeldItem } from "../../core/editions/index.ts";
 import { createSignInMessage, HOLDER_TOKEN_PREFIX, signIn, SignInError } from "../auth/holder-auth.ts";
@@ -110,7 +110,8 @@ async function heldCertificates(ctx: Context, address: string): Promise<HeldCert
       validUntil: certificates.validUntil,
       createdAt: certificates.createdAt,
       chainId: collections.chainId,
-      contract: collections.contractAddress,
+      // A certificate exists only in a collection whose contract was deployed.
+      contract: sql<string>`${collections.contractAddress}`,
       collectionName: collections.name,
       institutionName: institutions.name,
     })

@@ -3,6 +3,7 @@ import "./scalars.ts";
 import "./enums.ts";
 import "./errors.ts";
 import "./institution.ts";
+import "./collections.ts";
 import "./certificate.ts";
 import "./issuance.ts";
 import "./revocation.ts";

@@ -1,6 +1,7 @@
 import { eq } from "drizzle-orm";
 import { collections, institutions } from "../../core/db/schema.ts";
 import { builder } from "../builder.ts";
+import { describedValues, OperationStatusEnum } from "./enums.ts";
 import { loaders, ownedRows } from "./loaders.ts";
 import { connectionFields, paginate, SortOrderEnum } from "./pagination.ts";
 
@@ -30,10 +31,19 @@ export const InstitutionRef = builder.node(builder.objectRef<InstitutionRow>("In
   }),
 });
 
+export const CollectionKindEnum = builder.enumType("CollectionKind", {
+  description: "What a collection's contract holds.",
+  values: describedValues(["CERTIFICATES", "ANCHORED"] as const, {
+    CERTIFICATES: "A CertificateRegistry: one token per certificate, issued with issueCertificate, issueCertificates or the CSV importer.",
+    ANCHORED: "A CertificateAnchor: Merkle roots of anchored batches (`npm run anchor`); certificates are not issued into it one by one.",
+  }),
+});
+
 export const CollectionRef = builder.node(builder.objectRef<CollectionRow>("Collection"), {
   // Institution data: a key of the institution reads it only with READ, wherever it is reached from.
   authScopes: { readData: true },
-  description: "A certificate collection: one registry contract on chain.",
+  description:
+    "A collection: one contract on chain, a certificate registry (CERTIFICATES) or an anchor for anchored batches (ANCHORED). One made by createCollection is an operation: QUEUED → SUBMITTED → CONFIRMED (its contract created and bound to the institution in the issuer registry) or FAILED.",
   id: { resolve: (c) => c.id },
   loadMany: (ids, ctx) => ownedRows(ctx, collections, ids),
   fields: (t) => ({
@@ -41,7 +51,20 @@ export const CollectionRef = builder.node(builder.objectRef<CollectionRow>("Coll
     name: t.exposeString("name", { description: "Name, also the default certificate title." }),
     symbol: t.exposeString("symbol", { description: "ERC-721 symbol." }),
     chainId: t.exposeInt("chainId", { description: "EVM chain id of the registry." }),
-    contractAddress: t.exposeString("contractAddress", { description: "Address of the registry contract." }),
+    kind: t.field({ type: CollectionKindEnum, description: "What its contract holds.", resolve: (c) => (c.kind === "ANCHORED" ? "ANCHORED" : "CERTIFICATES") }),
+    status: t.field({
+      type: OperationStatusEnum,
+      description: "Where its contract's creation stands (never PINNED); certificates are issued into it once CONFIRMED, before that issuing answers COLLECTION_NOT_READY.",
+      resolve: (c) => c.status,
+    }),
+    contractAddress: t.exposeString("contractAddress", {
+      nullable: true,
+      description: "Address of its contract: the one its mined creation made; null until then.",
+    }),
+    deployBlock: t.exposeInt("deployBlock", { nullable: true, description: "Block its contract was created in; null until then." }),
+    txHash: t.exposeString("txHash", { nullable: true, description: "Hash of the transaction under way: its contract's creation, then its binding in the issuer registry." }),
+    error: t.exposeString("error", { nullable: true, description: "Why its creation failed, when FAILED." }),
+    updatedAt: t.expose("updatedAt", { type: "DateTime", description: "Last state change." }),
     createdAt: t.expose("createdAt", { type: "DateTime", description: "When the collection was created." }),
   }),
 });

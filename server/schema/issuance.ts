@@ -2,7 +2,7 @@ import { and, eq, gte, lt, type SQL } from "drizzle-orm";
 import { collections, issuances } from "../../core/db/schema.ts";
 import { requestIssuance } from "../../core/operations/issue.ts";
 import { builder } from "../builder.ts";
-import { IdempotencyConflictError, InstitutionNotActiveError, NotFoundError, QuotaExceededError, withOperationErrors } from "../errors.ts";
+import { CollectionNotReadyError, IdempotencyConflictError, InstitutionNotActiveError, NotFoundError, QuotaExceededError, withOperationErrors } from "../errors.ts";
 import { CertificateRef } from "./certificate.ts";
 import { OperationStatusEnum } from "./enums.ts";
 import { ownedRow, rawId } from "./ids.ts";
@@ -167,7 +167,7 @@ builder.queryField("issuance", (t) =>
 
 builder.mutationField("issueCertificate", (t) =>
   t.field({
-    errors: { types: [NotFoundError, IdempotencyConflictError, QuotaExceededError, InstitutionNotActiveError] },
+    errors: { types: [NotFoundError, IdempotencyConflictError, QuotaExceededError, InstitutionNotActiveError, CollectionNotReadyError] },
     type: IssueCertificatePayload,
     description: "Accepts a certificate for issuance and returns at once with the issuance QUEUED.",
     authScopes: { scope: "issue" },

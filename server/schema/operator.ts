@@ -13,8 +13,11 @@ import {
   type Institution,
   type RegistryOperation,
 } from "../../core/operations/operator-requests.ts";
+import { isDeployed } from "../../core/operations/collections.ts";
 import { builder } from "../builder.ts";
-import { ConflictError, IdempotencyConflictError, InstitutionNotActiveError, NotFoundError, notFound, withOperationErrors } from "../errors.ts";
+import { CollectionNotReadyError, ConflictError, IdempotencyConflictError, InstitutionNotActiveError, InvalidInputError, NotFoundError, notFound, withOperationErrors } from "../errors.ts";
+import { firstOwnerKeys, type ApiKeyRow } from "../auth/api-keys.ts";
+import { ApiKeyRef } from "./access.ts";
 import { describedValues, OperationStatusEnum } from "./enums.ts";
 import { CollectionRef, InstitutionRef } from "./institution.ts";
 
@@ -82,11 +85,32 @@ export const RegistryOperationRef = builder.objectRef<RegistryOperation>("Regist
   }),
 });
 
+interface InstitutionOperation {
+  institution: Institution;
+  operation: RegistryOperation;
+  created: boolean;
+  /** registerInstitution only: the first OWNER's key (its secret only when just made). */
+  ownerApiKey?: string | null;
+  ownerKey?: ApiKeyRow | null;
+}
+
 const InstitutionOperationPayload = builder
-  .objectRef<{ institution: Institution; operation: RegistryOperation; created: boolean }>("InstitutionOperationPayload")
+  .objectRef<InstitutionOperation>("InstitutionOperationPayload")
   .implement({
     description: "Result of registerInstitution, suspendInstitution or reactivateInstitution.",
     fields: (t) => ({
+      ownerApiKey: t.string({
+        nullable: true,
+        description:
+          "registerInstitution: the secret of the institution's first OWNER API key (scopes read, issue and admin), shown this once. Null when the idempotency key names an earlier request, and for the other mutations.",
+        resolve: (p) => p.ownerApiKey ?? null,
+      }),
+      ownerKey: t.field({
+        type: ApiKeyRef,
+        nullable: true,
+        description: "registerInstitution: the record of the first OWNER's API key (never its secret). Null for the other mutations.",
+        resolve: (p) => p.ownerKey ?? null,
+      }),
       institution: t.field({
         type: InstitutionRef,
         description: "The institution as recorded now (its status changes when the operation is CONFIRMED).",
@@ -111,6 +135,8 @@ const RegisterInstitutionInput = builder.inputType("RegisterInstitutionInput", {
     name: t.string({ required: true, description: "Display name, 1 to 256 bytes (stored and returned verbatim)." }),
     slug: t.string({ required: true, description: "URL-safe short name: lower-case letters, digits, inner hyphens; unique." }),
     identity: t.string({ required: true, description: "A DNS domain (example.edu) or a DID (did:web:example.edu)." }),
+    ownerEmail: t.string({ description: "The e-mail address of the institution's first OWNER; give this or `ownerAddress`." }),
+    ownerAddress: t.string({ description: "The Ethereum address of the institution's first OWNER (EIP-55 when mixed-case); give this or `ownerEmail`." }),
     idempotencyKey: t.string({ required: true, description: "Your unique key for this request." }),
   }),
 });
@@ -183,6 +209,7 @@ builder.queryField("chainRoles", (t) =>
     resolve: async (_root, { collectionId }, ctx) => {
       const [collection] = isId(String(collectionId)) ? await ctx.db.select().from(collections).where(eq(collections.id, String(collectionId))) : [];
       if (!collection) throw notFound("collection");
+      if (!isDeployed(collection)) throw new CollectionNotReadyError("COLLECTION_NOT_READY", `the collection is ${collection.status} on chain: its contract does not exist yet`, "collectionId", { status: collection.status });
       const provider = ctx.chain;
       if (!provider) throw new GraphQLError("no chain is configured for this server", { extensions: { code: "CHAIN_UNAVAILABLE" } });
       const iface = certificateRegistryInterface();
@@ -211,12 +238,13 @@ builder.queryField("chainRoles", (t) =>
 
 builder.mutationField("registerInstitution", (t) =>
   t.field({
-    errors: { types: [IdempotencyConflictError, ConflictError] },
+    errors: { types: [InvalidInputError, IdempotencyConflictError, ConflictError] },
     type: InstitutionOperationPayload,
-    description: "Records an institution (PENDING) and registers it in the issuer registry on chain; ACTIVE once CONFIRMED (platform operator).",
+    description:
+      "Records an institution (PENDING) with its first OWNER and that OWNER's API key (`ownerApiKey`, shown once), and registers it in the issuer registry on chain; ACTIVE once CONFIRMED (platform operator). The key can read and manage the institution at once; it can create collections and issue once the institution is ACTIVE.",
     authScopes: { operator: true },
     args: { input: t.arg({ type: RegisterInstitutionInput, required: true, description: "The institution." }) },
-    resolve: (_root, { input }, ctx) => withOperationErrors(() => requestRegisterInstitution(ctx.db, input)),
+    resolve: (_root, { input }, ctx) => withOperationErrors(() => requestRegisterInstitution(ctx.db, input, firstOwnerKeys)),
   }),
 );
 
@@ -251,7 +279,7 @@ builder.mutationField("reactivateInstitution", (t) =>
 
 builder.mutationField("grantChainRole", (t) =>
   t.field({
-    errors: { types: [NotFoundError, IdempotencyConflictError, ConflictError, InstitutionNotActiveError] },
+    errors: { types: [NotFoundError, IdempotencyConflictError, ConflictError, InstitutionNotActiveError, CollectionNotReadyError] },
     type: ChainRoleOperationPayload,
     description: "Grants a role of a collection's registry to an account, on chain, with the admin key (platform operator).",
     authScopes: { operator: true },
@@ -263,7 +291,7 @@ builder.mutationField("grantChainRole", (t) =>
 
 builder.mutationField("revokeChainRole", (t) =>
   t.field({
-    errors: { types: [NotFoundError, IdempotencyConflictError, ConflictError, InstitutionNotActiveError] },
+    errors: { types: [NotFoundError, IdempotencyConflictError, ConflictError, InstitutionNotActiveError, CollectionNotReadyError] },
     type: ChainRoleOperationPayload,
     description: "Revokes a role of a collection's registry from an account, on chain, with the admin key (platform operator).",
     authScopes: { operator: true },

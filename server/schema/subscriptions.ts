@@ -1,5 +1,5 @@
 import { GraphQLError } from "graphql";
-import { bulkIssuances, certificateOperations, editionOperations, editions, issuances, ISSUANCE_STATUSES, revocations, type IssuanceStatus } from "../../core/db/schema.ts";
+import { bulkIssuances, certificateOperations, collections, editionOperations, editions, issuances, ISSUANCE_STATUSES, revocations, type IssuanceStatus } from "../../core/db/schema.ts";
 import type { LiveMessage, LiveOperationKind, OperationChange } from "../../core/live/index.ts";
 import { bulkProgress } from "../../core/operations/bulk-issue.ts";
 import { builder } from "../builder.ts";
@@ -13,6 +13,7 @@ import { IssuanceRef } from "./issuance.ts";
 import { RevocationRef } from "./revocation.ts";
 import { CertificateOperationRef } from "./certificate-operations.ts";
 import { EditionOperationRef, EditionRef } from "./edition.ts";
+import { CollectionRef } from "./institution.ts";
 
 type IssuanceRow = typeof issuances.$inferSelect;
 const FINAL: readonly IssuanceStatus[] = ["CONFIRMED", "FAILED"];
@@ -145,6 +146,7 @@ const KIND_NAMES = {
   certificateOperation: "CERTIFICATE_OPERATION",
   edition: "EDITION",
   editionOperation: "EDITION_OPERATION",
+  collection: "COLLECTION",
 } as const satisfies Record<LiveOperationKind, string>;
 
 const OperationKindEnum = builder.enumType("OperationKind", {
@@ -155,6 +157,7 @@ const OperationKindEnum = builder.enumType("OperationKind", {
     CERTIFICATE_OPERATION: "Recovers, corrects, suspends or unsuspends one certificate.",
     EDITION: "Creates a collectible edition on chain.",
     EDITION_OPERATION: "Mints items of an edition: an airdrop or a redeemed claim code.",
+    COLLECTION: "Creates a collection's contract on chain and binds it to the institution in the issuer registry.",
   }),
 });
 
@@ -211,6 +214,12 @@ const OperationUpdateRef = builder.objectRef<OperationEvent>("OperationUpdate").
       description: "The airdrop or claim as stored now, when the operation is one.",
       resolve: (e, _args, ctx) => (e.kind === "editionOperation" ? ownedRow(ctx, editionOperations, e.id, "edition operation") : null),
     }),
+    collection: t.field({
+      type: CollectionRef,
+      nullable: true,
+      description: "The collection as stored now, when the operation is its creation.",
+      resolve: (e, _args, ctx) => (e.kind === "collection" ? ownedRow(ctx, collections, e.id, "collection") : null),
+    }),
   }),
 });
 
@@ -218,7 +227,7 @@ builder.subscriptionField("operationsUpdated", (t) =>
   t.field({
     type: OperationUpdateRef,
     description:
-      "Every state change of the caller's institution's operations (issuances, revocations, certificate operations, editions, airdrops and claims; an airdrop's progress too), as it happens, until the client leaves. Nothing is replayed: read the current state with queries.",
+      "Every state change of the caller's institution's operations (issuances, revocations, certificate operations, collections, editions, airdrops and claims; an airdrop's progress too), as it happens, until the client leaves. Nothing is replayed: read the current state with queries.",
     subscribe: (_root, _args, ctx) => {
       const caller = reader(ctx);
       return followEvents<OperationEvent>({

@@ -252,8 +252,10 @@ describe("bad input for every mutation", () => {
     },
     registerInstitution: async () => {
       const slug = `bad-${uniq()}`;
-      return { as: "operator", variables: { input: { name: `College ${slug}`, slug, identity: `${slug}.example.edu`, idempotencyKey: `bad-${uniq()}` } } };
+      return { as: "operator", variables: { input: { name: `College ${slug}`, slug, identity: `${slug}.example.edu`, ownerEmail: `owner@${slug}.example.edu`, idempotencyKey: `bad-${uniq()}` } } };
     },
+    // The demo institution (ACTIVE): an accepted call makes a collection the worker deploys in the background.
+    createCollection: async () => ({ variables: { input: { name: `Archive ${uniq()}`, symbol: "ARC", kind: "CERTIFICATES", idempotencyKey: `bad-${uniq()}` } } }),
     suspendInstitution: async (fresh) => ({
       as: "operator",
       variables: { input: { institutionId: fresh ? take(pool.active, "active institutions") : spare.institution, reason: "Audit", idempotencyKey: `bad-${uniq()}` } },
@@ -305,6 +307,13 @@ describe("bad input for every mutation", () => {
       },
     ],
     addMember: [async () => ({ variables: { input: { email: `m${uniq()}@example.org`, role: "VIEWER", idempotencyKey: `bad-${uniq()}` } } })],
+    // An institution's first owner is named by an e-mail or by an address, never both.
+    registerInstitution: [
+      async () => {
+        const slug = `bad-${uniq()}`;
+        return { as: "operator", variables: { input: { name: `College ${slug}`, slug, identity: `${slug}.example.edu`, ownerAddress: Wallet.createRandom().address, idempotencyKey: `bad-${uniq()}` } } };
+      },
+    ],
     // enumValues belong to ENUM fields, maxLength and pattern to TEXT ones: each baseline's first field gives one kind.
     setCollectionTemplate: [async () => ({ variables: { input: { collectionId: stack.devInfo.collectionId, fields: [...TEMPLATE_FIELDS].reverse(), idempotencyKey: `bad-${uniq()}` } } })],
   };
@@ -393,7 +402,7 @@ describe("bad input for every mutation", () => {
     for (let i = 0; i < 8; i++) {
       const slug = `pool-${i}-${uniq()}`;
       const res = await ok("operator", `mutation($i: RegisterInstitutionInput!) { registerInstitution(input: $i) { ... on InstitutionOperationPayload { institution { id } operation { id } } ... on Error { __typename code message field } } }`, {
-        i: { name: `Pool ${i}`, slug, identity: `${slug}.example.edu`, idempotencyKey: slug },
+        i: { name: `Pool ${i}`, slug, identity: `${slug}.example.edu`, ownerEmail: `owner@${slug}.example.edu`, idempotencyKey: slug },
       });
       await settledRegistry(res.registerInstitution.operation.id);
       registered.push(res.registerInstitution.institution.id);

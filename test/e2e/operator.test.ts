@@ -9,7 +9,7 @@ import { wrongChecksumAddress } from "../support/addresses.ts";
 const OP_FIELDS = `id kind status txHash error role account reason`;
 const INSTITUTIONS = `{ institutions { id name slug status identity chainInstitutionId suspendedReason } }`;
 const REGISTER = `mutation($input: RegisterInstitutionInput!) {
-  registerInstitution(input: $input) { ... on InstitutionOperationPayload { created institution { id name slug status identity chainInstitutionId } operation { ${OP_FIELDS} } } ... on Error { __typename code message field } }
+  registerInstitution(input: $input) { ... on InstitutionOperationPayload { created ownerApiKey ownerKey { id prefix scopes } institution { id name slug status identity chainInstitutionId } operation { ${OP_FIELDS} } } ... on Error { __typename code message field } }
 }`;
 const SUSPEND = `mutation($input: SuspendInstitutionInput!) { suspendInstitution(input: $input) { ... on InstitutionOperationPayload { created institution { id status } operation { ${OP_FIELDS} } } ... on Error { __typename code message field } } }`;
 const REACTIVATE = `mutation($input: ReactivateInstitutionInput!) { reactivateInstitution(input: $input) { ... on InstitutionOperationPayload { created institution { id status } operation { ${OP_FIELDS} } } ... on Error { __typename code message field } } }`;
@@ -56,11 +56,17 @@ describe("the platform operator over HTTP", () => {
   });
 
   it("registers an institution on chain: PENDING, then ACTIVE once CONFIRMED; the name kept verbatim", async () => {
-    const input = { name: NAME, slug: "ecole-polytechnique", identity: "polytechnique.example.edu", idempotencyKey: key() };
+    const input = { name: NAME, slug: "ecole-polytechnique", identity: "polytechnique.example.edu", ownerEmail: "Registrar@Polytechnique.example.edu", idempotencyKey: key() };
     const { registerInstitution: res } = await operator.ok<{ registerInstitution: any }>(REGISTER, { input });
     expect(res).toMatchObject({ created: true, institution: { name: NAME, status: "PENDING", chainInstitutionId: null }, operation: { kind: "REGISTER_INSTITUTION", status: "QUEUED" } });
+    // The first OWNER's key, shown this once: it acts for the new institution at once, as its OWNER.
+    expect(res.ownerApiKey).toMatch(/^hm_/);
+    expect(res.ownerKey).toMatchObject({ prefix: res.ownerApiKey.slice(0, 11), scopes: ["READ", "ISSUE", "ADMIN"] });
+    const owner = graphqlClient(stack.devInfo.graphqlUrl, res.ownerApiKey);
+    const own = await owner.ok<{ viewer: any; members: any[] }>(`{ viewer { id } members { role email } }`);
+    expect(own).toEqual({ viewer: { id: res.institution.id }, members: [{ role: "OWNER", email: "registrar@polytechnique.example.edu" }] });
     const again = (await operator.ok<{ registerInstitution: any }>(REGISTER, { input })).registerInstitution;
-    expect(again).toMatchObject({ created: false, operation: { id: res.operation.id } });
+    expect(again).toMatchObject({ created: false, operation: { id: res.operation.id }, ownerApiKey: null, ownerKey: { id: res.ownerKey.id } });
     expect((await operator.fails(REGISTER, { input: { ...input, name: "Other" } })).code).toBe("IDEMPOTENCY_CONFLICT");
     expect((await operator.fails(REGISTER, { input: { ...input, idempotencyKey: key() } })).code).toBe("CONFLICT");
 
@@ -72,8 +78,12 @@ describe("the platform operator over HTTP", () => {
   });
 
   it("refuses bad registrations with BAD_USER_INPUT", async () => {
-    const base = { name: "Good", slug: "good-one", identity: "did:web:good.example", idempotencyKey: key() };
+    const base = { name: "Good", slug: "good-one", identity: "did:web:good.example", ownerEmail: "owner@good.example", idempotencyKey: key() };
     const cases: [Record<string, unknown>, string][] = [
+      [{ ownerEmail: null }, "ownerEmail"],
+      [{ ownerAddress: Wallet.createRandom().address }, "ownerAddress"],
+      [{ ownerEmail: "not an address" }, "ownerEmail"],
+      [{ ownerEmail: null, ownerAddress: "0x123" }, "ownerAddress"],
       [{ name: "" }, "name"],
       [{ name: "é".repeat(129) }, "name"],
       [{ name: "tab\there" }, "name"],

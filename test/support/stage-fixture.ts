@@ -15,6 +15,7 @@ import { loadConfig, type Config } from "../../core/config.ts";
 import { openCustody } from "../../core/custody/custody-secret.ts";
 import { openDatabase, type Database, type DatabaseHandle } from "../../core/db/index.ts";
 import { certificates, collections, institutions, issuances } from "../../core/db/schema.ts";
+import type { DeployedCollection } from "../../core/operations/collections.ts";
 import { openEmbeddedIpfs, type IpfsStore } from "../../core/ipfs/index.ts";
 import { OPERATIONS_QUEUE } from "../../core/jobs.ts";
 import { requestIssuanceBatch, type IssueCertificateInput, type Issuance } from "../../core/operations/issue.ts";
@@ -28,7 +29,7 @@ import { issueCertificate } from "../../worker/processors/issue-certificate.ts";
 import { TxMonitor } from "../../worker/tx-monitor.ts";
 import { startTestChain, type TestChain } from "./test-chain.ts";
 
-type Collection = typeof collections.$inferSelect;
+type Collection = DeployedCollection;
 type Certificate = typeof certificates.$inferSelect;
 
 /** One line the stages logged, as pino wrote it. */
@@ -152,8 +153,8 @@ export async function startStageFixture(opts: StageFixtureOptions = {}): Promise
       deps,
       sender,
       institutionId: institution!.id,
-      collection: collection!,
-      registry: certificateRegistryAt(collection!.contractAddress, chain.provider),
+      collection: collection! as DeployedCollection,
+      registry: certificateRegistryAt(collection!.contractAddress!, chain.provider),
       queue,
       redisUrl,
       logs,

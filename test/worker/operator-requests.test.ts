@@ -9,6 +9,7 @@ import { TxSender } from "../../core/chain/tx-sender.ts";
 import { chainTxs, institutions, registryOperations } from "../../core/db/schema.ts";
 import { requestRegisterInstitution, requestRoleChange, requestStatusChange } from "../../core/operations/operator-requests.ts";
 import { DEV_KEYS } from "../../scripts/dev/chain.ts";
+import { firstOwnerKeys } from "../../server/auth/api-keys.ts";
 import type { WorkerDeps } from "../../worker/deps.ts";
 import { operatorRequest } from "../../worker/processors/operator-request.ts";
 import { OperatorRequestConfirmer } from "../../worker/operator-request-confirmer.ts";
@@ -71,8 +72,9 @@ describe("operator requests: the operator's changes signed once, confirmed from 
       name: "Registered College",
       slug: "registered-college",
       identity: "registered.example.edu",
+      ownerEmail: "registrar@registered.example.edu",
       idempotencyKey: "register-college",
-    });
+    }, firstOwnerKeys);
     expect(institution.status).toBe("PENDING");
     await operatorRequest(deps, { operationId: registration.id });
     await confirm();

@@ -58,7 +58,7 @@ export async function certificateOperation(deps: WorkerDeps, job: CertificateOpe
   const from = pins ? "PINNED" : "QUEUED";
   if (operation.status !== from) return;
 
-  const call = { to: collection.contractAddress, data: encodeCall(operation, certificate), purpose: `${operation.kind.toLowerCase()}:${operation.id}` };
+  const call = { to: collection.contractAddress!, data: encodeCall(operation, certificate), purpose: `${operation.kind.toLowerCase()}:${operation.id}` };
   await pipeline.afterCommit((within) => sendOperation(deps, deps.senders[0]!, call, {
     claim: (tx) => claimRow(tx, certificateOperations, operation.id, [from]),
     record: async (tx, stored) => {
@@ -104,7 +104,7 @@ async function documentFor(db: WorkerDeps["db"], operation: Operation, certifica
   const fields = operation.fields as unknown as CertificateFields;
   const common = {
     institution: { id: institution.id, name: institution.name },
-    collection: { id: collection.id, name: collection.name, chainId: collection.chainId, contractAddress: collection.contractAddress },
+    collection: { id: collection.id, name: collection.name, chainId: collection.chainId, contractAddress: collection.contractAddress! },
   };
   if (operation.kind === "RECOVER") {
     return buildCertificateDocument(fields, {

@@ -21,7 +21,7 @@ export async function issueCertificate(deps: WorkerDeps, pins: PinStage, job: Is
     issuedAt: issuance.createdAt,
     recipient: issuance.recipient,
     institution: { id: institution.id, name: institution.name },
-    collection: { id: collection.id, name: collection.name, chainId: collection.chainId, contractAddress: collection.contractAddress },
+    collection: { id: collection.id, name: collection.name, chainId: collection.chainId, contractAddress: collection.contractAddress! },
   });
   const cid = await deps.ipfs.add(doc.bytes);
   await pins.markPinned({ id: issuance.id, metadataCid: cid, digest: doc.digest });

@@ -14,7 +14,7 @@ import { pipelineOf, type WorkerDeps } from "../deps.ts";
 const ready = new WeakMap<TxSender, Promise<void>>();
 
 /** The admin key's nonce sequence, synced with the node once per process. */
-function initOnce(sender: TxSender): Promise<void> {
+export function initOnce(sender: TxSender): Promise<void> {
   let p = ready.get(sender);
   if (!p) {
     p = sender.init().catch((err) => {
@@ -41,13 +41,15 @@ async function callFor(deps: WorkerDeps, op: RegistryOperation): Promise<{ to: s
     const [collection] = await deps.db.select().from(collections).where(eq(collections.id, op.collectionId!));
     const fn = op.kind === "GRANT_ROLE" ? "grantRole" : "revokeRole";
     const data = certificateRegistryInterface().encodeFunctionData(fn, [chainRoleId(op.params.role as ChainRole), op.params.account]);
-    return { to: collection!.contractAddress, data };
+    // requestRoleChange accepts only a CONFIRMED collection, whose contract exists.
+    return { to: collection!.contractAddress!, data };
   }
   const registry = issuerRegistryOf(deps);
   if (!registry) return "no issuer registry is configured (ISSUER_REGISTRY_ADDRESS)";
   const iface = issuerRegistryInterface();
   if (op.kind === "REGISTER_INSTITUTION") {
-    const accounts = (await deps.db.select().from(collections).where(eq(collections.institutionId, op.institutionId))).map((c) => c.contractAddress);
+    // Collections still being created are bound by their own stage once their contract exists.
+    const accounts = (await deps.db.select().from(collections).where(eq(collections.institutionId, op.institutionId))).flatMap((c) => (c.contractAddress ? [c.contractAddress] : []));
     return { to: registry, data: iface.encodeFunctionData("registerInstitution", [institution!.name, institution!.identity ?? "", accounts]) };
   }
   const chainId = BigInt(institution!.chainInstitutionId!);

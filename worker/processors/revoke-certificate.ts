@@ -30,7 +30,7 @@ export async function revokeCertificate(deps: WorkerDeps, job: RevokeCertificate
 
   const reason = RevocationReason.indexOf(revocation.reasonCode as RevocationReason);
   const data = certificateRegistryInterface().encodeFunctionData("revoke", [BigInt(certificate.tokenId), reason]);
-  const call = { to: collection.contractAddress, data, purpose: `revoke:${revocation.id}` };
+  const call = { to: collection.contractAddress!, data, purpose: `revoke:${revocation.id}` };
   await pipeline.afterCommit((within) => sendOperation(deps, deps.senders[0]!, call, {
     claim: (tx) => claimRow(tx, revocations, revocation.id, ["QUEUED"]),
     record: async (tx, stored) => {
