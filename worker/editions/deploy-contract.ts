@@ -19,6 +19,20 @@ export function editionsContractPurpose(institutionId: string): string {
   return `editions:contract:${institutionId}`;
 }
 
+/** EIP-712 domain names are at most 31 bytes (OpenZeppelin's ShortStrings): the constructor reverts on a longer one. */
+const MAX_NAME_BYTES = 31;
+
+/**
+ * The contract's ERC-721 and EIP-712 domain name: "<institution> Collectibles", the institution's name cut (at a
+ * character, never inside one) so that the whole fits the domain name's 31 bytes.
+ */
+export function editionsContractName(institutionName: string): string {
+  const suffix = " Collectibles";
+  const chars = [...institutionName.trim()];
+  while (chars.length && Buffer.byteLength(chars.join("").trimEnd() + suffix) > MAX_NAME_BYTES) chars.pop();
+  return chars.join("").trimEnd() + suffix;
+}
+
 /**
  * Each institution's editions contract, created on first use as one stored transaction through a nonce-managed
  * sender: the deployer key is its admin, the worker's signing keys its issuers and a fresh voucher key its voucher
@@ -70,7 +84,7 @@ export class EditionContracts {
     const sender = this.creator(admin);
     if (!sender) return; // No key can pay now: tried again next tick.
     const [institution] = await db.select().from(institutions).where(eq(institutions.id, institutionId));
-    const name = `${institution!.name} Collectibles`;
+    const name = editionsContractName(institution!.name);
     const voucherKey = Wallet.createRandom();
     // The voucher key only signs vouchers: it gets no issuer role, so it cannot mint or move items.
     const data = collectibleEditionsCreation({ name, symbol: "HMC", admin, issuers: senders.map((s) => s.address), voucherSigner: voucherKey.address });

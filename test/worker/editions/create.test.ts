@@ -9,10 +9,10 @@ import { openSecret } from "../../../core/custody/sealed.ts";
 import { chainTxs, editionContractCreations, editionContracts, institutions } from "../../../core/db/schema.ts";
 import { readEditionFromChain } from "../../../core/editions/chain.ts";
 import { createPinnedEditions } from "../../../worker/editions/create.ts";
-import { EditionContracts, editionsContractPurpose } from "../../../worker/editions/deploy-contract.ts";
+import { EditionContracts, editionsContractName, editionsContractPurpose } from "../../../worker/editions/deploy-contract.ts";
 import { indexEditionEvents } from "../../../worker/editions/indexer.ts";
 import { pinQueuedEditions } from "../../../worker/editions/pin.ts";
-import { asAdmin, editionRow, queueEdition, startEditionsFixture, toldFor, type EditionsFixture } from "./fixture.ts";
+import { asAdmin, createEditions, editionRow, queueEdition, startEditionsFixture, toldFor, type EditionsFixture } from "./fixture.ts";
 
 /** An edition's way to the chain, stage by stage: pin, create (deploying the institution's contract), indexer. */
 describe("editions stages: pin, create, indexer", () => {
@@ -100,6 +100,21 @@ describe("editions stages: pin, create, indexer", () => {
     const failed = await editionRow(f, queued.id);
     expect(failed).toMatchObject({ status: "FAILED", error: "rejected by the contract: EditionInvalid()", chainTxId: null });
     expect(toldFor(f, queued.id)).toEqual(["PINNED", "FAILED"]);
+  });
+
+  it("an institution whose name is too long for an EIP-712 domain gets a contract named within its 31 bytes", async () => {
+    const long = "Königliche Staatliche Kunstsammlungen Dresden";
+    expect(editionsContractName(long)).toBe("Königliche Staatl Collectibles");
+    expect(Buffer.byteLength(editionsContractName(long))).toBeLessThanOrEqual(31);
+    expect(editionsContractName("Stage Museum")).toBe("Stage Museum Collectibles");
+    const [other] = await f.db.insert(institutions).values({ name: long, slug: `long-${Date.now()}` }).returning();
+    const queued = await queueEdition(f, { institutionId: other!.id });
+    await pinQueuedEditions(f.deps);
+    await createEditions(f);
+    const [contract] = await f.db.select().from(editionContracts).where(eq(editionContracts.institutionId, other!.id));
+    expect(contract!.name).toBe("Königliche Staatl Collectibles");
+    expect(await asAdmin(f, contract!.contractAddress).name!()).toBe("Königliche Staatl Collectibles");
+    expect((await editionRow(f, queued.id)).status).toBe("SUBMITTED");
   });
 
   it("without a deployer key, an edition of an institution with no contract fails saying so", async () => {
