@@ -1,15 +1,20 @@
 import { desc, eq } from "drizzle-orm";
 import { Wallet } from "ethers";
+import { isRevert } from "../../core/chain/contract-errors.ts";
 import { collectibleEditionsCreation, contractOf, CreationRevertedError } from "../../core/chain/contract-creation.ts";
 import { sendOperation } from "../../core/chain/send-operation.ts";
 import type { TxSender } from "../../core/chain/tx-sender.ts";
 import { sealSecret } from "../../core/custody/sealed.ts";
 import { chainTxs, editionContractCreations, editionContracts, institutions } from "../../core/db/schema.ts";
 import type { WorkerDeps } from "../deps.ts";
+import { contractRefusal } from "./failures.ts";
 
 export type EditionContractRow = typeof editionContracts.$inferSelect;
 
-/** No key can deploy an editions contract: the edition fails with this message rather than waiting for ever. */
+/**
+ * No key can deploy an editions contract, or the constructor refuses it: the edition fails with this message rather
+ * than waiting for ever.
+ */
 export class NoDeployerError extends Error {}
 
 type Deps = Pick<WorkerDeps, "db" | "config" | "logger" | "provider" | "deployer" | "senders" | "adminSender" | "custody">;
@@ -99,8 +104,12 @@ export class EditionContracts {
         return inserted.length > 0;
       },
       record: async () => {},
-      // The constructor refusing these arguments is a defect, not the edition's fault: the error is rethrown.
-      refused: async () => false,
+      refused: async (err) => {
+        // The node failing is retried next tick; the constructor refusing would refuse every time, so the editions
+        // waiting for this contract fail saying why instead of waiting for ever.
+        if (!isRevert(err)) return false;
+        throw new NoDeployerError(`the editions contract cannot be created: rejected by the contract: ${contractRefusal(err) ?? "reverted"}`);
+      },
     });
     if (stored) logger.info({ institutionId, txHash: stored.txHash, signer: stored.signer, nonce: stored.nonce }, "editions contract creation sent");
   }
