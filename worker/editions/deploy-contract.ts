@@ -95,13 +95,16 @@ export class EditionContracts {
     const data = collectibleEditionsCreation({ name, symbol: "HMC", admin, issuers: senders.map((s) => s.address), voucherSigner: voucherKey.address });
     const stored = await sendOperation(this.deps, sender, { to: null, data, purpose: editionsContractPurpose(institutionId) }, {
       claim: async (tx) => {
-        // Another worker that signed first holds the row: this key is then dropped unused, never stored.
-        const inserted = await tx
+        // Under the institution's row lock, so that no other worker is between its own reads and its signature: one
+        // that signed first, or recorded the mined contract meanwhile, leaves this key dropped unused, never stored.
+        await tx.select({ id: institutions.id }).from(institutions).where(eq(institutions.id, institutionId)).for("update");
+        const [contract] = await tx.select({ id: editionContracts.id }).from(editionContracts).where(eq(editionContracts.institutionId, institutionId));
+        const [creation] = await tx.select({ id: editionContractCreations.id }).from(editionContractCreations).where(eq(editionContractCreations.institutionId, institutionId));
+        if (contract || creation) return false;
+        await tx
           .insert(editionContractCreations)
-          .values({ institutionId, chainId: config.chain.chainId, name, voucherSignerKey: sealSecret(voucherKey.privateKey, this.deps.custody.keyring()) })
-          .onConflictDoNothing({ target: editionContractCreations.institutionId })
-          .returning({ id: editionContractCreations.id });
-        return inserted.length > 0;
+          .values({ institutionId, chainId: config.chain.chainId, name, voucherSignerKey: sealSecret(voucherKey.privateKey, this.deps.custody.keyring()) });
+        return true;
       },
       record: async () => {},
       refused: async (err) => {
