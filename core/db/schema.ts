@@ -553,6 +553,21 @@ export const editionContracts = pgTable("edition_contracts", {
 });
 
 /**
+ * An institution's editions contract while its creation is signed but not yet mined: written in the database
+ * transaction that signs the creation (so the voucher key it names is stored, sealed, no later than the signature),
+ * and replaced by its `edition_contracts` row, in one transaction, once the creation is mined. The stored creation
+ * itself is found by its purpose (`editionsContractPurpose`): a re-signed replacement keeps it.
+ */
+export const editionContractCreations = pgTable("edition_contract_creations", {
+  id: uuid("id").primaryKey().defaultRandom(),
+  institutionId: uuid("institution_id").notNull().unique().references(() => institutions.id),
+  chainId: integer("chain_id").notNull(),
+  name: text("name").notNull(),
+  voucherSignerKey: text("voucher_signer_key").notNull(),
+  createdAt: createdAt(),
+});
+
+/**
  * A collectible edition and the operation that creates it on chain: QUEUED (metadata built) → PINNED → SUBMITTED
  * (createEdition sent) → CONFIRMED (EditionCreated seen; `chainEditionId` set) | FAILED. `reserved` counts items
  * promised by accepted airdrops and claim codes, so a sold-out edition is refused before anything is queued;

@@ -30,6 +30,8 @@ export const COLLECTIBLE_EDITIONS_ABI = [
   "error VoucherExpired(bytes32 code, uint64 deadline)",
   "error VoucherAlreadyUsed(bytes32 code)",
   "error VoucherSignerInvalid(address signer)",
+  "error IssuersEmpty()",
+  "error IssuerInvalid(address issuer)",
   // The implementation's: the voucher ledger, roles, ERC-721
   "function voucherUsed(bytes32 code) view returns (bool)",
   "function ISSUER_ROLE() view returns (bytes32)",

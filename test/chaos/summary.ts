@@ -1,11 +1,15 @@
-import { mkdirSync, readFileSync, rmSync } from "node:fs";
+import { mkdirSync, readdirSync, readFileSync, rmSync } from "node:fs";
+import { join } from "node:path";
 
-const file = "test-results/chaos-summary.txt";
+const dir = "test-results";
+/** The pipeline's summary; other chaos files write `chaos-summary-<name>.txt` beside it. */
+const file = join(dir, "chaos-summary.txt");
+const summaries = () => readdirSync(dir).filter((f) => f.startsWith("chaos-summary")).sort();
 
-/** Prints the chaos suite's closing line after vitest's own summary, where outside checks read it. */
+/** Prints the chaos suite's closing lines after vitest's own summary, where outside checks read them. */
 export function setup() {
-  mkdirSync("test-results", { recursive: true });
-  rmSync(file, { force: true });
+  mkdirSync(dir, { recursive: true });
+  for (const f of summaries()) rmSync(join(dir, f), { force: true });
 }
 
 export function teardown() {
@@ -14,4 +18,5 @@ export function teardown() {
   } catch {
     process.stdout.write("chaos: no summary (the suite did not finish)\n");
   }
+  for (const f of summaries().filter((f) => join(dir, f) !== file)) process.stdout.write(readFileSync(join(dir, f), "utf8"));
 }

@@ -12,8 +12,9 @@ import { NoDeployerError, type EditionContractRow, type EditionContracts } from 
 import { contractRefusal, failEdition } from "./failures.ts";
 
 /**
- * PINNED → SUBMITTED: createEdition on the institution's contract (deployed first when it has none), signed and
- * stored by a nonce-managed sender, then broadcast. The contract refusing it fails the edition.
+ * PINNED → SUBMITTED: createEdition on the institution's contract, signed and stored by a nonce-managed sender,
+ * then broadcast. An institution without a contract has its creation sent first (deploy-contract.ts); its editions
+ * wait in PINNED, without holding up the tick, until the creation is mined. The contract refusing it fails the edition.
  */
 export async function createPinnedEditions(
   deps: Pick<WorkerDeps, "db" | "provider" | "logger"> & { pipeline: Pipeline },
@@ -28,7 +29,7 @@ export async function createPinnedEditions(
     .orderBy(asc(editions.updatedAt))
     .limit(10);
   for (const edition of pinned) {
-    let contract: EditionContractRow;
+    let contract: EditionContractRow | undefined;
     try {
       contract = await contracts.contractFor(edition.institutionId);
     } catch (err) {
@@ -38,6 +39,8 @@ export async function createPinnedEditions(
       }
       throw err;
     }
+    // The institution's contract is being created: the edition stays PINNED until it is mined.
+    if (!contract) continue;
     const sender = await rotation.pick();
     if (!sender) return;
     const data = collectibleEditionsInterface().encodeFunctionData("createEdition", [

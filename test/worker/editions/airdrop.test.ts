@@ -5,12 +5,12 @@ import { chainTxs, editionMintBatches } from "../../../core/db/schema.ts";
 import { readEditionFromChain } from "../../../core/editions/chain.ts";
 import { voucherCodeOf } from "../../../core/editions/operations.ts";
 import { sendAirdropBatches } from "../../../worker/editions/airdrop.ts";
-import { createPinnedEditions } from "../../../worker/editions/create.ts";
 import { VOUCHER_REDEEMED_ON_CHAIN } from "../../../worker/editions/failures.ts";
 import { pinQueuedEditions } from "../../../worker/editions/pin.ts";
 import {
   asAdmin,
   confirmedEdition,
+  createEditions,
   editionRow,
   holders,
   issueClaimCode,
@@ -112,7 +112,7 @@ describe("editions stage: airdrop", () => {
   it("an airdrop of an edition that was never created on chain fails and gives its items back", async () => {
     const queued = await queueEdition(f, { maxSupply: 0 });
     await pinQueuedEditions(f.deps);
-    await createPinnedEditions(f.deps, f.rotation, f.contracts);
+    await createEditions(f);
     const failed = await editionRow(f, queued.id);
     expect(failed.status).toBe("FAILED");
     const op = await queueAirdrop(f, failed, holders(2, "never"));

@@ -2,7 +2,7 @@ import { randomUUID } from "node:crypto";
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { eq, sql } from "drizzle-orm";
+import { and, eq, isNull, sql } from "drizzle-orm";
 import { Contract, Wallet } from "ethers";
 import { SenderRotation } from "../../../core/chain/sender-rotation.ts";
 import { TxSender } from "../../../core/chain/tx-sender.ts";
@@ -138,12 +138,26 @@ export async function queueEdition(
 export async function confirmedEdition(f: EditionsFixture, opts: Parameters<typeof queueEdition>[1] = {}): Promise<EditionRow & { contractAddress: string }> {
   const queued = await queueEdition(f, opts);
   await pinQueuedEditions(f.deps);
-  await createPinnedEditions(f.deps, f.rotation, f.contracts);
+  await createEditions(f);
   await settle(f);
   const edition = await editionRow(f, queued.id);
   if (edition.status !== "CONFIRMED") throw new Error(`edition ${edition.id} is ${edition.status} (${edition.error})`);
   const [contract] = await f.db.select().from(editionContracts).where(eq(editionContracts.id, edition.contractId!));
   return { ...edition, contractAddress: contract!.contractAddress };
+}
+
+/**
+ * The create stage, with the monitor between its ticks, until no edition is left PINNED: an institution's first
+ * edition waits there while the stage's creation of its contract is mined, then is sent like any other.
+ */
+export async function createEditions(f: EditionsFixture): Promise<void> {
+  for (let round = 0; round < 10; round++) {
+    await createPinnedEditions(f.deps, f.rotation, f.contracts);
+    const waiting = await f.db.select({ id: editions.id }).from(editions).where(and(eq(editions.status, "PINNED"), isNull(editions.chainTxId)));
+    if (!waiting.length) return;
+    await f.monitor.tick();
+  }
+  throw new Error("editions still PINNED after 10 rounds of the create stage");
 }
 
 /** Records an airdrop (or a redeemed claim) as the API does: the operation QUEUED, its items reserved. */
