@@ -75,6 +75,9 @@ const schema = z.object({
   CHAIN_HEAD_MAX_AGE_SECONDS: z.coerce.number().int().min(0).optional(),
 });
 
+/** The names of every environment variable the platform reads (for deployment files to be checked against). */
+export const SETTING_NAMES: readonly string[] = Object.keys(schema.shape);
+
 export interface Config {
   env: "development" | "test" | "production";
   dataDir: string;

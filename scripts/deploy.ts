@@ -1,8 +1,14 @@
 /**
+ * `npm run deploy`: the platform operator's contracts. Deploys the operator's issuer registry (or checks the one
+ * ISSUER_REGISTRY_ADDRESS names), makes sure the worker's admin key (ADMIN_PRIVATE_KEY, else the deployer) holds
+ * its OPERATOR_ROLE, records it in `deployments/<chainId>.json`, and prints the platform's first operator API key
+ * (once: only while the database holds none and OPERATOR_API_KEY_HASH is unset, or with --new-operator-key).
+ * Institutions then onboard over GraphQL alone (registerInstitution, createCollection).
+ *
  * `npm run deploy -- --institution "Example University" --slug example-university --identity did:web:example.edu
  *   --collection "Diplomas" --symbol DIPL`
  *
- * Deploys an institution's certificate registry on any EVM JSON-RPC endpoint (CHAIN_RPC_URL) and records it where
+ * The command-line path for an institution: deploys its certificate registry on any EVM JSON-RPC endpoint (CHAIN_RPC_URL) and records it where
  * the server and worker read it: the `collections` row in the database (DATABASE_URL, or the data folder's PGlite)
  * and `deployments/<chainId>.json`. On the way it makes sure the operator's issuer registry exists
  * (ISSUER_REGISTRY_ADDRESS, or a new one whose address it prints), registers the institution there with the
@@ -12,7 +18,7 @@
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { parseArgs } from "node:util";
-import { eq } from "drizzle-orm";
+import { eq, isNull } from "drizzle-orm";
 import { Contract, Wallet } from "ethers";
 import { loadArtifact } from "../core/chain/artifacts.ts";
 import { deployCertificateRegistry, deployIssuerRegistry } from "../core/chain/deploy.ts";
@@ -22,13 +28,17 @@ import { institutionSigningKey } from "../core/credentials/institution-keys.ts";
 import { openCustody } from "../core/custody/custody-secret.ts";
 import { prepareSealedSecrets } from "../core/custody/stored-secrets.ts";
 import { openDatabase } from "../core/db/index.ts";
-import { collections, institutions } from "../core/db/schema.ts";
-import { createApiKey } from "../server/auth/api-keys.ts";
+import { collections, institutions, operatorKeys } from "../core/db/schema.ts";
+import { createApiKey, createOperatorKey } from "../server/auth/api-keys.ts";
 
-const USAGE = `usage: npm run deploy -- --institution <name> --slug <slug> --collection <name> --symbol <SYM> [--identity <did|domain>] [--out <dir>]
+const USAGE = `usage: npm run deploy [-- --new-operator-key] [--out <dir>]       the operator's contracts and first operator key
+       npm run deploy -- --institution <name> --slug <slug> --collection <name> --symbol <SYM> [--identity <did|domain>] [--out <dir>]
 
 environment: CHAIN_RPC_URL, CHAIN_ID, DEPLOYER_PRIVATE_KEY (admin of what it deploys), SIGNER_PRIVATE_KEY (the
-worker's keys, granted ISSUER_ROLE), ISSUER_REGISTRY_ADDRESS (optional), DATABASE_URL or HALLMARK_DATA_DIR`;
+worker's keys, granted ISSUER_ROLE), ADMIN_PRIVATE_KEY (the worker's operator key; default the deployer),
+ISSUER_REGISTRY_ADDRESS (optional), DATABASE_URL or HALLMARK_DATA_DIR`;
+
+const INSTITUTION_ARGS = ["institution", "slug", "collection", "symbol"] as const;
 
 class UsageError extends Error {}
 
@@ -42,6 +52,7 @@ async function main(argv: string[]): Promise<void> {
       collection: { type: "string" },
       symbol: { type: "string" },
       out: { type: "string", default: "deployments" },
+      "new-operator-key": { type: "boolean", default: false },
       help: { type: "boolean", short: "h", default: false },
     },
   });
@@ -49,7 +60,9 @@ async function main(argv: string[]): Promise<void> {
     process.stdout.write(`${USAGE}\n`);
     return;
   }
-  const missing = (["institution", "slug", "collection", "symbol"] as const).filter((k) => !values[k]);
+  const given = INSTITUTION_ARGS.filter((k) => values[k]);
+  if (!given.length && !values.identity) return deployOperatorContracts({ out: values.out!, newOperatorKey: values["new-operator-key"]! });
+  const missing = INSTITUTION_ARGS.filter((k) => !values[k]);
   if (missing.length) throw new UsageError(`missing ${missing.map((k) => `--${k}`).join(", ")}`);
   if (!/^[a-z0-9][a-z0-9-]{1,62}$/.test(values.slug!)) throw new UsageError("--slug: lowercase letters, digits and dashes");
 
@@ -61,7 +74,7 @@ async function main(argv: string[]): Promise<void> {
   if (problems.length) throw new ConfigError(problems);
 
   const provider = createChainProvider(config.chain.rpcUrl!, config.chain.chainId);
-  const db = await openDatabase({ url: config.databaseUrl, dir: join(resolve(config.dataDir), "db") });
+  const db = await openDatabase({ url: config.databaseUrl, dir: join(resolve(config.dataDir), "db"), migrations: config.databaseUrl ? "require" : "apply" });
   const custody = openCustody(config);
   await prepareSealedSecrets(db.db, custody);
   try {
@@ -84,7 +97,7 @@ async function main(argv: string[]): Promise<void> {
       ({ address: issuerRegistry } = await deployIssuerRegistry(deployer, { admin: deployer.address, operator: deployer.address }));
       log(`IssuerRegistry deployed at ${issuerRegistry}: set ISSUER_REGISTRY_ADDRESS=${issuerRegistry} for the server, worker and verifiers`);
     }
-    const registry = await deployCertificateRegistry(deployer, { name: values.collection!, symbol: values.symbol!, admin: deployer.address, issuers: signers });
+    const registry = await deployCertificateRegistry(deployer, { name: values.collection!, symbol: values.symbol!, admin: deployer.address, issuers: signers, issuerRegistry });
     log(`CertificateRegistry "${values.collection}" deployed at ${registry.address} (block ${registry.blockNumber}); ISSUER_ROLE: ${signers.join(", ")}`);
 
     const issuers = new Contract(issuerRegistry, loadArtifact("IssuerRegistry").abi, deployer);
@@ -96,8 +109,6 @@ async function main(argv: string[]): Promise<void> {
       await (await issuers.getFunction("bindAccount")(onChainId, registry.address)).wait();
       log(`registry bound to institution ${onChainId} in the issuer registry`);
     }
-    const certificates = new Contract(registry.address, loadArtifact("CertificateRegistry").abi, deployer);
-    await (await certificates.getFunction("setIssuerRegistry")(issuerRegistry)).wait();
 
     const [collection] = await db.db
       .insert(collections)
@@ -123,21 +134,83 @@ async function main(argv: string[]): Promise<void> {
   }
 }
 
+/**
+ * The operator's part of a deployment: the issuer registry every institution is registered in, the worker's admin
+ * key as its operator, and a first operator API key. Re-running it checks the same things and changes only what is
+ * missing, so it is safe in a release pipeline.
+ */
+async function deployOperatorContracts(opts: { out: string; newOperatorKey: boolean }): Promise<void> {
+  const config = loadConfig();
+  const problems = [
+    !config.chain.rpcUrl && "CHAIN_RPC_URL: the chain to deploy to",
+    !config.chain.deployerKey && "DEPLOYER_PRIVATE_KEY: the key that deploys and administers the contracts",
+  ].filter(Boolean) as string[];
+  if (problems.length) throw new ConfigError(problems);
+
+  const provider = createChainProvider(config.chain.rpcUrl!, config.chain.chainId);
+  // A server database is migrated by `npm run migrate` alone (the release step); PGlite is this command's own.
+  const db = await openDatabase({ url: config.databaseUrl, dir: join(resolve(config.dataDir), "db"), migrations: config.databaseUrl ? "require" : "apply" });
+  try {
+    const actual = Number((await provider.getNetwork()).chainId);
+    if (actual !== config.chain.chainId) throw new ConfigError([`CHAIN_ID: ${config.chain.rpcUrl} serves chain ${actual}, not ${config.chain.chainId}`]);
+    const deployer = new Wallet(config.chain.deployerKey!, provider);
+    const operator = new Wallet(config.chain.adminKey ?? config.chain.deployerKey!).address;
+    const abi = loadArtifact("IssuerRegistry").abi;
+
+    let issuerRegistry = config.chain.issuerRegistry;
+    if (!issuerRegistry) {
+      ({ address: issuerRegistry } = await deployIssuerRegistry(deployer, { admin: deployer.address, operator }));
+      log(`IssuerRegistry deployed at ${issuerRegistry} (admin ${deployer.address}, operator ${operator})`);
+    } else {
+      if ((await provider.getCode(issuerRegistry)) === "0x") throw new ConfigError([`ISSUER_REGISTRY_ADDRESS: no contract at ${issuerRegistry} on chain ${actual}`]);
+      const registry = new Contract(issuerRegistry, abi, deployer);
+      const role = (await registry.getFunction("OPERATOR_ROLE")()) as string;
+      if (await registry.getFunction("hasRole")(role, operator)) {
+        log(`IssuerRegistry at ${issuerRegistry}: ${operator} already holds OPERATOR_ROLE`);
+      } else {
+        const adminRole = (await registry.getFunction("DEFAULT_ADMIN_ROLE")()) as string;
+        if (!(await registry.getFunction("hasRole")(adminRole, deployer.address))) {
+          throw new ConfigError([`DEPLOYER_PRIVATE_KEY: ${deployer.address} is not the admin of the issuer registry at ${issuerRegistry}, so it cannot make ${operator} its operator`]);
+        }
+        await (await registry.getFunction("grantRole")(role, operator)).wait();
+        log(`IssuerRegistry at ${issuerRegistry}: OPERATOR_ROLE granted to ${operator}`);
+      }
+    }
+    const record = recordDeployment(opts.out, config.chain.chainId, { IssuerRegistry: issuerRegistry });
+    log(`recorded in ${record}`);
+
+    const live = await db.db.select({ id: operatorKeys.id }).from(operatorKeys).where(isNull(operatorKeys.revokedAt));
+    let operatorApiKey: string | null = null;
+    if (opts.newOperatorKey || (!live.length && !config.operatorKeyHash)) {
+      operatorApiKey = (await createOperatorKey(db.db, opts.newOperatorKey ? "operator" : "first operator")).key;
+      log("operator API key made: it is printed once, below, and stored only hashed; keep it safe");
+    } else {
+      log("an operator key exists already (database or OPERATOR_API_KEY_HASH); --new-operator-key makes another");
+    }
+    log(`set ISSUER_REGISTRY_ADDRESS=${issuerRegistry} for the server and the workers (and ADMIN_PRIVATE_KEY to the key of ${operator} for the workers)`);
+    process.stdout.write(`${JSON.stringify({ chainId: config.chain.chainId, issuerRegistry, operator, operatorApiKey }, null, 2)}\n`);
+  } finally {
+    await db.close();
+    provider.destroy();
+  }
+}
+
 /** The institution's id in the issuer registry, found through a registry of its already bound there (0: none yet). */
 async function onChainInstitution(issuers: Contract, db: Awaited<ReturnType<typeof openDatabase>>["db"], institutionId: string): Promise<bigint> {
   const known = await db.select().from(collections).where(eq(collections.institutionId, institutionId));
   for (const c of known) {
+    if (!c.contractAddress) continue; // a collection whose creation is still on its way
     const id = (await issuers.getFunction("institutionOf")(c.contractAddress)) as bigint;
     if (id !== 0n) return id;
   }
   return 0n;
 }
 
-function recordDeployment(dir: string, chainId: number, entry: { IssuerRegistry: string; collection: Record<string, unknown> }): string {
+function recordDeployment(dir: string, chainId: number, entry: { IssuerRegistry: string; collection?: Record<string, unknown> }): string {
   mkdirSync(dir, { recursive: true });
   const path = join(dir, `${chainId}.json`);
   const previous = existsSync(path) ? (JSON.parse(readFileSync(path, "utf8")) as { collections?: unknown[] }) : {};
-  const next = { chainId, IssuerRegistry: entry.IssuerRegistry, collections: [...(previous.collections ?? []), entry.collection] };
+  const next = { chainId, IssuerRegistry: entry.IssuerRegistry, collections: [...(previous.collections ?? []), ...(entry.collection ? [entry.collection] : [])] };
   writeFileSync(path, `${JSON.stringify(next, null, 2)}\n`);
   return path;
 }

@@ -46,11 +46,12 @@ if [ "${1:-}" = "--chaos" ] && ! ls /usr/lib/postgresql/*/bin/initdb >/dev/null 
   apt_install postgresql
 fi
 
-# Dependencies, installed by Node 24's npm; reinstalled when the lock file changed or the EDR binding is missing.
+# Dependencies, installed by Node 24's npm from the lock file; again when the lock file changed or the EDR binding is missing.
 if [ ! -d node_modules ] || [ package-lock.json -nt node_modules/.package-lock.json ] \
   || ! node -e 'require("@nomicfoundation/edr")' >/dev/null 2>&1; then
-  say "installing npm dependencies"
-  # Not `npm ci`: vite lists a Windows-only optional package the registry does not serve, which npm install
-  # skips but npm ci refuses as "missing from the lock file".
-  npm install --no-audit --no-fund
+  say "installing npm dependencies (npm ci: exactly the versions package-lock.json records)"
+  # npm ci, not npm install: every machine and CI get the committed lock's versions, and a lock file that no longer
+  # matches package.json fails here instead of being rewritten quietly. Add or upgrade a dependency with
+  # `npm install <pkg>` and commit both files.
+  npm ci --no-audit --no-fund
 fi

@@ -79,4 +79,32 @@ describe("`npm run deploy` against a JSON-RPC endpoint, then the platform issuin
     expect(verify.verdict, JSON.stringify(verify.checks)).toBe("VALID");
     expect(verify.checks.find((c: any) => c.name === "issuer").reason).toMatch(/^issued by "Example University" \(did:web:example.edu\)/);
   });
+
+  it("refuses half an institution's arguments, and an issuer registry address with no contract behind it", async () => {
+    // The commands below open the same PGlite folder, which one process holds at a time.
+    await stack?.stop();
+    stack = undefined;
+    const half = await run("node", ["scripts/deploy.ts", "--institution", "Example University"], { env: env() }).catch((e) => e);
+    expect(half.code).toBe(64);
+    expect(half.stderr).toMatch(/missing --slug, --collection, --symbol/);
+    const nowhere = Wallet.createRandom().address;
+    const bad = await run("node", ["scripts/deploy.ts", "--out", join(dataDir, "deployments")], { env: { ...env(), ISSUER_REGISTRY_ADDRESS: nowhere } }).catch((e) => e);
+    expect(bad.code).toBe(1);
+    expect(bad.stderr).toContain(`ISSUER_REGISTRY_ADDRESS: no contract at ${nowhere}`);
+  });
+
+  it("the operator's deploy on an existing issuer registry grants OPERATOR_ROLE to the worker's admin key, once", async () => {
+    const admin = Wallet.createRandom();
+    const args = ["scripts/deploy.ts", "--out", join(dataDir, "deployments")];
+    const withAdmin = { ...env(), ISSUER_REGISTRY_ADDRESS: deployed.issuerRegistry, ADMIN_PRIVATE_KEY: admin.privateKey };
+    const first = await run("node", args, { env: withAdmin });
+    expect(first.stderr).toContain(`OPERATOR_ROLE granted to ${admin.address}`);
+    expect(JSON.parse(first.stdout)).toMatchObject({ issuerRegistry: deployed.issuerRegistry, operator: admin.address });
+    // The platform started above made an operator key already: none is printed again unless asked for.
+    const second = await run("node", args, { env: withAdmin });
+    expect(second.stderr).toContain(`${admin.address} already holds OPERATOR_ROLE`);
+    expect(JSON.parse(second.stdout).operatorApiKey).toBeNull();
+    const third = await run("node", [...args, "--new-operator-key"], { env: withAdmin });
+    expect(JSON.parse(third.stdout).operatorApiKey).toMatch(/^hm_/);
+  });
 });

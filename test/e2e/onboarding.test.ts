@@ -1,10 +1,8 @@
-import { randomBytes } from "node:crypto";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Wallet } from "ethers";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { hashSecret } from "../../core/secret-hash.ts";
 import { DEV_KEYS, startEmbeddedChain, type EmbeddedChain } from "../../scripts/dev/chain.ts";
 import { startEmbeddedRedis, type EmbeddedRedis } from "../../scripts/dev/redis.ts";
 import { graphqlClient } from "../support/graphql-http.ts";
@@ -182,9 +180,10 @@ describe("self-service onboarding over HTTP", () => {
 });
 
 /**
- * The same onboarding on the production processes, as an operator runs them: `npm run migrate` and `npm run deploy`
- * (the issuer registry) on an empty PostgreSQL, Redis and JSON-RPC chain, then `npm start` and `npm run worker`;
- * from there on GraphQL alone, from the operator's key to the second institution's first verified certificate.
+ * The same onboarding on the production processes, as the README's "Running in production" has an operator run
+ * them: `npm run migrate` and `npm run deploy` (the operator's issuer registry and first operator key, nothing of
+ * any institution) on an empty PostgreSQL, Redis and JSON-RPC chain, then `npm start` and `npm run worker`; from
+ * there on GraphQL alone, from the operator's key to an institution's first verified certificate.
  */
 describe("self-service onboarding on npm start and npm run worker", () => {
   let pg: TestPostgres;
@@ -192,7 +191,6 @@ describe("self-service onboarding on npm start and npm run worker", () => {
   let chain: EmbeddedChain;
   let dir: string;
   const processes = new PlatformProcesses();
-  const operatorKey = `hm_${randomBytes(6).toString("base64url")}_${randomBytes(24).toString("base64url")}`;
   let issuerRegistry: string | undefined;
 
   const env = (name: string) => ({
@@ -205,8 +203,8 @@ describe("self-service onboarding on npm start and npm run worker", () => {
     CHAIN_RPC_URL: chain.rpcUrl,
     CHAIN_ID: "31337",
     DEPLOYER_PRIVATE_KEY: DEV_KEYS.deployer,
+    ADMIN_PRIVATE_KEY: DEV_KEYS.deployer,
     SIGNER_PRIVATE_KEY: DEV_KEYS.minter,
-    OPERATOR_API_KEY_HASH: hashSecret(operatorKey),
     HOST: "127.0.0.1",
     PORT: "0",
     BATCH_WINDOW_MS: "50",
@@ -225,18 +223,23 @@ describe("self-service onboarding on npm start and npm run worker", () => {
     rmSync(dir, { recursive: true, force: true });
   });
 
-  it("takes a second institution from the operator's registration to a verified certificate", async () => {
+  it("takes an institution from the operator's registration to a verified certificate", async () => {
     const migrate = processes.run("scripts/migrate.ts", env("migrate"));
     expect(await within(migrate.exited, 30_000, "npm run migrate"), migrate.stderr).toBe(0);
-    // The operator's contracts (and, as the deploy command does today, a first institution of its own).
-    const args = ["--institution", "First University", "--slug", "first-university", "--identity", "did:web:first.example", "--collection", "First Diplomas", "--symbol", "FIRST"];
-    const deploy = processes.run("scripts/deploy.ts", env("deploy"), [...args, "--out", join(dir, "deployments")]);
+    // The operator's contracts and first operator key; no institution exists yet.
+    const deploy = processes.run("scripts/deploy.ts", env("deploy"), ["--out", join(dir, "deployments")]);
     expect(await within(deploy.exited, 60_000, "npm run deploy"), deploy.stderr).toBe(0);
-    issuerRegistry = (JSON.parse(deploy.stdout) as { issuerRegistry: string }).issuerRegistry;
+    const deployed = JSON.parse(deploy.stdout) as { issuerRegistry: string; operatorApiKey: string | null };
+    expect(deployed.operatorApiKey).toMatch(/^hm_/);
+    issuerRegistry = deployed.issuerRegistry;
+    // Run again, as a release pipeline would: the same registry is checked, no second operator key appears.
+    const again = processes.run("scripts/deploy.ts", env("deploy-again"), ["--out", join(dir, "deployments")]);
+    expect(await within(again.exited, 60_000, "npm run deploy (again)"), again.stderr).toBe(0);
+    expect(JSON.parse(again.stdout)).toMatchObject({ issuerRegistry, operatorApiKey: null });
     await processes.startWorker(env("worker"));
     const { port } = await processes.startServer(env("server"));
     const url = `http://127.0.0.1:${port}/graphql`;
-    const operator = graphqlClient(url, operatorKey);
+    const operator = graphqlClient(url, deployed.operatorApiKey!);
 
     const { registerInstitution: registered } = await operator.ok<{ registerInstitution: any }>(REGISTER, {
       input: { name: "Zweite Fachhochschule", slug: "zweite-fh", identity: "fh-zweite.example.edu", ownerEmail: "rektorat@fh-zweite.example.edu", idempotencyKey: "zweite-fh" },
