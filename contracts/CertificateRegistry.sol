@@ -1,5 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 pragma solidity ^0.8.24;
+// Sixteen state variables: most are written only when what they record occurs, so none is folded into another.
+/* solhint-disable max-states-count */
 
 import {IERC721} from "@openzeppelin/contracts/token/ERC721/IERC721.sol";
 import {IERC721Metadata} from "@openzeppelin/contracts/token/ERC721/extensions/IERC721Metadata.sol";
@@ -8,18 +10,20 @@ import {IERC721Errors} from "@openzeppelin/contracts/interfaces/draft-IERC6093.s
 import {IERC4906} from "@openzeppelin/contracts/interfaces/IERC4906.sol";
 import {IERC165} from "@openzeppelin/contracts/utils/introspection/IERC165.sol";
 import {Math} from "@openzeppelin/contracts/utils/math/Math.sol";
+import {Strings} from "@openzeppelin/contracts/utils/Strings.sol";
 import {AccessControlDefaultAdminRules} from
     "@openzeppelin/contracts/access/extensions/AccessControlDefaultAdminRules.sol";
 import {Pausable} from "@openzeppelin/contracts/utils/Pausable.sol";
 import {ICertificateRegistry} from "./interfaces/ICertificateRegistry.sol";
 import {IERC5192} from "./interfaces/IERC5192.sol";
 import {IERC5484} from "./interfaces/IERC5484.sol";
+import {IERC7572} from "./interfaces/IERC7572.sol";
 import {IIssuerRegistry} from "./interfaces/IIssuerRegistry.sol";
 import {IpfsCid} from "./libraries/IpfsCid.sol";
 
 /// @title Hallmark certificate registry
-/// @notice Non-transferable ERC-721 certificates (ERC-5192, ERC-5484, ERC-4906), issued against single-use
-/// request ids, revocable with an RFC 5280 reason, suspendable, reissuable after a lost wallet.
+/// @notice Non-transferable ERC-721 certificates (ERC-5192, ERC-5484, ERC-4906, ERC-7572), issued against
+/// single-use request ids, revocable with an RFC 5280 reason, suspendable, reissuable after a lost wallet.
 /// @dev Storage per certificate is one fresh word besides the holder's balance, plus 64 bytes of contract code:
 /// - the record, keyed by the request id: holder, token id, expiry, flags. Being keyed by the request id, the
 ///   one word is at once the single-use guard, the `tokenOfRequest` index and the mutable state of the token;
@@ -41,7 +45,8 @@ contract CertificateRegistry is
     Pausable,
     ICertificateRegistry,
     IERC5192,
-    IERC5484
+    IERC5484,
+    IERC7572
 {
     /// @notice Role of the keys that issue, revoke, suspend, reissue and correct metadata.
     bytes32 public constant ISSUER_ROLE = keccak256("ISSUER_ROLE");
@@ -112,6 +117,8 @@ contract CertificateRegistry is
     mapping(uint256 tokenId => string) private _uris;
     mapping(uint256 tokenId => uint256) private _supersededBy;
     mapping(uint256 tokenId => uint256) private _replaces;
+    /// @dev Read by {contractURI} only, never on an issuing path.
+    string private _contractURI;
 
     /// @param name_ ERC-721 collection name.
     /// @param symbol_ ERC-721 collection symbol.
@@ -120,6 +127,8 @@ contract CertificateRegistry is
     /// @param issuers Holders of the issuer role (the worker's signing keys); at least one, none the zero address.
     /// @param issuerRegistry_ The platform's issuer registry to link now (as {setIssuerRegistry} would, emitting
     /// {IssuerRegistrySet}), or the zero address to link none yet.
+    /// @param contractURI_ The ERC-7572 contract-level metadata URI, or a base ending in `/` to which
+    /// {contractURI} appends this contract's address (not known before creation), or empty for none yet.
     /// @dev Everything a deployment needs is set here, so that creating a registry is one transaction: a sender that
     /// crashes mid-deployment has one stored transaction to re-broadcast, never a half-configured contract.
     constructor(
@@ -127,7 +136,8 @@ contract CertificateRegistry is
         string memory symbol_,
         address admin,
         address[] memory issuers,
-        IIssuerRegistry issuerRegistry_
+        IIssuerRegistry issuerRegistry_,
+        string memory contractURI_
     ) AccessControlDefaultAdminRules(INITIAL_ADMIN_DELAY, admin) {
         _name = name_;
         _symbol = symbol_;
@@ -142,6 +152,8 @@ contract CertificateRegistry is
             _issuerRegistry = issuerRegistry_;
             emit IssuerRegistrySet(address(issuerRegistry_));
         }
+        // No {ContractURIUpdated} here: indexers read {contractURI} of a contract they discover anyway.
+        if (bytes(contractURI_).length != 0) _contractURI = contractURI_;
     }
 
     // ------------------------------------------------------------------------------------------------------
@@ -196,6 +208,7 @@ contract CertificateRegistry is
         _supersededBy[previousTokenId] = tokenId;
         _replaces[tokenId] = previousTokenId;
         emit CertificateReissued(previousTokenId, tokenId, request.holder);
+        emit MetadataUpdate(previousTokenId);
         _issueOne(tokenId, request);
     }
 
@@ -213,6 +226,7 @@ contract CertificateRegistry is
         record.flags = flags | _REVOKED;
         _reasons[tokenId] = reason;
         emit CertificateRevoked(tokenId, reason, msg.sender);
+        emit MetadataUpdate(tokenId);
     }
 
     /// @inheritdoc ICertificateRegistry
@@ -223,6 +237,7 @@ contract CertificateRegistry is
         if (flags & _SUSPENDED != 0) revert CertificateAlreadySuspended(tokenId);
         record.flags = flags | _SUSPENDED;
         emit CertificateSuspended(tokenId, msg.sender);
+        emit MetadataUpdate(tokenId);
     }
 
     /// @inheritdoc ICertificateRegistry
@@ -233,6 +248,7 @@ contract CertificateRegistry is
         if (flags & _SUSPENDED == 0) revert CertificateNotSuspended(tokenId);
         record.flags = flags & ~_SUSPENDED;
         emit CertificateUnsuspended(tokenId, msg.sender);
+        emit MetadataUpdate(tokenId);
     }
 
     /// @inheritdoc ICertificateRegistry
@@ -249,6 +265,7 @@ contract CertificateRegistry is
         if (!allowed) revert BurnNotAllowed(tokenId, msg.sender);
         record.flags = flags | _BURNED;
         emit CertificateBurned(tokenId, holder, msg.sender);
+        emit MetadataUpdate(tokenId);
         _update(record, address(0), tokenId, address(0));
     }
 
@@ -288,6 +305,15 @@ contract CertificateRegistry is
         if (address(issuerRegistry_) == address(0)) revert IssuerInactive(address(this));
         _issuerRegistry = issuerRegistry_;
         emit IssuerRegistrySet(address(issuerRegistry_));
+        // From now on the operator's freezes there show in {status}: every token issued so far may read otherwise.
+        uint256 last = _nextTokenId - 1;
+        if (last != 0) emit BatchMetadataUpdate(1, last);
+    }
+
+    /// @inheritdoc ICertificateRegistry
+    function setContractURI(string calldata uri) external onlyRole(DEFAULT_ADMIN_ROLE) {
+        _contractURI = uri;
+        emit ContractURIUpdated();
     }
 
     /// @inheritdoc ICertificateRegistry
@@ -412,6 +438,16 @@ contract CertificateRegistry is
         return IpfsCid.uriOf(_currentDigest(tokenId, record.flags, digest));
     }
 
+    /// @inheritdoc IERC7572
+    /// @dev A stored URI ending in `/` is a base: this contract's address (lower-case hex) and `/contract.json`
+    /// follow it, so a base given at creation names a document for this very contract.
+    function contractURI() external view returns (string memory) {
+        string memory uri = _contractURI;
+        uint256 length = bytes(uri).length;
+        if (length == 0 || bytes(uri)[length - 1] != "/") return uri;
+        return string.concat(uri, Strings.toHexString(address(this)), "/contract.json");
+    }
+
     /// @inheritdoc IERC721Metadata
     function name() external view returns (string memory) {
         return _name;
@@ -448,7 +484,7 @@ contract CertificateRegistry is
     }
 
     /// @notice ERC-165: ERC-721, ERC-721 Metadata, ERC-4906, ERC-5192, ERC-5484, AccessControl (with default
-    /// admin rules).
+    /// admin rules). ERC-7572 defines no interface id: {contractURI} is found by calling it.
     /// @param interfaceId The interface to ask about.
     /// @return True when the interface is implemented.
     function supportsInterface(bytes4 interfaceId)

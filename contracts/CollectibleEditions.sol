@@ -6,13 +6,24 @@ import {AccessControlDefaultAdminRules} from
     "@openzeppelin/contracts/access/extensions/AccessControlDefaultAdminRules.sol";
 import {EIP712} from "@openzeppelin/contracts/utils/cryptography/EIP712.sol";
 import {ECDSA} from "@openzeppelin/contracts/utils/cryptography/ECDSA.sol";
+import {Strings} from "@openzeppelin/contracts/utils/Strings.sol";
 import {ICollectibleEditions} from "./interfaces/ICollectibleEditions.sol";
 import {IERC5192} from "./interfaces/IERC5192.sol";
+import {IERC7572} from "./interfaces/IERC7572.sol";
 
 /// @title Hallmark collectible editions
 /// @notice Limited editions of unique ERC-721 items with serial numbers, airdrops, EIP-712 claim vouchers and a
-/// transfer policy per edition enforced in `_update`.
-contract CollectibleEditions is ERC721, AccessControlDefaultAdminRules, EIP712, ICollectibleEditions, IERC5192 {
+/// transfer policy per edition enforced in `_update`, and ERC-7572 contract-level metadata.
+/// @dev No ERC-4906: nothing an item shows ever changes. An edition's URI is fixed at its creation, items are never
+/// burned or revoked, and a move is the ERC-721 {Transfer} it is.
+contract CollectibleEditions is
+    ERC721,
+    AccessControlDefaultAdminRules,
+    EIP712,
+    ICollectibleEditions,
+    IERC5192,
+    IERC7572
+{
     /// @notice Role of the keys that create editions, airdrop, redeem codes for holders and mediate transfers.
     bytes32 public constant ISSUER_ROLE = keccak256("ISSUER_ROLE");
     /// @notice Role of the keys whose EIP-712 signature makes a claim voucher valid, and nothing else: such a key
@@ -35,6 +46,7 @@ contract CollectibleEditions is ERC721, AccessControlDefaultAdminRules, EIP712, 
     mapping(bytes32 code => bool) public voucherUsed;
     uint256 private _nextTokenId = 1;
     bool private transient _issuerMove;
+    string private _contractURI;
 
     /// @param name_ ERC-721 collection name (also the EIP-712 domain name).
     /// @param symbol_ ERC-721 symbol.
@@ -42,6 +54,8 @@ contract CollectibleEditions is ERC721, AccessControlDefaultAdminRules, EIP712, 
     /// @param issuers Holders of the issuer role; at least one, none the zero address.
     /// @param voucherSigner Holder of the voucher-signer role, or the zero address for none yet; never one of
     /// `issuers` (issuer keys do not sign vouchers).
+    /// @param contractURI_ The ERC-7572 contract-level metadata URI, or a base ending in `/` to which
+    /// {contractURI} appends this contract's address (not known before creation), or empty for none yet.
     /// @dev Everything a deployment needs is set here, so that creating the contract is one transaction: a sender
     /// that crashes mid-deployment has one stored transaction to re-broadcast, never a half-configured contract.
     constructor(
@@ -49,7 +63,8 @@ contract CollectibleEditions is ERC721, AccessControlDefaultAdminRules, EIP712, 
         string memory symbol_,
         address admin,
         address[] memory issuers,
-        address voucherSigner
+        address voucherSigner,
+        string memory contractURI_
     ) ERC721(name_, symbol_) AccessControlDefaultAdminRules(2 days, admin) EIP712(name_, "1") {
         uint256 count = issuers.length;
         if (count == 0) revert IssuersEmpty();
@@ -60,6 +75,8 @@ contract CollectibleEditions is ERC721, AccessControlDefaultAdminRules, EIP712, 
             _grantRole(ISSUER_ROLE, issuer);
         }
         if (voucherSigner != address(0)) _grantRole(VOUCHER_SIGNER_ROLE, voucherSigner);
+        // No {ContractURIUpdated} here: indexers read {contractURI} of a contract they discover anyway.
+        if (bytes(contractURI_).length != 0) _contractURI = contractURI_;
     }
 
     /// @inheritdoc ICollectibleEditions
@@ -118,6 +135,22 @@ contract CollectibleEditions is ERC721, AccessControlDefaultAdminRules, EIP712, 
         if (previous != from) revert ERC721IncorrectOwner(from, tokenId, previous);
     }
 
+    /// @inheritdoc ICollectibleEditions
+    function setContractURI(string calldata uri) external onlyRole(DEFAULT_ADMIN_ROLE) {
+        _contractURI = uri;
+        emit ContractURIUpdated();
+    }
+
+    /// @inheritdoc IERC7572
+    /// @dev A stored URI ending in `/` is a base: this contract's address (lower-case hex) and `/contract.json`
+    /// follow it, so a base given at creation names a document for this very contract.
+    function contractURI() external view returns (string memory) {
+        string memory uri = _contractURI;
+        uint256 length = bytes(uri).length;
+        if (length == 0 || bytes(uri)[length - 1] != "/") return uri;
+        return string.concat(uri, Strings.toHexString(address(this)), "/contract.json");
+    }
+
     /// @notice Disabled: no approvals, so no sale or marketplace path.
     function approve(address, uint256) public pure override {
         revert ApprovalsDisabled();
@@ -165,7 +198,8 @@ contract CollectibleEditions is ERC721, AccessControlDefaultAdminRules, EIP712, 
         return _editions[_items[tokenId].editionId - 1].uri;
     }
 
-    /// @notice ERC-165: ERC-721, ERC-721 Metadata, ERC-5192, AccessControl.
+    /// @notice ERC-165: ERC-721, ERC-721 Metadata, ERC-5192, AccessControl (not ERC-4906: no metadata update
+    /// exists here; ERC-7572 defines no interface id).
     function supportsInterface(bytes4 interfaceId)
         public
         view

@@ -22,6 +22,7 @@ import { eq, isNull } from "drizzle-orm";
 import { Contract, Wallet } from "ethers";
 import { loadArtifact } from "../core/chain/artifacts.ts";
 import { deployCertificateRegistry, deployIssuerRegistry } from "../core/chain/deploy.ts";
+import { contractMetadataBase } from "../core/chain/contract-creation.ts";
 import { createChainProvider } from "../core/chain/provider.ts";
 import { ConfigError, loadConfig } from "../core/config.ts";
 import { institutionSigningKey } from "../core/credentials/institution-keys.ts";
@@ -97,7 +98,14 @@ async function main(argv: string[]): Promise<void> {
       ({ address: issuerRegistry } = await deployIssuerRegistry(deployer, { admin: deployer.address, operator: deployer.address }));
       log(`IssuerRegistry deployed at ${issuerRegistry}: set ISSUER_REGISTRY_ADDRESS=${issuerRegistry} for the server, worker and verifiers`);
     }
-    const registry = await deployCertificateRegistry(deployer, { name: values.collection!, symbol: values.symbol!, admin: deployer.address, issuers: signers, issuerRegistry });
+    const registry = await deployCertificateRegistry(deployer, {
+      name: values.collection!,
+      symbol: values.symbol!,
+      admin: deployer.address,
+      issuers: signers,
+      issuerRegistry,
+      contractURIBase: contractMetadataBase(config.publicUrl, config.chain.chainId),
+    });
     log(`CertificateRegistry "${values.collection}" deployed at ${registry.address} (block ${registry.blockNumber}); ISSUER_ROLE: ${signers.join(", ")}`);
 
     const issuers = new Contract(issuerRegistry, loadArtifact("IssuerRegistry").abi, deployer);

@@ -157,7 +157,7 @@ interface ICertificateRegistry {
 
     /// @notice Revokes a certificate for good.
     /// @dev Requirements: caller has the issuer or the minter role; the token exists and is not revoked.
-    /// Emits a {CertificateRevoked} event.
+    /// Emits a {CertificateRevoked} and an ERC-4906 {MetadataUpdate} event.
     /// @param tokenId The certificate to revoke.
     /// @param reason Why, as an RFC 5280 reason code.
     function revoke(uint256 tokenId, RevocationReason reason) external;
@@ -179,13 +179,13 @@ interface ICertificateRegistry {
 
     /// @notice Suspends a certificate (reversible); its status becomes `Suspended` unless a stronger verdict applies.
     /// @dev Requirements: caller has the issuer role; the token exists, is not revoked and not suspended.
-    /// Emits a {CertificateSuspended} event.
+    /// Emits a {CertificateSuspended} and an ERC-4906 {MetadataUpdate} event.
     /// @param tokenId The certificate.
     function suspend(uint256 tokenId) external;
 
     /// @notice Lifts a suspension.
     /// @dev Requirements: caller has the issuer role; the token is suspended and not revoked.
-    /// Emits a {CertificateUnsuspended} event.
+    /// Emits a {CertificateUnsuspended} and an ERC-4906 {MetadataUpdate} event.
     /// @param tokenId The certificate.
     function unsuspend(uint256 tokenId) external;
 
@@ -193,7 +193,8 @@ interface ICertificateRegistry {
     /// to the previous one, which becomes `Superseded` for good.
     /// @dev Requirements: as {issue}, with the issuer role; the previous token exists and is neither revoked,
     /// burned nor already superseded.
-    /// Emits a {CertificateReissued} event and the events of {issue}.
+    /// Emits a {CertificateReissued} and an ERC-4906 {MetadataUpdate} event for the previous token (now
+    /// `Superseded`), then the events of {issue} for the new one.
     /// @param previousTokenId The certificate being replaced.
     /// @param request The new certificate.
     /// @return tokenId The new token id.
@@ -203,7 +204,8 @@ interface ICertificateRegistry {
     /// the issuer removes it. Its request id stays used; its status becomes `Revoked`.
     /// @dev Requirements: the token exists; the caller is the holder and the burn authorization is
     /// `OwnerOnly` or `Both`, or the caller has the issuer role and it is `IssuerOnly` or `Both`.
-    /// Emits a {CertificateBurned} and an ERC-721 {Transfer} event to the zero address.
+    /// Emits a {CertificateBurned}, an ERC-4906 {MetadataUpdate} and an ERC-721 {Transfer} event to the zero
+    /// address.
     /// @param tokenId The certificate.
     function burn(uint256 tokenId) external;
 
@@ -218,9 +220,17 @@ interface ICertificateRegistry {
     /// @notice Links the platform's issuer registry (once): from then on, issuing needs this registry to be
     /// bound to an active institution there, and the operator's token freezes show as `Suspended`.
     /// @dev Requirements: caller has the default admin role; no issuer registry is linked yet; non-zero.
-    /// Emits an {IssuerRegistrySet} event.
+    /// Emits an {IssuerRegistrySet} event and, when certificates exist, an ERC-4906 {BatchMetadataUpdate} over
+    /// every token id issued so far (1 to the last): the operator's freezes now show in their {status}.
     /// @param issuerRegistry_ The issuer registry.
     function setIssuerRegistry(IIssuerRegistry issuerRegistry_) external;
+
+    /// @notice Sets the ERC-7572 contract-level metadata URI: a full URI, or a base ending in `/` to which
+    /// `contractURI()` appends this contract's address and `/contract.json`; empty removes it.
+    /// @dev Requirements: caller has the default admin role, else reverts with
+    /// {IAccessControl-AccessControlUnauthorizedAccount}. Emits an ERC-7572 {ContractURIUpdated} event.
+    /// @param uri The URI or base.
+    function setContractURI(string calldata uri) external;
 
     /// @notice Caps how many certificates minters (accounts with the minter role but not the issuer role)
     /// may issue per period, counted across all minters; `cap` 0 removes the cap.

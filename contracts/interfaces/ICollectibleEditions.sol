@@ -108,6 +108,13 @@ interface ICollectibleEditions {
     /// Emits a {Transfer} event.
     function issuerTransfer(address from, address to, uint256 tokenId) external;
 
+    /// @notice Sets the ERC-7572 contract-level metadata URI: a full URI, or a base ending in `/` to which
+    /// `contractURI()` appends this contract's address and `/contract.json`; empty removes it.
+    /// @dev Requirements: caller has the default admin role, else reverts with
+    /// {IAccessControl-AccessControlUnauthorizedAccount}. Emits an ERC-7572 {ContractURIUpdated} event.
+    /// @param uri The URI or base.
+    function setContractURI(string calldata uri) external;
+
     /// @notice An edition.
     function edition(uint256 editionId) external view returns (Edition memory);
 

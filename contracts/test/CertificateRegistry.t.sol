@@ -171,7 +171,7 @@ contract CertificateRegistryTest is Test {
     function setUp() public {
         address[] memory issuers = new address[](1);
         issuers[0] = ISSUER;
-        registry = new CertificateRegistry("Hallmark Test", "HMT", ADMIN, issuers, IIssuerRegistry(address(0)));
+        registry = new CertificateRegistry("Hallmark Test", "HMT", ADMIN, issuers, IIssuerRegistry(address(0)), "");
         vm.prank(ADMIN);
         registry.setDefaultBurnAuth(IERC5484.BurnAuth.Both);
         handler = new RegistryHandler(registry, ISSUER, ADMIN);
@@ -250,8 +250,8 @@ contract CertificateRegistryTest is Test {
         bytes32 adminRole = registry.DEFAULT_ADMIN_ROLE();
         bytes32 pauserRole = registry.PAUSER_ROLE();
 
-        bytes[] memory calls = new bytes[](16);
-        bytes32[] memory roles = new bytes32[](16);
+        bytes[] memory calls = new bytes[](17);
+        bytes32[] memory roles = new bytes32[](17);
         calls[0] = abi.encodeCall(registry.issue, (_req(keccak256("o"), OUTSIDER)));
         roles[0] = issuerRole;
         calls[1] = abi.encodeCall(registry.issueBatch, (batch));
@@ -284,6 +284,8 @@ contract CertificateRegistryTest is Test {
         roles[14] = adminRole;
         calls[15] = abi.encodeCall(registry.changeDefaultAdminDelay, (1));
         roles[15] = adminRole;
+        calls[16] = abi.encodeCall(registry.setContractURI, ("https://x.example/contract.json"));
+        roles[16] = adminRole;
 
         for (uint256 i = 0; i < calls.length; ++i) {
             vm.prank(OUTSIDER);

@@ -29,7 +29,7 @@ contract CollectibleEditionsTest is Test {
     function setUp() public {
         issuer = vm.addr(ISSUER_KEY);
         voucherSigner = vm.addr(VOUCHER_KEY);
-        editions = new CollectibleEditions("Museum Editions", "MUSE", ADMIN, _issuers(), address(0));
+        editions = new CollectibleEditions("Museum Editions", "MUSE", ADMIN, _issuers(), address(0), "");
         bytes32 signerRole = editions.VOUCHER_SIGNER_ROLE();
         vm.prank(ADMIN);
         editions.grantRole(signerRole, voucherSigner);
@@ -124,7 +124,7 @@ contract CollectibleEditionsTest is Test {
     }
 
     function test_claim_voucherReplayedOnOtherContractReverts() public {
-        CollectibleEditions other = new CollectibleEditions("Museum Editions", "MUSE", ADMIN, _issuers(), address(0));
+        CollectibleEditions other = new CollectibleEditions("Museum Editions", "MUSE", ADMIN, _issuers(), address(0), "");
         bytes32 signerRole = other.VOUCHER_SIGNER_ROLE();
         vm.prank(ADMIN);
         other.grantRole(signerRole, voucherSigner);

@@ -20,10 +20,28 @@ export function creationCode(contract: CreatableContract, args: readonly unknown
   return bytecode + encoded.slice(2);
 }
 
-/** `CertificateRegistry(name, symbol, admin, issuers, issuerRegistry)`; no issuer registry links none (it can be linked later, once). */
-export function certificateRegistryCreation(params: { name: string; symbol: string; admin: string; issuers: readonly string[]; issuerRegistry?: string }): string {
+/**
+ * `CertificateRegistry(name, symbol, admin, issuers, issuerRegistry, contractURI)`; no issuer registry links none (it
+ * can be linked later, once); `contractURIBase` (see {@link contractMetadataBase}) makes `contractURI()` name this
+ * contract's own document, none leaves it empty until the admin sets one.
+ */
+export function certificateRegistryCreation(params: {
+  name: string;
+  symbol: string;
+  admin: string;
+  issuers: readonly string[];
+  issuerRegistry?: string;
+  contractURIBase?: string;
+}): string {
   requireIssuers(params.issuers);
-  return creationCode("CertificateRegistry", [params.name, params.symbol, params.admin, [...params.issuers], params.issuerRegistry ?? ZeroAddress]);
+  return creationCode("CertificateRegistry", [
+    params.name,
+    params.symbol,
+    params.admin,
+    [...params.issuers],
+    params.issuerRegistry ?? ZeroAddress,
+    requireBase(params.contractURIBase),
+  ]);
 }
 
 /** `CertificateAnchor(name, admin, issuers, issuerRegistry)`; no issuer registry links none. */
@@ -32,10 +50,35 @@ export function certificateAnchorCreation(params: { name: string; admin: string;
   return creationCode("CertificateAnchor", [params.name, params.admin, [...params.issuers], params.issuerRegistry ?? ZeroAddress]);
 }
 
-/** `CollectibleEditions(name, symbol, admin, issuers, voucherSigner)`; no voucher signer grants none. */
-export function collectibleEditionsCreation(params: { name: string; symbol: string; admin: string; issuers: readonly string[]; voucherSigner?: string }): string {
+/** `CollectibleEditions(name, symbol, admin, issuers, voucherSigner, contractURI)`; no voucher signer grants none; `contractURIBase` as for a registry. */
+export function collectibleEditionsCreation(params: {
+  name: string;
+  symbol: string;
+  admin: string;
+  issuers: readonly string[];
+  voucherSigner?: string;
+  contractURIBase?: string;
+}): string {
   requireIssuers(params.issuers);
-  return creationCode("CollectibleEditions", [params.name, params.symbol, params.admin, [...params.issuers], params.voucherSigner ?? ZeroAddress]);
+  return creationCode("CollectibleEditions", [
+    params.name,
+    params.symbol,
+    params.admin,
+    [...params.issuers],
+    params.voucherSigner ?? ZeroAddress,
+    requireBase(params.contractURIBase),
+  ]);
+}
+
+/**
+ * The ERC-7572 base a contract is created with on `chainId`: `<publicUrl>/contracts/<chainId>/`. The contract appends
+ * its own address and `/contract.json` when read, so the creation needs no second transaction to name a document
+ * its address was unknown for. Undefined without a public URL: the contract then has no `contractURI()` until its
+ * admin sets one.
+ */
+export function contractMetadataBase(publicUrl: string | undefined, chainId: number): string | undefined {
+  if (!publicUrl) return undefined;
+  return `${publicUrl.replace(/\/+$/, "")}/contracts/${chainId}/`;
 }
 
 /** `IssuerRegistry(adminDelay, admin, operator)`; `adminDelay` in seconds, 2 days by default. */
@@ -81,6 +124,12 @@ export class CreationRevertedError extends Error {
     super(`contract creation ${txHash} reverted`);
     this.txHash = txHash;
   }
+}
+
+function requireBase(base: string | undefined): string {
+  // A base without its trailing slash would be returned as is, naming no contract's document.
+  if (base && !base.endsWith("/")) throw new Error(`a contract URI base ends in "/": ${base}`);
+  return base ?? "";
 }
 
 function requireIssuers(issuers: readonly string[]): void {

@@ -20,7 +20,7 @@ export interface RegistryDeployment {
  */
 export async function deployCertificateRegistry(
   deployer: Signer,
-  params: { name: string; symbol: string; admin: string; issuers: string[]; issuerRegistry?: string },
+  params: { name: string; symbol: string; admin: string; issuers: string[]; issuerRegistry?: string; contractURIBase?: string },
 ): Promise<RegistryDeployment> {
   if (!params.issuers.length) throw new Error("a registry needs at least one issuer key");
   return deployCreation(deployer, params.name, certificateRegistryCreation(params));
@@ -67,7 +67,7 @@ export async function deployCertificateAnchor(
  */
 export async function deployCollectibleEditions(
   deployer: Signer,
-  params: { name: string; symbol: string; admin: string; issuer?: string; issuers?: string[]; voucherSigner?: string },
+  params: { name: string; symbol: string; admin: string; issuer?: string; issuers?: string[]; voucherSigner?: string; contractURIBase?: string },
 ): Promise<RegistryDeployment> {
   const issuers = issuerKeys(params);
   return deployCreation(deployer, params.name, collectibleEditionsCreation({ ...params, issuers }));

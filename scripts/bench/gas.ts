@@ -5,6 +5,7 @@ import * as Digest from "multiformats/hashes/digest";
 import { DEV_KEYS, startEmbeddedChain } from "../dev/chain.ts";
 import { loadArtifact } from "../../core/chain/artifacts.ts";
 import { deployCertificateAnchor, deployCertificateRegistry } from "../../core/chain/deploy.ts";
+import { operationsGas } from "./operations-gas.ts";
 
 /**
  * `npm run bench:gas`: gas per certificate of `CertificateRegistry.issueBatch` for batches of 1, 10 and 100
@@ -12,6 +13,7 @@ import { deployCertificateAnchor, deployCertificateRegistry } from "../../core/c
  * each beside a plain OpenZeppelin ERC-721 `_mint` baseline (contracts/test/BaselineERC721.sol) compiled and
  * measured in the same run. Gas is the whole transaction's `gasUsed` (21,000 base and calldata included)
  * divided by the number of certificates. Holders are fresh addresses, so every balance slot is new, in both.
+ * Then the gas of each change after issue (revoke, suspend, reissue, correction, burn) and of contract creation.
  */
 
 // Compile everything, the baseline included, in this run.
@@ -95,6 +97,11 @@ try {
       "holder balance (1 word), request id and digest (64 bytes of code, one data contract per batch; issuedAt per batch; " +
       "the URI is rebuilt from the digest); baseline: owner, balance = 2 words",
   );
+  // Measured by the plain wallet: the nonce manager above has finished its transactions and is not used again.
+  console.log("");
+  const ops = await operationsGas(deployer);
+  const opWidth = Math.max(...ops.map((o) => o.what.length));
+  for (const o of ops) console.log(`${o.what.padEnd(opWidth)}  ${Number(o.gas).toLocaleString("en-US").padStart(9)}`);
   const batch100 = rows.find((r) => r.n === 100)!;
   console.log(`gas-per-certificate-ratio-batch100: ${(batch100.ours / batch100.base).toFixed(3)}`);
 } finally {

@@ -1,4 +1,5 @@
-import { and, eq, gte, lt, type SQL } from "drizzle-orm";
+import { and, eq, gte, inArray, isNotNull, isNull, lt, or, type SQL } from "drizzle-orm";
+import { certificateStatusAt, type ApiCertificateStatus } from "../../core/certificate-status.ts";
 import { certificates, collections } from "../../core/db/schema.ts";
 import { builder } from "../builder.ts";
 
@@ -28,7 +29,11 @@ export const CertificateRef = builder.node(builder.objectRef<CertificateRow>("Ce
     digest: t.exposeString("digest", { description: "sha256 of the certificate document, as stored on chain." }),
     txHash: t.exposeString("txHash", { description: "Hash of the transaction that issued it." }),
     blockNumber: t.exposeInt("blockNumber", { description: "Block that includes the issuing transaction." }),
-    status: t.field({ type: CertificateStatusEnum, description: "Current status.", resolve: (c) => c.status }),
+    status: t.field({
+      type: CertificateStatusEnum,
+      description: "Current status: as last recorded from the chain, and EXPIRED once `validUntil` is past.",
+      resolve: (c) => certificateStatusAt(c),
+    }),
     validUntil: t.expose("validUntil", { type: "DateTime", nullable: true, description: "Expiry; null when it never expires." }),
     revokedAt: t.expose("revokedAt", { type: "DateTime", nullable: true, description: "Block time of the revocation." }),
     revocationReason: t.field({
@@ -156,7 +161,7 @@ async function historyOf(ctx: Parameters<typeof loaders>[0], c: CertificateRow):
 const CertificateFilter = builder.inputType("CertificateFilter", {
   description: "Narrows a list of certificates; every field given must hold.",
   fields: (t) => ({
-    status: t.field({ type: CertificateStatusEnum, description: "Only certificates with this status." }),
+    status: t.field({ type: CertificateStatusEnum, description: "Only certificates with this status now (EXPIRED: past `validUntil`; VALID and SUSPENDED: not past it)." }),
     holder: t.string({ description: "Only certificates held by this address (any letter case)." }),
     collectionId: t.id({ description: "Only certificates of this collection (its `id` or `nodeId`); NOT_FOUND when it is not the caller's." }),
     from: t.field({ type: "DateTime", description: "Only certificates issued at or after this instant." }),
@@ -177,7 +182,7 @@ builder.queryField("certificates", (t) =>
       resolve: async (_root, args, ctx) => {
         const f = args.filter;
         const where: (SQL | undefined)[] = [eq(certificates.institutionId, ctx.caller!.institutionId)];
-        if (f?.status) where.push(eq(certificates.status, f.status));
+        if (f?.status) where.push(statusIs(f.status, new Date()));
         if (f?.holder) where.push(eq(certificates.owner, holderAddress(f.holder)));
         if (f?.collectionId != null) where.push(eq(certificates.collectionId, (await ownedRow(ctx, collections, f.collectionId, "collection")).id));
         if (f?.from) where.push(gte(certificates.createdAt, f.from));
@@ -189,6 +194,20 @@ builder.queryField("certificates", (t) =>
     { name: "CertificateEdge", description: "A certificate and its cursor." },
   ),
 );
+
+/** The rows whose {@link certificateStatusAt} is `status` at `now`: the same precedence, as SQL. */
+function statusIs(status: ApiCertificateStatus, now: Date): SQL | undefined {
+  const notExpired = or(isNull(certificates.validUntil), gte(certificates.validUntil, now));
+  switch (status) {
+    case "EXPIRED":
+      return and(inArray(certificates.status, ["VALID", "SUSPENDED"]), isNotNull(certificates.validUntil), lt(certificates.validUntil, now));
+    case "VALID":
+    case "SUSPENDED":
+      return and(eq(certificates.status, status), notExpired);
+    default:
+      return eq(certificates.status, status);
+  }
+}
 
 builder.queryField("certificate", (t) =>
   t.field({

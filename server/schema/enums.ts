@@ -1,5 +1,6 @@
 import { RevocationReason } from "../../core/chain/certificate-registry.ts";
-import { CERTIFICATE_STATUSES, ISSUANCE_STATUSES } from "../../core/db/schema.ts";
+import { API_CERTIFICATE_STATUSES } from "../../core/certificate-status.ts";
+import { ISSUANCE_STATUSES } from "../../core/db/schema.ts";
 import { builder } from "../builder.ts";
 
 /** An enum's values, each with its description; the compiler insists every value has one. */
@@ -21,9 +22,11 @@ export const OperationStatusEnum = builder.enumType("OperationStatus", {
 
 export const CertificateStatusEnum = builder.enumType("CertificateStatus", {
   description:
-    "VALID: issued and in force. REVOKED: revoked for good on chain. SUSPENDED: suspended by the issuer, may be reinstated. SUPERSEDED: replaced for good by a recovered certificate.",
-  values: describedValues(CERTIFICATE_STATUSES, {
-    VALID: "Issued and in force.",
+    "VALID: issued and in force. EXPIRED: past its `validUntil`. REVOKED: revoked for good on chain. SUSPENDED: suspended by the issuer, may be reinstated. SUPERSEDED: replaced for good by a recovered certificate. Precedence as the registry's status(): REVOKED, SUPERSEDED, EXPIRED, SUSPENDED, VALID.",
+  values: describedValues(API_CERTIFICATE_STATUSES, {
+    VALID: "Issued and in force: not revoked, superseded or suspended, and not past `validUntil`.",
+    EXPIRED:
+      "Past its `validUntil` (and neither revoked nor superseded; a suspended certificate that expires reads EXPIRED). Derived at the time of the request, as the registry and the verify page derive it: no transaction marks it.",
     REVOKED: "Revoked for good on chain.",
     SUSPENDED: "Suspended by the issuer on chain; unsuspendCertificate reinstates it.",
     SUPERSEDED: "Replaced for good on chain by a certificate reissued to the holder's new address (`supersededBy`).",

@@ -1,4 +1,5 @@
 import { desc, eq, sql } from "drizzle-orm";
+import { certificateStatusAt } from "../../core/certificate-status.ts";
 import { certificates, collections, institutions } from "../../core/db/schema.ts";
 import { editionsContractsOn, readHoldings, type HeldItem } from "../../core/editions/index.ts";
 import { createSignInMessage, HOLDER_TOKEN_PREFIX, signIn, SignInError } from "../auth/holder-auth.ts";
@@ -52,7 +53,7 @@ const HeldCertificateRef = builder.objectRef<HeldCertificateRow>("HeldCertificat
     collection: t.exposeString("collectionName", { description: "The collection it belongs to." }),
     issuer: t.exposeString("institutionName", { description: "The institution that issued it." }),
     metadataUri: t.exposeString("metadataUri", { description: "`ipfs://<cid>` of the certificate document." }),
-    status: t.field({ type: CertificateStatusEnum, description: "Status as last seen on chain by Hallmark; `verifyUrl` checks it live.", resolve: (c) => c.status }),
+    status: t.field({ type: CertificateStatusEnum, description: "Status as last seen on chain by Hallmark, EXPIRED once `validUntil` is past; `verifyUrl` checks it live.", resolve: (c) => certificateStatusAt(c) }),
     validUntil: t.expose("validUntil", { type: "DateTime", nullable: true, description: "Expiry; null when it never expires." }),
     issuedAt: t.expose("createdAt", { type: "DateTime", description: "When Hallmark recorded its confirmation." }),
     verifyUrl: t.string({ description: "Its public verification page.", resolve: (c, _args, ctx) => `${ctx.siwe.origin}/verify/${c.id}` }),

@@ -368,8 +368,10 @@ describe("CertificateRegistry revoke", () => {
     expect(await statusOf(registry, tokenId)).toBe("VALID");
 
     const receipt = await send(registry.revoke(tokenId, reason("KEY_COMPROMISE")));
-    const revoked = parseLogs(registry, receipt.logs).filter((e) => e.name === "CertificateRevoked");
-    expect(revoked.map((e) => [...e.args])).toEqual([[tokenId, reason("KEY_COMPROMISE"), issuer.address]]);
+    expect(parseLogs(registry, receipt.logs).map((e) => [e.name, ...e.args])).toEqual([
+      ["CertificateRevoked", tokenId, reason("KEY_COMPROMISE"), issuer.address],
+      ["MetadataUpdate", tokenId],
+    ]);
 
     expect(await statusOf(registry, tokenId)).toBe("REVOKED");
     const record = await registry.certificate(tokenId);
@@ -698,12 +700,18 @@ describe("CertificateRegistry suspend and unsuspend", () => {
   it("suspend: status becomes SUSPENDED and CertificateSuspended(tokenId, by) is emitted; unsuspend restores VALID", async () => {
     const { tokenId } = await issueOne(registry, await makeRequest());
     const receipt = await send(registry.suspend(tokenId));
-    expect(parseLogs(registry, receipt.logs).map((e) => [e.name, ...e.args])).toEqual([["CertificateSuspended", tokenId, issuer.address]]);
+    expect(parseLogs(registry, receipt.logs).map((e) => [e.name, ...e.args])).toEqual([
+      ["CertificateSuspended", tokenId, issuer.address],
+      ["MetadataUpdate", tokenId],
+    ]);
     expect(await statusOf(registry, tokenId)).toBe("SUSPENDED");
     expect(await registry.isSuspended(tokenId)).toBe(true);
 
     const back = await send(registry.unsuspend(tokenId));
-    expect(parseLogs(registry, back.logs).map((e) => [e.name, ...e.args])).toEqual([["CertificateUnsuspended", tokenId, issuer.address]]);
+    expect(parseLogs(registry, back.logs).map((e) => [e.name, ...e.args])).toEqual([
+      ["CertificateUnsuspended", tokenId, issuer.address],
+      ["MetadataUpdate", tokenId],
+    ]);
     expect(await statusOf(registry, tokenId)).toBe("VALID");
     expect(await registry.isSuspended(tokenId)).toBe(false);
   });
@@ -760,6 +768,8 @@ describe("CertificateRegistry reissue", () => {
     const receipt = await send(registry.reissue(old, request));
     const events = parseLogs(registry, receipt.logs);
     expect(events.filter((e) => e.name === "CertificateReissued").map((e) => [...e.args])).toEqual([[old, predicted, outsider.address]]);
+    // The previous token now reads Superseded: wallets refresh it; the new one is announced by its mint.
+    expect(events.filter((e) => e.name === "MetadataUpdate").map((e) => [...e.args])).toEqual([[old]]);
     expect(events.filter((e) => e.name === "CertificateIssued").map((e) => [...e.args])).toEqual([
       [request.requestId, predicted, outsider.address, request.uri, request.digest, request.validUntil],
     ]);
@@ -826,6 +836,7 @@ describe("CertificateRegistry burn (ERC-5484)", () => {
     const receipt = await send((registry.connect(holder) as Contract).burn(tokenId));
     expect(parseLogs(registry, receipt.logs).map((e) => [e.name, ...e.args])).toEqual([
       ["CertificateBurned", tokenId, holder.address, holder.address],
+      ["MetadataUpdate", tokenId],
       ["Transfer", holder.address, ZeroAddress, tokenId],
     ]);
     expect(await registry.balanceOf(holder.address)).toBe(before - 1n);
@@ -905,7 +916,10 @@ describe("CertificateRegistry roles", () => {
     const { tokenId } = await issueOne(asMinter, await makeRequest());
     await send(asMinter.issueBatch([await makeRequest(), await makeRequest()]));
     const receipt = await send(asMinter.revoke(tokenId, reason("PRIVILEGE_WITHDRAWN")));
-    expect(parseLogs(registry, receipt.logs).map((e) => [...e.args])).toEqual([[tokenId, reason("PRIVILEGE_WITHDRAWN"), outsider.address]]);
+    expect(parseLogs(registry, receipt.logs).map((e) => [e.name, ...e.args])).toEqual([
+      ["CertificateRevoked", tokenId, reason("PRIVILEGE_WITHDRAWN"), outsider.address],
+      ["MetadataUpdate", tokenId],
+    ]);
   });
 
   it("roles: the mint cap limits minters per period (MintCapExceeded(requested, remaining)) and not issuers", async () => {
@@ -983,5 +997,83 @@ describe("CertificateRegistry roles", () => {
     const validUntil = 1n << 40n;
     await expectRevert(registry.issue(await makeRequest({ validUntil })), "ValidUntilInvalid", [validUntil]);
     await issueOne(registry, await makeRequest({ validUntil: validUntil - 1n }));
+  });
+});
+
+describe("CertificateRegistry ERC-4906: every change of what a token shows", () => {
+  /** The ERC-4906 events of a receipt, as [name, ...args]. */
+  const updates = (registry: Contract, receipt: TransactionReceipt) =>
+    parseLogs(registry, receipt.logs)
+      .filter((e) => e.name === "MetadataUpdate" || e.name === "BatchMetadataUpdate")
+      .map((e) => [e.name, ...e.args]);
+
+  it("ERC-4906: revoke, suspend, unsuspend, reissue, correction and burn each emit MetadataUpdate(tokenId) once; issuing emits none", async () => {
+    const registry = await freshRegistry();
+    await send((registry.connect(admin) as Contract).setDefaultBurnAuth(BurnAuth.Both));
+    const issued = await issueOne(registry, await makeRequest());
+    expect(updates(registry, issued.receipt)).toEqual([]);
+    const batch = await send(registry.issueBatch([await makeRequest(), await makeRequest()]));
+    expect(updates(registry, batch)).toEqual([]);
+    const { tokenId } = issued;
+
+    expect(updates(registry, await send(registry.suspend(tokenId)))).toEqual([["MetadataUpdate", tokenId]]);
+    expect(updates(registry, await send(registry.unsuspend(tokenId)))).toEqual([["MetadataUpdate", tokenId]]);
+    const digest = hexlify(randomBytes(32));
+    expect(updates(registry, await send(registry.updateMetadata(tokenId, rawCidUri(digest), digest)))).toEqual([["MetadataUpdate", tokenId]]);
+    const successor: bigint = await registry.reissue.staticCall(tokenId, await makeRequest());
+    expect(updates(registry, await send(registry.reissue(tokenId, await makeRequest())))).toEqual([["MetadataUpdate", tokenId]]);
+    expect(updates(registry, await send(registry.revoke(successor, reason("SUPERSEDED"))))).toEqual([["MetadataUpdate", successor]]);
+    const { tokenId: burned } = await issueOne(registry, await makeRequest());
+    expect(updates(registry, await send(registry.burn(burned)))).toEqual([["MetadataUpdate", burned]]);
+  });
+
+  it("ERC-4906: a refused change emits nothing (the revert undoes it)", async () => {
+    const registry = await freshRegistry();
+    const { tokenId } = await issueOne(registry, await makeRequest());
+    await expectRevert(registry.unsuspend(tokenId), "CertificateNotSuspended", [tokenId]);
+    expect(await registry.queryFilter(registry.filters.MetadataUpdate!())).toEqual([]);
+  });
+
+  it("ERC-4906: linking the issuer registry emits BatchMetadataUpdate(1, last) over every token issued (the operator's freezes now count), none on an empty registry", async () => {
+    const registry = await freshRegistry();
+    await issueOne(registry, await makeRequest());
+    await send(registry.issueBatch([await makeRequest(), await makeRequest()]));
+    const linked = await send((registry.connect(admin) as Contract).setIssuerRegistry(outsider.address));
+    expect(updates(registry, linked)).toEqual([["BatchMetadataUpdate", 1n, 3n]]);
+
+    const empty = await freshRegistry();
+    expect(updates(empty, await send((empty.connect(admin) as Contract).setIssuerRegistry(outsider.address)))).toEqual([]);
+  });
+});
+
+describe("CertificateRegistry ERC-7572 contractURI", () => {
+  const base = "https://hallmark.example/contracts/31337/";
+
+  it("ERC-7572: a base given at creation names this contract's own document; none gives an empty URI", async () => {
+    const { address } = await deployCertificateRegistry(admin, { name: "Meta", symbol: "MTA", admin: admin.address, issuers: [issuer.address], contractURIBase: base });
+    const registry = certificateRegistryAt(address, issuer);
+    expect(await registry.contractURI()).toBe(`${base}${address.toLowerCase()}/contract.json`);
+    expect(await (await freshRegistry()).contractURI()).toBe("");
+  });
+
+  it("ERC-7572: the admin sets a full URI, a base or none, each emitting ContractURIUpdated()", async () => {
+    const registry = await freshRegistry();
+    const asAdmin = registry.connect(admin) as Contract;
+    const set = await send(asAdmin.setContractURI("ipfs://bafkreigh2akiscaildc/contract.json"));
+    expect(parseLogs(registry, set.logs).map((e) => [e.name, ...e.args])).toEqual([["ContractURIUpdated"]]);
+    expect(await registry.contractURI()).toBe("ipfs://bafkreigh2akiscaildc/contract.json");
+    await send(asAdmin.setContractURI(base));
+    expect(await registry.contractURI()).toBe(`${base}${(registry.target as string).toLowerCase()}/contract.json`);
+    const cleared = await send(asAdmin.setContractURI(""));
+    expect(parseLogs(registry, cleared.logs).map((e) => e.name)).toEqual(["ContractURIUpdated"]);
+    expect(await registry.contractURI()).toBe("");
+  });
+
+  it("ERC-7572: setContractURI reverts AccessControlUnauthorizedAccount(caller, DEFAULT_ADMIN_ROLE) for an issuer, a holder, an outsider", async () => {
+    const registry = await freshRegistry();
+    for (const caller of [issuer, holder, outsider]) {
+      await expectRevert((registry.connect(caller) as Contract).setContractURI("https://evil.example/"), "AccessControlUnauthorizedAccount", [caller.address, ZeroHash]);
+    }
+    expect(await registry.contractURI()).toBe("");
   });
 });

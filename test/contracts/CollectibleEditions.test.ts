@@ -570,3 +570,32 @@ describe("CollectibleEditions ERC-165", () => {
     expect(await editions.supportsInterface(interfaceId)).toBe(expected);
   });
 });
+
+describe("CollectibleEditions ERC-7572 contractURI", () => {
+  const base = "https://hallmark.example/contracts/31337/";
+
+  it("ERC-7572: a base given at creation names this contract's own document; none gives an empty URI", async () => {
+    const { address } = await deployCollectibleEditions(admin, { name: NAME, symbol: "MUSE", admin: admin.address, issuer: issuer.address, contractURIBase: base });
+    expect(await new Contract(address, iface, provider).getFunction("contractURI")()).toBe(`${base}${address.toLowerCase()}/contract.json`);
+    expect(await (await freshEditions()).contractURI()).toBe("");
+  });
+
+  it("ERC-7572: the admin sets a full URI, a base or none, each emitting ContractURIUpdated()", async () => {
+    const editions = await freshEditions();
+    const asAdmin = editions.connect(admin) as Contract;
+    expect(eventsOf(editions, await send(asAdmin.setContractURI("https://museum.example/collection.json")))).toEqual([["ContractURIUpdated"]]);
+    expect(await editions.contractURI()).toBe("https://museum.example/collection.json");
+    await send(asAdmin.setContractURI(base));
+    expect(await editions.contractURI()).toBe(`${base}${(editions.target as string).toLowerCase()}/contract.json`);
+    expect(eventsOf(editions, await send(asAdmin.setContractURI("")))).toEqual([["ContractURIUpdated"]]);
+    expect(await editions.contractURI()).toBe("");
+  });
+
+  it("ERC-7572: setContractURI reverts AccessControlUnauthorizedAccount(caller, DEFAULT_ADMIN_ROLE) for an issuer, the voucher signer, an outsider", async () => {
+    const editions = await freshEditions();
+    for (const caller of [issuer, voucherSigner, outsider]) {
+      await expectRevert((editions.connect(caller) as Contract).setContractURI("https://evil.example/"), "AccessControlUnauthorizedAccount", [caller.address, ZeroHash]);
+    }
+    expect(await editions.contractURI()).toBe("");
+  });
+});

@@ -77,8 +77,8 @@ describe("CertificateRegistry constructor", () => {
   });
 
   it("refuses no issuer (IssuersEmpty) and the zero address as an issuer (IssuerInvalid)", async () => {
-    expect(await refusal("CertificateRegistry", ["R", "R", admin.address, [], ZeroAddress])).toEqual({ name: "IssuersEmpty", args: [] });
-    expect(await refusal("CertificateRegistry", ["R", "R", admin.address, [issuers[0], ZeroAddress], ZeroAddress])).toEqual({ name: "IssuerInvalid", args: [ZeroAddress] });
+    expect(await refusal("CertificateRegistry", ["R", "R", admin.address, [], ZeroAddress, ""])).toEqual({ name: "IssuersEmpty", args: [] });
+    expect(await refusal("CertificateRegistry", ["R", "R", admin.address, [issuers[0], ZeroAddress], ZeroAddress, ""])).toEqual({ name: "IssuerInvalid", args: [ZeroAddress] });
   });
 });
 
@@ -129,8 +129,8 @@ describe("CollectibleEditions constructor", () => {
   });
 
   it("refuses no issuer (IssuersEmpty), the zero address as an issuer (IssuerInvalid), and an issuer as voucher signer (VoucherSignerInvalid)", async () => {
-    expect(await refusal("CollectibleEditions", ["E", "E", admin.address, [], ZeroAddress])).toEqual({ name: "IssuersEmpty", args: [] });
-    expect(await refusal("CollectibleEditions", ["E", "E", admin.address, [ZeroAddress], ZeroAddress])).toEqual({ name: "IssuerInvalid", args: [ZeroAddress] });
-    expect(await refusal("CollectibleEditions", ["E", "E", admin.address, issuers, issuers[1]])).toEqual({ name: "VoucherSignerInvalid", args: [issuers[1]] });
+    expect(await refusal("CollectibleEditions", ["E", "E", admin.address, [], ZeroAddress, ""])).toEqual({ name: "IssuersEmpty", args: [] });
+    expect(await refusal("CollectibleEditions", ["E", "E", admin.address, [ZeroAddress], ZeroAddress, ""])).toEqual({ name: "IssuerInvalid", args: [ZeroAddress] });
+    expect(await refusal("CollectibleEditions", ["E", "E", admin.address, issuers, issuers[1], ""])).toEqual({ name: "VoucherSignerInvalid", args: [issuers[1]] });
   });
 });

@@ -127,7 +127,7 @@ describe("every public route, from the app's route table", () => {
 
   it("finds the routes of the app and of every mounted router", () => {
     const names = routes.map((r) => `${r.method} ${r.path}`);
-    for (const expected of ["GET /verify/:id", "GET /certificates/:id/credential", "GET /certificates/:id/print", "GET /holder", "POST /media", "GET /gallery/:contract/:editionId", "GET /ipfs/:cid"]) {
+    for (const expected of ["GET /verify/:id", "GET /certificates/:id/credential", "GET /certificates/:id/print", "GET /holder", "POST /media", "GET /gallery/:contract/:editionId", "GET /ipfs/:cid", "GET /contracts/:chainId/:contract/contract.json"]) {
       expect(names).toContain(expected);
     }
     expect(routes.length).toBeGreaterThan(10);

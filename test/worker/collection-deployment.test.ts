@@ -51,7 +51,8 @@ describe("collection deployment: one creation, bound in the issuer registry, CON
     ]);
 
   beforeAll(async () => {
-    fx = await startStageFixture();
+    // A public URL, so that registries are created naming their ERC-7572 document.
+    fx = await startStageFixture({ env: { PUBLIC_URL: "https://hallmark.example" } });
     const deployer = fx.chain.wallet(DEV_KEYS.deployer);
     ({ address: issuerRegistry } = await deployIssuerRegistry(deployer, { admin: deployer.address, operator: deployer.address }));
     const adminSender = new TxSender({ db: fx.db, provider: fx.chain.provider, wallet: deployer, chainId: fx.config.chain.chainId, logger: fx.deps.logger });
@@ -104,6 +105,7 @@ describe("collection deployment: one creation, bound in the issuer registry, CON
     expect(confirmed).toMatchObject({ status: "CONFIRMED", error: null, contractAddress: binding.contractAddress });
     const registry = certificateRegistryAt(confirmed.contractAddress!, fx.chain.provider);
     expect(await registry.getFunction("name")()).toBe("Second Diplomas");
+    expect(await registry.getFunction("contractURI")()).toBe(`https://hallmark.example/contracts/${fx.config.chain.chainId}/${confirmed.contractAddress!.toLowerCase()}/contract.json`);
     expect(await registry.getFunction("hasRole")(chainRoleId("ISSUER"), fx.sender.address)).toBe(true);
     const issuers = issuerRegistryAt(issuerRegistry, fx.chain.provider);
     expect(String(await issuers.getFunction("institutionOf")(confirmed.contractAddress!))).toBe(chainInstitutionId);

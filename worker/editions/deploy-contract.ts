@@ -1,7 +1,7 @@
 import { desc, eq } from "drizzle-orm";
 import { Wallet } from "ethers";
 import { isRevert } from "../../core/chain/contract-errors.ts";
-import { collectibleEditionsCreation, contractOf, CreationRevertedError } from "../../core/chain/contract-creation.ts";
+import { collectibleEditionsCreation, contractMetadataBase, contractOf, CreationRevertedError } from "../../core/chain/contract-creation.ts";
 import { sendOperation } from "../../core/chain/send-operation.ts";
 import type { TxSender } from "../../core/chain/tx-sender.ts";
 import { sealSecret } from "../../core/custody/sealed.ts";
@@ -92,7 +92,14 @@ export class EditionContracts {
     const name = editionsContractName(institution!.name);
     const voucherKey = Wallet.createRandom();
     // The voucher key only signs vouchers: it gets no issuer role, so it cannot mint or move items.
-    const data = collectibleEditionsCreation({ name, symbol: "HMC", admin, issuers: senders.map((s) => s.address), voucherSigner: voucherKey.address });
+    const data = collectibleEditionsCreation({
+      name,
+      symbol: "HMC",
+      admin,
+      issuers: senders.map((s) => s.address),
+      voucherSigner: voucherKey.address,
+      contractURIBase: contractMetadataBase(config.publicUrl, config.chain.chainId),
+    });
     const stored = await sendOperation(this.deps, sender, { to: null, data, purpose: editionsContractPurpose(institutionId) }, {
       claim: async (tx) => {
         // Under the institution's row lock, so that no other worker is between its own reads and its signature: one

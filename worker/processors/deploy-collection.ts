@@ -2,7 +2,7 @@ import { UnrecoverableError } from "bullmq";
 import { eq } from "drizzle-orm";
 import { Interface } from "ethers";
 import { loadArtifact } from "../../core/chain/artifacts.ts";
-import { certificateAnchorCreation, certificateRegistryCreation } from "../../core/chain/contract-creation.ts";
+import { certificateAnchorCreation, certificateRegistryCreation, contractMetadataBase } from "../../core/chain/contract-creation.ts";
 import { certificateRegistryInterface } from "../../core/chain/certificate-registry.ts";
 import { decodeContractError, describeContractError } from "../../core/chain/contract-errors.ts";
 import { claimRow, sendOperation } from "../../core/chain/send-operation.ts";
@@ -20,12 +20,13 @@ export async function failCollection(deps: WorkerDeps, id: string, from: readonl
 /**
  * The creation code of a collection's contract: the platform admin key as its admin (the operator's role changes
  * go through it), every issuing key of the worker as an issuer, and the issuer registry linked, so the contract
- * issues once it is bound to the institution there.
+ * issues once it is bound to the institution there. A registry names its ERC-7572 document under the public URL
+ * (an anchor is no token contract: it has none).
  */
-function creationOf(collection: Collection, admin: string, issuers: string[], issuerRegistry: string): string {
+function creationOf(collection: Collection, admin: string, issuers: string[], issuerRegistry: string, contractURIBase: string | undefined): string {
   return collection.kind === "ANCHORED"
     ? certificateAnchorCreation({ name: collection.name, admin, issuers, issuerRegistry })
-    : certificateRegistryCreation({ name: collection.name, symbol: collection.symbol, admin, issuers, issuerRegistry });
+    : certificateRegistryCreation({ name: collection.name, symbol: collection.symbol, admin, issuers, issuerRegistry, contractURIBase });
 }
 
 let anchorInterface: Interface | undefined;
@@ -54,7 +55,8 @@ export async function deployCollection(deps: WorkerDeps, job: DeployCollectionJo
     throw new UnrecoverableError(missing);
   }
   await initOnce(sender!);
-  const data = creationOf(collection, sender!.address, deps.senders.map((s) => s.address), registry!);
+  const base = contractMetadataBase(deps.config.publicUrl, collection.chainId);
+  const data = creationOf(collection, sender!.address, deps.senders.map((s) => s.address), registry!, base);
   await pipelineOf(deps).afterCommit((within) =>
     sendOperation(deps, sender!, { to: null, data, purpose: `collection:create:${collection.id}` }, {
       claim: (tx) => claimRow(tx, collections, collection.id, ["QUEUED"]),

@@ -5,7 +5,7 @@ import { eq } from "drizzle-orm";
 import { Contract, Interface, Wallet } from "ethers";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { loadArtifact } from "../../../core/chain/artifacts.ts";
-import { certificateRegistryCreation, collectibleEditionsCreation, contractOf, createdAddress } from "../../../core/chain/contract-creation.ts";
+import { certificateRegistryCreation, collectibleEditionsCreation, contractMetadataBase, contractOf, createdAddress } from "../../../core/chain/contract-creation.ts";
 import { deployIssuerRegistry } from "../../../core/chain/deploy.ts";
 import { sendOperation } from "../../../core/chain/send-operation.ts";
 import { TxSender } from "../../../core/chain/tx-sender.ts";
@@ -55,7 +55,9 @@ describe("contract creation through the nonce-managed sender", () => {
   it("creates a registry set up in its one transaction (every issuer, the issuer registry linked) at the address of the signer's nonce", async () => {
     const issuerRegistry = (await deployIssuerRegistry(chain.wallet(DEV_KEYS.deployer), { admin: sender.address, operator: sender.address })).address;
     const issuers = [Wallet.createRandom().address, Wallet.createRandom().address];
-    const data = certificateRegistryCreation({ name: "Created", symbol: "CRT", admin: sender.address, issuers, issuerRegistry });
+    const contractURIBase = contractMetadataBase("https://hallmark.example/", 31337);
+    expect(contractURIBase).toBe("https://hallmark.example/contracts/31337/");
+    const data = certificateRegistryCreation({ name: "Created", symbol: "CRT", admin: sender.address, issuers, issuerRegistry, contractURIBase });
     const stored = await sendOperation({ provider: chain.provider, logger }, sender, { to: null, data, purpose: "test:create-registry" }, noSteps);
     expect(stored).toMatchObject({ to: null, purpose: "test:create-registry" });
     const row = await mined(new TxMonitor({ db: handle.db, logger } as unknown as WorkerDeps, [sender]), stored!.id);
@@ -67,6 +69,16 @@ describe("contract creation through the nonce-managed sender", () => {
     for (const issuer of issuers) expect(await registry.getFunction("hasRole")(role, issuer)).toBe(true);
     expect(await registry.getFunction("issuerRegistry")()).toBe(issuerRegistry);
     expect(await registry.getFunction("name")()).toBe("Created");
+    // Its address was unknown when the creation was signed; the contract appends it on read.
+    expect(await registry.getFunction("contractURI")()).toBe(`https://hallmark.example/contracts/31337/${created!.address.toLowerCase()}/contract.json`);
+  });
+
+  it("a contract URI base: from the public URL, none without one; a base must end in / (else it would name no contract's document)", () => {
+    expect(contractMetadataBase(undefined, 31337)).toBeUndefined();
+    expect(contractMetadataBase("https://hallmark.example//", 1337)).toBe("https://hallmark.example/contracts/1337/");
+    const params = { name: "R", symbol: "R", admin: sender.address, issuers: [sender.address] };
+    expect(() => certificateRegistryCreation({ ...params, contractURIBase: "https://hallmark.example/contracts/31337" })).toThrow(/ends in "\/"/);
+    expect(() => collectibleEditionsCreation({ ...params, contractURIBase: "https://hallmark.example/contracts/31337" })).toThrow(/ends in "\/"/);
   });
 
   it("a dropped creation is re-signed under a new nonce by the monitor; the contract is where the mined one put it, and nothing is at the first address", async () => {

@@ -3,7 +3,8 @@ import { CID } from "multiformats/cid";
 import * as raw from "multiformats/codecs/raw";
 import { sha256 } from "multiformats/hashes/sha2";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { Wallet, ZeroHash } from "ethers";
+import { Contract, Wallet, ZeroHash } from "ethers";
+import { loadArtifact } from "../../../core/chain/artifacts.ts";
 import { createdAddress } from "../../../core/chain/contract-creation.ts";
 import { openSecret } from "../../../core/custody/sealed.ts";
 import { chainTxs, editionContractCreations, editionContracts, institutions } from "../../../core/db/schema.ts";
@@ -69,6 +70,9 @@ describe("editions stages: pin, create, indexer", () => {
     const voucherSigner = new Wallet(openSecret(contract!.voucherSignerKey, f.deps.custody.keyring())).address;
     expect(await editionsContract.hasRole!(await editionsContract.VOUCHER_SIGNER_ROLE!(), voucherSigner)).toBe(true);
     expect(await editionsContract.hasRole!(await editionsContract.ISSUER_ROLE!(), voucherSigner)).toBe(false);
+    // Created naming its ERC-7572 document under the public URL, its own address appended on read.
+    const metadata = new Contract(contract!.contractAddress, loadArtifact("CollectibleEditions").abi, f.chain.provider);
+    expect(await metadata.getFunction("contractURI")()).toBe(`https://hallmark.example/contracts/31337/${contract!.contractAddress.toLowerCase()}/contract.json`);
 
     expect(await indexEditionEvents(f.deps, f.cursor)).toBe(true);
     const confirmed = await editionRow(f, queued.id);

@@ -69,7 +69,8 @@ export async function startEditionsFixture(opts: { txGasCap?: number } = {}): Pr
     const db = handle.db;
     const logger = createLogger("silent");
     const base = loadConfig({});
-    const config = { ...base, chain: { ...base.chain, chainId: 31337, confirmations: 0, txGasCap: opts.txGasCap ?? base.chain.txGasCap } };
+    // A public URL, so that editions contracts are created naming their ERC-7572 document.
+    const config = { ...base, publicUrl: "https://hallmark.example", chain: { ...base.chain, chainId: 31337, confirmations: 0, txGasCap: opts.txGasCap ?? base.chain.txGasCap } };
     const sender = new TxSender({ db, provider: chain.provider, wallet: chain.wallet(ACCOUNT_3_KEY), chainId: 31337, logger });
     await sender.init();
     const changes: StateChange[] = [];
