@@ -55,7 +55,6 @@ export function statusListRoutes(opts: { db: Database; keyring: SealingKeyring; 
       res.set({
         ETag: list.etag,
         "Cache-Control": `public, max-age=${Math.floor(list.ttlMs / 1000)}`,
-        Vary: "Accept-Encoding",
       });
       if (matches(req.get("if-none-match"), list.etag)) {
         res.status(304).end();
