@@ -21,6 +21,7 @@ import { mediaUploadRoutes } from "./media-upload.ts";
 import { recordHttpLatency, type HttpMetrics } from "./ops/http-metrics.ts";
 import { contractMetadataRoutes } from "./pages/contract-metadata-routes.ts";
 import { credentialRoutes } from "./pages/credential-routes.ts";
+import { statusListRoutes } from "./pages/status-list-routes.ts";
 import { galleryRoutes } from "./pages/gallery-routes.ts";
 import { holderRoutes } from "./pages/holder-routes.ts";
 import { verifyRoutes } from "./pages/verify-routes.ts";
@@ -137,6 +138,7 @@ export function createApp(deps: ServerDeps): Express {
   app.use(ipfsGateway(deps.ipfs));
   app.use(verifyRoutes({ verifier, publicUrl: deps.config.publicUrl }));
   app.use(credentialRoutes({ db: deps.db, chains, documents, keyring: custody.keyring(), publicUrl: deps.config.publicUrl }));
+  app.use(statusListRoutes({ db: deps.db, keyring: custody.keyring(), publicUrl: deps.config.publicUrl }));
   app.use(
     holderRoutes({
       db: deps.db,

@@ -9,6 +9,7 @@ import type { OperationContext, Pipeline } from "../core/operations/context.ts";
 import { transitionMany } from "../core/operations/transitions.ts";
 import { isDeployed, type DeployedCollection } from "../core/operations/collections.ts";
 import { PollLoop } from "../core/poll-loop.ts";
+import { registryCursorName } from "../core/chain/registry-cursor.ts";
 import { pipelineOf, type WorkerDeps } from "./deps.ts";
 
 type Collection = DeployedCollection;
@@ -30,7 +31,7 @@ export class ChainIndexer {
   constructor(deps: WorkerDeps) {
     this.deps = deps;
     this.pipeline = pipelineOf(deps);
-    this.cursorName = `registries:${deps.config.chain.chainId}`;
+    this.cursorName = registryCursorName(deps.config.chain.chainId);
     this.loop = new PollLoop("indexer", async () => !(await this.tick()), { idleMs: deps.config.indexerPollMs, logger: deps.logger });
   }
 

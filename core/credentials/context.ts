@@ -4,8 +4,13 @@
  */
 export const hallmarkContext = {
   "@protected": true,
-  HallmarkRegistryStatus: {
-    "@id": "https://hallmark.dev/ns#RegistryStatus",
+  /**
+   * Where the certificate lives on chain (chain id, registry, token id, issuing transaction): related information a
+   * standard verifier ignores (status comes from the W3C Bitstring Status List entries) and Hallmark's verifier uses to
+   * read the registry. Credentials exported before carried these facts as a `HallmarkRegistryStatus` status entry.
+   */
+  chainRecord: {
+    "@id": "https://hallmark.dev/ns#chainRecord",
     "@context": {
       "@protected": true,
       id: "@id",
@@ -13,6 +18,7 @@ export const hallmarkContext = {
       chainId: { "@id": "https://hallmark.dev/ns#chainId", "@type": "http://www.w3.org/2001/XMLSchema#integer" },
       registry: { "@id": "https://hallmark.dev/ns#registry" },
       tokenId: { "@id": "https://hallmark.dev/ns#tokenId" },
+      transactionHash: { "@id": "https://hallmark.dev/ns#transactionHash" },
     },
   },
   certificateDocument: { "@id": "https://hallmark.dev/ns#certificateDocument", "@type": "@json" },

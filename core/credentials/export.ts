@@ -16,6 +16,8 @@ import type { SealingKeyring } from "../custody/sealing-keys.ts";
 import { institutionSigningKey } from "./institution-keys.ts";
 import { buildOpenBadgeCredential } from "./open-badge.ts";
 import { disclosuresFor, personalDataOf } from "../operations/personal-data.ts";
+import { statusListIndexOf } from "../status-lists/indices.ts";
+import { statusEntries } from "../status-lists/purposes.ts";
 
 /**
  * What a cached export must be keyed on: the certificate, whether the request's token opens its personal data, and
@@ -40,7 +42,11 @@ export interface ExportDeps {
  * certificate that is valid on chain and whose document matches the chain is signed: the institution's signature
  * must never vouch for content the chain does not.
  */
-export async function exportCredential(deps: ExportDeps, certificateId: string, opts: { verifyUrl: string; share?: string }): Promise<Record<string, unknown>> {
+export async function exportCredential(
+  deps: ExportDeps,
+  certificateId: string,
+  opts: { verifyUrl: string; share?: string; /** Where this server is reached: the status lists' URLs start with it. */ baseUrl: string },
+): Promise<Record<string, unknown>> {
   let resolved;
   try {
     resolved = await resolveReference(deps.db, certificateId);
@@ -49,7 +55,7 @@ export async function exportCredential(deps: ExportDeps, certificateId: string, 
     throw err;
   }
   const [row] = await deps.db
-    .select({ institutionId: certificates.institutionId, institutionName: institutions.name })
+    .select({ institutionId: certificates.institutionId, institutionName: institutions.name, collectionId: certificates.collectionId, txHash: certificates.txHash })
     .from(certificates)
     .innerJoin(institutions, eq(institutions.id, certificates.institutionId))
     .where(eq(certificates.id, certificateId));
@@ -74,11 +80,14 @@ export async function exportCredential(deps: ExportDeps, certificateId: string, 
   const key = await institutionSigningKey(deps.db, row.institutionId, deps.keyring);
   // The holder's copy (their link's token) carries their personal data; an erased certificate exports without it.
   const disclosures = disclosuresFor(await personalDataOf(deps.db, certificateId), opts.share);
+  // Drawn on the first export and kept: every copy of this certificate's credential points at the same bits.
+  const index = await statusListIndexOf(deps.db, { id: certificateId, collectionId: row.collectionId });
   const credential = buildOpenBadgeCredential({
     disclosures,
     document,
     cid,
-    chain: { chainId: facts.chainId, contract: facts.contract, tokenId: facts.tokenId!, owner: facts.owner! },
+    chain: { chainId: facts.chainId, contract: facts.contract, tokenId: facts.tokenId!, owner: facts.owner!, txHash: facts.txHash ?? row.txHash },
+    status: statusEntries(opts.baseUrl, row.collectionId, index),
     issuer: { did: key.did, name: row.institutionName },
     verifyUrl: opts.verifyUrl,
   });

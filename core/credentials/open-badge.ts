@@ -2,12 +2,15 @@ import { createHash } from "node:crypto";
 import { canonicalBytes, type HallmarkDocument } from "../verification/certificate-document.ts";
 import { CREDENTIALS_V2, hallmarkContext, OPEN_BADGES_V3 } from "./context.ts";
 import { discloses, isCommitment, RECIPIENT_NAME_PATH, type Disclosure } from "../metadata/personal-data.ts";
+import type { BitstringStatusListEntry } from "../status-lists/purposes.ts";
 
 export interface CredentialClaims {
   /** The certificate document exactly as pinned (its sha256 is the on-chain digest). */
   document: HallmarkDocument;
   cid: string;
-  chain: { chainId: number; contract: string; tokenId: string; owner: string };
+  chain: { chainId: number; contract: string; tokenId: string; owner: string; txHash?: string };
+  /** The certificate's bits in its collection's revocation and suspension lists (W3C Bitstring Status List). */
+  status: BitstringStatusListEntry[];
   issuer: { did: string; name: string };
   verifyUrl: string;
   /** The personal values to carry (only those that open the document's commitments are); none once erased. */
@@ -20,8 +23,8 @@ export function digestSri(bytes: Uint8Array): string {
 
 /**
  * A W3C VC 2.0 credential shaped as an Open Badges 3.0 OpenBadgeCredential. It carries the certificate document
- * itself (so it verifies offline against its own digest) and points at the token whose on-chain status is the
- * certificate's status.
+ * itself (so it verifies offline against its own digest), its status as W3C Bitstring Status List entries (lists
+ * derived from the chain, so any W3C verifier can check them), and the token it is as related information.
  */
 export function buildOpenBadgeCredential(claims: CredentialClaims): Record<string, unknown> {
   const c = claims.document.certificate;
@@ -53,12 +56,13 @@ export function buildOpenBadgeCredential(claims: CredentialClaims): Record<strin
         criteria: { narrative: `Awarded by ${claims.issuer.name}${c.collection.name ? ` (${c.collection.name})` : ""}.` },
       },
     },
-    credentialStatus: {
+    credentialStatus: claims.status,
+    chainRecord: {
       id: claims.verifyUrl,
-      type: "HallmarkRegistryStatus",
       chainId: claims.chain.chainId,
       registry: claims.chain.contract,
       tokenId: claims.chain.tokenId,
+      transactionHash: claims.chain.txHash,
     },
     relatedResource: [{ id: `ipfs://${claims.cid}`, mediaType: "application/json", digestSRI: digestSri(canonicalBytes(claims.document)) }],
     certificateDocument: claims.document,

@@ -57,3 +57,21 @@ declare module "@digitalbazaar/multikey-context" {
 declare module "did-context" {
   export const contexts: Map<string, unknown>;
 }
+
+declare module "@digitalbazaar/vc-bitstring-status-list" {
+  export class BitstringStatusList {
+    constructor(opts: { length?: number; buffer?: Uint8Array });
+    readonly length: number;
+    setStatus(index: number, status: boolean): void;
+    getStatus(index: number): boolean;
+    encode(): Promise<string>;
+    static decode(opts: { encodedList: string }): Promise<BitstringStatusList>;
+  }
+  export const VC_BSL_VC_V2_CONTEXT: string[];
+  export function createCredential(opts: { id: string; list: BitstringStatusList; statusPurpose: string; context?: string[] }): Promise<{
+    "@context": string[];
+    id: string;
+    type: string[];
+    credentialSubject: { id: string; type: "BitstringStatusList"; encodedList: string; statusPurpose: string };
+  }>;
+}

@@ -12,6 +12,12 @@ import { opens } from "./open-badge.ts";
 import { isDisclosure, RECIPIENT_NAME_PATH, type Disclosure } from "../metadata/personal-data.ts";
 import { ContextNotBundledError, documentLoader } from "./document-loader.ts";
 
+interface ChainRecord {
+  chainId?: number;
+  registry?: string;
+  tokenId?: string;
+}
+
 interface HallmarkCredential {
   "@context": unknown[];
   type: string[];
@@ -19,7 +25,8 @@ interface HallmarkCredential {
   validFrom?: string;
   issuer?: { id?: string; name?: string } | string;
   credentialSubject?: { id?: string; identifier?: { identityType?: string; identityHash?: string }[] };
-  credentialStatus?: { type?: string; chainId?: number; registry?: string; tokenId?: string };
+  chainRecord?: ChainRecord;
+  credentialStatus?: unknown;
   relatedResource?: { id?: string; digestSRI?: string }[];
   certificateDocument?: unknown;
   personalDisclosures?: unknown;
@@ -81,10 +88,10 @@ async function checkConsistency(credential: HallmarkCredential, document: Hallma
     return fail(`the credential names an unusable CID: ${(err as Error).message}`);
   }
   const c = document.certificate;
-  const status = credential.credentialStatus;
+  const status = chainRecordOf(credential);
   if (credential.name !== (c.title ?? document.name)) return fail("the credential's name differs from the certificate's title");
   if (status?.chainId !== c.collection.chainId || !sameAddress(status.registry, c.collection.contract)) {
-    return fail("the credential's status points at another registry than its certificate document names");
+    return fail("the credential's chain record points at another registry than its certificate document names");
   }
   const holder = credential.credentialSubject?.id?.split(":").at(-1);
   if (c.recipient?.address && !sameAddress(holder, c.recipient.address)) return fail("the credential's subject is not the certificate's recipient");
@@ -98,6 +105,13 @@ async function checkConsistency(credential: HallmarkCredential, document: Hallma
   const stray = disclosures.find((d) => !opens(document, d));
   if (stray) return fail(`the credential's disclosure of ${stray.path} does not match the certificate document`);
   return { name: "integrity", result: "valid", reason: `the certificate document inside hashes to ${cid}, the digest the credential signs, and matches its claims` };
+}
+
+/** The chain facts: `chainRecord`, or in credentials exported before the status lists, a `HallmarkRegistryStatus` entry. */
+function chainRecordOf(credential: HallmarkCredential): ChainRecord | undefined {
+  if (credential.chainRecord) return credential.chainRecord;
+  const legacy = credential.credentialStatus as (ChainRecord & { type?: string }) | undefined;
+  return legacy?.type === "HallmarkRegistryStatus" ? legacy : undefined;
 }
 
 function issuerId(credential: HallmarkCredential): string {

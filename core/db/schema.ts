@@ -218,7 +218,28 @@ export const certificates = pgTable(
     createdAt: createdAt(),
   },
   // By owner: a holder's certificates are looked up across institutions (holder page and API, custody claims).
-  (t) => [uniqueIndex("certificates_token").on(t.collectionId, t.tokenId), index("certificates_owner").on(t.owner)],
+  (t) => [
+    uniqueIndex("certificates_token").on(t.collectionId, t.tokenId),
+    index("certificates_owner").on(t.owner),
+    // The status lists read only a collection's certificates that are not VALID: few, however large the collection.
+    index("certificates_not_valid").on(t.collectionId).where(sql`status <> 'VALID'`),
+  ],
+);
+
+/**
+ * Each certificate's position in its collection's W3C Bitstring Status Lists (one index, used in both the revocation
+ * and the suspension list), drawn at random the first time a credential for it is exported and never changed: the
+ * positions say nothing about the order of issue, and a credential already handed out keeps pointing at its bit.
+ */
+export const statusListIndices = pgTable(
+  "status_list_indices",
+  {
+    certificateId: uuid("certificate_id").primaryKey().references(() => certificates.id),
+    collectionId: uuid("collection_id").notNull().references(() => collections.id),
+    statusListIndex: integer("status_list_index").notNull(),
+    createdAt: createdAt(),
+  },
+  (t) => [uniqueIndex("status_list_indices_position").on(t.collectionId, t.statusListIndex), check("status_list_indices_non_negative", sql`status_list_index >= 0`)],
 );
 
 export const revocations = pgTable(

@@ -49,7 +49,8 @@ export function credentialRoutes(opts: ExportDeps & { publicUrl?: string }): Rou
       sendError(req, res, 404, `no certificate "${ref}"`, "NOT_FOUND");
       return;
     }
-    const verifyUrl = `${publicBase(req, opts.publicUrl)}/verify/${encodeURIComponent(ref)}`;
+    const baseUrl = publicBase(req, opts.publicUrl);
+    const verifyUrl = `${baseUrl}/verify/${encodeURIComponent(ref)}`;
     // The holder's link token: with it the credential carries the holder's name and the salts that bind it to the chain.
     const share = typeof req.query.share === "string" ? req.query.share : undefined;
     try {
@@ -59,7 +60,7 @@ export function credentialRoutes(opts: ExportDeps & { publicUrl?: string }): Rou
       if (cached && Date.now() - cached.at < CACHE_MS) {
         body = cached.body;
       } else {
-        body = JSON.stringify(await exportCredential(opts, id, { verifyUrl, share }), null, 2);
+        body = JSON.stringify(await exportCredential(opts, id, { verifyUrl, share, baseUrl }), null, 2);
         if (key) {
           if (cache.size >= CACHE_ENTRIES) cache.delete(cache.keys().next().value!);
           cache.set(key, { at: Date.now(), body });

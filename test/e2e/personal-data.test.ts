@@ -159,7 +159,7 @@ describe("personal data: withheld from the public document, disclosed through th
 
   it("exports the holder's copy with the name and salts, which verifies offline and against the chain", async () => {
     const share = new URL(shareUrl).searchParams.get("share")!;
-    const credential: any = await exportCredential(exportDeps(), cert.id, { verifyUrl: shareUrl, share });
+    const credential: any = await exportCredential(exportDeps(), cert.id, { verifyUrl: shareUrl, share, baseUrl });
     expect(credential.credentialSubject.identifier).toEqual([{ type: ["IdentityObject"], identityType: "name", hashed: false, identityHash: NAME }]);
     expect(credential.personalDisclosures.map((d: any) => d.path).sort()).toEqual(["attributes/Student number", "recipientName"]);
     const res = await fetch(`${baseUrl}/verify`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify(credential) });
@@ -175,7 +175,7 @@ describe("personal data: withheld from the public document, disclosed through th
     expect(bad.verdict).toBe("INVALID");
     expect(bad.certificate.recipientNameStatus).toBe("DOES_NOT_MATCH");
 
-    const anonymousCopy: any = await exportCredential(exportDeps(), cert.id, { verifyUrl: `${baseUrl}/verify/${cert.id}` });
+    const anonymousCopy: any = await exportCredential(exportDeps(), cert.id, { verifyUrl: `${baseUrl}/verify/${cert.id}`, baseUrl });
     expect(JSON.stringify(anonymousCopy)).not.toContain(NAME);
   });
 
@@ -243,7 +243,7 @@ describe("personal data: withheld from the public document, disclosed through th
         expect(html).not.toContain("Lovelace");
         expect(html).not.toContain(STUDENT_NUMBER);
       }
-      const exported = await exportCredential(exportDeps(), cert.id, { verifyUrl: shareUrl, share });
+      const exported = await exportCredential(exportDeps(), cert.id, { verifyUrl: shareUrl, share, baseUrl });
       expect(JSON.stringify(exported)).not.toContain("Lovelace");
       expect(await download(share)).not.toContain("Lovelace");
     } finally {

