@@ -13,7 +13,8 @@ import { resolveReference } from "../verification/reference.ts";
 import { documentLoader } from "./document-loader.ts";
 import { CredentialExportError } from "./errors.ts";
 import type { SealingKeyring } from "../custody/sealing-keys.ts";
-import { institutionSigningKey } from "./institution-keys.ts";
+import { currentIssuerKey } from "./institution-keys.ts";
+import { issuerDidOf } from "../identity/issuer-identity.ts";
 import { buildOpenBadgeCredential } from "./open-badge.ts";
 import { disclosuresFor, personalDataOf } from "../operations/personal-data.ts";
 
@@ -40,7 +41,11 @@ export interface ExportDeps {
  * certificate that is valid on chain and whose document matches the chain is signed: the institution's signature
  * must never vouch for content the chain does not.
  */
-export async function exportCredential(deps: ExportDeps, certificateId: string, opts: { verifyUrl: string; share?: string }): Promise<Record<string, unknown>> {
+export async function exportCredential(
+  deps: ExportDeps,
+  certificateId: string,
+  opts: { verifyUrl: string; share?: string; /** The origin platform-hosted DIDs are named after (PUBLIC_URL); absent, the verify URL's. */ publicOrigin?: string },
+): Promise<Record<string, unknown>> {
   let resolved;
   try {
     resolved = await resolveReference(deps.db, certificateId);
@@ -49,7 +54,7 @@ export async function exportCredential(deps: ExportDeps, certificateId: string, 
     throw err;
   }
   const [row] = await deps.db
-    .select({ institutionId: certificates.institutionId, institutionName: institutions.name })
+    .select({ institutionId: certificates.institutionId, institutionName: institutions.name, slug: institutions.slug, identity: institutions.identity })
     .from(certificates)
     .innerJoin(institutions, eq(institutions.id, certificates.institutionId))
     .where(eq(certificates.id, certificateId));
@@ -71,7 +76,9 @@ export async function exportCredential(deps: ExportDeps, certificateId: string, 
   const document = parseJson(bytes, "the certificate document");
   if (!isHallmarkDocument(document)) throw new CredentialExportError("NOT_VALID", "the pinned document is not a Hallmark certificate");
 
-  const key = await institutionSigningKey(deps.db, row.institutionId, deps.keyring);
+  // Signed by the current key of the institution's did:web document, which names it as the proof's verificationMethod.
+  const did = issuerDidOf({ id: row.institutionId, slug: row.slug, identity: row.identity }, opts.publicOrigin ?? new URL(opts.verifyUrl).origin);
+  const key = await currentIssuerKey(deps.db, row.institutionId, deps.keyring, did);
   // The holder's copy (their link's token) carries their personal data; an erased certificate exports without it.
   const disclosures = disclosuresFor(await personalDataOf(deps.db, certificateId), opts.share);
   const credential = buildOpenBadgeCredential({
