@@ -126,7 +126,7 @@ export async function markIssuerKeyCompromised(db: Database, input: { institutio
   const [key] = await db.select().from(issuerKeys).where(and(eq(issuerKeys.institutionId, input.institutionId), eq(issuerKeys.id, input.keyId)));
   if (!key) return undefined;
   if (key.status === "COMPROMISED") return key;
-  if (key.status === "CURRENT") throw new OperationError("CONFLICT", "the current key cannot be marked compromised without a replacement: rotate it with `compromised: true`", "keyId");
+  if (key.status === "CURRENT") throw new OperationError("CONFLICT", "the current key cannot be marked compromised without a replacement: rotate it with `compromised: true`", "issuerKeyId");
   const now = new Date();
   const [updated] = await db.update(issuerKeys).set({ status: "COMPROMISED", compromisedAt: now }).where(eq(issuerKeys.id, key.id)).returning();
   return updated;

@@ -23,6 +23,7 @@ const IssuerKeyStatusEnum = builder.enumType("IssuerKeyStatus", {
 });
 
 const IssuerKeyRef = builder.objectRef<IssuerKey & { did: string }>("IssuerKey").implement({
+  authScopes: { readData: true },
   description: "An Ed25519 key of the institution's DID document (never its secret).",
   fields: (t) => ({
     id: t.exposeID("id", { description: "Stable identifier (for markIssuerKeyCompromised)." }),
@@ -36,6 +37,7 @@ const IssuerKeyRef = builder.objectRef<IssuerKey & { did: string }>("IssuerKey")
 });
 
 const DomainProofRef = builder.objectRef<DomainProof>("DomainProof").implement({
+  authScopes: { readData: true },
   description: `A check of the DNS TXT record at \`${DNS_PROOF_PREFIX}.<domain>\` that binds the institution's domain to its issuer registry entry, as the operator ran it.`,
   fields: (t) => ({
     domain: t.exposeString("domain", { description: "The domain its identity names." }),
@@ -50,8 +52,6 @@ const DomainProofRef = builder.objectRef<DomainProof>("DomainProof").implement({
   }),
 });
 
-const ADMIN_OR_OPERATOR = { scope: "admin", operator: true } as const;
-
 builder.objectFields(InstitutionRef, (t) => ({
   issuerDid: t.string({
     description:
@@ -64,14 +64,12 @@ builder.objectFields(InstitutionRef, (t) => ({
   }),
   didDocument: t.field({
     type: "JSON",
-    description: "Its DID document as it must be published (every key not compromised, in verificationMethod and assertionMethod). Publish it again after each rotation when it is on your own domain. Needs ADMIN (or the operator).",
-    authScopes: ADMIN_OR_OPERATOR,
+    description: "Its DID document as it must be published (every key not compromised, in verificationMethod and assertionMethod). Publish it again after each rotation when it is on your own domain. Public keys only, like the document itself.",
     resolve: async (i, _args, ctx) => buildDidDocument(issuerDidOf(i, ctx.identity.publicOrigin), await issuerKeysOf(ctx.db, i.id, ctx.custody.keyring())),
   }),
   issuerKeys: t.field({
     type: [IssuerKeyRef],
-    description: "The keys of its DID document, oldest first, compromised ones included. Needs ADMIN (or the operator).",
-    authScopes: ADMIN_OR_OPERATOR,
+    description: "The keys of its DID document, oldest first, compromised ones included (never their secrets).",
     resolve: async (i, _args, ctx) => {
       const did = issuerDidOf(i, ctx.identity.publicOrigin);
       return (await issuerKeysOf(ctx.db, i.id, ctx.custody.keyring())).map((k) => ({ ...k, did }));
@@ -151,13 +149,13 @@ builder.mutationField("markIssuerKeyCompromised", (t) =>
     type: IssuerKeyRef,
     description: "Marks a retired key compromised: it leaves the DID document, and what it signed no longer verifies. The current key is replaced with rotateIssuerKey(compromised: true). Marking again changes nothing. Needs ADMIN.",
     authScopes: { scope: "admin" },
-    args: { keyId: t.arg.id({ required: true, description: "The key (`IssuerKey.id`)." }) },
-    resolve: (_root, { keyId }, ctx) =>
+    args: { issuerKeyId: t.arg.id({ required: true, description: "The key (`IssuerKey.id`)." }) },
+    resolve: (_root, { issuerKeyId }, ctx) =>
       withOperationErrors(async () => {
         const institution = await ownInstitution(ctx);
-        const id = String(keyId);
+        const id = String(issuerKeyId);
         const key = isId(id) ? await markIssuerKeyCompromised(ctx.db, { institutionId: institution.id, keyId: id }) : undefined;
-        if (!key) throw new OperationError("NOT_FOUND", "issuer key not found", "keyId");
+        if (!key) throw new OperationError("NOT_FOUND", "issuer key not found", "issuerKeyId");
         return { ...key, did: issuerDidOf(institution, ctx.identity.publicOrigin) };
       }),
   }),

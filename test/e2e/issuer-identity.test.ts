@@ -25,7 +25,7 @@ const run = promisify(execFile);
 
 const IDENTITY = `query { viewer { id slug issuerDid didDocumentUrl didDocument issuerKeys { id status verificationMethod publicKeyMultibase } } }`;
 const ROTATE = `mutation ($input: RotateIssuerKeyInput!) { rotateIssuerKey(input: $input) { ... on RotateIssuerKeyPayload { created key { id status verificationMethod } } ${ERROR_FIELDS} } }`;
-const COMPROMISED = `mutation ($keyId: ID!) { markIssuerKeyCompromised(keyId: $keyId) { ... on IssuerKey { id status compromisedAt } ${ERROR_FIELDS} } }`;
+const COMPROMISED = `mutation ($keyId: ID!) { markIssuerKeyCompromised(issuerKeyId: $keyId) { ... on IssuerKey { id status compromisedAt } ${ERROR_FIELDS} } }`;
 const CONFIRM = `mutation ($id: ID!) { confirmInstitutionDomain(institutionId: $id) { ... on DomainProof { domain method proven record reason chainId issuerRegistry chainInstitutionId checkedAt } ${ERROR_FIELDS} } }`;
 const VERIFY = `query ($id: ID!) { verify(id: $id) { verdict checks { name result reason } } }`;
 
