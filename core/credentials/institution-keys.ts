@@ -3,6 +3,7 @@ import { and, asc, eq } from "drizzle-orm";
 import { openSecret, sealSecret, type SealingKeyring } from "../custody/sealed.ts";
 import type { Database } from "../db/index.ts";
 import { OperationError } from "../operations/errors.ts";
+import { idempotent } from "../operations/idempotency.ts";
 import { institutionKeys, institutions, issuerKeys } from "../db/schema.ts";
 
 export interface SigningKey {
@@ -88,7 +89,7 @@ export function issuerKeyMethod(did: string, key: Pick<IssuerKey, "publicKeyMult
 /**
  * Retires the current key (it stays in the DID document: what it signed still verifies) or, `compromised`, drops it
  * from the document (what it signed no longer verifies), and makes a new current key. A retry with the same
- * idempotency key answers the key that request made.
+ * idempotency key answers the key that request made; the same key with the other `compromised` is a conflict.
  */
 export async function rotateIssuerKey(
   db: Database,
@@ -98,27 +99,26 @@ export async function rotateIssuerKey(
   await issuerKeysOf(db, input.institutionId, keyring);
   const fresh = await Ed25519Multikey.generate();
   const exported = await fresh.export({ publicKey: true, secretKey: true });
-  return db.transaction(async (tx) => {
-    // The institution's row serialises rotations: two at once would each retire the other's new key.
-    await tx.select({ id: institutions.id }).from(institutions).where(eq(institutions.id, input.institutionId)).for("update");
-    const [earlier] = await tx.select().from(issuerKeys).where(and(eq(issuerKeys.institutionId, input.institutionId), eq(issuerKeys.idempotencyKey, input.idempotencyKey)));
-    if (earlier) return { key: earlier, created: false };
-    const now = new Date();
-    await tx
-      .update(issuerKeys)
-      .set(input.compromised ? { status: "COMPROMISED", retiredAt: now, compromisedAt: now } : { status: "RETIRED", retiredAt: now })
-      .where(and(eq(issuerKeys.institutionId, input.institutionId), eq(issuerKeys.status, "CURRENT")));
-    const [key] = await tx
-      .insert(issuerKeys)
-      .values({
-        institutionId: input.institutionId,
-        publicKeyMultibase: exported.publicKeyMultibase,
-        secretKeyMultibase: sealSecret(exported.secretKeyMultibase!, keyring),
-        idempotencyKey: input.idempotencyKey,
-      })
-      .returning();
-    return { key: key!, created: true };
-  });
+  const { value, replayed } = await idempotent(
+    db,
+    { scope: `institution:${input.institutionId}`, key: input.idempotencyKey, operation: "rotateIssuerKey", request: { compromised: input.compromised } },
+    async (tx) => {
+      // The institution's row serialises rotations: two at once would each retire the other's new key.
+      await tx.select({ id: institutions.id }).from(institutions).where(eq(institutions.id, input.institutionId)).for("update");
+      const now = new Date();
+      await tx
+        .update(issuerKeys)
+        .set(input.compromised ? { status: "COMPROMISED", retiredAt: now, compromisedAt: now } : { status: "RETIRED", retiredAt: now })
+        .where(and(eq(issuerKeys.institutionId, input.institutionId), eq(issuerKeys.status, "CURRENT")));
+      const [key] = await tx
+        .insert(issuerKeys)
+        .values({ institutionId: input.institutionId, publicKeyMultibase: exported.publicKeyMultibase, secretKeyMultibase: sealSecret(exported.secretKeyMultibase!, keyring) })
+        .returning();
+      return { value: key!, result: { issuerKeyId: key!.id } };
+    },
+    async (result) => (await db.select().from(issuerKeys).where(eq(issuerKeys.id, String(result.issuerKeyId))))[0]!,
+  );
+  return { key: value, created: !replayed };
 }
 
 /** Marks a key no longer current as compromised: it leaves the DID document, and what it signed stops verifying. */

@@ -366,14 +366,9 @@ export const issuerKeys = pgTable(
     status: text("status", { enum: ISSUER_KEY_STATUSES }).notNull().default("CURRENT"),
     retiredAt: timestamp("retired_at", { withTimezone: true, mode: "date" }),
     compromisedAt: timestamp("compromised_at", { withTimezone: true, mode: "date" }),
-    /** The admin's key for the rotation that made it, for retries. */
-    idempotencyKey: text("idempotency_key"),
     createdAt: createdAt(),
   },
-  (t) => [
-    uniqueIndex("issuer_keys_one_current").on(t.institutionId).where(sql`${t.status} = 'CURRENT'`),
-    uniqueIndex("issuer_keys_rotation_key").on(t.institutionId, t.idempotencyKey),
-  ],
+  (t) => [uniqueIndex("issuer_keys_one_current").on(t.institutionId).where(sql`${t.status} = 'CURRENT'`)],
 );
 
 /**

@@ -119,6 +119,7 @@ describe("proven issuer identity: did:web documents, key rotation, DNS domain bi
     const { rotateIssuerKey: rotated } = await admin().ok<{ rotateIssuerKey: any }>(ROTATE, { input: { idempotencyKey: key } });
     expect(rotated).toMatchObject({ created: true, key: { status: "CURRENT" } });
     expect((await admin().ok<{ rotateIssuerKey: any }>(ROTATE, { input: { idempotencyKey: key } })).rotateIssuerKey).toMatchObject({ created: false, key: { id: rotated.key.id } });
+    expect((await admin().raw<any>(ROTATE, { input: { idempotencyKey: key, compromised: true } })).body.data.rotateIssuerKey).toMatchObject({ code: "IDEMPOTENCY_CONFLICT" });
 
     const { viewer } = await admin().ok<{ viewer: any }>(IDENTITY);
     const [old, current] = viewer.issuerKeys;

@@ -20,7 +20,6 @@ CREATE TABLE "issuer_keys" (
 	"status" text DEFAULT 'CURRENT' NOT NULL,
 	"retired_at" timestamp with time zone,
 	"compromised_at" timestamp with time zone,
-	"idempotency_key" text,
 	"created_at" timestamp with time zone DEFAULT now() NOT NULL,
 	CONSTRAINT "issuer_keys_public_key_multibase_unique" UNIQUE("public_key_multibase")
 );
@@ -28,5 +27,4 @@ CREATE TABLE "issuer_keys" (
 ALTER TABLE "domain_proofs" ADD CONSTRAINT "domain_proofs_institution_id_institutions_id_fk" FOREIGN KEY ("institution_id") REFERENCES "public"."institutions"("id") ON DELETE no action ON UPDATE no action;--> statement-breakpoint
 ALTER TABLE "issuer_keys" ADD CONSTRAINT "issuer_keys_institution_id_institutions_id_fk" FOREIGN KEY ("institution_id") REFERENCES "public"."institutions"("id") ON DELETE no action ON UPDATE no action;--> statement-breakpoint
 CREATE INDEX "domain_proofs_institution" ON "domain_proofs" USING btree ("institution_id","checked_at");--> statement-breakpoint
-CREATE UNIQUE INDEX "issuer_keys_one_current" ON "issuer_keys" USING btree ("institution_id") WHERE "issuer_keys"."status" = 'CURRENT';--> statement-breakpoint
-CREATE UNIQUE INDEX "issuer_keys_rotation_key" ON "issuer_keys" USING btree ("institution_id","idempotency_key");
+CREATE UNIQUE INDEX "issuer_keys_one_current" ON "issuer_keys" USING btree ("institution_id") WHERE "issuer_keys"."status" = 'CURRENT';
