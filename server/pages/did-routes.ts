@@ -19,8 +19,8 @@ export function didRoutes(opts: { db: Database; keyring: SealingKeyring; publicU
     let slug: string;
     try {
       slug = parseSlug(String(req.params.slug));
-    } catch {
-      sendError(req, res, 404, "no such institution", "NOT_FOUND");
+    } catch (err) {
+      sendError(req, res, 400, (err as Error).message, "BAD_USER_INPUT");
       return;
     }
     const [institution] = await opts.db.select().from(institutions).where(eq(institutions.slug, slug));

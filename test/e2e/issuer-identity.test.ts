@@ -101,6 +101,7 @@ describe("proven issuer identity: did:web documents, key rotation, DNS domain bi
     // Resolved as a verifier resolves it (the test's loopback mapping of did:web).
     expect(await resolver(institution.issuerDid)).toEqual(served);
     expect((await fetch(`${baseUrl}/institutions/no-such-institution/did.json`)).status).toBe(404);
+    expect((await fetch(`${baseUrl}/institutions/Not_A_Slug/did.json`)).status).toBe(400);
   });
 
   it("names that DID as the exported credential's issuer and a key of its document as the proof's verificationMethod", async () => {
