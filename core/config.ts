@@ -73,6 +73,10 @@ const schema = z.object({
   OPS_HOST: z.string().min(1).default("127.0.0.1"),
   OPS_CHECK_TIMEOUT_MS: z.coerce.number().int().min(50).default(2_000),
   CHAIN_HEAD_MAX_AGE_SECONDS: z.coerce.number().int().min(0).optional(),
+  DNS_SERVERS: z
+    .string()
+    .regex(/^\s*[^\s,]+(\s*,\s*[^\s,]+)*\s*$/, "must be DNS server addresses (host or host:port, IPv6 as [addr]:port), separated by commas")
+    .optional(),
 });
 
 /** The names of every environment variable the platform reads (for deployment files to be checked against). */
@@ -170,6 +174,11 @@ export interface Config {
    * default on the embedded chain, which makes blocks only when sent transactions).
    */
   ops: { port?: number; host: string; checkTimeoutMs: number; chainHeadMaxAgeSeconds: number };
+  /**
+   * The DNS servers institutions' domain proofs are looked up at (DNS_SERVERS: `host` or `host:port`, IPv6 as
+   * `[addr]:port`). Empty: this machine's resolvers.
+   */
+  dnsServers: string[];
 }
 
 export class ConfigError extends Error {
@@ -277,6 +286,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       circuitFailures: e.WEBHOOK_CIRCUIT_FAILURES,
     },
     sealingKeys: e.SEALING_KEYS,
+    dnsServers: e.DNS_SERVERS ? e.DNS_SERVERS.split(",").map((s) => s.trim()) : [],
     ops: {
       port: e.OPS_PORT,
       host: e.OPS_HOST,

@@ -11,6 +11,7 @@ import { parseArgs } from "node:util";
 import { JsonRpcProvider, type Provider } from "ethers";
 import { createChainProvider } from "../core/chain/provider.ts";
 import { isDisclosure, type Disclosure } from "../core/metadata/personal-data.ts";
+import { dnsTxtLookup, liveIdentityProofs } from "../core/identity/domain-proof.ts";
 import {
   DocumentFormatError,
   gatewaySource,
@@ -24,12 +25,15 @@ import {
 
 const USAGE = `usage: npm run verify -- <certificate id | chainId:contract:tokenId | file.json> [options]
 
-  --offline          use no network: check a file's integrity and signature only; status is reported unknown
+  --offline          consult neither chain nor IPFS: check a file's integrity and signature only (a did:web issuer's
+                     DID document is still fetched); status is reported unknown
   --rpc <url>        chain JSON-RPC endpoint (default: rpcUrl in <data dir>/dev.json)
   --graphql <url>    Hallmark GraphQL endpoint, to look up certificate ids (default: graphqlUrl in dev.json)
   --gateway <url>    IPFS gateway to fetch documents from (default: the Hallmark server's /ipfs)
   --issuer-registry <address>
                      the operator's issuer registry to trust (default: $ISSUER_REGISTRY_ADDRESS, then dev.json)
+  --dns <servers>    DNS servers (host[:port], comma-separated) the issuer's domain proof is looked up at
+                     (default: $DNS_SERVERS, then this machine's resolvers)
   --disclosures <file.json>
                      personal values with their salts ([{ path, salt, value }], as the institution's API or an
                      exported credential gives them), each checked against the certificate's salted digests
@@ -53,6 +57,7 @@ async function main(argv: string[]): Promise<number> {
       graphql: { type: "string" },
       gateway: { type: "string" },
       "issuer-registry": { type: "string" },
+      dns: { type: "string" },
       json: { type: "boolean", default: false },
       disclosures: { type: "string" },
       "data-dir": { type: "string" },
@@ -80,12 +85,15 @@ async function main(argv: string[]): Promise<number> {
       return provider;
     },
     documents: gatewayUrl && !values.offline ? gatewaySource(gatewayUrl) : undefined,
-    credentials: await loadCredentialVerifier(),
+    credentials: await loadCredentialVerifier(graphqlUrl),
   };
   const issuerRegistry = values["issuer-registry"] ?? process.env.ISSUER_REGISTRY_ADDRESS ?? dev.contracts?.IssuerRegistry;
   if (issuerRegistry && !values.offline) {
     // dev.json's chain id holds only for dev.json's endpoint.
     deps.issuers = onChainIssuerRegistry(deps.chains, { chainId: values.rpc ? undefined : dev.chainId, address: issuerRegistry });
+    // The issuer's domain proof is asked of DNS here and now, not taken from anyone's record of it.
+    const servers = (values.dns ?? process.env.DNS_SERVERS)?.split(",").map((s) => s.trim()).filter(Boolean);
+    deps.identityProofs = liveIdentityProofs(dnsTxtLookup({ servers }));
   }
   try {
     if (!values.offline && rpcUrl) await refuseWrongChain(rpcUrl, dev.chainId);
@@ -185,9 +193,14 @@ function isFile(target: string): boolean {
   return existsSync(target) && statSync(target).isFile();
 }
 
-/** Loaded on demand: the JSON-LD machinery is only needed for exported credentials. */
-async function loadCredentialVerifier(): Promise<VerifierDeps["credentials"]> {
-  return (await import("../core/credentials/verify-credential.ts")).credentialVerifier;
+/**
+ * Loaded on demand: the JSON-LD machinery is only needed for exported credentials. A did:web issuer's document is
+ * fetched over https, or from the Hallmark server named by `--graphql` when the DID is on that server's host.
+ */
+async function loadCredentialVerifier(graphqlUrl: string | undefined): Promise<VerifierDeps["credentials"]> {
+  const { credentialVerifierWith } = await import("../core/credentials/verify-credential.ts");
+  const { webDidResolver } = await import("../core/identity/did-resolver.ts");
+  return credentialVerifierWith(webDidResolver({ serverOrigin: graphqlUrl ? new URL(graphqlUrl).origin : undefined }));
 }
 
 main(process.argv.slice(2)).then(

@@ -9,7 +9,9 @@ import type { IpfsStore } from "../core/ipfs/index.ts";
 import type { LiveFeed } from "../core/live/index.ts";
 import type { Logger } from "../core/logger.ts";
 import { createChainProvider } from "../core/chain/provider.ts";
-import { credentialVerifier } from "../core/credentials/index.ts";
+import { credentialVerifierWith } from "../core/credentials/index.ts";
+import { recordedIdentityProofs, dnsTxtLookup } from "../core/identity/domain-proof.ts";
+import { localDidResolver } from "../core/identity/issuer-identity.ts";
 import { createVerifier, ipfsStoreSource, onChainIssuerRegistry, type ChainProviders } from "../core/verification/index.ts";
 import { openCustody, type Custody } from "../core/custody/custody-secret.ts";
 import { webhookSettingsOf } from "../core/webhooks/settings.ts";
@@ -22,6 +24,7 @@ import { recordHttpLatency, type HttpMetrics } from "./ops/http-metrics.ts";
 import { contractMetadataRoutes } from "./pages/contract-metadata-routes.ts";
 import { credentialRoutes } from "./pages/credential-routes.ts";
 import { statusListRoutes } from "./pages/status-list-routes.ts";
+import { didRoutes } from "./pages/did-routes.ts";
 import { galleryRoutes } from "./pages/gallery-routes.ts";
 import { holderRoutes } from "./pages/holder-routes.ts";
 import { verifyRoutes } from "./pages/verify-routes.ts";
@@ -50,6 +53,11 @@ export interface ServerDeps {
   custody?: Custody;
   /** Where request latency is recorded (the ops listener's registry, `startOps`); absent: not recorded. */
   metrics?: HttpMetrics;
+  /**
+   * The origin institutions' platform-hosted DIDs are named after: PUBLIC_URL, else the address the server listens
+   * on once it does (`serveApi`); absent here, PUBLIC_URL, else each request's own origin.
+   */
+  publicOrigin?: () => string | undefined;
 }
 
 export function createApp(deps: ServerDeps): Express {
@@ -59,9 +67,13 @@ export function createApp(deps: ServerDeps): Express {
   const issuerRegistry = deps.issuerRegistry ?? deps.config.chain.issuerRegistry;
   const collectibleContracts = [...new Set([...deps.config.chain.collectibleContracts, ...(deps.collectibleContracts ?? [])])];
   const issuers = issuerRegistry ? onChainIssuerRegistry(chains, { chainId: deps.config.chain.chainId, address: issuerRegistry }) : undefined;
-  const verifier = createVerifier({ db: deps.db, chains, documents, issuers, credentials: credentialVerifier });
-  const callers = requestCaller(deps.db, { operatorKeyHash: deps.config.operatorKeyHash });
+  const publicOrigin = deps.publicOrigin ?? (() => deps.config.publicUrl?.replace(/\/+$/, ""));
   const custody = deps.custody ?? openCustody(deps.config);
+  // Its own institutions' DID documents come from the database: a posted credential never makes the server fetch.
+  const credentials = credentialVerifierWith(localDidResolver(deps.db, publicOrigin, custody.keyring()));
+  const verifier = createVerifier({ db: deps.db, chains, documents, issuers, credentials, identityProofs: recordedIdentityProofs(deps.db) });
+  const dnsLookup = dnsTxtLookup({ servers: deps.config.dnsServers });
+  const callers = requestCaller(deps.db, { operatorKeyHash: deps.config.operatorKeyHash });
   const webhooks = webhookSettingsOf(deps.config);
   const yoga = createYoga<{ req: Request; res: Response }, Context>({
     schema,
@@ -89,6 +101,7 @@ export function createApp(deps: ServerDeps): Express {
         custody,
         webhooks,
         quotas: deps.config.quotas,
+        identity: { publicOrigin: publicOrigin() ?? new URL(request.url).origin, dnsLookup, chainId: deps.config.chain.chainId, issuerRegistry },
       };
       const holderToken = holderSessionToken(request.headers.get("authorization"));
       if (holderToken !== undefined) {
@@ -137,8 +150,9 @@ export function createApp(deps: ServerDeps): Express {
 
   app.use(ipfsGateway(deps.ipfs));
   app.use(verifyRoutes({ verifier, publicUrl: deps.config.publicUrl }));
-  app.use(credentialRoutes({ db: deps.db, chains, documents, keyring: custody.keyring(), publicUrl: deps.config.publicUrl }));
-  app.use(statusListRoutes({ db: deps.db, keyring: custody.keyring(), publicUrl: deps.config.publicUrl }));
+  app.use(credentialRoutes({ db: deps.db, chains, documents, keyring: custody.keyring(), publicUrl: deps.config.publicUrl, publicOrigin }));
+  app.use(statusListRoutes({ db: deps.db, keyring: custody.keyring(), publicUrl: deps.config.publicUrl, publicOrigin }));
+  app.use(didRoutes({ db: deps.db, keyring: custody.keyring(), publicUrl: deps.config.publicUrl, publicOrigin }));
   app.use(
     holderRoutes({
       db: deps.db,

@@ -8,6 +8,7 @@ import type { Logger } from "../core/logger.ts";
 import type { Verifier } from "../core/verification/index.ts";
 import type { WebhookSettings } from "../core/webhooks/settings.ts";
 import type { Caller } from "./auth/caller.ts";
+import type { TxtLookup } from "../core/identity/domain-proof.ts";
 
 /** Built once per request. */
 export interface Context {
@@ -34,6 +35,11 @@ export interface Context {
   webhooks: WebhookSettings;
   /** The platform's default quotas (QUOTA_* settings), which an institution's overrides refine. */
   quotas: QuotaLimits;
+  /**
+   * Institutions' issuer identity: the origin platform-hosted DIDs are named after, the DNS look-ups of domain
+   * proofs (DNS_SERVERS), and the entry a proof must name: this chain and the trusted issuer registry.
+   */
+  identity: { publicOrigin: string; dnsLookup: TxtLookup; chainId: number; issuerRegistry?: string };
 }
 
 /** Whose idempotency keys a request's are: its institution's, the operator's, or the signed-in holder's. */

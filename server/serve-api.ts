@@ -43,6 +43,8 @@ export async function serveApi(opts: {
   liveRedis.on("error", (err) => logger.debug({ err: String(err) }, "server live status redis connection"));
   const live = createLiveFeed(liveRedis, logger);
   let server: Server | undefined;
+  // Without PUBLIC_URL, institutions' DIDs are named after the address the server listens on.
+  let listeningOrigin: string | undefined;
   let ops: RunningOps | undefined;
   const releaseRedis = async () => {
     await ops?.close().catch(() => {});
@@ -66,12 +68,15 @@ export async function serveApi(opts: {
       live,
       custody: booted.custody,
       metrics: ops.httpMetrics,
+      publicOrigin: () => config.publicUrl?.replace(/\/+$/, "") ?? listeningOrigin,
     });
     server = app.listen(config.port, config.host);
     await new Promise<void>((ok, fail) => {
       server!.once("listening", ok);
       server!.once("error", fail);
     });
+    const { port } = server.address() as AddressInfo;
+    listeningOrigin = `http://${config.host.includes(":") ? `[${config.host}]` : config.host}:${port}`;
   } catch (err) {
     server?.close();
     await releaseRedis();

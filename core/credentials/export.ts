@@ -13,7 +13,8 @@ import { resolveReference } from "../verification/reference.ts";
 import { documentLoader } from "./document-loader.ts";
 import { CredentialExportError } from "./errors.ts";
 import type { SealingKeyring } from "../custody/sealing-keys.ts";
-import { institutionSigningKey } from "./institution-keys.ts";
+import { currentIssuerKey } from "./institution-keys.ts";
+import { issuerDidOf } from "../identity/issuer-identity.ts";
 import { buildOpenBadgeCredential } from "./open-badge.ts";
 import { disclosuresFor, personalDataOf } from "../operations/personal-data.ts";
 import { statusListIndexOf } from "../status-lists/indices.ts";
@@ -45,7 +46,14 @@ export interface ExportDeps {
 export async function exportCredential(
   deps: ExportDeps,
   certificateId: string,
-  opts: { verifyUrl: string; share?: string; /** Where this server is reached: the status lists' URLs start with it. */ baseUrl: string },
+  opts: {
+    verifyUrl: string;
+    share?: string;
+    /** Where this server is reached: the status lists' URLs start with it. */
+    baseUrl: string;
+    /** The origin platform-hosted DIDs are named after (PUBLIC_URL); absent, the verify URL's. */
+    publicOrigin?: string;
+  },
 ): Promise<Record<string, unknown>> {
   let resolved;
   try {
@@ -55,7 +63,14 @@ export async function exportCredential(
     throw err;
   }
   const [row] = await deps.db
-    .select({ institutionId: certificates.institutionId, institutionName: institutions.name, collectionId: certificates.collectionId, txHash: certificates.txHash })
+    .select({
+      institutionId: certificates.institutionId,
+      institutionName: institutions.name,
+      slug: institutions.slug,
+      identity: institutions.identity,
+      collectionId: certificates.collectionId,
+      txHash: certificates.txHash,
+    })
     .from(certificates)
     .innerJoin(institutions, eq(institutions.id, certificates.institutionId))
     .where(eq(certificates.id, certificateId));
@@ -77,7 +92,9 @@ export async function exportCredential(
   const document = parseJson(bytes, "the certificate document");
   if (!isHallmarkDocument(document)) throw new CredentialExportError("NOT_VALID", "the pinned document is not a Hallmark certificate");
 
-  const key = await institutionSigningKey(deps.db, row.institutionId, deps.keyring);
+  // Signed by the current key of the institution's did:web document, which names it as the proof's verificationMethod.
+  const did = issuerDidOf({ id: row.institutionId, slug: row.slug, identity: row.identity }, opts.publicOrigin ?? new URL(opts.verifyUrl).origin);
+  const key = await currentIssuerKey(deps.db, row.institutionId, deps.keyring, did);
   // The holder's copy (their link's token) carries their personal data; an erased certificate exports without it.
   const disclosures = disclosuresFor(await personalDataOf(deps.db, certificateId), opts.share);
   // Drawn on the first export and kept: every copy of this certificate's credential points at the same bits.

@@ -75,3 +75,11 @@ declare module "@digitalbazaar/vc-bitstring-status-list" {
     credentialSubject: { id: string; type: "BitstringStatusList"; encodedList: string; statusPurpose: string };
   }>;
 }
+
+declare module "@digitalbazaar/did-method-web" {
+  export function driver(opts?: { allowList?: string[]; fetchOptions?: { timeout?: number } }): {
+    use(opts: { multibaseMultikeyHeader: string; fromMultibase: (key: { publicKeyMultibase: string }) => Promise<unknown> }): void;
+    get(opts: { did?: string; url?: string }): Promise<Record<string, unknown>>;
+  };
+  export function didUrlToHttpsUrl(did: string): { origin: string; baseUrl: string; domain: string; fragment: string };
+}

@@ -10,7 +10,8 @@ import type { CredentialVerifier, OpenedCredential } from "../verification/verif
 import { CREDENTIALS_V2 } from "./context.ts";
 import { opens } from "./open-badge.ts";
 import { isDisclosure, RECIPIENT_NAME_PATH, type Disclosure } from "../metadata/personal-data.ts";
-import { ContextNotBundledError, documentLoader } from "./document-loader.ts";
+import { ContextNotBundledError, createDocumentLoader, documentLoader, type DocumentLoader } from "./document-loader.ts";
+import type { DidResolver } from "../identity/did-resolver.ts";
 
 interface ChainRecord {
   chainId?: number;
@@ -33,24 +34,42 @@ interface HallmarkCredential {
   proof?: unknown;
 }
 
-/** Verifies exported credentials with no network: contexts are bundled and did:key documents derive from the key. */
+/**
+ * Verifies exported credentials: contexts are bundled, did:key documents derive from the key, and a did:web
+ * issuer's document comes from `resolveDid` (none given: such a credential's signature is reported as skipped).
+ */
+export function credentialVerifierWith(resolveDid?: DidResolver): CredentialVerifier {
+  const loader = resolveDid ? createDocumentLoader(resolveDid) : documentLoader;
+  return {
+    recognizes: credentialVerifier.recognizes,
+    async open(json) {
+      return openWith(json, loader);
+    },
+  };
+}
+
+/** Verifies exported credentials with no network: did:key issuers only (a did:web one's signature is skipped). */
 export const credentialVerifier: CredentialVerifier = {
   recognizes(json) {
     const c = json as HallmarkCredential | undefined;
     return !!c && Array.isArray(c["@context"]) && c["@context"][0] === CREDENTIALS_V2 && Array.isArray(c.type) && c.type.includes("VerifiableCredential");
   },
 
-  async open(json): Promise<OpenedCredential> {
-    const credential = json as HallmarkCredential;
-    const signature = await checkSignature(credential);
-    const document = isHallmarkDocument(credential.certificateDocument) ? credential.certificateDocument : undefined;
-    if (!document) return { signature, consistency: { name: "integrity", result: "invalid", reason: "the credential carries no Hallmark certificate document" } };
-    const disclosures = Array.isArray(credential.personalDisclosures) ? credential.personalDisclosures.filter(isDisclosure) : [];
-    return { signature, consistency: await checkConsistency(credential, document, disclosures), document, disclosures };
+  open(json): Promise<OpenedCredential> {
+    return openWith(json, documentLoader);
   },
 };
 
-async function checkSignature(credential: HallmarkCredential): Promise<Check> {
+async function openWith(json: unknown, loader: DocumentLoader): Promise<OpenedCredential> {
+  const credential = json as HallmarkCredential;
+  const signature = await checkSignature(credential, loader);
+  const document = isHallmarkDocument(credential.certificateDocument) ? credential.certificateDocument : undefined;
+  if (!document) return { signature, consistency: { name: "integrity", result: "invalid", reason: "the credential carries no Hallmark certificate document" } };
+  const disclosures = Array.isArray(credential.personalDisclosures) ? credential.personalDisclosures.filter(isDisclosure) : [];
+  return { signature, consistency: await checkConsistency(credential, document, disclosures), document, disclosures };
+}
+
+async function checkSignature(credential: HallmarkCredential, documentLoader: DocumentLoader): Promise<Check> {
   if (!credential.proof) return { name: "signature", result: "invalid", reason: "the credential carries no proof" };
   try {
     const result = await vc.verifyCredential({
@@ -63,7 +82,10 @@ async function checkSignature(credential: HallmarkCredential): Promise<Check> {
     });
     if (result.verified) return { name: "signature", result: "valid", reason: `the proof (eddsa-rdfc-2022) holds for the key of ${issuerId(credential)}` };
     const why = result.error?.errors?.[0]?.message ?? result.error?.message ?? "the proof does not match the credential";
-    if (/ContextNotBundled|refusing to load/.test(why)) return { name: "signature", result: "skipped", reason: why };
+    if (/ContextNotBundled|refusing to load|could not be resolved/.test(why)) return { name: "signature", result: "skipped", reason: why };
+    if (/lists no verification method/.test(why)) {
+      return { name: "signature", result: "invalid", reason: `the key that signed it is not in ${issuerId(credential)}'s DID document: it was marked compromised, or never was the issuer's (${why})` };
+    }
     return { name: "signature", result: "invalid", reason: `the proof does not hold: the credential was altered after signing (${why})` };
   } catch (err) {
     if (err instanceof ContextNotBundledError) return { name: "signature", result: "skipped", reason: err.message };

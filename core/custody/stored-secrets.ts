@@ -2,12 +2,13 @@ import { and, asc, eq, gt, notLike } from "drizzle-orm";
 import type { PgColumn, PgTable } from "drizzle-orm/pg-core";
 import type { Database } from "../db/index.ts";
 import type { Custody } from "./custody-secret.ts";
-import { editionContractCreations, editionContracts, institutionKeys, webhookEndpoints } from "../db/schema.ts";
+import { editionContractCreations, editionContracts, institutionKeys, issuerKeys, webhookEndpoints } from "../db/schema.ts";
 import { isSealed, openSecret, sealSecret, SealedSecretError, type SealingKeyring } from "./sealed.ts";
 
 /** Every column that holds a secret the platform must be able to use again, so must keep sealed. */
 export const SEALED_COLUMNS: readonly { name: string; table: PgTable; id: PgColumn; value: PgColumn; field: string }[] = [
   { name: "institution signing keys", table: institutionKeys, id: institutionKeys.institutionId, value: institutionKeys.secretKeyMultibase, field: "secretKeyMultibase" },
+  { name: "issuer keys (did:web)", table: issuerKeys, id: issuerKeys.id, value: issuerKeys.secretKeyMultibase, field: "secretKeyMultibase" },
   { name: "webhook secrets", table: webhookEndpoints, id: webhookEndpoints.id, value: webhookEndpoints.secret, field: "secret" },
   { name: "voucher signer keys", table: editionContracts, id: editionContracts.id, value: editionContracts.voucherSignerKey, field: "voucherSignerKey" },
   { name: "voucher signer keys of contracts being created", table: editionContractCreations, id: editionContractCreations.id, value: editionContractCreations.voucherSignerKey, field: "voucherSignerKey" },

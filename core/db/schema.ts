@@ -369,6 +369,52 @@ export const institutionKeys = pgTable("institution_keys", {
   createdAt: createdAt(),
 });
 
+export const ISSUER_KEY_STATUSES = ["CURRENT", "RETIRED", "COMPROMISED"] as const;
+export type IssuerKeyStatus = (typeof ISSUER_KEY_STATUSES)[number];
+
+/**
+ * Every key an institution's did:web document lists, current or not: a rotation retires the current key (it stays
+ * in the document, so what it signed still verifies) and makes a new one; a key marked COMPROMISED leaves the
+ * document, so what it signed no longer verifies. One CURRENT key per institution. The secret is sealed, as above.
+ */
+export const issuerKeys = pgTable(
+  "issuer_keys",
+  {
+    id: uuid("id").primaryKey().defaultRandom(),
+    institutionId: uuid("institution_id").notNull().references(() => institutions.id),
+    publicKeyMultibase: text("public_key_multibase").notNull().unique(),
+    secretKeyMultibase: text("secret_key_multibase").notNull(),
+    status: text("status", { enum: ISSUER_KEY_STATUSES }).notNull().default("CURRENT"),
+    retiredAt: timestamp("retired_at", { withTimezone: true, mode: "date" }),
+    compromisedAt: timestamp("compromised_at", { withTimezone: true, mode: "date" }),
+    createdAt: createdAt(),
+  },
+  (t) => [uniqueIndex("issuer_keys_one_current").on(t.institutionId).where(sql`${t.status} = 'CURRENT'`)],
+);
+
+/**
+ * Each check of an institution's domain (a DNS TXT record at `_hallmark.<domain>` naming the chain, the issuer
+ * registry and its entry there), proven or not, as the operator ran it: the latest one is the institution's proof.
+ */
+export const domainProofs = pgTable(
+  "domain_proofs",
+  {
+    id: uuid("id").primaryKey().defaultRandom(),
+    institutionId: uuid("institution_id").notNull().references(() => institutions.id),
+    domain: text("domain").notNull(),
+    method: text("method", { enum: ["DNS_TXT"] }).notNull(),
+    chainId: integer("chain_id").notNull(),
+    issuerRegistry: text("issuer_registry").notNull(),
+    chainInstitutionId: text("chain_institution_id").notNull(),
+    proven: boolean("proven").notNull(),
+    /** The TXT record that proved it; absent when none did. */
+    record: text("record"),
+    reason: text("reason").notNull(),
+    checkedAt: timestamp("checked_at", { withTimezone: true, mode: "date" }).notNull().defaultNow(),
+  },
+  (t) => [index("domain_proofs_institution").on(t.institutionId, t.checkedAt)],
+);
+
 /** Sign-In with Ethereum (EIP-4361) messages handed to holders; each nonce signs in once, before it expires. */
 export const holderSignIns = pgTable("holder_sign_ins", {
   nonce: text("nonce").primaryKey(),

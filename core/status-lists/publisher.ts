@@ -1,10 +1,11 @@
 import { createHash } from "node:crypto";
-import { eq } from "drizzle-orm";
+import { and, eq } from "drizzle-orm";
 import { registryCursorName } from "../chain/registry-cursor.ts";
-import { institutionSigningKey } from "../credentials/institution-keys.ts";
+import { currentIssuerKey } from "../credentials/institution-keys.ts";
+import { issuerDidOf } from "../identity/issuer-identity.ts";
 import type { SealingKeyring } from "../custody/sealing-keys.ts";
 import type { Database } from "../db/index.ts";
-import { collections, indexerCursors, institutions } from "../db/schema.ts";
+import { collections, indexerCursors, institutions, issuerKeys } from "../db/schema.ts";
 import { readStatusBits } from "./bits.ts";
 import { StatusListNotFoundError } from "./errors.ts";
 import { statusListUrl, type StatusPurpose } from "./purposes.ts";
@@ -31,6 +32,8 @@ interface Signed extends PublishedStatusList {
   cursor: number | null;
   encodedList: string;
   signedAt: number;
+  /** The issuer's DID and current key it was signed as: a rotation or a new identity signs it again. */
+  signer: string;
 }
 
 /**
@@ -49,28 +52,45 @@ export class StatusListPublisher {
     this.deps = deps;
   }
 
-  async get(collectionId: string, purpose: StatusPurpose, baseUrl: string): Promise<PublishedStatusList> {
-    const key = `${collectionId}:${purpose}:${baseUrl}`;
+  /**
+   * `baseUrl` is where this server is reached (the list's own URL starts with it); `didOrigin` the origin
+   * platform-hosted DIDs are named after (PUBLIC_URL's), so the list's issuer is the exported credentials' issuer.
+   */
+  async get(collectionId: string, purpose: StatusPurpose, baseUrl: string, didOrigin: string = new URL(baseUrl).origin): Promise<PublishedStatusList> {
+    const key = `${collectionId}:${purpose}:${baseUrl}:${didOrigin}`;
     const under = this.building.get(key);
     if (under) return under;
-    const build = this.refresh(key, collectionId, purpose, baseUrl).finally(() => this.building.delete(key));
+    const build = this.refresh(key, collectionId, purpose, baseUrl, didOrigin).finally(() => this.building.delete(key));
     this.building.set(key, build);
     return build;
   }
 
-  private async refresh(key: string, collectionId: string, purpose: StatusPurpose, baseUrl: string): Promise<Signed> {
+  private async refresh(key: string, collectionId: string, purpose: StatusPurpose, baseUrl: string, didOrigin: string): Promise<Signed> {
     const { db } = this.deps;
     const [collection] = await db
-      .select({ institutionId: collections.institutionId, institutionName: institutions.name, chainId: collections.chainId, kind: collections.kind })
+      .select({
+        institutionId: collections.institutionId,
+        institutionName: institutions.name,
+        slug: institutions.slug,
+        identity: institutions.identity,
+        chainId: collections.chainId,
+        kind: collections.kind,
+      })
       .from(collections)
       .innerJoin(institutions, eq(institutions.id, collections.institutionId))
       .where(eq(collections.id, collectionId));
     if (!collection || collection.kind !== "CERTIFICATE") throw new StatusListNotFoundError(`no certificate collection "${collectionId}"`);
     const [cursorRow] = await db.select({ lastBlock: indexerCursors.lastBlock }).from(indexerCursors).where(eq(indexerCursors.name, registryCursorName(collection.chainId)));
     const cursor = cursorRow?.lastBlock ?? null;
+    const did = issuerDidOf({ id: collection.institutionId, slug: collection.slug, identity: collection.identity }, didOrigin);
+    const [current] = await db
+      .select({ publicKeyMultibase: issuerKeys.publicKeyMultibase })
+      .from(issuerKeys)
+      .where(and(eq(issuerKeys.institutionId, collection.institutionId), eq(issuerKeys.status, "CURRENT")));
+    const signer = `${did}#${current?.publicKeyMultibase ?? "-"}`;
     const cached = this.cache.get(key);
     const now = Date.now();
-    const fresh = cached && now - cached.signedAt < RESIGN_AFTER_MS;
+    const fresh = cached && now - cached.signedAt < RESIGN_AFTER_MS && cached.signer === signer;
     if (fresh && cached.cursor === cursor && cursor !== null) return cached;
 
     const { list, encodedList } = await encodeStatusBits(await readStatusBits(db, collectionId, purpose));
@@ -78,7 +98,7 @@ export class StatusListPublisher {
       cached.cursor = cursor;
       return cached;
     }
-    const signingKey = await institutionSigningKey(db, collection.institutionId, this.deps.keyring);
+    const signingKey = await currentIssuerKey(db, collection.institutionId, this.deps.keyring, did);
     const credential = await signStatusList({
       url: statusListUrl(baseUrl, collectionId, purpose),
       purpose,
@@ -88,7 +108,7 @@ export class StatusListPublisher {
       ttlMs: STATUS_LIST_TTL_MS,
     });
     const body = JSON.stringify(credential, null, 2);
-    const signed: Signed = { body, etag: `"${createHash("sha256").update(body).digest("base64url")}"`, ttlMs: STATUS_LIST_TTL_MS, cursor, encodedList, signedAt: now };
+    const signed: Signed = { body, etag: `"${createHash("sha256").update(body).digest("base64url")}"`, ttlMs: STATUS_LIST_TTL_MS, cursor, encodedList, signedAt: now, signer: `${did}#${signingKey.key.publicKeyMultibase}` };
     this.cache.delete(key);
     if (this.cache.size >= CACHE_ENTRIES) this.cache.delete(this.cache.keys().next().value!);
     this.cache.set(key, signed);

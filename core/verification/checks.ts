@@ -1,6 +1,7 @@
 import { createHash } from "node:crypto";
 import { cidDigestMatches } from "../ipfs/index.ts";
-import type { IssuerRegistry } from "./issuer-registry-reader.ts";
+import type { IssuerAnswer, IssuerRegistry } from "./issuer-registry-reader.ts";
+import { day, type IdentityProofAnswer, type IdentityProofs } from "../identity/domain-proof.ts";
 import type { ChainFacts, Check } from "./types.ts";
 
 const IPFS_URI = /^ipfs:\/\/([A-Za-z0-9]+)$/;
@@ -53,13 +54,30 @@ export function checkStatus(facts: ChainFacts): Check {
 }
 
 /** Issuer identity is only as good as the registry that vouches for it; without one, say so rather than guess. */
-export async function checkIssuer(registry: IssuerRegistry | undefined, facts: ChainFacts): Promise<Check> {
+export async function checkIssuer(registry: IssuerRegistry | undefined, facts: ChainFacts, proofs?: IdentityProofs): Promise<Check> {
   if (!registry) return { name: "issuer", result: "skipped", reason: "no issuer registry configured" };
   if (!facts.issuedAt) return { name: "issuer", result: "skipped", reason: "the issue date could not be read from the chain" };
   try {
     const answer = await registry.wasActive({ chainId: facts.chainId, contract: facts.contract, at: new Date(facts.issuedAt) });
-    return { name: "issuer", result: answer.active ? "valid" : "invalid", reason: answer.reason };
+    if (!answer.active || !answer.entry) return { name: "issuer", result: answer.active ? "valid" : "invalid", reason: answer.reason };
+    return { name: "issuer", result: "valid", reason: await withIdentityProof(answer, answer.entry, proofs) };
   } catch (err) {
     return { name: "issuer", result: "skipped", reason: `the issuer registry could not be read: ${(err as Error).message}` };
   }
+}
+
+/**
+ * The issuer check's words with the identity's proof: "issued by "Example University" (example.edu, proven by DNS
+ * on 2026-12-06), registered and active…", or the plain reason followed by why the identity is not proven. The
+ * proof never changes the result: the registry vouches for the institution, the proof only for its name.
+ */
+async function withIdentityProof(answer: IssuerAnswer, entry: NonNullable<IssuerAnswer["entry"]>, proofs: IdentityProofs | undefined): Promise<string> {
+  let proof: IdentityProofAnswer;
+  try {
+    proof = proofs ? await proofs.proofOf(entry) : { proven: false, reason: "this verifier consults no identity proofs" };
+  } catch (err) {
+    proof = { proven: false, reason: `its proof could not be read: ${(err as Error).message}` };
+  }
+  if (!proof.proven) return `${answer.reason}; its identity ${entry.identity} is not proven: ${proof.reason}`;
+  return `issued by "${entry.name}" (${proof.domain}, proven by DNS on ${day(proof.checkedAt)}), registered and active in ${answer.where} at issue time (${answer.when})`;
 }

@@ -8,7 +8,17 @@ import { ChainUnavailableError } from "./errors.ts";
  * an issuer registry of their own, so the one a certificate registry names is never taken on its word.
  */
 export interface IssuerRegistry {
-  wasActive(query: { chainId: number; contract: string; at: Date }): Promise<{ active: boolean; reason: string }>;
+  wasActive(query: { chainId: number; contract: string; at: Date }): Promise<IssuerAnswer>;
+}
+
+export interface IssuerAnswer {
+  active: boolean;
+  reason: string;
+  /** The entry that vouched, when active: what its identity proof is looked up by. */
+  entry?: { chainId: number; issuerRegistry: string; chainInstitutionId: string; name: string; identity: string };
+  /** The reason's parts, so the identity's proof can be told inside it. */
+  where?: string;
+  when?: string;
 }
 
 /** The issuer registry's published interface, written out so a verifier needs no build artifacts. */
@@ -45,7 +55,8 @@ export function onChainIssuerRegistry(chains: ChainProviders, trusted: { chainId
       }
       const named = institutionId === 0n ? undefined : await registry.institution(institutionId).catch((err: unknown) => (isCallException(err) ? undefined : Promise.reject(err)));
       const who = named ? `"${named.name as string}" (${named.identity as string})` : `an institution`;
-      return { active, reason: `issued by ${who}, registered and active in ${where} at issue time (${when})` };
+      const entry = named ? { chainId, issuerRegistry: trusted.address, chainInstitutionId: institutionId.toString(), name: named.name as string, identity: named.identity as string } : undefined;
+      return { active, reason: `issued by ${who}, registered and active in ${where} at issue time (${when})`, entry, where, when };
     },
   };
 }

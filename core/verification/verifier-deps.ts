@@ -2,6 +2,7 @@ import type { ChainProviders } from "./chain-reader.ts";
 import type { HallmarkDocument } from "./certificate-document.ts";
 import type { DocumentSource } from "./document-source.ts";
 import type { IssuerRegistry } from "./issuer-registry-reader.ts";
+import type { IdentityProofs } from "../identity/domain-proof.ts";
 import type { ChainReference, Check } from "./types.ts";
 import type { Disclosure } from "../metadata/personal-data.ts";
 
@@ -12,6 +13,8 @@ export interface VerifierDeps {
   /** Where documents are fetched by CID; needed to verify a reference. */
   documents?: DocumentSource;
   issuers?: IssuerRegistry;
+  /** What is known of the proof of an issuer's identity (its domain), told in the issuer check. */
+  identityProofs?: IdentityProofs;
   /** Consult neither chain nor IPFS: whatever needs them is reported as skipped, so the verdict is never VALID. */
   offline?: boolean;
   /** Checks an exported credential's proof and hands back the certificate document it carries. */

@@ -63,7 +63,7 @@ async function verifyReference(ref: ChainReference, deps: VerifierDeps, fromBloc
       if (isHallmarkDocument(json)) summary = summarize(json, disclosures);
     }
   }
-  return finish([integrity, checkStatus(facts), await checkIssuer(deps.issuers, facts)], summary, facts);
+  return finish([integrity, checkStatus(facts), await checkIssuer(deps.issuers, facts, deps.identityProofs)], summary, facts);
 }
 
 /**
@@ -93,7 +93,7 @@ async function verifyDocument(doc: HallmarkDocument, deps: VerifierDeps, leading
   }
   const facts = read.value.facts;
   const integrity = carried?.result === "invalid" ? carried : await checkIntegrity(canonicalBytes(doc), facts, "the document");
-  return finish([...leading, integrity, checkStatus(facts), await checkIssuer(deps.issuers, facts)], summary, facts);
+  return finish([...leading, integrity, checkStatus(facts), await checkIssuer(deps.issuers, facts, deps.identityProofs)], summary, facts);
 }
 
 async function verifyCredential(json: unknown, credentials: CredentialVerifier, deps: VerifierDeps, disclosures: readonly Disclosure[]): Promise<VerificationResult> {

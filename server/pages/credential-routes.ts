@@ -5,6 +5,7 @@ import { CertificateNotFoundError, ChainUnavailableError, resolveReference } fro
 import { sendError } from "../http-errors.ts";
 import { certificateIdOf, isCertificateRef, MALFORMED_REF } from "./certificate-ref.ts";
 import { publicBase } from "./verify-routes.ts";
+import { issuerStamp } from "../../core/identity/issuer-identity.ts";
 
 const STATUS = { NOT_FOUND: 404, NOT_VALID: 409, UNAVAILABLE: 503 } as const;
 
@@ -19,7 +20,7 @@ const CACHE_MS = 10 * 60_000;
  * unchanged, so a revocation, correction or erasure is never answered from
  * the cache; the chain is read on every request to know.
  */
-export function credentialRoutes(opts: ExportDeps & { publicUrl?: string }): Router {
+export function credentialRoutes(opts: ExportDeps & { publicUrl?: string; /** The origin platform-hosted DIDs are named after; absent, the request's. */ publicOrigin?: () => string | undefined }): Router {
   const router = Router();
   const cache = new Map<string, { at: number; body: string }>();
 
@@ -30,7 +31,9 @@ export function credentialRoutes(opts: ExportDeps & { publicUrl?: string }): Rou
       const { facts } = await readCertificate(opts.chains, reference);
       // The personal-data part changes on erasure, so an erased name is never answered from the cache.
       const personal = await credentialCacheKey(opts.db, certificateId, share);
-      return JSON.stringify([personal, verifyUrl, facts.chainId, facts.contract, facts.tokenId, facts.owner, facts.status, facts.metadataUri, facts.digest, facts.validUntil, facts.revocationReason]);
+      // A rotation or compromise of the issuer's key must not be answered with a credential the old key signed.
+      const issuer = await issuerStamp(opts.db, certificateId);
+      return JSON.stringify([personal, issuer, verifyUrl, facts.chainId, facts.contract, facts.tokenId, facts.owner, facts.status, facts.metadataUri, facts.digest, facts.validUntil, facts.revocationReason]);
     } catch (err) {
       if (err instanceof ChainUnavailableError) return undefined;
       if (err instanceof CertificateNotFoundError) throw new CredentialExportError("NOT_FOUND", err.message);
@@ -60,7 +63,7 @@ export function credentialRoutes(opts: ExportDeps & { publicUrl?: string }): Rou
       if (cached && Date.now() - cached.at < CACHE_MS) {
         body = cached.body;
       } else {
-        body = JSON.stringify(await exportCredential(opts, id, { verifyUrl, share, baseUrl }), null, 2);
+        body = JSON.stringify(await exportCredential(opts, id, { verifyUrl, share, baseUrl, publicOrigin: opts.publicOrigin?.() ?? publicBase(req, opts.publicUrl) }), null, 2);
         if (key) {
           if (cache.size >= CACHE_ENTRIES) cache.delete(cache.keys().next().value!);
           cache.set(key, { at: Date.now(), body });

@@ -30,7 +30,7 @@ function matches(ifNoneMatch: string | undefined, etag: string): boolean {
  * for that purpose, signed by the institution's key. `ETag` and `If-None-Match` (304) let verifiers revalidate
  * cheaply; `Cache-Control` says as long as the list's `ttl`.
  */
-export function statusListRoutes(opts: { db: Database; keyring: SealingKeyring; publicUrl?: string }): Router {
+export function statusListRoutes(opts: { db: Database; keyring: SealingKeyring; publicUrl?: string; publicOrigin?: () => string | undefined }): Router {
   const router = Router();
   const publisher = new StatusListPublisher(opts);
 
@@ -51,7 +51,8 @@ export function statusListRoutes(opts: { db: Database; keyring: SealingKeyring; 
       return;
     }
     try {
-      const list = await publisher.get(collectionId.toLowerCase(), purpose, publicBase(req, opts.publicUrl));
+      const base = publicBase(req, opts.publicUrl);
+      const list = await publisher.get(collectionId.toLowerCase(), purpose, base, opts.publicOrigin?.() ?? base);
       res.set({
         ETag: list.etag,
         "Cache-Control": `public, max-age=${Math.floor(list.ttlMs / 1000)}`,

@@ -14,6 +14,7 @@ import "./verification.ts";
 import "./subscriptions.ts";
 import "./access.ts";
 import "./operator.ts";
+import "./identity.ts";
 import "./signing-keys.ts";
 import "./quotas.ts";
 import "./holder.ts";

@@ -24,6 +24,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { encodePng } from "../../scripts/dev/demo-edition.ts";
 import { issueCertificate } from "../core/verification/certificates.ts";
 import { wrongChecksumAddress } from "../support/addresses.ts";
+import { startTestDnsServer } from "../support/dns-server.ts";
 import { graphqlClient, typedErrors } from "../support/graphql-http.ts";
 import { startTestStack, waitFor } from "../support/stack.ts";
 
@@ -126,6 +127,8 @@ const TEMPLATE_FIELDS = [
 
 describe("bad input for every mutation", () => {
   let stack: Awaited<ReturnType<typeof startTestStack>>;
+  /** confirmInstitutionDomain asks DNS: a server on 127.0.0.1 that knows no names, never the machine's resolvers. */
+  let dns: Awaited<ReturnType<typeof startTestDnsServer>>;
   let schema: GraphQLSchema;
   let clients: Record<Caller, ReturnType<typeof graphqlClient>>;
   let url: string;
@@ -285,6 +288,15 @@ describe("bad input for every mutation", () => {
     }),
     setCollectionPublicHolderNames: async () => ({ variables: { input: { collectionId: stack.devInfo.collectionId, publicHolderNames: false } } }),
     setQuota: async () => ({ as: "operator", variables: { input: { institutionId: spare.institution, issuancesPerMonth: 100, maxBatchSize: 50, storageBytes: 1_000_000, idempotencyKey: `bad-${uniq()}` } } }),
+    rotateIssuerKey: async () => ({ variables: { input: { compromised: false, idempotencyKey: `bad-${uniq()}` } } }),
+    // A retired key: rotated out just now.
+    markIssuerKeyCompromised: async () => {
+      await ok("institution", `mutation($i: RotateIssuerKeyInput!) { rotateIssuerKey(input: $i) { ... on RotateIssuerKeyPayload { created } ... on Error { __typename code message field } } }`, { i: { idempotencyKey: `bad-${uniq()}` } });
+      const { viewer } = await ok("institution", `query { viewer { issuerKeys { id status } } }`);
+      return { variables: { issuerKeyId: viewer.issuerKeys.find((k: { status: string }) => k.status === "RETIRED").id } };
+    },
+    // An institution registered on chain with a domain: checked against the test's DNS server (not proven, recorded).
+    confirmInstitutionDomain: async () => ({ as: "operator", variables: { institutionId: spare.institution } }),
   };
 
   /** Further baselines for mutations whose inputs exclude each other (each walked like the first). */
@@ -348,7 +360,8 @@ describe("bad input for every mutation", () => {
   }
 
   beforeAll(async () => {
-    stack = await startTestStack({ RATE_LIMIT_PER_INSTITUTION: "0", RATE_LIMIT_PER_IP: "0" });
+    dns = await startTestDnsServer();
+    stack = await startTestStack({ RATE_LIMIT_PER_INSTITUTION: "0", RATE_LIMIT_PER_IP: "0", DNS_SERVERS: dns.servers.join(",") });
     await graphqlClient(stack.devInfo.graphqlUrl, stack.devInfo.apiKey).ok(`mutation($i: SetCollectionTemplateInput!) { setCollectionTemplate(input: $i) { ... on SetCollectionTemplatePayload { created } ... on Error { __typename code message field } } }`, {
       i: { collectionId: stack.devInfo.collectionId, fields: TEMPLATE_FIELDS, idempotencyKey: "pool-template" },
     });
@@ -419,6 +432,7 @@ describe("bad input for every mutation", () => {
 
   afterAll(async () => {
     await stack?.cleanup();
+    await dns?.close();
   });
 
   /** Row counts of every table the API writes (so a new table is counted the day it appears). */

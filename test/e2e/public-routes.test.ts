@@ -41,7 +41,7 @@ function urlOf(path: string, fill: (name: string) => string): string {
   return path.replace(/[:*]([A-Za-z]+)/g, (_m, name: string) => fill(name));
 }
 
-const MALFORMED: Record<string, string> = { id: "not-an-id", cid: "not-a-cid", contract: "0xnope", editionId: "x1", path: "x", collectionId: "not-a-uuid" };
+const MALFORMED: Record<string, string> = { id: "not-an-id", cid: "not-a-cid", contract: "0xnope", editionId: "x1", path: "x", collectionId: "not-a-uuid", slug: "Not_A_Slug" };
 const UNKNOWN: Record<string, string> = {
   id: randomUUID(),
   cid: "bafkreigh2akiscaildcqabsyg3dfr6chu3fgpregiymsck7e7aqa4s52zy",
@@ -50,6 +50,7 @@ const UNKNOWN: Record<string, string> = {
   path: "nothing-here",
   collectionId: randomUUID(),
   purpose: "revocation",
+  slug: "no-such-institution",
 };
 
 interface Answer {

