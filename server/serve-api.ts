@@ -8,6 +8,9 @@ import type { Logger } from "../core/logger.ts";
 import { createApp } from "./app.ts";
 import { startOps, type RunningOps } from "./ops/start-ops.ts";
 
+/** How long an idle keep-alive connection stays open: longer than the common load balancers' 60 s. */
+export const KEEP_ALIVE_MS = 65_000;
+
 export interface ServingApi {
   server: Server;
   port: number;
@@ -71,6 +74,11 @@ export async function serveApi(opts: {
       publicOrigin: () => config.publicUrl?.replace(/\/+$/, "") ?? listeningOrigin,
     });
     server = app.listen(config.port, config.host);
+    // Load balancers and pooled clients keep idle connections for about a minute (AWS ALB 60 s, nginx upstream
+    // keep-alive): with Node's 5 s default the server closes them first, and a request sent as one closes fails with
+    // "socket hang up" (a 502 behind a balancer). The server outlasts them instead; a draining server still closes.
+    server.keepAliveTimeout = KEEP_ALIVE_MS;
+    server.headersTimeout = KEEP_ALIVE_MS + 1_000;
     await new Promise<void>((ok, fail) => {
       server!.once("listening", ok);
       server!.once("error", fail);

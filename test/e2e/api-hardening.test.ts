@@ -1,5 +1,5 @@
 import type { Server } from "node:http";
-import type { AddressInfo } from "node:net";
+import { connect, type AddressInfo } from "node:net";
 import { sql } from "drizzle-orm";
 import { Redis } from "ioredis";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -271,4 +271,37 @@ describe("API limits and security", () => {
       }
     });
   });
+
+  it("keeps an idle keep-alive connection open past Node's 5 s default, so a pooled client's next request is answered", async () => {
+    const { hostname, port } = new URL(url);
+    const socket = connect(Number(port), hostname);
+    const answers: string[] = [];
+    let buffer = "";
+    socket.setEncoding("utf8");
+    socket.on("data", (chunk: string) => {
+      buffer += chunk;
+      for (let end = buffer.indexOf("\r\n\r\n"); end >= 0; end = buffer.indexOf("\r\n\r\n")) {
+        const head = buffer.slice(0, end);
+        const length = Number(/content-length: *(\d+)/i.exec(head)?.[1] ?? 0);
+        if (buffer.length < end + 4 + length) break;
+        answers.push(head.split("\r\n")[0]!);
+        buffer = buffer.slice(end + 4 + length);
+      }
+    });
+    let closedAt: number | undefined;
+    socket.on("close", () => (closedAt = Date.now()));
+    try {
+      const ask = () => socket.write(`GET /ipfs/not-a-cid HTTP/1.1\r\nHost: ${hostname}:${port}\r\n\r\n`);
+      await new Promise((ok) => socket.once("connect", ok));
+      ask();
+      await expect.poll(() => answers.length, { timeout: 5_000 }).toBe(1);
+      await new Promise((ok) => setTimeout(ok, 6_000));
+      expect(closedAt, "the server closed the idle connection").toBeUndefined();
+      ask();
+      await expect.poll(() => answers.length, { timeout: 5_000 }).toBe(2);
+      expect(answers).toEqual(["HTTP/1.1 400 Bad Request", "HTTP/1.1 400 Bad Request"]);
+    } finally {
+      socket.destroy();
+    }
+  }, 20_000);
 });
