@@ -146,10 +146,10 @@ const HEX32 = /^0x[0-9a-fA-F]{64}$/;
 /** The institution's anchored certificate named by `target`, or NOT_FOUND. */
 export async function ownedAnchoredCertificate(db: Database, institutionId: string, target: AnchoredCertificateTarget): Promise<AnchoredCertificateRow> {
   const given = [target.certificateId, target.documentId, target.digest].filter((v) => v != null && v !== "");
-  if (given.length !== 1) throw new OperationError("BAD_USER_INPUT", "name the certificate by exactly one of certificateId, documentId and digest", "certificateId");
+  if (given.length !== 1) throw new OperationError("BAD_USER_INPUT", "name the certificate by exactly one of its id, documentId and digest", "documentId");
   let where;
   if (target.certificateId) {
-    if (!isId(target.certificateId)) throw new OperationError("NOT_FOUND", "anchored certificate not found", "certificateId");
+    if (!isId(target.certificateId)) throw new OperationError("NOT_FOUND", "anchored certificate not found", "anchoredCertificateId");
     where = eq(anchoredCertificates.id, target.certificateId);
   } else if (target.documentId) {
     where = eq(anchoredCertificates.documentId, target.documentId);
@@ -158,7 +158,7 @@ export async function ownedAnchoredCertificate(db: Database, institutionId: stri
     where = eq(anchoredCertificates.digest, target.digest!.toLowerCase());
   }
   const [row] = await db.select().from(anchoredCertificates).where(and(where, eq(anchoredCertificates.institutionId, institutionId)));
-  if (!row) throw new OperationError("NOT_FOUND", "anchored certificate not found", target.certificateId ? "certificateId" : target.documentId ? "documentId" : "digest");
+  if (!row) throw new OperationError("NOT_FOUND", "anchored certificate not found", target.certificateId ? "anchoredCertificateId" : target.documentId ? "documentId" : "digest");
   return row;
 }
 
@@ -166,7 +166,7 @@ async function ownedBatch(db: Database, institutionId: string, batchId: string):
   const [row] = isId(batchId)
     ? await db.select().from(anchoredBatches).where(and(eq(anchoredBatches.id, batchId), eq(anchoredBatches.institutionId, institutionId)))
     : [];
-  if (!row) throw new OperationError("NOT_FOUND", "anchored batch not found", "batchId");
+  if (!row) throw new OperationError("NOT_FOUND", "anchored batch not found", "anchoredBatchId");
   return row;
 }
 
@@ -197,7 +197,7 @@ export async function requestAnchoredRevocation(
     return { revocation: sameKey, created: false };
   }
   if (batch.status !== "CONFIRMED") {
-    throw new OperationError("CONFLICT", `the batch is ${batch.status}: only an anchored (CONFIRMED) batch can be revoked`, certificate ? "certificateId" : "batchId");
+    throw new OperationError("CONFLICT", `the batch is ${batch.status}: only an anchored (CONFIRMED) batch can be revoked`, certificate ? "anchoredCertificateId" : "anchoredBatchId");
   }
   const active = async () =>
     (
@@ -209,7 +209,7 @@ export async function requestAnchoredRevocation(
   const running = await active();
   if (running) return { revocation: running, created: false };
   if (certificate && batch.revokedAt) {
-    throw new OperationError("CERTIFICATE_REVOKED", "the whole batch this certificate belongs to is revoked", "certificateId");
+    throw new OperationError("CERTIFICATE_REVOKED", "the whole batch this certificate belongs to is revoked", "anchoredCertificateId");
   }
   const inserted = await db.transaction(async (tx) => {
     const [row] = await tx

@@ -339,9 +339,9 @@ const AnchoredRevocationPayload = builder.objectRef<{ revocation: AnchoredRevoca
 });
 
 const RevokeAnchoredCertificateInput = builder.inputType("RevokeAnchoredCertificateInput", {
-  description: "One anchored certificate to revoke, named by exactly one of its id, its document's id and its digest. Revocation is permanent.",
+  description: "One anchored certificate to revoke, named by exactly one of its id (`anchoredCertificateId`), its document's id and its digest. Revocation is permanent.",
   fields: (t) => ({
-    certificateId: t.id({ description: AnchoredCertificateTargetInput.certificateId }),
+    anchoredCertificateId: t.id({ description: AnchoredCertificateTargetInput.certificateId }),
     documentId: t.string({ description: AnchoredCertificateTargetInput.documentId }),
     digest: t.string({ description: AnchoredCertificateTargetInput.digest }),
     reason: t.string({ required: true, description: "Why, in words (kept by Hallmark, not on chain)." }),
@@ -352,7 +352,7 @@ const RevokeAnchoredCertificateInput = builder.inputType("RevokeAnchoredCertific
 const RevokeAnchoredBatchInput = builder.inputType("RevokeAnchoredBatchInput", {
   description: "A whole anchored batch to revoke: every certificate in it turns REVOKED. Revocation is permanent.",
   fields: (t) => ({
-    batchId: t.id({ required: true, description: "The anchored batch's `id` or `nodeId`." }),
+    anchoredBatchId: t.id({ required: true, description: "The anchored batch's `id` or `nodeId`." }),
     reason: t.string({ required: true, description: "Why, in words (kept by Hallmark, not on chain)." }),
     idempotencyKey: t.string({ required: true, description: "Your unique key for this request." }),
   }),
@@ -372,7 +372,7 @@ builder.mutationField("revokeAnchoredCertificate", (t) =>
       withOperationErrors(() =>
         requestAnchoredRevocation(ctx.db, ctx.caller!.institutionId, `apiKey:${ctx.caller!.apiKeyId}`, {
           target: {
-            certificateId: input.certificateId != null ? (rawId(input.certificateId, "AnchoredCertificate") ?? String(input.certificateId)) : null,
+            certificateId: input.anchoredCertificateId != null ? (rawId(input.anchoredCertificateId, "AnchoredCertificate") ?? String(input.anchoredCertificateId)) : null,
             documentId: input.documentId,
             digest: input.digest,
           },
@@ -394,7 +394,7 @@ builder.mutationField("revokeAnchoredBatch", (t) =>
     resolve: (_root, { input }, ctx) =>
       withOperationErrors(() =>
         requestAnchoredRevocation(ctx.db, ctx.caller!.institutionId, `apiKey:${ctx.caller!.apiKeyId}`, {
-          target: { batchId: rawId(input.batchId, "AnchoredBatch") ?? String(input.batchId) },
+          target: { batchId: rawId(input.anchoredBatchId, "AnchoredBatch") ?? String(input.anchoredBatchId) },
           reason: input.reason,
           idempotencyKey: input.idempotencyKey,
         }),

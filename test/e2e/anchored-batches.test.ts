@@ -190,12 +190,12 @@ describe("anchored batches through the API", () => {
     expect([none.typename, none.code]).toEqual(["NotFoundError", "NOT_FOUND"]);
     const two = await api.fails(REVOKE_ONE, { input: { digest: `0x${"ab".repeat(32)}`, documentId: "x", reason: "x", idempotencyKey: "two" } });
     expect([two.typename, two.code]).toEqual(["InvalidInputError", "BAD_USER_INPUT"]);
-    const noReason = await api.fails(REVOKE_BATCH, { input: { batchId, reason: " ", idempotencyKey: "no-reason" } });
+    const noReason = await api.fails(REVOKE_BATCH, { input: { anchoredBatchId: batchId, reason: " ", idempotencyKey: "no-reason" } });
     expect([noReason.code, noReason.extensions.field]).toEqual(["BAD_USER_INPUT", "reason"]);
   });
 
   it("revokes the whole batch by its root: every certificate REVOKED, every file INVALID, with its history", async () => {
-    const { revokeAnchoredBatch: res } = await api.ok<{ revokeAnchoredBatch: any }>(REVOKE_BATCH, { input: { batchId, reason: "exam board annulled the session", idempotencyKey: "revoke-all" } });
+    const { revokeAnchoredBatch: res } = await api.ok<{ revokeAnchoredBatch: any }>(REVOKE_BATCH, { input: { anchoredBatchId: batchId, reason: "exam board annulled the session", idempotencyKey: "revoke-all" } });
     const b = await batch(batchId);
     expect(res).toMatchObject({ created: true, revocation: { wholeBatch: true, target: b.root } });
     expect(await settledRevocation(res.revocation.id)).toMatchObject({ status: "CONFIRMED" });
