@@ -1,7 +1,7 @@
 import { randomUUID } from "node:crypto";
 import { and, eq, ne } from "drizzle-orm";
-import { wrapForAnchoring } from "../anchoring/envelope.ts";
-import type { Database } from "../db/index.ts";
+import { wrapForAnchoring, type AnchoredCertificate } from "../anchoring/envelope.ts";
+import type { Database, DbTransaction } from "../db/index.ts";
 import { isId } from "../db/ids.ts";
 import { anchoredBatches, anchoredCertificates, anchoredRevocations, institutions, outbox } from "../db/schema.ts";
 import { canonicalJson } from "../metadata/canonical-json.ts";
@@ -112,26 +112,64 @@ export async function requestAnchoredBatch(
     if (!row) return undefined;
     const bytes = documents.reduce((n, d) => n + Buffer.byteLength(canonicalJson(d)), 0);
     await chargeIssuances(tx, deps.quotas, institutionId, certificates.length, bytes, now);
-    for (let offset = 0; offset < certificates.length; offset += INSERT_CHUNK) {
-      await tx.insert(anchoredCertificates).values(
-        certificates.slice(offset, offset + INSERT_CHUNK).map((c, i) => ({
-          batchId: row.id,
-          institutionId,
-          position: offset + i,
-          documentId: String((c.document.certificate as { id: string }).id),
-          digest: c.anchor.digest,
-          recipient: parsed[offset + i]!.recipient,
-          document: c.document,
-          proof: c.anchor.proof,
-        })),
-      );
-    }
+    await insertCertificates(tx, institutionId, row.id, certificates);
     await tx.insert(outbox).values({ topic: "anchor-batch", payload: { batchId: row.id } });
     return row;
   });
   if (batch) return { batch, created: true };
   // A concurrent request with the same key won the insert.
   return { batch: (await earlier())!, created: false };
+}
+
+/** A batch's certificates, each with its document and proof, in leaf order; the holder's address read from its document. */
+async function insertCertificates(tx: DbTransaction, institutionId: string, batchId: string, certificates: readonly AnchoredCertificate[]): Promise<void> {
+  for (let offset = 0; offset < certificates.length; offset += INSERT_CHUNK) {
+    await tx.insert(anchoredCertificates).values(
+      certificates.slice(offset, offset + INSERT_CHUNK).map((c, i) => {
+        const certificate = c.document.certificate as { id: string; recipient: { address: string } };
+        return {
+          batchId,
+          institutionId,
+          position: offset + i,
+          documentId: String(certificate.id),
+          digest: c.anchor.digest,
+          recipient: certificate.recipient.address,
+          document: c.document,
+          proof: c.anchor.proof,
+        };
+      }),
+    );
+  }
+}
+
+/**
+ * Records a batch `npm run anchor` anchored itself into one of the institution's ANCHORED collections, so that it is
+ * listed, its files handed out and its certificates revoked through the API like any other: CONFIRMED from the
+ * start, with the transaction and block the command saw. Its root must not be recorded already; no quota is charged
+ * (the command is the operator's). The idempotency key is `cli:<root>`.
+ */
+export async function recordAnchoredBatch(
+  db: Database,
+  input: { institutionId: string; collectionId: string; root: string; txHash: string; blockNumber: number; certificates: readonly AnchoredCertificate[] },
+): Promise<AnchoredBatch> {
+  return db.transaction(async (tx) => {
+    const [row] = await tx
+      .insert(anchoredBatches)
+      .values({
+        institutionId: input.institutionId,
+        collectionId: input.collectionId,
+        idempotencyKey: `cli:${input.root}`,
+        requestHash: requestHash({ root: input.root }),
+        root: input.root,
+        size: input.certificates.length,
+        status: "CONFIRMED",
+        txHash: input.txHash,
+        blockNumber: input.blockNumber,
+      })
+      .returning();
+    await insertCertificates(tx, input.institutionId, row!.id, input.certificates);
+    return row!;
+  });
 }
 
 /** Which anchored certificate: by its row id, its document's id, or its digest (exactly one). */
