@@ -1,4 +1,6 @@
-import { and, asc, count, desc, eq, gt, lt, type SQL } from "drizzle-orm";
+import { createContextCache } from "@pothos/core";
+import DataLoader from "dataloader";
+import { and, asc, count, desc, eq, gt, inArray, lt, type SQL } from "drizzle-orm";
 import { GraphQLError } from "graphql";
 import { ANCHORED_CERTIFICATE_SCHEMA, type AnchoredCertificate } from "../../core/anchoring/envelope.ts";
 import { anchoredBatches, anchoredCertificates, anchoredRevocations, ANCHORED_CERTIFICATE_STATUSES, collections } from "../../core/db/schema.ts";
@@ -53,6 +55,26 @@ async function ownedBatchRow(ctx: Context, id: string): Promise<AnchoredBatch> {
   return ownedRow(ctx, anchoredBatches, rawId(id, "AnchoredBatch") ?? id, "anchored batch");
 }
 
+/** A page of certificates names one batch or a few: each is read once per request, not once per certificate. */
+const batchLoader = createContextCache(
+  (ctx: Context) =>
+    new DataLoader<string, AnchoredBatch | null>(async (ids) => {
+      const rows = await ctx.db
+        .select()
+        .from(anchoredBatches)
+        .where(and(inArray(anchoredBatches.id, [...ids]), eq(anchoredBatches.institutionId, ctx.caller!.institutionId)));
+      return ids.map((id) => rows.find((r) => r.id === id) ?? null);
+      // Batched, never cached: a subscription's context outlives a batch's state.
+    }, { cache: false }),
+);
+
+/** The batch of a certificate the caller could read: theirs, so it exists. */
+async function batchOf(ctx: Context, certificate: AnchoredCertificateRow): Promise<AnchoredBatch> {
+  const batch = await batchLoader(ctx).load(certificate.batchId);
+  if (!batch) throw new GraphQLError("anchored batch not found", { extensions: { code: "NOT_FOUND" } });
+  return batch;
+}
+
 export const AnchoredBatchRef = builder.node(builder.objectRef<AnchoredBatch>("AnchoredBatch"), {
   description:
     "Certificates anchored as one Merkle root on an ANCHORED collection's contract, with one transaction: QUEUED → SUBMITTED → CONFIRMED, or FAILED.",
@@ -95,7 +117,7 @@ export const AnchoredCertificateRef = builder.node(builder.objectRef<AnchoredCer
       description:
         "The holder's file (`$schema` https://hallmark.dev/schemas/anchored-certificate/v1: the document, its digest, the root and the proof), as `npm run anchor` writes it; what the verify page and `verifyDocument` check. Null until the batch is CONFIRMED. It carries the holder's name: hand it to the holder only.",
       resolve: async (c, _args, ctx) => {
-        const batch = await ownedBatchRow(ctx, c.batchId);
+        const batch = await batchOf(ctx, c);
         if (batch.status !== "CONFIRMED") return null;
         const collection = (await loaders(ctx).collection.load(batch.collectionId))!;
         return fileOf(c, batch, collection);
@@ -171,7 +193,7 @@ builder.objectFields(AnchoredCertificateRef, (t) => ({
     batch: t.field({
       type: AnchoredBatchRef,
       description: "The batch it was anchored in.",
-      resolve: async (c, _args, ctx) => ownedBatchRow(ctx, c.batchId),
+      resolve: (c, _args, ctx) => batchOf(ctx, c),
     }),
 }));
 builder.objectFields(AnchoredRevocationRef, (t) => ({
