@@ -24,6 +24,36 @@ const REVOKE_BATCH = `mutation($input: RevokeAnchoredBatchInput!) { revokeAnchor
   ... on AnchoredRevocationPayload { created revocation { id status wholeBatch target } } ${ERROR_FIELDS} } }`;
 const REVOCATION = `query($id: ID!) { anchoredRevocation(id: $id) { id status error txHash } }`;
 
+const LIVE = `subscription { operationsUpdated { kind id status txHash anchoredBatch { status root } anchoredRevocation { status wholeBatch } } }`;
+
+/** The `next` payloads of a GraphQL-over-SSE subscription, as they come (as in the onboarding test). */
+function subscribe(url: string, key: string, query: string) {
+  const abort = new AbortController();
+  const seen: any[] = [];
+  void (async () => {
+    const res = await fetch(url, {
+      method: "POST",
+      headers: { "content-type": "application/json", accept: "text/event-stream", authorization: `Bearer ${key}` },
+      body: JSON.stringify({ query }),
+      signal: abort.signal,
+    });
+    const reader = res.body!.pipeThrough(new TextDecoderStream()).getReader();
+    let buffer = "";
+    for (;;) {
+      const chunk = await reader.read();
+      if (chunk.done) return;
+      buffer += chunk.value;
+      for (let end = buffer.indexOf("\n\n"); end >= 0; end = buffer.indexOf("\n\n")) {
+        const block = buffer.slice(0, end);
+        buffer = buffer.slice(end + 2);
+        const data = block.split("\n").filter((l) => l.startsWith("data:")).map((l) => l.slice(5).trim()).join("\n");
+        if (data && /^event: next/m.test(block)) seen.push(JSON.parse(data).data?.operationsUpdated);
+      }
+    }
+  })().catch(() => {});
+  return { seen, close: () => abort.abort() };
+}
+
 type Cert = { id: string; documentId: string; digest: string; recipient: string; position: number; status: string; revokedAt: string | null; file: any };
 type Batch = {
   id: string;
@@ -114,7 +144,22 @@ describe("anchored batches through the API", () => {
     expect([e.typename, e.code, e.extensions.quota]).toEqual(["QuotaExceededError", "QUOTA_EXCEEDED", "maxBatchSize"]);
   });
 
-  it("anchors a batch: QUEUED at once, CONFIRMED from the chain with one issue(root), its root held by the anchor", async () => {
+  it("anchors a batch: QUEUED at once, CONFIRMED from the chain with one issue(root), its root held by the anchor, told live", async () => {
+    const live = subscribe(stack.devInfo.graphqlUrl, stack.devInfo.apiKey, LIVE);
+    // The subscription is open before the batch is asked for.
+    await new Promise((r) => setTimeout(r, 500));
+    try {
+      await anchorAndConfirm();
+      await waitFor(async () => live.seen.filter((e) => e?.kind === "ANCHORED_BATCH" && e.id === batchId).map((e) => e.status), (s) => s.includes("CONFIRMED"), 10_000);
+      const told = live.seen.filter((e) => e?.kind === "ANCHORED_BATCH" && e.id === batchId);
+      expect([...new Set(told.map((e) => e.status))]).toEqual(["SUBMITTED", "CONFIRMED"]);
+      expect(told.at(-1).anchoredBatch).toMatchObject({ status: "CONFIRMED" });
+    } finally {
+      live.close();
+    }
+  }, 90_000);
+
+  async function anchorAndConfirm() {
     const { anchorCertificates: res } = await api.ok<{ anchorCertificates: any }>(ANCHOR, { input: { collectionId: anchoredId, idempotencyKey: "class-of-2026", certificates: rows } });
     expect(res).toMatchObject({ created: true, anchoredBatch: { status: "QUEUED", size: 3, root: expect.stringMatching(/^0x[0-9a-f]{64}$/), queuePosition: 0 } });
     batchId = res.anchoredBatch.id;
@@ -128,7 +173,7 @@ describe("anchored batches through the API", () => {
     expect(receipt!.to!.toLowerCase()).toBe(anchorAddress.toLowerCase());
     expect(done.certificates.totalCount).toBe(3);
     expect(done.certificates.edges.map((e) => [e.node.position, e.node.recipient, e.node.status])).toEqual(holders.map((h, i) => [i, h.address, "VALID"]));
-  }, 90_000);
+  }
 
   it("the same idempotency key makes no second batch; other rows under it are an IDEMPOTENCY_CONFLICT", async () => {
     const { anchorCertificates: again } = await api.ok<{ anchorCertificates: any }>(ANCHOR, { input: { collectionId: anchoredId, idempotencyKey: "class-of-2026", certificates: rows } });
