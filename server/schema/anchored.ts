@@ -100,6 +100,8 @@ export const AnchoredBatchRef = builder.node(builder.objectRef<AnchoredBatch>("A
 });
 
 export const AnchoredCertificateRef = builder.node(builder.objectRef<AnchoredCertificateRow>("AnchoredCertificate"), {
+  // Institution data (the holder's file carries the name): a key of the institution reads it only with READ.
+  authScopes: { readData: true },
   description: "One certificate of an anchored batch: its document's id, digest and holder, its status, and the holder's file.",
   id: { resolve: (c) => c.id },
   loadMany: (ids, ctx) => ownedRows(ctx, anchoredCertificates, ids),
@@ -218,8 +220,8 @@ builder.objectField(AnchoredBatchRef, "certificates", (t) =>
         return pageByPosition(ctx, and(...where), args) as never;
       },
     },
-    { name: "AnchoredCertificateConnection", description: "A page of anchored certificates.", fields: connectionFields },
-    { name: "AnchoredCertificateEdge", description: "An anchored certificate and its cursor." },
+    { name: "AnchoredCertificateConnection", description: "A page of anchored certificates.", fields: connectionFields, authScopes: { readData: true } },
+    { name: "AnchoredCertificateEdge", description: "An anchored certificate and its cursor.", authScopes: { readData: true } },
   ),
 );
 
