@@ -14,7 +14,7 @@ import { pipelineOf, type WorkerDeps } from "./deps.ts";
 type ChainTx = typeof chainTxs.$inferSelect;
 
 /** Refusals that say the request itself is wrong (the key is not an issuer, the institution is suspended): retrying cannot help. */
-const POISON = new Set(["AccessControlUnauthorizedAccount", "IssuerInactive", "DocumentInvalid", "DocumentNotIssued"]);
+const POISON = new Set(["AccessControlUnauthorizedAccount", "IssuerInactive", "DocumentInvalid"]);
 
 async function anchorOf(deps: WorkerDeps, collectionId: string): Promise<string> {
   const [collection] = await deps.db.select({ address: collections.contractAddress }).from(collections).where(eq(collections.id, collectionId));
