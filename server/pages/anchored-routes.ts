@@ -1,4 +1,5 @@
 import express, { Router, type Request, type Response } from "express";
+import QRCode from "qrcode";
 import { and, eq } from "drizzle-orm";
 import type { Database } from "../../core/db/index.ts";
 import { anchoredBatches, anchoredCertificates, collections } from "../../core/db/schema.ts";
@@ -22,7 +23,8 @@ const hashesOnly = express.json({ limit: "16kb" });
  * - `POST /verify/digest` `{ reference: "chainId:contract:tokenId", digest }`: an exported credential, checked by its
  *   place on chain, and its document's digest (hashed in the browser) against the one on chain;
  * - `GET /anchored/<digest>`: an anchored certificate recorded through the API, its on-chain facts and a QR code of
- *   this page, with none of its personal fields; `GET /anchored/<digest>/print`: its printable copy while VALID.
+ *   this page, with none of its personal fields; `GET /anchored/<digest>/print`: its printable copy while VALID;
+ *   `GET /anchored/<digest>/qr.svg`: the QR code of that page's address, for the copy the holder prints from their file.
  */
 export function anchoredRoutes(opts: { db: Database; verifier: Verifier; publicUrl?: string }): Router {
   const router = Router();
@@ -97,6 +99,17 @@ export function anchoredRoutes(opts: { db: Database; verifier: Verifier; publicU
     if (!found) return;
     const { result, url } = found;
     res.type("html").send(await renderVerifyPage(result, { verifyUrl: url, printUrl: result.verdict === "VALID" ? `${url}/print` : undefined }));
+  });
+
+  // The QR code of a record's address, for the printable copy the verify page builds from the holder's file.
+  router.get("/anchored/:digest/qr.svg", async (req: Request, res: Response) => {
+    const digest = String(req.params.digest).toLowerCase();
+    if (!HEX32.test(digest)) {
+      sendError(req, res, 400, `"${digest}" is not an anchored certificate's digest: 0x and 64 hex digits`, "BAD_USER_INPUT");
+      return;
+    }
+    const svg = await QRCode.toString(`${publicBase(req, opts.publicUrl)}/anchored/${digest}`, { type: "svg", errorCorrectionLevel: "M", margin: 4 });
+    res.set("Cache-Control", "public, max-age=86400").type("image/svg+xml").send(svg);
   });
 
   router.get("/anchored/:digest/print", async (req: Request, res: Response) => {

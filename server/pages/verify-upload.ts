@@ -78,6 +78,31 @@ export const UPLOAD_SCRIPT = `
     return rows;
   }
 
+  /**
+   * The holder's printable copy, built here from their file (their name on it, which never leaves the browser) with
+   * the QR code of the certificate's public record by digest, then handed to the browser's print dialog.
+   */
+  function printable(doc, digest) {
+    const c = (doc && doc.certificate) || {};
+    const name = text(c.recipient && c.recipient.name);
+    const record = location.origin + "/anchored/" + digest;
+    const sheet = el("section", { class: "print-sheet", id: "upload-print", "aria-label": "Printable certificate" },
+      el("p", { class: "issuer" }, text(c.issuer && c.issuer.name)),
+      el("p", { class: "kind" }, text(c.collection && c.collection.name)),
+      name && !name.startsWith("withheld") ? el("p", { class: "certifies" }, "This certifies that") : null,
+      name && !name.startsWith("withheld") ? el("h2", { class: "recipient" }, name) : null,
+      el("p", { class: "title" }, text(c.title || doc.name)));
+    const attributes = el("dl", { class: "facts" });
+    for (const [label, value] of fieldsOf(doc).slice(7)) attributes.append(el("dt", {}, label), el("dd", {}, value));
+    sheet.append(attributes, el("p", { class: "note" }, "Issued " + (c.issuedAt ? date(c.issuedAt) : "") + (c.validUntil ? " · valid until " + date(c.validUntil) : "")),
+      el("p", { class: "note" }, "Anchored on chain: verify at " + record + " or scan the code."),
+      el("img", { class: "qr", src: "/anchored/" + digest + "/qr.svg", alt: "QR code: " + record, width: "160", height: "160" }));
+    const old = document.getElementById("upload-print");
+    if (old) old.remove();
+    document.body.append(sheet);
+    return sheet;
+  }
+
   async function anchored(file) {
     const doc = file.document;
     const a = file.anchor;
@@ -95,8 +120,16 @@ export const UPLOAD_SCRIPT = `
     }
     const checks = local.concat(result.checks);
     const verdict = verdictOf(checks);
-    const links = verdict === "VALID" ? [["Printable certificate", "/anchored/" + digest + "/print"], ["On-chain record", "/anchored/" + digest]] : [];
+    const links = verdict === "VALID" ? [["Printable certificate (no name)", "/anchored/" + digest + "/print"], ["On-chain record", "/anchored/" + digest]] : [];
     show(verdict, checks, fieldsOf(doc), links);
+    if (verdict !== "VALID") return;
+    printable(doc, digest);
+    const button = el("button", { type: "button", class: "button primary", id: "upload-print-button" }, "Print with the name from your file");
+    button.addEventListener("click", () => {
+      document.body.classList.add("print-anchored");
+      window.print();
+    });
+    out.querySelector(".actions").prepend(button);
   }
 
   async function credential(vc) {
@@ -125,6 +158,7 @@ export const UPLOAD_SCRIPT = `
     }
   }
 
+  window.addEventListener("afterprint", () => document.body.classList.remove("print-anchored"));
   input.addEventListener("change", () => { if (input.files && input.files[0]) verify(input.files[0]); });
   zone.addEventListener("dragover", (e) => { e.preventDefault(); zone.classList.add("over"); });
   zone.addEventListener("dragleave", () => zone.classList.remove("over"));
@@ -137,6 +171,16 @@ export const UPLOAD_SCRIPT = `
 })();`;
 
 export const UPLOAD_STYLE = `
+.print-sheet { display: none; }
+@media print {
+  body.print-anchored > *:not(.print-sheet) { display: none !important; }
+  body.print-anchored .print-sheet { display: block; text-align: center; border: 3px double #5b4a1f; padding: 12mm; font-family: Georgia, "DejaVu Serif", serif; }
+  .print-sheet .issuer { letter-spacing: .25em; text-transform: uppercase; color: #5b4a1f; }
+  .print-sheet .recipient { font-size: 2.2rem; margin: .25rem 0; }
+  .print-sheet .title { font-size: 1.6rem; font-weight: 700; }
+  .print-sheet dl.facts { display: inline-grid; text-align: left; }
+  .print-sheet img.qr { width: 40mm; height: 40mm; }
+}
 .upload { border: 2px dashed var(--line); border-radius: .5rem; padding: 1.25rem; margin: 1.5rem 0; }
 .upload.over { border-color: var(--link); background: var(--panel); }
 .upload label { font-weight: 600; display: block; margin-bottom: .5rem; }

@@ -135,6 +135,37 @@ describe("the verify page checks an uploaded file in the browser, sending only h
     await expect.poll(() => result().innerText(), { timeout: 20_000 }).toContain("Not valid");
   });
 
+  it("a valid anchored certificate prints with the holder's name from the file, and a QR code of its record by digest", async () => {
+    const { file, digest } = files[0]!;
+    await upload("transcript.json", file);
+    await expect.poll(() => result().innerText(), { timeout: 20_000 }).toContain("Valid certificate");
+    await page.evaluate(() => {
+      window.print = () => ((window as unknown as { __printed: boolean }).__printed = true);
+    });
+    await page.getByRole("button", { name: "Print with the name from your file" }).click();
+    expect(await page.evaluate(() => (window as unknown as { __printed?: boolean }).__printed)).toBe(true);
+    await page.emulateMedia({ media: "print" });
+    try {
+      const sheet = page.locator("#upload-print");
+      await expect.poll(() => sheet.isVisible()).toBe(true);
+      expect(await page.locator("#upload-zone").isVisible()).toBe(false);
+      const text = await sheet.innerText();
+      // innerText as printed: the issuer's line is upper-cased by the style.
+      for (const shown of [NAME, GRADE, "Transcript of Records", "Demo University", `${baseUrl}/anchored/${digest}`]) expect(text.toLowerCase()).toContain(shown.toLowerCase());
+      const qr = sheet.locator("img.qr");
+      await expect.poll(() => qr.evaluate((img: HTMLImageElement) => img.complete && img.naturalWidth > 0)).toBe(true);
+      const png = PNG.sync.read(await qr.screenshot());
+      expect(jsQR(new Uint8ClampedArray(png.data), png.width, png.height)?.data).toBe(`${baseUrl}/anchored/${digest}`);
+      await page.screenshot({ path: artifactPath("anchored-print-with-name.png"), fullPage: true });
+    } finally {
+      await page.emulateMedia({ media: "screen" });
+    }
+    // The QR code was fetched by the digest alone; the name never left the page.
+    expect(sent.some((r) => new URL(r.url).pathname === `/anchored/${digest}/qr.svg`)).toBe(true);
+    expectNeverSent([NAME, GRADE, holder]);
+    expect(cspViolations).toEqual([]);
+  });
+
   it("a valid anchored certificate links to its printable copy by digest: no personal field, a QR code of its on-chain record", async () => {
     const { file, digest } = files[0]!;
     await upload("transcript.json", file);
