@@ -41,13 +41,14 @@ function urlOf(path: string, fill: (name: string) => string): string {
   return path.replace(/[:*]([A-Za-z]+)/g, (_m, name: string) => fill(name));
 }
 
-const MALFORMED: Record<string, string> = { id: "not-an-id", cid: "not-a-cid", contract: "0xnope", editionId: "x1", path: "x" };
+const MALFORMED: Record<string, string> = { id: "not-an-id", cid: "not-a-cid", contract: "0xnope", editionId: "x1", path: "x", digest: "0xnope" };
 const UNKNOWN: Record<string, string> = {
   id: randomUUID(),
   cid: "bafkreigh2akiscaildcqabsyg3dfr6chu3fgpregiymsck7e7aqa4s52zy",
   contract: "0x000000000000000000000000000000000000dEaD",
   editionId: "987654321",
   path: "nothing-here",
+  digest: `0x${"ab".repeat(32)}`,
 };
 
 interface Answer {
