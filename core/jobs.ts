@@ -14,6 +14,9 @@ export type CertificateOperationJob = JobPayloads["certificate-operation"];
 export type RegistryOperationJob = JobPayloads["registry-operation"];
 /** The creation of a collection's contract (`collections`). */
 export type DeployCollectionJob = JobPayloads["deploy-collection"];
+/** An anchored batch's `issue(root)` (`anchored_batches`), and an anchored certificate's or batch's revocation. */
+export type AnchorBatchJob = JobPayloads["anchor-batch"];
+export type RevokeAnchoredJob = JobPayloads["revoke-anchored"];
 
 const JOB_KINDS = OPERATION_KIND_NAMES.filter((k): k is JobKind => OPERATION_KINDS[k].job !== null);
 

@@ -6,13 +6,21 @@
  * a file (the document with its proof) that `npm run verify -- <file>`, the verify page and GraphQL `verifyDocument`
  * check against the chain. A batch is immutable once anchored, so the whole file is refused if any row is invalid.
  * Columns as for `npm run issue`: recipient (required), title, recipientName, description, validUntil, attr:<Name>.
+ * With `--record <collectionId>` the batch is also recorded in the database (DATABASE_URL, or the data folder's PGlite
+ * with the dev stack stopped) under that ANCHORED collection, and is then an API record like the batches anchored
+ * through GraphQL; without it, the files are the only record.
  */
 import { randomUUID } from "node:crypto";
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { basename, join, resolve } from "node:path";
 import { parseArgs } from "node:util";
 import { Contract, Wallet } from "ethers";
+import { eq } from "drizzle-orm";
 import { wrapForAnchoring } from "../core/anchoring/envelope.ts";
+import { openDatabase, type DatabaseHandle } from "../core/db/index.ts";
+import { isId } from "../core/db/ids.ts";
+import { collections, institutions } from "../core/db/schema.ts";
+import { recordAnchoredBatch } from "../core/operations/anchored.ts";
 import { loadArtifact } from "../core/chain/artifacts.ts";
 import { deployCertificateAnchor } from "../core/chain/deploy.ts";
 import { createChainProvider } from "../core/chain/provider.ts";
@@ -33,6 +41,9 @@ const USAGE = `usage: npm run anchor -- (--csv <file> | --json <file>) (--contra
   --key <hex>          the signing key, which needs the anchor's ISSUER_ROLE (default: $ANCHOR_PRIVATE_KEY, or the
                        development deployer key on the development chain)
   --data-dir <dir>     where dev.json is (default: $HALLMARK_DATA_DIR or .data)
+  --record <id>        also record the batch in the database (DATABASE_URL, or the data folder's PGlite with the
+                       dev stack stopped) under this ANCHORED collection of yours, whose anchor it uses: the batch is
+                       then listed, its files served and its certificates revoked through the API
 
 exit status: 0 anchored, 64 usage error, 65 invalid rows (nothing anchored)`;
 
@@ -52,6 +63,7 @@ async function main(argv: string[]): Promise<number> {
       rpc: { type: "string" },
       key: { type: "string" },
       "data-dir": { type: "string" },
+      record: { type: "string" },
       help: { type: "boolean", short: "h", default: false },
     },
   });
@@ -61,13 +73,60 @@ async function main(argv: string[]): Promise<number> {
   }
   const file = values.csv ?? values.json;
   if (!file) throw new UsageError("give --csv <file> or --json <file>");
-  if (!values.contract === !values.deploy) throw new UsageError("give either --contract <address> or --deploy");
-  const devPath = resolve(values["data-dir"] ?? process.env.HALLMARK_DATA_DIR ?? ".data", "dev.json");
+  if (values.record ? values.deploy : !values.contract === !values.deploy) {
+    throw new UsageError(values.record ? "--record anchors into its collection's contract: give no --deploy" : "give either --contract <address> or --deploy");
+  }
+  const dataDir = resolve(values["data-dir"] ?? process.env.HALLMARK_DATA_DIR ?? ".data");
+  const devPath = join(dataDir, "dev.json");
   const dev = existsSync(devPath) ? (JSON.parse(readFileSync(devPath, "utf8")) as DevJson) : undefined;
   const rpcUrl = values.rpc ?? dev?.rpcUrl;
   if (!rpcUrl) throw new UsageError("no chain endpoint: pass --rpc <url> (or run `npm run dev`, which writes .data/dev.json)");
-  const institution = values.institution ?? (dev ? "Demo University" : undefined);
+  const recording = values.record ? await recordingInto(values.record, dataDir, values.contract) : undefined;
+  const institution = recording?.institution ?? (values.institution ? { id: values.institution, name: values.institution } : dev ? { id: "Demo University", name: "Demo University" } : undefined);
   if (!institution) throw new UsageError("give --institution <name>");
+  try {
+    return await anchor({ values, file, rpcUrl, dev, institution, recording });
+  } finally {
+    await recording?.handle.close();
+  }
+}
+
+type Values = { csv?: string; json?: string; contract?: string; deploy?: boolean; out?: string; name?: string; key?: string };
+
+/** The collection a recorded batch goes to, read before anything is anchored: an ANCHORED one, CONFIRMED. */
+async function recordingInto(collectionId: string, dataDir: string, contract: string | undefined) {
+  if (!isId(collectionId)) throw new UsageError(`--record ${collectionId}: a collection id (a UUID)`);
+  const handle: DatabaseHandle = await openDatabase({ url: process.env.DATABASE_URL, dir: join(dataDir, "db"), migrations: "require" });
+  try {
+    const [row] = await handle.db
+      .select({ collection: collections, institution: institutions })
+      .from(collections)
+      .innerJoin(institutions, eq(institutions.id, collections.institutionId))
+      .where(eq(collections.id, collectionId));
+    if (!row) throw new UsageError(`--record ${collectionId}: no such collection`);
+    const { collection } = row;
+    if (collection.kind !== "ANCHORED" || collection.status !== "CONFIRMED" || !collection.contractAddress) {
+      throw new UsageError(`--record ${collectionId}: the collection must be ANCHORED and CONFIRMED (it is ${collection.kind}, ${collection.status})`);
+    }
+    if (contract && contract.toLowerCase() !== collection.contractAddress.toLowerCase()) {
+      throw new UsageError(`--record ${collectionId}: its anchor is ${collection.contractAddress}, not ${contract}`);
+    }
+    return { handle, collection: { ...collection, contractAddress: collection.contractAddress }, institution: { id: row.institution.id, name: row.institution.name } };
+  } catch (err) {
+    await handle.close();
+    throw err;
+  }
+}
+
+async function anchor(opts: {
+  values: Values;
+  file: string;
+  rpcUrl: string;
+  dev: DevJson | undefined;
+  institution: { id: string; name: string };
+  recording: Awaited<ReturnType<typeof recordingInto>> | undefined;
+}): Promise<number> {
+  const { values, file, rpcUrl, dev, institution, recording } = opts;
 
   // Every row checked before anything is sent: an anchored batch cannot be amended.
   const rows = readCertificateRows(readFileSync(file), values.json ? "json" : "csv");
@@ -94,8 +153,8 @@ async function main(argv: string[]): Promise<number> {
     const key = values.key ?? process.env.ANCHOR_PRIVATE_KEY ?? (dev && chainId === dev.chainId ? DEV_KEYS.deployer : undefined);
     if (!key) throw new UsageError("give --key <hex> (or set ANCHOR_PRIVATE_KEY)");
     const signer = new Wallet(key, provider);
-    const collectionName = values.name ?? basename(file).replace(/\.[^.]+$/, "");
-    let contract = values.contract;
+    const collectionName = recording?.collection.name ?? values.name ?? basename(file).replace(/\.[^.]+$/, "");
+    let contract = recording?.collection.contractAddress ?? values.contract;
     if (!contract) {
       ({ address: contract } = await deployCertificateAnchor(signer, { name: collectionName, admin: signer.address, issuer: signer.address }));
       process.stderr.write(`deployed CertificateAnchor ${contract}\n`);
@@ -104,7 +163,8 @@ async function main(argv: string[]): Promise<number> {
 
     const building = progressBar("documents", parsed.length);
     const issuedAt = new Date();
-    const collection = { id: contract.toLowerCase(), name: collectionName, chainId, contractAddress: contract };
+    const collection = { id: recording?.collection.id ?? contract.toLowerCase(), name: collectionName, chainId, contractAddress: contract };
+    if (recording && recording.collection.chainId !== chainId) throw new UsageError(`--record: the collection is on chain ${recording.collection.chainId}, ${rpcUrl} is chain ${chainId}`);
     const documents = parsed.map(({ recipient, fields }, i) => {
       const id = randomUUID();
       if (i % 1000 === 0) building.update(i);
@@ -113,7 +173,7 @@ async function main(argv: string[]): Promise<number> {
         requestId: requestIdFor(id),
         issuedAt,
         recipient,
-        institution: { id: institution, name: institution },
+        institution,
         collection,
       }).document;
     });
@@ -132,6 +192,17 @@ async function main(argv: string[]): Promise<number> {
     const batch = { chainId, contract, root, count: certificates.length, txHash: receipt.hash, blockNumber: receipt.blockNumber };
     writeFileSync(join(out, "batch.json"), `${JSON.stringify(batch, null, 2)}\n`);
     process.stdout.write(`anchored ${certificates.length} certificates under root ${root} in block ${receipt.blockNumber} (tx ${receipt.hash}, ${receipt.gasUsed} gas); files in ${out}/\n`);
+    if (recording) {
+      const recorded = await recordAnchoredBatch(recording.handle.db, {
+        institutionId: institution.id,
+        collectionId: recording.collection.id,
+        root,
+        txHash: receipt.hash,
+        blockNumber: receipt.blockNumber,
+        certificates,
+      });
+      process.stdout.write(`recorded as anchored batch ${recorded.id}\n`);
+    }
     return 0;
   } finally {
     provider.destroy();

@@ -28,6 +28,7 @@ import { didRoutes } from "./pages/did-routes.ts";
 import { galleryRoutes } from "./pages/gallery-routes.ts";
 import { holderRoutes } from "./pages/holder-routes.ts";
 import { verifyRoutes } from "./pages/verify-routes.ts";
+import { anchoredRoutes } from "./pages/anchored-routes.ts";
 import { schema } from "./schema/index.ts";
 import { assignRequestId, errorHandler, notFound, sendError } from "./http-errors.ts";
 import { corsAllowlist, graphiqlHeaders, securityHeaders } from "./security/headers.ts";
@@ -150,6 +151,7 @@ export function createApp(deps: ServerDeps): Express {
 
   app.use(ipfsGateway(deps.ipfs));
   app.use(verifyRoutes({ verifier, publicUrl: deps.config.publicUrl }));
+  app.use(anchoredRoutes({ db: deps.db, verifier, publicUrl: deps.config.publicUrl }));
   app.use(credentialRoutes({ db: deps.db, chains, documents, keyring: custody.keyring(), publicUrl: deps.config.publicUrl, publicOrigin }));
   app.use(statusListRoutes({ db: deps.db, keyring: custody.keyring(), publicUrl: deps.config.publicUrl, publicOrigin }));
   app.use(didRoutes({ db: deps.db, keyring: custody.keyring(), publicUrl: deps.config.publicUrl, publicOrigin }));

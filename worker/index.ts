@@ -16,6 +16,7 @@ import { certificateOperation } from "./processors/certificate-operation.ts";
 import { OperatorRequestConfirmer } from "./operator-request-confirmer.ts";
 import { deployCollection } from "./processors/deploy-collection.ts";
 import { CollectionStage } from "./collection-stage.ts";
+import { AnchoredBatchStage, anchorBatch, revokeAnchored } from "./anchored-batches.ts";
 import { TxMonitor } from "./tx-monitor.ts";
 import { WebhookDispatcher } from "./webhook-dispatcher.ts";
 import { webhookSettingsOf } from "../core/webhooks/settings.ts";
@@ -32,6 +33,8 @@ function processorsFor(deps: WorkerDeps): Processors {
     "registry-operation": (payload) => operatorRequest(deps, payload),
     "certificate-operation": (payload) => certificateOperation(deps, payload),
     "deploy-collection": (payload) => deployCollection(deps, payload),
+    "anchor-batch": (payload) => anchorBatch(deps, payload),
+    "revoke-anchored": (payload) => revokeAnchored(deps, payload),
   };
 }
 
@@ -41,7 +44,7 @@ export interface RunningWorker {
   close(): Promise<void>;
 }
 
-/** Starts the queue consumer, the outbox relay, the batcher, the transaction monitor, the chain indexer, the collection stage and the webhook dispatcher. */
+/** Starts the queue consumer, the outbox relay, the batcher, the transaction monitor, the chain indexer, the collection stage, the anchored-batches stage and the webhook dispatcher. */
 export async function startWorker(given: WorkerDeps, redisUrl: string): Promise<RunningWorker> {
   const log = given.logger;
   // A node that is briefly unreachable at start (a restart, a network blip) is waited for, not fatal.
@@ -98,6 +101,7 @@ export async function startWorker(given: WorkerDeps, redisUrl: string): Promise<
   const monitor = new TxMonitor(deps, allSenders);
   const operatorRequests = new OperatorRequestConfirmer(deps);
   const collectionStage = new CollectionStage(deps);
+  const anchoredStage = new AnchoredBatchStage(deps);
   const webhooks = new WebhookDispatcher({ db: deps.db, logger: log, settings: webhookSettingsOf(deps.config), keyring: deps.custody.keyring() });
   const editionsRunner = new EditionsRunner(deps);
   relay.start();
@@ -107,6 +111,7 @@ export async function startWorker(given: WorkerDeps, redisUrl: string): Promise<
   indexer.start();
   operatorRequests.start();
   collectionStage.start();
+  anchoredStage.start();
   editionsRunner.start();
   return {
     queue,
@@ -119,6 +124,7 @@ export async function startWorker(given: WorkerDeps, redisUrl: string): Promise<
       await indexer.stop();
       await operatorRequests.stop();
       await collectionStage.stop();
+      await anchoredStage.stop();
       await editionsRunner.stop();
       await webhooks.stop();
       await queue.close();

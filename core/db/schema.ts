@@ -833,3 +833,95 @@ export const idempotentRequests = pgTable(
   },
   (t) => [uniqueIndex("idempotent_requests_key").on(t.scope, t.idempotencyKey)],
 );
+
+export const ANCHORED_CERTIFICATE_STATUSES = ["VALID", "REVOKED"] as const;
+export type AnchoredCertificateStatus = (typeof ANCHORED_CERTIFICATE_STATUSES)[number];
+
+/**
+ * An anchored batch (core/operations/anchored.ts): many certificate documents under one Merkle root, put on the
+ * collection's CertificateAnchor with one `issue(root)` (QUEUED → SUBMITTED → CONFIRMED | FAILED). The tree is built
+ * when the request is accepted, so the root, and every holder's proof, are fixed before anything is signed.
+ */
+export const anchoredBatches = pgTable(
+  "anchored_batches",
+  {
+    id: uuid("id").primaryKey().defaultRandom(),
+    institutionId: uuid("institution_id").notNull().references(() => institutions.id),
+    collectionId: uuid("collection_id").notNull().references(() => collections.id),
+    idempotencyKey: text("idempotency_key").notNull(),
+    requestHash: text("request_hash").notNull(),
+    /** 0x-hex Merkle root over the documents' digests: what the anchor contract holds. */
+    root: text("root").notNull(),
+    size: integer("size").notNull(),
+    /** The block the root was anchored in, once CONFIRMED. */
+    blockNumber: bigint("block_number", { mode: "number" }),
+    /** When the whole batch was revoked (`revoke(root)` confirmed). */
+    revokedAt: timestamp("revoked_at", { withTimezone: true, mode: "date" }),
+    ...operationColumns(UNPINNED_STATUSES),
+  },
+  (t) => [
+    uniqueIndex("anchored_batches_idempotency").on(t.institutionId, t.idempotencyKey),
+    // One root per anchor contract: the contract refuses a second `issue` of it anyway.
+    uniqueIndex("anchored_batches_root").on(t.collectionId, t.root),
+    index("anchored_batches_status").on(t.status),
+  ],
+);
+
+/**
+ * One certificate of an anchored batch: its document (the holder's file is rebuilt from it, its digest and the
+ * batch's proof), kept so it can be handed out again. The document carries the holder's name in clear, as the
+ * files the CLI writes do: it is never pinned or put on chain, only its digest is a leaf.
+ */
+export const anchoredCertificates = pgTable(
+  "anchored_certificates",
+  {
+    id: uuid("id").primaryKey().defaultRandom(),
+    batchId: uuid("batch_id").notNull().references(() => anchoredBatches.id),
+    institutionId: uuid("institution_id").notNull().references(() => institutions.id),
+    /** Position in the batch (the leaf's index), from 0. */
+    position: integer("position").notNull(),
+    /** The document's own id (`certificate.id`). */
+    documentId: text("document_id").notNull(),
+    /** 0x-hex sha256 of the canonical document: the leaf, and what `revoke(digest)` names. */
+    digest: text("digest").notNull(),
+    recipient: text("recipient").notNull(),
+    document: jsonb("document").$type<Record<string, unknown>>().notNull(),
+    proof: jsonb("proof").$type<string[]>().notNull(),
+    status: text("status", { enum: ANCHORED_CERTIFICATE_STATUSES }).notNull().default("VALID"),
+    revokedAt: timestamp("revoked_at", { withTimezone: true, mode: "date" }),
+    createdAt: createdAt(),
+  },
+  (t) => [
+    uniqueIndex("anchored_certificates_position").on(t.batchId, t.position),
+    uniqueIndex("anchored_certificates_document").on(t.institutionId, t.documentId),
+    index("anchored_certificates_digest").on(t.digest),
+  ],
+);
+
+/**
+ * The revocation of one anchored certificate (`revoke(digest)`) or of a whole batch (`revoke(root)`), with who asked,
+ * why, and the transaction: QUEUED → SUBMITTED → CONFIRMED | FAILED. At most one per target that has not failed.
+ */
+export const anchoredRevocations = pgTable(
+  "anchored_revocations",
+  {
+    id: uuid("id").primaryKey().defaultRandom(),
+    institutionId: uuid("institution_id").notNull().references(() => institutions.id),
+    batchId: uuid("batch_id").notNull().references(() => anchoredBatches.id),
+    /** The certificate revoked; null when the whole batch is. */
+    certificateId: uuid("certificate_id").references(() => anchoredCertificates.id),
+    /** The bytes32 the contract is asked to revoke: the certificate's digest, or the batch's root. */
+    target: text("target").notNull(),
+    reason: text("reason").notNull(),
+    /** Who asked: the API key, as `apiKey:<id>` (as erasures name their actor). */
+    requestedBy: text("requested_by").notNull(),
+    idempotencyKey: text("idempotency_key").notNull(),
+    requestHash: text("request_hash").notNull(),
+    ...operationColumns(UNPINNED_STATUSES),
+  },
+  (t) => [
+    uniqueIndex("anchored_revocations_idempotency").on(t.institutionId, t.idempotencyKey),
+    uniqueIndex("anchored_revocations_active").on(t.batchId, t.target).where(sql`status <> 'FAILED'`),
+    index("anchored_revocations_batch").on(t.batchId),
+  ],
+);

@@ -29,7 +29,7 @@ export async function ownedCollection(db: Database, institutionId: string, colle
 /**
  * The institution's collection when certificates may be issued into it: its registry CONFIRMED on chain (else
  * COLLECTION_NOT_READY, naming where its creation stands) and a certificate registry, not an anchor (anchored
- * collections take `npm run anchor` batches, not single certificates).
+ * collections take anchored batches, `anchorCertificates`, not single certificates).
  */
 export async function issuableCollection(db: Database, institutionId: string, collectionId: string): Promise<DeployedCollection> {
   const collection = await ownedCollection(db, institutionId, collectionId);
@@ -38,7 +38,7 @@ export async function issuableCollection(db: Database, institutionId: string, co
     throw new OperationError("COLLECTION_NOT_READY", `the collection is ${collection.status} on chain: ${why}`, "collectionId", { status: collection.status });
   }
   if (collection.kind !== "CERTIFICATE") {
-    throw new OperationError("BAD_USER_INPUT", "the collection is ANCHORED: it takes anchored batches (npm run anchor), not certificates one by one", "collectionId");
+    throw new OperationError("BAD_USER_INPUT", "the collection is ANCHORED: it takes anchored batches (anchorCertificates), not certificates one by one", "collectionId");
   }
   return collection;
 }

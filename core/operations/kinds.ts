@@ -1,5 +1,7 @@
 import type { PgColumn, PgTable } from "drizzle-orm/pg-core";
 import {
+  anchoredBatches,
+  anchoredRevocations,
   certificateOperations,
   collections,
   editionMintBatches,
@@ -107,6 +109,28 @@ export const OPERATION_KINDS = {
     // Sent by the admin key alone, not in the issuing keys' queue: no place in line to tell.
     standing: null,
     // Two transactions (the creation, then the binding): the collection stage reads both outcomes.
+    release: "byStage",
+  },
+  anchoredBatch: {
+    table: anchoredBatches,
+    statuses: UNPINNED_STATUSES,
+    label: "anchoredBatch",
+    published: true,
+    job: { name: "anchor-batch", idField: "batchId", idPrefix: "anchor-" },
+    redispatch: ["QUEUED"],
+    // One transaction however many certificates: it waits its turn like a revocation.
+    standing: { coldRate: 2 },
+    // The anchored-batches stage reads the outcome (a reverted `issue(root)` fails the batch).
+    release: "byStage",
+  },
+  anchoredRevocation: {
+    table: anchoredRevocations,
+    statuses: UNPINNED_STATUSES,
+    label: "anchoredRevocation",
+    published: true,
+    job: { name: "revoke-anchored", idField: "revocationId", idPrefix: "anchored-revoke-" },
+    redispatch: ["QUEUED"],
+    standing: { coldRate: 2 },
     release: "byStage",
   },
 } as const satisfies Record<string, OperationKindEntry>;

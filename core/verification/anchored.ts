@@ -6,7 +6,7 @@ import { call, RegistryMissingError } from "./chain-reader.ts";
 import { checkIssuer } from "./checks.ts";
 import { ChainUnavailableError, DocumentFormatError } from "./errors.ts";
 import { fail, finish, readChain, skip } from "./results.ts";
-import type { ChainFacts, Check, VerificationResult } from "./types.ts";
+import type { CertificateSummary, ChainFacts, Check, VerificationResult } from "./types.ts";
 import type { VerifierDeps } from "./verifier-deps.ts";
 import type { Disclosure } from "../metadata/personal-data.ts";
 
@@ -17,6 +17,8 @@ const ANCHOR_ABI = [
   "function getIssuedBlock(bytes32 document) view returns (uint256)",
   "function verifyProof(bytes32 root, bytes32 leaf, bytes32[] proof) pure returns (bool)",
 ];
+
+const HEX32 = /^0x[0-9a-fA-F]{64}$/;
 
 /**
  * An anchored certificate is genuine when its document hashes to a leaf whose proof leads to a root the anchor
@@ -32,13 +34,43 @@ export async function verifyAnchored(envelope: AnchoredCertificate, deps: Verifi
   const base: ChainFacts = { chainId, contract: getAddress(contract) };
 
   const digest = documentDigest(doc);
-  const root = envelope.anchor.root.toLowerCase();
-  const reached = rootFromProof(digest, envelope.anchor.proof);
   const named = doc.certificate.collection;
-  let proofCheck: Check | undefined;
   if (named.chainId !== chainId || !isAddress(named.contract) || getAddress(named.contract) !== base.contract) {
-    proofCheck = fail("integrity", `the document names registry ${named.contract} on chain ${named.chainId}, but is anchored in ${contract} on chain ${chainId}`);
-  } else if (reached !== root) {
+    const integrity = fail("integrity", `the document names registry ${named.contract} on chain ${named.chainId}, but is anchored in ${contract} on chain ${chainId}`);
+    return finish([integrity, skip("status", "offline: the chain was not consulted, so the status is unknown"), skip("issuer", "offline")], summary, { ...base, digest });
+  }
+  return verifyAnchoredProof({ ...envelope.anchor, digest }, deps, summary);
+}
+
+/** What a check of an anchored certificate needs besides its document: the digest (the leaf), the root and the proof. */
+export interface AnchoredProof {
+  chainId: number;
+  contract: string;
+  /** 0x-hex sha256 of the canonical document, computed by whoever holds the document. */
+  digest: string;
+  root: string;
+  proof: string[];
+}
+
+/**
+ * The chain's part of an anchored certificate's check, from hashes alone: the digest's proof leads to the root, the
+ * anchor holds the root, and neither the root nor the digest is revoked. The verify page's upload sends only these,
+ * having hashed the document in the browser, so no personal field leaves it; the document's own expiry is then
+ * checked there (`summary` carries it when the document is at hand).
+ */
+export async function verifyAnchoredProof(anchor: AnchoredProof, deps: VerifierDeps, given?: CertificateSummary): Promise<VerificationResult> {
+  const summary = given ?? { attributes: [] };
+  const { chainId, contract } = anchor;
+  if (!isAddress(contract)) throw new DocumentFormatError(`the anchor contract "${contract}" is not an address`);
+  if (!HEX32.test(anchor.digest) || !HEX32.test(anchor.root) || !Array.isArray(anchor.proof) || !anchor.proof.every((p) => typeof p === "string" && HEX32.test(p))) {
+    throw new DocumentFormatError("digest, root and every proof element must be 0x and 64 hex digits");
+  }
+  const base: ChainFacts = { chainId, contract: getAddress(contract) };
+  const digest = anchor.digest.toLowerCase();
+  const root = anchor.root.toLowerCase();
+  const reached = rootFromProof(digest, anchor.proof);
+  let proofCheck: Check | undefined;
+  if (reached !== root) {
     proofCheck = fail("integrity", `the document hashes to ${digest}, and with its proof leads to ${reached}, not to the anchored root ${root}: the document or its proof was altered`);
   }
   if (proofCheck || deps.offline) {
@@ -46,33 +78,35 @@ export async function verifyAnchored(envelope: AnchoredCertificate, deps: Verifi
     return finish([integrity, skip("status", "offline: the chain was not consulted, so the status is unknown"), skip("issuer", "offline")], summary, { ...base, digest });
   }
 
-  const read = await readChain(() => readAnchor(deps, chainId, base.contract, root, digest, envelope.anchor.proof));
+  const read = await readChain(() => readAnchor(deps, chainId, base.contract, root, digest, anchor.proof));
   if ("unavailable" in read) return finish([skip("integrity", read.unavailable), skip("status", read.unavailable), skip("issuer", read.unavailable)], summary, { ...base, digest });
   if ("missing" in read) return finish([skip("integrity", read.missing), fail("status", read.missing), skip("issuer", read.missing)], summary, { ...base, digest });
-  const anchor = read.value;
-  if (!anchor.issued) {
+  const reading = read.value;
+  if (!reading.issued) {
     const reason = `the root ${root} was never anchored in ${base.contract} on chain ${chainId}`;
     return finish([fail("integrity", reason), fail("status", reason), skip("issuer", "nothing was anchored")], summary, { ...base, digest });
   }
   const facts: ChainFacts = {
     ...base,
     digest,
-    issuedAt: anchor.issuedAt,
-    blockNumber: anchor.blockNumber,
+    issuedAt: reading.issuedAt,
+    blockNumber: reading.blockNumber,
     validUntil: summary.validUntil,
-    status: anchor.batchRevoked || anchor.revoked ? "REVOKED" : summary.validUntil && Date.parse(summary.validUntil) < Date.now() ? "EXPIRED" : "VALID",
+    status: reading.batchRevoked || reading.revoked ? "REVOKED" : summary.validUntil && Date.parse(summary.validUntil) < Date.now() ? "EXPIRED" : "VALID",
   };
-  const integrity: Check = anchor.proofAccepted
-    ? { name: "integrity", result: "valid", reason: `the document hashes to ${digest}, and its Merkle proof leads to the root anchored in block ${anchor.blockNumber}; the anchor contract's verifyProof agrees` }
+  const integrity: Check = reading.proofAccepted
+    ? { name: "integrity", result: "valid", reason: `the document hashes to ${digest}, and its Merkle proof leads to the root anchored in block ${reading.blockNumber}; the anchor contract's verifyProof agrees` }
     : fail("integrity", `the anchor contract's verifyProof rejects the proof for ${digest}`);
-  return finish([integrity, anchoredStatus(facts, anchor), await checkIssuer(deps.issuers, facts)], summary, facts);
+  return finish([integrity, anchoredStatus(facts, reading, given !== undefined), await checkIssuer(deps.issuers, facts, deps.identityProofs)], summary, facts);
 }
 
-function anchoredStatus(facts: ChainFacts, anchor: AnchorReading): Check {
+function anchoredStatus(facts: ChainFacts, anchor: AnchorReading, expiryKnown: boolean): Check {
   if (anchor.batchRevoked) return fail("status", `the whole batch (root ${anchor.root}) was revoked by its issuer`);
   if (anchor.revoked) return fail("status", "revoked by its issuer");
   if (facts.status === "EXPIRED") return fail("status", `expired on ${facts.validUntil}`);
-  return { name: "status", result: "valid", reason: `anchored ${facts.issuedAt}, not revoked, valid${facts.validUntil ? ` until ${facts.validUntil}` : ", with no expiry"}` };
+  // Checked from hashes alone, the document's own expiry is for whoever holds it to read (the verify page does).
+  const until = !expiryKnown ? "; the document's own expiry is checked where the document is" : `, valid${facts.validUntil ? ` until ${facts.validUntil}` : ", with no expiry"}`;
+  return { name: "status", result: "valid", reason: `anchored ${facts.issuedAt}, not revoked${until}` };
 }
 
 interface AnchorReading {

@@ -2,9 +2,10 @@ import type { Database } from "../db/index.ts";
 import type { Disclosure } from "../metadata/personal-data.ts";
 import { certificateIdOfToken, disclosuresFor, personalDataOf } from "../operations/personal-data.ts";
 import { resolveReference } from "./reference.ts";
+import { verifyAnchoredProof, type AnchoredProof } from "./anchored.ts";
 import { verifyCertificate } from "./verify.ts";
 import type { VerifierDeps } from "./verifier-deps.ts";
-import type { VerificationResult } from "./types.ts";
+import type { CertificateSummary, VerificationResult } from "./types.ts";
 
 export interface DisclosureOptions {
   /** The token of a holder's link: opens the certificate's personal data held in the database, if not erased. */
@@ -18,6 +19,11 @@ export interface Verifier {
   verifyId(id: string, opts?: DisclosureOptions): Promise<VerificationResult>;
   /** A certificate document or exported credential someone was handed. Throws DocumentFormatError. */
   verifyFile(bytes: Uint8Array, opts?: Pick<DisclosureOptions, "disclosures">): Promise<VerificationResult>;
+  /**
+   * An anchored certificate from hashes alone (its document hashed by whoever holds it), with what may be shown of
+   * it (`summary`, whose `validUntil` is checked). Throws DocumentFormatError.
+   */
+  verifyAnchoredProof(anchor: AnchoredProof, summary?: CertificateSummary): Promise<VerificationResult>;
 }
 
 /** Binds the verification to one deployment's chain, IPFS and (for id look-ups only) database. */
@@ -36,6 +42,9 @@ export function createVerifier(deps: VerifierDeps & { db?: Database }): Verifier
     },
     verifyFile(bytes, opts = {}) {
       return verifyCertificate({ document: bytes, disclosures: opts.disclosures }, deps);
+    },
+    verifyAnchoredProof(anchor, summary) {
+      return verifyAnchoredProof(anchor, deps, summary);
     },
   };
 }

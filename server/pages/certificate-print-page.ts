@@ -62,7 +62,11 @@ export async function renderCertificatePrintPage(result: VerificationResult, opt
     <footer class="footer">
       <div>
         <p>Issued ${when(c.issuedAt) ?? ""}${c.validUntil ? html` · valid until ${when(c.validUntil)}` : ""}</p>
-        <p>Recorded on chain ${chain.chainId}, registry <span class="mono">${chain.contract}</span>, token #${chain.tokenId ?? ""}</p>
+        ${
+          chain.tokenId === undefined
+            ? html`<p>Anchored on chain ${chain.chainId} in <span class="mono">${chain.contract}</span>, digest <span class="mono">${chain.digest ?? ""}</span></p>`
+            : html`<p>Recorded on chain ${chain.chainId}, registry <span class="mono">${chain.contract}</span>, token #${chain.tokenId}</p>`
+        }
         <p>Verify at <span class="mono">${opts.verifyUrl}</span> or scan the code.</p>
       </div>
       ${await qrCode(opts.verifyUrl, `Scan to verify: ${opts.verifyUrl}`)}

@@ -2,6 +2,7 @@ import type { CertificateSummary, Check, ChainFacts, DisclosureStatus, Verificat
 import { html, type Html } from "./html.ts";
 import { page } from "./layout.ts";
 import { qrCode } from "./qr.ts";
+import { UPLOAD_STYLE, uploadSection } from "./verify-upload.ts";
 
 const VERDICTS: Record<Verdict, { css: string; mark: string; headline: string; explain: string }> = {
   VALID: {
@@ -135,9 +136,11 @@ export function renderLookupPage(): string {
   return page({
     title: "Verify a certificate · Hallmark",
     section: "Certificate verification",
+    style: UPLOAD_STYLE,
     body: html`<h1>Verify a certificate</h1>
 <p>Scan the QR code printed on the certificate, or enter its reference below.</p>
-${lookupForm()}`,
+${lookupForm()}
+${uploadSection()}`,
   });
 }
 

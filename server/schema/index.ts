@@ -4,6 +4,7 @@ import "./enums.ts";
 import "./errors.ts";
 import "./institution.ts";
 import "./collections.ts";
+import "./anchored.ts";
 import "./certificate.ts";
 import "./issuance.ts";
 import "./revocation.ts";

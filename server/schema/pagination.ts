@@ -67,7 +67,7 @@ function decodeCursor(cursor: string, field: string): [string, string] {
 }
 
 /** Reads the connection arguments, refusing a page larger than MAX_PAGE_SIZE. */
-function pageSize(args: PageArgs): { size: number; fromEnd: boolean } {
+export function pageSize(args: PageArgs): { size: number; fromEnd: boolean } {
   for (const field of ["first", "last"] as const) {
     const n = args[field];
     if (n != null && (n < 0 || n > MAX_PAGE_SIZE)) throw badInput(`${field} must be between 0 and ${MAX_PAGE_SIZE}`, field);

@@ -8,6 +8,7 @@ import { EditionOperationRef, EditionRef } from "./edition.ts";
 import { IssuanceRef } from "./issuance.ts";
 import { RegistryOperationRef } from "./operator.ts";
 import { RevocationRef } from "./revocation.ts";
+import { AnchoredBatchRef, AnchoredRevocationRef } from "./anchored.ts";
 
 /**
  * Where operations stand, per request and kind: the recent pace read once, and every operation of a response
@@ -55,6 +56,8 @@ const STANDING_TYPES = {
   edition: [EditionRef, "Editions"],
   editionOperation: [EditionOperationRef, "Airdrops and claims"],
   registryOperation: [RegistryOperationRef, "Registry operations"],
+  anchoredBatch: [AnchoredBatchRef, "Anchored batches"],
+  anchoredRevocation: [AnchoredRevocationRef, "Anchored revocations"],
 } satisfies Record<StandingKind, [ObjectRef<any, any>, string]>;
 
 for (const [kind, [ref, what]] of Object.entries(STANDING_TYPES)) standingFields(ref as ObjectRef<any, Queued>, kind as StandingKind, what);

@@ -1,5 +1,5 @@
 import { GraphQLError } from "graphql";
-import { bulkIssuances, certificateOperations, collections, editionOperations, editions, issuances, ISSUANCE_STATUSES, revocations, type IssuanceStatus } from "../../core/db/schema.ts";
+import { anchoredBatches, anchoredRevocations, bulkIssuances, certificateOperations, collections, editionOperations, editions, issuances, ISSUANCE_STATUSES, revocations, type IssuanceStatus } from "../../core/db/schema.ts";
 import type { LiveMessage, LiveOperationKind, OperationChange } from "../../core/live/index.ts";
 import { bulkProgress } from "../../core/operations/bulk-issue.ts";
 import { builder } from "../builder.ts";
@@ -14,6 +14,7 @@ import { RevocationRef } from "./revocation.ts";
 import { CertificateOperationRef } from "./certificate-operations.ts";
 import { EditionOperationRef, EditionRef } from "./edition.ts";
 import { CollectionRef } from "./institution.ts";
+import { AnchoredBatchRef, AnchoredRevocationRef } from "./anchored.ts";
 
 type IssuanceRow = typeof issuances.$inferSelect;
 const FINAL: readonly IssuanceStatus[] = ["CONFIRMED", "FAILED"];
@@ -147,6 +148,8 @@ const KIND_NAMES = {
   edition: "EDITION",
   editionOperation: "EDITION_OPERATION",
   collection: "COLLECTION",
+  anchoredBatch: "ANCHORED_BATCH",
+  anchoredRevocation: "ANCHORED_REVOCATION",
 } as const satisfies Record<LiveOperationKind, string>;
 
 const OperationKindEnum = builder.enumType("OperationKind", {
@@ -158,6 +161,8 @@ const OperationKindEnum = builder.enumType("OperationKind", {
     EDITION: "Creates a collectible edition on chain.",
     EDITION_OPERATION: "Mints items of an edition: an airdrop or a redeemed claim code.",
     COLLECTION: "Creates a collection's contract on chain and binds it to the institution in the issuer registry.",
+    ANCHORED_BATCH: "Anchors a batch of certificates: one Merkle root on an ANCHORED collection's contract.",
+    ANCHORED_REVOCATION: "Revokes one anchored certificate, or a whole anchored batch.",
   }),
 });
 
@@ -220,6 +225,18 @@ const OperationUpdateRef = builder.objectRef<OperationEvent>("OperationUpdate").
       description: "The collection as stored now, when the operation is its creation.",
       resolve: (e, _args, ctx) => (e.kind === "collection" ? ownedRow(ctx, collections, e.id, "collection") : null),
     }),
+    anchoredBatch: t.field({
+      type: AnchoredBatchRef,
+      nullable: true,
+      description: "The anchored batch as stored now, when the operation is one.",
+      resolve: (e, _args, ctx) => (e.kind === "anchoredBatch" ? ownedRow(ctx, anchoredBatches, e.id, "anchored batch") : null),
+    }),
+    anchoredRevocation: t.field({
+      type: AnchoredRevocationRef,
+      nullable: true,
+      description: "The anchored certificate's or batch's revocation as stored now, when the operation is one.",
+      resolve: (e, _args, ctx) => (e.kind === "anchoredRevocation" ? ownedRow(ctx, anchoredRevocations, e.id, "anchored revocation") : null),
+    }),
   }),
 });
 
@@ -227,7 +244,7 @@ builder.subscriptionField("operationsUpdated", (t) =>
   t.field({
     type: OperationUpdateRef,
     description:
-      "Every state change of the caller's institution's operations (issuances, revocations, certificate operations, collections, editions, airdrops and claims; an airdrop's progress too), as it happens, until the client leaves. Nothing is replayed: read the current state with queries.",
+      "Every state change of the caller's institution's operations (issuances, revocations, certificate operations, collections, anchored batches and their revocations, editions, airdrops and claims; an airdrop's progress too), as it happens, until the client leaves. Nothing is replayed: read the current state with queries.",
     subscribe: (_root, _args, ctx) => {
       const caller = reader(ctx);
       return followEvents<OperationEvent>({

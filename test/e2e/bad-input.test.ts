@@ -137,9 +137,31 @@ describe("bad input for every mutation", () => {
   let hostileN = 0;
 
   // Objects the makers hand out: `spare` ones to aim bad calls at, fresh ones for calls that may succeed.
-  const pool = { valid: [] as string[], personal: [] as string[], suspended: [] as string[], codes: [] as string[], active: [] as string[], suspendedInstitutions: [] as string[] };
-  let spare: { certificate: string; suspended: string; code: string; institution: string; suspendedInstitution: string; member: string; edition: string; cid: string };
-  const take = (list: string[], what: string) => {
+  type AnchoredOne = { id: string; documentId: string; digest: string };
+  const pool = {
+    valid: [] as string[],
+    personal: [] as string[],
+    suspended: [] as string[],
+    codes: [] as string[],
+    active: [] as string[],
+    suspendedInstitutions: [] as string[],
+    anchored: [] as AnchoredOne[],
+    anchoredBatches: [] as string[],
+  };
+  let spare: {
+    certificate: string;
+    suspended: string;
+    code: string;
+    institution: string;
+    suspendedInstitution: string;
+    member: string;
+    edition: string;
+    cid: string;
+    anchoredCollection: string;
+    anchoredCertificate: AnchoredOne;
+    anchoredBatch: string;
+  };
+  const take = <T,>(list: T[], what: string): T => {
     const v = list.shift();
     if (!v) throw new Error(`the pool of ${what} is empty: make more in beforeAll`);
     return v;
@@ -188,6 +210,31 @@ describe("bad input for every mutation", () => {
           ],
         },
       },
+    }),
+    anchorCertificates: async () => ({
+      variables: {
+        input: {
+          collectionId: spare.anchoredCollection,
+          idempotencyKey: `bad-${uniq()}`,
+          certificates: [
+            {
+              recipient: Wallet.createRandom().address,
+              title: "Transcript of Records",
+              recipientName: "Ada Lovelace",
+              description: "With honours.",
+              validUntil: "2040-01-01T00:00:00Z",
+              attributes: [{ name: "grade", value: "A" }],
+              data: { credits: 180 },
+            },
+          ],
+        },
+      },
+    }),
+    revokeAnchoredCertificate: async (fresh) => ({
+      variables: { input: { anchoredCertificateId: (fresh ? take(pool.anchored, "anchored certificates") : spare.anchoredCertificate).id, reason: "Issued in error", idempotencyKey: `bad-${uniq()}` } },
+    }),
+    revokeAnchoredBatch: async (fresh) => ({
+      variables: { input: { anchoredBatchId: fresh ? take(pool.anchoredBatches, "anchored batches") : spare.anchoredBatch, reason: "Session annulled", idempotencyKey: `bad-${uniq()}` } },
     }),
     revokeCertificate: async (fresh) => ({
       variables: { input: { certificateId: fresh ? take(pool.valid, "certificates") : spare.certificate, reason: "Issued in error", reasonCode: "AFFILIATION_CHANGED", idempotencyKey: `bad-${uniq()}` } },
@@ -319,6 +366,15 @@ describe("bad input for every mutation", () => {
       },
     ],
     addMember: [async () => ({ variables: { input: { email: `m${uniq()}@example.org`, role: "VIEWER", idempotencyKey: `bad-${uniq()}` } } })],
+    // An anchored certificate is named by its id, its document's id or its digest: exactly one.
+    revokeAnchoredCertificate: [
+      async (fresh) => ({
+        variables: { input: { documentId: (fresh ? take(pool.anchored, "anchored certificates") : spare.anchoredCertificate).documentId, reason: "Issued in error", idempotencyKey: `bad-${uniq()}` } },
+      }),
+      async (fresh) => ({
+        variables: { input: { digest: (fresh ? take(pool.anchored, "anchored certificates") : spare.anchoredCertificate).digest, reason: "Issued in error", idempotencyKey: `bad-${uniq()}` } },
+      }),
+    ],
     // An institution's first owner is named by an e-mail or by an address, never both.
     registerInstitution: [
       async () => {
@@ -409,6 +465,38 @@ describe("bad input for every mutation", () => {
     pool.codes.push(...codes.createClaimCodes.codes.map((c: { code: string }) => c.code));
     spare.code = pool.codes.shift()!;
     spare.member = await newMember();
+
+    // Anchored batches: an ANCHORED collection, one batch whose certificates are revoked one at a time, and batches
+    // revoked whole (apart, so a batch revoked whole never takes the single certificates' baselines with it).
+    const anchoredCollection = (
+      await ok("institution", `mutation($i: CreateCollectionInput!) { createCollection(input: $i) { ... on CreateCollectionPayload { collection { id } } ... on Error { __typename code message field } } }`, {
+        i: { name: "Pool Transcripts", symbol: "PTR", kind: "ANCHORED", idempotencyKey: "pool-anchored" },
+      })
+    ).createCollection.collection.id as string;
+    await waitFor(async () => (await ok("institution", `query($id: ID!) { collection(id: $id) { status } }`, { id: anchoredCollection })).collection.status, (s) => s === "CONFIRMED", 90_000);
+    spare.anchoredCollection = anchoredCollection;
+    const anchorPool = async (n: number, key: string): Promise<string> =>
+      (
+        await ok("institution", `mutation($i: AnchorCertificatesInput!) { anchorCertificates(input: $i) { ... on AnchorCertificatesPayload { anchoredBatch { id } } ... on Error { __typename code message field } } }`, {
+          i: { collectionId: anchoredCollection, idempotencyKey: key, certificates: Array.from({ length: n }, () => ({ recipient: Wallet.createRandom().address })) },
+        })
+      ).anchorCertificates.anchoredBatch.id;
+    const batchIds = [await anchorPool(16, "pool-anchored-certificates")];
+    for (let i = 0; i < 7; i++) batchIds.push(await anchorPool(1, `pool-anchored-${i}`));
+    const anchoredBatches = await Promise.all(
+      batchIds.map((id) =>
+        waitFor(
+          async () => (await ok("institution", `query($id: ID!) { anchoredBatch(id: $id) { status certificates(first: 100) { edges { node { id documentId digest } } } } }`, { id })).anchoredBatch,
+          (b: any) => b.status === "CONFIRMED",
+          90_000,
+        ),
+      ),
+    );
+    const anchoredOnes = anchoredBatches[0]!.certificates.edges.map((e: { node: AnchoredOne }) => e.node) as AnchoredOne[];
+    spare.anchoredCertificate = anchoredOnes.shift()!;
+    pool.anchored.push(...anchoredOnes);
+    spare.anchoredBatch = batchIds[1]!;
+    pool.anchoredBatches.push(...batchIds.slice(2));
 
     // Institutions registered on chain: ACTIVE ones to suspend, SUSPENDED ones to reactivate.
     const registered: string[] = [];

@@ -41,7 +41,7 @@ function urlOf(path: string, fill: (name: string) => string): string {
   return path.replace(/[:*]([A-Za-z]+)/g, (_m, name: string) => fill(name));
 }
 
-const MALFORMED: Record<string, string> = { id: "not-an-id", cid: "not-a-cid", contract: "0xnope", editionId: "x1", path: "x", collectionId: "not-a-uuid", slug: "Not_A_Slug" };
+const MALFORMED: Record<string, string> = { id: "not-an-id", cid: "not-a-cid", contract: "0xnope", editionId: "x1", path: "x", collectionId: "not-a-uuid", slug: "Not_A_Slug", digest: "0xnope" };
 const UNKNOWN: Record<string, string> = {
   id: randomUUID(),
   cid: "bafkreigh2akiscaildcqabsyg3dfr6chu3fgpregiymsck7e7aqa4s52zy",
@@ -51,6 +51,7 @@ const UNKNOWN: Record<string, string> = {
   collectionId: randomUUID(),
   purpose: "revocation",
   slug: "no-such-institution",
+  digest: `0x${"ab".repeat(32)}`,
 };
 
 interface Answer {

@@ -32,6 +32,8 @@ const VISIBLE_WITHOUT_READ = new Set([
   "Revocation",
   "EditionOperation",
   "RegistryOperation",
+  "AnchoredBatch",
+  "AnchoredRevocation",
   "CustodyClaimOperation",
   "HolderClaim",
   "ClaimCode",

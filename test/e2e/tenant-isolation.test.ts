@@ -167,6 +167,41 @@ describe("tenant isolation over the whole schema", () => {
         return (res.data as { airdrop?: { operation: { id: string } } } | null)?.airdrop?.operation.id;
       },
     };
+    // An anchored batch needs an ANCHORED collection on chain and the batch anchored: made once, read by three makers.
+    let anchored: Promise<{ batchId: string; certificateId: string } | undefined> | undefined;
+    const anchoredOfA = () =>
+      (anchored ??= (async () => {
+        const created = await post(url, keyA, `mutation { createCollection(input: { name: "Tenant Anchor", symbol: "TNA", kind: ANCHORED, idempotencyKey: "tenant-anchor" }) { ... on CreateCollectionPayload { collection { id } } ... on Error { __typename code message field } } }`);
+        const collectionId = (created.data as { createCollection?: { collection: { id: string } } } | null)?.createCollection?.collection.id;
+        if (!collectionId) return undefined;
+        const settled = async <T>(read: () => Promise<T | undefined>, what: string): Promise<T> => {
+          for (const deadline = Date.now() + 60_000; Date.now() < deadline; await new Promise((r) => setTimeout(r, 100))) {
+            const value = await read();
+            if (value !== undefined) return value;
+          }
+          throw new Error(`gave up after 60 s waiting for ${what}`);
+        };
+        await settled(async () => {
+          const c = (await post(url, keyA, `query($id: ID!) { collection(id: $id) { status } }`, { id: collectionId })).data?.collection as { status: string } | undefined;
+          return c && (c.status === "CONFIRMED" || c.status === "FAILED") ? c : undefined;
+        }, "the anchored collection");
+        const res = await post(url, keyA, `mutation($c: ID!, $h: String!) { anchorCertificates(input: { collectionId: $c, idempotencyKey: "tenant-batch", certificates: [{ recipient: $h }] }) { ... on AnchorCertificatesPayload { anchoredBatch { id } } ... on Error { __typename code message field } } }`, { c: collectionId, h: holder });
+        const batchId = (res.data as { anchorCertificates?: { anchoredBatch: { id: string } } } | null)?.anchorCertificates?.anchoredBatch.id;
+        if (!batchId) return undefined;
+        return settled(async () => {
+          const b = (await post(url, keyA, `query($id: ID!) { anchoredBatch(id: $id) { status certificates(first: 1) { edges { node { id } } } } }`, { id: batchId })).data?.anchoredBatch as
+            | { status: string; certificates: { edges: { node: { id: string } }[] } }
+            | undefined;
+          return b?.status === "CONFIRMED" ? { batchId, certificateId: b.certificates.edges[0]!.node.id } : undefined;
+        }, "the anchored batch");
+      })());
+    makers.AnchoredBatch = async () => (await anchoredOfA())?.batchId;
+    makers.AnchoredCertificate = async () => (await anchoredOfA())?.certificateId;
+    makers.AnchoredRevocation = async () => {
+      const a = await anchoredOfA();
+      const res = await post(url, keyA, `mutation($c: ID!) { revokeAnchoredCertificate(input: { anchoredCertificateId: $c, reason: "tenant", idempotencyKey: "tenant-anchored-revoke" }) { ... on AnchoredRevocationPayload { revocation { id } } ... on Error { __typename code message field } } }`, { c: a?.certificateId });
+      return (res.data as { revokeAnchoredCertificate?: { revocation: { id: string } } } | null)?.revokeAnchoredCertificate?.revocation.id;
+    };
     for (const [type, make] of Object.entries(makers)) {
       const id = schema.getType(type) && !objectsOfA.has(type) ? await make() : undefined;
       if (id) objectsOfA.set(type, id);

@@ -23,18 +23,20 @@ function recordingLogger() {
 
 describe("the kinds of operation: one registry", () => {
   it("keeps the job names, payloads and job ids that queues already hold", () => {
-    expect([...OUTBOX_TOPICS].sort()).toEqual(["certificate-operation", "deploy-collection", "issue-certificate", "registry-operation", "revoke-certificate"]);
+    expect([...OUTBOX_TOPICS].sort()).toEqual(["anchor-batch", "certificate-operation", "deploy-collection", "issue-certificate", "registry-operation", "revoke-anchored", "revoke-certificate"]);
     expect(jobIdFor("issue-certificate", { issuanceId: "a" })).toBe("issue-a");
     expect(jobIdFor("revoke-certificate", { revocationId: "b" })).toBe("revoke-b");
     expect(jobIdFor("registry-operation", { operationId: "c" })).toBe("registry-c");
     expect(jobIdFor("certificate-operation", { operationId: "d" })).toBe("certop-d");
     expect(jobIdFor("deploy-collection", { collectionId: "e" })).toBe("collection-e");
+    expect(jobIdFor("anchor-batch", { batchId: "f" })).toBe("anchor-f");
+    expect(jobIdFor("revoke-anchored", { revocationId: "g" })).toBe("anchored-revoke-g");
   });
 
   it("publishes the kinds it published before, under the same names, and moves every chain-linked table with a re-signed transaction", () => {
     const published = Object.entries(OPERATION_KINDS).filter(([, k]) => k.published).map(([name]) => name);
-    expect(published.sort()).toEqual(["certificateOperation", "collection", "edition", "editionOperation", "issuance", "revocation"]);
-    expect(CHAIN_TX_TABLES).toHaveLength(7);
+    expect(published.sort()).toEqual(["anchoredBatch", "anchoredRevocation", "certificateOperation", "collection", "edition", "editionOperation", "issuance", "revocation"]);
+    expect(CHAIN_TX_TABLES).toHaveLength(9);
   });
 });
 

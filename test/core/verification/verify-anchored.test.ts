@@ -6,7 +6,7 @@ import { loadArtifact } from "../../../core/chain/artifacts.ts";
 import { deployCertificateAnchor, deployIssuerRegistry } from "../../../core/chain/deploy.ts";
 import { buildCertificateDocument } from "../../../core/metadata/certificate.ts";
 import { requestIdFor } from "../../../core/operations/request-id.ts";
-import { onChainIssuerRegistry, verifyCertificate, type VerifierDeps } from "../../../core/verification/index.ts";
+import { DocumentFormatError, onChainIssuerRegistry, verifyAnchoredProof, verifyCertificate, type VerifierDeps } from "../../../core/verification/index.ts";
 import { DEV_KEYS } from "../../../scripts/dev/chain.ts";
 import { startTestChain, type TestChain } from "../../support/test-chain.ts";
 
@@ -63,6 +63,17 @@ describe("anchored certificates: one root on chain for a batch, each verified by
     }
     // log2(1000) rounded up: a holder keeps ten hashes, not the batch.
     expect(certificates[499]!.anchor.proof).toHaveLength(10);
+  });
+
+  it("checks from hashes alone (what the verify page's upload sends): VALID with no field of the document, INVALID for a digest not in the tree", async () => {
+    const { chainId, contract, digest, root: r, proof } = certificates[12]!.anchor;
+    const result = await verifyAnchoredProof({ chainId, contract, digest, root: r, proof }, deps);
+    expect(result.verdict, JSON.stringify(result.checks)).toBe("VALID");
+    expect(result.certificate).toEqual({ attributes: [] });
+    expect(result.checks.find((c) => c.name === "status")!.reason).toContain("the document's own expiry is checked where the document is");
+    const other = await verifyAnchoredProof({ chainId, contract, digest: certificates[13]!.anchor.digest, root: r, proof }, deps);
+    expect(other.verdict).toBe("INVALID");
+    await expect(verifyAnchoredProof({ chainId, contract, digest: "0x12", root: r, proof }, deps)).rejects.toBeInstanceOf(DocumentFormatError);
   });
 
   it("says INVALID when the document is altered, the proof is swapped or the root was never anchored", async () => {
