@@ -45,4 +45,12 @@ describe("the README", () => {
     expect(documents.length).toBeGreaterThan(0);
     for (const document of documents) expect(validate(schema, parse(document)).map((e) => e.message), document).toEqual([]);
   });
+
+  it("says which verification standards are met, with their versions, and what a verifier needs", () => {
+    const standards = section("Verification with standard tools");
+    for (const line of [/Verifiable Credentials Data Model \| 2\.0/, /Bitstring Status List \| 1\.0/, /eddsa-rdfc-2022/, /Open Badges \| 3\.0/, /did:web/]) {
+      expect(standards).toMatch(line);
+    }
+    expect(standards).toMatch(/What a verifier needs:/);
+  });
 });
