@@ -1,7 +1,7 @@
 import { Contract, Wallet } from "ethers";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { loadArtifact } from "../../core/chain/artifacts.ts";
-import { ERROR_FIELDS, graphqlClient } from "../support/graphql-http.ts";
+import { ERROR_FIELDS, graphqlClient, subscribeOverSse } from "../support/graphql-http.ts";
 import { startTestStack, waitFor } from "../support/stack.ts";
 
 const CREATE_COLLECTION = `mutation($input: CreateCollectionInput!) { createCollection(input: $input) {
@@ -25,34 +25,6 @@ const REVOKE_BATCH = `mutation($input: RevokeAnchoredBatchInput!) { revokeAnchor
 const REVOCATION = `query($id: ID!) { anchoredRevocation(id: $id) { id status error txHash } }`;
 
 const LIVE = `subscription { operationsUpdated { kind id status txHash anchoredBatch { status root } anchoredRevocation { status wholeBatch } } }`;
-
-/** The `next` payloads of a GraphQL-over-SSE subscription, as they come (as in the onboarding test). */
-function subscribe(url: string, key: string, query: string) {
-  const abort = new AbortController();
-  const seen: any[] = [];
-  void (async () => {
-    const res = await fetch(url, {
-      method: "POST",
-      headers: { "content-type": "application/json", accept: "text/event-stream", authorization: `Bearer ${key}` },
-      body: JSON.stringify({ query }),
-      signal: abort.signal,
-    });
-    const reader = res.body!.pipeThrough(new TextDecoderStream()).getReader();
-    let buffer = "";
-    for (;;) {
-      const chunk = await reader.read();
-      if (chunk.done) return;
-      buffer += chunk.value;
-      for (let end = buffer.indexOf("\n\n"); end >= 0; end = buffer.indexOf("\n\n")) {
-        const block = buffer.slice(0, end);
-        buffer = buffer.slice(end + 2);
-        const data = block.split("\n").filter((l) => l.startsWith("data:")).map((l) => l.slice(5).trim()).join("\n");
-        if (data && /^event: next/m.test(block)) seen.push(JSON.parse(data).data?.operationsUpdated);
-      }
-    }
-  })().catch(() => {});
-  return { seen, close: () => abort.abort() };
-}
 
 type Cert = { id: string; documentId: string; digest: string; recipient: string; position: number; status: string; revokedAt: string | null; file: any };
 type Batch = {
@@ -145,7 +117,7 @@ describe("anchored batches through the API", () => {
   });
 
   it("anchors a batch: QUEUED at once, CONFIRMED from the chain with one issue(root), its root held by the anchor, told live", async () => {
-    const live = subscribe(stack.devInfo.graphqlUrl, stack.devInfo.apiKey, LIVE);
+    const live = subscribeOverSse(stack.devInfo.graphqlUrl, stack.devInfo.apiKey, LIVE, "operationsUpdated");
     // The subscription is open before the batch is asked for.
     await new Promise((r) => setTimeout(r, 500));
     try {

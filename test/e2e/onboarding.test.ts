@@ -5,7 +5,7 @@ import { Wallet } from "ethers";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { DEV_KEYS, startEmbeddedChain, type EmbeddedChain } from "../../scripts/dev/chain.ts";
 import { startEmbeddedRedis, type EmbeddedRedis } from "../../scripts/dev/redis.ts";
-import { graphqlClient } from "../support/graphql-http.ts";
+import { graphqlClient, subscribeOverSse } from "../support/graphql-http.ts";
 import { PlatformProcesses } from "../support/platform-processes.ts";
 import { startPostgres, type TestPostgres } from "../support/postgres.ts";
 import { within } from "../support/stage-fixture.ts";
@@ -26,34 +26,6 @@ const ISSUE = `mutation($input: IssueCertificateInput!) {
 const ISSUANCE = `query($id: ID!) { issuance(id: $id) { status error certificate { id } } }`;
 const VERIFY = `query($id: ID!) { verify(id: $id) { verdict checks { name result reason } certificate { issuerName collectionName } chain { contract } } }`;
 const LIVE = `subscription { operationsUpdated { kind id status collection { status contractAddress } } }`;
-
-/** The `next` payloads of a GraphQL-over-SSE subscription (Yoga's distinct-connections mode), as they come. */
-function subscribe(url: string, key: string, query: string) {
-  const abort = new AbortController();
-  const seen: any[] = [];
-  const done = (async () => {
-    const res = await fetch(url, {
-      method: "POST",
-      headers: { "content-type": "application/json", accept: "text/event-stream", authorization: `Bearer ${key}` },
-      body: JSON.stringify({ query }),
-      signal: abort.signal,
-    });
-    const reader = res.body!.pipeThrough(new TextDecoderStream()).getReader();
-    let buffer = "";
-    for (;;) {
-      const chunk = await reader.read();
-      if (chunk.done) return;
-      buffer += chunk.value;
-      for (let end = buffer.indexOf("\n\n"); end >= 0; end = buffer.indexOf("\n\n")) {
-        const block = buffer.slice(0, end);
-        buffer = buffer.slice(end + 2);
-        const data = block.split("\n").filter((l) => l.startsWith("data:")).map((l) => l.slice(5).trim()).join("\n");
-        if (data && /^event: next/m.test(block)) seen.push(JSON.parse(data).data?.operationsUpdated);
-      }
-    }
-  })().catch(() => {});
-  return { seen, close: () => abort.abort(), done };
-}
 
 /**
  * A second institution onboarded from nothing, over HTTP only: the operator registers it and hands over the first
@@ -97,7 +69,7 @@ describe("self-service onboarding over HTTP", () => {
   });
 
   it("creates a CERTIFICATES collection: QUEUED, SUBMITTED, CONFIRMED told live; issuing before CONFIRMED is COLLECTION_NOT_READY", async () => {
-    const live = subscribe(stack.devInfo.graphqlUrl, ownerKey, LIVE);
+    const live = subscribeOverSse(stack.devInfo.graphqlUrl, ownerKey, LIVE, "operationsUpdated");
     try {
       // The subscription is open before the collection is asked for (its first keep-alive has come back).
       await new Promise((r) => setTimeout(r, 500));

@@ -79,3 +79,34 @@ export async function failureOf(request: Promise<unknown>): Promise<Failure> {
   const { __typename, message, ...fields } = typed!;
   return { code: typed!.code, message, field: typed!.field, typed: true, typename: __typename, extensions: fields };
 }
+
+/**
+ * The `next` payloads of a GraphQL-over-SSE subscription (Yoga's distinct-connections mode), as they come: each the
+ * data's `field`. `close` ends the stream; `done` settles when it has ended.
+ */
+export function subscribeOverSse(url: string, key: string, query: string, field: string) {
+  const abort = new AbortController();
+  const seen: any[] = [];
+  const done = (async () => {
+    const res = await fetch(url, {
+      method: "POST",
+      headers: { "content-type": "application/json", accept: "text/event-stream", authorization: `Bearer ${key}` },
+      body: JSON.stringify({ query }),
+      signal: abort.signal,
+    });
+    const reader = res.body!.pipeThrough(new TextDecoderStream()).getReader();
+    let buffer = "";
+    for (;;) {
+      const chunk = await reader.read();
+      if (chunk.done) return;
+      buffer += chunk.value;
+      for (let end = buffer.indexOf("\n\n"); end >= 0; end = buffer.indexOf("\n\n")) {
+        const block = buffer.slice(0, end);
+        buffer = buffer.slice(end + 2);
+        const data = block.split("\n").filter((l) => l.startsWith("data:")).map((l) => l.slice(5).trim()).join("\n");
+        if (data && /^event: next/m.test(block)) seen.push(JSON.parse(data).data?.[field]);
+      }
+    }
+  })().catch(() => {});
+  return { seen, close: () => abort.abort(), done };
+}
