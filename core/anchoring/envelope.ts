@@ -1,5 +1,6 @@
 import { createHash } from "node:crypto";
 import { canonicalJson } from "../metadata/canonical-json.ts";
+import type { BitstringStatusListEntry } from "../status-lists/purposes.ts";
 import { buildMerkleTree } from "./merkle.ts";
 
 export const ANCHORED_CERTIFICATE_SCHEMA = "https://hallmark.dev/schemas/anchored-certificate/v1";
@@ -22,6 +23,14 @@ export interface AnchoredCertificate {
     root: string;
     proof: string[];
   };
+  /**
+   * The certificate's bit in its collection's W3C Bitstring Status List (`statusPurpose` revocation), for wallets and
+   * verifiers that read status lists. Informative only: it sits beside the document, outside the digest, so it is not
+   * covered by the anchor, and the anchor contract stays the authority on revocation (verification reads
+   * `isRevoked` from the chain, never this list). Files of batches Hallmark did not record (written by
+   * `npm run anchor` alone) have none, and none is needed to verify a file.
+   */
+  credentialStatus?: BitstringStatusListEntry;
 }
 
 const HEX32 = /^0x[0-9a-fA-F]{64}$/;
@@ -69,4 +78,9 @@ export function wrapForAnchoring(
       anchor: { chainId: anchor.chainId, contract: anchor.contract, digest: digests[i]!, root: tree.root, proof: tree.proof(i) },
     })),
   };
+}
+
+/** The `credentialStatus` of an anchored certificate's file: its bit in the collection's revocation list. */
+export function anchoredStatusEntry(statusListCredential: string, index: number): BitstringStatusListEntry {
+  return { id: `${statusListCredential}#${index}`, type: "BitstringStatusListEntry", statusPurpose: "revocation", statusListIndex: String(index), statusListCredential };
 }

@@ -895,6 +895,27 @@ export const anchoredCertificates = pgTable(
     uniqueIndex("anchored_certificates_position").on(t.batchId, t.position),
     uniqueIndex("anchored_certificates_document").on(t.institutionId, t.documentId),
     index("anchored_certificates_digest").on(t.digest),
+    // The revocation status list reads only the revoked ones: its cost follows them, not the size of the batches.
+    index("anchored_certificates_revoked").on(t.batchId).where(sql`status <> 'VALID'`),
+  ],
+);
+
+/**
+ * Each anchored certificate's position in its ANCHORED collection's W3C Bitstring Status List (revocation only:
+ * anchored certificates cannot be suspended), drawn at random when its batch is accepted, in the same transaction,
+ * because the holder's file names it and that file is fixed at issue. Never changed; unique within the collection.
+ */
+export const anchoredStatusListIndices = pgTable(
+  "anchored_status_list_indices",
+  {
+    certificateId: uuid("certificate_id").primaryKey().references(() => anchoredCertificates.id),
+    collectionId: uuid("collection_id").notNull().references(() => collections.id),
+    statusListIndex: integer("status_list_index").notNull(),
+    createdAt: createdAt(),
+  },
+  (t) => [
+    uniqueIndex("anchored_status_list_indices_position").on(t.collectionId, t.statusListIndex),
+    check("anchored_status_list_indices_non_negative", sql`status_list_index >= 0`),
   ],
 );
 

@@ -6,6 +6,7 @@ import { isId } from "../db/ids.ts";
 import { anchoredBatches, anchoredCertificates, anchoredRevocations, institutions, outbox } from "../db/schema.ts";
 import { canonicalJson } from "../metadata/canonical-json.ts";
 import { buildCertificateDocument } from "../metadata/certificate.ts";
+import { assignAnchoredIndices } from "../status-lists/anchored-indices.ts";
 import { checkBatchSize, chargeIssuances, type QuotaLimits } from "../quotas.ts";
 import { isDeployed, ownedCollection } from "./collections.ts";
 import { OperationError } from "./errors.ts";
@@ -112,7 +113,7 @@ export async function requestAnchoredBatch(
     if (!row) return undefined;
     const bytes = documents.reduce((n, d) => n + Buffer.byteLength(canonicalJson(d)), 0);
     await chargeIssuances(tx, deps.quotas, institutionId, certificates.length, bytes, now);
-    await insertCertificates(tx, institutionId, row.id, certificates);
+    await insertCertificates(tx, institutionId, collection.id, row.id, certificates);
     await tx.insert(outbox).values({ topic: "anchor-batch", payload: { batchId: row.id } });
     return row;
   });
@@ -121,10 +122,21 @@ export async function requestAnchoredBatch(
   return { batch: (await earlier())!, created: false };
 }
 
-/** A batch's certificates, each with its document and proof, in leaf order; the holder's address read from its document. */
-async function insertCertificates(tx: DbTransaction, institutionId: string, batchId: string, certificates: readonly AnchoredCertificate[]): Promise<void> {
+/**
+ * A batch's certificates, each with its document and proof, in leaf order; the holder's address read from its
+ * document. Each gets its position in the collection's revocation status list here, in the batch's transaction:
+ * the holder's file names it, and the file is fixed once the batch is anchored.
+ */
+async function insertCertificates(
+  tx: DbTransaction,
+  institutionId: string,
+  collectionId: string,
+  batchId: string,
+  certificates: readonly AnchoredCertificate[],
+): Promise<void> {
+  const ids: string[] = [];
   for (let offset = 0; offset < certificates.length; offset += INSERT_CHUNK) {
-    await tx.insert(anchoredCertificates).values(
+    const inserted = await tx.insert(anchoredCertificates).values(
       certificates.slice(offset, offset + INSERT_CHUNK).map((c, i) => {
         const certificate = c.document.certificate as { id: string; recipient: { address: string } };
         return {
@@ -138,8 +150,10 @@ async function insertCertificates(tx: DbTransaction, institutionId: string, batc
           proof: c.anchor.proof,
         };
       }),
-    );
+    ).returning({ id: anchoredCertificates.id });
+    ids.push(...inserted.map((r) => r.id));
   }
+  await assignAnchoredIndices(tx, collectionId, ids);
 }
 
 /**
@@ -167,7 +181,7 @@ export async function recordAnchoredBatch(
         blockNumber: input.blockNumber,
       })
       .returning();
-    await insertCertificates(tx, input.institutionId, row!.id, input.certificates);
+    await insertCertificates(tx, input.institutionId, input.collectionId, row!.id, input.certificates);
     return row!;
   });
 }

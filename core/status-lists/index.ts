@@ -1,3 +1,5 @@
+export { anchoredStatusListIndicesOf, assignAnchoredIndices } from "./anchored-indices.ts";
+export { anchoredListVersion, readAnchoredStatusBits } from "./anchored-bits.ts";
 export { readStatusBits, type StatusBits } from "./bits.ts";
 export { StatusListNotFoundError } from "./errors.ts";
 export { drawRange, listLength, statusListIndexOf } from "./indices.ts";

@@ -6,6 +6,7 @@ import { issuerDidOf } from "../identity/issuer-identity.ts";
 import type { SealingKeyring } from "../custody/sealing-keys.ts";
 import type { Database } from "../db/index.ts";
 import { collections, indexerCursors, institutions, issuerKeys } from "../db/schema.ts";
+import { anchoredListVersion, readAnchoredStatusBits } from "./anchored-bits.ts";
 import { readStatusBits } from "./bits.ts";
 import { StatusListNotFoundError } from "./errors.ts";
 import { statusListUrl, type StatusPurpose } from "./purposes.ts";
@@ -28,8 +29,11 @@ export interface PublishedStatusList {
 }
 
 interface Signed extends PublishedStatusList {
-  /** The indexer's cursor the bits were read at: no status can have changed while it stays. */
-  cursor: number | null;
+  /**
+   * What the bits were read at: the registry indexer's cursor for a certificate collection, the confirmed anchored
+   * revocations for an ANCHORED one. No bit can have changed while it stays.
+   */
+  version: string | null;
   encodedList: string;
   signedAt: number;
   /** The issuer's DID and current key it was signed as: a rotation or a new identity signs it again. */
@@ -39,7 +43,8 @@ interface Signed extends PublishedStatusList {
 /**
  * The lists as served: signed once and reused while the chain indexer's cursor stands still (only the indexer
  * changes a certificate's status, in the same transaction that moves its cursor), so a change is published with the
- * block that recorded it. When the cursor moves the bits are read again (a query over the collection's certificates
+ * block that recorded it. An ANCHORED collection has a revocation list only; its version is its confirmed anchored
+ * revocations (anchored-bits.ts), which the worker records without the indexer. When the cursor moves the bits are read again (a query over the collection's certificates
  * that are not VALID) and signed again only when they differ. One build at a time per list.
  */
 export class StatusListPublisher {
@@ -79,9 +84,17 @@ export class StatusListPublisher {
       .from(collections)
       .innerJoin(institutions, eq(institutions.id, collections.institutionId))
       .where(eq(collections.id, collectionId));
-    if (!collection || collection.kind !== "CERTIFICATE") throw new StatusListNotFoundError(`no certificate collection "${collectionId}"`);
-    const [cursorRow] = await db.select({ lastBlock: indexerCursors.lastBlock }).from(indexerCursors).where(eq(indexerCursors.name, registryCursorName(collection.chainId)));
-    const cursor = cursorRow?.lastBlock ?? null;
+    if (!collection || (collection.kind !== "CERTIFICATE" && collection.kind !== "ANCHORED")) throw new StatusListNotFoundError(`no certificate collection "${collectionId}"`);
+    const anchored = collection.kind === "ANCHORED";
+    if (anchored && purpose !== "revocation") {
+      throw new StatusListNotFoundError(`collection "${collectionId}" holds anchored certificates, which cannot be suspended: it publishes a revocation list only`);
+    }
+    let version: string | null;
+    if (anchored) version = await anchoredListVersion(db, collectionId);
+    else {
+      const [cursorRow] = await db.select({ lastBlock: indexerCursors.lastBlock }).from(indexerCursors).where(eq(indexerCursors.name, registryCursorName(collection.chainId)));
+      version = cursorRow?.lastBlock != null ? `cursor:${cursorRow.lastBlock}` : null;
+    }
     const did = issuerDidOf({ id: collection.institutionId, slug: collection.slug, identity: collection.identity }, didOrigin);
     const [current] = await db
       .select({ publicKeyMultibase: issuerKeys.publicKeyMultibase })
@@ -91,11 +104,12 @@ export class StatusListPublisher {
     const cached = this.cache.get(key);
     const now = Date.now();
     const fresh = cached && now - cached.signedAt < RESIGN_AFTER_MS && cached.signer === signer;
-    if (fresh && cached.cursor === cursor && cursor !== null) return cached;
+    if (fresh && cached.version === version && version !== null) return cached;
 
-    const { list, encodedList } = await encodeStatusBits(await readStatusBits(db, collectionId, purpose));
+    const bits = anchored ? await readAnchoredStatusBits(db, collectionId) : await readStatusBits(db, collectionId, purpose);
+    const { list, encodedList } = await encodeStatusBits(bits);
     if (fresh && cached.encodedList === encodedList) {
-      cached.cursor = cursor;
+      cached.version = version;
       return cached;
     }
     const signingKey = await currentIssuerKey(db, collection.institutionId, this.deps.keyring, did);
@@ -108,7 +122,7 @@ export class StatusListPublisher {
       ttlMs: STATUS_LIST_TTL_MS,
     });
     const body = JSON.stringify(credential, null, 2);
-    const signed: Signed = { body, etag: `"${createHash("sha256").update(body).digest("base64url")}"`, ttlMs: STATUS_LIST_TTL_MS, cursor, encodedList, signedAt: now, signer: `${did}#${signingKey.key.publicKeyMultibase}` };
+    const signed: Signed = { body, etag: `"${createHash("sha256").update(body).digest("base64url")}"`, ttlMs: STATUS_LIST_TTL_MS, version, encodedList, signedAt: now, signer: `${did}#${signingKey.key.publicKeyMultibase}` };
     this.cache.delete(key);
     if (this.cache.size >= CACHE_ENTRIES) this.cache.delete(this.cache.keys().next().value!);
     this.cache.set(key, signed);

@@ -27,7 +27,8 @@ function matches(ifNoneMatch: string | undefined, etag: string): boolean {
 
 /**
  * `GET /status-lists/<collectionId>/<revocation|suspension>`: the collection's W3C Bitstring Status List credential
- * for that purpose, signed by the institution's key. `ETag` and `If-None-Match` (304) let verifiers revalidate
+ * for that purpose, signed by the institution's key. An ANCHORED collection has a revocation list only (its
+ * suspension list is a 404 saying so). `ETag` and `If-None-Match` (304) let verifiers revalidate
  * cheaply; `Cache-Control` says as long as the list's `ttl`.
  */
 export function statusListRoutes(opts: { db: Database; keyring: SealingKeyring; publicUrl?: string; publicOrigin?: () => string | undefined }): Router {

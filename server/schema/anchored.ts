@@ -2,7 +2,7 @@ import { createContextCache } from "@pothos/core";
 import DataLoader from "dataloader";
 import { and, asc, count, desc, eq, gt, inArray, lt, type SQL } from "drizzle-orm";
 import { GraphQLError } from "graphql";
-import { ANCHORED_CERTIFICATE_SCHEMA, type AnchoredCertificate } from "../../core/anchoring/envelope.ts";
+import { ANCHORED_CERTIFICATE_SCHEMA, anchoredStatusEntry, type AnchoredCertificate } from "../../core/anchoring/envelope.ts";
 import { anchoredBatches, anchoredCertificates, anchoredRevocations, ANCHORED_CERTIFICATE_STATUSES, collections } from "../../core/db/schema.ts";
 import {
   MAX_ANCHORED_ITEMS,
@@ -13,6 +13,8 @@ import {
   type AnchoredCertificateRow,
   type AnchoredRevocation,
 } from "../../core/operations/anchored.ts";
+import { anchoredStatusListIndicesOf } from "../../core/status-lists/anchored-indices.ts";
+import { statusListUrl } from "../../core/status-lists/purposes.ts";
 import { builder } from "../builder.ts";
 import type { Context } from "../context.ts";
 import {
@@ -42,14 +44,32 @@ const AnchoredCertificateStatusEnum = builder.enumType("AnchoredCertificateStatu
   }),
 });
 
-/** The holder's file: the document, its digest, the root and the proof (the same file `npm run anchor` writes). */
-function fileOf(certificate: AnchoredCertificateRow, batch: AnchoredBatch, collection: { chainId: number; contractAddress: string | null }): AnchoredCertificate {
+/**
+ * The holder's file: the document, its digest, the root and the proof (the same file `npm run anchor` writes), and
+ * beside them the certificate's entry in the collection's revocation status list (informative: outside the digest).
+ */
+function fileOf(
+  certificate: AnchoredCertificateRow,
+  batch: AnchoredBatch,
+  collection: { id: string; chainId: number; contractAddress: string | null },
+  status: { baseUrl: string; index: number | undefined },
+): AnchoredCertificate {
   return {
     $schema: ANCHORED_CERTIFICATE_SCHEMA,
     document: certificate.document,
     anchor: { chainId: collection.chainId, contract: collection.contractAddress!, digest: certificate.digest, root: batch.root, proof: certificate.proof },
+    ...(status.index !== undefined ? { credentialStatus: anchoredStatusEntry(statusListUrl(status.baseUrl, collection.id, "revocation"), status.index) } : {}),
   };
 }
+
+/** A page of files reads the certificates' status list positions in one query. */
+const statusIndexLoader = createContextCache(
+  (ctx: Context) =>
+    new DataLoader<string, number | null>(async (ids) => {
+      const found = await anchoredStatusListIndicesOf(ctx.db, ids);
+      return ids.map((id) => found.get(id) ?? null);
+    }, { cache: false }),
+);
 
 async function ownedBatchRow(ctx: Context, id: string): Promise<AnchoredBatch> {
   return ownedRow(ctx, anchoredBatches, rawId(id, "AnchoredBatch") ?? id, "anchored batch");
@@ -117,12 +137,13 @@ export const AnchoredCertificateRef = builder.node(builder.objectRef<AnchoredCer
       type: "JSON",
       nullable: true,
       description:
-        "The holder's file (`$schema` https://hallmark.dev/schemas/anchored-certificate/v1: the document, its digest, the root and the proof), as `npm run anchor` writes it; what the verify page and `verifyDocument` check. Null until the batch is CONFIRMED. It carries the holder's name: hand it to the holder only.",
+        "The holder's file (`$schema` https://hallmark.dev/schemas/anchored-certificate/v1: the document, its digest, the root and the proof, and beside them `credentialStatus`, its BitstringStatusListEntry in the collection's revocation list, informative since the chain decides), as `npm run anchor` writes it; what the verify page and `verifyDocument` check. Null until the batch is CONFIRMED. It carries the holder's name: hand it to the holder only.",
       resolve: async (c, _args, ctx) => {
         const batch = await batchOf(ctx, c);
         if (batch.status !== "CONFIRMED") return null;
         const collection = (await loaders(ctx).collection.load(batch.collectionId))!;
-        return fileOf(c, batch, collection);
+        const index = (await statusIndexLoader(ctx).load(c.id)) ?? undefined;
+        return fileOf(c, batch, collection, { baseUrl: ctx.identity.publicOrigin, index });
       },
     }),
   }),
