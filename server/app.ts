@@ -11,7 +11,7 @@ import type { Logger } from "../core/logger.ts";
 import { createChainProvider } from "../core/chain/provider.ts";
 import { credentialVerifierWith } from "../core/credentials/index.ts";
 import { recordedIdentityProofs, dnsTxtLookup } from "../core/identity/domain-proof.ts";
-import { localDidResolver } from "../core/identity/issuer-identity.ts";
+import { localDidResolver, registryIssuerDids } from "../core/identity/issuer-identity.ts";
 import { createVerifier, ipfsStoreSource, onChainIssuerRegistry, type ChainProviders } from "../core/verification/index.ts";
 import { openCustody, type Custody } from "../core/custody/custody-secret.ts";
 import { webhookSettingsOf } from "../core/webhooks/settings.ts";
@@ -72,7 +72,15 @@ export function createApp(deps: ServerDeps): Express {
   const custody = deps.custody ?? openCustody(deps.config);
   // Its own institutions' DID documents come from the database: a posted credential never makes the server fetch.
   const credentials = credentialVerifierWith(localDidResolver(deps.db, publicOrigin, custody.keyring()));
-  const verifier = createVerifier({ db: deps.db, chains, documents, issuers, credentials, identityProofs: recordedIdentityProofs(deps.db) });
+  const verifier = createVerifier({
+    db: deps.db,
+    chains,
+    documents,
+    issuers,
+    credentials,
+    identityProofs: recordedIdentityProofs(deps.db),
+    issuerDids: registryIssuerDids(deps.db, publicOrigin),
+  });
   const dnsLookup = dnsTxtLookup({ servers: deps.config.dnsServers });
   const callers = requestCaller(deps.db, { operatorKeyHash: deps.config.operatorKeyHash });
   const webhooks = webhookSettingsOf(deps.config);

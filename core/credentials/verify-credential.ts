@@ -64,9 +64,10 @@ async function openWith(json: unknown, loader: DocumentLoader): Promise<OpenedCr
   const credential = json as HallmarkCredential;
   const signature = await checkSignature(credential, loader);
   const document = isHallmarkDocument(credential.certificateDocument) ? credential.certificateDocument : undefined;
-  if (!document) return { signature, consistency: { name: "integrity", result: "invalid", reason: "the credential carries no Hallmark certificate document" } };
+  const issuer = typeof credential.issuer === "string" ? credential.issuer : credential.issuer?.id;
+  if (!document) return { signature, issuer, consistency: { name: "integrity", result: "invalid", reason: "the credential carries no Hallmark certificate document" } };
   const disclosures = Array.isArray(credential.personalDisclosures) ? credential.personalDisclosures.filter(isDisclosure) : [];
-  return { signature, consistency: await checkConsistency(credential, document, disclosures), document, disclosures };
+  return { signature, issuer, consistency: await checkConsistency(credential, document, disclosures), document, disclosures };
 }
 
 async function checkSignature(credential: HallmarkCredential, documentLoader: DocumentLoader): Promise<Check> {

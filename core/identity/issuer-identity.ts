@@ -1,7 +1,7 @@
 import { and, eq, sql } from "drizzle-orm";
 import type { SealingKeyring } from "../custody/sealing-keys.ts";
 import type { Database } from "../db/index.ts";
-import { certificates, institutions, issuerKeys } from "../db/schema.ts";
+import { certificates, collections, institutionKeys, institutions, issuerKeys } from "../db/schema.ts";
 import { issuerKeyMethod, issuerKeysOf, type IssuerKey } from "../credentials/institution-keys.ts";
 import { isDomainDid, platformDid } from "./did-web.ts";
 
@@ -66,6 +66,25 @@ export function localDidResolver(db: Database, publicOrigin: () => string | unde
       [institution] = await db.select().from(institutions).where(sql`lower(trim(${institutions.identity})) = ${did.toLowerCase()}`);
     }
     return institution ? didDocumentOf(db, institution, origin, keyring) : undefined;
+  };
+}
+
+/**
+ * The DIDs that may sign credentials for a registry this platform recorded: its institution's did:web, and the
+ * did:key its credentials were signed under before did:web. Unknown registries answer undefined (no opinion).
+ */
+export function registryIssuerDids(db: Database, publicOrigin: () => string | undefined): (chainId: number, contract: string) => Promise<string[] | undefined> {
+  return async (chainId, contract) => {
+    const origin = publicOrigin();
+    if (!origin) return undefined;
+    const [row] = await db
+      .select({ id: institutions.id, slug: institutions.slug, identity: institutions.identity, legacy: institutionKeys.did })
+      .from(collections)
+      .innerJoin(institutions, eq(institutions.id, collections.institutionId))
+      .leftJoin(institutionKeys, eq(institutionKeys.institutionId, institutions.id))
+      .where(and(eq(collections.chainId, chainId), sql`lower(${collections.contractAddress}) = ${contract.toLowerCase()}`));
+    if (!row) return undefined;
+    return [issuerDidOf(row, origin), ...(row.legacy ? [row.legacy] : [])];
   };
 }
 

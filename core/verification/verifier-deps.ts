@@ -19,6 +19,12 @@ export interface VerifierDeps {
   offline?: boolean;
   /** Checks an exported credential's proof and hands back the certificate document it carries. */
   credentials?: CredentialVerifier;
+  /**
+   * The DIDs that may sign credentials for a registry: its institution's. A credential signed by anyone else is
+   * refused even when its proof holds, since a valid signature by another institution says nothing of this
+   * certificate. Absent (or `undefined` for a registry it does not know), no such check.
+   */
+  issuerDids?: (chainId: number, contract: string) => Promise<string[] | undefined>;
 }
 
 export interface CredentialVerifier {
@@ -29,6 +35,8 @@ export interface CredentialVerifier {
 
 export interface OpenedCredential {
   signature: Check;
+  /** The credential's issuer, as it names itself (`issuer` or `issuer.id`). */
+  issuer?: string;
   /** Whether the certificate document carried inside is the one the credential's signed claims describe. */
   consistency: Check;
   document?: HallmarkDocument;

@@ -7,7 +7,7 @@ import { DocumentFormatError } from "./errors.ts";
 import { fail, finish, readChain, skip } from "./results.ts";
 import type { CertificateSummary, ChainFacts, ChainReference, Check, VerificationResult } from "./types.ts";
 import type { Disclosure } from "../metadata/personal-data.ts";
-import type { CredentialVerifier, VerifierDeps } from "./verifier-deps.ts";
+import type { CredentialVerifier, OpenedCredential, VerifierDeps } from "./verifier-deps.ts";
 
 export type VerificationInput = (
   /** A token on chain; `fromBlock` only narrows the search for its issuing transaction. */
@@ -102,8 +102,18 @@ async function verifyCredential(json: unknown, credentials: CredentialVerifier, 
     const why = "the credential carries no certificate document";
     return finish([opened.signature, fail("integrity", why), skip("status", why), skip("issuer", why)], { attributes: [] }, undefined);
   }
+  const signature = await signedByTheIssuer(opened, opened.document, deps);
   // The signed claims, the document inside and its digest must agree before the chain is even asked.
-  return verifyDocument(opened.document, deps, [opened.signature], opened.consistency, [...(opened.disclosures ?? []), ...disclosures]);
+  return verifyDocument(opened.document, deps, [signature], opened.consistency, [...(opened.disclosures ?? []), ...disclosures]);
+}
+
+/** A proof that holds speaks for the certificate only when its signer is the institution whose registry it is in. */
+async function signedByTheIssuer(opened: OpenedCredential, doc: HallmarkDocument, deps: VerifierDeps): Promise<Check> {
+  if (opened.signature.result !== "valid" || !deps.issuerDids) return opened.signature;
+  const { chainId, contract } = doc.certificate.collection;
+  const allowed = await deps.issuerDids(chainId, contract);
+  if (!allowed || allowed.includes(opened.issuer ?? "")) return opened.signature;
+  return fail("signature", `the proof holds for ${opened.issuer ?? "an unnamed issuer"}, but the registry ${contract} is ${allowed[0]}'s: another institution's signature says nothing of this certificate`);
 }
 
 const NO_SUMMARY: CertificateSummary = { attributes: [] };

@@ -15,6 +15,7 @@ import { Contract, Wallet } from "ethers";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { documentLoader } from "../../core/credentials/index.ts";
 import { currentIssuerKey } from "../../core/credentials/institution-keys.ts";
+import { institutions } from "../../core/db/schema.ts";
 import { loopbackDidWebResolver } from "../support/did-web.ts";
 import { startTestStack } from "../support/stack.ts";
 import { issueCertificate, revokeCertificate, type IssuedCertificate } from "../core/verification/certificates.ts";
@@ -207,6 +208,22 @@ describe("a certificate exported as an Open Badges 3.0 / W3C VC 2.0 credential",
     (signed.credentialStatus as { registry: string }).registry = Wallet.createRandom().address;
     const moved = await (await fetch(`${baseUrl}/verify`, { method: "POST", headers: { "content-type": "application/vc" }, body: JSON.stringify(signed) })).json();
     expect(moved.verdict).toBe("INVALID");
+  });
+
+  it("refuses a credential for this certificate signed by another institution of the platform, though its proof holds", async () => {
+    const { proof: _proof, ...claims } = JSON.parse(credentialText);
+    const [other] = await stack.db.db.insert(institutions).values({ name: "Other College", slug: "other-college" }).returning();
+    // The other institution's own did:web on this server, which the server resolves: its signature is genuine.
+    const did = (claims.issuer.id as string).replace(/institutions:[a-z0-9-]+$/, "institutions:other-college");
+    const key = await currentIssuerKey(stack.db.db, other!.id, stack.custody.keyring(), did);
+    const forged = { ...claims, issuer: { ...claims.issuer, id: did, name: "Other College" } };
+    const signed = await vc.issue({ credential: forged, suite: new DataIntegrityProof({ signer: key.keyPair.signer(), cryptosuite: eddsaRdfc2022 }), documentLoader });
+    const result = await (await fetch(`${baseUrl}/verify`, { method: "POST", headers: { "content-type": "application/vc" }, body: JSON.stringify(signed) })).json();
+    expect(result.checks.find((c: { name: string }) => c.name === "signature"), JSON.stringify(result.checks)).toMatchObject({
+      result: "invalid",
+      reason: expect.stringContaining("another institution's signature says nothing of this certificate"),
+    });
+    expect(result.verdict).toBe("INVALID");
   });
 
   it("reads INVALID once the certificate is revoked on chain, and a revoked certificate is not exported", async () => {
