@@ -1,11 +1,11 @@
 import { createHash } from "node:crypto";
-import { and, eq } from "drizzle-orm";
+import { and, eq, max } from "drizzle-orm";
 import { registryCursorName } from "../chain/registry-cursor.ts";
 import { currentIssuerKey } from "../credentials/institution-keys.ts";
 import { issuerDidOf } from "../identity/issuer-identity.ts";
 import type { SealingKeyring } from "../custody/sealing-keys.ts";
 import type { Database } from "../db/index.ts";
-import { collections, indexerCursors, institutions, issuerKeys } from "../db/schema.ts";
+import { collections, indexerCursors, institutions, issuerKeys, statusListIndices } from "../db/schema.ts";
 import { anchoredListVersion, readAnchoredStatusBits } from "./anchored-bits.ts";
 import { readStatusBits } from "./bits.ts";
 import { StatusListNotFoundError } from "./errors.ts";
@@ -93,7 +93,9 @@ export class StatusListPublisher {
     if (anchored) version = await anchoredListVersion(db, collectionId);
     else {
       const [cursorRow] = await db.select({ lastBlock: indexerCursors.lastBlock }).from(indexerCursors).where(eq(indexerCursors.name, registryCursorName(collection.chainId)));
-      version = cursorRow?.lastBlock != null ? `cursor:${cursorRow.lastBlock}` : null;
+      // A first export draws a position the cursor does not see; one past the list's length makes the list longer.
+      const [drawn] = await db.select({ highest: max(statusListIndices.statusListIndex) }).from(statusListIndices).where(eq(statusListIndices.collectionId, collectionId));
+      version = cursorRow?.lastBlock != null ? `cursor:${cursorRow.lastBlock}:${drawn?.highest ?? "-"}` : null;
     }
     const did = issuerDidOf({ id: collection.institutionId, slug: collection.slug, identity: collection.identity }, didOrigin);
     const [current] = await db

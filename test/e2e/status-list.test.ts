@@ -164,6 +164,18 @@ describe("W3C Bitstring Status Lists for exported credentials", () => {
     expect((await independent.verify(exported.get(suspended.id)!)).verified).toBe(true);
   });
 
+  it("grows the list as soon as a position is drawn beyond its length, without waiting for a block", async () => {
+    // A certificate whose first export draws a position past the list's end (as once half the positions are taken),
+    // after the list was last signed: no block comes between.
+    const late = await issueCertificate(stack, { recipient: Wallet.createRandom().address, title: "Certificate in Mechanics" });
+    const before = (await (await getList("revocation")).json()) as Json;
+    expect((await decodeList({ encodedList: before.credentialSubject.encodedList })).length).toBe(MIN_LIST_LENGTH);
+    await stack.db.db.insert(statusListIndices).values({ certificateId: late.id, collectionId, statusListIndex: MIN_LIST_LENGTH + 5 });
+    const after = (await (await getList("revocation")).json()) as Json;
+    expect((await decodeList({ encodedList: after.credentialSubject.encodedList })).length).toBe(2 * MIN_LIST_LENGTH);
+    await stack.db.db.delete(statusListIndices).where(eq(statusListIndices.certificateId, late.id));
+  });
+
   it("reads suspended while suspended and valid again once the suspension is lifted", async () => {
     const revocationList = await (await getList("revocation")).text();
     await changeSuspension(SUSPEND, suspended.id, "SUSPENDED");
