@@ -165,12 +165,17 @@ async function deployOperatorContracts(opts: { out: string; newOperatorKey: bool
     const operator = new Wallet(config.chain.adminKey ?? config.chain.deployerKey!).address;
     const abi = loadArtifact("IssuerRegistry").abi;
 
-    let issuerRegistry = config.chain.issuerRegistry;
+    // A re-run that was not given the address (a release pipeline whose first run failed before it was saved, say)
+    // finds the registry its first run recorded, rather than deploying a second one.
+    const recorded = config.chain.issuerRegistry ? undefined : recordedIssuerRegistry(opts.out, config.chain.chainId);
+    if (recorded) log(`IssuerRegistry recorded in ${join(opts.out, `${config.chain.chainId}.json`)}: ${recorded}`);
+    let issuerRegistry = config.chain.issuerRegistry ?? recorded;
+    const named = config.chain.issuerRegistry ? "ISSUER_REGISTRY_ADDRESS" : `the IssuerRegistry in ${join(opts.out, `${config.chain.chainId}.json`)}`;
     if (!issuerRegistry) {
       ({ address: issuerRegistry } = await deployIssuerRegistry(deployer, { admin: deployer.address, operator }));
       log(`IssuerRegistry deployed at ${issuerRegistry} (admin ${deployer.address}, operator ${operator})`);
     } else {
-      if ((await provider.getCode(issuerRegistry)) === "0x") throw new ConfigError([`ISSUER_REGISTRY_ADDRESS: no contract at ${issuerRegistry} on chain ${actual}`]);
+      if ((await provider.getCode(issuerRegistry)) === "0x") throw new ConfigError([`${named}: no contract at ${issuerRegistry} on chain ${actual}`]);
       const registry = new Contract(issuerRegistry, abi, deployer);
       const role = (await registry.getFunction("OPERATOR_ROLE")()) as string;
       if (await registry.getFunction("hasRole")(role, operator)) {
@@ -212,6 +217,13 @@ async function onChainInstitution(issuers: Contract, db: Awaited<ReturnType<type
     if (id !== 0n) return id;
   }
   return 0n;
+}
+
+/** The issuer registry an earlier run recorded for this chain in `dir`, if any. */
+function recordedIssuerRegistry(dir: string, chainId: number): string | undefined {
+  const path = join(dir, `${chainId}.json`);
+  if (!existsSync(path)) return undefined;
+  return (JSON.parse(readFileSync(path, "utf8")) as { IssuerRegistry?: string }).IssuerRegistry;
 }
 
 function recordDeployment(dir: string, chainId: number, entry: { IssuerRegistry: string; collection?: Record<string, unknown> }): string {

@@ -106,5 +106,11 @@ describe("`npm run deploy` against a JSON-RPC endpoint, then the platform issuin
     expect(JSON.parse(second.stdout).operatorApiKey).toBeNull();
     const third = await run("node", [...args, "--new-operator-key"], { env: withAdmin });
     expect(JSON.parse(third.stdout).operatorApiKey).toMatch(/^hm_/);
+    // Without the address, a re-run takes the registry its folder recorded instead of deploying a second one.
+    const { ISSUER_REGISTRY_ADDRESS: _unset, ...withoutAddress } = withAdmin;
+    const fourth = await run("node", args, { env: withoutAddress });
+    expect(fourth.stderr).toContain(`IssuerRegistry recorded in ${join(dataDir, "deployments", "31337.json")}: ${deployed.issuerRegistry}`);
+    expect(fourth.stderr).not.toContain("IssuerRegistry deployed at");
+    expect(JSON.parse(fourth.stdout).issuerRegistry).toBe(deployed.issuerRegistry);
   });
 });
