@@ -1,7 +1,8 @@
 import { randomUUID } from "node:crypto";
-import { and, eq, inArray } from "drizzle-orm";
+import { and, eq, inArray, sql } from "drizzle-orm";
 import type { Database, DbTransaction } from "../db/index.ts";
 import { isId } from "../db/ids.ts";
+import { isDomainDid } from "../identity/did-web.ts";
 import { collections, institutions, members, outbox, registryOperations, type RegistryOperationKind } from "../db/schema.ts";
 import { parseEmail } from "./members.ts";
 import { OperationError } from "./errors.ts";
@@ -102,6 +103,11 @@ export async function requestRegisterInstitution<K>(
       const [institution] = await tx.select().from(institutions).where(eq(institutions.id, earlier.institutionId));
       const ownerKey = (await ownerKeys.find(tx, earlier.institutionId, FIRST_OWNER_KEY)) ?? null;
       return { institution: institution!, operation: earlier, created: false, ownerApiKey: null, ownerKey };
+    }
+    // A did:web on an institution's own domain names one issuer: two institutions under it would share a DID document.
+    if (isDomainDid(identity)) {
+      const [holder] = await tx.select({ slug: institutions.slug }).from(institutions).where(sql`lower(trim(${institutions.identity})) = ${identity.toLowerCase()}`);
+      if (holder) throw new OperationError("CONFLICT", `the identity ${identity} is institution "${holder.slug}"'s already: a did:web names one issuer`, "identity");
     }
     const [institution] = await tx
       .insert(institutions)

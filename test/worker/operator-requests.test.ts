@@ -97,6 +97,16 @@ describe("operator requests: the operator's changes signed once, confirmed from 
     }
   });
 
+  it("refuses a second institution under a did:web another already holds", async () => {
+    const register = (slug: string, identity: string) =>
+      requestRegisterInstitution(fx.db, { name: slug, slug, identity, ownerEmail: `owner@${slug}.example`, idempotencyKey: slug }, firstOwnerKeys);
+    await register("web-first", "did:web:shared.example.edu");
+    await expect(register("web-second", "did:web:shared.example.edu")).rejects.toMatchObject({ code: "CONFLICT", field: "identity" });
+    // A plain domain is not a DID: two entries may name one (the DNS proof says which is genuine).
+    await register("domain-first", "plain.example.edu");
+    await expect(register("domain-second", "plain.example.edu")).resolves.toMatchObject({ created: true });
+  });
+
   it("a change the contract refuses (a key without the admin role) fails for good with the contract's reason, and nothing is signed", async () => {
     const notAdmin = new TxSender({ db: fx.db, provider: fx.chain.provider, wallet: fx.chain.wallet(ACCOUNT_2_KEY), chainId: fx.config.chain.chainId, logger: fx.deps.logger });
     const { operation: requested } = await requestRoleChange(fx.db, { collectionId: fx.collection.id, role: "PAUSER", account: Wallet.createRandom().address, grant: true });
