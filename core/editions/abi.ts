@@ -61,6 +61,7 @@ export const COLLECTIBLE_EDITIONS_ABI = [
   "error InvalidShortString()",
   "error SafeCastOverflowedUintDowncast(uint8 bits, uint256 value)",
   "error StringTooLong(string str)",
+  "error StringsInsufficientHexLength(uint256 value, uint256 length)",
 ] as const;
 
 let editionsInterface: Interface | undefined;
