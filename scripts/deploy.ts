@@ -67,15 +67,7 @@ async function main(argv: string[]): Promise<void> {
   if (missing.length) throw new UsageError(`missing ${missing.map((k) => `--${k}`).join(", ")}`);
   if (!/^[a-z0-9][a-z0-9-]{1,62}$/.test(values.slug!)) throw new UsageError("--slug: lowercase letters, digits and dashes");
 
-  const config = loadConfig();
-  const problems = [
-    !config.chain.rpcUrl && "CHAIN_RPC_URL: the chain to deploy to",
-    !config.chain.deployerKey && "DEPLOYER_PRIVATE_KEY: the key that deploys and administers the contracts",
-  ].filter(Boolean) as string[];
-  if (problems.length) throw new ConfigError(problems);
-
-  const provider = createChainProvider(config.chain.rpcUrl!, config.chain.chainId);
-  const db = await openDatabase({ url: config.databaseUrl, dir: join(resolve(config.dataDir), "db"), migrations: config.databaseUrl ? "require" : "apply" });
+  const { config, provider, db } = await openDeployment();
   const custody = openCustody(config);
   await prepareSealedSecrets(db.db, custody);
   try {
@@ -142,22 +134,27 @@ async function main(argv: string[]): Promise<void> {
   }
 }
 
-/**
- * The operator's part of a deployment: the issuer registry every institution is registered in, the worker's admin
- * key as its operator, and a first operator API key. Re-running it checks the same things and changes only what is
- * missing, so it is safe in a release pipeline.
- */
-async function deployOperatorContracts(opts: { out: string; newOperatorKey: boolean }): Promise<void> {
+/** What both kinds of deployment need: the settings checked, the chain, and the database. */
+async function openDeployment() {
   const config = loadConfig();
   const problems = [
     !config.chain.rpcUrl && "CHAIN_RPC_URL: the chain to deploy to",
     !config.chain.deployerKey && "DEPLOYER_PRIVATE_KEY: the key that deploys and administers the contracts",
   ].filter(Boolean) as string[];
   if (problems.length) throw new ConfigError(problems);
-
   const provider = createChainProvider(config.chain.rpcUrl!, config.chain.chainId);
   // A server database is migrated by `npm run migrate` alone (the release step); PGlite is this command's own.
   const db = await openDatabase({ url: config.databaseUrl, dir: join(resolve(config.dataDir), "db"), migrations: config.databaseUrl ? "require" : "apply" });
+  return { config, provider, db };
+}
+
+/**
+ * The operator's part of a deployment: the issuer registry every institution is registered in, the worker's admin
+ * key as its operator, and a first operator API key. Re-running it checks the same things and changes only what is
+ * missing, so it is safe in a release pipeline.
+ */
+async function deployOperatorContracts(opts: { out: string; newOperatorKey: boolean }): Promise<void> {
+  const { config, provider, db } = await openDeployment();
   try {
     const actual = Number((await provider.getNetwork()).chainId);
     if (actual !== config.chain.chainId) throw new ConfigError([`CHAIN_ID: ${config.chain.rpcUrl} serves chain ${actual}, not ${config.chain.chainId}`]);
