@@ -6,9 +6,8 @@ import { claimRow, sendOperation } from "../core/chain/send-operation.ts";
 import { anchoredBatches, anchoredCertificates, anchoredRevocations, chainTxs, collections } from "../core/db/schema.ts";
 import type { JobPayloads } from "../core/jobs.ts";
 import type { AnchoredBatch, AnchoredRevocation } from "../core/operations/anchored.ts";
-import type { Pipeline } from "../core/operations/context.ts";
 import { transition } from "../core/operations/transitions.ts";
-import { PollLoop } from "../core/poll-loop.ts";
+import { ChainConfirmer } from "./chain-confirmer.ts";
 import { pipelineOf, type WorkerDeps } from "./deps.ts";
 
 type ChainTx = typeof chainTxs.$inferSelect;
@@ -100,26 +99,9 @@ export async function revokeAnchored(deps: WorkerDeps, job: JobPayloads["revoke-
  * revoked, and the certificates it covers turn REVOKED in the same database transaction. A reverted transaction
  * fails the operation.
  */
-export class AnchoredBatchStage {
-  private readonly deps: WorkerDeps;
-  private readonly loop: PollLoop;
-  private readonly pipeline: Pipeline;
-
+export class AnchoredBatchStage extends ChainConfirmer {
   constructor(deps: WorkerDeps) {
-    this.deps = deps;
-    this.pipeline = pipelineOf(deps);
-    this.loop = new PollLoop("anchored batches", async () => {
-      await this.tick();
-      return false;
-    }, { idleMs: Math.max(100, deps.config.indexerPollMs), logger: deps.logger });
-  }
-
-  start(): void {
-    this.loop.start();
-  }
-
-  stop(): Promise<void> {
-    return this.loop.stop();
+    super("anchored batches", deps);
   }
 
   async tick(): Promise<void> {

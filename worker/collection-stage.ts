@@ -5,10 +5,9 @@ import { describeContractError } from "../core/chain/contract-errors.ts";
 import { sendOperation } from "../core/chain/send-operation.ts";
 import { chainTxs, collections, institutions } from "../core/db/schema.ts";
 import type { Collection } from "../core/operations/collections.ts";
-import type { Pipeline } from "../core/operations/context.ts";
 import { transition } from "../core/operations/transitions.ts";
-import { PollLoop } from "../core/poll-loop.ts";
-import { pipelineOf, type WorkerDeps } from "./deps.ts";
+import { ChainConfirmer } from "./chain-confirmer.ts";
+import type { WorkerDeps } from "./deps.ts";
 import { failCollection } from "./processors/deploy-collection.ts";
 import { issuerRegistryOf } from "./processors/operator-request.ts";
 
@@ -24,26 +23,9 @@ type ChainTx = typeof chainTxs.$inferSelect;
  * From then on the indexer follows the contract (a CONFIRMED certificate registry) and certificates may be issued
  * into it. A reverted transaction fails the collection.
  */
-export class CollectionStage {
-  private readonly deps: WorkerDeps;
-  private readonly loop: PollLoop;
-  private readonly pipeline: Pipeline;
-
+export class CollectionStage extends ChainConfirmer {
   constructor(deps: WorkerDeps) {
-    this.deps = deps;
-    this.pipeline = pipelineOf(deps);
-    this.loop = new PollLoop("collection stage", async () => {
-      await this.tick();
-      return false;
-    }, { idleMs: Math.max(100, deps.config.indexerPollMs), logger: deps.logger });
-  }
-
-  start(): void {
-    this.loop.start();
-  }
-
-  stop(): Promise<void> {
-    return this.loop.stop();
+    super("collection stage", deps);
   }
 
   async tick(): Promise<void> {

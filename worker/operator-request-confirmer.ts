@@ -3,10 +3,9 @@ import { ChainInstitutionStatus, issuerRegistryAt, issuerRegistryInterface } fro
 import { certificateRegistryAt, chainRoleId } from "../core/chain/certificate-registry.ts";
 import { chainTxs, collections, institutions, registryOperations } from "../core/db/schema.ts";
 import type { ChainRole, RegistryOperation } from "../core/operations/operator-requests.ts";
-import { PollLoop } from "../core/poll-loop.ts";
-import type { Pipeline } from "../core/operations/context.ts";
 import { transition } from "../core/operations/transitions.ts";
-import { pipelineOf, type WorkerDeps } from "./deps.ts";
+import { ChainConfirmer } from "./chain-confirmer.ts";
+import type { WorkerDeps } from "./deps.ts";
 import { issuerRegistryOf } from "./processors/operator-request.ts";
 
 /**
@@ -15,26 +14,9 @@ import { issuerRegistryOf } from "./processors/operator-request.ts";
  * status, a role held or not), so the API's view follows the chain. A reverted transaction fails the operation;
  * a dropped one is sent again by the transaction monitor under a new nonce and followed there.
  */
-export class OperatorRequestConfirmer {
-  private readonly deps: WorkerDeps;
-  private readonly loop: PollLoop;
-  private readonly pipeline: Pipeline;
-
+export class OperatorRequestConfirmer extends ChainConfirmer {
   constructor(deps: WorkerDeps) {
-    this.deps = deps;
-    this.pipeline = pipelineOf(deps);
-    this.loop = new PollLoop("registry confirmer", async () => {
-      await this.tick();
-      return false;
-    }, { idleMs: Math.max(100, deps.config.indexerPollMs), logger: deps.logger });
-  }
-
-  start(): void {
-    this.loop.start();
-  }
-
-  stop(): Promise<void> {
-    return this.loop.stop();
+    super("registry confirmer", deps);
   }
 
   async tick(): Promise<void> {
