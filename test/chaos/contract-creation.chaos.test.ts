@@ -1,7 +1,7 @@
 import { randomUUID } from "node:crypto";
 import { mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { eq } from "drizzle-orm";
+import { eq, inArray } from "drizzle-orm";
 import { Wallet } from "ethers";
 import { CID } from "multiformats/cid";
 import * as raw from "multiformats/codecs/raw";
@@ -78,6 +78,14 @@ describe("an editions contract creation under worker crashes", () => {
     }
   }
 
+  async function allSettled(): Promise<void> {
+    for (;;) {
+      const open = await h.db.select({ id: chainTxs.id }).from(chainTxs).where(inArray(chainTxs.status, ["SIGNED", "SENT"]));
+      if (open.length === 0) return;
+      await new Promise((r) => setTimeout(r, 200));
+    }
+  }
+
   for (const seam of ["after-sign", "after-commit", "after-broadcast", "after-receipt"] as const) {
     it(`a crash ${seam.replace("-", " ")} of the creation: one contract, recorded where the mined creation put it, and the edition confirmed`, async () => {
       const { institutionId, editionId } = await queueFirstEdition(seam);
@@ -99,6 +107,8 @@ describe("an editions contract creation under worker crashes", () => {
       await within(editionConfirmed(editionId), SETTLE_MS, `the edition to be confirmed by the restarted worker (${seam})`).catch((err: Error) => {
         throw new Error(`${err.message}\n${restarted.stderr.slice(-2000)}\n${restarted.log.slice(-3000)}`);
       });
+      // The next seam's worker must meet no receipt but its own creation's: let this one settle every sent transaction first.
+      await within(allSettled(), SETTLE_MS, `the restarted worker to record the outcome of every transaction it sent (${seam})`);
       await h.killWorker(restarted);
 
       // Every nonce the deployer used since is a creation; exactly one of them made a contract.
