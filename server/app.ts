@@ -173,7 +173,7 @@ export function createApp(deps: ServerDeps): Express {
     }),
   );
   app.use(mediaUploadRoutes({ db: deps.db, ipfs: deps.ipfs, quotas: deps.config.quotas, logger: deps.logger, callers, maxBytes: deps.config.media.maxBytes }));
-  app.use(galleryRoutes({ chains, chainId: deps.config.chain.chainId, ipfs: deps.ipfs, publicUrl: deps.config.publicUrl }));
+  app.use(galleryRoutes({ chains, chainId: deps.config.chain.chainId, ipfs: deps.ipfs, publicUrl: deps.config.publicUrl, issuers, identityProofs: recordedIdentityProofs(deps.db) }));
   app.use(contractMetadataRoutes({ db: deps.db, publicUrl: deps.config.publicUrl }));
   // Yoga is a Node request listener; express types it as neither middleware nor app.
   app.use(yoga.graphqlEndpoint, yoga as unknown as express.RequestHandler);
