@@ -10,6 +10,7 @@ import { buildCertificateDocument } from "../../core/metadata/certificate.ts";
 import { requestIdFor } from "../../core/operations/request-id.ts";
 import { parseAddress, parseCertificateFields } from "../../core/operations/validate.ts";
 import { startStack } from "../dev/stack.ts";
+import { freshDatabase } from "./fresh-database.ts";
 import { progressBar } from "../progress.ts";
 
 /**
@@ -20,7 +21,8 @@ import { progressBar } from "../progress.ts";
  *                          from --clients (4) concurrent clients;
  *   --rate R --duration S  instead: a steady offered load of R certificates/s for S seconds, one request every
  *                          100 ms, and the latency accepted→confirmed a user waiting for one certificate sees;
- *   --database-url URL     a PostgreSQL server (an empty database) instead of the embedded PGlite;
+ *   --database-url URL     a PostgreSQL server instead of the embedded PGlite (the run creates, then drops, its own
+ *                          database there);
  *   --naive N              certificates through the naive pipeline (default 100).
  */
 const { values: args } = parseArgs({
@@ -47,6 +49,7 @@ for (const [name, value] of Object.entries({ count: COUNT, naive: NAIVE, "reques
 const NAIVE_KEY = "0x7c852118294e51e653712a81e05800f419141751be58f605c371e15141b007a6";
 
 const dataDir = mkdtempSync(join(tmpdir(), "hallmark-bench-"));
+const database = args["database-url"] ? await freshDatabase(args["database-url"]) : undefined;
 const stack = await startStack({
   env: {
     ...process.env,
@@ -55,7 +58,7 @@ const stack = await startStack({
     PORT: "0",
     CHAIN_PORT: "0",
     LOG_LEVEL: process.env.LOG_LEVEL ?? "silent",
-    ...(args["database-url"] ? { DATABASE_URL: args["database-url"] } : {}),
+    ...(database ? { DATABASE_URL: database.url } : {}),
   },
   notice: () => {},
 });
@@ -221,5 +224,6 @@ try {
   console.log(`issue-throughput: ${result.rate.toFixed(1)} (${ratio.toFixed(1)}x naive)`);
 } finally {
   await stack.stop();
+  await database?.drop();
   rmSync(dataDir, { recursive: true, force: true });
 }
