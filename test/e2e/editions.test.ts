@@ -148,6 +148,19 @@ describe("collectible editions over HTTP", () => {
     expect(again.airdrop).toMatchObject({ created: false, operation: { id: res.airdrop.operation.id } });
   }, 150_000);
 
+  it("a drop too large for one block is split until each batch fits: 1,200 holders, every item minted in order", async () => {
+    // The first batch (1,000 holders) cannot even be estimated within a block's gas: it is halved, not failed.
+    const big = await gql.ok(CREATE, { input: { ...input(), maxSupply: 1_200, idempotencyKey: "edition-e2e-big" } });
+    const created = (await waitFor(() => gql.ok(EDITION, { id: big.createEdition.edition.id }), (d) => ["CONFIRMED", "FAILED"].includes(d.edition.status), 60_000)).edition;
+    expect(created.status).toBe("CONFIRMED");
+    const many = Array.from({ length: 1_200 }, (_, i) => new Wallet(id(`editions e2e big drop ${i}`)).address);
+    const res = await gql.ok(AIRDROP, { input: { editionId: created.id, holders: many, idempotencyKey: "airdrop-1200" } });
+    const done = (await waitFor(() => gql.ok(OPERATION, { id: res.airdrop.operation.id }), (d) => ["CONFIRMED", "FAILED"].includes(d.editionOperation.status), 150_000)).editionOperation;
+    expect(done).toMatchObject({ status: "CONFIRMED", error: null, total: 1_200, minted: 1_200 });
+    const onChain = await readEditionFromChain(stack.provider, created.contractAddress, BigInt(created.chainEditionId));
+    expect(onChain.items.map((i) => i.holder)).toEqual(many);
+  }, 240_000);
+
   it("the gallery page and IIIF manifest show the edition from the chain, its name escaped, never executed", async () => {
     const page = await fetch(edition.galleryUrl);
     expect(page.status).toBe(200);

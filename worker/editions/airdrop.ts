@@ -71,7 +71,16 @@ export async function sendAirdropBatches(
         data = voucherCode
           ? iface.encodeFunctionData("redeemFor", [BigInt(edition.chainEditionId), voucherCode, holders[0]])
           : iface.encodeFunctionData("airdrop", [BigInt(edition.chainEditionId), holders]);
-        gas = await provider.estimateGas({ from: sender.address, to: contract.contractAddress, data });
+        try {
+          gas = await provider.estimateGas({ from: sender.address, to: contract.contractAddress, data });
+        } catch (err) {
+          // A batch too large for a block runs out of gas in the estimate: a revert with no error of the contract's.
+          // Halved until it fits; a named refusal, or one holder refused, is the contract's verdict.
+          if (size === 1 || contractRefusal(err) || !isRevert(err)) throw err;
+          size = Math.ceil(size / 2);
+          batchSizes.set(edition.id, size);
+          continue;
+        }
         if (gasLimitFor(gas) <= cap || size === 1) break;
         // Proportionally smaller, with a tenth to spare: the cost per item is nearly constant.
         size = Math.max(1, Math.min(Math.ceil(size / 2), Math.floor((size * Number(cap)) / Number(gasLimitFor(gas)) * 0.9)));
