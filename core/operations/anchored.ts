@@ -58,10 +58,21 @@ export async function requestAnchoredBatch(
     throw new OperationError("BAD_USER_INPUT", `at most ${MAX_ANCHORED_ITEMS} certificates per anchored batch`, "certificates");
   }
 
+  const earlier = async () => {
+    const [row] = await db
+      .select()
+      .from(anchoredBatches)
+      .where(and(eq(anchoredBatches.institutionId, institutionId), eq(anchoredBatches.idempotencyKey, idempotencyKey)));
+    return row;
+  };
+  // A retry is checked as of the request it repeats: one sent again after a certificate's validUntil has passed
+  // answers the batch it made, not a refusal of a date that was in the future when it was accepted.
+  const first = await earlier();
+  const asOf = first?.createdAt ?? now;
   const problems: { field: string; message: string }[] = [];
   const parsed = input.certificates.flatMap((item, i) => {
     try {
-      return [{ recipient: parseAddress(item.recipient, "recipient"), fields: parseCertificateFields(item, collection.name, now) }];
+      return [{ recipient: parseAddress(item.recipient, "recipient"), fields: parseCertificateFields(item, collection.name, asOf) }];
     } catch (err) {
       if (!(err instanceof OperationError)) throw err;
       problems.push({ field: `certificates.${i}.${err.field ?? ""}`.replace(/\.$/, ""), message: err.message });
@@ -77,16 +88,10 @@ export async function requestAnchoredBatch(
     );
   }
   const hash = requestHash({ collectionId: collection.id, certificates: parsed });
-  const earlier = async () => {
-    const [row] = await db
-      .select()
-      .from(anchoredBatches)
-      .where(and(eq(anchoredBatches.institutionId, institutionId), eq(anchoredBatches.idempotencyKey, idempotencyKey)));
-    if (row) assertSameRequest(row.requestHash, hash);
-    return row;
-  };
-  const found = await earlier();
-  if (found) return { batch: found, created: false };
+  if (first) {
+    assertSameRequest(first.requestHash, hash);
+    return { batch: first, created: false };
+  }
   await assertMayIssue(db, institutionId);
   await checkBatchSize(db, deps.quotas, institutionId, parsed.length);
 
@@ -119,7 +124,9 @@ export async function requestAnchoredBatch(
   });
   if (batch) return { batch, created: true };
   // A concurrent request with the same key won the insert.
-  return { batch: (await earlier())!, created: false };
+  const winner = (await earlier())!;
+  assertSameRequest(winner.requestHash, hash);
+  return { batch: winner, created: false };
 }
 
 /**

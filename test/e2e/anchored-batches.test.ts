@@ -1,5 +1,6 @@
 import { Contract, Wallet } from "ethers";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { requestAnchoredBatch } from "../../core/operations/anchored.ts";
 import { loadArtifact } from "../../core/chain/artifacts.ts";
 import { ERROR_FIELDS, graphqlClient, subscribeOverSse } from "../support/graphql-http.ts";
 import { startTestStack, waitFor } from "../support/stack.ts";
@@ -152,12 +153,25 @@ describe("anchored batches through the API", () => {
     expect(again).toMatchObject({ created: false, anchoredBatch: { id: batchId, status: "CONFIRMED" } });
     const conflict = await api.fails(ANCHOR, { input: { collectionId: anchoredId, idempotencyKey: "class-of-2026", certificates: rows.slice(0, 2) } });
     expect([conflict.typename, conflict.code]).toEqual(["IdempotencyConflictError", "IDEMPOTENCY_CONFLICT"]);
+    // A retry sent after a certificate's validUntil has passed answers the batch it made, checked as of that request.
+    const expiring = [{ ...rows[0], validUntil: new Date(Date.now() + 86_400_000).toISOString() }];
+    const quotas = { issuancesPerMonth: 1_000_000, maxBatchSize: 5, storageBytes: 10 * 1024 ** 3 };
+    const key = { collectionId: anchoredId, idempotencyKey: "expiring-soon", certificates: expiring };
+    const made = await requestAnchoredBatch({ db: stack.db.db, quotas }, stack.devInfo.institutionId, key);
+    const retried = await requestAnchoredBatch({ db: stack.db.db, quotas }, stack.devInfo.institutionId, key, new Date(Date.now() + 2 * 86_400_000));
+    expect(retried).toMatchObject({ created: false, batch: { id: made.batch.id } });
+    // A new request with that date, though, is refused.
+    await expect(requestAnchoredBatch({ db: stack.db.db, quotas }, stack.devInfo.institutionId, { ...key, idempotencyKey: "expired-now" }, new Date(Date.now() + 2 * 86_400_000))).rejects.toMatchObject({
+      code: "BAD_USER_INPUT",
+    });
     const list = (await api.ok<{ anchoredBatches: any }>(BATCHES, { filter: { collectionId: anchoredId } })).anchoredBatches;
-    expect(list.totalCount).toBe(1);
-    expect(list.edges.map((e: any) => e.node.id)).toEqual([batchId]);
-    // One issue(root) transaction on chain for the batch.
+    expect(list.totalCount).toBe(2);
+    expect(list.edges.map((e: any) => e.node.id)).toContain(batchId);
+    // One issue(root) transaction on chain for the first batch; the retries made none.
     const anchor = new Contract(anchorAddress, loadArtifact("CertificateAnchor").abi, stack.provider);
-    expect(await anchor.queryFilter(anchor.filters.DocumentIssued!())).toHaveLength(1);
+    const settled = await waitFor(() => batch(made.batch.id), (b) => b.status === "CONFIRMED", 60_000);
+    expect(settled.status).toBe("CONFIRMED");
+    expect(await anchor.queryFilter(anchor.filters.DocumentIssued!())).toHaveLength(2);
   });
 
   it("hands out each holder's file, which verifies VALID, and pages through the certificates", async () => {
