@@ -2,6 +2,7 @@ import type { HeldItem } from "../../core/editions/index.ts";
 import type { VerificationResult } from "../../core/verification/index.ts";
 import { html, raw } from "./html.ts";
 import { page } from "./layout.ts";
+import { HOLDER_TEXT } from "../../core/holders/messages.ts";
 
 export interface HeldCertificate {
   id: string;
@@ -52,11 +53,58 @@ document.getElementById("siwe").addEventListener("click", async () => {
   }
 });`;
 
-export function renderSignInPage(): string {
+/** Runs in the holder's browser: asks for a code by e-mail, then signs in with it. */
+export const EMAIL_SIGN_IN_SCRIPT = `
+const emailForm = document.getElementById("email-form");
+const codeForm = document.getElementById("code-form");
+const emailStatus = document.getElementById("email-status");
+const postJson = async (url, body) => {
+  const res = await fetch(url, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify(body) });
+  const json = await res.json();
+  if (!res.ok) throw new Error(json.error.message);
+  return json;
+};
+emailForm.addEventListener("submit", async (event) => {
+  event.preventDefault();
+  try {
+    await postJson("/holder/email/code", { email: emailForm.email.value });
+    emailStatus.textContent = ${JSON.stringify(HOLDER_TEXT.codeSent)};
+    codeForm.hidden = false;
+    codeForm.code.focus();
+  } catch (err) {
+    emailStatus.textContent = err.message;
+  }
+});
+codeForm.addEventListener("submit", async (event) => {
+  event.preventDefault();
+  try {
+    await postJson("/holder/email/sign-in", { email: emailForm.email.value, code: codeForm.code.value });
+    location.reload();
+  } catch (err) {
+    emailStatus.textContent = err.message;
+  }
+});`;
+
+export function renderSignInPage(opts: { email: boolean } = { email: false }): string {
   return page({
     title: "Your certificates · Hallmark",
     section: "Holder",
     body: html`<h1>Your certificates</h1>
+${
+  opts.email
+    ? html`<h2>${HOLDER_TEXT.emailHeading}</h2>
+<p>${HOLDER_TEXT.emailIntro}</p>
+<form id="email-form"><label for="email">${HOLDER_TEXT.emailLabel}</label>
+<input id="email" name="email" type="email" autocomplete="email" required>
+<button type="submit" class="button primary">${HOLDER_TEXT.sendCode}</button></form>
+<form id="code-form" hidden><label for="code">${HOLDER_TEXT.codeLabel}</label>
+<input id="code" name="code" inputmode="numeric" autocomplete="one-time-code" pattern="[0-9 ]{6,7}" required>
+<button type="submit" class="button primary">${HOLDER_TEXT.signIn}</button></form>
+<p id="email-status" role="status" aria-live="polite"></p>
+<script>${raw(EMAIL_SIGN_IN_SCRIPT)}</script>
+<h2>${HOLDER_TEXT.walletHeading}</h2>`
+    : ""
+}
 <p>Sign in with the Ethereum account your certificates were issued to. Your wallet will ask you to sign a message;
 this costs nothing and sends no transaction.</p>
 <div class="actions"><button type="button" class="button primary" id="siwe">Sign in with Ethereum</button></div>
@@ -78,13 +126,13 @@ function renderCollectibles(items: HeldItem[] | undefined) {
   )}</ul>`;
 }
 
-export function renderHolderPage(address: string, held: HeldCertificate[], collectibles: HeldItem[] | undefined = []): string {
+export function renderHolderPage(signedInAs: string, held: HeldCertificate[], collectibles: HeldItem[] | undefined = []): string {
   return page({
     title: "Your certificates · Hallmark",
     section: "Holder",
     style: STYLE,
     body: html`<h1>Your certificates</h1>
-<p>Signed in as <span class="mono">${address}</span>.</p>
+<p>Signed in as <span class="mono">${signedInAs}</span>.</p>
 <form method="post" action="/holder/sign-out"><button class="button" type="submit">Sign out</button></form>
 <h2 id="held-heading">Certificates (${held.length})</h2>
 ${

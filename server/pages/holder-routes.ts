@@ -1,5 +1,5 @@
 import express, { Router, type Request, type Response } from "express";
-import { desc, eq } from "drizzle-orm";
+import { desc, inArray } from "drizzle-orm";
 import type { Provider } from "ethers";
 import type { Database } from "../../core/db/index.ts";
 import { editionsContractsOn, readHoldings, type HeldItem } from "../../core/editions/index.ts";
@@ -7,7 +7,14 @@ import type { IpfsStore } from "../../core/ipfs/index.ts";
 import { certificates } from "../../core/db/schema.ts";
 import type { Verifier } from "../../core/verification/index.ts";
 import { personalDataOf } from "../../core/operations/personal-data.ts";
-import { createSignInMessage, readCookie, SESSION_COOKIE, sessionHolder, signIn, SignInError, signOut } from "../auth/holder-auth.ts";
+import { createSignInMessage, openEmailSession, readCookie, SESSION_COOKIE, sessionOf, signIn, SignInError, signOut } from "../auth/holder-auth.ts";
+import type { Custody } from "../../core/custody/custody-secret.ts";
+import { accountsOfHolderKey } from "../../core/custody/holder-accounts.ts";
+import { openSecret } from "../../core/custody/sealed.ts";
+import { EmailCodeError, requestEmailCode, verifyEmailCode } from "../../core/holders/email-sign-in.ts";
+import type { Mailer } from "../../core/mail/mailer.ts";
+import type { Logger } from "../../core/logger.ts";
+import { OperationError } from "../../core/operations/errors.ts";
 import { renderHolderPage, renderSignInPage, type HeldCertificate } from "./holder-page.ts";
 import { publicBase } from "./verify-routes.ts";
 
@@ -26,23 +33,40 @@ export function holderRoutes(opts: {
   publicUrl?: string;
   /** Editions contracts whose items the holder is shown, read from the chain. */
   collectibles?: { provider?: Provider; ipfs: IpfsStore; contracts: string[] };
+  custody: Custody;
+  /** Absent: e-mail sign-in is off. */
+  mailer?: Mailer;
+  logger: Logger;
 }): Router {
   const router = Router();
   const json = express.json({ limit: "4kb" });
 
   router.get("/holder", async (req: Request, res: Response) => {
     res.set("Cache-Control", "no-store");
-    const address = await sessionHolder(opts.db, readCookie(req.headers.cookie, SESSION_COOKIE));
-    if (!address) {
-      res.type("html").send(renderSignInPage());
+    const session = await sessionOf(opts.db, readCookie(req.headers.cookie, SESSION_COOKIE));
+    if (!session) {
+      res.type("html").send(renderSignInPage({ email: !!opts.mailer }));
       return;
     }
-    const rows = await opts.db
-      .select({ id: certificates.id })
-      .from(certificates)
-      .where(eq(certificates.owner, address))
-      .orderBy(desc(certificates.createdAt))
-      .limit(MAX_LISTED);
+    // A holder signed in by e-mail holds what sits in each institution's custodial account, and what was claimed from it.
+    let accounts: string[];
+    let shownAs: string;
+    if (session.kind === "wallet") {
+      accounts = [session.address];
+      shownAs = session.address;
+    } else {
+      const custodial = await accountsOfHolderKey(opts.db, session.holderKey);
+      accounts = [...new Set(custodial.flatMap((h) => [h.custodialAddress, ...(h.claimedAddress ? [h.claimedAddress] : [])]))];
+      shownAs = openSecret(session.emailSealed, opts.custody.keyring());
+    }
+    const rows = accounts.length
+      ? await opts.db
+          .select({ id: certificates.id })
+          .from(certificates)
+          .where(inArray(certificates.owner, accounts))
+          .orderBy(desc(certificates.createdAt))
+          .limit(MAX_LISTED)
+      : [];
     const [held, collectibles] = await Promise.all([
       // The signed-in holder owns these: their own link opens their personal data, and the page passes it on.
       Promise.all(
@@ -51,18 +75,48 @@ export function holderRoutes(opts: {
           return { id, share, result: await opts.verifier.verifyId(id, { share }) };
         }),
       ),
-      heldCollectibles(address),
+      heldCollectibles(accounts),
     ]);
-    res.type("html").send(renderHolderPage(address, held, collectibles));
+    res.type("html").send(renderHolderPage(shownAs, held, collectibles));
+  });
+
+  const cookieOf = (req: Request, res: Response, token: string, expires: Date) =>
+    res.cookie(SESSION_COOKIE, token, { httpOnly: true, sameSite: "lax", secure: publicBase(req, opts.publicUrl).startsWith("https:"), path: "/", expires });
+
+  router.post("/holder/email/code", json, async (req: Request, res: Response) => {
+    try {
+      const deps = { db: opts.db, custody: opts.custody, mailer: opts.mailer, logger: opts.logger, signInUrl: `${publicBase(req, opts.publicUrl)}/holder` };
+      const { expiresAt } = await requestEmailCode(deps, { email: String(req.body?.email ?? ""), client: req.ip ?? req.socket.remoteAddress ?? "unknown" });
+      res.json({ expiresAt: expiresAt.toISOString() });
+    } catch (err) {
+      if (!(err instanceof OperationError)) throw err;
+      const status = err.code === "RATE_LIMITED" ? 429 : err.code === "FORBIDDEN" ? 404 : 400;
+      if (err.code === "RATE_LIMITED") res.set("Retry-After", String(err.details?.retryAfterSeconds ?? 60));
+      res.status(status).json({ error: { code: err.code, message: err.message } });
+    }
+  });
+
+  router.post("/holder/email/sign-in", json, async (req: Request, res: Response) => {
+    try {
+      const { email, holderKey } = await verifyEmailCode({ db: opts.db, custody: opts.custody }, { email: String(req.body?.email ?? ""), code: String(req.body?.code ?? "") });
+      const session = await openEmailSession(opts.db, opts.custody.keyring(), { email, holderKey });
+      cookieOf(req, res, session.token, session.expiresAt);
+      res.json({ email });
+    } catch (err) {
+      if (!(err instanceof EmailCodeError)) throw err;
+      res.status(401).json({ error: { code: "UNAUTHENTICATED", message: err.message } });
+    }
   });
 
   /** Undefined when the chain could not be read: the page says so rather than showing an empty list. */
-  async function heldCollectibles(address: string): Promise<HeldItem[] | undefined> {
+  async function heldCollectibles(accounts: string[]): Promise<HeldItem[] | undefined> {
     const c = opts.collectibles;
-    if (!c?.provider) return [];
+    if (!c?.provider || !accounts.length) return [];
     const provider = c.provider;
     return editionsContractsOn(opts.db, opts.chainId, c.contracts)
-      .then((contracts) => (contracts.length ? readHoldings({ provider, ipfs: c.ipfs }, contracts, address, MAX_LISTED) : []))
+      .then(async (contracts) =>
+        contracts.length ? (await Promise.all(accounts.map((a) => readHoldings({ provider, ipfs: c.ipfs }, contracts, a, MAX_LISTED)))).flat().slice(0, MAX_LISTED) : [],
+      )
       .catch(() => undefined);
   }
 
@@ -78,13 +132,7 @@ export function holderRoutes(opts: {
   router.post("/holder/sign-in", json, async (req: Request, res: Response) => {
     try {
       const session = await signIn(opts.db, { nonce: String(req.body?.nonce ?? ""), signature: String(req.body?.signature ?? "") });
-      res.cookie(SESSION_COOKIE, session.token, {
-        httpOnly: true,
-        sameSite: "lax",
-        secure: publicBase(req, opts.publicUrl).startsWith("https:"),
-        path: "/",
-        expires: session.expiresAt,
-      });
+      cookieOf(req, res, session.token, session.expiresAt);
       res.json({ address: session.address });
     } catch (err) {
       if (!(err instanceof SignInError)) throw err;
