@@ -115,7 +115,7 @@ export async function resolveHolderReferences(
  * Records the holder accounts of the items about to be issued (before the issuance, so the account exists as soon
  * as anything is issued to it); an item refused for bad input records nothing.
  */
-export async function recordHolderAccounts(db: Database, institutionId: string, targets: ReferenceTarget[]): Promise<void> {
+export async function recordHolderAccounts(db: Database | DbTransaction, institutionId: string, targets: ReferenceTarget[]): Promise<void> {
   const hashes = [...new Set(targets.map((t) => t.referenceHash))];
   if (!hashes.length) return;
   await db

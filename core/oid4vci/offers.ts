@@ -1,5 +1,5 @@
 import { createHmac, randomBytes, randomInt, timingSafeEqual } from "node:crypto";
-import { and, eq, gt, isNull, sql } from "drizzle-orm";
+import { and, eq, gt, isNull, lt, sql } from "drizzle-orm";
 import type { Custody } from "../custody/custody-secret.ts";
 import type { Database } from "../db/index.ts";
 import { certificates, credentialOffers } from "../db/schema.ts";
@@ -143,24 +143,33 @@ export async function redeemPreAuthorizedCode(
   if (!input.code || input.code.length > 200) throw new OAuthError("invalid_request", "pre-authorized_code is required");
   const codeHash = hashSecret(`hallmark/oid4vci-code/v1\0${input.code}`);
   const invalid = () => new OAuthError("invalid_grant", "the pre-authorized code is unknown, expired or already used");
-  return deps.db.transaction(async (tx) => {
-    const [offer] = await tx.select().from(credentialOffers).where(eq(credentialOffers.preAuthorizedCodeHash, codeHash)).for("update");
-    if (!offer || offer.redeemedAt || offer.expiresAt.getTime() <= now.getTime() || offer.txCodeAttempts >= OFFER_LIMITS.txCodeAttempts) throw invalid();
-    if (offer.txCodeHash) {
-      const given = txCodeHash(deps.custody, codeHash, String(input.txCode ?? ""));
-      if (!timingSafeEqual(Buffer.from(offer.txCodeHash, "hex"), given)) {
-        // Counted outside this transaction, which the refusal rolls back.
-        await deps.db.update(credentialOffers).set({ txCodeAttempts: sql`${credentialOffers.txCodeAttempts} + 1` }).where(eq(credentialOffers.id, offer.id));
-        throw new OAuthError("invalid_grant", "the transaction code is wrong");
-      }
-    }
-    const accessToken = randomBytes(32).toString("base64url");
-    await tx
-      .update(credentialOffers)
-      .set({ redeemedAt: now, accessTokenHash: hashSecret(`hallmark/oid4vci-token/v1\0${accessToken}`), accessTokenExpiresAt: new Date(now.getTime() + OFFER_LIMITS.accessTokenTtlMs) })
-      .where(eq(credentialOffers.id, offer.id));
-    return { accessToken, expiresIn: Math.round(OFFER_LIMITS.accessTokenTtlMs / 1000) };
-  });
+  // A guess at the transaction code is counted before it is checked, in the statement that finds the offer, so
+  // racing guesses are bounded too; an offer without a transaction code counts nothing.
+  const [offer] = await deps.db
+    .update(credentialOffers)
+    .set({ txCodeAttempts: sql`${credentialOffers.txCodeAttempts} + (case when ${credentialOffers.txCodeHash} is null then 0 else 1 end)` })
+    .where(
+      and(
+        eq(credentialOffers.preAuthorizedCodeHash, codeHash),
+        isNull(credentialOffers.redeemedAt),
+        gt(credentialOffers.expiresAt, now),
+        lt(credentialOffers.txCodeAttempts, OFFER_LIMITS.txCodeAttempts),
+      ),
+    )
+    .returning();
+  if (!offer) throw invalid();
+  if (offer.txCodeHash && !timingSafeEqual(Buffer.from(offer.txCodeHash, "hex"), txCodeHash(deps.custody, codeHash, String(input.txCode ?? "")))) {
+    throw new OAuthError("invalid_grant", "the transaction code is wrong");
+  }
+  const accessToken = randomBytes(32).toString("base64url");
+  // Spent in the statement that checks it is still unspent: of two requests with the code, one gets a token.
+  const [spent] = await deps.db
+    .update(credentialOffers)
+    .set({ redeemedAt: now, accessTokenHash: hashSecret(`hallmark/oid4vci-token/v1\0${accessToken}`), accessTokenExpiresAt: new Date(now.getTime() + OFFER_LIMITS.accessTokenTtlMs) })
+    .where(and(eq(credentialOffers.id, offer.id), isNull(credentialOffers.redeemedAt)))
+    .returning({ id: credentialOffers.id });
+  if (!spent) throw invalid();
+  return { accessToken, expiresIn: Math.round(OFFER_LIMITS.accessTokenTtlMs / 1000) };
 }
 
 /**
