@@ -64,6 +64,8 @@ export interface ServerDeps {
   publicOrigin?: () => string | undefined;
   /** Outgoing e-mail; made from `config.mail` (SMTP_URL) when not given; neither: e-mail sign-in is off. */
   mailer?: Mailer;
+  /** Routes only the development stack serves (its mailbox page); never set by `npm start`. */
+  devRoutes?: express.Router;
 }
 
 export function createApp(deps: ServerDeps): Express {
@@ -191,6 +193,7 @@ export function createApp(deps: ServerDeps): Express {
   app.use(contractMetadataRoutes({ db: deps.db, publicUrl: deps.config.publicUrl }));
   // Yoga is a Node request listener; express types it as neither middleware nor app.
   app.use(yoga.graphqlEndpoint, yoga as unknown as express.RequestHandler);
+  if (deps.devRoutes) app.use(deps.devRoutes);
   app.use(notFound());
   app.use(errorHandler(deps.logger));
   return app;

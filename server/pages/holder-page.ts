@@ -1,6 +1,6 @@
 import type { HeldItem } from "../../core/editions/index.ts";
 import type { VerificationResult } from "../../core/verification/index.ts";
-import { html, raw } from "./html.ts";
+import { html, raw, type Html } from "./html.ts";
 import { page } from "./layout.ts";
 import { HOLDER_TEXT } from "../../core/holders/messages.ts";
 
@@ -85,6 +85,30 @@ codeForm.addEventListener("submit", async (event) => {
   }
 });`;
 
+/** Runs in the page of a holder signed in by e-mail: proves a wallet with Sign-In with Ethereum and claims everything to it. */
+export const CLAIM_SCRIPT = `
+document.getElementById("claim").addEventListener("click", async () => {
+  const status = document.getElementById("claim-status");
+  if (!window.ethereum) { status.textContent = "No Ethereum wallet was found in this browser. Install or unlock one, then try again."; return; }
+  const post = async (url, body) => {
+    const res = await fetch(url, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify(body) });
+    const json = await res.json();
+    if (!res.ok) throw new Error(json.error.message);
+    return json;
+  };
+  try {
+    status.textContent = "Waiting for your wallet…";
+    const [address] = await window.ethereum.request({ method: "eth_requestAccounts" });
+    const { message, nonce } = await post("/holder/sign-in/message", { address });
+    const hex = "0x" + Array.from(new TextEncoder().encode(message), (b) => b.toString(16).padStart(2, "0")).join("");
+    const signature = await window.ethereum.request({ method: "personal_sign", params: [hex, address] });
+    const { moving } = await post("/holder/claim", { nonce, signature });
+    status.textContent = "Claimed: " + moving + " certificate(s) are moving to " + address + ".";
+  } catch (err) {
+    status.textContent = "The claim did not complete: " + (err && err.message ? err.message : err);
+  }
+});`;
+
 export function renderSignInPage(opts: { email: boolean } = { email: false }): string {
   return page({
     title: "Your certificates · Hallmark",
@@ -126,7 +150,22 @@ function renderCollectibles(items: HeldItem[] | undefined) {
   )}</ul>`;
 }
 
-export function renderHolderPage(signedInAs: string, held: HeldCertificate[], collectibles: HeldItem[] | undefined = []): string {
+/** The page a wallet's credential offer is shown on: its QR code, its deep link, and the transaction code. */
+export function renderOfferPage(opts: { title: string; uri: string; qr: Html; txCode: string | null; expiresAt: Date }): string {
+  return page({
+    title: "Add to your wallet · Hallmark",
+    section: "Holder",
+    body: html`<h1>Add “${opts.title}” to your wallet</h1>
+<p>Scan this code with a wallet app that supports OpenID for Verifiable Credential Issuance, or open the link on the
+device your wallet is on. It works once, until <time datetime="${opts.expiresAt.toISOString()}">${opts.expiresAt.toISOString().slice(0, 16).replace("T", " ")} UTC</time>.</p>
+${opts.qr}
+<p><a class="button primary" href="${opts.uri}">Open in my wallet</a></p>
+${opts.txCode ? html`<p>Your wallet will ask for this code: <strong class="mono" id="tx-code">${opts.txCode}</strong></p>` : ""}
+<p><a href="/holder">Back to your certificates</a></p>`,
+  });
+}
+
+export function renderHolderPage(signedInAs: string, held: HeldCertificate[], collectibles: HeldItem[] | undefined = [], opts: { custody?: { claimable: boolean } } = {}): string {
   return page({
     title: "Your certificates · Hallmark",
     section: "Holder",
@@ -134,6 +173,16 @@ export function renderHolderPage(signedInAs: string, held: HeldCertificate[], co
     body: html`<h1>Your certificates</h1>
 <p>Signed in as <span class="mono">${signedInAs}</span>.</p>
 <form method="post" action="/holder/sign-out"><button class="button" type="submit">Sign out</button></form>
+${
+  opts.custody?.claimable
+    ? html`<h2>Move everything to a wallet of your own</h2>
+<p>Your certificates are held for you until you have a wallet. With one, claim them all at once: your wallet signs a
+message (free, no transaction) and every institution's certificates move to it.</p>
+<div class="actions"><button type="button" class="button" id="claim">Claim to my wallet</button></div>
+<p id="claim-status" role="status" aria-live="polite"></p>
+<script>${raw(CLAIM_SCRIPT)}</script>`
+    : ""
+}
 <h2 id="held-heading">Certificates (${held.length})</h2>
 ${
   held.length
@@ -150,6 +199,12 @@ ${
     <a class="button" href="/verify/${id}${q}">Verification<span class="visually-hidden"> of ${c.title ?? "certificate"}</span></a>
     ${result.verdict === "VALID" ? html`<a class="button" href="/certificates/${id}/print${q}">Print</a><a class="button" href="/certificates/${id}/credential${q}" download>Download credential</a>` : ""}
   </div>
+  ${
+    result.verdict === "VALID"
+      ? html`<form method="post" action="/holder/credential-offer"><input type="hidden" name="certificateId" value="${id}"><button class="button" type="submit">Add to wallet<span class="visually-hidden"> (${c.title ?? "certificate"})</span></button></form>
+  <p>Share: <a class="share" href="/verify/${id}${q}">link to this certificate</a></p>`
+      : ""
+  }
 </li>`;
       })}</ul>`
     : html`<p>No certificate has been issued to this account.</p>`

@@ -1,5 +1,10 @@
 import express, { Router, type Request, type Response } from "express";
-import { desc, inArray } from "drizzle-orm";
+import { desc, eq, inArray } from "drizzle-orm";
+import { isId } from "../../core/db/ids.ts";
+import { claimAllCustody } from "../../core/custody/holder-claims.ts";
+import { createCredentialOffer, OFFER_LIMITS } from "../../core/oid4vci/offers.ts";
+import { sendError } from "../http-errors.ts";
+import { qrCode } from "./qr.ts";
 import type { Provider } from "ethers";
 import type { Database } from "../../core/db/index.ts";
 import { editionsContractsOn, readHoldings, type HeldItem } from "../../core/editions/index.ts";
@@ -7,7 +12,7 @@ import type { IpfsStore } from "../../core/ipfs/index.ts";
 import { certificates } from "../../core/db/schema.ts";
 import type { Verifier } from "../../core/verification/index.ts";
 import { personalDataOf } from "../../core/operations/personal-data.ts";
-import { createSignInMessage, openEmailSession, readCookie, SESSION_COOKIE, sessionOf, signIn, SignInError, signOut } from "../auth/holder-auth.ts";
+import { createSignInMessage, openEmailSession, proveWallet, readCookie, SESSION_COOKIE, sessionOf, signIn, SignInError, signOut, type HolderSession } from "../auth/holder-auth.ts";
 import type { Custody } from "../../core/custody/custody-secret.ts";
 import { accountsOfHolderKey } from "../../core/custody/holder-accounts.ts";
 import { openSecret } from "../../core/custody/sealed.ts";
@@ -15,7 +20,7 @@ import { EmailCodeError, requestEmailCode, verifyEmailCode } from "../../core/ho
 import type { Mailer } from "../../core/mail/mailer.ts";
 import type { Logger } from "../../core/logger.ts";
 import { OperationError } from "../../core/operations/errors.ts";
-import { renderHolderPage, renderSignInPage, type HeldCertificate } from "./holder-page.ts";
+import { renderHolderPage, renderOfferPage, renderSignInPage, type HeldCertificate } from "./holder-page.ts";
 import { publicBase } from "./verify-routes.ts";
 
 /** Enough for a person's wallet; each is verified live against the chain on every visit. */
@@ -49,16 +54,7 @@ export function holderRoutes(opts: {
       return;
     }
     // A holder signed in by e-mail holds what sits in each institution's custodial account, and what was claimed from it.
-    let accounts: string[];
-    let shownAs: string;
-    if (session.kind === "wallet") {
-      accounts = [session.address];
-      shownAs = session.address;
-    } else {
-      const custodial = await accountsOfHolderKey(opts.db, session.holderKey);
-      accounts = [...new Set(custodial.flatMap((h) => [h.custodialAddress, ...(h.claimedAddress ? [h.claimedAddress] : [])]))];
-      shownAs = openSecret(session.emailSealed, opts.custody.keyring());
-    }
+    const { accounts, shownAs, claimable } = await holderOf(session);
     const rows = accounts.length
       ? await opts.db
           .select({ id: certificates.id })
@@ -77,7 +73,72 @@ export function holderRoutes(opts: {
       ),
       heldCollectibles(accounts),
     ]);
-    res.type("html").send(renderHolderPage(shownAs, held, collectibles));
+    res.type("html").send(renderHolderPage(shownAs, held, collectibles, { custody: { claimable } }));
+  });
+
+  /** Whose items a session shows: the wallet's; or, signed in by e-mail, each custodial account's and where it was claimed to. */
+  async function holderOf(session: HolderSession): Promise<{ accounts: string[]; shownAs: string; claimable: boolean }> {
+    if (session.kind === "wallet") return { accounts: [session.address], shownAs: session.address, claimable: false };
+    const custodial = await accountsOfHolderKey(opts.db, session.holderKey);
+    return {
+      accounts: [...new Set(custodial.flatMap((h) => [h.custodialAddress, ...(h.claimedAddress ? [h.claimedAddress] : [])]))],
+      shownAs: openSecret(session.emailSealed, opts.custody.keyring()),
+      claimable: custodial.some((h) => !h.claimedAddress),
+    };
+  }
+
+  // A form post from the holder page (same-site only: the session cookie is SameSite=Lax): an offer for the wallet.
+  router.post("/holder/credential-offer", express.urlencoded({ extended: false, limit: "1kb" }), async (req: Request, res: Response) => {
+    res.set("Cache-Control", "no-store");
+    const session = await sessionOf(opts.db, readCookie(req.headers.cookie, SESSION_COOKIE));
+    if (!session) {
+      res.redirect(303, "/holder");
+      return;
+    }
+    const { accounts } = await holderOf(session);
+    const certificateId = String(req.body?.certificateId ?? "");
+    const [row] = isId(certificateId)
+      ? await opts.db.select({ owner: certificates.owner, metadataUri: certificates.metadataUri }).from(certificates).where(eq(certificates.id, certificateId))
+      : [];
+    if (!row || !accounts.includes(row.owner)) {
+      sendError(req, res, 404, "no certificate of yours has this id", "NOT_FOUND");
+      return;
+    }
+    try {
+      const base = publicBase(req, opts.publicUrl);
+      const offer = await createCredentialOffer(
+        { db: opts.db, custody: opts.custody },
+        { certificateId, base, offeredBy: session.kind === "wallet" ? `holder:${session.address}` : `holder-email:${session.holderKey}`, txCode: true, maxTtlMinutes: OFFER_LIMITS.holderMaxTtlMinutes },
+      );
+      const result = await opts.verifier.verifyId(certificateId, {});
+      res.type("html").send(renderOfferPage({ title: result.certificate.title ?? "Certificate", uri: offer.uri, qr: await qrCode(offer.uri, "Scan with your wallet"), txCode: offer.txCode, expiresAt: offer.expiresAt }));
+    } catch (err) {
+      if (!(err instanceof OperationError)) throw err;
+      sendError(req, res, 409, err.message, err.code);
+    }
+  });
+
+  // A holder signed in by e-mail claims everything to the wallet that signed the SIWE message.
+  router.post("/holder/claim", json, async (req: Request, res: Response) => {
+    const session = await sessionOf(opts.db, readCookie(req.headers.cookie, SESSION_COOKIE));
+    if (session?.kind !== "email") {
+      res.status(401).json({ error: { code: "UNAUTHENTICATED", message: "sign in with your e-mail address first" } });
+      return;
+    }
+    try {
+      const claimed = await opts.db.transaction(async (tx) => {
+        const wallet = await proveWallet(tx as unknown as Database, { nonce: String(req.body?.nonce ?? ""), signature: String(req.body?.signature ?? "") });
+        return claimAllCustody(tx as unknown as Database, { holderKey: session.holderKey, wallet });
+      });
+      res.json({ moving: claimed.operations.length, custodialAddresses: claimed.holders.map((h) => h.custodialAddress) });
+    } catch (err) {
+      if (err instanceof SignInError) {
+        res.status(401).json({ error: { code: "UNAUTHENTICATED", message: err.message } });
+        return;
+      }
+      if (!(err instanceof OperationError)) throw err;
+      res.status(409).json({ error: { code: err.code, message: err.message } });
+    }
   });
 
   const cookieOf = (req: Request, res: Response, token: string, expires: Date) =>
