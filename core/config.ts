@@ -82,6 +82,8 @@ const schema = z.object({
     .string()
     .regex(/^\s*[^\s,]+(\s*,\s*[^\s,]+)*\s*$/, "must be DNS server addresses (host or host:port, IPv6 as [addr]:port), separated by commas")
     .optional(),
+  DOMAIN_PROOF_MAX_AGE_DAYS: z.coerce.number().int().min(1).default(30),
+  DOMAIN_PROOF_RECHECK_HOURS: z.coerce.number().min(0).default(24),
 });
 
 /** The names of every environment variable the platform reads (for deployment files to be checked against). */
@@ -189,6 +191,11 @@ export interface Config {
    * `[addr]:port`). Empty: this machine's resolvers.
    */
   dnsServers: string[];
+  /**
+   * A recorded domain proof counts for `maxAgeDays`; the worker checks every proven domain again when its latest
+   * check is `recheckHours` old (0: never), recording the result, proven or not.
+   */
+  domainProofs: { maxAgeDays: number; recheckHours: number };
 }
 
 export class ConfigError extends Error {
@@ -299,6 +306,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     },
     sealingKeys: e.SEALING_KEYS,
     dnsServers: e.DNS_SERVERS ? e.DNS_SERVERS.split(",").map((s) => s.trim()) : [],
+    domainProofs: { maxAgeDays: e.DOMAIN_PROOF_MAX_AGE_DAYS, recheckHours: e.DOMAIN_PROOF_RECHECK_HOURS },
     ops: {
       port: e.OPS_PORT,
       host: e.OPS_HOST,

@@ -75,6 +75,7 @@ export function createApp(deps: ServerDeps): Express {
   const issuerRegistry = deps.issuerRegistry ?? deps.config.chain.issuerRegistry;
   const collectibleContracts = [...new Set([...deps.config.chain.collectibleContracts, ...(deps.collectibleContracts ?? [])])];
   const issuers = issuerRegistry ? onChainIssuerRegistry(chains, { chainId: deps.config.chain.chainId, address: issuerRegistry }) : undefined;
+  const identityProofs = recordedIdentityProofs(deps.db, { maxAgeDays: deps.config.domainProofs.maxAgeDays });
   const publicOrigin = deps.publicOrigin ?? (() => deps.config.publicUrl?.replace(/\/+$/, ""));
   const custody = deps.custody ?? openCustody(deps.config);
   const mailer = deps.mailer ?? (deps.config.mail.smtpUrl ? smtpMailer(deps.config.mail.smtpUrl, deps.config.mail.from) : undefined);
@@ -86,7 +87,7 @@ export function createApp(deps: ServerDeps): Express {
     documents,
     issuers,
     credentials,
-    identityProofs: recordedIdentityProofs(deps.db),
+    identityProofs,
     issuerDids: registryIssuerDids(deps.db, publicOrigin),
   });
   const dnsLookup = dnsTxtLookup({ servers: deps.config.dnsServers });
@@ -189,7 +190,7 @@ export function createApp(deps: ServerDeps): Express {
     }),
   );
   app.use(mediaUploadRoutes({ db: deps.db, ipfs: deps.ipfs, quotas: deps.config.quotas, logger: deps.logger, callers, maxBytes: deps.config.media.maxBytes }));
-  app.use(galleryRoutes({ chains, chainId: deps.config.chain.chainId, ipfs: deps.ipfs, publicUrl: deps.config.publicUrl }));
+  app.use(galleryRoutes({ chains, chainId: deps.config.chain.chainId, ipfs: deps.ipfs, publicUrl: deps.config.publicUrl, issuers, identityProofs }));
   app.use(contractMetadataRoutes({ db: deps.db, publicUrl: deps.config.publicUrl }));
   // Yoga is a Node request listener; express types it as neither middleware nor app.
   app.use(yoga.graphqlEndpoint, yoga as unknown as express.RequestHandler);

@@ -5,6 +5,7 @@ import { createLivePublisher } from "../core/live/index.ts";
 import { createPipeline } from "../core/operations/context.ts";
 import type { WorkerDeps } from "./deps.ts";
 import { IssuanceBatcher } from "./batcher.ts";
+import { DomainProofRecheck } from "./domain-proof-recheck.ts";
 import { EditionsRunner } from "./editions/index.ts";
 import { ChainIndexer } from "./indexer.ts";
 import { OutboxRelay } from "./outbox-relay.ts";
@@ -104,6 +105,7 @@ export async function startWorker(given: WorkerDeps, redisUrl: string): Promise<
   const anchoredStage = new AnchoredBatchStage(deps);
   const webhooks = new WebhookDispatcher({ db: deps.db, logger: log, settings: webhookSettingsOf(deps.config), keyring: deps.custody.keyring() });
   const editionsRunner = new EditionsRunner(deps);
+  const domainProofs = new DomainProofRecheck(deps);
   relay.start();
   webhooks.start();
   monitor.start();
@@ -113,6 +115,7 @@ export async function startWorker(given: WorkerDeps, redisUrl: string): Promise<
   collectionStage.start();
   anchoredStage.start();
   editionsRunner.start();
+  domainProofs.start();
   return {
     queue,
     indexer,
@@ -126,6 +129,7 @@ export async function startWorker(given: WorkerDeps, redisUrl: string): Promise<
       await collectionStage.stop();
       await anchoredStage.stop();
       await editionsRunner.stop();
+      await domainProofs.stop();
       await webhooks.stop();
       await queue.close();
       await live.settled();

@@ -85,3 +85,34 @@ export async function readEditionFromChain(provider: Provider, contract: string,
 }
 
 /** A revert is the contract's answer; anything else (refused, timed out, bad gateway) means the chain was not reached. */
+
+/** An edition as its creation announced it: enough to list an institution's editions (a IIIF Collection). */
+export interface EditionListing {
+  editionId: bigint;
+  name: string;
+  maxSupply: number;
+}
+
+/**
+ * Every edition of an editions contract, in creation order, from its `EditionCreated` events; `name()` is the
+ * contract's own. EditionNotFoundError when there is no contract at the address.
+ */
+export async function listEditionsFromChain(provider: Provider, contract: string): Promise<{ contract: string; name: string; editions: EditionListing[] }> {
+  const address = getAddress(contract);
+  const code = await askChain(() => provider.getCode(address));
+  if (code === "0x") throw new EditionNotFoundError(`there is no contract at ${address}`);
+  const editions = new Contract(address, COLLECTIBLE_EDITIONS_ABI, provider);
+  let name: string;
+  try {
+    name = await askChain(() => editions.name!());
+  } catch (err) {
+    if (isCallException(err)) throw new EditionNotFoundError(`${address} is not an editions contract`, { cause: err });
+    throw err;
+  }
+  const created = await askChain(() => editions.queryFilter(editions.filters.EditionCreated!(), 0));
+  const listed = created.map((log) => {
+    const { args } = editions.interface.parseLog(log)!;
+    return { editionId: args.editionId as bigint, name: args.name as string, maxSupply: Number(args.maxSupply) };
+  });
+  return { contract: address, name, editions: listed.sort((a, b) => (a.editionId < b.editionId ? -1 : a.editionId > b.editionId ? 1 : 0)) };
+}

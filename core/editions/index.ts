@@ -9,7 +9,7 @@ export {
   type OnChainPolicy,
   type TransferPolicy,
 } from "./transfer-policy.ts";
-export { readEditionFromChain, type EditionItem, type EditionOnChain } from "./chain.ts";
+export { listEditionsFromChain, readEditionFromChain, type EditionItem, type EditionListing, type EditionOnChain } from "./chain.ts";
 export { EditionMetadataUnusableError, EditionNotFoundError, ChainReadError } from "./errors.ts";
 export { loadEditionGallery, type EditionGallery, type GalleryImage } from "./gallery.ts";
 export { readImageHeader, type ImageHeader } from "./image-size.ts";

@@ -127,11 +127,17 @@ export interface IdentityProofs {
   proofOf(entry: ProofTarget & { identity: string }): Promise<IdentityProofAnswer>;
 }
 
+/** How long a recorded DNS proof counts by default: domains change hands, so a proof is re-checked (worker) and ages out. */
+export const DEFAULT_PROOF_MAX_AGE_DAYS = 30;
+
 /**
  * The proofs the operator recorded: the latest check of the domain the entry's identity names, for that very
- * entry of that registry on that chain.
+ * entry of that registry on that chain. A proof older than `maxAgeDays` no longer counts: a domain that changed
+ * hands since must not keep its former owner's name.
  */
-export function recordedIdentityProofs(db: Database): IdentityProofs {
+export function recordedIdentityProofs(db: Database, opts: { maxAgeDays?: number; now?: () => Date } = {}): IdentityProofs {
+  const maxAgeDays = opts.maxAgeDays ?? DEFAULT_PROOF_MAX_AGE_DAYS;
+  const now = opts.now ?? (() => new Date());
   return {
     async proofOf(entry) {
       const domain = domainOfIdentity(entry.identity);
@@ -151,6 +157,9 @@ export function recordedIdentityProofs(db: Database): IdentityProofs {
         .limit(1);
       if (!row) return { proven: false, reason: `no DNS proof of ${domain} has been recorded` };
       if (!row.proven) return { proven: false, reason: `the last DNS check of ${domain}, on ${day(row.checkedAt)}, failed: ${row.reason}` };
+      if (now().getTime() - row.checkedAt.getTime() > maxAgeDays * 86_400_000) {
+        return { proven: false, reason: `the last DNS proof of ${domain}, on ${day(row.checkedAt)}, is older than ${maxAgeDays} days and has not been checked again since` };
+      }
       return { proven: true, domain, method: "DNS_TXT", checkedAt: row.checkedAt, record: row.record! };
     },
   };
@@ -174,4 +183,20 @@ export function liveIdentityProofs(lookup: TxtLookup, now: () => Date = () => ne
       return { proven: true, domain, method: "DNS_TXT", checkedAt: now(), record: result.record! };
     },
   };
+}
+
+/**
+ * The institutions whose domain was once proven and whose latest check is older than `olderThan`: what the worker
+ * checks again, so that a proof stays current while the record is published and ends when it is withdrawn.
+ * An institution whose domain was never proven waits for the operator's confirmation instead.
+ */
+export async function proofsDueForRecheck(db: Database, olderThan: Date, limit = 50): Promise<string[]> {
+  const rows = (await db.execute(sql`
+    select p.institution_id from ${domainProofs} p
+    where p.checked_at = (select max(q.checked_at) from ${domainProofs} q where q.institution_id = p.institution_id)
+      and p.checked_at < ${olderThan.toISOString()}
+      and exists (select 1 from ${domainProofs} r where r.institution_id = p.institution_id and r.proven)
+    order by p.checked_at
+    limit ${limit}`)) as unknown as { rows: { institution_id: string }[] };
+  return [...new Set(rows.rows.map((r) => r.institution_id))];
 }

@@ -5,6 +5,7 @@ export { createVerifier, type Verifier } from "./service.ts";
 export { verifyAnchoredProof, type AnchoredProof } from "./anchored.ts";
 export { gatewaySource, ipfsStoreSource, type DocumentSource } from "./document-source.ts";
 export type { ChainProviders } from "./chain-reader.ts";
-export { onChainIssuerRegistry, type IssuerRegistry } from "./issuer-registry-reader.ts";
+export { onChainIssuerRegistry, type IssuerRegistry, type ContractInstitution } from "./issuer-registry-reader.ts";
 export { CertificateNotFoundError, ChainUnavailableError, DocumentFormatError } from "./errors.ts";
 export type * from "./types.ts";
+export { contractIssuer, type ContractIssuer } from "./contract-issuer.ts";

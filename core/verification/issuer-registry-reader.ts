@@ -9,7 +9,13 @@ import { ChainUnavailableError } from "./errors.ts";
  */
 export interface IssuerRegistry {
   wasActive(query: { chainId: number; contract: string; at: Date }): Promise<IssuerAnswer>;
+  /** The institution a contract is bound to now, if any, and whether it is active (what a gallery says of its museum). */
+  institutionBehind(query: { chainId: number; contract: string }): Promise<ContractInstitution>;
 }
+
+export type ContractInstitution =
+  | { bound: false; where: string }
+  | { bound: true; active: boolean; entry: NonNullable<IssuerAnswer["entry"]>; where: string };
 
 export interface IssuerAnswer {
   active: boolean;
@@ -20,6 +26,9 @@ export interface IssuerAnswer {
   where?: string;
   when?: string;
 }
+
+/** `InstitutionStatus.Active` in contracts/interfaces/IIssuerRegistry.sol. */
+const INSTITUTION_ACTIVE = 1;
 
 /** The issuer registry's published interface, written out so a verifier needs no build artifacts. */
 const ISSUER_REGISTRY_ABI = [
@@ -35,18 +44,30 @@ const ISSUER_REGISTRY_ABI = [
 export function onChainIssuerRegistry(chains: ChainProviders, trusted: { chainId?: number; address: string }): IssuerRegistry {
   // One binding per chain, its code checked once: every verification asks.
   const bound = new Map<number, Contract>();
+  const registryOn = async (chainId: number): Promise<{ registry: Contract; where: string }> => {
+    const where = `the issuer registry ${trusted.address} on chain ${trusted.chainId ?? chainId}`;
+    if (trusted.chainId !== undefined && chainId !== trusted.chainId) throw new Error(`${where} cannot vouch for a registry on chain ${chainId}`);
+    let registry = bound.get(chainId);
+    if (!registry) {
+      const provider = chains(chainId);
+      if (!provider) throw new ChainUnavailableError(`no JSON-RPC endpoint is configured for chain ${chainId}`);
+      if ((await provider.getCode(trusted.address)) === "0x") throw new Error(`there is no contract at ${trusted.address} on chain ${chainId}`);
+      registry = new Contract(trusted.address, ISSUER_REGISTRY_ABI, provider);
+      bound.set(chainId, registry);
+    }
+    return { registry, where };
+  };
   return {
+    async institutionBehind({ chainId, contract }) {
+      const { registry, where } = await registryOn(chainId);
+      const institutionId = (await registry.institutionOf(contract)) as bigint;
+      if (institutionId === 0n) return { bound: false, where };
+      const named = await registry.institution(institutionId);
+      const entry = { chainId, issuerRegistry: trusted.address, chainInstitutionId: institutionId.toString(), name: named.name as string, identity: named.identity as string };
+      return { bound: true, active: Number(named.status) === INSTITUTION_ACTIVE, entry, where };
+    },
     async wasActive({ chainId, contract, at }) {
-      const where = `the issuer registry ${trusted.address} on chain ${trusted.chainId ?? chainId}`;
-      if (trusted.chainId !== undefined && chainId !== trusted.chainId) throw new Error(`${where} cannot vouch for a registry on chain ${chainId}`);
-      let registry = bound.get(chainId);
-      if (!registry) {
-        const provider = chains(chainId);
-        if (!provider) throw new ChainUnavailableError(`no JSON-RPC endpoint is configured for chain ${chainId}`);
-        if ((await provider.getCode(trusted.address)) === "0x") throw new Error(`there is no contract at ${trusted.address} on chain ${chainId}`);
-        registry = new Contract(trusted.address, ISSUER_REGISTRY_ABI, provider);
-        bound.set(chainId, registry);
-      }
+      const { registry, where } = await registryOn(chainId);
       const seconds = Math.floor(at.getTime() / 1000);
       const [active, institutionId] = (await Promise.all([registry.wasActive(contract, seconds), registry.institutionOf(contract)])) as [boolean, bigint];
       const when = at.toISOString();

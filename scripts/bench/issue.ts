@@ -7,27 +7,59 @@ import { NonceManager, Wallet } from "ethers";
 import { certificateRegistryAt } from "../../core/chain/certificate-registry.ts";
 import { issuances } from "../../core/db/schema.ts";
 import { buildCertificateDocument } from "../../core/metadata/certificate.ts";
-import { requestIssuanceBatch } from "../../core/operations/issue.ts";
 import { requestIdFor } from "../../core/operations/request-id.ts";
 import { parseAddress, parseCertificateFields } from "../../core/operations/validate.ts";
 import { startStack } from "../dev/stack.ts";
+import { freshDatabase } from "./fresh-database.ts";
 import { progressBar } from "../progress.ts";
 
 /**
- * `npm run bench:issue`: certificates from accepted to confirmed on the embedded stack, against a naive
- * pipeline (one certificate, one transaction, wait for it) measured in the same run on the same services.
+ * `npm run bench:issue`: certificates from accepted to confirmed, sent as a client sends them (`issueCertificates`
+ * over HTTP, accepted = the HTTP answer), against a naive pipeline (one certificate, one transaction, wait for it)
+ * measured in the same run on the same services. Options:
+ *   --count N              certificates sent at once (default 10000), in requests of --request-size (500) items
+ *                          from --clients (4) concurrent clients;
+ *   --rate R --duration S  instead: a steady offered load of R certificates/s for S seconds, one request every
+ *                          100 ms, and the latency accepted→confirmed a user waiting for one certificate sees;
+ *   --database-url URL     a PostgreSQL server instead of the embedded PGlite (the run creates, then drops, its own
+ *                          database there);
+ *   --naive N              certificates through the naive pipeline (default 100).
  */
 const { values: args } = parseArgs({
-  options: { count: { type: "string", default: "10000" }, naive: { type: "string", default: "100" } },
+  options: {
+    count: { type: "string", default: "10000" },
+    naive: { type: "string", default: "100" },
+    "request-size": { type: "string", default: "500" },
+    clients: { type: "string", default: "4" },
+    rate: { type: "string" },
+    duration: { type: "string", default: "60" },
+    "database-url": { type: "string" },
+  },
 });
-const COUNT = Number(args.count);
 const NAIVE = Number(args.naive);
+const REQUEST_SIZE = Number(args["request-size"]);
+const CLIENTS = Number(args.clients);
+const RATE = args.rate ? Number(args.rate) : undefined;
+const DURATION_S = Number(args.duration);
+const COUNT = RATE ? Math.round(RATE * DURATION_S) : Number(args.count);
+for (const [name, value] of Object.entries({ count: COUNT, naive: NAIVE, "request-size": REQUEST_SIZE, clients: CLIENTS, duration: DURATION_S, ...(RATE ? { rate: RATE } : {}) })) {
+  if (!Number.isFinite(value) || value <= 0) throw new Error(`--${name} must be a positive number`);
+}
 // Hardhat's funded development account #3: the naive pipeline's own key, so its nonces never meet the worker's.
 const NAIVE_KEY = "0x7c852118294e51e653712a81e05800f419141751be58f605c371e15141b007a6";
 
 const dataDir = mkdtempSync(join(tmpdir(), "hallmark-bench-"));
+const database = args["database-url"] ? await freshDatabase(args["database-url"]) : undefined;
 const stack = await startStack({
-  env: { ...process.env, NODE_ENV: "test", HALLMARK_DATA_DIR: dataDir, PORT: "0", CHAIN_PORT: "0", LOG_LEVEL: process.env.LOG_LEVEL ?? "silent" },
+  env: {
+    ...process.env,
+    NODE_ENV: "test",
+    HALLMARK_DATA_DIR: dataDir,
+    PORT: "0",
+    CHAIN_PORT: "0",
+    LOG_LEVEL: process.env.LOG_LEVEL ?? "silent",
+    ...(database ? { DATABASE_URL: database.url } : {}),
+  },
   notice: () => {},
 });
 const { db } = stack.db;
@@ -72,22 +104,47 @@ async function hallmarkPipeline() {
   const cpuAtStart = process.cpuUsage();
   const threadCpuAtStart = process.threadCpuUsage();
   const started = Date.now();
-  const ids: string[] = [];
   const runTag = Date.now().toString(36);
-  for (let offset = 0; offset < COUNT; offset += 1000) {
-    const items = Array.from({ length: Math.min(1000, COUNT - offset) }, (_, j) => ({
+  /** When each certificate's request was answered: its "accepted". */
+  const acceptedAt = new Map<string, number>();
+  const requestOf = (offset: number, size: number) => ({
+    collectionId: devInfo.collectionId,
+    idempotencyKey: `bench-${runTag}-request-${offset}`,
+    items: Array.from({ length: size }, (_, j) => ({
       recipient: holders[(offset + j) % holders.length]!,
       title: `Bench certificate ${offset + j}`,
       recipientName: `Holder ${offset + j}`,
       idempotencyKey: `bench-${runTag}-${offset + j}`,
-    }));
-    const results = await requestIssuanceBatch({ db, custody: stack.custody, quotas: stack.config.quotas }, devInfo.institutionId, devInfo.collectionId, items);
-    for (const r of results) {
-      if (r.error) throw r.error;
-      ids.push(r.issuance!.id);
+    })),
+  });
+  const send = async (offset: number, size: number) => {
+    for (const id of await issueOverHttp(requestOf(offset, size))) acceptedAt.set(id, Date.now());
+  };
+  let sending: Promise<unknown>;
+  if (RATE) {
+    // A steady offered load: a request every 100 ms whether or not the last was answered, as independent users send.
+    const perTick = Math.max(1, Math.round(RATE / 10));
+    const inFlight: Promise<void>[] = [];
+    for (let offset = 0, tick = 0; offset < COUNT; offset += perTick, tick++) {
+      const wait = started + tick * 100 - Date.now();
+      if (wait > 0) await new Promise((r) => setTimeout(r, wait));
+      inFlight.push(send(offset, Math.min(perTick, COUNT - offset)));
     }
+    sending = Promise.all(inFlight);
+  } else {
+    let next = 0;
+    const client = async () => {
+      for (let offset = (next += REQUEST_SIZE) - REQUEST_SIZE; offset < COUNT; offset = (next += REQUEST_SIZE) - REQUEST_SIZE) {
+        await send(offset, Math.min(REQUEST_SIZE, COUNT - offset));
+      }
+    };
+    sending = Promise.all(Array.from({ length: CLIENTS }, client));
   }
+  // Confirmations are counted while requests are still being answered.
+  let sendError: unknown;
+  sending.catch((err) => (sendError = err));
   for (;;) {
+    if (sendError) throw sendError;
     const [row] = await db
       .select({ done: sql<number>`count(*)::int` })
       .from(issuances)
@@ -102,13 +159,15 @@ async function hallmarkPipeline() {
   clearInterval(sampler);
   const cpu = process.cpuUsage(cpuAtStart);
   const threadCpu = process.threadCpuUsage(threadCpuAtStart);
+  await sending;
   const rows = await db
-    .select({ status: issuances.status, createdAt: issuances.createdAt, updatedAt: issuances.updatedAt })
+    .select({ id: issuances.id, status: issuances.status, updatedAt: issuances.updatedAt })
     .from(issuances)
     .where(sql`${issuances.idempotencyKey} LIKE ${`bench-${runTag}-%`}`);
   const failed = rows.filter((r) => r.status !== "CONFIRMED").length;
   const lastConfirmed = Math.max(...rows.map((r) => r.updatedAt.getTime()));
-  const latencies = rows.map((r) => r.updatedAt.getTime() - r.createdAt.getTime()).sort((a, b) => a - b);
+  // A certificate confirmed before its request was answered waited no time after acceptance.
+  const latencies = rows.map((r) => Math.max(0, r.updatedAt.getTime() - acceptedAt.get(r.id)!)).sort((a, b) => a - b);
   return {
     rate: COUNT / ((lastConfirmed - started) / 1000),
     p50: percentile(latencies, 50),
@@ -120,6 +179,32 @@ async function hallmarkPipeline() {
   };
 }
 
+const ISSUE = `mutation ($input: IssueCertificatesInput!) {
+  issueCertificates(input: $input) {
+    __typename
+    ... on IssueCertificatesPayload { results { index error { code message } issuance { id } } }
+    ... on Error { code message }
+  }
+}`;
+
+/** One `issueCertificates` request as a client sends it; the issuance ids it accepted. Any refusal stops the run. */
+async function issueOverHttp(input: Record<string, unknown>): Promise<string[]> {
+  const res = await fetch(devInfo.graphqlUrl, {
+    method: "POST",
+    headers: { "content-type": "application/json", accept: "application/graphql-response+json", authorization: `Bearer ${devInfo.apiKey}` },
+    body: JSON.stringify({ query: ISSUE, variables: { input } }),
+  });
+  const body = (await res.json()) as { data?: { issueCertificates: any }; errors?: { message: string }[] };
+  const answer = body.data?.issueCertificates;
+  if (res.status !== 200 || !answer || answer.__typename !== "IssueCertificatesPayload") {
+    throw new Error(`issueCertificates answered HTTP ${res.status}: ${JSON.stringify(body.errors ?? answer).slice(0, 500)}`);
+  }
+  return (answer.results as { error: { message: string } | null; issuance: { id: string } | null }[]).map((r, i) => {
+    if (r.error || !r.issuance) throw new Error(`item ${i} refused: ${r.error?.message}`);
+    return r.issuance.id;
+  });
+}
+
 try {
   process.stderr.write(`naive pipeline: ${NAIVE} certificates, one transaction each…\n`);
   const naive = await naivePipeline();
@@ -128,6 +213,7 @@ try {
   const ratio = result.rate / naive;
   console.log(`naive pipeline:    ${naive.toFixed(1)} certificates/s (${NAIVE} certificates)`);
   console.log(`hallmark pipeline: ${result.rate.toFixed(1)} certificates/s (${COUNT} certificates, ${result.failed} failed)`);
+  console.log(`database: ${stack.db.kind === "postgres" ? "PostgreSQL server" : "embedded PGlite"}; sent over HTTP as issueCertificates, ${RATE ? `${RATE} certificates/s offered for ${DURATION_S} s, a request every 100 ms` : `requests of ${REQUEST_SIZE} from ${CLIENTS} clients`}`);
   console.log(`latency accepted→confirmed: p50 ${result.p50} ms, p99 ${result.p99} ms`);
   console.log(`peak memory (rss, whole process incl. embedded chain): ${result.peakRssMiB.toFixed(0)} MiB`);
   console.log(
@@ -138,5 +224,6 @@ try {
   console.log(`issue-throughput: ${result.rate.toFixed(1)} (${ratio.toFixed(1)}x naive)`);
 } finally {
   await stack.stop();
+  await database?.drop();
   rmSync(dataDir, { recursive: true, force: true });
 }

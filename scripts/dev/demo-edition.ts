@@ -1,8 +1,9 @@
 import { existsSync, readFileSync } from "node:fs";
 import { crc32, deflateSync } from "node:zlib";
-import { Contract, id, Wallet, type Signer } from "ethers";
+import { Contract, id, isCallException, Wallet, type Signer } from "ethers";
 import { loadArtifact } from "../../core/chain/artifacts.ts";
 import { deployCollectibleEditions } from "../../core/chain/deploy.ts";
+import { issuerRegistryAt } from "../../core/chain/issuer-registry.ts";
 import type { IpfsStore } from "../../core/ipfs/index.ts";
 import { buildEditionMetadata } from "../../core/editions/metadata.ts";
 
@@ -129,7 +130,23 @@ export async function pinDemoEditionMetadata(ipfs: IpfsStore): Promise<{ uri: st
  * in code and pinned to IPFS) and a few items airdropped. Set up once per chain: when dev.json names a contract that
  * still holds this edition (a persistent chain), it is reused; a fresh embedded chain gets a new one.
  */
-export async function ensureDemoEdition(opts: { ipfs: IpfsStore; deployer: Signer; devInfoPath: string }): Promise<DemoEdition> {
+export async function ensureDemoEdition(opts: { ipfs: IpfsStore; deployer: Signer; devInfoPath: string; issuerRegistry?: string; certificateRegistry?: string }): Promise<DemoEdition> {
+  const edition = await ensureDemoEditionContract(opts);
+  // The gallery names the museum from the issuer registry: the demo's editions contract belongs to the demo institution.
+  if (opts.issuerRegistry && opts.certificateRegistry) {
+    const registry = issuerRegistryAt(opts.issuerRegistry, opts.deployer);
+    const institutionId = (await registry.institutionOf!(opts.certificateRegistry)) as bigint;
+    if (institutionId !== 0n && ((await registry.institutionOf!(edition.contract)) as bigint) === 0n) {
+      // A registry the deployer does not operate (ISSUER_REGISTRY_ADDRESS) refuses: the gallery then says so.
+      await registry.bindAccount!(institutionId, edition.contract).then((tx: { wait(): Promise<unknown> }) => tx.wait(), (err: unknown) => {
+        if (!isCallException(err)) throw err;
+      });
+    }
+  }
+  return edition;
+}
+
+async function ensureDemoEditionContract(opts: { ipfs: IpfsStore; deployer: Signer; devInfoPath: string }): Promise<DemoEdition> {
   const { uri, name } = await pinDemoEditionMetadata(opts.ipfs);
   const { abi } = loadArtifact("CollectibleEditions");
   const done = (contract: string): DemoEdition => ({

@@ -123,7 +123,7 @@ export async function startStack(opts: { env?: NodeJS.ProcessEnv; notice?: (line
     demo.contracts.IssuerRegistry = issuerRegistry;
     await syncDemoInstitution({ db: db.db, provider, issuerRegistry, certificateRegistry: demo.contracts.CertificateRegistry, institutionId: demo.institutionId });
     // The museum demo: an editions contract with one edition, its images and metadata pinned to IPFS.
-    const demoEdition = await ensureDemoEdition({ ipfs, deployer, devInfoPath });
+    const demoEdition = await ensureDemoEdition({ ipfs, deployer, devInfoPath, issuerRegistry, certificateRegistry: demo.contracts.CertificateRegistry });
     demo.contracts.CollectibleEditions = demoEdition.contract;
 
     // Worker

@@ -3,6 +3,7 @@ import { DUBLIN_CORE_FIELDS } from "../../core/editions/metadata.ts";
 import { html, type Html } from "./html.ts";
 import { DUBLIN_CORE_LABELS, valueLanguage } from "./iiif-manifest.ts";
 import { page } from "./layout.ts";
+import type { Reader } from "./reader.ts";
 
 /** Items listed by serial; beyond this the page says how many more there are rather than growing without bound. */
 export const MAX_LISTED_ITEMS = 500;
@@ -36,7 +37,10 @@ table.record th { width: 11rem; color: var(--muted); font-weight: 600; overflow-
  * The museum gallery of one edition: its images (served from IPFS), the story, the object's Dublin Core record, how
  * many of the edition are held and each held item's serial, and the IIIF manifest for museum viewers.
  */
-export function renderGalleryPage(gallery: EditionGallery, opts: { manifestUrl: string; chainId: number }): string {
+export function renderGalleryPage(
+  gallery: EditionGallery,
+  opts: { manifestUrl: string; chainId: number; issuer?: Html; linkedArtUrl?: string; collectionUrl?: string; reader?: Reader },
+): string {
   const { metadata, edition } = gallery;
   const lang = valueLanguage(gallery);
   // Values are in the object's own language; the page around them is English.
@@ -47,6 +51,7 @@ export function renderGalleryPage(gallery: EditionGallery, opts: { manifestUrl: 
   const paragraphs = (metadata.story ?? "").split(/\n\s*\n/).map((p) => p.trim()).filter(Boolean);
 
   const body = html`
+${opts.issuer ?? ""}
 <p class="note">Museum collectible · limited edition of ${N}</p>
 <h1${langAttr}>${metadata.name}</h1>
 <p class="held" id="held">${gallery.held} of ${N} held</p>
@@ -110,6 +115,8 @@ ${DUBLIN_CORE_FIELDS.some((f) => dc[f]?.length)
     with deep zoom and the object's record alongside.</p>
     <p><a class="button" href="${opts.manifestUrl}" type="application/ld+json">IIIF manifest of this edition</a></p>
     <p class="note">Manifest address: <code>${opts.manifestUrl}</code></p>
+    ${opts.collectionUrl ? html`<p><a href="${opts.collectionUrl}" type="application/ld+json">All editions of this museum (IIIF Collection)</a></p>` : ""}
+    ${opts.linkedArtUrl ? html`<p><a href="${opts.linkedArtUrl}" type="application/ld+json">This object in Linked Art (JSON-LD)</a></p>` : ""}
   </div>
 </section>
 
@@ -130,6 +137,7 @@ ${DUBLIN_CORE_FIELDS.some((f) => dc[f]?.length)
     section: "Museum gallery",
     body,
     style: STYLE,
+    ...(opts.reader ? { reader: opts.reader } : {}),
     footer: "Read from the blockchain and IPFS directly: the edition, its items and holders from the contract, its images and record from the metadata the contract names.",
   });
 }

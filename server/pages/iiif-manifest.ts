@@ -1,4 +1,5 @@
 import type { EditionGallery } from "../../core/editions/index.ts";
+import { LINKED_ART_CONTEXT } from "../../core/editions/linked-art.ts";
 import { DUBLIN_CORE_FIELDS, type DublinCoreField } from "../../core/editions/metadata.ts";
 
 /** IIIF Presentation API 3.0: https://iiif.io/api/presentation/3.0/ */
@@ -42,7 +43,10 @@ export function valueLanguage(gallery: EditionGallery): string {
  * whose body is the image served from this platform's IPFS gateway. `base` is the public base URL (no trailing slash);
  * every id is absolute, and the manifest's own id is the URL it is served at.
  */
-export function buildIiifManifest(gallery: EditionGallery, opts: { base: string; manifestUrl: string; galleryUrl: string }): Record<string, unknown> {
+export function buildIiifManifest(
+  gallery: EditionGallery,
+  opts: { base: string; manifestUrl: string; galleryUrl: string; collectionUrl?: string; linkedArtUrl?: string; museum?: { name: string; homepage?: string } },
+): Record<string, unknown> {
   const { metadata, edition } = gallery;
   const lang = valueLanguage(gallery);
   const dc = metadata.dublinCore;
@@ -72,7 +76,15 @@ export function buildIiifManifest(gallery: EditionGallery, opts: { base: string;
     ...(rightsUri ? { rights: rightsUri } : {}),
     thumbnail: gallery.images.slice(0, 1).map((img) => imageResource(opts.base, img)),
     homepage: [{ id: opts.galleryUrl, type: "Text", label: en(`${metadata.name}: gallery`), format: "text/html", language: ["en"] }],
-    seeAlso: [{ id: `${opts.base}/ipfs/${gallery.metadataCid}`, type: "Dataset", label: en("Edition metadata (JSON)"), format: "application/json", profile: metadata.$schema }],
+    seeAlso: [
+      { id: `${opts.base}/ipfs/${gallery.metadataCid}`, type: "Dataset", label: en("Edition metadata (JSON)"), format: "application/json", profile: metadata.$schema },
+      ...(opts.linkedArtUrl ? [{ id: opts.linkedArtUrl, type: "Dataset", label: en("Linked Art description (JSON-LD)"), format: "application/ld+json", profile: LINKED_ART_CONTEXT }] : []),
+    ],
+    // The institution the issuer registry names, and nothing when it names none: a viewer shows `provider` as the source.
+    ...(opts.museum
+      ? { provider: [{ id: `${opts.galleryUrl}#issuer`, type: "Agent", label: { none: [opts.museum.name] }, ...(opts.museum.homepage ? { homepage: [{ id: opts.museum.homepage, type: "Text", label: { none: [opts.museum.name] }, format: "text/html" }] } : {}) }] }
+      : {}),
+    ...(opts.collectionUrl ? { partOf: [{ id: opts.collectionUrl, type: "Collection" }] } : {}),
     items: gallery.images.map((img, i) => {
       const canvasId = `${canvasBase}/canvas/${i + 1}`;
       return {

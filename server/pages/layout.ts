@@ -1,4 +1,5 @@
 import { html, raw, type Html } from "./html.ts";
+import { languageSwitcher, readerFor, type Reader } from "./reader.ts";
 
 /**
  * One stylesheet, inline: pages work offline and behind strict firewalls, with the reader's system fonts.
@@ -11,6 +12,7 @@ const STYLE = `
 html { font-family: system-ui, -apple-system, "Segoe UI", Roboto, "Noto Sans", "Liberation Sans", Arial, sans-serif;
   color: var(--ink); background: var(--paper); line-height: 1.5; -webkit-text-size-adjust: 100%; }
 body { margin: 0; }
+:lang(zh) { font-family: "Noto Sans CJK SC", "Noto Sans SC", "PingFang SC", "Microsoft YaHei", "Source Han Sans SC", system-ui, sans-serif; }
 a { color: var(--link); }
 a:focus-visible, button:focus-visible, input:focus-visible, summary:focus-visible { outline: 3px solid var(--focus); outline-offset: 2px; box-shadow: 0 0 0 5px var(--ink); }
 .visually-hidden { position: absolute; width: 1px; height: 1px; overflow: hidden; clip: rect(0 0 0 0); white-space: nowrap; }
@@ -19,6 +21,8 @@ a:focus-visible, button:focus-visible, input:focus-visible, summary:focus-visibl
 header.site { border-bottom: 1px solid var(--line); padding: .75rem 1.25rem; display: flex; align-items: baseline; gap: .75rem; flex-wrap: wrap; }
 header.site .brand { font-weight: 700; font-size: 1.1rem; color: var(--ink); text-decoration: none; letter-spacing: .02em; }
 header.site .section { color: var(--muted); }
+header.site nav.languages { margin-left: auto; font-size: .95rem; }
+header.site nav.languages [aria-current] { font-weight: 700; }
 main { max-width: 64rem; margin: 0 auto; padding: 1.25rem; }
 h1 { font-size: clamp(1.5rem, 1.1rem + 1.6vw, 2.2rem); line-height: 1.2; margin: .25rem 0 .5rem; }
 h2 { font-size: 1.15rem; margin: 1.75rem 0 .5rem; }
@@ -63,7 +67,7 @@ footer.site { max-width: 64rem; margin: 2rem auto; padding: 0 1.25rem; color: va
 @media print {
   @page { margin: 14mm; }
   html { font-size: 11pt; }
-  header.site, .actions, .skip, form.lookup, details.raw { display: none !important; }
+  header.site, nav.languages, .actions, .skip, form.lookup, details.raw { display: none !important; }
   main { max-width: none; padding: 0; }
   .layout { grid-template-columns: minmax(0, 1fr) 45mm; }
   .verdict, ul.checks li { break-inside: avoid; -webkit-print-color-adjust: exact; print-color-adjust: exact; }
@@ -73,8 +77,10 @@ footer.site { max-width: 64rem; margin: 2rem auto; padding: 0 1.25rem; color: va
 @media (prefers-reduced-motion: reduce) { * { transition: none !important; } }
 `;
 
-export function page(opts: { title: string; section: string; body: Html; footer?: string; style?: string }): string {
-  return `<!doctype html>\n${html`<html lang="en">
+/** A whole page in the reader's language (English when no reader is given), with a switcher to the others. */
+export function page(opts: { title: string; section: string; body: Html; footer?: string; style?: string; reader?: Reader }): string {
+  const reader = opts.reader ?? readerFor("en");
+  return `<!doctype html>\n${html`<html lang="${reader.locale}">
 <head>
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
@@ -83,8 +89,8 @@ export function page(opts: { title: string; section: string; body: Html; footer?
 <style>${raw(STYLE + (opts.style ?? ""))}</style>
 </head>
 <body>
-<a class="skip" href="#content">Skip to content</a>
-<header class="site"><a class="brand" href="/verify">Hallmark</a><span class="section">${opts.section}</span></header>
+<a class="skip" href="#content">${reader.t("layout.skip")}</a>
+<header class="site"><a class="brand" href="/verify">${reader.t("layout.brand")}</a><span class="section">${opts.section}</span>${opts.reader ? languageSwitcher(opts.reader) : ""}</header>
 <main id="content">
 ${opts.body}
 </main>

@@ -1,6 +1,7 @@
 import { randomUUID } from "node:crypto";
 import { Contract, id, verifyTypedData, Wallet, ZeroAddress } from "ethers";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { issuerRegistryAt } from "../../core/chain/issuer-registry.ts";
 import { eq } from "drizzle-orm";
 import { openSecret } from "../../core/custody/sealed.ts";
 import { editionContracts, institutions } from "../../core/db/schema.ts";
@@ -161,6 +162,21 @@ describe("collectible editions over HTTP", () => {
     const doc = (await manifest.json()) as { items: unknown[]; label: Record<string, string[]> };
     expect(doc.items).toHaveLength(2);
     expect(JSON.stringify(doc.label)).toContain("Ænigma");
+  });
+
+  it("the worker binds the editions contract it created to the institution, so the gallery names the museum", async () => {
+    // The binding is its own transaction after the contract's creation: minting never waits for it.
+    const deadline = Date.now() + 30_000;
+    let html = "";
+    while (Date.now() < deadline) {
+      html = await (await fetch(edition.galleryUrl)).text();
+      if (html.includes('id="issuer"') && !html.includes("Not from a registered institution")) break;
+      await new Promise((r) => setTimeout(r, 250));
+    }
+    expect(html).toContain("Issued by <strong>Demo University</strong>, registered on this platform");
+    const registry = issuerRegistryAt(stack.devInfo.contracts.IssuerRegistry!, stack.provider);
+    const [certificates, editions] = await Promise.all([registry.institutionOf!(stack.devInfo.contracts.CertificateRegistry), registry.institutionOf!(edition.contractAddress)]);
+    expect(editions).toBe(certificates);
   });
 
   let code: string;

@@ -6,6 +6,7 @@ import type { Pipeline } from "../../core/operations/context.ts";
 import { PollLoop } from "../../core/poll-loop.ts";
 import { pipelineOf, type WorkerDeps } from "../deps.ts";
 import { sendAirdropBatches } from "./airdrop.ts";
+import { bindEditionContracts } from "./bind-contract.ts";
 import { createPinnedEditions } from "./create.ts";
 import { EditionContracts } from "./deploy-contract.ts";
 import { failReverted } from "./follow.ts";
@@ -21,6 +22,8 @@ import { pinQueuedEditions } from "./pin.ts";
  * - an airdrop or a redeemed claim code (airdrop.ts): batches of holders in `airdrop` transactions under the
  *   per-transaction gas cap, one batch of an edition in flight at a time (so serials follow the holders' order),
  *   each CONFIRMED from its ItemMinted events; the operation is CONFIRMED when every item is;
+ * - each institution's editions contract bound to it in the issuer registry (bind-contract.ts), so galleries can
+ *   name the museum;
  * - a reverted transaction fails its edition or operation (follow.ts).
  * Vouchers redeemed on chain mark their claim codes used (indexer.ts).
  */
@@ -32,6 +35,8 @@ export class EditionsRunner {
   private readonly contracts: EditionContracts;
   /** Per edition, the airdrop batch size the gas cap allowed (see airdrop.ts). */
   private readonly batchSizes = new Map<string, number>();
+  /** Editions contracts the issuer registry refused to bind, not asked again by this process. */
+  private readonly bindingsRefused = new Set<string>();
 
   constructor(deps: WorkerDeps) {
     // Every stage's state changes go through one pipeline: the worker's (live status), or one of its own.
@@ -63,6 +68,7 @@ export class EditionsRunner {
     await createPinnedEditions(this.deps, this.rotation, this.contracts);
     await sendAirdropBatches(this.deps, this.rotation, this.batchSizes);
     await failReverted(this.deps);
+    await bindEditionContracts(this.deps, this.bindingsRefused);
     while (!(await this.index()));
   }
 

@@ -14,6 +14,12 @@ import {
   recordedIdentityProofs,
 } from "../../../core/identity/domain-proof.ts";
 import { OperationError } from "../../../core/operations/errors.ts";
+import { loadConfig } from "../../../core/config.ts";
+import { domainProofs } from "../../../core/db/schema.ts";
+import { createLogger } from "../../../core/logger.ts";
+import { DomainProofRecheck } from "../../../worker/domain-proof-recheck.ts";
+import type { WorkerDeps } from "../../../worker/deps.ts";
+import { eq } from "drizzle-orm";
 import { startTestDnsServer } from "../../support/dns-server.ts";
 
 const REGISTRY = "0x5FbDB2315678afecb367f032d93F642f64180aa3";
@@ -73,6 +79,43 @@ describe("domain binding by a DNS TXT record at _hallmark.<domain>, resolved by 
     expect(result.proven).toBe(false);
     expect(result.reason).toMatch(/^DNS could not be asked for _hallmark\.example\.edu/);
     expect(Date.now() - started).toBeLessThan(5_000);
+  });
+
+  it("ages out after DOMAIN_PROOF_MAX_AGE_DAYS; the worker's re-check renews it while the record stands and ends it once withdrawn", async () => {
+    const aged = { ...target, chainInstitutionId: "11" };
+    const [inst] = await handle.db.insert(institutions).values({ name: "Aged U", slug: "aged-u", identity: "aged.example", chainInstitutionId: "11" }).returning();
+    const [never] = await handle.db.insert(institutions).values({ name: "Never U", slug: "never-u", identity: "never.example", chainInstitutionId: "12" }).returning();
+    dns.records.set("_hallmark.aged.example", [[dnsProofRecord(aged)]]);
+    const first = await confirmInstitutionDomain(handle.db, lookup, { institutionId: inst!.id, chainId: 31337, issuerRegistry: REGISTRY });
+    await confirmInstitutionDomain(handle.db, lookup, { institutionId: never!.id, chainId: 31337, issuerRegistry: REGISTRY });
+    expect(first.proven).toBe(true);
+    const in31Days = () => new Date(Date.now() + 31 * 86_400_000);
+    expect(await recordedIdentityProofs(handle.db, { now: in31Days }).proofOf({ ...aged, identity: "aged.example" })).toEqual({
+      proven: false,
+      reason: `the last DNS proof of aged.example, on ${first.checkedAt.toISOString().slice(0, 10)}, is older than 30 days and has not been checked again since`,
+    });
+    expect(await recordedIdentityProofs(handle.db, { now: in31Days, maxAgeDays: 60 }).proofOf({ ...aged, identity: "aged.example" })).toMatchObject({ proven: true });
+
+    const config = loadConfig({ DOMAIN_PROOF_RECHECK_HOURS: "24", DNS_SERVERS: dns.servers.join(",") });
+    const recheck = new DomainProofRecheck({ db: handle.db, config, logger: createLogger("silent"), issuerRegistry: REGISTRY } as unknown as WorkerDeps, lookup);
+    const backdate = (days: number) => handle.db.update(domainProofs).set({ checkedAt: new Date(Date.now() - days * 86_400_000) }).where(eq(domainProofs.institutionId, inst!.id));
+    const checks = async () => (await handle.db.select().from(domainProofs).where(eq(domainProofs.institutionId, inst!.id))).length;
+
+    // Checked today: not due. Two days old: checked again, proven again, and it counts from today.
+    await recheck.tick();
+    expect(await checks()).toBe(1);
+    await backdate(2);
+    await recheck.tick();
+    expect(await checks()).toBe(2);
+    expect(await latestDomainProof(handle.db, inst!.id)).toMatchObject({ proven: true });
+    // The record withdrawn: the next re-check records the failure, and verification stops naming the domain.
+    dns.records.delete("_hallmark.aged.example");
+    await backdate(2);
+    await recheck.tick();
+    expect(await latestDomainProof(handle.db, inst!.id)).toMatchObject({ proven: false, reason: expect.stringContaining("has no hallmark-issuer TXT record") });
+    expect(await recordedIdentityProofs(handle.db).proofOf({ ...aged, identity: "aged.example" })).toMatchObject({ proven: false, reason: expect.stringContaining("failed") });
+    // An institution never proven is left to the operator's confirmation: nothing is checked for it.
+    expect((await handle.db.select().from(domainProofs).where(eq(domainProofs.institutionId, never!.id))).length).toBe(1);
   });
 
   it("is recorded on the operator's confirmation, proven or not, and re-checked on demand", async () => {
