@@ -121,6 +121,7 @@ export function createApp(deps: ServerDeps): Express {
         quotas: deps.config.quotas,
         identity: { publicOrigin: publicOrigin() ?? new URL(request.url).origin, dnsLookup, chainId: deps.config.chain.chainId, issuerRegistry },
         client: req?.ip ?? req?.socket.remoteAddress ?? "unknown",
+        acceptLanguage: request.headers.get("accept-language") ?? undefined,
         mailer,
       };
       const holderToken = holderSessionToken(request.headers.get("authorization"));

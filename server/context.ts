@@ -30,6 +30,8 @@ export interface Context {
   emailHolder?: { holderKey: string; email: string };
   /** The requesting client's address (per-client limits). */
   client: string;
+  /** The request's Accept-Language, for what it has sent in the reader's language (a sign-in e-mail). */
+  acceptLanguage?: string;
   /** Sends e-mail (SMTP_URL); absent, e-mail sign-in is off. */
   mailer?: Mailer;
   /** What Sign-In with Ethereum messages are bound to: this site's origin and the chain. */

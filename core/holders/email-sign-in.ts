@@ -7,7 +7,8 @@ import type { Custody } from "../custody/custody-secret.ts";
 import { accountsOfReference, holderKeyOf, normalizeHolderReference } from "../custody/holder-accounts.ts";
 import type { Mailer } from "../mail/mailer.ts";
 import type { Logger } from "../logger.ts";
-import { HOLDER_TEXT } from "./messages.ts";
+import { translator } from "../i18n/translator.ts";
+import { DEFAULT_LOCALE, type Locale } from "../i18n/locales.ts";
 
 /** How long a code works, how many wrong guesses kill it, and how many may be asked for per address and per client. */
 export interface EmailCodePolicy {
@@ -57,7 +58,7 @@ export function clientHashOf(client: string): string {
  * neither the answer nor its timing tells whether the address is known. RATE_LIMITED past the per-address or
  * per-client limit, counted over every request, known or not.
  */
-export async function requestEmailCode(deps: EmailSignInDeps, input: { email: string; client: string }, now = new Date()): Promise<{ expiresAt: Date }> {
+export async function requestEmailCode(deps: EmailSignInDeps, input: { email: string; client: string; locale?: Locale }, now = new Date()): Promise<{ expiresAt: Date }> {
   const policy = deps.policy ?? EMAIL_CODE_POLICY;
   if (!deps.mailer) throw new OperationError("FORBIDDEN", "e-mail sign-in is not configured on this server (SMTP_URL)");
   const email = parseEmail(input.email);
@@ -79,9 +80,11 @@ export async function requestEmailCode(deps: EmailSignInDeps, input: { email: st
   await deps.db.insert(holderEmailCodes).values({ holderKey, codeHash: codeHash(deps.custody, holderKey, code).toString("hex"), clientHash, expiresAt, createdAt: now });
   if (accounts.length) {
     const minutes = Math.round(policy.ttlMs / 60_000);
+    // In the language of the page (or client) that asked: the holder reads it there.
+    const t = translator(input.locale ?? DEFAULT_LOCALE);
     // Not awaited: the answer must not wait for SMTP, or its timing would tell a known address from an unknown one.
     deps.mailer
-      .send({ to: email, subject: HOLDER_TEXT.codeMailSubject(code), text: HOLDER_TEXT.codeMailText(code, minutes, deps.signInUrl) })
+      .send({ to: email, subject: t.t("holder.mail.subject", { code }), text: t.t("holder.mail.text", { code, minutes, url: deps.signInUrl }) })
       .catch((err: unknown) => deps.logger.error({ err }, "the sign-in code e-mail could not be sent"));
   }
   return { expiresAt };

@@ -2,7 +2,7 @@ import type { HeldItem } from "../../core/editions/index.ts";
 import type { VerificationResult } from "../../core/verification/index.ts";
 import { html, raw, type Html } from "./html.ts";
 import { page } from "./layout.ts";
-import { HOLDER_TEXT } from "../../core/holders/messages.ts";
+import { tHtml, type Reader } from "./reader.ts";
 
 export interface HeldCertificate {
   id: string;
@@ -53,7 +53,7 @@ document.getElementById("siwe").addEventListener("click", async () => {
   }
 });`;
 
-/** Runs in the holder's browser: asks for a code by e-mail, then signs in with it. */
+/** Runs in the holder's browser: asks for a code by e-mail, then signs in with it. Its words come from the page. */
 export const EMAIL_SIGN_IN_SCRIPT = `
 const emailForm = document.getElementById("email-form");
 const codeForm = document.getElementById("code-form");
@@ -68,7 +68,7 @@ emailForm.addEventListener("submit", async (event) => {
   event.preventDefault();
   try {
     await postJson("/holder/email/code", { email: emailForm.email.value });
-    emailStatus.textContent = ${JSON.stringify(HOLDER_TEXT.codeSent)};
+    emailStatus.textContent = emailStatus.dataset.sent;
     codeForm.hidden = false;
     codeForm.code.focus();
   } catch (err) {
@@ -89,7 +89,8 @@ codeForm.addEventListener("submit", async (event) => {
 export const CLAIM_SCRIPT = `
 document.getElementById("claim").addEventListener("click", async () => {
   const status = document.getElementById("claim-status");
-  if (!window.ethereum) { status.textContent = "No Ethereum wallet was found in this browser. Install or unlock one, then try again."; return; }
+  const words = status.dataset;
+  if (!window.ethereum) { status.textContent = words.noWallet; return; }
   const post = async (url, body) => {
     const res = await fetch(url, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify(body) });
     const json = await res.json();
@@ -97,36 +98,37 @@ document.getElementById("claim").addEventListener("click", async () => {
     return json;
   };
   try {
-    status.textContent = "Waiting for your wallet…";
+    status.textContent = words.waiting;
     const [address] = await window.ethereum.request({ method: "eth_requestAccounts" });
     const { message, nonce } = await post("/holder/sign-in/message", { address });
     const hex = "0x" + Array.from(new TextEncoder().encode(message), (b) => b.toString(16).padStart(2, "0")).join("");
     const signature = await window.ethereum.request({ method: "personal_sign", params: [hex, address] });
-    const { moving } = await post("/holder/claim", { nonce, signature });
-    status.textContent = "Claimed: " + moving + " certificate(s) are moving to " + address + ".";
+    const { done } = await post("/holder/claim", { nonce, signature });
+    status.textContent = done;
   } catch (err) {
-    status.textContent = "The claim did not complete: " + (err && err.message ? err.message : err);
+    status.textContent = words.failed + " " + (err && err.message ? err.message : err);
   }
 });`;
 
-export function renderSignInPage(opts: { email: boolean } = { email: false }): string {
+export function renderSignInPage(reader: Reader, opts: { email: boolean } = { email: false }): string {
   return page({
     title: "Your certificates · Hallmark",
     section: "Holder",
+    reader,
     body: html`<h1>Your certificates</h1>
 ${
   opts.email
-    ? html`<h2>${HOLDER_TEXT.emailHeading}</h2>
-<p>${HOLDER_TEXT.emailIntro}</p>
-<form id="email-form"><label for="email">${HOLDER_TEXT.emailLabel}</label>
+    ? html`<h2>${reader.t("holder.email.heading")}</h2>
+<p>${reader.t("holder.email.intro")}</p>
+<form id="email-form"><label for="email">${reader.t("holder.email.label")}</label>
 <input id="email" name="email" type="email" autocomplete="email" required>
-<button type="submit" class="button primary">${HOLDER_TEXT.sendCode}</button></form>
-<form id="code-form" hidden><label for="code">${HOLDER_TEXT.codeLabel}</label>
+<button type="submit" class="button primary">${reader.t("holder.email.send")}</button></form>
+<form id="code-form" hidden><label for="code">${reader.t("holder.email.codeLabel")}</label>
 <input id="code" name="code" inputmode="numeric" autocomplete="one-time-code" pattern="[0-9 ]{6,7}" required>
-<button type="submit" class="button primary">${HOLDER_TEXT.signIn}</button></form>
-<p id="email-status" role="status" aria-live="polite"></p>
+<button type="submit" class="button primary">${reader.t("holder.email.signIn")}</button></form>
+<p id="email-status" role="status" aria-live="polite" data-sent="${reader.t("holder.email.sent")}"></p>
 <script>${raw(EMAIL_SIGN_IN_SCRIPT)}</script>
-<h2>${HOLDER_TEXT.walletHeading}</h2>`
+<h2>${reader.t("holder.email.walletHeading")}</h2>`
     : ""
 }
 <p>Sign in with the Ethereum account your certificates were issued to. Your wallet will ask you to sign a message;
@@ -151,22 +153,29 @@ function renderCollectibles(items: HeldItem[] | undefined) {
 }
 
 /** The page a wallet's credential offer is shown on: its QR code, its deep link, and the transaction code. */
-export function renderOfferPage(opts: { title: string; uri: string; qr: Html; txCode: string | null; expiresAt: Date }): string {
+export function renderOfferPage(reader: Reader, opts: { title: string; uri: string; qr: Html; txCode: string | null; expiresAt: Date }): string {
   return page({
-    title: "Add to your wallet · Hallmark",
+    title: `${reader.t("holder.offer.title")} · Hallmark`,
     section: "Holder",
-    body: html`<h1>Add “${opts.title}” to your wallet</h1>
-<p>Scan this code with a wallet app that supports OpenID for Verifiable Credential Issuance, or open the link on the
-device your wallet is on. It works once, until <time datetime="${opts.expiresAt.toISOString()}">${opts.expiresAt.toISOString().slice(0, 16).replace("T", " ")} UTC</time>.</p>
+    reader,
+    body: html`<h1>${reader.t("holder.offer.heading", { title: opts.title })}</h1>
+<p>${reader.t("holder.offer.intro", { expires: reader.date(opts.expiresAt, { time: true }) })}</p>
 ${opts.qr}
-<p><a class="button primary" href="${opts.uri}">Open in my wallet</a></p>
-${opts.txCode ? html`<p>Your wallet will ask for this code: <strong class="mono" id="tx-code">${opts.txCode}</strong></p>` : ""}
-<p><a href="/holder">Back to your certificates</a></p>`,
+<p><a class="button primary" href="${opts.uri}">${reader.t("holder.offer.open")}</a></p>
+${opts.txCode ? html`<p id="tx-code">${tHtml(reader, "holder.offer.txCode", { code: opts.txCode })}</p>` : ""}
+<p><a href="/holder">${reader.t("holder.offer.back")}</a></p>`,
   });
 }
 
-export function renderHolderPage(signedInAs: string, held: HeldCertificate[], collectibles: HeldItem[] | undefined = [], opts: { custody?: { claimable: boolean } } = {}): string {
+export function renderHolderPage(
+  reader: Reader,
+  signedInAs: string,
+  held: HeldCertificate[],
+  collectibles: HeldItem[] | undefined = [],
+  opts: { custody?: { claimable: boolean } } = {},
+): string {
   return page({
+    reader,
     title: "Your certificates · Hallmark",
     section: "Holder",
     style: STYLE,
@@ -175,11 +184,10 @@ export function renderHolderPage(signedInAs: string, held: HeldCertificate[], co
 <form method="post" action="/holder/sign-out"><button class="button" type="submit">Sign out</button></form>
 ${
   opts.custody?.claimable
-    ? html`<h2>Move everything to a wallet of your own</h2>
-<p>Your certificates are held for you until you have a wallet. With one, claim them all at once: your wallet signs a
-message (free, no transaction) and every institution's certificates move to it.</p>
-<div class="actions"><button type="button" class="button" id="claim">Claim to my wallet</button></div>
-<p id="claim-status" role="status" aria-live="polite"></p>
+    ? html`<h2>${reader.t("holder.claim.heading")}</h2>
+<p>${reader.t("holder.claim.intro")}</p>
+<div class="actions"><button type="button" class="button" id="claim">${reader.t("holder.claim.button")}</button></div>
+<p id="claim-status" role="status" aria-live="polite" data-no-wallet="${reader.t("holder.claim.noWallet")}" data-waiting="${reader.t("holder.claim.waiting")}" data-failed="${reader.t("holder.claim.failed")}"></p>
 <script>${raw(CLAIM_SCRIPT)}</script>`
     : ""
 }
@@ -201,8 +209,8 @@ ${
   </div>
   ${
     result.verdict === "VALID"
-      ? html`<form method="post" action="/holder/credential-offer"><input type="hidden" name="certificateId" value="${id}"><button class="button" type="submit">Add to wallet<span class="visually-hidden"> (${c.title ?? "certificate"})</span></button></form>
-  <p>Share: <a class="share" href="/verify/${id}${q}">link to this certificate</a></p>`
+      ? html`<form method="post" action="/holder/credential-offer"><input type="hidden" name="certificateId" value="${id}"><button class="button" type="submit">${reader.t("holder.item.addToWallet")}<span class="visually-hidden"> (${c.title ?? "certificate"})</span></button></form>
+  <p>${tHtml(reader, "holder.item.share", { a: (chunks) => html`<a class="share" href="/verify/${id}${q}">${raw(chunks.join(""))}</a>`.value })}</p>`
       : ""
   }
 </li>`;

@@ -5,6 +5,7 @@ import { claimAllCustody } from "../../core/custody/holder-claims.ts";
 import { createCredentialOffer, OFFER_LIMITS } from "../../core/oid4vci/offers.ts";
 import { sendError } from "../http-errors.ts";
 import { qrCode } from "./qr.ts";
+import { readerOf } from "./reader.ts";
 import type { Provider } from "ethers";
 import type { Database } from "../../core/db/index.ts";
 import { editionsContractsOn, readHoldings, type HeldItem } from "../../core/editions/index.ts";
@@ -50,7 +51,7 @@ export function holderRoutes(opts: {
     res.set("Cache-Control", "no-store");
     const session = await sessionOf(opts.db, readCookie(req.headers.cookie, SESSION_COOKIE));
     if (!session) {
-      res.type("html").send(renderSignInPage({ email: !!opts.mailer }));
+      res.type("html").send(renderSignInPage(readerOf(req, res), { email: !!opts.mailer }));
       return;
     }
     // A holder signed in by e-mail holds what sits in each institution's custodial account, and what was claimed from it.
@@ -73,7 +74,7 @@ export function holderRoutes(opts: {
       ),
       heldCollectibles(accounts),
     ]);
-    res.type("html").send(renderHolderPage(shownAs, held, collectibles, { custody: { claimable } }));
+    res.type("html").send(renderHolderPage(readerOf(req, res), shownAs, held, collectibles, { custody: { claimable } }));
   });
 
   /** Whose items a session shows: the wallet's; or, signed in by e-mail, each custodial account's and where it was claimed to. */
@@ -111,7 +112,10 @@ export function holderRoutes(opts: {
         { certificateId, base, offeredBy: session.kind === "wallet" ? `holder:${session.address}` : `holder-email:${session.holderKey}`, txCode: true, maxTtlMinutes: OFFER_LIMITS.holderMaxTtlMinutes },
       );
       const result = await opts.verifier.verifyId(certificateId, {});
-      res.type("html").send(renderOfferPage({ title: result.certificate.title ?? "Certificate", uri: offer.uri, qr: await qrCode(offer.uri, "Scan with your wallet"), txCode: offer.txCode, expiresAt: offer.expiresAt }));
+      const reader = readerOf(req, res);
+      res
+        .type("html")
+        .send(renderOfferPage(reader, { title: result.certificate.title ?? "Certificate", uri: offer.uri, qr: await qrCode(offer.uri, reader.t("holder.offer.qrLabel")), txCode: offer.txCode, expiresAt: offer.expiresAt }));
     } catch (err) {
       if (!(err instanceof OperationError)) throw err;
       sendError(req, res, 409, err.message, err.code);
@@ -130,7 +134,11 @@ export function holderRoutes(opts: {
         const wallet = await proveWallet(tx as unknown as Database, { nonce: String(req.body?.nonce ?? ""), signature: String(req.body?.signature ?? "") });
         return claimAllCustody(tx as unknown as Database, { holderKey: session.holderKey, wallet });
       });
-      res.json({ moving: claimed.operations.length, custodialAddresses: claimed.holders.map((h) => h.custodialAddress) });
+      res.json({
+        moving: claimed.operations.length,
+        custodialAddresses: claimed.holders.map((h) => h.custodialAddress),
+        done: readerOf(req, res).t("holder.claim.done", { count: claimed.operations.length }),
+      });
     } catch (err) {
       if (err instanceof SignInError) {
         res.status(401).json({ error: { code: "UNAUTHENTICATED", message: err.message } });
@@ -147,7 +155,8 @@ export function holderRoutes(opts: {
   router.post("/holder/email/code", json, async (req: Request, res: Response) => {
     try {
       const deps = { db: opts.db, custody: opts.custody, mailer: opts.mailer, logger: opts.logger, signInUrl: `${publicBase(req, opts.publicUrl)}/holder` };
-      const { expiresAt } = await requestEmailCode(deps, { email: String(req.body?.email ?? ""), client: req.ip ?? req.socket.remoteAddress ?? "unknown" });
+      const locale = readerOf(req, res).locale;
+      const { expiresAt } = await requestEmailCode(deps, { email: String(req.body?.email ?? ""), client: req.ip ?? req.socket.remoteAddress ?? "unknown", locale });
       res.json({ expiresAt: expiresAt.toISOString() });
     } catch (err) {
       if (!(err instanceof OperationError)) throw err;

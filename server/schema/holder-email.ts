@@ -8,6 +8,7 @@ import { idempotent } from "../../core/operations/idempotency.ts";
 import type { CertificateOperation } from "../../core/operations/certificate-operations.ts";
 import { HOLDER_TOKEN_PREFIX, openEmailSession, proveWallet, SignInError } from "../auth/holder-auth.ts";
 import { builder } from "../builder.ts";
+import { negotiateLocale } from "../../core/i18n/locales.ts";
 import { keyScope } from "../context.ts";
 import { ConflictError, IdempotencyConflictError, InvalidInputError, NotAllowedError, withOperationErrors } from "../errors.ts";
 import { OperationStatusEnum } from "./enums.ts";
@@ -62,10 +63,16 @@ builder.mutationField("requestHolderEmailCode", (t) =>
     type: EmailCodeRequestRef,
     description:
       "Public. Sends a one-time sign-in code to an e-mail address that an institution gave as a holder reference. The answer is the same for every well-formed address, known or not (nothing tells whether anything was issued to it); the code arrives by e-mail, valid for 10 minutes, good for one sign-in and 5 guesses. RATE_LIMITED past 5 requests per address or 30 per client in 15 minutes.",
-    args: { email: t.arg.string({ required: true, description: "The holder's e-mail address." }) },
-    resolve: (_root, { email }, ctx) =>
+    args: {
+      email: t.arg.string({ required: true, description: "The holder's e-mail address." }),
+      language: t.arg.string({ description: "The e-mail's language: `en` or `zh-CN` (any `zh` tag). Default: the request's Accept-Language, else English." }),
+    },
+    resolve: (_root, { email, language }, ctx) =>
       withOperationErrors(() =>
-        requestEmailCode({ db: ctx.db, custody: ctx.custody, mailer: ctx.mailer, logger: ctx.logger, signInUrl: `${ctx.siwe.origin}/holder` }, { email, client: ctx.client }),
+        requestEmailCode(
+          { db: ctx.db, custody: ctx.custody, mailer: ctx.mailer, logger: ctx.logger, signInUrl: `${ctx.siwe.origin}/holder` },
+          { email, client: ctx.client, locale: negotiateLocale({ query: language, acceptLanguage: ctx.acceptLanguage }) },
+        ),
       ),
   }),
 );

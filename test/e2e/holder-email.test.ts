@@ -115,6 +115,19 @@ describe("holders without a wallet: e-mail sign-in, every institution's items, c
     expect(page).toContain("Vaccination record");
   });
 
+  it("writes the e-mail in the reader's language: the page's, or the one GraphQL is asked for", async () => {
+    let before = sink.messages().length;
+    await fetch(`${base}/holder/email/code`, { method: "POST", headers: { "content-type": "application/json", "accept-language": "zh-CN,zh;q=0.9,en;q=0.5" }, body: JSON.stringify({ email }) });
+    const zh = await sink.next(email, { after: before });
+    expect(zh.subject).toMatch(/^\d{6} 是您的 Hallmark 登录验证码$/);
+    expect(zh.text).toContain("请在 10 分钟内于");
+    before = sink.messages().length;
+    await anonymous().ok(`mutation($email: String!) { requestHolderEmailCode(email: $email, language: "en") { ... on HolderEmailCodeRequest { expiresAt } ${E} } }`, { email });
+    const en = await sink.next(email, { after: before });
+    expect(en.subject).toMatch(/^\d{6} is your Hallmark sign-in code$/);
+    expect(en.text).toContain("within 10 minutes");
+  });
+
   it("shows the holder what both institutions issued to the address, in GraphQL", async () => {
     const { client } = await signInByMail();
     const { holder } = await client.ok<any>(HOLDER);
