@@ -72,6 +72,7 @@ const schema = z.object({
     .refine((v) => URL.canParse(v) && ["smtp:", "smtps:"].includes(new URL(v).protocol), "must be an smtp:// or smtps:// URL (smtp://user:password@host:587)")
     .optional(),
   MAIL_FROM: z.string().min(3).optional(),
+  HOLDER_EMAIL_CODES_PER_CLIENT: z.coerce.number().int().min(0).default(30),
   CUSTODY_SECRET: z.string().min(32, "must be at least 32 characters (e.g. `openssl rand -hex 32`)").optional(),
   SEALING_KEYS: z.string().optional(),
   OPS_PORT: z.coerce.number().int().min(0).max(65535).optional(),
@@ -166,6 +167,8 @@ export interface Config {
    * sign-in is off (the dev stack runs a local sink and sets it).
    */
   mail: { smtpUrl?: string; from: string };
+  /** Sign-in codes one client (address) may ask for in 15 minutes (HOLDER_EMAIL_CODES_PER_CLIENT; 0: no limit). */
+  holderEmailCodesPerClient: number;
   /**
    * Webhook delivery. `targets`: `public` refuses internal addresses (loopback, private, link-local, CGNAT,
    * metadata…) at registration and at every delivery, except what `allowedHosts` names; the default outside
@@ -295,6 +298,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
           ? [`http://localhost:${e.PORT}`, `http://127.0.0.1:${e.PORT}`]
           : [],
     custodySecret: e.CUSTODY_SECRET,
+    holderEmailCodesPerClient: e.HOLDER_EMAIL_CODES_PER_CLIENT,
     mail: { smtpUrl: e.SMTP_URL, from: e.MAIL_FROM ?? `Hallmark <no-reply@${e.PUBLIC_URL ? new URL(e.PUBLIC_URL).hostname : "localhost"}>` },
     webhooks: {
       targets: e.WEBHOOK_TARGETS ?? (e.NODE_ENV === "production" ? "public" : "any"),

@@ -19,6 +19,7 @@ import { requestCaller } from "./auth/request-caller.ts";
 import { holderSessionToken, sessionOf } from "./auth/holder-auth.ts";
 import { openSecret } from "../core/custody/sealed.ts";
 import { smtpMailer, type Mailer } from "../core/mail/mailer.ts";
+import { emailCodePolicy } from "../core/holders/email-sign-in.ts";
 import type { Context } from "./context.ts";
 import { ipfsGateway } from "./ipfs-gateway.ts";
 import { mediaUploadRoutes } from "./media-upload.ts";
@@ -78,6 +79,7 @@ export function createApp(deps: ServerDeps): Express {
   const identityProofs = recordedIdentityProofs(deps.db, { maxAgeDays: deps.config.domainProofs.maxAgeDays });
   const publicOrigin = deps.publicOrigin ?? (() => deps.config.publicUrl?.replace(/\/+$/, ""));
   const custody = deps.custody ?? openCustody(deps.config);
+  const emailCodes = emailCodePolicy(deps.config.holderEmailCodesPerClient);
   const mailer = deps.mailer ?? (deps.config.mail.smtpUrl ? smtpMailer(deps.config.mail.smtpUrl, deps.config.mail.from) : undefined);
   // Its own institutions' DID documents come from the database: a posted credential never makes the server fetch.
   const credentials = credentialVerifierWith(localDidResolver(deps.db, publicOrigin, custody.keyring()));
@@ -122,6 +124,7 @@ export function createApp(deps: ServerDeps): Express {
         identity: { publicOrigin: publicOrigin() ?? new URL(request.url).origin, dnsLookup, chainId: deps.config.chain.chainId, issuerRegistry },
         client: req?.ip ?? req?.socket.remoteAddress ?? "unknown",
         acceptLanguage: request.headers.get("accept-language") ?? undefined,
+        emailCodes,
         mailer,
       };
       const holderToken = holderSessionToken(request.headers.get("authorization"));
@@ -187,6 +190,7 @@ export function createApp(deps: ServerDeps): Express {
       collectibles: { provider, ipfs: deps.ipfs, contracts: collectibleContracts },
       custody,
       mailer,
+      emailCodes,
       logger: deps.logger,
     }),
   );

@@ -10,6 +10,7 @@ import type { WebhookSettings } from "../core/webhooks/settings.ts";
 import type { Caller } from "./auth/caller.ts";
 import type { TxtLookup } from "../core/identity/domain-proof.ts";
 import type { Mailer } from "../core/mail/mailer.ts";
+import type { EmailCodePolicy } from "../core/holders/email-sign-in.ts";
 
 /** Built once per request. */
 export interface Context {
@@ -34,6 +35,8 @@ export interface Context {
   acceptLanguage?: string;
   /** Sends e-mail (SMTP_URL); absent, e-mail sign-in is off. */
   mailer?: Mailer;
+  /** Sign-in codes by e-mail: lifetime, guesses and limits. */
+  emailCodes: EmailCodePolicy;
   /** What Sign-In with Ethereum messages are bound to: this site's origin and the chain. */
   siwe: { origin: string; chainId: number };
   /** CollectibleEditions contracts whose items holders are shown. */

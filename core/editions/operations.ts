@@ -185,6 +185,8 @@ export async function requestAirdrop(
   input: { editionId: string; holders?: string[] | null; holderReferences?: string[] | null; idempotencyKey: string },
 ): Promise<{ operation: EditionOperationRow; created: boolean }> {
   const idempotencyKey = parseIdempotencyKey(input.idempotencyKey);
+  // Another institution's edition is NOT_FOUND whatever else the request says.
+  await ownedEdition(deps.db, institutionId, input.editionId);
   const addresses = input.holders ?? [];
   const references = input.holderReferences ?? [];
   const total = addresses.length + references.length;

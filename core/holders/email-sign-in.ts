@@ -10,7 +10,10 @@ import type { Logger } from "../logger.ts";
 import { translator } from "../i18n/translator.ts";
 import { DEFAULT_LOCALE, type Locale } from "../i18n/locales.ts";
 
-/** How long a code works, how many wrong guesses kill it, and how many may be asked for per address and per client. */
+/**
+ * How long a code works, how many wrong guesses kill it, and how many may be asked for per address and per client
+ * (0: no per-client limit, for clients that share one address, such as a museum's visitors behind one gateway).
+ */
 export interface EmailCodePolicy {
   ttlMs: number;
   maxAttempts: number;
@@ -20,6 +23,11 @@ export interface EmailCodePolicy {
 }
 
 export const EMAIL_CODE_POLICY: EmailCodePolicy = { ttlMs: 10 * 60_000, maxAttempts: 5, windowMs: 15 * 60_000, perAddress: 5, perClient: 30 };
+
+/** The policy with the configured per-client limit (HOLDER_EMAIL_CODES_PER_CLIENT). */
+export function emailCodePolicy(perClient: number): EmailCodePolicy {
+  return { ...EMAIL_CODE_POLICY, perClient };
+}
 
 /** 6 digits: easy to type from a phone; a guess has 1 chance in 10^6, and a code dies after `maxAttempts` of them. */
 const CODE_DIGITS = 6;
@@ -69,7 +77,7 @@ export async function requestEmailCode(deps: EmailSignInDeps, input: { email: st
     deps.db.select({ n: count() }).from(holderEmailCodes).where(and(eq(holderEmailCodes.holderKey, holderKey), gt(holderEmailCodes.createdAt, since))),
     deps.db.select({ n: count() }).from(holderEmailCodes).where(and(eq(holderEmailCodes.clientHash, clientHash), gt(holderEmailCodes.createdAt, since))),
   ]);
-  if (byAddress!.n >= policy.perAddress || byClient!.n >= policy.perClient) {
+  if (byAddress!.n >= policy.perAddress || (policy.perClient > 0 && byClient!.n >= policy.perClient)) {
     throw new OperationError("RATE_LIMITED", "too many sign-in codes asked for; wait a few minutes and try again", "email", {
       retryAfterSeconds: Math.ceil(policy.windowMs / 1000),
     });

@@ -17,7 +17,7 @@ import { createSignInMessage, openEmailSession, proveWallet, readCookie, SESSION
 import type { Custody } from "../../core/custody/custody-secret.ts";
 import { accountsOfHolderKey } from "../../core/custody/holder-accounts.ts";
 import { openSecret } from "../../core/custody/sealed.ts";
-import { EmailCodeError, requestEmailCode, verifyEmailCode } from "../../core/holders/email-sign-in.ts";
+import { EmailCodeError, requestEmailCode, verifyEmailCode, type EmailCodePolicy } from "../../core/holders/email-sign-in.ts";
 import type { Mailer } from "../../core/mail/mailer.ts";
 import type { Logger } from "../../core/logger.ts";
 import { OperationError } from "../../core/operations/errors.ts";
@@ -42,6 +42,7 @@ export function holderRoutes(opts: {
   custody: Custody;
   /** Absent: e-mail sign-in is off. */
   mailer?: Mailer;
+  emailCodes: EmailCodePolicy;
   logger: Logger;
 }): Router {
   const router = Router();
@@ -154,7 +155,7 @@ export function holderRoutes(opts: {
 
   router.post("/holder/email/code", json, async (req: Request, res: Response) => {
     try {
-      const deps = { db: opts.db, custody: opts.custody, mailer: opts.mailer, logger: opts.logger, signInUrl: `${publicBase(req, opts.publicUrl)}/holder` };
+      const deps = { db: opts.db, custody: opts.custody, mailer: opts.mailer, logger: opts.logger, policy: opts.emailCodes, signInUrl: `${publicBase(req, opts.publicUrl)}/holder` };
       const locale = readerOf(req, res).locale;
       const { expiresAt } = await requestEmailCode(deps, { email: String(req.body?.email ?? ""), client: req.ip ?? req.socket.remoteAddress ?? "unknown", locale });
       res.json({ expiresAt: expiresAt.toISOString() });
@@ -168,7 +169,7 @@ export function holderRoutes(opts: {
 
   router.post("/holder/email/sign-in", json, async (req: Request, res: Response) => {
     try {
-      const { email, holderKey } = await verifyEmailCode({ db: opts.db, custody: opts.custody }, { email: String(req.body?.email ?? ""), code: String(req.body?.code ?? "") });
+      const { email, holderKey } = await verifyEmailCode({ db: opts.db, custody: opts.custody, policy: opts.emailCodes }, { email: String(req.body?.email ?? ""), code: String(req.body?.code ?? "") });
       const session = await openEmailSession(opts.db, opts.custody.keyring(), { email, holderKey });
       cookieOf(req, res, session.token, session.expiresAt);
       res.json({ email });

@@ -8,7 +8,8 @@ import { idempotent } from "../../core/operations/idempotency.ts";
 import type { CertificateOperation } from "../../core/operations/certificate-operations.ts";
 import { HOLDER_TOKEN_PREFIX, openEmailSession, proveWallet, SignInError } from "../auth/holder-auth.ts";
 import { builder } from "../builder.ts";
-import { negotiateLocale } from "../../core/i18n/locales.ts";
+import { matchLocale, negotiateLocale } from "../../core/i18n/locales.ts";
+import { OperationError } from "../../core/operations/errors.ts";
 import { keyScope } from "../context.ts";
 import { ConflictError, IdempotencyConflictError, InvalidInputError, NotAllowedError, withOperationErrors } from "../errors.ts";
 import { OperationStatusEnum } from "./enums.ts";
@@ -62,18 +63,19 @@ builder.mutationField("requestHolderEmailCode", (t) =>
     errors: { types: [InvalidInputError, NotAllowedError] },
     type: EmailCodeRequestRef,
     description:
-      "Public. Sends a one-time sign-in code to an e-mail address that an institution gave as a holder reference. The answer is the same for every well-formed address, known or not (nothing tells whether anything was issued to it); the code arrives by e-mail, valid for 10 minutes, good for one sign-in and 5 guesses. RATE_LIMITED past 5 requests per address or 30 per client in 15 minutes.",
+      "Public. Sends a one-time sign-in code to an e-mail address that an institution gave as a holder reference. The answer is the same for every well-formed address, known or not (nothing tells whether anything was issued to it); the code arrives by e-mail, valid for 10 minutes, good for one sign-in and 5 guesses. RATE_LIMITED past 5 requests per address, or HOLDER_EMAIL_CODES_PER_CLIENT (30) per client, in 15 minutes.",
     args: {
       email: t.arg.string({ required: true, description: "The holder's e-mail address." }),
       language: t.arg.string({ description: "The e-mail's language: `en` or `zh-CN` (any `zh` tag). Default: the request's Accept-Language, else English." }),
     },
     resolve: (_root, { email, language }, ctx) =>
-      withOperationErrors(() =>
-        requestEmailCode(
-          { db: ctx.db, custody: ctx.custody, mailer: ctx.mailer, logger: ctx.logger, signInUrl: `${ctx.siwe.origin}/holder` },
+      withOperationErrors(async () => {
+        if (language != null && !matchLocale(language)) throw new OperationError("BAD_USER_INPUT", "language must be en or zh-CN", "language");
+        return requestEmailCode(
+          { db: ctx.db, custody: ctx.custody, mailer: ctx.mailer, logger: ctx.logger, policy: ctx.emailCodes, signInUrl: `${ctx.siwe.origin}/holder` },
           { email, client: ctx.client, locale: negotiateLocale({ query: language, acceptLanguage: ctx.acceptLanguage }) },
-        ),
-      ),
+        );
+      }),
   }),
 );
 
@@ -88,7 +90,7 @@ builder.mutationField("holderEmailSignIn", (t) =>
       code: t.arg.string({ required: true, description: "The 6-digit code from the e-mail." }),
     },
     resolve: async (_root, args, ctx) => {
-      const { email, holderKey } = await verifyEmailCode({ db: ctx.db, custody: ctx.custody }, args).catch(refused);
+      const { email, holderKey } = await verifyEmailCode({ db: ctx.db, custody: ctx.custody, policy: ctx.emailCodes }, args).catch(refused);
       const session = await openEmailSession(ctx.db, ctx.custody.keyring(), { email, holderKey });
       return { ...session, email, token: `${HOLDER_TOKEN_PREFIX}${session.token}` };
     },
