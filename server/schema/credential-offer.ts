@@ -54,7 +54,7 @@ builder.mutationField("createCredentialOffer", (t) =>
         const { offeredBy, maxTtlMinutes } = await mayOffer(ctx, certificateId);
         return createCredentialOffer(
           { db: ctx.db, custody: ctx.custody },
-          { certificateId, base: ctx.siwe.origin, offeredBy, txCode: args.txCode ?? false, ttlMinutes: args.expiresInMinutes, maxTtlMinutes },
+          { certificateId, base: ctx.siwe.origin.replace(/\/+$/, ""), offeredBy, txCode: args.txCode ?? false, ttlMinutes: args.expiresInMinutes, maxTtlMinutes },
         );
       }),
   }),

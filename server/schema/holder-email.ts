@@ -24,7 +24,7 @@ const EmailCodeRequestRef = builder.objectRef<{ expiresAt: Date }>("HolderEmailC
 const EmailSessionRef = builder.objectRef<{ token: string; email: string; expiresAt: Date }>("HolderEmailSession").implement({
   description: "A session of a holder signed in by e-mail: send `Authorization: Bearer <token>` to read `holder`.",
   fields: (t) => ({
-    token: t.exposeString("token", { description: "Shown once; starts with `hs_`. Valid until `expiresAt` or `holderSignOut`." }),
+    token: t.exposeString("token", { description: "Shown once; starts with `hs_`. Valid until `expiresAt`." }),
     email: t.exposeString("email", { description: "The address signed in (normalized: lower-case, trimmed)." }),
     expiresAt: t.expose("expiresAt", { type: "DateTime", description: "When the session ends." }),
   }),
