@@ -67,6 +67,12 @@ const schema = z.object({
   WEBHOOK_CONCURRENCY: z.coerce.number().int().min(1).default(32),
   WEBHOOK_TIMEOUT_MS: z.coerce.number().int().min(100).default(5_000),
   WEBHOOK_CIRCUIT_FAILURES: z.coerce.number().int().min(1).default(5),
+  SMTP_URL: z
+    .string()
+    .refine((v) => URL.canParse(v) && ["smtp:", "smtps:"].includes(new URL(v).protocol), "must be an smtp:// or smtps:// URL (smtp://user:password@host:587)")
+    .optional(),
+  MAIL_FROM: z.string().min(3).optional(),
+  HOLDER_EMAIL_CODES_PER_CLIENT: z.coerce.number().int().min(0).default(30),
   CUSTODY_SECRET: z.string().min(32, "must be at least 32 characters (e.g. `openssl rand -hex 32`)").optional(),
   SEALING_KEYS: z.string().optional(),
   OPS_PORT: z.coerce.number().int().min(0).max(65535).optional(),
@@ -157,6 +163,13 @@ export interface Config {
    */
   custodySecret?: string;
   /**
+   * Outgoing e-mail (SMTP_URL, MAIL_FROM): sign-in codes for holders without a wallet. Without SMTP_URL, e-mail
+   * sign-in is off (the dev stack runs a local sink and sets it).
+   */
+  mail: { smtpUrl?: string; from: string };
+  /** Sign-in codes one client (address) may ask for in 15 minutes (HOLDER_EMAIL_CODES_PER_CLIENT; 0: no limit). */
+  holderEmailCodesPerClient: number;
+  /**
    * Webhook delivery. `targets`: `public` refuses internal addresses (loopback, private, link-local, CGNAT,
    * metadata…) at registration and at every delivery, except what `allowedHosts` names; the default outside
    * development and tests. `maxEndpoints`: active webhooks per institution. `concurrency`: deliveries in flight per
@@ -213,6 +226,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       if (!e[key]) problems.push(`${key}: required when NODE_ENV=production`);
     }
   }
+  if (e.NODE_ENV === "production" && e.SMTP_URL && !e.MAIL_FROM) problems.push("MAIL_FROM: required when SMTP_URL is set in production");
   if (e.CHAIN_RPC_URL && !e.SIGNER_PRIVATE_KEY) {
     problems.push("SIGNER_PRIVATE_KEY: required when CHAIN_RPC_URL points at an external chain");
   }
@@ -284,6 +298,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
           ? [`http://localhost:${e.PORT}`, `http://127.0.0.1:${e.PORT}`]
           : [],
     custodySecret: e.CUSTODY_SECRET,
+    holderEmailCodesPerClient: e.HOLDER_EMAIL_CODES_PER_CLIENT,
+    mail: { smtpUrl: e.SMTP_URL, from: e.MAIL_FROM ?? `Hallmark <no-reply@${e.PUBLIC_URL ? new URL(e.PUBLIC_URL).hostname : "localhost"}>` },
     webhooks: {
       targets: e.WEBHOOK_TARGETS ?? (e.NODE_ENV === "production" ? "public" : "any"),
       allowedHosts: e.WEBHOOK_ALLOWED_HOSTS,

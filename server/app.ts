@@ -16,7 +16,10 @@ import { createVerifier, ipfsStoreSource, onChainIssuerRegistry, type ChainProvi
 import { openCustody, type Custody } from "../core/custody/custody-secret.ts";
 import { webhookSettingsOf } from "../core/webhooks/settings.ts";
 import { requestCaller } from "./auth/request-caller.ts";
-import { holderSessionToken, sessionHolder } from "./auth/holder-auth.ts";
+import { holderSessionToken, sessionOf } from "./auth/holder-auth.ts";
+import { openSecret } from "../core/custody/sealed.ts";
+import { smtpMailer, type Mailer } from "../core/mail/mailer.ts";
+import { emailCodePolicy } from "../core/holders/email-sign-in.ts";
 import type { Context } from "./context.ts";
 import { ipfsGateway } from "./ipfs-gateway.ts";
 import { mediaUploadRoutes } from "./media-upload.ts";
@@ -24,6 +27,7 @@ import { recordHttpLatency, type HttpMetrics } from "./ops/http-metrics.ts";
 import { contractMetadataRoutes } from "./pages/contract-metadata-routes.ts";
 import { credentialRoutes } from "./pages/credential-routes.ts";
 import { statusListRoutes } from "./pages/status-list-routes.ts";
+import { oid4vciRoutes } from "./pages/oid4vci-routes.ts";
 import { didRoutes } from "./pages/did-routes.ts";
 import { galleryRoutes } from "./pages/gallery-routes.ts";
 import { holderRoutes } from "./pages/holder-routes.ts";
@@ -59,6 +63,10 @@ export interface ServerDeps {
    * on once it does (`serveApi`); absent here, PUBLIC_URL, else each request's own origin.
    */
   publicOrigin?: () => string | undefined;
+  /** Outgoing e-mail; made from `config.mail` (SMTP_URL) when not given; neither: e-mail sign-in is off. */
+  mailer?: Mailer;
+  /** Routes only the development stack serves (its mailbox page); never set by `npm start`. */
+  devRoutes?: express.Router;
 }
 
 export function createApp(deps: ServerDeps): Express {
@@ -71,6 +79,8 @@ export function createApp(deps: ServerDeps): Express {
   const identityProofs = recordedIdentityProofs(deps.db, { maxAgeDays: deps.config.domainProofs.maxAgeDays });
   const publicOrigin = deps.publicOrigin ?? (() => deps.config.publicUrl?.replace(/\/+$/, ""));
   const custody = deps.custody ?? openCustody(deps.config);
+  const emailCodes = emailCodePolicy(deps.config.holderEmailCodesPerClient);
+  const mailer = deps.mailer ?? (deps.config.mail.smtpUrl ? smtpMailer(deps.config.mail.smtpUrl, deps.config.mail.from) : undefined);
   // Its own institutions' DID documents come from the database: a posted credential never makes the server fetch.
   const credentials = credentialVerifierWith(localDidResolver(deps.db, publicOrigin, custody.keyring()));
   const verifier = createVerifier({
@@ -98,7 +108,7 @@ export function createApp(deps: ServerDeps): Express {
     cors: false,
     maskedErrors: { isDev: deps.config.env === "development" },
     logging: false,
-    context: async ({ request }): Promise<Context> => {
+    context: async ({ request, req }): Promise<Context> => {
       const base = {
         db: deps.db,
         ipfs: deps.ipfs,
@@ -112,10 +122,16 @@ export function createApp(deps: ServerDeps): Express {
         webhooks,
         quotas: deps.config.quotas,
         identity: { publicOrigin: publicOrigin() ?? new URL(request.url).origin, dnsLookup, chainId: deps.config.chain.chainId, issuerRegistry },
+        client: req?.ip ?? req?.socket.remoteAddress ?? "unknown",
+        acceptLanguage: request.headers.get("accept-language") ?? undefined,
+        emailCodes,
+        mailer,
       };
       const holderToken = holderSessionToken(request.headers.get("authorization"));
       if (holderToken !== undefined) {
-        const holder = await sessionHolder(deps.db, holderToken);
+        const session = await sessionOf(deps.db, holderToken);
+        if (session?.kind === "email") return { ...base, emailHolder: { holderKey: session.holderKey, email: openSecret(session.emailSealed, custody.keyring()) } };
+        const holder = session?.address;
         if (!holder) {
           throw new GraphQLError("Invalid or expired holder session: sign in again", {
             extensions: { code: "UNAUTHENTICATED", http: { status: 401, headers: { "WWW-Authenticate": "Bearer" } } },
@@ -162,6 +178,7 @@ export function createApp(deps: ServerDeps): Express {
   app.use(verifyRoutes({ verifier, publicUrl: deps.config.publicUrl }));
   app.use(anchoredRoutes({ db: deps.db, verifier, publicUrl: deps.config.publicUrl }));
   app.use(credentialRoutes({ db: deps.db, chains, documents, keyring: custody.keyring(), publicUrl: deps.config.publicUrl, publicOrigin }));
+  app.use(oid4vciRoutes({ db: deps.db, chains, documents, keyring: custody.keyring(), custody, publicUrl: deps.config.publicUrl, publicOrigin }));
   app.use(statusListRoutes({ db: deps.db, keyring: custody.keyring(), publicUrl: deps.config.publicUrl, publicOrigin }));
   app.use(didRoutes({ db: deps.db, keyring: custody.keyring(), publicUrl: deps.config.publicUrl, publicOrigin }));
   app.use(
@@ -171,6 +188,10 @@ export function createApp(deps: ServerDeps): Express {
       chainId: deps.config.chain.chainId,
       publicUrl: deps.config.publicUrl,
       collectibles: { provider, ipfs: deps.ipfs, contracts: collectibleContracts },
+      custody,
+      mailer,
+      emailCodes,
+      logger: deps.logger,
     }),
   );
   app.use(mediaUploadRoutes({ db: deps.db, ipfs: deps.ipfs, quotas: deps.config.quotas, logger: deps.logger, callers, maxBytes: deps.config.media.maxBytes }));
@@ -178,6 +199,7 @@ export function createApp(deps: ServerDeps): Express {
   app.use(contractMetadataRoutes({ db: deps.db, publicUrl: deps.config.publicUrl }));
   // Yoga is a Node request listener; express types it as neither middleware nor app.
   app.use(yoga.graphqlEndpoint, yoga as unknown as express.RequestHandler);
+  if (deps.devRoutes) app.use(deps.devRoutes);
   app.use(notFound());
   app.use(errorHandler(deps.logger));
   return app;

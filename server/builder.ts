@@ -21,7 +21,7 @@ function isNodeTypename(info: GraphQLResolveInfo, typename: string): boolean {
 
 export const builder = new SchemaBuilder<{
   Context: Context;
-  AuthScopes: { authenticated: boolean; scope: ApiKeyScope; operator: boolean; holder: boolean; readData: boolean };
+  AuthScopes: { authenticated: boolean; scope: ApiKeyScope; operator: boolean; holder: boolean; emailHolder: boolean; readData: boolean };
   Scalars: {
     DateTime: { Input: Date; Output: Date };
     JSON: { Input: unknown; Output: unknown };
@@ -105,6 +105,8 @@ export const builder = new SchemaBuilder<{
       operator: !!ctx.caller?.operator,
       // A holder signed in with Ethereum (a session token, not an API key).
       holder: !!ctx.holder,
+      // A holder without a wallet, signed in with a one-time code sent to their e-mail address.
+      emailHolder: !!ctx.emailHolder,
       // Set on the object types that hold an institution's data, so every path to them (a mutation's payload,
       // `viewer`, a nested field) needs what the read roots need: an institution key must hold READ. Other
       // callers (anonymous, holders, the operator) reach those types only through roots that decide for them.

@@ -9,6 +9,8 @@ import type { Verifier } from "../core/verification/index.ts";
 import type { WebhookSettings } from "../core/webhooks/settings.ts";
 import type { Caller } from "./auth/caller.ts";
 import type { TxtLookup } from "../core/identity/domain-proof.ts";
+import type { Mailer } from "../core/mail/mailer.ts";
+import type { EmailCodePolicy } from "../core/holders/email-sign-in.ts";
 
 /** Built once per request. */
 export interface Context {
@@ -25,6 +27,16 @@ export interface Context {
   live?: LiveFeed;
   /** The address of a holder signed in with Ethereum (`Authorization: Bearer hs_…`); never set with `caller`. */
   holder?: string;
+  /** A holder without a wallet signed in by e-mail (`Authorization: Bearer hs_…` from `holderEmailSignIn`); never set with `caller` or `holder`. */
+  emailHolder?: { holderKey: string; email: string };
+  /** The requesting client's address (per-client limits). */
+  client: string;
+  /** The request's Accept-Language, for what it has sent in the reader's language (a sign-in e-mail). */
+  acceptLanguage?: string;
+  /** Sends e-mail (SMTP_URL); absent, e-mail sign-in is off. */
+  mailer?: Mailer;
+  /** Sign-in codes by e-mail: lifetime, guesses and limits. */
+  emailCodes: EmailCodePolicy;
   /** What Sign-In with Ethereum messages are bound to: this site's origin and the chain. */
   siwe: { origin: string; chainId: number };
   /** CollectibleEditions contracts whose items holders are shown. */
@@ -47,5 +59,6 @@ export function keyScope(ctx: Context): string {
   if (ctx.caller?.operator) return "operator";
   if (ctx.caller) return `institution:${ctx.caller.institutionId}`;
   if (ctx.holder) return `holder:${ctx.holder}`;
+  if (ctx.emailHolder) return `holder-email:${ctx.emailHolder.holderKey}`;
   return "anonymous";
 }

@@ -65,6 +65,7 @@ const classOf: Record<OperationErrorCode, new (code: OperationErrorCode, message
   ALREADY_CLAIMED: ConflictError,
   FORBIDDEN: NotAllowedError,
   UNAUTHENTICATED: NotAllowedError,
+  RATE_LIMITED: NotAllowedError,
 };
 
 /** The API's form of an expected failure raised by `core/`. */

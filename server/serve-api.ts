@@ -1,3 +1,5 @@
+import type { Router } from "express";
+import type { Mailer } from "../core/mail/mailer.ts";
 import type { Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { Redis } from "ioredis";
@@ -36,6 +38,10 @@ export async function serveApi(opts: {
   opsRole: "api" | "all";
   /** The signing keys' addresses whose transactions in flight are reported. */
   signers: string[];
+  /** Outgoing e-mail when not from SMTP_URL (the development stack's sink). */
+  mailer?: Mailer;
+  /** Routes only the development stack serves. */
+  devRoutes?: Router;
 }): Promise<ServingApi> {
   const { config, logger, booted } = opts;
   // A command that cannot run at once fails and the request passes.
@@ -72,6 +78,8 @@ export async function serveApi(opts: {
       custody: booted.custody,
       metrics: ops.httpMetrics,
       publicOrigin: () => config.publicUrl?.replace(/\/+$/, "") ?? listeningOrigin,
+      mailer: opts.mailer,
+      devRoutes: opts.devRoutes,
     });
     server = app.listen(config.port, config.host);
     // Load balancers and pooled clients keep idle connections for about a minute (AWS ALB 60 s, nginx upstream

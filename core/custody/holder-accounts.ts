@@ -1,8 +1,8 @@
 import { createHmac, hkdfSync } from "node:crypto";
-import { and, desc, eq, inArray } from "drizzle-orm";
+import { and, desc, eq, inArray, isNull, or } from "drizzle-orm";
 import { computeAddress, SigningKey } from "ethers";
 import type { Database, DbTransaction } from "../db/index.ts";
-import { certificates, custodialHolders } from "../db/schema.ts";
+import { certificates, custodialHolders, institutions } from "../db/schema.ts";
 import { OperationError } from "../operations/errors.ts";
 import type { Custody } from "./custody-secret.ts";
 
@@ -31,14 +31,30 @@ export interface CustodialAccount {
   referenceHash: string;
   /** The custodial account (EIP-55). Its private key is derived again whenever needed and never stored. */
   address: string;
+  /** The keyed hash of the reference alone (`holderKeyOf`): the same at every institution. */
+  holderKey: string;
+}
+
+/**
+ * The keyed hash of a normalized reference, the same at every institution: what a holder signed in by e-mail is
+ * known by, and how their custodial accounts at every institution are found. The reference itself is never stored.
+ */
+export function holderKeyOf(custody: Custody, reference: string): string {
+  const normalized = normalizeHolderReference(reference);
+  return createHmac("sha256", custody.secret()).update(`hallmark/holder-key/v1\0${normalized}`).digest("hex");
 }
 
 /** The custodial account of (institution, reference): the same every time, distinct per institution, the platform's alone. */
 export function custodialAccount(custody: Custody, institutionId: string, reference: string): CustodialAccount {
   const normalized = normalizeHolderReference(reference);
   const key = custodialPrivateKey(custody, institutionId, normalized);
-  const referenceHash = createHmac("sha256", custody.secret()).update(`hallmark/holder-reference/v1\0${institutionId}\0${normalized}`).digest("hex");
-  return { referenceHash, address: computeAddress(new SigningKey(key).publicKey) };
+  const referenceHash = referenceHashOf(custody, institutionId, normalized);
+  return { referenceHash, address: computeAddress(new SigningKey(key).publicKey), holderKey: holderKeyOf(custody, normalized) };
+}
+
+/** The institution's keyed hash of a normalized reference (what `custodial_holders` is looked up by). */
+function referenceHashOf(custody: Custody, institutionId: string, normalized: string): string {
+  return createHmac("sha256", custody.secret()).update(`hallmark/holder-reference/v1\0${institutionId}\0${normalized}`).digest("hex");
 }
 
 /** HKDF-SHA256 of the custody secret, salted with the institution, keyed by the normalized reference: a secp256k1 key. */
@@ -99,12 +115,17 @@ export async function resolveHolderReferences(
  * Records the holder accounts of the items about to be issued (before the issuance, so the account exists as soon
  * as anything is issued to it); an item refused for bad input records nothing.
  */
-export async function recordHolderAccounts(db: Database, institutionId: string, targets: ReferenceTarget[]): Promise<void> {
+export async function recordHolderAccounts(db: Database | DbTransaction, institutionId: string, targets: ReferenceTarget[]): Promise<void> {
   const hashes = [...new Set(targets.map((t) => t.referenceHash))];
   if (!hashes.length) return;
   await db
     .insert(custodialHolders)
-    .values(hashes.map((referenceHash) => ({ institutionId, referenceHash, custodialAddress: targets.find((t) => t.referenceHash === referenceHash)!.address })))
+    .values(
+      hashes.map((referenceHash) => {
+        const target = targets.find((t) => t.referenceHash === referenceHash)!;
+        return { institutionId, referenceHash, custodialAddress: target.address, holderKey: target.holderKey };
+      }),
+    )
     .onConflictDoNothing();
 }
 
@@ -127,4 +148,31 @@ export function holderCertificates(db: Database, holder: CustodialHolder, limit 
     .where(and(eq(certificates.institutionId, holder.institutionId), inArray(certificates.owner, owners)))
     .orderBy(desc(certificates.createdAt), desc(certificates.id))
     .limit(limit);
+}
+
+/**
+ * Every institution's account of the holder under `reference` (an e-mail address), found by its holder key. Accounts
+ * recorded before holder keys existed are found by their per-institution hash, one HMAC per institution, and given
+ * their key on the way, so the next look-up is one indexed read.
+ */
+export async function accountsOfReference(db: Database, custody: Custody, reference: string): Promise<CustodialHolder[]> {
+  const normalized = normalizeHolderReference(reference);
+  const holderKey = holderKeyOf(custody, normalized);
+  const ids = await db.select({ id: institutions.id }).from(institutions);
+  if (ids.length) {
+    const pairs = ids.map(({ id }) => and(eq(custodialHolders.institutionId, id), eq(custodialHolders.referenceHash, referenceHashOf(custody, id, normalized))));
+    // In chunks: one statement's parameters are bounded.
+    for (let i = 0; i < pairs.length; i += 500) {
+      await db
+        .update(custodialHolders)
+        .set({ holderKey })
+        .where(and(isNull(custodialHolders.holderKey), or(...pairs.slice(i, i + 500))));
+    }
+  }
+  return accountsOfHolderKey(db, holderKey);
+}
+
+/** The custodial accounts known by a holder key, oldest first. */
+export function accountsOfHolderKey(db: Database | DbTransaction, holderKey: string): Promise<CustodialHolder[]> {
+  return db.select().from(custodialHolders).where(eq(custodialHolders.holderKey, holderKey)).orderBy(custodialHolders.createdAt, custodialHolders.id);
 }

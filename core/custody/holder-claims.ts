@@ -1,6 +1,6 @@
 import { randomBytes } from "node:crypto";
-import { and, eq, inArray, or } from "drizzle-orm";
-import type { Database } from "../db/index.ts";
+import { and, eq, inArray, isNull, or } from "drizzle-orm";
+import type { Database, DbTransaction } from "../db/index.ts";
 import { certificates, custodialHolders, holderClaims, issuances } from "../db/schema.ts";
 import { requestCertificateOperation, type CertificateOperation } from "../operations/certificate-operations.ts";
 import { OperationError } from "../operations/errors.ts";
@@ -47,7 +47,10 @@ export async function requestHolderClaim(
   if (expiresAt.getTime() - now.getTime() > CLAIM_MAX_TTL_MS) throw new OperationError("BAD_USER_INPUT", "expiresAt must be within a year", "expiresAt");
   await assertMayIssue(db, institutionId);
   return db.transaction(async (tx) => {
-    await tx.insert(custodialHolders).values({ institutionId, referenceHash: account.referenceHash, custodialAddress: account.address }).onConflictDoNothing();
+    await tx
+      .insert(custodialHolders)
+      .values({ institutionId, referenceHash: account.referenceHash, custodialAddress: account.address, holderKey: account.holderKey })
+      .onConflictDoNothing();
     const [holder] = await tx
       .select()
       .from(custodialHolders)
@@ -92,38 +95,73 @@ export async function claimCustody(
     if (claim.expiresAt.getTime() <= now.getTime()) throw new OperationError("CLAIM_CODE_EXPIRED", `this claim code expired at ${claim.expiresAt.toISOString()}`, "code");
     const [holder] = await tx.select().from(custodialHolders).where(eq(custodialHolders.id, claim.holderId)).for("update");
     if (holder!.claimedAddress) throw new OperationError("ALREADY_CLAIMED", "these certificates were already claimed to a wallet", "code");
-    const [pending] = await tx
-      .select({ id: issuances.id })
-      .from(issuances)
-      .where(and(eq(issuances.institutionId, holder!.institutionId), eq(issuances.recipient, holder!.custodialAddress), inArray(issuances.status, [...IN_FLIGHT])))
-      .limit(1);
-    if (pending) throw new OperationError("CONFLICT", "a certificate for this holder is still being issued; retry in a moment", "code");
-
+    await assertNothingInFlight(tx, holder!, "code");
     await tx.update(holderClaims).set({ usedAt: now, usedBy: input.wallet }).where(eq(holderClaims.id, claim.id));
-    const [claimed] = await tx
-      .update(custodialHolders)
-      .set({ claimedAddress: input.wallet, claimedAt: now })
-      .where(eq(custodialHolders.id, holder!.id))
-      .returning();
-    const held = await tx
-      .select({ id: certificates.id })
-      .from(certificates)
-      .where(
-        and(
-          eq(certificates.institutionId, holder!.institutionId),
-          eq(certificates.owner, holder!.custodialAddress),
-          or(eq(certificates.status, "VALID"), eq(certificates.status, "SUSPENDED")),
-        ),
-      )
-      .orderBy(certificates.createdAt, certificates.id);
-    const operations: CertificateOperation[] = [];
-    for (const { id } of held) {
-      const { operation } = await requestCertificateOperation(tx as unknown as Database, holder!.institutionId, {
-        kind: "RECOVER",
-        input: { certificateId: id, newHolder: input.wallet, reason: "claimed from custody by its holder", idempotencyKey: `custody-claim:${claim.id}:${id}` },
-      });
-      operations.push(operation);
-    }
-    return { holder: claimed!, operations };
+    return moveToWallet(tx, holder!, input.wallet, `custody-claim:${claim.id}`, now);
   });
+}
+
+/**
+ * A holder signed in by e-mail claims everything every institution holds for that address to the wallet they proved
+ * with Sign-In with Ethereum, without a code from anyone: the one-time code sent to the address is the proof. Each
+ * account not yet claimed is marked claimed by `wallet` and its certificates reissued to it, all in one transaction.
+ * ALREADY_CLAIMED when nothing is left in custody; CONFLICT while a certificate for the holder is still being issued.
+ */
+export async function claimAllCustody(db: Database, input: { holderKey: string; wallet: string }, now = new Date()): Promise<{ holders: CustodialHolder[]; operations: CertificateOperation[] }> {
+  return db.transaction(async (tx) => {
+    const open = await tx
+      .select()
+      .from(custodialHolders)
+      .where(and(eq(custodialHolders.holderKey, input.holderKey), isNull(custodialHolders.claimedAddress)))
+      .orderBy(custodialHolders.createdAt, custodialHolders.id)
+      .for("update");
+    if (!open.length) throw new OperationError("ALREADY_CLAIMED", "nothing is held in custody for this address: everything was claimed to a wallet already");
+    for (const holder of open) await assertNothingInFlight(tx, holder);
+    const holders: CustodialHolder[] = [];
+    const operations: CertificateOperation[] = [];
+    for (const holder of open) {
+      const moved = await moveToWallet(tx, holder, input.wallet, `custody-claim:email:${holder.id}`, now);
+      holders.push(moved.holder);
+      operations.push(...moved.operations);
+    }
+    return { holders, operations };
+  });
+}
+
+/** Issuances still on their way to the custodial account would land after the claim: refused until they arrive. */
+async function assertNothingInFlight(tx: DbTransaction, holder: CustodialHolder, field?: string): Promise<void> {
+  const [pending] = await tx
+    .select({ id: issuances.id })
+    .from(issuances)
+    .where(and(eq(issuances.institutionId, holder.institutionId), eq(issuances.recipient, holder.custodialAddress), inArray(issuances.status, [...IN_FLIGHT])))
+    .limit(1);
+  if (pending) throw new OperationError("CONFLICT", "a certificate for this holder is still being issued; retry in a moment", field);
+}
+
+/**
+ * Marks the account claimed by `wallet` and moves each certificate it holds there by a recovery (reissue): serial,
+ * history and replaces/supersededBy links kept; each recovery's idempotency key is `<keyPrefix>:<certificate id>`.
+ */
+async function moveToWallet(tx: DbTransaction, holder: CustodialHolder, wallet: string, keyPrefix: string, now: Date): Promise<{ holder: CustodialHolder; operations: CertificateOperation[] }> {
+  const [claimed] = await tx.update(custodialHolders).set({ claimedAddress: wallet, claimedAt: now }).where(eq(custodialHolders.id, holder.id)).returning();
+  const held = await tx
+    .select({ id: certificates.id })
+    .from(certificates)
+    .where(
+      and(
+        eq(certificates.institutionId, holder.institutionId),
+        eq(certificates.owner, holder.custodialAddress),
+        or(eq(certificates.status, "VALID"), eq(certificates.status, "SUSPENDED")),
+      ),
+    )
+    .orderBy(certificates.createdAt, certificates.id);
+  const operations: CertificateOperation[] = [];
+  for (const { id } of held) {
+    const { operation } = await requestCertificateOperation(tx as unknown as Database, holder.institutionId, {
+      kind: "RECOVER",
+      input: { certificateId: id, newHolder: wallet, reason: "claimed from custody by its holder", idempotencyKey: `${keyPrefix}:${id}` },
+    });
+    operations.push(operation);
+  }
+  return { holder: claimed!, operations };
 }

@@ -429,10 +429,61 @@ export const holderSignIns = pgTable("holder_sign_ins", {
 /** A signed-in holder's browser session; the cookie carries a secret whose sha256 is kept here. */
 export const holderSessions = pgTable("holder_sessions", {
   tokenHash: text("token_hash").primaryKey(),
-  address: text("address").notNull(),
+  /** The account that signed in with Ethereum; null for a holder signed in by e-mail. */
+  address: text("address"),
+  /** A holder signed in by e-mail: the keyed hash of the address (`holderKeyOf`), which finds their custodial accounts. */
+  holderKey: text("holder_key"),
+  /** The e-mail address, sealed (`core/custody/sealed.ts`), to show the holder whom they are signed in as. */
+  emailSealed: text("email_sealed"),
   expiresAt: timestamp("expires_at", { withTimezone: true, mode: "date" }).notNull(),
   createdAt: createdAt(),
 });
+
+/**
+ * One-time sign-in codes sent by e-mail. Only a keyed hash of the code (and of the address) is kept; a code signs in
+ * once, before it expires, and dies after a few wrong guesses. A row is written for every request, known address
+ * or not, so counting them rate-limits per address and per client alike.
+ */
+export const holderEmailCodes = pgTable(
+  "holder_email_codes",
+  {
+    id: uuid("id").primaryKey().defaultRandom(),
+    holderKey: text("holder_key").notNull(),
+    codeHash: text("code_hash").notNull(),
+    /** sha256 of the requesting client's address: the per-client limit counts these. */
+    clientHash: text("client_hash").notNull(),
+    attempts: integer("attempts").notNull().default(0),
+    expiresAt: timestamp("expires_at", { withTimezone: true, mode: "date" }).notNull(),
+    usedAt: timestamp("used_at", { withTimezone: true, mode: "date" }),
+    createdAt: createdAt(),
+  },
+  (t) => [index("holder_email_codes_holder").on(t.holderKey, t.createdAt), index("holder_email_codes_client").on(t.clientHash, t.createdAt)],
+);
+
+/**
+ * OpenID for Verifiable Credential Issuance (1.0) offers, pre-authorized code flow: one certificate's credential for
+ * one wallet. The pre-authorized code, the optional transaction code and the access token are kept as hashes only;
+ * the code is spent at the token endpoint, the access token at the credential endpoint.
+ */
+export const credentialOffers = pgTable(
+  "credential_offers",
+  {
+    id: uuid("id").primaryKey().defaultRandom(),
+    certificateId: uuid("certificate_id").notNull().references(() => certificates.id),
+    preAuthorizedCodeHash: text("pre_authorized_code_hash").notNull().unique(),
+    txCodeHash: text("tx_code_hash"),
+    /** Who made the offer: `institution:<id>`, `holder:<address>` or `holder-email:<id>`, for the log. */
+    offeredBy: text("offered_by").notNull(),
+    expiresAt: timestamp("expires_at", { withTimezone: true, mode: "date" }).notNull(),
+    /** Wrong transaction codes given so far; past the limit the offer is dead. */
+    txCodeAttempts: integer("tx_code_attempts").notNull().default(0),
+    redeemedAt: timestamp("redeemed_at", { withTimezone: true, mode: "date" }),
+    accessTokenHash: text("access_token_hash").unique(),
+    accessTokenExpiresAt: timestamp("access_token_expires_at", { withTimezone: true, mode: "date" }),
+    issuedAt: timestamp("issued_at", { withTimezone: true, mode: "date" }),
+    createdAt: createdAt(),
+  },
+);
 
 /** One request that issues many certificates; its items are ordinary issuances carrying its id. */
 export const bulkIssuances = pgTable(
@@ -792,9 +843,18 @@ export const custodialHolders = pgTable(
     /** The holder's wallet once claimed; later issuances to the reference go straight to it. */
     claimedAddress: text("claimed_address"),
     claimedAt: timestamp("claimed_at", { withTimezone: true, mode: "date" }),
+    /**
+     * The keyed hash of the reference alone (`holderKeyOf`), the same at every institution: a holder signed in by
+     * e-mail finds all their accounts by it. Null for accounts recorded before it existed, until that e-mail signs in.
+     */
+    holderKey: text("holder_key"),
     createdAt: createdAt(),
   },
-  (t) => [uniqueIndex("custodial_holders_reference").on(t.institutionId, t.referenceHash), uniqueIndex("custodial_holders_address").on(t.custodialAddress)],
+  (t) => [
+    uniqueIndex("custodial_holders_reference").on(t.institutionId, t.referenceHash),
+    uniqueIndex("custodial_holders_address").on(t.custodialAddress),
+    index("custodial_holders_holder_key").on(t.holderKey),
+  ],
 );
 
 /** A single-use code an institution hands its holder to claim a custodial account; only its hash is kept. */

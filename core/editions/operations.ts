@@ -13,6 +13,8 @@ import { charge, checkBatchSize, limitsOf, type QuotaLimits } from "../quotas.ts
 import { openSecret, type SealingKeyring } from "../custody/sealed.ts";
 import { hashSecret } from "../secret-hash.ts";
 import type { TransferPolicy } from "./transfer-policy.ts";
+import type { Custody } from "../custody/custody-secret.ts";
+import { recordHolderAccounts, resolveHolderReferences, type ReferenceTarget } from "../custody/holder-accounts.ts";
 
 export type EditionRow = typeof editions.$inferSelect;
 export type EditionOperationRow = typeof editionOperations.$inferSelect;
@@ -37,6 +39,8 @@ export const EDITION_LIMITS = {
 export interface EditionRequestDeps {
   db: Database;
   quotas: QuotaLimits;
+  /** Resolves holder references to custodial accounts; without it only addresses are taken. */
+  custody?: Custody;
 }
 
 const bad = (message: string, field: string) => new OperationError("BAD_USER_INPUT", message, field);
@@ -168,33 +172,59 @@ async function reserve(tx: DbTransaction, edition: EditionRow, wanted: number): 
 }
 
 /**
- * Records an airdrop of one item to each holder (in order: serials follow the list), up to 10,000 holders. The items
- * are reserved at once, so a request the edition cannot fill is refused with EDITION_SOLD_OUT before anything is
- * queued. The worker sends it in batches under the per-transaction gas cap once the edition is on chain.
+ * Records an airdrop of one item to each holder (in order: serials follow the list; addresses first, then the holders
+ * named by reference), up to 10,000 holders. A holder reference (an e-mail address, a student number) receives the
+ * item in the institution's custodial account of that reference, the same account its certificates are held in (or
+ * the wallet it was claimed to). The items are reserved at once, so a request the edition cannot fill is refused
+ * with EDITION_SOLD_OUT before anything is queued. The worker sends it in batches under the per-transaction gas cap
+ * once the edition is on chain.
  */
 export async function requestAirdrop(
   deps: EditionRequestDeps,
   institutionId: string,
-  input: { editionId: string; holders: string[]; idempotencyKey: string },
+  input: { editionId: string; holders?: string[] | null; holderReferences?: string[] | null; idempotencyKey: string },
 ): Promise<{ operation: EditionOperationRow; created: boolean }> {
   const idempotencyKey = parseIdempotencyKey(input.idempotencyKey);
-  if (!input.holders.length) throw bad("holders must list at least one address", "holders");
-  if (input.holders.length > EDITION_LIMITS.airdropHolders) throw bad(`holders must list at most ${EDITION_LIMITS.airdropHolders} addresses`, "holders");
-  const holders = input.holders.map((h, i) => parseAddress(h, `holders[${i}]`));
+  // Another institution's edition is NOT_FOUND whatever else the request says.
+  await ownedEdition(deps.db, institutionId, input.editionId);
+  const addresses = input.holders ?? [];
+  const references = input.holderReferences ?? [];
+  const total = addresses.length + references.length;
+  if (!total) throw bad("holders or holderReferences must list at least one holder", "holders");
+  if (total > EDITION_LIMITS.airdropHolders) throw bad(`holders and holderReferences must list at most ${EDITION_LIMITS.airdropHolders} holders together`, "holders");
+  const given = addresses.map((h, i) => parseAddress(h, `holders[${i}]`));
+  const targets = await referenceTargets(deps, institutionId, references, "holderReferences");
+  const holders = [...given, ...targets.map((t) => t.recipient)];
   const { db } = deps;
   await checkBatchSize(db, deps.quotas, institutionId, holders.length);
-  const hash = requestHash({ kind: "AIRDROP", editionId: input.editionId, holders });
+  // The references' keyed hashes, not where they resolve to: a retry after the holder claimed is the same request.
+  const hash = requestHash(
+    references.length ? { kind: "AIRDROP", editionId: input.editionId, holders: given, holderReferences: targets.map((t) => t.referenceHash) } : { kind: "AIRDROP", editionId: input.editionId, holders },
+  );
   await assertMayIssue(db, institutionId);
   return db.transaction(async (tx) => {
     const edition = await ownedEdition(tx, institutionId, input.editionId, true);
     const earlier = await earlierOperation(tx, institutionId, idempotencyKey, hash);
     if (earlier) return { operation: earlier, created: false };
     await reserve(tx, edition, holders.length);
+    await recordHolderAccounts(tx, institutionId, targets);
     const [operation] = await tx
       .insert(editionOperations)
       .values({ institutionId, editionId: edition.id, kind: "AIRDROP", idempotencyKey, requestHash: hash, holders, total: holders.length })
       .returning();
     return { operation: operation!, created: true };
+  });
+}
+
+/** The custodial accounts (or claimed wallets) of holder references; BAD_USER_INPUT naming the first bad one. */
+async function referenceTargets(deps: { db: Database; custody?: Custody }, institutionId: string, references: string[], field: string): Promise<ReferenceTarget[]> {
+  if (!references.length) return [];
+  if (!deps.custody) throw bad("holder references are not accepted here", field);
+  const resolved = await resolveHolderReferences(deps.db, deps.custody, institutionId, references.map((holderReference) => ({ holderReference })));
+  return references.map((_, i) => {
+    const target = resolved.get(i)!;
+    if (target instanceof OperationError) throw bad(`${field}[${i}]: ${target.message}`, field);
+    return target;
   });
 }
 
@@ -290,15 +320,18 @@ export async function requestClaimCodes(
 export async function requestRedeemClaimCode(
   db: Database,
   institutionId: string,
-  input: { code: string; holder: string; idempotencyKey: string },
+  input: { code: string; holder?: string | null; holderReference?: string | null; idempotencyKey: string },
   now = new Date(),
+  custody?: Custody,
 ): Promise<{ operation: EditionOperationRow; created: boolean }> {
   const idempotencyKey = parseIdempotencyKey(input.idempotencyKey);
-  const holder = parseAddress(input.holder, "holder");
+  if ((input.holder == null) === (input.holderReference == null)) throw bad("give either holder (an address) or holderReference", "holder");
+  const [target] = input.holderReference != null ? await referenceTargets({ db, custody }, institutionId, [input.holderReference], "holderReference") : [];
+  const holder = target ? target.recipient : parseAddress(input.holder!, "holder");
   const code = input.code.trim();
   if (!code || code.length > 200) throw new OperationError("CLAIM_CODE_INVALID", "no such claim code", "code");
   const codeHash = hashClaimCode(code);
-  const hash = requestHash({ kind: "CLAIM", codeHash, holder });
+  const hash = requestHash(target ? { kind: "CLAIM", codeHash, holderReference: target.referenceHash } : { kind: "CLAIM", codeHash, holder });
   await assertMayIssue(db, institutionId);
   return db.transaction(async (tx) => {
     const earlier = await earlierOperation(tx, institutionId, idempotencyKey, hash);
@@ -312,6 +345,7 @@ export async function requestRedeemClaimCode(
     if (row.redeemedAt) throw new OperationError("CLAIM_CODE_USED", "this claim code was already redeemed", "code");
     if (row.expiresAt.getTime() <= now.getTime()) throw new OperationError("CLAIM_CODE_EXPIRED", `this claim code expired at ${row.expiresAt.toISOString()}`, "code");
     await tx.update(claimCodes).set({ redeemedAt: now, redeemedBy: holder }).where(eq(claimCodes.id, row.id));
+    if (target) await recordHolderAccounts(tx, institutionId, [target]);
     const [operation] = await tx
       .insert(editionOperations)
       .values({ institutionId, editionId: row.editionId, kind: "CLAIM", idempotencyKey, requestHash: hash, holders: [holder], total: 1, claimCodeId: row.id })

@@ -21,7 +21,8 @@ export type OperationErrorCode =
   | "CLAIM_CODE_EXPIRED"
   | "ALREADY_CLAIMED"
   | "FILE_TOO_LARGE"
-  | "UNSUPPORTED_MEDIA_TYPE";
+  | "UNSUPPORTED_MEDIA_TYPE"
+  | "RATE_LIMITED";
 
 /** An expected failure caused by the request, safe to show to the caller as it is. */
 export class OperationError extends Error {

@@ -18,6 +18,9 @@ import { ensureDemo, type DevInfo } from "./demo.ts";
 import { ensureDemoEdition } from "./demo-edition.ts";
 import { ensureDemoIssuerRegistry, syncDemoInstitution } from "./issuer-registry.ts";
 import { startEmbeddedRedis, type EmbeddedRedis } from "./redis.ts";
+import { startMailSink } from "./mail-sink.ts";
+import { mailboxRoutes } from "./mailbox-routes.ts";
+import { smtpMailer, type Mailer } from "../../core/mail/mailer.ts";
 
 const projectRoot = fileURLToPath(new URL("../../", import.meta.url));
 
@@ -130,13 +133,32 @@ export async function startStack(opts: { env?: NodeJS.ProcessEnv; notice?: (line
     );
     stoppers.push(() => worker.close());
 
+    // Outgoing mail: in development without SMTP_URL, a local sink on 127.0.0.1, shown at /dev/mail.
+    let mailbox: { mailer: Mailer; devRoutes: ReturnType<typeof mailboxRoutes> } | undefined;
+    if (config.env === "development" && !config.mail.smtpUrl) {
+      const sink = await startMailSink();
+      stoppers.push(() => sink.close());
+      const mailer = smtpMailer(sink.url, config.mail.from);
+      mailbox = { mailer, devRoutes: mailboxRoutes(sink) };
+    }
+
     // Server
-    const api = await serveApi({ config, logger, booted, issuerRegistry, collectibleContracts: [demoEdition.contract], opsRole: "all", signers: booted.senders.map((s) => s.address) });
+    const api = await serveApi({
+      config,
+      logger,
+      booted,
+      issuerRegistry,
+      collectibleContracts: [demoEdition.contract],
+      opsRole: "all",
+      signers: booted.senders.map((s) => s.address),
+      ...mailbox,
+    });
     const ops = api.ops;
     stoppers.push(() => api.close());
     const port = api.port;
     const baseUrl = config.publicUrl ?? `http://${config.host}:${port}`;
     notice(`Museum gallery: ${baseUrl}${demoEdition.galleryPath}  (IIIF manifest: ${baseUrl}${demoEdition.manifestPath})`);
+    if (mailbox) notice(`Mail sent (sign-in codes for holders without a wallet): ${baseUrl}/dev/mail`);
 
     const devInfo: DevInfo = { graphqlUrl: `${baseUrl}/graphql`, rpcUrl, ...demo };
     writeFileSync(devInfoPath, `${JSON.stringify(devInfo, null, 2)}\n`, { mode: 0o600 });

@@ -5,6 +5,8 @@ import type { Database } from "../../core/db/index.ts";
 import { holderSessions, holderSignIns } from "../../core/db/schema.ts";
 import { parseAddress } from "../../core/operations/validate.ts";
 import { hashSecret } from "../../core/secret-hash.ts";
+import { sealSecret } from "../../core/custody/sealed.ts";
+import type { SealingKeyring } from "../../core/custody/sealing-keys.ts";
 
 const MESSAGE_TTL_MS = 10 * 60_000;
 const SESSION_TTL_MS = 12 * 60 * 60_000;
@@ -51,10 +53,11 @@ export async function createSignInMessage(
 }
 
 /**
- * Checks the signature over the message issued for `nonce`, spends the nonce, and opens a session for the address
- * that signed. The nonce is spent in the same statement that checks it, so a replayed signature finds it gone.
+ * Checks the signature over the message issued for `nonce`, spends the nonce, and answers the address that signed:
+ * what signing in, and a holder signed in by e-mail naming their wallet, both rest on. The nonce is spent in the
+ * same statement that checks it, so a replayed signature finds it gone.
  */
-export async function signIn(db: Database, opts: { nonce: string; signature: string; now?: Date }): Promise<{ address: string; token: string; expiresAt: Date }> {
+export async function proveWallet(db: Database, opts: { nonce: string; signature: string; now?: Date }): Promise<string> {
   const now = opts.now ?? new Date();
   const [issued] = await db
     .update(holderSignIns)
@@ -69,10 +72,42 @@ export async function signIn(db: Database, opts: { nonce: string; signature: str
     throw new SignInError("the signature is malformed");
   }
   if (signer !== issued.address) throw new SignInError("the message was not signed by the account it names");
+  return signer;
+}
+
+/**
+ * Checks the signature over the message issued for `nonce`, spends the nonce, and opens a session for the address
+ * that signed.
+ */
+export async function signIn(db: Database, opts: { nonce: string; signature: string; now?: Date }): Promise<{ address: string; token: string; expiresAt: Date }> {
+  const now = opts.now ?? new Date();
+  const signer = await proveWallet(db, opts);
   const token = randomBytes(32).toString("base64url");
   const expiresAt = new Date(now.getTime() + SESSION_TTL_MS);
   await db.insert(holderSessions).values({ tokenHash: hash(token), address: signer, expiresAt });
   return { address: signer, token, expiresAt };
+}
+
+/** Opens a session for a holder who proved their e-mail address with a one-time code. */
+export async function openEmailSession(db: Database, keyring: SealingKeyring, opts: { email: string; holderKey: string; now?: Date }): Promise<{ token: string; expiresAt: Date }> {
+  const now = opts.now ?? new Date();
+  const token = randomBytes(32).toString("base64url");
+  const expiresAt = new Date(now.getTime() + SESSION_TTL_MS);
+  await db.insert(holderSessions).values({ tokenHash: hash(token), holderKey: opts.holderKey, emailSealed: sealSecret(opts.email, keyring), expiresAt });
+  return { token, expiresAt };
+}
+
+/** Who a session is: an account signed in with Ethereum, or a holder signed in by e-mail. */
+export type HolderSession = { kind: "wallet"; address: string } | { kind: "email"; holderKey: string; emailSealed: string };
+
+/** The session a token (cookie or `hs_` bearer token) opens, while it lasts. */
+export async function sessionOf(db: Database, token: string | undefined): Promise<HolderSession | undefined> {
+  if (!token) return undefined;
+  const [row] = await db.select().from(holderSessions).where(and(eq(holderSessions.tokenHash, hash(token)), gt(holderSessions.expiresAt, new Date())));
+  if (!row) return undefined;
+  if (row.address) return { kind: "wallet", address: row.address };
+  if (row.holderKey && row.emailSealed) return { kind: "email", holderKey: row.holderKey, emailSealed: row.emailSealed };
+  return undefined;
 }
 
 /** API clients carry a holder session as `Authorization: Bearer hs_<token>` (API keys start `hm_`). */
@@ -84,14 +119,10 @@ export function holderSessionToken(header: string | null): string | undefined {
   return m ? m[1] : undefined;
 }
 
-/** The holder a session token (cookie or `hs_` bearer token) belongs to, while the session lasts. */
+/** The account a session token signed in with Ethereum belongs to, while the session lasts. */
 export async function sessionHolder(db: Database, token: string | undefined): Promise<string | undefined> {
-  if (!token) return undefined;
-  const [row] = await db
-    .select({ address: holderSessions.address })
-    .from(holderSessions)
-    .where(and(eq(holderSessions.tokenHash, hash(token)), gt(holderSessions.expiresAt, new Date())));
-  return row?.address;
+  const session = await sessionOf(db, token);
+  return session?.kind === "wallet" ? session.address : undefined;
 }
 
 export async function signOut(db: Database, token: string | undefined): Promise<void> {

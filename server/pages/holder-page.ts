@@ -1,7 +1,8 @@
 import type { HeldItem } from "../../core/editions/index.ts";
 import type { VerificationResult } from "../../core/verification/index.ts";
-import { html, raw } from "./html.ts";
+import { html, raw, type Html } from "./html.ts";
 import { page } from "./layout.ts";
+import { tHtml, type Reader } from "./reader.ts";
 
 export interface HeldCertificate {
   id: string;
@@ -52,11 +53,84 @@ document.getElementById("siwe").addEventListener("click", async () => {
   }
 });`;
 
-export function renderSignInPage(): string {
+/** Runs in the holder's browser: asks for a code by e-mail, then signs in with it. Its words come from the page. */
+export const EMAIL_SIGN_IN_SCRIPT = `
+const emailForm = document.getElementById("email-form");
+const codeForm = document.getElementById("code-form");
+const emailStatus = document.getElementById("email-status");
+const postJson = async (url, body) => {
+  const res = await fetch(url, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify(body) });
+  const json = await res.json();
+  if (!res.ok) throw new Error(json.error.message);
+  return json;
+};
+emailForm.addEventListener("submit", async (event) => {
+  event.preventDefault();
+  try {
+    await postJson("/holder/email/code", { email: emailForm.email.value });
+    emailStatus.textContent = emailStatus.dataset.sent;
+    codeForm.hidden = false;
+    codeForm.code.focus();
+  } catch (err) {
+    emailStatus.textContent = err.message;
+  }
+});
+codeForm.addEventListener("submit", async (event) => {
+  event.preventDefault();
+  try {
+    await postJson("/holder/email/sign-in", { email: emailForm.email.value, code: codeForm.code.value });
+    location.reload();
+  } catch (err) {
+    emailStatus.textContent = err.message;
+  }
+});`;
+
+/** Runs in the page of a holder signed in by e-mail: proves a wallet with Sign-In with Ethereum and claims everything to it. */
+export const CLAIM_SCRIPT = `
+document.getElementById("claim").addEventListener("click", async () => {
+  const status = document.getElementById("claim-status");
+  const words = status.dataset;
+  if (!window.ethereum) { status.textContent = words.noWallet; return; }
+  const post = async (url, body) => {
+    const res = await fetch(url, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify(body) });
+    const json = await res.json();
+    if (!res.ok) throw new Error(json.error.message);
+    return json;
+  };
+  try {
+    status.textContent = words.waiting;
+    const [address] = await window.ethereum.request({ method: "eth_requestAccounts" });
+    const { message, nonce } = await post("/holder/sign-in/message", { address });
+    const hex = "0x" + Array.from(new TextEncoder().encode(message), (b) => b.toString(16).padStart(2, "0")).join("");
+    const signature = await window.ethereum.request({ method: "personal_sign", params: [hex, address] });
+    const { done } = await post("/holder/claim", { nonce, signature });
+    status.textContent = done;
+  } catch (err) {
+    status.textContent = words.failed + " " + (err && err.message ? err.message : err);
+  }
+});`;
+
+export function renderSignInPage(reader: Reader, opts: { email: boolean } = { email: false }): string {
   return page({
     title: "Your certificates · Hallmark",
     section: "Holder",
+    reader,
     body: html`<h1>Your certificates</h1>
+${
+  opts.email
+    ? html`<h2>${reader.t("holder.email.heading")}</h2>
+<p>${reader.t("holder.email.intro")}</p>
+<form id="email-form"><label for="email">${reader.t("holder.email.label")}</label>
+<input id="email" name="email" type="email" autocomplete="email" required>
+<button type="submit" class="button primary">${reader.t("holder.email.send")}</button></form>
+<form id="code-form" hidden><label for="code">${reader.t("holder.email.codeLabel")}</label>
+<input id="code" name="code" inputmode="numeric" autocomplete="one-time-code" pattern="[0-9 ]{6,7}" required>
+<button type="submit" class="button primary">${reader.t("holder.email.signIn")}</button></form>
+<p id="email-status" role="status" aria-live="polite" data-sent="${reader.t("holder.email.sent")}"></p>
+<script>${raw(EMAIL_SIGN_IN_SCRIPT)}</script>
+<h2>${reader.t("holder.email.walletHeading")}</h2>`
+    : ""
+}
 <p>Sign in with the Ethereum account your certificates were issued to. Your wallet will ask you to sign a message;
 this costs nothing and sends no transaction.</p>
 <div class="actions"><button type="button" class="button primary" id="siwe">Sign in with Ethereum</button></div>
@@ -78,14 +152,45 @@ function renderCollectibles(items: HeldItem[] | undefined) {
   )}</ul>`;
 }
 
-export function renderHolderPage(address: string, held: HeldCertificate[], collectibles: HeldItem[] | undefined = []): string {
+/** The page a wallet's credential offer is shown on: its QR code, its deep link, and the transaction code. */
+export function renderOfferPage(reader: Reader, opts: { title: string; uri: string; qr: Html; txCode: string | null; expiresAt: Date }): string {
   return page({
+    title: `${reader.t("holder.offer.title")} · Hallmark`,
+    section: "Holder",
+    reader,
+    body: html`<h1>${reader.t("holder.offer.heading", { title: opts.title })}</h1>
+<p>${reader.t("holder.offer.intro", { expires: reader.date(opts.expiresAt, { time: true }) })}</p>
+${opts.qr}
+<p><a class="button primary" href="${opts.uri}">${reader.t("holder.offer.open")}</a></p>
+${opts.txCode ? html`<p id="tx-code">${tHtml(reader, "holder.offer.txCode", { code: opts.txCode })}</p>` : ""}
+<p><a href="/holder">${reader.t("holder.offer.back")}</a></p>`,
+  });
+}
+
+export function renderHolderPage(
+  reader: Reader,
+  signedInAs: string,
+  held: HeldCertificate[],
+  collectibles: HeldItem[] | undefined = [],
+  opts: { custody?: { claimable: boolean } } = {},
+): string {
+  return page({
+    reader,
     title: "Your certificates · Hallmark",
     section: "Holder",
     style: STYLE,
     body: html`<h1>Your certificates</h1>
-<p>Signed in as <span class="mono">${address}</span>.</p>
+<p>Signed in as <span class="mono">${signedInAs}</span>.</p>
 <form method="post" action="/holder/sign-out"><button class="button" type="submit">Sign out</button></form>
+${
+  opts.custody?.claimable
+    ? html`<h2>${reader.t("holder.claim.heading")}</h2>
+<p>${reader.t("holder.claim.intro")}</p>
+<div class="actions"><button type="button" class="button" id="claim">${reader.t("holder.claim.button")}</button></div>
+<p id="claim-status" role="status" aria-live="polite" data-no-wallet="${reader.t("holder.claim.noWallet")}" data-waiting="${reader.t("holder.claim.waiting")}" data-failed="${reader.t("holder.claim.failed")}"></p>
+<script>${raw(CLAIM_SCRIPT)}</script>`
+    : ""
+}
 <h2 id="held-heading">Certificates (${held.length})</h2>
 ${
   held.length
@@ -102,6 +207,12 @@ ${
     <a class="button" href="/verify/${id}${q}">Verification<span class="visually-hidden"> of ${c.title ?? "certificate"}</span></a>
     ${result.verdict === "VALID" ? html`<a class="button" href="/certificates/${id}/print${q}">Print</a><a class="button" href="/certificates/${id}/credential${q}" download>Download credential</a>` : ""}
   </div>
+  ${
+    result.verdict === "VALID"
+      ? html`<form method="post" action="/holder/credential-offer"><input type="hidden" name="certificateId" value="${id}"><button class="button" type="submit">${reader.t("holder.item.addToWallet")}<span class="visually-hidden"> (${c.title ?? "certificate"})</span></button></form>
+  <p>${tHtml(reader, "holder.item.share", { a: (chunks) => html`<a class="share" href="/verify/${id}${q}">${raw(chunks.join(""))}</a>`.value })}</p>`
+      : ""
+  }
 </li>`;
       })}</ul>`
     : html`<p>No certificate has been issued to this account.</p>`

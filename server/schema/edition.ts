@@ -238,7 +238,11 @@ const AirdropInput = builder.inputType("AirdropInput", {
   description: "An airdrop: one item to each holder, serials in the holders' order.",
   fields: (t) => ({
     editionId: t.id({ required: true, description: "The edition's `id`." }),
-    holders: t.stringList({ required: true, description: "1 to 10,000 holder addresses (EIP-55 or lower case, never zero); an address may repeat." }),
+    holders: t.stringList({ description: "Holder addresses (EIP-55 or lower case, never zero); an address may repeat. With `holderReferences`, 1 to 10,000 holders in all." }),
+    holderReferences: t.stringList({
+      description:
+        "Holders without a wallet, by your reference (an e-mail address lets them sign in and see the item): each item goes to the custodial account of the reference, where its certificates are held too (or to the wallet it was claimed to). Minted after the addresses, in order.",
+    }),
     idempotencyKey: t.string({ required: true, description: "Your unique key; repeating the request with it answers the same operation." }),
   }),
 });
@@ -257,7 +261,8 @@ const RedeemClaimCodeInput = builder.inputType("RedeemClaimCodeInput", {
   description: "A claim code redeemed for a holder.",
   fields: (t) => ({
     code: t.string({ required: true, description: "The claim code." }),
-    holder: t.string({ required: true, description: "The address that receives the item." }),
+    holder: t.string({ description: "The address that receives the item; or give `holderReference`." }),
+    holderReference: t.string({ description: "A holder without a wallet, by your reference (e.g. their e-mail address): the item goes to its custodial account, or the wallet it was claimed to." }),
     idempotencyKey: t.string({ required: true, description: "Your unique key; repeating the request with it answers the same operation." }),
   }),
 });
@@ -357,7 +362,7 @@ builder.mutationField("airdrop", (t) =>
     errors: { types: [NotFoundError, IdempotencyConflictError, EditionUnavailableError, InstitutionNotActiveError] },
     type: EditionOperationPayload,
     description:
-      "Mints one item to each holder (up to 10,000), as one operation sent in batches under the per-transaction gas cap. EDITION_SOLD_OUT, before anything is queued, when the edition has fewer items left.",
+      "Mints one item to each holder (up to 10,000), by address or by holder reference (held in custody until the holder claims it to a wallet), as one operation sent in batches under the per-transaction gas cap. EDITION_SOLD_OUT, before anything is queued, when the edition has fewer items left.",
     authScopes: { scope: "issue" },
     args: { input: t.arg({ type: AirdropInput, required: true, description: "Edition and holders." }) },
     resolve: (_root, { input }, ctx) => withOperationErrors(() => requestAirdrop(ctx, ctx.caller!.institutionId, { ...input, editionId: id(input.editionId) })),
@@ -385,7 +390,7 @@ builder.mutationField("redeemClaimCode", (t) =>
       "Redeems a claim code for a holder: the worker mints one item with the contract's redeemFor, which spends the code's voucher on chain in the same call (the code never mints twice). CLAIM_CODE_INVALID (unknown, or another institution's), CLAIM_CODE_USED (also when its voucher was claimed on chain first), CLAIM_CODE_EXPIRED.",
     authScopes: { scope: "issue" },
     args: { input: t.arg({ type: RedeemClaimCodeInput, required: true, description: "Code and holder." }) },
-    resolve: (_root, { input }, ctx) => withOperationErrors(() => requestRedeemClaimCode(ctx.db, ctx.caller!.institutionId, input)),
+    resolve: (_root, { input }, ctx) => withOperationErrors(() => requestRedeemClaimCode(ctx.db, ctx.caller!.institutionId, input, new Date(), ctx.custody)),
   }),
 );
 

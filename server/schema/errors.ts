@@ -40,6 +40,7 @@ const CODES: Record<OperationErrorCode, string> = {
   ALREADY_CLAIMED: "The holder has claimed their certificates already.",
   FORBIDDEN: "The caller may not do this particular thing.",
   UNAUTHENTICATED: "The caller's proof of identity was refused.",
+  RATE_LIMITED: "Too many requests of this kind for this address or client; `extensions.retryAfterSeconds` says when to try again.",
 };
 
 export const ErrorCodeEnum = builder.enumType("ErrorCode", {

@@ -1,4 +1,5 @@
-import { desc, eq, sql } from "drizzle-orm";
+import { desc, eq, inArray, sql } from "drizzle-orm";
+import { accountsOfHolderKey, type CustodialHolder } from "../../core/custody/holder-accounts.ts";
 import { certificateStatusAt } from "../../core/certificate-status.ts";
 import { certificates, collections, institutions } from "../../core/db/schema.ts";
 import { editionsContractsOn, readHoldings, type HeldItem } from "../../core/editions/index.ts";
@@ -34,7 +35,7 @@ const SignInChallengeRef = builder.objectRef<{ message: string; nonce: string }>
   }),
 });
 
-const HolderSessionRef = builder.objectRef<{ token: string; address: string; expiresAt: Date }>("HolderSession").implement({
+export const HolderSessionRef = builder.objectRef<{ token: string; address: string; expiresAt: Date }>("HolderSession").implement({
   description: "A holder's session: send `Authorization: Bearer <token>` to read `holder`.",
   fields: (t) => ({
     token: t.exposeString("token", { description: "Shown once; starts with `hs_`. Valid until `expiresAt` or `holderSignOut`." }),
@@ -79,28 +80,66 @@ const HeldCollectibleRef = builder.objectRef<HeldItem>("HeldCollectible").implem
   }),
 });
 
-const HolderRef = builder.objectRef<{ address: string }>("Holder").implement({
+/** The signed-in holder: an account signed in with Ethereum, or a holder signed in by e-mail and their custodial accounts. */
+interface HolderRoot {
+  address?: string;
+  email?: string;
+  /** Every account whose items are the holder's: the wallet; or each custodial account and the wallet it was claimed to. */
+  accounts: string[];
+  custodial: CustodialHolder[];
+}
+
+const CustodialAccountRef = builder.objectRef<CustodialHolder>("HolderCustodialAccount").implement({
+  description: "One institution's custodial account of a holder signed in by e-mail: where that institution's certificates and collectibles wait for them.",
+  fields: (t) => ({
+    address: t.exposeString("custodialAddress", { description: "The custodial account (EIP-55), one per institution." }),
+    issuer: t.string({
+      description: "The institution that holds items here for the holder.",
+      resolve: async (h, _args, ctx) => (await ctx.db.select({ name: institutions.name }).from(institutions).where(eq(institutions.id, h.institutionId)))[0]?.name ?? "",
+    }),
+    claimedAddress: t.exposeString("claimedAddress", { nullable: true, description: "The wallet its items were claimed to; null while they are in custody." }),
+  }),
+});
+
+const HolderRef = builder.objectRef<HolderRoot>("Holder").implement({
   description: "The signed-in holder and what they hold, across every institution.",
   fields: (t) => ({
-    address: t.exposeString("address", { description: "The holder's account (EIP-55 checksummed)." }),
+    address: t.exposeString("address", { nullable: true, description: "The holder's account (EIP-55 checksummed) when signed in with Ethereum; null for a holder signed in by e-mail." }),
+    email: t.exposeString("email", { nullable: true, description: "The e-mail address a holder without a wallet signed in with; null when signed in with Ethereum." }),
+    custodialAccounts: t.field({
+      type: [CustodialAccountRef],
+      description: "For a holder signed in by e-mail: each institution's custodial account of that address (empty when signed in with Ethereum).",
+      resolve: (h) => h.custodial,
+    }),
     certificates: t.field({
       type: [HeldCertificateRef],
-      description: `The certificates issued to this account, newest first (at most ${MAX_HELD}).`,
-      resolve: ({ address }, _args, ctx) => heldCertificates(ctx, address),
+      description: `The certificates issued to this holder, from every institution, newest first (at most ${MAX_HELD}).`,
+      resolve: ({ accounts }, _args, ctx) => heldCertificates(ctx, accounts),
     }),
     collectibles: t.field({
       type: [HeldCollectibleRef],
-      description: `The collectible items this account holds now (at most ${MAX_HELD}), read from the chain.`,
-      resolve: async ({ address }, _args, ctx) => {
-        if (!ctx.chain) return [];
+      description: `The collectible items this holder holds now (at most ${MAX_HELD}), read from the chain.`,
+      resolve: async ({ accounts }, _args, ctx) => {
+        if (!ctx.chain || !accounts.length) return [];
         const contracts = await editionsContractsOn(ctx.db, ctx.siwe.chainId, ctx.collectibleContracts);
-        return contracts.length ? readHoldings({ provider: ctx.chain, ipfs: ctx.ipfs }, contracts, address, MAX_HELD) : [];
+        if (!contracts.length) return [];
+        const held = await Promise.all(accounts.map((a) => readHoldings({ provider: ctx.chain!, ipfs: ctx.ipfs }, contracts, a, MAX_HELD)));
+        return held.flat().slice(0, MAX_HELD);
       },
     }),
   }),
 });
 
-async function heldCertificates(ctx: Context, address: string): Promise<HeldCertificateRow[]> {
+/** The holder a request is signed in as. */
+export async function holderRootOf(ctx: Context): Promise<HolderRoot> {
+  if (ctx.holder) return { address: ctx.holder, accounts: [ctx.holder], custodial: [] };
+  const custodial = await accountsOfHolderKey(ctx.db, ctx.emailHolder!.holderKey);
+  const accounts = [...new Set(custodial.flatMap((h) => [h.custodialAddress, ...(h.claimedAddress ? [h.claimedAddress] : [])]))];
+  return { email: ctx.emailHolder!.email, accounts, custodial };
+}
+
+async function heldCertificates(ctx: Context, owners: string[]): Promise<HeldCertificateRow[]> {
+  if (!owners.length) return [];
   return ctx.db
     .select({
       id: certificates.id,
@@ -119,7 +158,7 @@ async function heldCertificates(ctx: Context, address: string): Promise<HeldCert
     .from(certificates)
     .innerJoin(collections, eq(collections.id, certificates.collectionId))
     .innerJoin(institutions, eq(institutions.id, certificates.institutionId))
-    .where(eq(certificates.owner, address))
+    .where(inArray(certificates.owner, owners))
     .orderBy(desc(certificates.createdAt), desc(certificates.id))
     .limit(MAX_HELD);
 }
@@ -132,9 +171,10 @@ function signInFailed(err: unknown, code: "BAD_USER_INPUT" | "UNAUTHENTICATED"):
 builder.queryField("holder", (t) =>
   t.field({
     type: HolderRef,
-    description: "The holder signed in with Ethereum (`Authorization: Bearer hs_…` from `holderSignIn`); UNAUTHENTICATED otherwise.",
-    authScopes: { holder: true },
-    resolve: (_root, _args, ctx) => ({ address: ctx.holder! }),
+    description:
+      "The signed-in holder (`Authorization: Bearer hs_…` from `holderSignIn`, with Ethereum, or `holderEmailSignIn`, by e-mail): what they hold from every institution. UNAUTHENTICATED otherwise.",
+    authScopes: { holder: true, emailHolder: true },
+    resolve: (_root, _args, ctx) => holderRootOf(ctx),
   }),
 );
 

@@ -19,6 +19,8 @@ import "./identity.ts";
 import "./signing-keys.ts";
 import "./quotas.ts";
 import "./holder.ts";
+import "./holder-email.ts";
+import "./credential-offer.ts";
 import "./edition.ts";
 import "./collectible.ts";
 import "./custody.ts";

@@ -1,7 +1,7 @@
 import { createHash } from "node:crypto";
 import type { RequestHandler } from "express";
 import helmet from "helmet";
-import { SIGN_IN_SCRIPT } from "../pages/holder-page.ts";
+import { CLAIM_SCRIPT, EMAIL_SIGN_IN_SCRIPT, SIGN_IN_SCRIPT } from "../pages/holder-page.ts";
 import { UPLOAD_SCRIPT } from "../pages/verify-upload.ts";
 
 const sha256 = (text: string) => `'sha256-${createHash("sha256").update(text, "utf8").digest("base64")}'`;
@@ -11,7 +11,7 @@ const sha256 = (text: string) => `'sha256-${createHash("sha256").update(text, "u
  * could not run script. `window.print()` is the print buttons' handler attribute (hence 'unsafe-hashes', which allows
  * only that exact handler text, not inline script in general).
  */
-const SCRIPT_HASHES = [sha256(SIGN_IN_SCRIPT), sha256(UPLOAD_SCRIPT), sha256("window.print()")];
+const SCRIPT_HASHES = [sha256(SIGN_IN_SCRIPT), sha256(EMAIL_SIGN_IN_SCRIPT), sha256(CLAIM_SCRIPT), sha256(UPLOAD_SCRIPT), sha256("window.print()")];
 
 /**
  * Browser hardening for every response, through helmet: a strict Content-Security-Policy (the pages load nothing but

@@ -27,6 +27,7 @@ import { wrongChecksumAddress } from "../support/addresses.ts";
 import { startTestDnsServer } from "../support/dns-server.ts";
 import { graphqlClient, typedErrors } from "../support/graphql-http.ts";
 import { startTestStack, waitFor } from "../support/stack.ts";
+import { startMailSink, type MailSink } from "../../scripts/dev/mail-sink.ts";
 
 /**
  * Bad input for every Mutation field, enumerated from the introspected schema: from a valid baseline call (a maker
@@ -97,7 +98,12 @@ const ZERO_ALLOWED = new Set(["lockupSeconds", "maxGifts", "issuancesPerMonth", 
 /** Arguments and input fields that hold an Ethereum address (not `recipientName` or `holderReference`). */
 const ADDRESS_NAME = /^(.*address|recipient|.*holders?|account)$/i;
 /** Text fields that are, by design, neither stored nor returned as given: accepted text cannot be shown verbatim. */
-const NOT_KEPT: Record<string, string> = { holderReference: "kept only as a keyed hash of its normalized form (privacy)" };
+const NOT_KEPT: Record<string, string> = {
+  holderReference: "kept only as a keyed hash of its normalized form (privacy)",
+  holderReferences: "kept only as keyed hashes of their normalized forms (privacy)",
+};
+/** The input field a variant's label names (`input.holderReferences.0: …` names holderReferences). */
+const fieldOf = (label: string) => String(label.split(": ")[0]!.split(".").filter((part) => !/^\d+$/.test(part)).pop());
 /** Rows the indexer writes on its own, left out of the counts: the successor issuance of a confirmed recovery. */
 const BACKGROUND_ROWS: Record<string, string> = { issuances: "idempotency_key not like 'recover:%'" };
 
@@ -129,6 +135,8 @@ describe("bad input for every mutation", () => {
   let stack: Awaited<ReturnType<typeof startTestStack>>;
   /** confirmInstitutionDomain asks DNS: a server on 127.0.0.1 that knows no names, never the machine's resolvers. */
   let dns: Awaited<ReturnType<typeof startTestDnsServer>>;
+  /** Where sign-in codes for holders without a wallet are sent (SMTP on 127.0.0.1). */
+  let sink: MailSink;
   let schema: GraphQLSchema;
   let clients: Record<Caller, ReturnType<typeof graphqlClient>>;
   let url: string;
@@ -330,6 +338,18 @@ describe("bad input for every mutation", () => {
       const { createHolderClaim } = await ok("institution", `mutation($i: CreateHolderClaimInput!) { createHolderClaim(input: $i) { ... on HolderClaim { claimCode } ... on Error { __typename code message field } } }`, { i: { holderReference: `ref-${uniq()}@example.org`, idempotencyKey: `bad-${uniq()}` } });
       return { bearer: await holderSession(), variables: { code: createHolderClaim.claimCode, idempotencyKey: `bad-${uniq()}` } };
     },
+    requestHolderEmailCode: async () => ({ as: "anonymous", variables: { email: `ref-${uniq()}@example.org`, language: "zh-CN" } }),
+    holderEmailSignIn: async () => {
+      const { email, code } = await emailCode();
+      return { as: "anonymous", variables: { email, code } };
+    },
+    claimAllCustody: async () => {
+      const wallet = Wallet.createRandom();
+      const bearer = await emailSession();
+      const { requestHolderSignIn: c } = await ok("anonymous", `mutation($a: String!) { requestHolderSignIn(address: $a) { ... on HolderSignInChallenge { message nonce } ... on Error { __typename code message field } } }`, { a: wallet.address });
+      return { bearer, variables: { nonce: c.nonce, signature: await wallet.signMessage(c.message), idempotencyKey: `bad-${uniq()}` } };
+    },
+    createCredentialOffer: async () => ({ variables: { certificateId: spare.certificate, txCode: true, expiresInMinutes: 30 } }),
     erasePersonalData: async (fresh) => ({
       variables: { input: { certificateId: fresh ? take(pool.personal, "certificates with personal data") : spare.certificate, reason: "The holder asked for erasure", idempotencyKey: `bad-${uniq()}` } },
     }),
@@ -366,6 +386,13 @@ describe("bad input for every mutation", () => {
       },
     ],
     addMember: [async () => ({ variables: { input: { email: `m${uniq()}@example.org`, role: "VIEWER", idempotencyKey: `bad-${uniq()}` } } })],
+    // Collectibles go to addresses or to holder references (custodial accounts).
+    airdrop: [async () => ({ variables: { input: { editionId: spare.edition, holderReferences: [`ref-${uniq()}@example.org`], idempotencyKey: `bad-${uniq()}` } } })],
+    redeemClaimCode: [
+      async (fresh) => ({
+        variables: { input: { code: fresh ? take(pool.codes, "claim codes") : spare.code, holderReference: `ref-${uniq()}@example.org`, idempotencyKey: `bad-${uniq()}` } },
+      }),
+    ],
     // An anchored certificate is named by its id, its document's id or its digest: exactly one.
     revokeAnchoredCertificate: [
       async (fresh) => ({
@@ -400,6 +427,23 @@ describe("bad input for every mutation", () => {
     return holderSignIn.token;
   }
 
+  /** A sign-in code for a new holder reference an institution made a claim for, read from the mail it was sent in. */
+  async function emailCode(): Promise<{ email: string; code: string }> {
+    const email = `ref-${uniq()}@example.org`;
+    await ok("institution", `mutation($i: CreateHolderClaimInput!) { createHolderClaim(input: $i) { ... on HolderClaim { created } ... on Error { __typename code message field } } }`, { i: { holderReference: email, idempotencyKey: `bad-${uniq()}` } });
+    const before = sink.messages().length;
+    await ok("anonymous", `mutation($e: String!) { requestHolderEmailCode(email: $e) { ... on HolderEmailCodeRequest { expiresAt } ... on Error { __typename code message field } } }`, { e: email });
+    const mail = await sink.next(email, { after: before });
+    return { email, code: /\b(\d{6})\b/.exec(mail.text)![1]! };
+  }
+
+  /** A holder signed in by e-mail, with an account in custody: the bearer token of the session. */
+  async function emailSession(): Promise<string> {
+    const { email, code } = await emailCode();
+    const { holderEmailSignIn } = await ok("anonymous", `mutation($e: String!, $c: String!) { holderEmailSignIn(email: $e, code: $c) { ... on HolderEmailSession { token } ... on Error { __typename code message field } } }`, { e: email, c: code });
+    return holderEmailSignIn.token;
+  }
+
   async function newMember(): Promise<string> {
     const res = await ok("institution", `mutation($i: AddMemberInput!) { addMember(input: $i) { ... on AddMemberPayload { member { id } } ... on Error { __typename code message field } } }`, {
       i: { address: Wallet.createRandom().address, role: "VIEWER", idempotencyKey: `bad-${uniq()}` },
@@ -417,7 +461,8 @@ describe("bad input for every mutation", () => {
 
   beforeAll(async () => {
     dns = await startTestDnsServer();
-    stack = await startTestStack({ RATE_LIMIT_PER_INSTITUTION: "0", RATE_LIMIT_PER_IP: "0", DNS_SERVERS: dns.servers.join(",") });
+    sink = await startMailSink();
+    stack = await startTestStack({ RATE_LIMIT_PER_INSTITUTION: "0", RATE_LIMIT_PER_IP: "0", HOLDER_EMAIL_CODES_PER_CLIENT: "0", DNS_SERVERS: dns.servers.join(","), SMTP_URL: sink.url });
     await graphqlClient(stack.devInfo.graphqlUrl, stack.devInfo.apiKey).ok(`mutation($i: SetCollectionTemplateInput!) { setCollectionTemplate(input: $i) { ... on SetCollectionTemplatePayload { created } ... on Error { __typename code message field } } }`, {
       i: { collectionId: stack.devInfo.collectionId, fields: TEMPLATE_FIELDS, idempotencyKey: "pool-template" },
     });
@@ -460,7 +505,7 @@ describe("bad input for every mutation", () => {
     spare.edition = created.createEdition.edition.id;
     await waitFor(async () => (await ok("institution", `query($id: ID!) { edition(id: $id) { status } }`, { id: spare.edition })).edition.status, (s) => s === "CONFIRMED", 90_000);
     const codes = await ok("institution", `mutation($i: CreateClaimCodesInput!) { createClaimCodes(input: $i) { ... on CreateClaimCodesPayload { codes { code } } ... on Error { __typename code message field } } }`, {
-      i: { editionId: spare.edition, count: 8, expiresAt: "2040-01-01T00:00:00Z", idempotencyKey: "pool-codes" },
+      i: { editionId: spare.edition, count: 16, expiresAt: "2040-01-01T00:00:00Z", idempotencyKey: "pool-codes" },
     });
     pool.codes.push(...codes.createClaimCodes.codes.map((c: { code: string }) => c.code));
     spare.code = pool.codes.shift()!;
@@ -520,6 +565,7 @@ describe("bad input for every mutation", () => {
 
   afterAll(async () => {
     await stack?.cleanup();
+    await sink?.close();
     await dns?.close();
   });
 
@@ -760,7 +806,7 @@ describe("bad input for every mutation", () => {
             // A bad item is refused in its own result; the bulk row records the refusal, nothing is queued.
             const results = (body.data as any)?.issueCertificates?.results ?? [];
             if (variant.mayAccept && results.length && results.every((r: any) => !r.error)) {
-              if (!NOT_KEPT[String(variant.label.split(": ")[0]!.split(".").pop())] && !(await storedVerbatim(variant.mayAccept))) problems.push(`${label}: accepted, but the text is not stored verbatim: ${short(body.data)}`);
+              if (!NOT_KEPT[fieldOf(variant.label)] && !(await storedVerbatim(variant.mayAccept))) problems.push(`${label}: accepted, but the text is not stored verbatim: ${short(body.data)}`);
               continue;
             }
             const bad = results.filter((r: any) => !r.error || !KNOWN_CODES.has(r.error.code) || LEAK.test(r.error.message));
@@ -769,7 +815,7 @@ describe("bad input for every mutation", () => {
             continue;
           }
           if (variant.mayAccept && !body.errors?.length && !typedErrors(body.data).length && status < 500) {
-            if (NOT_KEPT[String(variant.label.split(": ")[0]!.split(".").pop())]) continue;
+            if (NOT_KEPT[fieldOf(variant.label)]) continue;
             const returned = JSON.stringify(body.data).includes(variant.mayAccept);
             if (!returned && !(await storedVerbatim(variant.mayAccept))) problems.push(`${label}: accepted, but the text is neither returned nor stored verbatim: ${short(body.data)}`);
             continue;

@@ -79,6 +79,27 @@ describe("npm run dev", () => {
       body: JSON.stringify({ jsonrpc: "2.0", id: 1, method: "eth_chainId", params: [] }),
     });
     expect((await rpc.json()).result).toBe("0x7a69");
+    // Mail goes to a local sink, shown on /dev/mail: a sign-in code for an address a certificate was issued to.
+    const base = info.graphqlUrl.replace(/\/graphql$/, "");
+    const issued = await fetch(info.graphqlUrl, {
+      method: "POST",
+      headers: { "content-type": "application/json", authorization: `Bearer ${info.apiKey}` },
+      body: JSON.stringify({
+        query: `mutation { issueCertificate(input: { collectionId: "${info.collectionId}", holderReference: "visitor@example.org", title: "Visit", idempotencyKey: "dev-mail" }) { ... on IssueCertificatePayload { created } } }`,
+      }),
+    });
+    expect((await issued.json()).data.issueCertificate.created).toBe(true);
+    const asked = await fetch(`${base}/holder/email/code`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ email: "visitor@example.org" }) });
+    expect(asked.status).toBe(200);
+    expect(run.stdout + run.stderr).toContain(`${base}/dev/mail`);
+    const deadline = Date.now() + 10_000;
+    let mailbox = "";
+    while (!/\d{6} is your Hallmark sign-in code/.test(mailbox) && Date.now() < deadline) {
+      mailbox = await (await fetch(`${base}/dev/mail`)).text();
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    expect(mailbox).toMatch(/\d{6} is your Hallmark sign-in code/);
+    expect(mailbox).toContain("visitor@example.org");
     first = info;
   });
 

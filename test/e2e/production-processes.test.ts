@@ -89,6 +89,8 @@ describe("production processes: migrate, start, worker, graceful shutdown", () =
     await ready(worker, /worker ready/, "the worker");
     const { port } = await startServer("server");
     const client = new GraphQLClient(`http://127.0.0.1:${port}/graphql`, { headers: { authorization: `Bearer ${deployed.apiKey}` } });
+    // The development mailbox is not part of npm start.
+    expect((await fetch(`http://127.0.0.1:${port}/dev/mail`)).status).toBe(404);
     const issue = async (key: string) => {
       const { issueCertificate } = await client.request<any>(
         gql`mutation ($input: IssueCertificateInput!) { issueCertificate(input: $input) { ... on IssueCertificatePayload { issuance { id } } ... on Error { __typename code message } } }`,
