@@ -1,7 +1,10 @@
 import type { HeldItem } from "../../core/editions/index.ts";
 import type { VerificationResult } from "../../core/verification/index.ts";
+import type { Localizable } from "../../core/i18n/language-map.ts";
 import { html, raw } from "./html.ts";
 import { page } from "./layout.ts";
+import { localized, localizedText, readerFor, tHtml, type Reader } from "./reader.ts";
+import { withLang } from "./verify-page.ts";
 
 export interface HeldCertificate {
   id: string;
@@ -10,11 +13,7 @@ export interface HeldCertificate {
   share?: string;
 }
 
-const BADGES = {
-  VALID: { css: "valid", text: "✓ Valid" },
-  INVALID: { css: "invalid", text: "✗ Not valid" },
-  UNKNOWN: { css: "unknown", text: "? Could not be verified" },
-} as const;
+const BADGES = { VALID: "valid", INVALID: "invalid", UNKNOWN: "unknown" } as const;
 
 const STYLE = `
 ul.held { list-style: none; padding: 0; display: grid; gap: 1rem; grid-template-columns: repeat(auto-fill, minmax(min(100%, 19rem), 1fr)); }
@@ -30,11 +29,13 @@ ul.held img { width: 100%; aspect-ratio: 4 / 3; object-fit: cover; border-radius
 /** Runs in the holder's browser: asks their wallet (EIP-1193) to sign the server's EIP-4361 message. */
 export const SIGN_IN_SCRIPT = `
 document.getElementById("siwe").addEventListener("click", async () => {
+  // The page's messages in its reader's language (a data block: this script stays the one the CSP hash allows).
+  const T = JSON.parse(document.getElementById("siwe-messages").textContent);
   const status = document.getElementById("siwe-status");
   const fail = (text) => { status.textContent = text; };
-  if (!window.ethereum) return fail("No Ethereum wallet was found in this browser. Install or unlock one, then try again.");
+  if (!window.ethereum) return fail(T.noWallet);
   try {
-    status.textContent = "Waiting for your wallet…";
+    status.textContent = T.waiting;
     const [address] = await window.ethereum.request({ method: "eth_requestAccounts" });
     const post = async (url, body) => {
       const res = await fetch(url, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify(body) });
@@ -48,65 +49,70 @@ document.getElementById("siwe").addEventListener("click", async () => {
     await post("/holder/sign-in", { nonce, signature });
     location.reload();
   } catch (err) {
-    fail("Sign-in did not complete: " + (err && err.message ? err.message : err));
+    fail(T.failed.replace("{error}", err && err.message ? err.message : String(err)));
   }
 });`;
 
-export function renderSignInPage(): string {
+export function renderSignInPage(reader?: Reader): string {
+  const r = reader ?? readerFor("en");
+  const messages = { noWallet: r.t("holder.noWallet"), waiting: r.t("holder.waiting"), failed: r.t("holder.signInFailed", { error: "{error}" }) };
   return page({
-    title: "Your certificates · Hallmark",
-    section: "Holder",
-    body: html`<h1>Your certificates</h1>
-<p>Sign in with the Ethereum account your certificates were issued to. Your wallet will ask you to sign a message;
-this costs nothing and sends no transaction.</p>
-<div class="actions"><button type="button" class="button primary" id="siwe">Sign in with Ethereum</button></div>
+    title: r.t("layout.pageTitle", { title: r.t("holder.title") }),
+    section: r.t("holder.section"),
+    reader,
+    body: html`<h1>${r.t("holder.title")}</h1>
+<p>${r.t("holder.signInIntro")}</p>
+<div class="actions"><button type="button" class="button primary" id="siwe">${r.t("holder.signIn")}</button></div>
 <p id="siwe-status" role="status" aria-live="polite"></p>
+<script type="application/json" id="siwe-messages">${raw(JSON.stringify(messages).replace(/</g, "\\u003c"))}</script>
 <script>${raw(SIGN_IN_SCRIPT)}</script>`,
   });
 }
 
-function renderCollectibles(items: HeldItem[] | undefined) {
-  if (!items) return html`<p>Your collectibles could not be read from the chain just now; try again shortly.</p>`;
-  if (!items.length) return html`<p>This account holds no collectibles.</p>`;
+function renderCollectibles(r: Reader, items: HeldItem[] | undefined) {
+  if (!items) return html`<p>${r.t("holder.collectiblesUnread")}</p>`;
+  if (!items.length) return html`<p>${r.t("holder.noCollectibles")}</p>`;
   return html`<ul class="held" aria-labelledby="collectibles-heading">${items.map(
     (item) => html`<li>
-  ${item.imageCid ? html`<img src="/ipfs/${item.imageCid}" alt="${item.imageLabel ?? item.editionName}" loading="lazy">` : ""}
-  <h3>${item.editionName} <span style="white-space:nowrap">#${String(item.serial)} / ${String(item.maxSupply)}</span></h3>
-  <p>Held by you; collectibles can be shown, never sold.</p>
-  <div class="actions"><a class="button" href="/gallery/${item.contract}/${item.editionId.toString()}">Gallery<span class="visually-hidden"> of ${item.editionName}</span></a></div>
+  ${item.imageCid ? html`<img src="/ipfs/${item.imageCid}" alt="${localizedText(r, item.imageLabel ?? item.editionName)}" loading="lazy">` : ""}
+  <h3>${localized(r, item.editionName)} <span style="white-space:nowrap">#${String(item.serial)} / ${String(item.maxSupply)}</span></h3>
+  <p>${r.t("holder.heldByYou")}</p>
+  <div class="actions"><a class="button" href="${withLang(r, `/gallery/${item.contract}/${item.editionId.toString()}`)}">${tHtml(r, "holder.gallery", { name: localizedText(r, item.editionName) })}</a></div>
 </li>`,
   )}</ul>`;
 }
 
-export function renderHolderPage(address: string, held: HeldCertificate[], collectibles: HeldItem[] | undefined = []): string {
+export function renderHolderPage(address: string, held: HeldCertificate[], collectibles: HeldItem[] | undefined = [], reader?: Reader): string {
+  const r = reader ?? readerFor("en");
   return page({
-    title: "Your certificates · Hallmark",
-    section: "Holder",
+    title: r.t("layout.pageTitle", { title: r.t("holder.title") }),
+    section: r.t("holder.section"),
     style: STYLE,
-    body: html`<h1>Your certificates</h1>
-<p>Signed in as <span class="mono">${address}</span>.</p>
-<form method="post" action="/holder/sign-out"><button class="button" type="submit">Sign out</button></form>
-<h2 id="held-heading">Certificates (${held.length})</h2>
+    reader,
+    body: html`<h1>${r.t("holder.title")}</h1>
+<p>${tHtml(r, "holder.signedInAs", { address })}</p>
+<form method="post" action="/holder/sign-out"><button class="button" type="submit">${r.t("holder.signOut")}</button></form>
+<h2 id="held-heading">${r.t("holder.certificates", { count: held.length })}</h2>
 ${
   held.length
     ? html`<ul class="held" aria-labelledby="held-heading">${held.map(({ id, result, share }) => {
-        const badge = BADGES[result.verdict];
         const c = result.certificate;
-        const q = share ? `?share=${encodeURIComponent(share)}` : "";
+        const title: Localizable = c.title ?? r.t("verify.defaultTitle");
+        const q = (path: string) => withLang(r, share ? `${path}?share=${encodeURIComponent(share)}` : path);
         return html`<li>
-  <h3>${c.title ?? "Certificate"}</h3>
-  ${c.recipientName ? html`<p>Recipient: ${c.recipientName}${c.recipientNameStatus === "MATCHES" ? " (matches the certificate)" : ""}</p>` : ""}
-  <p>${c.issuerName ?? ""}${c.issuedAt ? html` · issued <time style="white-space:nowrap" datetime="${c.issuedAt}">${new Date(c.issuedAt).toISOString().slice(0, 10)}</time>` : ""}</p>
-  <span class="badge ${badge.css}">${badge.text}</span>
+  <h3>${localized(r, title)}</h3>
+  ${c.recipientName ? html`<p>${r.t(c.recipientNameStatus === "MATCHES" ? "holder.recipientMatches" : "holder.recipient", { name: c.recipientName })}</p>` : ""}
+  <p>${c.issuedAt ? tHtml(r, "holder.issuedBy", { issuer: c.issuerName ?? "", date: html`<time style="white-space:nowrap" datetime="${c.issuedAt}">${r.date(c.issuedAt)}</time>` }) : (c.issuerName ?? "")}</p>
+  <span class="badge ${BADGES[result.verdict]}">${r.t(`holder.badge.${result.verdict}`)}</span>
   <div class="actions">
-    <a class="button" href="/verify/${id}${q}">Verification<span class="visually-hidden"> of ${c.title ?? "certificate"}</span></a>
-    ${result.verdict === "VALID" ? html`<a class="button" href="/certificates/${id}/print${q}">Print</a><a class="button" href="/certificates/${id}/credential${q}" download>Download credential</a>` : ""}
+    <a class="button" href="${q(`/verify/${id}`)}">${tHtml(r, "holder.verification", { title: localizedText(r, title) })}</a>
+    ${result.verdict === "VALID" ? html`<a class="button" href="${q(`/certificates/${id}/print`)}">${r.t("holder.print")}</a><a class="button" href="/certificates/${id}/credential${share ? `?share=${encodeURIComponent(share)}` : ""}" download>${r.t("holder.download")}</a>` : ""}
   </div>
 </li>`;
       })}</ul>`
-    : html`<p>No certificate has been issued to this account.</p>`
+    : html`<p>${r.t("holder.none")}</p>`
 }
-<h2 id="collectibles-heading">Collectibles${collectibles ? ` (${collectibles.length})` : ""}</h2>
-${renderCollectibles(collectibles)}`,
+<h2 id="collectibles-heading">${collectibles ? r.t("holder.collectiblesCount", { count: collectibles.length }) : r.t("holder.collectibles")}</h2>
+${renderCollectibles(r, collectibles)}`,
   });
 }

@@ -9,6 +9,7 @@ import type { Verifier } from "../../core/verification/index.ts";
 import { personalDataOf } from "../../core/operations/personal-data.ts";
 import { createSignInMessage, readCookie, SESSION_COOKIE, sessionHolder, signIn, SignInError, signOut } from "../auth/holder-auth.ts";
 import { renderHolderPage, renderSignInPage, type HeldCertificate } from "./holder-page.ts";
+import { readerOf } from "./reader.ts";
 import { publicBase } from "./verify-routes.ts";
 
 /** Enough for a person's wallet; each is verified live against the chain on every visit. */
@@ -34,7 +35,7 @@ export function holderRoutes(opts: {
     res.set("Cache-Control", "no-store");
     const address = await sessionHolder(opts.db, readCookie(req.headers.cookie, SESSION_COOKIE));
     if (!address) {
-      res.type("html").send(renderSignInPage());
+      res.type("html").send(renderSignInPage(readerOf(req, res)));
       return;
     }
     const rows = await opts.db
@@ -53,7 +54,7 @@ export function holderRoutes(opts: {
       ),
       heldCollectibles(address),
     ]);
-    res.type("html").send(renderHolderPage(address, held, collectibles));
+    res.type("html").send(renderHolderPage(address, held, collectibles, readerOf(req, res)));
   });
 
   /** Undefined when the chain could not be read: the page says so rather than showing an empty list. */
