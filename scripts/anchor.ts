@@ -31,6 +31,7 @@ import { parseAddress, parseCertificateFields } from "../core/operations/validat
 import { readCertificateRows } from "./certificate-rows.ts";
 import { DEV_KEYS } from "./dev/chain.ts";
 import { progressBar } from "./progress.ts";
+import { cliTranslator } from "../core/i18n/translator.ts";
 
 const USAGE = `usage: npm run anchor -- (--csv <file> | --json <file>) (--contract <address> | --deploy) [options]
 
@@ -157,11 +158,11 @@ async function anchor(opts: {
     let contract = recording?.collection.contractAddress ?? values.contract;
     if (!contract) {
       ({ address: contract } = await deployCertificateAnchor(signer, { name: collectionName, admin: signer.address, issuer: signer.address }));
-      process.stderr.write(`deployed CertificateAnchor ${contract}\n`);
+      process.stderr.write(`${cliTranslator().t("cli.anchor.deployed", { contract })}\n`);
       await bindInDevIssuerRegistry(signer, contract, dev);
     }
 
-    const building = progressBar("documents", parsed.length);
+    const building = progressBar(cliTranslator().t("cli.progress.documents"), parsed.length);
     const issuedAt = new Date();
     const collection = { id: recording?.collection.id ?? contract.toLowerCase(), name: collectionName, chainId, contractAddress: contract };
     if (recording && recording.collection.chainId !== chainId) throw new UsageError(`--record: the collection is on chain ${recording.collection.chainId}, ${rpcUrl} is chain ${chainId}`);
@@ -182,7 +183,7 @@ async function anchor(opts: {
     const { root, certificates } = wrapForAnchoring(documents, { chainId, contract });
 
     const anchor = new Contract(contract, loadArtifact("CertificateAnchor").abi, signer);
-    process.stderr.write(`anchoring root ${root} for ${certificates.length} certificates…\n`);
+    process.stderr.write(`${cliTranslator().t("cli.anchor.anchoring", { root, count: certificates.length })}\n`);
     const receipt = await (await anchor.getFunction("issue")(root)).wait();
 
     const out = values.out ?? `${file}.anchored`;
@@ -201,7 +202,7 @@ async function anchor(opts: {
         blockNumber: receipt.blockNumber,
         certificates,
       });
-      process.stdout.write(`recorded as anchored batch ${recorded.id}\n`);
+      process.stdout.write(`${cliTranslator().t("cli.anchor.recorded", { id: recorded.id })}\n`);
     }
     return 0;
   } finally {
@@ -228,7 +229,7 @@ async function bindInDevIssuerRegistry(signer: Wallet, anchor: string, dev: DevJ
   const institutionId = (await issuers.getFunction("institutionOf")(certificates)) as bigint;
   if (institutionId === 0n) return;
   await (await issuers.getFunction("bindAccount")(institutionId, anchor)).wait();
-  process.stderr.write(`bound it to institution ${institutionId} in the issuer registry ${registryAddress}\n`);
+  process.stderr.write(`${cliTranslator().t("cli.anchor.bound", { institution: institutionId.toString(), registry: registryAddress })}\n`);
 }
 
 async function fetchChainId(rpcUrl: string): Promise<number | undefined> {

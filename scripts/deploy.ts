@@ -31,6 +31,7 @@ import { prepareSealedSecrets } from "../core/custody/stored-secrets.ts";
 import { openDatabase } from "../core/db/index.ts";
 import { collections, institutions, operatorKeys } from "../core/db/schema.ts";
 import { createApiKey, createOperatorKey } from "../server/auth/api-keys.ts";
+import { cliTranslator } from "../core/i18n/translator.ts";
 
 const USAGE = `usage: npm run deploy [-- --new-operator-key] [--out <dir>]       the operator's contracts and first operator key
        npm run deploy -- --institution <name> --slug <slug> --collection <name> --symbol <SYM> [--identity <did|domain>] [--out <dir>]
@@ -98,16 +99,16 @@ async function main(argv: string[]): Promise<void> {
       issuerRegistry,
       contractURIBase: contractMetadataBase(config.publicUrl, config.chain.chainId),
     });
-    log(`CertificateRegistry "${values.collection}" deployed at ${registry.address} (block ${registry.blockNumber}); ISSUER_ROLE: ${signers.join(", ")}`);
+    log(i18n.t("cli.deploy.collection", { collection: values.collection!, address: registry.address, block: String(registry.blockNumber), signers: signers.join(", ") }));
 
     const issuers = new Contract(issuerRegistry, loadArtifact("IssuerRegistry").abi, deployer);
     const onChainId = await onChainInstitution(issuers, db.db, institution!.id);
     if (onChainId === 0n) {
       await (await issuers.getFunction("registerInstitution")(values.institution!, identity, [registry.address])).wait();
-      log(`institution "${values.institution}" (${identity}) registered in the issuer registry with the registry bound`);
+      log(i18n.t("cli.deploy.institutionRegistered", { institution: values.institution!, identity }));
     } else {
       await (await issuers.getFunction("bindAccount")(onChainId, registry.address)).wait();
-      log(`registry bound to institution ${onChainId} in the issuer registry`);
+      log(i18n.t("cli.deploy.registryBound", { institution: String(onChainId) }));
     }
 
     const [collection] = await db.db
@@ -126,7 +127,7 @@ async function main(argv: string[]): Promise<void> {
       IssuerRegistry: issuerRegistry,
       collection: { id: collection!.id, institution: values.slug!, name: values.collection!, CertificateRegistry: registry.address, block: registry.blockNumber },
     });
-    log(`recorded in the database (collection ${collection!.id}) and in ${record}`);
+    log(i18n.t("cli.deploy.recordedDatabase", { collection: collection!.id, file: record }));
     process.stdout.write(`${JSON.stringify({ institutionId: institution!.id, collectionId: collection!.id, contract: registry.address, issuerRegistry, apiKey }, null, 2)}\n`);
   } finally {
     await db.close();
@@ -187,17 +188,17 @@ async function deployOperatorContracts(opts: { out: string; newOperatorKey: bool
       }
     }
     const record = recordDeployment(opts.out, config.chain.chainId, { IssuerRegistry: issuerRegistry });
-    log(`recorded in ${record}`);
+    log(i18n.t("cli.deploy.recorded", { file: record }));
 
     const live = await db.db.select({ id: operatorKeys.id }).from(operatorKeys).where(isNull(operatorKeys.revokedAt));
     let operatorApiKey: string | null = null;
     if (opts.newOperatorKey || (!live.length && !config.operatorKeyHash)) {
       operatorApiKey = (await createOperatorKey(db.db, opts.newOperatorKey ? "operator" : "first operator")).key;
-      log("operator API key made: it is printed once, below, and stored only hashed; keep it safe");
+      log(i18n.t("cli.deploy.keyMade"));
     } else {
-      log("an operator key exists already (database or OPERATOR_API_KEY_HASH); --new-operator-key makes another");
+      log(i18n.t("cli.deploy.keyExists"));
     }
-    log(`set ISSUER_REGISTRY_ADDRESS=${issuerRegistry} for the server and the workers (and ADMIN_PRIVATE_KEY to the key of ${operator} for the workers)`);
+    log(i18n.t("cli.deploy.setAddress", { address: issuerRegistry, operator }));
     process.stdout.write(`${JSON.stringify({ chainId: config.chain.chainId, issuerRegistry, operator, operatorApiKey }, null, 2)}\n`);
   } finally {
     await db.close();
@@ -231,6 +232,9 @@ function recordDeployment(dir: string, chainId: number, entry: { IssuerRegistry:
   writeFileSync(path, `${JSON.stringify(next, null, 2)}\n`);
   return path;
 }
+
+/** Human messages in the command line's language; lines other programs read (addresses to set, JSON) stay English. */
+const i18n = cliTranslator();
 
 function log(line: string): void {
   process.stderr.write(`${line}\n`);

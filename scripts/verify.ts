@@ -10,6 +10,9 @@ import { resolve } from "node:path";
 import { parseArgs } from "node:util";
 import { JsonRpcProvider, type Provider } from "ethers";
 import { createChainProvider } from "../core/chain/provider.ts";
+import { pickLanguage } from "../core/i18n/language-map.ts";
+import { checkReason } from "../core/i18n/check-reasons.ts";
+import { cliTranslator } from "../core/i18n/translator.ts";
 import { isDisclosure, type Disclosure } from "../core/metadata/personal-data.ts";
 import { dnsTxtLookup, liveIdentityProofs } from "../core/identity/domain-proof.ts";
 import {
@@ -163,18 +166,37 @@ const RECIPIENT_WORDS = {
   NOT_DISCLOSED: () => "recipient: not disclosed",
 } as const;
 
+/**
+ * The result for a person. The check lines, the recipient line and the verdict line are what scripts and tests read:
+ * they stay English in every language. Around them, the title, issuer and chain lines are in the command line's
+ * language, and a reader of another language also gets each check and the verdict explained in theirs.
+ */
 function describe(r: VerificationResult): string {
+  const i18n = cliTranslator();
   const mark = { valid: "✓", invalid: "✗", skipped: "–" } as const;
   const status = r.certificate.recipientNameStatus;
+  const chain = r.chain;
+  const chainLine = !chain
+    ? ""
+    : !chain.tokenId
+      ? i18n.t("cli.verify.onChain", { chainId: String(chain.chainId), contract: chain.contract })
+      : !chain.owner
+        ? i18n.t("cli.verify.onChainToken", { chainId: String(chain.chainId), contract: chain.contract, tokenId: chain.tokenId })
+        : i18n.t("cli.verify.onChainHeld", { chainId: String(chain.chainId), contract: chain.contract, tokenId: chain.tokenId, owner: chain.owner });
+  const translated = i18n.locale !== "en";
   const lines = [
-    r.certificate.title ?? "",
+    r.certificate.title === undefined ? "" : pickLanguage(r.certificate.title, i18n.locale).text,
     status ? RECIPIENT_WORDS[status](r.certificate.recipientName) : "",
-    r.certificate.issuerName ? `issued by ${r.certificate.issuerName}` : "",
-    r.chain ? `chain ${r.chain.chainId}, registry ${r.chain.contract}${r.chain.tokenId ? `, token ${r.chain.tokenId}` : ""}${r.chain.owner ? `, held by ${r.chain.owner}` : ""}` : "",
+    r.certificate.issuerName ? i18n.t("cli.verify.issuedBy", { issuer: r.certificate.issuerName }) : "",
+    chainLine,
     "",
-    ...r.checks.map((c) => `${mark[c.result]} ${c.name.padEnd(9)} ${c.result.padEnd(7)} ${c.reason}`),
+    ...r.checks.flatMap((c) => [
+      `${mark[c.result]} ${c.name.padEnd(9)} ${c.result.padEnd(7)} ${c.reason}`,
+      ...(translated ? [`  ${i18n.t("cli.verify.check", { check: i18n.t(`verify.check.${c.name}`), result: i18n.t(`verify.result.${c.result}`), reason: checkReason(i18n, c, chain) })}`] : []),
+    ]),
     "",
     `verdict: ${r.verdict}`,
+    ...(translated ? [i18n.t("cli.verify.verdict", { verdict: i18n.t(`verify.verdict.${r.verdict}`), explain: i18n.t(`verify.verdict.${r.verdict}.explain`) })] : []),
   ];
   return `${lines.filter((l, i) => l !== "" || i > 3).join("\n")}\n`;
 }

@@ -1,7 +1,7 @@
 import { IntlMessageFormat } from "intl-messageformat";
 import { en, type Catalogue, type MessageKey } from "./catalogues/en.ts";
 import { zhCN } from "./catalogues/zh-CN.ts";
-import { DEFAULT_LOCALE, type Locale } from "./locales.ts";
+import { cliLocale, DEFAULT_LOCALE, type Locale } from "./locales.ts";
 
 export type { MessageKey } from "./catalogues/en.ts";
 
@@ -63,4 +63,9 @@ export function translator(locale: Locale): Translator {
       return f.format(value);
     },
   };
+}
+
+/** The command line's translator: the language of HALLMARK_LANG, LC_ALL, LC_MESSAGES or LANG. */
+export function cliTranslator(env: NodeJS.ProcessEnv = process.env): Translator {
+  return translator(cliLocale(env));
 }

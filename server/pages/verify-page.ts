@@ -1,5 +1,5 @@
 import type { Localizable } from "../../core/i18n/language-map.ts";
-import type { MessageKey } from "../../core/i18n/translator.ts";
+import { checkReason } from "../../core/i18n/check-reasons.ts";
 import type { CertificateSummary, Check, ChainFacts, VerificationResult, Verdict } from "../../core/verification/index.ts";
 import { html, type Html } from "./html.ts";
 import { page } from "./layout.ts";
@@ -85,29 +85,8 @@ export async function renderVerifyPage(
 function reasonOf(r: Reader, check: Check, chain: ChainFacts | undefined): Html {
   const detail = (s: string) => s.charAt(0).toUpperCase() + s.slice(1);
   if (r.locale === "en") return html`<span class="reason">${detail(check.reason)}</span>`;
-  return html`<span class="reason">${translatedReason(r, check, chain)}</span>
+  return html`<span class="reason">${checkReason(r, check, chain)}</span>
         <details class="detail"><summary>${r.t("verify.reason.detail")}</summary><span lang="en">${detail(check.reason)}</span></details>`;
-}
-
-function translatedReason(r: Reader, check: Check, chain: ChainFacts | undefined): string {
-  if (check.name === "status" && check.result === "valid") {
-    return r.t("verify.reason.status.valid", { until: chain?.validUntil ? r.date(chain.validUntil) : "none" });
-  }
-  if (check.name === "status" && check.result === "invalid") {
-    switch (chain?.status) {
-      case "REVOKED":
-        return r.t("verify.reason.status.REVOKED", { reason: r.t(`verify.revocation.${chain.revocationReason ?? "UNSPECIFIED"}`) });
-      case "EXPIRED":
-        return chain.validUntil ? r.t("verify.reason.status.EXPIRED", { date: r.date(chain.validUntil) }) : r.t("verify.status.EXPIRED");
-      case "SUPERSEDED":
-      case "SUSPENDED":
-      case "UNKNOWN":
-        return r.t(`verify.reason.status.${chain.status}`);
-      default:
-        return r.t("verify.reason.status.invalid");
-    }
-  }
-  return r.t(`verify.reason.${check.name}.${check.result}` as MessageKey);
 }
 
 /**

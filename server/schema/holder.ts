@@ -1,3 +1,4 @@
+import { plainText } from "../../core/editions/metadata.ts";
 import { desc, eq, sql } from "drizzle-orm";
 import { certificateStatusAt } from "../../core/certificate-status.ts";
 import { certificates, collections, institutions } from "../../core/db/schema.ts";
@@ -66,7 +67,7 @@ const HeldCollectibleRef = builder.objectRef<HeldItem>("HeldCollectible").implem
     contract: t.exposeString("contract", { description: "The CollectibleEditions contract." }),
     tokenId: t.string({ description: "ERC-721 token id (decimal).", resolve: (i) => i.tokenId.toString() }),
     editionId: t.string({ description: "Its edition (decimal).", resolve: (i) => i.editionId.toString() }),
-    edition: t.exposeString("editionName", { description: "The edition's name." }),
+    edition: t.string({ description: "The edition's name (English when its metadata names it in several languages and English is one).", resolve: (i) => plainText(i.editionName) }),
     serial: t.exposeInt("serial", { description: "Its serial number within the edition (#serial / maxSupply)." }),
     maxSupply: t.exposeInt("maxSupply", { description: "How many items the edition has at most." }),
     imageCid: t.exposeString("imageCid", { nullable: true, description: "CID of the edition's lead image (served at `/ipfs/<cid>`)." }),
