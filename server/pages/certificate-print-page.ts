@@ -43,10 +43,11 @@ figure.qr figcaption { position: absolute; left: -9999px; }
 
 /**
  * Chinese, where the reader or the content is Chinese: serif CJK faces (Noto Serif CJK, Source Han Serif from Debian's
- * fonts-noto-cjk and its kin), then the sans ones, so no glyph falls to a font without it.
+ * fonts-noto-cjk and its kin), then the sans ones, so no glyph falls to a font without it. Set on the page (and on
+ * Chinese content in another page) and inherited, so monospace addresses and the toolbar keep their own faces.
  */
 const CJK_STYLE = `
-:lang(zh) { font-family: "Noto Serif CJK SC", "Source Han Serif SC", "Songti SC", "SimSun", "Noto Sans CJK SC", "Noto Sans SC", "PingFang SC", "Microsoft YaHei", serif; }
+html:lang(zh), [lang|="zh"] { font-family: "Noto Serif CJK SC", "Source Han Serif SC", "Songti SC", "SimSun", "Noto Sans CJK SC", "Noto Sans SC", "PingFang SC", "Microsoft YaHei", serif; }
 :lang(zh) .issuer { letter-spacing: .1em; }
 :lang(zh) .toolbar { font-family: "Noto Sans CJK SC", "Noto Sans SC", "PingFang SC", "Microsoft YaHei", system-ui, sans-serif; }
 `;

@@ -52,7 +52,7 @@ export async function renderVerifyPage(
     <h2 id="checks-heading">${r.t("verify.checks")}</h2>
     <ul class="checks" aria-labelledby="checks-heading">
       ${result.checks.map(
-        (check) => html`<li class="${check.result}"><span class="name">${r.t(`verify.check.${check.name}`)}:</span> <span class="result">${r.t(`verify.result.${check.result}`)}</span>
+        (check) => html`<li class="${check.result}"><span class="name">${r.t("verify.checkName", { name: r.t(`verify.check.${check.name}`) })}</span> <span class="result">${r.t(`verify.result.${check.result}`)}</span>
         ${reasonOf(r, check, result.chain)}</li>`,
       )}
     </ul>

@@ -68,7 +68,7 @@ export const UPLOAD_SCRIPT = `
     for (const c of checks) {
       const detail = c.reason.charAt(0).toUpperCase() + c.reason.slice(1);
       const translated = lang === "en" ? null : T.reasons[c.name + "." + c.result];
-      list.append(el("li", { class: c.result }, el("span", { class: "name" }, (T.names[c.name] || c.name) + ": "), el("span", { class: "result" }, T.results[c.result] || c.result),
+      list.append(el("li", { class: c.result }, el("span", { class: "name" }, fill(T.checkName, { name: T.names[c.name] || c.name }) + " "), el("span", { class: "result" }, T.results[c.result] || c.result),
         el("span", { class: "reason" }, translated || detail),
         translated ? el("details", { class: "detail" }, el("summary", {}, T.detail), el("span", { lang: "en" }, detail)) : null));
     }
@@ -216,6 +216,7 @@ function uploadMessages(r: Reader) {
     results: Object.fromEntries(results.map((x) => [x, r.t(`verify.result.${x}`)])),
     reasons: Object.fromEntries(names.flatMap((n) => results.map((x) => [`${n}.${x}`, x === "valid" && n === "status" ? r.t("verify.reason.status.valid", { until: "none" }) : r.t(`verify.reason.${n}.${x}`)]))),
     detail: r.t("verify.reason.detail"),
+    checkName: r.t("verify.checkName", { name: "{name}" }),
     checks: r.t("verify.checks"),
     fileStates: r.t("upload.fileStates"),
     readHere: r.t("upload.readHere"),

@@ -42,6 +42,7 @@ export const en = {
   "verify.disclosure.NOT_DISCLOSED": "not disclosed",
   "verify.personalMatches": "{value} <em>(matches the certificate)</em>",
   "verify.checks": "Checks",
+  "verify.checkName": "{name}:",
   "verify.check.integrity": "Document integrity",
   "verify.check.status": "Status on chain",
   "verify.check.issuer": "Issuer identity",

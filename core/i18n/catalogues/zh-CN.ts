@@ -37,6 +37,7 @@ export const zhCN: Catalogue = {
   "verify.disclosure.NOT_DISCLOSED": "未公开",
   "verify.personalMatches": "{value} <em>（与证书一致）</em>",
   "verify.checks": "核验项",
+  "verify.checkName": "{name}：",
   "verify.check.integrity": "文件完整性",
   "verify.check.status": "链上状态",
   "verify.check.issuer": "颁发机构身份",
