@@ -57,10 +57,8 @@ export function localizedText(value: unknown, field: string, max: number, requir
     throw new OperationError("BAD_USER_INPUT", `${field} must be a string or a language map ({ "zh-CN": "…", "en": "…" })`, field);
   }
   const entries = Object.entries(value as Record<string, unknown>);
-  if (!entries.length) {
-    if (required) throw new OperationError("BAD_USER_INPUT", `${field} is an empty language map`, field);
-    return undefined;
-  }
+  // An empty map says nothing, not "no title": refused rather than read as absent.
+  if (!entries.length) throw new OperationError("BAD_USER_INPUT", `${field} is an empty language map`, field);
   if (entries.length > MAX_LANGUAGES) throw new OperationError("BAD_USER_INPUT", `${field} has more than ${MAX_LANGUAGES} languages`, field);
   const map: LanguageMap = {};
   for (const [tag, t] of entries) {
