@@ -26,24 +26,26 @@ import {
   type VerifierDeps,
 } from "../core/verification/index.ts";
 
-const USAGE = `usage: npm run verify -- <certificate id | chainId:contract:tokenId | file.json> [options]
-
-  --offline          consult neither chain nor IPFS: check a file's integrity and signature only (a did:web issuer's
-                     DID document is still fetched); status is reported unknown
-  --rpc <url>        chain JSON-RPC endpoint (default: rpcUrl in <data dir>/dev.json)
-  --graphql <url>    Hallmark GraphQL endpoint, to look up certificate ids (default: graphqlUrl in dev.json)
-  --gateway <url>    IPFS gateway to fetch documents from (default: the Hallmark server's /ipfs)
-  --issuer-registry <address>
-                     the operator's issuer registry to trust (default: $ISSUER_REGISTRY_ADDRESS, then dev.json)
-  --dns <servers>    DNS servers (host[:port], comma-separated) the issuer's domain proof is looked up at
-                     (default: $DNS_SERVERS, then this machine's resolvers)
-  --disclosures <file.json>
-                     personal values with their salts ([{ path, salt, value }], as the institution's API or an
-                     exported credential gives them), each checked against the certificate's salted digests
-  --json             print the result as JSON
-  --data-dir <dir>   where dev.json is (default: $HALLMARK_DATA_DIR or .data)
-
-exit status: 0 VALID, 1 INVALID, 2 UNKNOWN, 64 usage error, 66 not found`;
+/** The help, in the command line's language; the flags and their arguments are what is typed, so stay as they are. */
+function usage(): string {
+  const t = cliTranslator().t;
+  const option = (flag: string, text: string) => (flag.length < 19 ? `  ${flag.padEnd(19)}${text}` : `  ${flag}\n${" ".repeat(21)}${text}`);
+  return [
+    t("cli.verify.usage", { synopsis: "npm run verify -- <certificate id | chainId:contract:tokenId | file.json> [options]" }),
+    "",
+    option("--offline", t("cli.verify.usage.offline")),
+    option("--rpc <url>", t("cli.verify.usage.rpc", { file: "<data dir>/dev.json" })),
+    option("--graphql <url>", t("cli.verify.usage.graphql", { file: "dev.json" })),
+    option("--gateway <url>", t("cli.verify.usage.gateway")),
+    option("--issuer-registry <address>", t("cli.verify.usage.issuerRegistry", { env: "$ISSUER_REGISTRY_ADDRESS", file: "dev.json" })),
+    option("--dns <servers>", t("cli.verify.usage.dns", { format: "host[:port]", env: "$DNS_SERVERS" })),
+    option("--disclosures <file.json>", t("cli.verify.usage.disclosures", { format: "[{ path, salt, value }]" })),
+    option("--json", t("cli.verify.usage.json")),
+    option("--data-dir <dir>", t("cli.verify.usage.dataDir", { file: "dev.json", env: "$HALLMARK_DATA_DIR" })),
+    "",
+    t("cli.verify.usage.exit"),
+  ].join("\n");
+}
 
 const EXIT = { VALID: 0, INVALID: 1, UNKNOWN: 2, usage: 64, notFound: 66 } as const;
 
@@ -68,10 +70,10 @@ async function main(argv: string[]): Promise<number> {
     },
   });
   if (values.help) {
-    process.stdout.write(`${USAGE}\n`);
+    process.stdout.write(`${usage()}\n`);
     return 0;
   }
-  if (positionals.length !== 1) throw new UsageError("give exactly one certificate id or file");
+  if (positionals.length !== 1) throw new UsageError(cliTranslator().t("cli.verify.oneTarget"));
   const target = positionals[0]!;
   const dev = readDevInfo(values["data-dir"] ?? process.env.HALLMARK_DATA_DIR ?? ".data");
   const rpcUrl = values.rpc ?? dev.rpcUrl;
@@ -105,8 +107,8 @@ async function main(argv: string[]): Promise<number> {
     if (isFile(target)) {
       result = await verifyCertificate({ document: new Uint8Array(readFileSync(target)), disclosures }, deps);
     } else {
-      if (values.offline) throw new UsageError("--offline verifies a file; a certificate id needs the chain");
-      if (!rpcUrl) throw new UsageError("no chain endpoint: pass --rpc <url> (or run `npm run dev`, which writes .data/dev.json)");
+      if (values.offline) throw new UsageError(cliTranslator().t("cli.verify.offlineNeedsFile"));
+      if (!rpcUrl) throw new UsageError(cliTranslator().t("cli.verify.noChain", { option: "--rpc <url>", command: "`npm run dev`", file: ".data/dev.json" }));
       const reference = parseExplicitReference(target) ?? (await lookUp(target, graphqlUrl));
       result = await verifyCertificate({ reference, disclosures }, deps);
     }
@@ -119,7 +121,7 @@ async function main(argv: string[]): Promise<number> {
 
 /** Asks the Hallmark server where an id lives on chain; the rest of its answer is ignored and checked afresh here. */
 async function lookUp(id: string, graphqlUrl: string | undefined): Promise<ChainReference> {
-  if (!graphqlUrl) throw new UsageError("a certificate id is looked up through Hallmark's API: pass --graphql <url>, or give chainId:contract:tokenId");
+  if (!graphqlUrl) throw new UsageError(cliTranslator().t("cli.verify.noApi", { option: "--graphql <url>" }));
   const res = await fetch(graphqlUrl, {
     method: "POST",
     headers: { "content-type": "application/json" },
@@ -139,7 +141,7 @@ async function refuseWrongChain(rpcUrl: string, expected: number | undefined): P
   const probe = new JsonRpcProvider(rpcUrl, undefined, { staticNetwork: true });
   try {
     const actual = Number(await probe.send("eth_chainId", []));
-    if (actual !== expected) throw new UsageError(`${rpcUrl} serves chain ${actual}, not ${expected}`);
+    if (actual !== expected) throw new UsageError(cliTranslator().t("cli.verify.wrongChain", { url: rpcUrl, actual: String(actual), expected: String(expected) }));
   } catch (err) {
     if (err instanceof UsageError) throw err;
     // Unreachable: the checks report it themselves, as UNKNOWN.
@@ -155,7 +157,7 @@ function readDisclosures(path: string): Disclosure[] {
   } catch (err) {
     throw new UsageError(`--disclosures ${path}: ${(err as Error).message}`);
   }
-  if (!Array.isArray(json) || !json.every(isDisclosure)) throw new UsageError(`--disclosures ${path}: expected a JSON array of { path, salt, value }`);
+  if (!Array.isArray(json) || !json.every(isDisclosure)) throw new UsageError(cliTranslator().t("cli.verify.badDisclosures", { file: path, format: "{ path, salt, value }" }));
   return json;
 }
 
@@ -229,7 +231,7 @@ main(process.argv.slice(2)).then(
   (code) => process.exit(code),
   (err: unknown) => {
     if (err instanceof UsageError) {
-      process.stderr.write(`verify: ${err.message}\n\n${USAGE}\n`);
+      process.stderr.write(`verify: ${err.message}\n\n${usage()}\n`);
       process.exit(EXIT.usage);
     }
     if (err instanceof NotFoundError || err instanceof DocumentFormatError) {
