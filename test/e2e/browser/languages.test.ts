@@ -130,6 +130,20 @@ describe("pages in Chinese and English, in a browser", () => {
     }
   });
 
+  it("checks an uploaded credential in Chinese, in the browser, its title read from the document's language map", async () => {
+    const credential = await (await fetch(`${baseUrl}/certificates/${certificate.id}/credential`)).text();
+    const page = await pageIn("zh-CN");
+    await page.goto(`${baseUrl}/verify`);
+    await page.setInputFiles("#upload-file", { name: "credential.json", mimeType: "application/json", buffer: Buffer.from(credential) });
+    const result = page.locator("#upload-result");
+    await expect.poll(() => result.innerText(), { timeout: 30_000 }).toContain("证书有效");
+    const text = await result.innerText();
+    for (const shown of ["您的文件所载内容", "计算机科学学士", "文件完整性： ✓ 通过", "有效期至", "2031年7月1日"]) expect(text).toContain(shown);
+    expect(ENGLISH_SENTENCES.filter((m) => text.includes(m))).toEqual([]);
+    await page.setInputFiles("#upload-file", { name: "other.json", mimeType: "application/json", buffer: Buffer.from("{}") });
+    await expect.poll(() => page.locator("#upload-status").innerText()).toBe("此文件既不是锚定证书，也不是导出的凭证。");
+  });
+
   it("shows content in the reader's language and switches with the switcher, remembering the choice", async () => {
     const page = await pageIn("zh-CN");
     await page.goto(`${baseUrl}/gallery/${edition.contract}/${edition.editionId}`);
