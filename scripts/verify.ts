@@ -13,6 +13,7 @@ import { createChainProvider } from "../core/chain/provider.ts";
 import { pickLanguage } from "../core/i18n/language-map.ts";
 import { checkReason } from "../core/i18n/check-reasons.ts";
 import { cliTranslator } from "../core/i18n/translator.ts";
+import { helpOption } from "./usage.ts";
 import { isDisclosure, type Disclosure } from "../core/metadata/personal-data.ts";
 import { dnsTxtLookup, liveIdentityProofs } from "../core/identity/domain-proof.ts";
 import {
@@ -29,7 +30,7 @@ import {
 /** The help, in the command line's language; the flags and their arguments are what is typed, so stay as they are. */
 function usage(): string {
   const t = cliTranslator().t;
-  const option = (flag: string, text: string) => (flag.length < 19 ? `  ${flag.padEnd(19)}${text}` : `  ${flag}\n${" ".repeat(21)}${text}`);
+  const option = (flag: string, text: string) => helpOption(flag, text);
   return [
     t("cli.verify.usage", { synopsis: "npm run verify -- <certificate id | chainId:contract:tokenId | file.json> [options]" }),
     "",
