@@ -33,12 +33,16 @@ import { collections, institutions, operatorKeys } from "../core/db/schema.ts";
 import { createApiKey, createOperatorKey } from "../server/auth/api-keys.ts";
 import { cliTranslator } from "../core/i18n/translator.ts";
 
-const USAGE = `usage: npm run deploy [-- --new-operator-key] [--out <dir>]       the operator's contracts and first operator key
-       npm run deploy -- --institution <name> --slug <slug> --collection <name> --symbol <SYM> [--identity <did|domain>] [--out <dir>]
-
-environment: CHAIN_RPC_URL, CHAIN_ID, DEPLOYER_PRIVATE_KEY (admin of what it deploys), SIGNER_PRIVATE_KEY (the
-worker's keys, granted ISSUER_ROLE), ADMIN_PRIVATE_KEY (the worker's operator key; default the deployer),
-ISSUER_REGISTRY_ADDRESS (optional), DATABASE_URL or HALLMARK_DATA_DIR`;
+/** The help, in the command line's language; the commands stay as they are typed. */
+function usage(): string {
+  const t = cliTranslator().t;
+  return [
+    t("cli.deploy.usage", { operator: "npm run deploy [-- --new-operator-key] [--out <dir>]" }),
+    `       ${t("cli.deploy.usage.institution", { command: "npm run deploy -- --institution <name> --slug <slug> --collection <name> --symbol <SYM> [--identity <did|domain>] [--out <dir>]" })}`,
+    "",
+    t("cli.deploy.usage.environment"),
+  ].join("\n");
+}
 
 const INSTITUTION_ARGS = ["institution", "slug", "collection", "symbol"] as const;
 
@@ -59,14 +63,14 @@ async function main(argv: string[]): Promise<void> {
     },
   });
   if (values.help) {
-    process.stdout.write(`${USAGE}\n`);
+    process.stdout.write(`${usage()}\n`);
     return;
   }
   const given = INSTITUTION_ARGS.filter((k) => values[k]);
   if (!given.length && !values.identity) return deployOperatorContracts({ out: values.out!, newOperatorKey: values["new-operator-key"]! });
   const missing = INSTITUTION_ARGS.filter((k) => !values[k]);
   if (missing.length) throw new UsageError(`missing ${missing.map((k) => `--${k}`).join(", ")}`);
-  if (!/^[a-z0-9][a-z0-9-]{1,62}$/.test(values.slug!)) throw new UsageError("--slug: lowercase letters, digits and dashes");
+  if (!/^[a-z0-9][a-z0-9-]{1,62}$/.test(values.slug!)) throw new UsageError(i18n.t("cli.deploy.slug"));
 
   const { config, provider, db } = await openDeployment();
   const custody = openCustody(config);
@@ -243,7 +247,7 @@ function log(line: string): void {
 main(process.argv.slice(2)).then(
   () => process.exit(0),
   (err: unknown) => {
-    if (err instanceof UsageError) process.stderr.write(`deploy: ${err.message}\n\n${USAGE}\n`);
+    if (err instanceof UsageError) process.stderr.write(`deploy: ${err.message}\n\n${usage()}\n`);
     else process.stderr.write(`deploy: ${err instanceof ConfigError ? err.message : err instanceof Error ? err.message : String(err)}\n`);
     process.exit(err instanceof UsageError ? 64 : 1);
   },

@@ -302,6 +302,11 @@ export const en = {
   "cli.anchor.anchoring": "anchoring root {root} for {count, plural, one {# certificate} other {# certificates}}…",
   "cli.anchor.recorded": "recorded as anchored batch {id}",
   "cli.anchor.bound": "bound it to institution {institution} in the issuer registry {registry}",
+  "cli.deploy.usage": "usage: {operator}  the operator's contracts and first operator key",
+  "cli.deploy.usage.institution": "{command}  an institution: its registry, registered and bound, and its first key",
+  "cli.deploy.usage.environment":
+    "environment: CHAIN_RPC_URL, CHAIN_ID, DEPLOYER_PRIVATE_KEY (admin of what it deploys), SIGNER_PRIVATE_KEY (the worker's keys, granted ISSUER_ROLE), ADMIN_PRIVATE_KEY (the worker's operator key; default the deployer), ISSUER_REGISTRY_ADDRESS (optional), DATABASE_URL or HALLMARK_DATA_DIR",
+  "cli.deploy.slug": "--slug: lowercase letters, digits and dashes",
   "cli.deploy.collection": "CertificateRegistry \"{collection}\" deployed at {address} (block {block}); ISSUER_ROLE: {signers}",
   "cli.deploy.institutionRegistered": "institution \"{institution}\" ({identity}) registered in the issuer registry with the registry bound",
   "cli.deploy.registryBound": "registry bound to institution {institution} in the issuer registry",

@@ -288,6 +288,11 @@ export const zhCN: Catalogue = {
   "cli.anchor.anchoring": "正在为 {count, plural, other {# 份证书}}锚定默克尔根 {root}…",
   "cli.anchor.recorded": "已记录为锚定批次 {id}",
   "cli.anchor.bound": "已在机构登记册 {registry} 中将其绑定到机构 {institution}",
+  "cli.deploy.usage": "用法：{operator}  部署运营方合约并生成第一个运营方密钥",
+  "cli.deploy.usage.institution": "{command}  部署一个机构：其登记合约（已登记并绑定）及其第一个密钥",
+  "cli.deploy.usage.environment":
+    "环境变量：CHAIN_RPC_URL、CHAIN_ID、DEPLOYER_PRIVATE_KEY（所部署合约的管理员）、SIGNER_PRIVATE_KEY（工作进程的密钥，授予 ISSUER_ROLE）、ADMIN_PRIVATE_KEY（工作进程的运营方密钥；默认为部署者）、ISSUER_REGISTRY_ADDRESS（可选）、DATABASE_URL 或 HALLMARK_DATA_DIR",
+  "cli.deploy.slug": "--slug：只能包含小写字母、数字和连字符",
   "cli.deploy.collection": "CertificateRegistry 合约“{collection}”已部署于 {address}（区块 {block}）；ISSUER_ROLE：{signers}",
   "cli.deploy.institutionRegistered": "机构“{institution}”（{identity}）已在机构登记册中登记，并已绑定登记合约",
   "cli.deploy.registryBound": "登记合约已绑定到机构登记册中的机构 {institution}",
