@@ -26,9 +26,9 @@ describe("the command line's language", () => {
 
   it("draws progress bars in Chinese under LANG=zh_CN.UTF-8, numbers and percentage through Intl", () => {
     const zh = barIn("zh_CN.UTF-8");
-    expect(zh).toMatch(/^\r?已确认 \[█+░+\] 3\/4 75% \d+\/秒，剩余 \d+ 秒/);
+    expect(zh).toMatch(/^\r?已确认 \[█+░+\] 3\/4 75% [\d,]+\/秒，剩余 [\d,]+ 秒/);
     const en = barIn("en_US.UTF-8");
-    expect(en).toMatch(/^\r?confirmed \[█+░+\] 3\/4 75% \d+\/s, \d+ s left/);
+    expect(en).toMatch(/^\r?confirmed \[█+░+\] 3\/4 75% [\d,]+\/s, [\d,]+ s left/);
   });
 
   it("writes the issue summary as one sentence with its plural", () => {
