@@ -31,21 +31,27 @@ import { parseAddress, parseCertificateFields } from "../core/operations/validat
 import { readCertificateRows } from "./certificate-rows.ts";
 import { DEV_KEYS } from "./dev/chain.ts";
 import { progressBar } from "./progress.ts";
+import { cliTranslator } from "../core/i18n/translator.ts";
+import { helpOption } from "./usage.ts";
 
-const USAGE = `usage: npm run anchor -- (--csv <file> | --json <file>) (--contract <address> | --deploy) [options]
-
-  --out <dir>          where the holders' files go (default: <file>.anchored/)
-  --institution <name> issuer name written into each document (default: Demo University with dev.json)
-  --name <text>        the batch's collection name (default: the file name)
-  --rpc <url>          chain JSON-RPC (default: rpcUrl in dev.json)
-  --key <hex>          the signing key, which needs the anchor's ISSUER_ROLE (default: $ANCHOR_PRIVATE_KEY, or the
-                       development deployer key on the development chain)
-  --data-dir <dir>     where dev.json is (default: $HALLMARK_DATA_DIR or .data)
-  --record <id>        also record the batch in the database (DATABASE_URL, or the data folder's PGlite with the
-                       dev stack stopped) under this ANCHORED collection of yours, whose anchor it uses: the batch is
-                       then listed, its files served and its certificates revoked through the API
-
-exit status: 0 anchored, 64 usage error, 65 invalid rows (nothing anchored)`;
+/** The help, in the command line's language; the flags stay as they are typed. */
+function usage(): string {
+  const t = cliTranslator().t;
+  const option = (flag: string, text: string) => helpOption(flag, text, 23);
+  return [
+    t("cli.anchor.usage", { synopsis: "npm run anchor -- (--csv <file> | --json <file>) (--contract <address> | --deploy) [options]" }),
+    "",
+    option("--out <dir>", t("cli.anchor.usage.out", { dir: "<file>.anchored/" })),
+    option("--institution <name>", t("cli.anchor.usage.institution", { file: "dev.json" })),
+    option("--name <text>", t("cli.anchor.usage.name")),
+    option("--rpc <url>", t("cli.anchor.usage.rpc", { file: "dev.json" })),
+    option("--key <hex>", t("cli.anchor.usage.key", { env: "$ANCHOR_PRIVATE_KEY" })),
+    option("--data-dir <dir>", t("cli.anchor.usage.dataDir", { file: "dev.json", env: "$HALLMARK_DATA_DIR" })),
+    option("--record <id>", t("cli.anchor.usage.record")),
+    "",
+    t("cli.anchor.usage.exit"),
+  ].join("\n");
+}
 
 class UsageError extends Error {}
 
@@ -68,22 +74,22 @@ async function main(argv: string[]): Promise<number> {
     },
   });
   if (values.help) {
-    process.stdout.write(`${USAGE}\n`);
+    process.stdout.write(`${usage()}\n`);
     return 0;
   }
   const file = values.csv ?? values.json;
-  if (!file) throw new UsageError("give --csv <file> or --json <file>");
+  if (!file) throw new UsageError(cliTranslator().t("cli.anchor.needFile", { csv: "--csv <file>", json: "--json <file>" }));
   if (values.record ? values.deploy : !values.contract === !values.deploy) {
-    throw new UsageError(values.record ? "--record anchors into its collection's contract: give no --deploy" : "give either --contract <address> or --deploy");
+    throw new UsageError(values.record ? cliTranslator().t("cli.anchor.recordNoDeploy") : cliTranslator().t("cli.anchor.needContract", { contract: "--contract <address>" }));
   }
   const dataDir = resolve(values["data-dir"] ?? process.env.HALLMARK_DATA_DIR ?? ".data");
   const devPath = join(dataDir, "dev.json");
   const dev = existsSync(devPath) ? (JSON.parse(readFileSync(devPath, "utf8")) as DevJson) : undefined;
   const rpcUrl = values.rpc ?? dev?.rpcUrl;
-  if (!rpcUrl) throw new UsageError("no chain endpoint: pass --rpc <url> (or run `npm run dev`, which writes .data/dev.json)");
+  if (!rpcUrl) throw new UsageError(cliTranslator().t("cli.verify.noChain", { option: "--rpc <url>", command: "`npm run dev`", file: ".data/dev.json" }));
   const recording = values.record ? await recordingInto(values.record, dataDir, values.contract) : undefined;
   const institution = recording?.institution ?? (values.institution ? { id: values.institution, name: values.institution } : dev ? { id: "Demo University", name: "Demo University" } : undefined);
-  if (!institution) throw new UsageError("give --institution <name>");
+  if (!institution) throw new UsageError(cliTranslator().t("cli.anchor.needInstitution", { option: "--institution <name>" }));
   try {
     return await anchor({ values, file, rpcUrl, dev, institution, recording });
   } finally {
@@ -130,7 +136,7 @@ async function anchor(opts: {
 
   // Every row checked before anything is sent: an anchored batch cannot be amended.
   const rows = readCertificateRows(readFileSync(file), values.json ? "json" : "csv");
-  if (!rows.length) throw new UsageError(`${file} has no rows`);
+  if (!rows.length) throw new UsageError(cliTranslator().t("cli.anchor.noRows", { file }));
   const problems: string[] = [];
   const parsed = rows.flatMap(({ line, item }) => {
     try {
@@ -151,17 +157,17 @@ async function anchor(opts: {
   const provider = createChainProvider(rpcUrl, chainId);
   try {
     const key = values.key ?? process.env.ANCHOR_PRIVATE_KEY ?? (dev && chainId === dev.chainId ? DEV_KEYS.deployer : undefined);
-    if (!key) throw new UsageError("give --key <hex> (or set ANCHOR_PRIVATE_KEY)");
+    if (!key) throw new UsageError(cliTranslator().t("cli.anchor.needKey", { option: "--key <hex>", env: "ANCHOR_PRIVATE_KEY" }));
     const signer = new Wallet(key, provider);
     const collectionName = recording?.collection.name ?? values.name ?? basename(file).replace(/\.[^.]+$/, "");
     let contract = recording?.collection.contractAddress ?? values.contract;
     if (!contract) {
       ({ address: contract } = await deployCertificateAnchor(signer, { name: collectionName, admin: signer.address, issuer: signer.address }));
-      process.stderr.write(`deployed CertificateAnchor ${contract}\n`);
+      process.stderr.write(`${cliTranslator().t("cli.anchor.deployed", { contract })}\n`);
       await bindInDevIssuerRegistry(signer, contract, dev);
     }
 
-    const building = progressBar("documents", parsed.length);
+    const building = progressBar(cliTranslator().t("cli.progress.documents"), parsed.length);
     const issuedAt = new Date();
     const collection = { id: recording?.collection.id ?? contract.toLowerCase(), name: collectionName, chainId, contractAddress: contract };
     if (recording && recording.collection.chainId !== chainId) throw new UsageError(`--record: the collection is on chain ${recording.collection.chainId}, ${rpcUrl} is chain ${chainId}`);
@@ -182,7 +188,7 @@ async function anchor(opts: {
     const { root, certificates } = wrapForAnchoring(documents, { chainId, contract });
 
     const anchor = new Contract(contract, loadArtifact("CertificateAnchor").abi, signer);
-    process.stderr.write(`anchoring root ${root} for ${certificates.length} certificates…\n`);
+    process.stderr.write(`${cliTranslator().t("cli.anchor.anchoring", { root, count: certificates.length })}\n`);
     const receipt = await (await anchor.getFunction("issue")(root)).wait();
 
     const out = values.out ?? `${file}.anchored`;
@@ -201,7 +207,7 @@ async function anchor(opts: {
         blockNumber: receipt.blockNumber,
         certificates,
       });
-      process.stdout.write(`recorded as anchored batch ${recorded.id}\n`);
+      process.stdout.write(`${cliTranslator().t("cli.anchor.recorded", { id: recorded.id })}\n`);
     }
     return 0;
   } finally {
@@ -228,7 +234,7 @@ async function bindInDevIssuerRegistry(signer: Wallet, anchor: string, dev: DevJ
   const institutionId = (await issuers.getFunction("institutionOf")(certificates)) as bigint;
   if (institutionId === 0n) return;
   await (await issuers.getFunction("bindAccount")(institutionId, anchor)).wait();
-  process.stderr.write(`bound it to institution ${institutionId} in the issuer registry ${registryAddress}\n`);
+  process.stderr.write(`${cliTranslator().t("cli.anchor.bound", { institution: institutionId.toString(), registry: registryAddress })}\n`);
 }
 
 async function fetchChainId(rpcUrl: string): Promise<number | undefined> {
@@ -244,7 +250,7 @@ main(process.argv.slice(2)).then(
   (code) => process.exit(code),
   (err: unknown) => {
     if (err instanceof UsageError) {
-      process.stderr.write(`anchor: ${err.message}\n\n${USAGE}\n`);
+      process.stderr.write(`anchor: ${err.message}\n\n${usage()}\n`);
       process.exit(64);
     }
     process.stderr.write(`anchor: ${err instanceof Error ? err.message : String(err)}\n`);

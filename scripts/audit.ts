@@ -3,6 +3,7 @@ import { createChainProvider } from "../core/chain/provider.ts";
 import { ConfigError, loadConfig } from "../core/config.ts";
 import { openDatabase } from "../core/db/index.ts";
 import { reconcile } from "../core/reconcile.ts";
+import { cliTranslator } from "../core/i18n/translator.ts";
 
 /**
  * `npm run audit`: compares the database with the chain and prints every mismatch; exits 1 when there is one.
@@ -28,6 +29,6 @@ try {
   await db.close();
   process.exit(report.mismatches.length || report.duplicates ? 1 : 0);
 } catch (err) {
-  process.stderr.write(`${err instanceof ConfigError ? err.message : `audit failed: ${(err as Error).message}`}\n`);
+  process.stderr.write(`${err instanceof ConfigError ? err.message : cliTranslator().t("cli.audit.failed", { error: (err as Error).message })}\n`);
   process.exit(2);
 }

@@ -31,13 +31,18 @@ import { prepareSealedSecrets } from "../core/custody/stored-secrets.ts";
 import { openDatabase } from "../core/db/index.ts";
 import { collections, institutions, operatorKeys } from "../core/db/schema.ts";
 import { createApiKey, createOperatorKey } from "../server/auth/api-keys.ts";
+import { cliTranslator } from "../core/i18n/translator.ts";
 
-const USAGE = `usage: npm run deploy [-- --new-operator-key] [--out <dir>]       the operator's contracts and first operator key
-       npm run deploy -- --institution <name> --slug <slug> --collection <name> --symbol <SYM> [--identity <did|domain>] [--out <dir>]
-
-environment: CHAIN_RPC_URL, CHAIN_ID, DEPLOYER_PRIVATE_KEY (admin of what it deploys), SIGNER_PRIVATE_KEY (the
-worker's keys, granted ISSUER_ROLE), ADMIN_PRIVATE_KEY (the worker's operator key; default the deployer),
-ISSUER_REGISTRY_ADDRESS (optional), DATABASE_URL or HALLMARK_DATA_DIR`;
+/** The help, in the command line's language; the commands stay as they are typed. */
+function usage(): string {
+  const t = cliTranslator().t;
+  return [
+    t("cli.deploy.usage", { operator: "npm run deploy [-- --new-operator-key] [--out <dir>]" }),
+    `       ${t("cli.deploy.usage.institution", { command: "npm run deploy -- --institution <name> --slug <slug> --collection <name> --symbol <SYM> [--identity <did|domain>] [--out <dir>]" })}`,
+    "",
+    t("cli.deploy.usage.environment"),
+  ].join("\n");
+}
 
 const INSTITUTION_ARGS = ["institution", "slug", "collection", "symbol"] as const;
 
@@ -58,14 +63,14 @@ async function main(argv: string[]): Promise<void> {
     },
   });
   if (values.help) {
-    process.stdout.write(`${USAGE}\n`);
+    process.stdout.write(`${usage()}\n`);
     return;
   }
   const given = INSTITUTION_ARGS.filter((k) => values[k]);
   if (!given.length && !values.identity) return deployOperatorContracts({ out: values.out!, newOperatorKey: values["new-operator-key"]! });
   const missing = INSTITUTION_ARGS.filter((k) => !values[k]);
   if (missing.length) throw new UsageError(`missing ${missing.map((k) => `--${k}`).join(", ")}`);
-  if (!/^[a-z0-9][a-z0-9-]{1,62}$/.test(values.slug!)) throw new UsageError("--slug: lowercase letters, digits and dashes");
+  if (!/^[a-z0-9][a-z0-9-]{1,62}$/.test(values.slug!)) throw new UsageError(i18n.t("cli.deploy.slug"));
 
   const { config, provider, db } = await openDeployment();
   const custody = openCustody(config);
@@ -98,16 +103,16 @@ async function main(argv: string[]): Promise<void> {
       issuerRegistry,
       contractURIBase: contractMetadataBase(config.publicUrl, config.chain.chainId),
     });
-    log(`CertificateRegistry "${values.collection}" deployed at ${registry.address} (block ${registry.blockNumber}); ISSUER_ROLE: ${signers.join(", ")}`);
+    log(i18n.t("cli.deploy.collection", { collection: values.collection!, address: registry.address, block: String(registry.blockNumber), signers: signers.join(", ") }));
 
     const issuers = new Contract(issuerRegistry, loadArtifact("IssuerRegistry").abi, deployer);
     const onChainId = await onChainInstitution(issuers, db.db, institution!.id);
     if (onChainId === 0n) {
       await (await issuers.getFunction("registerInstitution")(values.institution!, identity, [registry.address])).wait();
-      log(`institution "${values.institution}" (${identity}) registered in the issuer registry with the registry bound`);
+      log(i18n.t("cli.deploy.institutionRegistered", { institution: values.institution!, identity }));
     } else {
       await (await issuers.getFunction("bindAccount")(onChainId, registry.address)).wait();
-      log(`registry bound to institution ${onChainId} in the issuer registry`);
+      log(i18n.t("cli.deploy.registryBound", { institution: String(onChainId) }));
     }
 
     const [collection] = await db.db
@@ -126,7 +131,7 @@ async function main(argv: string[]): Promise<void> {
       IssuerRegistry: issuerRegistry,
       collection: { id: collection!.id, institution: values.slug!, name: values.collection!, CertificateRegistry: registry.address, block: registry.blockNumber },
     });
-    log(`recorded in the database (collection ${collection!.id}) and in ${record}`);
+    log(i18n.t("cli.deploy.recordedDatabase", { collection: collection!.id, file: record }));
     process.stdout.write(`${JSON.stringify({ institutionId: institution!.id, collectionId: collection!.id, contract: registry.address, issuerRegistry, apiKey }, null, 2)}\n`);
   } finally {
     await db.close();
@@ -187,17 +192,17 @@ async function deployOperatorContracts(opts: { out: string; newOperatorKey: bool
       }
     }
     const record = recordDeployment(opts.out, config.chain.chainId, { IssuerRegistry: issuerRegistry });
-    log(`recorded in ${record}`);
+    log(i18n.t("cli.deploy.recorded", { file: record }));
 
     const live = await db.db.select({ id: operatorKeys.id }).from(operatorKeys).where(isNull(operatorKeys.revokedAt));
     let operatorApiKey: string | null = null;
     if (opts.newOperatorKey || (!live.length && !config.operatorKeyHash)) {
       operatorApiKey = (await createOperatorKey(db.db, opts.newOperatorKey ? "operator" : "first operator")).key;
-      log("operator API key made: it is printed once, below, and stored only hashed; keep it safe");
+      log(i18n.t("cli.deploy.keyMade"));
     } else {
-      log("an operator key exists already (database or OPERATOR_API_KEY_HASH); --new-operator-key makes another");
+      log(i18n.t("cli.deploy.keyExists"));
     }
-    log(`set ISSUER_REGISTRY_ADDRESS=${issuerRegistry} for the server and the workers (and ADMIN_PRIVATE_KEY to the key of ${operator} for the workers)`);
+    log(i18n.t("cli.deploy.setAddress", { address: issuerRegistry, operator }));
     process.stdout.write(`${JSON.stringify({ chainId: config.chain.chainId, issuerRegistry, operator, operatorApiKey }, null, 2)}\n`);
   } finally {
     await db.close();
@@ -232,6 +237,9 @@ function recordDeployment(dir: string, chainId: number, entry: { IssuerRegistry:
   return path;
 }
 
+/** Human messages in the command line's language; lines other programs read (addresses to set, JSON) stay English. */
+const i18n = cliTranslator();
+
 function log(line: string): void {
   process.stderr.write(`${line}\n`);
 }
@@ -239,7 +247,7 @@ function log(line: string): void {
 main(process.argv.slice(2)).then(
   () => process.exit(0),
   (err: unknown) => {
-    if (err instanceof UsageError) process.stderr.write(`deploy: ${err.message}\n\n${USAGE}\n`);
+    if (err instanceof UsageError) process.stderr.write(`deploy: ${err.message}\n\n${usage()}\n`);
     else process.stderr.write(`deploy: ${err instanceof ConfigError ? err.message : err instanceof Error ? err.message : String(err)}\n`);
     process.exit(err instanceof UsageError ? 64 : 1);
   },

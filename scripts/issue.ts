@@ -3,6 +3,7 @@ import { existsSync, readFileSync } from "node:fs";
 import { parseArgs } from "node:util";
 import { readCertificateRows } from "./certificate-rows.ts";
 import { progressBar } from "./progress.ts";
+import { cliTranslator } from "../core/i18n/translator.ts";
 
 /**
  * `npm run issue -- --csv diplomas.csv --collection <id>`: bulk issuance through the GraphQL API.
@@ -73,7 +74,8 @@ const chunkSize = Number(args.chunk);
 const rejected: { line: number; code: string; message: string; field?: string }[] = [];
 const issued: { line: number; issuanceId: string }[] = [];
 const bulkIds: string[] = [];
-const accepting = progressBar("accepted ", rows.length);
+const i18n = cliTranslator();
+const accepting = progressBar(i18n.t("cli.progress.accepted"), rows.length);
 for (let offset = 0; offset < rows.length; offset += chunkSize) {
   const chunk = rows.slice(offset, offset + chunkSize);
   // Validation errors come back per item; only a transport or auth failure throws here.
@@ -101,7 +103,7 @@ accepting.done();
 
 const failed: { line: number; message: string }[] = [];
 if (!args["no-wait"] && issued.length) {
-  const confirming = progressBar("confirmed", rows.length);
+  const confirming = progressBar(i18n.t("cli.progress.confirmed"), rows.length);
   for (;;) {
     let done = 0;
     let failures = 0;
@@ -125,7 +127,9 @@ if (!args["no-wait"] && issued.length) {
   confirming.done();
 }
 
-console.log(`${file}: ${rows.length} rows, ${issued.length} accepted, ${rejected.length} rejected, ${failed.length} failed on chain`);
-for (const r of rejected) console.log(`  line ${r.line}: ${r.code}${r.field ? ` (${r.field})` : ""}: ${r.message}`);
-for (const f of failed) console.log(`  line ${f.line}: FAILED: ${f.message}`);
+console.log(i18n.t("cli.issue.summary", { file, rows: rows.length, accepted: issued.length, rejected: rejected.length, failed: failed.length }));
+for (const r of rejected) {
+  console.log(r.field ? i18n.t("cli.issue.rejectedFieldLine", { line: r.line, code: r.code, field: r.field, message: r.message }) : i18n.t("cli.issue.rejectedLine", { line: r.line, code: r.code, message: r.message }));
+}
+for (const f of failed) console.log(i18n.t("cli.issue.failedLine", { line: f.line, message: f.message }));
 process.exit(rejected.length || failed.length ? 1 : 0);

@@ -1,6 +1,7 @@
 import { join, resolve } from "node:path";
 import { ConfigError, loadConfig } from "../core/config.ts";
 import { openDatabase, pendingMigrations } from "../core/db/index.ts";
+import { cliTranslator } from "../core/i18n/translator.ts";
 
 /**
  * `npm run migrate`: applies the pending migrations to DATABASE_URL (or the data folder's PGlite). Run it once per
@@ -17,6 +18,6 @@ try {
   }
   process.stderr.write("database schema is up to date\n");
 } catch (err) {
-  process.stderr.write(`${err instanceof ConfigError ? err.message : `migrate failed: ${(err as Error).message}`}\n`);
+  process.stderr.write(`${err instanceof ConfigError ? err.message : cliTranslator().t("cli.migrate.failed", { error: (err as Error).message })}\n`);
   process.exit(1);
 }

@@ -1,5 +1,11 @@
-/** A one-line progress bar on stderr (a TTY redraws it; a log gets a line every 10 %). */
+import { cliTranslator } from "../core/i18n/translator.ts";
+
+/**
+ * A one-line progress bar on stderr (a TTY redraws it; a log gets a line every 10 %), in the command line's language
+ * (numbers and the percentage too). `label` is the caller's, already in that language.
+ */
 export function progressBar(label: string, total: number) {
+  const i18n = cliTranslator();
   const tty = process.stderr.isTTY;
   const started = Date.now();
   let lastDecile = -1;
@@ -10,7 +16,7 @@ export function progressBar(label: string, total: number) {
     const elapsed = (Date.now() - started) / 1000;
     const rate = elapsed > 0 ? done / elapsed : 0;
     const eta = rate > 0 ? Math.ceil((total - done) / rate) : 0;
-    return `${label} [${"█".repeat(filled)}${"░".repeat(width - filled)}] ${done}/${total} ${(pct * 100).toFixed(0)}% ${rate.toFixed(0)}/s eta ${eta}s`;
+    return i18n.t("cli.progress", { label, bar: `${"█".repeat(filled)}${"░".repeat(width - filled)}`, done, total, share: pct, rate, eta });
   };
   return {
     update(done: number) {

@@ -39,6 +39,11 @@ if [ "${1:-}" = "--test" ] && ! command -v chromium >/dev/null; then
   say "installing chromium (Debian package) for the browser tests"
   apt_install chromium
 fi
+# Noto CJK, so the Chinese pages and printable certificates render their glyphs (the browser tests check they do).
+if [ "${1:-}" = "--test" ] && ! fc-list 2>/dev/null | grep -q "Noto Sans CJK"; then
+  say "installing fonts-noto-cjk (Debian package) for the Chinese pages in the browser tests"
+  apt_install fonts-noto-cjk
+fi
 
 # The fault tests run against a PostgreSQL server (Debian's), started by the test setup itself.
 if [ "${1:-}" = "--chaos" ] && ! ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1; then

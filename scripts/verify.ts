@@ -10,6 +10,10 @@ import { resolve } from "node:path";
 import { parseArgs } from "node:util";
 import { JsonRpcProvider, type Provider } from "ethers";
 import { createChainProvider } from "../core/chain/provider.ts";
+import { pickLanguage } from "../core/i18n/language-map.ts";
+import { checkReason } from "../core/i18n/check-reasons.ts";
+import { cliTranslator } from "../core/i18n/translator.ts";
+import { helpOption } from "./usage.ts";
 import { isDisclosure, type Disclosure } from "../core/metadata/personal-data.ts";
 import { dnsTxtLookup, liveIdentityProofs } from "../core/identity/domain-proof.ts";
 import {
@@ -23,24 +27,26 @@ import {
   type VerifierDeps,
 } from "../core/verification/index.ts";
 
-const USAGE = `usage: npm run verify -- <certificate id | chainId:contract:tokenId | file.json> [options]
-
-  --offline          consult neither chain nor IPFS: check a file's integrity and signature only (a did:web issuer's
-                     DID document is still fetched); status is reported unknown
-  --rpc <url>        chain JSON-RPC endpoint (default: rpcUrl in <data dir>/dev.json)
-  --graphql <url>    Hallmark GraphQL endpoint, to look up certificate ids (default: graphqlUrl in dev.json)
-  --gateway <url>    IPFS gateway to fetch documents from (default: the Hallmark server's /ipfs)
-  --issuer-registry <address>
-                     the operator's issuer registry to trust (default: $ISSUER_REGISTRY_ADDRESS, then dev.json)
-  --dns <servers>    DNS servers (host[:port], comma-separated) the issuer's domain proof is looked up at
-                     (default: $DNS_SERVERS, then this machine's resolvers)
-  --disclosures <file.json>
-                     personal values with their salts ([{ path, salt, value }], as the institution's API or an
-                     exported credential gives them), each checked against the certificate's salted digests
-  --json             print the result as JSON
-  --data-dir <dir>   where dev.json is (default: $HALLMARK_DATA_DIR or .data)
-
-exit status: 0 VALID, 1 INVALID, 2 UNKNOWN, 64 usage error, 66 not found`;
+/** The help, in the command line's language; the flags and their arguments are what is typed, so stay as they are. */
+function usage(): string {
+  const t = cliTranslator().t;
+  const option = (flag: string, text: string) => helpOption(flag, text);
+  return [
+    t("cli.verify.usage", { synopsis: "npm run verify -- <certificate id | chainId:contract:tokenId | file.json> [options]" }),
+    "",
+    option("--offline", t("cli.verify.usage.offline")),
+    option("--rpc <url>", t("cli.verify.usage.rpc", { file: "<data dir>/dev.json" })),
+    option("--graphql <url>", t("cli.verify.usage.graphql", { file: "dev.json" })),
+    option("--gateway <url>", t("cli.verify.usage.gateway")),
+    option("--issuer-registry <address>", t("cli.verify.usage.issuerRegistry", { env: "$ISSUER_REGISTRY_ADDRESS", file: "dev.json" })),
+    option("--dns <servers>", t("cli.verify.usage.dns", { format: "host[:port]", env: "$DNS_SERVERS" })),
+    option("--disclosures <file.json>", t("cli.verify.usage.disclosures", { format: "[{ path, salt, value }]" })),
+    option("--json", t("cli.verify.usage.json")),
+    option("--data-dir <dir>", t("cli.verify.usage.dataDir", { file: "dev.json", env: "$HALLMARK_DATA_DIR" })),
+    "",
+    t("cli.verify.usage.exit"),
+  ].join("\n");
+}
 
 const EXIT = { VALID: 0, INVALID: 1, UNKNOWN: 2, usage: 64, notFound: 66 } as const;
 
@@ -65,10 +71,10 @@ async function main(argv: string[]): Promise<number> {
     },
   });
   if (values.help) {
-    process.stdout.write(`${USAGE}\n`);
+    process.stdout.write(`${usage()}\n`);
     return 0;
   }
-  if (positionals.length !== 1) throw new UsageError("give exactly one certificate id or file");
+  if (positionals.length !== 1) throw new UsageError(cliTranslator().t("cli.verify.oneTarget"));
   const target = positionals[0]!;
   const dev = readDevInfo(values["data-dir"] ?? process.env.HALLMARK_DATA_DIR ?? ".data");
   const rpcUrl = values.rpc ?? dev.rpcUrl;
@@ -102,8 +108,8 @@ async function main(argv: string[]): Promise<number> {
     if (isFile(target)) {
       result = await verifyCertificate({ document: new Uint8Array(readFileSync(target)), disclosures }, deps);
     } else {
-      if (values.offline) throw new UsageError("--offline verifies a file; a certificate id needs the chain");
-      if (!rpcUrl) throw new UsageError("no chain endpoint: pass --rpc <url> (or run `npm run dev`, which writes .data/dev.json)");
+      if (values.offline) throw new UsageError(cliTranslator().t("cli.verify.offlineNeedsFile"));
+      if (!rpcUrl) throw new UsageError(cliTranslator().t("cli.verify.noChain", { option: "--rpc <url>", command: "`npm run dev`", file: ".data/dev.json" }));
       const reference = parseExplicitReference(target) ?? (await lookUp(target, graphqlUrl));
       result = await verifyCertificate({ reference, disclosures }, deps);
     }
@@ -116,7 +122,7 @@ async function main(argv: string[]): Promise<number> {
 
 /** Asks the Hallmark server where an id lives on chain; the rest of its answer is ignored and checked afresh here. */
 async function lookUp(id: string, graphqlUrl: string | undefined): Promise<ChainReference> {
-  if (!graphqlUrl) throw new UsageError("a certificate id is looked up through Hallmark's API: pass --graphql <url>, or give chainId:contract:tokenId");
+  if (!graphqlUrl) throw new UsageError(cliTranslator().t("cli.verify.noApi", { option: "--graphql <url>" }));
   const res = await fetch(graphqlUrl, {
     method: "POST",
     headers: { "content-type": "application/json" },
@@ -136,7 +142,7 @@ async function refuseWrongChain(rpcUrl: string, expected: number | undefined): P
   const probe = new JsonRpcProvider(rpcUrl, undefined, { staticNetwork: true });
   try {
     const actual = Number(await probe.send("eth_chainId", []));
-    if (actual !== expected) throw new UsageError(`${rpcUrl} serves chain ${actual}, not ${expected}`);
+    if (actual !== expected) throw new UsageError(cliTranslator().t("cli.verify.wrongChain", { url: rpcUrl, actual: String(actual), expected: String(expected) }));
   } catch (err) {
     if (err instanceof UsageError) throw err;
     // Unreachable: the checks report it themselves, as UNKNOWN.
@@ -152,7 +158,7 @@ function readDisclosures(path: string): Disclosure[] {
   } catch (err) {
     throw new UsageError(`--disclosures ${path}: ${(err as Error).message}`);
   }
-  if (!Array.isArray(json) || !json.every(isDisclosure)) throw new UsageError(`--disclosures ${path}: expected a JSON array of { path, salt, value }`);
+  if (!Array.isArray(json) || !json.every(isDisclosure)) throw new UsageError(cliTranslator().t("cli.verify.badDisclosures", { file: path, format: "{ path, salt, value }" }));
   return json;
 }
 
@@ -163,18 +169,37 @@ const RECIPIENT_WORDS = {
   NOT_DISCLOSED: () => "recipient: not disclosed",
 } as const;
 
+/**
+ * The result for a person. The check lines, the recipient line and the verdict line are what scripts and tests read:
+ * they stay English in every language. Around them, the title, issuer and chain lines are in the command line's
+ * language, and a reader of another language also gets each check and the verdict explained in theirs.
+ */
 function describe(r: VerificationResult): string {
+  const i18n = cliTranslator();
   const mark = { valid: "✓", invalid: "✗", skipped: "–" } as const;
   const status = r.certificate.recipientNameStatus;
+  const chain = r.chain;
+  const chainLine = !chain
+    ? ""
+    : !chain.tokenId
+      ? i18n.t("cli.verify.onChain", { chainId: String(chain.chainId), contract: chain.contract })
+      : !chain.owner
+        ? i18n.t("cli.verify.onChainToken", { chainId: String(chain.chainId), contract: chain.contract, tokenId: chain.tokenId })
+        : i18n.t("cli.verify.onChainHeld", { chainId: String(chain.chainId), contract: chain.contract, tokenId: chain.tokenId, owner: chain.owner });
+  const translated = i18n.locale !== "en";
   const lines = [
-    r.certificate.title ?? "",
+    r.certificate.title === undefined ? "" : pickLanguage(r.certificate.title, i18n.locale).text,
     status ? RECIPIENT_WORDS[status](r.certificate.recipientName) : "",
-    r.certificate.issuerName ? `issued by ${r.certificate.issuerName}` : "",
-    r.chain ? `chain ${r.chain.chainId}, registry ${r.chain.contract}${r.chain.tokenId ? `, token ${r.chain.tokenId}` : ""}${r.chain.owner ? `, held by ${r.chain.owner}` : ""}` : "",
+    r.certificate.issuerName ? i18n.t("cli.verify.issuedBy", { issuer: r.certificate.issuerName }) : "",
+    chainLine,
     "",
-    ...r.checks.map((c) => `${mark[c.result]} ${c.name.padEnd(9)} ${c.result.padEnd(7)} ${c.reason}`),
+    ...r.checks.flatMap((c) => [
+      `${mark[c.result]} ${c.name.padEnd(9)} ${c.result.padEnd(7)} ${c.reason}`,
+      ...(translated ? [`  ${i18n.t("cli.verify.check", { check: i18n.t(`verify.check.${c.name}`), result: i18n.t(`verify.result.${c.result}`), reason: checkReason(i18n, c, chain) })}`] : []),
+    ]),
     "",
     `verdict: ${r.verdict}`,
+    ...(translated ? [i18n.t("cli.verify.verdict", { verdict: i18n.t(`verify.verdict.${r.verdict}`), explain: i18n.t(`verify.verdict.${r.verdict}.explain`) })] : []),
   ];
   return `${lines.filter((l, i) => l !== "" || i > 3).join("\n")}\n`;
 }
@@ -207,7 +232,7 @@ main(process.argv.slice(2)).then(
   (code) => process.exit(code),
   (err: unknown) => {
     if (err instanceof UsageError) {
-      process.stderr.write(`verify: ${err.message}\n\n${USAGE}\n`);
+      process.stderr.write(`verify: ${err.message}\n\n${usage()}\n`);
       process.exit(EXIT.usage);
     }
     if (err instanceof NotFoundError || err instanceof DocumentFormatError) {

@@ -25,6 +25,7 @@ export const builder = new SchemaBuilder<{
   Scalars: {
     DateTime: { Input: Date; Output: Date };
     JSON: { Input: unknown; Output: unknown };
+    LocalizedText: { Input: unknown; Output: unknown };
   };
   DefaultFieldNullability: false;
 }>({

@@ -1,4 +1,5 @@
 import { createHash } from "node:crypto";
+import { toLanguageValues } from "../i18n/language-map.ts";
 import { canonicalBytes, type HallmarkDocument } from "../verification/certificate-document.ts";
 import { CREDENTIALS_V2, hallmarkContext, OPEN_BADGES_V3 } from "./context.ts";
 import { discloses, isCommitment, RECIPIENT_NAME_PATH, type Disclosure } from "../metadata/personal-data.ts";
@@ -28,8 +29,10 @@ export function digestSri(bytes: Uint8Array): string {
  */
 export function buildOpenBadgeCredential(claims: CredentialClaims): Record<string, unknown> {
   const c = claims.document.certificate;
-  const title = c.title ?? claims.document.name ?? "Certificate";
-  const description = claims.document.description || undefined;
+  // Content written in several languages is carried in all of them, as JSON-LD language-tagged strings.
+  const title = toLanguageValues(c.title ?? claims.document.name ?? "Certificate");
+  const written = c.description ?? (claims.document.description || undefined);
+  const description = written === undefined ? undefined : toLanguageValues(written);
   const disclosed = (claims.disclosures ?? []).filter((d) => opens(claims.document, d));
   const named = c.recipient?.name;
   const recipientName = typeof named === "string" ? named : disclosed.find((d) => d.path === RECIPIENT_NAME_PATH)?.value;

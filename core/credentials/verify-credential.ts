@@ -1,3 +1,4 @@
+import { statesContent } from "../i18n/language-map.ts";
 import { createHash } from "node:crypto";
 import { DataIntegrityProof } from "@digitalbazaar/data-integrity";
 import { cryptosuite as eddsaRdfc2022 } from "@digitalbazaar/eddsa-rdfc-2022-cryptosuite";
@@ -22,7 +23,8 @@ interface ChainRecord {
 interface HallmarkCredential {
   "@context": unknown[];
   type: string[];
-  name?: string;
+  /** A string, or JSON-LD language-tagged strings for a title written in several languages. */
+  name?: unknown;
   validFrom?: string;
   issuer?: { id?: string; name?: string } | string;
   credentialSubject?: { id?: string; identifier?: { identityType?: string; identityHash?: string }[] };
@@ -112,7 +114,8 @@ async function checkConsistency(credential: HallmarkCredential, document: Hallma
   }
   const c = document.certificate;
   const status = chainRecordOf(credential);
-  if (credential.name !== (c.title ?? document.name)) return fail("the credential's name differs from the certificate's title");
+  const title = c.title ?? document.name;
+  if (title === undefined ? credential.name !== undefined : !statesContent(credential.name, title)) return fail("the credential's name differs from the certificate's title");
   if (status?.chainId !== c.collection.chainId || !sameAddress(status.registry, c.collection.contract)) {
     return fail("the credential's chain record points at another registry than its certificate document names");
   }

@@ -1,3 +1,4 @@
+import type { Localizable } from "../i18n/language-map.ts";
 import type { Provider } from "ethers";
 import type { IpfsStore } from "../ipfs/index.ts";
 import { cidOfIpfsUri, type EditionMetadata } from "./metadata.ts";
@@ -12,7 +13,8 @@ const HEADER_BYTES = 256 * 1024;
 /** An image of the edition, ready to show and to describe in a IIIF canvas. */
 export interface GalleryImage {
   cid: string;
-  label: string;
+  /** A string, or a language map. */
+  label: Localizable;
   width: number;
   height: number;
   mediaType: string;

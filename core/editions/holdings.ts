@@ -1,3 +1,4 @@
+import type { Localizable } from "../i18n/language-map.ts";
 import { Contract, getAddress, isCallException, zeroPadValue, type Provider } from "ethers";
 import { COLLECTIBLE_EDITIONS_ABI, TRANSFER_TOPIC } from "./abi.ts";
 import { onChainPolicy, type OnChainPolicy } from "./transfer-policy.ts";
@@ -12,10 +13,11 @@ export interface HeldItem {
   editionId: bigint;
   serial: number;
   maxSupply: number;
-  editionName: string;
+  /** The metadata's name (a string or a language map) when it could be read, else the name on chain. */
+  editionName: Localizable;
   /** CID of the edition's lead image, when its metadata could be read. */
   imageCid?: string;
-  imageLabel?: string;
+  imageLabel?: Localizable;
   /** The edition's transfer policy (what a move of the item can be). */
   policy: OnChainPolicy;
   /** The block the contract's logs are read from (its deploy block when known, else 0). */
@@ -53,7 +55,7 @@ export async function readHoldings(deps: { provider: Provider; ipfs: IpfsStore }
       .filter((r) => tokensOf.has(r.address))
       .map(async ({ address, fromBlock }) => {
         const editions = new Contract(address, COLLECTIBLE_EDITIONS_ABI, deps.provider);
-        const editionCache = new Map<bigint, Promise<{ name: string; maxSupply: number; policy: OnChainPolicy; imageCid?: string; imageLabel?: string }>>();
+        const editionCache = new Map<bigint, Promise<{ name: Localizable; maxSupply: number; policy: OnChainPolicy; imageCid?: string; imageLabel?: Localizable }>>();
         return Promise.all(
           [...tokensOf.get(address)!].map(async (tokenId): Promise<HeldItem | undefined> => {
             const current = await editions.ownerOf!(tokenId).catch((err: unknown) => (isCallException(err) ? undefined : Promise.reject(err)));
@@ -86,7 +88,7 @@ async function describeEdition(ipfs: IpfsStore, editions: Contract, editionId: b
   const metadata = await fetchEditionMetadata(ipfs, record.uri).then((m) => m.metadata, () => undefined);
   const lead = metadata?.images[0];
   return {
-    name: record.name,
+    name: metadata?.name ?? record.name,
     maxSupply: Number(record.maxSupply),
     policy: onChainPolicy(record.policy),
     imageCid: metadata ? cidOfIpfsUri(metadata.image) : undefined,

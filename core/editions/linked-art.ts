@@ -55,7 +55,7 @@ export function buildLinkedArtObject(gallery: EditionGallery, urls: LinkedArtUrl
   const { metadata, edition } = gallery;
   const dc = metadata.dublinCore;
   const recordLanguage = dc.language?.[0];
-  const name = metadata.name as Localizable;
+  const name = metadata.name;
   const statement = (classification: Record<string, unknown>) => (content: string, lang: string | undefined) => ({
     type: "LinguisticObject",
     classified_as: [classification],
@@ -64,7 +64,7 @@ export function buildLinkedArtObject(gallery: EditionGallery, urls: LinkedArtUrl
   });
 
   const referredToBy: Record<string, unknown>[] = [];
-  if (metadata.description) referredToBy.push(...contents(metadata.description as Localizable, recordLanguage, statement({ ...DESCRIPTION, classified_as: [BRIEF_TEXT] })));
+  if (metadata.description) referredToBy.push(...contents(metadata.description, recordLanguage, statement({ ...DESCRIPTION, classified_as: [BRIEF_TEXT] })));
   for (const rights of dc.rights ?? []) referredToBy.push(statement(RIGHTS_STATEMENT)(rights, recordLanguage));
   if (museum) {
     referredToBy.push(statement(CREDIT_LINE)(museum.domain ? `Issued by ${museum.name} (${museum.domain})` : `Issued by ${museum.name}`, "en"));
@@ -89,7 +89,8 @@ export function buildLinkedArtObject(gallery: EditionGallery, urls: LinkedArtUrl
     dimension: [{ type: "Dimension", classified_as: [EDITION_SIZE], value: edition.maxSupply, unit: { id: "http://vocab.getty.edu/aat/300241583", type: "MeasurementUnit", _label: "Components" } }],
     representation: gallery.images.map((img) => ({
       type: "VisualItem",
-      _label: img.label,
+      // `_label` is a string for people reading the JSON: a label in several languages gives its first (English first).
+      _label: languagesOf(img.label)[0]![1],
       digitally_shown_by: [
         {
           type: "DigitalObject",

@@ -1,5 +1,7 @@
 import { CID } from "multiformats/cid";
 import { z } from "zod";
+import { DEFAULT_LOCALE } from "../i18n/locales.ts";
+import { languagesOf, pickLanguage, type Localizable } from "../i18n/language-map.ts";
 import { canonicalJson } from "../metadata/canonical-json.ts";
 import { IpfsNotFoundError, IpfsUnavailableError, type IpfsStore } from "../ipfs/index.ts";
 import { EditionMetadataUnusableError, ChainReadError } from "./errors.ts";
@@ -39,21 +41,25 @@ export type ImageMediaType = (typeof IMAGE_MEDIA_TYPES)[number];
 export interface EditionImage {
   /** `ipfs://<cid>` */
   uri: string;
-  /** What the image shows, in words: the gallery's alt text and the IIIF canvas label. */
-  label: string;
+  /** What the image shows, in words: the gallery's alt text and the IIIF canvas label (a string or a language map). */
+  label: Localizable;
   /** Pixels; read from the PNG or JPEG header when absent. */
   width?: number;
   height?: number;
   mediaType?: ImageMediaType;
 }
 
+/**
+ * `name`, `description`, `story` and image labels are each a string, or a language map (`{ "zh-CN": "…", "en": "…" }`)
+ * for a museum that writes in several languages: the gallery shows the reader's, the IIIF manifest carries them all.
+ */
 export interface EditionMetadata {
   $schema: typeof EDITION_SCHEMA;
-  name: string;
+  name: Localizable;
   /** One or two sentences. */
-  description: string;
+  description: Localizable;
   /** The edition's story, longer: paragraphs separated by blank lines. */
-  story?: string;
+  story?: Localizable;
   /** `ipfs://<cid>` of the lead image (the first of `images` when the builder makes it). */
   image: string;
   images: EditionImage[];
@@ -62,13 +68,51 @@ export interface EditionMetadata {
 
 const ipfsUri = z.string().refine((uri) => cidOfIpfsUri(uri) !== undefined, { message: "must be an ipfs://<cid> URI naming a valid CID" });
 const nonEmpty = z.string().trim().min(1, { message: "must not be empty" });
+const LANGUAGE_TAG = /^[A-Za-z]{2,3}(-[A-Za-z0-9]{1,8})*$/;
+/**
+ * A string, or a language map of such strings (`{ "zh-CN": "…", "en": "…" }`). Each problem is reported as the
+ * string's own schema words it, at the string's path (`name.zh-CN: must not be empty`), not as a failed union.
+ */
+const localized = (text: z.ZodType<string>) =>
+  z.unknown().transform((value, ctx): Localizable => {
+    const report = (issues: readonly z.core.$ZodIssue[], at: (string | number)[] = []) => {
+      for (const issue of issues) ctx.addIssue({ code: "custom", message: issue.message, path: [...at, ...issue.path] });
+      return z.NEVER;
+    };
+    if (value === undefined) return report([{ code: "custom", message: "is required", path: [], input: value }]);
+    if (typeof value === "string") {
+      const r = text.safeParse(value);
+      return r.success ? r.data : report(r.error.issues);
+    }
+    if (typeof value !== "object" || value === null || Array.isArray(value)) {
+      return report([{ code: "custom", message: "must be a string or a language map of strings", path: [], input: value }]);
+    }
+    const entries = Object.entries(value);
+    if (!entries.length) return report([{ code: "custom", message: "must name at least one language", path: [], input: value }]);
+    const map: Record<string, string> = {};
+    let ok = true;
+    for (const [tag, v] of entries) {
+      if (!LANGUAGE_TAG.test(tag)) {
+        ctx.addIssue({ code: "custom", message: "is not a BCP 47 language tag", path: [tag] });
+        ok = false;
+        continue;
+      }
+      const r = text.safeParse(v);
+      if (r.success) map[tag] = r.data;
+      else {
+        report(r.error.issues, [tag]);
+        ok = false;
+      }
+    }
+    return ok ? map : z.NEVER;
+  });
 const pixels = z.number().int({ message: "must be a whole number of pixels" }).positive({ message: "must be positive" }).max(65_535 * 8);
 const dcValue = z.union([nonEmpty, z.array(nonEmpty).min(1, { message: "must list at least one value" })]).transform((v) => (Array.isArray(v) ? v : [v]));
 
 const imageSchema = z
   .object({
     uri: ipfsUri,
-    label: nonEmpty,
+    label: localized(nonEmpty),
     width: pixels.optional(),
     height: pixels.optional(),
     mediaType: z.enum(IMAGE_MEDIA_TYPES, { message: `must be one of ${IMAGE_MEDIA_TYPES.join(", ")}` }).optional(),
@@ -77,9 +121,9 @@ const imageSchema = z
 
 const documentSchema = z.object({
   $schema: z.literal(EDITION_SCHEMA, { message: `must be "${EDITION_SCHEMA}"` }),
-  name: nonEmpty,
-  description: z.string(),
-  story: z.string().optional(),
+  name: localized(nonEmpty),
+  description: localized(z.string()),
+  story: localized(z.string()).optional(),
   image: ipfsUri,
   images: z.array(imageSchema).min(1, { message: "must list at least one image" }).max(500, { message: "must list at most 500 images" }),
   dublinCore: z
@@ -139,11 +183,11 @@ export function cidOfIpfsUri(uri: string): string | undefined {
 }
 
 export interface EditionMetadataInput {
-  name: string;
-  description: string;
-  story?: string;
+  name: Localizable;
+  description: Localizable;
+  story?: Localizable;
   /** Pinned images: the first is the lead image. */
-  images: { cid: string; label: string; width?: number; height?: number; mediaType?: ImageMediaType }[];
+  images: { cid: string; label: Localizable; width?: number; height?: number; mediaType?: ImageMediaType }[];
   dublinCore?: Partial<Record<DublinCoreField, string | string[]>>;
 }
 
@@ -160,10 +204,20 @@ export function buildEditionMetadata(input: EditionMetadataInput): { bytes: Uint
     story: input.story,
     image: first ? `ipfs://${first.cid}` : "",
     images: input.images.map((img) => ({ uri: `ipfs://${img.cid}`, label: img.label, width: img.width, height: img.height, mediaType: img.mediaType })),
-    dublinCore: { title: input.name, description: input.description, ...input.dublinCore },
+    // Dublin Core repeats an element rather than tagging it: a name in two languages is two titles.
+    dublinCore: { title: everyText(input.name), description: everyText(input.description), ...input.dublinCore },
   };
   const document = parseEditionMetadata(JSON.parse(canonicalJson(candidate)));
   return { bytes: new TextEncoder().encode(canonicalJson(document)), document };
+}
+
+function everyText(value: Localizable): string | string[] {
+  return typeof value === "string" ? value : languagesOf(value).map(([, text]) => text);
+}
+
+/** The text of content in the default language, else the first written (what a chain record or a wallet shows). */
+export function plainText(value: Localizable): string {
+  return pickLanguage(value, DEFAULT_LOCALE).text;
 }
 
 /** An edition metadata document is a few KiB; anything far larger is not one, and is not read into memory. */

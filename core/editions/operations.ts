@@ -5,10 +5,11 @@ import type { Database, DbTransaction } from "../db/index.ts";
 import { isId } from "../db/ids.ts";
 import { claimCodes, editionContracts, editionOperations, editions, media } from "../db/schema.ts";
 import { assertSameRequest, idempotencyConflict, requestHash } from "../operations/idempotency.ts";
-import { buildEditionMetadata, DUBLIN_CORE_FIELDS, EditionMetadataError, type DublinCoreField, type ImageMediaType } from "./metadata.ts";
+import { buildEditionMetadata, DUBLIN_CORE_FIELDS, plainText, EditionMetadataError, type DublinCoreField, type ImageMediaType } from "./metadata.ts";
 import { OperationError } from "../operations/errors.ts";
 import { assertMayIssue } from "../operations/may-issue.ts";
-import { parseAddress, parseIdempotencyKey, text } from "../operations/validate.ts";
+import { localizedText, parseAddress, parseIdempotencyKey, text } from "../operations/validate.ts";
+import type { Localizable } from "../i18n/language-map.ts";
 import { charge, checkBatchSize, limitsOf, type QuotaLimits } from "../quotas.ts";
 import { openSecret, type SealingKeyring } from "../custody/sealed.ts";
 import { hashSecret } from "../secret-hash.ts";
@@ -61,10 +62,11 @@ export async function ownedEdition(db: Database | DbTransaction, institutionId: 
 }
 
 export interface CreateEditionInput {
-  name: string;
-  description?: string | null;
-  story?: string | null;
-  images: { cid: string; label: string }[];
+  /** Each a string or a language map (checked by `localizedText`). */
+  name?: unknown;
+  description?: unknown;
+  story?: unknown;
+  images: { cid: string; label?: unknown }[];
   dublinCore?: Partial<Record<DublinCoreField, string[] | null>> | null;
   maxSupply: number;
   transferPolicy: TransferPolicy;
@@ -81,9 +83,11 @@ export interface CreateEditionInput {
 export async function requestCreateEdition(deps: EditionRequestDeps, institutionId: string, input: CreateEditionInput): Promise<{ edition: EditionRow; created: boolean }> {
   const { db } = deps;
   const idempotencyKey = parseIdempotencyKey(input.idempotencyKey);
-  const name = text(input.name, "name", EDITION_LIMITS.name, true)!;
-  const description = text(input.description, "description", EDITION_LIMITS.description, false) ?? "";
-  const story = text(input.story, "story", EDITION_LIMITS.story, false);
+  const localizedName = localizedText(input.name, "name", EDITION_LIMITS.name, true)!;
+  // The chain and the edition's row carry one name: the English one of a language map, else its first.
+  const name = plainText(localizedName);
+  const description = localizedText(input.description, "description", EDITION_LIMITS.description, false) ?? "";
+  const story = localizedText(input.story, "story", EDITION_LIMITS.story, false);
   if (!input.images.length) throw bad("images must list at least one image", "images");
   if (input.images.length > EDITION_LIMITS.images) throw bad(`images must list at most ${EDITION_LIMITS.images} images`, "images");
   const maxSupply = int(input.maxSupply, "maxSupply", 1, EDITION_LIMITS.maxSupply);
@@ -104,7 +108,7 @@ export async function requestCreateEdition(deps: EditionRequestDeps, institution
   }
   await assertMayIssue(db, institutionId);
 
-  const images: { cid: string; label: string; width?: number; height?: number; mediaType?: ImageMediaType }[] = [];
+  const images: { cid: string; label: Localizable; width?: number; height?: number; mediaType?: ImageMediaType }[] = [];
   // Every image must be one of the institution's own uploads: one query for all of them.
   const cids = input.images.map((image) => image.cid.trim());
   const wellFormed = cids.filter((cid) => /^[A-Za-z0-9]{1,100}$/.test(cid));
@@ -113,7 +117,7 @@ export async function requestCreateEdition(deps: EditionRequestDeps, institution
     : [];
   const byCid = new Map(uploaded.map((row) => [row.cid, row]));
   for (const [i, image] of input.images.entries()) {
-    const label = text(image.label, `images[${i}].label`, EDITION_LIMITS.label, true)!;
+    const label = localizedText(image.label, `images[${i}].label`, EDITION_LIMITS.label, true)!;
     const cid = cids[i]!;
     const row = byCid.get(cid);
     if (!row) throw new OperationError("NOT_FOUND", `images[${i}].cid names no image this institution uploaded (POST /media)`, `images[${i}].cid`);
@@ -123,7 +127,7 @@ export async function requestCreateEdition(deps: EditionRequestDeps, institution
   try {
     // Without a description, the record gets none either (the builder would copy the empty one).
     const record = description ? dublinCore : { description: undefined, ...dublinCore };
-    bytes = buildEditionMetadata({ name, description, story, images, dublinCore: record }).bytes;
+    bytes = buildEditionMetadata({ name: localizedName, description, story, images, dublinCore: record }).bytes;
   } catch (err) {
     if (err instanceof EditionMetadataError) throw new OperationError("BAD_USER_INPUT", err.message, undefined, { problems: err.problems });
     throw err;

@@ -26,6 +26,11 @@ function policyOf(policy: TransferPolicy | OnChainPolicy): TransferPolicy | unde
   return policy in POLICY ? (policy as TransferPolicy) : TRANSFER_POLICIES.find((p) => POLICY[p].onChain === policy);
 }
 
+/** Hallmark's name of a policy in either spelling; one this code does not know reads as the strictest. */
+export function transferPolicyOf(policy: TransferPolicy | OnChainPolicy): TransferPolicy {
+  return policyOf(policy) ?? "LOCKED";
+}
+
 /** The contract's enum index of a policy (what `createEdition` takes). */
 export function policyIndex(policy: TransferPolicy | OnChainPolicy): number {
   return TRANSFER_POLICIES.indexOf(policyOf(policy)!);

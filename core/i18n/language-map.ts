@@ -41,3 +41,32 @@ export function languagesOf(value: Localizable): [lang: string | undefined, text
   };
   return Object.entries(value).sort(([a], [b]) => rank(a) - rank(b));
 }
+
+/** A JSON-LD language-tagged string (W3C VC Data Model 2.0, "Language and Base Direction"). */
+export interface LanguageValue {
+  "@value": string;
+  "@language": string;
+}
+
+/**
+ * Content as a credential carries it: a plain string as it is, a language map as an array of `@value`/`@language`
+ * objects (supported languages first), which JSON-LD processors and W3C verifiers read as language-tagged strings.
+ */
+export function toLanguageValues(value: Localizable): string | LanguageValue[] {
+  if (typeof value === "string") return value;
+  return languagesOf(value).map(([lang, text]) => ({ "@value": text, "@language": lang! }));
+}
+
+/** Whether a credential's value (a string, or `@value`/`@language` objects) states exactly this content. */
+export function statesContent(carried: unknown, value: Localizable): boolean {
+  if (typeof value === "string") return carried === value;
+  const expected = toLanguageValues(value) as LanguageValue[];
+  const list = Array.isArray(carried) ? carried : [carried];
+  return (
+    list.length === expected.length &&
+    expected.every((e, i) => {
+      const c = list[i] as Partial<LanguageValue> | undefined;
+      return c?.["@value"] === e["@value"] && c?.["@language"] === e["@language"] && Object.keys(c).length === 2;
+    })
+  );
+}

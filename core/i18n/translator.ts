@@ -1,7 +1,7 @@
 import { IntlMessageFormat } from "intl-messageformat";
 import { en, type Catalogue, type MessageKey } from "./catalogues/en.ts";
 import { zhCN } from "./catalogues/zh-CN.ts";
-import { DEFAULT_LOCALE, type Locale } from "./locales.ts";
+import { cliLocale, DEFAULT_LOCALE, type Locale } from "./locales.ts";
 
 export type { MessageKey } from "./catalogues/en.ts";
 
@@ -15,6 +15,7 @@ export interface Translator {
   t(key: MessageKey, values?: MessageValues): string;
   /** A date (and, with `time`, the time) as readers of this language write it; UTC unless a zone is given. */
   date(value: Date | string | number, opts?: { time?: boolean; timeZone?: string }): string;
+
   number(value: number | bigint): string;
 }
 
@@ -47,7 +48,8 @@ export function translator(locale: Locale): Translator {
       const id = `${locale}|${opts.time ? 1 : 0}|${timeZone}`;
       let f = dateFormats.get(id);
       if (!f) {
-        f = new Intl.DateTimeFormat(locale, { dateStyle: "long", ...(opts.time ? { timeStyle: "short" } : {}), timeZone });
+        // With the time, its zone too: a reader elsewhere must not take UTC for their own time.
+        f = new Intl.DateTimeFormat(locale, opts.time ? { year: "numeric", month: "long", day: "numeric", hour: "2-digit", minute: "2-digit", timeZoneName: "short", timeZone } : { dateStyle: "long", timeZone });
         dateFormats.set(id, f);
       }
       return f.format(value instanceof Date ? value : new Date(value));
@@ -61,4 +63,9 @@ export function translator(locale: Locale): Translator {
       return f.format(value);
     },
   };
+}
+
+/** The command line's translator: the language of HALLMARK_LANG, LC_ALL, LC_MESSAGES or LANG. */
+export function cliTranslator(env: NodeJS.ProcessEnv = process.env): Translator {
+  return translator(cliLocale(env));
 }

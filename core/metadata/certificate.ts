@@ -1,4 +1,6 @@
 import { createHash } from "node:crypto";
+import { DEFAULT_LOCALE } from "../i18n/locales.ts";
+import { isLanguageMap, pickLanguage, type Localizable } from "../i18n/language-map.ts";
 import { canonicalJson } from "./canonical-json.ts";
 import { attributePath, commit, isCommitment, RECIPIENT_NAME_PATH, type Commitment, type Disclosure } from "./personal-data.ts";
 
@@ -8,9 +10,10 @@ import { attributePath, commit, isCommitment, RECIPIENT_NAME_PATH, type Commitme
  * recorded before, and for documents built outside the issue path.
  */
 export interface CertificateFields {
-  title: string;
+  /** A string, or a language map (`{ "zh-CN": "…", "en": "…" }`) for a certificate written in several languages. */
+  title: Localizable;
   recipientName?: string | Commitment;
-  description?: string;
+  description?: Localizable;
   /** ISO-8601; absent means no expiry. */
   validUntil?: string;
   attributes?: { name: string; value: string | Commitment }[];
@@ -81,15 +84,19 @@ export function buildCertificateDocument(fields: CertificateFields, ctx: Certifi
     ...(fields.validUntil ? [{ trait_type: "Valid until", value: fields.validUntil }] : []),
     ...(fields.attributes ?? []).filter((a) => !isCommitment(a.value)).map((a) => ({ trait_type: a.name, value: a.value })),
   ];
+  // ERC-721's name and description are strings wallets show as they are: the default language's, else the first.
+  // The language maps themselves go under `certificate`; a plain string is stored exactly as before.
+  const plain = (value: Localizable) => pickLanguage(value, DEFAULT_LOCALE).text;
   const document = {
     $schema: CERTIFICATE_SCHEMA,
-    name: fields.title,
-    description: fields.description ?? "",
+    name: plain(fields.title),
+    description: fields.description === undefined ? "" : plain(fields.description),
     attributes,
     certificate: {
       id: ctx.issuanceId,
       requestId: ctx.requestId,
       title: fields.title,
+      ...(isLanguageMap(fields.description) ? { description: fields.description } : {}),
       recipient: { address: ctx.recipient, name: fields.recipientName },
       issuer: { id: ctx.institution.id, name: ctx.institution.name },
       collection: {

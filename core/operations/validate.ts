@@ -1,4 +1,5 @@
 import { getAddress, ZeroAddress } from "ethers";
+import type { LanguageMap, Localizable } from "../i18n/language-map.ts";
 import type { CertificateFields } from "../metadata/certificate.ts";
 import { OperationError } from "./errors.ts";
 
@@ -42,14 +43,48 @@ export function text(value: string | null | undefined, field: string, max: numbe
   return v;
 }
 
+/** Languages one field may be written in: enough for any real certificate, bounded for the document's size. */
+export const MAX_LANGUAGES = 10;
+
+/**
+ * Text in one language (a string, as `text` checks it) or in several: a language map whose keys are BCP 47 tags
+ * (stored in their canonical spelling, `zh-cn` → `zh-CN`) and whose values are each checked as `text`. A map
+ * with one entry stays a map: it says which language the text is in.
+ */
+export function localizedText(value: unknown, field: string, max: number, required = false): Localizable | undefined {
+  if (value === null || value === undefined || typeof value === "string") return text(value, field, max, required);
+  if (typeof value !== "object" || Array.isArray(value)) {
+    throw new OperationError("BAD_USER_INPUT", `${field} must be a string or a language map ({ "zh-CN": "…", "en": "…" })`, field);
+  }
+  const entries = Object.entries(value as Record<string, unknown>);
+  // An empty map says nothing, not "no title": refused rather than read as absent.
+  if (!entries.length) throw new OperationError("BAD_USER_INPUT", `${field} is an empty language map`, field);
+  if (entries.length > MAX_LANGUAGES) throw new OperationError("BAD_USER_INPUT", `${field} has more than ${MAX_LANGUAGES} languages`, field);
+  const map: LanguageMap = {};
+  for (const [tag, t] of entries) {
+    let canonical: string | undefined;
+    try {
+      canonical = /^[A-Za-z]{2,3}(-[A-Za-z0-9]{1,8})*$/.test(tag) ? Intl.getCanonicalLocales(tag)[0] : undefined;
+    } catch {
+      canonical = undefined;
+    }
+    if (!canonical) throw new OperationError("BAD_USER_INPUT", `${field} has the key "${tag}", which is not a BCP 47 language tag (e.g. "zh-CN", "en")`, `${field}.${tag}`);
+    if (canonical in map) throw new OperationError("BAD_USER_INPUT", `${field} gives the language ${canonical} twice`, `${field}.${tag}`);
+    if (typeof t !== "string") throw new OperationError("BAD_USER_INPUT", `${field}.${tag} must be a string`, `${field}.${tag}`);
+    map[canonical] = text(t, `${field}.${canonical}`, max, true)!;
+  }
+  return map;
+}
+
 export function parseIdempotencyKey(value: string): string {
   return text(value, "idempotencyKey", LIMITS.idempotencyKey, true)!;
 }
 
 export interface RawCertificateInput {
-  title?: string | null;
+  /** A string, or a language map (checked by `localizedText`). */
+  title?: unknown;
   recipientName?: string | null;
-  description?: string | null;
+  description?: unknown;
   validUntil?: Date | string | null;
   attributes?: { name: string; value: string }[] | null;
   data?: unknown;
@@ -57,9 +92,9 @@ export interface RawCertificateInput {
 
 export function parseCertificateFields(input: RawCertificateInput, defaultTitle: string, now = new Date()): CertificateFields {
   const fields: CertificateFields = {
-    title: text(input.title, "title", LIMITS.title) ?? defaultTitle,
+    title: localizedText(input.title, "title", LIMITS.title) ?? defaultTitle,
     recipientName: text(input.recipientName, "recipientName", LIMITS.recipientName),
-    description: text(input.description, "description", LIMITS.description),
+    description: localizedText(input.description, "description", LIMITS.description),
   };
   if (input.validUntil != null) {
     const until = input.validUntil instanceof Date ? input.validUntil : new Date(input.validUntil);

@@ -1,3 +1,4 @@
+import type { Localizable } from "../i18n/language-map.ts";
 import { canonicalJson } from "../metadata/canonical-json.ts";
 import { CERTIFICATE_SCHEMA, CERTIFICATE_SCHEMA_V1 } from "../metadata/certificate.ts";
 import { attributePath, discloses, isCommitment, RECIPIENT_NAME_PATH, type Commitment, type Disclosure } from "../metadata/personal-data.ts";
@@ -10,7 +11,10 @@ export interface HallmarkDocument {
   certificate: {
     id?: string;
     requestId: string;
-    title?: string;
+    /** A string, or a language map when the certificate was written in several languages. */
+    title?: Localizable;
+    /** Only when the description is a language map; a plain one is the top-level `description`. */
+    description?: Localizable;
     recipient?: { address?: string; name?: string | Commitment };
     issuer?: { id?: string; name?: string };
     collection: { id?: string; name?: string; chainId: number; contract: string };
@@ -77,7 +81,7 @@ export function summarize(doc: HallmarkDocument, disclosures: readonly Disclosur
   return {
     id: c.id,
     title: c.title ?? doc.name,
-    description: doc.description || undefined,
+    description: c.description ?? (doc.description || undefined),
     recipientName: name.value,
     recipientNameStatus: name.status,
     personal,

@@ -1,3 +1,4 @@
+import type { Localizable } from "../i18n/language-map.ts";
 import type { OnChainStatus, RevocationReason } from "../chain/certificate-registry.ts";
 
 export type Verdict = "VALID" | "INVALID" | "UNKNOWN";
@@ -46,8 +47,9 @@ export type DisclosureStatus = "PUBLIC" | "MATCHES" | "DOES_NOT_MATCH" | "NOT_DI
 /** The certificate's fields, as its document states them (shown to a person, never used to decide). */
 export interface CertificateSummary {
   id?: string;
-  title?: string;
-  description?: string;
+  /** A string, or a language map when the certificate was written in several languages (pages pick the reader's). */
+  title?: Localizable;
+  description?: Localizable;
   /** Only when in clear (v1) or disclosed and matching. */
   recipientName?: string;
   /** Absent when the document names no recipient. */

@@ -8,7 +8,8 @@ import { CertificateNotFoundError, DocumentFormatError, parseExplicitReference, 
 import { fail, finish } from "../../core/verification/results.ts";
 import { sendError } from "../http-errors.ts";
 import { renderCertificatePrintPage } from "./certificate-print-page.ts";
-import { renderNotFoundPage, renderVerifyPage } from "./verify-page.ts";
+import { readerOf } from "./reader.ts";
+import { renderNotFoundPage, renderVerifyPage, withLang } from "./verify-page.ts";
 import { publicBase } from "./verify-routes.ts";
 
 const HEX32 = /^0x[0-9a-fA-F]{64}$/;
@@ -84,7 +85,7 @@ export function anchoredRoutes(opts: { db: Database; verifier: Verifier; publicU
       .innerJoin(collections, eq(collections.id, anchoredBatches.collectionId))
       .where(and(eq(anchoredCertificates.digest, digest), eq(anchoredBatches.status, "CONFIRMED")));
     if (!row?.contract) {
-      res.status(404).type("html").send(renderNotFoundPage(digest));
+      res.status(404).type("html").send(renderNotFoundPage(digest, readerOf(req, res)));
       return undefined;
     }
     const result = await opts.verifier.verifyAnchoredProof(
@@ -98,7 +99,7 @@ export function anchoredRoutes(opts: { db: Database; verifier: Verifier; publicU
     const found = await byDigest(req, res);
     if (!found) return;
     const { result, url } = found;
-    res.type("html").send(await renderVerifyPage(result, { verifyUrl: url, printUrl: result.verdict === "VALID" ? `${url}/print` : undefined }));
+    res.type("html").send(await renderVerifyPage(result, { verifyUrl: url, printUrl: result.verdict === "VALID" ? `${url}/print` : undefined, reader: readerOf(req, res) }));
   });
 
   // The QR code of a record's address, for the printable copy the verify page builds from the holder's file.
@@ -117,11 +118,12 @@ export function anchoredRoutes(opts: { db: Database; verifier: Verifier; publicU
     if (!found) return;
     const { result, url } = found;
     // As for registry certificates: no printable copy of a certificate that is not valid.
+    const reader = readerOf(req, res);
     if (result.verdict !== "VALID") {
-      res.redirect(303, url);
+      res.redirect(303, withLang(reader, url));
       return;
     }
-    res.type("html").send(await renderCertificatePrintPage(result, { verifyUrl: url }));
+    res.type("html").send(await renderCertificatePrintPage(result, { verifyUrl: url, reader }));
   });
 
   return router;

@@ -1,9 +1,11 @@
-import { policyShownAs, type EditionGallery } from "../../core/editions/index.ts";
+import type { EditionGallery } from "../../core/editions/index.ts";
+import { transferPolicyOf } from "../../core/editions/transfer-policy.ts";
+import { pickLanguage, type Localizable } from "../../core/i18n/language-map.ts";
 import { DUBLIN_CORE_FIELDS } from "../../core/editions/metadata.ts";
 import { html, type Html } from "./html.ts";
-import { DUBLIN_CORE_LABELS, valueLanguage } from "./iiif-manifest.ts";
+import { valueLanguage } from "./iiif-manifest.ts";
 import { page } from "./layout.ts";
-import type { Reader } from "./reader.ts";
+import { localizedText, readerFor, tHtml, type Reader } from "./reader.ts";
 
 /** Items listed by serial; beyond this the page says how many more there are rather than growing without bound. */
 export const MAX_LISTED_ITEMS = 500;
@@ -41,30 +43,37 @@ export function renderGalleryPage(
   gallery: EditionGallery,
   opts: { manifestUrl: string; chainId: number; issuer?: Html; linkedArtUrl?: string; collectionUrl?: string; reader?: Reader },
 ): string {
+  const r = opts.reader ?? readerFor("en");
   const { metadata, edition } = gallery;
   const lang = valueLanguage(gallery);
-  // Values are in the object's own language; the page around them is English.
+  // Values are in the object's own language; the page around them is the reader's.
   const langAttr = lang === "none" ? "" : html` lang="${lang}"`;
   const N = edition.maxSupply;
   const listed = edition.items.slice(0, MAX_LISTED_ITEMS);
   const dc = metadata.dublinCore;
-  const paragraphs = (metadata.story ?? "").split(/\n\s*\n/).map((p) => p.trim()).filter(Boolean);
+  const name = localizedText(r, metadata.name);
+  const paragraphs = localizedText(r, metadata.story ?? "").split(/\n\s*\n/).map((p) => p.trim()).filter(Boolean);
+  const contentLang = (value: Localizable): Html | "" => {
+    const picked = pickLanguage(value, r.locale).lang;
+    return picked ? html` lang="${picked}"` : langAttr;
+  };
+  const label = (img: { label: Localizable }) => localizedText(r, img.label);
 
   const body = html`
 ${opts.issuer ?? ""}
-<p class="note">Museum collectible · limited edition of ${N}</p>
-<h1${langAttr}>${metadata.name}</h1>
-<p class="held" id="held">${gallery.held} of ${N} held</p>
-${metadata.description ? html`<p class="lead"${langAttr}>${metadata.description}</p>` : ""}
+<p class="note">${r.t("gallery.kicker", { size: N })}</p>
+<h1${contentLang(metadata.name)}>${name}</h1>
+<p class="held" id="held">${r.t("gallery.held", { held: gallery.held, size: N })}</p>
+${metadata.description ? html`<p class="lead"${contentLang(metadata.description)}>${localizedText(r, metadata.description)}</p>` : ""}
 
 <section aria-labelledby="images-heading">
-  <h2 id="images-heading">Images (${gallery.images.length})</h2>
+  <h2 id="images-heading">${r.t("gallery.images", { count: gallery.images.length })}</h2>
   <ul class="images">
     ${gallery.images.map(
       (img, i) => html`<li><figure>
-      <img src="/ipfs/${img.cid}" alt="${img.label}" width="${img.width}" height="${img.height}" ${i === 0 ? "" : html`loading="lazy"`} decoding="async">
-      <figcaption${langAttr}>${img.label}<br><a href="/ipfs/${img.cid}">Full-size image ${i + 1}<span class="visually-hidden">: ${img.label}</span></a>
-      <span class="note">(${img.width} × ${img.height} px)</span></figcaption>
+      <img src="/ipfs/${img.cid}" alt="${label(img)}" width="${img.width}" height="${img.height}" ${i === 0 ? "" : html`loading="lazy"`} decoding="async">
+      <figcaption${contentLang(img.label)}>${label(img)}<br><a href="/ipfs/${img.cid}">${tHtml(r, "gallery.fullSize", { n: i + 1, label: label(img) })}</a>
+      <span class="note">${r.t("gallery.pixels", { width: img.width, height: img.height })}</span></figcaption>
     </figure></li>`,
     )}
   </ul>
@@ -72,36 +81,36 @@ ${metadata.description ? html`<p class="lead"${langAttr}>${metadata.description}
 
 ${paragraphs.length
   ? html`<section class="story" aria-labelledby="story-heading">
-  <h2 id="story-heading">The story</h2>
-  ${paragraphs.map((p) => html`<p${langAttr}>${p}</p>`)}
+  <h2 id="story-heading">${r.t("gallery.story")}</h2>
+  ${paragraphs.map((p) => html`<p${contentLang(metadata.story ?? "")}>${p}</p>`)}
 </section>`
   : ""}
 
 <section aria-labelledby="items-heading">
-  <h2 id="items-heading">Held items (${edition.items.length} of ${N})</h2>
+  <h2 id="items-heading">${r.t("gallery.items", { count: edition.items.length, size: N })}</h2>
   ${edition.items.length
-    ? html`<p class="note">Every item is unique: its serial number within the edition, and the account that holds it now, read from the blockchain.</p>
+    ? html`<p class="note">${r.t("gallery.itemsNote")}</p>
   <ol class="serials">
     ${listed.map(
       (item) => html`<li><span class="serial">#${item.serial} / ${N}</span>
-      <span class="holder">Held by <span class="mono">${item.holder}</span></span></li>`,
+      <span class="holder">${tHtml(r, "gallery.heldBy", { holder: item.holder })}</span></li>`,
     )}
   </ol>
-  ${edition.items.length > listed.length ? html`<p class="note">The first ${listed.length} of ${edition.items.length} items are listed.</p>` : ""}`
-    : html`<p>No item of this edition has been given out yet.</p>`}
+  ${edition.items.length > listed.length ? html`<p class="note">${r.t("gallery.firstListed", { listed: listed.length, count: edition.items.length })}</p>` : ""}`
+    : html`<p>${r.t("gallery.noItems")}</p>`}
   ${edition.minted > edition.items.length
-    ? html`<p class="note">The contract counts ${edition.minted} items minted; the node answered for ${edition.items.length} of them (older logs may have been pruned).</p>`
+    ? html`<p class="note">${r.t("gallery.pruned", { minted: edition.minted, count: edition.items.length })}</p>`
     : ""}
 </section>
 
 ${DUBLIN_CORE_FIELDS.some((f) => dc[f]?.length)
   ? html`<section aria-labelledby="record-heading">
-  <h2 id="record-heading">Museum record</h2>
+  <h2 id="record-heading">${r.t("gallery.record")}</h2>
   <table class="record">
-    <caption>The object's catalogue record, in Dublin Core.</caption>
+    <caption>${r.t("gallery.recordCaption")}</caption>
     <tbody>
     ${DUBLIN_CORE_FIELDS.filter((f) => dc[f]?.length).map(
-      (f) => html`<tr><th scope="row">${DUBLIN_CORE_LABELS[f]} <span class="visually-hidden">(dc:${f})</span></th><td${langAttr}>${dcValues(dc[f]!)}</td></tr>`,
+      (f) => html`<tr><th scope="row">${r.t(`gallery.dc.${f}`)} <span class="visually-hidden">(dc:${f})</span></th><td${langAttr}>${dcValues(dc[f]!)}</td></tr>`,
     )}
     </tbody>
   </table>
@@ -109,36 +118,35 @@ ${DUBLIN_CORE_FIELDS.some((f) => dc[f]?.length)
   : ""}
 
 <section aria-labelledby="iiif-heading">
-  <h2 id="iiif-heading">Open in a museum viewer</h2>
+  <h2 id="iiif-heading">${r.t("gallery.viewer")}</h2>
   <div class="iiif">
-    <p>These images are published as a IIIF Presentation 3 manifest, which viewers such as Mirador and Universal Viewer open
-    with deep zoom and the object's record alongside.</p>
-    <p><a class="button" href="${opts.manifestUrl}" type="application/ld+json">IIIF manifest of this edition</a></p>
-    <p class="note">Manifest address: <code>${opts.manifestUrl}</code></p>
-    ${opts.collectionUrl ? html`<p><a href="${opts.collectionUrl}" type="application/ld+json">All editions of this museum (IIIF Collection)</a></p>` : ""}
-    ${opts.linkedArtUrl ? html`<p><a href="${opts.linkedArtUrl}" type="application/ld+json">This object in Linked Art (JSON-LD)</a></p>` : ""}
+    <p>${r.t("gallery.viewerIntro")}</p>
+    <p><a class="button" href="${opts.manifestUrl}" type="application/ld+json">${r.t("gallery.manifestLink")}</a></p>
+    <p class="note">${tHtml(r, "gallery.manifestAddress", { url: opts.manifestUrl })}</p>
+    ${opts.collectionUrl ? html`<p><a href="${opts.collectionUrl}" type="application/ld+json">${r.t("gallery.collectionLink")}</a></p>` : ""}
+    ${opts.linkedArtUrl ? html`<p><a href="${opts.linkedArtUrl}" type="application/ld+json">${r.t("gallery.linkedArtLink")}</a></p>` : ""}
   </div>
 </section>
 
 <section aria-labelledby="chain-heading">
-  <h2 id="chain-heading">On the blockchain</h2>
+  <h2 id="chain-heading">${r.t("gallery.chain")}</h2>
   <dl class="facts">
-    <dt>Network</dt><dd>chain id ${opts.chainId}</dd>
-    <dt>Editions contract</dt><dd class="mono">${edition.contract}</dd>
-    <dt>Edition id</dt><dd>${edition.editionId.toString()}</dd>
-    <dt>Edition size</dt><dd>${N} items; ${edition.minted} minted</dd>
-    <dt>Transfers</dt><dd>${policyShownAs(edition.policy)}</dd>
-    <dt>Metadata</dt><dd><a class="mono" href="/ipfs/${gallery.metadataCid}">${edition.uri}</a></dd>
+    <dt>${r.t("gallery.network")}</dt><dd>${r.t("gallery.chainId", { id: String(opts.chainId) })}</dd>
+    <dt>${r.t("gallery.contract")}</dt><dd class="mono">${edition.contract}</dd>
+    <dt>${r.t("gallery.editionId")}</dt><dd>${edition.editionId.toString()}</dd>
+    <dt>${r.t("gallery.size")}</dt><dd>${r.t("gallery.sizeValue", { size: N, minted: edition.minted })}</dd>
+    <dt>${r.t("gallery.transfers")}</dt><dd>${r.t(`gallery.policy.${transferPolicyOf(edition.policy)}`)}</dd>
+    <dt>${r.t("gallery.metadata")}</dt><dd><a class="mono" href="/ipfs/${gallery.metadataCid}">${edition.uri}</a></dd>
   </dl>
 </section>`;
 
   return page({
-    title: `${metadata.name} · Museum gallery · Hallmark`,
-    section: "Museum gallery",
+    title: r.t("gallery.pageTitle", { name }),
+    section: r.t("gallery.section"),
     body,
     style: STYLE,
-    ...(opts.reader ? { reader: opts.reader } : {}),
-    footer: "Read from the blockchain and IPFS directly: the edition, its items and holders from the contract, its images and record from the metadata the contract names.",
+    footer: r.t("gallery.footer"),
+    reader: opts.reader,
   });
 }
 
@@ -148,10 +156,12 @@ function dcValues(values: string[]): Html {
 }
 
 /** Not found, unreadable, or unreachable: one page, with the status and a sentence saying which. */
-export function renderGalleryProblemPage(opts: { title: string; message: string; problems?: string[] }): string {
+export function renderGalleryProblemPage(opts: { title: string; message: string; problems?: string[]; reader?: Reader }): string {
+  const r = opts.reader ?? readerFor("en");
   return page({
-    title: `${opts.title} · Museum gallery · Hallmark`,
-    section: "Museum gallery",
+    title: r.t("gallery.pageTitle", { name: opts.title }),
+    section: r.t("gallery.section"),
+    reader: opts.reader,
     body: html`<h1>${opts.title}</h1>
 <section class="verdict invalid" role="status"><span class="mark" aria-hidden="true">✗</span>
 <div><p class="headline">${opts.title}</p><p>${opts.message}</p></div></section>

@@ -16,6 +16,7 @@ import { galleryIssuerBlock } from "./gallery-issuer.ts";
 import { renderGalleryPage, renderGalleryProblemPage } from "./gallery-page.ts";
 import { buildIiifCollection } from "./iiif-collection.ts";
 import { buildIiifManifest, IIIF_MANIFEST_CONTENT_TYPE } from "./iiif-manifest.ts";
+import { translator, type Translator } from "../../core/i18n/translator.ts";
 import { readerOf } from "./reader.ts";
 import { publicBase } from "./verify-routes.ts";
 
@@ -100,21 +101,28 @@ export function galleryRoutes(opts: {
     res.set("Cache-Control", "no-store");
     const parsed = parseParams(req);
     if ("error" in parsed) {
-      res.status(400).type("html").send(renderGalleryProblemPage({ title: "Not a gallery address", message: `${parsed.error}. A gallery's address is /gallery/<contract address>/<edition id>.` }));
+      const r = readerOf(req, res);
+      res.status(400).type("html").send(
+        renderGalleryProblemPage({
+          title: r.t("gallery.problem.badAddress"),
+          message: r.t("gallery.problem.badAddressExplain", { problem: parsed.error, path: "/gallery/<contract address>/<edition id>" }),
+          reader: r,
+        }),
+      );
       return;
     }
     if (!canonical(req, parsed)) {
       res.redirect(301, `/gallery/${parsed.contract}/${parsed.editionId}`);
       return;
     }
+    const reader = readerOf(req, res);
     try {
       const [gallery, issuer] = await Promise.all([load(parsed), issuerOf(parsed.contract)]);
-      const reader = readerOf(req, res);
       const { manifestUrl, linkedArtUrl, collectionUrl } = urls(req, parsed);
       res.type("html").send(renderGalleryPage(gallery, { manifestUrl, linkedArtUrl, collectionUrl, chainId: opts.chainId, issuer: galleryIssuerBlock(issuer, reader), reader }));
     } catch (err) {
-      const problem = describe(err, parsed);
-      res.status(problem.status).type("html").send(renderGalleryProblemPage(problem));
+      const problem = describe(err, parsed, reader);
+      res.status(problem.status).type("html").send(renderGalleryProblemPage({ ...problem, reader }));
     }
   });
 
@@ -220,24 +228,31 @@ export function galleryRoutes(opts: {
   return router;
 }
 
+/** What went wrong, in the reader's words for the page (English, the API's language, for the manifest's JSON). */
 function describe(
   err: unknown,
   parsed: { contract: string; editionId: bigint },
+  r: Translator = translator("en"),
 ): { status: number; code: string; title: string; message: string; problems?: string[] } {
   if (err instanceof EditionNotFoundError) {
-    return { status: 404, code: "NOT_FOUND", title: "No such edition", message: `There is no edition ${parsed.editionId} at ${parsed.contract} on this network.` };
+    return {
+      status: 404,
+      code: "NOT_FOUND",
+      title: r.t("gallery.problem.notFound"),
+      message: r.t("gallery.problem.notFoundExplain", { editionId: parsed.editionId.toString(), contract: parsed.contract }),
+    };
   }
   if (err instanceof EditionMetadataUnusableError) {
     return {
       status: 502,
       code: "METADATA_UNUSABLE",
-      title: "This edition cannot be shown",
-      message: "The edition exists on the blockchain, but the metadata it names could not be used:",
+      title: r.t("gallery.problem.unusable"),
+      message: r.t("gallery.problem.unusableExplain"),
       problems: err.problems,
     };
   }
   if (err instanceof ChainReadError) {
-    return { status: 503, code: "UNAVAILABLE", title: "Try again later", message: `The edition could not be read right now: ${err.message}.` };
+    return { status: 503, code: "UNAVAILABLE", title: r.t("gallery.problem.unavailable"), message: r.t("gallery.problem.unavailableExplain", { problem: err.message }) };
   }
   throw err;
 }

@@ -1,8 +1,10 @@
 import type { HeldItem } from "../../core/editions/index.ts";
+import type { Localizable } from "../../core/i18n/language-map.ts";
 import type { VerificationResult } from "../../core/verification/index.ts";
 import { html, raw, type Html } from "./html.ts";
 import { page } from "./layout.ts";
-import { tHtml, type Reader } from "./reader.ts";
+import { localized, localizedText, tHtml, type Reader } from "./reader.ts";
+import { withLang } from "./verify-page.ts";
 
 export interface HeldCertificate {
   id: string;
@@ -11,11 +13,7 @@ export interface HeldCertificate {
   share?: string;
 }
 
-const BADGES = {
-  VALID: { css: "valid", text: "✓ Valid" },
-  INVALID: { css: "invalid", text: "✗ Not valid" },
-  UNKNOWN: { css: "unknown", text: "? Could not be verified" },
-} as const;
+const BADGES = { VALID: "valid", INVALID: "invalid", UNKNOWN: "unknown" } as const;
 
 const STYLE = `
 ul.held { list-style: none; padding: 0; display: grid; gap: 1rem; grid-template-columns: repeat(auto-fill, minmax(min(100%, 19rem), 1fr)); }
@@ -31,11 +29,13 @@ ul.held img { width: 100%; aspect-ratio: 4 / 3; object-fit: cover; border-radius
 /** Runs in the holder's browser: asks their wallet (EIP-1193) to sign the server's EIP-4361 message. */
 export const SIGN_IN_SCRIPT = `
 document.getElementById("siwe").addEventListener("click", async () => {
+  // The page's messages in its reader's language (a data block: this script stays the one the CSP hash allows).
+  const T = JSON.parse(document.getElementById("siwe-messages").textContent);
   const status = document.getElementById("siwe-status");
   const fail = (text) => { status.textContent = text; };
-  if (!window.ethereum) return fail("No Ethereum wallet was found in this browser. Install or unlock one, then try again.");
+  if (!window.ethereum) return fail(T.noWallet);
   try {
-    status.textContent = "Waiting for your wallet…";
+    status.textContent = T.waiting;
     const [address] = await window.ethereum.request({ method: "eth_requestAccounts" });
     const post = async (url, body) => {
       const res = await fetch(url, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify(body) });
@@ -49,7 +49,7 @@ document.getElementById("siwe").addEventListener("click", async () => {
     await post("/holder/sign-in", { nonce, signature });
     location.reload();
   } catch (err) {
-    fail("Sign-in did not complete: " + (err && err.message ? err.message : err));
+    fail(T.failed.replace("{error}", err && err.message ? err.message : String(err)));
   }
 });`;
 
@@ -111,11 +111,12 @@ document.getElementById("claim").addEventListener("click", async () => {
 });`;
 
 export function renderSignInPage(reader: Reader, opts: { email: boolean } = { email: false }): string {
+  const messages = { noWallet: reader.t("holder.noWallet"), waiting: reader.t("holder.waiting"), failed: reader.t("holder.signInFailed", { error: "{error}" }) };
   return page({
-    title: "Your certificates · Hallmark",
-    section: "Holder",
+    title: reader.t("layout.pageTitle", { title: reader.t("holder.title") }),
+    section: reader.t("holder.section"),
     reader,
-    body: html`<h1>Your certificates</h1>
+    body: html`<h1>${reader.t("holder.title")}</h1>
 ${
   opts.email
     ? html`<h2>${reader.t("holder.email.heading")}</h2>
@@ -131,23 +132,23 @@ ${
 <h2>${reader.t("holder.email.walletHeading")}</h2>`
     : ""
 }
-<p>Sign in with the Ethereum account your certificates were issued to. Your wallet will ask you to sign a message;
-this costs nothing and sends no transaction.</p>
-<div class="actions"><button type="button" class="button primary" id="siwe">Sign in with Ethereum</button></div>
+<p>${reader.t("holder.signInIntro")}</p>
+<div class="actions"><button type="button" class="button primary" id="siwe">${reader.t("holder.signIn")}</button></div>
 <p id="siwe-status" role="status" aria-live="polite"></p>
+<script type="application/json" id="siwe-messages">${raw(JSON.stringify(messages).replace(/</g, "\\u003c"))}</script>
 <script>${raw(SIGN_IN_SCRIPT)}</script>`,
   });
 }
 
-function renderCollectibles(items: HeldItem[] | undefined) {
-  if (!items) return html`<p>Your collectibles could not be read from the chain just now; try again shortly.</p>`;
-  if (!items.length) return html`<p>This account holds no collectibles.</p>`;
+function renderCollectibles(r: Reader, items: HeldItem[] | undefined) {
+  if (!items) return html`<p>${r.t("holder.collectiblesUnread")}</p>`;
+  if (!items.length) return html`<p>${r.t("holder.noCollectibles")}</p>`;
   return html`<ul class="held" aria-labelledby="collectibles-heading">${items.map(
     (item) => html`<li>
-  ${item.imageCid ? html`<img src="/ipfs/${item.imageCid}" alt="${item.imageLabel ?? item.editionName}" loading="lazy">` : ""}
-  <h3>${item.editionName} <span style="white-space:nowrap">#${String(item.serial)} / ${String(item.maxSupply)}</span></h3>
-  <p>Held by you; collectibles can be shown, never sold.</p>
-  <div class="actions"><a class="button" href="/gallery/${item.contract}/${item.editionId.toString()}">Gallery<span class="visually-hidden"> of ${item.editionName}</span></a></div>
+  ${item.imageCid ? html`<img src="/ipfs/${item.imageCid}" alt="${localizedText(r, item.imageLabel ?? item.editionName)}" loading="lazy">` : ""}
+  <h3>${localized(r, item.editionName)} <span style="white-space:nowrap">#${String(item.serial)} / ${String(item.maxSupply)}</span></h3>
+  <p>${r.t("holder.heldByYou")}</p>
+  <div class="actions"><a class="button" href="${withLang(r, `/gallery/${item.contract}/${item.editionId.toString()}`)}">${tHtml(r, "holder.gallery", { name: localizedText(r, item.editionName) })}</a></div>
 </li>`,
   )}</ul>`;
 }
@@ -155,15 +156,15 @@ function renderCollectibles(items: HeldItem[] | undefined) {
 /** The page a wallet's credential offer is shown on: its QR code, its deep link, and the transaction code. */
 export function renderOfferPage(reader: Reader, opts: { title: string; uri: string; qr: Html; txCode: string | null; expiresAt: Date }): string {
   return page({
-    title: `${reader.t("holder.offer.title")} · Hallmark`,
-    section: "Holder",
+    title: reader.t("layout.pageTitle", { title: reader.t("holder.offer.title") }),
+    section: reader.t("holder.section"),
     reader,
     body: html`<h1>${reader.t("holder.offer.heading", { title: opts.title })}</h1>
 <p>${reader.t("holder.offer.intro", { expires: reader.date(opts.expiresAt, { time: true }) })}</p>
 ${opts.qr}
 <p><a class="button primary" href="${opts.uri}">${reader.t("holder.offer.open")}</a></p>
 ${opts.txCode ? html`<p id="tx-code">${tHtml(reader, "holder.offer.txCode", { code: opts.txCode })}</p>` : ""}
-<p><a href="/holder">${reader.t("holder.offer.back")}</a></p>`,
+<p><a href="${withLang(reader, "/holder")}">${reader.t("holder.offer.back")}</a></p>`,
   });
 }
 
@@ -176,12 +177,12 @@ export function renderHolderPage(
 ): string {
   return page({
     reader,
-    title: "Your certificates · Hallmark",
-    section: "Holder",
+    title: reader.t("layout.pageTitle", { title: reader.t("holder.title") }),
+    section: reader.t("holder.section"),
     style: STYLE,
-    body: html`<h1>Your certificates</h1>
-<p>Signed in as <span class="mono">${signedInAs}</span>.</p>
-<form method="post" action="/holder/sign-out"><button class="button" type="submit">Sign out</button></form>
+    body: html`<h1>${reader.t("holder.title")}</h1>
+<p>${tHtml(reader, "holder.signedInAs", { address: signedInAs })}</p>
+<form method="post" action="/holder/sign-out"><button class="button" type="submit">${reader.t("holder.signOut")}</button></form>
 ${
   opts.custody?.claimable
     ? html`<h2>${reader.t("holder.claim.heading")}</h2>
@@ -191,33 +192,34 @@ ${
 <script>${raw(CLAIM_SCRIPT)}</script>`
     : ""
 }
-<h2 id="held-heading">Certificates (${held.length})</h2>
+<h2 id="held-heading">${reader.t("holder.certificates", { count: held.length })}</h2>
 ${
   held.length
     ? html`<ul class="held" aria-labelledby="held-heading">${held.map(({ id, result, share }) => {
-        const badge = BADGES[result.verdict];
         const c = result.certificate;
-        const q = share ? `?share=${encodeURIComponent(share)}` : "";
+        const r = reader;
+        const title: Localizable = c.title ?? r.t("verify.defaultTitle");
+        const q = (path: string) => withLang(r, share ? `${path}?share=${encodeURIComponent(share)}` : path);
         return html`<li>
-  <h3>${c.title ?? "Certificate"}</h3>
-  ${c.recipientName ? html`<p>Recipient: ${c.recipientName}${c.recipientNameStatus === "MATCHES" ? " (matches the certificate)" : ""}</p>` : ""}
-  <p>${c.issuerName ?? ""}${c.issuedAt ? html` · issued <time style="white-space:nowrap" datetime="${c.issuedAt}">${new Date(c.issuedAt).toISOString().slice(0, 10)}</time>` : ""}</p>
-  <span class="badge ${badge.css}">${badge.text}</span>
+  <h3>${localized(r, title)}</h3>
+  ${c.recipientName ? html`<p>${r.t(c.recipientNameStatus === "MATCHES" ? "holder.recipientMatches" : "holder.recipient", { name: c.recipientName })}</p>` : ""}
+  <p>${c.issuedAt ? tHtml(r, "holder.issuedBy", { issuer: c.issuerName ?? "", date: html`<time style="white-space:nowrap" datetime="${c.issuedAt}">${r.date(c.issuedAt)}</time>` }) : (c.issuerName ?? "")}</p>
+  <span class="badge ${BADGES[result.verdict]}">${r.t(`holder.badge.${result.verdict}`)}</span>
   <div class="actions">
-    <a class="button" href="/verify/${id}${q}">Verification<span class="visually-hidden"> of ${c.title ?? "certificate"}</span></a>
-    ${result.verdict === "VALID" ? html`<a class="button" href="/certificates/${id}/print${q}">Print</a><a class="button" href="/certificates/${id}/credential${q}" download>Download credential</a>` : ""}
+    <a class="button" href="${q(`/verify/${id}`)}">${tHtml(r, "holder.verification", { title: localizedText(r, title) })}</a>
+    ${result.verdict === "VALID" ? html`<a class="button" href="${q(`/certificates/${id}/print`)}">${r.t("holder.print")}</a><a class="button" href="/certificates/${id}/credential${share ? `?share=${encodeURIComponent(share)}` : ""}" download>${r.t("holder.download")}</a>` : ""}
   </div>
   ${
     result.verdict === "VALID"
-      ? html`<form method="post" action="/holder/credential-offer"><input type="hidden" name="certificateId" value="${id}"><button class="button" type="submit">${reader.t("holder.item.addToWallet")}<span class="visually-hidden"> (${c.title ?? "certificate"})</span></button></form>
-  <p>${tHtml(reader, "holder.item.share", { a: (chunks) => html`<a class="share" href="/verify/${id}${q}">${raw(chunks.join(""))}</a>`.value })}</p>`
+      ? html`<form method="post" action="/holder/credential-offer"><input type="hidden" name="certificateId" value="${id}"><button class="button" type="submit">${r.t("holder.item.addToWallet")}<span class="visually-hidden"> (${localizedText(r, title)})</span></button></form>
+  <p>${tHtml(r, "holder.item.share", { a: (chunks) => html`<a class="share" href="${q(`/verify/${id}`)}">${raw(chunks.join(""))}</a>`.value })}</p>`
       : ""
   }
 </li>`;
       })}</ul>`
-    : html`<p>No certificate has been issued to this account.</p>`
+    : html`<p>${reader.t("holder.none")}</p>`
 }
-<h2 id="collectibles-heading">Collectibles${collectibles ? ` (${collectibles.length})` : ""}</h2>
-${renderCollectibles(collectibles)}`,
+<h2 id="collectibles-heading">${collectibles ? reader.t("holder.collectiblesCount", { count: collectibles.length }) : reader.t("holder.collectibles")}</h2>
+${renderCollectibles(reader, collectibles)}`,
   });
 }

@@ -5,7 +5,7 @@ import { claimAllCustody } from "../../core/custody/holder-claims.ts";
 import { createCredentialOffer, OFFER_LIMITS } from "../../core/oid4vci/offers.ts";
 import { sendError } from "../http-errors.ts";
 import { qrCode } from "./qr.ts";
-import { readerOf } from "./reader.ts";
+import { localizedText, readerOf } from "./reader.ts";
 import type { Provider } from "ethers";
 import type { Database } from "../../core/db/index.ts";
 import { editionsContractsOn, readHoldings, type HeldItem } from "../../core/editions/index.ts";
@@ -116,7 +116,7 @@ export function holderRoutes(opts: {
       const reader = readerOf(req, res);
       res
         .type("html")
-        .send(renderOfferPage(reader, { title: result.certificate.title ?? "Certificate", uri: offer.uri, qr: await qrCode(offer.uri, reader.t("holder.offer.qrLabel")), txCode: offer.txCode, expiresAt: offer.expiresAt }));
+        .send(renderOfferPage(reader, { title: localizedText(reader, result.certificate.title ?? reader.t("verify.defaultTitle")), uri: offer.uri, qr: await qrCode(offer.uri, reader.t("holder.offer.qrLabel")), txCode: offer.txCode, expiresAt: offer.expiresAt }));
     } catch (err) {
       if (!(err instanceof OperationError)) throw err;
       sendError(req, res, 409, err.message, err.code);

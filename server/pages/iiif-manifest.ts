@@ -1,5 +1,8 @@
 import type { EditionGallery } from "../../core/editions/index.ts";
 import { LINKED_ART_CONTEXT } from "../../core/editions/linked-art.ts";
+import { languagesOf, type Localizable } from "../../core/i18n/language-map.ts";
+import { LOCALES, matchLocale } from "../../core/i18n/locales.ts";
+import { translator, type MessageKey } from "../../core/i18n/translator.ts";
 import { DUBLIN_CORE_FIELDS, type DublinCoreField } from "../../core/editions/metadata.ts";
 
 /** IIIF Presentation API 3.0: https://iiif.io/api/presentation/3.0/ */
@@ -13,7 +16,7 @@ export interface LabelValue {
   value: LanguageMap;
 }
 
-/** Labels Hallmark writes are English; values are in the object's own language when its record names one. */
+/** English names of the Dublin Core elements (the catalogues hold them in every language, `gallery.dc.<element>`). */
 export const DUBLIN_CORE_LABELS: Record<DublinCoreField, string> = {
   title: "Title",
   creator: "Creator",
@@ -50,18 +53,22 @@ export function buildIiifManifest(
   const { metadata, edition } = gallery;
   const lang = valueLanguage(gallery);
   const dc = metadata.dublinCore;
-  const en = (text: string): LanguageMap => ({ en: [text] });
+  // Labels Hallmark writes come in every language it speaks, so a viewer shows its reader's.
+  const labelled = (key: MessageKey, values?: Record<string, string>): LanguageMap => Object.fromEntries(LOCALES.map((l) => [l, [translator(l).t(key, values)]]));
   const values = (list: string[]): LanguageMap => ({ [lang]: list });
+  // Content the museum wrote in several languages keeps its tags; a plain string is in the record's language.
+  const content = (value: Localizable): LanguageMap =>
+    typeof value === "string" ? values([value]) : Object.fromEntries(languagesOf(value).map(([tag, text]) => [tag!, [text]]));
   const canvasBase = opts.manifestUrl.replace(/\/manifest\.json$/, "");
 
   const entries: LabelValue[] = DUBLIN_CORE_FIELDS.filter((f) => f !== "rights" && dc[f]?.length).map((f) => ({
-    label: en(DUBLIN_CORE_LABELS[f]),
+    label: labelled(`gallery.dc.${f}`),
     value: values(dc[f]!),
   }));
   entries.push(
-    { label: en("Edition size"), value: { none: [String(edition.maxSupply)] } },
-    { label: en("Contract"), value: { none: [edition.contract] } },
-    { label: en("Edition id"), value: { none: [edition.editionId.toString()] } },
+    { label: labelled("gallery.size"), value: { none: [String(edition.maxSupply)] } },
+    { label: labelled("gallery.contract"), value: { none: [edition.contract] } },
+    { label: labelled("gallery.editionId"), value: { none: [edition.editionId.toString()] } },
   );
   const rightsUri = dc.rights?.find((r) => RIGHTS_URI.test(r));
 
@@ -69,16 +76,17 @@ export function buildIiifManifest(
     "@context": IIIF_PRESENTATION_3_CONTEXT,
     id: opts.manifestUrl,
     type: "Manifest",
-    label: values([metadata.name]),
-    ...(metadata.description ? { summary: values([metadata.description]) } : {}),
+    label: content(metadata.name),
+    ...(metadata.description ? { summary: content(metadata.description) } : {}),
     metadata: entries,
-    ...(dc.rights?.length ? { requiredStatement: { label: en("Rights"), value: values(dc.rights) } } : {}),
+    ...(dc.rights?.length ? { requiredStatement: { label: labelled("gallery.dc.rights"), value: values(dc.rights) } } : {}),
     ...(rightsUri ? { rights: rightsUri } : {}),
     thumbnail: gallery.images.slice(0, 1).map((img) => imageResource(opts.base, img)),
-    homepage: [{ id: opts.galleryUrl, type: "Text", label: en(`${metadata.name}: gallery`), format: "text/html", language: ["en"] }],
+    // The gallery page speaks each of these languages (chosen by the reader's browser or a `?lang=` link).
+    homepage: [{ id: opts.galleryUrl, type: "Text", label: labelledName("iiif.homepage", metadata.name), format: "text/html", language: [...LOCALES] }],
     seeAlso: [
-      { id: `${opts.base}/ipfs/${gallery.metadataCid}`, type: "Dataset", label: en("Edition metadata (JSON)"), format: "application/json", profile: metadata.$schema },
-      ...(opts.linkedArtUrl ? [{ id: opts.linkedArtUrl, type: "Dataset", label: en("Linked Art description (JSON-LD)"), format: "application/ld+json", profile: LINKED_ART_CONTEXT }] : []),
+      { id: `${opts.base}/ipfs/${gallery.metadataCid}`, type: "Dataset", label: labelled("iiif.metadata"), format: "application/json", profile: metadata.$schema },
+      ...(opts.linkedArtUrl ? [{ id: opts.linkedArtUrl, type: "Dataset", label: labelled("iiif.linkedArt"), format: "application/ld+json", profile: LINKED_ART_CONTEXT }] : []),
     ],
     // The institution the issuer registry names, and nothing when it names none: a viewer shows `provider` as the source.
     ...(opts.museum
@@ -90,7 +98,7 @@ export function buildIiifManifest(
       return {
         id: canvasId,
         type: "Canvas",
-        label: values([img.label]),
+        label: content(img.label),
         width: img.width,
         height: img.height,
         items: [
@@ -112,6 +120,14 @@ export function buildIiifManifest(
     }),
   };
   return manifest;
+}
+
+/** A label naming the edition, in each language with the edition's name as written in (or nearest to) it. */
+function labelledName(key: MessageKey, name: Localizable): LanguageMap {
+  return Object.fromEntries(LOCALES.map((l) => {
+    const t = translator(l);
+    return [l, [t.t(key, { name: typeof name === "string" ? name : (languagesOf(name).find(([tag]) => tag && matchLocale(tag) === l) ?? languagesOf(name)[0]!)[1] })]];
+  }));
 }
 
 function imageResource(base: string, img: { cid: string; mediaType: string; width: number; height: number }) {

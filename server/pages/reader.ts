@@ -1,5 +1,6 @@
 import type { Request, Response } from "express";
 import { LOCALE_NAMES, LOCALES, matchLocale, negotiateLocale, type Locale } from "../../core/i18n/locales.ts";
+import { pickLanguage, type Localizable } from "../../core/i18n/language-map.ts";
 import { translator, type MessageKey, type MessageValues, type Translator } from "../../core/i18n/translator.ts";
 import { readCookie } from "../auth/holder-auth.ts";
 import { escapeHtml, Html, html, raw } from "./html.ts";
@@ -39,6 +40,10 @@ const TAGS: Record<string, (chunks: string[]) => string> = {
   strong: (c) => `<strong>${c.join("")}</strong>`,
   em: (c) => `<em>${c.join("")}</em>`,
   code: (c) => `<code>${c.join("")}</code>`,
+  // Addresses, digests and other machine strings, set in a monospace face.
+  mono: (c) => `<span class="mono">${c.join("")}</span>`,
+  // Words for screen readers only: where a sighted reader sees the context, e.g. which item a "Print" button prints.
+  hidden: (c) => `<span class="visually-hidden">${c.join("")}</span>`,
 };
 
 /**
@@ -64,4 +69,18 @@ export function languageSwitcher(reader: Reader): Html {
       : html`<a lang="${locale}" hreflang="${locale}" href="${href}">${LOCALE_NAMES[locale]}</a>`;
   });
   return html`<nav class="languages" aria-label="${reader.t("layout.language")}">${links.map((l, i) => (i ? [raw(" · "), l] : l))}</nav>`;
+}
+
+/**
+ * Content an institution wrote (a title, a description), in the reader's language when it was written in it, else
+ * the fallback `pickLanguage` chooses, marked with its own `lang` so screen readers and fonts follow it.
+ */
+export function localized(reader: Reader, value: Localizable): Html {
+  const { text, lang } = pickLanguage(value, reader.locale);
+  return lang && matchLocale(lang) !== reader.locale ? html`<span lang="${lang}">${text}</span>` : html`${text}`;
+}
+
+/** The same content as plain text (a page title, an attribute value). */
+export function localizedText(reader: Translator, value: Localizable): string {
+  return pickLanguage(value, reader.locale).text;
 }

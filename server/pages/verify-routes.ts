@@ -3,7 +3,8 @@ import { CertificateNotFoundError, DocumentFormatError, isCertificateId, type Ve
 import { renderCertificatePrintPage } from "./certificate-print-page.ts";
 import { sendError } from "../http-errors.ts";
 import { isCertificateRef, MALFORMED_REF } from "./certificate-ref.ts";
-import { renderLookupPage, renderNotFoundPage, renderVerifyPage } from "./verify-page.ts";
+import { readerOf } from "./reader.ts";
+import { renderLookupPage, renderNotFoundPage, renderVerifyPage, withLang } from "./verify-page.ts";
 
 /** The base URL people reach this server at: configured, or else the one this request came in by. */
 export function publicBase(req: Request, configured: string | undefined): string {
@@ -26,22 +27,26 @@ export function verifyRoutes(opts: { verifier: Verifier; publicUrl?: string }): 
   router.get("/verify", (req: Request, res: Response) => {
     const id = typeof req.query.id === "string" ? req.query.id.trim() : "";
     if (id) {
-      res.redirect(303, `/verify/${encodeURIComponent(id)}`);
+      const lang = typeof req.query.lang === "string" && req.query.lang ? `?lang=${encodeURIComponent(req.query.lang)}` : "";
+      res.redirect(303, `/verify/${encodeURIComponent(id)}${lang}`);
       return;
     }
-    res.type("html").send(renderLookupPage());
+    res.type("html").send(renderLookupPage(readerOf(req, res)));
   });
 
   router.get("/verify/:id", async (req: Request, res: Response) => {
     const id = String(req.params.id);
     const share = shareToken(req);
     const wantsJson = req.accepts(["html", "json"]) === "json";
+    // JSON answers are in English whatever the language; only the page is the reader's.
+    const reader = wantsJson ? undefined : readerOf(req, res);
     if (!isCertificateRef(id)) {
       sendError(req, res, 400, `"${id}" is not a certificate reference: ${MALFORMED_REF}`, "BAD_USER_INPUT");
       return;
     }
     // Results are read live from the chain: a cached VALID could outlive a revocation.
-    res.set({ "Cache-Control": "no-store", Vary: "Accept" });
+    res.set("Cache-Control", "no-store");
+    res.vary("Accept");
     try {
       const result = await opts.verifier.verifyId(id, { share });
       if (wantsJson) {
@@ -59,12 +64,13 @@ export function verifyRoutes(opts: { verifier: Verifier; publicUrl?: string }): 
           verifyUrl: `${base}/verify/${encodeURIComponent(id)}${carry}`,
           credentialUrl: holderLinks ? `${base}/certificates/${id}/credential${carry}` : undefined,
           printUrl: holderLinks ? `${base}/certificates/${id}/print${carry}` : undefined,
+          reader,
         }),
       );
     } catch (err) {
       if (!(err instanceof CertificateNotFoundError)) throw err;
       if (wantsJson) res.status(404).json({ error: { code: "NOT_FOUND", message: err.message } });
-      else res.status(404).type("html").send(renderNotFoundPage(id));
+      else res.status(404).type("html").send(renderNotFoundPage(id, reader));
     }
   });
 
@@ -72,6 +78,7 @@ export function verifyRoutes(opts: { verifier: Verifier; publicUrl?: string }): 
     const id = String(req.params.id);
     const share = shareToken(req);
     res.set("Cache-Control", "no-store");
+    const reader = readerOf(req, res);
     if (!isCertificateRef(id)) {
       sendError(req, res, 400, `"${id}" is not a certificate reference: ${MALFORMED_REF}`, "BAD_USER_INPUT");
       return;
@@ -82,13 +89,13 @@ export function verifyRoutes(opts: { verifier: Verifier; publicUrl?: string }): 
       const verifyUrl = `${publicBase(req, opts.publicUrl)}/verify/${encodeURIComponent(id)}${carry}`;
       // A certificate that is not valid gets no printable copy; its verify page says why.
       if (result.verdict !== "VALID") {
-        res.redirect(303, verifyUrl);
+        res.redirect(303, withLang(reader, verifyUrl));
         return;
       }
-      res.type("html").send(await renderCertificatePrintPage(result, { verifyUrl }));
+      res.type("html").send(await renderCertificatePrintPage(result, { verifyUrl, reader }));
     } catch (err) {
       if (!(err instanceof CertificateNotFoundError)) throw err;
-      res.status(404).type("html").send(renderNotFoundPage(id));
+      res.status(404).type("html").send(renderNotFoundPage(id, reader));
     }
   });
 

@@ -1,4 +1,5 @@
 import { html, raw, type Html } from "./html.ts";
+import { readerFor, type Reader } from "./reader.ts";
 
 /**
  * Runs in the verifier's browser: reads a file they chose or dropped, an anchored certificate (the holder's file) or
@@ -15,6 +16,10 @@ export const UPLOAD_SCRIPT = `
   const zone = document.getElementById("upload-zone");
   const status = document.getElementById("upload-status");
   const out = document.getElementById("upload-result");
+  // The page's messages in its reader's language (a data block, so this script stays the one the CSP hash allows).
+  const T = JSON.parse(document.getElementById("upload-messages").textContent);
+  const lang = document.documentElement.lang || "en";
+  const fill = (message, values) => message.replace(/\\{(\\w+)\\}/g, (_, name) => String(values[name]));
   const canonical = (v) => {
     if (Array.isArray(v)) return "[" + v.map((x) => (x === undefined ? "null" : canonical(x))).join(",") + "]";
     if (v && typeof v === "object") {
@@ -35,45 +40,55 @@ export const UPLOAD_SCRIPT = `
   const post = async (url, body) => {
     const res = await fetch(url, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify(body) });
     const json = await res.json().catch(() => ({}));
-    if (!res.ok) throw new Error((json.error && json.error.message) || "the check failed (" + res.status + ")");
+    if (!res.ok) throw new Error((json.error && json.error.message) || String(res.status));
     return json;
   };
-  const NAMES = { integrity: "Document integrity", status: "Status on chain", issuer: "Issuer identity", signature: "Credential signature" };
-  const RESULTS = { valid: "✓ Passed", invalid: "✗ Failed", skipped: "– Not checked" };
   const VERDICTS = {
-    VALID: ["valid", "✓", "Valid certificate", "This certificate is genuine and current: its document is unaltered, it was issued on chain and has not been revoked or expired."],
-    INVALID: ["invalid", "✗", "Not valid", "Do not accept this certificate: at least one check below failed."],
-    UNKNOWN: ["unknown", "?", "Could not be verified", "Not every check could be completed, so this certificate can be neither confirmed nor rejected right now. Try again later."],
+    VALID: ["valid", "✓", T.verdicts.VALID[0], T.verdicts.VALID[1]],
+    INVALID: ["invalid", "✗", T.verdicts.INVALID[0], T.verdicts.INVALID[1]],
+    UNKNOWN: ["unknown", "?", T.verdicts.UNKNOWN[0], T.verdicts.UNKNOWN[1]],
   };
   const verdictOf = (checks) => (checks.some((c) => c.result === "invalid") ? "INVALID" : checks.every((c) => c.result === "valid") ? "VALID" : "UNKNOWN");
-  const date = (iso) => { const d = new Date(iso); return isNaN(d) ? String(iso) : d.toISOString().slice(0, 10); };
-  const text = (v) => (typeof v === "string" ? v : v && typeof v === "object" && "digest" in v ? "withheld in the document (a salted digest)" : v == null ? "" : String(v));
+  const dateFormat = new Intl.DateTimeFormat(lang, { dateStyle: "long", timeZone: "UTC" });
+  const date = (iso) => { const d = new Date(iso); return isNaN(d) ? String(iso) : dateFormat.format(d); };
+  // Content in several languages is shown in the reader's, else the same language elsewhere, else English, else the first.
+  const pick = (map) => {
+    const tags = Object.keys(map);
+    const primary = (t) => t.toLowerCase().split(/[-_]/)[0];
+    const tag = tags.find((t) => t.toLowerCase() === lang.toLowerCase()) || tags.find((t) => primary(t) === primary(lang)) || tags.find((t) => primary(t) === "en") || tags[0];
+    return map[tag];
+  };
+  const text = (v) => (typeof v === "string" ? v : v && typeof v === "object" && "digest" in v ? T.withheld : v && typeof v === "object" && !Array.isArray(v) && Object.keys(v).length ? pick(v) : v == null ? "" : String(v));
 
   function show(verdict, checks, fields, links) {
     const [css, mark, headline, explain] = VERDICTS[verdict];
     const facts = el("dl", { class: "facts" });
     for (const [label, value] of fields) if (value) facts.append(el("dt", {}, label), el("dd", {}, value));
-    const list = el("ul", { class: "checks", "aria-label": "Checks" });
+    const list = el("ul", { class: "checks", "aria-label": T.checks });
     for (const c of checks) {
-      list.append(el("li", { class: c.result }, el("span", { class: "name" }, (NAMES[c.name] || c.name) + ": "), el("span", { class: "result" }, RESULTS[c.result] || c.result),
-        el("span", { class: "reason" }, c.reason.charAt(0).toUpperCase() + c.reason.slice(1))));
+      const detail = c.reason.charAt(0).toUpperCase() + c.reason.slice(1);
+      const translated = lang === "en" ? null : T.reasons[c.name + "." + c.result];
+      list.append(el("li", { class: c.result }, el("span", { class: "name" }, fill(T.checkName, { name: T.names[c.name] || c.name }) + " "), el("span", { class: "result" }, T.results[c.result] || c.result),
+        el("span", { class: "reason" }, translated || detail),
+        translated ? el("details", { class: "detail" }, el("summary", {}, T.detail), el("span", { lang: "en" }, detail)) : null));
     }
     const actions = el("div", { class: "actions" });
     for (const [label, href] of links) actions.append(el("a", { class: "button", href }, label));
     out.replaceChildren(
       el("section", { class: "verdict " + css, role: "status", "aria-labelledby": "upload-verdict" }, el("span", { class: "mark", "aria-hidden": "true" }, mark),
         el("div", {}, el("p", { class: "headline", id: "upload-verdict" }, headline), el("p", {}, explain))),
-      el("section", { class: "certificate", "aria-labelledby": "upload-fields" }, el("h2", { id: "upload-fields", style: "margin-top:0" }, "What your file states"),
-        el("p", { class: "note" }, "Read from your file in this browser; none of it was sent."), facts),
-      el("h2", {}, "Checks"), list, actions);
+      el("section", { class: "certificate", "aria-labelledby": "upload-fields" }, el("h2", { id: "upload-fields", style: "margin-top:0" }, T.fileStates),
+        el("p", { class: "note" }, T.readHere), facts),
+      el("h2", {}, T.checks), list, actions);
     status.textContent = "";
   }
 
   function fieldsOf(doc) {
     const c = (doc && doc.certificate) || {};
-    const rows = [["Title", text(c.title || doc.name)], ["Recipient", text(c.recipient && c.recipient.name)], ["Holder address", text(c.recipient && c.recipient.address)],
-      ["Issued by", text(c.issuer && c.issuer.name)], ["Collection", text(c.collection && c.collection.name)], ["Issued", c.issuedAt ? date(c.issuedAt) : ""],
-      ["Valid until", c.validUntil ? date(c.validUntil) : "No expiry"]];
+    const F = T.fields;
+    const rows = [[F.title, text(c.title || doc.name)], [F.recipient, text(c.recipient && c.recipient.name)], [F.holderAddress, text(c.recipient && c.recipient.address)],
+      [F.issuedBy, text(c.issuer && c.issuer.name)], [F.collection, text(c.collection && c.collection.name)], [F.issued, c.issuedAt ? date(c.issuedAt) : ""],
+      [F.validUntil, c.validUntil ? date(c.validUntil) : F.noExpiry]];
     for (const a of Array.isArray(c.attributes) ? c.attributes : []) rows.push([text(a && a.name), text(a && a.value)]);
     return rows;
   }
@@ -86,17 +101,18 @@ export const UPLOAD_SCRIPT = `
     const c = (doc && doc.certificate) || {};
     const name = text(c.recipient && c.recipient.name);
     const record = location.origin + "/anchored/" + digest;
-    const sheet = el("section", { class: "print-sheet", id: "upload-print", "aria-label": "Printable certificate" },
+    const sheet = el("section", { class: "print-sheet", id: "upload-print", "aria-label": T.printable },
       el("p", { class: "issuer" }, text(c.issuer && c.issuer.name)),
       el("p", { class: "kind" }, text(c.collection && c.collection.name)),
-      name && !name.startsWith("withheld") ? el("p", { class: "certifies" }, "This certifies that") : null,
-      name && !name.startsWith("withheld") ? el("h2", { class: "recipient" }, name) : null,
+      name && name !== T.withheld ? el("p", { class: "certifies" }, T.certifies) : null,
+      name && name !== T.withheld ? el("h2", { class: "recipient" }, name) : null,
       el("p", { class: "title" }, text(c.title || doc.name)));
     const attributes = el("dl", { class: "facts" });
     for (const [label, value] of fieldsOf(doc).slice(7)) attributes.append(el("dt", {}, label), el("dd", {}, value));
-    sheet.append(attributes, el("p", { class: "note" }, "Issued " + (c.issuedAt ? date(c.issuedAt) : "") + (c.validUntil ? " · valid until " + date(c.validUntil) : "")),
-      el("p", { class: "note" }, "Anchored on chain: verify at " + record + " or scan the code."),
-      el("img", { class: "qr", src: "/anchored/" + digest + "/qr.svg", alt: "QR code: " + record, width: "160", height: "160" }));
+    const issued = c.issuedAt ? date(c.issuedAt) : "";
+    sheet.append(attributes, el("p", { class: "note" }, c.validUntil ? fill(T.issuedUntilLine, { issued, until: date(c.validUntil) }) : fill(T.issuedLine, { issued })),
+      el("p", { class: "note" }, fill(T.anchoredLine, { url: record })),
+      el("img", { class: "qr", src: "/anchored/" + digest + "/qr.svg", alt: fill(T.qrAlt, { url: record }), width: "160", height: "160" }));
     const old = document.getElementById("upload-print");
     if (old) old.remove();
     document.body.append(sheet);
@@ -120,11 +136,12 @@ export const UPLOAD_SCRIPT = `
     }
     const checks = local.concat(result.checks);
     const verdict = verdictOf(checks);
-    const links = verdict === "VALID" ? [["Printable certificate (no name)", "/anchored/" + digest + "/print"], ["On-chain record", "/anchored/" + digest]] : [];
+    const suffix = lang === "en" ? "" : "?lang=" + encodeURIComponent(lang);
+    const links = verdict === "VALID" ? [[T.printNoName, "/anchored/" + digest + "/print" + suffix], [T.record, "/anchored/" + digest + suffix]] : [];
     show(verdict, checks, fieldsOf(doc), links);
     if (verdict !== "VALID") return;
     printable(doc, digest);
-    const button = el("button", { type: "button", class: "button primary", id: "upload-print-button" }, "Print with the name from your file");
+    const button = el("button", { type: "button", class: "button primary", id: "upload-print-button" }, T.printWithName);
     button.addEventListener("click", () => {
       document.body.classList.add("print-anchored");
       window.print();
@@ -148,14 +165,14 @@ export const UPLOAD_SCRIPT = `
 
   async function verify(file) {
     out.replaceChildren();
-    status.textContent = "Checking " + file.name + "…";
+    status.textContent = fill(T.checking, { file: file.name });
     try {
       const json = JSON.parse(await file.text());
       if (json && json.$schema === ANCHORED && json.document && json.anchor) return await anchored(json);
       if (json && json.certificateDocument && (json.chainRecord || json.credentialStatus)) return await credential(json);
-      status.textContent = "This file is neither an anchored certificate nor an exported credential.";
+      status.textContent = T.neither;
     } catch (err) {
-      status.textContent = "The file could not be checked: " + (err && err.message ? err.message : err);
+      status.textContent = fill(T.failed, { error: err && err.message ? err.message : err });
     }
   }
 
@@ -188,17 +205,64 @@ export const UPLOAD_STYLE = `
 .upload input { font: inherit; min-height: 44px; }
 `;
 
+/** The messages the upload's script shows, in the reader's language. */
+function uploadMessages(r: Reader) {
+  const verdict = (v: "VALID" | "INVALID" | "UNKNOWN") => [r.t(`verify.verdict.${v}`), r.t(`verify.verdict.${v}.explain`)];
+  const names = ["integrity", "status", "issuer", "signature"] as const;
+  const results = ["valid", "invalid", "skipped"] as const;
+  return {
+    verdicts: { VALID: verdict("VALID"), INVALID: verdict("INVALID"), UNKNOWN: verdict("UNKNOWN") },
+    names: Object.fromEntries(names.map((n) => [n, r.t(`verify.check.${n}`)])),
+    results: Object.fromEntries(results.map((x) => [x, r.t(`verify.result.${x}`)])),
+    reasons: Object.fromEntries(names.flatMap((n) => results.map((x) => [`${n}.${x}`, x === "valid" && n === "status" ? r.t("verify.reason.status.valid", { until: "none" }) : r.t(`verify.reason.${n}.${x}`)]))),
+    detail: r.t("verify.reason.detail"),
+    checkName: r.t("verify.checkName", { name: "{name}" }),
+    checks: r.t("verify.checks"),
+    fileStates: r.t("upload.fileStates"),
+    readHere: r.t("upload.readHere"),
+    withheld: r.t("upload.withheld"),
+    fields: {
+      title: r.t("verify.field.title"),
+      recipient: r.t("upload.recipient"),
+      holderAddress: r.t("verify.field.holderAddress"),
+      issuedBy: r.t("verify.field.issuedBy"),
+      collection: r.t("verify.field.collection"),
+      issued: r.t("verify.field.issued"),
+      validUntil: r.t("verify.field.validUntil"),
+      noExpiry: r.t("verify.noExpiry"),
+    },
+    printable: r.t("upload.printable"),
+    certifies: r.t("upload.certifies"),
+    // Filled in the browser: placeholders only, no plural or select.
+    issuedLine: r.t("upload.issuedLine", { issued: "{issued}" }),
+    issuedUntilLine: r.t("upload.issuedUntilLine", { issued: "{issued}", until: "{until}" }),
+    anchoredLine: r.t("upload.anchoredLine", { url: "{url}" }),
+    qrAlt: r.t("upload.qrAlt", { url: "{url}" }),
+    checking: r.t("upload.checking", { file: "{file}" }),
+    failed: r.t("upload.failed", { error: "{error}" }),
+    neither: r.t("upload.neither"),
+    printNoName: r.t("upload.printNoName"),
+    record: r.t("upload.record"),
+    printWithName: r.t("upload.printWithName"),
+  };
+}
+
+/** JSON inside a script element: "<" escaped so no value can close the element. */
+function jsonScript(value: unknown): string {
+  return JSON.stringify(value).replace(/</g, "\\u003c");
+}
+
 /** The upload form: a file input that is also a drop zone, and where the verdict appears. */
-export function uploadSection(): Html {
+export function uploadSection(reader: Reader = readerFor("en")): Html {
+  const r = reader;
   return html`<section class="upload" id="upload-zone" aria-labelledby="upload-heading">
-  <h2 id="upload-heading" style="margin-top:0">Check a certificate file</h2>
-  <label for="upload-file">An anchored certificate file or an exported credential (JSON): choose it, or drop it here</label>
+  <h2 id="upload-heading" style="margin-top:0">${r.t("upload.heading")}</h2>
+  <label for="upload-file">${r.t("upload.label")}</label>
   <input type="file" id="upload-file" accept=".json,application/json,application/ld+json,application/vc">
-  <p class="note">Your file stays in this browser: it is hashed here, and only its hashes (the document's digest, with the
-  Merkle root and proof of an anchored certificate, or the credential's place on chain) are sent to be checked against
-  the blockchain. No name or other field of the certificate leaves your device.</p>
+  <p class="note">${r.t("upload.privacy")}</p>
   <p id="upload-status" role="status" aria-live="polite"></p>
   <div id="upload-result"></div>
 </section>
+<script type="application/json" id="upload-messages">${raw(jsonScript(uploadMessages(r)))}</script>
 <script>${raw(UPLOAD_SCRIPT)}</script>`;
 }

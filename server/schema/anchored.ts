@@ -328,9 +328,9 @@ const AnchorCertificateItemInput = builder.inputType("AnchorCertificateItemInput
     "One certificate of an anchored batch: the certificate fields of `issueCertificates` items. The holder keeps the whole document in their file, so there is no holder reference, template or personal-attribute handling: the file carries the name in clear, and only its digest goes on chain.",
   fields: (t) => ({
     recipient: t.string({ required: true, description: "Holder's Ethereum address (lower-case or EIP-55 checksummed)." }),
-    title: t.string({ description: "Certificate title; defaults to the collection name." }),
+    title: t.field({ type: "LocalizedText", description: "Certificate title, a string or a language map; defaults to the collection name." }),
     recipientName: t.string({ description: "Holder's name as printed on the certificate." }),
-    description: t.string({ description: "Longer description." }),
+    description: t.field({ type: "LocalizedText", description: "Longer description, a string or a language map." }),
     validUntil: t.field({ type: "DateTime", description: "Expiry; omit for a certificate that never expires." }),
     attributes: t.field({ type: [AttributeInput], description: "Named fields shown on the certificate." }),
     data: t.field({ type: "JSON", description: "Institution-specific data (a JSON object, at most 16 KiB)." }),

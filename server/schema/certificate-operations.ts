@@ -153,9 +153,9 @@ const CorrectCertificateMetadataInput = builder.inputType("CorrectCertificateMet
   description: "The corrected fields of a certificate's document, replacing the current ones whole (validated as at issue); the expiry on chain stays.",
   fields: (t) => ({
     certificateId: certificateIdField(t),
-    title: t.string({ description: "Certificate title; defaults to the collection name." }),
+    title: t.field({ type: "LocalizedText", description: "Certificate title, a string or a language map; defaults to the collection name." }),
     recipientName: t.string({ description: "Holder's name as printed on the certificate." }),
-    description: t.string({ description: "Longer description." }),
+    description: t.field({ type: "LocalizedText", description: "Longer description, a string or a language map." }),
     attributes: t.field({ type: [AttributeInput], description: "Named fields shown on the certificate." }),
     data: t.field({ type: "JSON", description: "Institution-specific data (a JSON object, at most 16 KiB)." }),
     reason: t.string({ description: "Why, in words (kept by Hallmark)." }),

@@ -1,3 +1,4 @@
+import { plainText } from "../../core/editions/metadata.ts";
 import { createContextCache } from "@pothos/core";
 import DataLoader from "dataloader";
 import { getAddress } from "ethers";
@@ -109,7 +110,7 @@ export const CollectibleRef = builder.objectRef<CollectibleView>("Collectible").
     contract: t.exposeString("contract", { description: "The CollectibleEditions contract (EIP-55)." }),
     tokenId: t.string({ description: "ERC-721 token id (uint256, as a decimal string).", resolve: (c) => c.tokenId.toString() }),
     editionId: t.string({ description: "Its edition's id in the contract (decimal), as `Edition.chainEditionId`.", resolve: (c) => c.editionId.toString() }),
-    editionName: t.exposeString("editionName", { description: "The edition's name on chain." }),
+    editionName: t.string({ description: "The edition's name (English when its metadata names it in several languages and English is one).", resolve: (i) => plainText(i.editionName) }),
     serial: t.exposeInt("serial", { description: "Its serial number within the edition (#serial / maxSupply)." }),
     maxSupply: t.exposeInt("maxSupply", { description: "How many items the edition has at most." }),
     transferPolicy: t.field({

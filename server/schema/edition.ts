@@ -12,7 +12,7 @@ import {
   type NewClaimCode,
 } from "../../core/editions/operations.ts";
 import { TRANSFER_POLICIES } from "../../core/editions/transfer-policy.ts";
-import { DUBLIN_CORE_FIELDS, parseEditionMetadata, type DublinCoreField, type EditionMetadata } from "../../core/editions/metadata.ts";
+import { DUBLIN_CORE_FIELDS, parseEditionMetadata, plainText, type DublinCoreField, type EditionMetadata } from "../../core/editions/metadata.ts";
 import { OperationError } from "../../core/operations/errors.ts";
 import { isId } from "../../core/db/ids.ts";
 import { builder } from "../builder.ts";
@@ -119,15 +119,22 @@ export const EditionRef = builder.node(builder.objectRef<EditionRow>("Edition"),
     status: t.field({ type: OperationStatusEnum, description: "Where the edition's creation stands.", resolve: (e) => e.status }),
     idempotencyKey: t.exposeString("idempotencyKey", { description: "The key sent with createEdition." }),
     name: t.exposeString("name", { description: "The edition's name, exactly as given (also its name on chain)." }),
-    description: t.string({ description: "One or two sentences.", resolve: (e) => metadataOf(e).description }),
-    story: t.string({ nullable: true, description: "The edition's longer story (paragraphs separated by blank lines).", resolve: (e) => metadataOf(e).story ?? null }),
+    description: t.string({
+      description: "One or two sentences (in English when written in several languages and English is one, else the first; the metadata document has them all).",
+      resolve: (e) => plainText(metadataOf(e).description),
+    }),
+    story: t.string({
+      nullable: true,
+      description: "The edition's longer story (paragraphs separated by blank lines), chosen as `description` is.",
+      resolve: (e) => (metadataOf(e).story === undefined ? null : plainText(metadataOf(e).story!)),
+    }),
     images: t.field({
       type: [EditionImageRef],
       description: "Its images, the lead image first.",
       resolve: (e) =>
         metadataOf(e).images.map((img) => ({
           cid: img.uri.replace(/^ipfs:\/\//, ""),
-          label: img.label,
+          label: plainText(img.label),
           width: img.width ?? null,
           height: img.height ?? null,
           mediaType: img.mediaType ?? null,
@@ -214,16 +221,21 @@ const EditionImageInput = builder.inputType("EditionImageInput", {
   description: "An image uploaded with `POST /media`.",
   fields: (t) => ({
     cid: t.string({ required: true, description: "The CID `POST /media` answered." }),
-    label: t.string({ required: true, description: "What the image shows, in words (alt text, IIIF label)." }),
+    label: t.field({ type: "LocalizedText", required: true, description: "What the image shows, in words (alt text, IIIF label); a string or a language map." }),
   }),
 });
 
 const CreateEditionInput = builder.inputType("CreateEditionInput", {
   description: "A new edition.",
   fields: (t) => ({
-    name: t.string({ required: true, description: "The edition's name (kept verbatim; at most 200 characters)." }),
-    description: t.string({ description: "One or two sentences." }),
-    story: t.string({ description: "A longer story: paragraphs separated by blank lines." }),
+    name: t.field({
+      type: "LocalizedText",
+      required: true,
+      description:
+        "The edition's name (kept verbatim; at most 200 characters), a string or a language map; on chain and in `Edition.name`, the English one when given, else the first.",
+    }),
+    description: t.field({ type: "LocalizedText", description: "One or two sentences, a string or a language map." }),
+    story: t.field({ type: "LocalizedText", description: "A longer story: paragraphs separated by blank lines; a string or a language map." }),
     images: t.field({ type: [EditionImageInput], required: true, description: "1 to 20 images uploaded with `POST /media`; the first leads." }),
     dublinCore: t.field({ type: DublinCoreInput, description: "The museum object record." }),
     maxSupply: t.int({ required: true, description: "How many items the edition can ever have (at least 1)." }),

@@ -1,5 +1,6 @@
 import { desc, eq, inArray, sql } from "drizzle-orm";
 import { accountsOfHolderKey, type CustodialHolder } from "../../core/custody/holder-accounts.ts";
+import { plainText } from "../../core/editions/metadata.ts";
 import { certificateStatusAt } from "../../core/certificate-status.ts";
 import { certificates, collections, institutions } from "../../core/db/schema.ts";
 import { editionsContractsOn, readHoldings, type HeldItem } from "../../core/editions/index.ts";
@@ -67,7 +68,7 @@ const HeldCollectibleRef = builder.objectRef<HeldItem>("HeldCollectible").implem
     contract: t.exposeString("contract", { description: "The CollectibleEditions contract." }),
     tokenId: t.string({ description: "ERC-721 token id (decimal).", resolve: (i) => i.tokenId.toString() }),
     editionId: t.string({ description: "Its edition (decimal).", resolve: (i) => i.editionId.toString() }),
-    edition: t.exposeString("editionName", { description: "The edition's name." }),
+    edition: t.string({ description: "The edition's name (English when its metadata names it in several languages and English is one).", resolve: (i) => plainText(i.editionName) }),
     serial: t.exposeInt("serial", { description: "Its serial number within the edition (#serial / maxSupply)." }),
     maxSupply: t.exposeInt("maxSupply", { description: "How many items the edition has at most." }),
     imageCid: t.exposeString("imageCid", { nullable: true, description: "CID of the edition's lead image (served at `/ipfs/<cid>`)." }),

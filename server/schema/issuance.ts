@@ -68,9 +68,9 @@ function certificateFields(t: Parameters<Parameters<typeof builder.inputType>[1]
       required: true,
       description: "Your unique key for this certificate; repeating a request with the same key returns the same issuance.",
     }),
-    title: t.string({ description: "Certificate title; defaults to the collection name." }),
+    title: t.field({ type: "LocalizedText", description: "Certificate title, a string or a language map; defaults to the collection name." }),
     recipientName: t.string({ description: "Holder's name as printed on the certificate." }),
-    description: t.string({ description: "Longer description." }),
+    description: t.field({ type: "LocalizedText", description: "Longer description, a string or a language map." }),
     validUntil: t.field({ type: "DateTime", description: "Expiry; omit for a certificate that never expires." }),
     attributes: t.field({ type: [AttributeInput], description: "Named fields shown on the certificate." }),
     personalAttributes: t.stringList({

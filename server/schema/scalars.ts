@@ -21,6 +21,23 @@ builder.scalarType("DateTime", {
   },
 });
 
+builder.scalarType("LocalizedText", {
+  description:
+    'Text in one language (a string), or in several: a language map of BCP 47 tag → text, e.g. `{ "zh-CN": "计算机科学学士", "en": "BSc Computer Science" }`. Pages show the reader\'s language, else a fallback; credentials and IIIF manifests carry every language.',
+  serialize: (value) => value,
+  // The map's tags and texts are checked where the field is (its errors name the field and tag).
+  parseValue: (value) => {
+    if (typeof value === "string" || (typeof value === "object" && value !== null && !Array.isArray(value))) return value;
+    throw new GraphQLError("LocalizedText must be a string or a language map (an object of language tag → text)", { extensions: { code: "BAD_USER_INPUT" } });
+  },
+  parseLiteral: (ast) => {
+    if (ast.kind !== Kind.STRING && ast.kind !== Kind.OBJECT) {
+      throw new GraphQLError("LocalizedText must be a string or a language map (an object of language tag → text)", { extensions: { code: "BAD_USER_INPUT" } });
+    }
+    return valueFromASTUntyped(ast);
+  },
+});
+
 builder.scalarType("JSON", {
   description: "Any JSON value.",
   serialize: (value) => value,

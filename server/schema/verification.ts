@@ -1,3 +1,5 @@
+import { isLanguageMap, pickLanguage } from "../../core/i18n/language-map.ts";
+import { DEFAULT_LOCALE } from "../../core/i18n/locales.ts";
 import { CertificateNotFoundError, DocumentFormatError, type Check, type ChainFacts, type CertificateSummary, type VerificationResult } from "../../core/verification/index.ts";
 import { OnChainStatus } from "../../core/chain/certificate-registry.ts";
 import { builder } from "../builder.ts";
@@ -90,8 +92,28 @@ const SummaryRef = builder.objectRef<CertificateSummary>("VerifiedCertificate").
   description: "The certificate's fields as its document states them; believe them only when the verdict is VALID.",
   fields: (t) => ({
     id: t.exposeString("id", { nullable: true, description: "The certificate's identifier, as the document states it." }),
-    title: t.exposeString("title", { nullable: true, description: "Certificate title." }),
-    description: t.exposeString("description", { nullable: true, description: "Longer description." }),
+    title: t.string({
+      nullable: true,
+      description: "Certificate title (in English when it was written in several languages and English is one, else the first; see `titleLanguages`).",
+      resolve: (c) => (c.title === undefined ? null : pickLanguage(c.title, DEFAULT_LOCALE).text),
+    }),
+    titleLanguages: t.field({
+      type: "JSON",
+      nullable: true,
+      description: 'The title in each language it was written in (a language map, e.g. `{ "zh-CN": "…", "en": "…" }`); null for a title in one unstated language.',
+      resolve: (c) => (isLanguageMap(c.title) ? c.title : null),
+    }),
+    description: t.string({
+      nullable: true,
+      description: "Longer description (chosen as `title` is; see `descriptionLanguages`).",
+      resolve: (c) => (c.description === undefined ? null : pickLanguage(c.description, DEFAULT_LOCALE).text),
+    }),
+    descriptionLanguages: t.field({
+      type: "JSON",
+      nullable: true,
+      description: "The description in each language it was written in (a language map); null for one in one unstated language.",
+      resolve: (c) => (isLanguageMap(c.description) ? c.description : null),
+    }),
     recipientName: t.exposeString("recipientName", { nullable: true, description: "Holder's name: only when disclosed and matching the certificate (see `recipientNameStatus`), or written in clear in an older document." }),
     recipientNameStatus: t.field({
       type: DisclosureStatusEnum,

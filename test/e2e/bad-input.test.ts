@@ -667,6 +667,17 @@ describe("bad input for every mutation", () => {
           );
         }
         break;
+      case "LocalizedText":
+        out.push({ label: "a number for text", value: 12345 }, { label: "a list for text", value: ["a"] }, { label: "a 1 MB string", value: MEGABYTE });
+        out.push(
+          { label: "a language map with a key that is no language tag", value: { "not a tag": "text" } },
+          { label: "a language map with a number", value: { en: 1 } },
+          { label: "an empty language map", value: {} },
+          { label: "a language map with a 1 MB text", value: { en: MEGABYTE } },
+          { label: "a language map giving a language twice", value: { en: "a", EN: "b" } },
+        );
+        out.push({ label: "unicode and HTML", value: HOSTILE, text: true });
+        break;
       case "ID":
         out.push({ label: "an object for an ID", value: { a: 1 } }, { label: "a boolean for an ID", value: true }, { label: "an unknown id", value: "not-an-id" });
         out.push({ label: "a 1 MB id", value: MEGABYTE }, { label: "unicode and HTML as an id", value: HOSTILE }, { label: "SQL as an id", value: "' OR 1=1 --" });

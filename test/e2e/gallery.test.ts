@@ -113,7 +113,7 @@ describe("museum galleries and their IIIF manifests", () => {
     expect(manifest.label).toEqual({ en: ["Lighthouse Lenses"] });
     expect(manifest.requiredStatement.value).toEqual({ en: ["https://creativecommons.org/publicdomain/zero/1.0/"] });
     expect(manifest.rights).toBe("https://creativecommons.org/publicdomain/zero/1.0/");
-    expect(manifest.metadata).toContainEqual({ label: { en: ["Creator"] }, value: { en: ["Test Museum"] } });
+    expect(manifest.metadata).toContainEqual({ label: { en: ["Creator"], "zh-CN": ["创作者"] }, value: { en: ["Test Museum"] } });
     expect(manifest.items).toHaveLength(2);
     for (const [i, canvas] of (manifest.items as Json[]).entries()) {
       const image = edition.images[i]!;

@@ -226,6 +226,38 @@ describe("a certificate exported as an Open Badges 3.0 / W3C VC 2.0 credential",
     expect(result.verdict).toBe("INVALID");
   });
 
+  it("carries a title and description written in two languages as JSON-LD language-tagged strings, accepted by both verifiers", async () => {
+    const title = { "zh-CN": "工学学士", en: "Bachelor of Engineering" };
+    const description = { en: "Frequency-hopping spread spectrum.", "zh-CN": "跳频扩频通信。" };
+    const bilingual = await issueCertificate(stack, { recipient: Wallet.createRandom().address, title, description });
+    const text = await (await download(bilingual.id)).text();
+    const credential = JSON.parse(text);
+    // Supported languages in their order (English first), each a value object (VC Data Model 2.0, language and base direction).
+    const tagged = [{ "@value": "Bachelor of Engineering", "@language": "en" }, { "@value": "工学学士", "@language": "zh-CN" }];
+    expect(credential.name).toEqual(tagged);
+    expect(credential.credentialSubject.achievement.name).toEqual(tagged);
+    expect(credential.description).toEqual([{ "@value": "Frequency-hopping spread spectrum.", "@language": "en" }, { "@value": "跳频扩频通信。", "@language": "zh-CN" }]);
+    // The document inside is the one issued: the map whole, the ERC-721 name the English text.
+    expect(credential.certificateDocument.certificate.title).toEqual(title);
+    expect(credential.certificateDocument.name).toBe("Bachelor of Engineering");
+
+    const independently = await independent.verify(structuredClone(credential));
+    expect(independently.error).toBeUndefined();
+    expect(independently.verified).toBe(true);
+    const online = await (await fetch(`${baseUrl}/verify`, { method: "POST", headers: { "content-type": "application/vc" }, body: text })).json();
+    expect(online.verdict).toBe("VALID");
+    expect(online.certificate.title).toEqual(title);
+
+    // A changed Chinese character breaks the signature for the independent library and Hallmark alike.
+    const altered = flipByte(text, "工学学士");
+    expect((await independent.verify(JSON.parse(altered))).verified).toBe(false);
+    expect((await (await fetch(`${baseUrl}/verify`, { method: "POST", headers: { "content-type": "application/vc" }, body: altered })).json()).verdict).toBe("INVALID");
+    // A credential whose name drops a language no longer states the certificate's title.
+    const dropped = { ...credential, name: credential.name.slice(0, 1) };
+    const check = (await (await fetch(`${baseUrl}/verify`, { method: "POST", headers: { "content-type": "application/vc" }, body: JSON.stringify(dropped) })).json()) as { verdict: string };
+    expect(check.verdict).toBe("INVALID");
+  });
+
   it("reads INVALID once the certificate is revoked on chain, and a revoked certificate is not exported", async () => {
     await revokeCertificate(stack, diploma.id);
     expect((await independent.verify(JSON.parse(credentialText))).verified).toBe(false);

@@ -1,3 +1,4 @@
+import type { LanguageMap } from "../../core/i18n/language-map.ts";
 import { Contract, Wallet } from "ethers";
 import { loadArtifact } from "../../core/chain/artifacts.ts";
 import { deployCollectibleEditions } from "../../core/chain/deploy.ts";
@@ -44,6 +45,8 @@ export async function createTestEdition(
     contract?: string;
     /** Pin these bytes as the metadata instead of a built document. */
     rawMetadata?: Uint8Array;
+    /** The metadata's name, description and story in several languages (the chain keeps `name`). */
+    languages?: { name: LanguageMap; description?: LanguageMap; story?: LanguageMap };
   },
 ): Promise<TestEdition> {
   const deployer = new Wallet(DEV_KEYS.deployer, stack.provider);
@@ -57,9 +60,9 @@ export async function createTestEdition(
   const metadataBytes =
     opts.rawMetadata ??
     buildEditionMetadata({
-      name,
-      description: `${name}, made by a test.`,
-      story: opts.story,
+      name: opts.languages?.name ?? name,
+      description: opts.languages?.description ?? `${name}, made by a test.`,
+      story: opts.languages?.story ?? opts.story,
       images: images.map((img) => ({ cid: img.cid, label: img.label, ...(img.omitSize ? {} : { width: img.width, height: img.height, mediaType: "image/png" as const }) })),
       dublinCore: opts.dublinCore,
     }).bytes;
