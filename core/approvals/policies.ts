@@ -1,0 +1,108 @@
+import { and, eq, isNull } from "drizzle-orm";
+import type { Database, DbTransaction } from "../db/index.ts";
+import { APPROVAL_ACTIONS, approvalPolicies, MEMBER_ROLES, type ApprovalAction, type ApprovalRule, type MemberRole } from "../db/schema.ts";
+import { OperationError } from "../operations/errors.ts";
+
+/** How long a request waits for its approvals when the policy says nothing: three days, a long weekend. */
+export const DEFAULT_APPROVAL_TTL_SECONDS = 3 * 24 * 3600;
+/** The shortest wait a policy may set (short enough for drills and tests), and the longest. */
+export const MIN_APPROVAL_TTL_SECONDS = 5;
+export const MAX_APPROVAL_TTL_SECONDS = 30 * 24 * 3600;
+/** The actions whose rules count items (`aboveItems`). */
+const COUNTED: readonly ApprovalAction[] = ["BULK_ISSUANCE", "AIRDROP"];
+
+export type ApprovalPolicy = typeof approvalPolicies.$inferSelect;
+
+export interface ApprovalPolicyInput {
+  rules: { action: string; required: number; approverRoles: string[]; aboveItems?: number | null }[];
+  ttlSeconds?: number | null;
+}
+
+/** The rule that governs one request, and how long it may wait. */
+export interface Gate {
+  rule: ApprovalRule;
+  ttlSeconds: number;
+  /** The policy it comes from (null: the implicit rule that guards a policy without a POLICY_CHANGE rule). */
+  policyId: string | null;
+}
+
+/** Checks a policy as an owner sends it; every problem names its field. */
+export function parseApprovalPolicy(input: ApprovalPolicyInput): { rules: ApprovalRule[]; ttlSeconds: number } {
+  const seen = new Set<string>();
+  const rules = input.rules.map((r, i): ApprovalRule => {
+    const field = `rules[${i}]`;
+    if (!(APPROVAL_ACTIONS as readonly string[]).includes(r.action)) throw new OperationError("BAD_USER_INPUT", `${field}.action is not an action`, `${field}.action`);
+    const action = r.action as ApprovalAction;
+    if (seen.has(action)) throw new OperationError("BAD_USER_INPUT", `${field}: ${action} has a rule already`, `${field}.action`);
+    seen.add(action);
+    if (!Number.isInteger(r.required) || r.required < 1 || r.required > 10) {
+      throw new OperationError("BAD_USER_INPUT", `${field}.required must be between 1 and 10 approvals`, `${field}.required`);
+    }
+    const roles = [...new Set(r.approverRoles)];
+    if (!roles.length || roles.some((role) => !(MEMBER_ROLES as readonly string[]).includes(role))) {
+      throw new OperationError("BAD_USER_INPUT", `${field}.approverRoles must name at least one member role`, `${field}.approverRoles`);
+    }
+    if (roles.includes("VIEWER")) throw new OperationError("BAD_USER_INPUT", `${field}.approverRoles: a VIEWER only reads, and cannot approve`, `${field}.approverRoles`);
+    let aboveItems: number | null = null;
+    if (r.aboveItems != null) {
+      if (!COUNTED.includes(action)) throw new OperationError("BAD_USER_INPUT", `${field}.aboveItems applies to BULK_ISSUANCE and AIRDROP only`, `${field}.aboveItems`);
+      if (!Number.isInteger(r.aboveItems) || r.aboveItems < 0) throw new OperationError("BAD_USER_INPUT", `${field}.aboveItems must be a whole number`, `${field}.aboveItems`);
+      aboveItems = r.aboveItems;
+    }
+    return { action, required: r.required, approverRoles: roles as MemberRole[], ...(COUNTED.includes(action) ? { aboveItems } : {}) };
+  });
+  const ttlSeconds = input.ttlSeconds ?? DEFAULT_APPROVAL_TTL_SECONDS;
+  if (!Number.isInteger(ttlSeconds) || ttlSeconds < MIN_APPROVAL_TTL_SECONDS || ttlSeconds > MAX_APPROVAL_TTL_SECONDS) {
+    throw new OperationError("BAD_USER_INPUT", `ttlSeconds must be between ${MIN_APPROVAL_TTL_SECONDS} and ${MAX_APPROVAL_TTL_SECONDS}`, "ttlSeconds");
+  }
+  return { rules, ttlSeconds };
+}
+
+/** The policy in force for a collection: its own, else the institution's default (collection null). */
+export async function policyFor(db: Database | DbTransaction, institutionId: string, collectionId: string | null): Promise<ApprovalPolicy | undefined> {
+  if (collectionId) {
+    const [own] = await db.select().from(approvalPolicies).where(and(eq(approvalPolicies.institutionId, institutionId), eq(approvalPolicies.collectionId, collectionId)));
+    if (own) return own;
+  }
+  const [fallback] = await db.select().from(approvalPolicies).where(and(eq(approvalPolicies.institutionId, institutionId), isNull(approvalPolicies.collectionId)));
+  return fallback;
+}
+
+/** The policy set exactly for `collectionId` (null: the default), without falling back. */
+export async function ownPolicy(db: Database | DbTransaction, institutionId: string, collectionId: string | null): Promise<ApprovalPolicy | undefined> {
+  const [row] = await db
+    .select()
+    .from(approvalPolicies)
+    .where(and(eq(approvalPolicies.institutionId, institutionId), collectionId ? eq(approvalPolicies.collectionId, collectionId) : isNull(approvalPolicies.collectionId)));
+  return row;
+}
+
+/**
+ * Whether a request needs approval, and under which rule: the policy in force for its collection has a rule for
+ * the action (and, for counted actions, the request has more items than the rule's `aboveItems`).
+ */
+export async function approvalGate(
+  db: Database | DbTransaction,
+  opts: { institutionId: string; collectionId: string | null; action: ApprovalAction; items?: number },
+): Promise<Gate | null> {
+  const policy = await policyFor(db, opts.institutionId, opts.collectionId);
+  if (!policy) return null;
+  const rule = policy.rules.find((r) => r.action === opts.action);
+  if (!rule) return null;
+  if (rule.aboveItems != null && (opts.items ?? 1) <= rule.aboveItems) return null;
+  return { rule, ttlSeconds: policy.ttlSeconds, policyId: policy.id };
+}
+
+/**
+ * What changing a policy needs: its own POLICY_CHANGE rule; a policy with rules but none for its own change is
+ * guarded anyway, by as many OWNER approvals as its strictest rule, so that no owner switches dual control off
+ * alone. A collection without a policy of its own is governed by the default's, and so is its first policy.
+ */
+export async function policyChangeGate(db: Database | DbTransaction, institutionId: string, collectionId: string | null): Promise<Gate | null> {
+  const current = await policyFor(db, institutionId, collectionId);
+  if (!current || !current.rules.length) return null;
+  const own = current.rules.find((r) => r.action === "POLICY_CHANGE");
+  if (own) return { rule: own, ttlSeconds: current.ttlSeconds, policyId: current.id };
+  const required = Math.max(...current.rules.map((r) => r.required));
+  return { rule: { action: "POLICY_CHANGE", required, approverRoles: ["OWNER"] }, ttlSeconds: current.ttlSeconds, policyId: null };
+}
