@@ -20,6 +20,7 @@ import { holderSessionToken, sessionHolder } from "./auth/holder-auth.ts";
 import type { Context } from "./context.ts";
 import { ipfsGateway } from "./ipfs-gateway.ts";
 import { mediaUploadRoutes } from "./media-upload.ts";
+import { auditExportRoutes } from "./audit-export.ts";
 import { recordHttpLatency, type HttpMetrics } from "./ops/http-metrics.ts";
 import { contractMetadataRoutes } from "./pages/contract-metadata-routes.ts";
 import { credentialRoutes } from "./pages/credential-routes.ts";
@@ -172,6 +173,7 @@ export function createApp(deps: ServerDeps): Express {
       collectibles: { provider, ipfs: deps.ipfs, contracts: collectibleContracts },
     }),
   );
+  app.use(auditExportRoutes({ db: deps.db, logger: deps.logger, callers }));
   app.use(mediaUploadRoutes({ db: deps.db, ipfs: deps.ipfs, quotas: deps.config.quotas, logger: deps.logger, callers, maxBytes: deps.config.media.maxBytes }));
   app.use(galleryRoutes({ chains, chainId: deps.config.chain.chainId, ipfs: deps.ipfs, publicUrl: deps.config.publicUrl }));
   app.use(contractMetadataRoutes({ db: deps.db, publicUrl: deps.config.publicUrl }));

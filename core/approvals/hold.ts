@@ -44,7 +44,7 @@ export async function queueOrHold(tx: DbTransaction, gate: Gate | null, req: Req
         requestedByMemberId: req.actor.memberId ?? null,
         requestedByKeyId: req.actor.apiKeyId ?? null,
         requestHash: req.requestHash,
-        required: gate.rule.required,
+        required: gate.needed,
         approverRoles: gate.rule.approverRoles,
         release: req.release,
         payload: req.payload ?? null,

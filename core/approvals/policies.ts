@@ -1,6 +1,7 @@
 import { and, eq, isNull } from "drizzle-orm";
 import type { Database, DbTransaction } from "../db/index.ts";
-import { APPROVAL_ACTIONS, approvalPolicies, MEMBER_ROLES, type ApprovalAction, type ApprovalRule, type MemberRole } from "../db/schema.ts";
+import type { Actor } from "../audit/log.ts";
+import { APPROVAL_ACTIONS, approvalPolicies, MEMBER_ROLES, members, type ApprovalAction, type ApprovalRule, type MemberRole } from "../db/schema.ts";
 import { OperationError } from "../operations/errors.ts";
 
 /** How long a request waits for its approvals when the policy says nothing: three days, a long weekend. */
@@ -18,9 +19,11 @@ export interface ApprovalPolicyInput {
   ttlSeconds?: number | null;
 }
 
-/** The rule that governs one request, and how long it may wait. */
+/** The rule that governs one request, how many approvals it needs from others, and how long it may wait. */
 export interface Gate {
   rule: ApprovalRule;
+  /** Approvals needed from members other than the requester: the rule's count, less the requester's own when its role counts. */
+  needed: number;
   ttlSeconds: number;
   /** The policy it comes from (null: the implicit rule that guards a policy without a POLICY_CHANGE rule). */
   policyId: string | null;
@@ -83,26 +86,37 @@ export async function ownPolicy(db: Database | DbTransaction, institutionId: str
  */
 export async function approvalGate(
   db: Database | DbTransaction,
-  opts: { institutionId: string; collectionId: string | null; action: ApprovalAction; items?: number },
+  opts: { institutionId: string; collectionId: string | null; action: ApprovalAction; items?: number; actor: Actor },
 ): Promise<Gate | null> {
   const policy = await policyFor(db, opts.institutionId, opts.collectionId);
   if (!policy) return null;
   const rule = policy.rules.find((r) => r.action === opts.action);
   if (!rule) return null;
   if (rule.aboveItems != null && (opts.items ?? 1) <= rule.aboveItems) return null;
-  return { rule, ttlSeconds: policy.ttlSeconds, policyId: policy.id };
+  return gateOf(db, rule, policy.ttlSeconds, policy.id, opts.actor);
+}
+
+/**
+ * A rule's `required` counts distinct members who agree, the requester among them when its role is one the rule
+ * names ("two of the OWNER and ISSUER members": an issuer asks, one other approves). Nothing to approve: no gate.
+ */
+async function gateOf(db: Database | DbTransaction, rule: ApprovalRule, ttlSeconds: number, policyId: string | null, actor: Actor): Promise<Gate | null> {
+  const [requester] = actor.memberId ? await db.select({ role: members.role }).from(members).where(eq(members.id, actor.memberId)) : [];
+  const counts = !!requester && rule.approverRoles.includes(requester.role);
+  const needed = rule.required - (counts ? 1 : 0);
+  return needed > 0 ? { rule, needed, ttlSeconds, policyId } : null;
 }
 
 /**
  * What changing a policy needs: its own POLICY_CHANGE rule; a policy with rules but none for its own change is
- * guarded anyway, by as many OWNER approvals as its strictest rule, so that no owner switches dual control off
+ * guarded anyway, by as many OWNERs as its strictest rule names members, so that no owner switches dual control off
  * alone. A collection without a policy of its own is governed by the default's, and so is its first policy.
  */
-export async function policyChangeGate(db: Database | DbTransaction, institutionId: string, collectionId: string | null): Promise<Gate | null> {
+export async function policyChangeGate(db: Database | DbTransaction, institutionId: string, collectionId: string | null, actor: Actor): Promise<Gate | null> {
   const current = await policyFor(db, institutionId, collectionId);
   if (!current || !current.rules.length) return null;
   const own = current.rules.find((r) => r.action === "POLICY_CHANGE");
-  if (own) return { rule: own, ttlSeconds: current.ttlSeconds, policyId: current.id };
+  if (own) return gateOf(db, own, current.ttlSeconds, current.id, actor);
   const required = Math.max(...current.rules.map((r) => r.required));
-  return { rule: { action: "POLICY_CHANGE", required, approverRoles: ["OWNER"] }, ttlSeconds: current.ttlSeconds, policyId: null };
+  return gateOf(db, { action: "POLICY_CHANGE", required, approverRoles: ["OWNER"] }, current.ttlSeconds, null, actor);
 }

@@ -31,7 +31,7 @@ export async function setApprovalPolicy(
       if (!collection) throw new OperationError("NOT_FOUND", "collection not found", "collectionId");
     }
     const change: PolicyChange = { collectionId, rules: parsed.rules, ttlSeconds: parsed.ttlSeconds };
-    const gate = await policyChangeGate(tx, institutionId, collectionId);
+    const gate = await policyChangeGate(tx, institutionId, collectionId, actor);
     const hash = requestHash({ setApprovalPolicy: change });
     if (!gate) {
       await applyPolicy(tx, institutionId, change);

@@ -1112,5 +1112,6 @@ export const auditAnchors = pgTable(
     blockNumber: bigint("block_number", { mode: "number" }),
     ...operationColumns(UNPINNED_STATUSES),
   },
-  (t) => [index("audit_anchors_status").on(t.status), uniqueIndex("audit_anchors_range").on(t.institutionId, t.firstSeq)],
+  // One anchor per range that has not failed (a failed one hands its events back to the next period's).
+  (t) => [index("audit_anchors_status").on(t.status), uniqueIndex("audit_anchors_range").on(t.institutionId, t.firstSeq).where(sql`status <> 'FAILED'`)],
 );

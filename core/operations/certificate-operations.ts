@@ -122,7 +122,7 @@ export async function requestCertificateOperation(
       fields = await withholdInCorrection(tx, certificate.id, fields!, await currentFields(tx, certificate), template.filter((f) => f.personal && f.shown).map((f) => f.label));
     }
     const action = APPROVAL_ACTION_OF[kind];
-    const gate = await approvalGate(tx, { institutionId, collectionId: collection.id, action });
+    const gate = await approvalGate(tx, { institutionId, collectionId: collection.id, action, actor });
     const inserted = await tx
       .insert(certificateOperations)
       .values({

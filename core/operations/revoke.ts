@@ -68,7 +68,7 @@ export async function requestRevocation(
 
     const id = randomUUID();
     const idempotencyKey = explicitKey ?? `revoke:${id}`;
-    const gate = await approvalGate(tx, { institutionId, collectionId: certificate.collectionId, action: "REVOKE" });
+    const gate = await approvalGate(tx, { institutionId, collectionId: certificate.collectionId, action: "REVOKE", actor });
     const inserted = await tx
       .insert(revocations)
       .values({ id, institutionId, certificateId: certificate.id, idempotencyKey, requestHash: hash, reason, reasonCode, status: gate ? "AWAITING_APPROVAL" : "QUEUED" })
