@@ -33,6 +33,7 @@ import { anchoredRoutes } from "./pages/anchored-routes.ts";
 import { schema } from "./schema/index.ts";
 import { assignRequestId, errorHandler, notFound, sendError } from "./http-errors.ts";
 import { corsAllowlist, graphiqlHeaders, securityHeaders } from "./security/headers.ts";
+import type { LiveSink } from "../core/live/sink.ts";
 import { securityPlugins } from "./security/index.ts";
 import { memoryRateLimitStore, rateLimitRoutes, redisRateLimitStore } from "./security/rate-limit.ts";
 
@@ -51,6 +52,8 @@ export interface ServerDeps {
   redis?: Redis;
   /** Live state changes for GraphQL subscriptions (a Redis connection of its own; see `createLiveFeed`). */
   live?: LiveFeed;
+  /** Where the server tells the state changes it makes itself (an approval releasing an operation); absent: none. */
+  liveSink?: LiveSink;
   /** The custody secret's keys, when the process already made them (`openCustody`); else made here from config. */
   custody?: Custody;
   /** Where request latency is recorded (the ops listener's registry, `startOps`); absent: not recorded. */
@@ -105,6 +108,7 @@ export function createApp(deps: ServerDeps): Express {
         logger: deps.logger,
         verifier,
         live: deps.live,
+        liveSink: deps.liveSink,
         chain: provider,
         siwe: { origin: deps.config.publicUrl ?? new URL(request.url).origin, chainId: deps.config.chain.chainId },
         collectibleContracts,

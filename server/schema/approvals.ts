@@ -289,7 +289,7 @@ builder.mutationField("approveOperation", (t) =>
     authScopes: { scope: "issue" },
     args: { id: t.arg.id({ required: true, description: "The approval request (`id` or `nodeId`)." }) },
     resolve: (_root, { id }, ctx) =>
-      withOperationErrors(() => approveOperation(createPipeline({ db: ctx.db, logger: ctx.logger }), decider(ctx), rawId(id, "ApprovalRequest") ?? String(id))),
+      withOperationErrors(() => approveOperation(createPipeline({ db: ctx.db, logger: ctx.logger, live: ctx.liveSink }), decider(ctx), rawId(id, "ApprovalRequest") ?? String(id))),
   }),
 );
 
@@ -304,7 +304,7 @@ builder.mutationField("rejectOperation", (t) =>
       reason: t.arg.string({ required: true, description: "Why, in words (kept in the audit log)." }),
     },
     resolve: (_root, { id, reason }, ctx) =>
-      withOperationErrors(() => rejectOperation(createPipeline({ db: ctx.db, logger: ctx.logger }), decider(ctx), rawId(id, "ApprovalRequest") ?? String(id), reason)),
+      withOperationErrors(() => rejectOperation(createPipeline({ db: ctx.db, logger: ctx.logger, live: ctx.liveSink }), decider(ctx), rawId(id, "ApprovalRequest") ?? String(id), reason)),
   }),
 );
 
