@@ -2,6 +2,10 @@ import type { DbTransaction } from "../db/index.ts";
 import { approvalRequests, outbox, type ApprovalAction } from "../db/schema.ts";
 import { appendAuditEvent, type Actor } from "../audit/log.ts";
 import type { Gate } from "./policies.ts";
+import { isPublished, OPERATION_KIND_NAMES, type OperationKind, type PublishedKind } from "../operations/kinds.ts";
+import { recordStateChanges } from "../webhooks/events.ts";
+
+const isPublishedKind = (kind: string): kind is PublishedKind => (OPERATION_KIND_NAMES as string[]).includes(kind) && isPublished(kind as OperationKind);
 
 export type ApprovalRequest = typeof approvalRequests.$inferSelect;
 export type OutboxEntry = { topic: string; payload: Record<string, unknown> };
@@ -51,6 +55,10 @@ export async function queueOrHold(tx: DbTransaction, gate: Gate | null, req: Req
         expiresAt: new Date(Date.now() + gate.ttlSeconds * 1000),
       })
       .returning();
+    // Webhooks hear the held state like any other (`revocation.awaiting_approval`); the row was created in it.
+    if (isPublishedKind(req.subjectKind) && req.subjectId) {
+      await recordStateChanges(tx, req.subjectKind, [{ id: req.subjectId, institutionId: req.institutionId }], "AWAITING_APPROVAL", { approvalRequestId: held!.id });
+    }
   }
   await appendAuditEvent(tx, {
     institutionId: req.institutionId,

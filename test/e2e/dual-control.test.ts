@@ -33,6 +33,9 @@ const PENDING = `{ pendingApprovals(first: 20) { totalCount edges { node { id ac
 const APPROVE = `mutation($id: ID!) { approveOperation(id: $id) { ... on ApprovalDecisionPayload { approvalRequest { id status approvalsHash approvals { memberId decision } } } ${ERR} } }`;
 const REJECT = `mutation($id: ID!, $reason: String!) { rejectOperation(id: $id, reason: $reason) { ... on ApprovalDecisionPayload { approvalRequest { id status rejectionReason } } ${ERR} } }`;
 const POLICY = `query($collectionId: ID) { approvalPolicy(collectionId: $collectionId) { ttlSeconds rules { action required } } }`;
+const CREATE_KEY = `mutation($input: CreateApiKeyInput!) { createApiKey(input: $input) { ... on CreateApiKeyPayload { secret apiKey { id approvalRequestId } } ${ERR} } }`;
+const BULK = `mutation($input: IssueCertificatesInput!) { issueCertificates(input: $input) { ... on IssueCertificatesPayload { approvalRequestId results { issuance { id status } error { code message } } } ${ERR} } }`;
+const ISSUANCE = `query($id: ID!) { issuance(id: $id) { id status error } }`;
 const AUDIT = `query($filter: AuditLogFilter, $last: Int) { auditLog(filter: $filter, last: $last) { totalCount edges { node { seq kind actor hash prevHash anchor { status root } } } } }`;
 
 describe("dual control: approvals before the chain, and an audit log anyone can check", () => {
@@ -174,6 +177,58 @@ describe("dual control: approvals before the chain, and an audit log anyone can 
     expect(Number(await registry.status(BigInt(certs[2]!.tokenId)))).toBe(OnChainStatus.indexOf("VALID"));
   }, 60_000);
 
+  it("an ADMIN key made under the default policy's ADMIN_API_KEY rule works only once another owner approves it", async () => {
+    const policy = (await owner.ok<{ setApprovalPolicy: any }>(SET_POLICY, { input: { rules: [{ action: "ADMIN_API_KEY", required: 2, approverRoles: ["OWNER"] }], ttlSeconds: 600 } })).setApprovalPolicy;
+    expect(policy.applied).toBe(true);
+    const made = (await owner.ok<{ createApiKey: any }>(CREATE_KEY, { input: { name: "second admin", scopes: ["ADMIN"], idempotencyKey: "dual-admin-key" } })).createApiKey;
+    expect(made.apiKey.approvalRequestId).toBeTruthy();
+    const inert = graphqlClient(url, made.secret);
+    expect((await inert.raw(`{ viewer { id } }`)).status).toBe(401);
+    // A READ key is not held: the rule names ADMIN keys only.
+    const reader = (await owner.ok<{ createApiKey: any }>(CREATE_KEY, { input: { name: "reader", scopes: ["READ"], idempotencyKey: "dual-read-key" } })).createApiKey;
+    expect(reader.apiKey.approvalRequestId).toBeNull();
+    expect((await owner.fails(APPROVE, { id: made.apiKey.approvalRequestId })).code).toBe("FORBIDDEN");
+    await secondOwner.ok(APPROVE, { id: made.apiKey.approvalRequestId });
+    expect((await inert.ok<{ viewer: { id: string } }>(`{ viewer { id } }`)).viewer.id).toBeTruthy();
+  });
+
+  it("a bulk issuance above the rule's size waits as a whole, and the approvals it needs queue every item", async () => {
+    const change = (await owner.ok<{ setApprovalPolicy: any }>(SET_POLICY, {
+      input: {
+        collectionId: stack.devInfo.collectionId,
+        rules: [
+          { action: "REVOKE", required: 2, approverRoles: ["OWNER", "ISSUER"] },
+          { action: "BULK_ISSUANCE", required: 2, approverRoles: ["OWNER"], aboveItems: 1 },
+          { action: "POLICY_CHANGE", required: 2, approverRoles: ["OWNER"] },
+        ],
+        ttlSeconds: 600,
+      },
+    })).setApprovalPolicy;
+    // Run alone, no policy is in force and the change applies at once; after the tests above it waits for approval.
+    if (change.approvalRequest) await secondOwner.ok(APPROVE, { id: change.approvalRequest.id });
+    const items = [0, 1].map((i) => ({ recipient: Wallet.createRandom().address, title: `Bulk ${i}`, idempotencyKey: `dual-bulk-${i}` }));
+    const bulk = (await issuer.ok<{ issueCertificates: any }>(BULK, { input: { collectionId: stack.devInfo.collectionId, idempotencyKey: "dual-bulk", items } })).issueCertificates;
+    expect(bulk.approvalRequestId).toBeTruthy();
+    expect(bulk.results.map((r: any) => r.issuance.status)).toEqual(["AWAITING_APPROVAL", "AWAITING_APPROVAL"]);
+    // The same request again is the same bulk, held by the same request.
+    const again = (await issuer.ok<{ issueCertificates: any }>(BULK, { input: { collectionId: stack.devInfo.collectionId, idempotencyKey: "dual-bulk", items } })).issueCertificates;
+    expect(again.approvalRequestId).toBe(bulk.approvalRequestId);
+    // The issuer who asked is not an OWNER, so it does not count: two owners must approve.
+    const first = (await owner.ok<{ approveOperation: any }>(APPROVE, { id: bulk.approvalRequestId })).approveOperation.approvalRequest;
+    expect(first.status).toBe("AWAITING_APPROVAL");
+    expect((await owner.ok<{ issuance: any }>(ISSUANCE, { id: bulk.results[0].issuance.id })).issuance.status).toBe("AWAITING_APPROVAL");
+    const second = (await secondOwner.ok<{ approveOperation: any }>(APPROVE, { id: bulk.approvalRequestId })).approveOperation.approvalRequest;
+    expect(second.status).toBe("APPROVED");
+    for (const result of bulk.results) {
+      const done = await waitFor(async () => (await owner.ok<{ issuance: any }>(ISSUANCE, { id: result.issuance.id })).issuance, (i) => i.status === "CONFIRMED" || i.status === "FAILED", 60_000);
+      expect(done.status).toBe("CONFIRMED");
+    }
+    // A single certificate is not a bulk above the rule's size: it is not held.
+    const single = (await issuer.ok<{ issueCertificates: any }>(BULK, { input: { collectionId: stack.devInfo.collectionId, idempotencyKey: "dual-bulk-1", items: [{ ...items[0]!, idempotencyKey: "dual-single" }] } })).issueCertificates;
+    expect(single.approvalRequestId).toBeNull();
+    expect(single.results[0].issuance.status).toBe("QUEUED");
+  }, 90_000);
+
   describe("the audit log", () => {
     let file: string;
     let lines: string[];
@@ -209,7 +264,7 @@ describe("dual control: approvals before the chain, and an audit log anyone can 
       const events = lines.map((l) => JSON.parse(l) as ExportedAuditEvent);
       expect(events.map((e) => e.seq)).toEqual(events.map((_, i) => i + 1));
       const kinds = events.map((e) => e.kind);
-      for (const kind of ["approvalPolicy.changed", "operation.requested", "operation.approved", "operation.released", "operation.rejected", "operation.expired", "approvalPolicy.changeRequested"]) {
+      for (const kind of ["apiKey.created", "approvalPolicy.changed", "operation.requested", "operation.approved", "operation.released", "operation.rejected", "operation.expired", "approvalPolicy.changeRequested"]) {
         expect(kinds).toContain(kind);
       }
       const expired = events.find((e) => e.kind === "operation.expired")!;
@@ -217,7 +272,7 @@ describe("dual control: approvals before the chain, and an audit log anyone can 
       const released = events.find((e) => e.kind === "operation.released")!;
       expect(released.data.approvalsHash).toMatch(/^0x[0-9a-f]{64}$/);
       const mine = (await owner.ok<{ auditLog: any }>(AUDIT, { filter: { memberId: issuerMemberId, kinds: ["OPERATION_REQUESTED"] } })).auditLog;
-      expect(mine.totalCount).toBe(3);
+      expect(mine.totalCount).toBe(5);
       expect(mine.edges.every((e: any) => e.node.actor === `member:${issuerMemberId}`)).toBe(true);
       // The export needs an ADMIN key.
       const denied = await fetch(`${baseUrl}/audit-log.jsonl`);
