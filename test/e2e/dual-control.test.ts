@@ -8,7 +8,8 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { auditEventHash } from "../../core/audit/event-hash.ts";
 import type { ExportedAuditEvent } from "../../core/audit/export.ts";
 import { certificateRegistryAt, certificateRegistryInterface, OnChainStatus } from "../../core/chain/certificate-registry.ts";
-import { members, outbox } from "../../core/db/schema.ts";
+import { members, outbox, revocations } from "../../core/db/schema.ts";
+import { reconcile } from "../../core/reconcile.ts";
 import { createApiKey } from "../../server/auth/api-keys.ts";
 import { issueCertificate, type IssuedCertificate } from "../core/verification/certificates.ts";
 import { graphqlClient } from "../support/graphql-http.ts";
@@ -137,6 +138,20 @@ describe("dual control: approvals before the chain, and an audit log anyone can 
     expect(named?.args.getValue("tokenId").toString()).toBe(certs[0]!.tokenId);
     expect(named?.args.getValue("approvalsHash")).toBe(approved.approvalsHash);
   }, 90_000);
+
+  it("the reconciler finds the approvals named on chain, and reports a database that says otherwise", async () => {
+    const [approved] = await stack.db.db.select().from(revocations).where(eq(revocations.status, "CONFIRMED"));
+    const mismatches = async () => (await reconcile(stack.db.db, stack.provider, stack.devInfo.chainId)).mismatches.filter((m) => m.kind === "approvals-mismatch");
+    expect(await mismatches()).toEqual([]);
+    await stack.db.db.update(revocations).set({ approvalsHash: `0x${"00".repeat(31)}01` }).where(eq(revocations.id, approved!.id));
+    try {
+      const found = await mismatches();
+      expect(found).toHaveLength(1);
+      expect(found[0]!.detail).toContain(approved!.id);
+    } finally {
+      await stack.db.db.update(revocations).set({ approvalsHash: approved!.approvalsHash }).where(eq(revocations.id, approved!.id));
+    }
+  });
 
   it("a rejected revocation never reaches the chain", async () => {
     const asked = await revoke(certs[1]!.id);
