@@ -24,12 +24,13 @@ export async function setApprovalPolicy(
   const parsed = parseApprovalPolicy(input);
   const collectionId = input.collectionId ?? null;
   return db.transaction(async (tx) => {
-    const [member] = actor.memberId ? await tx.select().from(members).where(and(eq(members.id, actor.memberId), eq(members.institutionId, institutionId))) : [];
-    if (member?.role !== "OWNER") throw new OperationError("FORBIDDEN", "only an OWNER member sets approval policies (through a key made for or by an OWNER)");
+    // Another institution's collection is not found, whoever asks: checked before the caller's role.
     if (collectionId) {
       const [collection] = isId(collectionId) ? await tx.select({ id: collections.id }).from(collections).where(and(eq(collections.id, collectionId), eq(collections.institutionId, institutionId))) : [];
       if (!collection) throw new OperationError("NOT_FOUND", "collection not found", "collectionId");
     }
+    const [member] = actor.memberId ? await tx.select().from(members).where(and(eq(members.id, actor.memberId), eq(members.institutionId, institutionId))) : [];
+    if (member?.role !== "OWNER") throw new OperationError("FORBIDDEN", "only an OWNER member sets approval policies (through a key made for or by an OWNER)");
     const change: PolicyChange = { collectionId, rules: parsed.rules, ttlSeconds: parsed.ttlSeconds };
     const gate = await policyChangeGate(tx, institutionId, collectionId, actor);
     const hash = requestHash({ setApprovalPolicy: change });

@@ -1,7 +1,7 @@
 import { and, asc, eq, isNull, or, sql, type SQL } from "drizzle-orm";
 import { approveOperation, rejectOperation } from "../../core/approvals/decide.ts";
 import { setApprovalPolicy } from "../../core/approvals/policy-change.ts";
-import { DEFAULT_APPROVAL_TTL_SECONDS, MAX_APPROVAL_TTL_SECONDS, MIN_APPROVAL_TTL_SECONDS, ownPolicy, type ApprovalPolicy } from "../../core/approvals/policies.ts";
+import { DEFAULT_APPROVAL_TTL_SECONDS, MAX_APPROVAL_TTL_SECONDS, MIN_APPROVAL_TTL_SECONDS, ownPolicy, policyFor, type ApprovalPolicy } from "../../core/approvals/policies.ts";
 import type { ApprovalRequest } from "../../core/approvals/hold.ts";
 import {
   APPROVAL_ACTIONS,
@@ -10,6 +10,7 @@ import {
   approvalRequests,
   approvals,
   certificateOperations,
+  collections,
   members,
   revocations,
   type ApprovalRule,
@@ -62,13 +63,16 @@ const ApprovalRuleRef = builder.objectRef<ApprovalRule>("ApprovalRule").implemen
   }),
 });
 
-const ApprovalPolicyRef = builder.objectRef<ApprovalPolicy>("ApprovalPolicy").implement({
+/** A policy as shown: a stored one, or none (no rules) for a scope without one. */
+type PolicyView = Pick<ApprovalPolicy, "collectionId" | "rules" | "ttlSeconds"> & { updatedAt: Date | null };
+
+const ApprovalPolicyRef = builder.objectRef<PolicyView>("ApprovalPolicy").implement({
   description: "Which actions on a collection (or, as the institution's default, on any collection without a policy of its own) need approval.",
   fields: (t) => ({
-    collectionId: t.id({ nullable: true, description: "The collection; null for the institution's default.", resolve: (p) => p.collectionId }),
-    rules: t.field({ type: [ApprovalRuleRef], description: "One rule per action held.", resolve: (p) => p.rules }),
+    collectionId: t.id({ nullable: true, description: "The collection whose policy this is; null for the institution's default.", resolve: (p) => p.collectionId }),
+    rules: t.field({ type: [ApprovalRuleRef], description: "One rule per action held; none: nothing waits for approval.", resolve: (p) => p.rules }),
     ttlSeconds: t.exposeInt("ttlSeconds", { description: "How long a request waits for its approvals before it ends EXPIRED." }),
-    updatedAt: t.expose("updatedAt", { type: "DateTime", description: "When it last changed." }),
+    updatedAt: t.expose("updatedAt", { type: "DateTime", nullable: true, description: "When it last changed; null when none was ever set." }),
   }),
 });
 
@@ -121,7 +125,7 @@ export const ApprovalRequestRef = builder.node(builder.objectRef<ApprovalRequest
       type: ApprovalPolicyRef,
       nullable: true,
       description: "For a POLICY_CHANGE: the policy that applies once approved (no rules: the policy is removed).",
-      resolve: (r) => (r.action === "POLICY_CHANGE" ? ({ ...(r.payload as object), id: r.id, institutionId: r.institutionId, createdAt: r.createdAt, updatedAt: r.createdAt } as ApprovalPolicy) : null),
+      resolve: (r) => (r.action === "POLICY_CHANGE" ? ({ ...(r.payload as object), updatedAt: null } as PolicyView) : null),
     }),
     approvalsHash: t.exposeString("approvalsHash", {
       nullable: true,
@@ -137,14 +141,15 @@ export const ApprovalRequestRef = builder.node(builder.objectRef<ApprovalRequest
 builder.queryField("approvalPolicy", (t) =>
   t.field({
     type: ApprovalPolicyRef,
-    nullable: true,
-    description: "The approval policy set for a collection, or the institution's default without `collectionId`; null when none is set (a collection without one follows the default).",
+    description:
+      "The approval policy in force for a collection (its own, else the institution's default: `collectionId` says which), or the default itself without `collectionId`. No rules when none is set. NOT_FOUND for another institution's collection.",
     authScopes: { scope: "read" },
     args: { collectionId: t.arg.id({ description: "The collection (`id` or `nodeId`); omitted: the default." }) },
-    resolve: async (_root, { collectionId }, ctx) => {
+    resolve: async (_root, { collectionId }, ctx): Promise<PolicyView> => {
       const institutionId = ctx.caller!.institutionId;
-      const id = collectionId == null ? null : (rawId(collectionId) ?? String(collectionId));
-      return (await ownPolicy(ctx.db, institutionId, id)) ?? null;
+      const id = collectionId == null ? null : (await ownedRow(ctx, collections, collectionId, "collection")).id;
+      const policy = id ? await policyFor(ctx.db, institutionId, id) : await ownPolicy(ctx.db, institutionId, null);
+      return policy ?? { collectionId: null, rules: [], ttlSeconds: DEFAULT_APPROVAL_TTL_SECONDS, updatedAt: null };
     },
   }),
 );
@@ -243,7 +248,7 @@ const SetApprovalPolicyInput = builder.inputType("SetApprovalPolicyInput", {
 });
 
 const SetApprovalPolicyPayload = builder
-  .objectRef<{ policy: ApprovalPolicy | undefined; approvalRequest: ApprovalRequest | undefined }>("SetApprovalPolicyPayload")
+  .objectRef<{ policy: PolicyView | undefined; approvalRequest: ApprovalRequest | undefined }>("SetApprovalPolicyPayload")
   .implement({
     description: "Result of setApprovalPolicy: applied at once, or held for approval under the policy in force.",
     fields: (t) => ({

@@ -1,7 +1,8 @@
 import { and, asc, count, desc, eq, gt, gte, inArray, lt, type SQL } from "drizzle-orm";
 import { GraphQLError } from "graphql";
 import { AUDIT_EVENT_KINDS } from "../../core/audit/log.ts";
-import { auditAnchors, auditEvents } from "../../core/db/schema.ts";
+import { auditAnchors, auditEvents, members } from "../../core/db/schema.ts";
+import { ownedRow } from "./ids.ts";
 import { builder } from "../builder.ts";
 import { describedValues } from "./enums.ts";
 import { connectionFields, pageSize, SortOrderEnum, type Page } from "./pagination.ts";
@@ -90,7 +91,8 @@ builder.queryField("auditLog", (t) =>
         const where: (SQL | undefined)[] = [eq(auditEvents.institutionId, ctx.caller!.institutionId)];
         if (f?.kinds?.length) where.push(inArray(auditEvents.kind, f.kinds.map((k) => kindOfName.get(k) ?? k)));
         if (f?.actor) where.push(eq(auditEvents.actor, f.actor));
-        if (f?.memberId != null) where.push(eq(auditEvents.actorMemberId, String(f.memberId)));
+        // A member of another institution is not found, as anywhere else.
+        if (f?.memberId != null) where.push(eq(auditEvents.actorMemberId, (await ownedRow(ctx, members, f.memberId, "member")).id));
         if (f?.from) where.push(gte(auditEvents.at, f.from));
         if (f?.to) where.push(lt(auditEvents.at, f.to));
         const filtered = and(...where);
