@@ -8,7 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { auditEventHash } from "../../core/audit/event-hash.ts";
 import type { ExportedAuditEvent } from "../../core/audit/export.ts";
 import { certificateRegistryAt, certificateRegistryInterface, OnChainStatus } from "../../core/chain/certificate-registry.ts";
-import { members, outbox, revocations } from "../../core/db/schema.ts";
+import { members, outbox, revocations, webhookDeliveries } from "../../core/db/schema.ts";
 import { reconcile } from "../../core/reconcile.ts";
 import { createApiKey } from "../../server/auth/api-keys.ts";
 import { issueCertificate, type IssuedCertificate } from "../core/verification/certificates.ts";
@@ -103,6 +103,8 @@ describe("dual control: approvals before the chain, and an audit log anyone can 
   });
 
   it("a revocation waits, the requester and a memberless key cannot approve, a second member does and it reaches the chain naming the approvals", async () => {
+    // A webhook hears each state of it, the held one included (deliveries are recorded with each change).
+    await owner.ok(`mutation { registerWebhook(url: "http://127.0.0.1:9/dual-control", idempotencyKey: "dual-hook") { ... on RegisterWebhookPayload { webhook { id } } ${ERR} } }`);
     const asked = await revoke(certs[0]!.id);
     expect(asked.status).toBe("AWAITING_APPROVAL");
     const request = await requestFor(asked.id);
@@ -137,6 +139,9 @@ describe("dual control: approvals before the chain, and an audit log anyone can 
     const named = receipt!.logs.map((l) => iface.parseLog(l)).find((p) => p?.name === "RevocationApproved");
     expect(named?.args.getValue("tokenId").toString()).toBe(certs[0]!.tokenId);
     expect(named?.args.getValue("approvalsHash")).toBe(approved.approvalsHash);
+    const told = await stack.db.db.select({ type: webhookDeliveries.eventType, payload: webhookDeliveries.payload }).from(webhookDeliveries);
+    const mine = told.filter((d) => JSON.stringify(d.payload).includes(asked.id)).map((d) => d.type);
+    expect(mine).toEqual(expect.arrayContaining(["revocation.awaiting_approval", "revocation.queued", "revocation.submitted", "revocation.confirmed"]));
   }, 90_000);
 
   it("the reconciler finds the approvals named on chain, and reports a database that says otherwise", async () => {
