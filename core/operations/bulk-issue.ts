@@ -62,7 +62,9 @@ export async function requestBulkIssuance(
   // Recorded once per bulk: a retry (same key) finds the request, or the audit event, already there.
   const approvalRequest = await db.transaction(async (tx) => {
     const [open] = await tx.select().from(approvalRequests).where(and(eq(approvalRequests.subjectId, bulk.id), eq(approvalRequests.subjectKind, "bulkIssuance")));
-    if (open || (!created && !gate)) return open;
+    // Nothing to hold or to tell: every item refused, or (without a gate) a retry that recorded nothing new.
+    const recorded = gate ? results.some((r) => r.issuance?.status === "AWAITING_APPROVAL") : results.some((r) => r.created);
+    if (open || !recorded) return open;
     return queueOrHold(tx, gate, {
       institutionId,
       collectionId: input.collectionId,

@@ -53,7 +53,9 @@ const ApprovalRequestStatusEnum = builder.enumType("ApprovalRequestStatus", {
   }),
 });
 
+// Institution data: a key of the institution reads it only with READ, wherever it is reached from (a mutation's answer too).
 const ApprovalRuleRef = builder.objectRef<ApprovalRule>("ApprovalRule").implement({
+  authScopes: { readData: true },
   description: "One rule of an approval policy: an action, how many distinct members must approve it, and which roles may.",
   fields: (t) => ({
     action: t.field({ type: ApprovalActionEnum, description: "The action held.", resolve: (r) => r.action }),
@@ -67,6 +69,7 @@ const ApprovalRuleRef = builder.objectRef<ApprovalRule>("ApprovalRule").implemen
 type PolicyView = Pick<ApprovalPolicy, "collectionId" | "rules" | "ttlSeconds"> & { updatedAt: Date | null };
 
 const ApprovalPolicyRef = builder.objectRef<PolicyView>("ApprovalPolicy").implement({
+  authScopes: { readData: true },
   description: "Which actions on a collection (or, as the institution's default, on any collection without a policy of its own) need approval.",
   fields: (t) => ({
     collectionId: t.id({ nullable: true, description: "The collection whose policy this is; null for the institution's default.", resolve: (p) => p.collectionId }),
@@ -78,6 +81,7 @@ const ApprovalPolicyRef = builder.objectRef<PolicyView>("ApprovalPolicy").implem
 
 type ApprovalRow = typeof approvals.$inferSelect;
 const ApprovalRef = builder.objectRef<ApprovalRow>("Approval").implement({
+  authScopes: { readData: true },
   description: "One member's decision on a request held for approval.",
   fields: (t) => ({
     memberId: t.exposeID("memberId", { description: "The member who decided." }),
@@ -89,6 +93,7 @@ const ApprovalRef = builder.objectRef<ApprovalRow>("Approval").implement({
 });
 
 export const ApprovalRequestRef = builder.node(builder.objectRef<ApprovalRequest>("ApprovalRequest"), {
+  authScopes: { readData: true },
   description: "A request held by an approval policy until enough members approve it, or one rejects it, or its deadline passes.",
   id: { resolve: (r) => r.id },
   loadMany: (ids, ctx) => ownedRows(ctx, approvalRequests, ids),

@@ -36,6 +36,8 @@ const REJECT = `mutation($id: ID!, $reason: String!) { rejectOperation(id: $id, 
 const POLICY = `query($collectionId: ID) { approvalPolicy(collectionId: $collectionId) { ttlSeconds rules { action required } } }`;
 const CREATE_KEY = `mutation($input: CreateApiKeyInput!) { createApiKey(input: $input) { ... on CreateApiKeyPayload { secret apiKey { id approvalRequestId } } ${ERR} } }`;
 const BULK = `mutation($input: IssueCertificatesInput!) { issueCertificates(input: $input) { ... on IssueCertificatesPayload { approvalRequestId results { issuance { id status } error { code message } } } ${ERR} } }`;
+const SUSPEND = `mutation($input: CertificateSuspensionInput!) { suspendCertificate(input: $input) { ... on CertificateOperationPayload { operation { id status } } ${ERR} } }`;
+const CERT_OP = `query($id: ID!) { certificateOperation(id: $id) { id status error } }`;
 const ISSUANCE = `query($id: ID!) { issuance(id: $id) { id status error } }`;
 const AUDIT = `query($filter: AuditLogFilter, $last: Int) { auditLog(filter: $filter, last: $last) { totalCount edges { node { seq kind actor hash prevHash anchor { status root } } } } }`;
 
@@ -219,6 +221,7 @@ describe("dual control: approvals before the chain, and an audit log anyone can 
         rules: [
           { action: "REVOKE", required: 2, approverRoles: ["OWNER", "ISSUER"] },
           { action: "BULK_ISSUANCE", required: 2, approverRoles: ["OWNER"], aboveItems: 1 },
+          { action: "SUSPEND", required: 2, approverRoles: ["OWNER", "ISSUER"] },
           { action: "POLICY_CHANGE", required: 2, approverRoles: ["OWNER"] },
         ],
         ttlSeconds: 600,
@@ -247,6 +250,16 @@ describe("dual control: approvals before the chain, and an audit log anyone can 
     const single = (await issuer.ok<{ issueCertificates: any }>(BULK, { input: { collectionId: stack.devInfo.collectionId, idempotencyKey: "dual-bulk-1", items: [{ ...items[0]!, idempotencyKey: "dual-single" }] } })).issueCertificates;
     expect(single.approvalRequestId).toBeNull();
     expect(single.results[0].issuance.status).toBe("QUEUED");
+  }, 90_000);
+
+  it("a suspension under the policy waits too, and reaches the chain once approved", async () => {
+    const asked = (await issuer.ok<{ suspendCertificate: any }>(SUSPEND, { input: { certificateId: certs[1]!.id, reason: "Under investigation", idempotencyKey: "dual-suspend" } })).suspendCertificate.operation;
+    expect(asked.status).toBe("AWAITING_APPROVAL");
+    await owner.ok(APPROVE, { id: (await requestFor(asked.id)).id });
+    const done = await waitFor(async () => (await owner.ok<{ certificateOperation: any }>(CERT_OP, { id: asked.id })).certificateOperation, (o) => o.status === "CONFIRMED" || o.status === "FAILED", 60_000);
+    expect(done.status).toBe("CONFIRMED");
+    const registry = certificateRegistryAt(stack.devInfo.contracts.CertificateRegistry, stack.provider);
+    expect(Number(await registry.status(BigInt(certs[1]!.tokenId)))).toBe(OnChainStatus.indexOf("SUSPENDED"));
   }, 90_000);
 
   describe("the audit log", () => {
@@ -292,7 +305,7 @@ describe("dual control: approvals before the chain, and an audit log anyone can 
       const released = events.find((e) => e.kind === "operation.released")!;
       expect(released.data.approvalsHash).toMatch(/^0x[0-9a-f]{64}$/);
       const mine = (await owner.ok<{ auditLog: any }>(AUDIT, { filter: { memberId: issuerMemberId, kinds: ["OPERATION_REQUESTED"] } })).auditLog;
-      expect(mine.totalCount).toBe(5);
+      expect(mine.totalCount).toBe(6);
       expect(mine.edges.every((e: any) => e.node.actor === `member:${issuerMemberId}`)).toBe(true);
       // The export needs an ADMIN key.
       const denied = await fetch(`${baseUrl}/audit-log.jsonl`);
