@@ -62,17 +62,13 @@ export interface PolicyChange {
   ttlSeconds: number;
 }
 
-/** Writes a policy (no rules: removes it, so the collection falls back to the default again). */
+/** Writes a policy, replacing the one set for the same scope. */
 export async function applyPolicy(tx: DbTransaction, institutionId: string, change: PolicyChange): Promise<void> {
   const where = and(
     eq(approvalPolicies.institutionId, institutionId),
     change.collectionId ? eq(approvalPolicies.collectionId, change.collectionId) : sql`${approvalPolicies.collectionId} is null`,
   );
   const [current] = await tx.select().from(approvalPolicies).where(where).for("update");
-  if (!change.rules.length) {
-    if (current) await tx.delete(approvalPolicies).where(eq(approvalPolicies.id, current.id));
-    return;
-  }
   if (current) await tx.update(approvalPolicies).set({ rules: change.rules, ttlSeconds: change.ttlSeconds, updatedAt: new Date() }).where(eq(approvalPolicies.id, current.id));
   else await tx.insert(approvalPolicies).values({ institutionId, collectionId: change.collectionId, rules: change.rules, ttlSeconds: change.ttlSeconds });
 }

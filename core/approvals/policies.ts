@@ -31,6 +31,9 @@ export interface Gate {
 
 /** Checks a policy as an owner sends it; every problem names its field. */
 export function parseApprovalPolicy(input: ApprovalPolicyInput): { rules: ApprovalRule[]; ttlSeconds: number } {
+  // A policy is narrowed, never removed: to hold nothing else, keep only the rule that guards its own change.
+  if (!input.rules.length) throw new OperationError("BAD_USER_INPUT", "rules must list at least one rule (a POLICY_CHANGE rule alone holds nothing else)", "rules");
+  if (input.rules.length > APPROVAL_ACTIONS.length) throw new OperationError("BAD_USER_INPUT", `rules lists at most one rule per action (${APPROVAL_ACTIONS.length})`, "rules");
   const seen = new Set<string>();
   const rules = input.rules.map((r, i): ApprovalRule => {
     const field = `rules[${i}]`;
@@ -42,6 +45,7 @@ export function parseApprovalPolicy(input: ApprovalPolicyInput): { rules: Approv
       throw new OperationError("BAD_USER_INPUT", `${field}.required must be between 1 and 10 approvals`, `${field}.required`);
     }
     const roles = [...new Set(r.approverRoles)];
+    if (roles.length !== r.approverRoles.length) throw new OperationError("BAD_USER_INPUT", `${field}.approverRoles names a role twice`, `${field}.approverRoles`);
     if (!roles.length || roles.some((role) => !(MEMBER_ROLES as readonly string[]).includes(role))) {
       throw new OperationError("BAD_USER_INPUT", `${field}.approverRoles must name at least one member role`, `${field}.approverRoles`);
     }
@@ -49,7 +53,10 @@ export function parseApprovalPolicy(input: ApprovalPolicyInput): { rules: Approv
     let aboveItems: number | null = null;
     if (r.aboveItems != null) {
       if (!COUNTED.includes(action)) throw new OperationError("BAD_USER_INPUT", `${field}.aboveItems applies to BULK_ISSUANCE and AIRDROP only`, `${field}.aboveItems`);
-      if (!Number.isInteger(r.aboveItems) || r.aboveItems < 0) throw new OperationError("BAD_USER_INPUT", `${field}.aboveItems must be a whole number`, `${field}.aboveItems`);
+      // Zero would say "every request" a second way: that is an absent aboveItems.
+      if (!Number.isInteger(r.aboveItems) || r.aboveItems < 1 || r.aboveItems > 10_000) {
+        throw new OperationError("BAD_USER_INPUT", `${field}.aboveItems must be between 1 and 10000 (omit it to hold every request)`, `${field}.aboveItems`);
+      }
       aboveItems = r.aboveItems;
     }
     return { action, required: r.required, approverRoles: roles as MemberRole[], ...(COUNTED.includes(action) ? { aboveItems } : {}) };

@@ -129,7 +129,7 @@ export const ApprovalRequestRef = builder.node(builder.objectRef<ApprovalRequest
     policyChange: t.field({
       type: ApprovalPolicyRef,
       nullable: true,
-      description: "For a POLICY_CHANGE: the policy that applies once approved (no rules: the policy is removed).",
+      description: "For a POLICY_CHANGE: the policy that applies once approved.",
       resolve: (r) => (r.action === "POLICY_CHANGE" ? ({ ...(r.payload as object), updatedAt: null } as PolicyView) : null),
     }),
     approvalsHash: t.exposeString("approvalsHash", {
@@ -239,7 +239,7 @@ const ApprovalRuleInput = builder.inputType("ApprovalRuleInput", {
     action: t.field({ type: ApprovalActionEnum, required: true, description: "The action to hold; one rule per action." }),
     required: t.int({ required: true, description: "Approvals needed, 1 to 10, from members other than the one who asks." }),
     approverRoles: t.field({ type: [MemberRoleEnum], required: true, description: "Roles that may approve or reject (OWNER, ISSUER; a VIEWER cannot)." }),
-    aboveItems: t.int({ description: "BULK_ISSUANCE and AIRDROP only: hold only requests of more items than this." }),
+    aboveItems: t.int({ description: "BULK_ISSUANCE and AIRDROP only: hold only requests of more items than this (1 to 10000); omitted: every request." }),
   }),
 });
 
@@ -247,7 +247,7 @@ const SetApprovalPolicyInput = builder.inputType("SetApprovalPolicyInput", {
   description: "A collection's approval policy (or the institution's default), replacing the one set for it.",
   fields: (t) => ({
     collectionId: t.id({ description: "The collection (`id` or `nodeId`); omitted: the institution's default, which also governs editions, airdrops, ADMIN keys and collections without a policy." }),
-    rules: t.field({ type: [ApprovalRuleInput], required: true, description: "The rules; empty removes the policy." }),
+    rules: t.field({ type: [ApprovalRuleInput], required: true, description: "The rules, one per action, at least one. A policy is narrowed, never removed: to hold nothing else, keep only its POLICY_CHANGE rule." }),
     ttlSeconds: t.int({ description: `How long a request waits for approval, ${MIN_APPROVAL_TTL_SECONDS} s to ${MAX_APPROVAL_TTL_SECONDS / 86400} days; default ${DEFAULT_APPROVAL_TTL_SECONDS / 86400} days.` }),
   }),
 });

@@ -370,7 +370,7 @@ describe("bad input for every mutation", () => {
     // collection, whose revocations it does not hold, so no other maker's call waits for approval.
     setApprovalPolicy: async () => ({
       bearer: (await owners()).first,
-      variables: { input: { collectionId: spare.anchoredCollection, rules: [{ action: "REVOKE", required: 2, approverRoles: ["OWNER"] }], ttlSeconds: 3600 } },
+      variables: { input: { collectionId: spare.anchoredCollection, rules: [{ action: "BULK_ISSUANCE", required: 2, approverRoles: ["OWNER"], aboveItems: 5000 }], ttlSeconds: 3600 } },
     }),
     // A request no one asked through the API: more approvals than there are owners, so a decision never releases it.
     approveOperation: async () => ({ bearer: (await owners()).second, variables: { id: await heldRequest() } }),

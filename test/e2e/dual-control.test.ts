@@ -100,7 +100,7 @@ describe("dual control: approvals before the chain, and an audit log anyone can 
       { action: "POLICY_CHANGE", required: 2, approverRoles: ["OWNER"] },
     ]);
     // An issuer is not an owner: FORBIDDEN even to try.
-    const refused = await issuer.fails(SET_POLICY, { input: { collectionId: stack.devInfo.collectionId, rules: [] } });
+    const refused = await issuer.fails(SET_POLICY, { input: { collectionId: stack.devInfo.collectionId, rules: [{ action: "REVOKE", required: 1, approverRoles: ["OWNER"] }] } });
     expect(refused.code).toBe("FORBIDDEN");
   });
 
