@@ -4,7 +4,8 @@ import { apiKeys, approvalRequests, approvals, members, type MemberRole } from "
 import { isId } from "../db/ids.ts";
 import type { Pipeline } from "../operations/context.ts";
 import { OperationError } from "../operations/errors.ts";
-import { parseReason } from "../operations/validate.ts";
+import { idempotencyConflict } from "../operations/idempotency.ts";
+import { parseIdempotencyKey, parseReason } from "../operations/validate.ts";
 import { approvalsHash, type ApprovalsRecord } from "./approvals-hash.ts";
 import type { ApprovalRequest } from "./hold.ts";
 import { dropHeld, releaseHeld } from "./outcome.ts";
@@ -20,16 +21,23 @@ export interface Decider {
  * for nobody approves nothing), whose role the policy lets approve, other than the member or key that asked. A
  * member approves once. The approval that meets the threshold releases the operation, in the same transaction.
  */
-export async function approveOperation(pipeline: Pipeline, decider: Decider, requestId: string): Promise<ApprovalRequest> {
-  return decide(pipeline, decider, requestId, { decision: "APPROVE" });
+export async function approveOperation(pipeline: Pipeline, decider: Decider, requestId: string, idempotencyKey?: string | null): Promise<ApprovalRequest> {
+  return decide(pipeline, decider, requestId, { decision: "APPROVE", idempotencyKey: parseKey(idempotencyKey) });
 }
 
 /** Rejects a request held for approval, for good: one member with the right to approve may reject it. */
-export async function rejectOperation(pipeline: Pipeline, decider: Decider, requestId: string, reason: string): Promise<ApprovalRequest> {
-  return decide(pipeline, decider, requestId, { decision: "REJECT", reason: parseReason(reason) });
+export async function rejectOperation(pipeline: Pipeline, decider: Decider, requestId: string, reason: string, idempotencyKey?: string | null): Promise<ApprovalRequest> {
+  return decide(pipeline, decider, requestId, { decision: "REJECT", reason: parseReason(reason), idempotencyKey: parseKey(idempotencyKey) });
 }
 
-async function decide(pipeline: Pipeline, decider: Decider, requestId: string, what: { decision: "APPROVE" | "REJECT"; reason?: string }): Promise<ApprovalRequest> {
+const parseKey = (key: string | null | undefined) => (key == null ? undefined : parseIdempotencyKey(key));
+
+async function decide(
+  pipeline: Pipeline,
+  decider: Decider,
+  requestId: string,
+  what: { decision: "APPROVE" | "REJECT"; reason?: string; idempotencyKey?: string },
+): Promise<ApprovalRequest> {
   if (!isId(requestId)) throw new OperationError("NOT_FOUND", "approval request not found", "id");
   return pipeline.transaction(async (ctx) => {
     const tx = ctx.db;
@@ -39,6 +47,14 @@ async function decide(pipeline: Pipeline, decider: Decider, requestId: string, w
       .where(and(eq(approvalRequests.id, requestId), eq(approvalRequests.institutionId, decider.institutionId)))
       .for("update");
     if (!request) throw new OperationError("NOT_FOUND", "approval request not found", "id");
+    if (what.idempotencyKey) {
+      // A retry of a decision already recorded answers the request as it stands, whatever that decision led to.
+      const [mine] = await tx.select().from(approvals).where(and(eq(approvals.requestId, requestId), eq(approvals.keyId, decider.apiKeyId), eq(approvals.idempotencyKey, what.idempotencyKey)));
+      if (mine) {
+        if (mine.decision !== what.decision || (mine.reason ?? undefined) !== what.reason) throw idempotencyConflict();
+        return request;
+      }
+    }
     if (request.status !== "AWAITING_APPROVAL") throw new OperationError("CONFLICT", `the operation is not awaiting approval (it is ${request.status})`, "id", { status: request.status });
     if (request.expiresAt.getTime() <= Date.now()) throw new OperationError("CONFLICT", "the approval deadline has passed; the operation is expiring", "id", { status: "EXPIRED" });
 
@@ -57,7 +73,7 @@ async function decide(pipeline: Pipeline, decider: Decider, requestId: string, w
     const actor: Actor = { memberId: key.memberId, apiKeyId: decider.apiKeyId };
     const [recorded] = await tx
       .insert(approvals)
-      .values({ requestId, memberId: key.memberId, keyId: decider.apiKeyId, decision: what.decision, reason: what.reason })
+      .values({ requestId, memberId: key.memberId, keyId: decider.apiKeyId, decision: what.decision, reason: what.reason, idempotencyKey: what.idempotencyKey })
       .onConflictDoNothing()
       .returning();
     if (!recorded) throw new OperationError("CONFLICT", "this member has already decided on this operation", "id");

@@ -1050,6 +1050,8 @@ export const approvals = pgTable(
     keyId: uuid("key_id").notNull(),
     decision: text("decision", { enum: ["APPROVE", "REJECT"] }).notNull(),
     reason: text("reason"),
+    /** The decider's key for the call: sent again with the same decision, it answers the request as it stands. */
+    idempotencyKey: text("idempotency_key"),
     createdAt: createdAt(),
   },
   (t) => [uniqueIndex("approvals_once").on(t.requestId, t.memberId)],

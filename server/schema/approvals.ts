@@ -19,7 +19,7 @@ import { createPipeline } from "../../core/operations/context.ts";
 import { actorOf } from "../auth/actor.ts";
 import { builder } from "../builder.ts";
 import type { Context } from "../context.ts";
-import { ConflictError, InvalidInputError, NotAllowedError, NotFoundError, withOperationErrors } from "../errors.ts";
+import { ConflictError, IdempotencyConflictError, InvalidInputError, NotAllowedError, NotFoundError, withOperationErrors } from "../errors.ts";
 import { CertificateOperationRef } from "./certificate-operations.ts";
 import { describedValues } from "./enums.ts";
 import { MemberRoleEnum } from "./access.ts";
@@ -289,32 +289,43 @@ const DecisionPayload = builder.objectRef<ApprovalRequest>("ApprovalDecisionPayl
   }),
 });
 
+const IDEMPOTENT =
+  "Your unique key for this decision: sent again (by the same key, with the same decision), it answers the request as it stands instead of CONFLICT; with another decision, IDEMPOTENCY_CONFLICT.";
+
 const DECISION_ERRORS = "NOT_FOUND for another institution's; FORBIDDEN for the member who asked, a key made for no member, or a role the policy does not name; CONFLICT when it is not awaiting approval (decided or expired) or this member already decided.";
 
 builder.mutationField("approveOperation", (t) =>
   t.field({
-    errors: { types: [NotFoundError, NotAllowedError, ConflictError] },
+    errors: { types: [InvalidInputError, NotFoundError, NotAllowedError, ConflictError, IdempotencyConflictError] },
     type: DecisionPayload,
     description: `Approves a request held for approval, as the member the key was made for. The approval that meets the threshold releases it: the operation becomes QUEUED and goes to the chain. ${DECISION_ERRORS}`,
     authScopes: { scope: "issue" },
-    args: { id: t.arg.id({ required: true, description: "The approval request (`id` or `nodeId`)." }) },
-    resolve: (_root, { id }, ctx) =>
-      withOperationErrors(() => approveOperation(createPipeline({ db: ctx.db, logger: ctx.logger, live: ctx.liveSink }), decider(ctx), rawId(id, "ApprovalRequest") ?? String(id))),
+    args: {
+      id: t.arg.id({ required: true, description: "The approval request (`id` or `nodeId`)." }),
+      idempotencyKey: t.arg.string({ description: IDEMPOTENT }),
+    },
+    resolve: (_root, { id, idempotencyKey }, ctx) =>
+      withOperationErrors(() =>
+        approveOperation(createPipeline({ db: ctx.db, logger: ctx.logger, live: ctx.liveSink }), decider(ctx), rawId(id, "ApprovalRequest") ?? String(id), idempotencyKey),
+      ),
   }),
 );
 
 builder.mutationField("rejectOperation", (t) =>
   t.field({
-    errors: { types: [InvalidInputError, NotFoundError, NotAllowedError, ConflictError] },
+    errors: { types: [InvalidInputError, NotFoundError, NotAllowedError, ConflictError, IdempotencyConflictError] },
     type: DecisionPayload,
     description: `Rejects a request held for approval, for good: its operation ends REJECTED and never reaches the chain. ${DECISION_ERRORS}`,
     authScopes: { scope: "issue" },
     args: {
       id: t.arg.id({ required: true, description: "The approval request (`id` or `nodeId`)." }),
       reason: t.arg.string({ required: true, description: "Why, in words (kept in the audit log)." }),
+      idempotencyKey: t.arg.string({ description: IDEMPOTENT }),
     },
-    resolve: (_root, { id, reason }, ctx) =>
-      withOperationErrors(() => rejectOperation(createPipeline({ db: ctx.db, logger: ctx.logger, live: ctx.liveSink }), decider(ctx), rawId(id, "ApprovalRequest") ?? String(id), reason)),
+    resolve: (_root, { id, reason, idempotencyKey }, ctx) =>
+      withOperationErrors(() =>
+        rejectOperation(createPipeline({ db: ctx.db, logger: ctx.logger, live: ctx.liveSink }), decider(ctx), rawId(id, "ApprovalRequest") ?? String(id), reason, idempotencyKey),
+      ),
   }),
 );
 

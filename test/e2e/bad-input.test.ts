@@ -373,8 +373,8 @@ describe("bad input for every mutation", () => {
       variables: { input: { collectionId: spare.anchoredCollection, rules: [{ action: "BULK_ISSUANCE", required: 2, approverRoles: ["OWNER"], aboveItems: 5000 }], ttlSeconds: 3600 } },
     }),
     // A request no one asked through the API: more approvals than there are owners, so a decision never releases it.
-    approveOperation: async () => ({ bearer: (await owners()).second, variables: { id: await heldRequest() } }),
-    rejectOperation: async () => ({ bearer: (await owners()).second, variables: { id: await heldRequest(), reason: "Not ours" } }),
+    approveOperation: async () => ({ bearer: (await owners()).second, variables: { id: await heldRequest(), idempotencyKey: `bad-${uniq()}` } }),
+    rejectOperation: async () => ({ bearer: (await owners()).second, variables: { id: await heldRequest(), reason: "Not ours", idempotencyKey: `bad-${uniq()}` } }),
     // A retired key: rotated out just now.
     markIssuerKeyCompromised: async () => {
       await ok("institution", `mutation($i: RotateIssuerKeyInput!) { rotateIssuerKey(input: $i) { ... on RotateIssuerKeyPayload { created } ... on Error { __typename code message field } } }`, { i: { idempotencyKey: `bad-${uniq()}` } });

@@ -31,7 +31,7 @@ const REVOKE = `mutation($input: RevokeCertificateInput!) { revokeCertificate(in
 const REVOCATION = `query($id: ID!) { revocation(id: $id) { id status error txHash approvalsHash } }`;
 const REQUEST_OF = `{ approvalRequests(first: 50) { edges { node { id status action subjectId required approvalsHash revocation { id } } } } }`;
 const PENDING = `{ pendingApprovals(first: 20) { totalCount edges { node { id action subjectId } } } }`;
-const APPROVE = `mutation($id: ID!) { approveOperation(id: $id) { ... on ApprovalDecisionPayload { approvalRequest { id status approvalsHash approvals { memberId decision } } } ${ERR} } }`;
+const APPROVE = `mutation($id: ID!, $key: String) { approveOperation(id: $id, idempotencyKey: $key) { ... on ApprovalDecisionPayload { approvalRequest { id status approvalsHash approvals { memberId decision } } } ${ERR} } }`;
 const REJECT = `mutation($id: ID!, $reason: String!) { rejectOperation(id: $id, reason: $reason) { ... on ApprovalDecisionPayload { approvalRequest { id status rejectionReason } } ${ERR} } }`;
 const POLICY = `query($collectionId: ID) { approvalPolicy(collectionId: $collectionId) { ttlSeconds rules { action required } } }`;
 const CREATE_KEY = `mutation($input: CreateApiKeyInput!) { createApiKey(input: $input) { ... on CreateApiKeyPayload { secret apiKey { id approvalRequestId } } ${ERR} } }`;
@@ -125,9 +125,12 @@ describe("dual control: approvals before the chain, and an audit log anyone can 
     const queued = await stack.db.db.select().from(outbox).where(eq(outbox.topic, "revoke-certificate"));
     expect(queued.filter((o) => o.payload.revocationId === asked.id)).toEqual([]);
 
-    const approved = (await secondOwner.ok<{ approveOperation: any }>(APPROVE, { id: request.id })).approveOperation.approvalRequest;
+    const approved = (await secondOwner.ok<{ approveOperation: any }>(APPROVE, { id: request.id, key: "dual-approve" })).approveOperation.approvalRequest;
     expect(approved.status).toBe("APPROVED");
     expect(approved.approvalsHash).toMatch(/^0x[0-9a-f]{64}$/);
+    // A retry with its idempotency key answers the same; a second approval without one is a CONFLICT.
+    const retried = (await secondOwner.ok<{ approveOperation: any }>(APPROVE, { id: request.id, key: "dual-approve" })).approveOperation.approvalRequest;
+    expect(retried).toMatchObject({ status: "APPROVED", approvalsHash: approved.approvalsHash });
     const again = await secondOwner.fails(APPROVE, { id: request.id });
     expect(again).toMatchObject({ code: "CONFLICT", typename: "ConflictError" });
 

@@ -37,6 +37,7 @@ CREATE TABLE "approvals" (
 	"key_id" uuid NOT NULL,
 	"decision" text NOT NULL,
 	"reason" text,
+	"idempotency_key" text,
 	"created_at" timestamp with time zone DEFAULT now() NOT NULL
 );
 --> statement-breakpoint
