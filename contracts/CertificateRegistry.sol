@@ -217,15 +217,15 @@ contract CertificateRegistry is
 
     /// @inheritdoc ICertificateRegistry
     function revoke(uint256 tokenId, RevocationReason reason) external {
-        if (!hasRole(ISSUER_ROLE, msg.sender) && !hasRole(MINTER_ROLE, msg.sender)) {
-            revert AccessControlUnauthorizedAccount(msg.sender, ISSUER_ROLE);
-        }
-        Record storage record = _existing(tokenId);
-        uint8 flags = record.flags;
-        if (flags & _REVOKED != 0) revert CertificateAlreadyRevoked(tokenId);
-        record.flags = flags | _REVOKED;
-        _reasons[tokenId] = reason;
-        emit CertificateRevoked(tokenId, reason, msg.sender);
+        _revoke(tokenId, reason);
+        emit MetadataUpdate(tokenId);
+    }
+
+    /// @inheritdoc ICertificateRegistry
+    function revokeWithApprovals(uint256 tokenId, RevocationReason reason, bytes32 approvalsHash) external {
+        if (approvalsHash == bytes32(0)) revert ApprovalsHashEmpty();
+        _revoke(tokenId, reason);
+        emit RevocationApproved(tokenId, approvalsHash);
         emit MetadataUpdate(tokenId);
     }
 
@@ -294,6 +294,19 @@ contract CertificateRegistry is
         record.flags = flags;
         emit CertificateMetadataUpdated(tokenId, uri, digest);
         emit MetadataUpdate(tokenId);
+    }
+
+    /// @dev What both revocations share: the caller's role, the token, its flag and reason, {CertificateRevoked}.
+    function _revoke(uint256 tokenId, RevocationReason reason) private {
+        if (!hasRole(ISSUER_ROLE, msg.sender) && !hasRole(MINTER_ROLE, msg.sender)) {
+            revert AccessControlUnauthorizedAccount(msg.sender, ISSUER_ROLE);
+        }
+        Record storage record = _existing(tokenId);
+        uint8 flags = record.flags;
+        if (flags & _REVOKED != 0) revert CertificateAlreadyRevoked(tokenId);
+        record.flags = flags | _REVOKED;
+        _reasons[tokenId] = reason;
+        emit CertificateRevoked(tokenId, reason, msg.sender);
     }
 
     // ------------------------------------------------------------------------------------------------------

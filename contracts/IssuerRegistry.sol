@@ -67,6 +67,15 @@ contract IssuerRegistry is AccessControlDefaultAdminRules, IIssuerRegistry {
     }
 
     /// @inheritdoc IIssuerRegistry
+    function anchorAuditLog(bytes16 log, uint64 firstSeq, uint64 lastSeq, bytes32 root)
+        external
+        onlyRole(OPERATOR_ROLE)
+    {
+        if (root == bytes32(0) || firstSeq == 0 || firstSeq > lastSeq) revert AuditAnchorInvalid(firstSeq, lastSeq, root);
+        emit AuditLogAnchored(log, firstSeq, lastSeq, root);
+    }
+
+    /// @inheritdoc IIssuerRegistry
     function bindAccount(uint256 institutionId, address account) external onlyRole(OPERATOR_ROLE) {
         _get(institutionId);
         _bind(institutionId, account);

@@ -33,6 +33,7 @@ const schema = z.object({
     .regex(/^0x[0-9a-fA-F]{40}(\s*,\s*0x[0-9a-fA-F]{40})*$/, "must be 20-byte hex addresses, separated by commas")
     .optional(),
   INDEXER_POLL_MS: z.coerce.number().int().positive().default(250),
+  AUDIT_ANCHOR_INTERVAL_MS: z.coerce.number().int().min(1_000).default(3_600_000),
   SHUTDOWN_TIMEOUT_MS: z.coerce.number().int().min(0).default(10_000),
   WORKER_CONCURRENCY: z.coerce.number().int().positive().default(128),
   BATCH_SIZE: z.coerce.number().int().min(1).max(10_000).default(150),
@@ -128,6 +129,8 @@ export interface Config {
     collectibleContracts: string[];
   };
   indexerPollMs: number;
+  /** How often the worker anchors each institution's new audit events on chain (one Merkle root a period). */
+  auditAnchorIntervalMs: number;
   /** How long SIGTERM/SIGINT may take to drain a process (requests, running jobs) before it exits 1. */
   shutdownTimeoutMs: number;
   workerConcurrency: number;
@@ -267,6 +270,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       collectibleContracts: e.COLLECTIBLE_CONTRACTS ? e.COLLECTIBLE_CONTRACTS.split(",").map((a) => a.trim()) : [],
     },
     indexerPollMs: e.INDEXER_POLL_MS,
+    auditAnchorIntervalMs: e.AUDIT_ANCHOR_INTERVAL_MS,
     shutdownTimeoutMs: e.SHUTDOWN_TIMEOUT_MS,
     workerConcurrency: e.WORKER_CONCURRENCY,
     batch: { size: e.BATCH_SIZE, windowMs: e.BATCH_WINDOW_MS },

@@ -3,7 +3,7 @@ import { isDeployed } from "./operations/collections.ts";
 import { getAddress, Interface, type JsonRpcProvider, type Log } from "ethers";
 import { certificateRegistryInterface, RevocationReason } from "./chain/certificate-registry.ts";
 import type { Database } from "./db/index.ts";
-import { certificates, collections, editionContracts, editions, issuances } from "./db/schema.ts";
+import { certificates, collections, editionContracts, editions, issuances, revocations } from "./db/schema.ts";
 import { COLLECTIBLE_EDITIONS_ABI } from "./editions/abi.ts";
 
 export interface Mismatch {
@@ -18,7 +18,8 @@ export interface Mismatch {
     | "metadata-mismatch"
     | "edition-not-on-chain"
     | "edition-minted-mismatch"
-    | "unknown-edition-on-chain";
+    | "unknown-edition-on-chain"
+    | "approvals-mismatch";
   /** The certificate collection, or for an edition the institution's editions contract (`edition_contracts` row). */
   collectionId: string;
   issuanceId?: string;
@@ -65,12 +66,14 @@ const CERTIFICATE_EVENTS = [
   "CertificateReissued",
   "CertificateMetadataUpdated",
   "CertificateBurned",
+  "RevocationApproved",
 ] as const;
 
 /**
  * Compares the database with the contracts' events, the chain being the authority: every CONFIRMED issuance has
  * exactly its token on chain, nothing else of ours is on chain, each certificate's status (revoked, suspended,
- * superseded) and current document agree with the events, and each edition created and minted as the database
+ * superseded) and current document agree with the events, each revocation approved under a policy names the same
+ * approvals on chain (`RevocationApproved`) as in the database, and each edition created and minted as the database
  * says. Read-only.
  */
 export async function reconcile(db: Database, provider: JsonRpcProvider, chainId: number): Promise<ReconcileReport> {
@@ -82,6 +85,7 @@ export async function reconcile(db: Database, provider: JsonRpcProvider, chainId
   for (const collection of (await db.select().from(collections).where(and(eq(collections.chainId, chainId), eq(collections.kind, "CERTIFICATE")))).filter(isDeployed)) {
     const minted = new Map<string, { tokenId: string; holder: string }[]>();
     const tokens = new Map<string, TokenOnChain>();
+    const approvedOnChain = new Map<string, string>();
     for (const log of await logsOf(provider, collection.contractAddress, topics, collection.deployBlock, head)) {
       const parsed = iface.parseLog(log)!;
       const tokenId = (name: string) => parsed.args.getValue(name).toString() as string;
@@ -110,6 +114,9 @@ export async function reconcile(db: Database, provider: JsonRpcProvider, chainId
           break;
         case "CertificateBurned":
           if (token) token.status = "BURNED";
+          break;
+        case "RevocationApproved":
+          approvedOnChain.set(tokenId("tokenId"), String(parsed.args.getValue("approvalsHash")).toLowerCase());
           break;
       }
     }
@@ -151,6 +158,23 @@ export async function reconcile(db: Database, provider: JsonRpcProvider, chainId
           kind: issuance.status === "FAILED" ? "failed-but-on-chain" : "on-chain-not-confirmed",
           ...ref,
           detail: `${issuance.status} in the database, minted as token ${mints[0]!.tokenId}`,
+        });
+      }
+    }
+    // A revocation approved under a policy names its approvals on chain; the chain and the database must agree.
+    const revoked = await db
+      .select({ revocation: revocations, tokenId: certificates.tokenId, issuanceId: certificates.issuanceId })
+      .from(revocations)
+      .innerJoin(certificates, eq(certificates.id, revocations.certificateId))
+      .where(and(eq(certificates.collectionId, collection.id), eq(revocations.status, "CONFIRMED")));
+    for (const { revocation, tokenId, issuanceId } of revoked) {
+      const chainHash = approvedOnChain.get(tokenId);
+      const dbHash = revocation.approvalsHash?.toLowerCase();
+      if (chainHash !== dbHash) {
+        mismatch({
+          kind: "approvals-mismatch",
+          issuanceId,
+          detail: `token ${tokenId}: revocation ${revocation.id} approvals ${dbHash ?? "none"} in the database, ${chainHash ?? "none"} on chain`,
         });
       }
     }

@@ -23,6 +23,7 @@ import { emailCodePolicy } from "../core/holders/email-sign-in.ts";
 import type { Context } from "./context.ts";
 import { ipfsGateway } from "./ipfs-gateway.ts";
 import { mediaUploadRoutes } from "./media-upload.ts";
+import { auditExportRoutes } from "./audit-export.ts";
 import { recordHttpLatency, type HttpMetrics } from "./ops/http-metrics.ts";
 import { contractMetadataRoutes } from "./pages/contract-metadata-routes.ts";
 import { credentialRoutes } from "./pages/credential-routes.ts";
@@ -36,6 +37,7 @@ import { anchoredRoutes } from "./pages/anchored-routes.ts";
 import { schema } from "./schema/index.ts";
 import { assignRequestId, errorHandler, notFound, sendError } from "./http-errors.ts";
 import { corsAllowlist, graphiqlHeaders, securityHeaders } from "./security/headers.ts";
+import type { LiveSink } from "../core/live/sink.ts";
 import { securityPlugins } from "./security/index.ts";
 import { memoryRateLimitStore, rateLimitRoutes, redisRateLimitStore } from "./security/rate-limit.ts";
 
@@ -54,6 +56,8 @@ export interface ServerDeps {
   redis?: Redis;
   /** Live state changes for GraphQL subscriptions (a Redis connection of its own; see `createLiveFeed`). */
   live?: LiveFeed;
+  /** Where the server tells the state changes it makes itself (an approval releasing an operation); absent: none. */
+  liveSink?: LiveSink;
   /** The custody secret's keys, when the process already made them (`openCustody`); else made here from config. */
   custody?: Custody;
   /** Where request latency is recorded (the ops listener's registry, `startOps`); absent: not recorded. */
@@ -115,6 +119,7 @@ export function createApp(deps: ServerDeps): Express {
         logger: deps.logger,
         verifier,
         live: deps.live,
+        liveSink: deps.liveSink,
         chain: provider,
         siwe: { origin: deps.config.publicUrl ?? new URL(request.url).origin, chainId: deps.config.chain.chainId },
         collectibleContracts,
@@ -194,6 +199,7 @@ export function createApp(deps: ServerDeps): Express {
       logger: deps.logger,
     }),
   );
+  app.use(auditExportRoutes({ db: deps.db, logger: deps.logger, callers }));
   app.use(mediaUploadRoutes({ db: deps.db, ipfs: deps.ipfs, quotas: deps.config.quotas, logger: deps.logger, callers, maxBytes: deps.config.media.maxBytes }));
   app.use(galleryRoutes({ chains, chainId: deps.config.chain.chainId, ipfs: deps.ipfs, publicUrl: deps.config.publicUrl, issuers, identityProofs }));
   app.use(contractMetadataRoutes({ db: deps.db, publicUrl: deps.config.publicUrl }));

@@ -3,7 +3,7 @@ import type { Database } from "../core/db/index.ts";
 import type { Custody } from "../core/custody/custody-secret.ts";
 import type { QuotaLimits } from "../core/quotas.ts";
 import type { IpfsStore } from "../core/ipfs/index.ts";
-import type { LiveFeed } from "../core/live/index.ts";
+import type { LiveFeed, LiveSink } from "../core/live/index.ts";
 import type { Logger } from "../core/logger.ts";
 import type { Verifier } from "../core/verification/index.ts";
 import type { WebhookSettings } from "../core/webhooks/settings.ts";
@@ -25,6 +25,8 @@ export interface Context {
   caller?: Caller;
   /** Live state changes from Redis, for subscriptions; without it they follow the database alone. */
   live?: LiveFeed;
+  /** Where state changes the server makes itself are told once committed (an approval that queues an operation). */
+  liveSink?: LiveSink;
   /** The address of a holder signed in with Ethereum (`Authorization: Bearer hs_…`); never set with `caller`. */
   holder?: string;
   /** A holder without a wallet signed in by e-mail (`Authorization: Bearer hs_…` from `holderEmailSignIn`); never set with `caller` or `holder`. */

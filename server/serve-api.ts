@@ -5,7 +5,7 @@ import type { AddressInfo } from "node:net";
 import { Redis } from "ioredis";
 import type { Booted } from "../core/boot/index.ts";
 import type { Config } from "../core/config.ts";
-import { createLiveFeed } from "../core/live/index.ts";
+import { createLiveFeed, createLivePublisher } from "../core/live/index.ts";
 import type { Logger } from "../core/logger.ts";
 import { createApp } from "./app.ts";
 import { startOps, type RunningOps } from "./ops/start-ops.ts";
@@ -51,6 +51,8 @@ export async function serveApi(opts: {
   const liveRedis = new Redis(booted.redisUrl, { lazyConnect: true, enableOfflineQueue: false, maxRetriesPerRequest: 1 });
   liveRedis.on("error", (err) => logger.debug({ err: String(err) }, "server live status redis connection"));
   const live = createLiveFeed(liveRedis, logger);
+  // State changes the server makes itself (approvals releasing operations) are published as the workers' are.
+  const livePublisher = createLivePublisher({ redis: serverRedis, db: booted.db.db, logger });
   let server: Server | undefined;
   // Without PUBLIC_URL, institutions' DIDs are named after the address the server listens on.
   let listeningOrigin: string | undefined;
@@ -58,6 +60,7 @@ export async function serveApi(opts: {
   const releaseRedis = async () => {
     await ops?.close().catch(() => {});
     await live.close().catch(() => {});
+    await livePublisher.settled().catch(() => {});
     serverRedis.disconnect();
   };
   try {
@@ -75,6 +78,7 @@ export async function serveApi(opts: {
       collectibleContracts: opts.collectibleContracts,
       redis: serverRedis,
       live,
+      liveSink: livePublisher,
       custody: booted.custody,
       metrics: ops.httpMetrics,
       publicOrigin: () => config.publicUrl?.replace(/\/+$/, "") ?? listeningOrigin,

@@ -19,6 +19,8 @@ import { deployCollection } from "./processors/deploy-collection.ts";
 import { CollectionStage } from "./collection-stage.ts";
 import { AnchoredBatchStage, anchorBatch, revokeAnchored } from "./anchored-batches.ts";
 import { TxMonitor } from "./tx-monitor.ts";
+import { ApprovalExpiryStage } from "./approval-expiry.ts";
+import { AuditAnchorStage } from "./audit-anchors.ts";
 import { WebhookDispatcher } from "./webhook-dispatcher.ts";
 import { webhookSettingsOf } from "../core/webhooks/settings.ts";
 
@@ -45,7 +47,7 @@ export interface RunningWorker {
   close(): Promise<void>;
 }
 
-/** Starts the queue consumer, the outbox relay, the batcher, the transaction monitor, the chain indexer, the collection stage, the anchored-batches stage and the webhook dispatcher. */
+/** Starts the queue consumer, the outbox relay, the batcher, the transaction monitor, the chain indexer, the collection stage, the anchored-batches stage, the approval expiry, the audit anchors and the webhook dispatcher. */
 export async function startWorker(given: WorkerDeps, redisUrl: string): Promise<RunningWorker> {
   const log = given.logger;
   // A node that is briefly unreachable at start (a restart, a network blip) is waited for, not fatal.
@@ -106,7 +108,11 @@ export async function startWorker(given: WorkerDeps, redisUrl: string): Promise<
   const webhooks = new WebhookDispatcher({ db: deps.db, logger: log, settings: webhookSettingsOf(deps.config), keyring: deps.custody.keyring() });
   const editionsRunner = new EditionsRunner(deps);
   const domainProofs = new DomainProofRecheck(deps);
+  const approvalExpiry = new ApprovalExpiryStage(deps);
+  const auditAnchors = new AuditAnchorStage(deps);
   relay.start();
+  approvalExpiry.start();
+  auditAnchors.start();
   webhooks.start();
   monitor.start();
   batcher.start();
@@ -130,6 +136,8 @@ export async function startWorker(given: WorkerDeps, redisUrl: string): Promise<
       await anchoredStage.stop();
       await editionsRunner.stop();
       await domainProofs.stop();
+      await approvalExpiry.stop();
+      await auditAnchors.stop();
       await webhooks.stop();
       await queue.close();
       await live.settled();

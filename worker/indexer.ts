@@ -1,6 +1,6 @@
 import { and, eq, inArray, ne, or, sql } from "drizzle-orm";
 import { getAddress } from "ethers";
-import { registryEvents, type IssuedEvent, type MetadataUpdatedEvent, type RegistryEvent, type ReissuedEvent, type RevokedEvent, type SuspensionEvent } from "../core/chain/certificate-registry-events.ts";
+import { registryEvents, type IssuedEvent, type MetadataUpdatedEvent, type RegistryEvent, type ReissuedEvent, type RevocationApprovedEvent, type RevokedEvent, type SuspensionEvent } from "../core/chain/certificate-registry-events.ts";
 import { RevocationReason } from "../core/chain/certificate-registry.ts";
 import { pgArray } from "../core/db/arrays.ts";
 import type { DbTransaction } from "../core/db/index.ts";
@@ -86,6 +86,7 @@ export class ChainIndexer {
         if (event.kind === "revoked") await this.applyRevoked(ctx, registry, event, blockTimes.get(event.blockNumber));
         else if (event.kind === "reissued") await this.applyReissued(ctx, registry, event);
         else if (event.kind === "metadataUpdated") await this.applyMetadataUpdated(ctx, registry, event);
+        else if (event.kind === "revocationApproved") await this.checkRevocationApproved(ctx, registry, event);
         else await this.applySuspension(ctx, registry, event);
       }
       if (changes.length) {
@@ -178,6 +179,24 @@ export class ChainIndexer {
         txHash: transactionHash,
       });
     }
+  }
+
+  /**
+   * `RevocationApproved` follows its `CertificateRevoked` in the same transaction: the revocation just confirmed must
+   * name the same approvals as the database holds. Nothing changes state here; a difference is logged as an error
+   * (the reconciler reports it too), since it means the chain and the approvals record disagree.
+   */
+  private async checkRevocationApproved(ctx: OperationContext, registry: Collection, event: RevocationApprovedEvent): Promise<void> {
+    const [row] = await ctx.db
+      .select({ id: revocations.id, approvalsHash: revocations.approvalsHash })
+      .from(revocations)
+      .innerJoin(certificates, eq(certificates.id, revocations.certificateId))
+      .where(and(eq(certificates.collectionId, registry.id), eq(certificates.tokenId, event.tokenId.toString()), eq(revocations.txHash, event.transactionHash)));
+    if (row?.approvalsHash?.toLowerCase() === event.approvalsHash.toLowerCase()) return;
+    ctx.logger.error(
+      { revocationId: row?.id, tokenId: event.tokenId.toString(), onChain: event.approvalsHash, recorded: row?.approvalsHash ?? null },
+      "revocation approvals on chain differ from the database's",
+    );
   }
 
   /**

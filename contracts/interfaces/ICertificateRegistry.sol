@@ -74,6 +74,8 @@ interface ICertificateRegistry {
     error CertificateNotFound(uint256 tokenId);
     /// @notice The certificate was already revoked; revocation is permanent.
     error CertificateAlreadyRevoked(uint256 tokenId);
+    /// @notice A dual-controlled revocation named no approvals (the zero hash).
+    error ApprovalsHashEmpty();
     /// @notice Operator approvals are disabled on a registry of bound tokens.
     error ApprovalsDisabled();
     /// @notice A batch was empty.
@@ -113,6 +115,12 @@ interface ICertificateRegistry {
 
     /// @notice Emitted when a certificate is revoked.
     event CertificateRevoked(uint256 indexed tokenId, RevocationReason reason, address indexed revokedBy);
+
+    /// @notice Emitted with {CertificateRevoked} when the revocation was approved by several people off chain.
+    /// @param tokenId The certificate revoked.
+    /// @param approvalsHash The hash of the approvals record (who asked, who approved, when), which the issuer's
+    /// audit log holds: the chain alone shows that this revocation was dual-controlled, and names the record.
+    event RevocationApproved(uint256 indexed tokenId, bytes32 approvalsHash);
 
     /// @notice Emitted when a certificate is suspended.
     event CertificateSuspended(uint256 indexed tokenId, address indexed suspendedBy);
@@ -161,6 +169,14 @@ interface ICertificateRegistry {
     /// @param tokenId The certificate to revoke.
     /// @param reason Why, as an RFC 5280 reason code.
     function revoke(uint256 tokenId, RevocationReason reason) external;
+
+    /// @notice Revokes a certificate for good, naming the approvals that allowed it.
+    /// @dev Requirements: as {revoke}; `approvalsHash` is not zero.
+    /// Emits a {CertificateRevoked}, a {RevocationApproved} and an ERC-4906 {MetadataUpdate} event.
+    /// @param tokenId The certificate to revoke.
+    /// @param reason Why, as an RFC 5280 reason code.
+    /// @param approvalsHash The hash of the approvals record (see {RevocationApproved}).
+    function revokeWithApprovals(uint256 tokenId, RevocationReason reason, bytes32 approvalsHash) external;
 
     /// @notice The verdict a verifier should reach for a token.
     /// @param tokenId The certificate to check.

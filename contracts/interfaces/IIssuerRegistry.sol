@@ -61,6 +61,16 @@ interface IIssuerRegistry {
     event TokenFrozen(address indexed registry, uint256 indexed tokenId, address indexed frozenBy);
     /// @notice Emitted when the operator unfreezes a token.
     event TokenUnfrozen(address indexed registry, uint256 indexed tokenId, address indexed unfrozenBy);
+    /// @notice Emitted when the operator anchors a Merkle root over a range of one institution's audit events.
+    /// @param log The audit log: the institution's platform id (a UUID's 16 bytes), not its registry id, so that
+    /// institutions not yet registered on chain are anchored too.
+    /// @param firstSeq The first event's sequence number in the log.
+    /// @param lastSeq The last event's sequence number; the root covers every event in between, in order.
+    /// @param root The Merkle root (sorted-pair keccak256, as OpenZeppelin's `MerkleProof`) over the events' hashes.
+    event AuditLogAnchored(bytes16 indexed log, uint64 indexed firstSeq, uint64 indexed lastSeq, bytes32 root);
+
+    /// @notice An audit anchor with an empty root or a range that ends before it starts.
+    error AuditAnchorInvalid(uint64 firstSeq, uint64 lastSeq, bytes32 root);
 
     /// @notice Registers an institution, active from now, and binds its first accounts.
     /// @dev Requirements: caller has the operator role; name and identity are 1 to 256 bytes; no account is
@@ -121,6 +131,17 @@ interface IIssuerRegistry {
     /// @param registry The certificate registry.
     /// @param tokenId The token.
     function unfreezeToken(address registry, uint256 tokenId) external;
+
+    /// @notice Anchors a Merkle root over audit events `firstSeq..lastSeq` of one institution's audit log. The
+    /// registry stores nothing: the event is the anchor, read back by auditors through the logs.
+    /// @dev Requirements: caller has the operator role; `root` is not zero; `firstSeq` is at least 1 and not
+    /// after `lastSeq`.
+    /// Emits an {AuditLogAnchored} event.
+    /// @param log The audit log (see {AuditLogAnchored}).
+    /// @param firstSeq The first event covered.
+    /// @param lastSeq The last event covered.
+    /// @param root The Merkle root over the events' hashes.
+    function anchorAuditLog(bytes16 log, uint64 firstSeq, uint64 lastSeq, bytes32 root) external;
 
     /// @notice An institution's record.
     /// @param institutionId The institution; reverts with {InstitutionNotFound} when unknown.

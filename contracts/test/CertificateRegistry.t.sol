@@ -250,8 +250,8 @@ contract CertificateRegistryTest is Test {
         bytes32 adminRole = registry.DEFAULT_ADMIN_ROLE();
         bytes32 pauserRole = registry.PAUSER_ROLE();
 
-        bytes[] memory calls = new bytes[](17);
-        bytes32[] memory roles = new bytes32[](17);
+        bytes[] memory calls = new bytes[](18);
+        bytes32[] memory roles = new bytes32[](18);
         calls[0] = abi.encodeCall(registry.issue, (_req(keccak256("o"), OUTSIDER)));
         roles[0] = issuerRole;
         calls[1] = abi.encodeCall(registry.issueBatch, (batch));
@@ -286,6 +286,10 @@ contract CertificateRegistryTest is Test {
         roles[15] = adminRole;
         calls[16] = abi.encodeCall(registry.setContractURI, ("https://x.example/contract.json"));
         roles[16] = adminRole;
+        calls[17] = abi.encodeCall(
+            registry.revokeWithApprovals, (tokenId, ICertificateRegistry.RevocationReason.Unspecified, keccak256("a"))
+        );
+        roles[17] = issuerRole;
 
         for (uint256 i = 0; i < calls.length; ++i) {
             vm.prank(OUTSIDER);
@@ -301,6 +305,58 @@ contract CertificateRegistryTest is Test {
         vm.prank(OUTSIDER);
         vm.expectRevert(abi.encodeWithSelector(ICertificateRegistry.BurnNotAllowed.selector, tokenId, OUTSIDER));
         registry.burn(tokenId);
+    }
+
+    // ---------------------------------------------------------------------------------------------------
+    // Dual-controlled revocation
+
+    function test_revokeWithApprovals_revokesAndKeepsReason() public {
+        vm.prank(ISSUER);
+        uint256 tokenId = registry.issue(_req(keccak256("dual"), address(0xA11CE)));
+        vm.prank(ISSUER);
+        registry.revokeWithApprovals(tokenId, ICertificateRegistry.RevocationReason.AffiliationChanged, keccak256("approvals"));
+        assertEq(uint256(registry.status(tokenId)), uint256(ICertificateRegistry.Status.Revoked), "revoked");
+        assertEq(
+            uint256(registry.certificate(tokenId).revocationReason),
+            uint256(ICertificateRegistry.RevocationReason.AffiliationChanged),
+            "reason kept"
+        );
+    }
+
+    function test_revokeWithApprovals_revertsApprovalsHashEmpty() public {
+        vm.prank(ISSUER);
+        uint256 tokenId = registry.issue(_req(keccak256("empty"), address(0xA11CE)));
+        vm.prank(ISSUER);
+        vm.expectRevert(abi.encodeWithSelector(ICertificateRegistry.ApprovalsHashEmpty.selector));
+        registry.revokeWithApprovals(tokenId, ICertificateRegistry.RevocationReason.Unspecified, bytes32(0));
+        assertEq(uint256(registry.status(tokenId)), uint256(ICertificateRegistry.Status.Valid), "still valid");
+    }
+
+    function test_revokeWithApprovals_revertsCertificateNotFound() public {
+        vm.prank(ISSUER);
+        vm.expectRevert(abi.encodeWithSelector(ICertificateRegistry.CertificateNotFound.selector, 42));
+        registry.revokeWithApprovals(42, ICertificateRegistry.RevocationReason.Unspecified, keccak256("a"));
+    }
+
+    function test_revokeWithApprovals_revertsCertificateAlreadyRevoked() public {
+        vm.prank(ISSUER);
+        uint256 tokenId = registry.issue(_req(keccak256("twice"), address(0xA11CE)));
+        vm.prank(ISSUER);
+        registry.revoke(tokenId, ICertificateRegistry.RevocationReason.Unspecified);
+        vm.prank(ISSUER);
+        vm.expectRevert(abi.encodeWithSelector(ICertificateRegistry.CertificateAlreadyRevoked.selector, tokenId));
+        registry.revokeWithApprovals(tokenId, ICertificateRegistry.RevocationReason.Unspecified, keccak256("a"));
+    }
+
+    function test_revokeWithApprovals_revertsAccessControlUnauthorizedAccount() public {
+        vm.prank(ISSUER);
+        uint256 tokenId = registry.issue(_req(keccak256("outsider"), address(0xA11CE)));
+        bytes32 issuerRole = registry.ISSUER_ROLE();
+        vm.prank(OUTSIDER);
+        vm.expectRevert(
+            abi.encodeWithSelector(IAccessControl.AccessControlUnauthorizedAccount.selector, OUTSIDER, issuerRole)
+        );
+        registry.revokeWithApprovals(tokenId, ICertificateRegistry.RevocationReason.Unspecified, keccak256("a"));
     }
 
     // ---------------------------------------------------------------------------------------------------

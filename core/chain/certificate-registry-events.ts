@@ -64,7 +64,17 @@ export interface MetadataUpdatedEvent {
   transactionHash: string;
 }
 
-export type RegistryEvent = IssuedEvent | RevokedEvent | SuspensionEvent | ReissuedEvent | MetadataUpdatedEvent;
+/** `RevocationApproved`: the revocation in the same transaction was approved by the members the hash names. */
+export interface RevocationApprovedEvent {
+  kind: "revocationApproved";
+  address: string;
+  tokenId: bigint;
+  approvalsHash: string;
+  blockNumber: number;
+  transactionHash: string;
+}
+
+export type RegistryEvent = IssuedEvent | RevokedEvent | SuspensionEvent | ReissuedEvent | MetadataUpdatedEvent | RevocationApprovedEvent;
 
 export const CERTIFICATE_ISSUED_TOPIC = id("CertificateIssued(bytes32,uint256,address,string,bytes32,uint64)");
 export const CERTIFICATE_REVOKED_TOPIC = id("CertificateRevoked(uint256,uint8,address)");
@@ -72,6 +82,7 @@ export const CERTIFICATE_SUSPENDED_TOPIC = id("CertificateSuspended(uint256,addr
 export const CERTIFICATE_UNSUSPENDED_TOPIC = id("CertificateUnsuspended(uint256,address)");
 export const CERTIFICATE_REISSUED_TOPIC = id("CertificateReissued(uint256,uint256,address)");
 export const CERTIFICATE_METADATA_UPDATED_TOPIC = id("CertificateMetadataUpdated(uint256,string,bytes32)");
+export const REVOCATION_APPROVED_TOPIC = id("RevocationApproved(uint256,bytes32)");
 
 const TOPICS = [
   CERTIFICATE_ISSUED_TOPIC,
@@ -80,6 +91,7 @@ const TOPICS = [
   CERTIFICATE_UNSUSPENDED_TOPIC,
   CERTIFICATE_REISSUED_TOPIC,
   CERTIFICATE_METADATA_UPDATED_TOPIC,
+  REVOCATION_APPROVED_TOPIC,
 ];
 
 /**
@@ -120,6 +132,9 @@ export function decodeRegistryLog(log: RawLog): RegistryEvent | undefined {
   }
   if (topic === CERTIFICATE_REVOKED_TOPIC && a && b && data.length >= 64) {
     return { kind: "revoked", ...common, tokenId: BigInt(a), reason: Number.parseInt(data.slice(0, 64), 16), revokedBy: checksumAddress(`0x${b.slice(26)}`) };
+  }
+  if (topic === REVOCATION_APPROVED_TOPIC && a && data.length >= 64) {
+    return { kind: "revocationApproved", ...common, tokenId: BigInt(a), approvalsHash: `0x${data.slice(0, 64)}` };
   }
   if ((topic === CERTIFICATE_SUSPENDED_TOPIC || topic === CERTIFICATE_UNSUSPENDED_TOPIC) && a && b) {
     const kind = topic === CERTIFICATE_SUSPENDED_TOPIC ? "suspended" : "unsuspended";

@@ -81,6 +81,8 @@ export const apiKeys = pgTable("api_keys", {
   lastUsedAt: timestamp("last_used_at", { withTimezone: true, mode: "date" }),
   expiresAt: timestamp("expires_at", { withTimezone: true, mode: "date" }),
   revokedAt: timestamp("revoked_at", { withTimezone: true, mode: "date" }),
+  /** An ADMIN key made under an approval policy: it authenticates nothing until its approval request is approved. */
+  pendingApprovalId: uuid("pending_approval_id"),
 }, (t) => [
   uniqueIndex("api_keys_idempotency").on(t.institutionId, t.idempotencyKey),
   index("api_keys_created_by_key").on(t.createdByKeyId),
@@ -90,15 +92,18 @@ export const apiKeys = pgTable("api_keys", {
 /**
  * The one vocabulary of operation states (core/operations/kinds.ts says which of them each kind goes through):
  * QUEUED (accepted) → PINNED (its document on IPFS) → SUBMITTED (its transaction signed and stored) → CONFIRMED
- * (seen on chain) | FAILED.
+ * (seen on chain) | FAILED. Under an approval policy (core/approvals/) a request starts AWAITING_APPROVAL and moves
+ * to QUEUED once enough members approve it, or ends REJECTED or EXPIRED without ever reaching the chain.
  */
-export const OPERATION_STATUSES = ["QUEUED", "PINNED", "SUBMITTED", "CONFIRMED", "FAILED"] as const;
+export const OPERATION_STATUSES = ["QUEUED", "PINNED", "SUBMITTED", "CONFIRMED", "FAILED", "AWAITING_APPROVAL", "REJECTED", "EXPIRED"] as const;
 export type OperationStatus = (typeof OPERATION_STATUSES)[number];
 /** Issuances go through every state; the GraphQL enum of operation states is named after them. */
 export const ISSUANCE_STATUSES = OPERATION_STATUSES;
 export type IssuanceStatus = OperationStatus;
 /** Registry operations: no document to pin. */
-export const UNPINNED_STATUSES = ["QUEUED", "SUBMITTED", "CONFIRMED", "FAILED"] as const satisfies readonly OperationStatus[];
+export const UNPINNED_STATUSES = ["QUEUED", "SUBMITTED", "CONFIRMED", "FAILED", "AWAITING_APPROVAL", "REJECTED", "EXPIRED"] as const satisfies readonly OperationStatus[];
+/** The states in which an operation will never reach the chain. */
+export const ENDED_UNSENT_STATUSES = ["FAILED", "REJECTED", "EXPIRED"] as const satisfies readonly OperationStatus[];
 /** One airdrop transaction's states: it exists once sent. */
 export const MINT_BATCH_STATUSES = ["SUBMITTED", "CONFIRMED", "FAILED"] as const satisfies readonly OperationStatus[];
 
@@ -252,12 +257,14 @@ export const revocations = pgTable(
     requestHash: text("request_hash").notNull(),
     reason: text("reason").notNull(),
     reasonCode: text("reason_code").notNull(),
+    /** Under an approval policy: the approvals' hash, set when the threshold is met and named on chain with the revocation. */
+    approvalsHash: text("approvals_hash"),
     ...operationColumns(OPERATION_STATUSES),
   },
   (t) => [
     uniqueIndex("revocations_idempotency").on(t.institutionId, t.idempotencyKey),
-    // At most one revocation per certificate that has not failed.
-    uniqueIndex("revocations_active").on(t.certificateId).where(sql`status <> 'FAILED'`),
+    // At most one revocation per certificate that has not ended unsent (failed, rejected or expired).
+    uniqueIndex("revocations_active").on(t.certificateId).where(sql`status not in ('FAILED', 'REJECTED', 'EXPIRED')`),
   ],
 );
 
@@ -295,7 +302,7 @@ export const certificateOperations = pgTable(
   (t) => [
     uniqueIndex("certificate_operations_idempotency").on(t.institutionId, t.idempotencyKey),
     // One operation under way per certificate.
-    uniqueIndex("certificate_operations_active").on(t.certificateId).where(sql`status in ('QUEUED', 'PINNED', 'SUBMITTED')`),
+    uniqueIndex("certificate_operations_active").on(t.certificateId).where(sql`status in ('AWAITING_APPROVAL', 'QUEUED', 'PINNED', 'SUBMITTED')`),
     index("certificate_operations_certificate").on(t.certificateId),
     index("certificate_operations_status").on(t.status),
   ],
@@ -1005,4 +1012,168 @@ export const anchoredRevocations = pgTable(
     uniqueIndex("anchored_revocations_active").on(t.batchId, t.target).where(sql`status <> 'FAILED'`),
     index("anchored_revocations_batch").on(t.batchId),
   ],
+);
+
+export const APPROVAL_ACTIONS = [
+  "REVOKE",
+  "RECOVER",
+  "CORRECT_METADATA",
+  "SUSPEND",
+  "BULK_ISSUANCE",
+  "EDITION_CREATION",
+  "AIRDROP",
+  "ADMIN_API_KEY",
+  "POLICY_CHANGE",
+] as const;
+export type ApprovalAction = (typeof APPROVAL_ACTIONS)[number];
+
+/**
+ * An institution's approval policy, per collection (null: the institution's default, which also covers what has
+ * no collection: ADMIN keys, and policy changes themselves). Each rule names an action, how many distinct members
+ * must approve, which roles may approve, and for bulk actions from how many items the rule applies.
+ */
+export interface ApprovalRule {
+  action: ApprovalAction;
+  required: number;
+  approverRoles: MemberRole[];
+  /** BULK_ISSUANCE and AIRDROP: the rule applies to requests of more than this many items. */
+  aboveItems?: number | null;
+}
+
+export const approvalPolicies = pgTable(
+  "approval_policies",
+  {
+    id: uuid("id").primaryKey().defaultRandom(),
+    institutionId: uuid("institution_id").notNull().references(() => institutions.id),
+    collectionId: uuid("collection_id").references(() => collections.id),
+    rules: jsonb("rules").$type<ApprovalRule[]>().notNull(),
+    /** How long a request waits for approval before it ends EXPIRED. */
+    ttlSeconds: integer("ttl_seconds").notNull(),
+    createdAt: createdAt(),
+    updatedAt: updatedAt(),
+  },
+  (t) => [
+    uniqueIndex("approval_policies_collection").on(t.institutionId, t.collectionId).where(sql`collection_id is not null`),
+    uniqueIndex("approval_policies_default").on(t.institutionId).where(sql`collection_id is null`),
+  ],
+);
+
+export const APPROVAL_REQUEST_STATUSES = ["AWAITING_APPROVAL", "APPROVED", "REJECTED", "EXPIRED"] as const;
+export type ApprovalRequestStatus = (typeof APPROVAL_REQUEST_STATUSES)[number];
+
+/**
+ * A request held for approval: the operation it holds (its kind and id, AWAITING_APPROVAL until this ends), who
+ * asked, the threshold and roles the policy set when it was asked, and what to release once approved (the outbox
+ * entries the request would otherwise have written at once, or the policy to apply).
+ */
+export const approvalRequests = pgTable(
+  "approval_requests",
+  {
+    id: uuid("id").primaryKey().defaultRandom(),
+    institutionId: uuid("institution_id").notNull().references(() => institutions.id),
+    collectionId: uuid("collection_id").references(() => collections.id),
+    action: text("action", { enum: APPROVAL_ACTIONS }).notNull(),
+    /** The operation kind (core/operations/kinds.ts) held, or `apiKey` / `approvalPolicy`. */
+    subjectKind: text("subject_kind").notNull(),
+    subjectId: uuid("subject_id"),
+    requestedByMemberId: uuid("requested_by_member_id"),
+    requestedByKeyId: uuid("requested_by_key_id"),
+    requestHash: text("request_hash").notNull(),
+    required: integer("required").notNull(),
+    approverRoles: text("approver_roles").array().notNull(),
+    status: text("status", { enum: APPROVAL_REQUEST_STATUSES }).notNull().default("AWAITING_APPROVAL"),
+    /** The outbox entries to write on approval. */
+    release: jsonb("release").$type<{ topic: string; payload: Record<string, unknown> }[]>().notNull().default([]),
+    /** POLICY_CHANGE: the policy to apply on approval. */
+    payload: jsonb("payload").$type<Record<string, unknown>>(),
+    /** sha256 of the approvals (core/approvals/approvals-hash.ts), once APPROVED. */
+    approvalsHash: text("approvals_hash"),
+    rejectionReason: text("rejection_reason"),
+    expiresAt: timestamp("expires_at", { withTimezone: true, mode: "date" }).notNull(),
+    decidedAt: timestamp("decided_at", { withTimezone: true, mode: "date" }),
+    createdAt: createdAt(),
+  },
+  (t) => [
+    index("approval_requests_waiting").on(t.institutionId, t.createdAt).where(sql`status = 'AWAITING_APPROVAL'`),
+    index("approval_requests_expiry").on(t.expiresAt).where(sql`status = 'AWAITING_APPROVAL'`),
+    index("approval_requests_subject").on(t.subjectId),
+  ],
+);
+
+/** One member's decision on an approval request: a member decides once. */
+export const approvals = pgTable(
+  "approvals",
+  {
+    id: uuid("id").primaryKey().defaultRandom(),
+    requestId: uuid("request_id").notNull().references(() => approvalRequests.id),
+    memberId: uuid("member_id").notNull().references(() => members.id),
+    keyId: uuid("key_id").notNull(),
+    decision: text("decision", { enum: ["APPROVE", "REJECT"] }).notNull(),
+    reason: text("reason"),
+    /** The decider's key for the call: sent again with the same decision, it answers the request as it stands. */
+    idempotencyKey: text("idempotency_key"),
+    createdAt: createdAt(),
+  },
+  (t) => [uniqueIndex("approvals_once").on(t.requestId, t.memberId)],
+);
+
+/**
+ * The append-only audit log: one row per administrative action, chained per institution (`prevHash` is the
+ * previous event's `hash`, `seq` counts from 1) and written in the transaction of the change it records. Rows are
+ * only ever inserted; the anchoring stage sets `anchorId` and `leafIndex` once, which are not part of the hash.
+ */
+export const auditEvents = pgTable(
+  "audit_events",
+  {
+    id: bigserial("id", { mode: "number" }).primaryKey(),
+    institutionId: uuid("institution_id").notNull().references(() => institutions.id),
+    seq: bigint("seq", { mode: "number" }).notNull(),
+    kind: text("kind").notNull(),
+    /** `member:<id>`, `apiKey:<id>`, `operator`, `worker`. */
+    actorMemberId: uuid("actor_member_id"),
+    actorKeyId: text("actor_key_id"),
+    actor: text("actor").notNull(),
+    subjectKind: text("subject_kind"),
+    subjectId: text("subject_id"),
+    data: jsonb("data").$type<Record<string, unknown>>().notNull().default({}),
+    requestHash: text("request_hash"),
+    at: timestamp("at", { withTimezone: true, mode: "date" }).notNull(),
+    prevHash: text("prev_hash").notNull(),
+    hash: text("hash").notNull(),
+    anchorId: uuid("anchor_id"),
+    leafIndex: integer("leaf_index"),
+  },
+  (t) => [
+    uniqueIndex("audit_events_chain").on(t.institutionId, t.seq),
+    index("audit_events_unanchored").on(t.institutionId, t.seq).where(sql`anchor_id is null`),
+    index("audit_events_at").on(t.institutionId, t.at),
+  ],
+);
+
+/** Where each institution's audit chain ends: locked by every append, so appends of one institution are serial. */
+export const auditHeads = pgTable("audit_heads", {
+  institutionId: uuid("institution_id").primaryKey().references(() => institutions.id),
+  seq: bigint("seq", { mode: "number" }).notNull(),
+  hash: text("hash").notNull(),
+});
+
+/**
+ * A Merkle root over one institution's audit events `firstSeq..lastSeq`, anchored on chain by the issuer registry's
+ * `anchorAuditLog`: QUEUED → SUBMITTED → CONFIRMED | FAILED, sent by the audit-anchor stage with the admin key.
+ */
+export const auditAnchors = pgTable(
+  "audit_anchors",
+  {
+    id: uuid("id").primaryKey().defaultRandom(),
+    institutionId: uuid("institution_id").notNull().references(() => institutions.id),
+    firstSeq: bigint("first_seq", { mode: "number" }).notNull(),
+    lastSeq: bigint("last_seq", { mode: "number" }).notNull(),
+    root: text("root").notNull(),
+    /** The contract it was anchored on and the block, once CONFIRMED. */
+    contractAddress: text("contract_address"),
+    blockNumber: bigint("block_number", { mode: "number" }),
+    ...operationColumns(UNPINNED_STATUSES),
+  },
+  // One anchor per range that has not failed (a failed one hands its events back to the next period's).
+  (t) => [index("audit_anchors_status").on(t.status), uniqueIndex("audit_anchors_range").on(t.institutionId, t.firstSeq).where(sql`status <> 'FAILED'`)],
 );

@@ -1,3 +1,6 @@
+import { approvalGate } from "../approvals/policies.ts";
+import { queueOrHold } from "../approvals/hold.ts";
+import type { Actor } from "../audit/log.ts";
 import { randomBytes } from "node:crypto";
 import { and, eq, inArray, sql } from "drizzle-orm";
 import { keccak256, toUtf8Bytes, Wallet } from "ethers";
@@ -80,7 +83,12 @@ export interface CreateEditionInput {
  * institution's editions contract when it has none, and sends createEdition. Images must be ones the institution
  * uploaded (`POST /media`), so their type and pixel size are known.
  */
-export async function requestCreateEdition(deps: EditionRequestDeps, institutionId: string, input: CreateEditionInput): Promise<{ edition: EditionRow; created: boolean }> {
+export async function requestCreateEdition(
+  deps: EditionRequestDeps,
+  institutionId: string,
+  input: CreateEditionInput,
+  actor: Actor = {},
+): Promise<{ edition: EditionRow; created: boolean }> {
   const { db } = deps;
   const idempotencyKey = parseIdempotencyKey(input.idempotencyKey);
   const localizedName = localizedText(input.name, "name", EDITION_LIMITS.name, true)!;
@@ -135,14 +143,27 @@ export async function requestCreateEdition(deps: EditionRequestDeps, institution
   const metadataJson = new TextDecoder().decode(bytes);
   const hash = requestHash({ metadataJson, maxSupply, policy, lockupSeconds, maxGifts });
   return db.transaction(async (tx) => {
+    // Editions belong to no collection: the institution's default policy says whether creating one waits for approval.
+    const gate = await approvalGate(tx, { institutionId, collectionId: null, action: "EDITION_CREATION", actor });
     const [inserted] = await tx
       .insert(editions)
-      .values({ institutionId, idempotencyKey, requestHash: hash, name, metadataJson, maxSupply, transferPolicy: policy, lockupSeconds, maxGifts })
+      .values({ institutionId, idempotencyKey, requestHash: hash, name, metadataJson, maxSupply, transferPolicy: policy, lockupSeconds, maxGifts, status: gate ? "AWAITING_APPROVAL" : "QUEUED" })
       .onConflictDoNothing({ target: [editions.institutionId, editions.idempotencyKey] })
       .returning();
     if (inserted) {
       const { storageBytes } = await limitsOf(tx, deps.quotas, institutionId);
       await charge(tx, { institutionId, quota: "storageBytes", metric: "storage_bytes", period: "all", amount: bytes.length, limit: storageBytes });
+      await queueOrHold(tx, gate, {
+        institutionId,
+        collectionId: null,
+        action: "EDITION_CREATION",
+        subjectKind: "edition",
+        subjectId: inserted.id,
+        actor,
+        requestHash: hash,
+        release: [],
+        data: { name, maxSupply, transferPolicy: policy },
+      });
       return { edition: inserted, created: true };
     }
     const [earlier] = await tx.select().from(editions).where(and(eq(editions.institutionId, institutionId), eq(editions.idempotencyKey, idempotencyKey)));
@@ -187,6 +208,7 @@ export async function requestAirdrop(
   deps: EditionRequestDeps,
   institutionId: string,
   input: { editionId: string; holders?: string[] | null; holderReferences?: string[] | null; idempotencyKey: string },
+  actor: Actor = {},
 ): Promise<{ operation: EditionOperationRow; created: boolean }> {
   const idempotencyKey = parseIdempotencyKey(input.idempotencyKey);
   // Another institution's edition is NOT_FOUND whatever else the request says.
@@ -212,10 +234,23 @@ export async function requestAirdrop(
     if (earlier) return { operation: earlier, created: false };
     await reserve(tx, edition, holders.length);
     await recordHolderAccounts(tx, institutionId, targets);
+    const gate = await approvalGate(tx, { institutionId, collectionId: null, action: "AIRDROP", items: holders.length, actor });
     const [operation] = await tx
       .insert(editionOperations)
-      .values({ institutionId, editionId: edition.id, kind: "AIRDROP", idempotencyKey, requestHash: hash, holders, total: holders.length })
+      .values({ institutionId, editionId: edition.id, kind: "AIRDROP", idempotencyKey, requestHash: hash, holders, total: holders.length, status: gate ? "AWAITING_APPROVAL" : "QUEUED" })
       .returning();
+    // The items stay reserved while the airdrop waits: a rejection or expiry gives them back (core/approvals/outcome.ts).
+    await queueOrHold(tx, gate, {
+      institutionId,
+      collectionId: null,
+      action: "AIRDROP",
+      subjectKind: "editionOperation",
+      subjectId: operation!.id,
+      actor,
+      requestHash: hash,
+      release: [],
+      data: { editionId: edition.id, holders: holders.length },
+    });
     return { operation: operation!, created: true };
   });
 }

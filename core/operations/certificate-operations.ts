@@ -2,7 +2,7 @@ import { randomUUID } from "node:crypto";
 import { and, desc, eq, inArray } from "drizzle-orm";
 import type { Database, DbTransaction } from "../db/index.ts";
 import { isId } from "../db/ids.ts";
-import { certificateOperations, certificates, collections, issuances, outbox, revocations, type CertificateOperationKind } from "../db/schema.ts";
+import { certificateOperations, certificates, collections, issuances, revocations, type CertificateOperationKind } from "../db/schema.ts";
 import type { CertificateFields } from "../metadata/certificate.ts";
 import { OperationError } from "./errors.ts";
 import { assertMayIssue } from "./may-issue.ts";
@@ -11,11 +11,23 @@ import { parseAddress, parseCertificateFields, parseIdempotencyKey, parseReason,
 import { assertSameRequest, requestHash } from "./idempotency.ts";
 import { withholdInCorrection } from "./personal-data.ts";
 import { currentTemplate } from "./template.ts";
+import { approvalGate } from "../approvals/policies.ts";
+import { queueOrHold } from "../approvals/hold.ts";
+import type { Actor } from "../audit/log.ts";
+import type { ApprovalAction } from "../db/schema.ts";
+
+/** The policy action each operation answers to: a suspension and its lifting are one action. */
+const APPROVAL_ACTION_OF: Record<CertificateOperationKind, ApprovalAction> = {
+  RECOVER: "RECOVER",
+  CORRECT_METADATA: "CORRECT_METADATA",
+  SUSPEND: "SUSPEND",
+  UNSUSPEND: "SUSPEND",
+};
 
 export type CertificateOperation = typeof certificateOperations.$inferSelect;
 
 /** Operations still on their way: at most one per certificate. */
-export const ACTIVE_OPERATION_STATUSES = ["QUEUED", "PINNED", "SUBMITTED"] as const;
+export const ACTIVE_OPERATION_STATUSES = ["AWAITING_APPROVAL", "QUEUED", "PINNED", "SUBMITTED"] as const;
 
 export interface RecoverCertificateInput {
   certificateId: string;
@@ -47,11 +59,13 @@ export type CertificateOperationRequest =
  * carries is checked first, so nothing malformed reaches the queue. The same idempotency key with the same request
  * returns the operation already recorded (whatever became of the certificate since); with a different request it
  * is refused. One operation may be under way per certificate: another is refused with CONFLICT until it ends.
+ * Under the collection's approval policy it starts AWAITING_APPROVAL, its outbox entry held (core/approvals/).
  */
 export async function requestCertificateOperation(
   db: Database,
   institutionId: string,
   request: CertificateOperationRequest,
+  actor: Actor = {},
 ): Promise<{ operation: CertificateOperation; created: boolean }> {
   const { kind, input } = request;
   if (!isId(input.certificateId)) throw new OperationError("NOT_FOUND", "certificate not found", "certificateId");
@@ -107,9 +121,12 @@ export async function requestCertificateOperation(
       const template = (await currentTemplate(tx as unknown as Database, collection.id))?.fields ?? [];
       fields = await withholdInCorrection(tx, certificate.id, fields!, await currentFields(tx, certificate), template.filter((f) => f.personal && f.shown).map((f) => f.label));
     }
+    const action = APPROVAL_ACTION_OF[kind];
+    const gate = await approvalGate(tx, { institutionId, collectionId: collection.id, action, actor });
     const inserted = await tx
       .insert(certificateOperations)
       .values({
+        status: gate ? "AWAITING_APPROVAL" : "QUEUED",
         id,
         institutionId,
         certificateId: certificate.id,
@@ -128,7 +145,17 @@ export async function requestCertificateOperation(
       // A concurrent request won the race (same key, or the one operation under way per certificate).
       throw new OperationError("CONFLICT", "a concurrent operation on this certificate is being recorded; retry", "certificateId");
     }
-    await tx.insert(outbox).values({ topic: "certificate-operation", payload: { operationId: id } });
+    await queueOrHold(tx, gate, {
+      institutionId,
+      collectionId: collection.id,
+      action,
+      subjectKind: "certificateOperation",
+      subjectId: id,
+      actor,
+      requestHash: hash,
+      release: [{ topic: "certificate-operation", payload: { operationId: id } }],
+      data: { kind, certificateId: certificate.id, reason, ...(newHolder ? { newHolder } : {}) },
+    });
     return { operation: inserted[0], created: true };
   });
 }
@@ -139,7 +166,7 @@ async function assertOperable(tx: DbTransaction, certificate: typeof certificate
   const [revoking] = await tx
     .select({ id: revocations.id })
     .from(revocations)
-    .where(and(eq(revocations.certificateId, certificate.id), inArray(revocations.status, ["QUEUED", "PINNED", "SUBMITTED"])))
+    .where(and(eq(revocations.certificateId, certificate.id), inArray(revocations.status, ["AWAITING_APPROVAL", "QUEUED", "PINNED", "SUBMITTED"])))
     .limit(1);
   if (revoking) throw new OperationError("CERTIFICATE_REVOKED", "the certificate is being revoked", "certificateId");
   if (certificate.status === "SUPERSEDED") {

@@ -60,6 +60,8 @@ export async function requestIssuanceBatch(
   collectionId: string,
   items: Omit<IssueCertificateInput, "collectionId">[],
   bulkId?: string,
+  /** Held for approval (a bulk issuance under a policy): recorded AWAITING_APPROVAL, nothing queued yet. */
+  held = false,
 ): Promise<BatchItemResult[]> {
   const { db, custody, quotas } = deps;
   const collection = await issuableCollection(db, institutionId, collectionId);
@@ -97,6 +99,7 @@ export async function requestIssuanceBatch(
         recipient,
         document: withheld.fields as unknown as Record<string, unknown>,
         bulkId,
+        ...(held ? { status: "AWAITING_APPROVAL" as const } : {}),
         disclosures: withheld.disclosures,
       });
     } catch (err) {
@@ -125,7 +128,7 @@ export async function requestIssuanceBatch(
     if (disclosed.length) {
       await tx.insert(personalDisclosures).values(disclosed.map((r) => ({ issuanceId: r.id!, institutionId, disclosures: r.disclosures, shareToken: newShareToken() })));
     }
-    if (inserted.length) {
+    if (inserted.length && !held) {
       await tx.insert(outbox).values(inserted.map((r) => ({ topic: "issue-certificate", payload: { issuanceId: r.id } })));
     }
     const repeated = rows.filter((r) => !byKey.has(r.idempotencyKey));

@@ -2,6 +2,7 @@ import type { PgColumn, PgTable } from "drizzle-orm/pg-core";
 import {
   anchoredBatches,
   anchoredRevocations,
+  auditAnchors,
   certificateOperations,
   collections,
   editionMintBatches,
@@ -131,6 +132,20 @@ export const OPERATION_KINDS = {
     job: { name: "revoke-anchored", idField: "revocationId", idPrefix: "anchored-revoke-" },
     redispatch: ["QUEUED"],
     standing: { coldRate: 2 },
+    release: "byStage",
+  },
+  auditAnchor: {
+    table: auditAnchors,
+    statuses: UNPINNED_STATUSES,
+    label: "auditAnchor",
+    // The platform's own bookkeeping: institutions read it through the audit log, not as webhooks.
+    published: false,
+    // Made and sent by the audit-anchor stage, which polls its table: no job.
+    job: null,
+    redispatch: [],
+    // Sent with the admin key, not in the issuing keys' queue.
+    standing: null,
+    // The stage reads the outcome and hands a reverted anchor's events to the next period.
     release: "byStage",
   },
 } as const satisfies Record<string, OperationKindEntry>;

@@ -1,3 +1,4 @@
+import { appendAuditEvent, type Actor } from "../audit/log.ts";
 import { and, eq, sql } from "drizzle-orm";
 import type { Database, DbTransaction } from "../db/index.ts";
 import { isId } from "../db/ids.ts";
@@ -35,6 +36,7 @@ export async function addMember(
   db: Database,
   institutionId: string,
   input: { address?: string | null; email?: string | null; role: string; idempotencyKey: string },
+  actor: Actor = {},
 ): Promise<{ member: Member; created: boolean }> {
   const idempotencyKey = parseIdempotencyKey(input.idempotencyKey);
   if ((input.address == null) === (input.email == null)) {
@@ -45,7 +47,10 @@ export async function addMember(
   const role = parseRole(input.role);
   return db.transaction(async (tx) => {
     const [inserted] = await tx.insert(members).values({ institutionId, address, email, role, idempotencyKey }).onConflictDoNothing().returning();
-    if (inserted) return { member: inserted, created: true };
+    if (inserted) {
+      await appendAuditEvent(tx, { institutionId, kind: "member.added", actor, subject: { kind: "member", id: inserted.id }, data: { role, address, email } });
+      return { member: inserted, created: true };
+    }
     const existing = await tx
       .select()
       .from(members)
@@ -95,12 +100,13 @@ async function lockForChange(tx: DbTransaction, institutionId: string, id: strin
  * Changes a member's role. Keys made for the member or by it keep their rows but are narrowed at once: every
  * request's scopes are cut to what each member on the key's chain of makers may still grant.
  */
-export async function changeMemberRole(db: Database, institutionId: string, id: string, role: string): Promise<Member> {
+export async function changeMemberRole(db: Database, institutionId: string, id: string, role: string, actor: Actor = {}): Promise<Member> {
   const to = parseRole(role);
   return db.transaction(async (tx) => {
     const member = await lockForChange(tx, institutionId, id, () => to !== "OWNER");
     if (member.role === to) return member;
     const [row] = await tx.update(members).set({ role: to, updatedAt: new Date() }).where(eq(members.id, member.id)).returning();
+    await appendAuditEvent(tx, { institutionId, kind: "member.roleChanged", actor, subject: { kind: "member", id: member.id }, data: { from: member.role, to } });
     return row!;
   });
 }
@@ -109,11 +115,12 @@ export async function changeMemberRole(db: Database, institutionId: string, id: 
  * Removes a member; the keys made for it, the keys it made, and every key made by those stop working at once (and
  * are marked revoked). Authentication checks the same chain, so a key this misses still cannot outlive its maker.
  */
-export async function removeMember(db: Database, institutionId: string, id: string): Promise<Member> {
+export async function removeMember(db: Database, institutionId: string, id: string, actor: Actor = {}): Promise<Member> {
   return db.transaction(async (tx) => {
     const member = await lockForChange(tx, institutionId, id, () => true);
     await revokeKeysAndTheirMakings(tx, institutionId, sql`member_id = ${member.id} OR created_by_member_id = ${member.id}`);
     await tx.delete(members).where(eq(members.id, member.id));
+    await appendAuditEvent(tx, { institutionId, kind: "member.removed", actor, subject: { kind: "member", id: member.id }, data: { role: member.role } });
     return member;
   });
 }

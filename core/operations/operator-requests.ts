@@ -1,3 +1,4 @@
+import { appendAuditEvent } from "../audit/log.ts";
 import { randomUUID } from "node:crypto";
 import { and, eq, inArray, sql } from "drizzle-orm";
 import type { Database, DbTransaction } from "../db/index.ts";
@@ -172,6 +173,15 @@ export async function requestStatusChange(
       params,
       idempotencyKey: `${input.kind}:${explicit ?? randomUUID()}`,
       requestHash: hash,
+    });
+    // The institution's own log records what the operator did to it, when it was asked for.
+    await appendAuditEvent(tx, {
+      institutionId: institution.id,
+      kind: input.kind === "SUSPEND_INSTITUTION" ? "institution.suspended" : "institution.reactivated",
+      actor: { operator: true },
+      subject: { kind: "registryOperation", id: operation.id },
+      requestHash: hash,
+      data: params,
     });
     return { institution, operation, created: true };
   });

@@ -59,7 +59,7 @@ const WINDOW_MS = 60_000;
 /** A transaction's wait for its block and the indexer, on top of its wait in the queue. */
 const CONFIRMATION_MS = 3_000;
 const WAITING: OperationStatus[] = ["QUEUED", "PINNED"];
-const ENDED: OperationStatus[] = ["CONFIRMED", "FAILED"];
+const ENDED: OperationStatus[] = ["CONFIRMED", "FAILED", "REJECTED", "EXPIRED"];
 
 /** Units of work of this kind done per second over the last minute. */
 export async function recentRate(db: Database, kind: StandingKind, now = new Date()): Promise<number> {

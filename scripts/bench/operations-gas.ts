@@ -5,7 +5,7 @@ import { loadArtifact } from "../../core/chain/artifacts.ts";
 import { certificateRegistryCreation, collectibleEditionsCreation } from "../../core/chain/contract-creation.ts";
 
 /**
- * Gas of one call of each `CertificateRegistry` state change after issue (revoke, suspend, unsuspend, reissue,
+ * Gas of one call of each `CertificateRegistry` state change after issue (revoke, revokeWithApprovals, suspend, unsuspend, reissue,
  * metadata correction, burn) and of the creation of a registry and an editions contract, each a whole
  * transaction's `gasUsed`. Every change acts on its own freshly issued certificate, so none pays for another's
  * first write.
@@ -42,6 +42,7 @@ export async function operationsGas(deployer: Signer): Promise<{ what: string; g
   rows.push({ what: "issue (1 certificate)", gas: await gasOf(registry.issue(request())) });
   next++;
   rows.push({ what: "revoke", gas: await gasOf(registry.revoke(await issued(), 9)) });
+  rows.push({ what: "revokeWithApprovals", gas: await gasOf(registry.revokeWithApprovals(await issued(), 9, `0x${"ab".repeat(32)}`)) });
   const suspended = await issued();
   rows.push({ what: "suspend", gas: await gasOf(registry.suspend(suspended)) });
   rows.push({ what: "unsuspend", gas: await gasOf(registry.unsuspend(suspended)) });

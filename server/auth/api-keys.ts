@@ -172,7 +172,7 @@ export async function authenticateApiKey(db: Database, key: string, opts: { oper
     .from(apiKeys)
     .innerJoin(institutions, eq(institutions.id, apiKeys.institutionId))
     .leftJoin(members, eq(members.id, apiKeys.memberId))
-    .where(and(eq(apiKeys.keyHash, hash), isNull(apiKeys.revokedAt), or(isNull(apiKeys.expiresAt), gt(apiKeys.expiresAt, now))));
+    .where(and(eq(apiKeys.keyHash, hash), isNull(apiKeys.revokedAt), isNull(apiKeys.pendingApprovalId), or(isNull(apiKeys.expiresAt), gt(apiKeys.expiresAt, now))));
   if (row) {
     if (row.key.memberId && !row.member) return undefined;
     // ADMIN is read as what it implies, so narrowing an ADMIN key leaves it what its maker may still grant.

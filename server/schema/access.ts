@@ -7,6 +7,11 @@ import { createApiKey, listApiKeys, revokeApiKey, ROLE_SCOPES, type ApiKeyRow } 
 import { API_KEY_SCOPES, type ApiKeyScope } from "../auth/caller.ts";
 import type { Database } from "../../core/db/index.ts";
 import { idempotencyConflict, idempotent } from "../../core/operations/idempotency.ts";
+import { appendAuditEvent } from "../../core/audit/log.ts";
+import { approvalGate } from "../../core/approvals/policies.ts";
+import { queueOrHold } from "../../core/approvals/hold.ts";
+import { requestHash } from "../../core/operations/idempotency.ts";
+import { actorOf } from "../auth/actor.ts";
 import { builder } from "../builder.ts";
 import { keyScope, type Context } from "../context.ts";
 import { ConflictError, IdempotencyConflictError, NotAllowedError, NotFoundError, notFound, withOperationErrors } from "../errors.ts";
@@ -73,6 +78,11 @@ export const ApiKeyRef = builder.node(builder.objectRef<ApiKeyRow>("ApiKey"), {
     id: t.exposeID("id", { description: "Stable identifier; pass it to revokeApiKey." }),
     name: t.exposeString("name", { description: "Name, as given (stored and returned verbatim)." }),
     prefix: t.exposeString("prefix", { description: "The secret's first characters (`hm_xxxxxxxx`), to recognise it." }),
+    approvalRequestId: t.id({
+      nullable: true,
+      description: "An ADMIN key made under the institution's ADMIN_API_KEY rule: the approval request it waits for; it authenticates nothing until approved (rejected or expired, it is revoked).",
+      resolve: (k) => k.pendingApprovalId,
+    }),
     scopes: t.field({ type: [ApiKeyScopeEnum], description: "Scopes it was made with.", resolve: (k) => k.scopes.map(fromScope) }),
     createdAt: t.expose("createdAt", { type: "DateTime", description: "When it was made." }),
     expiresAt: t.expose("expiresAt", { type: "DateTime", nullable: true, description: "When it stops working; null: never." }),
@@ -208,8 +218,27 @@ async function requestApiKey(
     return { apiKey: earlier, secret: null, created: false };
   }
   try {
-    const made = await createApiKey(ctx.db, { institutionId, name, scopes, expiresAt, memberId, idempotencyKey, maker: ctx.caller! });
-    return { apiKey: made.row, secret: made.key, created: true };
+    const actor = actorOf(ctx.caller!);
+    return await ctx.db.transaction(async (tx) => {
+      const made = await createApiKey(tx as unknown as Database, { institutionId, name, scopes, expiresAt, memberId, idempotencyKey, maker: ctx.caller! });
+      // An ADMIN key under the institution's policy is made inert, and works once approved (core/approvals/).
+      const gate = scopes.includes("admin") ? await approvalGate(tx, { institutionId, collectionId: null, action: "ADMIN_API_KEY", actor }) : null;
+      const held = gate && (await queueOrHold(tx, gate, {
+        institutionId,
+        collectionId: null,
+        action: "ADMIN_API_KEY",
+        subjectKind: "apiKey",
+        subjectId: made.id,
+        actor,
+        requestHash: requestHash({ createApiKey: { name, scopes, memberId, expiresAt: expiresAt?.toISOString() ?? null } }),
+        release: [],
+        data: { name, scopes, memberId },
+      }));
+      let row = made.row;
+      if (held) [row] = await tx.update(apiKeys).set({ pendingApprovalId: held.id }).where(eq(apiKeys.id, made.id)).returning();
+      await appendAuditEvent(tx, { institutionId, kind: "apiKey.created", actor, subject: { kind: "apiKey", id: made.id }, data: { name, scopes, memberId, awaitingApproval: !!held } });
+      return { apiKey: row!, secret: made.key, created: true };
+    });
   } catch (err) {
     // A concurrent request with the same idempotency key won the insert.
     const [raced] = await ctx.db
@@ -261,10 +290,16 @@ builder.mutationField("revokeApiKey", (t) =>
           if (!row) throw notFound("API key");
           return row;
         };
+        const revokeAndRecord = (tx: Database) =>
+          tx.transaction(async (inner) => {
+            const row = await revoke(inner as unknown as Database);
+            await appendAuditEvent(inner, { institutionId, kind: "apiKey.revoked", actor: actorOf(ctx.caller!), subject: { kind: "apiKey", id: row.id }, data: { name: row.name } });
+            return row;
+          });
         const { value } = await idempotent(
           ctx.db,
           { scope: keyScope(ctx), key: idempotencyKey, operation: "revokeApiKey", request: { id: key ?? String(id) } },
-          async (tx) => ({ value: await revoke(tx as unknown as Database), result: {} }),
+          async (tx) => ({ value: await revokeAndRecord(tx as unknown as Database), result: {} }),
           () => revoke(ctx.db),
         );
         return value;
@@ -306,7 +341,7 @@ builder.mutationField("addMember", (t) =>
     description: "Adds a member. The same person again with the same role answers with the member already there; with another role, CONFLICT. Needs ADMIN.",
     authScopes: { scope: "admin" },
     args: { input: t.arg({ type: AddMemberInput, required: true, description: "Who and with which role." }) },
-    resolve: (_root, { input }, ctx) => withOperationErrors(() => addMember(ctx.db, ctx.caller!.institutionId, input)),
+    resolve: (_root, { input }, ctx) => withOperationErrors(() => addMember(ctx.db, ctx.caller!.institutionId, input, actorOf(ctx.caller!))),
   }),
 );
 
@@ -327,7 +362,7 @@ builder.mutationField("changeMemberRole", (t) =>
         const { value } = await idempotent(
           ctx.db,
           { scope: keyScope(ctx), key: idempotencyKey, operation: "changeMemberRole", request: { id: memberId, role } },
-          async (tx) => ({ value: await changeMemberRole(tx as unknown as Database, ctx.caller!.institutionId, memberId, role as MemberRole), result: {} }),
+          async (tx) => ({ value: await changeMemberRole(tx as unknown as Database, ctx.caller!.institutionId, memberId, role as MemberRole, actorOf(ctx.caller!)), result: {} }),
           // A repeat answers the member as it stands now (the first request set the role asked for).
           () => ownedMember(ctx.db, ctx.caller!.institutionId, memberId),
         );
@@ -353,7 +388,7 @@ builder.mutationField("removeMember", (t) =>
           ctx.db,
           { scope: keyScope(ctx), key: idempotencyKey, operation: "removeMember", request: { id: memberId } },
           async (tx) => {
-            const removed = await removeMember(tx as unknown as Database, ctx.caller!.institutionId, memberId);
+            const removed = await removeMember(tx as unknown as Database, ctx.caller!.institutionId, memberId, actorOf(ctx.caller!));
             // The row is gone: the answer is kept whole, to be given again.
             return { value: removed, result: { member: { ...removed, createdAt: removed.createdAt.toISOString(), updatedAt: removed.updatedAt.toISOString() } } };
           },

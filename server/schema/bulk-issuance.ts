@@ -1,6 +1,8 @@
 import { bulkIssuances } from "../../core/db/schema.ts";
 import { bulkProgress, MAX_BULK_ITEMS, requestBulkIssuance, type BulkIssuance } from "../../core/operations/bulk-issue.ts";
 import type { BatchItemResult } from "../../core/operations/issue.ts";
+import type { ApprovalRequest } from "../../core/approvals/hold.ts";
+import { actorOf } from "../auth/actor.ts";
 import { builder } from "../builder.ts";
 import { CollectionNotReadyError, IdempotencyConflictError, InstitutionNotActiveError, NotFoundError, QuotaExceededError, invalidInput, withOperationErrors } from "../errors.ts";
 import { ownedRow, rawId } from "./ids.ts";
@@ -37,6 +39,8 @@ const BulkProgressRef = builder
       submitted: t.int({ description: "Items SUBMITTED.", resolve: (p) => p.byStatus.SUBMITTED }),
       confirmed: t.int({ description: "Items CONFIRMED.", resolve: (p) => p.byStatus.CONFIRMED }),
       failed: t.int({ description: "Items FAILED on the way.", resolve: (p) => p.byStatus.FAILED }),
+      awaitingApproval: t.int({ description: "Items held by the collection's approval policy (BULK_ISSUANCE).", resolve: (p) => p.byStatus.AWAITING_APPROVAL }),
+      rejectedByApprovers: t.int({ description: "Items whose approval was rejected or expired: never issued.", resolve: (p) => p.byStatus.REJECTED + p.byStatus.EXPIRED }),
       rejected: t.exposeInt("rejected", { description: "Items refused at the door." }),
     }),
   });
@@ -66,12 +70,17 @@ const ItemResultRef = builder.objectRef<BatchItemResult>("BulkItemResult").imple
 });
 
 const IssueCertificatesPayload = builder
-  .objectRef<{ bulk: BulkIssuance; results: BatchItemResult[] }>("IssueCertificatesPayload")
+  .objectRef<{ bulk: BulkIssuance; results: BatchItemResult[]; approvalRequest?: ApprovalRequest }>("IssueCertificatesPayload")
   .implement({
     description: "Result of issueCertificates: the bulk operation and one result per item, in request order.",
     fields: (t) => ({
       bulkIssuance: t.field({ type: BulkIssuanceRef, description: "The bulk operation; follow its progress.", resolve: (p) => p.bulk }),
       results: t.field({ type: [ItemResultRef], description: "One result per item.", resolve: (p) => p.results }),
+      approvalRequestId: t.id({
+        nullable: true,
+        description: "Under the collection's BULK_ISSUANCE rule: the approval request that releases every item (they wait AWAITING_APPROVAL).",
+        resolve: (p) => p.approvalRequest?.id ?? null,
+      }),
     }),
   });
 
@@ -100,7 +109,7 @@ builder.mutationField("issueCertificates", (t) =>
           collectionId: rawId(input.collectionId) ?? String(input.collectionId),
           idempotencyKey: input.idempotencyKey,
           items: input.items,
-        }),
+        }, undefined, actorOf(ctx.caller!)),
       );
     },
   }),

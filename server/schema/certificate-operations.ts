@@ -1,5 +1,6 @@
 import { certificateOperations, CERTIFICATE_OPERATION_KINDS } from "../../core/db/schema.ts";
 import { requestCertificateOperation, type CertificateOperationRequest } from "../../core/operations/certificate-operations.ts";
+import { actorOf } from "../auth/actor.ts";
 import { builder } from "../builder.ts";
 import type { Context } from "../context.ts";
 import { CertificateStateError, ConflictError, IdempotencyConflictError, InstitutionNotActiveError, NotFoundError, withOperationErrors } from "../errors.ts";
@@ -186,7 +187,7 @@ builder.queryField("certificateOperation", (t) =>
 function run(ctx: Context, request: CertificateOperationRequest) {
   const certificateId = rawId(request.input.certificateId) ?? String(request.input.certificateId);
   return withOperationErrors(() =>
-    requestCertificateOperation(ctx.db, ctx.caller!.institutionId, { ...request, input: { ...request.input, certificateId } } as CertificateOperationRequest),
+    requestCertificateOperation(ctx.db, ctx.caller!.institutionId, { ...request, input: { ...request.input, certificateId } } as CertificateOperationRequest, actorOf(ctx.caller!)),
   );
 }
 

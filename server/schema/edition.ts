@@ -15,6 +15,7 @@ import { TRANSFER_POLICIES } from "../../core/editions/transfer-policy.ts";
 import { DUBLIN_CORE_FIELDS, parseEditionMetadata, plainText, type DublinCoreField, type EditionMetadata } from "../../core/editions/metadata.ts";
 import { OperationError } from "../../core/operations/errors.ts";
 import { isId } from "../../core/db/ids.ts";
+import { actorOf } from "../auth/actor.ts";
 import { builder } from "../builder.ts";
 import type { Context } from "../context.ts";
 import { ClaimCodeError, EditionUnavailableError, IdempotencyConflictError, InstitutionNotActiveError, NotFoundError, QuotaExceededError, withOperationErrors } from "../errors.ts";
@@ -364,7 +365,7 @@ builder.mutationField("createEdition", (t) =>
         requestCreateEdition(ctx, ctx.caller!.institutionId, {
           ...input,
           dublinCore: input.dublinCore as Partial<Record<DublinCoreField, string[] | null>> | null | undefined,
-        }),
+        }, actorOf(ctx.caller!)),
       ),
   }),
 );
@@ -377,7 +378,7 @@ builder.mutationField("airdrop", (t) =>
       "Mints one item to each holder (up to 10,000), by address or by holder reference (held in custody until the holder claims it to a wallet), as one operation sent in batches under the per-transaction gas cap. EDITION_SOLD_OUT, before anything is queued, when the edition has fewer items left.",
     authScopes: { scope: "issue" },
     args: { input: t.arg({ type: AirdropInput, required: true, description: "Edition and holders." }) },
-    resolve: (_root, { input }, ctx) => withOperationErrors(() => requestAirdrop(ctx, ctx.caller!.institutionId, { ...input, editionId: id(input.editionId) })),
+    resolve: (_root, { input }, ctx) => withOperationErrors(() => requestAirdrop(ctx, ctx.caller!.institutionId, { ...input, editionId: id(input.editionId) }, actorOf(ctx.caller!))),
   }),
 );
 

@@ -10,13 +10,16 @@ export function describedValues<const V extends string>(values: readonly V[], de
 
 export const OperationStatusEnum = builder.enumType("OperationStatus", {
   description:
-    "Where an asynchronous operation stands. QUEUED: recorded. PINNED: metadata stored on IPFS. SUBMITTED: transaction sent to the chain. CONFIRMED: seen in a block by the indexer. FAILED: will not happen (see `error`).",
+    "Where an asynchronous operation stands. AWAITING_APPROVAL: held by an approval policy. QUEUED: recorded. PINNED: metadata stored on IPFS. SUBMITTED: transaction sent to the chain. CONFIRMED: seen in a block by the indexer. FAILED, REJECTED, EXPIRED: will not happen.",
   values: describedValues(ISSUANCE_STATUSES, {
     QUEUED: "Recorded; waiting for the worker.",
     PINNED: "Metadata stored on IPFS; not yet sent to the chain.",
     SUBMITTED: "Transaction sent to the chain; not yet seen in a block.",
     CONFIRMED: "Seen in a block by the indexer. Final.",
     FAILED: "Will not happen; `error` says why. Final.",
+    AWAITING_APPROVAL: "Held by the collection's approval policy until enough members approve it (approveOperation); nothing is sent before.",
+    REJECTED: "A member rejected it (rejectOperation); it never reaches the chain. Final.",
+    EXPIRED: "Not approved before its approval deadline; it never reaches the chain. Final.",
   }),
 });
 

@@ -27,6 +27,8 @@ import "./custody.ts";
 import "./template.ts";
 import "./standing.ts";
 import "./personal-data.ts";
+import "./approvals.ts";
+import "./audit.ts";
 
 builder.queryType({ description: "Reads. Every field needs an API key with the `read` scope unless it says otherwise." });
 builder.mutationType({ description: "Operations. Each returns at once; follow the operation's `status`." });

@@ -1,6 +1,7 @@
 import { and, eq, gte, inArray, lt, type SQL } from "drizzle-orm";
 import { certificates, collections, revocations } from "../../core/db/schema.ts";
 import { requestRevocation } from "../../core/operations/revoke.ts";
+import { actorOf } from "../auth/actor.ts";
 import { builder } from "../builder.ts";
 import { CertificateStateError, ConflictError, IdempotencyConflictError, NotFoundError, withOperationErrors } from "../errors.ts";
 import { CertificateRef } from "./certificate.ts";
@@ -12,7 +13,8 @@ import { connectionFields, holderAddress, paginate, SortOrderEnum } from "./pagi
 type RevocationRow = typeof revocations.$inferSelect;
 
 export const RevocationRef = builder.node(builder.objectRef<RevocationRow>("Revocation"), {
-  description: "The operation that revokes one certificate: QUEUED → SUBMITTED → CONFIRMED, or FAILED.",
+  description:
+    "The operation that revokes one certificate: QUEUED → SUBMITTED → CONFIRMED, or FAILED. Under an approval policy it starts AWAITING_APPROVAL and becomes QUEUED once approved, or ends REJECTED or EXPIRED.",
   id: { resolve: (r) => r.id },
   loadMany: (ids, ctx) => ownedRows(ctx, revocations, ids),
   fields: (t) => ({
@@ -21,7 +23,11 @@ export const RevocationRef = builder.node(builder.objectRef<RevocationRow>("Revo
     reason: t.exposeString("reason", { description: "The reason as the issuer wrote it." }),
     reasonCode: t.field({ type: RevocationReasonEnum, description: "RFC 5280 reason recorded on chain.", resolve: (r) => r.reasonCode as never }),
     txHash: t.exposeString("txHash", { nullable: true, description: "Hash of the revoking transaction, once signed." }),
-    error: t.exposeString("error", { nullable: true, description: "Why the operation failed, when FAILED." }),
+    error: t.exposeString("error", { nullable: true, description: "Why the operation failed, when FAILED (or was rejected or expired)." }),
+    approvalsHash: t.exposeString("approvalsHash", {
+      nullable: true,
+      description: "Under an approval policy, once approved: the approvals' hash, named on chain by the revoking transaction (`RevocationApproved`) and recorded in the audit log.",
+    }),
     createdAt: t.expose("createdAt", { type: "DateTime", description: "When the request was accepted." }),
     updatedAt: t.expose("updatedAt", { type: "DateTime", description: "Last state change." }),
     certificate: t.field({
@@ -131,7 +137,7 @@ builder.mutationField("revokeCertificate", (t) =>
     args: { input: t.arg({ type: RevokeCertificateInput, required: true, description: "The certificate to revoke and why." }) },
     resolve: (_root, { input }, ctx) =>
       withOperationErrors(() =>
-        requestRevocation(ctx.db, ctx.caller!.institutionId, { ...input, certificateId: rawId(input.certificateId) ?? String(input.certificateId) }),
+        requestRevocation(ctx.db, ctx.caller!.institutionId, { ...input, certificateId: rawId(input.certificateId) ?? String(input.certificateId) }, actorOf(ctx.caller!)),
       ),
   }),
 );

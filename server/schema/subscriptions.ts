@@ -17,7 +17,7 @@ import { CollectionRef } from "./institution.ts";
 import { AnchoredBatchRef, AnchoredRevocationRef } from "./anchored.ts";
 
 type IssuanceRow = typeof issuances.$inferSelect;
-const FINAL: readonly IssuanceStatus[] = ["CONFIRMED", "FAILED"];
+const FINAL: readonly IssuanceStatus[] = ["CONFIRMED", "FAILED", "REJECTED", "EXPIRED"];
 
 /**
  * Subscriptions are checked when they start, not per event: the caller needs an API key with the `read` scope

@@ -22,6 +22,8 @@ import {
 import { sql } from "drizzle-orm";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { encodePng } from "../../scripts/dev/demo-edition.ts";
+import { approvalRequests, members } from "../../core/db/schema.ts";
+import { createApiKey } from "../../server/auth/api-keys.ts";
 import { issueCertificate } from "../core/verification/certificates.ts";
 import { wrongChecksumAddress } from "../support/addresses.ts";
 import { startTestDnsServer } from "../support/dns-server.ts";
@@ -174,6 +176,34 @@ describe("bad input for every mutation", () => {
     if (!v) throw new Error(`the pool of ${what} is empty: make more in beforeAll`);
     return v;
   };
+
+  let ownerKeys: Promise<{ first: string; second: string }> | undefined;
+  const owners = () =>
+    (ownerKeys ??= (async () => {
+      const db = stack.db.db;
+      const institutionId = stack.devInfo.institutionId;
+      const key = async () => {
+        const [member] = await db.insert(members).values({ institutionId, role: "OWNER", address: Wallet.createRandom().address }).returning();
+        return (await createApiKey(db, { institutionId, name: "owner", scopes: ["read", "issue", "admin"], memberId: member!.id })).key;
+      };
+      return { first: await key(), second: await key() };
+    })());
+  const heldRequest = async () =>
+    (
+      await stack.db.db
+        .insert(approvalRequests)
+        .values({
+          institutionId: stack.devInfo.institutionId,
+          action: "POLICY_CHANGE",
+          subjectKind: "approvalPolicy",
+          requestHash: "bad-input",
+          required: 10,
+          approverRoles: ["OWNER"],
+          payload: { collectionId: null, rules: [], ttlSeconds: 60 },
+          expiresAt: new Date(Date.now() + 3_600_000),
+        })
+        .returning()
+    )[0]!.id;
 
   async function ok<T = any>(as: Caller, query: string, variables?: Record<string, unknown>): Promise<T> {
     return clients[as].ok<T>(query, variables);
@@ -356,6 +386,15 @@ describe("bad input for every mutation", () => {
     setCollectionPublicHolderNames: async () => ({ variables: { input: { collectionId: stack.devInfo.collectionId, publicHolderNames: false } } }),
     setQuota: async () => ({ as: "operator", variables: { input: { institutionId: spare.institution, issuancesPerMonth: 100, maxBatchSize: 50, storageBytes: 1_000_000, idempotencyKey: `bad-${uniq()}` } } }),
     rotateIssuerKey: async () => ({ variables: { input: { compromised: false, idempotencyKey: `bad-${uniq()}` } } }),
+    // Dual control needs keys made for OWNER members (the demo key acts for none). The policy goes on the anchored
+    // collection, whose revocations it does not hold, so no other maker's call waits for approval.
+    setApprovalPolicy: async () => ({
+      bearer: (await owners()).first,
+      variables: { input: { collectionId: spare.anchoredCollection, rules: [{ action: "BULK_ISSUANCE", required: 2, approverRoles: ["OWNER"], aboveItems: 5000 }], ttlSeconds: 3600 } },
+    }),
+    // A request no one asked through the API: more approvals than there are owners, so a decision never releases it.
+    approveOperation: async () => ({ bearer: (await owners()).second, variables: { id: await heldRequest(), idempotencyKey: `bad-${uniq()}` } }),
+    rejectOperation: async () => ({ bearer: (await owners()).second, variables: { id: await heldRequest(), reason: "Not ours", idempotencyKey: `bad-${uniq()}` } }),
     // A retired key: rotated out just now.
     markIssuerKeyCompromised: async () => {
       await ok("institution", `mutation($i: RotateIssuerKeyInput!) { rotateIssuerKey(input: $i) { ... on RotateIssuerKeyPayload { created } ... on Error { __typename code message field } } }`, { i: { idempotencyKey: `bad-${uniq()}` } });

@@ -20,7 +20,7 @@ import {
   type IntrospectionQuery,
 } from "graphql";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { collections, institutions } from "../../core/db/schema.ts";
+import { approvalRequests, collections, institutions } from "../../core/db/schema.ts";
 import { createApiKey } from "../../server/auth/api-keys.ts";
 import { encodePng } from "../../scripts/dev/demo-edition.ts";
 import { issueCertificate, revokeCertificate } from "../core/verification/certificates.ts";
@@ -167,6 +167,23 @@ describe("tenant isolation over the whole schema", () => {
         return (res.data as { airdrop?: { operation: { id: string } } } | null)?.airdrop?.operation.id;
       },
     };
+    // Recorded in the database: the demo key acts for no member, and only an OWNER's key sets a policy that would hold one.
+    makers.ApprovalRequest = async () =>
+      (
+        await db
+          .insert(approvalRequests)
+          .values({
+            institutionId: stack.devInfo.institutionId,
+            action: "POLICY_CHANGE",
+            subjectKind: "approvalPolicy",
+            requestHash: "tenant",
+            required: 1,
+            approverRoles: ["OWNER"],
+            payload: { collectionId: null, rules: [], ttlSeconds: 60 },
+            expiresAt: new Date(Date.now() + 3_600_000),
+          })
+          .returning()
+      )[0]!.id;
     // An anchored batch needs an ANCHORED collection on chain and the batch anchored: made once, read by three makers.
     let anchored: Promise<{ batchId: string; certificateId: string } | undefined> | undefined;
     const anchoredOfA = () =>

@@ -12,7 +12,8 @@ import { pipelineOf, type WorkerDeps } from "../deps.ts";
 const POISON_ERRORS = new Set(["CertificateNotFound", "AccessControlUnauthorizedAccount"]);
 
 /**
- * QUEUED → SUBMITTED: signs, stores and broadcasts the revoke transaction. The transaction monitor carries it to
+ * QUEUED → SUBMITTED: signs, stores and broadcasts the revoke transaction (`revokeWithApprovals` once approved under
+ * an approval policy). The transaction monitor carries it to
  * its receipt and the indexer confirms it from the contract's event.
  */
 export async function revokeCertificate(deps: WorkerDeps, job: RevokeCertificateJob): Promise<void> {
@@ -29,7 +30,10 @@ export async function revokeCertificate(deps: WorkerDeps, job: RevokeCertificate
   if (revocation.status !== "QUEUED" || revocation.chainTxId) return;
 
   const reason = RevocationReason.indexOf(revocation.reasonCode as RevocationReason);
-  const data = certificateRegistryInterface().encodeFunctionData("revoke", [BigInt(certificate.tokenId), reason]);
+  // A dual-controlled revocation names its approvals on chain, so the chain alone shows it was approved.
+  const data = revocation.approvalsHash
+    ? certificateRegistryInterface().encodeFunctionData("revokeWithApprovals", [BigInt(certificate.tokenId), reason, revocation.approvalsHash])
+    : certificateRegistryInterface().encodeFunctionData("revoke", [BigInt(certificate.tokenId), reason]);
   const call = { to: collection.contractAddress!, data, purpose: `revoke:${revocation.id}` };
   await pipeline.afterCommit((within) => sendOperation(deps, deps.senders[0]!, call, {
     claim: (tx) => claimRow(tx, revocations, revocation.id, ["QUEUED"]),
