@@ -7,6 +7,7 @@ import {AccessControlDefaultAdminRules} from
 import {EIP712} from "@openzeppelin/contracts/utils/cryptography/EIP712.sol";
 import {ECDSA} from "@openzeppelin/contracts/utils/cryptography/ECDSA.sol";
 import {Strings} from "@openzeppelin/contracts/utils/Strings.sol";
+import {BitMaps} from "@openzeppelin/contracts/utils/structs/BitMaps.sol";
 import {ICollectibleEditions} from "./interfaces/ICollectibleEditions.sol";
 import {IERC5192} from "./interfaces/IERC5192.sol";
 import {IERC7572} from "./interfaces/IERC7572.sol";
@@ -34,6 +35,8 @@ contract CollectibleEditions is
     // solhint-disable-next-line gas-small-strings
     bytes32 public constant VOUCHER_TYPEHASH = keccak256("Voucher(uint256 editionId,bytes32 code,uint64 deadline)");
 
+    using BitMaps for BitMaps.BitMap;
+
     struct Item {
         uint64 editionId;
         uint32 serial;
@@ -44,6 +47,11 @@ contract CollectibleEditions is
     Edition[] private _editions;
     mapping(uint256 tokenId => Item) private _items;
     mapping(bytes32 code => bool) public voucherUsed;
+    /// @dev Items minted into a custodial account (one the platform keeps for a holder without a wallet) and not
+    /// moved since: set at mint, cleared by the release or by any other move. A bitmap beside the items rather than
+    /// a field of theirs, so an ordinary mint writes exactly what it did before; consecutive custodial items share
+    /// a word.
+    BitMaps.BitMap private _custodial;
     uint256 private _nextTokenId = 1;
     bool private transient _issuerMove;
     string private _contractURI;
@@ -107,6 +115,18 @@ contract CollectibleEditions is
     }
 
     /// @inheritdoc ICollectibleEditions
+    function airdropToCustody(uint256 editionId, address[] calldata custodians)
+        external
+        onlyRole(ISSUER_ROLE)
+        returns (uint256 firstTokenId)
+    {
+        firstTokenId = _nextTokenId;
+        for (uint256 i = 0; i < custodians.length; ++i) {
+            _custodial.set(_mintItem(editionId, custodians[i]));
+        }
+    }
+
+    /// @inheritdoc ICollectibleEditions
     function claim(Voucher calldata voucher, bytes calldata signature) external returns (uint256 tokenId) {
         if (block.timestamp > voucher.deadline) revert VoucherExpired(voucher.code, voucher.deadline);
         if (voucherUsed[voucher.code]) revert VoucherAlreadyUsed(voucher.code);
@@ -123,6 +143,38 @@ contract CollectibleEditions is
         voucherUsed[code] = true;
         tokenId = _mintItem(editionId, holder);
         emit VoucherRedeemed(code, tokenId, holder);
+    }
+
+    /// @inheritdoc ICollectibleEditions
+    function redeemForCustody(uint256 editionId, bytes32 code, address custodian)
+        external
+        onlyRole(ISSUER_ROLE)
+        returns (uint256 tokenId)
+    {
+        if (voucherUsed[code]) revert VoucherAlreadyUsed(code);
+        voucherUsed[code] = true;
+        tokenId = _mintItem(editionId, custodian);
+        _custodial.set(tokenId);
+        emit VoucherRedeemed(code, tokenId, custodian);
+    }
+
+    /// @inheritdoc ICollectibleEditions
+    /// @dev Moves each item with ERC-721's {_update} itself, not this contract's policy-checking override, so no flag
+    /// or state exists that could open another path.
+    function releaseFromCustody(address from, address to, uint256[] calldata tokenIds) external onlyRole(ISSUER_ROLE) {
+        if (to == address(0)) revert ERC721InvalidReceiver(address(0));
+        for (uint256 i = 0; i < tokenIds.length; ++i) {
+            uint256 tokenId = tokenIds[i];
+            if (!_custodial.get(tokenId)) {
+                _requireOwned(tokenId);
+                revert ItemNotInCustody(tokenId);
+            }
+            _custodial.unset(tokenId);
+            // ERC-721's own move, past this contract's policy check: the holder receiving their own item.
+            address previous = super._update(to, tokenId, address(0));
+            if (previous != from) revert ERC721IncorrectOwner(from, tokenId, previous);
+            emit CustodyReleased(tokenId, from, to);
+        }
     }
 
     /// @inheritdoc ICollectibleEditions
@@ -175,6 +227,12 @@ contract CollectibleEditions is
     }
 
     /// @inheritdoc ICollectibleEditions
+    function inCustody(uint256 tokenId) external view returns (bool) {
+        _requireOwned(tokenId);
+        return _custodial.get(tokenId);
+    }
+
+    /// @inheritdoc ICollectibleEditions
     function voucherDigest(Voucher calldata voucher) public view returns (bytes32) {
         return _hashTypedDataV4(
             keccak256(abi.encode(VOUCHER_TYPEHASH, voucher.editionId, voucher.code, voucher.deadline))
@@ -209,7 +267,9 @@ contract CollectibleEditions is
         return interfaceId == type(IERC5192).interfaceId || super.supportsInterface(interfaceId);
     }
 
-    /// @dev The single choke point: mints pass; moves between two addresses follow the edition's policy.
+    /// @dev The single choke point of every move but a release from custody (which takes ERC-721's own: the holder
+    /// receiving their own item, no gift counted, the lockup still running from the mint): mints pass; moves between
+    /// two addresses follow the edition's policy, and take an item out of custody for good.
     function _update(address to, uint256 tokenId, address auth) internal override returns (address from) {
         from = _ownerOf(tokenId);
         if (from != address(0)) {
@@ -227,6 +287,7 @@ contract CollectibleEditions is
                 revert ItemLocked(tokenId);
             }
             item.receivedAt = uint40(block.timestamp);
+            if (_custodial.get(tokenId)) _custodial.unset(tokenId);
         }
         return super._update(to, tokenId, auth);
     }

@@ -62,6 +62,8 @@ interface ICollectibleEditions {
     error IssuersEmpty();
     /// @notice The zero address cannot hold the issuer role.
     error IssuerInvalid(address issuer);
+    /// @notice The item was not minted into custody, or has left it since (released, or moved).
+    error ItemNotInCustody(uint256 tokenId);
 
     /// @notice Emitted when an edition is created.
     event EditionCreated(uint256 indexed editionId, string name, string uri, uint32 maxSupply, TransferPolicy policy);
@@ -69,6 +71,8 @@ interface ICollectibleEditions {
     event ItemMinted(uint256 indexed editionId, uint256 indexed tokenId, address indexed holder, uint32 serial);
     /// @notice Emitted when a voucher is redeemed.
     event VoucherRedeemed(bytes32 indexed code, uint256 indexed tokenId, address indexed holder);
+    /// @notice Emitted when an item held in custody for its holder is released to the holder's own wallet.
+    event CustodyReleased(uint256 indexed tokenId, address indexed from, address indexed to);
 
     /// @notice Creates an edition.
     /// @dev Requirements: caller has the issuer role; name and URI non-empty; max supply non-zero.
@@ -89,6 +93,14 @@ interface ICollectibleEditions {
     /// @return firstTokenId The first token id.
     function airdrop(uint256 editionId, address[] calldata holders) external returns (uint256 firstTokenId);
 
+    /// @notice Mints one item of an edition to each custodial account, serials in order, each marked as held in
+    /// custody: the platform keeps these accounts for holders without a wallet, and {releaseFromCustody} later
+    /// moves the items to the wallet the holder claims, whatever the edition's transfer policy.
+    /// @dev Requirements: caller has the issuer role; the edition exists and has enough items left.
+    /// Emits an {ItemMinted} and a {Transfer} event per item.
+    /// @return firstTokenId The first token id.
+    function airdropToCustody(uint256 editionId, address[] calldata custodians) external returns (uint256 firstTokenId);
+
     /// @notice Redeems a claim voucher: mints one item to the caller.
     /// @dev Requirements: the voucher is unexpired, unused, signed (EIP-712, this chain and contract) by an
     /// account with the voucher-signer role; the edition has items left. Anyone may send the transaction.
@@ -102,6 +114,23 @@ interface ICollectibleEditions {
     /// Emits a {VoucherRedeemed}, an {ItemMinted} and a {Transfer} event.
     /// @return tokenId The minted token.
     function redeemFor(uint256 editionId, bytes32 code, address holder) external returns (uint256 tokenId);
+
+    /// @notice {redeemFor} into a custodial account: the item is marked as held in custody, as by {airdropToCustody}.
+    /// @dev Requirements: caller has the issuer role; the code is unused; the edition exists and has items left.
+    /// Emits a {VoucherRedeemed}, an {ItemMinted} and a {Transfer} event.
+    /// @return tokenId The minted token.
+    function redeemForCustody(uint256 editionId, bytes32 code, address custodian) external returns (uint256 tokenId);
+
+    /// @notice Releases items held in custody to their holder's wallet, once each, whatever their edition's transfer
+    /// policy: the holder receiving their own item, neither a gift (the gift count and the lockup are unchanged)
+    /// nor a trade. Only items minted into custody and never moved since qualify; each leaves custody for good.
+    /// @dev Requirements: caller has the issuer role; `to` is not the zero address ({ERC721InvalidReceiver}); every
+    /// item is in custody ({ItemNotInCustody}; {ERC721NonexistentToken} for none) and held by `from`
+    /// ({ERC721IncorrectOwner}). All or nothing. Emits a {Transfer} and a {CustodyReleased} event per item.
+    /// @param from The custodial account the items were minted to.
+    /// @param to The holder's wallet.
+    /// @param tokenIds The items.
+    function releaseFromCustody(address from, address to, uint256[] calldata tokenIds) external;
 
     /// @notice Moves an item of an `IssuerMediated` edition (recovery).
     /// @dev Requirements: caller has the issuer role; the item's edition is `IssuerMediated`; `from` owns it.
@@ -120,6 +149,10 @@ interface ICollectibleEditions {
 
     /// @notice An item's edition and serial number (1-based).
     function itemOf(uint256 tokenId) external view returns (uint256 editionId, uint32 serial);
+
+    /// @notice Whether an item is still held in custody (minted by {airdropToCustody} or {redeemForCustody}, and
+    /// neither released nor moved since).
+    function inCustody(uint256 tokenId) external view returns (bool);
 
     /// @notice The EIP-712 digest a voucher's signer signs.
     function voucherDigest(Voucher calldata voucher) external view returns (bytes32);

@@ -232,4 +232,119 @@ contract CollectibleEditionsTest is Test {
         vm.expectRevert(abi.encodeWithSelector(ICollectibleEditions.ItemLocked.selector, lockedItem));
         editions.issuerTransfer(ALICE, BOB, lockedItem);
     }
+
+    address internal constant CUSTODIAN = address(0xC05D);
+    address internal constant WALLET = address(0x3A11E7);
+
+    function _toCustody(uint256 editionId) internal returns (uint256) {
+        address[] memory custodians = new address[](1);
+        custodians[0] = CUSTODIAN;
+        vm.prank(issuer);
+        return editions.airdropToCustody(editionId, custodians);
+    }
+
+    function _release(address from, address to, uint256 tokenId) internal {
+        uint256[] memory ids = new uint256[](1);
+        ids[0] = tokenId;
+        vm.prank(issuer);
+        editions.releaseFromCustody(from, to, ids);
+    }
+
+    function test_release_movesLockedAndGiftItemsOnceWithoutCountingAGift() public {
+        uint256 locked = _toCustody(lockedEdition);
+        uint256 gift = _toCustody(giftEdition);
+        assertTrue(editions.inCustody(locked) && editions.inCustody(gift), "in custody");
+        uint256[] memory ids = new uint256[](2);
+        ids[0] = locked;
+        ids[1] = gift;
+        vm.prank(issuer);
+        editions.releaseFromCustody(CUSTODIAN, WALLET, ids);
+        assertEq(editions.ownerOf(locked), WALLET, "locked item released");
+        assertEq(editions.ownerOf(gift), WALLET, "gift item released");
+        assertTrue(!editions.inCustody(locked) && !editions.inCustody(gift), "out of custody");
+        // The lockup still runs from the mint, and the one gift allowed is still there.
+        vm.warp(block.timestamp + 1 days);
+        vm.prank(WALLET);
+        editions.transferFrom(WALLET, ALICE, gift);
+        assertEq(editions.ownerOf(gift), ALICE, "gifted once");
+        vm.prank(WALLET);
+        vm.expectRevert(abi.encodeWithSelector(ICollectibleEditions.ItemLocked.selector, locked));
+        editions.transferFrom(WALLET, ALICE, locked);
+    }
+
+    function test_release_revertsItemNotInCustodyForAnOrdinaryItem() public {
+        uint256 tokenId = _airdrop(lockedEdition, ALICE);
+        assertTrue(!editions.inCustody(tokenId), "ordinary item");
+        vm.expectRevert(abi.encodeWithSelector(ICollectibleEditions.ItemNotInCustody.selector, tokenId));
+        _release(ALICE, WALLET, tokenId);
+    }
+
+    function test_release_revertsItemNotInCustodyWhenAlreadyReleased() public {
+        uint256 tokenId = _toCustody(lockedEdition);
+        _release(CUSTODIAN, WALLET, tokenId);
+        vm.expectRevert(abi.encodeWithSelector(ICollectibleEditions.ItemNotInCustody.selector, tokenId));
+        _release(WALLET, BOB, tokenId);
+    }
+
+    function test_release_revertsItemNotInCustodyOnceMovedOtherwise() public {
+        uint256 mediated = _toCustody(mediatedEdition);
+        vm.prank(issuer);
+        editions.issuerTransfer(CUSTODIAN, BOB, mediated);
+        vm.expectRevert(abi.encodeWithSelector(ICollectibleEditions.ItemNotInCustody.selector, mediated));
+        _release(BOB, WALLET, mediated);
+        uint256 gift = _toCustody(giftEdition);
+        vm.warp(block.timestamp + 1 days);
+        vm.prank(CUSTODIAN);
+        editions.transferFrom(CUSTODIAN, CAROL, gift);
+        vm.expectRevert(abi.encodeWithSelector(ICollectibleEditions.ItemNotInCustody.selector, gift));
+        _release(CAROL, WALLET, gift);
+    }
+
+    function test_release_revertsIncorrectOwnerForAnotherAccount() public {
+        uint256 tokenId = _toCustody(lockedEdition);
+        vm.expectRevert(abi.encodeWithSignature("ERC721IncorrectOwner(address,uint256,address)", ALICE, tokenId, CUSTODIAN));
+        _release(ALICE, WALLET, tokenId);
+        assertTrue(editions.inCustody(tokenId), "still in custody");
+    }
+
+    function test_release_revertsForTheZeroAddressAndANonexistentToken() public {
+        uint256 tokenId = _toCustody(lockedEdition);
+        vm.expectRevert(abi.encodeWithSignature("ERC721InvalidReceiver(address)", address(0)));
+        _release(CUSTODIAN, address(0), tokenId);
+        vm.expectRevert(abi.encodeWithSignature("ERC721NonexistentToken(uint256)", uint256(999)));
+        _release(CUSTODIAN, WALLET, 999);
+    }
+
+    function test_custody_revertsUnauthorizedForAnyoneButTheIssuer() public {
+        uint256 tokenId = _toCustody(lockedEdition);
+        uint256[] memory ids = new uint256[](1);
+        ids[0] = tokenId;
+        address[] memory custodians = new address[](1);
+        custodians[0] = CUSTODIAN;
+        bytes32 role = editions.ISSUER_ROLE();
+        address[2] memory callers = [CUSTODIAN, voucherSigner];
+        for (uint256 i = 0; i < callers.length; ++i) {
+            vm.prank(callers[i]);
+            _expectUnauthorized(callers[i], role);
+            editions.releaseFromCustody(CUSTODIAN, WALLET, ids);
+            vm.prank(callers[i]);
+            _expectUnauthorized(callers[i], role);
+            editions.airdropToCustody(lockedEdition, custodians);
+            vm.prank(callers[i]);
+            _expectUnauthorized(callers[i], role);
+            editions.redeemForCustody(lockedEdition, keccak256("custody-code"), CUSTODIAN);
+        }
+    }
+
+    function test_redeemForCustody_marksTheItemAndSpendsTheCode() public {
+        bytes32 code = keccak256("custody-code-2");
+        vm.prank(issuer);
+        uint256 tokenId = editions.redeemForCustody(lockedEdition, code, CUSTODIAN);
+        assertTrue(editions.inCustody(tokenId) && editions.voucherUsed(code), "custodial, code spent");
+        vm.prank(issuer);
+        vm.expectRevert(abi.encodeWithSelector(ICollectibleEditions.VoucherAlreadyUsed.selector, code));
+        editions.redeemForCustody(lockedEdition, code, CUSTODIAN);
+        _release(CUSTODIAN, WALLET, tokenId);
+        assertEq(editions.ownerOf(tokenId), WALLET, "released");
+    }
 }

@@ -1,7 +1,8 @@
 import { randomBytes } from "node:crypto";
-import { and, eq, inArray, isNull, or } from "drizzle-orm";
+import { and, eq, inArray, isNull, or, sql } from "drizzle-orm";
 import type { Database, DbTransaction } from "../db/index.ts";
-import { certificates, custodialHolders, holderClaims, issuances } from "../db/schema.ts";
+import { certificates, custodialHolders, editionOperations, holderClaims, issuances } from "../db/schema.ts";
+import { requestHash } from "../operations/idempotency.ts";
 import { requestCertificateOperation, type CertificateOperation } from "../operations/certificate-operations.ts";
 import { OperationError } from "../operations/errors.ts";
 import { idempotencyConflict } from "../operations/idempotency.ts";
@@ -10,6 +11,15 @@ import { parseIdempotencyKey } from "../operations/validate.ts";
 import { hashSecret } from "../secret-hash.ts";
 import type { Custody } from "./custody-secret.ts";
 import { custodialAccount, type CustodialHolder } from "./holder-accounts.ts";
+
+type EditionOperationRow = typeof editionOperations.$inferSelect;
+
+/** What a claim moves: each certificate by a recovery, each edition's collectibles by a release from custody. */
+export interface ClaimMoves {
+  operations: CertificateOperation[];
+  /** One RELEASE edition operation per edition of which the account received items. */
+  releases: EditionOperationRow[];
+}
 
 /** A claim code lasts this long unless the institution says otherwise, and at most a year. */
 const CLAIM_DEFAULT_TTL_MS = 30 * 24 * 60 * 60_000;
@@ -84,7 +94,7 @@ export async function claimCustody(
   db: Database,
   input: { code: string; wallet: string },
   now = new Date(),
-): Promise<{ holder: CustodialHolder; operations: CertificateOperation[] }> {
+): Promise<{ holder: CustodialHolder } & ClaimMoves> {
   const code = String(input.code ?? "").trim();
   if (!code || code.length > 200) throw new OperationError("CLAIM_CODE_INVALID", "no such claim code", "code");
   const codeHash = hashHolderClaimCode(code);
@@ -107,7 +117,7 @@ export async function claimCustody(
  * account not yet claimed is marked claimed by `wallet` and its certificates reissued to it, all in one transaction.
  * ALREADY_CLAIMED when nothing is left in custody; CONFLICT while a certificate for the holder is still being issued.
  */
-export async function claimAllCustody(db: Database, input: { holderKey: string; wallet: string }, now = new Date()): Promise<{ holders: CustodialHolder[]; operations: CertificateOperation[] }> {
+export async function claimAllCustody(db: Database, input: { holderKey: string; wallet: string }, now = new Date()): Promise<{ holders: CustodialHolder[] } & ClaimMoves> {
   return db.transaction(async (tx) => {
     const open = await tx
       .select()
@@ -119,16 +129,25 @@ export async function claimAllCustody(db: Database, input: { holderKey: string; 
     for (const holder of open) await assertNothingInFlight(tx, holder);
     const holders: CustodialHolder[] = [];
     const operations: CertificateOperation[] = [];
+    const releases: EditionOperationRow[] = [];
     for (const holder of open) {
       const moved = await moveToWallet(tx, holder, input.wallet, `custody-claim:email:${holder.id}`, now);
       holders.push(moved.holder);
       operations.push(...moved.operations);
+      releases.push(...moved.releases);
     }
-    return { holders, operations };
+    return { holders, operations, releases };
   });
 }
 
-/** Issuances still on their way to the custodial account would land after the claim: refused until they arrive. */
+/** Airdrops and redeemed codes naming the account (as a JSON array for `@>`), and the kinds that mint. */
+const mintsTo = (address: string) => and(inArray(editionOperations.kind, ["AIRDROP", "CLAIM"]), sql`${editionOperations.holders} @> ${JSON.stringify([address])}::jsonb`);
+
+/**
+ * Issuances and collectibles still on their way to the custodial account would land after the claim: refused until
+ * they arrive. (An airdrop accepted after the claim goes to the wallet: references resolve to it, and the worker
+ * sends to the wallet an airdrop that names a claimed account.)
+ */
 async function assertNothingInFlight(tx: DbTransaction, holder: CustodialHolder, field?: string): Promise<void> {
   const [pending] = await tx
     .select({ id: issuances.id })
@@ -136,13 +155,56 @@ async function assertNothingInFlight(tx: DbTransaction, holder: CustodialHolder,
     .where(and(eq(issuances.institutionId, holder.institutionId), eq(issuances.recipient, holder.custodialAddress), inArray(issuances.status, [...IN_FLIGHT])))
     .limit(1);
   if (pending) throw new OperationError("CONFLICT", "a certificate for this holder is still being issued; retry in a moment", field);
+  const [minting] = await tx
+    .select({ id: editionOperations.id })
+    .from(editionOperations)
+    .where(and(eq(editionOperations.institutionId, holder.institutionId), inArray(editionOperations.status, ["QUEUED", "SUBMITTED"]), mintsTo(holder.custodialAddress)))
+    .limit(1);
+  if (minting) throw new OperationError("CONFLICT", "a collectible for this holder is still being minted; retry in a moment", field);
+}
+
+/**
+ * One RELEASE operation per edition of which the account received items (airdrops and redeemed codes that named it,
+ * confirmed or failed part-way): the worker moves whatever of the edition the account still holds in custody to the
+ * wallet. Keyed by account and edition, so a claim makes each once.
+ */
+async function requestReleases(tx: DbTransaction, holder: CustodialHolder, wallet: string): Promise<EditionOperationRow[]> {
+  const minted = await tx
+    .select({ editionId: editionOperations.editionId, holders: editionOperations.holders })
+    .from(editionOperations)
+    .where(and(eq(editionOperations.institutionId, holder.institutionId), inArray(editionOperations.status, ["CONFIRMED", "FAILED"]), mintsTo(holder.custodialAddress)))
+    .orderBy(editionOperations.createdAt, editionOperations.id);
+  const expected = new Map<string, number>();
+  for (const op of minted) expected.set(op.editionId, (expected.get(op.editionId) ?? 0) + op.holders.filter((h) => h === holder.custodialAddress).length);
+  const releases: EditionOperationRow[] = [];
+  for (const [editionId, total] of expected) {
+    const idempotencyKey = `custody-release:${holder.id}:${editionId}`;
+    const [made] = await tx
+      .insert(editionOperations)
+      .values({
+        institutionId: holder.institutionId,
+        editionId,
+        kind: "RELEASE",
+        idempotencyKey,
+        requestHash: requestHash({ kind: "RELEASE", holderId: holder.id, editionId, wallet }),
+        holders: [wallet],
+        custodian: holder.custodialAddress,
+        total,
+      })
+      .onConflictDoNothing()
+      .returning();
+    const row = made ?? (await tx.select().from(editionOperations).where(and(eq(editionOperations.institutionId, holder.institutionId), eq(editionOperations.idempotencyKey, idempotencyKey))))[0];
+    if (row) releases.push(row);
+  }
+  return releases;
 }
 
 /**
  * Marks the account claimed by `wallet` and moves each certificate it holds there by a recovery (reissue): serial,
  * history and replaces/supersededBy links kept; each recovery's idempotency key is `<keyPrefix>:<certificate id>`.
+ * Its collectibles follow by releases from custody (`requestReleases`).
  */
-async function moveToWallet(tx: DbTransaction, holder: CustodialHolder, wallet: string, keyPrefix: string, now: Date): Promise<{ holder: CustodialHolder; operations: CertificateOperation[] }> {
+async function moveToWallet(tx: DbTransaction, holder: CustodialHolder, wallet: string, keyPrefix: string, now: Date): Promise<{ holder: CustodialHolder } & ClaimMoves> {
   const [claimed] = await tx.update(custodialHolders).set({ claimedAddress: wallet, claimedAt: now }).where(eq(custodialHolders.id, holder.id)).returning();
   const held = await tx
     .select({ id: certificates.id })
@@ -163,5 +225,5 @@ async function moveToWallet(tx: DbTransaction, holder: CustodialHolder, wallet: 
     });
     operations.push(operation);
   }
-  return { holder: claimed!, operations };
+  return { holder: claimed!, operations, releases: await requestReleases(tx, holder, wallet) };
 }

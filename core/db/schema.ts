@@ -722,12 +722,15 @@ export const editions = pgTable(
   (t) => [uniqueIndex("editions_idempotency").on(t.institutionId, t.idempotencyKey), index("editions_status").on(t.status)],
 );
 
-export const EDITION_OPERATION_KINDS = ["AIRDROP", "CLAIM"] as const;
+export const EDITION_OPERATION_KINDS = ["AIRDROP", "CLAIM", "RELEASE"] as const;
 export type EditionOperationKind = (typeof EDITION_OPERATION_KINDS)[number];
 
 /**
  * Items minted to holders: an airdrop (up to 10,000 holders, sent in batches under the gas cap) or one redeemed
  * claim code. QUEUED → SUBMITTED (a batch sent) → CONFIRMED (every item seen in ItemMinted) | FAILED.
+ * Or a RELEASE: a claimed custodial account's items of the edition moved to the holder's wallet (`holders[0]`) by
+ * releaseFromCustody; `custodian` is the account, `total` the items expected, `minted` those seen released
+ * (CustodyReleased); CONFIRMED once the account holds none of the edition's items in custody.
  */
 export const editionOperations = pgTable(
   "edition_operations",
@@ -744,6 +747,8 @@ export const editionOperations = pgTable(
     sent: integer("sent").notNull().default(0),
     minted: integer("minted").notNull().default(0),
     claimCodeId: uuid("claim_code_id"),
+    /** RELEASE: the custodial account the items leave. */
+    custodian: text("custodian"),
     status: text("status", { enum: OPERATION_STATUSES }).notNull().default("QUEUED"),
     error: text("error"),
     createdAt: createdAt(),

@@ -12,9 +12,11 @@ import type { HeldItem } from "./holdings.ts";
  *   claimed on chain with a voucher);
  * - GIFTED: a `Transfer` between two accounts in a `GiftAfterLockup` edition, which only the holder can make;
  * - MOVED_BY_ISSUER: a `Transfer` between two accounts in an `IssuerMediated` edition, which only `issuerTransfer`
- *   can make (recovery). A `Locked` edition's items never move. An edition's policy never changes.
+ *   can make (recovery). A `Locked` edition's items never move (but for a release). An edition's policy never changes;
+ * - RELEASED: a `Transfer` with `CustodyReleased` for the same token in the same transaction: an item held in custody
+ *   for a holder without a wallet moved to the wallet they claimed to, whatever the policy (neither gift nor recovery).
  */
-export const COLLECTIBLE_EVENT_KINDS = ["MINTED", "CLAIMED", "GIFTED", "MOVED_BY_ISSUER"] as const;
+export const COLLECTIBLE_EVENT_KINDS = ["MINTED", "CLAIMED", "GIFTED", "MOVED_BY_ISSUER", "RELEASED"] as const;
 export type CollectibleEventKind = (typeof COLLECTIBLE_EVENT_KINDS)[number];
 
 export interface CollectibleEvent {
@@ -43,6 +45,7 @@ export interface HistoryRequest {
 
 const ITEM_MINTED_TOPIC = id("ItemMinted(uint256,uint256,address,uint32)");
 const VOUCHER_REDEEMED_TOPIC = id("VoucherRedeemed(bytes32,uint256,address)");
+const CUSTODY_RELEASED_TOPIC = id("CustodyReleased(uint256,address,address)");
 
 const tokenTopic = (tokenId: bigint) => zeroPadValue(toBeHex(tokenId), 32);
 const addressOf = (topic: string) => getAddress(`0x${topic.slice(26)}`);
@@ -104,13 +107,17 @@ export async function readCollectibleHistories(
   const policyOf = new Map(requests.map((r) => [r.tokenId, r.policy]));
   const tokenIds = [...policyOf.keys()];
   const logs: Log[] = [];
+  /** `<tx hash>:<token id>` of each release from custody. */
+  const releases = new Set<string>();
   for (let i = 0; i < tokenIds.length; i += TOKENS_PER_QUERY) {
     const topics = tokenIds.slice(i, i + TOKENS_PER_QUERY).map(tokenTopic);
-    const [mints, transfers] = await Promise.all([
+    const [mints, transfers, released] = await Promise.all([
       askChain(() => provider.getLogs({ address, fromBlock, toBlock: "latest", topics: [[ITEM_MINTED_TOPIC, VOUCHER_REDEEMED_TOPIC], null, topics] })),
       askChain(() => provider.getLogs({ address, fromBlock, toBlock: "latest", topics: [TRANSFER_TOPIC, null, null, topics] })),
+      askChain(() => provider.getLogs({ address, fromBlock, toBlock: "latest", topics: [CUSTODY_RELEASED_TOPIC, topics] })),
     ]);
     logs.push(...mints, ...transfers);
+    for (const log of released) releases.add(`${log.transactionHash}:${BigInt(log.topics[1]!)}`);
   }
   logs.sort((a, b) => a.blockNumber - b.blockNumber || a.index - b.index);
 
@@ -154,7 +161,7 @@ export async function readCollectibleHistories(
       // The mint's own Transfer (from the zero address) is told by its ItemMinted.
       if (BigInt(from) === 0n) continue;
       const tokenId = BigInt(log.topics[3]!);
-      const kind = policyOf.get(tokenId) === "IssuerMediated" ? "MOVED_BY_ISSUER" : "GIFTED";
+      const kind = releases.has(`${log.transactionHash}:${tokenId}`) ? "RELEASED" : policyOf.get(tokenId) === "IssuerMediated" ? "MOVED_BY_ISSUER" : "GIFTED";
       pending.push({ tokenId, event: { kind, from, to: addressOf(log.topics[2]!), ...base } });
     }
   }

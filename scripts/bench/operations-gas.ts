@@ -52,5 +52,34 @@ export async function operationsGas(deployer: Signer): Promise<{ what: string; g
   const corrected = request();
   rows.push({ what: "updateMetadata (CID of the digest)", gas: await gasOf(registry.updateMetadata(await issued(), corrected.uri, corrected.digest)) });
   rows.push({ what: "burn (by the issuer)", gas: await gasOf(registry.burn(await issued())) });
+  rows.push(...(await editionsGas(deployer, editionsCreation.address)));
+  return rows;
+}
+
+/**
+ * Gas of CollectibleEditions airdrops (1 and 10 fresh holders, the whole transaction), and, where the contract has
+ * them, of airdrops into custodial accounts and of releasing custodial items to a wallet. A warm-up edition and
+ * airdrop pay the counters' first writes.
+ */
+async function editionsGas(deployer: Signer, address: string): Promise<{ what: string; gas: bigint }[]> {
+  const rows: { what: string; gas: bigint }[] = [];
+  const gasOf = async (tx: Promise<{ wait(): Promise<{ gasUsed: bigint } | null> }>) => (await (await tx).wait())!.gasUsed;
+  const editions = new ContractFactory(loadArtifact("CollectibleEditions").abi, "0x", deployer).attach(address) as Contract;
+  const fresh = (n: number) => Array.from({ length: n }, () => getAddress(hexlify(randomBytes(20))));
+  await (await editions.createEdition("Bench", "ipfs://bench", 1_000_000, 0, 0, 0)).wait();
+  await (await editions.airdrop(1, fresh(1))).wait(); // warm-up
+  rows.push({ what: "airdrop (1 holder)", gas: await gasOf(editions.airdrop(1, fresh(1))) });
+  rows.push({ what: "airdrop (10 holders)", gas: await gasOf(editions.airdrop(1, fresh(10))) });
+  if (!editions.interface.getFunction("airdropToCustody")) return rows;
+  const custodian = fresh(1)[0]!;
+  rows.push({ what: "airdropToCustody (1 holder)", gas: await gasOf(editions.airdropToCustody(1, [custodian])) });
+  const tenCustodial = fresh(10);
+  rows.push({ what: "airdropToCustody (10 holders)", gas: await gasOf(editions.airdropToCustody(1, tenCustodial)) });
+  const first = (await editions.airdropToCustody.staticCall(1, Array(10).fill(custodian))) as bigint;
+  await (await editions.airdropToCustody(1, Array(10).fill(custodian))).wait();
+  const wallet = fresh(1)[0]!;
+  rows.push({ what: "releaseFromCustody (1 item)", gas: await gasOf(editions.releaseFromCustody(custodian, wallet, [first - 11n])) });
+  const ten = Array.from({ length: 10 }, (_, i) => first + BigInt(i));
+  rows.push({ what: "releaseFromCustody (10 items)", gas: await gasOf(editions.releaseFromCustody(custodian, wallet, ten)) });
   return rows;
 }

@@ -137,8 +137,10 @@ export function holderRoutes(opts: {
       });
       res.json({
         moving: claimed.operations.length,
+        // Items expected in custody, one release per edition: they follow the certificates to the wallet.
+        collectibles: claimed.releases.reduce((n, r) => n + r.total, 0),
         custodialAddresses: claimed.holders.map((h) => h.custodialAddress),
-        done: readerOf(req, res).t("holder.claim.done", { count: claimed.operations.length }),
+        done: readerOf(req, res).t("holder.claim.done", { count: claimed.operations.length, items: claimed.releases.reduce((n, r) => n + r.total, 0) }),
       });
     } catch (err) {
       if (err instanceof SignInError) {

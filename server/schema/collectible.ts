@@ -79,12 +79,13 @@ export function collectibleHistory(ctx: Context, key: HistoryKey): Promise<Colle
 
 export const CollectibleEventKindEnum = builder.enumType("CollectibleEventKind", {
   description:
-    "What happened to a collectible, as its editions contract's events say (ItemMinted, VoucherRedeemed, Transfer). An edition's transfer policy never changes, so it tells a gift from an issuer's move.",
+    "What happened to a collectible, as its editions contract's events say (ItemMinted, VoucherRedeemed, Transfer, CustodyReleased). An edition's transfer policy never changes, so it tells a gift from an issuer's move.",
   values: describedValues(COLLECTIBLE_EVENT_KINDS, {
     MINTED: "Minted to its first holder (ItemMinted): an airdrop, or a claim code Hallmark redeemed for the holder.",
     CLAIMED: "Minted to the holder who redeemed a signed voucher on chain themselves (ItemMinted with VoucherRedeemed).",
     GIFTED: "Given away by its holder to another account after the lockup (Transfer in a GIFT_AFTER_LOCKUP edition).",
     MOVED_BY_ISSUER: "Moved by the institution with issuerTransfer, e.g. recovery to a holder's new wallet (Transfer in an ISSUER_MEDIATED edition).",
+    RELEASED: "Held in custody for a holder without a wallet, then released to the wallet they claimed to (Transfer with CustodyReleased), whatever the edition's policy: neither a gift nor a recovery.",
   }),
 });
 
@@ -121,7 +122,7 @@ export const CollectibleRef = builder.objectRef<CollectibleView>("Collectible").
     holder: t.exposeString("holder", { description: "Who holds it now: the contract's `ownerOf` (EIP-55)." }),
     history: t.field({
       type: [CollectibleEventRef],
-      description: "What happened to it, oldest first: MINTED or CLAIMED, then each GIFTED or MOVED_BY_ISSUER, from the contract's logs.",
+      description: "What happened to it, oldest first: MINTED or CLAIMED, then each GIFTED, MOVED_BY_ISSUER or RELEASED, from the contract's logs.",
       resolve: (c, _args, ctx) => collectibleHistory(ctx, c),
     }),
   }),

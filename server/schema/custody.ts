@@ -1,5 +1,6 @@
 import { holderAccount, holderCertificates, type CustodialHolder } from "../../core/custody/holder-accounts.ts";
-import { claimCustody, requestHolderClaim, type NewHolderClaim } from "../../core/custody/holder-claims.ts";
+import { claimCustody, requestHolderClaim, type ClaimMoves, type NewHolderClaim } from "../../core/custody/holder-claims.ts";
+import { CollectibleReleaseRef, releasesByIds } from "./collectible-releases.ts";
 import type { CertificateOperation } from "../../core/operations/certificate-operations.ts";
 import { eq, inArray } from "drizzle-orm";
 import type { Database } from "../../core/db/index.ts";
@@ -65,7 +66,7 @@ const CustodyClaimOperationRef = builder.objectRef<CertificateOperation>("Custod
   }),
 });
 
-const ClaimCustodyPayload = builder.objectRef<{ holder: CustodialHolder; operations: CertificateOperation[]; created: boolean }>("ClaimCustodyPayload").implement({
+const ClaimCustodyPayload = builder.objectRef<{ holder: CustodialHolder; created: boolean } & ClaimMoves>("ClaimCustodyPayload").implement({
   description: "Result of claimCustody.",
   fields: (t) => ({
     created: t.exposeBoolean("created", { description: "False when the idempotency key named an earlier claim: its answer, as the operations stand now." }),
@@ -75,6 +76,11 @@ const ClaimCustodyPayload = builder.objectRef<{ holder: CustodialHolder; operati
       type: [CustodyClaimOperationRef],
       description: "One recovery per certificate held in custody; once CONFIRMED the reissued certificates appear under `holder { certificates }`.",
       resolve: (p) => p.operations,
+    }),
+    collectibles: t.field({
+      type: [CollectibleReleaseRef],
+      description: "One release per edition of which collectibles were held in custody; once CONFIRMED the items appear under `holder { collectibles }`.",
+      resolve: (p) => p.releases,
     }),
   }),
 });
@@ -122,13 +128,14 @@ builder.mutationField("claimCustody", (t) =>
           { scope: keyScope(ctx), key: idempotencyKey, operation: "claimCustody", request: { code: String(code).trim() } },
           async (tx) => {
             const claimed = await claimCustody(tx as unknown as Database, { code, wallet: ctx.holder! });
-            return { value: claimed, result: { holderId: claimed.holder.id, operationIds: claimed.operations.map((o) => o.id) } };
+            return { value: claimed, result: { holderId: claimed.holder.id, operationIds: claimed.operations.map((o) => o.id), releaseIds: claimed.releases.map((r) => r.id) } };
           },
           async (result) => {
             const ids = result.operationIds as string[];
             const [holder] = await ctx.db.select().from(custodialHolders).where(eq(custodialHolders.id, String(result.holderId)));
             const operations = ids.length ? await ctx.db.select().from(certificateOperations).where(inArray(certificateOperations.id, ids)) : [];
-            return { holder: holder!, operations: ids.map((id) => operations.find((o) => o.id === id)!) };
+            const releases = await releasesByIds(ctx.db, (result.releaseIds as string[] | undefined) ?? []);
+            return { holder: holder!, operations: ids.map((id) => operations.find((o) => o.id === id)!), releases };
           },
         );
         return { ...value, created: !replayed };

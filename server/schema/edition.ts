@@ -49,10 +49,11 @@ export const EditionTransferPolicyEnum = builder.enumType("EditionTransferPolicy
 });
 
 const EditionOperationKindEnum = builder.enumType("EditionOperationKind", {
-  description: "What an edition operation mints.",
+  description: "What an edition operation mints, or moves out of custody.",
   values: describedValues(EDITION_OPERATION_KINDS, {
     AIRDROP: "One item to each holder of an airdrop, in order.",
     CLAIM: "One item to the holder who redeemed a claim code.",
+    RELEASE: "The edition's items a holder without a wallet held in custody, moved to the wallet they claimed to (`releaseFromCustody`); `minted` counts items released.",
   }),
 });
 
@@ -173,10 +174,10 @@ export const EditionOperationRef = builder.node(builder.objectRef<EditionOperati
   id: { resolve: (o) => o.id },
   loadMany: (ids, ctx) => ownedRows(ctx, editionOperations, ids),
   description:
-    "Items minted to holders: an airdrop or a redeemed claim code. QUEUED → SUBMITTED (a batch sent) → CONFIRMED (every item seen in ItemMinted) | FAILED.",
+    "Items minted to holders: an airdrop or a redeemed claim code. QUEUED → SUBMITTED (a batch sent) → CONFIRMED (every item seen in ItemMinted) | FAILED. Or a RELEASE of items held in custody to the wallet their holder claimed to, CONFIRMED once none is left in custody.",
   fields: (t) => ({
     id: t.exposeID("id", { description: "Stable identifier." }),
-    kind: t.field({ type: EditionOperationKindEnum, description: "Airdrop or claim.", resolve: (o) => o.kind }),
+    kind: t.field({ type: EditionOperationKindEnum, description: "Airdrop, claim or release from custody.", resolve: (o) => o.kind }),
     status: t.field({ type: OperationStatusEnum, description: "Where the operation stands (never PINNED).", resolve: (o) => o.status }),
     idempotencyKey: t.exposeString("idempotencyKey", { description: "The key sent with the request." }),
     total: t.exposeInt("total", { description: "Items to mint (one per holder)." }),

@@ -13,6 +13,8 @@ import { OperationError } from "../../core/operations/errors.ts";
 import { keyScope } from "../context.ts";
 import { ConflictError, IdempotencyConflictError, InvalidInputError, NotAllowedError, withOperationErrors } from "../errors.ts";
 import { OperationStatusEnum } from "./enums.ts";
+import { CollectibleReleaseRef, releasesByIds } from "./collectible-releases.ts";
+import type { ClaimMoves } from "../../core/custody/holder-claims.ts";
 
 const EmailCodeRequestRef = builder.objectRef<{ expiresAt: Date }>("HolderEmailCodeRequest").implement({
   description: "The answer to a sign-in code request: the same whether or not anything was issued to the address.",
@@ -39,7 +41,7 @@ const ClaimOperationRef = builder.objectRef<CertificateOperation>("HolderClaimOp
   }),
 });
 
-const ClaimAllPayload = builder.objectRef<{ wallet: string; holders: CustodialHolder[]; operations: CertificateOperation[]; created: boolean }>("ClaimAllCustodyPayload").implement({
+const ClaimAllPayload = builder.objectRef<{ wallet: string; holders: CustodialHolder[]; created: boolean } & ClaimMoves>("ClaimAllCustodyPayload").implement({
   description: "Result of claimAllCustody.",
   fields: (t) => ({
     created: t.exposeBoolean("created", { description: "False when the idempotency key named an earlier claim: its answer, as the operations stand now." }),
@@ -49,6 +51,11 @@ const ClaimAllPayload = builder.objectRef<{ wallet: string; holders: CustodialHo
       type: [ClaimOperationRef],
       description: "One recovery per certificate held in custody; once CONFIRMED the reissued certificates are the wallet's.",
       resolve: (p) => p.operations,
+    }),
+    collectibles: t.field({
+      type: [CollectibleReleaseRef],
+      description: "One release per edition of which collectibles were held in custody; once CONFIRMED the items are the wallet's (`holder { collectibles }`).",
+      resolve: (p) => p.releases,
     }),
   }),
 });
@@ -120,7 +127,7 @@ builder.mutationField("claimAllCustody", (t) =>
             const claimed = await claimAllCustody(tx as unknown as Database, { holderKey, wallet });
             return {
               value: { wallet, ...claimed },
-              result: { wallet, holderIds: claimed.holders.map((h) => h.id), operationIds: claimed.operations.map((o) => o.id) },
+              result: { wallet, holderIds: claimed.holders.map((h) => h.id), operationIds: claimed.operations.map((o) => o.id), releaseIds: claimed.releases.map((r) => r.id) },
             };
           },
           async (result) => {
@@ -128,7 +135,8 @@ builder.mutationField("claimAllCustody", (t) =>
             const ids = result.operationIds as string[];
             const holders = holderIds.length ? await ctx.db.select().from(custodialHolders).where(inArray(custodialHolders.id, holderIds)) : [];
             const operations = ids.length ? await ctx.db.select().from(certificateOperations).where(inArray(certificateOperations.id, ids)) : [];
-            return { wallet: String(result.wallet), holders, operations: ids.map((id) => operations.find((o) => o.id === id)!) };
+            const releases = await releasesByIds(ctx.db, (result.releaseIds as string[] | undefined) ?? []);
+            return { wallet: String(result.wallet), holders, operations: ids.map((id) => operations.find((o) => o.id === id)!), releases };
           },
         );
         return { ...value, created: !replayed };

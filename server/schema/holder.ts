@@ -75,7 +75,7 @@ const HeldCollectibleRef = builder.objectRef<HeldItem>("HeldCollectible").implem
     galleryUrl: t.string({ description: "The edition's public gallery page.", resolve: (i, _args, ctx) => `${ctx.siwe.origin}/gallery/${i.contract}/${i.editionId}` }),
     history: t.field({
       type: [CollectibleEventRef],
-      description: "What happened to the item, oldest first (MINTED or CLAIMED, then each GIFTED or MOVED_BY_ISSUER), read from the contract's logs.",
+      description: "What happened to the item, oldest first (MINTED or CLAIMED, then each GIFTED, MOVED_BY_ISSUER or RELEASED), read from the contract's logs.",
       resolve: (i, _args, ctx) => collectibleHistory(ctx, i),
     }),
   }),

@@ -599,3 +599,106 @@ describe("CollectibleEditions ERC-7572 contractURI", () => {
     expect(await editions.contractURI()).toBe("");
   });
 });
+
+describe("CollectibleEditions custody (holders without a wallet)", () => {
+  let editions: Contract;
+  // `holder` plays the custodial account the platform keeps (it can sign, as the platform can); `wallet` the holder's own.
+  const wallet = randomAddress();
+  beforeAll(async () => {
+    editions = await freshEditions();
+  });
+
+  async function toCustody(editionId: bigint, custodian = holder.address): Promise<{ tokenId: bigint; receipt: TransactionReceipt }> {
+    const receipt = await send(editions.airdropToCustody(editionId, [custodian]));
+    const minted = parseLogs(editions, receipt.logs).find((e) => e.name === "ItemMinted");
+    return { tokenId: minted!.args.tokenId as bigint, receipt };
+  }
+
+  it("airdropToCustody: the same events as airdrop (ItemMinted, Locked, Transfer), the item marked inCustody; airdrop's are not", async () => {
+    const editionId = await createEdition(editions, 10n, Policy.Locked);
+    const { tokenId, receipt } = await toCustody(editionId);
+    expect(eventsOf(editions, receipt)).toEqual([
+      ["ItemMinted", editionId, tokenId, holder.address, 1n],
+      ["Locked", tokenId],
+      ["Transfer", ZeroAddress, holder.address, tokenId],
+    ]);
+    expect(await editions.inCustody(tokenId)).toBe(true);
+    const ordinary = await airdropOne(editions, editionId, holder.address);
+    expect(await editions.inCustody(ordinary.tokenId)).toBe(false);
+    await expectRevert(editions.inCustody(999n), "ERC721NonexistentToken", [999n]);
+  });
+
+  it("releaseFromCustody: a Locked and a GiftAfterLockup item go to the wallet (Transfer, CustodyReleased), once, without counting a gift or restarting the lockup", async () => {
+    const locked = await toCustody(await createEdition(editions, 10n, Policy.Locked));
+    const giftEdition = await createEdition(editions, 10n, Policy.GiftAfterLockup, BigInt(DAY), 1n);
+    const gift = await toCustody(giftEdition);
+    const mintedAt = BigInt((await provider.getBlock(gift.receipt.blockNumber))!.timestamp);
+    const released = await send(editions.releaseFromCustody(holder.address, wallet, [locked.tokenId, gift.tokenId]));
+    expect(eventsOf(editions, released)).toEqual([
+      ["Transfer", holder.address, wallet, locked.tokenId],
+      ["CustodyReleased", locked.tokenId, holder.address, wallet],
+      ["Transfer", holder.address, wallet, gift.tokenId],
+      ["CustodyReleased", gift.tokenId, holder.address, wallet],
+    ]);
+    expect([await editions.ownerOf(locked.tokenId), await editions.ownerOf(gift.tokenId)]).toEqual([wallet, wallet]);
+    expect([await editions.inCustody(locked.tokenId), await editions.inCustody(gift.tokenId)]).toEqual([false, false]);
+    // Still locked, and never movable by the old account nor by a second release.
+    expect(await editions.locked(locked.tokenId)).toBe(true);
+    await expectRevert(editions.releaseFromCustody(wallet, outsider.address, [locked.tokenId]), "ItemNotInCustody", [locked.tokenId]);
+    // The gift item: its lockup runs from the mint, not the release, and its one gift is still there.
+    await expectRevert(editions.releaseFromCustody(holder.address, wallet, [gift.tokenId]), "ItemNotInCustody", [gift.tokenId]);
+    const e = await editions.edition(giftEdition);
+    expect(e.minted).toBe(1n);
+    expect(await editions.locked(gift.tokenId)).toBe((await latestTimestamp()) < mintedAt + BigInt(DAY));
+    await increaseTime(DAY);
+    expect(await editions.locked(gift.tokenId)).toBe(false);
+  });
+
+  it("releaseFromCustody: reverts ItemNotInCustody for an airdropped (not custodial) item, and one moved out of custody otherwise", async () => {
+    const editionId = await createEdition(editions, 10n, Policy.IssuerMediated);
+    const ordinary = await airdropOne(editions, editionId, holder.address);
+    await expectRevert(editions.releaseFromCustody(holder.address, wallet, [ordinary.tokenId]), "ItemNotInCustody", [ordinary.tokenId]);
+    const moved = await toCustody(editionId);
+    await send(editions.issuerTransfer(holder.address, outsider.address, moved.tokenId));
+    await expectRevert(editions.releaseFromCustody(outsider.address, wallet, [moved.tokenId]), "ItemNotInCustody", [moved.tokenId]);
+    // A gift by the custodial account itself also ends custody (and counts as the gift it is).
+    const giftEdition = await createEdition(editions, 10n, Policy.GiftAfterLockup, 0n, 1n);
+    const gifted = await toCustody(giftEdition);
+    await send((editions.connect(holder) as Contract).transferFrom(holder.address, outsider.address, gifted.tokenId));
+    await expectRevert(editions.releaseFromCustody(outsider.address, wallet, [gifted.tokenId]), "ItemNotInCustody", [gifted.tokenId]);
+  });
+
+  it("releaseFromCustody: reverts ERC721InvalidReceiver(0) for the zero address, ERC721IncorrectOwner for another from, ERC721NonexistentToken; all or nothing", async () => {
+    const editionId = await createEdition(editions, 10n, Policy.Locked);
+    const a = await toCustody(editionId);
+    const b = await toCustody(editionId);
+    await expectRevert(editions.releaseFromCustody(holder.address, ZeroAddress, [a.tokenId]), "ERC721InvalidReceiver", [ZeroAddress]);
+    await expectRevert(editions.releaseFromCustody(outsider.address, wallet, [a.tokenId]), "ERC721IncorrectOwner", [outsider.address, a.tokenId, holder.address]);
+    await expectRevert(editions.releaseFromCustody(holder.address, wallet, [a.tokenId, 999n]), "ERC721NonexistentToken", [999n]);
+    const ordinary = await airdropOne(editions, editionId, holder.address);
+    await expectRevert(editions.releaseFromCustody(holder.address, wallet, [a.tokenId, b.tokenId, ordinary.tokenId]), "ItemNotInCustody", [ordinary.tokenId]);
+    expect([await editions.inCustody(a.tokenId), await editions.inCustody(b.tokenId), await editions.ownerOf(a.tokenId)]).toEqual([true, true, holder.address]);
+  });
+
+  it("custody: airdropToCustody, redeemForCustody and releaseFromCustody revert AccessControlUnauthorizedAccount(caller, ISSUER_ROLE) for the custodial account, the voucher signer and the admin", async () => {
+    const editionId = await createEdition(editions, 10n, Policy.Locked);
+    const { tokenId } = await toCustody(editionId);
+    for (const caller of [holder, voucherSigner, admin]) {
+      const as = editions.connect(caller) as Contract;
+      await expectRevert(as.releaseFromCustody(holder.address, caller.address, [tokenId]), "AccessControlUnauthorizedAccount", [caller.address, ISSUER_ROLE]);
+      await expectRevert(as.airdropToCustody(editionId, [caller.address]), "AccessControlUnauthorizedAccount", [caller.address, ISSUER_ROLE]);
+      await expectRevert(as.redeemForCustody(editionId, hexlify(randomBytes(32)), caller.address), "AccessControlUnauthorizedAccount", [caller.address, ISSUER_ROLE]);
+    }
+    expect(await editions.inCustody(tokenId)).toBe(true);
+  });
+
+  it("redeemForCustody: spends the code (VoucherRedeemed), marks the item; a second redeem reverts VoucherAlreadyUsed", async () => {
+    const editionId = await createEdition(editions, 10n, Policy.Locked);
+    const code = hexlify(randomBytes(32));
+    const receipt = await send(editions.redeemForCustody(editionId, code, holder.address));
+    const tokenId = parseLogs(editions, receipt.logs).find((e) => e.name === "ItemMinted")!.args.tokenId as bigint;
+    expect(eventsOf(editions, receipt).at(-1)).toEqual(["VoucherRedeemed", code, tokenId, holder.address]);
+    expect([await editions.inCustody(tokenId), await editions.voucherUsed(code)]).toEqual([true, true]);
+    await expectRevert(editions.redeemForCustody(editionId, code, holder.address), "VoucherAlreadyUsed", [code]);
+  });
+});

@@ -1,5 +1,7 @@
 import { randomUUID } from "node:crypto";
-import { Wallet } from "ethers";
+import { Contract, JsonRpcProvider, Wallet } from "ethers";
+import { collectibleEditionsInterface } from "../../core/editions/abi.ts";
+import { readEditionFromChain } from "../../core/editions/chain.ts";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { eq, sql } from "drizzle-orm";
 import { editionOperations, holderEmailCodes } from "../../core/db/schema.ts";
@@ -22,15 +24,15 @@ const REGISTRY_OP = `query($id: ID!) { registryOperation(id: $id) { status error
 const CREATE_COLLECTION = `mutation($input: CreateCollectionInput!) { createCollection(input: $input) { ... on CreateCollectionPayload { collection { id } } ${E} } }`;
 const COLLECTION = `query($id: ID!) { collection(id: $id) { status } }`;
 const CHALLENGE = `mutation($address: String!) { requestHolderSignIn(address: $address) { ... on HolderSignInChallenge { message nonce } ${E} } }`;
-const CLAIM_ALL = `mutation($nonce: String!, $signature: String!) { claimAllCustody(nonce: $nonce, signature: $signature) { ... on ClaimAllCustodyPayload { address custodialAddresses operations { id certificateId } } ${E} } }`;
+const CLAIM_ALL = `mutation($nonce: String!, $signature: String!) { claimAllCustody(nonce: $nonce, signature: $signature) { ... on ClaimAllCustodyPayload { address custodialAddresses operations { id certificateId } collectibles { id status items released } } ${E} } }`;
 const OPERATION = `query($id: ID!) { certificateOperation(id: $id) { status error newCertificate { id owner } } }`;
 const CREATE_EDITION = `mutation ($input: CreateEditionInput!) { createEdition(input: $input) { ... on CreateEditionPayload { edition { id } } ${E} } }`;
-const EDITION = `query ($id: ID!) { edition(id: $id) { status error } }`;
+const EDITION = `query ($id: ID!) { edition(id: $id) { status error contractAddress chainEditionId } }`;
 const AIRDROP = `mutation ($input: AirdropInput!) { airdrop(input: $input) { ... on EditionOperationPayload { operation { id } } ${E} } }`;
 const CODES = `mutation ($input: CreateClaimCodesInput!) { createClaimCodes(input: $input) { ... on CreateClaimCodesPayload { codes { code } } ${E} } }`;
 const REDEEM = `mutation ($input: RedeemClaimCodeInput!) { redeemClaimCode(input: $input) { ... on EditionOperationPayload { operation { id } } ${E} } }`;
-const EDITION_OP = `query ($id: ID!) { editionOperation(id: $id) { status error minted } }`;
-const COLLECTIBLES = `{ holder { collectibles { edition serial contract } } }`;
+const EDITION_OP = `query ($id: ID!) { editionOperation(id: $id) { kind status error minted total txHashes } }`;
+const COLLECTIBLES = `{ holder { collectibles { edition serial contract tokenId history { kind from to } } } }`;
 const OFFER = `mutation($id: ID!, $tx: Boolean) { createCredentialOffer(certificateId: $id, txCode: $tx) { ... on CredentialOffer { uri offer txCode expiresAt qrSvg } ${E} } }`;
 
 describe("holders without a wallet: e-mail sign-in, every institution's items, claim to a wallet, credentials into wallets", () => {
@@ -42,6 +44,9 @@ describe("holders without a wallet: e-mail sign-in, every institution's items, c
   const certificatesOfA: string[] = [];
   const certificatesOfB: string[] = [];
   let keyB: string;
+  /** The Locked and GiftAfterLockup editions airdropped to the e-mail address, as the API names them. */
+  const editionsOf: { id: string; contract: string; chainEditionId: string }[] = [];
+  let visitor: string;
 
   beforeAll(async () => {
     sink = await startMailSink();
@@ -241,7 +246,8 @@ describe("holders without a wallet: e-mail sign-in, every institution's items, c
     });
     const edition = await waitFor(async () => (await a.ok<any>(EDITION, { id: createEdition.edition.id })).edition, (e) => e.status === "CONFIRMED" || e.status === "FAILED", 60_000);
     expect(edition.error).toBeNull();
-    const visitor = Wallet.createRandom().address;
+    editionsOf.push({ id: createEdition.edition.id, contract: edition.contractAddress, chainEditionId: edition.chainEditionId });
+    visitor = Wallet.createRandom().address;
     const { airdrop } = await a.ok<any>(AIRDROP, { input: { editionId: createEdition.edition.id, holders: [visitor], holderReferences: [" MEI.CHEN@example.edu"], idempotencyKey: "lamp-drop" } });
     const { holder } = await (await signInByMail()).client.ok<any>(HOLDER);
     const custodial = holder.custodialAccounts.find((x: any) => x.issuer === "Demo University").address;
@@ -262,6 +268,27 @@ describe("holders without a wallet: e-mail sign-in, every institution's items, c
     const { client } = await signInByMail();
     const items = (await client.ok<any>(COLLECTIBLES)).holder.collectibles.filter((c: any) => c.edition === "Harbour lamp");
     expect(items.map((c: any) => c.serial).sort()).toEqual([2, 3]);
+    // A GiftAfterLockup edition too: its item held in custody cannot be given away by anyone in the lockup.
+    const { createEdition: gifts } = await a.ok<any>(CREATE_EDITION, {
+      input: { name: "Harbour postcard", images: [{ cid: media.cid, label: "The card" }], maxSupply: 10, transferPolicy: "GIFT_AFTER_LOCKUP", lockupSeconds: 86_400, maxGifts: 1, idempotencyKey: "card" },
+    });
+    const card = await waitFor(async () => (await a.ok<any>(EDITION, { id: gifts.edition.id })).edition, (e) => e.status === "CONFIRMED" || e.status === "FAILED", 60_000);
+    expect(card.error).toBeNull();
+    editionsOf.push({ id: gifts.edition.id, contract: card.contractAddress, chainEditionId: card.chainEditionId });
+    const { airdrop: cardDrop } = await a.ok<any>(AIRDROP, { input: { editionId: gifts.edition.id, holderReferences: ["mei.chen@example.edu"], idempotencyKey: "card-drop" } });
+    expect((await waitFor(async () => (await a.ok<any>(EDITION_OP, { id: cardDrop.operation.id })).editionOperation, (o) => o.status === "CONFIRMED" || o.status === "FAILED", 60_000)).error).toBeNull();
+    // On chain: the custodial items are marked in custody; the visitor's, airdropped to a wallet, is not.
+    const provider = new JsonRpcProvider(stack.devInfo.rpcUrl, undefined, { staticNetwork: true });
+    try {
+      const contract = new Contract(edition.contractAddress, collectibleEditionsInterface(), provider);
+      const lamp = await readEditionFromChain(provider, edition.contractAddress, BigInt(edition.chainEditionId));
+      const cardItems = await readEditionFromChain(provider, card.contractAddress, BigInt(card.chainEditionId));
+      for (const item of [...lamp.items, ...cardItems.items]) expect(await contract.inCustody!(item.tokenId)).toBe(item.holder === custodial);
+      expect(lamp.items.map((i) => i.holder)).toEqual([visitor, custodial, custodial]);
+      expect(cardItems.items.map((i) => i.holder)).toEqual([custodial]);
+    } finally {
+      provider.destroy();
+    }
   });
 
   it("claims everything from both institutions to a wallet the holder proves with SIWE", async () => {
@@ -286,5 +313,80 @@ describe("holders without a wallet: e-mail sign-in, every institution's items, c
     expect((await client.fails(CLAIM_ALL, { nonce: requestHolderSignIn.nonce, signature })).code).toBe("UNAUTHENTICATED");
     const { holder } = await client.ok<any>(HOLDER);
     expect(holder.custodialAccounts.every((a: any) => a.claimedAddress === wallet.address)).toBe(true);
+
+    // The collectibles follow: one release per edition (the Locked lamp's two items, the postcard's one), each
+    // CONFIRMED once the chain shows the items in the wallet.
+    expect(claimAllCustody.collectibles.map((r: any) => r.items).sort()).toEqual([1, 2]);
+    const a = graphqlClient(stack.devInfo.graphqlUrl, stack.devInfo.apiKey);
+    const releases = [];
+    for (const r of claimAllCustody.collectibles) {
+      const done = await waitFor(async () => (await a.ok<any>(EDITION_OP, { id: r.id })).editionOperation, (o) => o.status === "CONFIRMED" || o.status === "FAILED", 60_000);
+      expect(done).toMatchObject({ kind: "RELEASE", status: "CONFIRMED", error: null, minted: r.items, total: r.items });
+      expect(done.txHashes).toHaveLength(1);
+      releases.push(done);
+    }
+    const custodialA = holder.custodialAccounts.find((x: any) => x.issuer === "Demo University").address;
+    const provider = new JsonRpcProvider(stack.devInfo.rpcUrl, undefined, { staticNetwork: true });
+    try {
+      const [lamp, card] = editionsOf;
+      const contract = new Contract(lamp!.contract, collectibleEditionsInterface(), provider);
+      const onChain = async () => [
+        ...(await readEditionFromChain(provider, lamp!.contract, BigInt(lamp!.chainEditionId))).items,
+        ...(await readEditionFromChain(provider, card!.contract, BigInt(card!.chainEditionId))).items,
+      ];
+      const items = await onChain();
+      expect(items.map((i) => i.holder)).toEqual([visitor, wallet.address, wallet.address, wallet.address]);
+      for (const item of items) {
+        expect(await contract.ownerOf!(item.tokenId)).toBe(item.holder);
+        expect(await contract.inCustody!(item.tokenId)).toBe(false);
+      }
+      // Released, not gifted: the postcard's one gift is still there, and its lockup runs from the mint.
+      const [postcard] = items.slice(-1);
+      const erc5192 = new Contract(lamp!.contract, ["function locked(uint256 tokenId) view returns (bool)"], provider);
+      expect(await erc5192.locked!(postcard!.tokenId)).toBe(true);
+      // The contract refuses to release an item that was never in custody (the visitor's), or a released one again.
+      const issuer = (await provider.getTransaction(releases[0]!.txHashes[0]))!.from;
+      for (const [from, tokenId] of [
+        [visitor, items[0]!.tokenId],
+        [custodialA, items[1]!.tokenId],
+        [wallet.address, items[1]!.tokenId],
+      ] as const) {
+        const data = collectibleEditionsInterface().encodeFunctionData("releaseFromCustody", [from, wallet.address, [tokenId]]);
+        const refusal = await provider.call({ from: issuer, to: lamp!.contract, data }).then(
+          () => "accepted",
+          (err: any) => collectibleEditionsInterface().parseError(err.data)?.name,
+        );
+        expect(refusal).toBe("ItemNotInCustody");
+      }
+
+      // The holder's page and GraphQL show the items in the wallet, each with its release in its history.
+      const held = (await client.ok<any>(COLLECTIBLES)).holder.collectibles.filter((c: any) => c.edition === "Harbour lamp" || c.edition === "Harbour postcard");
+      expect(held.map((c: any) => c.serial).sort()).toEqual([1, 2, 3]);
+      for (const c of held) expect(c.history.map((h: any) => [h.kind, h.to])).toEqual([["MINTED", custodialA], ["RELEASED", wallet.address]]);
+      // The gallery names the wallet as the items' holder.
+      const page = await (await fetch(`${base}/gallery/${lamp!.contract}/${lamp!.chainEditionId}`)).text();
+      expect(page).toContain(wallet.address);
+      expect(page).not.toContain(custodialA);
+
+      // A second claim moves nothing: nothing is left in custody, the releases stay as they were, no item moves.
+      const again = await anonymous().ok<any>(CHALLENGE, { address: wallet.address });
+      expect((await client.fails(CLAIM_ALL, { nonce: again.requestHolderSignIn.nonce, signature: await wallet.signMessage(again.requestHolderSignIn.message) })).code).toBe("ALREADY_CLAIMED");
+      const releaseRows = await stack.db.db.select().from(editionOperations).where(eq(editionOperations.kind, "RELEASE"));
+      expect(releaseRows.map((r) => r.id).sort()).toEqual(claimAllCustody.collectibles.map((r: any) => r.id).sort());
+      expect(releaseRows.every((r) => r.status === "CONFIRMED" && r.sent === r.total)).toBe(true);
+      // The worker's editions loop runs every few hundred milliseconds: a second's worth of rounds moves nothing.
+      await new Promise((r) => setTimeout(r, 1_000));
+      expect((await onChain()).map((i) => i.holder)).toEqual([visitor, wallet.address, wallet.address, wallet.address]);
+
+      // A later airdrop to the address goes straight to the wallet, not into custody.
+      const { airdrop } = await a.ok<any>(AIRDROP, { input: { editionId: lamp!.id, holderReferences: ["mei.chen@example.edu"], idempotencyKey: "lamp-after-claim" } });
+      const op = await waitFor(async () => (await a.ok<any>(EDITION_OP, { id: airdrop.operation.id })).editionOperation, (o) => o.status === "CONFIRMED" || o.status === "FAILED", 60_000);
+      expect(op.error).toBeNull();
+      const [latest] = (await readEditionFromChain(provider, lamp!.contract, BigInt(lamp!.chainEditionId))).items.slice(-1);
+      expect(latest!.holder).toBe(wallet.address);
+      expect(await contract.inCustody!(latest!.tokenId)).toBe(false);
+    } finally {
+      provider.destroy();
+    }
   });
 });

@@ -1,9 +1,10 @@
-import { and, asc, eq, inArray, lt } from "drizzle-orm";
+import { and, asc, eq, inArray, lt, ne } from "drizzle-orm";
 import { decodeContractError, isRevert } from "../../core/chain/contract-errors.ts";
 import { sendOperation } from "../../core/chain/send-operation.ts";
 import { gasLimitFor } from "../../core/chain/tx-sender.ts";
 import type { SenderRotation } from "../../core/chain/sender-rotation.ts";
-import { claimCodes, editionContracts, editionMintBatches, editionOperations, editions } from "../../core/db/schema.ts";
+import { claimCodes, custodialHolders, editionContracts, editionMintBatches, editionOperations, editions } from "../../core/db/schema.ts";
+import type { Database } from "../../core/db/index.ts";
 import { collectibleEditionsInterface } from "../../core/editions/abi.ts";
 import type { Pipeline } from "../../core/operations/context.ts";
 import { transition } from "../../core/operations/transitions.ts";
@@ -30,7 +31,7 @@ export async function sendAirdropBatches(
     .from(editionOperations)
     .innerJoin(editions, eq(editions.id, editionOperations.editionId))
     .leftJoin(editionContracts, eq(editionContracts.id, editions.contractId))
-    .where(and(inArray(editionOperations.status, ["QUEUED", "SUBMITTED"]), lt(editionOperations.sent, editionOperations.total)))
+    .where(and(ne(editionOperations.kind, "RELEASE"), inArray(editionOperations.status, ["QUEUED", "SUBMITTED"]), lt(editionOperations.sent, editionOperations.total)))
     .orderBy(asc(editionOperations.createdAt))
     .limit(50);
   const busy = new Set<string>();
@@ -65,12 +66,19 @@ export async function sendAirdropBatches(
     let holders: string[] = [];
     let data = "0x";
     let gas = 0n;
+    // A batch is a run of holders of one kind: wallets (airdrop) or custodial accounts (airdropToCustody), as the
+    // custodial accounts say when the batch is sent.
+    const accounts = await custodialAccountsOf(db, op.holders.slice(op.sent, op.sent + size));
+    const custodial = accounts.custodial.has(op.holders[op.sent]!);
+    const run = op.holders.slice(op.sent, op.sent + size).findIndex((h) => accounts.custodial.has(h) !== custodial);
+    if (run > 0) size = run;
     try {
       for (;;) {
-        holders = op.holders.slice(op.sent, op.sent + size);
+        holders = op.holders.slice(op.sent, op.sent + size).map((h) => accounts.claimed.get(h) ?? h);
+        const chainEditionId = BigInt(edition.chainEditionId);
         data = voucherCode
-          ? iface.encodeFunctionData("redeemFor", [BigInt(edition.chainEditionId), voucherCode, holders[0]])
-          : iface.encodeFunctionData("airdrop", [BigInt(edition.chainEditionId), holders]);
+          ? iface.encodeFunctionData(custodial ? "redeemForCustody" : "redeemFor", [chainEditionId, voucherCode, holders[0]])
+          : iface.encodeFunctionData(custodial ? "airdropToCustody" : "airdrop", [chainEditionId, holders]);
         try {
           gas = await provider.estimateGas({ from: sender.address, to: contract.contractAddress, data });
         } catch (err) {
@@ -128,4 +136,19 @@ export async function sendAirdropBatches(
       }),
     );
   }
+}
+
+/**
+ * Which of `holders` are custodial accounts still in custody, and the wallet each claimed one was claimed to: an
+ * airdrop accepted just before its holder claimed names the account, and its item then goes to the wallet instead
+ * (minted as any wallet's), never into an account already emptied.
+ */
+async function custodialAccountsOf(db: Database, holders: string[]): Promise<{ custodial: Set<string>; claimed: Map<string, string> }> {
+  const unique = [...new Set(holders)];
+  const rows = unique.length
+    ? await db.select({ address: custodialHolders.custodialAddress, claimedAddress: custodialHolders.claimedAddress }).from(custodialHolders).where(inArray(custodialHolders.custodialAddress, unique))
+    : [];
+  const custodial = new Set(rows.filter((r) => !r.claimedAddress).map((r) => r.address));
+  const claimed = new Map(rows.filter((r) => r.claimedAddress).map((r) => [r.address, r.claimedAddress!]));
+  return { custodial, claimed };
 }

@@ -33,6 +33,11 @@ export async function failReverted(deps: Deps): Promise<void> {
     .where(and(eq(editionMintBatches.status, "SUBMITTED"), eq(chainTxs.status, "REVERTED")));
   for (const { batch, tx, op } of batches) {
     const also = (t: DbTransaction) => t.update(editionMintBatches).set({ status: "FAILED", updatedAt: new Date() }).where(eq(editionMintBatches.id, batch.id));
+    if (op.kind === "RELEASE") {
+      // The release reads again what is left in custody and sends that: an item moved meanwhile is no longer named.
+      await db.update(editionMintBatches).set({ status: "FAILED", updatedAt: new Date() }).where(eq(editionMintBatches.id, batch.id));
+      continue;
+    }
     // A claim's redeemFor reverts when the holder claimed the code's voucher on chain meanwhile: that claim
     // minted the item the code reserved, so the reservation stays taken.
     const claimedOnChain = op.kind === "CLAIM" && (await voucherSpent(deps, op));

@@ -12,6 +12,7 @@ import { EditionContracts } from "./deploy-contract.ts";
 import { failReverted } from "./follow.ts";
 import { editionsCursorName, indexEditionEvents } from "./indexer.ts";
 import { pinQueuedEditions } from "./pin.ts";
+import { sendCustodyReleases } from "./release.ts";
 
 /**
  * Carries collectible editions to the chain, from the database alone (like the certificate batcher), one stage a
@@ -21,7 +22,10 @@ import { pinQueuedEditions } from "./pin.ts";
  *   EditionCreated event (indexer.ts);
  * - an airdrop or a redeemed claim code (airdrop.ts): batches of holders in `airdrop` transactions under the
  *   per-transaction gas cap, one batch of an edition in flight at a time (so serials follow the holders' order),
- *   each CONFIRMED from its ItemMinted events; the operation is CONFIRMED when every item is;
+ *   each CONFIRMED from its ItemMinted events; the operation is CONFIRMED when every item is; items for a holder
+ *   without a wallet are minted into custody (airdropToCustody, redeemForCustody);
+ * - a claimed custodial account's items released to the holder's wallet (release.ts: releaseFromCustody batches,
+ *   CONFIRMED from CustodyReleased events, the operation once the chain shows none left in custody);
  * - each institution's editions contract bound to it in the issuer registry (bind-contract.ts), so galleries can
  *   name the museum;
  * - a reverted transaction fails its edition or operation (follow.ts).
@@ -67,6 +71,7 @@ export class EditionsRunner {
     await pinQueuedEditions(this.deps);
     await createPinnedEditions(this.deps, this.rotation, this.contracts);
     await sendAirdropBatches(this.deps, this.rotation, this.batchSizes);
+    await sendCustodyReleases(this.deps, this.rotation);
     await failReverted(this.deps);
     await bindEditionContracts(this.deps, this.bindingsRefused);
     while (!(await this.index()));

@@ -17,7 +17,7 @@ export function editionsCursorName(chainId: number): string {
 /**
  * Reads the editions contracts' events from a persisted cursor, one range of blocks a call: EditionCreated
  * confirms an edition, ItemMinted the airdrop batch of its transaction (and its operation once every item is
- * minted), VoucherRedeemed marks a claim code used. Everything a range says is written with the cursor in one
+ * minted), CustodyReleased likewise a release batch, VoucherRedeemed marks a claim code used. Everything a range says is written with the cursor in one
  * transaction. Returns true at the head.
  */
 export async function indexEditionEvents(
@@ -33,7 +33,7 @@ export async function indexEditionEvents(
   if (from > head) return true;
   const to = Math.min(head, from + MAX_RANGE - 1);
   const iface = collectibleEditionsInterface();
-  const topics = ["EditionCreated", "ItemMinted", "VoucherRedeemed"].map((n) => iface.getEvent(n)!.topicHash);
+  const topics = ["EditionCreated", "ItemMinted", "VoucherRedeemed", "CustodyReleased"].map((n) => iface.getEvent(n)!.topicHash);
   const logs: Log[] = await provider.getLogs({ address: contracts.map((c) => c.contractAddress), topics: [topics], fromBlock: from, toBlock: to });
   const byAddress = new Map(contracts.map((c) => [getAddress(c.contractAddress), c]));
   await pipeline.transaction(async (ctx) => {
@@ -57,6 +57,9 @@ export async function indexEditionEvents(
         const entry = mintedByEdition.get(key) ?? { contractId: contract.id, chainEditionId: (parsed.args.editionId as bigint).toString(), count: 0 };
         entry.count++;
         mintedByEdition.set(key, entry);
+      } else if (parsed.name === "CustodyReleased") {
+        // A release batch counts its items as an airdrop batch counts its mints.
+        minted.set(log.transactionHash, (minted.get(log.transactionHash) ?? 0) + 1);
       } else if (parsed.name === "VoucherRedeemed") {
         await tx
           .update(claimCodes)

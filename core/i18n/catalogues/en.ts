@@ -262,7 +262,7 @@ export const en = {
   "holder.claim.button": "Claim to my wallet",
   "holder.claim.noWallet": "No Ethereum wallet was found in this browser. Install or unlock one, then try again.",
   "holder.claim.waiting": "Waiting for your wallet…",
-  "holder.claim.done": "Claimed: {count, plural, one {# certificate is} other {# certificates are}} moving to your wallet.",
+  "holder.claim.done": "Claimed: {count, plural, one {# certificate} other {# certificates}} and {items, plural, one {# collectible} other {# collectibles}} are moving to your wallet.",
   "holder.claim.failed": "The claim did not complete:",
   "holder.item.addToWallet": "Add to wallet",
   "holder.item.share": "Share: <a>link to this certificate</a>",

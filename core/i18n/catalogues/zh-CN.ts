@@ -250,7 +250,7 @@ export const zhCN: Catalogue = {
   "holder.claim.button": "领取到我的钱包",
   "holder.claim.noWallet": "此浏览器中没有找到以太坊钱包。请安装或解锁钱包后重试。",
   "holder.claim.waiting": "正在等待您的钱包……",
-  "holder.claim.done": "已领取：{count, plural, other {# 份证书}}正在转入您的钱包。",
+  "holder.claim.done": "已领取：{count, plural, other {# 份证书}}和{items, plural, other {# 件藏品}}正在转入您的钱包。",
   "holder.claim.failed": "领取未完成：",
   "holder.item.addToWallet": "添加到钱包",
   "holder.item.share": "分享：<a>此证书的链接</a>",

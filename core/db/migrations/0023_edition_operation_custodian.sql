@@ -1,0 +1,1 @@
+ALTER TABLE "edition_operations" ADD COLUMN "custodian" text;
