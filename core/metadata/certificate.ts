@@ -1,6 +1,6 @@
 import { createHash } from "node:crypto";
 import { DEFAULT_LOCALE } from "../i18n/locales.ts";
-import { isLanguageMap, pickLanguage, type Localizable } from "../i18n/language-map.ts";
+import { isLanguageMap, pickLanguage, type LanguageMap, type Localizable } from "../i18n/language-map.ts";
 import { canonicalJson } from "./canonical-json.ts";
 import { attributePath, commit, isCommitment, RECIPIENT_NAME_PATH, type Commitment, type Disclosure } from "./personal-data.ts";
 
@@ -16,7 +16,11 @@ export interface CertificateFields {
   description?: Localizable;
   /** ISO-8601; absent means no expiry. */
   validUntil?: string;
-  attributes?: { name: string; value: string | Commitment }[];
+  /**
+   * `name` is the field's key (personal data paths and templates name it); `label` how it is shown, in languages;
+   * a value in several languages is a language map (a personal value is always one string: it is committed to).
+   */
+  attributes?: { name: string; value: string | Commitment | LanguageMap; label?: Localizable }[];
   /** Free-form, institution-specific data (JSON object). */
   data?: Record<string, unknown>;
 }
@@ -76,17 +80,19 @@ export function withholdPersonalData(
  * so wallets and explorers show it; the full record under `certificate`.
  */
 export function buildCertificateDocument(fields: CertificateFields, ctx: CertificateContext): CertificateDocument {
+  // ERC-721's name, description and attributes are strings wallets show as they are: the default language's, else
+  // the first. The language maps themselves go under `certificate`; a plain string is stored exactly as before.
+  const plain = (value: Localizable) => pickLanguage(value, DEFAULT_LOCALE).text;
   // Wallets and explorers show `attributes` as they are: a commitment has no place there.
   const attributes = [
     ...(typeof fields.recipientName === "string" && fields.recipientName ? [{ trait_type: "Recipient", value: fields.recipientName }] : []),
     { trait_type: "Issuer", value: ctx.institution.name },
     { trait_type: "Issued", value: ctx.issuedAt.toISOString() },
     ...(fields.validUntil ? [{ trait_type: "Valid until", value: fields.validUntil }] : []),
-    ...(fields.attributes ?? []).filter((a) => !isCommitment(a.value)).map((a) => ({ trait_type: a.name, value: a.value })),
+    ...(fields.attributes ?? [])
+      .filter((a) => !isCommitment(a.value))
+      .map((a) => ({ trait_type: a.label === undefined ? a.name : plain(a.label), value: plain(a.value as Localizable) })),
   ];
-  // ERC-721's name and description are strings wallets show as they are: the default language's, else the first.
-  // The language maps themselves go under `certificate`; a plain string is stored exactly as before.
-  const plain = (value: Localizable) => pickLanguage(value, DEFAULT_LOCALE).text;
   const document = {
     $schema: CERTIFICATE_SCHEMA,
     name: plain(fields.title),

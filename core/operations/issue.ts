@@ -174,12 +174,16 @@ export async function requestIssuance(
 }
 
 /** Each name must be one of the certificate's attributes: a typo would otherwise publish the value it meant to withhold. */
-function parsePersonalAttributes(names: string[] | null | undefined, document: { attributes?: { name: string }[] }): string[] {
+function parsePersonalAttributes(names: string[] | null | undefined, document: { attributes?: { name: string; value: unknown }[] }): string[] {
   if (!names?.length) return [];
   const known = new Set((document.attributes ?? []).map((a) => a.name));
   if (names.length > known.size) throw new OperationError("BAD_USER_INPUT", "personalAttributes names more attributes than the certificate has", "personalAttributes");
   names.forEach((name, i) => {
     if (typeof name !== "string" || !known.has(name)) throw new OperationError("BAD_USER_INPUT", `personalAttributes[${i}] is not the name of one of the certificate's attributes`, `personalAttributes[${i}]`);
+    // A personal value is committed to as one string: a language map would be published in clear instead.
+    if (document.attributes!.some((a) => a.name === name && typeof a.value !== "string")) {
+      throw new OperationError("BAD_USER_INPUT", `personalAttributes[${i}] names an attribute written in several languages: a personal value must be one string`, `personalAttributes[${i}]`);
+    }
   });
   return names;
 }

@@ -86,7 +86,8 @@ export interface RawCertificateInput {
   recipientName?: string | null;
   description?: unknown;
   validUntil?: Date | string | null;
-  attributes?: { name: string; value: string }[] | null;
+  /** Each value and label a string or a language map (checked by `localizedText`). */
+  attributes?: { name: string; value?: unknown; label?: unknown }[] | null;
   data?: unknown;
 }
 
@@ -109,10 +110,15 @@ export function parseCertificateFields(input: RawCertificateInput, defaultTitle:
     if (input.attributes.length > LIMITS.attributes) {
       throw new OperationError("BAD_USER_INPUT", `at most ${LIMITS.attributes} attributes`, "attributes");
     }
-    fields.attributes = input.attributes.map((a, i) => ({
-      name: text(a.name, `attributes[${i}].name`, LIMITS.attributeName, true)!,
-      value: text(a.value, `attributes[${i}].value`, LIMITS.attributeValue, true)!,
-    }));
+    fields.attributes = input.attributes.map((a, i) => {
+      const label = localizedText(a.label, `attributes[${i}].label`, LIMITS.attributeName);
+      return {
+        name: text(a.name, `attributes[${i}].name`, LIMITS.attributeName, true)!,
+        value: localizedText(a.value, `attributes[${i}].value`, LIMITS.attributeValue, true)!,
+        // Absent rather than undefined: a certificate without labels is the same document as before labels existed.
+        ...(label === undefined ? {} : { label }),
+      };
+    });
   }
   if (input.data != null) {
     if (typeof input.data !== "object" || Array.isArray(input.data)) {

@@ -1,4 +1,4 @@
-import type { Localizable } from "../i18n/language-map.ts";
+import { isLanguageMap, type LanguageMap, type Localizable } from "../i18n/language-map.ts";
 import { canonicalJson } from "../metadata/canonical-json.ts";
 import { CERTIFICATE_SCHEMA, CERTIFICATE_SCHEMA_V1 } from "../metadata/certificate.ts";
 import { attributePath, discloses, isCommitment, RECIPIENT_NAME_PATH, type Commitment, type Disclosure } from "../metadata/personal-data.ts";
@@ -20,7 +20,7 @@ export interface HallmarkDocument {
     collection: { id?: string; name?: string; chainId: number; contract: string };
     issuedAt?: string;
     validUntil?: string;
-    attributes?: { name: string; value: string | Commitment }[];
+    attributes?: { name: string; value: string | Commitment | LanguageMap; label?: Localizable }[];
   };
   name?: string;
   description?: string;
@@ -61,8 +61,8 @@ export function canonicalBytes(document: unknown): Uint8Array {
 export function summarize(doc: HallmarkDocument, disclosures: readonly Disclosure[] = []): CertificateSummary {
   const c = doc.certificate;
   // A path may be disclosed more than once (a corrected value next to the one it replaced): any that opens counts.
-  const open = (path: string, value: unknown): { value?: string; status?: DisclosureStatus } => {
-    if (typeof value === "string") return { value, status: "PUBLIC" };
+  const open = (path: string, value: unknown): { value?: Localizable; status?: DisclosureStatus } => {
+    if (typeof value === "string" || isLanguageMap(value)) return { value, status: "PUBLIC" };
     if (!isCommitment(value)) return {};
     const given = disclosures.filter((d) => d.path === path);
     if (!given.length) return { status: "NOT_DISCLOSED" };
@@ -70,19 +70,20 @@ export function summarize(doc: HallmarkDocument, disclosures: readonly Disclosur
     return opening ? { value: opening.value, status: "MATCHES" } : { status: "DOES_NOT_MATCH" };
   };
   const name = open(RECIPIENT_NAME_PATH, c.recipient?.name);
-  const attributes: { name: string; value: string }[] = [];
+  const attributes: CertificateSummary["attributes"] = [];
   const personal: CertificateSummary["personal"] = [];
   for (const a of Array.isArray(c.attributes) ? c.attributes : []) {
     if (typeof a?.name !== "string") continue;
     const opened = open(attributePath(a.name), a.value);
     if (opened.status && opened.status !== "PUBLIC") personal.push({ name: a.name, status: opened.status });
-    if (opened.value !== undefined) attributes.push({ name: a.name, value: opened.value });
+    const label = typeof a.label === "string" || isLanguageMap(a.label) ? { label: a.label } : {};
+    if (opened.value !== undefined) attributes.push({ name: a.name, value: opened.value, ...label });
   }
   return {
     id: c.id,
     title: c.title ?? doc.name,
     description: c.description ?? (doc.description || undefined),
-    recipientName: name.value,
+    recipientName: typeof name.value === "string" ? name.value : undefined,
     recipientNameStatus: name.status,
     personal,
     recipientAddress: c.recipient?.address,

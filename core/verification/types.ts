@@ -62,7 +62,8 @@ export interface CertificateSummary {
   collectionName?: string;
   issuedAt?: string;
   validUntil?: string;
-  attributes: { name: string; value: string }[];
+  /** `label`: how the field is shown, when the issuer named it in languages; else `name` is. */
+  attributes: { name: string; value: Localizable; label?: Localizable }[];
 }
 
 export interface VerificationResult {

@@ -73,7 +73,7 @@ export async function renderCertificatePrintPage(result: VerificationResult, opt
       ${c.recipientName ? html`<p class="certifies">${r.t("print.certifies")}</p><h1 class="recipient">${c.recipientName}</h1><p class="certifies">${r.t("print.awarded")}</p>` : ""}
       <p class="title" id="certificate-title">${localized(r, title)}</p>
       ${c.description ? html`<p class="description">${localized(r, c.description)}</p>` : ""}
-      ${c.attributes.length ? html`<dl class="attributes">${c.attributes.map((a) => html`<div><dt>${a.name}</dt><dd>${a.value}</dd></div>`)}</dl>` : ""}
+      ${c.attributes.length ? html`<dl class="attributes">${c.attributes.map((a) => html`<div><dt>${a.label === undefined ? a.name : localized(r, a.label)}</dt><dd>${localized(r, a.value)}</dd></div>`)}</dl>` : ""}
     </section>
     <footer class="footer">
       <div>

@@ -44,7 +44,7 @@ export async function renderVerifyPage(
         ${fact(r.t("verify.field.collection"), c.collectionName)}
         ${fact(r.t("verify.field.issued"), c.issuedAt ? date(r, c.issuedAt) : undefined)}
         ${fact(r.t("verify.field.validUntil"), c.validUntil ? date(r, c.validUntil) : c.issuedAt ? r.t("verify.noExpiry") : undefined)}
-        ${c.attributes.map((a) => fact(a.name, personalNote(r, c, a.name, a.value)))}
+        ${c.attributes.map((a) => fact(a.label === undefined ? a.name : localizedText(r, a.label), personalNote(r, c, a.name, a.value)))}
         ${(c.personal ?? []).filter((p) => p.status !== "MATCHES" && p.status !== "PUBLIC").map((p) => fact(p.name, r.t(`verify.disclosure.${p.status as "DOES_NOT_MATCH" | "NOT_DISCLOSED"}`)))}
         ${fact(r.t("verify.field.holderAddress"), c.recipientAddress ? html`<span class="mono">${c.recipientAddress}</span>` : undefined)}
       </dl>
@@ -108,7 +108,9 @@ function recipientLine(r: Reader, c: CertificateSummary): Html | "" {
   }
 }
 
-function personalNote(r: Reader, c: CertificateSummary, name: string, value: string): Html | string {
+function personalNote(r: Reader, c: CertificateSummary, name: string, value: Localizable): Html | string {
+  // A personal value is one string (it is committed to); a value in several languages is shown in the reader's.
+  if (typeof value !== "string") return localized(r, value);
   return c.personal?.some((p) => p.name === name && p.status === "MATCHES") ? tHtml(r, "verify.personalMatches", { value }) : value;
 }
 

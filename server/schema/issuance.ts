@@ -51,8 +51,13 @@ export const IssuanceRef = builder.node(builder.objectRef<IssuanceRow>("Issuance
 export const AttributeInput = builder.inputType("CertificateAttributeInput", {
   description: "A named field shown on the certificate.",
   fields: (t) => ({
-    name: t.string({ required: true, description: "Field name, e.g. `Degree`." }),
-    value: t.string({ required: true, description: "Field value, e.g. `MSc Computer Science`." }),
+    name: t.string({ required: true, description: "Field name, e.g. `Degree`: its key, which `personalAttributes` and templates name." }),
+    value: t.field({
+      type: "LocalizedText",
+      required: true,
+      description: 'Field value, e.g. `MSc Computer Science`, or a language map (`{ "zh-CN": "计算机科学硕士", "en": "MSc Computer Science" }`); a personal attribute\'s value is one string.',
+    }),
+    label: t.field({ type: "LocalizedText", description: 'How the field is shown, when it differs from its name or comes in several languages (`{ "zh-CN": "学位", "en": "Degree" }`).' }),
   }),
 });
 

@@ -1,4 +1,4 @@
-import { isLanguageMap, pickLanguage } from "../../core/i18n/language-map.ts";
+import { isLanguageMap, pickLanguage, type Localizable } from "../../core/i18n/language-map.ts";
 import { DEFAULT_LOCALE } from "../../core/i18n/locales.ts";
 import { CertificateNotFoundError, DocumentFormatError, type Check, type ChainFacts, type CertificateSummary, type VerificationResult } from "../../core/verification/index.ts";
 import { OnChainStatus } from "../../core/chain/certificate-registry.ts";
@@ -56,9 +56,31 @@ const CheckRef = builder.objectRef<Check>("VerificationCheck").implement({
   }),
 });
 
-const AttributeRef = builder.objectRef<{ name: string; value: string }>("VerifiedAttribute").implement({
+const AttributeRef = builder.objectRef<{ name: string; value: Localizable; label?: Localizable }>("VerifiedAttribute").implement({
   description: "A named field of the certificate, as its document states it.",
-  fields: (t) => ({ name: t.exposeString("name", { description: "Field name, e.g. `Degree`." }), value: t.exposeString("value", { description: "Field value." }) }),
+  fields: (t) => ({
+    name: t.exposeString("name", { description: "Field name, e.g. `Degree`: its key (personal-data paths and templates name it)." }),
+    value: t.string({
+      description: "Field value (in English when it was written in several languages and English is one, else the first; see `valueLanguages`).",
+      resolve: (a) => pickLanguage(a.value, DEFAULT_LOCALE).text,
+    }),
+    valueLanguages: t.field({
+      type: "JSON",
+      nullable: true,
+      description: "The value in each language it was written in (a language map); null for a value in one unstated language.",
+      resolve: (a) => (isLanguageMap(a.value) ? a.value : null),
+    }),
+    label: t.string({
+      description: "How the field is shown: its label (chosen as `value` is) when the issuer gave one, else its name.",
+      resolve: (a) => (a.label === undefined ? a.name : pickLanguage(a.label, DEFAULT_LOCALE).text),
+    }),
+    labelLanguages: t.field({
+      type: "JSON",
+      nullable: true,
+      description: "The label in each language it was written in (a language map); null otherwise.",
+      resolve: (a) => (isLanguageMap(a.label) ? a.label : null),
+    }),
+  }),
 });
 
 const DisclosureStatusEnum = builder.enumType("DisclosureStatus", {

@@ -145,6 +145,40 @@ describe("pages and the CLI in Chinese and English", () => {
     }
   });
 
+  it("shows attribute labels and values written in several languages in the reader's, and refuses one as personal data", async () => {
+    const major = { "zh-CN": "计算机科学与技术", en: "Computer Science and Technology" };
+    const cert = await issueCertificate(stack, {
+      recipient: Wallet.createRandom().address,
+      title: "Diploma",
+      attributes: [
+        { name: "Major", label: { "zh-CN": "专业", en: "Major" }, value: major },
+        { name: "Student number", value: "2022-0042" },
+      ],
+    });
+    const zh = (await page(`/verify/${cert.id}`, ZH)).text;
+    expect(zh).toMatch(/<dt>专业<\/dt>\s*<dd>计算机科学与技术<\/dd>/);
+    expect(zh).toMatch(/<dt>Student number<\/dt>\s*<dd>2022-0042<\/dd>/);
+    const en = (await page(`/verify/${cert.id}?lang=en`)).text;
+    expect(en).toMatch(/<dt>Major<\/dt>\s*<dd>Computer Science and Technology<\/dd>/);
+    const print = (await page(`/certificates/${cert.id}/print`, ZH)).text;
+    expect(print).toContain("<div><dt>专业</dt><dd>计算机科学与技术</dd></div>");
+    // The API gives the default language's text and every language; wallets' ERC-721 attributes are plain strings.
+    const VERIFY = `query ($id: ID!) { verify(id: $id) { certificate { attributes { name value valueLanguages label labelLanguages } } } }`;
+    const { verify } = await issuerClient(stack).request<{ verify: { certificate: { attributes: unknown[] } } }>(VERIFY, { id: cert.id });
+    expect(verify.certificate.attributes).toEqual([
+      { name: "Major", value: "Computer Science and Technology", valueLanguages: major, label: "Major", labelLanguages: { "zh-CN": "专业", en: "Major" } },
+      { name: "Student number", value: "2022-0042", valueLanguages: null, label: "Student number", labelLanguages: null },
+    ]);
+    const document = (await (await fetch(`${base}/ipfs/${cert.metadataCid}`)).json()) as { attributes: { trait_type: string; value: string }[] };
+    expect(document.attributes).toContainEqual({ trait_type: "Major", value: "Computer Science and Technology" });
+    // A personal value is committed to as one string: a language map cannot be one.
+    const ISSUE = `mutation ($input: IssueCertificateInput!) { issueCertificate(input: $input) { __typename ... on Error { code message field } } }`;
+    const refused = await issuerClient(stack).request<{ issueCertificate: { code: string; field: string } }>(ISSUE, {
+      input: { collectionId: stack.devInfo.collectionId, idempotencyKey: crypto.randomUUID(), recipient: Wallet.createRandom().address, attributes: [{ name: "Major", value: major }], personalAttributes: ["Major"] },
+    });
+    expect(refused.issueCertificate).toMatchObject({ code: "BAD_USER_INPUT", field: "personalAttributes[0]" });
+  });
+
   it("refuses a malformed language map with a typed error naming the field and tag", async () => {
     const client = issuerClient(stack);
     const ISSUE = `mutation ($input: IssueCertificateInput!) { issueCertificate(input: $input) { __typename ... on Error { code message field } } }`;

@@ -149,7 +149,7 @@ describe("the ops listener: health, readiness and metrics off the public port", 
     expect(graphql[0]?.value).toBeGreaterThanOrEqual(2);
     expect(find(series, "hallmark_http_request_duration_seconds_count", { route: "/verify/:id", method: "GET", status: "200" })[0]?.value).toBe(1);
     expect(find(series, "hallmark_http_request_duration_seconds_bucket", { route: "/verify/:id", le: "+Inf" })[0]?.value).toBe(1);
-    for (const s of find(series, "hallmark_http_request_duration_seconds_count")) expect(s.labels.route).toMatch(/^(\/[a-z:/|*.-]*|unmatched)$/i);
+    for (const s of find(series, "hallmark_http_request_duration_seconds_count")) expect(s.labels.route).toMatch(/^(\/[a-z0-9:/|*.-]*|unmatched)$/i);
 
     // The queue, the outbox and the webhooks: present, and settled once the certificate is confirmed.
     for (const state of ["waiting", "active", "delayed", "prioritized", "failed"]) {
