@@ -361,7 +361,7 @@ export const en = {
   "cli.issue.failedNoReason": "no reason was given",
   "cli.reseal.unopenable": "unopenable {column} {id}: {problem}",
   "cli.reseal.summary":
-    "reseal: {sealed, plural, one {# secret} other {# secrets}} sealed under key “{key}”, {unopenable, number} could not be opened",
+    "reseal: {sealed, plural, one {# secret} other {# secrets}} sealed under key \"{key}\", {unopenable, number} could not be opened",
   "cli.reseal.failed": "reseal failed: {error}",
   "cli.migrate.stillPending": "still pending after applying: {migrations}",
   "cli.start.failed": "server could not start: {error}",

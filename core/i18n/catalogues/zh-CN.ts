@@ -358,7 +358,7 @@ export const zhCN: Catalogue = {
   "cli.dev.collection": "  证书系列      {id}",
   "cli.dev.chain": "  区块链        {url}（链 ID {chainId}；CertificateRegistry {contract}）",
   "cli.dev.writtenTo": "  写入文件      {file}",
-  "cli.dev.gallery": "数字展厅：{url}（IIIF 清单：{manifest}）",
+  "cli.dev.gallery": "博物馆数字展厅：{url}（IIIF 清单：{manifest}）",
   "cli.dev.mail": "已发送邮件（供无钱包持有人使用的登录验证码）：{url}",
   "cli.dev.stopping": "{signal}：正在停止…",
   "cli.dev.failed": "Hallmark 无法启动：{error}",
