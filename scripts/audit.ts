@@ -32,6 +32,9 @@ function devInfo(dataDir: string): { rpcUrl?: string; contracts?: { IssuerRegist
 /** A mistake in how the command was called: said as it is, exit 2. */
 class UsageError extends Error {}
 
+/** Human sentences in the command line's language; the `audit: …` summary and the verdict lines stay English for scripts. */
+const { t } = cliTranslator();
+
 /**
  * `--verify-log` needs no database and no signing key, so it reads only what it uses, from flags, then the
  * environment, then the dev stack's `.data/dev.json`: an auditor runs it with a node's URL and the registry address.
@@ -40,8 +43,8 @@ async function verifyLog(file: string): Promise<never> {
   const dev = devInfo(process.env.HALLMARK_DATA_DIR ?? ".data");
   const rpcUrl = arg("--rpc") ?? process.env.CHAIN_RPC_URL ?? dev.rpcUrl;
   const registry = arg("--registry") ?? process.env.ISSUER_REGISTRY_ADDRESS ?? dev.contracts?.IssuerRegistry;
-  if (!rpcUrl) throw new UsageError("audit: name the chain's JSON-RPC URL (--rpc or CHAIN_RPC_URL)");
-  if (!registry) throw new UsageError("audit: name the issuer registry the log was anchored on (--registry or ISSUER_REGISTRY_ADDRESS)");
+  if (!rpcUrl) throw new UsageError(`audit: ${t("cli.audit.needRpc", { option: "--rpc", env: "CHAIN_RPC_URL" })}`);
+  if (!registry) throw new UsageError(`audit: ${t("cli.audit.needRegistry", { option: "--registry", env: "ISSUER_REGISTRY_ADDRESS" })}`);
   const provider = createChainProvider(rpcUrl, Number(process.env.CHAIN_ID ?? 31337));
   try {
     const verdict = await verifyAuditLog(readFileSync(file, "utf8"), { registry, readAnchors: chainAnchorReader(provider) });
@@ -55,7 +58,7 @@ async function verifyLog(file: string): Promise<never> {
     }
     const p = verdict.problem!;
     console.log(`audit log FAILED at line ${p.line}${p.seq != null ? ` (event ${p.seq})` : ""}: ${p.message}`);
-    console.log(`checked ${verdict.events} events before it`);
+    console.log(t("cli.audit.checkedBefore", { events: verdict.events }));
     process.exit(1);
   } finally {
     provider.destroy();
@@ -65,16 +68,17 @@ async function verifyLog(file: string): Promise<never> {
 try {
   if (process.argv.includes("--verify-log")) {
     const file = arg("--verify-log");
-    if (!file) throw new UsageError("usage: npm run audit -- --verify-log <file> [--rpc <url>] [--registry <address>]");
+    if (!file) throw new UsageError(t("cli.audit.usage", { synopsis: "npm run audit -- --verify-log <file> [--rpc <url>] [--registry <address>]" }));
     await verifyLog(file);
   }
   const config = loadConfig();
   const rpcUrl = config.chain.rpcUrl ?? devInfo(config.dataDir).rpcUrl;
-  if (!rpcUrl) throw new UsageError("audit: set CHAIN_RPC_URL (or run the dev stack once, which writes .data/dev.json)");
+  if (!rpcUrl) throw new UsageError(`audit: ${t("cli.audit.needChain", { env: "CHAIN_RPC_URL", file: ".data/dev.json" })}`);
   const provider = createChainProvider(rpcUrl, config.chain.chainId);
   const db = await openDatabase({ url: config.databaseUrl, dir: join(resolve(config.dataDir), "db") });
   const report = await reconcile(db.db, provider, config.chain.chainId);
   for (const m of report.mismatches) {
+    // One mismatch a line, as key=value for scripts; the detail is core's English.
     console.log(`mismatch ${m.kind} collection=${m.collectionId} ${m.issuanceId ? `issuance=${m.issuanceId} ` : ""}${m.editionId ? `edition=${m.editionId} ` : ""}${m.detail}`);
   }
   console.log(
@@ -84,6 +88,6 @@ try {
   await db.close();
   process.exit(report.mismatches.length || report.duplicates ? 1 : 0);
 } catch (err) {
-  process.stderr.write(`${err instanceof ConfigError || err instanceof UsageError ? err.message : cliTranslator().t("cli.audit.failed", { error: (err as Error).message })}\n`);
+  process.stderr.write(`${err instanceof ConfigError || err instanceof UsageError ? err.message : t("cli.audit.failed", { error: (err as Error).message })}\n`);
   process.exit(2);
 }

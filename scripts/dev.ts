@@ -1,19 +1,22 @@
 import { ConfigError } from "../core/config.ts";
+import { cliTranslator } from "../core/i18n/translator.ts";
 import { startStack } from "./dev/stack.ts";
 
 /** `npm run dev`: the whole platform on this machine, embedded services for whatever the environment leaves out. */
+const { t } = cliTranslator();
 try {
   const stack = await startStack();
   const { devInfo } = stack;
   process.stdout.write(
     [
       "",
-      "Hallmark is running.",
-      `  GraphQL     ${devInfo.graphqlUrl}${stack.config.graphiql ? "  (GraphiQL: open it in a browser)" : ""}`,
-      `  API key     ${devInfo.apiKey}`,
-      `  Collection  ${devInfo.collectionId}`,
-      `  Chain       ${devInfo.rpcUrl}  (chain id ${devInfo.chainId}; CertificateRegistry ${devInfo.contracts.CertificateRegistry})`,
-      `  Written to  ${stack.dataDir}/dev.json`,
+      t("cli.dev.running"),
+      t(stack.config.graphiql ? "cli.dev.graphqlWithGraphiql" : "cli.dev.graphql", { url: devInfo.graphqlUrl }),
+      t("cli.dev.apiKey", { key: devInfo.apiKey }),
+      t("cli.dev.collection", { id: devInfo.collectionId }),
+      t("cli.dev.chain", { url: devInfo.rpcUrl, chainId: String(devInfo.chainId), contract: devInfo.contracts.CertificateRegistry }),
+      t("cli.dev.writtenTo", { file: `${stack.dataDir}/dev.json` }),
+      // Scripts and tests wait for this line to know the stack is up: the same words in every language.
       "Press Ctrl-C to stop.",
       "",
     ].join("\n"),
@@ -22,7 +25,7 @@ try {
   const shutdown = async (signal: string) => {
     if (stopping) return;
     stopping = true;
-    process.stderr.write(`\n${signal}: stopping…\n`);
+    process.stderr.write(`\n${t("cli.dev.stopping", { signal })}\n`);
     await stack.stop();
     process.exit(0);
   };
@@ -32,7 +35,7 @@ try {
   if (err instanceof ConfigError) {
     process.stderr.write(`${err.message}\n`);
   } else {
-    process.stderr.write(`Hallmark could not start: ${(err as Error).message}\n`);
+    process.stderr.write(`${t("cli.dev.failed", { error: (err as Error).message })}\n`);
   }
   process.exit(1);
 }

@@ -3,7 +3,9 @@ import { existsSync, readFileSync } from "node:fs";
 import { parseArgs } from "node:util";
 import { readCertificateRows } from "./certificate-rows.ts";
 import { progressBar } from "./progress.ts";
+import { MAX_BULK_ITEMS } from "../core/operations/bulk-issue.ts";
 import { cliTranslator } from "../core/i18n/translator.ts";
+import { helpOption } from "./usage.ts";
 
 /**
  * `npm run issue -- --csv diplomas.csv --collection <id>`: bulk issuance through the GraphQL API.
@@ -12,28 +14,65 @@ import { cliTranslator } from "../core/i18n/translator.ts";
  * Columns: recipient (required), title, recipientName, description, validUntil (ISO-8601), idempotencyKey, and
  * `attr:<Name>` for each named field shown on the certificate. A JSON array of such objects works too (--json).
  */
-const { values: args } = parseArgs({
-  options: {
-    csv: { type: "string" },
-    json: { type: "string" },
-    collection: { type: "string" },
-    url: { type: "string" },
-    "api-key": { type: "string" },
-    chunk: { type: "string", default: "500" },
-    "no-wait": { type: "boolean", default: false },
-  },
-});
+const i18n = cliTranslator();
+const DEFAULT_CHUNK = 500;
 
+/** The help, in the command line's language; the flags and their arguments are what is typed, so stay as they are. */
+function usage(): string {
+  const { t } = i18n;
+  const option = (flag: string, text: string) => helpOption(flag, text);
+  return [
+    t("cli.issue.usage", { synopsis: "npm run issue -- (--csv <file> | --json <file>) --collection <id> [options]" }),
+    "",
+    option("--collection <id>", t("cli.issue.usage.collection")),
+    option("--url <url>", t("cli.issue.usage.url", { env: "$HALLMARK_GRAPHQL_URL", file: ".data/dev.json" })),
+    option("--api-key <key>", t("cli.issue.usage.apiKey", { env: "$HALLMARK_API_KEY", file: ".data/dev.json" })),
+    option("--chunk <n>", t("cli.issue.usage.chunk", { count: DEFAULT_CHUNK })),
+    option("--no-wait", t("cli.issue.usage.noWait")),
+    "",
+    t("cli.issue.usage.columns", { attr: "attr:<Name>" }),
+    t("cli.issue.usage.exit"),
+  ].join("\n");
+}
+
+/** A mistake in how the command was called: the error prefix stays as typed, the sentence is the reader's, exit 64. */
 function fail(message: string): never {
   process.stderr.write(`issue: ${message}\n`);
   process.exit(64);
 }
 
-const file = args.csv ?? args.json ?? fail("give --csv <file> or --json <file>");
-if (!args.collection) fail("give --collection <id>");
+let parsed;
+try {
+  parsed = parseArgs({
+    options: {
+      csv: { type: "string" },
+      json: { type: "string" },
+      collection: { type: "string" },
+      url: { type: "string" },
+      "api-key": { type: "string" },
+      chunk: { type: "string", default: String(DEFAULT_CHUNK) },
+      "no-wait": { type: "boolean", default: false },
+      help: { type: "boolean", short: "h", default: false },
+    },
+  });
+} catch (err) {
+  // Node's own sentence names the unknown option; the help after it is in the reader's language.
+  process.stderr.write(`issue: ${(err as Error).message}\n\n${usage()}\n`);
+  process.exit(64);
+}
+const args = parsed.values;
+if (args.help) {
+  process.stdout.write(`${usage()}\n`);
+  process.exit(0);
+}
+
+const file = args.csv ?? args.json ?? fail(i18n.t("cli.issue.needFile", { csv: "--csv <file>", json: "--json <file>" }));
+if (!args.collection) fail(i18n.t("cli.issue.needCollection", { option: "--collection <id>" }));
+const chunkSize = Number(args.chunk);
+if (!Number.isInteger(chunkSize) || chunkSize < 1 || chunkSize > MAX_BULK_ITEMS) fail(i18n.t("cli.issue.badChunk", { option: "--chunk", max: MAX_BULK_ITEMS, value: args.chunk }));
 const dev = existsSync(".data/dev.json") ? JSON.parse(readFileSync(".data/dev.json", "utf8")) : {};
-const url: string = args.url ?? process.env.HALLMARK_GRAPHQL_URL ?? dev.graphqlUrl ?? fail("give --url (no .data/dev.json)");
-const apiKey: string = args["api-key"] ?? process.env.HALLMARK_API_KEY ?? dev.apiKey ?? fail("give --api-key (no .data/dev.json)");
+const url: string = args.url ?? process.env.HALLMARK_GRAPHQL_URL ?? dev.graphqlUrl ?? fail(i18n.t("cli.issue.needUrl", { option: "--url", file: ".data/dev.json" }));
+const apiKey: string = args["api-key"] ?? process.env.HALLMARK_API_KEY ?? dev.apiKey ?? fail(i18n.t("cli.issue.needApiKey", { option: "--api-key", file: ".data/dev.json" }));
 
 const raw = readFileSync(file);
 const fileHash = createHash("sha256").update(raw).digest("hex").slice(0, 16);
@@ -41,7 +80,7 @@ const rows = readCertificateRows(raw, args.json ? "json" : "csv").map(({ line, i
   line,
   item: { ...item, idempotencyKey: item.idempotencyKey ?? `file:${fileHash}:${line}` },
 }));
-if (!rows.length) fail(`${file} has no rows`);
+if (!rows.length) fail(i18n.t("cli.issue.noRows", { file }));
 
 async function graphql<T>(query: string, variables: Record<string, unknown>): Promise<T> {
   const res = await fetch(url, {
@@ -70,11 +109,9 @@ const ISSUE = `mutation ($input: IssueCertificatesInput!) {
 const PROGRESS = `query ($id: ID!) { bulkIssuance(id: $id) { progress { total done confirmed failed rejected } } }`;
 const FAILED = `query ($id: ID!) { issuance(id: $id) { status error } }`;
 
-const chunkSize = Number(args.chunk);
 const rejected: { line: number; code: string; message: string; field?: string }[] = [];
 const issued: { line: number; issuanceId: string }[] = [];
 const bulkIds: string[] = [];
-const i18n = cliTranslator();
 const accepting = progressBar(i18n.t("cli.progress.accepted"), rows.length);
 for (let offset = 0; offset < rows.length; offset += chunkSize) {
   const chunk = rows.slice(offset, offset + chunkSize);
@@ -90,7 +127,7 @@ for (let offset = 0; offset < rows.length; offset += chunkSize) {
       idempotencyKey: `file:${fileHash}:${offset}`,
       items: chunk.map((r) => r.item),
     },
-  }).catch((err: Error) => fail(`the API refused the request: ${err.message}`));
+  }).catch((err: Error) => fail(i18n.t("cli.issue.refused", { error: err.message })));
   bulkIds.push(data.issueCertificates.bulkIssuance.id);
   for (const r of data.issueCertificates.results) {
     const row = chunk[r.index]!;
@@ -117,7 +154,7 @@ if (!args["no-wait"] && issued.length) {
       if (failures) {
         for (const { line, issuanceId } of issued) {
           const { issuance } = await graphql<{ issuance: { status: string; error: string | null } }>(FAILED, { id: issuanceId });
-          if (issuance.status === "FAILED") failed.push({ line, message: issuance.error ?? "failed" });
+          if (issuance.status === "FAILED") failed.push({ line, message: issuance.error ?? i18n.t("cli.issue.failedNoReason") });
         }
       }
       break;

@@ -4,6 +4,7 @@ import { boot, installShutdown, productionBootOptions, productionProblems } from
 import { ConfigError, loadConfig } from "../core/config.ts";
 import { createLogger } from "../core/logger.ts";
 import { serveApi } from "../server/serve-api.ts";
+import { cliTranslator } from "../core/i18n/translator.ts";
 
 /**
  * `npm start`: the API server alone, against external services (DATABASE_URL, REDIS_URL, CHAIN_RPC_URL,
@@ -43,8 +44,9 @@ try {
     ],
   });
   logger.info({ port: serving.port }, "server started");
+  // Process managers and tests wait for this line: the same words in every language.
   process.stderr.write(`server ready on port ${serving.port}\n`);
 } catch (err) {
-  process.stderr.write(`${err instanceof ConfigError ? err.message : `server could not start: ${(err as Error).message}`}\n`);
+  process.stderr.write(`${err instanceof ConfigError ? err.message : cliTranslator().t("cli.start.failed", { error: (err as Error).message })}\n`);
   process.exit(1);
 }

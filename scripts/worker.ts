@@ -4,6 +4,7 @@ import { ConfigError, loadConfig } from "../core/config.ts";
 import { createLogger } from "../core/logger.ts";
 import { startOps } from "../server/ops/start-ops.ts";
 import { startWorker } from "../worker/index.ts";
+import { cliTranslator } from "../core/i18n/translator.ts";
 
 /**
  * `npm run worker`: one worker process against external services (REDIS_URL, CHAIN_RPC_URL, DATABASE_URL,
@@ -51,8 +52,9 @@ try {
     ],
   });
   logger.info({ signers: booted.senders.map((s) => s.address) }, "worker started");
+  // Process managers and tests wait for this line: the same words in every language.
   process.stderr.write("worker ready\n");
 } catch (err) {
-  process.stderr.write(`${err instanceof ConfigError ? err.message : `worker could not start: ${(err as Error).message}`}\n`);
+  process.stderr.write(`${err instanceof ConfigError ? err.message : cliTranslator().t("cli.worker.failed", { error: (err as Error).message })}\n`);
   process.exit(1);
 }

@@ -21,6 +21,7 @@ import { startEmbeddedRedis, type EmbeddedRedis } from "./redis.ts";
 import { startMailSink } from "./mail-sink.ts";
 import { mailboxRoutes } from "./mailbox-routes.ts";
 import { smtpMailer, type Mailer } from "../../core/mail/mailer.ts";
+import { cliTranslator } from "../../core/i18n/translator.ts";
 
 const projectRoot = fileURLToPath(new URL("../../", import.meta.url));
 
@@ -73,6 +74,7 @@ export async function startStack(opts: { env?: NodeJS.ProcessEnv; notice?: (line
       rpcUrl = chain.rpcUrl;
       if (!config.databaseUrl && existsSync(join(dataDir, "db"))) {
         // EDR keeps no state across restarts: the previous run's records would name certificates this chain lacks.
+        // Tests and scripts read this notice, so it keeps its English words in every language.
         notice(
           "The embedded chain (EDR) keeps no state across restarts: clearing the previous run's database and queue under " +
             `${config.dataDir}/ so they never hold certificates the chain does not have. IPFS content is kept.`,
@@ -157,8 +159,9 @@ export async function startStack(opts: { env?: NodeJS.ProcessEnv; notice?: (line
     stoppers.push(() => api.close());
     const port = api.port;
     const baseUrl = config.publicUrl ?? `http://${config.host}:${port}`;
-    notice(`Museum gallery: ${baseUrl}${demoEdition.galleryPath}  (IIIF manifest: ${baseUrl}${demoEdition.manifestPath})`);
-    if (mailbox) notice(`Mail sent (sign-in codes for holders without a wallet): ${baseUrl}/dev/mail`);
+    const { t } = cliTranslator(opts.env ?? process.env);
+    notice(t("cli.dev.gallery", { url: `${baseUrl}${demoEdition.galleryPath}`, manifest: `${baseUrl}${demoEdition.manifestPath}` }));
+    if (mailbox) notice(t("cli.dev.mail", { url: `${baseUrl}/dev/mail` }));
 
     const devInfo: DevInfo = { graphqlUrl: `${baseUrl}/graphql`, rpcUrl, ...demo };
     writeFileSync(devInfoPath, `${JSON.stringify(devInfo, null, 2)}\n`, { mode: 0o600 });

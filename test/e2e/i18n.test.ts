@@ -210,4 +210,33 @@ describe("pages and the CLI in Chinese and English", () => {
     expect(en.stdout).toContain("issued by Demo University");
     expect(en.stdout).not.toMatch(/[\u4e00-\u9fff]/);
   });
+
+  it("gives `npm run issue`'s help and argument errors in the reader's language, the flags and error prefix as typed", async () => {
+    const issue = (args: string[], env: Record<string, string>) =>
+      run(process.execPath, ["scripts/issue.ts", ...args], { env: { ...process.env, HALLMARK_LANG: "", LC_ALL: "", LC_MESSAGES: "", ...env } }).then(
+        (r) => ({ code: 0, ...r }),
+        (e: { code: number; stdout: string; stderr: string }) => e,
+      );
+    const zhHelp = await issue(["--help"], { LANG: "zh_CN.UTF-8" });
+    expect(zhHelp.code).toBe(0);
+    expect(zhHelp.stdout).toMatch(/^用法：npm run issue -- \(--csv <file> \| --json <file>\) --collection <id>/);
+    expect(zhHelp.stdout).toMatch(/^ {2}--collection <id> +颁发证书所属的证书系列（必填）$/m);
+    expect(zhHelp.stdout).toMatch(/^ {2}--chunk <n> +每次请求提交的行数（默认：500）$/m);
+    expect(zhHelp.stdout).toContain("退出码：0 全部颁发成功，1 存在被拒或链上失败的行，64 用法错误");
+    const enHelp = await issue(["-h"], { LANG: "en_US.UTF-8" });
+    expect(enHelp.code).toBe(0);
+    expect(enHelp.stdout).toMatch(/^usage: npm run issue -- \(--csv <file> \| --json <file>\) --collection <id>/);
+    expect(enHelp.stdout).toMatch(/^ {2}--no-wait +return once the rows are accepted/m);
+    expect(enHelp.stdout).not.toMatch(/[\u4e00-\u9fff]/);
+
+    // HALLMARK_LANG wins over LANG; the error prefix stays `issue:` for scripts, the sentence is translated.
+    const zhError = await issue(["--csv", "rows.csv", "--collection", "c1", "--chunk", "0"], { HALLMARK_LANG: "zh-CN", LANG: "en_US.UTF-8" });
+    expect(zhError.code).toBe(64);
+    expect(zhError.stderr).toBe("issue: --chunk 须为 1 至 10,000 之间的整数，而非“0”\n");
+    const enError = await issue(["--collection", "c1"], { LANG: "C" });
+    expect(enError.code).toBe(64);
+    expect(enError.stderr).toBe("issue: give --csv <file> or --json <file>\n");
+    const zhMissing = await issue(["--collection", "c1"], { LANG: "zh_CN.UTF-8" });
+    expect(zhMissing.stderr).toBe("issue: 请提供 --csv <file> 或 --json <file>\n");
+  });
 });
