@@ -41,6 +41,13 @@ const VISIBLE_WITHOUT_READ = new Set([
   "ApiKeyMaker",
   "HolderSession",
   "HolderSignInChallenge",
+  // The offer a key with ISSUE made for a holder's wallet (its link and transaction code): a code it made.
+  "CredentialOffer",
+  // The holder's own e-mail sign-in and claim objects: their mutations refuse institution keys.
+  "HolderEmailSession",
+  "HolderEmailCodeRequest",
+  "HolderClaimOperation",
+  "CollectibleRelease",
   "PageInfo",
 ]);
 
