@@ -2,6 +2,7 @@ import { and, eq } from "drizzle-orm";
 import { Contract, Wallet } from "ethers";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { loadArtifact } from "../../core/chain/artifacts.ts";
+import { encodePng } from "../../scripts/dev/demo-edition.ts";
 import { auditEvents, members, outbox, webhookDeliveries } from "../../core/db/schema.ts";
 import { createApiKey } from "../../server/auth/api-keys.ts";
 import { ERROR_FIELDS, graphqlClient } from "../support/graphql-http.ts";
@@ -27,6 +28,8 @@ const REJECT = `mutation($id: ID!, $reason: String!) { rejectOperation(id: $id, 
 const BULK = `mutation($input: IssueCertificatesInput!) { issueCertificates(input: $input) { ... on IssueCertificatesPayload { approvalRequestId results { issuance { id status } } } ${ERROR_FIELDS} } }`;
 const ISSUANCE = `query($id: ID!) { issuance(id: $id) { id status error } }`;
 const QUOTA = `{ quota { month issuancesThisMonth storageBytes } }`;
+const CREATE_EDITION = `mutation($cid: String!) { createEdition(input: { name: "Held lamps", images: [{ cid: $cid, label: "Lamp" }], maxSupply: 10, transferPolicy: LOCKED, idempotencyKey: "held-edition" }) {
+  ... on CreateEditionPayload { edition { id status } } ${ERROR_FIELDS} } }`;
 
 type Client = ReturnType<typeof graphqlClient>;
 
@@ -183,6 +186,25 @@ describe("dual control over anchored revocations, and the quota of held issuance
     const rejected = (await owner.ok<{ rejectOperation: any }>(REJECT, { id: bulk.approvalRequestId, reason: "wrong cohort" })).rejectOperation.approvalRequest;
     expect(rejected.status).toBe("REJECTED");
     for (const r of bulk.results) expect((await owner.ok<{ issuance: any }>(ISSUANCE, { id: r.issuance.id })).issuance.status).toBe("REJECTED");
+    expect((await owner.ok<{ quota: any }>(QUOTA)).quota).toEqual(before);
+  }, 60_000);
+
+  it("a rejected edition held for approval gives its metadata's storage back", async () => {
+    const change = (await owner.ok<{ setApprovalPolicy: any }>(SET_POLICY, {
+      input: { rules: [{ action: "EDITION_CREATION", required: 2, approverRoles: ["OWNER"] }], ttlSeconds: 600 },
+    })).setApprovalPolicy;
+    expect(change.applied).toBe(true);
+    const form = new FormData();
+    form.set("file", new Blob([new Uint8Array(encodePng(4, 4, () => [200, 40, 40]))]), "held.png");
+    const uploaded = await fetch(`${baseUrl}/media`, { method: "POST", headers: { authorization: `Bearer ${stack.devInfo.apiKey}`, "x-graphql-csrf": "1" }, body: form });
+    expect(uploaded.status).toBeLessThan(300);
+    const { cid } = (await uploaded.json()) as { cid: string };
+    const before = (await owner.ok<{ quota: any }>(QUOTA)).quota;
+    const { createEdition } = await owner.ok<{ createEdition: any }>(CREATE_EDITION, { cid });
+    expect(createEdition.edition.status).toBe("AWAITING_APPROVAL");
+    expect((await owner.ok<{ quota: any }>(QUOTA)).quota.storageBytes).toBeGreaterThan(before.storageBytes);
+    const request = await requestFor(createEdition.edition.id);
+    expect((await secondOwner.ok<{ rejectOperation: any }>(REJECT, { id: request.id, reason: "not this season" })).rejectOperation.approvalRequest.status).toBe("REJECTED");
     expect((await owner.ok<{ quota: any }>(QUOTA)).quota).toEqual(before);
   }, 60_000);
 });
