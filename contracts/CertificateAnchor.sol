@@ -76,6 +76,13 @@ contract CertificateAnchor is AccessControlDefaultAdminRules, ICertificateAnchor
     }
 
     /// @inheritdoc ICertificateAnchor
+    function revokeWithApprovals(bytes32 document, bytes32 approvalsHash) external onlyRole(ISSUER_ROLE) {
+        if (approvalsHash == bytes32(0)) revert ApprovalsHashEmpty();
+        _revoke(document);
+        emit RevocationApproved(document, approvalsHash);
+    }
+
+    /// @inheritdoc ICertificateAnchor
     function bulkRevoke(bytes32[] calldata documents) external onlyRole(ISSUER_ROLE) {
         for (uint256 i = 0; i < documents.length; ++i) {
             _revoke(documents[i]);

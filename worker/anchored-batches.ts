@@ -3,7 +3,7 @@ import { and, eq, isNull } from "drizzle-orm";
 import { certificateAnchorAt, certificateAnchorInterface, decodeAnchorError } from "../core/anchoring/anchor-contract.ts";
 import { describeContractError } from "../core/chain/contract-errors.ts";
 import { claimRow, sendOperation } from "../core/chain/send-operation.ts";
-import { anchoredBatches, anchoredCertificates, anchoredRevocations, chainTxs, collections } from "../core/db/schema.ts";
+import { anchoredBatches, anchoredCertificates, anchoredRevocations, approvalRequests, chainTxs, collections } from "../core/db/schema.ts";
 import type { JobPayloads } from "../core/jobs.ts";
 import type { AnchoredBatch, AnchoredRevocation } from "../core/operations/anchored.ts";
 import { transition } from "../core/operations/transitions.ts";
@@ -57,7 +57,9 @@ export async function anchorBatch(deps: WorkerDeps, job: JobPayloads["anchor-bat
 
 /**
  * `revoke-anchored`, QUEUED → SUBMITTED: `revoke(digest)` for one certificate or `revoke(root)` for the whole batch,
- * through the same sender. A target already revoked on chain moves on without a transaction; the stage confirms it.
+ * through the same sender; a revocation released by approvals is sent as `revokeWithApprovals(target, approvalsHash)`
+ * so that the chain names them (`RevocationApproved`). A target already revoked on chain moves on without a
+ * transaction; the stage confirms it.
  */
 export async function revokeAnchored(deps: WorkerDeps, job: JobPayloads["revoke-anchored"]): Promise<void> {
   const pipeline = pipelineOf(deps);
@@ -69,7 +71,10 @@ export async function revokeAnchored(deps: WorkerDeps, job: JobPayloads["revoke-
   if (!row) throw new UnrecoverableError(`anchored revocation ${job.revocationId} does not exist`);
   const { revocation, batch } = row;
   if (revocation.status !== "QUEUED" || revocation.chainTxId) return;
-  const data = certificateAnchorInterface().encodeFunctionData("revoke", [revocation.target]);
+  const approvalsHash = await approvalsHashOf(deps, revocation.id);
+  const data = approvalsHash
+    ? certificateAnchorInterface().encodeFunctionData("revokeWithApprovals", [revocation.target, approvalsHash])
+    : certificateAnchorInterface().encodeFunctionData("revoke", [revocation.target]);
   const call = { to: await anchorOf(deps, batch.collectionId), data, purpose: `anchor:revoke:${revocation.id}` };
   await pipeline.afterCommit((within) =>
     sendOperation(deps, deps.senders[0]!, call, {
@@ -90,6 +95,15 @@ export async function revokeAnchored(deps: WorkerDeps, job: JobPayloads["revoke-
       },
     }),
   );
+}
+
+/** The hash of the approvals that released this revocation, when an approval policy held it. */
+async function approvalsHashOf(deps: WorkerDeps, revocationId: string): Promise<string | undefined> {
+  const [request] = await deps.db
+    .select({ approvalsHash: approvalRequests.approvalsHash })
+    .from(approvalRequests)
+    .where(and(eq(approvalRequests.subjectKind, "anchoredRevocation"), eq(approvalRequests.subjectId, revocationId), eq(approvalRequests.status, "APPROVED")));
+  return request?.approvalsHash ?? undefined;
 }
 
 /**

@@ -26,11 +26,16 @@ interface ICertificateAnchor {
     error IssuersEmpty();
     /// @notice The zero address cannot hold the issuer role.
     error IssuerInvalid(address issuer);
+    /// @notice An approved revocation names the hash of its approvals; the zero hash names none.
+    error ApprovalsHashEmpty();
 
     /// @notice Emitted when a Merkle root (or a single document hash) is anchored.
     event DocumentIssued(bytes32 indexed document);
     /// @notice Emitted when a root or a leaf is revoked.
     event DocumentRevoked(bytes32 indexed document);
+    /// @notice Emitted with {DocumentRevoked} by {revokeWithApprovals}: the revocation was approved under dual
+    /// control, and `approvalsHash` is the sha256 of the approvals record the issuer's audit log keeps.
+    event RevocationApproved(bytes32 indexed document, bytes32 approvalsHash);
     /// @notice Emitted when the issuer registry is linked (at creation or later, once).
     event IssuerRegistrySet(address indexed issuerRegistry);
 
@@ -51,6 +56,13 @@ interface ICertificateAnchor {
     /// @param document A root or a leaf.
     /// @return Always true (DocumentStore's signature).
     function revoke(bytes32 document) external returns (bool);
+
+    /// @notice Revokes a root or a leaf as {revoke} does, naming the approvals that let it (dual control).
+    /// @dev Requirements: as {revoke}; `approvalsHash` is non-zero. Emits a {DocumentRevoked} and a
+    /// {RevocationApproved} event.
+    /// @param document A root or a leaf.
+    /// @param approvalsHash The hash of the approvals record (see {RevocationApproved}).
+    function revokeWithApprovals(bytes32 document, bytes32 approvalsHash) external;
 
     /// @notice Revokes several roots or leaves.
     /// @dev Requirements: as {revoke} for each. Emits a {DocumentRevoked} event for each.

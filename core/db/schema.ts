@@ -1014,7 +1014,8 @@ export const anchoredRevocations = pgTable(
   },
   (t) => [
     uniqueIndex("anchored_revocations_idempotency").on(t.institutionId, t.idempotencyKey),
-    uniqueIndex("anchored_revocations_active").on(t.batchId, t.target).where(sql`status <> 'FAILED'`),
+    // A revocation that ended without reaching the chain (FAILED, REJECTED, EXPIRED) leaves its target free.
+    uniqueIndex("anchored_revocations_active").on(t.batchId, t.target).where(sql`status not in ('FAILED', 'REJECTED', 'EXPIRED')`),
     index("anchored_revocations_batch").on(t.batchId),
   ],
 );

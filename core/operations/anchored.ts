@@ -1,9 +1,12 @@
 import { randomUUID } from "node:crypto";
-import { and, eq, ne } from "drizzle-orm";
+import { and, eq, notInArray } from "drizzle-orm";
 import { wrapForAnchoring, type AnchoredCertificate } from "../anchoring/envelope.ts";
 import type { Database, DbTransaction } from "../db/index.ts";
 import { isId } from "../db/ids.ts";
-import { anchoredBatches, anchoredCertificates, anchoredRevocations, institutions, outbox } from "../db/schema.ts";
+import { anchoredBatches, anchoredCertificates, anchoredRevocations, ENDED_UNSENT_STATUSES, institutions, outbox } from "../db/schema.ts";
+import { queueOrHold } from "../approvals/hold.ts";
+import { approvalGate } from "../approvals/policies.ts";
+import type { Actor } from "../audit/log.ts";
 import { canonicalJson } from "../metadata/canonical-json.ts";
 import { buildCertificateDocument } from "../metadata/certificate.ts";
 import { assignAnchoredIndices } from "../status-lists/anchored-indices.ts";
@@ -231,14 +234,18 @@ async function ownedBatch(db: Database, institutionId: string, batchId: string):
 
 /**
  * Records the revocation of one anchored certificate (`revoke(digest)`) or of a whole batch (`revoke(root)`) and its
- * outbox entry. Only an anchored (CONFIRMED) batch can be revoked. A target is revoked once: while a revocation of
- * it is under way or done, asking again (under another key) answers that one.
+ * outbox entry, with its audit event. Under the REVOKE rule of the batch's collection's approval policy it starts
+ * AWAITING_APPROVAL instead, its outbox entry held by an approval request (core/approvals/), as a certificate's
+ * revocation is: one key does not revoke alone. Only an anchored (CONFIRMED) batch can be revoked. A target is
+ * revoked once: while a revocation of it is under way, awaiting approval or done, asking again (under another key)
+ * answers that one; one REJECTED or EXPIRED leaves the target free to be asked for again.
  */
 export async function requestAnchoredRevocation(
   db: Database,
   institutionId: string,
   requestedBy: string,
   input: { target: { batchId: string } | AnchoredCertificateTarget; reason: string; idempotencyKey: string },
+  actor: Actor = {},
 ): Promise<{ revocation: AnchoredRevocation; created: boolean }> {
   const idempotencyKey = parseIdempotencyKey(input.idempotencyKey);
   const reason = parseReason(input.reason);
@@ -263,7 +270,7 @@ export async function requestAnchoredRevocation(
       await db
         .select()
         .from(anchoredRevocations)
-        .where(and(eq(anchoredRevocations.batchId, batch.id), eq(anchoredRevocations.target, target), ne(anchoredRevocations.status, "FAILED")))
+        .where(and(eq(anchoredRevocations.batchId, batch.id), eq(anchoredRevocations.target, target), notInArray(anchoredRevocations.status, [...ENDED_UNSENT_STATUSES])))
     )[0];
   const running = await active();
   if (running) return { revocation: running, created: false };
@@ -271,12 +278,34 @@ export async function requestAnchoredRevocation(
     throw new OperationError("CERTIFICATE_REVOKED", "the whole batch this certificate belongs to is revoked", "anchoredCertificateId");
   }
   const inserted = await db.transaction(async (tx) => {
+    const gate = await approvalGate(tx, { institutionId, collectionId: batch.collectionId, action: "REVOKE", actor });
     const [row] = await tx
       .insert(anchoredRevocations)
-      .values({ institutionId, batchId: batch.id, certificateId: certificate?.id ?? null, target, reason, requestedBy, idempotencyKey, requestHash: hash })
+      .values({
+        institutionId,
+        batchId: batch.id,
+        certificateId: certificate?.id ?? null,
+        target,
+        reason,
+        requestedBy,
+        idempotencyKey,
+        requestHash: hash,
+        status: gate ? "AWAITING_APPROVAL" : "QUEUED",
+      })
       .onConflictDoNothing()
       .returning();
-    if (row) await tx.insert(outbox).values({ topic: "revoke-anchored", payload: { revocationId: row.id } });
+    if (!row) return undefined;
+    await queueOrHold(tx, gate, {
+      institutionId,
+      collectionId: batch.collectionId,
+      action: "REVOKE",
+      subjectKind: "anchoredRevocation",
+      subjectId: row.id,
+      actor,
+      requestHash: hash,
+      release: [{ topic: "revoke-anchored", payload: { revocationId: row.id } }],
+      data: certificate ? { anchoredCertificateId: certificate.id, target, reason } : { anchoredBatchId: batch.id, target, reason },
+    });
     return row;
   });
   if (inserted) return { revocation: inserted, created: true };

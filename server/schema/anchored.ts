@@ -1,5 +1,6 @@
 import { createContextCache } from "@pothos/core";
 import DataLoader from "dataloader";
+import { actorOf } from "../auth/actor.ts";
 import { and, asc, count, desc, eq, gt, inArray, lt, type SQL } from "drizzle-orm";
 import { GraphQLError } from "graphql";
 import { ANCHORED_CERTIFICATE_SCHEMA, anchoredStatusEntry, type AnchoredCertificate } from "../../core/anchoring/envelope.ts";
@@ -378,7 +379,7 @@ builder.mutationField("anchorCertificates", (t) =>
 const AnchoredRevocationPayload = builder.objectRef<{ revocation: AnchoredRevocation; created: boolean }>("AnchoredRevocationPayload").implement({
   description: "Result of revokeAnchoredCertificate and revokeAnchoredBatch.",
   fields: (t) => ({
-    revocation: t.field({ type: AnchoredRevocationRef, description: "The revocation, QUEUED when just created; follow its `status`.", resolve: (p) => p.revocation }),
+    revocation: t.field({ type: AnchoredRevocationRef, description: "The revocation, QUEUED when just created (AWAITING_APPROVAL under an approval policy); follow its `status`.", resolve: (p) => p.revocation }),
     created: t.exposeBoolean("created", { description: "False when this names an earlier revocation (the same key, or the target's revocation already under way or done)." }),
   }),
 });
@@ -410,7 +411,7 @@ builder.mutationField("revokeAnchoredCertificate", (t) =>
     errors: { types: REVOKE_ERRORS },
     type: AnchoredRevocationPayload,
     description:
-      "Revokes one anchored certificate with `revoke(digest)` on its batch's anchor contract, through the nonce-managed sender: QUEUED → SUBMITTED → CONFIRMED (or FAILED), told by live status (kind ANCHORED_REVOCATION) and webhooks (`anchoredRevocation.confirmed`, …); the certificate turns REVOKED once CONFIRMED. The batch must be CONFIRMED (else CONFLICT).",
+      "Revokes one anchored certificate with `revoke(digest)` on its batch's anchor contract, through the nonce-managed sender: QUEUED → SUBMITTED → CONFIRMED (or FAILED), told by live status (kind ANCHORED_REVOCATION) and webhooks (`anchoredRevocation.confirmed`, …); the certificate turns REVOKED once CONFIRMED. The batch must be CONFIRMED (else CONFLICT). Under the REVOKE rule of the collection's approval policy it starts AWAITING_APPROVAL (webhook `anchoredRevocation.awaiting_approval`) and is QUEUED once enough members approve (then sent as `revokeWithApprovals(digest, approvalsHash)`), or ends REJECTED or EXPIRED without reaching the chain.",
     authScopes: { scope: "issue" },
     args: { input: t.arg({ type: RevokeAnchoredCertificateInput, required: true, description: "The certificate, why, and the idempotency key." }) },
     resolve: (_root, { input }, ctx) =>
@@ -423,7 +424,7 @@ builder.mutationField("revokeAnchoredCertificate", (t) =>
           },
           reason: input.reason,
           idempotencyKey: input.idempotencyKey,
-        }),
+        }, actorOf(ctx.caller!)),
       ),
   }),
 );
@@ -433,7 +434,7 @@ builder.mutationField("revokeAnchoredBatch", (t) =>
     errors: { types: REVOKE_ERRORS },
     type: AnchoredRevocationPayload,
     description:
-      "Revokes a whole anchored batch with `revoke(root)` on its anchor contract, as revokeAnchoredCertificate does one certificate; every certificate of the batch turns REVOKED once CONFIRMED.",
+      "Revokes a whole anchored batch with `revoke(root)` on its anchor contract, as revokeAnchoredCertificate does one certificate; every certificate of the batch turns REVOKED once CONFIRMED. Held under the collection's REVOKE approval rule as revokeAnchoredCertificate is.",
     authScopes: { scope: "issue" },
     args: { input: t.arg({ type: RevokeAnchoredBatchInput, required: true, description: "The batch, why, and the idempotency key." }) },
     resolve: (_root, { input }, ctx) =>
@@ -442,7 +443,7 @@ builder.mutationField("revokeAnchoredBatch", (t) =>
           target: { batchId: rawId(input.anchoredBatchId, "AnchoredBatch") ?? String(input.anchoredBatchId) },
           reason: input.reason,
           idempotencyKey: input.idempotencyKey,
-        }),
+        }, actorOf(ctx.caller!)),
       ),
   }),
 );

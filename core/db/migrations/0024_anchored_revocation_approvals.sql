@@ -1,0 +1,2 @@
+DROP INDEX "anchored_revocations_active";--> statement-breakpoint
+CREATE UNIQUE INDEX "anchored_revocations_active" ON "anchored_revocations" USING btree ("batch_id","target") WHERE status not in ('FAILED', 'REJECTED', 'EXPIRED');
