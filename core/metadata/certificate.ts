@@ -69,7 +69,8 @@ export function withholdPersonalData(
       if (typeof a.value !== "string" || !personalAttributes.has(a.name)) return a;
       const { commitment, disclosure } = commit(attributePath(a.name), a.value, saltOf(attributePath(a.name), a.value));
       disclosures.push(disclosure);
-      return { name: a.name, value: commitment };
+      // The label says what the field is, never whose: it stays in clear beside the committed value.
+      return { ...a, value: commitment };
     });
   }
   return { fields: out, disclosures };
