@@ -35,7 +35,7 @@ import { ownedRow, rawId } from "./ids.ts";
 import { CollectionRef } from "./institution.ts";
 import { AttributeInput } from "./issuance.ts";
 import { loaders, ownedRows } from "./loaders.ts";
-import { connectionFields, pageSize, paginate, SortOrderEnum, type Page, type PageArgs } from "./pagination.ts";
+import { connectionFields, pageOf, pageSize, paginate, SortOrderEnum, type Page, type PageArgs } from "./pagination.ts";
 
 const AnchoredCertificateStatusEnum = builder.enumType("AnchoredCertificateStatus", {
   description: "An anchored certificate's standing as Hallmark recorded it from the anchor contract.",
@@ -188,20 +188,14 @@ async function pageByPosition(ctx: Context, where: SQL | undefined, args: PageAr
     .where(and(where, after !== undefined ? gt(anchoredCertificates.position, after) : undefined, before !== undefined ? lt(anchoredCertificates.position, before) : undefined))
     .orderBy(fromEnd ? desc(anchoredCertificates.position) : asc(anchoredCertificates.position))
     .limit(size + 1);
-  const more = rows.length > size;
-  const page = rows.slice(0, size);
-  if (fromEnd) page.reverse();
-  const edges = page.map((row) => ({ cursor: positionCursor(row.position), node: row }));
-  return {
-    edges,
-    pageInfo: {
-      hasNextPage: fromEnd ? before !== undefined : more,
-      hasPreviousPage: fromEnd ? more : after !== undefined,
-      startCursor: edges[0]?.cursor ?? null,
-      endCursor: edges.at(-1)?.cursor ?? null,
-    },
+  return pageOf(rows, {
+    size,
+    fromEnd,
+    after: after !== undefined,
+    before: before !== undefined,
+    edge: (row) => ({ cursor: positionCursor(row.position), node: row }),
     totalCount: async () => (await ctx.db.select({ n: count() }).from(anchoredCertificates).where(where))[0]!.n,
-  };
+  });
 }
 
 // Fields that point from one of these types to another, added once all three exist.

@@ -5,7 +5,7 @@ import { auditAnchors, auditEvents, members } from "../../core/db/schema.ts";
 import { ownedRow } from "./ids.ts";
 import { builder } from "../builder.ts";
 import { describedValues } from "./enums.ts";
-import { connectionFields, pageSize, SortOrderEnum, type Page } from "./pagination.ts";
+import { connectionFields, pageOf, pageSize, SortOrderEnum, type Page } from "./pagination.ts";
 
 type AuditEventRow = typeof auditEvents.$inferSelect;
 
@@ -109,20 +109,14 @@ builder.queryField("auditLog", (t) =>
           .where(and(filtered, after !== undefined ? later(after) : undefined, before !== undefined ? earlier(before) : undefined))
           .orderBy(ascending ? asc(auditEvents.seq) : desc(auditEvents.seq))
           .limit(size + 1);
-        const more = rows.length > size;
-        const page = rows.slice(0, size);
-        if (fromEnd) page.reverse();
-        const edges = page.map((r) => ({ cursor: encode(r.seq), node: r }));
-        return {
-          edges,
-          pageInfo: {
-            hasNextPage: fromEnd ? before !== undefined : more,
-            hasPreviousPage: fromEnd ? more : after !== undefined,
-            startCursor: edges[0]?.cursor ?? null,
-            endCursor: edges.at(-1)?.cursor ?? null,
-          },
+        return pageOf(rows, {
+          size,
+          fromEnd,
+          after: after !== undefined,
+          before: before !== undefined,
+          edge: (r) => ({ cursor: encode(r.seq), node: r }),
           totalCount: () => ctx.db.select({ n: count() }).from(auditEvents).where(filtered).then((r) => r[0]!.n),
-        };
+        });
       },
     },
     { name: "AuditEventConnection", description: "A page of audit events.", fields: connectionFields },

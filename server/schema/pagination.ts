@@ -107,25 +107,44 @@ export async function paginate<R>(opts: {
     .where(where)
     .orderBy(by(table.createdAt), by(table.id))
     .limit(size + 1)) as unknown as { row: R & { id: string }; cursorAt: string }[];
-  const more = rows.length > size;
-  const page = rows.slice(0, size);
-  if (fromEnd) page.reverse();
-  const edges = page.map((r) => ({ cursor: encodeCursor(r.cursorAt, r.row.id), node: r.row as R }));
   let total: Promise<number> | undefined;
-  return {
-    edges,
-    pageInfo: {
-      hasNextPage: fromEnd ? before !== undefined : more,
-      hasPreviousPage: fromEnd ? more : after !== undefined,
-      startCursor: edges[0]?.cursor ?? null,
-      endCursor: edges.at(-1)?.cursor ?? null,
-    },
+  return pageOf(rows, {
+    size,
+    fromEnd,
+    after: after !== undefined,
+    before: before !== undefined,
+    edge: (r) => ({ cursor: encodeCursor(r.cursorAt, r.row.id), node: r.row as R }),
     totalCount: () =>
       (total ??= db
         .select({ n: count() })
         .from(table as PgTable)
         .where(opts.where)
         .then((r) => r[0]!.n)),
+  });
+}
+
+/**
+ * The page from rows read with one more than `size` in the walking order (backwards when reading from the end):
+ * the extra row says whether more lie beyond; `after` / `before` whether the request started from a cursor.
+ * Every keyset connection ends here, whatever its key.
+ */
+export function pageOf<Row, T>(
+  rows: Row[],
+  opts: { size: number; fromEnd: boolean; after: boolean; before: boolean; edge: (row: Row) => { cursor: string; node: T }; totalCount: () => Promise<number> },
+): Page<T> {
+  const more = rows.length > opts.size;
+  const page = rows.slice(0, opts.size);
+  if (opts.fromEnd) page.reverse();
+  const edges = page.map(opts.edge);
+  return {
+    edges,
+    pageInfo: {
+      hasNextPage: opts.fromEnd ? opts.before : more,
+      hasPreviousPage: opts.fromEnd ? more : opts.after,
+      startCursor: edges[0]?.cursor ?? null,
+      endCursor: edges.at(-1)?.cursor ?? null,
+    },
+    totalCount: opts.totalCount,
   };
 }
 
