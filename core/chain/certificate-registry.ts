@@ -22,11 +22,13 @@ export const RevocationReason = [
 ] as const;
 export type RevocationReason = (typeof RevocationReason)[number];
 
+/**
+ * One certificate to issue: its document's sha-256 (which is its token id, and whose document names the request
+ * id), its holder and its expiry (unix seconds, 0 for none).
+ */
 export interface IssueRequest {
-  requestId: string;
-  holder: string;
-  uri: string;
   digest: string;
+  holder: string;
   validUntil: bigint;
 }
 
