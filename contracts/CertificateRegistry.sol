@@ -87,6 +87,8 @@ contract CertificateRegistry is
     mapping(uint256 tokenId => uint256 word) private _tokens;
     mapping(address holder => uint256) private _balances;
     mapping(uint256 tokenId => bytes32) private _updatedDigests;
+    /// @dev The token each corrected document belongs to, so a corrected document leads to its certificate.
+    mapping(bytes32 digest => uint256 tokenId) private _correctedTokens;
     mapping(uint256 tokenId => RevocationReason) private _reasons;
     mapping(uint256 tokenId => uint256) private _supersededBy;
     mapping(uint256 tokenId => uint256) private _replaces;
@@ -287,6 +289,7 @@ contract CertificateRegistry is
         if (flags & (_REVOKED | _BURNED) != 0) revert CertificateAlreadyRevoked(tokenId);
         if (digest == bytes32(0)) revert DigestInvalid();
         _updatedDigests[tokenId] = digest;
+        _correctedTokens[digest] = tokenId;
         if (flags & _DIGEST_UPDATED == 0) _setFlags(tokenId, word, flags | _DIGEST_UPDATED);
         emit CertificateMetadataUpdated(tokenId, digest);
         emit MetadataUpdate(tokenId);
@@ -382,6 +385,12 @@ contract CertificateRegistry is
             revoked: flags & (_REVOKED | _BURNED) != 0,
             revocationReason: _reasons[tokenId]
         });
+    }
+
+    /// @inheritdoc ICertificateRegistry
+    function tokenOfDocument(bytes32 digest) external view returns (uint256) {
+        if (_tokens[uint256(digest)] != 0) return uint256(digest);
+        return _correctedTokens[digest];
     }
 
     /// @inheritdoc ICertificateRegistry

@@ -176,6 +176,12 @@ interface ICertificateRegistry {
     /// @return The record; reverts with {CertificateNotFound} for an unknown token.
     function certificate(uint256 tokenId) external view returns (CertificateRecord memory);
 
+    /// @notice The certificate a document is the current or a past version of: the token whose id is its
+    /// digest, else the token a correction ({updateMetadata}) gave this digest.
+    /// @param digest The sha-256 of a certificate document.
+    /// @return The token id, or 0 when no certificate has this document.
+    function tokenOfDocument(bytes32 digest) external view returns (uint256);
+
     /// @notice Suspends a certificate (reversible); its status becomes `Suspended` unless a stronger verdict applies.
     /// @dev Requirements: caller has the issuer role; the token exists, is not revoked and not suspended.
     /// Emits a {CertificateSuspended} and an ERC-4906 {MetadataUpdate} event.

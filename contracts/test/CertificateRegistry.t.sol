@@ -448,6 +448,9 @@ contract CertificateRegistryTest is Test {
         vm.prank(ISSUER);
         registry.updateMetadata(tokenId, corrected);
         assertEq(registry.certificate(tokenId).digest, corrected, "corrected digest");
+        assertEq(registry.tokenOfDocument(corrected), tokenId, "the corrected document leads to its token");
+        assertEq(registry.tokenOfDocument(digest), tokenId, "so does the document issued");
+        assertEq(registry.tokenOfDocument(keccak256("none")), 0, "no certificate has an unknown document");
         assertEq(
             keccak256(bytes(registry.tokenURI(tokenId))),
             keccak256("ipfs://bafkreifzjut3te2nhyekklss27nh3k72ysco7y32koao5eei66wof36n5e"),
