@@ -91,7 +91,8 @@ async function verifyDocument(doc: HallmarkDocument, deps: VerifierDeps, leading
   }
   if ("missing" in read) return finish([...leading, skip("integrity", read.missing), fail("status", read.missing), skip("issuer", read.missing)], summary, base);
   if (!read.value) {
-    const reason = `the registry ${contract} on chain ${chainId} never issued a certificate with this document`;
+    // The chain knows documents by digest only: an altered document and one never issued look alike here.
+    const reason = `the registry ${contract} on chain ${chainId} holds no certificate with this document: it was altered, or never issued`;
     return finish([...leading, fail("integrity", reason), fail("status", reason), skip("issuer", "nothing was issued")], summary, base);
   }
   const facts = read.value.facts;
