@@ -1,15 +1,11 @@
 // SPDX-License-Identifier: Apache-2.0
 pragma solidity ^0.8.24;
-// Sixteen state variables: most are written only when what they record occurs, so none is folded into another.
-/* solhint-disable max-states-count */
 
 import {IERC721} from "@openzeppelin/contracts/token/ERC721/IERC721.sol";
 import {IERC721Metadata} from "@openzeppelin/contracts/token/ERC721/extensions/IERC721Metadata.sol";
-import {ERC721Utils} from "@openzeppelin/contracts/token/ERC721/utils/ERC721Utils.sol";
 import {IERC721Errors} from "@openzeppelin/contracts/interfaces/draft-IERC6093.sol";
 import {IERC4906} from "@openzeppelin/contracts/interfaces/IERC4906.sol";
 import {IERC165} from "@openzeppelin/contracts/utils/introspection/IERC165.sol";
-import {Math} from "@openzeppelin/contracts/utils/math/Math.sol";
 import {Strings} from "@openzeppelin/contracts/utils/Strings.sol";
 import {AccessControlDefaultAdminRules} from
     "@openzeppelin/contracts/access/extensions/AccessControlDefaultAdminRules.sol";
@@ -22,21 +18,16 @@ import {IIssuerRegistry} from "./interfaces/IIssuerRegistry.sol";
 import {IpfsCid} from "./libraries/IpfsCid.sol";
 
 /// @title Hallmark certificate registry
-/// @notice Non-transferable ERC-721 certificates (ERC-5192, ERC-5484, ERC-4906, ERC-7572), issued against
-/// single-use request ids, revocable with an RFC 5280 reason, suspendable, reissuable after a lost wallet.
-/// @dev Storage per certificate is one fresh word besides the holder's balance, plus 64 bytes of contract code:
-/// - the record, keyed by the request id: holder, token id, expiry, flags. Being keyed by the request id, the
-///   one word is at once the single-use guard, the `tokenOfRequest` index and the mutable state of the token;
-/// - the request id and the digest, written as the code of one data contract per batch (the SSTORE2 pattern):
-///   code costs 200 gas a byte, 6,400 a word, against 22,100 for a fresh storage word. Both are immutable;
-///   a digest corrected by {updateMetadata} is stored apart and flagged in the record.
-/// Per batch, one word holds the data contract and the issue time (shared by the batch), keyed by the batch's
-/// first token id, and one bit of a bitmap marks that first token id. A token id resolves to its record by the
-/// highest start bit at or below it (its batch), its position in the batch's code (its request id), then the
-/// record: reads cost a few cold accesses more than a word keyed by token id would, writes are what is saved.
-/// The revocation reason, a stored URI and recovery links are written only when they occur.
-/// The metadata URI is not stored when it is `ipfs://<CIDv1 raw sha256>` of the digest (Hallmark's case): it
-/// is rebuilt from the digest. Any other URI is stored as given.
+/// @notice Non-transferable ERC-721 certificates (ERC-5192, ERC-5484, ERC-4906, ERC-7572) whose token id is the
+/// sha-256 of the certificate document, revocable with an RFC 5280 reason, suspendable, reissuable after a lost
+/// wallet.
+/// @dev Storage per certificate is one word keyed by its token id besides the holder's balance, as for a plain
+/// ERC-721: holder, validUntil, issuedAt and flags packed. Because the token id is the document digest and the
+/// document names the request id, that one word is at once the digest, the record and the single-use guard: a
+/// retried request builds the same document, finds the word taken and reverts with {RequestAlreadyUsed}. The
+/// metadata URI is never stored: {tokenURI} derives `ipfs://<CIDv1 raw sha2-256>` from the digest, which is the
+/// CID the platform pins the document under. Only what occurs later is stored apart, for the tokens it touches:
+/// a corrected digest, a revocation reason, recovery links.
 contract CertificateRegistry is
     IERC721Metadata,
     IERC721Errors,
@@ -57,37 +48,24 @@ contract CertificateRegistry is
     /// @notice Delay of a default admin transfer or delay change scheduled by the admin.
     uint48 public constant INITIAL_ADMIN_DELAY = 2 days;
 
+    // The token word: holder in bits 0..159, validUntil 160..199, issuedAt 200..239, flags 240..247.
+    uint256 private constant _VALID_UNTIL_SHIFT = 160;
+    uint256 private constant _ISSUED_AT_SHIFT = 200;
+    uint256 private constant _FLAGS_SHIFT = 240;
+    uint256 private constant _ADDRESS_MASK = (1 << 160) - 1;
+    uint256 private constant _UINT40_MASK = (1 << 40) - 1;
+
     uint8 private constant _REVOKED = 1;
     uint8 private constant _SUSPENDED = 1 << 1;
     uint8 private constant _SUPERSEDED = 1 << 2;
     uint8 private constant _BURNED = 1 << 3;
-    uint8 private constant _URI_STORED = 1 << 4;
-    uint8 private constant _DIGEST_UPDATED = 1 << 5;
+    uint8 private constant _DIGEST_UPDATED = 1 << 4;
     uint8 private constant _BURN_AUTH_SHIFT = 6; // two bits
 
-    /// @dev Bytes of data-contract code per certificate: the request id, then the digest.
-    uint256 private constant _ENTRY_SIZE = 64;
-    /// @dev Certificates per data contract, so that its code (a leading STOP byte, so that a call to it halts at
-    /// once, then the entries) stays within the EIP-170 limit of 24,576 bytes. A larger batch gets several.
-    uint256 private constant _MAX_ENTRIES = (24_576 - 1) / _ENTRY_SIZE;
-    /// @dev The ten bytes of creation code before a data contract's runtime code, with the runtime length to
-    /// be placed at bits 56..71: PUSH2 length, DUP1, PUSH1 10, RETURNDATASIZE, CODECOPY, RETURNDATASIZE, RETURN
-    /// (copies the code after these ten bytes to memory 0 and returns it as the runtime code).
-    uint256 private constant _DATA_CREATION_PREFIX = 0x61000080600a3d393df3;
-
-    /// @dev One storage word per certificate, keyed by its request id.
-    struct Record {
-        address owner; // zero before the mint and after a burn
-        uint48 tokenId; // non-zero once issued, so the request id stays used after a revoke or burn
-        uint40 validUntil;
-        uint8 flags;
-    }
-
-    /// @dev One storage word per batch (per data contract), keyed by the batch's first token id.
-    struct Batch {
-        address data; // the data contract: request id and digest of each certificate, in token id order
-        uint40 issuedAt;
-    }
+    /// @dev Bytes per {issueBatch} entry: digest (32), holder (20), validUntil (5).
+    uint256 private constant _ENTRY_SIZE = 57;
+    /// @dev keccak256("Transfer(address,address,uint256)"), logged by the batch loop in assembly.
+    bytes32 private constant _TRANSFER_TOPIC = 0xddf252ad1be2c89b69c2b068fc378daa952ba7f163c4a11628f55a4df523b3ef;
 
     /// @dev Mint cap of minters: one storage word.
     struct MintCap {
@@ -99,22 +77,19 @@ contract CertificateRegistry is
 
     string private _name;
     string private _symbol;
-    // These three share a word, read once per issuing transaction.
+    // These two share a word, read once per issuing transaction.
     IIssuerRegistry private _issuerRegistry;
-    /// @dev 48 bits, the width of the record's token id; the checked addition in {_reserve} reverts (panic)
-    /// rather than wrap, and 2^48 certificates are out of reach of any chain's gas anyway.
-    uint48 private _nextTokenId = 1;
     BurnAuth private _defaultBurnAuth = BurnAuth.Neither;
     MintCap private _mintCap;
 
-    mapping(bytes32 requestId => Record) private _records;
+    /// @dev The token word (see the shifts above); zero exactly when the token id was never issued (issuedAt is
+    /// never zero), so it stays non-zero after a burn and the digest can never be issued again.
+    mapping(uint256 tokenId => uint256 word) private _tokens;
     mapping(address holder => uint256) private _balances;
-    mapping(uint256 firstTokenId => Batch) private _batches;
-    /// @dev Bit `id % 256` of word `id / 256` is set when a batch starts at token id `id`.
-    mapping(uint256 word => uint256 bits) private _batchStarts;
     mapping(uint256 tokenId => bytes32) private _updatedDigests;
+    /// @dev The token each corrected document belongs to, so a corrected document leads to its certificate.
+    mapping(bytes32 digest => uint256 tokenId) private _correctedTokens;
     mapping(uint256 tokenId => RevocationReason) private _reasons;
-    mapping(uint256 tokenId => string) private _uris;
     mapping(uint256 tokenId => uint256) private _supersededBy;
     mapping(uint256 tokenId => uint256) private _replaces;
     /// @dev Read by {contractURI} only, never on an issuing path.
@@ -160,56 +135,92 @@ contract CertificateRegistry is
     // Issuing
 
     /// @inheritdoc ICertificateRegistry
-    function issue(IssueRequest calldata request) external whenNotPaused returns (uint256 tokenId) {
+    function issue(bytes32 digest, address holder, uint40 validUntil)
+        external
+        whenNotPaused
+        returns (uint256 tokenId)
+    {
         _authorizeIssue(1);
         _requireIssuerActive();
-        tokenId = _reserve(1);
-        _issueOne(tokenId, request);
-    }
-
-    /// @inheritdoc ICertificateRegistry
-    function issueBatch(IssueRequest[] calldata requests) external whenNotPaused returns (uint256 firstTokenId) {
-        uint256 count = requests.length;
-        _authorizeIssue(count);
-        if (count == 0) revert BatchEmpty();
-        _requireIssuerActive();
-        firstTokenId = _reserve(count);
         BurnAuth auth = _defaultBurnAuth;
-        // Every record, event and data contract of the batch is written before the first receiver hook runs, so
-        // a holder contract re-entering sees every token of the batch complete and every request id spent.
-        for (uint256 done = 0; done < count;) {
-            uint256 entries = Math.min(count - done, _MAX_ENTRIES);
-            bytes memory code = _dataCode(entries);
-            for (uint256 i = 0; i < entries; ++i) {
-                _mint(firstTokenId + done + i, requests[done + i], auth, code, i);
-            }
-            _storeBatch(firstTokenId + done, code);
-            done += entries;
-        }
-        for (uint256 i = 0; i < count; ++i) {
-            ERC721Utils.checkOnERC721Received(msg.sender, address(0), requests[i].holder, firstTokenId + i, "");
-        }
+        tokenId = _mint(digest, holder, validUntil, _stamp(auth));
+        emit CertificatesIssued(msg.sender, 1, auth);
     }
 
     /// @inheritdoc ICertificateRegistry
-    function reissue(uint256 previousTokenId, IssueRequest calldata request)
+    /// @dev The loop is assembly: per certificate it does what {_mint} does (same checks, same word, same
+    /// {Transfer}) without Solidity's calldata slicing and checked arithmetic, which would cost more than the
+    /// calldata itself.
+    function issueBatch(bytes calldata certificates) external whenNotPaused {
+        uint256 length = certificates.length;
+        if (length == 0) revert BatchEmpty();
+        if (length % _ENTRY_SIZE != 0) revert BatchMalformed(length);
+        uint256 count = length / _ENTRY_SIZE;
+        _authorizeIssue(count);
+        _requireIssuerActive();
+        BurnAuth auth = _defaultBurnAuth;
+        uint256 stamp = _stamp(auth);
+        bytes4 digestInvalid = DigestInvalid.selector;
+        bytes4 holderInvalid = HolderInvalid.selector;
+        bytes4 alreadyUsed = RequestAlreadyUsed.selector;
+        assembly ("memory-safe") {
+            let tokensSlot := _tokens.slot
+            let balancesSlot := _balances.slot
+            let end := add(certificates.offset, length)
+            for { let p := certificates.offset } lt(p, end) { p := add(p, _ENTRY_SIZE) } {
+                let digest := calldataload(p)
+                // Holder (20 bytes), validUntil (5), then 7 bytes of the next entry (or zeros past the end).
+                let rest := calldataload(add(p, 32))
+                let holder := shr(96, rest)
+                if iszero(digest) {
+                    mstore(0, digestInvalid)
+                    revert(0, 4)
+                }
+                if iszero(holder) {
+                    mstore(0, holderInvalid)
+                    mstore(4, 0)
+                    revert(0, 36)
+                }
+                mstore(0, digest)
+                mstore(32, tokensSlot)
+                let slot := keccak256(0, 64)
+                if sload(slot) {
+                    mstore(0, alreadyUsed)
+                    mstore(4, digest)
+                    revert(0, 36)
+                }
+                sstore(slot, or(or(holder, shl(_VALID_UNTIL_SHIFT, and(shr(56, rest), _UINT40_MASK))), stamp))
+                mstore(0, holder)
+                mstore(32, balancesSlot)
+                let counter := keccak256(0, 64)
+                sstore(counter, add(sload(counter), 1))
+                log4(0, 0, _TRANSFER_TOPIC, 0, holder, digest)
+            }
+        }
+        emit CertificatesIssued(msg.sender, count, auth);
+    }
+
+    /// @inheritdoc ICertificateRegistry
+    function reissue(uint256 previousTokenId, bytes32 digest, address holder, uint40 validUntil)
         external
         whenNotPaused
         onlyRole(ISSUER_ROLE)
         returns (uint256 tokenId)
     {
         _requireIssuerActive();
-        Record storage previous = _existing(previousTokenId);
-        uint8 flags = previous.flags;
+        uint256 previous = _existing(previousTokenId);
+        uint8 flags = _flagsOf(previous);
         if (flags & (_REVOKED | _BURNED) != 0) revert CertificateAlreadyRevoked(previousTokenId);
         if (flags & _SUPERSEDED != 0) revert CertificateAlreadySuperseded(previousTokenId);
-        previous.flags = flags | _SUPERSEDED;
-        tokenId = _reserve(1);
+        _setFlags(previousTokenId, previous, flags | _SUPERSEDED);
+        tokenId = uint256(digest);
         _supersededBy[previousTokenId] = tokenId;
         _replaces[tokenId] = previousTokenId;
-        emit CertificateReissued(previousTokenId, tokenId, request.holder);
+        emit CertificateReissued(previousTokenId, tokenId, holder);
         emit MetadataUpdate(previousTokenId);
-        _issueOne(tokenId, request);
+        BurnAuth auth = _defaultBurnAuth;
+        _mint(digest, holder, validUntil, _stamp(auth));
+        emit CertificatesIssued(msg.sender, 1, auth);
     }
 
     // ------------------------------------------------------------------------------------------------------
@@ -231,31 +242,31 @@ contract CertificateRegistry is
 
     /// @inheritdoc ICertificateRegistry
     function suspend(uint256 tokenId) external onlyRole(ISSUER_ROLE) {
-        Record storage record = _existing(tokenId);
-        uint8 flags = record.flags;
+        uint256 word = _existing(tokenId);
+        uint8 flags = _flagsOf(word);
         if (flags & (_REVOKED | _BURNED) != 0) revert CertificateAlreadyRevoked(tokenId);
         if (flags & _SUSPENDED != 0) revert CertificateAlreadySuspended(tokenId);
-        record.flags = flags | _SUSPENDED;
+        _setFlags(tokenId, word, flags | _SUSPENDED);
         emit CertificateSuspended(tokenId, msg.sender);
         emit MetadataUpdate(tokenId);
     }
 
     /// @inheritdoc ICertificateRegistry
     function unsuspend(uint256 tokenId) external onlyRole(ISSUER_ROLE) {
-        Record storage record = _existing(tokenId);
-        uint8 flags = record.flags;
+        uint256 word = _existing(tokenId);
+        uint8 flags = _flagsOf(word);
         if (flags & (_REVOKED | _BURNED) != 0) revert CertificateAlreadyRevoked(tokenId);
         if (flags & _SUSPENDED == 0) revert CertificateNotSuspended(tokenId);
-        record.flags = flags & ~_SUSPENDED;
+        _setFlags(tokenId, word, flags & ~_SUSPENDED);
         emit CertificateUnsuspended(tokenId, msg.sender);
         emit MetadataUpdate(tokenId);
     }
 
     /// @inheritdoc ICertificateRegistry
     function burn(uint256 tokenId) external {
-        Record storage record = _existing(tokenId);
-        address holder = record.owner;
-        uint8 flags = record.flags;
+        uint256 word = _existing(tokenId);
+        address holder = _ownerOf(word);
+        uint8 flags = _flagsOf(word);
         BurnAuth auth = BurnAuth((flags >> _BURN_AUTH_SHIFT) & 3);
         bool allowed;
         if (holder != address(0)) {
@@ -263,36 +274,24 @@ contract CertificateRegistry is
             else if (hasRole(ISSUER_ROLE, msg.sender)) allowed = auth == BurnAuth.IssuerOnly || auth == BurnAuth.Both;
         }
         if (!allowed) revert BurnNotAllowed(tokenId, msg.sender);
-        record.flags = flags | _BURNED;
         emit CertificateBurned(tokenId, holder, msg.sender);
         emit MetadataUpdate(tokenId);
-        _update(record, address(0), tokenId, address(0));
+        _setFlags(tokenId, word, flags | _BURNED);
+        _update(tokenId, address(0), address(0));
     }
 
     /// @inheritdoc ICertificateRegistry
-    /// @dev The digest given at issue stays in the batch's code (code is immutable): the new one is stored
-    /// apart and the record flagged to read it from there.
-    function updateMetadata(uint256 tokenId, string calldata uri, bytes32 digest)
-        external
-        whenNotPaused
-        onlyRole(ISSUER_ROLE)
-    {
-        Record storage record = _existing(tokenId);
-        uint8 flags = record.flags;
+    /// @dev The token id stays the digest given at issue: the new digest is stored apart and the word flagged
+    /// to read it from there.
+    function updateMetadata(uint256 tokenId, bytes32 digest) external whenNotPaused onlyRole(ISSUER_ROLE) {
+        uint256 word = _existing(tokenId);
+        uint8 flags = _flagsOf(word);
         if (flags & (_REVOKED | _BURNED) != 0) revert CertificateAlreadyRevoked(tokenId);
+        if (digest == bytes32(0)) revert DigestInvalid();
         _updatedDigests[tokenId] = digest;
-        flags |= _DIGEST_UPDATED;
-        if (_isDerivedUri(uri, digest)) {
-            if (flags & _URI_STORED != 0) {
-                delete _uris[tokenId];
-                flags &= ~_URI_STORED;
-            }
-        } else {
-            _uris[tokenId] = uri;
-            flags |= _URI_STORED;
-        }
-        record.flags = flags;
-        emit CertificateMetadataUpdated(tokenId, uri, digest);
+        _correctedTokens[digest] = tokenId;
+        if (flags & _DIGEST_UPDATED == 0) _setFlags(tokenId, word, flags | _DIGEST_UPDATED);
+        emit CertificateMetadataUpdated(tokenId, digest);
         emit MetadataUpdate(tokenId);
     }
 
@@ -301,10 +300,10 @@ contract CertificateRegistry is
         if (!hasRole(ISSUER_ROLE, msg.sender) && !hasRole(MINTER_ROLE, msg.sender)) {
             revert AccessControlUnauthorizedAccount(msg.sender, ISSUER_ROLE);
         }
-        Record storage record = _existing(tokenId);
-        uint8 flags = record.flags;
+        uint256 word = _existing(tokenId);
+        uint8 flags = _flagsOf(word);
         if (flags & _REVOKED != 0) revert CertificateAlreadyRevoked(tokenId);
-        record.flags = flags | _REVOKED;
+        _setFlags(tokenId, word, flags | _REVOKED);
         _reasons[tokenId] = reason;
         emit CertificateRevoked(tokenId, reason, msg.sender);
     }
@@ -318,9 +317,9 @@ contract CertificateRegistry is
         if (address(issuerRegistry_) == address(0)) revert IssuerInactive(address(this));
         _issuerRegistry = issuerRegistry_;
         emit IssuerRegistrySet(address(issuerRegistry_));
-        // From now on the operator's freezes there show in {status}: every token issued so far may read otherwise.
-        uint256 last = _nextTokenId - 1;
-        if (last != 0) emit BatchMetadataUpdate(1, last);
+        // From now on the operator's freezes there show in {status}: any token may read otherwise. Token ids are
+        // digests, so the range is every id there is.
+        emit BatchMetadataUpdate(1, type(uint256).max);
     }
 
     /// @inheritdoc ICertificateRegistry
@@ -359,12 +358,12 @@ contract CertificateRegistry is
     /// @dev Precedence: Unknown, then Revoked (revoked or burned), Superseded, Expired, Suspended (by the
     /// issuer, or frozen by the platform operator in the linked issuer registry), Valid.
     function status(uint256 tokenId) external view returns (Status) {
-        if (!_isIssued(tokenId)) return Status.Unknown;
-        Record memory record = _recordOf(tokenId);
-        uint8 flags = record.flags;
+        uint256 word = _tokens[tokenId];
+        if (word == 0) return Status.Unknown;
+        uint8 flags = _flagsOf(word);
         if (flags & (_REVOKED | _BURNED) != 0) return Status.Revoked;
         if (flags & _SUPERSEDED != 0) return Status.Superseded;
-        uint256 validUntil = record.validUntil;
+        uint256 validUntil = (word >> _VALID_UNTIL_SHIFT) & _UINT40_MASK;
         if (validUntil != 0 && block.timestamp > validUntil) return Status.Expired;
         if (flags & _SUSPENDED != 0) return Status.Suspended;
         IIssuerRegistry registry = _issuerRegistry;
@@ -377,22 +376,21 @@ contract CertificateRegistry is
     /// @inheritdoc ICertificateRegistry
     /// @dev `revoked` is also true for a burned certificate.
     function certificate(uint256 tokenId) external view returns (CertificateRecord memory) {
-        if (!_isIssued(tokenId)) revert CertificateNotFound(tokenId);
-        (bytes32 requestId, bytes32 digest, uint40 issuedAt) = _locate(tokenId);
-        Record memory record = _records[requestId];
+        uint256 word = _existing(tokenId);
+        uint8 flags = _flagsOf(word);
         return CertificateRecord({
-            requestId: requestId,
-            digest: _currentDigest(tokenId, record.flags, digest),
-            issuedAt: issuedAt,
-            validUntil: record.validUntil,
-            revoked: record.flags & (_REVOKED | _BURNED) != 0,
+            digest: _currentDigest(tokenId, flags),
+            issuedAt: uint64((word >> _ISSUED_AT_SHIFT) & _UINT40_MASK),
+            validUntil: uint64((word >> _VALID_UNTIL_SHIFT) & _UINT40_MASK),
+            revoked: flags & (_REVOKED | _BURNED) != 0,
             revocationReason: _reasons[tokenId]
         });
     }
 
     /// @inheritdoc ICertificateRegistry
-    function tokenOfRequest(bytes32 requestId) external view returns (uint256) {
-        return _records[requestId].tokenId;
+    function tokenOfDocument(bytes32 digest) external view returns (uint256) {
+        if (_tokens[uint256(digest)] != 0) return uint256(digest);
+        return _correctedTokens[digest];
     }
 
     /// @inheritdoc ICertificateRegistry
@@ -407,7 +405,7 @@ contract CertificateRegistry is
 
     /// @inheritdoc ICertificateRegistry
     function isSuspended(uint256 tokenId) external view returns (bool) {
-        return _recordOf(tokenId).flags & _SUSPENDED != 0;
+        return _flagsOf(_tokens[tokenId]) & _SUSPENDED != 0;
     }
 
     /// @inheritdoc ICertificateRegistry
@@ -428,7 +426,10 @@ contract CertificateRegistry is
         return (m.cap, m.period, m.cap - used);
     }
 
-    /// @inheritdoc IERC5192
+    /// @notice ERC-5192: every certificate is locked for good; no {Locked} event is emitted at mint (the standard
+    /// only recommends it), this answer is the authority.
+    /// @param tokenId The certificate; reverts with {ERC721NonexistentToken} when not owned.
+    /// @return Always true.
     function locked(uint256 tokenId) external view returns (bool) {
         _requireOwned(tokenId);
         return true;
@@ -436,19 +437,17 @@ contract CertificateRegistry is
 
     /// @inheritdoc IERC5484
     function burnAuth(uint256 tokenId) external view returns (BurnAuth) {
-        return BurnAuth((_existing(tokenId).flags >> _BURN_AUTH_SHIFT) & 3);
+        return BurnAuth((_flagsOf(_existing(tokenId)) >> _BURN_AUTH_SHIFT) & 3);
     }
 
-    /// @notice The metadata URI of a certificate: the one given at issue (or at the last correction).
+    /// @notice The metadata URI of a certificate: `ipfs://` and the CIDv1 (raw codec, sha2-256) of its document
+    /// digest, the token id or the corrected digest; derived, never stored.
     /// @param tokenId The certificate; reverts with {ERC721NonexistentToken} when not owned.
     /// @return The URI.
     function tokenURI(uint256 tokenId) external view returns (string memory) {
-        if (!_isIssued(tokenId)) revert ERC721NonexistentToken(tokenId);
-        (bytes32 requestId, bytes32 digest,) = _locate(tokenId);
-        Record memory record = _records[requestId];
-        if (record.owner == address(0)) revert ERC721NonexistentToken(tokenId);
-        if (record.flags & _URI_STORED != 0) return _uris[tokenId];
-        return IpfsCid.uriOf(_currentDigest(tokenId, record.flags, digest));
+        uint256 word = _tokens[tokenId];
+        if (_ownerOf(word) == address(0)) revert ERC721NonexistentToken(tokenId);
+        return IpfsCid.uriOf(_currentDigest(tokenId, _flagsOf(word)));
     }
 
     /// @inheritdoc IERC7572
@@ -529,7 +528,7 @@ contract CertificateRegistry is
     /// @notice Disabled: certificates are bound to their holder.
     /// @dev Reverts with {CertificateLocked}, or {ERC721NonexistentToken} for a token that is not owned.
     function transferFrom(address, address to, uint256 tokenId) public {
-        _update(_recordOf(tokenId), to, tokenId, msg.sender);
+        _update(tokenId, to, msg.sender);
     }
 
     /// @notice Disabled: certificates are bound to their holder.
@@ -547,14 +546,12 @@ contract CertificateRegistry is
     // ------------------------------------------------------------------------------------------------------
     // Internals
 
-    /// @dev The single choke point of every ownership change, given the token's record. Only a mint (from the
-    /// zero address, no `auth`) and a burn (to the zero address, no `auth`) pass; any call on behalf of an
-    /// account (`auth` set) is a transfer attempt and reverts, as does any move between two non-zero addresses.
-    function _update(Record storage record, address to, uint256 tokenId, address auth)
-        internal
-        returns (address from)
-    {
-        from = record.owner;
+    /// @dev The single choke point of every ownership change but the batch loop's mints (which write the word
+    /// whole). Only a burn (to the zero address, no `auth`) passes here; any call on behalf of an account
+    /// (`auth` set) is a transfer attempt and reverts, as does any move between two non-zero addresses.
+    function _update(uint256 tokenId, address to, address auth) internal returns (address from) {
+        uint256 word = _tokens[tokenId];
+        from = _ownerOf(word);
         if (auth != address(0)) {
             if (from == address(0)) revert ERC721NonexistentToken(tokenId);
             revert CertificateLocked(tokenId);
@@ -570,177 +567,45 @@ contract CertificateRegistry is
                 ++_balances[to];
             }
         }
-        record.owner = to;
+        _tokens[tokenId] = (word & ~_ADDRESS_MASK) | uint160(to);
         emit Transfer(from, to, tokenId);
     }
 
-    /// @dev Issues one certificate as a batch of one (its own data contract), then runs the receiver hook.
-    function _issueOne(uint256 tokenId, IssueRequest calldata request) private {
-        bytes memory code = _dataCode(1);
-        _mint(tokenId, request, _defaultBurnAuth, code, 0);
-        _storeBatch(tokenId, code);
-        ERC721Utils.checkOnERC721Received(msg.sender, address(0), request.holder, tokenId, "");
-    }
-
-    /// @dev Checks a request, writes its record and its entry at `position` of the batch's data-contract
-    /// `code`, emits its events and mints through {_update}. The receiver hook is the caller's to run, after
-    /// the batch's data contract exists.
-    function _mint(uint256 tokenId, IssueRequest calldata request, BurnAuth auth, bytes memory code, uint256 position)
-        private
-    {
-        bytes32 requestId = request.requestId;
-        if (requestId == bytes32(0)) revert RequestIdInvalid();
-        Record storage record = _records[requestId];
-        if (record.tokenId != 0) revert RequestAlreadyUsed(requestId);
-        address holder = request.holder;
+    /// @dev Mints one certificate: what the {issueBatch} loop does per entry. `stamp` is issuedAt and flags.
+    function _mint(bytes32 digest, address holder, uint40 validUntil, uint256 stamp) private returns (uint256 tokenId) {
+        if (digest == bytes32(0)) revert DigestInvalid();
         if (holder == address(0)) revert HolderInvalid(address(0));
-        uint64 validUntil = request.validUntil;
-        if (validUntil > type(uint40).max) revert ValidUntilInvalid(validUntil);
-        bytes32 digest = request.digest;
-        uint8 flags = uint8(auth) << _BURN_AUTH_SHIFT;
-        if (!_isDerivedUri(request.uri, digest)) {
-            flags |= _URI_STORED;
-            _uris[tokenId] = request.uri;
+        tokenId = uint256(digest);
+        if (_tokens[tokenId] != 0) revert RequestAlreadyUsed(digest);
+        _tokens[tokenId] = uint256(uint160(holder)) | (uint256(validUntil) << _VALID_UNTIL_SHIFT) | stamp;
+        unchecked {
+            ++_balances[holder];
         }
-        assembly ("memory-safe") {
-            // Entry `position` of the runtime code, which starts after the 32-byte length word, the ten bytes of
-            // creation prefix and the STOP byte; {_dataCode} sized `code` for every entry.
-            let entry := add(add(code, 43), mul(position, _ENTRY_SIZE))
-            mstore(entry, requestId)
-            mstore(add(entry, 32), digest)
-        }
-        // tokenId < 2^48: {_reserve} keeps the counter within 48 bits.
-        _records[requestId] =
-            Record({owner: address(0), tokenId: uint48(tokenId), validUntil: uint40(validUntil), flags: flags});
-        emit CertificateIssued(requestId, tokenId, holder, request.uri, digest, validUntil);
-        emit Locked(tokenId);
-        emit Issued(msg.sender, holder, tokenId, auth);
-        _update(record, holder, tokenId, address(0));
+        emit Transfer(address(0), holder, tokenId);
     }
 
-    /// @dev Whether `uri` is exactly `ipfs://` followed by the CIDv1 (raw codec, sha2-256) of `digest` in
-    /// base32: what {IpfsCid-isUriOf} answers (and {IpfsCid-uriOf} rebuilds for {tokenURI}), at a fraction of its
-    /// gas, since issuing pays this check once per certificate. Rather than one character at a time, it encodes
-    /// four 5-byte groups per word at once: each group spread to eight 5-bit values in its own byte, which are
-    /// then mapped to the alphabet with byte-wise arithmetic that never carries into the next byte.
-    function _isDerivedUri(string calldata uri, bytes32 digest) private pure returns (bool derived) {
-        if (bytes(uri).length != 66) return false;
-        assembly ("memory-safe") {
-            // Four 40-bit groups (at `at`, `at`+5, +10, +15), one per 64-bit lane, become the 32 characters they
-            // encode.
-            function encode(at) -> chars {
-                let w := or(
-                    or(shl(192, shr(216, mload(at))), shl(128, shr(216, mload(add(at, 5))))),
-                    or(shl(64, shr(216, mload(add(at, 10)))), shr(216, mload(add(at, 15))))
-                )
-                // 40 bits -> two 20-bit halves in 32-bit lanes -> 10-bit quarters in 16-bit lanes -> 5 bits a byte.
-                w := or(
-                    shl(12, and(w, 0x000000FFFFF00000000000FFFFF00000000000FFFFF00000000000FFFFF00000)),
-                    and(w, 0x00000000000FFFFF00000000000FFFFF00000000000FFFFF00000000000FFFFF)
-                )
-                w := or(
-                    shl(6, and(w, 0x000FFC00000FFC00000FFC00000FFC00000FFC00000FFC00000FFC00000FFC00)),
-                    and(w, 0x000003FF000003FF000003FF000003FF000003FF000003FF000003FF000003FF)
-                )
-                w := or(
-                    shl(3, and(w, 0x03E003E003E003E003E003E003E003E003E003E003E003E003E003E003E003E0)),
-                    and(w, 0x001F001F001F001F001F001F001F001F001F001F001F001F001F001F001F001F)
-                )
-                // A byte v is 'a' + v below 26 and '2' + (v - 26) = 'a' + v - 0x49 from 26 on; bit 5 of v + 6 is
-                // set exactly from 26 on.
-                let high := and(
-                    shr(5, add(w, 0x0606060606060606060606060606060606060606060606060606060606060606)),
-                    0x0101010101010101010101010101010101010101010101010101010101010101
-                )
-                chars := sub(add(w, 0x6161616161616161616161616161616161616161616161616161616161616161), mul(high, 0x49))
-            }
-            // Scratch memory past the free memory pointer, not kept: CID prefix 0x01551220, the digest, then
-            // zeros (the last group is the digest's last byte and four zero bytes, as base32 pads).
-            let raw := mload(0x40)
-            mstore(raw, shl(224, 0x01551220))
-            mstore(add(raw, 4), digest)
-            mstore(add(raw, 36), 0)
-            derived := and(
-                eq(shr(192, calldataload(uri.offset)), 0x697066733a2f2f62), // "ipfs://b"
-                and(
-                    eq(calldataload(add(uri.offset, 8)), encode(raw)),
-                    // Characters 32 to 57; the 6 bytes loaded past the string's end are not compared.
-                    eq(shr(48, calldataload(add(uri.offset, 40))), shr(48, encode(add(raw, 20))))
-                )
-            )
-        }
+    /// @dev The part of a new token's word its issuing transaction shares: issuedAt (now) and the flags (the
+    /// burn authorization).
+    function _stamp(BurnAuth auth) private view returns (uint256) {
+        // A 40-bit unix time lasts until year 36812.
+        return ((block.timestamp & _UINT40_MASK) << _ISSUED_AT_SHIFT)
+            | (uint256(uint8(auth)) << (_FLAGS_SHIFT + _BURN_AUTH_SHIFT));
     }
 
-    /// @dev Takes `count` consecutive token ids and returns the first.
-    function _reserve(uint256 count) private returns (uint256 first) {
-        uint48 next = _nextTokenId;
-        // Checked addition: past 2^48 - 1 it reverts instead of wrapping. `count` is a calldata array length,
-        // far below 2^48, so the cast keeps it whole.
-        _nextTokenId = next + uint48(count);
-        return next;
+    function _ownerOf(uint256 word) private pure returns (address) {
+        return address(uint160(word));
     }
 
-    /// @dev Creation code of a data contract for `entries` certificates, entries zeroed, to be filled by {_mint}.
-    function _dataCode(uint256 entries) private pure returns (bytes memory code) {
-        uint256 runtimeLength = 1 + entries * _ENTRY_SIZE;
-        code = new bytes(10 + runtimeLength);
-        uint256 prefix = _DATA_CREATION_PREFIX | (runtimeLength << 56);
-        assembly ("memory-safe") {
-            // Left-aligned in the first word; the byte after the prefix stays 0 (STOP).
-            mstore(add(code, 32), shl(176, prefix))
-        }
+    function _flagsOf(uint256 word) private pure returns (uint8) {
+        return uint8(word >> _FLAGS_SHIFT);
     }
 
-    /// @dev Deploys a batch's data contract and records where the batch starts.
-    function _storeBatch(uint256 firstTokenId, bytes memory code) private {
-        address data;
-        assembly ("memory-safe") {
-            data := create(0, add(code, 32), mload(code))
-            // The code is within EIP-170 and its creation cannot fail otherwise: only running out of gas gets here.
-            if iszero(data) { revert(0, 0) }
-        }
-        _batches[firstTokenId] = Batch({data: data, issuedAt: uint40(block.timestamp)});
-        _batchStarts[firstTokenId >> 8] |= 1 << (firstTokenId & 255);
+    function _setFlags(uint256 tokenId, uint256 word, uint8 flags) private {
+        _tokens[tokenId] = (word & ~(uint256(0xff) << _FLAGS_SHIFT)) | (uint256(flags) << _FLAGS_SHIFT);
     }
 
-    /// @dev Request id, digest given at issue, and issue time of an issued token (see {_isIssued}).
-    function _locate(uint256 tokenId) private view returns (bytes32 requestId, bytes32 digest, uint40 issuedAt) {
-        // The token's batch starts at the highest start bit at or below it. Token 1 starts the first batch, so
-        // the search ends; a batch spans at most a few words of the bitmap.
-        uint256 word = tokenId >> 8;
-        uint256 bits = _batchStarts[word] & (type(uint256).max >> (255 - (tokenId & 255)));
-        while (bits == 0) {
-            bits = _batchStarts[--word];
-        }
-        uint256 firstTokenId = (word << 8) | Math.log2(bits);
-        Batch memory batch = _batches[firstTokenId];
-        address data = batch.data;
-        uint256 offset = 1 + (tokenId - firstTokenId) * _ENTRY_SIZE;
-        assembly ("memory-safe") {
-            // Scratch memory past the free memory pointer, not kept.
-            let m := mload(0x40)
-            extcodecopy(data, m, offset, 64)
-            requestId := mload(m)
-            digest := mload(add(m, 32))
-        }
-        issuedAt = batch.issuedAt;
-    }
-
-    /// @dev Every token id below the counter was issued: batches are written whole or not at all.
-    function _isIssued(uint256 tokenId) private view returns (bool) {
-        return tokenId != 0 && tokenId < _nextTokenId;
-    }
-
-    /// @dev The record of a token; for a token id never issued, the record of request id 0, which is never
-    /// written (request id 0 is refused) and so reads as empty.
-    function _recordOf(uint256 tokenId) private view returns (Record storage) {
-        if (!_isIssued(tokenId)) return _records[bytes32(0)];
-        (bytes32 requestId,,) = _locate(tokenId);
-        return _records[requestId];
-    }
-
-    function _currentDigest(uint256 tokenId, uint8 flags, bytes32 issued) private view returns (bytes32) {
-        return flags & _DIGEST_UPDATED != 0 ? _updatedDigests[tokenId] : issued;
+    function _currentDigest(uint256 tokenId, uint8 flags) private view returns (bytes32) {
+        return flags & _DIGEST_UPDATED != 0 ? _updatedDigests[tokenId] : bytes32(tokenId);
     }
 
     /// @dev Checks the caller may issue `count` certificates, and counts a minter's against the cap.
@@ -764,14 +629,14 @@ contract CertificateRegistry is
         if (address(registry) != address(0) && !registry.canIssue(address(this))) revert IssuerInactive(address(this));
     }
 
-    function _existing(uint256 tokenId) private view returns (Record storage) {
-        if (!_isIssued(tokenId)) revert CertificateNotFound(tokenId);
-        (bytes32 requestId,,) = _locate(tokenId);
-        return _records[requestId];
+    /// @dev The word of an issued token (burned included), or a {CertificateNotFound} revert.
+    function _existing(uint256 tokenId) private view returns (uint256 word) {
+        word = _tokens[tokenId];
+        if (word == 0) revert CertificateNotFound(tokenId);
     }
 
     function _requireOwned(uint256 tokenId) private view returns (address owner) {
-        owner = _recordOf(tokenId).owner;
+        owner = _ownerOf(_tokens[tokenId]);
         if (owner == address(0)) revert ERC721NonexistentToken(tokenId);
     }
 }

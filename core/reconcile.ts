@@ -1,7 +1,7 @@
 import { and, eq } from "drizzle-orm";
 import { isDeployed } from "./operations/collections.ts";
-import { getAddress, Interface, type JsonRpcProvider, type Log } from "ethers";
-import { certificateRegistryInterface, RevocationReason } from "./chain/certificate-registry.ts";
+import { getAddress, Interface, ZeroAddress, type JsonRpcProvider, type Log } from "ethers";
+import { certificateRegistryInterface, digestOfToken, documentUri, RevocationReason } from "./chain/certificate-registry.ts";
 import type { Database } from "./db/index.ts";
 import { certificates, collections, editionContracts, editions, issuances, revocations } from "./db/schema.ts";
 import { COLLECTIBLE_EDITIONS_ABI } from "./editions/abi.ts";
@@ -31,9 +31,9 @@ export interface Mismatch {
 export interface ReconcileReport {
   /** Issuances recorded in the database. */
   requested: number;
-  /** Distinct Hallmark request ids minted on chain. */
+  /** Distinct Hallmark documents (and so request ids, which they name) minted on chain. */
   onChain: number;
-  /** Extra mints of one request id (the contract forbids them; counted to prove it). */
+  /** Extra mints of one document (token ids are the digests, so the contract cannot; counted to prove it). */
   duplicates: number;
   /** Issuances neither CONFIRMED nor FAILED. */
   stuck: number;
@@ -58,8 +58,9 @@ interface TokenOnChain {
   digest: string;
 }
 
+/** A mint is the ERC-721 Transfer from the zero address; its token id is the document digest. */
 const CERTIFICATE_EVENTS = [
-  "CertificateIssued",
+  "Transfer",
   "CertificateRevoked",
   "CertificateSuspended",
   "CertificateUnsuspended",
@@ -83,18 +84,21 @@ export async function reconcile(db: Database, provider: JsonRpcProvider, chainId
   const report: ReconcileReport = { requested: 0, onChain: 0, duplicates: 0, stuck: 0, mismatches: [] };
 
   for (const collection of (await db.select().from(collections).where(and(eq(collections.chainId, chainId), eq(collections.kind, "CERTIFICATE")))).filter(isDeployed)) {
+    /** Mints by document digest. */
     const minted = new Map<string, { tokenId: string; holder: string }[]>();
     const tokens = new Map<string, TokenOnChain>();
     const approvedOnChain = new Map<string, string>();
     for (const log of await logsOf(provider, collection.contractAddress, topics, collection.deployBlock, head)) {
       const parsed = iface.parseLog(log)!;
       const tokenId = (name: string) => parsed.args.getValue(name).toString() as string;
-      const token = parsed.name === "CertificateIssued" ? undefined : tokens.get(tokenId(parsed.name === "CertificateReissued" ? "previousTokenId" : "tokenId"));
+      const token = parsed.name === "Transfer" ? undefined : tokens.get(tokenId(parsed.name === "CertificateReissued" ? "previousTokenId" : "tokenId"));
       switch (parsed.name) {
-        case "CertificateIssued": {
-          const requestId = String(parsed.args.getValue("requestId"));
-          minted.set(requestId, [...(minted.get(requestId) ?? []), { tokenId: tokenId("tokenId"), holder: getAddress(parsed.args.getValue("holder")) }]);
-          tokens.set(tokenId("tokenId"), { status: "VALID", uri: parsed.args.getValue("uri"), digest: parsed.args.getValue("digest") });
+        case "Transfer": {
+          // A burn is a Transfer to the zero address; CertificateBurned marks it.
+          if (parsed.args.getValue("from") !== ZeroAddress) break;
+          const digest = digestOfToken(parsed.args.getValue("tokenId") as bigint);
+          minted.set(digest, [...(minted.get(digest) ?? []), { tokenId: tokenId("tokenId"), holder: getAddress(parsed.args.getValue("to")) }]);
+          tokens.set(tokenId("tokenId"), { status: "VALID", uri: documentUri(digest), digest });
           break;
         }
         case "CertificateRevoked":
@@ -110,7 +114,7 @@ export async function reconcile(db: Database, provider: JsonRpcProvider, chainId
           if (token) token.status = "SUPERSEDED";
           break;
         case "CertificateMetadataUpdated":
-          if (token) Object.assign(token, { uri: parsed.args.getValue("uri"), digest: parsed.args.getValue("digest") });
+          if (token) Object.assign(token, { uri: documentUri(parsed.args.getValue("digest")), digest: parsed.args.getValue("digest") });
           break;
         case "CertificateBurned":
           if (token) token.status = "BURNED";
@@ -129,14 +133,15 @@ export async function reconcile(db: Database, provider: JsonRpcProvider, chainId
     const mismatch = (m: Omit<Mismatch, "collectionId">) => report.mismatches.push({ collectionId: collection.id, ...m });
     for (const { issuance, certificate } of rows) {
       report.requested++;
-      ours.add(issuance.requestId);
-      const mints = minted.get(issuance.requestId) ?? [];
+      const digest = issuance.digest?.toLowerCase();
+      if (digest) ours.add(digest);
+      const mints = (digest && minted.get(digest)) || [];
       if (mints.length) report.onChain++;
       report.duplicates += Math.max(0, mints.length - 1);
       const ref = { issuanceId: issuance.id, requestId: issuance.requestId };
       if (issuance.status !== "CONFIRMED" && issuance.status !== "FAILED") report.stuck++;
       if (issuance.status === "CONFIRMED") {
-        if (!mints.length) mismatch({ kind: "confirmed-not-on-chain", ...ref, detail: "CONFIRMED, but no CertificateIssued event carries its request id" });
+        if (!mints.length) mismatch({ kind: "confirmed-not-on-chain", ...ref, detail: "CONFIRMED, but no token of its document digest was minted" });
         else if (!certificate) mismatch({ kind: "confirmed-not-on-chain", ...ref, detail: "CONFIRMED without a certificate row" });
         else {
           if (mints[0]!.tokenId !== certificate.tokenId) {
@@ -178,9 +183,9 @@ export async function reconcile(db: Database, provider: JsonRpcProvider, chainId
         });
       }
     }
-    for (const [requestId, mints] of minted) {
-      if (!ours.has(requestId)) {
-        mismatch({ kind: "unknown-request-on-chain", requestId, detail: `token ${mints[0]!.tokenId} minted for a request id the database does not know` });
+    for (const [digest, mints] of minted) {
+      if (!ours.has(digest)) {
+        mismatch({ kind: "unknown-request-on-chain", detail: `token ${mints[0]!.tokenId} minted for a document (${digest}) the database does not know` });
       }
     }
   }

@@ -1,6 +1,6 @@
 import { and, asc, eq, inArray, isNull, sql } from "drizzle-orm";
 import { encodeIssueBatch } from "../core/chain/calldata.ts";
-import { decodeRegistryError, type IssueRequest } from "../core/chain/certificate-registry.ts";
+import { decodeRegistryError, validUntilSeconds, type IssueRequest } from "../core/chain/certificate-registry.ts";
 import { describeContractError } from "../core/chain/contract-errors.ts";
 import { faultPoint } from "../core/chain/faults.ts";
 import { gasLimitFor } from "../core/chain/tx-sender.ts";
@@ -36,14 +36,7 @@ const OUT_OF_GAS = /out of gas|gas required exceeds|exceeds block gas limit|gas 
 const HOLDER_ERRORS = new Set(["HolderInvalid", "ERC721InvalidReceiver"]);
 
 function toRequest(i: Issuance): IssueRequest {
-  const { validUntil } = i;
-  return {
-    requestId: i.requestId,
-    holder: i.recipient,
-    uri: `ipfs://${i.metadataCid}`,
-    digest: i.digest!,
-    validUntil: validUntil ? BigInt(Math.floor(new Date(validUntil).getTime() / 1000)) : 0n,
-  };
+  return { digest: i.digest!, holder: i.recipient, validUntil: validUntilSeconds(i.validUntil) };
 }
 
 /**
@@ -226,7 +219,8 @@ export class IssuanceBatcher {
           throw err;
         }
         if (decoded?.name === "RequestAlreadyUsed") {
-          const minted = items.filter((i) => i.requestId === decoded.args[0]);
+          // Named by its document digest (the token id), which names the request id.
+          const minted = items.filter((i) => i.digest?.toLowerCase() === String(decoded.args[0]).toLowerCase());
           // Already minted: the indexer confirms it from the event; it must not be sent again.
           await transitionMany(this.pipeline, "issuance", minted.map((c) => c.id), ["PINNED"], "SUBMITTED");
           items = items.filter((i) => !minted.includes(i));

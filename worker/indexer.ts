@@ -1,7 +1,7 @@
 import { and, eq, inArray, ne, or, sql } from "drizzle-orm";
 import { getAddress } from "ethers";
 import { registryEvents, type IssuedEvent, type MetadataUpdatedEvent, type RegistryEvent, type ReissuedEvent, type RevocationApprovedEvent, type RevokedEvent, type SuspensionEvent } from "../core/chain/certificate-registry-events.ts";
-import { RevocationReason } from "../core/chain/certificate-registry.ts";
+import { RevocationReason, validUntilSeconds } from "../core/chain/certificate-registry.ts";
 import { pgArray } from "../core/db/arrays.ts";
 import type { DbTransaction } from "../core/db/index.ts";
 import { certificateOperations, certificates, chainTxs, collections, indexerCursors, issuances, revocations, type CertificateOperationKind } from "../core/db/schema.ts";
@@ -107,30 +107,40 @@ export class ChainIndexer {
   }
 
   /**
-   * Records a chunk of issue events with a fixed number of queries, whatever its size, each taking its values as
-   * whole arrays (one parameter a column) rather than a parameter per value.
+   * Records a chunk of mints with a fixed number of queries, whatever its size, each taking its values as whole
+   * arrays (one parameter a column) rather than a parameter per value. A mint names holder and token id; the token
+   * id is the document digest, which leads to the issuance, whose document gives validUntil (the value the batcher
+   * sent: the contract stores what it is given).
    */
   private async applyIssued(ctx: TxContext, events: { registry: Collection; event: IssuedEvent }[]): Promise<void> {
     const tx = ctx.db;
     const logger = this.deps.logger;
     if (!events.length) return;
     const rows = await tx
-      .select({ id: issuances.id, institutionId: issuances.institutionId, requestId: issuances.requestId })
+      .select({
+        id: issuances.id,
+        institutionId: issuances.institutionId,
+        collectionId: issuances.collectionId,
+        digest: issuances.digest,
+        validUntil: sql<string | null>`${issuances.document}->>'validUntil'`,
+      })
       .from(issuances)
-      .where(sql`${issuances.requestId} = any(${pgArray(events.map((e) => e.event.requestId))}::text[])`);
-    const byRequest = new Map(rows.map((r) => [r.requestId, r]));
+      .where(sql`${issuances.digest} = any(${pgArray(events.map((e) => e.event.digest))}::text[])`);
+    const byDigest = new Map(rows.map((r) => [r.digest, r]));
     const columns = { issuanceId: [], institutionId: [], collectionId: [], tokenId: [], owner: [], metadataUri: [], digest: [], validUntil: [], txHash: [], blockNumber: [] } as Record<
       string,
       (string | null)[]
     >;
     const confirmed = new Map<string, string[]>();
     for (const { registry, event } of events) {
-      const { requestId, tokenId, holder, uri, digest, validUntil, transactionHash, blockNumber } = event;
-      const issuance = byRequest.get(requestId);
-      if (!issuance) {
-        logger.warn({ requestId, tokenId: tokenId.toString(), contract: registry.contractAddress }, "certificate issued outside Hallmark");
+      const { tokenId, holder, uri, digest, transactionHash, blockNumber } = event;
+      const issuance = byDigest.get(digest);
+      // The same document cannot be minted by two registries of Hallmark: it names its collection's contract.
+      if (!issuance || issuance.collectionId !== registry.id) {
+        logger.warn({ tokenId: tokenId.toString(), contract: registry.contractAddress }, "certificate issued outside Hallmark");
         continue;
       }
+      const validUntil = validUntilSeconds(issuance.validUntil);
       columns.issuanceId!.push(issuance.id);
       columns.institutionId!.push(issuance.institutionId);
       columns.collectionId!.push(registry.id);
@@ -200,9 +210,10 @@ export class ChainIndexer {
   }
 
   /**
-   * A recovery's new certificate is minted by reissue() under the recovery's request id: its issuance row (the
-   * record every certificate has) is written here, CONFIRMED, from the operation, so `applyIssued` records the
-   * certificate like any other. Only issue events of transactions that also reissued are looked at.
+   * A recovery's new certificate is minted by reissue() with the digest of the recovery's document (which names the
+   * recovery's request id): its issuance row (the record every certificate has) is written here, CONFIRMED, from
+   * the operation, so `applyIssued` records the certificate like any other. Only mints of transactions that also
+   * reissued are looked at.
    */
   private async recordRecoveredIssuances(
     tx: DbTransaction,
@@ -213,14 +224,19 @@ export class ChainIndexer {
     if (!reissueTxs.size) return;
     const candidates = issued.filter((i) => reissueTxs.has(i.event.transactionHash));
     if (!candidates.length) return;
-    const ops = await tx
-      .select()
-      .from(certificateOperations)
-      .where(and(eq(certificateOperations.kind, "RECOVER"), inArray(certificateOperations.requestId, candidates.map((c) => c.event.requestId))));
-    const byRequest = new Map(ops.map((o) => [o.requestId, o]));
+    // Found through the certificates they replace (indexed), then told apart by the new document's digest.
+    const previous = changes.flatMap((c) => (c.event.kind === "reissued" ? [c.event.previousTokenId.toString()] : []));
+    const ops = (
+      await tx
+        .select({ op: certificateOperations })
+        .from(certificateOperations)
+        .innerJoin(certificates, eq(certificates.id, certificateOperations.certificateId))
+        .where(and(eq(certificateOperations.kind, "RECOVER"), inArray(certificates.tokenId, previous)))
+    ).map((r) => r.op);
+    const byDigest = new Map(ops.map((o) => [o.digest, o]));
     const values = candidates.flatMap(({ registry, event }) => {
-      const op = byRequest.get(event.requestId);
-      if (!op?.newIssuanceId) return [];
+      const op = byDigest.get(event.digest);
+      if (!op?.newIssuanceId || !op.requestId) return [];
       return [
         {
           id: op.newIssuanceId,
@@ -228,7 +244,7 @@ export class ChainIndexer {
           collectionId: registry.id,
           idempotencyKey: `recover:${op.id}`,
           requestHash: op.requestHash,
-          requestId: event.requestId,
+          requestId: op.requestId,
           recipient: event.holder,
           document: op.fields ?? {},
           status: "CONFIRMED" as const,

@@ -1,4 +1,6 @@
+import { UnrecoverableError } from "bullmq";
 import { eq, inArray } from "drizzle-orm";
+import { documentCid } from "../core/chain/certificate-registry.ts";
 import { coalesce } from "../core/coalesce.ts";
 import { collections, institutions, issuances } from "../core/db/schema.ts";
 import { markPinned } from "../core/operations/transitions.ts";
@@ -22,7 +24,11 @@ export interface PinnableIssuance {
  */
 export interface PinStage {
   load(issuanceId: string): Promise<PinnableIssuance | undefined>;
-  /** Whether this call moved the issuance to PINNED (false: it had already moved on). */
+  /**
+   * Whether this call moved the issuance to PINNED (false: it had already moved on). The CID must be the raw
+   * sha2-256 CID of the digest: the registry's `tokenURI` derives it from the token id (the digest) and stores
+   * none, so a document pinned under any other CID (a UnixFS DAG, past one 256 KiB chunk) could not be issued.
+   */
   markPinned(pinned: { id: string; metadataCid: string; digest: string }): Promise<boolean>;
 }
 
@@ -54,5 +60,11 @@ export function createPinStage(deps: Pick<WorkerDeps, "db" | "logger" | "pipelin
     const moved = new Set(await markPinned(pipeline, unique));
     return items.map((i) => moved.has(i.id));
   });
-  return { load, markPinned: pin };
+  const markPinnedChecked = async (pinned: { id: string; metadataCid: string; digest: string }) => {
+    if (pinned.metadataCid !== documentCid(pinned.digest)) {
+      throw new UnrecoverableError(`issuance ${pinned.id}: pinned as ${pinned.metadataCid}, not as the raw CID of its digest ${pinned.digest} that the registry's tokenURI derives (a document over one chunk?)`);
+    }
+    return pin(pinned);
+  };
+  return { load, markPinned: markPinnedChecked };
 }

@@ -5,8 +5,9 @@ import {IERC5484} from "./IERC5484.sol";
 import {IIssuerRegistry} from "./IIssuerRegistry.sol";
 
 /// @title Hallmark certificate registry
-/// @notice One registry per institution collection. Each certificate is a non-transferable ERC-721 token
-/// minted against a single-use request id, so a retried issuance can never mint twice.
+/// @notice One registry per institution collection. Each certificate is a non-transferable ERC-721 token whose
+/// id is the sha-256 of its document, which names the single-use request id: a retried issuance builds the same
+/// document, so it can never mint twice.
 /// @dev Roles: the default admin (two-step transfer with a delay) configures; `ISSUER_ROLE` issues, revokes,
 /// suspends, reissues and corrects metadata; `MINTER_ROLE` (a hot key) only issues and revokes, under an
 /// optional per-period cap; `PAUSER_ROLE` pauses issuance. Pausing stops issue, reissue and metadata
@@ -37,24 +38,10 @@ interface ICertificateRegistry {
         Superseded
     }
 
-    /// @notice One certificate to issue.
-    /// @param requestId Single-use id chosen by the issuer's system (Hallmark derives it from the issuance id).
-    /// @param holder Address that receives the token.
-    /// @param uri Metadata URI, `ipfs://<cid>`.
-    /// @param digest Hash of the certificate document.
-    /// @param validUntil Expiry as a unix timestamp; 0 means the certificate never expires.
-    // solhint-disable-next-line gas-struct-packing
-    struct IssueRequest {
-        bytes32 requestId;
-        address holder;
-        string uri;
-        bytes32 digest;
-        uint64 validUntil;
-    }
-
     /// @notice Stored facts about a certificate.
+    /// @param digest The sha-256 of the certificate document: the token id, or the corrected document's digest
+    /// after {updateMetadata}.
     struct CertificateRecord {
-        bytes32 requestId;
         bytes32 digest;
         uint64 issuedAt;
         uint64 validUntil;
@@ -64,10 +51,13 @@ interface ICertificateRegistry {
 
     /// @notice A transfer or approval was attempted on a token that is bound to its holder.
     error CertificateLocked(uint256 tokenId);
-    /// @notice The request id was already used to mint a certificate.
-    error RequestAlreadyUsed(bytes32 requestId);
-    /// @notice The request id is zero.
-    error RequestIdInvalid();
+    /// @notice A certificate with this document digest (its token id) exists already: the document names its
+    /// request id, so the request was already used.
+    error RequestAlreadyUsed(bytes32 digest);
+    /// @notice The document digest is zero (token id 0 means "none" in {supersededBy} and {replaces}).
+    error DigestInvalid();
+    /// @notice The packed batch is not a whole number of 57-byte entries.
+    error BatchMalformed(uint256 length);
     /// @notice The holder cannot receive a certificate (the zero address).
     error HolderInvalid(address holder);
     /// @notice No certificate exists with this token id.
@@ -80,8 +70,6 @@ interface ICertificateRegistry {
     error ApprovalsDisabled();
     /// @notice A batch was empty.
     error BatchEmpty();
-    /// @notice `validUntil` is beyond what the registry stores (a 40-bit unix time, year 36812).
-    error ValidUntilInvalid(uint64 validUntil);
     /// @notice The certificate is already suspended.
     error CertificateAlreadySuspended(uint256 tokenId);
     /// @notice The certificate is not suspended.
@@ -103,15 +91,13 @@ interface ICertificateRegistry {
     /// @notice The zero address cannot hold the issuer role.
     error IssuerInvalid(address issuer);
 
-    /// @notice Emitted once per minted certificate.
-    event CertificateIssued(
-        bytes32 indexed requestId,
-        uint256 indexed tokenId,
-        address indexed holder,
-        string uri,
-        bytes32 digest,
-        uint64 validUntil
-    );
+    /// @notice Emitted once per {issue}, {issueBatch} or {reissue} transaction, after the ERC-721 {Transfer} of
+    /// each certificate minted (a {Transfer} from the zero address names holder and token id, which is the
+    /// document digest; expiry and request id are in the document).
+    /// @param issuer The account that issued.
+    /// @param count How many certificates were minted.
+    /// @param burnAuth The ERC-5484 burn authorization they all got.
+    event CertificatesIssued(address indexed issuer, uint256 count, IERC5484.BurnAuth burnAuth);
 
     /// @notice Emitted when a certificate is revoked.
     event CertificateRevoked(uint256 indexed tokenId, RevocationReason reason, address indexed revokedBy);
@@ -134,8 +120,8 @@ interface ICertificateRegistry {
     /// @notice Emitted when a certificate is burned (renounced by its holder or removed by the issuer).
     event CertificateBurned(uint256 indexed tokenId, address indexed holder, address indexed burnedBy);
 
-    /// @notice Emitted when a certificate's metadata is corrected; the previous URI stays in earlier events.
-    event CertificateMetadataUpdated(uint256 indexed tokenId, string uri, bytes32 digest);
+    /// @notice Emitted when a certificate's document is corrected; the token URI follows the new digest.
+    event CertificateMetadataUpdated(uint256 indexed tokenId, bytes32 digest);
 
     /// @notice Emitted when the registry is linked to the platform's issuer registry.
     event IssuerRegistrySet(address indexed issuerRegistry);
@@ -147,21 +133,23 @@ interface ICertificateRegistry {
     /// @notice Emitted when the burn authorization given to future certificates changes.
     event DefaultBurnAuthSet(IERC5484.BurnAuth burnAuth);
 
-    /// @notice Issues one certificate.
+    /// @notice Issues one certificate; its token id is its document digest.
     /// @dev Requirements: caller has the issuer role, or the minter role within its cap; the registry is not
-    /// paused and, when linked to an issuer registry, may issue; `request.requestId` is non-zero and unused;
-    /// `request.holder` is not the zero address and, if a contract, accepts ERC-721 tokens.
-    /// Emits a {CertificateIssued}, an ERC-5192 {Locked}, an ERC-5484 {Issued} and an ERC-721 {Transfer} event.
-    /// @param request The certificate to issue.
-    /// @return tokenId The id of the minted token.
-    function issue(IssueRequest calldata request) external returns (uint256 tokenId);
+    /// paused and, when linked to an issuer registry, may issue; `digest` is non-zero and no certificate has it
+    /// yet; `holder` is not the zero address. No ERC-721 receiver hook runs: the token can never move, so a
+    /// holder contract has nothing to refuse.
+    /// Emits an ERC-721 {Transfer} and a {CertificatesIssued} event.
+    /// @param digest The sha-256 of the certificate document, which names the request id: the token id.
+    /// @param holder Address that receives the token.
+    /// @param validUntil Expiry as a unix timestamp; 0 means the certificate never expires.
+    /// @return tokenId The id of the minted token (`uint256(digest)`).
+    function issue(bytes32 digest, address holder, uint40 validUntil) external returns (uint256 tokenId);
 
-    /// @notice Issues several certificates in one transaction; token ids are consecutive.
-    /// @dev Requirements: as {issue} for every item; the batch is not empty. One bad item reverts the batch.
-    /// Emits the events of {issue} for every item.
-    /// @param requests The certificates to issue.
-    /// @return firstTokenId The id of the first minted token.
-    function issueBatch(IssueRequest[] calldata requests) external returns (uint256 firstTokenId);
+    /// @notice Issues several certificates in one transaction.
+    /// @dev Requirements: as {issue} for every entry; the batch is not empty and a whole number of entries. One
+    /// bad entry reverts the batch. Emits an ERC-721 {Transfer} per certificate and one {CertificatesIssued}.
+    /// @param certificates Packed entries of 57 bytes: digest (32), holder (20), validUntil (5, big-endian).
+    function issueBatch(bytes calldata certificates) external;
 
     /// @notice Revokes a certificate for good.
     /// @dev Requirements: caller has the issuer or the minter role; the token exists and is not revoked.
@@ -188,10 +176,11 @@ interface ICertificateRegistry {
     /// @return The record; reverts with {CertificateNotFound} for an unknown token.
     function certificate(uint256 tokenId) external view returns (CertificateRecord memory);
 
-    /// @notice The token minted for a request id.
-    /// @param requestId The request id given at issue.
-    /// @return The token id, or 0 when the request id was never used (token ids start at 1).
-    function tokenOfRequest(bytes32 requestId) external view returns (uint256);
+    /// @notice The certificate a document is the current or a past version of: the token whose id is its
+    /// digest, else the token a correction ({updateMetadata}) gave this digest.
+    /// @param digest The sha-256 of a certificate document.
+    /// @return The token id, or 0 when no certificate has this document.
+    function tokenOfDocument(bytes32 digest) external view returns (uint256);
 
     /// @notice Suspends a certificate (reversible); its status becomes `Suspended` unless a stronger verdict applies.
     /// @dev Requirements: caller has the issuer role; the token exists, is not revoked and not suspended.
@@ -212,9 +201,13 @@ interface ICertificateRegistry {
     /// Emits a {CertificateReissued} and an ERC-4906 {MetadataUpdate} event for the previous token (now
     /// `Superseded`), then the events of {issue} for the new one.
     /// @param previousTokenId The certificate being replaced.
-    /// @param request The new certificate.
+    /// @param digest The new certificate's document digest (its token id).
+    /// @param holder The new holder address.
+    /// @param validUntil Expiry of the new certificate, 0 for none.
     /// @return tokenId The new token id.
-    function reissue(uint256 previousTokenId, IssueRequest calldata request) external returns (uint256 tokenId);
+    function reissue(uint256 previousTokenId, bytes32 digest, address holder, uint40 validUntil)
+        external
+        returns (uint256 tokenId);
 
     /// @notice Burns a certificate, as its ERC-5484 burn authorization allows: the holder renounces it, or
     /// the issuer removes it. Its request id stays used; its status becomes `Revoked`.
@@ -225,19 +218,19 @@ interface ICertificateRegistry {
     /// @param tokenId The certificate.
     function burn(uint256 tokenId) external;
 
-    /// @notice Corrects a certificate's metadata URI and document digest.
-    /// @dev Requirements: caller has the issuer role; not paused; the token exists and is not revoked or burned.
-    /// Emits a {CertificateMetadataUpdated} and an ERC-4906 {MetadataUpdate} event.
+    /// @notice Corrects a certificate's document: its digest is stored apart (the token id stays) and the
+    /// token URI becomes the CID of the new digest.
+    /// @dev Requirements: caller has the issuer role; not paused; the token exists and is not revoked or burned;
+    /// `digest` is non-zero. Emits a {CertificateMetadataUpdated} and an ERC-4906 {MetadataUpdate} event.
     /// @param tokenId The certificate.
-    /// @param uri The new metadata URI.
-    /// @param digest The new document digest.
-    function updateMetadata(uint256 tokenId, string calldata uri, bytes32 digest) external;
+    /// @param digest The corrected document's digest.
+    function updateMetadata(uint256 tokenId, bytes32 digest) external;
 
     /// @notice Links the platform's issuer registry (once): from then on, issuing needs this registry to be
     /// bound to an active institution there, and the operator's token freezes show as `Suspended`.
     /// @dev Requirements: caller has the default admin role; no issuer registry is linked yet; non-zero.
-    /// Emits an {IssuerRegistrySet} event and, when certificates exist, an ERC-4906 {BatchMetadataUpdate} over
-    /// every token id issued so far (1 to the last): the operator's freezes now show in their {status}.
+    /// Emits an {IssuerRegistrySet} event and an ERC-4906 {BatchMetadataUpdate} over every token id (1 to
+    /// 2^256 - 1; ids are digests): the operator's freezes now show in their {status}.
     /// @param issuerRegistry_ The issuer registry.
     function setIssuerRegistry(IIssuerRegistry issuerRegistry_) external;
 

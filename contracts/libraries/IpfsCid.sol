@@ -4,8 +4,8 @@ pragma solidity ^0.8.24;
 /// @title IPFS CIDs of raw sha256 content
 /// @notice A CIDv1 with the raw codec (0x55) and a sha256 multihash (0x12, 32 bytes) is fully determined by the
 /// sha256 digest of the content. Its canonical string is `b` (multibase base32, lowercase, no padding) followed
-/// by the base32 of `0x01 0x55 0x12 0x20 || digest`: 59 characters, always starting `bafkrei`. Storing the digest
-/// alone therefore stores the URI `ipfs://<cid>` too, for 66 bytes of string storage saved per certificate.
+/// by the base32 of `0x01 0x55 0x12 0x20 || digest`: 59 characters, always starting `bafkrei`. A token whose id is
+/// the digest therefore has its URI `ipfs://<cid>` without storing it.
 library IpfsCid {
     /// @dev The RFC 4648 base32 alphabet, lowercase: character i is byte i of this word.
     bytes32 private constant _ALPHABET = "abcdefghijklmnopqrstuvwxyz234567";
@@ -43,14 +43,5 @@ library IpfsCid {
             mstore8(add(dst, 56), byte(shr(3, last), _ALPHABET))
             mstore8(add(dst, 57), byte(shl(2, and(last, 7)), _ALPHABET))
         }
-    }
-
-    /// @notice Whether `uri` is exactly `ipfs://<CIDv1 raw sha256 base32>` of `digest`.
-    /// @param uri A metadata URI.
-    /// @param digest A sha256 digest.
-    /// @return True when the URI is derived from the digest, so it need not be stored.
-    function isUriOf(string calldata uri, bytes32 digest) internal pure returns (bool) {
-        if (bytes(uri).length != _URI_LENGTH) return false;
-        return keccak256(bytes(uri)) == keccak256(bytes(uriOf(digest)));
     }
 }

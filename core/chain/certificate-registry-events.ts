@@ -1,4 +1,5 @@
 import { id, toQuantity, type JsonRpcProvider } from "ethers";
+import { digestOfToken, documentUri } from "./certificate-registry.ts";
 import { checksumAddress } from "./raw-tx.ts";
 
 /** A log as `eth_getLogs` returns it, before any formatting. */
@@ -11,15 +12,17 @@ export interface RawLog {
   logIndex: string;
 }
 
+/**
+ * A mint: the ERC-721 `Transfer` from the zero address. The token id is the document digest and the URI derives
+ * from it; the request id and validUntil are in the document (and so in the issuance row the digest leads to).
+ */
 export interface IssuedEvent {
   kind: "issued";
   address: string;
-  requestId: string;
   tokenId: bigint;
   holder: string;
   uri: string;
   digest: string;
-  validUntil: bigint;
   blockNumber: number;
   transactionHash: string;
 }
@@ -76,16 +79,16 @@ export interface RevocationApprovedEvent {
 
 export type RegistryEvent = IssuedEvent | RevokedEvent | SuspensionEvent | ReissuedEvent | MetadataUpdatedEvent | RevocationApprovedEvent;
 
-export const CERTIFICATE_ISSUED_TOPIC = id("CertificateIssued(bytes32,uint256,address,string,bytes32,uint64)");
+export const TRANSFER_TOPIC = id("Transfer(address,address,uint256)");
 export const CERTIFICATE_REVOKED_TOPIC = id("CertificateRevoked(uint256,uint8,address)");
 export const CERTIFICATE_SUSPENDED_TOPIC = id("CertificateSuspended(uint256,address)");
 export const CERTIFICATE_UNSUSPENDED_TOPIC = id("CertificateUnsuspended(uint256,address)");
 export const CERTIFICATE_REISSUED_TOPIC = id("CertificateReissued(uint256,uint256,address)");
-export const CERTIFICATE_METADATA_UPDATED_TOPIC = id("CertificateMetadataUpdated(uint256,string,bytes32)");
+export const CERTIFICATE_METADATA_UPDATED_TOPIC = id("CertificateMetadataUpdated(uint256,bytes32)");
 export const REVOCATION_APPROVED_TOPIC = id("RevocationApproved(uint256,bytes32)");
 
 const TOPICS = [
-  CERTIFICATE_ISSUED_TOPIC,
+  TRANSFER_TOPIC,
   CERTIFICATE_REVOKED_TOPIC,
   CERTIFICATE_SUSPENDED_TOPIC,
   CERTIFICATE_UNSUSPENDED_TOPIC,
@@ -95,7 +98,7 @@ const TOPICS = [
 ];
 
 /**
- * The registry's issue, revoke, suspension, reissue and metadata events between two blocks, decoded by their fixed ABI layout. The indexer reads
+ * The registry's mints (`Transfer` from the zero address), revoke, suspension, reissue and metadata events between two blocks, decoded by their fixed ABI layout. The indexer reads
  * every certificate's event through here; ethers' generic log formatting and `Interface.parseLog` (which hashes
  * each event signature to match a topic) cost more than everything else it does per certificate.
  */
@@ -114,21 +117,11 @@ export function decodeRegistryLog(log: RawLog): RegistryEvent | undefined {
   const [topic, a, b, c] = log.topics;
   const data = log.data.slice(2);
   const common = { address: checksumAddress(log.address), blockNumber: Number(log.blockNumber), transactionHash: log.transactionHash };
-  if (topic === CERTIFICATE_ISSUED_TOPIC && a && b && c && data.length >= 64 * 4) {
-    // data: offset of uri | digest | validUntil | (at the offset) uri length, uri bytes
-    const offset = Number.parseInt(data.slice(0, 64), 16) * 2;
-    const length = Number.parseInt(data.slice(offset, offset + 64), 16) * 2;
-    if (!Number.isSafeInteger(offset) || !Number.isSafeInteger(length) || offset + 64 + length > data.length) return undefined;
-    return {
-      kind: "issued",
-      ...common,
-      requestId: a,
-      tokenId: BigInt(b),
-      holder: checksumAddress(`0x${c.slice(26)}`),
-      uri: Buffer.from(data.slice(offset + 64, offset + 64 + length), "hex").toString("utf8"),
-      digest: `0x${data.slice(64, 128)}`,
-      validUntil: BigInt(`0x${data.slice(128, 192)}`),
-    };
+  // Mints only: a burn (a Transfer to the zero address) is not indexed, the certificate keeps its last status.
+  if (topic === TRANSFER_TOPIC && a && b && c && BigInt(a) === 0n) {
+    const tokenId = BigInt(c);
+    const digest = digestOfToken(tokenId);
+    return { kind: "issued", ...common, tokenId, holder: checksumAddress(`0x${b.slice(26)}`), uri: documentUri(digest), digest };
   }
   if (topic === CERTIFICATE_REVOKED_TOPIC && a && b && data.length >= 64) {
     return { kind: "revoked", ...common, tokenId: BigInt(a), reason: Number.parseInt(data.slice(0, 64), 16), revokedBy: checksumAddress(`0x${b.slice(26)}`) };
@@ -143,18 +136,9 @@ export function decodeRegistryLog(log: RawLog): RegistryEvent | undefined {
   if (topic === CERTIFICATE_REISSUED_TOPIC && a && b && c) {
     return { kind: "reissued", ...common, previousTokenId: BigInt(a), tokenId: BigInt(b), holder: checksumAddress(`0x${c.slice(26)}`) };
   }
-  if (topic === CERTIFICATE_METADATA_UPDATED_TOPIC && a && data.length >= 64 * 3) {
-    // data: offset of uri | digest | (at the offset) uri length, uri bytes
-    const offset = Number.parseInt(data.slice(0, 64), 16) * 2;
-    const length = Number.parseInt(data.slice(offset, offset + 64), 16) * 2;
-    if (!Number.isSafeInteger(offset) || !Number.isSafeInteger(length) || offset + 64 + length > data.length) return undefined;
-    return {
-      kind: "metadataUpdated",
-      ...common,
-      tokenId: BigInt(a),
-      uri: Buffer.from(data.slice(offset + 64, offset + 64 + length), "hex").toString("utf8"),
-      digest: `0x${data.slice(64, 128)}`,
-    };
+  if (topic === CERTIFICATE_METADATA_UPDATED_TOPIC && a && data.length >= 64) {
+    const digest = `0x${data.slice(0, 64)}`;
+    return { kind: "metadataUpdated", ...common, tokenId: BigInt(a), uri: documentUri(digest), digest };
   }
   return undefined;
 }

@@ -158,11 +158,12 @@ export const issuances = pgTable(
     idempotencyKey: text("idempotency_key").notNull(),
     /** Hash of the request, to tell a retry of the same request from a different one under the same key. */
     requestHash: text("request_hash").notNull(),
-    /** The single-use id the contract checks; derived from the issuance id. */
+    /** The single-use id, derived from the issuance id; the document names it, so its digest (the token id) is single-use. */
     requestId: text("request_id").notNull().unique(),
     recipient: text("recipient").notNull(),
     document: jsonb("document").$type<Record<string, unknown>>().notNull(),
     metadataCid: text("metadata_cid"),
+    /** 0x-hex sha-256 of the pinned document: the certificate's token id; the indexer finds the issuance by it. */
     digest: text("digest"),
     /** The bulk issuance it was requested in, if any. */
     bulkId: uuid("bulk_id"),
@@ -172,6 +173,7 @@ export const issuances = pgTable(
     uniqueIndex("issuances_idempotency").on(t.institutionId, t.idempotencyKey),
     index("issuances_status").on(t.status),
     index("issuances_bulk").on(t.bulkId),
+    index("issuances_digest").on(t.digest),
   ],
 );
 

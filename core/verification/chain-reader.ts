@@ -1,4 +1,4 @@
-import { Contract, isCallException, type Provider } from "ethers";
+import { Contract, isCallException, ZeroAddress, type Provider } from "ethers";
 import { OnChainStatus, RevocationReason } from "../chain/certificate-registry.ts";
 import { ChainUnavailableError } from "./errors.ts";
 import type { ChainFacts, ChainReference } from "./types.ts";
@@ -9,11 +9,11 @@ import type { ChainFacts, ChainReference } from "./types.ts";
  */
 const REGISTRY_ABI = [
   "function status(uint256 tokenId) view returns (uint8)",
-  "function certificate(uint256 tokenId) view returns (tuple(bytes32 requestId, bytes32 digest, uint64 issuedAt, uint64 validUntil, bool revoked, uint8 revocationReason))",
-  "function tokenOfRequest(bytes32 requestId) view returns (uint256)",
+  "function certificate(uint256 tokenId) view returns (tuple(bytes32 digest, uint64 issuedAt, uint64 validUntil, bool revoked, uint8 revocationReason))",
+  "function tokenOfDocument(bytes32 digest) view returns (uint256)",
   "function tokenURI(uint256 tokenId) view returns (string)",
   "function ownerOf(uint256 tokenId) view returns (address)",
-  "event CertificateIssued(bytes32 indexed requestId, uint256 indexed tokenId, address indexed holder, string uri, bytes32 digest, uint64 validUntil)",
+  "event Transfer(address indexed from, address indexed to, uint256 indexed tokenId)",
 ];
 
 /** A JSON-RPC endpoint for each chain the verifier may be asked about. */
@@ -22,7 +22,6 @@ export type ChainProviders = (chainId: number) => Provider | undefined;
 export interface OnChainCertificate {
   /** `UNKNOWN` (never issued) leaves every other field but the reference absent. */
   facts: ChainFacts & { status: OnChainStatus };
-  requestId?: string;
 }
 
 /** Reads what the registry says about one token; every fact comes from the chain, none from Hallmark's database. */
@@ -43,11 +42,10 @@ export async function readCertificate(
     orUndefinedOnRevert(call(() => registry.ownerOf(ref.tokenId))),
     // The issuing transaction is a convenience for people following the link to an explorer; its absence
     // (a node that prunes logs) changes no verdict.
-    call(() => registry.queryFilter(registry.filters.CertificateIssued!(null, ref.tokenId), opts.fromBlock ?? 0)).catch(() => []),
+    call(() => registry.queryFilter(registry.filters.Transfer!(ZeroAddress, null, ref.tokenId), opts.fromBlock ?? 0)).catch(() => []),
   ]);
   const event = issued[0];
   return {
-    requestId: record.requestId as string,
     facts: {
       ...facts,
       status,
@@ -63,10 +61,13 @@ export async function readCertificate(
   };
 }
 
-/** The token minted for a request id, or undefined when the request id was never used. */
-export async function tokenOfRequest(providers: ChainProviders, chainId: number, contract: string, requestId: string): Promise<bigint | undefined> {
+/**
+ * The certificate of a document (0x-hex sha-256): the token whose id is the digest, or the one a correction gave
+ * it; undefined when the registry has no certificate with this document.
+ */
+export async function tokenOfDocument(providers: ChainProviders, chainId: number, contract: string, digest: string): Promise<bigint | undefined> {
   const registry = await registryAt(providers, chainId, contract);
-  const tokenId = (await call(() => registry.tokenOfRequest(requestId))) as bigint;
+  const tokenId = (await call(() => registry.tokenOfDocument(digest))) as bigint;
   return tokenId === 0n ? undefined : tokenId;
 }
 

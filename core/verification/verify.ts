@@ -1,7 +1,8 @@
+import { createHash } from "node:crypto";
 import { canonicalBytes, isHallmarkDocument, parseJson, summarize, type HallmarkDocument } from "./certificate-document.ts";
 import { isAnchoredCertificate } from "../anchoring/envelope.ts";
 import { verifyAnchored } from "./anchored.ts";
-import { readCertificate, tokenOfRequest } from "./chain-reader.ts";
+import { readCertificate, tokenOfDocument } from "./chain-reader.ts";
 import { checkIntegrity, checkIssuer, checkStatus, cidOf } from "./checks.ts";
 import { DocumentFormatError } from "./errors.ts";
 import { fail, finish, readChain, skip } from "./results.ts";
@@ -79,7 +80,9 @@ async function verifyDocument(doc: HallmarkDocument, deps: VerifierDeps, leading
     return finish([...leading, integrity, skip("status", "offline: the chain was not consulted, so the status is unknown"), skip("issuer", "offline")], summary, base);
   }
   const read = await readChain(async () => {
-    const tokenId = await tokenOfRequest(deps.chains, chainId, contract, doc.certificate.requestId);
+    // The token id is the digest of the document as issued; a corrected document leads to it through the registry.
+    const digest = `0x${createHash("sha256").update(canonicalBytes(doc)).digest("hex")}`;
+    const tokenId = await tokenOfDocument(deps.chains, chainId, contract, digest);
     return tokenId === undefined ? undefined : readCertificate(deps.chains, { chainId, contract, tokenId });
   });
   if ("unavailable" in read) {
@@ -88,7 +91,8 @@ async function verifyDocument(doc: HallmarkDocument, deps: VerifierDeps, leading
   }
   if ("missing" in read) return finish([...leading, skip("integrity", read.missing), fail("status", read.missing), skip("issuer", read.missing)], summary, base);
   if (!read.value) {
-    const reason = `the registry ${contract} on chain ${chainId} never issued a certificate for this document's request id`;
+    // The chain knows documents by digest only: an altered document and one never issued look alike here.
+    const reason = `the registry ${contract} on chain ${chainId} holds no certificate with this document: it was altered, or never issued`;
     return finish([...leading, fail("integrity", reason), fail("status", reason), skip("issuer", "nothing was issued")], summary, base);
   }
   const facts = read.value.facts;

@@ -1,9 +1,10 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { Contract, JsonRpcProvider, Wallet, ZeroAddress, hexlify, id as keccakText, randomBytes, type TransactionReceipt } from "ethers";
+import { Contract, JsonRpcProvider, Wallet, ZeroAddress, hexlify, id as keccakText, randomBytes, toBeHex, type TransactionReceipt } from "ethers";
 import { DEV_KEYS } from "../../scripts/dev/chain.ts";
 import { ACCOUNT_2_KEY, ACCOUNT_3_KEY, startTestChain, type TestChain } from "../support/test-chain.ts";
 import { deployCertificateRegistry, deployIssuerRegistry } from "../../core/chain/deploy.ts";
 import { certificateRegistryAt, decodeRegistryError, OnChainStatus } from "../../core/chain/certificate-registry.ts";
+import { packIssueBatch } from "../../core/chain/calldata.ts";
 import { loadArtifact } from "../../core/chain/artifacts.ts";
 
 const OPERATOR_KEY = ACCOUNT_2_KEY;
@@ -180,43 +181,42 @@ describe("IssuerRegistry linked to a CertificateRegistry", () => {
     const { address } = await deployCertificateRegistry(admin, { name: "Linked", symbol: "LNK", admin: admin.address, issuers: [issuer.address] });
     const certs = certificateRegistryAt(address, issuer);
     const receipt = await send((certs.connect(admin) as Contract).setIssuerRegistry(issuers.target));
-    expect(events(certs, receipt)).toEqual([["IssuerRegistrySet", issuers.target]]);
+    // Token ids are digests: the refresh covers every id, whether or not any was issued yet.
+    expect(events(certs, receipt)).toEqual([["IssuerRegistrySet", issuers.target], ["BatchMetadataUpdate", 1n, 2n ** 256n - 1n]]);
     return { issuers, certs, address };
   }
-  const request = () => ({
-    requestId: hexlify(randomBytes(32)),
-    holder: randomAddress(),
-    uri: "ipfs://x",
-    digest: hexlify(randomBytes(32)),
-    validUntil: 0n,
-  });
+  /** A certificate to issue: a document digest (the token id), a holder, no expiry. */
+  const request = (digest = hexlify(randomBytes(32))) => ({ digest, holder: randomAddress(), validUntil: 0n });
+  const args = (r: ReturnType<typeof request>) => [r.digest, r.holder, r.validUntil] as const;
+  /** Token id 1: the digest 0x00…01. */
+  const tokenOne = () => request(toBeHex(1n, 32));
   const expectRegistryRevert = async (promise: Promise<unknown>, name: string, args: unknown[]) =>
     expect(decodeRegistryError(await promise.then(() => undefined, (e: unknown) => e))).toEqual({ name, args });
 
   it("link: an unbound registry cannot issue (IssuerInactive(registry)); bound to an active institution it can", async () => {
     const { issuers, certs, address } = await linked();
-    await expectRegistryRevert(certs.issue(request()), "IssuerInactive", [address]);
+    await expectRegistryRevert(certs.issue(...args(request())), "IssuerInactive", [address]);
     await send(issuers.registerInstitution("A", "a.edu", [address]));
-    await send(certs.issue(request()));
+    await send(certs.issue(...args(request())));
     expect(await certs.issuerRegistry()).toBe(issuers.target);
   });
 
   it("link: suspending the institution stops issue and issueBatch; revoke still works; reactivation resumes", async () => {
     const { issuers, certs, address } = await linked();
     await send(issuers.registerInstitution("A", "a.edu", [address]));
-    await send(certs.issue(request()));
+    await send(certs.issue(...args(tokenOne())));
     await send(issuers.suspendInstitution(1n, "audit"));
-    await expectRegistryRevert(certs.issue(request()), "IssuerInactive", [address]);
-    await expectRegistryRevert(certs.issueBatch([request()]), "IssuerInactive", [address]);
+    await expectRegistryRevert(certs.issue(...args(request())), "IssuerInactive", [address]);
+    await expectRegistryRevert(certs.issueBatch(packIssueBatch([request()])), "IssuerInactive", [address]);
     await send(certs.revoke(1n, 0));
     await send(issuers.reactivateInstitution(1n));
-    await send(certs.issueBatch([request(), request()]));
+    await send(certs.issueBatch(packIssueBatch([request(), request()])));
   });
 
   it("link: the operator's freeze shows as SUSPENDED until unfrozen; events name registry, token and operator", async () => {
     const { issuers, certs, address } = await linked();
     await send(issuers.registerInstitution("A", "a.edu", [address]));
-    await send(certs.issue(request()));
+    await send(certs.issue(...args(tokenOne())));
     const frozen = await send(issuers.freezeToken(address, 1n));
     expect(events(issuers, frozen)).toEqual([["TokenFrozen", address, 1n, operator.address]]);
     expect(OnChainStatus[Number(await certs.status(1n))]).toBe("SUSPENDED");
@@ -235,7 +235,7 @@ describe("IssuerRegistry linked to a CertificateRegistry", () => {
   it("link: a verifier asks wasActive(registry, issuedAt) with the certificate's issuedAt", async () => {
     const { issuers, certs, address } = await linked();
     await send(issuers.registerInstitution("A", "a.edu", [address]));
-    await send(certs.issue(request()));
+    await send(certs.issue(...args(tokenOne())));
     const { issuedAt } = await certs.certificate(1n);
     await provider.send("evm_increaseTime", [10]);
     await send(issuers.suspendInstitution(1n, "later misconduct"));

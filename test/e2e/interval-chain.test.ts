@@ -245,12 +245,12 @@ describe("a chain with real block times: 2 s blocks, zero fees, the server and t
       const cert = await waitFor(() => client.request<{ certificate: { status: string; revokedTxHash: string | null } }>(CERTIFICATE, { id: revoked.certificate!.id }), (r) => r.certificate.status === "REVOKED", 60_000);
       expect((await node.getTransactionReceipt(cert.certificate.revokedTxHash!))!.status).toBe(1);
 
-      // On chain: one token per certificate asked for, no request id twice, the one revocation; spread over real blocks.
+      // On chain: one token per certificate asked for, no document (and so no request id) twice, the one revocation; spread over real blocks.
       const head = await node.getBlockNumber();
       const events = await registryEvents(node, [deployed.contract], 0, head);
       const issued = events.filter((e) => e.kind === "issued");
       expect(issued).toHaveLength(320);
-      expect(new Set(issued.map((e) => e.requestId)).size).toBe(320);
+      expect(new Set(issued.map((e) => e.digest)).size).toBe(320);
       expect(events.filter((e) => e.kind === "revoked").map((e) => String(e.tokenId))).toEqual([revoked.certificate!.tokenId]);
       const blocks = [...new Set(issued.map((e) => e.blockNumber))].sort((a, b) => a - b);
       expect(blocks.length).toBeGreaterThan(1);

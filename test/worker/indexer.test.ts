@@ -1,6 +1,7 @@
 import { eq, inArray } from "drizzle-orm";
 import { hexlify, randomBytes } from "ethers";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { packIssueBatch } from "../../core/chain/calldata.ts";
 import { certificateRegistryAt } from "../../core/chain/certificate-registry.ts";
 import { certificateOperations, certificates, indexerCursors, issuances, revocations } from "../../core/db/schema.ts";
 import { requestCertificateOperation } from "../../core/operations/certificate-operations.ts";
@@ -73,7 +74,10 @@ describe("the chain indexer: what the chain says, recorded once", () => {
     expect(rows.every((r) => r.status === "CONFIRMED")).toBe(true);
     for (const row of rows) {
       const certificate = (await certificateOf(row.id))!;
-      const tokenId = await fx.registry.getFunction("tokenOfRequest")(row.requestId);
+      // The token id is the pinned document's digest, written in decimal; its URI is the CID it was pinned as.
+      const tokenId: bigint = await fx.registry.getFunction("tokenOfDocument")(row.digest);
+      expect(tokenId).toBe(BigInt(row.digest!));
+      expect(await fx.registry.getFunction("tokenURI")(tokenId)).toBe(`ipfs://${row.metadataCid}`);
       expect(certificate).toMatchObject({
         status: "VALID",
         tokenId: tokenId.toString(),
@@ -117,14 +121,14 @@ describe("the chain indexer: what the chain says, recorded once", () => {
     expect(await cursor()).toBe(await fx.chain.provider.getBlockNumber());
   });
 
-  it("confirms an issuance the batcher set aside because its request id was already used, and one failed although its certificate was minted", async () => {
+  it("confirms an issuance the batcher set aside because its document was already issued, and one failed although its certificate was minted", async () => {
     const requested = await fx.requestIssuances(2, { prefix: "indexed-late" });
     await fx.pin(requested.map((i) => i.id));
     const [aside, failed] = await fx.issuancesByIds(requested.map((i) => i.id));
     // Both minted by another issuer key, outside this worker's transactions.
     const asOther = certificateRegistryAt(fx.collection.contractAddress, fx.chain.wallet(ACCOUNT_2_KEY));
     const mined = await (
-      await asOther.getFunction("issueBatch")([aside!, failed!].map((i) => ({ requestId: i.requestId, holder: i.recipient, uri: `ipfs://${i.metadataCid}`, digest: i.digest, validUntil: 0n })))
+      await asOther.getFunction("issueBatch")(packIssueBatch([aside!, failed!].map((i) => ({ holder: i.recipient, digest: i.digest!, validUntil: 0n }))))
     ).wait();
     await fx.db.update(issuances).set({ status: "SUBMITTED" }).where(eq(issuances.id, aside!.id));
     await fx.db.update(issuances).set({ status: "FAILED", error: "transaction reverted twice" }).where(eq(issuances.id, failed!.id));
@@ -136,14 +140,14 @@ describe("the chain indexer: what the chain says, recorded once", () => {
     }
   });
 
-  it("records nothing for a certificate issued outside Hallmark (an unknown request id)", async () => {
+  it("records nothing for a certificate issued outside Hallmark (a document the database does not know)", async () => {
     const before = (await fx.db.select().from(certificates)).length;
     const other = certificateRegistryAt(fx.collection.contractAddress, fx.chain.wallet(ACCOUNT_2_KEY));
-    const requestId = hexlify(randomBytes(32));
-    await (await other.getFunction("issue")({ requestId, holder: holderFor(), uri: "ipfs://bafkqaaa", digest: `0x${"11".repeat(32)}`, validUntil: 0n })).wait();
+    const digest = hexlify(randomBytes(32));
+    await (await other.getFunction("issue")(digest, holderFor(), 0n)).wait();
     await catchUp();
     expect(await fx.db.select().from(certificates)).toHaveLength(before);
-    expect(fx.logs.some((l) => l.msg === "certificate issued outside Hallmark" && l.requestId === requestId)).toBe(true);
+    expect(fx.logs.some((l) => l.msg === "certificate issued outside Hallmark" && l.tokenId === BigInt(digest).toString())).toBe(true);
   });
 
   it("reflects a revocation: the certificate REVOKED with its reason, time and transaction, the revocation CONFIRMED", async () => {

@@ -4,6 +4,7 @@ import { eq } from "drizzle-orm";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { issuances } from "../../core/db/schema.ts";
 import { cidDigestMatches } from "../../core/ipfs/index.ts";
+import { documentUri } from "../../core/chain/certificate-registry.ts";
 import { createPinStage } from "../../worker/pin-stage.ts";
 import { issueCertificate } from "../../worker/processors/issue-certificate.ts";
 import { issuanceById, startStageFixture, type StageFixture } from "../support/stage-fixture.ts";
@@ -45,6 +46,20 @@ describe("the pin stage: QUEUED → PINNED with the document on IPFS", () => {
     expect(JSON.stringify(document)).toContain(issuance!.recipient);
     expect(JSON.stringify(document)).toContain(fx.collection.contractAddress);
     expect(fx.moves("issuance", "PINNED", issuance!.id)).toBe(1);
+  });
+
+  it("pins under exactly the CID the registry's tokenURI derives from the digest, and refuses to mark any other", async () => {
+    const [issuance] = await fx.requestIssuances(1, { prefix: "pin-cid" });
+    await issueCertificate(fx.deps, createPinStage(fx.deps), { issuanceId: issuance!.id });
+    const pinned = await issuanceById(fx.db, issuance!.id);
+    expect(`ipfs://${pinned.metadataCid}`).toBe(documentUri(pinned.digest!));
+
+    // A document pinned as a UnixFS DAG (more than one chunk) has another CID: its token could not name it.
+    const [other] = await fx.requestIssuances(1, { prefix: "pin-cid-dag" });
+    const dag = await fx.ipfs.add(new Uint8Array(300_000).fill(7));
+    const refused = createPinStage(fx.deps).markPinned({ id: other!.id, metadataCid: dag, digest: pinned.digest! });
+    await expect(refused).rejects.toBeInstanceOf(UnrecoverableError);
+    expect((await issuanceById(fx.db, other!.id)).status).toBe("QUEUED");
   });
 
   it("a retried job (the same issuance again, then twice at once) moves it once and keeps the same CID", async () => {

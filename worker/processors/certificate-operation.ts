@@ -21,7 +21,7 @@ const POISON_ERRORS: Record<string, string> = {
   CertificateAlreadySuspended: "the certificate is already suspended on chain",
   CertificateNotSuspended: "the certificate is not suspended on chain",
   HolderInvalid: "the new holder cannot receive a certificate",
-  RequestAlreadyUsed: "the recovery's request id was already used",
+  RequestAlreadyUsed: "the recovery's document (and the request id it names) was already issued",
   IssuerInactive: "the issuer registry does not let this registry issue (institution suspended or unbound)",
   AccessControlUnauthorizedAccount: "the worker's key lacks the issuer role on this registry",
   EnforcedPause: "the registry is paused",
@@ -84,11 +84,12 @@ function encodeCall(operation: Operation, certificate: Certificate): string {
     case "UNSUSPEND":
       return iface.encodeFunctionData("unsuspend", [tokenId]);
     case "CORRECT_METADATA":
-      return iface.encodeFunctionData("updateMetadata", [tokenId, `ipfs://${operation.metadataCid}`, operation.digest]);
+      // The token URI follows the digest (the pin stage pins the document as the raw CID of its sha-256).
+      return iface.encodeFunctionData("updateMetadata", [tokenId, operation.digest]);
     case "RECOVER": {
       const validUntil = certificate.validUntil ? BigInt(Math.floor(certificate.validUntil.getTime() / 1000)) : 0n;
-      const request = { requestId: operation.requestId, holder: operation.newHolder, uri: `ipfs://${operation.metadataCid}`, digest: operation.digest, validUntil };
-      return iface.encodeFunctionData("reissue", [tokenId, request]);
+      // The new token id is the new document's digest; the document names the recovery's request id.
+      return iface.encodeFunctionData("reissue", [tokenId, operation.digest, operation.newHolder, validUntil]);
     }
     default:
       throw new UnrecoverableError(`unknown certificate operation ${operation.kind satisfies never}`);

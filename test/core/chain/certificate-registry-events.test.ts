@@ -1,14 +1,14 @@
-import { hexlify, randomBytes, toQuantity, Wallet, ZeroHash } from "ethers";
+import { hexlify, randomBytes, toQuantity, Wallet, ZeroAddress, ZeroHash } from "ethers";
 import { describe, expect, it } from "vitest";
-import { certificateRegistryInterface } from "../../../core/chain/certificate-registry.ts";
+import { certificateRegistryInterface, documentUri } from "../../../core/chain/certificate-registry.ts";
 import {
-  CERTIFICATE_ISSUED_TOPIC,
   CERTIFICATE_METADATA_UPDATED_TOPIC,
   CERTIFICATE_REISSUED_TOPIC,
   CERTIFICATE_REVOKED_TOPIC,
   CERTIFICATE_SUSPENDED_TOPIC,
   CERTIFICATE_UNSUSPENDED_TOPIC,
   decodeRegistryLog,
+  TRANSFER_TOPIC,
   type RawLog,
 } from "../../../core/chain/certificate-registry-events.ts";
 
@@ -21,7 +21,7 @@ const raw = (event: string, args: unknown[]): RawLog => {
 
 describe("registry events decoded by their ABI layout", () => {
   it("uses the topics of the registry's own ABI", () => {
-    expect(iface.getEvent("CertificateIssued")!.topicHash).toBe(CERTIFICATE_ISSUED_TOPIC);
+    expect(iface.getEvent("Transfer")!.topicHash).toBe(TRANSFER_TOPIC);
     expect(iface.getEvent("CertificateRevoked")!.topicHash).toBe(CERTIFICATE_REVOKED_TOPIC);
     expect(iface.getEvent("CertificateSuspended")!.topicHash).toBe(CERTIFICATE_SUSPENDED_TOPIC);
     expect(iface.getEvent("CertificateUnsuspended")!.topicHash).toBe(CERTIFICATE_UNSUSPENDED_TOPIC);
@@ -29,25 +29,25 @@ describe("registry events decoded by their ABI layout", () => {
     expect(iface.getEvent("CertificateMetadataUpdated")!.topicHash).toBe(CERTIFICATE_METADATA_UPDATED_TOPIC);
   });
 
-  it("decodes CertificateIssued exactly as ethers' Interface does, URIs of any length and script included", () => {
-    for (const uri of ["ipfs://bafkreihdwdcefgh4dqkjv67uzcmw7ojee6xedzdetojuzjevtenxquvyku", "", "ipfs://" + "x".repeat(500), "ipfs://證書-🎓"]) {
-      const holder = Wallet.createRandom().address;
-      const args = [hexlify(randomBytes(32)), 2n ** 40n + 7n, holder, uri, hexlify(randomBytes(32)), 1_900_000_000n];
-      const log = raw("CertificateIssued", args);
-      const parsed = iface.parseLog(log)!;
-      expect(decodeRegistryLog(log)).toEqual({
-        kind: "issued",
-        address: expect.stringMatching(new RegExp(`^${REGISTRY}$`, "i")),
-        requestId: parsed.args[0],
-        tokenId: parsed.args[1],
-        holder: parsed.args[2],
-        uri: parsed.args[3],
-        digest: parsed.args[4],
-        validUntil: parsed.args[5],
-        blockNumber: 77,
-        transactionHash: log.transactionHash,
-      });
-    }
+  it("decodes a mint (Transfer from the zero address): the token id is the digest, the URI its raw CID", () => {
+    const holder = Wallet.createRandom().address;
+    const digest = hexlify(randomBytes(32));
+    const log = raw("Transfer", [ZeroAddress, holder, BigInt(digest)]);
+    expect(decodeRegistryLog(log)).toEqual({
+      kind: "issued",
+      address: expect.stringMatching(new RegExp(`^${REGISTRY}$`, "i")),
+      tokenId: BigInt(digest),
+      holder,
+      uri: documentUri(digest),
+      digest,
+      blockNumber: 77,
+      transactionHash: log.transactionHash,
+    });
+    // A digest with leading zero bytes keeps its 32 bytes.
+    const small = raw("Transfer", [ZeroAddress, holder, 5n]);
+    expect(decodeRegistryLog(small)).toMatchObject({ digest: `0x${"0".repeat(63)}5` });
+    // A burn is a Transfer to the zero address: not a mint.
+    expect(decodeRegistryLog(raw("Transfer", [holder, ZeroAddress, BigInt(digest)]))).toBeUndefined();
   });
 
   it("decodes CertificateRevoked, and ignores other or truncated logs", () => {
@@ -55,8 +55,8 @@ describe("registry events decoded by their ABI layout", () => {
     const log = raw("CertificateRevoked", [42n, 4, by]);
     expect(decodeRegistryLog(log)).toMatchObject({ kind: "revoked", tokenId: 42n, reason: 4, revokedBy: by, blockNumber: 77 });
     expect(decodeRegistryLog({ ...log, topics: [ZeroHash, ...log.topics.slice(1)] })).toBeUndefined();
-    const issued = raw("CertificateIssued", [ZeroHash, 1n, by, "ipfs://x", ZeroHash, 0n]);
-    expect(decodeRegistryLog({ ...issued, data: issued.data.slice(0, 2 + 64 * 4) })).toBeUndefined();
+    const updated = raw("CertificateMetadataUpdated", [1n, hexlify(randomBytes(32))]);
+    expect(decodeRegistryLog({ ...updated, data: updated.data.slice(0, 2 + 62) })).toBeUndefined();
   });
 
   it("decodes CertificateSuspended, CertificateUnsuspended and CertificateReissued", () => {
@@ -75,12 +75,9 @@ describe("registry events decoded by their ABI layout", () => {
     });
   });
 
-  it("decodes CertificateMetadataUpdated exactly as ethers' Interface does, and ignores a truncated one", () => {
-    for (const uri of ["ipfs://bafkreihdwdcefgh4dqkjv67uzcmw7ojee6xedzdetojuzjevtenxquvyku", "", "https://example.org/" + "y".repeat(300)]) {
-      const log = raw("CertificateMetadataUpdated", [5n, uri, hexlify(randomBytes(32))]);
-      const parsed = iface.parseLog(log)!;
-      expect(decodeRegistryLog(log)).toMatchObject({ kind: "metadataUpdated", tokenId: parsed.args[0], uri: parsed.args[1], digest: parsed.args[2] });
-      expect(decodeRegistryLog({ ...log, data: log.data.slice(0, 2 + 64 * 2) })).toBeUndefined();
-    }
+  it("decodes CertificateMetadataUpdated exactly as ethers' Interface does, the URI derived from the new digest", () => {
+    const log = raw("CertificateMetadataUpdated", [5n, hexlify(randomBytes(32))]);
+    const parsed = iface.parseLog(log)!;
+    expect(decodeRegistryLog(log)).toMatchObject({ kind: "metadataUpdated", tokenId: parsed.args[0], uri: documentUri(parsed.args[1]), digest: parsed.args[1] });
   });
 });

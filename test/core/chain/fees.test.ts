@@ -91,7 +91,7 @@ describe.each(profiles)("a certificate transaction on a chain with $name", (prof
       expect(fees).toEqual({ type: 2, maxPriorityFeePerGas: tip, maxFeePerGas: BigInt(block.baseFeePerGas!) * 2n + tip });
     }
 
-    const data = encodeIssueBatch([{ requestId: hexlify(randomBytes(32)), holder: Wallet.createRandom().address, uri: "ipfs://fees", digest: hexlify(randomBytes(32)), validUntil: 0n }]);
+    const data = encodeIssueBatch([{ digest: hexlify(randomBytes(32)), holder: Wallet.createRandom().address, validUntil: 0n }]);
     const stored = await sender.prepare(async () => ({ to: registry, data, purpose: "issueBatch:1", gasLimit: 1_000_000n }), async () => {});
     await sender.broadcast(stored!);
     const receipt = await chain.provider.waitForTransaction(stored!.txHash, 1, 30_000);

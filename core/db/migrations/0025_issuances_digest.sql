@@ -1,0 +1,1 @@
+CREATE INDEX "issuances_digest" ON "issuances" USING btree ("digest");
