@@ -1,6 +1,6 @@
 import { createContextCache } from "@pothos/core";
 import DataLoader from "dataloader";
-import { and, asc, eq, sql, type SQL } from "drizzle-orm";
+import { and, asc, eq, getTableName, Placeholder, sql, type SQL } from "drizzle-orm";
 import type { PgColumn, PgTable } from "drizzle-orm/pg-core";
 import type { Database } from "../../core/db/index.ts";
 import { isId } from "../../core/db/ids.ts";
@@ -24,15 +24,41 @@ import type { Context } from "../context.ts";
  * rows asks three loaders for 100 keys each, so building, sending and planning a hundred parameters per query
  * showed in the profile of a page read; a single `= any($1)` statement is the same text whatever the page size.
  */
-function anyOf(column: PgColumn, keys: readonly string[]): SQL {
-  return sql`${column} = any(${sql.param(keys)})`;
+function anyOf(column: PgColumn, keys: readonly string[] | Placeholder): SQL {
+  return sql`${column} = any(${keys instanceof Placeholder ? keys : sql.param(keys)})`;
 }
+
+interface KeyedStatement {
+  execute(values: { keys: string[] }): Promise<unknown>;
+}
+
+/**
+ * A loader's statement, built once per database handle (not per request) and prepared by name, so each pooled
+ * PostgreSQL connection parses and plans it once: every page read runs the same few loader statements.
+ */
+const statements = new WeakMap<Database, Map<string, KeyedStatement>>();
+
+function statement(db: Database, name: string, build: () => { prepare(name: string): KeyedStatement }): KeyedStatement {
+  let byName = statements.get(db);
+  if (!byName) statements.set(db, (byName = new Map()));
+  let found = byName.get(name);
+  if (!found) byName.set(name, (found = build().prepare(name)));
+  return found;
+}
+
+const KEYS = sql.placeholder("keys");
 
 /** One row by a unique column, for many keys in one query. */
 function byKey<T extends PgTable, R>(db: Database, table: T, column: PgColumn, key: (row: R) => string): DataLoader<string, R | null> {
   return new DataLoader(async (keys) => {
     const wanted = keys.filter(isId);
-    const rows = wanted.length ? ((await db.select().from(table as PgTable).where(anyOf(column, wanted))) as R[]) : [];
+    const query = statement(db, `loader_one_${getTableName(table)}_${column.name}`, () =>
+      db
+        .select()
+        .from(table as PgTable)
+        .where(anyOf(column, KEYS)),
+    );
+    const rows = wanted.length ? ((await query.execute({ keys: wanted })) as R[]) : [];
     const found = new Map(rows.map((r) => [key(r), r]));
     return keys.map((k) => found.get(k) ?? null);
   });
@@ -47,13 +73,14 @@ function allByKey<R extends { createdAt: Date; id: string }>(
 ): DataLoader<string, R[]> {
   return new DataLoader(async (keys) => {
     const wanted = keys.filter(isId);
-    const rows = wanted.length
-      ? ((await db
-          .select()
-          .from(table as PgTable)
-          .where(anyOf(column, wanted))
-          .orderBy(asc(table.createdAt), asc(table.id))) as R[])
-      : [];
+    const query = statement(db, `loader_all_${getTableName(table)}_${column.name}`, () =>
+      db
+        .select()
+        .from(table as PgTable)
+        .where(anyOf(column, KEYS))
+        .orderBy(asc(table.createdAt), asc(table.id)),
+    );
+    const rows = wanted.length ? ((await query.execute({ keys: wanted })) as R[]) : [];
     const grouped = new Map<string, R[]>();
     for (const r of rows) {
       const list = grouped.get(key(r));
