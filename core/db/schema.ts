@@ -230,6 +230,9 @@ export const certificates = pgTable(
     index("certificates_owner").on(t.owner),
     // The status lists read only a collection's certificates that are not VALID: few, however large the collection.
     index("certificates_not_valid").on(t.collectionId).where(sql`status <> 'VALID'`),
+    // An institution's certificates in keyset order: a page is read from the index in either direction (no sort of
+    // every row), and its totalCount is an index-only count of the institution's entries.
+    index("certificates_institution_page").on(t.institutionId, t.createdAt, t.id),
   ],
 );
 
@@ -267,6 +270,8 @@ export const revocations = pgTable(
     uniqueIndex("revocations_idempotency").on(t.institutionId, t.idempotencyKey),
     // At most one revocation per certificate that has not ended unsent (failed, rejected or expired).
     uniqueIndex("revocations_active").on(t.certificateId).where(sql`status not in ('FAILED', 'REJECTED', 'EXPIRED')`),
+    // A page's histories read every revocation of its certificates, ended ones included: the index above omits those.
+    index("revocations_certificate").on(t.certificateId),
   ],
 );
 

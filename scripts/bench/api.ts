@@ -17,18 +17,22 @@ import { progressBar } from "../progress.ts";
  * and 10 concurrent clients, requests/s and latency p50/p99, against a baseline run in the same process on the
  * same server (`{ __typename }`: HTTP, authentication and GraphQL with no data). On the dev stack (API, worker and
  * database in one process); with `--database-url` (a PostgreSQL server; the run makes its own database there) the dev stack runs on it, and
- * `npm start` (the API server alone, as production runs it) is measured against the same database too.
+ * `npm start` (the API server alone, as production runs it) is measured against the same database too, as
+ * `--web-concurrency` processes (WEB_CONCURRENCY, 1 by default).
  */
 const { values: args } = parseArgs({
   options: {
     "database-url": { type: "string" },
     certificates: { type: "string", default: "1000" },
     duration: { type: "string", default: "10" },
+    "web-concurrency": { type: "string", default: "1" },
   },
 });
 const CERTIFICATES = Number(args.certificates);
 const DURATION_S = Number(args.duration);
+const PROCESSES = Number(args["web-concurrency"]);
 if (!(CERTIFICATES >= 100) || !(DURATION_S > 0)) throw new Error("--certificates must be at least 100 and --duration positive");
+if (!Number.isInteger(PROCESSES) || PROCESSES < 1) throw new Error("--web-concurrency must be a whole number of server processes, at least 1");
 
 const PAGE = `query { certificates(first: 100) { totalCount edges { node { id tokenId owner status metadataUri txHash collection { name } history { kind at txHash } } } } }`;
 const BASELINE = `query { __typename }`;
@@ -134,6 +138,7 @@ async function startServer(): Promise<string> {
     CUSTODY_SECRET: readFileSync(join(dataDir, "custody-secret"), "utf8").trim(),
     HOST: "127.0.0.1",
     PORT: "0",
+    WEB_CONCURRENCY: String(PROCESSES),
   };
   server = spawn(process.execPath, ["scripts/start.ts"], { env, stdio: ["ignore", "ignore", "pipe"] });
   let stderr = "";
@@ -155,7 +160,7 @@ try {
   const dev = await measure(`dev stack (${kind})`, devInfo.graphqlUrl);
   let last = dev;
   if (args["database-url"]) {
-    last = await measure("npm start (PostgreSQL server)", await startServer());
+    last = await measure(`npm start${PROCESSES > 1 ? ` WEB_CONCURRENCY=${PROCESSES}` : ""} (PostgreSQL server)`, await startServer());
   } else {
     console.log("npm start: measured with --database-url <an empty PostgreSQL database> (the API server alone needs a database server)");
   }

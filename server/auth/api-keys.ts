@@ -158,6 +158,35 @@ async function grantedByMakers(db: Database, key: ApiKeyRow): Promise<readonly A
   return granted;
 }
 
+function buildKeyLookup(db: Database) {
+  return db
+    .select({ key: apiKeys, institution: institutions, member: members })
+    .from(apiKeys)
+    .innerJoin(institutions, eq(institutions.id, apiKeys.institutionId))
+    .leftJoin(members, eq(members.id, apiKeys.memberId))
+    .where(
+      and(
+        eq(apiKeys.keyHash, sql.placeholder("hash")),
+        isNull(apiKeys.revokedAt),
+        isNull(apiKeys.pendingApprovalId),
+        or(isNull(apiKeys.expiresAt), gt(apiKeys.expiresAt, sql.placeholder("now"))),
+      ),
+    )
+    .prepare("api_key_by_hash");
+}
+
+/**
+ * Every request with a key runs this look-up: built once per database handle and prepared by name, so each pooled
+ * connection parses and plans it once. Nothing it answers is kept: a revoked key fails the very next request.
+ */
+const keyLookups = new WeakMap<Database, ReturnType<typeof buildKeyLookup>>();
+
+function keyLookup(db: Database): ReturnType<typeof buildKeyLookup> {
+  let found = keyLookups.get(db);
+  if (!found) keyLookups.set(db, (found = buildKeyLookup(db)));
+  return found;
+}
+
 /**
  * The caller behind a bearer key, or undefined when the key is unknown, revoked or expired, or its member was
  * removed. A member's key gets the scopes it was made with that the member's role still allows. Operator keys
@@ -167,12 +196,7 @@ export async function authenticateApiKey(db: Database, key: string, opts: { oper
   if (!KEY_PATTERN.test(key)) return undefined;
   const now = new Date();
   const hash = hashKey(key);
-  const [row] = await db
-    .select({ key: apiKeys, institution: institutions, member: members })
-    .from(apiKeys)
-    .innerJoin(institutions, eq(institutions.id, apiKeys.institutionId))
-    .leftJoin(members, eq(members.id, apiKeys.memberId))
-    .where(and(eq(apiKeys.keyHash, hash), isNull(apiKeys.revokedAt), isNull(apiKeys.pendingApprovalId), or(isNull(apiKeys.expiresAt), gt(apiKeys.expiresAt, now))));
+  const [row] = await keyLookup(db).execute({ hash, now });
   if (row) {
     if (row.key.memberId && !row.member) return undefined;
     // ADMIN is read as what it implies, so narrowing an ADMIN key leaves it what its maker may still grant.

@@ -1,0 +1,2 @@
+CREATE INDEX "certificates_institution_page" ON "certificates" USING btree ("institution_id","created_at","id");--> statement-breakpoint
+CREATE INDEX "revocations_certificate" ON "revocations" USING btree ("certificate_id");
