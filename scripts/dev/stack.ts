@@ -1,5 +1,5 @@
 import { execFileSync } from "node:child_process";
-import { existsSync, mkdirSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import type { JsonRpcProvider } from "ethers";
@@ -39,7 +39,37 @@ export interface RunningStack {
   custody: Custody;
   /** The ops listener (`/healthz`, `/readyz`, `/metrics`) when OPS_PORT is set. */
   ops: RunningOps;
+  /** CPU seconds used so far, by the process and by each embedded part that has a thread or process of its own. */
+  cpuUsage(): Promise<StackCpu>;
   stop(): Promise<void>;
+}
+
+/** CPU seconds (user + system) since each part started. */
+export interface StackCpu {
+  /** This process: every thread of it (the ones below, libuv's pool, the garbage collector, native code's own). */
+  process: number;
+  /** The main thread: the API server, the worker's stages and jobs. */
+  mainThread: number;
+  /** The embedded PGlite's thread, when the database is embedded. */
+  database?: number;
+  /** The embedded chain's thread, when the chain is embedded. */
+  chain?: number;
+  /** The embedded redis-server (another process), when Redis is embedded. */
+  redis?: number;
+}
+
+const seconds = (usage: NodeJS.CpuUsage) => (usage.user + usage.system) / 1e6;
+
+/** A child process's CPU seconds from /proc (Linux); undefined elsewhere or once it has gone. */
+function processCpuSeconds(pid: number | undefined): number | undefined {
+  if (!pid) return undefined;
+  try {
+    // Fields after the parenthesised command: utime and stime are the 12th and 13th, in clock ticks (100 a second).
+    const fields = readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1]!.split(" ");
+    return (Number(fields[11]) + Number(fields[12])) / 100;
+  } catch {
+    return undefined;
+  }
 }
 
 /**
@@ -88,9 +118,10 @@ export async function startStack(opts: { env?: NodeJS.ProcessEnv; notice?: (line
 
     // Redis
     let redisUrl = config.redisUrl;
+    let redis: EmbeddedRedis | undefined;
     if (!redisUrl) {
-      const redis: EmbeddedRedis = await startEmbeddedRedis(join(dataDir, "redis"));
-      stoppers.push(() => redis.stop());
+      redis = await startEmbeddedRedis(join(dataDir, "redis"));
+      stoppers.push(() => redis!.stop());
       redisUrl = redis.url;
     }
 
@@ -165,7 +196,14 @@ export async function startStack(opts: { env?: NodeJS.ProcessEnv; notice?: (line
 
     const devInfo: DevInfo = { graphqlUrl: `${baseUrl}/graphql`, rpcUrl, ...demo };
     writeFileSync(devInfoPath, `${JSON.stringify(devInfo, null, 2)}\n`, { mode: 0o600 });
-    return { config, devInfo, dataDir, db, ipfs, provider, worker, redisUrl, logger, custody, ops, stop };
+    const cpuUsage = async (): Promise<StackCpu> => ({
+      process: seconds(process.cpuUsage()),
+      mainThread: seconds(process.threadCpuUsage()),
+      ...(db.threadCpuUsage ? { database: seconds(await db.threadCpuUsage()) } : {}),
+      ...(chain ? { chain: seconds(await chain.threadCpuUsage()) } : {}),
+      ...(redis ? { redis: processCpuSeconds(redis.pid) } : {}),
+    });
+    return { config, devInfo, dataDir, db, ipfs, provider, worker, redisUrl, logger, custody, ops, cpuUsage, stop };
   } catch (err) {
     await stop();
     throw err;
