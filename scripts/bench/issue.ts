@@ -22,7 +22,8 @@ import { progressBar } from "../progress.ts";
  *   --rate R --duration S  instead: a steady offered load of R certificates/s for S seconds, one request every
  *                          100 ms, and the latency accepted→confirmed a user waiting for one certificate sees;
  *   --database-url URL     a PostgreSQL server instead of the embedded PGlite (the run creates, then drops, its own
- *                          database there);
+ *                          database there); the worker then runs as a process of its own (`npm run worker`), unless
+ *   --in-process-worker    keeps it in the API's process;
  *   --naive N              certificates through the naive pipeline (default 100).
  */
 const { values: args } = parseArgs({
@@ -34,6 +35,7 @@ const { values: args } = parseArgs({
     rate: { type: "string" },
     duration: { type: "string", default: "60" },
     "database-url": { type: "string" },
+    "in-process-worker": { type: "boolean", default: false },
   },
 });
 const NAIVE = Number(args.naive);
@@ -61,6 +63,8 @@ const stack = await startStack({
     ...(database ? { DATABASE_URL: database.url } : {}),
   },
   notice: () => {},
+  // With a database server the worker runs as its own process, as in production: the API and it each get a core.
+  workerProcess: Boolean(database) && !args["in-process-worker"],
 });
 const { db } = stack.db;
 const { devInfo } = stack;
@@ -239,7 +243,7 @@ try {
   const ratio = result.rate / naive;
   console.log(`naive pipeline:    ${naive.toFixed(1)} certificates/s (${NAIVE} certificates)`);
   console.log(`hallmark pipeline: ${result.rate.toFixed(1)} certificates/s (${COUNT} certificates, ${result.failed} failed)`);
-  console.log(`database: ${stack.db.kind === "postgres" ? "PostgreSQL server" : "embedded PGlite"}; sent over HTTP as issueCertificates, ${RATE ? `${RATE} certificates/s offered for ${DURATION_S} s, a request every 100 ms` : `requests of ${REQUEST_SIZE} from ${CLIENTS} clients`}`);
+  console.log(`database: ${stack.db.kind === "postgres" ? "PostgreSQL server" : "embedded PGlite"}; worker ${stack.config.databaseUrl && !args["in-process-worker"] ? "in a process of its own" : "in the API's process"}; sent over HTTP as issueCertificates, ${RATE ? `${RATE} certificates/s offered for ${DURATION_S} s, a request every 100 ms` : `requests of ${REQUEST_SIZE} from ${CLIENTS} clients`}`);
   console.log(`latency accepted→confirmed: p50 ${result.p50} ms, p99 ${result.p99} ms`);
   console.log(`peak memory (rss, whole process incl. embedded chain): ${result.peakRssMiB.toFixed(0)} MiB`);
   const perCert = (s: number | undefined) => (s === undefined ? "-" : `${s.toFixed(1)} s = ${((s * 1000) / COUNT).toFixed(2)} ms/cert`);
@@ -248,7 +252,7 @@ try {
   console.log(
     `cpu until all confirmed: main thread ${perCert(cpu.mainThread)}; database thread ${perCert(cpu.database)}; chain thread ${perCert(cpu.chain)}; ` +
       `rest of the process (libuv pool, GC, native threads) ${perCert((cpu.process ?? 0) - known)}; whole process ${perCert(cpu.process)}; ` +
-      `redis-server ${perCert(cpu.redis)}`,
+      `redis-server ${perCert(cpu.redis)}${cpu.workerProcess === undefined ? "" : `; worker process ${perCert(cpu.workerProcess)}`}`,
   );
   console.log(`cpu by thread name (Linux): ${result.byThreadName.sort((a, b) => b[1] - a[1]).map(([n, s]) => `${n} ${((s * 1000) / COUNT).toFixed(2)}`).join(", ")} ms/cert`);
   console.log(`batch size ${stack.config.batch.size}, window ${stack.config.batch.windowMs} ms, worker concurrency ${stack.config.workerConcurrency}`);
