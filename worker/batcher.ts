@@ -47,6 +47,13 @@ type Issuance = {
 const PER_ITEM_ALLOWANCE = 25_000n;
 /** Batches smaller than this teach nothing about the gas a certificate costs: the transaction's own cost dominates. */
 const MIN_LEARNING_BATCH = 10;
+/**
+ * How long an address found without code is taken to still have none (code can be deployed to it later: a wallet
+ * made at a known address). A holder mistaken for one is the rare case the monitor's hand-back covers.
+ */
+const NO_CODE_TTL_MS = 10 * 60_000;
+/** Addresses remembered as without code, at most: the memory is dropped and rebuilt past this. */
+const NO_CODE_MAX = 200_000;
 
 /** Node messages meaning the call needs more gas than a block (or the node's cap) allows. */
 const OUT_OF_GAS = /out of gas|gas required exceeds|exceeds block gas limit|gas limit reached|allowance/i;
@@ -78,6 +85,8 @@ export class IssuanceBatcher {
   private readonly learnedCap = new Map<string, number>();
   /** Per registry, the most gas one certificate has cost in an estimate of a batch (the estimate divided by its size). */
   private readonly gasPerItem = new Map<string, bigint>();
+  /** Holders (lowercase) found without code, and when: no contract there to refuse a token. */
+  private readonly noCode = new Map<string, number>();
   private gasLimitCache?: { value: bigint; at: number };
   /** Collections by id: the fields the batcher uses (chain, contract address) never change. */
   private readonly collections = new Map<string, Collection>();
@@ -208,12 +217,13 @@ export class IssuanceBatcher {
    * contract rejects are failed (holder errors) or set aside to the indexer (request id already used), and an
    * error that names no item is narrowed down by halving.
    *
-   * Once an estimate of this registry has said what a certificate costs, a batch of certificates never handed back
-   * is not estimated again: estimating executes the whole batch (EDR runs it twice, once to measure and once to
-   * check the measure), and the mined transaction executes it once more, so the estimate is most of the chain's
-   * work per batch while its answer is already known. The gas limit is then an upper bound from that cost. A batch
-   * sent so that does revert (a holder contract refusing its token, a request id already spent) is handed back by
-   * the transaction monitor, once, and its items are then estimated here, which isolates the cause as before.
+   * Once an estimate of this registry has said what a certificate costs, a batch whose answer is known is not
+   * estimated again: estimating executes the whole batch (EDR runs it twice, once to measure and once to check the
+   * measure), and the mined transaction executes it once more. The answer is known when no item was ever handed
+   * back and every holder is an address without code (only a contract can refuse a token: such a batch is still
+   * estimated, so the refusal takes no nonce). The gas limit is then an upper bound from that cost. A batch sent so
+   * that reverts all the same (a request id already spent) is handed back by the transaction monitor, once, and its
+   * items are then estimated here, which isolates the cause as before.
    */
   private async sendable(collection: Collection, sender: TxSender, candidates: Issuance[]): Promise<{ items: Issuance[]; gas: bigint; data: string }> {
     const { provider, db, logger } = this.deps;
@@ -228,7 +238,7 @@ export class IssuanceBatcher {
     const ceiling = BigInt(this.deps.config.chain.txGasCap);
     let items = candidates.slice(0, this.learnedCap.get(collection.id) ?? candidates.length);
     const perItem = this.gasPerItem.get(collection.id);
-    if (perItem !== undefined && !items.some((i) => i.handedBack)) {
+    if (perItem !== undefined && !items.some((i) => i.handedBack) && (await this.holdersWithoutCode(items))) {
       const gas = (perItem + PER_ITEM_ALLOWANCE) * BigInt(items.length);
       if (gas <= (blockGas * 8n) / 10n && gasLimitFor(gas) <= ceiling) {
         return { items, gas, data: encodeIssueBatch(items.map(toRequest)) };
@@ -284,6 +294,22 @@ export class IssuanceBatcher {
         items = items.filter((i) => !culprits.includes(i));
       }
     }
+  }
+
+  /** Whether every holder of `items` is an address without code, asking the node about those not known to be. */
+  private async holdersWithoutCode(items: Issuance[]): Promise<boolean> {
+    const now = Date.now();
+    const unknown = [...new Set(items.map((i) => i.recipient.toLowerCase()))].filter((a) => now - (this.noCode.get(a) ?? -Infinity) > NO_CODE_TTL_MS);
+    if (!unknown.length) return true;
+    // Asked together: the provider sends requests made at once as one JSON-RPC batch.
+    const codes = (await Promise.all(unknown.map((a) => this.deps.provider.send("eth_getCode", [a, "latest"])))) as string[];
+    if (this.noCode.size + unknown.length > NO_CODE_MAX) this.noCode.clear();
+    let none = true;
+    codes.forEach((code, i) => {
+      if (code === "0x") this.noCode.set(unknown[i]!, now);
+      else none = false;
+    });
+    return none;
   }
 
   private async blockGasLimit(): Promise<bigint> {
