@@ -1,11 +1,14 @@
-import { Worker } from "node:worker_threads";
+import { fork } from "node:child_process";
+import { fileURLToPath } from "node:url";
 
-/** An EDR chain (Hardhat's simulated network) served as plain JSON-RPC over HTTP from a worker thread of its own. */
+/** An EDR chain (Hardhat's simulated network) served as plain JSON-RPC over HTTP from a process of its own. */
 export interface EmbeddedChain {
   rpcUrl: string;
   chainId: number;
-  /** The CPU time (microseconds) of the chain's thread. */
-  threadCpuUsage(): Promise<NodeJS.CpuUsage>;
+  /** The chain's process. */
+  pid: number;
+  /** The CPU time (microseconds) the chain's process has used. */
+  cpuUsage(): Promise<NodeJS.CpuUsage>;
   close(): Promise<void>;
 }
 
@@ -25,55 +28,64 @@ export interface EmbeddedChainOptions {
   zeroFees?: boolean;
 }
 
-/** How long the chain's thread may take to close before it is terminated. */
+/** How long the chain's process may take to start, and to close before it is killed. */
+const START_MS = 60_000;
 const CLOSE_MS = 10_000;
 
 /**
- * Starts EDR and a JSON-RPC HTTP endpoint for it in a worker thread (scripts/dev/chain-thread.ts): executing
- * transactions and answering requests then leaves the thread that serves the API and runs the worker. Everything
+ * Starts EDR and a JSON-RPC HTTP endpoint for it in a process of its own (scripts/dev/chain-process.ts): executing
+ * transactions and answering requests then leaves the process that serves the API and runs the worker. Everything
  * outside dev tooling talks to the chain only through this endpoint, exactly as it would to a Besu or GoQuorum node.
- * `close` stops the thread; the thread also ends with the process.
+ * `close` ends the process; it also ends when this process ends, however that happens (its IPC channel closes).
  */
 export async function startEmbeddedChain(opts: EmbeddedChainOptions): Promise<EmbeddedChain> {
-  const thread = new Worker(new URL("./chain-thread.ts", import.meta.url), { workerData: { ...opts } });
-  const exited = new Promise<void>((resolve) => thread.once("exit", () => resolve()));
-  let threadError: unknown;
-  thread.on("error", (err) => (threadError = err));
+  const child = fork(fileURLToPath(new URL("./chain-process.ts", import.meta.url)), [], { stdio: ["ignore", "inherit", "inherit", "ipc"] });
+  const killOnExit = () => child.kill("SIGKILL");
+  process.on("exit", killOnExit);
+  const exited = new Promise<void>((resolve) => child.once("exit", () => resolve()));
+  void exited.then(() => process.off("exit", killOnExit));
   let rpcUrl: string;
   try {
     rpcUrl = await new Promise<string>((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error(`the embedded chain did not start within ${START_MS} ms`)), START_MS);
       const onMessage = (m: { rpcUrl?: string; error?: string }) => {
         if (m.rpcUrl) resolve(m.rpcUrl);
         else if (m.error) reject(new Error(`the embedded chain did not start: ${m.error}`));
         else return;
-        thread.off("message", onMessage);
+        clearTimeout(timer);
+        child.off("message", onMessage);
       };
-      thread.on("message", onMessage);
-      void exited.then(() => reject(threadError ?? new Error("the embedded chain's thread exited before it was ready")));
+      child.on("message", onMessage);
+      child.once("error", reject);
+      void exited.then(() => reject(new Error("the embedded chain's process exited before it was ready")));
+      child.send({ options: { ...opts } });
     });
   } catch (err) {
-    await thread.terminate();
+    child.kill("SIGKILL");
+    await exited;
     throw err;
   }
   let closing: Promise<void> | undefined;
   return {
     rpcUrl,
     chainId: opts.chainId,
-    threadCpuUsage: () =>
+    pid: child.pid!,
+    cpuUsage: () =>
       new Promise((resolve, reject) => {
         const onMessage = (m: { cpu?: NodeJS.CpuUsage }) => {
           if (!m.cpu) return;
-          thread.off("message", onMessage);
+          child.off("message", onMessage);
           resolve(m.cpu);
         };
-        thread.on("message", onMessage);
-        thread.postMessage({ cpu: true });
-        void exited.then(() => reject(new Error("the embedded chain's thread has exited")));
+        child.on("message", onMessage);
+        void exited.then(() => reject(new Error("the embedded chain's process has exited")));
+        child.send({ cpu: true });
       }),
     close: () =>
       (closing ??= (async () => {
-        const timer = setTimeout(() => void thread.terminate(), CLOSE_MS);
-        thread.postMessage({ close: true });
+        if (child.exitCode !== null || child.signalCode !== null) return;
+        const timer = setTimeout(() => child.kill("SIGKILL"), CLOSE_MS);
+        child.send({ close: true }, (err) => err && child.kill("SIGKILL"));
         await exited;
         clearTimeout(timer);
       })()),

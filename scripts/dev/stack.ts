@@ -44,18 +44,20 @@ export interface RunningStack {
   ops: RunningOps;
   /** CPU seconds used so far, by the process and by each embedded part that has a thread or process of its own. */
   cpuUsage(): Promise<StackCpu>;
+  /** The processes the stack started beside this one, when it did. */
+  pids: { chain?: number; redis?: number; workerProcess?: number };
   stop(): Promise<void>;
 }
 
 /** CPU seconds (user + system) since each part started. */
 export interface StackCpu {
-  /** This process: every thread of it (the ones below, libuv's pool, the garbage collector, native code's own). */
+  /** This process: every thread of it (the main thread, the database's, libuv's pool, the garbage collector, native code's own). */
   process: number;
   /** The main thread: the API server, the worker's stages and jobs. */
   mainThread: number;
   /** The embedded PGlite's thread, when the database is embedded. */
   database?: number;
-  /** The embedded chain's thread, when the chain is embedded. */
+  /** The embedded chain's process (EDR and its JSON-RPC endpoint), when the chain is embedded. */
   chain?: number;
   /** The embedded redis-server (another process), when Redis is embedded. */
   redis?: number;
@@ -239,11 +241,12 @@ export async function startStack(
       process: seconds(process.cpuUsage()),
       mainThread: seconds(process.threadCpuUsage()),
       ...(db.threadCpuUsage ? { database: seconds(await db.threadCpuUsage()) } : {}),
-      ...(chain ? { chain: seconds(await chain.threadCpuUsage()) } : {}),
+      ...(chain ? { chain: seconds(await chain.cpuUsage()) } : {}),
       ...(redis ? { redis: processCpuSeconds(redis.pid) } : {}),
       ...(workerPid ? { workerProcess: processCpuSeconds(workerPid) } : {}),
     });
-    return { config, devInfo, dataDir, db, ipfs, provider, worker, redisUrl, logger, custody, ops, cpuUsage, stop };
+    const pids = { chain: chain?.pid, redis: redis?.pid, workerProcess: workerPid };
+    return { config, devInfo, dataDir, db, ipfs, provider, worker, redisUrl, logger, custody, ops, cpuUsage, pids, stop };
   } catch (err) {
     await stop();
     throw err;

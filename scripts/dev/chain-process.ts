@@ -1,15 +1,17 @@
 /**
- * The embedded chain's worker thread: EDR (Hardhat's simulated network) and the JSON-RPC HTTP endpoint in front of
- * it, so executing transactions and answering the node's requests runs beside the process's main thread, not on it.
+ * The embedded chain's process: EDR (Hardhat's simulated network) and the JSON-RPC HTTP endpoint in front of it, so
+ * executing transactions and answering the node's requests runs beside the process that started it, not in it. (A
+ * worker thread would do, but EDR's native module cannot be loaded again in a second thread once a first has ended.)
  *
- * workerData: the EmbeddedChainOptions. Posts `{ rpcUrl }` once listening (or `{ error }`), answers `{ cpu: true }`
- * with `{ cpu }` (this thread's CPU time, microseconds) and `{ close: true }` with `{ closed: true }`.
+ * Started by `startEmbeddedChain` with an IPC channel: its first message is the EmbeddedChainOptions. Sends
+ * `{ rpcUrl }` once listening (or `{ error }`), answers `{ cpu: true }` with `{ cpu }` (this process's CPU time,
+ * microseconds) and `{ close: true }` with `{ closed: true }`, then exits. It exits too when the channel closes:
+ * the process that started it has ended, however it ended.
  *
  * Erasable TypeScript only: Node runs this file itself (type stripping), outside any bundler a test runner uses.
  */
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
-import { parentPort, workerData } from "node:worker_threads";
 import { network } from "hardhat";
 import type { EmbeddedChainOptions } from "./chain.ts";
 
@@ -103,19 +105,24 @@ async function serveChain(opts: EmbeddedChainOptions): Promise<{ rpcUrl: string;
   };
 }
 
-const port = parentPort!;
-try {
-  const chain = await serveChain(workerData as EmbeddedChainOptions);
-  port.on("message", async (message: { cpu?: boolean; close?: boolean }) => {
-    if (message.cpu) port.postMessage({ cpu: process.threadCpuUsage() });
-    if (message.close) {
-      await chain.close().catch(() => {});
-      port.postMessage({ closed: true });
-      port.close();
+type Message = { options?: EmbeddedChainOptions; cpu?: boolean; close?: boolean };
+const send = (message: unknown) => new Promise<void>((resolve) => process.send!(message, undefined, {}, () => resolve()));
+process.on("disconnect", () => process.exit(0));
+let chain: { rpcUrl: string; close(): Promise<void> } | undefined;
+process.on("message", async (message: Message) => {
+  if (message.options) {
+    try {
+      chain = await serveChain(message.options);
+      await send({ rpcUrl: chain.rpcUrl });
+    } catch (err) {
+      await send({ error: err instanceof Error ? (err.stack ?? err.message) : String(err) });
+      process.exit(1);
     }
-  });
-  port.postMessage({ rpcUrl: chain.rpcUrl });
-} catch (err) {
-  port.postMessage({ error: err instanceof Error ? (err.stack ?? err.message) : String(err) });
-  port.close();
-}
+  }
+  if (message.cpu) await send({ cpu: process.cpuUsage() });
+  if (message.close) {
+    await chain?.close().catch(() => {});
+    await send({ closed: true });
+    process.exit(0);
+  }
+});
