@@ -26,8 +26,27 @@ const candidateColumns = {
   updatedAt: issuances.updatedAt,
   /** The document's `validUntil` (ISO-8601), as `CertificateFields` has it. */
   validUntil: sql<string | null>`${issuances.document}->>'validUntil'`,
+  /** Handed back by the transaction monitor after a revert (it notes why): such a batch is always estimated. */
+  handedBack: sql<boolean>`${issuances.error} is not null`,
 };
-type Issuance = { id: string; requestId: string; recipient: string; metadataCid: string | null; digest: string | null; updatedAt: Date; validUntil: string | null };
+type Issuance = {
+  id: string;
+  requestId: string;
+  recipient: string;
+  metadataCid: string | null;
+  digest: string | null;
+  updatedAt: Date;
+  validUntil: string | null;
+  handedBack: boolean;
+};
+
+/**
+ * Gas a certificate may cost beyond the most a certificate has cost in an estimate: its holder's first token (a
+ * balance slot written from zero) where the estimated ones went to holders already holding one, with room to spare.
+ */
+const PER_ITEM_ALLOWANCE = 25_000n;
+/** Batches smaller than this teach nothing about the gas a certificate costs: the transaction's own cost dominates. */
+const MIN_LEARNING_BATCH = 10;
 
 /** Node messages meaning the call needs more gas than a block (or the node's cap) allows. */
 const OUT_OF_GAS = /out of gas|gas required exceeds|exceeds block gas limit|gas limit reached|allowance/i;
@@ -50,6 +69,8 @@ export class IssuanceBatcher {
   private readonly loop: PollLoop;
   /** Largest batch per registry known to fit in a block (learned by halving). */
   private readonly learnedCap = new Map<string, number>();
+  /** Per registry, the most gas one certificate has cost in an estimate of a batch (the estimate divided by its size). */
+  private readonly gasPerItem = new Map<string, bigint>();
   private gasLimitCache?: { value: bigint; at: number };
   /** Collections by id: the fields the batcher uses (chain, contract address) never change. */
   private readonly collections = new Map<string, Collection>();
@@ -177,8 +198,17 @@ export class IssuanceBatcher {
 
   /**
    * The largest prefix-free subset of `candidates` the contract accepts, with its gas estimate: items the
-   * contract rejects are failed (holder errors) or set aside to the indexer (request id already used), and an
+   * contract rejects are failed (holder errors) or set aside to the indexer (document already minted), and an
    * error that names no item is narrowed down by halving.
+   *
+   * Once an estimate of this registry has said what a certificate costs, a batch whose answer is known is not
+   * estimated again: estimating executes the whole batch (EDR runs it twice, once to measure and once to check the
+   * measure), and the mined transaction executes it once more. The answer is known when no item was ever handed
+   * back and no holder is the zero address, the one holder the contract refuses (there is no receiver hook, so a
+   * contract holder cannot refuse a token); a batch naming it is still estimated, so the refusal takes no nonce. The
+   * gas limit is then an upper bound from that cost. A batch sent so that reverts all the same (a document already
+   * minted) is handed back by the transaction monitor, once, and its items are then estimated here, which isolates
+   * the cause as before.
    */
   private async sendable(collection: Collection, sender: TxSender, candidates: Issuance[]): Promise<{ items: Issuance[]; gas: bigint; data: string }> {
     const { provider, db, logger } = this.deps;
@@ -190,7 +220,15 @@ export class IssuanceBatcher {
       return BigInt(await provider.send("eth_estimateGas", [{ from: sender.address.toLowerCase(), to: collection.contractAddress.toLowerCase(), data }]));
     };
     const blockGas = await this.blockGasLimit();
+    const ceiling = BigInt(this.deps.config.chain.txGasCap);
     let items = candidates.slice(0, this.learnedCap.get(collection.id) ?? candidates.length);
+    const perItem = this.gasPerItem.get(collection.id);
+    if (perItem !== undefined && !items.some((i) => i.handedBack) && items.every((i) => BigInt(i.recipient) !== 0n)) {
+      const gas = (perItem + PER_ITEM_ALLOWANCE) * BigInt(items.length);
+      if (gas <= (blockGas * 8n) / 10n && gasLimitFor(gas) <= ceiling) {
+        return { items, gas, data: encodeIssueBatch(items.map(toRequest)) };
+      }
+    }
     const shrink = () => {
       items = items.slice(0, Math.ceil(items.length / 2));
       this.learnedCap.set(collection.id, items.length);
@@ -202,10 +240,13 @@ export class IssuanceBatcher {
         const gas = await estimate(items);
         // Leave room in the block (a transaction near the block gas limit may wait forever to be included), and
         // stay under the per-transaction cap, or the node refuses the transaction outright.
-        const ceiling = BigInt(this.deps.config.chain.txGasCap);
         if ((gas > (blockGas * 8n) / 10n || gasLimitFor(gas) > ceiling) && items.length > 1) {
           shrink();
           continue;
+        }
+        if (items.length >= MIN_LEARNING_BATCH) {
+          const cost = (gas + BigInt(items.length) - 1n) / BigInt(items.length);
+          if (cost > (this.gasPerItem.get(collection.id) ?? 0n)) this.gasPerItem.set(collection.id, cost);
         }
         return { items, gas, data };
       } catch (err) {

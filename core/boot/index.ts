@@ -82,7 +82,8 @@ export async function boot(opts: BootOptions): Promise<Booted> {
   };
   try {
     await checkRedis(opts.redisUrl, { requireAof: config.env === "production" });
-    const db = await openDatabase({ url: config.databaseUrl, dir: join(opts.dataDir, "db"), migrations: opts.migrations });
+    // An embedded PGlite gets a thread of its own: the database's work then leaves the thread serving the API.
+    const db = await openDatabase({ url: config.databaseUrl, dir: join(opts.dataDir, "db"), migrations: opts.migrations, thread: true });
     closers.push(() => db.close());
     const custody = openCustody(config);
     const unsealed = await prepareSealedSecrets(db.db, custody);

@@ -1,4 +1,7 @@
-import { mkdirSync, readFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { Worker } from "node:worker_threads";
 import { fileURLToPath } from "node:url";
 import { sql } from "drizzle-orm";
 import type { PgDatabase, PgQueryResultHKT } from "drizzle-orm/pg-core";
@@ -13,6 +16,8 @@ export interface DatabaseHandle {
   db: Database;
   /** "pglite" keeps its files under the data folder; "postgres" is a server named by DATABASE_URL. */
   kind: "pglite" | "postgres";
+  /** The CPU time (microseconds) of the thread PGlite runs on, when it has a thread of its own. */
+  threadCpuUsage?(): Promise<NodeJS.CpuUsage>;
   close(): Promise<void>;
 }
 
@@ -39,8 +44,17 @@ export class MigrationsBehindError extends Error {
 const migrationsFolder = fileURLToPath(new URL("./migrations", import.meta.url));
 
 /** Opens PostgreSQL (a server when `url` is set, PGlite under `dir` otherwise), migrating or checking per `migrations` (default `apply`). */
-export async function openDatabase(opts: { url?: string; dir: string; migrations?: MigrationPolicy }): Promise<DatabaseHandle> {
-  const handle = opts.url ? await openServer(opts.url) : await openPglite(opts.dir);
+export async function openDatabase(opts: {
+  url?: string;
+  dir: string;
+  migrations?: MigrationPolicy;
+  /**
+   * PGlite only: run it in a worker thread of its own, reached over the wire protocol by `pg` (the dev stack, where
+   * the database is otherwise a third of the main thread's work). Default: in this thread.
+   */
+  thread?: boolean;
+}): Promise<DatabaseHandle> {
+  const handle = opts.url ? await openServer(opts.url) : opts.thread ? await openPgliteThread(opts.dir) : await openPglite(opts.dir);
   try {
     if ((opts.migrations ?? "apply") === "apply") {
       await handle.migrate();
@@ -52,7 +66,7 @@ export async function openDatabase(opts: { url?: string; dir: string; migrations
     await handle.close().catch(() => {});
     throw err;
   }
-  return { db: handle.db, kind: handle.kind, close: handle.close };
+  return { db: handle.db, kind: handle.kind, close: handle.close, ...(handle.threadCpuUsage ? { threadCpuUsage: handle.threadCpuUsage } : {}) };
 }
 
 /** The journal's migrations the database has not applied, oldest first (drizzle applies those newer than its last record). */
@@ -93,4 +107,76 @@ async function openPglite(dir: string): Promise<OpenedDatabase> {
   const client = await PGlite.create(dir);
   const db = drizzle({ client, schema });
   return { db: db as unknown as Database, kind: "pglite", close: () => client.close(), migrate: () => migrate(db, { migrationsFolder }) };
+}
+
+/** How long the PGlite thread may take to close (flushing its files) before it is terminated. */
+const THREAD_CLOSE_MS = 30_000;
+
+/**
+ * PGlite in a worker thread (core/db/pglite-thread.ts) on a Unix socket, and one `pg` connection to it: PGlite is
+ * one session, so the pool holds exactly one connection, which a transaction keeps to itself until it ends, as the
+ * in-thread PGlite's own lock does.
+ */
+async function openPgliteThread(dir: string): Promise<OpenedDatabase> {
+  const { default: pg } = await import("pg");
+  const { drizzle } = await import("drizzle-orm/node-postgres");
+  const { migrate } = await import("drizzle-orm/node-postgres/migrator");
+  mkdirSync(dir, { recursive: true });
+  // `pg` finds a server's socket as <folder>/.s.PGSQL.<port>; a short folder of its own keeps under the path limit.
+  const socketDir = mkdtempSync(join(tmpdir(), "hallmark-pglite-"));
+  const socketPath = join(socketDir, ".s.PGSQL.5432");
+  const thread = new Worker(new URL("./pglite-thread.ts", import.meta.url), { workerData: { dir, socketPath } });
+  const exited = new Promise<void>((resolve) => thread.once("exit", () => resolve()));
+  let threadError: unknown;
+  thread.on("error", (err) => (threadError = err));
+  const stopThread = async () => {
+    const timer = setTimeout(() => void thread.terminate(), THREAD_CLOSE_MS);
+    thread.postMessage({ close: true });
+    await exited;
+    clearTimeout(timer);
+    rmSync(socketDir, { recursive: true, force: true });
+  };
+  try {
+    await new Promise<void>((resolve, reject) => {
+      const onMessage = (m: { ready?: boolean; error?: string }) => {
+        if (m.ready) resolve();
+        else if (m.error) reject(new Error(`PGlite could not open ${dir}: ${m.error}`));
+        else return;
+        thread.off("message", onMessage);
+      };
+      thread.on("message", onMessage);
+      void exited.then(() => reject(threadError ?? new Error("the PGlite thread exited before it was ready")));
+    });
+  } catch (err) {
+    await thread.terminate();
+    rmSync(socketDir, { recursive: true, force: true });
+    throw err;
+  }
+  // idleTimeoutMillis 0: the one connection is never closed while idle (the thread serves one at a time).
+  const pool = new pg.Pool({ host: socketDir, port: 5432, user: "postgres", database: "postgres", max: 1, idleTimeoutMillis: 0 });
+  // A connection lost while idle (the thread ended) fails the next query; it must not end the process here.
+  pool.on("error", () => {});
+  const db = drizzle({ client: pool, schema });
+  let closing: Promise<void> | undefined;
+  return {
+    db: db as unknown as Database,
+    kind: "pglite",
+    migrate: () => migrate(db, { migrationsFolder }),
+    threadCpuUsage: () =>
+      new Promise((resolve, reject) => {
+        const onMessage = (m: { cpu?: NodeJS.CpuUsage }) => {
+          if (!m.cpu) return;
+          thread.off("message", onMessage);
+          resolve(m.cpu);
+        };
+        thread.on("message", onMessage);
+        thread.postMessage({ cpu: true });
+        void exited.then(() => reject(new Error("the PGlite thread has exited")));
+      }),
+    close: () =>
+      (closing ??= (async () => {
+        await pool.end().catch(() => {});
+        await stopThread();
+      })()),
+  };
 }

@@ -1,4 +1,4 @@
-import { mkdtempSync, rmSync } from "node:fs";
+import { mkdtempSync, readFileSync, readdirSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
@@ -9,7 +9,7 @@ import { issuances } from "../../core/db/schema.ts";
 import { buildCertificateDocument } from "../../core/metadata/certificate.ts";
 import { requestIdFor } from "../../core/operations/request-id.ts";
 import { parseAddress, parseCertificateFields } from "../../core/operations/validate.ts";
-import { startStack } from "../dev/stack.ts";
+import { startStack, type StackCpu } from "../dev/stack.ts";
 import { freshDatabase } from "./fresh-database.ts";
 import { progressBar } from "../progress.ts";
 
@@ -22,7 +22,8 @@ import { progressBar } from "../progress.ts";
  *   --rate R --duration S  instead: a steady offered load of R certificates/s for S seconds, one request every
  *                          100 ms, and the latency accepted→confirmed a user waiting for one certificate sees;
  *   --database-url URL     a PostgreSQL server instead of the embedded PGlite (the run creates, then drops, its own
- *                          database there);
+ *                          database there); the worker then runs as a process of its own (`npm run worker`), unless
+ *   --in-process-worker    keeps it in the API's process;
  *   --naive N              certificates through the naive pipeline (default 100).
  */
 const { values: args } = parseArgs({
@@ -34,6 +35,7 @@ const { values: args } = parseArgs({
     rate: { type: "string" },
     duration: { type: "string", default: "60" },
     "database-url": { type: "string" },
+    "in-process-worker": { type: "boolean", default: false },
   },
 });
 const NAIVE = Number(args.naive);
@@ -61,6 +63,8 @@ const stack = await startStack({
     ...(database ? { DATABASE_URL: database.url } : {}),
   },
   notice: () => {},
+  // With a database server the worker runs as its own process, as in production: the API and it each get a core.
+  workerProcess: Boolean(database) && !args["in-process-worker"],
 });
 const { db } = stack.db;
 const { devInfo } = stack;
@@ -98,12 +102,20 @@ async function naivePipeline(): Promise<number> {
 }
 
 async function hallmarkPipeline() {
-  let peakRss = process.memoryUsage().rss;
-  const sampler = setInterval(() => (peakRss = Math.max(peakRss, process.memoryUsage().rss)), 50);
+  // This process and the chain's and worker's processes, as when they all ran in one (redis-server left out, as then).
+  const peaks = { api: 0, chain: 0, worker: 0 };
+  let peakRss = 0;
+  const sample = () => {
+    const now = { api: process.memoryUsage().rss, chain: processRss(stack.pids.chain), worker: processRss(stack.pids.workerProcess) };
+    for (const k of ["api", "chain", "worker"] as const) peaks[k] = Math.max(peaks[k], now[k]);
+    peakRss = Math.max(peakRss, now.api + now.chain + now.worker);
+  };
+  sample();
+  const sampler = setInterval(sample, 50);
   const bar = progressBar("confirmed", COUNT);
   // CPU time says what the work cost even when other processes share the machine and stretch the wall clock.
-  const cpuAtStart = process.cpuUsage();
-  const threadCpuAtStart = process.threadCpuUsage();
+  const cpuAtStart = await stack.cpuUsage();
+  const threadsAtStart = threadCpuByName();
   const started = Date.now();
   const runTag = Date.now().toString(36);
   /** When each certificate's request was answered: its "accepted". */
@@ -158,8 +170,15 @@ async function hallmarkPipeline() {
   }
   bar.done();
   clearInterval(sampler);
-  const cpu = process.cpuUsage(cpuAtStart);
-  const threadCpu = process.threadCpuUsage(threadCpuAtStart);
+  const cpuAtEnd = await stack.cpuUsage();
+  const threadsAtEnd = threadCpuByName();
+  const byThreadName = [...threadsAtEnd].map(([name, s]) => [name, s - (threadsAtStart.get(name) ?? 0)] as const).filter(([, s]) => s >= 0.05);
+  const cpu = Object.fromEntries(
+    Object.entries(cpuAtEnd).flatMap(([part, end]) => {
+      const start = cpuAtStart[part as keyof StackCpu];
+      return end === undefined || start === undefined ? [] : [[part, end - start]];
+    }),
+  ) as Partial<StackCpu>;
   await sending;
   const rows = await db
     .select({ id: issuances.id, status: issuances.status, updatedAt: issuances.updatedAt })
@@ -174,10 +193,41 @@ async function hallmarkPipeline() {
     p50: percentile(latencies, 50),
     p99: percentile(latencies, 99),
     peakRssMiB: peakRss / 2 ** 20,
+    peaksMiB: Object.fromEntries(Object.entries(peaks).filter(([, v]) => v > 0).map(([k, v]) => [k, v / 2 ** 20])),
     failed,
-    cpuSeconds: (cpu.user + cpu.system) / 1e6,
-    mainThreadCpuSeconds: (threadCpu.user + threadCpu.system) / 1e6,
+    cpu,
+    byThreadName,
   };
+}
+
+/** A process's resident memory in bytes, from /proc (Linux); 0 when there is none to read. */
+function processRss(pid: number | undefined): number {
+  if (!pid) return 0;
+  try {
+    const kib = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, "utf8"))?.[1];
+    return kib ? Number(kib) * 1024 : 0;
+  } catch {
+    return 0;
+  }
+}
+
+/**
+ * CPU seconds of this process's threads, summed by thread name (the main thread and worker threads are "node" or
+ * their own names; V8's helpers, libuv's pool and native libraries' threads have theirs). Empty where /proc is not.
+ */
+function threadCpuByName(): Map<string, number> {
+  const out = new Map<string, number>();
+  try {
+    for (const task of readdirSync("/proc/self/task")) {
+      const stat = readFileSync(`/proc/self/task/${task}/stat`, "utf8");
+      const name = stat.slice(stat.indexOf("(") + 1, stat.lastIndexOf(")"));
+      const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+      out.set(name, (out.get(name) ?? 0) + (Number(fields[11]) + Number(fields[12])) / 100);
+    }
+  } catch {
+    // Not Linux, or a thread ended while being read: the breakdown is only a hint.
+  }
+  return out;
 }
 
 const ISSUE = `mutation ($input: IssueCertificatesInput!) {
@@ -214,13 +264,19 @@ try {
   const ratio = result.rate / naive;
   console.log(`naive pipeline:    ${naive.toFixed(1)} certificates/s (${NAIVE} certificates)`);
   console.log(`hallmark pipeline: ${result.rate.toFixed(1)} certificates/s (${COUNT} certificates, ${result.failed} failed)`);
-  console.log(`database: ${stack.db.kind === "postgres" ? "PostgreSQL server" : "embedded PGlite"}; sent over HTTP as issueCertificates, ${RATE ? `${RATE} certificates/s offered for ${DURATION_S} s, a request every 100 ms` : `requests of ${REQUEST_SIZE} from ${CLIENTS} clients`}`);
+  console.log(`database: ${stack.db.kind === "postgres" ? "PostgreSQL server" : "embedded PGlite"}; worker ${stack.config.databaseUrl && !args["in-process-worker"] ? "in a process of its own" : "in the API's process"}; sent over HTTP as issueCertificates, ${RATE ? `${RATE} certificates/s offered for ${DURATION_S} s, a request every 100 ms` : `requests of ${REQUEST_SIZE} from ${CLIENTS} clients`}`);
   console.log(`latency accepted→confirmed: p50 ${result.p50} ms, p99 ${result.p99} ms`);
-  console.log(`peak memory (rss, whole process incl. embedded chain): ${result.peakRssMiB.toFixed(0)} MiB`);
+  const apart = Object.entries(result.peaksMiB).map(([k, v]) => `${k === "api" ? "API's process" : `${k}'s process`} ${v.toFixed(0)}`).join(", ");
+  console.log(`peak memory (rss, the API's process with the embedded database, the chain's and the worker's processes): ${result.peakRssMiB.toFixed(0)} MiB (each at its own peak: ${apart} MiB)`);
+  const perCert = (s: number | undefined) => (s === undefined ? "-" : `${s.toFixed(1)} s = ${((s * 1000) / COUNT).toFixed(2)} ms/cert`);
+  const { cpu } = result;
+  const known = (cpu.mainThread ?? 0) + (cpu.database ?? 0);
   console.log(
-    `cpu until all confirmed: main thread ${result.mainThreadCpuSeconds.toFixed(1)} s, whole process ${result.cpuSeconds.toFixed(1)} s ` +
-      `(${((result.mainThreadCpuSeconds * 1000) / COUNT).toFixed(2)} / ${((result.cpuSeconds * 1000) / COUNT).toFixed(2)} ms a certificate)`,
+    `cpu until all confirmed: main thread ${perCert(cpu.mainThread)}; database thread ${perCert(cpu.database)}; ` +
+      `rest of the process (libuv pool, GC, native threads) ${perCert((cpu.process ?? 0) - known)}; whole process ${perCert(cpu.process)}; ` +
+      `chain process ${perCert(cpu.chain)}; redis-server ${perCert(cpu.redis)}${cpu.workerProcess === undefined ? "" : `; worker process ${perCert(cpu.workerProcess)}`}`,
   );
+  console.log(`cpu of the bench's process by thread name (Linux): ${result.byThreadName.sort((a, b) => b[1] - a[1]).map(([n, s]) => `${n} ${((s * 1000) / COUNT).toFixed(2)}`).join(", ")} ms/cert`);
   console.log(`batch size ${stack.config.batch.size}, window ${stack.config.batch.windowMs} ms, worker concurrency ${stack.config.workerConcurrency}`);
   console.log(`issue-throughput: ${result.rate.toFixed(1)} (${ratio.toFixed(1)}x naive)`);
 } finally {

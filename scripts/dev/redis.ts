@@ -6,6 +6,8 @@ import { Redis } from "ioredis";
 
 export interface EmbeddedRedis {
   url: string;
+  /** The redis-server process. */
+  pid?: number;
   stop(): Promise<void>;
 }
 
@@ -75,6 +77,7 @@ export async function startEmbeddedRedis(dir: string, opts: { port?: number } = 
   }
   return {
     url,
+    pid: child.pid,
     async stop() {
       process.off("exit", killOnExit);
       if (child.exitCode !== null) return;

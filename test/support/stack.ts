@@ -4,7 +4,10 @@ import { join } from "node:path";
 import { startStack, type RunningStack } from "../../scripts/dev/stack.ts";
 
 /** The real platform (EDR, redis-server, PGlite, Helia, server, worker) in a throwaway data folder. */
-export async function startTestStack(env: Record<string, string> = {}): Promise<RunningStack & { cleanup(): Promise<void> }> {
+export async function startTestStack(
+  env: Record<string, string> = {},
+  opts: { workerProcess?: boolean } = {},
+): Promise<RunningStack & { cleanup(): Promise<void> }> {
   const dataDir = mkdtempSync(join(tmpdir(), "hallmark-test-"));
   const stack = await startStack({
     env: {
@@ -17,6 +20,7 @@ export async function startTestStack(env: Record<string, string> = {}): Promise<
       ...env,
     },
     notice: () => {},
+    ...opts,
   });
   return {
     ...stack,

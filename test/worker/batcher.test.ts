@@ -10,6 +10,8 @@ import { DEV_KEYS } from "../../scripts/dev/chain.ts";
 import { IssuanceBatcher } from "../../worker/batcher.ts";
 import type { WorkerDeps } from "../../worker/deps.ts";
 import { TxMonitor } from "../../worker/tx-monitor.ts";
+import { createChainProvider } from "../../core/chain/provider.ts";
+import { startRpcRecorder } from "../support/rpc-recorder.ts";
 import { ACCOUNT_2_KEY } from "../support/test-chain.ts";
 import { holderFor, startStageFixture, type StageFixture } from "../support/stage-fixture.ts";
 
@@ -205,5 +207,39 @@ describe("the batcher: pinned issuances go on chain in batches, each once", () =
       expect(stored!.status).toBe("MINED");
     }
     for (const r of rows) expect(await minted(r.digest)).toBe(true);
+  });
+  it("estimates a registry's batch once: later batches go unestimated and are mined, and a batch naming the zero address is still estimated and refused with no nonce taken", async () => {
+    const recorder = await startRpcRecorder(fx.chain.provider._getConnection().url);
+    const provider = createChainProvider(recorder.rpcUrl, 31337);
+    try {
+      const recorded: WorkerDeps = { ...fx.deps, provider };
+      const batcher = new IssuanceBatcher(recorded, fx.deps.senders);
+      const before = (await signedBatches()).length;
+      const requested = await pinned(3 * BATCH_SIZE, "known");
+      await drain([batcher], requested.map((i) => i.id));
+      // The first batch taught what a certificate costs; the next two were sent on that.
+      expect(recorder.methods.get("eth_estimateGas")).toBe(1);
+      const batches = (await signedBatches()).slice(before);
+      expect(batches.map((b) => b.digests.length)).toEqual([BATCH_SIZE, BATCH_SIZE, BATCH_SIZE]);
+      for (const b of batches) expect((await fx.chain.provider.getTransactionReceipt(b.txHash))?.status).toBe(1);
+      for (const r of await fx.issuancesByIds(requested.map((i) => i.id))) expect(await minted(r.digest)).toBe(true);
+
+      // A batch naming the zero address (the one holder the contract refuses) is estimated, so the refusal costs no
+      // transaction.
+      const mixed = await pinned(BATCH_SIZE, "known-poison");
+      await fx.db.update(issuances).set({ recipient: ZeroAddress }).where(eq(issuances.id, mixed[2]!.id));
+      const sentBefore = (await signedBatches()).length;
+      // The same batcher (stopped only waits for its broadcasts): it knows the registry's cost.
+      await drain([batcher], mixed.map((i) => i.id));
+      expect(recorder.methods.get("eth_estimateGas")).toBeGreaterThan(1);
+      const rows = await fx.issuancesByIds(mixed.map((i) => i.id));
+      expect(rows.filter((r) => r.status === "FAILED").map((r) => r.id)).toEqual([mixed[2]!.id]);
+      const sent = (await signedBatches()).slice(sentBefore);
+      expect(sent.flatMap((b) => b.digests)).not.toContain(rows.find((r) => r.id === mixed[2]!.id)!.digest);
+      for (const b of sent) expect((await fx.chain.provider.getTransactionReceipt(b.txHash))?.status).toBe(1);
+    } finally {
+      provider.destroy();
+      await recorder.close();
+    }
   });
 });
