@@ -1,4 +1,4 @@
-import { and, asc, count, eq, inArray, lt, ne, sql } from "drizzle-orm";
+import { and, asc, count, eq, getTableColumns, inArray, lt, ne, sql } from "drizzle-orm";
 import type { Interface, Provider } from "ethers";
 import { decodeContractError, isRevert } from "../../core/chain/contract-errors.ts";
 import { sendOperation } from "../../core/chain/send-operation.ts";
@@ -53,8 +53,9 @@ export async function sendAirdropBatches(
   batchSizes: Map<string, number>,
 ): Promise<number> {
   const { db, provider, config, pipeline } = deps;
+  // Without the holders (up to 10,000 an operation, read again every tick): each batch reads its own slice.
   const open = await db
-    .select({ op: editionOperations, edition: editions, contract: editionContracts })
+    .select({ op: operationColumns, edition: editions, contract: editionContracts })
     .from(editionOperations)
     .innerJoin(editions, eq(editions.id, editionOperations.editionId))
     .leftJoin(editionContracts, eq(editionContracts.id, editions.contractId))
@@ -89,7 +90,7 @@ export async function sendAirdropBatches(
       const sender = lane.sender ? ((await lane.sender.inFlightCount()) < lane.sender.maxInFlight ? lane.sender : undefined) : await rotation.pick();
       if (!sender) break;
       const batch = await sizeBatch({ provider, iface, cap, sender, to: contract.contractAddress }, {
-        holders: op.holders.slice(sent, sent + Math.min(op.total - sent, batchSizes.get(edition.id) ?? FIRST_BATCH)),
+        holders: await holdersOf(db, op.id, sent, Math.min(op.total - sent, batchSizes.get(edition.id) ?? FIRST_BATCH)),
         encode: (holders, custodial) =>
           voucherCode
             ? iface.encodeFunctionData(custodial ? "redeemForCustody" : "redeemFor", [chainEditionId, voucherCode, holders[0]])
@@ -121,6 +122,18 @@ export async function sendAirdropBatches(
     if (sent < op.total) lane.blocked = true;
   }
   return sentBatches;
+}
+
+const { holders: _holders, ...operationColumns } = getTableColumns(editionOperations);
+
+/** `count` holders of an operation from `start` (0-based), read as a slice of the stored list. */
+async function holdersOf(db: Database, operationId: string, start: number, count: number): Promise<string[]> {
+  const path = `$[${start} to ${start + count - 1}]`;
+  const [row] = await db
+    .select({ holders: sql<string[]>`jsonb_path_query_array(${editionOperations.holders}, ${path}::jsonpath)` })
+    .from(editionOperations)
+    .where(eq(editionOperations.id, operationId));
+  return row?.holders ?? [];
 }
 
 /** Per edition with batches in flight: the one key signing them, or blocked when there is none to use. */
@@ -225,7 +238,7 @@ function sizeFor(measured: { size: number; gas: number }[], budget: number): num
 async function sendBatch(
   deps: Pick<WorkerDeps, "provider" | "logger"> & { pipeline: Pipeline },
   sender: TxSender,
-  op: EditionOperationRow,
+  op: Pick<EditionOperationRow, "id" | "kind">,
   batch: { start: number; holders: string[]; data: string; gasLimit: bigint; to: string },
 ): Promise<ChainTx | undefined> {
   const { start, holders } = batch;

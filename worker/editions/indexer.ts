@@ -93,7 +93,8 @@ export async function indexEditionEvents(
           .update(editionOperations)
           .set({ minted: sql`${editionOperations.minted} + ${count}`, updatedAt: new Date() })
           .where(eq(editionOperations.id, batch.operationId))
-          .returning();
+          // Not the holders: an airdrop's list is the row's bulk, and nothing here reads it.
+          .returning({ id: editionOperations.id, institutionId: editionOperations.institutionId, minted: editionOperations.minted, total: editionOperations.total, updatedAt: editionOperations.updatedAt });
         if (op && op.minted >= op.total) {
           await transition(ctx, "editionOperation", op.id, ["SUBMITTED"], "CONFIRMED");
         } else if (op) {
