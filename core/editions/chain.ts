@@ -1,4 +1,4 @@
-import { Contract, getAddress, isCallException, toBeHex, zeroPadValue, type Log, type Provider } from "ethers";
+import { Contract, getAddress, isCallException, toBeHex, toQuantity, zeroPadValue, type Provider } from "ethers";
 import { COLLECTIBLE_EDITIONS_ABI, TRANSFER_TOPIC } from "./abi.ts";
 import { onChainPolicy, type OnChainPolicy } from "./transfer-policy.ts";
 import { askChain, EditionNotFoundError } from "./errors.ts";
@@ -90,14 +90,33 @@ export async function readEditionFromChain(provider: Provider, contract: string,
  */
 export const LOG_BLOCK_RANGE = 10_000;
 
-/** The logs of `filter` from `fromBlock` to `toBlock`, in chain order, one query per LOG_BLOCK_RANGE blocks. */
-async function logsInRanges(provider: Provider, filter: { address: string; topics: (string | null)[] }, fromBlock: number, toBlock: number): Promise<Log[]> {
-  const all: Log[] = [];
+/** What a gallery reads of a log: its topics and data, in chain order. */
+interface RawLog {
+  topics: string[];
+  data: string;
+  blockNumber: number;
+  index: number;
+}
+
+/**
+ * The logs of `filter` from `fromBlock` to `toBlock`, in chain order, one query per LOG_BLOCK_RANGE blocks. Asked as
+ * plain JSON-RPC when the provider speaks it: an edition's tens of thousands of logs are read for three fields, not
+ * each made a full log object.
+ */
+async function logsInRanges(provider: Provider, filter: { address: string; topics: (string | null)[] }, fromBlock: number, toBlock: number): Promise<RawLog[]> {
+  const rpc = provider as Provider & { send?: (method: string, params: unknown[]) => Promise<unknown> };
+  const all: RawLog[] = [];
   for (let from = fromBlock; from <= toBlock; from += LOG_BLOCK_RANGE) {
     const to = Math.min(toBlock, from + LOG_BLOCK_RANGE - 1);
-    const logs: Log[] = await askChain(() => provider.getLogs({ ...filter, fromBlock: from, toBlock: to }));
+    let logs: RawLog[];
+    if (typeof rpc.send === "function") {
+      const raw = (await askChain(() => rpc.send!("eth_getLogs", [{ ...filter, fromBlock: toQuantity(from), toBlock: toQuantity(to) }]))) as { topics: string[]; data: string; blockNumber: string; logIndex: string; removed?: boolean }[];
+      logs = raw.filter((l) => !l.removed).map((l) => ({ topics: l.topics, data: l.data, blockNumber: Number(l.blockNumber), index: Number(l.logIndex) }));
+    } else {
+      logs = (await askChain(() => provider.getLogs({ ...filter, fromBlock: from, toBlock: to }))).map((l) => ({ topics: [...l.topics], data: l.data, blockNumber: l.blockNumber, index: l.index }));
+    }
     logs.sort((a, b) => a.blockNumber - b.blockNumber || a.index - b.index);
-    all.push(...logs);
+    for (const log of logs) all.push(log);
   }
   return all;
 }
