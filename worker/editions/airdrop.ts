@@ -84,13 +84,9 @@ export async function sendAirdropBatches(
       continue;
     }
     const chainEditionId = BigInt(edition.chainEditionId);
-    let sent = op.sent;
-    while (sent < op.total && lane.inFlight < PIPELINE_DEPTH) {
-      // The edition's key while it has batches in flight (when it has room), else the rotation's next.
-      const sender = lane.sender ? ((await lane.sender.inFlightCount()) < lane.sender.maxInFlight ? lane.sender : undefined) : await rotation.pick();
-      if (!sender) break;
-      const batch = await sizeBatch({ provider, iface, cap, sender, to: contract.contractAddress }, {
-        holders: await holdersOf(db, op.id, sent, Math.min(op.total - sent, batchSizes.get(edition.id) ?? FIRST_BATCH)),
+    const prepare = async (sender: TxSender, start: number): Promise<SizedBatch | { refused: unknown }> =>
+      sizeBatch({ provider, iface, cap, sender, to: contract.contractAddress }, {
+        holders: await holdersOf(db, op.id, start, Math.min(op.total - start, batchSizes.get(edition.id) ?? FIRST_BATCH)),
         encode: (holders, custodial) =>
           voucherCode
             ? iface.encodeFunctionData(custodial ? "redeemForCustody" : "redeemFor", [chainEditionId, voucherCode, holders[0]])
@@ -98,6 +94,14 @@ export async function sendAirdropBatches(
         db,
         sized: (size) => batchSizes.set(edition.id, size),
       }).catch((err: unknown) => ({ refused: err }));
+    let sent = op.sent;
+    let ahead: { sender: TxSender; start: number; batch: Promise<SizedBatch | { refused: unknown }> } | undefined;
+    while (sent < op.total && lane.inFlight < PIPELINE_DEPTH) {
+      // The edition's key while it has batches in flight (when it has room), else the rotation's next.
+      const sender = lane.sender ? ((await lane.sender.inFlightCount()) < lane.sender.maxInFlight ? lane.sender : undefined) : await rotation.pick();
+      if (!sender) break;
+      const batch = await (ahead?.sender === sender && ahead.start === sent ? ahead.batch : prepare(sender, sent));
+      ahead = undefined;
       if ("refused" in batch) {
         const err = batch.refused;
         const refusal = contractRefusal(err);
@@ -110,14 +114,22 @@ export async function sendAirdropBatches(
         else await failOperation(pipeline, op, `rejected by the contract: ${refusal ?? "reverted"}`);
         break;
       }
+      // The next batch is sized and estimated while this one is signed and sent (the node answers both at once),
+      // when the key has room for both; sent only after this one, so its nonce comes next.
+      const next = sent + batch.holders.length;
+      if (next < op.total && lane.inFlight + 1 < PIPELINE_DEPTH && (await sender.inFlightCount()) + 1 < sender.maxInFlight) {
+        ahead = { sender, start: next, batch: prepare(sender, next) };
+      }
       const stored = await sendBatch(deps, sender, op, { start: sent, holders: batch.holders, data: batch.data, gasLimit: gasLimitFor(batch.gas), to: contract.contractAddress });
       // Another worker has the operation: it sends the edition's next batches.
       if (!stored) break;
       lane.sender = sender;
       lane.inFlight++;
       sentBatches++;
-      sent += batch.holders.length;
+      sent = next;
     }
+    // An estimate made ahead and not used is waited for (it never throws), so no tick overlaps the next.
+    await ahead?.batch;
     // The edition's later airdrops wait for this one's last batch to be sent: serials follow their order too.
     if (sent < op.total) lane.blocked = true;
   }
@@ -160,6 +172,13 @@ async function lanesInFlight(deps: Pick<WorkerDeps, "db" | "senders">): Promise<
   return lanes;
 }
 
+/** A batch ready to sign: its holders (claimed accounts replaced by their wallets), calldata and estimate. */
+interface SizedBatch {
+  holders: string[];
+  data: string;
+  gas: bigint;
+}
+
 /**
  * The first run of `holders` of one kind, wallets (airdrop) or custodial accounts (airdropToCustody), as the
  * custodial accounts say now, sized to fill the gas cap, with its calldata and estimate. A batch too large for a
@@ -171,7 +190,7 @@ async function lanesInFlight(deps: Pick<WorkerDeps, "db" | "senders">): Promise<
 async function sizeBatch(
   chain: { provider: Provider; iface: Interface; cap: bigint; sender: TxSender; to: string },
   batch: { holders: string[]; encode: (holders: string[], custodial: boolean) => string; db: Database; sized: (size: number) => void },
-): Promise<{ holders: string[]; data: string; gas: bigint }> {
+): Promise<SizedBatch> {
   const accounts = await custodialAccountsOf(batch.db, batch.holders);
   const custodial = accounts.custodial.has(batch.holders[0]!);
   const run = batch.holders.findIndex((h) => accounts.custodial.has(h) !== custodial);
