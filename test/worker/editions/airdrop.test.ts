@@ -1,8 +1,8 @@
 import { asc, eq } from "drizzle-orm";
-import { Transaction } from "ethers";
+import { toQuantity, Transaction } from "ethers";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { chainTxs, editionMintBatches } from "../../../core/db/schema.ts";
-import { readEditionFromChain } from "../../../core/editions/chain.ts";
+import { LOG_BLOCK_RANGE, readEditionFromChain } from "../../../core/editions/chain.ts";
 import { voucherCodeOf } from "../../../core/editions/operations.ts";
 import { PIPELINE_DEPTH, sendAirdropBatches } from "../../../worker/editions/airdrop.ts";
 import { VOUCHER_REDEEMED_ON_CHAIN } from "../../../worker/editions/failures.ts";
@@ -83,6 +83,32 @@ describe("editions stage: airdrop", () => {
     const minted = told.map((c) => (typeof c.details === "function" ? c.details(op.id) : c.details).minted as number);
     expect([...minted].sort((a, b) => a - b)).toEqual(minted);
     expect(minted.filter((m) => m > 0 && m < 60).length).toBeGreaterThanOrEqual(1);
+  });
+
+  it("the chain read of a gallery follows a move made more than one log range after the mint", async () => {
+    const edition = await confirmedEdition(f, { maxSupply: 5, transferPolicy: "ISSUER_MEDIATED" });
+    const to = holders(3, "gallery-range");
+    const op = await queueAirdrop(f, edition, to);
+    for (let round = 0; round < 10 && (await operationRow(f, op.id)).status !== "CONFIRMED"; round++) {
+      await sendAirdropBatches(f.deps, f.rotation, new Map());
+      await settle(f);
+    }
+    expect((await operationRow(f, op.id)).status).toBe("CONFIRMED");
+    const chainEditionId = BigInt(edition.chainEditionId!);
+    const minted = await readEditionFromChain(f.chain.provider, edition.contractAddress, chainEditionId);
+    // Blocks enough that the mint and the move fall in different log ranges.
+    await f.chain.provider.send("hardhat_mine", [toQuantity(LOG_BLOCK_RANGE + 5)]);
+    const admin = asAdmin(f, edition.contractAddress);
+    await (await admin.grantRole!(await admin.ISSUER_ROLE!(), f.deployer.address)).wait();
+    const recovered = holders(1, "recovered")[0]!;
+    await (await admin.issuerTransfer!(to[1], recovered, minted.items[1]!.tokenId)).wait();
+
+    const onChain = await readEditionFromChain(f.chain.provider, edition.contractAddress, chainEditionId);
+    expect(onChain.items.map((i) => [i.serial, i.holder])).toEqual([
+      [1, to[0]],
+      [2, recovered],
+      [3, to[2]],
+    ]);
   });
 
   it("a redeemed claim mints with redeemFor, spending the code's voucher on chain", async () => {
