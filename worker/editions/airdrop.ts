@@ -114,6 +114,8 @@ export async function sendAirdropBatches(
         else await failOperation(pipeline, op, `rejected by the contract: ${refusal ?? "reverted"}`);
         break;
       }
+      // Never an empty batch (a list shorter than its total): nothing would advance.
+      if (!batch.holders.length) break;
       // The next batch is sized and estimated while this one is signed and sent (the node answers both at once),
       // when the key has room for both; sent only after this one, so its nonce comes next.
       const next = sent + batch.holders.length;
