@@ -31,14 +31,15 @@ export async function failReverted(deps: Deps): Promise<void> {
     .innerJoin(chainTxs, eq(chainTxs.id, editionMintBatches.chainTxId))
     .innerJoin(editionOperations, eq(editionOperations.id, editionMintBatches.operationId))
     .where(and(eq(editionMintBatches.status, "SUBMITTED"), eq(chainTxs.status, "REVERTED")));
-  // Batches of the same operation sent behind it (several are in flight at once) settle first: the items given back
-  // are then exactly those not minted.
-  const waiting = batches.length
+  // An airdrop's batches sent behind it (several are in flight at once) settle first: the items given back are then
+  // exactly those not minted. (A release sends one batch at a time.)
+  const airdrops = batches.filter((b) => b.op.kind !== "RELEASE");
+  const waiting = airdrops.length
     ? await db
         .selectDistinct({ operationId: editionMintBatches.operationId })
         .from(editionMintBatches)
         .innerJoin(chainTxs, eq(chainTxs.id, editionMintBatches.chainTxId))
-        .where(and(inArray(editionMintBatches.operationId, batches.map((b) => b.op.id)), eq(editionMintBatches.status, "SUBMITTED"), ne(chainTxs.status, "REVERTED")))
+        .where(and(inArray(editionMintBatches.operationId, airdrops.map((b) => b.op.id)), eq(editionMintBatches.status, "SUBMITTED"), ne(chainTxs.status, "REVERTED")))
     : [];
   const settling = new Set(waiting.map((w) => w.operationId));
   for (const { batch, tx, op } of batches) {
