@@ -84,16 +84,19 @@ export async function sendAirdropBatches(
       continue;
     }
     const chainEditionId = BigInt(edition.chainEditionId);
-    const prepare = async (sender: TxSender, start: number): Promise<SizedBatch | { refused: unknown }> =>
-      sizeBatch({ provider, iface, cap, sender, to: contract.contractAddress }, {
-        holders: await holdersOf(db, op.id, start, Math.min(op.total - start, batchSizes.get(edition.id) ?? FIRST_BATCH)),
-        encode: (holders, custodial) =>
-          voucherCode
-            ? iface.encodeFunctionData(custodial ? "redeemForCustody" : "redeemFor", [chainEditionId, voucherCode, holders[0]])
-            : iface.encodeFunctionData(custodial ? "airdropToCustody" : "airdrop", [chainEditionId, holders]),
-        db,
-        sized: (size) => batchSizes.set(edition.id, size),
-      }).catch((err: unknown) => ({ refused: err }));
+    // Never rejects (an error is answered as `refused`, and rethrown below unless it is the contract's): an estimate
+    // made ahead is awaited only after the batch before it is sent.
+    const prepare = (sender: TxSender, start: number): Promise<SizedBatch | { refused: unknown }> =>
+      (async () =>
+        sizeBatch({ provider, iface, cap, sender, to: contract.contractAddress }, {
+          holders: await holdersOf(db, op.id, start, Math.min(op.total - start, batchSizes.get(edition.id) ?? FIRST_BATCH)),
+          encode: (holders, custodial) =>
+            voucherCode
+              ? iface.encodeFunctionData(custodial ? "redeemForCustody" : "redeemFor", [chainEditionId, voucherCode, holders[0]])
+              : iface.encodeFunctionData(custodial ? "airdropToCustody" : "airdrop", [chainEditionId, holders]),
+          db,
+          sized: (size) => batchSizes.set(edition.id, size),
+        }))().catch((err: unknown) => ({ refused: err }));
     let sent = op.sent;
     let ahead: { sender: TxSender; start: number; batch: Promise<SizedBatch | { refused: unknown }> } | undefined;
     while (sent < op.total && lane.inFlight < PIPELINE_DEPTH) {
