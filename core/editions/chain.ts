@@ -1,4 +1,4 @@
-import { Contract, getAddress, isCallException, toBeHex, zeroPadValue, type Log, type Provider } from "ethers";
+import { Contract, getAddress, isCallException, toBeHex, toQuantity, zeroPadValue, type Provider } from "ethers";
 import { COLLECTIBLE_EDITIONS_ABI, TRANSFER_TOPIC } from "./abi.ts";
 import { onChainPolicy, type OnChainPolicy } from "./transfer-policy.ts";
 import { askChain, EditionNotFoundError } from "./errors.ts";
@@ -27,14 +27,13 @@ export interface EditionOnChain {
   createdBlock?: number;
 }
 
-/** Token ids per `eth_getLogs` filter (an OR over topic 3): nodes cap the size of a filter. */
-/** Token ids a log query filters on at once (topics of one query). */
+/** Token ids a log query filters on at once (an OR over topic 3): nodes cap the size of a filter. */
 export const TOKENS_PER_QUERY = 200;
 
 /**
  * Reads an edition from the contract: `edition(id)` for its record, `ItemMinted` logs for its items' token ids and
- * serials, and `Transfer` logs of those tokens for their current holders (two or three log queries whatever the
- * edition's size, where `ownerOf` would be one call an item).
+ * serials, and the contract's `Transfer` logs for their current holders (a log query per LOG_BLOCK_RANGE blocks since
+ * the edition's creation, whatever its size, where `ownerOf` would be one call an item).
  */
 export async function readEditionFromChain(provider: Provider, contract: string, editionId: bigint): Promise<EditionOnChain> {
   const address = getAddress(contract);
@@ -52,22 +51,23 @@ export async function readEditionFromChain(provider: Provider, contract: string,
 
   const created = await askChain(() => editions.queryFilter(editions.filters.EditionCreated!(editionId), 0));
   const fromBlock = created[0]?.blockNumber ?? 0;
-  const minted = await askChain(() => editions.queryFilter(editions.filters.ItemMinted!(editionId), fromBlock));
+  const head = await askChain(() => provider.getBlockNumber());
   const items = new Map<bigint, EditionItem>();
-  for (const log of minted) {
-    const { args } = editions.interface.parseLog(log)!;
-    items.set(args.tokenId as bigint, { tokenId: args.tokenId as bigint, serial: Number(args.serial), holder: getAddress(args.holder as string) });
+  // Decoded from their topics and data rather than through the ABI: an edition has tens of thousands of them.
+  const mintedTopics = [editions.interface.getEvent("ItemMinted")!.topicHash, zeroPadValue(toBeHex(editionId), 32)];
+  for (const log of await logsInRanges(provider, { address, topics: mintedTopics }, fromBlock, head)) {
+    const tokenId = BigInt(log.topics[2]!);
+    items.set(tokenId, { tokenId, serial: Number(BigInt(log.data)), holder: addressOfTopic(log.topics[3]!) });
   }
 
-  // Holders move only by Transfer (gifts after lockup, issuer recovery): the latest Transfer of each token names its holder.
-  const tokenIds = [...items.keys()];
-  for (let i = 0; i < tokenIds.length; i += TOKENS_PER_QUERY) {
-    const topics = tokenIds.slice(i, i + TOKENS_PER_QUERY).map((t) => zeroPadValue(toBeHex(t), 32));
-    const logs: Log[] = await askChain(() => provider.getLogs({ address, fromBlock, toBlock: "latest", topics: [TRANSFER_TOPIC, null, null, topics] }));
-    logs.sort((a, b) => a.blockNumber - b.blockNumber || a.index - b.index);
-    for (const log of logs) {
-      const item = items.get(BigInt(log.topics[3]!));
-      if (item) item.holder = getAddress(`0x${log.topics[2]!.slice(26)}`);
+  // Holders move only by Transfer (gifts after lockup, issuer recovery): the latest Transfer of each token names its
+  // holder. Every Transfer of the contract since the edition's creation, in block ranges: a filter on the edition's
+  // token ids would take a query per TOKENS_PER_QUERY items, each scanning the same logs.
+  if (items.size) {
+    for (const log of await logsInRanges(provider, { address, topics: [TRANSFER_TOPIC] }, fromBlock, head)) {
+      const item = log.topics.length === 4 ? items.get(BigInt(log.topics[3]!)) : undefined;
+      // A mint's Transfer names the holder ItemMinted named: only later moves are read.
+      if (item && BigInt(log.topics[1]!) !== 0n) item.holder = addressOfTopic(log.topics[2]!);
     }
   }
 
@@ -84,7 +84,47 @@ export async function readEditionFromChain(provider: Provider, contract: string,
   };
 }
 
-/** A revert is the contract's answer; anything else (refused, timed out, bad gateway) means the chain was not reached. */
+/**
+ * Blocks one `eth_getLogs` query of a gallery covers. Nodes cap a query's range (or its results); on a chain where
+ * every block is full of one contract's mints, a range this long holds a few hundred thousand logs at most.
+ */
+export const LOG_BLOCK_RANGE = 10_000;
+
+/** What a gallery reads of a log: its topics and data, in chain order. */
+interface RawLog {
+  topics: string[];
+  data: string;
+  blockNumber: number;
+  index: number;
+}
+
+/**
+ * The logs of `filter` from `fromBlock` to `toBlock`, in chain order, one query per LOG_BLOCK_RANGE blocks. Asked as
+ * plain JSON-RPC when the provider speaks it: an edition's tens of thousands of logs are read for three fields, not
+ * each made a full log object.
+ */
+async function logsInRanges(provider: Provider, filter: { address: string; topics: (string | null)[] }, fromBlock: number, toBlock: number): Promise<RawLog[]> {
+  const rpc = provider as Provider & { send?: (method: string, params: unknown[]) => Promise<unknown> };
+  const all: RawLog[] = [];
+  for (let from = fromBlock; from <= toBlock; from += LOG_BLOCK_RANGE) {
+    const to = Math.min(toBlock, from + LOG_BLOCK_RANGE - 1);
+    let logs: RawLog[];
+    if (typeof rpc.send === "function") {
+      const raw = (await askChain(() => rpc.send!("eth_getLogs", [{ ...filter, fromBlock: toQuantity(from), toBlock: toQuantity(to) }]))) as { topics: string[]; data: string; blockNumber: string; logIndex: string; removed?: boolean }[];
+      logs = raw.filter((l) => !l.removed).map((l) => ({ topics: l.topics, data: l.data, blockNumber: Number(l.blockNumber), index: Number(l.logIndex) }));
+    } else {
+      logs = (await askChain(() => provider.getLogs({ ...filter, fromBlock: from, toBlock: to }))).map((l) => ({ topics: [...l.topics], data: l.data, blockNumber: l.blockNumber, index: l.index }));
+    }
+    logs.sort((a, b) => a.blockNumber - b.blockNumber || a.index - b.index);
+    for (const log of logs) all.push(log);
+  }
+  return all;
+}
+
+/** The address an indexed address topic holds, checksummed. */
+function addressOfTopic(topic: string): string {
+  return getAddress(`0x${topic.slice(26)}`);
+}
 
 /** An edition as its creation announced it: enough to list an institution's editions (a IIIF Collection). */
 export interface EditionListing {

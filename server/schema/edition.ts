@@ -1,4 +1,4 @@
-import { and, eq } from "drizzle-orm";
+import { and, eq, getTableColumns } from "drizzle-orm";
 import { editionOperations, editions, EDITION_OPERATION_KINDS } from "../../core/db/schema.ts";
 import {
   ownedEdition,
@@ -170,7 +170,11 @@ export const EditionRef = builder.node(builder.objectRef<EditionRow>("Edition"),
   }),
 });
 
-export const EditionOperationRef = builder.node(builder.objectRef<EditionOperationRow>("EditionOperation"), {
+/** An operation as the API shows it: never its holders (up to 10,000 addresses), which no field exposes. */
+type EditionOperationView = Omit<EditionOperationRow, "holders">;
+const { holders: _holders, ...operationViewColumns } = getTableColumns(editionOperations);
+
+export const EditionOperationRef = builder.node(builder.objectRef<EditionOperationView>("EditionOperation"), {
   id: { resolve: (o) => o.id },
   loadMany: (ids, ctx) => ownedRows(ctx, editionOperations, ids),
   description:
@@ -345,7 +349,7 @@ builder.queryField("editionOperation", (t) =>
       withOperationErrors(async () => {
         const key = id(args.id, "EditionOperation");
         const [row] = isId(key)
-          ? await ctx.db.select().from(editionOperations).where(and(eq(editionOperations.id, key), eq(editionOperations.institutionId, ctx.caller!.institutionId)))
+          ? await ctx.db.select(operationViewColumns).from(editionOperations).where(and(eq(editionOperations.id, key), eq(editionOperations.institutionId, ctx.caller!.institutionId)))
           : [];
         if (!row) throw new OperationError("NOT_FOUND", "edition operation not found", "id");
         return row;

@@ -28,7 +28,7 @@ export async function failEdition(pipeline: Pipeline, id: string, from: EditionR
  */
 export async function failOperation(
   pipeline: Pipeline,
-  op: EditionOperationRow,
+  op: Pick<EditionOperationRow, "id" | "editionId">,
   error: string,
   opts: { keepReservation?: boolean; also?: (tx: DbTransaction) => Promise<unknown> } = {},
 ): Promise<void> {

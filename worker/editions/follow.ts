@@ -1,4 +1,4 @@
-import { and, eq } from "drizzle-orm";
+import { and, eq, inArray, ne } from "drizzle-orm";
 import { Contract } from "ethers";
 import type { DbTransaction } from "../../core/db/index.ts";
 import { chainTxs, claimCodes, editionContracts, editionMintBatches, editionOperations, editions } from "../../core/db/schema.ts";
@@ -31,7 +31,19 @@ export async function failReverted(deps: Deps): Promise<void> {
     .innerJoin(chainTxs, eq(chainTxs.id, editionMintBatches.chainTxId))
     .innerJoin(editionOperations, eq(editionOperations.id, editionMintBatches.operationId))
     .where(and(eq(editionMintBatches.status, "SUBMITTED"), eq(chainTxs.status, "REVERTED")));
+  // An airdrop's batches sent behind it (several are in flight at once) settle first: the items given back are then
+  // exactly those not minted. (A release sends one batch at a time.)
+  const airdrops = batches.filter((b) => b.op.kind !== "RELEASE");
+  const waiting = airdrops.length
+    ? await db
+        .selectDistinct({ operationId: editionMintBatches.operationId })
+        .from(editionMintBatches)
+        .innerJoin(chainTxs, eq(chainTxs.id, editionMintBatches.chainTxId))
+        .where(and(inArray(editionMintBatches.operationId, airdrops.map((b) => b.op.id)), eq(editionMintBatches.status, "SUBMITTED"), ne(chainTxs.status, "REVERTED")))
+    : [];
+  const settling = new Set(waiting.map((w) => w.operationId));
   for (const { batch, tx, op } of batches) {
+    if (settling.has(op.id)) continue;
     const also = (t: DbTransaction) => t.update(editionMintBatches).set({ status: "FAILED", updatedAt: new Date() }).where(eq(editionMintBatches.id, batch.id));
     if (op.kind === "RELEASE") {
       // The release reads again what is left in custody and sends that: an item moved meanwhile is no longer named.

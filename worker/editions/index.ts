@@ -21,7 +21,7 @@ import { sendCustodyReleases } from "./release.ts";
  *   institution's editions contract deployed first when it has none, deploy-contract.ts) → CONFIRMED from the
  *   EditionCreated event (indexer.ts);
  * - an airdrop or a redeemed claim code (airdrop.ts): batches of holders in `airdrop` transactions under the
- *   per-transaction gas cap, one batch of an edition in flight at a time (so serials follow the holders' order),
+ *   per-transaction gas cap, several batches of an edition in flight, all from one key (so serials follow the holders' order),
  *   each CONFIRMED from its ItemMinted events; the operation is CONFIRMED when every item is; items for a holder
  *   without a wallet are minted into custody (airdropToCustody, redeemForCustody);
  * - a claimed custodial account's items released to the holder's wallet (release.ts: releaseFromCustody batches,
@@ -50,10 +50,8 @@ export class EditionsRunner {
     this.contracts = new EditionContracts(deps);
     this.loop = new PollLoop(
       "editions",
-      async () => {
-        await this.tick();
-        return false;
-      },
+      // Again at once after sending batches: in flight, they may already be minted, and the next ones can go.
+      () => this.tick(),
       { idleMs: Math.max(100, deps.config.indexerPollMs), logger: deps.logger },
     );
   }
@@ -66,15 +64,17 @@ export class EditionsRunner {
     return this.loop.stop();
   }
 
-  async tick(): Promise<void> {
-    if (!(await anyEditionsWork(this.deps.db))) return;
+  /** One pass of every stage; true when airdrop batches were sent (more may be ready at once). */
+  async tick(): Promise<boolean> {
+    if (!(await anyEditionsWork(this.deps.db))) return false;
     await pinQueuedEditions(this.deps);
     await createPinnedEditions(this.deps, this.rotation, this.contracts);
-    await sendAirdropBatches(this.deps, this.rotation, this.batchSizes);
+    const sent = await sendAirdropBatches(this.deps, this.rotation, this.batchSizes);
     await sendCustodyReleases(this.deps, this.rotation);
     await failReverted(this.deps);
     await bindEditionContracts(this.deps, this.bindingsRefused);
     while (!(await this.index()));
+    return sent > 0;
   }
 
   /** One range of the editions contracts' events; true at the head. */

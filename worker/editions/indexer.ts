@@ -34,16 +34,30 @@ export async function indexEditionEvents(
   const to = Math.min(head, from + MAX_RANGE - 1);
   const iface = collectibleEditionsInterface();
   const topics = ["EditionCreated", "ItemMinted", "VoucherRedeemed", "CustodyReleased"].map((n) => iface.getEvent(n)!.topicHash);
+  const itemMinted = topics[1];
   const logs: Log[] = await provider.getLogs({ address: contracts.map((c) => c.contractAddress), topics: [topics], fromBlock: from, toBlock: to });
-  const byAddress = new Map(contracts.map((c) => [getAddress(c.contractAddress), c]));
+  // By lower-case address: a checksum (a hash) for each of an airdrop's events would cost more than the rest.
+  const byAddress = new Map(contracts.map((c) => [c.contractAddress.toLowerCase(), c]));
   await pipeline.transaction(async (ctx) => {
     const tx = ctx.db;
     const minted = new Map<string, number>();
     const mintedByEdition = new Map<string, { contractId: string; chainEditionId: string; count: number }>();
     for (const log of logs) {
-      const contract = byAddress.get(getAddress(log.address));
-      const parsed = contract ? iface.parseLog(log) : null;
-      if (!contract || !parsed) continue;
+      const contract = byAddress.get(log.address.toLowerCase());
+      if (!contract) continue;
+      if (log.topics[0] === itemMinted && log.topics.length === 4) {
+        // Counted from its topics (the edition id is the first indexed one): an airdrop's tens of thousands of
+        // events are not each decoded.
+        minted.set(log.transactionHash, (minted.get(log.transactionHash) ?? 0) + 1);
+        const chainEditionId = BigInt(log.topics[1]!).toString();
+        const key = `${contract.id}:${chainEditionId}`;
+        const entry = mintedByEdition.get(key) ?? { contractId: contract.id, chainEditionId, count: 0 };
+        entry.count++;
+        mintedByEdition.set(key, entry);
+        continue;
+      }
+      const parsed = iface.parseLog(log);
+      if (!parsed) continue;
       if (parsed.name === "EditionCreated") {
         const chainEditionId = (parsed.args.editionId as bigint).toString();
         const created = await tx
@@ -51,12 +65,6 @@ export async function indexEditionEvents(
           .from(editions)
           .where(and(eq(editions.txHash, log.transactionHash), eq(editions.contractId, contract.id), inArray(editions.status, ["SUBMITTED", "FAILED"])));
         await transitionMany(ctx, "edition", created.map((e) => e.id), ["SUBMITTED", "FAILED"], "CONFIRMED", { chainEditionId, txHash: log.transactionHash, error: null });
-      } else if (parsed.name === "ItemMinted") {
-        minted.set(log.transactionHash, (minted.get(log.transactionHash) ?? 0) + 1);
-        const key = `${contract.id}:${parsed.args.editionId}`;
-        const entry = mintedByEdition.get(key) ?? { contractId: contract.id, chainEditionId: (parsed.args.editionId as bigint).toString(), count: 0 };
-        entry.count++;
-        mintedByEdition.set(key, entry);
       } else if (parsed.name === "CustodyReleased") {
         // A release batch counts its items as an airdrop batch counts its mints.
         minted.set(log.transactionHash, (minted.get(log.transactionHash) ?? 0) + 1);
@@ -85,7 +93,8 @@ export async function indexEditionEvents(
           .update(editionOperations)
           .set({ minted: sql`${editionOperations.minted} + ${count}`, updatedAt: new Date() })
           .where(eq(editionOperations.id, batch.operationId))
-          .returning();
+          // Not the holders: an airdrop's list is the row's bulk, and nothing here reads it.
+          .returning({ id: editionOperations.id, institutionId: editionOperations.institutionId, minted: editionOperations.minted, total: editionOperations.total, updatedAt: editionOperations.updatedAt });
         if (op && op.minted >= op.total) {
           await transition(ctx, "editionOperation", op.id, ["SUBMITTED"], "CONFIRMED");
         } else if (op) {

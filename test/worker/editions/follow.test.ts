@@ -8,7 +8,7 @@ import { voucherCodeOf, type EditionRow } from "../../../core/editions/operation
 import { VOUCHER_REDEEMED_ON_CHAIN } from "../../../worker/editions/failures.ts";
 import { failReverted } from "../../../worker/editions/follow.ts";
 import { pinQueuedEditions } from "../../../worker/editions/pin.ts";
-import { asAdmin, confirmedEdition, editionRow, holders, operationRow, issueClaimCode, queueAirdrop, queueEdition, startEditionsFixture, toldFor, type EditionsFixture } from "./fixture.ts";
+import { asAdmin, confirmedEdition, editionRow, holders, indexToHead, operationRow, issueClaimCode, queueAirdrop, queueEdition, startEditionsFixture, toldFor, type EditionsFixture } from "./fixture.ts";
 
 /**
  * Transactions that revert on chain, sent with a fixed gas limit (no estimate to refuse them first), as happens
@@ -65,6 +65,35 @@ describe("editions stage: follow (reverted transactions)", () => {
     expect(batch!.status).toBe("FAILED");
     expect((await editionRow(f, edition.id)).reserved).toBe(before);
     expect(toldFor(f, op.id)).toEqual(["FAILED"]);
+  });
+
+  it("a reverted batch with a batch of the same airdrop sent behind it waits for that one's items, then gives back exactly those not minted", async () => {
+    const before = (await editionRow(f, edition.id)).reserved;
+    const to = holders(4, "behind");
+    const op = await queueAirdrop(f, edition, to);
+    const sent = await revertedBatch(op, to.slice(0, 2));
+    // The second batch, on its own nonce after the first, mints its two items.
+    const data = collectibleEditionsInterface().encodeFunctionData("airdrop", [BigInt(edition.chainEditionId!), to.slice(2)]);
+    const behind = (await f.sender.prepare(
+      async () => ({ to: edition.contractAddress, data, purpose: `editions:airdrop:${op.id}:2`, gasLimit: 500_000n }),
+      async (tx, stored) => {
+        await tx.insert(editionMintBatches).values({ operationId: op.id, start: 2, count: 2, chainTxId: stored.id, txHash: stored.txHash });
+        await tx.update(editionOperations).set({ sent: 4 }).where(eq(editionOperations.id, op.id));
+      },
+    ))!;
+    await f.sender.broadcast(behind);
+    await monitorSees(sent);
+
+    // Its items not counted yet: failing now would give back all four reservations, two of them minted.
+    await failReverted(f.deps);
+    expect((await operationRow(f, op.id)).status).toBe("SUBMITTED");
+    expect((await editionRow(f, edition.id)).reserved).toBe(before + 4);
+
+    await indexToHead(f);
+    expect((await operationRow(f, op.id)).minted).toBe(2);
+    await failReverted(f.deps);
+    expect(await operationRow(f, op.id)).toMatchObject({ status: "FAILED", error: `airdrop transaction ${sent.txHash} reverted`, minted: 2 });
+    expect((await editionRow(f, edition.id)).reserved).toBe(before + 2);
   });
 
   it("a claim's redeemFor reverted because its voucher was claimed on chain meanwhile: CLAIM_CODE_USED, the item stays reserved", async () => {
