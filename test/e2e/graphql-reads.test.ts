@@ -18,10 +18,12 @@ async function countingDatabase(stack: Stack): Promise<{ db: Database; queries: 
   let n = 0;
   const logger = { logQuery: () => void n++ };
   const client = (stack.db.db as unknown as { $client: unknown }).$client;
+  // A server, and PGlite on a thread of its own, are reached through a pg pool; PGlite in this thread directly.
+  const { default: pg } = await import("pg");
   const db =
-    stack.db.kind === "pglite"
-      ? (await import("drizzle-orm/pglite")).drizzle({ client: client as never, schema, logger })
-      : (await import("drizzle-orm/node-postgres")).drizzle({ client: client as never, schema, logger });
+    client instanceof pg.Pool
+      ? (await import("drizzle-orm/node-postgres")).drizzle({ client, schema, logger })
+      : (await import("drizzle-orm/pglite")).drizzle({ client: client as never, schema, logger });
   return { db: db as unknown as Database, queries: () => n };
 }
 
