@@ -39,6 +39,7 @@ import { assignRequestId, errorHandler, notFound, sendError } from "./http-error
 import { corsAllowlist, graphiqlHeaders, securityHeaders } from "./security/headers.ts";
 import type { LiveSink } from "../core/live/sink.ts";
 import { securityPlugins } from "./security/index.ts";
+import { useCompiledQueries } from "./compiled-queries.ts";
 import { memoryRateLimitStore, rateLimitRoutes, redisRateLimitStore } from "./security/rate-limit.ts";
 
 export interface ServerDeps {
@@ -101,7 +102,7 @@ export function createApp(deps: ServerDeps): Express {
   const webhooks = webhookSettingsOf(deps.config);
   const yoga = createYoga<{ req: Request; res: Response }, Context>({
     schema,
-    plugins: securityPlugins({ config: deps.config, logger: deps.logger, callers, redis: deps.redis }),
+    plugins: [...securityPlugins({ config: deps.config, logger: deps.logger, callers, redis: deps.redis }), useCompiledQueries()],
     batching: false,
     multipart: false,
     maxRequestBodySize: deps.config.graphql.maxBodyBytes,

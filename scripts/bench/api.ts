@@ -1,5 +1,5 @@
 import { spawn, type ChildProcess } from "node:child_process";
-import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
@@ -51,6 +51,32 @@ interface Figures {
   rps: number;
   p50: number;
   p99: number;
+  requests: number;
+}
+
+/**
+ * CPU time (user + system, ms) a process and its descendants have used, from /proc (Linux; undefined elsewhere).
+ * Requests/s on a shared machine vary with what else runs; the server's CPU per request does not, so it is the
+ * figure to compare two versions of the code by.
+ */
+function cpuMsOfTree(pid: number): number | undefined {
+  const ticksPerMs = 100 / 1000; // USER_HZ: 100 on Linux
+  const ofOne = (p: number): number => {
+    const stat = readFileSync(`/proc/${p}/stat`, "utf8");
+    const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+    // Fields 14 and 15 of stat(5) (utime, stime), counted here from field 3 (state).
+    let total = (Number(fields[11]) + Number(fields[12])) / ticksPerMs;
+    for (const task of readdirSync(`/proc/${p}/task`)) {
+      const children = readFileSync(`/proc/${p}/task/${task}/children`, "utf8").trim();
+      for (const child of children ? children.split(" ") : []) total += ofOne(Number(child));
+    }
+    return total;
+  };
+  try {
+    return ofOne(pid);
+  } catch {
+    return undefined;
+  }
 }
 
 async function load(url: string, query: string, connections: number): Promise<Figures> {
@@ -63,7 +89,7 @@ async function load(url: string, query: string, connections: number): Promise<Fi
     body: JSON.stringify({ query }),
   });
   if (result.errors || result.non2xx || result.timeouts) throw new Error(`${result.errors} errors, ${result.non2xx} non-2xx answers, ${result.timeouts} timeouts`);
-  return { rps: result.requests.average, p50: result.latency.p50, p99: result.latency.p99 };
+  return { rps: result.requests.average, p50: result.latency.p50, p99: result.latency.p99, requests: result.requests.total };
 }
 
 /** The page answers what it should (100 certificates), so the figures are of real work, not of an error. */
@@ -77,16 +103,21 @@ async function checkPage(url: string): Promise<void> {
   if (!body.data || body.data.certificates.edges.length !== 100) throw new Error(`the page query answered ${JSON.stringify(body).slice(0, 300)}`);
 }
 
-async function measure(label: string, url: string): Promise<Figures> {
+async function measure(label: string, url: string, serverPid?: number): Promise<Figures> {
   await checkPage(url);
   // A short warm-up: compiled queries, pooled connections and the JIT, as a server that has been up a while.
   await load(url, PAGE, 10).catch(() => undefined);
   const baseline = await load(url, BASELINE, 10);
   const one = await load(url, PAGE, 1);
+  const cpuBefore = serverPid === undefined ? undefined : cpuMsOfTree(serverPid);
   const ten = await load(url, PAGE, 10);
+  const cpuAfter = serverPid === undefined ? undefined : cpuMsOfTree(serverPid);
   console.log(`${label}: baseline { __typename } at 10 clients ${baseline.rps.toFixed(0)} requests/s, p99 ${baseline.p99} ms`);
   console.log(`${label}: page of 100, 1 client: ${one.rps.toFixed(1)} requests/s, p50 ${one.p50} ms, p99 ${one.p99} ms`);
   console.log(`${label}: page of 100, 10 clients: ${ten.rps.toFixed(1)} requests/s, p50 ${ten.p50} ms, p99 ${ten.p99} ms (${(ten.rps / baseline.rps).toFixed(3)}x baseline)`);
+  if (cpuBefore !== undefined && cpuAfter !== undefined) {
+    console.log(`${label}: server CPU per page of 100 at 10 clients: ${((cpuAfter - cpuBefore) / ten.requests).toFixed(2)} ms (${ten.requests} requests)`);
+  }
   return ten;
 }
 
@@ -160,7 +191,7 @@ try {
   const dev = await measure(`dev stack (${kind})`, devInfo.graphqlUrl);
   let last = dev;
   if (args["database-url"]) {
-    last = await measure(`npm start${PROCESSES > 1 ? ` WEB_CONCURRENCY=${PROCESSES}` : ""} (PostgreSQL server)`, await startServer());
+    last = await measure(`npm start${PROCESSES > 1 ? ` WEB_CONCURRENCY=${PROCESSES}` : ""} (PostgreSQL server)`, await startServer(), server!.pid);
   } else {
     console.log("npm start: measured with --database-url <an empty PostgreSQL database> (the API server alone needs a database server)");
   }
