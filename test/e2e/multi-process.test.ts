@@ -1,5 +1,3 @@
-import { mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { count, countDistinct, eq, inArray } from "drizzle-orm";
 import { Wallet } from "ethers";
@@ -9,10 +7,11 @@ import { createChainProvider } from "../../core/chain/provider.ts";
 import { openDatabase, type DatabaseHandle } from "../../core/db/index.ts";
 import { certificates, chainTxs, issuances } from "../../core/db/schema.ts";
 import { reconcile } from "../../core/reconcile.ts";
-import { DEV_KEYS, startEmbeddedChain, type EmbeddedChain } from "../../scripts/dev/chain.ts";
-import { startEmbeddedRedis, type EmbeddedRedis } from "../../scripts/dev/redis.ts";
+import { DEV_KEYS, type EmbeddedChain } from "../../scripts/dev/chain.ts";
+import type { EmbeddedRedis } from "../../scripts/dev/redis.ts";
 import { PlatformProcesses, type PlatformProcess } from "../support/platform-processes.ts";
-import { startPostgres, type TestPostgres } from "../support/postgres.ts";
+import { type TestPostgres } from "../support/postgres.ts";
+import { startProductionServices, type ProductionServices } from "../support/production-services.ts";
 import { within } from "../support/stage-fixture.ts";
 
 /** Hardhat's development keys #1 to #3, funded on the embedded chain: the workers' three signing keys. */
@@ -51,6 +50,7 @@ describe("many processes, many keys: 2 API servers, 2 workers, 3 signing keys", 
   let redis: EmbeddedRedis;
   let chain: EmbeddedChain;
   let dir: string;
+  let services: ProductionServices | undefined;
   let db: DatabaseHandle | undefined;
   const processes = new PlatformProcesses();
   let deployed: { institutionId: string; collectionId: string; issuerRegistry: string; apiKey: string };
@@ -80,17 +80,14 @@ describe("many processes, many keys: 2 API servers, 2 workers, 3 signing keys", 
   });
 
   beforeAll(async () => {
-    dir = mkdtempSync(join(tmpdir(), "hallmark-fleet-"));
-    [pg, redis, chain] = await Promise.all([startPostgres(), startEmbeddedRedis(join(dir, "redis")), startEmbeddedChain({ port: 0, chainId: 31337 })]);
+    services = await startProductionServices("hallmark-fleet-");
+    ({ pg, redis, chain, dir } = services);
   }, 30_000);
 
   afterAll(async () => {
     await processes.stopAll();
     await db?.close();
-    await chain?.close();
-    await redis?.stop();
-    await pg?.stop();
-    rmSync(dir, { recursive: true, force: true });
+    await services?.stop();
   });
 
   it("confirms every certificate once, uses every key, survives a killed worker, and the reconciler finds nothing", async () => {

@@ -1,13 +1,12 @@
-import { mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Wallet } from "ethers";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { DEV_KEYS, startEmbeddedChain, type EmbeddedChain } from "../../scripts/dev/chain.ts";
-import { startEmbeddedRedis, type EmbeddedRedis } from "../../scripts/dev/redis.ts";
+import { DEV_KEYS, type EmbeddedChain } from "../../scripts/dev/chain.ts";
+import type { EmbeddedRedis } from "../../scripts/dev/redis.ts";
 import { graphqlClient, subscribeOverSse } from "../support/graphql-http.ts";
 import { PlatformProcesses } from "../support/platform-processes.ts";
-import { startPostgres, type TestPostgres } from "../support/postgres.ts";
+import { type TestPostgres } from "../support/postgres.ts";
+import { startProductionServices, type ProductionServices } from "../support/production-services.ts";
 import { within } from "../support/stage-fixture.ts";
 import { startTestStack, waitFor } from "../support/stack.ts";
 
@@ -162,6 +161,7 @@ describe("self-service onboarding on npm start and npm run worker", () => {
   let redis: EmbeddedRedis;
   let chain: EmbeddedChain;
   let dir: string;
+  let services: ProductionServices | undefined;
   const processes = new PlatformProcesses();
   let issuerRegistry: string | undefined;
 
@@ -184,15 +184,12 @@ describe("self-service onboarding on npm start and npm run worker", () => {
   });
 
   beforeAll(async () => {
-    dir = mkdtempSync(join(tmpdir(), "hallmark-onboarding-"));
-    [pg, redis, chain] = await Promise.all([startPostgres(), startEmbeddedRedis(join(dir, "redis")), startEmbeddedChain({ port: 0, chainId: 31337 })]);
+    services = await startProductionServices("hallmark-onboarding-");
+    ({ pg, redis, chain, dir } = services);
   }, 60_000);
   afterAll(async () => {
     await processes.stopAll();
-    await chain?.close();
-    await redis?.stop();
-    await pg?.stop();
-    rmSync(dir, { recursive: true, force: true });
+    await services?.stop();
   });
 
   it("takes an institution from the operator's registration to a verified certificate", async () => {

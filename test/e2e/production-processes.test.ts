@@ -1,14 +1,13 @@
 import { request } from "node:http";
-import { mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Wallet } from "ethers";
 import { GraphQLClient, gql } from "graphql-request";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { DEV_KEYS, startEmbeddedChain, type EmbeddedChain } from "../../scripts/dev/chain.ts";
-import { startEmbeddedRedis, type EmbeddedRedis } from "../../scripts/dev/redis.ts";
+import { DEV_KEYS, type EmbeddedChain } from "../../scripts/dev/chain.ts";
+import type { EmbeddedRedis } from "../../scripts/dev/redis.ts";
 import { within } from "../support/stage-fixture.ts";
-import { startPostgres, type TestPostgres } from "../support/postgres.ts";
+import { type TestPostgres } from "../support/postgres.ts";
+import { startProductionServices, type ProductionServices } from "../support/production-services.ts";
 import { PlatformProcesses, type PlatformProcess } from "../support/platform-processes.ts";
 import { waitFor } from "../support/stack.ts";
 
@@ -21,6 +20,7 @@ describe("production processes: migrate, start, worker, graceful shutdown", () =
   let redis: EmbeddedRedis;
   let chain: EmbeddedChain;
   let dir: string;
+  let services: ProductionServices | undefined;
   const processes = new PlatformProcesses();
   let deployed: { institutionId: string; collectionId: string; issuerRegistry: string; apiKey: string };
 
@@ -50,16 +50,13 @@ describe("production processes: migrate, start, worker, graceful shutdown", () =
   const startServer = (name: string, extra: Record<string, string> = {}) => processes.startServer(env(name, extra));
 
   beforeAll(async () => {
-    dir = mkdtempSync(join(tmpdir(), "hallmark-prod-"));
-    [pg, redis, chain] = await Promise.all([startPostgres(), startEmbeddedRedis(join(dir, "redis")), startEmbeddedChain({ port: 0, chainId: 31337 })]);
+    services = await startProductionServices("hallmark-prod-");
+    ({ pg, redis, chain, dir } = services);
   }, 60_000);
 
   afterAll(async () => {
     await processes.stopAll();
-    await chain?.close();
-    await redis?.stop();
-    await pg?.stop();
-    rmSync(dir, { recursive: true, force: true });
+    await services?.stop();
   });
 
   it("the server and the worker refuse a database whose migrations are behind, naming npm run migrate", async () => {

@@ -1,15 +1,14 @@
 import { execFileSync } from "node:child_process";
 import { request } from "node:http";
-import { mkdtempSync, rmSync } from "node:fs";
 import { createServer } from "node:net";
-import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { DEV_KEYS, startEmbeddedChain, type EmbeddedChain } from "../../scripts/dev/chain.ts";
-import { startEmbeddedRedis, type EmbeddedRedis } from "../../scripts/dev/redis.ts";
+import { DEV_KEYS, type EmbeddedChain } from "../../scripts/dev/chain.ts";
+import type { EmbeddedRedis } from "../../scripts/dev/redis.ts";
 import { parseWebConcurrency } from "../../server/web-concurrency.ts";
 import { within } from "../support/stage-fixture.ts";
-import { startPostgres, type TestPostgres } from "../support/postgres.ts";
+import { type TestPostgres } from "../support/postgres.ts";
+import { startProductionServices, type ProductionServices } from "../support/production-services.ts";
 import { PlatformProcesses } from "../support/platform-processes.ts";
 
 /** Two consecutive free loopback ports (the ops ports of two server processes), the first of them. */
@@ -73,6 +72,7 @@ describe("WEB_CONCURRENCY: npm start as several server processes on one port", (
   let redis: EmbeddedRedis;
   let chain: EmbeddedChain;
   let dir: string;
+  let services: ProductionServices | undefined;
   const processes = new PlatformProcesses();
 
   const env = (extra: Record<string, string> = {}) => ({
@@ -92,18 +92,15 @@ describe("WEB_CONCURRENCY: npm start as several server processes on one port", (
   });
 
   beforeAll(async () => {
-    dir = mkdtempSync(join(tmpdir(), "hallmark-web-concurrency-"));
-    [pg, redis, chain] = await Promise.all([startPostgres(), startEmbeddedRedis(join(dir, "redis")), startEmbeddedChain({ port: 0, chainId: 31337 })]);
+    services = await startProductionServices("hallmark-web-concurrency-");
+    ({ pg, redis, chain, dir } = services);
     const migrate = processes.run("scripts/migrate.ts", env());
     expect(await within(migrate.exited, 60_000, "npm run migrate"), migrate.stderr).toBe(0);
   }, 90_000);
 
   afterAll(async () => {
     await processes.stopAll();
-    await chain?.close();
-    await redis?.stop();
-    await pg?.stop();
-    rmSync(dir, { recursive: true, force: true });
+    await services?.stop();
   });
 
   it("reads the setting: unset is one process, a whole number from 1 to 64 is that many, anything else is refused", () => {
