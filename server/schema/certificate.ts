@@ -10,7 +10,7 @@ import { CertificateStatusEnum, describedValues, RevocationReasonEnum } from "./
 import { ownedRow } from "./ids.ts";
 import { CollectionRef, InstitutionRef } from "./institution.ts";
 import { loaders, ownedRows } from "./loaders.ts";
-import { connectionFields, holderAddress, paginate, SortOrderEnum } from "./pagination.ts";
+import { connectionFields, holderAddress, paginate, selectsField, SortOrderEnum } from "./pagination.ts";
 
 export type CertificateRow = typeof certificates.$inferSelect;
 
@@ -204,7 +204,7 @@ builder.queryField("certificates", (t) =>
         filter: t.arg({ type: CertificateFilter, description: "Which certificates; all when omitted." }),
         orderBy: t.arg({ type: SortOrderEnum, defaultValue: "DESC", description: "By issue time, then id." }),
       },
-      resolve: async (_root, args, ctx) => {
+      resolve: async (_root, args, ctx, info) => {
         const f = args.filter;
         const where: (SQL | undefined)[] = [eq(certificates.institutionId, ctx.caller!.institutionId)];
         if (f?.status) where.push(statusIs(f.status, new Date()));
@@ -212,7 +212,14 @@ builder.queryField("certificates", (t) =>
         if (f?.collectionId != null) where.push(eq(certificates.collectionId, (await ownedRow(ctx, collections, f.collectionId, "collection")).id));
         if (f?.from) where.push(gte(certificates.createdAt, f.from));
         if (f?.to) where.push(lt(certificates.createdAt, f.to));
-        return paginate<CertificateRow>({ db: ctx.db, table: certificates, where: and(...where), order: args.orderBy ?? "DESC", args });
+        return paginate<CertificateRow>({
+          db: ctx.db,
+          table: certificates,
+          where: and(...where),
+          order: args.orderBy ?? "DESC",
+          args,
+          withTotal: selectsField(info, "totalCount"),
+        });
       },
     },
     { name: "CertificateConnection", description: "A page of certificates.", fields: connectionFields },

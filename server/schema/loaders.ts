@@ -4,6 +4,7 @@ import { and, asc, eq, getTableName, Placeholder, sql, type SQL } from "drizzle-
 import type { PgColumn, PgTable } from "drizzle-orm/pg-core";
 import type { Database } from "../../core/db/index.ts";
 import { isId } from "../../core/db/ids.ts";
+import { arrayRows, tableRows, type NamedStatement } from "../../core/db/raw-rows.ts";
 import {
   certificateOperations,
   chainTxs,
@@ -48,17 +49,43 @@ function statement(db: Database, name: string, build: () => { prepare(name: stri
 
 const KEYS = sql.placeholder("keys");
 
+/**
+ * The rows of `table` whose `column` is one of `keys`, `order`ed: one named statement (raw rows, decoded as Drizzle
+ * decodes them; see core/db/raw-rows.ts), or through Drizzle's prepared statement when the database is not a `pg` pool.
+ */
+async function rowsByKeys<R>(db: Database, table: PgTable, column: PgColumn, keys: string[], order?: { createdAt: PgColumn; id: PgColumn }): Promise<R[]> {
+  const name = `${order ? "all" : "one"}_${getTableName(table)}_${column.name}`;
+  const reader = tableRows(table);
+  const raw = rawStatements.get(name) ?? rawStatement(name, table, column, order);
+  const arrays = await arrayRows(db, raw, [keys]);
+  if (arrays) return arrays.map((values) => reader.read(values) as R);
+  const query = statement(db, `loader_${name}`, () => {
+    const select = db
+      .select()
+      .from(table)
+      .where(anyOf(column, KEYS));
+    return order ? select.orderBy(asc(order.createdAt), asc(order.id)) : select;
+  });
+  return (await query.execute({ keys })) as R[];
+}
+
+const rawStatements = new Map<string, NamedStatement>();
+
+function rawStatement(name: string, table: PgTable, column: PgColumn, order?: { createdAt: PgColumn; id: PgColumn }): NamedStatement {
+  const t = getTableName(table);
+  const text =
+    `select ${tableRows(table).list} from "${t}" where "${t}"."${column.name}" = any($1)` +
+    (order ? ` order by "${t}"."${order.createdAt.name}" asc, "${t}"."${order.id.name}" asc` : "");
+  const made = { name: `rows_${name}`, text };
+  rawStatements.set(name, made);
+  return made;
+}
+
 /** One row by a unique column, for many keys in one query. */
 function byKey<T extends PgTable, R>(db: Database, table: T, column: PgColumn, key: (row: R) => string): DataLoader<string, R | null> {
   return new DataLoader(async (keys) => {
     const wanted = keys.filter(isId);
-    const query = statement(db, `loader_one_${getTableName(table)}_${column.name}`, () =>
-      db
-        .select()
-        .from(table as PgTable)
-        .where(anyOf(column, KEYS)),
-    );
-    const rows = wanted.length ? ((await query.execute({ keys: wanted })) as R[]) : [];
+    const rows = wanted.length ? await rowsByKeys<R>(db, table, column, wanted) : [];
     const found = new Map(rows.map((r) => [key(r), r]));
     return keys.map((k) => found.get(k) ?? null);
   });
@@ -73,14 +100,7 @@ function allByKey<R extends { createdAt: Date; id: string }>(
 ): DataLoader<string, R[]> {
   return new DataLoader(async (keys) => {
     const wanted = keys.filter(isId);
-    const query = statement(db, `loader_all_${getTableName(table)}_${column.name}`, () =>
-      db
-        .select()
-        .from(table as PgTable)
-        .where(anyOf(column, KEYS))
-        .orderBy(asc(table.createdAt), asc(table.id)),
-    );
-    const rows = wanted.length ? ((await query.execute({ keys: wanted })) as R[]) : [];
+    const rows = wanted.length ? await rowsByKeys<R>(db, table, column, wanted, table) : [];
     const grouped = new Map<string, R[]>();
     for (const r of rows) {
       const list = grouped.get(key(r));

@@ -1,9 +1,10 @@
 import { and, asc, count, desc, sql, type SQL } from "drizzle-orm";
-import type { PgColumn, PgTable } from "drizzle-orm/pg-core";
+import { PgDialect, type PgColumn, type PgTable } from "drizzle-orm/pg-core";
 import { getAddress } from "ethers";
-import { GraphQLError } from "graphql";
+import { GraphQLError, Kind, type GraphQLResolveInfo, type SelectionSetNode } from "graphql";
 import type { Database } from "../../core/db/index.ts";
 import { isId } from "../../core/db/ids.ts";
+import { arrayRows, tableRows, type NamedStatement } from "../../core/db/raw-rows.ts";
 import { builder, MAX_PAGE_SIZE } from "../builder.ts";
 import { describedValues } from "./enums.ts";
 
@@ -79,7 +80,9 @@ export function pageSize(args: PageArgs): { size: number; fromEnd: boolean } {
 
 /**
  * One page of `table`'s rows matching `where`, ordered by (createdAt, id) in `order`, with Relay's
- * first/after/last/before. One query for the page; the total is counted by a second one only when asked.
+ * first/after/last/before. One query for the page; the total is counted only when asked: in the page's own
+ * statement when `withTotal` says the request selects it (one round trip, one snapshot), else by a second query
+ * when `totalCount` is resolved (and when the page is empty, having no row to carry it).
  */
 export async function paginate<R>(opts: {
   db: Database;
@@ -87,6 +90,8 @@ export async function paginate<R>(opts: {
   where: SQL | undefined;
   order: SortOrder;
   args: PageArgs;
+  /** The request selects `totalCount` (see {@link selectsField}): it is counted by the page's statement. */
+  withTotal?: boolean;
 }): Promise<Page<R>> {
   const { db, table, args } = opts;
   const { size, fromEnd } = pageSize(args);
@@ -101,26 +106,80 @@ export async function paginate<R>(opts: {
   // Reading from the end walks the order backwards, then turns the page around.
   const ascending = (opts.order === "ASC") !== fromEnd;
   const by = ascending ? asc : desc;
-  const rows = (await db
-    .select({ row: table as PgTable, cursorAt: sql<string>`${table.createdAt}::text` })
-    .from(table as PgTable)
-    .where(where)
-    .orderBy(by(table.createdAt), by(table.id))
-    .limit(size + 1)) as unknown as { row: R & { id: string }; cursorAt: string }[];
+  const counted = () => db.select({ n: count() }).from(table as PgTable).where(opts.where).then((r) => r[0]!.n);
   let total: Promise<number> | undefined;
+  const page = await pageRows<R>(db, { table, where, all: opts.where, by, limit: size + 1, withTotal: !!opts.withTotal });
+  let rows: { row: R & { id: string }; cursorAt: string }[];
+  if (page) {
+    rows = page.rows;
+    if (page.total !== undefined) total = Promise.resolve(page.total);
+  } else {
+    rows = (await db
+      .select({ row: table as PgTable, cursorAt: sql<string>`${table.createdAt}::text` })
+      .from(table as PgTable)
+      .where(where)
+      .orderBy(by(table.createdAt), by(table.id))
+      .limit(size + 1)) as unknown as { row: R & { id: string }; cursorAt: string }[];
+  }
   return pageOf(rows, {
     size,
     fromEnd,
     after: after !== undefined,
     before: before !== undefined,
     edge: (r) => ({ cursor: encodeCursor(r.cursorAt, r.row.id), node: r.row as R }),
-    totalCount: () =>
-      (total ??= db
-        .select({ n: count() })
-        .from(table as PgTable)
-        .where(opts.where)
-        .then((r) => r[0]!.n)),
+    totalCount: () => (total ??= counted()),
   });
+}
+
+const dialect = new PgDialect();
+
+/** Named page statements by their text; a bounded number of shapes (filters, order, cursors), each prepared once per connection. */
+const pageStatements = new Map<string, NamedStatement>();
+const MAX_PAGE_STATEMENTS = 500;
+
+/**
+ * The page's rows read as raw arrays by a named statement (see core/db/raw-rows.ts), with the count of every row
+ * `all` matches in a column of its own when `withTotal`; undefined when the database is not a `pg` pool.
+ */
+async function pageRows<R>(
+  db: Database,
+  q: { table: PgTable & { createdAt: PgColumn; id: PgColumn }; where: SQL | undefined; all: SQL | undefined; by: typeof asc; limit: number; withTotal: boolean },
+): Promise<{ rows: { row: R & { id: string }; cursorAt: string }[]; total?: number } | undefined> {
+  const reader = tableRows(q.table);
+  const { sql: text, params } = dialect.sqlToQuery(
+    sql`select ${sql.raw(reader.list)}, ${q.table.createdAt}::text${q.withTotal ? sql`, (select count(*) from ${q.table}${q.all ? sql` where ${q.all}` : sql``})` : sql``} from ${q.table}${q.where ? sql` where ${q.where}` : sql``} order by ${q.by(q.table.createdAt)}, ${q.by(q.table.id)} limit ${q.limit}`,
+  );
+  let statement = pageStatements.get(text);
+  if (!statement) {
+    // Past the bound a shape runs unnamed (parsed each time) rather than leave ever more statements on each connection.
+    statement = { name: pageStatements.size < MAX_PAGE_STATEMENTS ? `page_${pageStatements.size}` : "", text };
+    if (statement.name) pageStatements.set(text, statement);
+  }
+  const arrays = await arrayRows(db, statement, params);
+  if (!arrays) return undefined;
+  const w = reader.width;
+  const rows = arrays.map((values) => ({ row: reader.read(values) as R & { id: string }, cursorAt: values[w] as string }));
+  // Counted in the same statement; an empty page has no row to carry it, so it is counted when asked.
+  const total = q.withTotal && arrays.length ? Number(arrays[0]![w + 1]) : undefined;
+  return { rows, ...(total !== undefined ? { total } : {}) };
+}
+
+/**
+ * Whether the field being resolved selects `name` among its own fields (directly, in an inline fragment or in a
+ * named fragment). A field under a directive (`@include`, `@skip`) counts as selected: reading it costs a count, not
+ * an answer.
+ */
+export function selectsField(info: GraphQLResolveInfo, name: string): boolean {
+  const seen = new Set<string>();
+  const within = (set: SelectionSetNode | undefined): boolean =>
+    !!set?.selections.some((s) => {
+      if (s.kind === Kind.FIELD) return s.name.value === name;
+      if (s.kind === Kind.INLINE_FRAGMENT) return within(s.selectionSet);
+      if (seen.has(s.name.value)) return false;
+      seen.add(s.name.value);
+      return within(info.fragments[s.name.value]?.selectionSet);
+    });
+  return info.fieldNodes.some((f) => within(f.selectionSet));
 }
 
 /**

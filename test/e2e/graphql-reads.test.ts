@@ -16,14 +16,17 @@ type Stack = Awaited<ReturnType<typeof startTestStack>>;
 /** A drizzle over the stack's own database client that counts every statement it sends. */
 async function countingDatabase(stack: Stack): Promise<{ db: Database; queries: () => number }> {
   let n = 0;
-  const logger = { logQuery: () => void n++ };
   const client = (stack.db.db as unknown as { $client: unknown }).$client;
-  // A server, and PGlite on a thread of its own, are reached through a pg pool; PGlite in this thread directly.
+  // A server, and PGlite on a thread of its own, are reached through a pg pool: its statements are counted there, as
+  // the hottest reads go to the pool without Drizzle (core/db/raw-rows.ts). PGlite in this thread: Drizzle's log.
   const { default: pg } = await import("pg");
-  const db =
-    client instanceof pg.Pool
-      ? (await import("drizzle-orm/node-postgres")).drizzle({ client, schema, logger })
-      : (await import("drizzle-orm/pglite")).drizzle({ client: client as never, schema, logger });
+  if (client instanceof pg.Pool) {
+    const counting = Object.create(client, { query: { value: (...args: unknown[]) => (n++, (client.query as (...a: unknown[]) => unknown)(...args)) } }) as typeof client;
+    const db = (await import("drizzle-orm/node-postgres")).drizzle({ client: counting, schema });
+    return { db: db as unknown as Database, queries: () => n };
+  }
+  const logger = { logQuery: () => void n++ };
+  const db = (await import("drizzle-orm/pglite")).drizzle({ client: client as never, schema, logger });
   return { db: db as unknown as Database, queries: () => n };
 }
 
