@@ -9,7 +9,7 @@ import type { Context } from "../context.ts";
 import { CertificateStatusEnum, describedValues, RevocationReasonEnum } from "./enums.ts";
 import { ownedRow } from "./ids.ts";
 import { CollectionRef, InstitutionRef } from "./institution.ts";
-import { loaders, ownedRows } from "./loaders.ts";
+import { loaders, ownedRows, readAheadOfCertificates } from "./loaders.ts";
 import { connectionFields, holderAddress, paginate, selectsField, SortOrderEnum } from "./pagination.ts";
 
 export type CertificateRow = typeof certificates.$inferSelect;
@@ -212,7 +212,7 @@ builder.queryField("certificates", (t) =>
         if (f?.collectionId != null) where.push(eq(certificates.collectionId, (await ownedRow(ctx, collections, f.collectionId, "collection")).id));
         if (f?.from) where.push(gte(certificates.createdAt, f.from));
         if (f?.to) where.push(lt(certificates.createdAt, f.to));
-        return paginate<CertificateRow>({
+        const page = await paginate<CertificateRow>({
           db: ctx.db,
           table: certificates,
           where: and(...where),
@@ -220,6 +220,12 @@ builder.queryField("certificates", (t) =>
           args,
           withTotal: selectsField(info, "totalCount"),
         });
+        await readAheadOfCertificates(
+          ctx,
+          page.edges.map((e) => e.node),
+          { collection: selectsField(info, "edges", "node", "collection"), history: selectsField(info, "edges", "node", "history") },
+        );
+        return page;
       },
     },
     { name: "CertificateConnection", description: "A page of certificates.", fields: connectionFields },

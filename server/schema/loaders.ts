@@ -1,6 +1,6 @@
 import { createContextCache } from "@pothos/core";
 import DataLoader from "dataloader";
-import { and, asc, eq, getTableName, Placeholder, sql, type SQL } from "drizzle-orm";
+import { and, asc, eq, getTableColumns, getTableName, Placeholder, sql, type SQL } from "drizzle-orm";
 import type { PgColumn, PgTable } from "drizzle-orm/pg-core";
 import type { Database } from "../../core/db/index.ts";
 import { isId } from "../../core/db/ids.ts";
@@ -167,4 +167,86 @@ export async function ownedRows<T extends PgTable & { id: PgColumn; institutionI
     .where(and(anyOf(table.id, wanted), eq(table.institutionId, ctx.caller.institutionId)))) as (Row<T> & { id: string })[];
   const found = new Map(rows.map((r) => [r.id, r]));
   return ids.map((id) => found.get(id) ?? null);
+}
+
+/** What a page's nested fields will ask the loaders for, so it can be read ahead in one statement. */
+export interface PageReadAhead {
+  /** The certificates' `collection`. */
+  collection: boolean;
+  /** The certificates' `history`: their revocations and certificate operations. */
+  history: boolean;
+}
+
+/**
+ * Reads, in one statement, what the loaders would read in one query each for a page of certificates (their
+ * collections, revocations and certificate operations) and primes the loaders with it: the same rows, in the same
+ * order, followed from the same foreign keys, but one round trip to the database instead of three. Each statement
+ * on a loaded machine cost a socket write, a wake-up of the database and pool bookkeeping, a good part of a page
+ * read's CPU time. Only when the database is a `pg` pool; otherwise the loaders read as usual.
+ */
+export async function readAheadOfCertificates(ctx: Context, rows: readonly Row<typeof certificates>[], wanted: PageReadAhead): Promise<void> {
+  if (!rows.length || !(wanted.collection || wanted.history)) return;
+  const parts: UnionPart[] = [];
+  if (wanted.history) parts.push({ table: revocations, column: revocations.certificateId, param: 1 }, { table: certificateOperations, column: certificateOperations.certificateId, param: 1 });
+  if (wanted.collection) parts.push({ table: collections, column: collections.id, param: wanted.history ? 2 : 1 });
+  const name = `read_ahead_certificates_${wanted.history ? "h" : ""}${wanted.collection ? "c" : ""}`;
+  const statement = unionStatements.get(name) ?? unionStatement(name, parts);
+  const ids = rows.map((c) => c.id);
+  const keys = [...(wanted.history ? [ids] : []), ...(wanted.collection ? [[...new Set(rows.map((c) => c.collectionId))]] : [])];
+  const arrays = await arrayRows(ctx.db, statement, keys);
+  if (!arrays) return;
+  const found: unknown[][] = parts.map(() => []);
+  for (const values of arrays) {
+    const part = values[0] as number;
+    found[part]!.push(tableRows(parts[part]!.table).read(values, statement.offsets[part]));
+  }
+  const load = loaders(ctx);
+  const primeLists = <R extends { certificateId: string }>(loader: DataLoader<string, R[]>, list: R[]) => {
+    const grouped = new Map<string, R[]>(ids.map((id) => [id, []]));
+    for (const r of list) grouped.get(r.certificateId)?.push(r);
+    for (const [id, of] of grouped) loader.prime(id, of);
+  };
+  let at = 0;
+  if (wanted.history) {
+    primeLists(load.revocationsOfCertificate, found[at++] as Row<typeof revocations>[]);
+    primeLists(load.operationsOfCertificate, found[at++] as Row<typeof certificateOperations>[]);
+  }
+  if (wanted.collection) for (const c of found[at++] as Row<typeof collections>[]) load.collection.prime(c.id, c);
+}
+
+interface UnionPart {
+  table: PgTable & { createdAt: PgColumn; id: PgColumn };
+  column: PgColumn;
+  /** Which parameter ($1, $2) holds its keys. */
+  param: number;
+}
+
+/** A statement of several tables' rows, each row `[part, created_at, id, …every part's columns, null but its own]`. */
+interface UnionStatement extends NamedStatement {
+  /** Where each part's columns start in a row. */
+  offsets: number[];
+}
+
+const unionStatements = new Map<string, UnionStatement>();
+
+function unionStatement(name: string, parts: UnionPart[]): UnionStatement {
+  const offsets: number[] = [];
+  let width = 3;
+  for (const p of parts) {
+    offsets.push(width);
+    width += tableRows(p.table).width;
+  }
+  const nulls = (table: PgTable) =>
+    Object.values(getTableColumns(table))
+      .map((c) => `null::${c.getSQLType()}`)
+      .join(", ");
+  const selects = parts.map((p, i) => {
+    const t = getTableName(p.table);
+    const columns = parts.map((other, j) => (i === j ? tableRows(p.table).list : nulls(other.table))).join(", ");
+    return `select ${i}, "${t}"."${p.table.createdAt.name}", "${t}"."${p.table.id.name}", ${columns} from "${t}" where "${t}"."${p.column.name}" = any($${p.param}::uuid[])`;
+  });
+  // Each part's rows oldest first, then by id, as the loaders order theirs.
+  const made = { name, text: `${selects.join(" union all ")} order by 1, 2, 3`, offsets };
+  unionStatements.set(name, made);
+  return made;
 }

@@ -165,21 +165,22 @@ async function pageRows<R>(
 }
 
 /**
- * Whether the field being resolved selects `name` among its own fields (directly, in an inline fragment or in a
- * named fragment). A field under a directive (`@include`, `@skip`) counts as selected: reading it costs a count, not
- * an answer.
+ * Whether the field being resolved selects the field at `path` below it (`["totalCount"]`,
+ * `["edges", "node", "history"]`), directly, in inline fragments or in named fragments. A field under a directive
+ * (`@include`, `@skip`) counts as selected: what this decides is only what to read ahead.
  */
-export function selectsField(info: GraphQLResolveInfo, name: string): boolean {
+export function selectsField(info: GraphQLResolveInfo, ...path: string[]): boolean {
   const seen = new Set<string>();
-  const within = (set: SelectionSetNode | undefined): boolean =>
+  const within = (set: SelectionSetNode | undefined, depth: number): boolean =>
     !!set?.selections.some((s) => {
-      if (s.kind === Kind.FIELD) return s.name.value === name;
-      if (s.kind === Kind.INLINE_FRAGMENT) return within(s.selectionSet);
-      if (seen.has(s.name.value)) return false;
-      seen.add(s.name.value);
-      return within(info.fragments[s.name.value]?.selectionSet);
+      if (s.kind === Kind.FIELD) return s.name.value === path[depth] && (depth === path.length - 1 || within(s.selectionSet, depth + 1));
+      if (s.kind === Kind.INLINE_FRAGMENT) return within(s.selectionSet, depth);
+      const key = `${s.name.value}:${depth}`;
+      if (seen.has(key)) return false;
+      seen.add(key);
+      return within(info.fragments[s.name.value]?.selectionSet, depth);
     });
-  return info.fieldNodes.some((f) => within(f.selectionSet));
+  return info.fieldNodes.some((f) => within(f.selectionSet, 0));
 }
 
 /**

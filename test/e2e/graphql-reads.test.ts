@@ -5,7 +5,7 @@ import { and, asc, eq, sql } from "drizzle-orm";
 import { Wallet } from "ethers";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { schema, type Database } from "../../core/db/index.ts";
-import { certificates, collections, editionMintBatches, editionOperations, editions, issuances, revocations } from "../../core/db/schema.ts";
+import { certificateOperations, certificates, collections, editionMintBatches, editionOperations, editions, issuances, revocations } from "../../core/db/schema.ts";
 import { createApp } from "../../server/app.ts";
 import { encodePng } from "../../scripts/dev/demo-edition.ts";
 import { issueCertificate, revokeCertificate } from "../core/verification/certificates.ts";
@@ -294,6 +294,33 @@ describe("GraphQL reads: connections, global ids, batching, history", () => {
     // Auth, the page, its count, and one query per kind of nested row.
     expect(ten).toBeGreaterThan(5);
     expect(ten).toBeLessThan(15);
+  });
+
+  it("a page's collections and histories, read ahead for the page, are what each certificate answers alone", async () => {
+    // Besides the fixtures' confirmed revocations: a confirmed suspension, and a suspension and a revocation not yet
+    // confirmed, which a history leaves out.
+    const [a, b] = ordered.filter((c) => c.status === "VALID");
+    const institutionId = stack.devInfo.institutionId;
+    const later = new Date(Date.now() + 1000);
+    await stack.db.db.insert(certificateOperations).values([
+      { id: randomUUID(), institutionId, certificateId: a!.id, kind: "SUSPEND", idempotencyKey: "reads-suspend-a", requestHash: "x", status: "CONFIRMED", txHash: `0x${"22".repeat(32)}`, updatedAt: later },
+      { id: randomUUID(), institutionId, certificateId: b!.id, kind: "SUSPEND", idempotencyKey: "reads-suspend-b", requestHash: "x", status: "QUEUED" },
+    ]);
+    await stack.db.db.insert(revocations).values({
+      id: randomUUID(), institutionId, certificateId: a!.id, idempotencyKey: "reads-revoke-pending", requestHash: "x", reason: "fixture", reasonCode: "UNSPECIFIED", status: "QUEUED",
+    });
+    const NODE = `id collection { id name } history { kind at txHash blockNumber revocationReason institution { id } }`;
+    const page = await post(url, apiKey, `query($f: CertificateFilter) { certificates(first: 100, orderBy: ASC, filter: $f) { totalCount edges { node { ${NODE} } } } }`, { f: fixtures });
+    expect(page.errors).toBeUndefined();
+    const nodes = page.data!.certificates.edges.map((e: any) => e.node);
+    expect(nodes).toHaveLength(100);
+    expect(page.data!.certificates.totalCount).toBe(FIXTURES);
+    const alone = await Promise.all(nodes.map(async (n: any) => (await post(url, apiKey, `query($id: ID!) { certificate(id: $id) { ${NODE} } }`, { id: n.id })).data!.certificate));
+    expect(nodes).toEqual(alone);
+    expect(nodes.find((n: any) => n.id === a!.id).history.map((e: any) => e.kind)).toEqual(["ISSUED", "SUSPENDED"]);
+    expect(nodes.find((n: any) => n.id === b!.id).history.map((e: any) => e.kind)).toEqual(["ISSUED"]);
+    expect(nodes.filter((n: any) => n.history.some((e: any) => e.kind === "REVOKED")).length).toBe(ordered.slice(0, 100).filter((c) => c.status === "REVOKED").length);
+    expect(new Set(nodes.map((n: any) => n.collection.id))).toEqual(new Set(ordered.slice(0, 100).map((c) => c.collectionId)));
   });
 
   it("a page of 100 editions with their contract, pages and operations costs the same number of queries as a page of 10", { timeout: 120_000 }, async () => {
