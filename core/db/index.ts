@@ -12,12 +12,21 @@ export type Database = PgDatabase<PgQueryResultHKT, typeof schema>;
 /** The handle inside `db.transaction(async (tx) => …)`: what a step that must share its caller's transaction takes. */
 export type DbTransaction = Parameters<Parameters<Database["transaction"]>[0]>[0];
 
+export interface ThreadMemory {
+  heapUsed: number;
+  external: number;
+  /** PGlite's WebAssembly memory: PostgreSQL's shared buffers, caches and work memory; it grows and never shrinks. */
+  wasm: number;
+}
+
 export interface DatabaseHandle {
   db: Database;
   /** "pglite" keeps its files under the data folder; "postgres" is a server named by DATABASE_URL. */
   kind: "pglite" | "postgres";
   /** The CPU time (microseconds) of the thread PGlite runs on, when it has a thread of its own. */
   threadCpuUsage?(): Promise<NodeJS.CpuUsage>;
+  /** What the PGlite thread holds (bytes), when it has a thread of its own: its V8 heap and its WebAssembly memory. */
+  threadMemory?(): Promise<ThreadMemory>;
   close(): Promise<void>;
 }
 
@@ -66,7 +75,7 @@ export async function openDatabase(opts: {
     await handle.close().catch(() => {});
     throw err;
   }
-  return { db: handle.db, kind: handle.kind, close: handle.close, ...(handle.threadCpuUsage ? { threadCpuUsage: handle.threadCpuUsage } : {}) };
+  return { db: handle.db, kind: handle.kind, close: handle.close, ...(handle.threadCpuUsage ? { threadCpuUsage: handle.threadCpuUsage } : {}), ...(handle.threadMemory ? { threadMemory: handle.threadMemory } : {}) };
 }
 
 /** The journal's migrations the database has not applied, oldest first (drizzle applies those newer than its last record). */
@@ -158,21 +167,24 @@ async function openPgliteThread(dir: string): Promise<OpenedDatabase> {
   pool.on("error", () => {});
   const db = drizzle({ client: pool, schema });
   let closing: Promise<void> | undefined;
+  /** One question to the thread (`{ cpu: true }`, `{ memory: true }`) and the answer it posts under the same key. */
+  const ask = <T>(key: "cpu" | "memory") =>
+    new Promise<T>((resolve, reject) => {
+      const onMessage = (m: Record<string, unknown>) => {
+        if (!(key in m)) return;
+        thread.off("message", onMessage);
+        resolve(m[key] as T);
+      };
+      thread.on("message", onMessage);
+      thread.postMessage({ [key]: true });
+      void exited.then(() => reject(new Error("the PGlite thread has exited")));
+    });
   return {
     db: db as unknown as Database,
     kind: "pglite",
     migrate: () => migrate(db, { migrationsFolder }),
-    threadCpuUsage: () =>
-      new Promise((resolve, reject) => {
-        const onMessage = (m: { cpu?: NodeJS.CpuUsage }) => {
-          if (!m.cpu) return;
-          thread.off("message", onMessage);
-          resolve(m.cpu);
-        };
-        thread.on("message", onMessage);
-        thread.postMessage({ cpu: true });
-        void exited.then(() => reject(new Error("the PGlite thread has exited")));
-      }),
+    threadCpuUsage: () => ask<NodeJS.CpuUsage>("cpu"),
+    threadMemory: () => ask<ThreadMemory>("memory"),
     close: () =>
       (closing ??= (async () => {
         await pool.end().catch(() => {});
