@@ -14,6 +14,8 @@ export type DbTransaction = Parameters<Parameters<Database["transaction"]>[0]>[0
 
 export interface ThreadMemory {
   heapUsed: number;
+  /** The heap V8 holds for this thread, used or not. */
+  heapTotal: number;
   external: number;
   /** PGlite's WebAssembly memory: PostgreSQL's shared buffers, caches and work memory; it grows and never shrinks. */
   wasm: number;

@@ -48,5 +48,5 @@ try {
 function threadMemory(db: PGlite) {
   const heap = getHeapStatistics();
   const wasm = (db as unknown as { mod?: { HEAPU8?: Uint8Array } }).mod?.HEAPU8?.byteLength ?? 0;
-  return { heapUsed: heap.used_heap_size, external: heap.external_memory, wasm };
+  return { heapUsed: heap.used_heap_size, heapTotal: heap.total_heap_size, external: heap.external_memory, wasm };
 }

@@ -115,7 +115,7 @@ async function hallmarkPipeline() {
   const sampler = setInterval(sample, 50);
   // What inside the API's process holds the memory: its V8 heap, its buffers, and PGlite's thread (its heap and its
   // WebAssembly memory). Each at its own peak, sampled each second (asking the thread costs a message).
-  const parts = { heapUsed: 0, external: 0, arrayBuffers: 0, dbHeap: 0, dbWasm: 0 };
+  const parts = { heapUsed: 0, heapTotal: 0, external: 0, arrayBuffers: 0, dbHeap: 0, dbHeapTotal: 0, dbWasm: 0 };
   let sampling = false;
   const sampleParts = async () => {
     if (sampling) return;
@@ -126,12 +126,12 @@ async function hallmarkPipeline() {
       if (process.env.BENCH_MEMORY && gc) gc();
       const m = process.memoryUsage();
       const t = await stack.db.threadMemory?.().catch(() => undefined);
-      const now = { heapUsed: m.heapUsed, external: m.external, arrayBuffers: m.arrayBuffers, dbHeap: t?.heapUsed ?? 0, dbWasm: t?.wasm ?? 0 };
+      const now = { heapUsed: m.heapUsed, heapTotal: m.heapTotal, external: m.external, arrayBuffers: m.arrayBuffers, dbHeap: t?.heapUsed ?? 0, dbHeapTotal: t?.heapTotal ?? 0, dbWasm: t?.wasm ?? 0 };
       for (const k of Object.keys(parts) as (keyof typeof parts)[]) parts[k] = Math.max(parts[k], now[k]);
       if (process.env.BENCH_MEMORY) {
         const mib = (n: number) => (n / 2 ** 20).toFixed(0);
         process.stderr.write(
-          `\n[memory ${((Date.now() - started) / 1000).toFixed(0)} s] heapTotal ${mib(m.heapTotal)} rss api ${mib(m.rss)} chain ${mib(processRss(stack.pids.chain))} worker ${mib(processRss(stack.pids.workerProcess))}; ` +
+          `\n[memory ${((Date.now() - started) / 1000).toFixed(0)} s] rss api ${mib(m.rss)} chain ${mib(processRss(stack.pids.chain))} worker ${mib(processRss(stack.pids.workerProcess))}; ` +
             Object.entries(now).map(([k, v]) => `${k} ${mib(v)}`).join(" ") + "\n",
         );
       }
@@ -328,8 +328,8 @@ try {
   );
   const p = result.partsMiB as Record<string, number>;
   console.log(
-    `memory inside the API's process, each at its own peak: V8 heap used ${p.heapUsed!.toFixed(0)} MiB, external ${p.external!.toFixed(0)} MiB (array buffers ${p.arrayBuffers!.toFixed(0)})` +
-      (stack.db.threadMemory ? `; PGlite's thread: V8 heap used ${p.dbHeap!.toFixed(0)} MiB, WebAssembly memory ${p.dbWasm!.toFixed(0)} MiB` : ""),
+    `memory inside the API's process, each at its own peak: V8 heap used ${p.heapUsed!.toFixed(0)} of ${p.heapTotal!.toFixed(0)} MiB, external ${p.external!.toFixed(0)} MiB (array buffers ${p.arrayBuffers!.toFixed(0)})` +
+      (stack.db.threadMemory ? `; PGlite's thread: V8 heap used ${p.dbHeap!.toFixed(0)} of ${p.dbHeapTotal!.toFixed(0)} MiB, WebAssembly memory ${p.dbWasm!.toFixed(0)} MiB` : ""),
   );
   const perCert = (s: number | undefined) => (s === undefined ? "-" : `${s.toFixed(1)} s = ${((s * 1000) / COUNT).toFixed(2)} ms/cert`);
   const { cpu } = result;
