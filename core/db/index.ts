@@ -120,6 +120,13 @@ async function openPglite(dir: string): Promise<OpenedDatabase> {
   return { db: db as unknown as Database, kind: "pglite", close: () => client.close(), migrate: () => migrate(db, { migrationsFolder }) };
 }
 
+/**
+ * The PGlite thread's young generation: 48 MiB is V8's 16 MiB semi-space. Left to itself, V8 doubled it under a long
+ * burst (the protocol's messages in flight survive a scavenge, which V8 reads as a reason to grow), taking the
+ * thread's heap from 34 to 146 MiB with 15–40 MiB alive. Its old generation follows the process's --max-old-space-size.
+ */
+const PGLITE_THREAD_LIMITS = { maxYoungGenerationSizeMb: 48 };
+
 /** How long the PGlite thread may take to close (flushing its files) before it is terminated. */
 const THREAD_CLOSE_MS = 30_000;
 
@@ -136,7 +143,7 @@ async function openPgliteThread(dir: string): Promise<OpenedDatabase> {
   // `pg` finds a server's socket as <folder>/.s.PGSQL.<port>; a short folder of its own keeps under the path limit.
   const socketDir = mkdtempSync(join(tmpdir(), "hallmark-pglite-"));
   const socketPath = join(socketDir, ".s.PGSQL.5432");
-  const thread = new Worker(new URL("./pglite-thread.ts", import.meta.url), { workerData: { dir, socketPath } });
+  const thread = new Worker(new URL("./pglite-thread.ts", import.meta.url), { workerData: { dir, socketPath }, resourceLimits: PGLITE_THREAD_LIMITS });
   const exited = new Promise<void>((resolve) => thread.once("exit", () => resolve()));
   let threadError: unknown;
   thread.on("error", (err) => (threadError = err));
