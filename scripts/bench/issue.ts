@@ -322,7 +322,7 @@ try {
   const { chain: chainMiB, ...own } = result.peaksMiB as Record<string, number>;
   const apart = Object.entries(own).map(([k, v]) => `${k === "api" ? "API's process" : `${k}'s process`} ${v.toFixed(0)}`).join(", ");
   console.log(
-    `peak memory (rss, Hallmark's processes: the API's with the embedded database${stack.pids.workerProcess ? ", and the worker's" : ""}): ${result.peakRssMiB.toFixed(0)} MiB ` +
+    `peak memory (rss, Hallmark's processes: the API's${stack.db.kind === "pglite" ? " with the embedded database" : ""}${stack.pids.workerProcess ? ", and the worker's" : ""}): ${result.peakRssMiB.toFixed(0)} MiB ` +
       `(each at its own peak: ${apart} MiB); apart, the development chain's process: ${(chainMiB ?? 0).toFixed(0)} MiB ` +
       `(EDR holds the whole chain in memory; in production the chain is a node of its own, not Hallmark's process)`,
   );
