@@ -137,4 +137,11 @@ describe("deploy/: the image and the compose file", () => {
     // V8 grows the old generation by up to 4x a collection's survivors from a 2 GiB limit up, by at most 2x below it.
     expect(image[0]).toBeLessThan(2048);
   });
+
+  it("gives the server and the worker two allocator arenas, as npm start and npm run worker do", () => {
+    const arenas = (text: string) => [...text.matchAll(/MALLOC_ARENA_MAX=(\d+)/g)].map((m) => Number(m[1]));
+    const scripts = JSON.parse(read("package.json")).scripts as Record<string, string>;
+    expect(arenas(read("deploy/Dockerfile"))).toEqual([2]);
+    expect(["start", "worker", "bench:issue"].flatMap((name) => arenas(scripts[name]!))).toEqual([2, 2, 2]);
+  });
 });
