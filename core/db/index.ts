@@ -12,12 +12,23 @@ export type Database = PgDatabase<PgQueryResultHKT, typeof schema>;
 /** The handle inside `db.transaction(async (tx) => …)`: what a step that must share its caller's transaction takes. */
 export type DbTransaction = Parameters<Parameters<Database["transaction"]>[0]>[0];
 
+export interface ThreadMemory {
+  heapUsed: number;
+  /** The heap V8 holds for this thread, used or not. */
+  heapTotal: number;
+  external: number;
+  /** PGlite's WebAssembly memory: PostgreSQL's shared buffers, caches and work memory; it grows and never shrinks. */
+  wasm: number;
+}
+
 export interface DatabaseHandle {
   db: Database;
   /** "pglite" keeps its files under the data folder; "postgres" is a server named by DATABASE_URL. */
   kind: "pglite" | "postgres";
   /** The CPU time (microseconds) of the thread PGlite runs on, when it has a thread of its own. */
   threadCpuUsage?(): Promise<NodeJS.CpuUsage>;
+  /** What the PGlite thread holds (bytes), when it has a thread of its own: its V8 heap and its WebAssembly memory. */
+  threadMemory?(): Promise<ThreadMemory>;
   close(): Promise<void>;
 }
 
@@ -66,7 +77,7 @@ export async function openDatabase(opts: {
     await handle.close().catch(() => {});
     throw err;
   }
-  return { db: handle.db, kind: handle.kind, close: handle.close, ...(handle.threadCpuUsage ? { threadCpuUsage: handle.threadCpuUsage } : {}) };
+  return { db: handle.db, kind: handle.kind, close: handle.close, ...(handle.threadCpuUsage ? { threadCpuUsage: handle.threadCpuUsage } : {}), ...(handle.threadMemory ? { threadMemory: handle.threadMemory } : {}) };
 }
 
 /** The journal's migrations the database has not applied, oldest first (drizzle applies those newer than its last record). */
@@ -109,6 +120,13 @@ async function openPglite(dir: string): Promise<OpenedDatabase> {
   return { db: db as unknown as Database, kind: "pglite", close: () => client.close(), migrate: () => migrate(db, { migrationsFolder }) };
 }
 
+/**
+ * The PGlite thread's young generation: 48 MiB is V8's 16 MiB semi-space. Left to itself, V8 doubled it under a long
+ * burst (the protocol's messages in flight survive a scavenge, which V8 reads as a reason to grow), taking the
+ * thread's heap from 34 to 146 MiB with 15–40 MiB alive. Its old generation follows the process's --max-old-space-size.
+ */
+const PGLITE_THREAD_LIMITS = { maxYoungGenerationSizeMb: 48 };
+
 /** How long the PGlite thread may take to close (flushing its files) before it is terminated. */
 const THREAD_CLOSE_MS = 30_000;
 
@@ -125,7 +143,7 @@ async function openPgliteThread(dir: string): Promise<OpenedDatabase> {
   // `pg` finds a server's socket as <folder>/.s.PGSQL.<port>; a short folder of its own keeps under the path limit.
   const socketDir = mkdtempSync(join(tmpdir(), "hallmark-pglite-"));
   const socketPath = join(socketDir, ".s.PGSQL.5432");
-  const thread = new Worker(new URL("./pglite-thread.ts", import.meta.url), { workerData: { dir, socketPath } });
+  const thread = new Worker(new URL("./pglite-thread.ts", import.meta.url), { workerData: { dir, socketPath }, resourceLimits: PGLITE_THREAD_LIMITS });
   const exited = new Promise<void>((resolve) => thread.once("exit", () => resolve()));
   let threadError: unknown;
   thread.on("error", (err) => (threadError = err));
@@ -158,21 +176,24 @@ async function openPgliteThread(dir: string): Promise<OpenedDatabase> {
   pool.on("error", () => {});
   const db = drizzle({ client: pool, schema });
   let closing: Promise<void> | undefined;
+  /** One question to the thread (`{ cpu: true }`, `{ memory: true }`) and the answer it posts under the same key. */
+  const ask = <T>(key: "cpu" | "memory") =>
+    new Promise<T>((resolve, reject) => {
+      const onMessage = (m: Record<string, unknown>) => {
+        if (!(key in m)) return;
+        thread.off("message", onMessage);
+        resolve(m[key] as T);
+      };
+      thread.on("message", onMessage);
+      thread.postMessage({ [key]: true });
+      void exited.then(() => reject(new Error("the PGlite thread has exited")));
+    });
   return {
     db: db as unknown as Database,
     kind: "pglite",
     migrate: () => migrate(db, { migrationsFolder }),
-    threadCpuUsage: () =>
-      new Promise((resolve, reject) => {
-        const onMessage = (m: { cpu?: NodeJS.CpuUsage }) => {
-          if (!m.cpu) return;
-          thread.off("message", onMessage);
-          resolve(m.cpu);
-        };
-        thread.on("message", onMessage);
-        thread.postMessage({ cpu: true });
-        void exited.then(() => reject(new Error("the PGlite thread has exited")));
-      }),
+    threadCpuUsage: () => ask<NodeJS.CpuUsage>("cpu"),
+    threadMemory: () => ask<ThreadMemory>("memory"),
     close: () =>
       (closing ??= (async () => {
         await pool.end().catch(() => {});

@@ -2,7 +2,8 @@ import { mkdtempSync, readFileSync, readdirSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
-import { and, eq, inArray, sql } from "drizzle-orm";
+import { and, asc, eq, gt, inArray, sql } from "drizzle-orm";
+import * as hdr from "hdr-histogram-js";
 import { NonceManager, Wallet } from "ethers";
 import { certificateRegistryAt } from "../../core/chain/certificate-registry.ts";
 import { issuances } from "../../core/db/schema.ts";
@@ -44,6 +45,8 @@ const CLIENTS = Number(args.clients);
 const RATE = args.rate ? Number(args.rate) : undefined;
 const DURATION_S = Number(args.duration);
 const COUNT = RATE ? Math.round(RATE * DURATION_S) : Number(args.count);
+/** Items a request carries: certificate i is in the request that starts at the multiple of this just below i. */
+const REQUEST_ITEMS = RATE ? Math.max(1, Math.round(RATE / 10)) : REQUEST_SIZE;
 for (const [name, value] of Object.entries({ count: COUNT, naive: NAIVE, "request-size": REQUEST_SIZE, clients: CLIENTS, duration: DURATION_S, ...(RATE ? { rate: RATE } : {}) })) {
   if (!Number.isFinite(value) || value <= 0) throw new Error(`--${name} must be a positive number`);
 }
@@ -69,10 +72,6 @@ const stack = await startStack({
 const { db } = stack.db;
 const { devInfo } = stack;
 const holders = Array.from({ length: 50 }, () => Wallet.createRandom().address);
-
-function percentile(sorted: number[], p: number): number {
-  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]!;
-}
 
 async function naivePipeline(): Promise<number> {
   const deployer = new Wallet("0xac0974bec39a17e36ba4a6b4d238ff944bacb478cbed5efcae784d7bf4f2ff80", stack.provider);
@@ -102,24 +101,56 @@ async function naivePipeline(): Promise<number> {
 }
 
 async function hallmarkPipeline() {
-  // This process and the chain's and worker's processes, as when they all ran in one (redis-server left out, as then).
+  // Hallmark's own processes (the API's, with the embedded database, and the worker's) apart from the development
+  // chain's: EDR keeps the whole chain in memory, which grows with every token, while in production the chain is a
+  // node of its own. redis-server is left out, as before.
   const peaks = { api: 0, chain: 0, worker: 0 };
   let peakRss = 0;
   const sample = () => {
     const now = { api: process.memoryUsage().rss, chain: processRss(stack.pids.chain), worker: processRss(stack.pids.workerProcess) };
     for (const k of ["api", "chain", "worker"] as const) peaks[k] = Math.max(peaks[k], now[k]);
-    peakRss = Math.max(peakRss, now.api + now.chain + now.worker);
+    peakRss = Math.max(peakRss, now.api + now.worker);
   };
   sample();
   const sampler = setInterval(sample, 50);
+  // What inside the API's process holds the memory: its V8 heap, its buffers, and PGlite's thread (its heap and its
+  // WebAssembly memory). Each at its own peak, sampled each second (asking the thread costs a message).
+  const parts = { heapUsed: 0, heapTotal: 0, external: 0, arrayBuffers: 0, dbHeap: 0, dbHeapTotal: 0, dbWasm: 0 };
+  let sampling = false;
+  const sampleParts = async () => {
+    if (sampling) return;
+    sampling = true;
+    try {
+      // Diagnosis only (BENCH_MEMORY and node --expose-gc): what is still alive after a full collection.
+      const gc = (globalThis as { gc?: () => void }).gc;
+      if (process.env.BENCH_MEMORY && gc) gc();
+      const m = process.memoryUsage();
+      const t = await stack.db.threadMemory?.().catch(() => undefined);
+      const now = { heapUsed: m.heapUsed, heapTotal: m.heapTotal, external: m.external, arrayBuffers: m.arrayBuffers, dbHeap: t?.heapUsed ?? 0, dbHeapTotal: t?.heapTotal ?? 0, dbWasm: t?.wasm ?? 0 };
+      for (const k of Object.keys(parts) as (keyof typeof parts)[]) parts[k] = Math.max(parts[k], now[k]);
+      if (process.env.BENCH_MEMORY) {
+        const mib = (n: number) => (n / 2 ** 20).toFixed(0);
+        process.stderr.write(
+          `\n[memory ${((Date.now() - started) / 1000).toFixed(0)} s] rss api ${mib(m.rss)} chain ${mib(processRss(stack.pids.chain))} worker ${mib(processRss(stack.pids.workerProcess))}; ` +
+            Object.entries(now).map(([k, v]) => `${k} ${mib(v)}`).join(" ") + "\n",
+        );
+      }
+    } finally {
+      sampling = false;
+    }
+  };
+  const partsSampler = setInterval(() => void sampleParts(), process.env.BENCH_MEMORY ? 5000 : 1000);
   const bar = progressBar("confirmed", COUNT);
   // CPU time says what the work cost even when other processes share the machine and stretch the wall clock.
   const cpuAtStart = await stack.cpuUsage();
   const threadsAtStart = threadCpuByName();
   const started = Date.now();
   const runTag = Date.now().toString(36);
-  /** When each certificate's request was answered: its "accepted". */
-  const acceptedAt = new Map<string, number>();
+  /**
+   * When each request was answered: its certificates' "accepted". One number a request, not one a certificate: the
+   * bench runs in the API's process, whose memory it measures, so its own bookkeeping must not grow with the count.
+   */
+  const acceptedAt = new Float64Array(Math.ceil(COUNT / REQUEST_ITEMS));
   const requestOf = (offset: number, size: number) => ({
     collectionId: devInfo.collectionId,
     idempotencyKey: `bench-${runTag}-request-${offset}`,
@@ -131,12 +162,14 @@ async function hallmarkPipeline() {
     })),
   });
   const send = async (offset: number, size: number) => {
-    for (const id of await issueOverHttp(requestOf(offset, size))) acceptedAt.set(id, Date.now());
+    const ids = await issueOverHttp(requestOf(offset, size));
+    if (ids.length !== size) throw new Error(`a request of ${size} items was answered with ${ids.length} issuances`);
+    acceptedAt[offset / REQUEST_ITEMS] = Date.now();
   };
   let sending: Promise<unknown>;
   if (RATE) {
     // A steady offered load: a request every 100 ms whether or not the last was answered, as independent users send.
-    const perTick = Math.max(1, Math.round(RATE / 10));
+    const perTick = REQUEST_ITEMS;
     const inFlight: Promise<void>[] = [];
     for (let offset = 0, tick = 0; offset < COUNT; offset += perTick, tick++) {
       const wait = started + tick * 100 - Date.now();
@@ -170,6 +203,7 @@ async function hallmarkPipeline() {
   }
   bar.done();
   clearInterval(sampler);
+  clearInterval(partsSampler);
   const cpuAtEnd = await stack.cpuUsage();
   const threadsAtEnd = threadCpuByName();
   const byThreadName = [...threadsAtEnd].map(([name, s]) => [name, s - (threadsAtStart.get(name) ?? 0)] as const).filter(([, s]) => s >= 0.05);
@@ -180,19 +214,38 @@ async function hallmarkPipeline() {
     }),
   ) as Partial<StackCpu>;
   await sending;
-  const rows = await db
-    .select({ id: issuances.id, status: issuances.status, updatedAt: issuances.updatedAt })
-    .from(issuances)
-    .where(sql`${issuances.idempotencyKey} LIKE ${`bench-${runTag}-%`}`);
-  const failed = rows.filter((r) => r.status !== "CONFIRMED").length;
-  const lastConfirmed = Math.max(...rows.map((r) => r.updatedAt.getTime()));
-  // A certificate confirmed before its request was answered waited no time after acceptance.
-  const latencies = rows.map((r) => Math.max(0, r.updatedAt.getTime() - acceptedAt.get(r.id)!)).sort((a, b) => a - b);
+  // Latencies go into a histogram of fixed size (3 significant digits), read from the database a page at a time.
+  const latencies = hdr.build({ lowestDiscernibleValue: 1, highestTrackableValue: 24 * 3600 * 1000, numberOfSignificantValueDigits: 3 });
+  const prefix = `bench-${runTag}-`;
+  let failed = 0;
+  let lastConfirmed = 0;
+  let seen = 0;
+  for (let after = ""; ; ) {
+    const page = await db
+      .select({ id: issuances.id, key: issuances.idempotencyKey, status: issuances.status, updatedAt: issuances.updatedAt })
+      .from(issuances)
+      .where(and(sql`${issuances.idempotencyKey} LIKE ${`${prefix}%`}`, after ? gt(issuances.id, after) : undefined))
+      .orderBy(asc(issuances.id))
+      .limit(5000);
+    for (const r of page) {
+      const index = Number(r.key!.slice(prefix.length));
+      if (!Number.isInteger(index)) continue;
+      seen++;
+      if (r.status !== "CONFIRMED") failed++;
+      lastConfirmed = Math.max(lastConfirmed, r.updatedAt.getTime());
+      // A certificate confirmed before its request was answered waited no time after acceptance.
+      latencies.recordValue(Math.max(0, r.updatedAt.getTime() - acceptedAt[Math.floor(index / REQUEST_ITEMS)]!));
+    }
+    if (page.length < 5000) break;
+    after = page.at(-1)!.id;
+  }
+  if (seen !== COUNT) throw new Error(`${seen} of ${COUNT} certificates found at the end`);
   return {
     rate: COUNT / ((lastConfirmed - started) / 1000),
-    p50: percentile(latencies, 50),
-    p99: percentile(latencies, 99),
+    p50: latencies.getValueAtPercentile(50),
+    p99: latencies.getValueAtPercentile(99),
     peakRssMiB: peakRss / 2 ** 20,
+    partsMiB: Object.fromEntries(Object.entries(parts).map(([k, v]) => [k, v / 2 ** 20])),
     peaksMiB: Object.fromEntries(Object.entries(peaks).filter(([, v]) => v > 0).map(([k, v]) => [k, v / 2 ** 20])),
     failed,
     cpu,
@@ -266,8 +319,18 @@ try {
   console.log(`hallmark pipeline: ${result.rate.toFixed(1)} certificates/s (${COUNT} certificates, ${result.failed} failed)`);
   console.log(`database: ${stack.db.kind === "postgres" ? "PostgreSQL server" : "embedded PGlite"}; worker ${stack.config.databaseUrl && !args["in-process-worker"] ? "in a process of its own" : "in the API's process"}; sent over HTTP as issueCertificates, ${RATE ? `${RATE} certificates/s offered for ${DURATION_S} s, a request every 100 ms` : `requests of ${REQUEST_SIZE} from ${CLIENTS} clients`}`);
   console.log(`latency accepted→confirmed: p50 ${result.p50} ms, p99 ${result.p99} ms`);
-  const apart = Object.entries(result.peaksMiB).map(([k, v]) => `${k === "api" ? "API's process" : `${k}'s process`} ${v.toFixed(0)}`).join(", ");
-  console.log(`peak memory (rss, the API's process with the embedded database, the chain's and the worker's processes): ${result.peakRssMiB.toFixed(0)} MiB (each at its own peak: ${apart} MiB)`);
+  const { chain: chainMiB, ...own } = result.peaksMiB as Record<string, number>;
+  const apart = Object.entries(own).map(([k, v]) => `${k === "api" ? "API's process" : `${k}'s process`} ${v.toFixed(0)}`).join(", ");
+  console.log(
+    `peak memory (rss, Hallmark's processes: the API's${stack.db.kind === "pglite" ? " with the embedded database" : ""}${stack.pids.workerProcess ? ", and the worker's" : ""}): ${result.peakRssMiB.toFixed(0)} MiB ` +
+      `(each at its own peak: ${apart} MiB); apart, the development chain's process: ${(chainMiB ?? 0).toFixed(0)} MiB ` +
+      `(EDR holds the whole chain in memory; in production the chain is a node of its own, not Hallmark's process)`,
+  );
+  const p = result.partsMiB as Record<string, number>;
+  console.log(
+    `memory inside the API's process, each at its own peak: V8 heap used ${p.heapUsed!.toFixed(0)} of ${p.heapTotal!.toFixed(0)} MiB, external ${p.external!.toFixed(0)} MiB (array buffers ${p.arrayBuffers!.toFixed(0)})` +
+      (stack.db.threadMemory ? `; PGlite's thread: V8 heap used ${p.dbHeap!.toFixed(0)} of ${p.dbHeapTotal!.toFixed(0)} MiB, WebAssembly memory ${p.dbWasm!.toFixed(0)} MiB` : ""),
+  );
   const perCert = (s: number | undefined) => (s === undefined ? "-" : `${s.toFixed(1)} s = ${((s * 1000) / COUNT).toFixed(2)} ms/cert`);
   const { cpu } = result;
   const known = (cpu.mainThread ?? 0) + (cpu.database ?? 0);

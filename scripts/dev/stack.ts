@@ -262,7 +262,9 @@ const WORKER_STOP_MS = 30_000;
  * killed if this process exits first, and `stop` asks it to shut down gracefully (SIGTERM), then kills it.
  */
 async function startWorkerProcess(env: NodeJS.ProcessEnv): Promise<{ pid: number; stop(): Promise<void> }> {
-  const child = spawn(process.execPath, [join(projectRoot, "scripts/worker.ts")], { cwd: projectRoot, env, stdio: ["ignore", "inherit", "pipe"] });
+  // The worker gets this process's heap limit (`npm run worker` sets the same one; docs/performance.md#memory).
+  const heapLimit = process.execArgv.filter((a) => a.startsWith("--max-old-space-size"));
+  const child = spawn(process.execPath, [...heapLimit, join(projectRoot, "scripts/worker.ts")], { cwd: projectRoot, env, stdio: ["ignore", "inherit", "pipe"] });
   const killOnExit = () => child.kill("SIGKILL");
   process.on("exit", killOnExit);
   const exited = new Promise<void>((resolve) => child.once("exit", () => resolve()));

@@ -126,4 +126,22 @@ describe("deploy/: the image and the compose file", () => {
     }
     expect(dockerfile).toMatch(/FROM node:24/);
   });
+
+  it("gives the server and the worker the same heap limit as npm start and npm run worker, under the size where V8 lets a heap grow to four times what is alive", () => {
+    const limitIn = (text: string) => [...text.matchAll(/--max-old-space-size=(\d+)/g)].map((m) => Number(m[1]));
+    const image = limitIn(read("deploy/Dockerfile"));
+    const scripts = JSON.parse(read("package.json")).scripts as Record<string, string>;
+    const npm = ["start", "worker", "bench:issue"].flatMap((name) => limitIn(scripts[name]!));
+    expect(image).toHaveLength(1);
+    expect(npm).toEqual([image[0], image[0], image[0]]);
+    // V8 grows the old generation by up to 4x a collection's survivors from a 2 GiB limit up, by at most 2x below it.
+    expect(image[0]).toBeLessThan(2048);
+  });
+
+  it("gives the server and the worker two allocator arenas, as npm start and npm run worker do", () => {
+    const arenas = (text: string) => [...text.matchAll(/MALLOC_ARENA_MAX=(\d+)/g)].map((m) => Number(m[1]));
+    const scripts = JSON.parse(read("package.json")).scripts as Record<string, string>;
+    expect(arenas(read("deploy/Dockerfile"))).toEqual([2]);
+    expect(["start", "worker", "bench:issue"].flatMap((name) => arenas(scripts[name]!))).toEqual([2, 2, 2]);
+  });
 });
