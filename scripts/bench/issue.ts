@@ -267,7 +267,14 @@ try {
   console.log(`database: ${stack.db.kind === "postgres" ? "PostgreSQL server" : "embedded PGlite"}; worker ${stack.config.databaseUrl && !args["in-process-worker"] ? "in a process of its own" : "in the API's process"}; sent over HTTP as issueCertificates, ${RATE ? `${RATE} certificates/s offered for ${DURATION_S} s, a request every 100 ms` : `requests of ${REQUEST_SIZE} from ${CLIENTS} clients`}`);
   console.log(`latency accepted→confirmed: p50 ${result.p50} ms, p99 ${result.p99} ms`);
   const apart = Object.entries(result.peaksMiB).map(([k, v]) => `${k === "api" ? "API's process" : `${k}'s process`} ${v.toFixed(0)}`).join(", ");
-  console.log(`peak memory (rss, the API's process with the embedded database, the chain's and the worker's processes): ${result.peakRssMiB.toFixed(0)} MiB (each at its own peak: ${apart} MiB)`);
+  // Names what was added up: the API's process holds the database only when it is the embedded one, and the worker's
+  // process exists only when the worker runs apart (PostgreSQL's own processes are never counted).
+  const measured = [
+    stack.db.kind === "pglite" ? "the API's process with the embedded database" : "the API's process",
+    "the chain's process",
+    ...(result.peaksMiB.worker ? ["the worker's process"] : []),
+  ];
+  console.log(`peak memory (rss, ${measured.slice(0, -1).join(", ")} and ${measured.at(-1)}): ${result.peakRssMiB.toFixed(0)} MiB (each at its own peak: ${apart} MiB)`);
   const perCert = (s: number | undefined) => (s === undefined ? "-" : `${s.toFixed(1)} s = ${((s * 1000) / COUNT).toFixed(2)} ms/cert`);
   const { cpu } = result;
   const known = (cpu.mainThread ?? 0) + (cpu.database ?? 0);
