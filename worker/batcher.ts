@@ -144,23 +144,26 @@ export class IssuanceBatcher {
   private async sendBatch(collection: Collection): Promise<number> {
     const { db, config, logger } = this.deps;
     const size = Math.min(config.batch.size, this.learnedCap.get(collection.id) ?? config.batch.size);
+    // The key first: with its room in flight taken (it frees as the monitor records receipts) no rows are read, and
+    // with room for fewer batches than the most, fewer rows are.
+    const picked = await this.rotation.pickWithRoom();
+    if (!picked) return 0;
+    const { sender } = picked;
+    const room = Math.min(picked.room, MAX_BATCHES_AT_ONCE);
     const candidates = await db
       .select(candidateColumns)
       .from(issuances)
       .where(and(eq(issuances.collectionId, collection.id), eq(issuances.status, "PINNED"), isNull(issuances.chainTxId)))
       .orderBy(asc(issuances.updatedAt))
-      .limit(size * MAX_BATCHES_AT_ONCE);
+      .limit(size * room);
     if (!candidates.length) return 0;
     const oldestWait = Date.now() - candidates[0]!.updatedAt.getTime();
     if (candidates.length < config.batch.size && oldestWait < config.batch.windowMs) return 0;
-    const picked = await this.rotation.pickWithRoom();
-    if (!picked) return 0;
-    const { sender, room } = picked;
 
     // The fees are asked for while the batch is estimated: they do not depend on it.
     const fees = sender.fees();
     fees.catch(() => {});
-    const batches = this.knownBatches(collection, candidates, size, Math.min(room, MAX_BATCHES_AT_ONCE)) ?? [await this.sendable(collection, sender, candidates.slice(0, size))];
+    const batches = this.knownBatches(collection, candidates, size, room) ?? [await this.sendable(collection, sender, candidates.slice(0, size))];
     if (!batches[0]!.items.length) return 0;
     let sending: Sendable[] = [];
     const stored = await this.pipeline.afterCommit((within) => sender.prepareMany(
