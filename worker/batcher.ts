@@ -109,7 +109,7 @@ export class IssuanceBatcher {
     await Promise.all(this.broadcasts.values());
   }
 
-  /** Sends at most one batch per registry; returns how many issuances it sent. */
+  /** Sends at most one transaction per registry, or with a backlog up to MAX_BATCHES_AT_ONCE; returns how many issuances it sent. */
   async tick(): Promise<number> {
     const { db, config } = this.deps;
     let pending = this.busy && Date.now() - this.busy.at < 1_000 ? this.busy : undefined;
