@@ -44,20 +44,6 @@ const PER_ITEM_ALLOWANCE = 25_000n;
 /** Batches smaller than this teach nothing about the gas a certificate costs: the transaction's own cost dominates. */
 const MIN_LEARNING_BATCH = 10;
 
-/**
- * With a backlog, up to this many batches of a registry are signed in one database transaction (consecutive nonces,
- * within the key's room in flight): the database is asked the same few questions for all of them rather than for
- * each, which matters most on the embedded database, one connection that every stage waits for in turn.
- */
-const MAX_BATCHES_AT_ONCE = 4;
-
-/** A batch ready to sign: its items, its gas (an estimate or a bound from the learned cost) and its calldata. */
-interface Sendable {
-  items: Issuance[];
-  gas: bigint;
-  data: string;
-}
-
 /** Node messages meaning the call needs more gas than a block (or the node's cap) allows. */
 const OUT_OF_GAS = /out of gas|gas required exceeds|exceeds block gas limit|gas limit reached|allowance/i;
 
@@ -109,7 +95,7 @@ export class IssuanceBatcher {
     await Promise.all(this.broadcasts.values());
   }
 
-  /** Sends at most one transaction per registry, or with a backlog up to MAX_BATCHES_AT_ONCE; returns how many issuances it sent. */
+  /** Sends at most one batch per registry; returns how many issuances it sent. */
   async tick(): Promise<number> {
     const { db, config } = this.deps;
     let pending = this.busy && Date.now() - this.busy.at < 1_000 ? this.busy : undefined;
@@ -143,19 +129,15 @@ export class IssuanceBatcher {
 
   private async sendBatch(collection: Collection): Promise<number> {
     const { db, config, logger } = this.deps;
-    const size = Math.min(config.batch.size, this.learnedCap.get(collection.id) ?? config.batch.size);
-    // The key first: with its room in flight taken (it frees as the monitor records receipts) no rows are read, and
-    // with room for fewer batches than the most, fewer rows are.
-    const picked = await this.rotation.pickWithRoom();
-    if (!picked) return 0;
-    const { sender } = picked;
-    const room = Math.min(picked.room, MAX_BATCHES_AT_ONCE);
+    // The key first: while its room in flight is taken (it frees as the monitor records receipts), no rows are read.
+    const sender = await this.rotation.pick();
+    if (!sender) return 0;
     const candidates = await db
       .select(candidateColumns)
       .from(issuances)
       .where(and(eq(issuances.collectionId, collection.id), eq(issuances.status, "PINNED"), isNull(issuances.chainTxId)))
       .orderBy(asc(issuances.updatedAt))
-      .limit(size * room);
+      .limit(config.batch.size);
     if (!candidates.length) return 0;
     const oldestWait = Date.now() - candidates[0]!.updatedAt.getTime();
     if (candidates.length < config.batch.size && oldestWait < config.batch.windowMs) return 0;
@@ -163,78 +145,52 @@ export class IssuanceBatcher {
     // The fees are asked for while the batch is estimated: they do not depend on it.
     const fees = sender.fees();
     fees.catch(() => {});
-    const batches = this.knownBatches(collection, candidates, size, room) ?? [await this.sendable(collection, sender, candidates.slice(0, size))];
-    if (!batches[0]!.items.length) return 0;
-    let sending: Sendable[] = [];
-    const stored = await this.pipeline.afterCommit((within) => sender.prepareMany(
+    const { items, gas, data } = await this.sendable(collection, sender, candidates);
+    if (!items.length) return 0;
+    const chainTx = await this.pipeline.afterCommit((within) => sender.prepare(
       async (tx) => {
         // Claim under lock: another worker may have taken some of these since they were read.
         const claimed = await tx
           .select({ id: issuances.id })
           .from(issuances)
-          .where(and(inArray(issuances.id, batches.flatMap((b) => b.items.map((i) => i.id))), eq(issuances.status, "PINNED"), isNull(issuances.chainTxId)))
+          .where(and(inArray(issuances.id, items.map((i) => i.id)), eq(issuances.status, "PINNED"), isNull(issuances.chainTxId)))
           .for("update", { skipLocked: true });
         const ids = new Set(claimed.map((c) => c.id));
-        sending = batches.flatMap((b) => {
-          const kept = b.items.filter((i) => ids.has(i.id));
-          // Usually every item was claimed and the calldata estimated is the calldata sent; the gas covered a superset.
-          return kept.length ? [{ items: kept, gas: b.gas, data: kept.length === b.items.length ? b.data : encodeIssueBatch(kept.map(toRequest)) }] : [];
-        });
-        return sending.map((b) => ({
+        const batch = items.filter((i) => ids.has(i.id));
+        if (!batch.length) return undefined;
+        // Usually every item was claimed and the calldata estimated is the calldata sent.
+        const calldata = batch.length === items.length ? data : encodeIssueBatch(batch.map(toRequest));
+        items.splice(0, items.length, ...batch);
+        return {
           to: collection.contractAddress,
-          data: b.data,
-          purpose: `issueBatch:${b.items.length}`,
-          gasLimit: gasLimitFor(b.gas),
-        }));
+          data: calldata,
+          purpose: `issueBatch:${batch.length}`,
+          // The estimate covered a superset of this batch: a safe upper bound.
+          gasLimit: gasLimitFor(gas),
+        };
       },
-      async (tx, chainTxs) => {
-        for (const [i, chainTx] of chainTxs.entries()) {
-          await transitionMany(within(tx), "issuance", sending[i]!.items.map((item) => item.id), ["PINNED"], "SUBMITTED", {
-            chainTxId: chainTx.id,
-            txHash: chainTx.txHash,
-          });
-        }
+      async (tx, stored) => {
+        await transitionMany(within(tx), "issuance", items.map((i) => i.id), ["PINNED"], "SUBMITTED", {
+          chainTxId: stored.id,
+          txHash: stored.txHash,
+        });
       },
       { fees },
     ));
-    if (!stored.length) return 0;
+    if (!chainTx) return 0;
     faultPoint("after-commit");
     // Best effort: the transaction monitor re-broadcasts whatever is still only SIGNED. Not waited for: the node
-    // mines (or takes in) these while the next batch is read, estimated and signed; the key's broadcasts stay in
+    // mines (or takes in) this one while the next batch is read, estimated and signed; the key's broadcasts stay in
     // nonce order, each sent once the one before it is answered.
-    for (const chainTx of stored) {
-      const previous = this.broadcasts.get(sender) ?? Promise.resolve();
-      const broadcast = previous
-        .then(() => sender.broadcast(chainTx))
-        .catch((err) => logger.warn({ txHash: chainTx.txHash, err: String(err) }, "broadcast failed; will retry"));
-      this.broadcasts.set(sender, broadcast);
-      void broadcast.finally(() => {
-        if (this.broadcasts.get(sender) === broadcast) this.broadcasts.delete(sender);
-      });
-    }
-    return sending.reduce((n, b) => n + b.items.length, 0);
-  }
-
-  /**
-   * Up to `most` batches of `size` from a backlog whose answer is known (see `sendable`), each with its gas bound
-   * from the learned cost: the first batch whatever its size (its oldest item has waited the window), later ones
-   * only when full. Undefined when the answer is not known, or a batch would not fit: `sendable` then estimates
-   * one batch as before.
-   */
-  private knownBatches(collection: Collection, candidates: Issuance[], size: number, most: number): Sendable[] | undefined {
-    const perItem = this.gasPerItem.get(collection.id);
-    if (perItem === undefined || most < 2 || candidates.length <= size) return undefined;
-    if (candidates.some((i) => i.handedBack || BigInt(i.recipient) === 0n)) return undefined;
-    const gas = (perItem + PER_ITEM_ALLOWANCE) * BigInt(size);
-    const blockGas = this.gasLimitCache?.value;
-    if (blockGas === undefined || gas > (blockGas * 8n) / 10n || gasLimitFor(gas) > BigInt(this.deps.config.chain.txGasCap)) return undefined;
-    const batches: Sendable[] = [];
-    for (let start = 0; start < candidates.length && batches.length < most; start += size) {
-      const items = candidates.slice(start, start + size);
-      if (start > 0 && items.length < size) break;
-      batches.push({ items, gas: (perItem + PER_ITEM_ALLOWANCE) * BigInt(items.length), data: encodeIssueBatch(items.map(toRequest)) });
-    }
-    return batches;
+    const previous = this.broadcasts.get(sender) ?? Promise.resolve();
+    const broadcast = previous
+      .then(() => sender.broadcast(chainTx))
+      .catch((err) => logger.warn({ txHash: chainTx.txHash, err: String(err) }, "broadcast failed; will retry"));
+    this.broadcasts.set(sender, broadcast);
+    void broadcast.finally(() => {
+      if (this.broadcasts.get(sender) === broadcast) this.broadcasts.delete(sender);
+    });
+    return items.length;
   }
 
   /**
@@ -251,7 +207,7 @@ export class IssuanceBatcher {
    * minted) is handed back by the transaction monitor, once, and its items are then estimated here, which isolates
    * the cause as before.
    */
-  private async sendable(collection: Collection, sender: TxSender, candidates: Issuance[]): Promise<Sendable> {
+  private async sendable(collection: Collection, sender: TxSender, candidates: Issuance[]): Promise<{ items: Issuance[]; gas: bigint; data: string }> {
     const { provider, db, logger } = this.deps;
     let data = "0x";
     // Straight to eth_estimateGas: provider.estimateGas would copy the calldata through hex twice more. Errors come

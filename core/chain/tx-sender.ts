@@ -210,53 +210,33 @@ export class TxSender {
     link: (tx: DbTransaction, chainTx: ChainTx) => Promise<void>,
     opts: { fees?: Promise<Fees> } = {},
   ): Promise<ChainTx | undefined> {
-    const [stored] = await this.prepareMany(
-      async (tx) => {
-        const call = await build(tx);
-        return call ? [call] : [];
-      },
-      (tx, [chainTx]) => link(tx, chainTx!),
-      opts,
-    );
-    return stored;
-  }
-
-  /**
-   * `prepare` for several calls at once, in one database transaction: consecutive nonces in the order `build`
-   * gives the calls, every signed transaction stored (one insert) before `link` records them on their operations.
-   * A batcher with a backlog so takes several transactions' worth of operations for the round trips of one. Returns
-   * the stored transactions in nonce order (none when `build` gives no call, and then no nonce is taken).
-   */
-  async prepareMany(
-    build: (tx: DbTransaction) => Promise<TxCall[]>,
-    link: (tx: DbTransaction, chainTxs: ChainTx[]) => Promise<void>,
-    opts: { fees?: Promise<Fees> } = {},
-  ): Promise<ChainTx[]> {
     const fees = await (opts.fees ?? this.fees());
     return this.db.transaction(async (tx) => {
       const [row] = await tx.select().from(signerNonces).where(eq(signerNonces.signer, this.address)).for("update");
       if (!row) throw new Error(`nonce sequence for ${this.address} missing: call init() first`);
-      const first = row.nextNonce;
+      const nonce = row.nextNonce;
       faultPoint("after-nonce");
-      const calls = await build(tx);
-      if (!calls.length) return [];
+      const call = await build(tx);
+      if (!call) return undefined;
       // The same bytes as `wallet.signTransaction`, and the hash (keccak256 of them), without ethers' hex round trips.
-      const signed = calls.map((call, i) => ({
-        call,
-        nonce: first + i,
-        ...signRawTransaction(this.wallet.signingKey, { ...fees, chainId: this.chainId, nonce: first + i, to: call.to, data: call.data, gasLimit: call.gasLimit }),
-      }));
+      const { raw, hash: txHash } = signRawTransaction(this.wallet.signingKey, {
+        ...fees,
+        chainId: this.chainId,
+        nonce,
+        to: call.to,
+        data: call.data,
+        gasLimit: call.gasLimit,
+      });
       faultPoint("after-sign");
       // The bytes just signed are not read back.
-      const heads = await tx
+      const [head] = await tx
         .insert(chainTxs)
-        .values(signed.map(({ call, nonce, raw, hash }) => ({ chainId: this.chainId, signer: this.address, nonce, to: call.to, purpose: call.purpose, rawTx: raw, txHash: hash })))
+        .values({ chainId: this.chainId, signer: this.address, nonce, to: call.to, purpose: call.purpose, rawTx: raw, txHash })
         .returning(headColumns);
-      const byHash = new Map(heads.map((h) => [h.txHash, h]));
-      const stored: ChainTx[] = signed.map(({ raw, hash }) => ({ ...byHash.get(hash)!, rawTx: raw }));
-      await tx.update(signerNonces).set({ nextNonce: first + signed.length }).where(eq(signerNonces.signer, this.address));
+      const stored: ChainTx = { ...head!, rawTx: raw };
+      await tx.update(signerNonces).set({ nextNonce: nonce + 1 }).where(eq(signerNonces.signer, this.address));
       await link(tx, stored);
-      for (const { nonce, hash, call } of signed) this.log.debug({ nonce, txHash: hash, purpose: call.purpose }, "transaction signed");
+      this.log.debug({ nonce, txHash, purpose: call.purpose }, "transaction signed");
       return stored;
     });
   }

@@ -208,44 +208,6 @@ describe("the batcher: pinned issuances go on chain in batches, each once", () =
     }
     for (const r of rows) expect(await minted(r.digest)).toBe(true);
   });
-  it("signs a backlog as several full batches in one go, with consecutive nonces and within the key's room in flight; the rest waits for a later tick", async () => {
-    const before = (await signedBatches()).length;
-    const batcher = new IssuanceBatcher(fx.deps, fx.deps.senders);
-    // The first batch of a batcher is estimated: it learns what a certificate costs.
-    const first = await pinned(BATCH_SIZE, "backlog-first");
-    expect(await batcher.tick()).toBe(BATCH_SIZE);
-    const backlog = await pinned(5 * BATCH_SIZE + 5, "backlog");
-    // At most four batches at once: 40 of 55, then the fifth full batch, then the remainder once it has waited.
-    expect(await batcher.tick()).toBe(4 * BATCH_SIZE);
-    expect(await batcher.tick()).toBe(BATCH_SIZE);
-    expect(await batcher.tick()).toBe(5);
-    // A key with room for two more transactions in flight gets two batches, not four.
-    const inFlight = await fx.sender.inFlightCount();
-    const narrow = new TxSender({ db: fx.db, provider: fx.chain.provider, wallet: fx.chain.wallet(DEV_KEYS.minter), chainId: fx.config.chain.chainId, logger: fx.deps.logger, maxInFlight: inFlight + 2 });
-    const roomy = await pinned(4 * BATCH_SIZE, "backlog-room");
-    const limited = new IssuanceBatcher({ ...fx.deps, senders: [narrow] }, [narrow]);
-    expect(await limited.tick()).toBe(BATCH_SIZE); // estimated: one batch
-    expect(await limited.tick()).toBe(BATCH_SIZE); // one slot left
-    expect(await limited.tick()).toBe(0);
-    await Promise.all([batcher.stop(), limited.stop()]);
-
-    const batches = (await signedBatches()).slice(before);
-    expect(batches.map((b) => b.digests.length)).toEqual([BATCH_SIZE, BATCH_SIZE, BATCH_SIZE, BATCH_SIZE, BATCH_SIZE, BATCH_SIZE, 5, BATCH_SIZE, BATCH_SIZE]);
-    expect(batches.map((b) => b.nonce)).toEqual(batches.map((_, i) => batches[0]!.nonce + i));
-    const sent = [...first, ...backlog];
-    const rows = await fx.issuancesByIds(sent.map((i) => i.id));
-    expect(new Set(batches.flatMap((b) => b.digests)).size).toBe(sent.length + 2 * BATCH_SIZE);
-    for (const row of rows) {
-      expect(row.status).toBe("SUBMITTED");
-      expect(batches.find((b) => b.id === row.chainTxId)!.digests).toContain(row.digest);
-    }
-    for (const b of batches) expect((await fx.chain.provider.getTransactionReceipt(b.txHash))?.status).toBe(1);
-    for (const row of rows) expect(await minted(row.digest)).toBe(true);
-    expect((await fx.issuancesByIds(roomy.map((i) => i.id))).filter((i) => i.status === "PINNED")).toHaveLength(2 * BATCH_SIZE);
-    // The rest leave on a key with room: nothing is left behind for the next test.
-    await drain([new IssuanceBatcher(fx.deps, fx.deps.senders)], roomy.map((i) => i.id));
-  });
-
   it("estimates a registry's batch once: later batches go unestimated and are mined, and a batch naming the zero address is still estimated and refused with no nonce taken", async () => {
     const recorder = await startRpcRecorder(fx.chain.provider._getConnection().url);
     const provider = createChainProvider(recorder.rpcUrl, 31337);
