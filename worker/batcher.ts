@@ -19,9 +19,7 @@ type Collection = DeployedCollection;
 /** What the batcher reads of a pinned issuance: only what goes into the call (not the whole row and its document). */
 const candidateColumns = {
   id: issuances.id,
-  requestId: issuances.requestId,
   recipient: issuances.recipient,
-  metadataCid: issuances.metadataCid,
   digest: issuances.digest,
   updatedAt: issuances.updatedAt,
   /** The document's `validUntil` (ISO-8601), as `CertificateFields` has it. */
@@ -31,9 +29,7 @@ const candidateColumns = {
 };
 type Issuance = {
   id: string;
-  requestId: string;
   recipient: string;
-  metadataCid: string | null;
   digest: string | null;
   updatedAt: Date;
   validUntil: string | null;
@@ -133,6 +129,9 @@ export class IssuanceBatcher {
 
   private async sendBatch(collection: Collection): Promise<number> {
     const { db, config, logger } = this.deps;
+    // The key first: while its room in flight is taken (it frees as the monitor records receipts), no rows are read.
+    const sender = await this.rotation.pick();
+    if (!sender) return 0;
     const candidates = await db
       .select(candidateColumns)
       .from(issuances)
@@ -142,8 +141,6 @@ export class IssuanceBatcher {
     if (!candidates.length) return 0;
     const oldestWait = Date.now() - candidates[0]!.updatedAt.getTime();
     if (candidates.length < config.batch.size && oldestWait < config.batch.windowMs) return 0;
-    const sender = await this.rotation.pick();
-    if (!sender) return 0;
 
     // The fees are asked for while the batch is estimated: they do not depend on it.
     const fees = sender.fees();

@@ -3,7 +3,7 @@ import { eq, inArray } from "drizzle-orm";
 import { documentCid } from "../core/chain/certificate-registry.ts";
 import { coalesce } from "../core/coalesce.ts";
 import { collections, institutions, issuances } from "../core/db/schema.ts";
-import { markPinned } from "../core/operations/transitions.ts";
+import { markPinned, type Pinned } from "../core/operations/transitions.ts";
 import { pipelineOf, type WorkerDeps } from "./deps.ts";
 
 type Issuance = typeof issuances.$inferSelect;
@@ -29,7 +29,7 @@ export interface PinStage {
    * sha2-256 CID of the digest: the registry's `tokenURI` derives it from the token id (the digest) and stores
    * none, so a document pinned under any other CID (a UnixFS DAG, past one 256 KiB chunk) could not be issued.
    */
-  markPinned(pinned: { id: string; metadataCid: string; digest: string }): Promise<boolean>;
+  markPinned(pinned: Pinned): Promise<boolean>;
 }
 
 export function createPinStage(deps: Pick<WorkerDeps, "db" | "logger" | "pipeline">): PinStage {
@@ -55,12 +55,12 @@ export function createPinStage(deps: Pick<WorkerDeps, "db" | "logger" | "pipelin
     const byId = new Map(rows.map((r) => [r.issuance.id, r]));
     return ids.map((id) => byId.get(id));
   });
-  const pin = coalesce(async (items: { id: string; metadataCid: string; digest: string }[]) => {
+  const pin = coalesce(async (items: Pinned[]) => {
     const unique = [...new Map(items.map((i) => [i.id, i])).values()];
     const moved = new Set(await markPinned(pipeline, unique));
     return items.map((i) => moved.has(i.id));
   });
-  const markPinnedChecked = async (pinned: { id: string; metadataCid: string; digest: string }) => {
+  const markPinnedChecked = async (pinned: Pinned) => {
     if (pinned.metadataCid !== documentCid(pinned.digest)) {
       throw new UnrecoverableError(`issuance ${pinned.id}: pinned as ${pinned.metadataCid}, not as the raw CID of its digest ${pinned.digest} that the registry's tokenURI derives (a document over one chunk?)`);
     }

@@ -22,6 +22,18 @@ async function endpointsOf(db: Database | DbTransaction, institutionIds: string[
   return institutionIds.flatMap((id) => cache.get(id)?.endpoints ?? []);
 }
 
+/**
+ * Whether a state change of these institutions would record no delivery, as `recordStateChanges` would find now:
+ * each one's endpoints are cached and there are none. A change that records none needs no transaction of its own.
+ */
+export function knownWithoutEndpoints(institutionIds: readonly string[]): boolean {
+  const now = Date.now();
+  return institutionIds.every((id) => {
+    const cached = cache.get(id);
+    return cached !== undefined && cached.at >= now - CACHE_MS && cached.endpoints.length === 0;
+  });
+}
+
 /** Forgets cached endpoints, so a webhook registered in this process hears the very next event. */
 export function forgetEndpoints(institutionId: string): void {
   cache.delete(institutionId);

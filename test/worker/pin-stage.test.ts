@@ -1,8 +1,9 @@
 import { createHash, randomUUID } from "node:crypto";
 import { UnrecoverableError } from "bullmq";
-import { eq } from "drizzle-orm";
+import { eq, inArray } from "drizzle-orm";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { issuances } from "../../core/db/schema.ts";
+import { issuances, webhookDeliveries, webhookEndpoints } from "../../core/db/schema.ts";
+import { forgetEndpoints } from "../../core/webhooks/events.ts";
 import { cidDigestMatches } from "../../core/ipfs/index.ts";
 import { documentUri } from "../../core/chain/certificate-registry.ts";
 import { createPinStage } from "../../worker/pin-stage.ts";
@@ -111,5 +112,29 @@ describe("the pin stage: QUEUED → PINNED with the document on IPFS", () => {
 
   it("fails a job for an issuance that does not exist for good (no retries)", async () => {
     await expect(issueCertificate(fx.deps, createPinStage(fx.deps), { issuanceId: randomUUID() })).rejects.toBeInstanceOf(UnrecoverableError);
+  });
+
+  it("records the PINNED webhook event with the move once the institution has an endpoint, and none before", async () => {
+    const [before] = await fx.requestIssuances(1, { prefix: "pin-hook-before" });
+    await issueCertificate(fx.deps, createPinStage(fx.deps), { issuanceId: before!.id });
+    const institutionId = before!.institutionId;
+    const [endpoint] = await fx.db.insert(webhookEndpoints).values({ institutionId, url: "https://127.0.0.1:9/hook", secret: "sealed" }).returning();
+    // As registering one through the API does in its process.
+    forgetEndpoints(institutionId);
+    try {
+      const after = await fx.requestIssuances(3, { prefix: "pin-hook-after" });
+      const pins = createPinStage(fx.deps);
+      await Promise.all(after.map((i) => issueCertificate(fx.deps, pins, { issuanceId: i.id })));
+      const events = await fx.db
+        .select({ eventId: webhookDeliveries.eventId })
+        .from(webhookDeliveries)
+        .where(inArray(webhookDeliveries.eventId, [before!, ...after].map((i) => `evt_issuance_${i.id}_pinned`)));
+      expect(events.map((e) => e.eventId).sort()).toEqual(after.map((i) => `evt_issuance_${i.id}_pinned`).sort());
+      for (const i of after) expect((await issuanceById(fx.db, i.id)).status).toBe("PINNED");
+    } finally {
+      await fx.db.delete(webhookDeliveries).where(eq(webhookDeliveries.endpointId, endpoint!.id));
+      await fx.db.delete(webhookEndpoints).where(eq(webhookEndpoints.id, endpoint!.id));
+      forgetEndpoints(institutionId);
+    }
   });
 });

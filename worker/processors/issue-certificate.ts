@@ -24,5 +24,6 @@ export async function issueCertificate(deps: WorkerDeps, pins: PinStage, job: Is
     collection: { id: collection.id, name: collection.name, chainId: collection.chainId, contractAddress: collection.contractAddress! },
   });
   const cid = await deps.ipfs.add(doc.bytes);
-  await pins.markPinned({ id: issuance.id, metadataCid: cid, digest: doc.digest });
+  // Its institution lets the pin stage tell whether the move has webhook events to record with it.
+  await pins.markPinned({ id: issuance.id, metadataCid: cid, digest: doc.digest, institutionId: institution.id });
 }
