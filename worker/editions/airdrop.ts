@@ -116,7 +116,7 @@ export async function sendAirdropBatches(
     let ahead: { sender: TxSender; start: number; batch: Promise<SizedBatch | { refused: unknown }> } | undefined;
     while (sent < op.total && lane.inFlight < PIPELINE_DEPTH) {
       // The edition's key while it has batches in flight (when it has room), else the rotation's next.
-      const sender = lane.sender ? ((await lane.sender.inFlightCount()) < lane.sender.maxInFlight ? lane.sender : undefined) : await rotation.pick();
+      const sender = lane.sender ? ((await hasRoom(deps, lane.sender)) ? lane.sender : undefined) : await rotation.pick();
       if (!sender) break;
       const batch = await (ahead?.sender === sender && ahead.start === sent ? ahead.batch : prepare(sender, sent));
       ahead = undefined;
@@ -157,6 +157,27 @@ export async function sendAirdropBatches(
 }
 
 const { holders: _holders, ...operationColumns } = getTableColumns(editionOperations);
+
+/**
+ * Whether `sender` can take one more transaction, once the receipts of its airdrop batches already mined are
+ * recorded: on a node that mines as it receives, the batches just sent are mined before the transaction monitor's
+ * next look (up to its poll interval), and the edition's next batches would wait for it. Only airdrop batches'
+ * transactions, which settle nothing on their own (the monitor's release of a reverted one does nothing: follow.ts
+ * does it); a transaction not mined yet is left to the monitor, which alone finds it dropped.
+ */
+async function hasRoom(deps: Pick<WorkerDeps, "logger">, sender: TxSender): Promise<boolean> {
+  if ((await sender.inFlightCount()) < sender.maxInFlight) return true;
+  let freed = false;
+  for (const chainTx of await sender.inFlight()) {
+    if (chainTx.status !== "SENT" || !chainTx.purpose.startsWith("editions:airdrop:")) continue;
+    const receipt = await sender.recordIfMined(chainTx);
+    // Later nonces of the key are not mined before this one.
+    if (!receipt) break;
+    if (receipt.status !== 1) deps.logger.warn({ txHash: chainTx.txHash }, "transaction reverted");
+    freed = true;
+  }
+  return freed;
+}
 
 /** `count` holders of an operation from `start` (0-based), read as a slice of the stored list. */
 async function holdersOf(db: Database, operationId: string, start: number, count: number): Promise<string[]> {

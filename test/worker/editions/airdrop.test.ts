@@ -5,6 +5,9 @@ import { chainTxs, editionMintBatches } from "../../../core/db/schema.ts";
 import { LOG_BLOCK_RANGE, readEditionFromChain } from "../../../core/editions/chain.ts";
 import { voucherCodeOf } from "../../../core/editions/operations.ts";
 import { PIPELINE_DEPTH, sendAirdropBatches, UNESTIMATED } from "../../../worker/editions/airdrop.ts";
+import { SenderRotation } from "../../../core/chain/sender-rotation.ts";
+import { TxSender } from "../../../core/chain/tx-sender.ts";
+import { ACCOUNT_3_KEY } from "../../support/test-chain.ts";
 import { VOUCHER_REDEEMED_ON_CHAIN } from "../../../worker/editions/failures.ts";
 import { failReverted } from "../../../worker/editions/follow.ts";
 import { pinQueuedEditions } from "../../../worker/editions/pin.ts";
@@ -255,5 +258,26 @@ describe("editions stage: airdrop", () => {
     // The edition's items are the first airdrop's, serials 1 to 12: none of this airdrop's holders has one.
     const onChain = await readEditionFromChain(f.chain.provider, edition.contractAddress, BigInt(edition.chainEditionId!));
     expect(onChain.items.map((i) => i.serial)).toEqual(Array.from({ length: 12 }, (_, i) => i + 1));
+  });
+  it("a key at its limit of transactions in flight, all of them airdrop batches already mined, sends the edition's next batches without waiting for the transaction monitor", async () => {
+    const edition = await confirmedEdition(f, { maxSupply: 100 });
+    const narrow = new TxSender({ db: f.db, provider: f.chain.provider, wallet: f.chain.wallet(ACCOUNT_3_KEY), chainId: 31337, logger: f.deps.logger, maxInFlight: 2 });
+    await narrow.init();
+    const deps = { ...f.deps, senders: [narrow] };
+    const batchSizes = new Map<string, number>();
+    const gasPerItem = new Map<string, bigint>();
+    const op = await queueAirdrop(f, edition, holders(50, "narrow-key"));
+    // One pass, the monitor never ticked: more batches than the key's limit, each recorded mined before the next.
+    const sent = await sendAirdropBatches(deps, new SenderRotation([narrow]), batchSizes, gasPerItem);
+    expect(sent).toBeGreaterThan(2);
+    expect(sent).toBeLessThanOrEqual(PIPELINE_DEPTH);
+    const txs = await f.db
+      .select({ status: chainTxs.status })
+      .from(editionMintBatches)
+      .innerJoin(chainTxs, eq(chainTxs.id, editionMintBatches.chainTxId))
+      .where(eq(editionMintBatches.operationId, op.id));
+    expect(txs.filter((t) => t.status === "MINED").length).toBeGreaterThanOrEqual(sent - 2);
+    await airdropUntilSettled(op.id, batchSizes, gasPerItem);
+    expect(await operationRow(f, op.id)).toMatchObject({ status: "CONFIRMED", minted: 50 });
   });
 });
