@@ -1,5 +1,6 @@
 import { and, asc, count, eq, getTableColumns, inArray, lt, ne, sql } from "drizzle-orm";
 import type { Interface, JsonRpcProvider } from "ethers";
+import { anyHasCode } from "../../core/chain/code-check.ts";
 import { decodeContractError, isRevert } from "../../core/chain/contract-errors.ts";
 import { sendOperation } from "../../core/chain/send-operation.ts";
 import { gasLimitFor, type ChainTx, type TxSender } from "../../core/chain/tx-sender.ts";
@@ -293,20 +294,6 @@ async function sizeBatch(
     if (fits) grown = true;
     size = fits ? Math.min(available, best) : Math.max(1, Math.min(size - 1, best));
   }
-}
-
-/**
- * Whether any of `addresses` has code, asked in one JSON-RPC batch (the provider's own batching would wait and split
- * it into requests of 100).
- */
-async function anyHasCode(provider: JsonRpcProvider, addresses: string[]): Promise<boolean> {
-  const answers = await provider._send(addresses.map((address, id) => ({ id, jsonrpc: "2.0" as const, method: "eth_getCode", params: [address, "latest"] })));
-  if (answers.length !== addresses.length) throw new Error(`eth_getCode: ${answers.length} answers to ${addresses.length} questions`);
-  for (const answer of answers as { result?: unknown; error?: { message?: string } }[]) {
-    if (typeof answer.result !== "string") throw new Error(`eth_getCode failed: ${answer.error?.message ?? "no result"}`);
-    if (answer.result !== "0x") return true;
-  }
-  return false;
 }
 
 /** The largest estimate whose gas limit (the estimate and its margin) is within `cap`. */
