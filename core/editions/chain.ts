@@ -1,4 +1,5 @@
 import { Contract, getAddress, isCallException, toBeHex, toQuantity, zeroPadValue, type Provider } from "ethers";
+import { checksumAddress } from "../chain/raw-tx.ts";
 import { COLLECTIBLE_EDITIONS_ABI, TRANSFER_TOPIC } from "./abi.ts";
 import { onChainPolicy, type OnChainPolicy } from "./transfer-policy.ts";
 import { askChain, EditionNotFoundError } from "./errors.ts";
@@ -121,9 +122,9 @@ async function logsInRanges(provider: Provider, filter: { address: string; topic
   return all;
 }
 
-/** The address an indexed address topic holds, checksummed. */
+/** The address an indexed address topic holds, checksummed (natively: a gallery has one an item). */
 function addressOfTopic(topic: string): string {
-  return getAddress(`0x${topic.slice(26)}`);
+  return checksumAddress(`0x${topic.slice(26)}`);
 }
 
 /** An edition as its creation announced it: enough to list an institution's editions (a IIIF Collection). */

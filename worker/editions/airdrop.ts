@@ -8,6 +8,7 @@ import type { SenderRotation } from "../../core/chain/sender-rotation.ts";
 import { chainTxs, claimCodes, custodialHolders, editionContracts, editionMintBatches, editionOperations, editions } from "../../core/db/schema.ts";
 import type { Database } from "../../core/db/index.ts";
 import { collectibleEditionsInterface } from "../../core/editions/abi.ts";
+import { encodeHoldersCall } from "../../core/editions/calldata.ts";
 import type { EditionOperationRow } from "../../core/editions/operations.ts";
 import type { Pipeline } from "../../core/operations/context.ts";
 import { transition } from "../../core/operations/transitions.ts";
@@ -104,7 +105,7 @@ export async function sendAirdropBatches(
           encode: (holders, custodial) =>
             voucherCode
               ? iface.encodeFunctionData(custodial ? "redeemForCustody" : "redeemFor", [chainEditionId, voucherCode, holders[0]])
-              : iface.encodeFunctionData(custodial ? "airdropToCustody" : "airdrop", [chainEditionId, holders]),
+              : encodeHoldersCall(iface, custodial ? "airdropToCustody" : "airdrop", chainEditionId, holders),
           db,
           sized: (size) => batchSizes.set(edition.id, size),
           // A claim is one holder: its estimate also finds a voucher already spent.
