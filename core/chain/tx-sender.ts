@@ -274,21 +274,29 @@ export class TxSender {
   }
 
   /**
+   * The receipt of a sent transaction, recorded (MINED or REVERTED), once it is mined; undefined while it is not,
+   * changing nothing (whether it was dropped is `outcome`'s to find, the monitor's).
+   */
+  async recordIfMined(chainTx: ChainTxHead): Promise<MinedReceipt | undefined> {
+    const receipt = await minedReceipt(this.provider, chainTx.txHash);
+    if (!receipt) return undefined;
+    faultPoint("after-receipt");
+    await this.db
+      .update(chainTxs)
+      .set({ status: receipt.status === 1 ? "MINED" : "REVERTED", blockNumber: receipt.blockNumber, updatedAt: new Date() })
+      .where(eq(chainTxs.id, chainTx.id));
+    return receipt;
+  }
+
+  /**
    * What became of a sent transaction: its receipt; "dropped" when its nonce was taken by another transaction
    * (it can then never be mined); or undefined while still pending.
    */
   async outcome(chainTx: ChainTxHead): Promise<MinedReceipt | "dropped" | undefined> {
     // Nonce first, receipt second: a transaction mined in between is then seen by the receipt look-up.
     const minedNonce = await this.provider.getTransactionCount(this.address, "latest");
-    const receipt = await minedReceipt(this.provider, chainTx.txHash);
-    if (receipt) {
-      faultPoint("after-receipt");
-      await this.db
-        .update(chainTxs)
-        .set({ status: receipt.status === 1 ? "MINED" : "REVERTED", blockNumber: receipt.blockNumber, updatedAt: new Date() })
-        .where(eq(chainTxs.id, chainTx.id));
-      return receipt;
-    }
+    const receipt = await this.recordIfMined(chainTx);
+    if (receipt) return receipt;
     if (minedNonce > chainTx.nonce) {
       await this.db.update(chainTxs).set({ status: "DROPPED", updatedAt: new Date() }).where(eq(chainTxs.id, chainTx.id));
       return "dropped";

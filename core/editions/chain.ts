@@ -1,4 +1,5 @@
 import { Contract, getAddress, isCallException, toBeHex, toQuantity, zeroPadValue, type Provider } from "ethers";
+import { checksumAddress } from "../chain/raw-tx.ts";
 import { COLLECTIBLE_EDITIONS_ABI, TRANSFER_TOPIC } from "./abi.ts";
 import { onChainPolicy, type OnChainPolicy } from "./transfer-policy.ts";
 import { askChain, EditionNotFoundError } from "./errors.ts";
@@ -55,16 +56,20 @@ export async function readEditionFromChain(provider: Provider, contract: string,
   const items = new Map<bigint, EditionItem>();
   // Decoded from their topics and data rather than through the ABI: an edition has tens of thousands of them.
   const mintedTopics = [editions.interface.getEvent("ItemMinted")!.topicHash, zeroPadValue(toBeHex(editionId), 32)];
+  // Holders move only by Transfer (gifts after lockup, issuer recovery): the latest Transfer of each token names its
+  // holder. Every Transfer of the contract since the edition's creation, in block ranges: a filter on the edition's
+  // token ids would take a query per TOKENS_PER_QUERY items, each scanning the same logs. Asked alongside the mints
+  // (the node answers one while the other is read here), unless the record says nothing was minted.
+  const transfers = record.minted > 0n ? logsInRanges(provider, { address, topics: [TRANSFER_TOPIC] }, fromBlock, head) : Promise.resolve([]);
+  // Not left unhandled while the mints are read: awaited below, where its error is thrown.
+  transfers.catch(() => {});
   for (const log of await logsInRanges(provider, { address, topics: mintedTopics }, fromBlock, head)) {
     const tokenId = BigInt(log.topics[2]!);
     items.set(tokenId, { tokenId, serial: Number(BigInt(log.data)), holder: addressOfTopic(log.topics[3]!) });
   }
-
-  // Holders move only by Transfer (gifts after lockup, issuer recovery): the latest Transfer of each token names its
-  // holder. Every Transfer of the contract since the edition's creation, in block ranges: a filter on the edition's
-  // token ids would take a query per TOKENS_PER_QUERY items, each scanning the same logs.
+  const moves = await transfers;
   if (items.size) {
-    for (const log of await logsInRanges(provider, { address, topics: [TRANSFER_TOPIC] }, fromBlock, head)) {
+    for (const log of moves) {
       const item = log.topics.length === 4 ? items.get(BigInt(log.topics[3]!)) : undefined;
       // A mint's Transfer names the holder ItemMinted named: only later moves are read.
       if (item && BigInt(log.topics[1]!) !== 0n) item.holder = addressOfTopic(log.topics[2]!);
@@ -121,9 +126,9 @@ async function logsInRanges(provider: Provider, filter: { address: string; topic
   return all;
 }
 
-/** The address an indexed address topic holds, checksummed. */
+/** The address an indexed address topic holds, checksummed (natively: a gallery has one an item). */
 function addressOfTopic(topic: string): string {
-  return getAddress(`0x${topic.slice(26)}`);
+  return checksumAddress(`0x${topic.slice(26)}`);
 }
 
 /** An edition as its creation announced it: enough to list an institution's editions (a IIIF Collection). */

@@ -1,5 +1,6 @@
 import { and, asc, count, eq, getTableColumns, inArray, lt, ne, sql } from "drizzle-orm";
-import type { Interface, Provider } from "ethers";
+import type { Interface, JsonRpcProvider } from "ethers";
+import { anyHasCode } from "../../core/chain/code-check.ts";
 import { decodeContractError, isRevert } from "../../core/chain/contract-errors.ts";
 import { sendOperation } from "../../core/chain/send-operation.ts";
 import { gasLimitFor, type ChainTx, type TxSender } from "../../core/chain/tx-sender.ts";
@@ -7,6 +8,7 @@ import type { SenderRotation } from "../../core/chain/sender-rotation.ts";
 import { chainTxs, claimCodes, custodialHolders, editionContracts, editionMintBatches, editionOperations, editions } from "../../core/db/schema.ts";
 import type { Database } from "../../core/db/index.ts";
 import { collectibleEditionsInterface } from "../../core/editions/abi.ts";
+import { encodeHoldersCall } from "../../core/editions/calldata.ts";
 import type { EditionOperationRow } from "../../core/editions/operations.ts";
 import type { Pipeline } from "../../core/operations/context.ts";
 import { transition } from "../../core/operations/transitions.ts";
@@ -26,6 +28,12 @@ export const FIRST_BATCH = 200;
  */
 export const PIPELINE_DEPTH = 8;
 
+/** Batches smaller than this teach nothing about the gas an item costs: the transaction's own cost dominates. */
+const MIN_LEARNING_BATCH = 10;
+
+/** Marks the purpose of a batch sent without its own estimate: a revert of it is handed back (follow.ts). */
+export const UNESTIMATED = ":unestimated";
+
 /** An edition's batches in flight: the key sending them, how many, and whether none may be added now. */
 interface Lane {
   sender?: TxSender;
@@ -41,6 +49,9 @@ interface Lane {
  * Each batch row and the operation's progress are stored with the signed transaction, before it is broadcast.
  * Answers how many batches were sent.
  *
+ * `gasPerItem` keeps, per edition, the most gas an item has cost in an estimate of a batch of wallets: once known,
+ * a batch of wallets none of which has code is sent without an estimate (see `sizeBatch`).
+ *
  * An edition waits, sending nothing, while its batches in flight are signed by more than one key or one of them
  * reverted (the transaction monitor moves a transaction to another key when its own cannot pay): what is in
  * flight settles first. A batch whose transaction was dropped (its nonce taken by a transaction Hallmark did not
@@ -51,6 +62,7 @@ export async function sendAirdropBatches(
   deps: Pick<WorkerDeps, "db" | "provider" | "logger" | "config" | "senders"> & { pipeline: Pipeline },
   rotation: SenderRotation,
   batchSizes: Map<string, number>,
+  gasPerItem: Map<string, bigint> = new Map(),
 ): Promise<number> {
   const { db, provider, config, pipeline } = deps;
   // Without the holders (up to 10,000 an operation, read again every tick): each batch reads its own slice.
@@ -93,15 +105,20 @@ export async function sendAirdropBatches(
           encode: (holders, custodial) =>
             voucherCode
               ? iface.encodeFunctionData(custodial ? "redeemForCustody" : "redeemFor", [chainEditionId, voucherCode, holders[0]])
-              : iface.encodeFunctionData(custodial ? "airdropToCustody" : "airdrop", [chainEditionId, holders]),
+              : encodeHoldersCall(iface, custodial ? "airdropToCustody" : "airdrop", chainEditionId, holders),
           db,
           sized: (size) => batchSizes.set(edition.id, size),
+          // A claim is one holder: its estimate also finds a voucher already spent.
+          gasPerItem: voucherCode ? undefined : gasPerItem.get(edition.id),
+          learned: (cost) => {
+            if (!voucherCode && cost > (gasPerItem.get(edition.id) ?? 0n)) gasPerItem.set(edition.id, cost);
+          },
         }))().catch((err: unknown) => ({ refused: err }));
     let sent = op.sent;
     let ahead: { sender: TxSender; start: number; batch: Promise<SizedBatch | { refused: unknown }> } | undefined;
     while (sent < op.total && lane.inFlight < PIPELINE_DEPTH) {
       // The edition's key while it has batches in flight (when it has room), else the rotation's next.
-      const sender = lane.sender ? ((await lane.sender.inFlightCount()) < lane.sender.maxInFlight ? lane.sender : undefined) : await rotation.pick();
+      const sender = lane.sender ? ((await hasRoom(deps, lane.sender)) ? lane.sender : undefined) : await rotation.pick();
       if (!sender) break;
       const batch = await (ahead?.sender === sender && ahead.start === sent ? ahead.batch : prepare(sender, sent));
       ahead = undefined;
@@ -125,7 +142,7 @@ export async function sendAirdropBatches(
       if (next < op.total && lane.inFlight + 1 < PIPELINE_DEPTH && (await sender.inFlightCount()) + 1 < sender.maxInFlight) {
         ahead = { sender, start: next, batch: prepare(sender, next) };
       }
-      const stored = await sendBatch(deps, sender, op, { start: sent, holders: batch.holders, data: batch.data, gasLimit: gasLimitFor(batch.gas), to: contract.contractAddress });
+      const stored = await sendBatch(deps, sender, op, { start: sent, holders: batch.holders, data: batch.data, gasLimit: gasLimitFor(batch.gas), to: contract.contractAddress, estimated: batch.estimated });
       // Another worker has the operation: it sends the edition's next batches.
       if (!stored) break;
       lane.sender = sender;
@@ -142,6 +159,27 @@ export async function sendAirdropBatches(
 }
 
 const { holders: _holders, ...operationColumns } = getTableColumns(editionOperations);
+
+/**
+ * Whether `sender` can take one more transaction, once the receipts of its airdrop batches already mined are
+ * recorded: on a node that mines as it receives, the batches just sent are mined before the transaction monitor's
+ * next look (up to its poll interval), and the edition's next batches would wait for it. Only airdrop batches'
+ * transactions, which settle nothing on their own (the monitor's release of a reverted one does nothing: follow.ts
+ * does it); a transaction not mined yet is left to the monitor, which alone finds it dropped.
+ */
+async function hasRoom(deps: Pick<WorkerDeps, "logger">, sender: TxSender): Promise<boolean> {
+  if ((await sender.inFlightCount()) < sender.maxInFlight) return true;
+  let freed = false;
+  for (const chainTx of await sender.inFlight()) {
+    if (chainTx.status !== "SENT" || !chainTx.purpose.startsWith("editions:airdrop:")) continue;
+    const receipt = await sender.recordIfMined(chainTx);
+    // Later nonces of the key are not mined before this one.
+    if (!receipt) break;
+    if (receipt.status !== 1) deps.logger.warn({ txHash: chainTx.txHash }, "transaction reverted");
+    freed = true;
+  }
+  return freed;
+}
 
 /** `count` holders of an operation from `start` (0-based), read as a slice of the stored list. */
 async function holdersOf(db: Database, operationId: string, start: number, count: number): Promise<string[]> {
@@ -177,11 +215,15 @@ async function lanesInFlight(deps: Pick<WorkerDeps, "db" | "senders">): Promise<
   return lanes;
 }
 
-/** A batch ready to sign: its holders (claimed accounts replaced by their wallets), calldata and estimate. */
+/**
+ * A batch ready to sign: its holders (claimed accounts replaced by their wallets), calldata and gas: its estimate,
+ * or, when `estimated` is false, its holders times the edition's gas per item.
+ */
 interface SizedBatch {
   holders: string[];
   data: string;
   gas: bigint;
+  estimated: boolean;
 }
 
 /**
@@ -191,16 +233,39 @@ interface SizedBatch {
  * sized from the estimates made, the gas of a batch being nearly linear in its holders: cut while over the cap, and
  * grown once when well under it with holders left. Throws the estimate's error for a named refusal, or for a single
  * holder refused.
+ *
+ * Once the edition's gas per item is known (`gasPerItem`, from estimates of batches of wallets), a batch of wallets is
+ * not estimated again: estimating executes the whole batch, and the mined transaction executes it once more. Its
+ * gas is its holders times that cost, with the same margin as an estimate's. It is estimated all the same when one
+ * of its holders has code: `_safeMint` asks a contract whether it accepts the item, and one that refuses makes the
+ * whole batch revert, which the estimate finds before any nonce is taken (and fails the airdrop naming it, as
+ * before). A batch sent so that reverts all the same (code deployed at a holder meanwhile, a supply the contract
+ * says is exhausted) is handed back by follow.ts and estimated here, which finds the cause as before.
  */
 async function sizeBatch(
-  chain: { provider: Provider; iface: Interface; cap: bigint; sender: TxSender; to: string },
-  batch: { holders: string[]; encode: (holders: string[], custodial: boolean) => string; db: Database; sized: (size: number) => void },
+  chain: { provider: JsonRpcProvider; iface: Interface; cap: bigint; sender: TxSender; to: string },
+  batch: {
+    holders: string[];
+    encode: (holders: string[], custodial: boolean) => string;
+    db: Database;
+    sized: (size: number) => void;
+    gasPerItem?: bigint;
+    learned: (cost: bigint) => void;
+  },
 ): Promise<SizedBatch> {
   const accounts = await custodialAccountsOf(batch.db, batch.holders);
   const custodial = accounts.custodial.has(batch.holders[0]!);
   const run = batch.holders.findIndex((h) => accounts.custodial.has(h) !== custodial);
   const available = run > 0 ? run : batch.holders.length;
   const budget = largestEstimateUnder(chain.cap);
+  const perItem = batch.gasPerItem;
+  if (perItem !== undefined && !custodial) {
+    const size = Math.min(available, Number(budget / perItem));
+    const holders = batch.holders.slice(0, size).map((h) => accounts.claimed.get(h) ?? h);
+    if (size > 0 && !(await anyHasCode(chain.provider, holders))) {
+      return { holders, data: batch.encode(holders, custodial), gas: perItem * BigInt(size), estimated: false };
+    }
+  }
   const measured: { size: number; gas: number }[] = [];
   let size = available;
   let grown = false;
@@ -217,13 +282,15 @@ async function sizeBatch(
       continue;
     }
     measured.push({ size, gas: Number(gas) });
+    // Wallets only: an item minted into custody costs what a custodial account's first item costs.
+    if (!custodial && size >= MIN_LEARNING_BATCH) batch.learned((gas + BigInt(size) - 1n) / BigInt(size));
     const fits = gas <= budget;
     const roomy = fits && !grown && size < available && gas * 10n < budget * 9n;
     const best = sizeFor(measured, Number(budget));
     if ((fits && !roomy) || (!fits && size === 1) || (roomy && best <= size)) {
       // Kept for the edition's next batches when the cap, not the holders left, set the size.
       if (size < available) batch.sized(size);
-      return { holders, data, gas };
+      return { holders, data, gas, estimated: true };
     }
     if (fits) grown = true;
     size = fits ? Math.min(available, best) : Math.max(1, Math.min(size - 1, best));
@@ -263,13 +330,14 @@ async function sendBatch(
   deps: Pick<WorkerDeps, "provider" | "logger"> & { pipeline: Pipeline },
   sender: TxSender,
   op: Pick<EditionOperationRow, "id" | "kind">,
-  batch: { start: number; holders: string[]; data: string; gasLimit: bigint; to: string },
+  batch: { start: number; holders: string[]; data: string; gasLimit: bigint; to: string; estimated: boolean },
 ): Promise<ChainTx | undefined> {
   const { start, holders } = batch;
   let firstBatch = false;
-  // The estimate sized the batch, so it is handed on rather than made again; the claim is on `sent` (the batch's
-  // start), not on a transaction-less row: an airdrop has one transaction per batch.
-  const call = { to: batch.to, data: batch.data, purpose: `editions:airdrop:${op.id}:${start}`, gasLimit: batch.gasLimit };
+  // The estimate (or the edition's gas per item) sized the batch, so it is handed on rather than made again; the
+  // claim is on `sent` (the batch's start), not on a transaction-less row: an airdrop has one transaction per batch.
+  const purpose = `editions:airdrop:${op.id}:${start}${batch.estimated ? "" : UNESTIMATED}`;
+  const call = { to: batch.to, data: batch.data, purpose, gasLimit: batch.gasLimit };
   return deps.pipeline.afterCommit((within) =>
     sendOperation(deps, sender, call, {
       async claim(tx) {

@@ -39,6 +39,8 @@ export class EditionsRunner {
   private readonly contracts: EditionContracts;
   /** Per edition, the airdrop batch size the gas cap allowed (see airdrop.ts). */
   private readonly batchSizes = new Map<string, number>();
+  /** Per edition, the most gas an airdropped item has cost in an estimate (see airdrop.ts). */
+  private readonly gasPerItem = new Map<string, bigint>();
   /** Editions contracts the issuer registry refused to bind, not asked again by this process. */
   private readonly bindingsRefused = new Set<string>();
 
@@ -69,9 +71,10 @@ export class EditionsRunner {
     if (!(await anyEditionsWork(this.deps.db))) return false;
     await pinQueuedEditions(this.deps);
     await createPinnedEditions(this.deps, this.rotation, this.contracts);
-    const sent = await sendAirdropBatches(this.deps, this.rotation, this.batchSizes);
+    const sent = await sendAirdropBatches(this.deps, this.rotation, this.batchSizes, this.gasPerItem);
     await sendCustodyReleases(this.deps, this.rotation);
-    await failReverted(this.deps);
+    // A batch sent unestimated and handed back: the edition's next batches are estimated, which finds the cause.
+    await failReverted(this.deps, (editionId) => this.gasPerItem.delete(editionId));
     await bindEditionContracts(this.deps, this.bindingsRefused);
     while (!(await this.index()));
     return sent > 0;
