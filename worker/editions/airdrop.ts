@@ -11,8 +11,8 @@ import { collectibleEditionsInterface } from "../../core/editions/abi.ts";
 import { encodeHoldersCall } from "../../core/editions/calldata.ts";
 import type { EditionOperationRow } from "../../core/editions/operations.ts";
 import type { Pipeline } from "../../core/operations/context.ts";
-import { transition } from "../../core/operations/transitions.ts";
 import type { WorkerDeps } from "../deps.ts";
+import { claimBatch, recordBatch } from "./batch-rows.ts";
 import { contractRefusal, failOperation, VOUCHER_REDEEMED_ON_CHAIN } from "./failures.ts";
 
 /**
@@ -333,7 +333,7 @@ async function sendBatch(
   batch: { start: number; holders: string[]; data: string; gasLimit: bigint; to: string; estimated: boolean },
 ): Promise<ChainTx | undefined> {
   const { start, holders } = batch;
-  let firstBatch = false;
+  let claimedAs: "QUEUED" | "SUBMITTED" | undefined;
   // The estimate (or the edition's gas per item) sized the batch, so it is handed on rather than made again; the
   // claim is on `sent` (the batch's start), not on a transaction-less row: an airdrop has one transaction per batch.
   const purpose = `editions:airdrop:${op.id}:${start}${batch.estimated ? "" : UNESTIMATED}`;
@@ -341,23 +341,13 @@ async function sendBatch(
   return deps.pipeline.afterCommit((within) =>
     sendOperation(deps, sender, call, {
       async claim(tx) {
-        const [claimed] = await tx
-          .select({ id: editionOperations.id, status: editionOperations.status })
-          .from(editionOperations)
-          .where(and(eq(editionOperations.id, op.id), eq(editionOperations.sent, start), inArray(editionOperations.status, ["QUEUED", "SUBMITTED"])))
-          .for("update", { skipLocked: true });
-        if (!claimed) return false;
-        firstBatch = claimed.status === "QUEUED";
-        return true;
+        claimedAs = await claimBatch(tx, op.id, start);
+        return claimedAs !== undefined;
       },
       async record(tx, stored) {
-        await tx.insert(editionMintBatches).values({ operationId: op.id, start, count: holders.length, chainTxId: stored.id, txHash: stored.txHash });
+        // Later batches' progress (how many holders were sent) is told as their items are minted.
+        await recordBatch(within(tx), tx, stored, { operationId: op.id, start, count: holders.length, claimedAs, progress: { sent: start + holders.length } });
         deps.logger.info({ editionOperationId: op.id, kind: op.kind, start, count: holders.length, txHash: stored.txHash }, "edition airdrop batch SUBMITTED");
-        // The operation enters SUBMITTED with its first batch; later batches are progress (how many holders were
-        // sent), told as their items are minted.
-        const sent = start + holders.length;
-        if (firstBatch) await transition(within(tx), "editionOperation", op.id, ["QUEUED"], "SUBMITTED", { sent }, { txHash: stored.txHash });
-        else await tx.update(editionOperations).set({ sent, updatedAt: new Date() }).where(eq(editionOperations.id, op.id));
       },
       // Estimated above: never asked.
       refused: async () => false,

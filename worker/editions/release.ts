@@ -9,6 +9,7 @@ import { itemsInCustody } from "../../core/editions/custody.ts";
 import type { Pipeline } from "../../core/operations/context.ts";
 import { transition } from "../../core/operations/transitions.ts";
 import type { WorkerDeps } from "../deps.ts";
+import { claimBatch, recordBatch } from "./batch-rows.ts";
 import { contractRefusal, failOperation } from "./failures.ts";
 
 /** Items one release transaction names at first; halved while its gas exceeds the per-transaction cap. */
@@ -77,29 +78,20 @@ export async function sendCustodyReleases(
       continue;
     }
     const start = op.sent;
-    let first = false;
+    let claimedAs: "QUEUED" | "SUBMITTED" | undefined;
     const call = { to: contract.contractAddress, data, purpose: `editions:release:${op.id}:${start}`, gasLimit: gasLimitFor(gas) };
     await pipeline.afterCommit((within) =>
       sendOperation(deps, sender, call, {
         async claim(tx) {
-          const [claimed] = await tx
-            .select({ status: editionOperations.status })
-            .from(editionOperations)
-            .where(and(eq(editionOperations.id, op.id), eq(editionOperations.sent, start), inArray(editionOperations.status, ["QUEUED", "SUBMITTED"])))
-            .for("update", { skipLocked: true });
-          if (!claimed) return false;
-          first = claimed.status === "QUEUED";
-          return true;
+          claimedAs = await claimBatch(tx, op.id, start);
+          return claimedAs !== undefined;
         },
         async record(tx, stored) {
-          await tx.insert(editionMintBatches).values({ operationId: op.id, start, count: batch.length, chainTxId: stored.id, txHash: stored.txHash });
-          logger.info({ editionOperationId: op.id, kind: op.kind, count: batch.length, txHash: stored.txHash }, "custody release SUBMITTED");
-          const sent = start + batch.length;
           // More items in custody than expected (an address given as a holder that was a custodial account): the
           // total grows to all of them, so the operation is not confirmed before the last is released.
-          const total = Math.max(op.total, start + ids.length);
-          if (first) await transition(within(tx), "editionOperation", op.id, ["QUEUED"], "SUBMITTED", { sent, total }, { txHash: stored.txHash });
-          else await tx.update(editionOperations).set({ sent, total, updatedAt: new Date() }).where(eq(editionOperations.id, op.id));
+          const progress = { sent: start + batch.length, total: Math.max(op.total, start + ids.length) };
+          await recordBatch(within(tx), tx, stored, { operationId: op.id, start, count: batch.length, claimedAs, progress });
+          logger.info({ editionOperationId: op.id, kind: op.kind, count: batch.length, txHash: stored.txHash }, "custody release SUBMITTED");
         },
         refused: async () => false,
       }),
