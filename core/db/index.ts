@@ -127,6 +127,28 @@ async function openPglite(dir: string): Promise<OpenedDatabase> {
  */
 const PGLITE_THREAD_LIMITS = { maxYoungGenerationSizeMb: 48 };
 
+/**
+ * pg-pool's `query` throws its connection away after any failed statement (a unique violation, a missing table), and
+ * the next statement opens a new one. To the thread that is a reconnection per error, and one that can arrive
+ * before the thread has let go of the connection it replaces. A statement error leaves a `pg` connection usable (it
+ * has read the server's ReadyForQuery before the error reaches us), so here the connection goes back to the pool;
+ * one that is really broken is not queryable any more, and the pool drops that one itself.
+ */
+function keepConnectionOnStatementErrors(pool: import("pg").Pool): void {
+  const poolQuery = pool.query.bind(pool) as (...args: unknown[]) => unknown;
+  (pool as { query: unknown }).query = (...args: unknown[]) => {
+    if (typeof args.at(-1) === "function") return poolQuery(...args); // the callback form: as pg-pool answers it
+    return (async () => {
+      const client = await pool.connect();
+      try {
+        return await (client.query as (...a: unknown[]) => Promise<unknown>)(...args);
+      } finally {
+        client.release();
+      }
+    })();
+  };
+}
+
 /** How long the PGlite thread may take to close (flushing its files) before it is terminated. */
 const THREAD_CLOSE_MS = 30_000;
 
@@ -174,6 +196,7 @@ async function openPgliteThread(dir: string): Promise<OpenedDatabase> {
   const pool = new pg.Pool({ host: socketDir, port: 5432, user: "postgres", database: "postgres", max: 1, idleTimeoutMillis: 0 });
   // A connection lost while idle (the thread ended) fails the next query; it must not end the process here.
   pool.on("error", () => {});
+  keepConnectionOnStatementErrors(pool);
   const db = drizzle({ client: pool, schema });
   let closing: Promise<void> | undefined;
   /** One question to the thread (`{ cpu: true }`, `{ memory: true }`) and the answer it posts under the same key. */

@@ -20,9 +20,11 @@ const port = parentPort!;
 
 try {
   const db = await PGlite.create(dir);
-  // One connection: PGlite is a single session, and the socket server's sharing of it between connections does
-  // not keep one connection's transaction (and its row locks) apart from another's statements.
-  const server = new PGLiteSocketServer({ db, path: socketPath, maxConnections: 1 });
+  // The pool in front holds one connection: PGlite is a single session, and the socket server's sharing of it
+  // between connections does not keep one connection's transaction (and its row locks) apart from another's
+  // statements. The second place is for a replacement: the server lets go of a closed connection a tick after its
+  // socket closes, and a new one arriving in between must not be turned away.
+  const server = new PGLiteSocketServer({ db, path: socketPath, maxConnections: 2 });
   await server.start();
   port.on("message", async (message: { cpu?: boolean; memory?: boolean; close?: boolean }) => {
     if (message.cpu) port.postMessage({ cpu: process.threadCpuUsage() });

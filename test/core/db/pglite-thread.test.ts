@@ -4,6 +4,7 @@ import { join } from "node:path";
 import { sql } from "drizzle-orm";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { openDatabase, type DatabaseHandle } from "../../../core/db/index.ts";
+import { poolOf } from "../../../core/db/raw-rows.ts";
 
 describe("PGlite in a thread of its own: what it costs, asked over its message port", () => {
   let handle: DatabaseHandle;
@@ -27,6 +28,34 @@ describe("PGlite in a thread of its own: what it costs, asked over its message p
     expect(memory.heapUsed).toBeGreaterThan(0);
     expect(memory.heapTotal).toBeGreaterThanOrEqual(memory.heapUsed);
     expect(cpu.user + cpu.system).toBeGreaterThan(0);
+  });
+
+  it("keeps its connection through failed statements, a prepared one whose table went away included", async () => {
+    const pool = poolOf(handle.db)!;
+    let connections = 0;
+    pool.on("connect", () => connections++);
+    await pool.query("create table renamed (id int)");
+    await pool.query("insert into renamed values (7)");
+    const prepared = () => pool.query({ name: "renamed_by_id", text: "select id from renamed where id = $1", values: [7], rowMode: "array" });
+    expect((await prepared()).rows).toEqual([[7]]);
+    await pool.query("alter table renamed rename to renamed_hidden");
+    try {
+      await expect(prepared()).rejects.toThrow(/relation "renamed" does not exist/);
+      for (let i = 0; i < 20; i++) await expect(pool.query("insert into no_such_table values (1)")).rejects.toThrow(/does not exist/);
+    } finally {
+      await pool.query("alter table renamed_hidden rename to renamed");
+    }
+    expect((await prepared()).rows).toEqual([[7]]);
+    expect(connections).toBe(0);
+  });
+
+  it("answers on a new connection at once when the pool has thrown its connection away", async () => {
+    const pool = poolOf(handle.db)!;
+    for (let i = 0; i < 10; i++) {
+      const client = await pool.connect();
+      client.release(new Error("thrown away"));
+      expect((await pool.query("select 1 as one")).rows).toEqual([{ one: 1 }]);
+    }
   });
 
   it("refuses to answer once closed rather than waiting for ever", async () => {
